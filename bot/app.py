@@ -1,0 +1,93 @@
+"""Builds the application: the routers in priority order, channels, jobs, and their lifecycles."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Sequence
+
+from aiohttp import web
+
+from bot import db
+from bot.clock import Clock, system_clock
+from bot.config import Config
+from bot.demo import seed_demo
+from bot.members import sync_config
+from bot.outbox import ChannelClient, OutboxSender
+from bot.pipeline import Pipeline
+from bot.router import Dispatcher, Router
+from bot.scheduler import Job, JobRunner
+from bot.services import SERVICES, Services
+from handlers import help as help_handlers
+from handlers import roles as role_handlers
+from schedules import JOBS
+
+log = logging.getLogger(__name__)
+
+# Priority order: earlier routers win ties between filters; command words are matched longest first.
+ROUTERS: tuple[Router, ...] = (
+    help_handlers.router,
+    role_handlers.router,
+)
+
+
+async def open_services(
+    config: Config,
+    *,
+    clock: Clock | None = None,
+    routers: Sequence[Router] = ROUTERS,
+    jobs: Sequence[Job] = JOBS,
+    migrate: bool = True,
+) -> Services:
+    """Connect to the database (migrating it), sync config, seed demo data; nothing runs yet."""
+    clock = clock or system_clock(config.tz)
+    engine = db.create_engine(config.database)
+    if migrate:
+        await db.upgrade(engine)
+    sessions = db.session_factory(engine)
+    async with db.transaction(sessions) as session:
+        await sync_config(session, config)
+        if config.demo.seed:
+            await seed_demo(session, config, clock())
+    clients: dict[str, ChannelClient] = {}
+    sender = OutboxSender(sessions, clients, config.outbox, clock)
+    pipeline = Pipeline(config, sessions, clock, Dispatcher(routers))
+    runner = JobRunner(jobs, config, sessions, clock, sender)
+    return Services(config, clock, engine, sessions, pipeline, sender, runner, clients)
+
+
+def build_app(
+    config: Config,
+    *,
+    clock: Clock | None = None,
+    background: bool = True,
+    routers: Sequence[Router] = ROUTERS,
+    jobs: Sequence[Job] = JOBS,
+) -> web.Application:
+    """The aiohttp application; with background=False the sender and scheduler are left to the caller."""
+    from bot.channels import sim
+
+    app = web.Application(client_max_size=config.server.max_body_bytes)
+    if config.sim.enabled:
+        sim.setup_routes(app)
+
+    async def lifecycle(app: web.Application) -> AsyncIterator[None]:
+        services = await open_services(config, clock=clock, routers=routers, jobs=jobs)
+        app[SERVICES] = services
+        if config.sim.enabled:
+            sim.attach(app, services)
+        if background:
+            services.sender.start()
+            if config.scheduler.enabled:
+                await services.jobs.catch_up()
+                services.jobs.start()
+        log.info("yizhan is up: %d routers, %d jobs", len(routers), len(services.jobs.jobs))
+        try:
+            yield
+        finally:
+            services.jobs.shutdown()
+            await services.sender.stop(config.server.shutdown_timeout_seconds)
+            await services.engine.dispose()
+            log.info("yizhan stopped; database closed")
+
+    app.cleanup_ctx.append(lifecycle)
+    return app

@@ -1,0 +1,285 @@
+"""Typed, frozen configuration read once from config.toml, with YIZHAN_* environment overrides."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+ENV_PREFIX = "YIZHAN_"
+
+
+class ConfigError(Exception):
+    """A configuration problem, phrased as one line that names the key."""
+
+
+@dataclass(frozen=True)
+class BotConfig:
+    name: str = "学习驿站"
+    aliases: tuple[str, ...] = ("驿站",)
+    timezone: str = "Asia/Shanghai"
+    default_branch: str = ""
+
+    def validate(self) -> None:
+        if not self.name.strip():
+            raise ConfigError("[bot] name: must not be empty")
+        try:
+            ZoneInfo(self.timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ConfigError(f"[bot] timezone: unknown time zone {self.timezone!r}") from None
+
+
+@dataclass(frozen=True)
+class ServerConfig:
+    host: str = "127.0.0.1"
+    port: int = 8080
+    max_body_bytes: int = 65536
+    shutdown_timeout_seconds: float = 10.0
+
+    def validate(self) -> None:
+        if not 0 < self.port < 65536:
+            raise ConfigError(f"[server] port: must be between 1 and 65535, got {self.port}")
+        if self.max_body_bytes < 1024:
+            raise ConfigError("[server] max_body_bytes: must be at least 1024")
+
+
+@dataclass(frozen=True)
+class DatabaseConfig:
+    url: str = "sqlite+aiosqlite:///yizhan.db"
+    echo: bool = False
+    sqlite_busy_timeout_ms: int = 30000
+    pool_size: int = 5
+
+    def validate(self) -> None:
+        if not self.url.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+            raise ConfigError("[database] url: must start with sqlite+aiosqlite:// or postgresql+asyncpg://")
+        if self.sqlite_busy_timeout_ms < 0:
+            raise ConfigError("[database] sqlite_busy_timeout_ms: must not be negative")
+        if self.pool_size < 1:
+            raise ConfigError("[database] pool_size: must be at least 1")
+
+
+@dataclass(frozen=True)
+class OutboxConfig:
+    poll_interval_seconds: float = 1.0
+    max_attempts: int = 5
+    backoff_base_seconds: float = 2.0
+    backoff_max_seconds: float = 300.0
+    lease_seconds: float = 60.0
+    batch_size: int = 50
+
+    def validate(self) -> None:
+        if self.max_attempts < 1:
+            raise ConfigError("[outbox] max_attempts: must be at least 1")
+        if self.poll_interval_seconds <= 0:
+            raise ConfigError("[outbox] poll_interval_seconds: must be positive")
+        if self.backoff_base_seconds <= 0 or self.backoff_max_seconds < self.backoff_base_seconds:
+            raise ConfigError("[outbox] backoff_max_seconds: must be at least backoff_base_seconds (> 0)")
+
+
+@dataclass(frozen=True)
+class SchedulerConfig:
+    enabled: bool = True
+    catch_up_grace_minutes: int = 60
+
+    def validate(self) -> None:
+        if self.catch_up_grace_minutes < 0:
+            raise ConfigError("[scheduler] catch_up_grace_minutes: must not be negative")
+
+
+@dataclass(frozen=True)
+class RetentionConfig:
+    inbound_days: int = 30
+    outbox_days: int = 90
+
+    def validate(self) -> None:
+        if self.inbound_days < 1 or self.outbox_days < 1:
+            raise ConfigError("[retention] inbound_days/outbox_days: must be at least 1")
+
+
+@dataclass(frozen=True)
+class SimConfig:
+    enabled: bool = True
+    bot_avatar: str = "驿"
+
+    def validate(self) -> None:
+        return None
+
+
+@dataclass(frozen=True)
+class DemoConfig:
+    seed: bool = True
+    branch: str = "demo"
+    chat: str = "demo-group"
+
+    def validate(self) -> None:
+        return None
+
+
+@dataclass(frozen=True)
+class BranchConfig:
+    id: str
+    name: str
+    party_groups: tuple[str, ...] = ()
+    chats: tuple[str, ...] = ()
+    admins: tuple[str, ...] = ()
+    secretaries: tuple[str, ...] = ()
+
+    def validate(self, where: str) -> None:
+        if not self.id.strip():
+            raise ConfigError(f"{where} id: must not be empty")
+        for key in ("chats", "admins", "secretaries"):
+            for value in getattr(self, key):
+                if ":" not in value:
+                    raise ConfigError(f"{where} {key}: {value!r} must look like 'channel:id', e.g. 'sim:u00'")
+
+
+@dataclass(frozen=True)
+class Config:
+    bot: BotConfig = field(default_factory=BotConfig)
+    server: ServerConfig = field(default_factory=ServerConfig)
+    database: DatabaseConfig = field(default_factory=DatabaseConfig)
+    outbox: OutboxConfig = field(default_factory=OutboxConfig)
+    scheduler: SchedulerConfig = field(default_factory=SchedulerConfig)
+    retention: RetentionConfig = field(default_factory=RetentionConfig)
+    sim: SimConfig = field(default_factory=SimConfig)
+    demo: DemoConfig = field(default_factory=DemoConfig)
+    branches: tuple[BranchConfig, ...] = ()
+    path: str = ""
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.bot.timezone)
+
+    def branch(self, branch_id: str) -> BranchConfig | None:
+        return next((b for b in self.branches if b.id == branch_id), None)
+
+    def replace(self, **sections: typing.Any) -> Config:
+        """A copy with whole sections replaced or fields changed, e.g. replace(database={"url": ...})."""
+        changes: dict[str, typing.Any] = {}
+        for name, value in sections.items():
+            current = getattr(self, name)
+            if isinstance(value, dict) and dataclasses.is_dataclass(current):
+                changes[name] = dataclasses.replace(current, **value)
+            else:
+                changes[name] = value
+        return dataclasses.replace(self, **changes)
+
+
+SECTIONS: dict[str, type] = {
+    "bot": BotConfig,
+    "server": ServerConfig,
+    "database": DatabaseConfig,
+    "outbox": OutboxConfig,
+    "scheduler": SchedulerConfig,
+    "retention": RetentionConfig,
+    "sim": SimConfig,
+    "demo": DemoConfig,
+}
+
+_TYPE_NAMES = {bool: "true or false", int: "an integer", float: "a number", str: "a string"}
+
+
+def _coerce(value: typing.Any, hint: typing.Any, where: str) -> typing.Any:
+    origin = typing.get_origin(hint)
+    if origin is tuple:
+        (item_hint, _ellipsis) = typing.get_args(hint)
+        if not isinstance(value, list):
+            raise ConfigError(f"{where}: expected a list, got {_kind(value)}")
+        return tuple(_coerce(v, item_hint, f"{where}[{i}]") for i, v in enumerate(value))
+    if origin in (typing.Union, types.UnionType):
+        raise TypeError("unions are not used in config")
+    if hint is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if hint is int and isinstance(value, bool):
+        raise ConfigError(f"{where}: expected an integer, got a boolean")
+    if not isinstance(value, hint):
+        raise ConfigError(f"{where}: expected {_TYPE_NAMES.get(hint, hint.__name__)}, got {_kind(value)}")
+    return value
+
+
+def _kind(value: typing.Any) -> str:
+    names = {bool: "a boolean", int: "an integer", float: "a number", str: "a string", list: "a list"}
+    return names.get(type(value), "a table" if isinstance(value, dict) else type(value).__name__)
+
+
+def _from_env(raw: str, hint: typing.Any, where: str) -> typing.Any:
+    if hint is bool:
+        if raw.lower() in ("1", "true", "yes", "on"):
+            return True
+        if raw.lower() in ("0", "false", "no", "off"):
+            return False
+        raise ConfigError(f"{where}: expected true or false, got {raw!r}")
+    if hint in (int, float):
+        try:
+            return hint(raw)
+        except ValueError:
+            raise ConfigError(f"{where}: expected {_TYPE_NAMES[hint]}, got {raw!r}") from None
+    if typing.get_origin(hint) is tuple:
+        return tuple(part.strip() for part in raw.split(",") if part.strip())
+    return raw
+
+
+def _build(cls: type, data: typing.Any, where: str, env: typing.Mapping[str, str], env_key: str) -> typing.Any:
+    if not isinstance(data, dict):
+        raise ConfigError(f"{where}: expected a table, got {_kind(data)}")
+    hints = typing.get_type_hints(cls)
+    known = {f.name for f in dataclasses.fields(cls)}
+    for key in data:
+        if key not in known:
+            raise ConfigError(f"{where} {key}: unknown key (known: {', '.join(sorted(known))})")
+    values: dict[str, typing.Any] = {}
+    for f in dataclasses.fields(cls):
+        key_where = f"{where} {f.name}"
+        env_name = f"{ENV_PREFIX}{env_key}_{f.name}".upper() if env_key else ""
+        if env_name and env_name in env:
+            values[f.name] = _from_env(env[env_name], hints[f.name], f"{env_name} ({key_where})")
+        elif f.name in data:
+            values[f.name] = _coerce(data[f.name], hints[f.name], key_where)
+        elif f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
+            raise ConfigError(f"{key_where}: required key is missing")
+    return cls(**values)
+
+
+def parse_config(data: dict[str, typing.Any], env: typing.Mapping[str, str] | None = None, path: str = "") -> Config:
+    """Build and validate a Config from parsed TOML data; raises ConfigError with one line."""
+    env = os.environ if env is None else env
+    known = set(SECTIONS) | {"branches"}
+    for key in data:
+        if key not in known:
+            raise ConfigError(f"[{key}]: unknown section (known: {', '.join(sorted(known))})")
+    sections = {name: _build(cls, data.get(name, {}), f"[{name}]", env, name) for name, cls in SECTIONS.items()}
+    raw_branches = data.get("branches", [])
+    if not isinstance(raw_branches, list):
+        raise ConfigError("[[branches]]: expected an array of tables")
+    branches = tuple(_build(BranchConfig, raw, f"[[branches]] #{i + 1}", env, "") for i, raw in enumerate(raw_branches))
+    config = Config(**sections, branches=branches, path=path)
+    for name in SECTIONS:
+        getattr(config, name).validate()
+    seen: set[str] = set()
+    for i, branch in enumerate(branches):
+        branch.validate(f"[[branches]] #{i + 1}")
+        if branch.id in seen:
+            raise ConfigError(f"[[branches]] #{i + 1} id: duplicate branch id {branch.id!r}")
+        seen.add(branch.id)
+    if config.bot.default_branch and config.bot.default_branch not in seen:
+        raise ConfigError(f"[bot] default_branch: no branch with id {config.bot.default_branch!r}")
+    return config
+
+
+def load_config(path: str | Path, env: typing.Mapping[str, str] | None = None) -> Config:
+    """Read and validate the TOML file at path."""
+    path = Path(path)
+    try:
+        with path.open("rb") as fh:
+            data = tomllib.load(fh)
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: config file not found") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    return parse_config(data, env, str(path))

@@ -1,0 +1,83 @@
+"""The one context object handlers and jobs receive: config, DB session, clock, and the way out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.clock import Clock
+from bot.config import Config
+from bot.message import Command, Message
+from bot.models import Branch, Chat, Member, MemberIdentity, Outbox, OutboxStatus
+
+if TYPE_CHECKING:
+    from bot.router import Dispatcher
+
+
+@dataclass
+class Context:
+    """Everything a handler or job may use; all sends become outbox rows in this session's transaction."""
+
+    config: Config
+    session: AsyncSession
+    clock: Clock
+    branch: Branch | None = None
+    member: Member | None = None
+    chat: Chat | None = None
+    message: Message | None = None
+    command: Command | None = None
+    inbound_id: int | None = None
+    slot: datetime | None = None  # for scheduled jobs: the slot being fired
+    dispatcher: Dispatcher | None = None  # for the help menu
+    outgoing: list[Outbox] = field(default_factory=list)
+
+    def now(self) -> datetime:
+        return self.clock()
+
+    async def reply(self, text: str, *, mention_sender: bool = False) -> None:
+        """Answer the current message where it came from: in its group, or directly."""
+        if self.message is None:
+            raise RuntimeError("reply() needs a message; jobs use send_to_chat()/send_to_member()")
+        msg = self.message
+        mentions = (msg.sender_id,) if mention_sender and not msg.is_direct else ()
+        if msg.chat_id is None:
+            self._add(msg.channel, "user", msg.sender_id, text, mentions)
+        else:
+            self._add(msg.channel, "chat", msg.chat_id, text, mentions)
+
+    async def send_to_chat(self, chat: Chat, text: str, mentions: tuple[str, ...] = ()) -> None:
+        """Post text to a group chat; mentions are platform user ids on that chat's channel."""
+        self._add(chat.channel, "chat", chat.platform_chat_id, text, mentions)
+
+    async def send_to_member(self, member: Member, text: str, channel: str | None = None) -> bool:
+        """Send text directly to a member, on channel (default: the current message's) if they have one."""
+        preferred = channel or (self.message.channel if self.message else None)
+        identities = (
+            await self.session.scalars(select(MemberIdentity).where(MemberIdentity.member_id == member.id))
+        ).all()
+        chosen = next((i for i in identities if i.channel == preferred), identities[0] if identities else None)
+        if chosen is None:
+            return False
+        self._add(chosen.channel, "user", chosen.platform_user_id, text, ())
+        return True
+
+    def _add(self, channel: str, kind: str, target: str, text: str, mentions: tuple[str, ...]) -> None:
+        now = self.clock()
+        row = Outbox(
+            channel=channel,
+            target_kind=kind,
+            target_id=target,
+            text=text,
+            mentions=list(mentions),
+            cause_inbound_id=self.inbound_id,
+            status=OutboxStatus.PENDING,
+            attempts=0,
+            next_attempt_at=now,
+            created_at=now,
+        )
+        self.session.add(row)
+        self.outgoing.append(row)

@@ -1,0 +1,91 @@
+"""Database engine, sessions and migrations (SQLite with WAL and IMMEDIATE writes, or PostgreSQL)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config as AlembicConfig
+from sqlalchemy import event
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+from bot.config import DatabaseConfig
+
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+
+
+def is_sqlite(url: str) -> bool:
+    return url.startswith("sqlite")
+
+
+def create_engine(config: DatabaseConfig) -> AsyncEngine:
+    """An async engine; on SQLite every transaction begins IMMEDIATE so writers queue, not fail."""
+    kwargs: dict[str, Any] = {"echo": config.echo}
+    if not is_sqlite(config.url):
+        kwargs.update(pool_size=config.pool_size, max_overflow=config.pool_size * 2, pool_pre_ping=True)
+    engine = create_async_engine(config.url, **kwargs)
+    if is_sqlite(config.url):
+        busy_ms = config.sqlite_busy_timeout_ms
+
+        @event.listens_for(engine.sync_engine, "connect")
+        def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+            # Hand transaction control to SQLAlchemy's "begin" event below.
+            dbapi_connection.isolation_level = None
+            cursor = dbapi_connection.cursor()
+            cursor.execute(f"PRAGMA busy_timeout = {int(busy_ms)}")
+            cursor.execute("PRAGMA journal_mode = WAL")
+            cursor.execute("PRAGMA synchronous = NORMAL")
+            cursor.execute("PRAGMA foreign_keys = ON")
+            cursor.close()
+
+        @event.listens_for(engine.sync_engine, "begin")
+        def _on_begin(conn: Connection) -> None:
+            # IMMEDIATE takes the write lock up front; a DEFERRED reader that later writes
+            # could fail with "database is locked" without waiting for busy_timeout.
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return engine
+
+
+def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    return async_sessionmaker(engine, expire_on_commit=False)
+
+
+@asynccontextmanager
+async def transaction(sessions: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
+    """One unit of work: commit on success, roll back on any error."""
+    async with sessions() as session, session.begin():
+        yield session
+
+
+def _alembic_config(connection: Connection | None = None) -> AlembicConfig:
+    cfg = AlembicConfig()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    if connection is not None:
+        cfg.attributes["connection"] = connection
+    return cfg
+
+
+async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
+    """Apply Alembic migrations up to revision on this engine's database."""
+
+    def _run(connection: Connection) -> None:
+        command.upgrade(_alembic_config(connection), revision)
+
+    async with engine.begin() as conn:
+        await conn.run_sync(_run)
+
+
+async def current_revision(engine: AsyncEngine) -> str | None:
+    """The database's Alembic revision, or None when it has never been migrated."""
+    from alembic.runtime.migration import MigrationContext
+
+    def _read(connection: Connection) -> str | None:
+        return MigrationContext.configure(connection).get_current_revision()
+
+    async with engine.connect() as conn:
+        return await conn.run_sync(_read)

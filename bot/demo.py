@@ -1,0 +1,65 @@
+"""Demo data for the local simulator: one branch, two 党小组, a secretary and ten members in one group."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.config import Config
+from bot.members import branch_by_key, configured_role
+from bot.models import Chat, Member, MemberIdentity, PartyGroup, Role
+
+SIM = "sim"
+DEMO_CHAT_NAME = "机关第一党支部党员群"
+
+# (sim user id, name, index of party group or None). u00 is the branch secretary in config.toml.
+DEMO_MEMBERS: tuple[tuple[str, str, int | None], ...] = (
+    ("u00", "李建国", None),
+    ("u01", "张伟", 0),
+    ("u02", "王芳", 0),
+    ("u03", "刘洋", 0),
+    ("u04", "陈静", 0),
+    ("u05", "杨帆", 0),
+    ("u06", "赵磊", 1),
+    ("u07", "黄丽", 1),
+    ("u08", "周强", 1),
+    ("u09", "吴敏", 1),
+    ("u10", "孙涛", 1),
+)
+
+
+async def seed_demo(session: AsyncSession, config: Config, now: datetime) -> bool:
+    """Seed the demo branch's members and group if the database has no members; True if seeded."""
+    if await session.scalar(select(func.count()).select_from(Member)):
+        return False
+    branch = await branch_by_key(session, config.demo.branch)
+    if branch is None:
+        return False
+    groups = list(
+        await session.scalars(select(PartyGroup).where(PartyGroup.branch_id == branch.id).order_by(PartyGroup.id))
+    )
+    for user_id, name, group_index in DEMO_MEMBERS:
+        group = groups[group_index] if group_index is not None and group_index < len(groups) else None
+        role = configured_role(config, branch.key, SIM, user_id)
+        if user_id == "u00" and role == Role.MEMBER:
+            role = Role.SECRETARY
+        member = Member(
+            branch_id=branch.id,
+            display_name=name,
+            role=role,
+            party_group_id=group.id if group else None,
+            created_at=now,
+        )
+        session.add(member)
+        await session.flush()
+        session.add(MemberIdentity(member_id=member.id, channel=SIM, platform_user_id=user_id))
+    chat = await session.scalar(select(Chat).where(Chat.channel == SIM, Chat.platform_chat_id == config.demo.chat))
+    if chat is None:
+        chat = Chat(branch_id=branch.id, channel=SIM, platform_chat_id=config.demo.chat, name=DEMO_CHAT_NAME)
+        session.add(chat)
+    elif not chat.name:
+        chat.name = DEMO_CHAT_NAME
+    await session.flush()
+    return True

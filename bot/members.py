@@ -1,0 +1,151 @@
+"""Resolve who sent a message and where: member, chat and branch; register newcomers; sync config."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.config import Config
+from bot.message import Message
+from bot.models import Branch, Chat, Member, MemberIdentity, PartyGroup, Role
+
+
+@dataclass
+class Resolved:
+    branch: Branch | None
+    chat: Chat | None
+    member: Member | None
+
+
+def identity_key(channel: str, user_id: str) -> str:
+    return f"{channel}:{user_id}"
+
+
+def configured_role(config: Config, branch_key: str, channel: str, user_id: str) -> str:
+    """The role config.toml declares for this identity in this branch (member if none)."""
+    branch = config.branch(branch_key)
+    if branch is None:
+        return Role.MEMBER
+    key = identity_key(channel, user_id)
+    if key in branch.admins:
+        return Role.ADMIN
+    if key in branch.secretaries:
+        return Role.SECRETARY
+    return Role.MEMBER
+
+
+async def branch_by_key(session: AsyncSession, key: str) -> Branch | None:
+    return await session.scalar(select(Branch).where(Branch.key == key))
+
+
+async def resolve(session: AsyncSession, config: Config, msg: Message, now_value: object) -> Resolved:
+    """Find (or register) the member, chat and branch for an inbound message."""
+    chat: Chat | None = None
+    branch: Branch | None = None
+    if msg.chat_id is not None:
+        chat = await session.scalar(
+            select(Chat).where(Chat.channel == msg.channel, Chat.platform_chat_id == msg.chat_id)
+        )
+        if chat is None and config.bot.default_branch:
+            default = await branch_by_key(session, config.bot.default_branch)
+            if default is not None:
+                chat = Chat(branch_id=default.id, channel=msg.channel, platform_chat_id=msg.chat_id, name="")
+                session.add(chat)
+                await session.flush()
+        if chat is None:
+            return Resolved(None, None, None)
+        branch = await session.get(Branch, chat.branch_id)
+
+    identity = await session.scalar(
+        select(MemberIdentity).where(
+            MemberIdentity.channel == msg.channel, MemberIdentity.platform_user_id == msg.sender_id
+        )
+    )
+    member: Member | None = None
+    if identity is not None:
+        member = await session.get(Member, identity.member_id)
+        if member is not None and msg.sender_name and member.display_name != msg.sender_name:
+            member.display_name = msg.sender_name
+    if member is None:
+        if branch is None and config.bot.default_branch:
+            branch = await branch_by_key(session, config.bot.default_branch)
+        if branch is None:
+            return Resolved(None, chat, None)
+        member = Member(
+            branch_id=branch.id,
+            display_name=msg.sender_name or msg.sender_id,
+            role=configured_role(config, branch.key, msg.channel, msg.sender_id),
+            created_at=now_value,
+        )
+        session.add(member)
+        await session.flush()
+        session.add(MemberIdentity(member_id=member.id, channel=msg.channel, platform_user_id=msg.sender_id))
+        await session.flush()
+    if branch is None:
+        branch = await session.get(Branch, member.branch_id)
+    return Resolved(branch, chat, member)
+
+
+async def find_member_by_name(session: AsyncSession, branch_id: int, name: str) -> list[Member]:
+    """Members of a branch whose display name is exactly name."""
+    rows = await session.scalars(
+        select(Member).where(Member.branch_id == branch_id, Member.display_name == name).order_by(Member.id)
+    )
+    return list(rows)
+
+
+async def party_group_names(session: AsyncSession, branch_id: int) -> list[str]:
+    rows = await session.scalars(
+        select(PartyGroup.name).where(PartyGroup.branch_id == branch_id).order_by(PartyGroup.id)
+    )
+    return list(rows)
+
+
+async def sync_config(session: AsyncSession, config: Config) -> None:
+    """Make branches, party groups, bound chats and declared roles in the database match config.toml."""
+    for spec in config.branches:
+        branch = await branch_by_key(session, spec.id)
+        if branch is None:
+            branch = Branch(key=spec.id, name=spec.name)
+            session.add(branch)
+            await session.flush()
+        branch.name = spec.name
+        existing = set(await party_group_names(session, branch.id))
+        for name in spec.party_groups:
+            if name not in existing:
+                session.add(PartyGroup(branch_id=branch.id, name=name))
+        for ref in spec.chats:
+            channel, chat_id = ref.split(":", 1)
+            chat = await session.scalar(select(Chat).where(Chat.channel == channel, Chat.platform_chat_id == chat_id))
+            if chat is None:
+                session.add(Chat(branch_id=branch.id, channel=channel, platform_chat_id=chat_id, name=""))
+            else:
+                chat.branch_id = branch.id
+        # Declared roles are a floor: a restart never leaves a declared admin without rights.
+        for ref in (*spec.secretaries, *spec.admins):
+            channel, user_id = ref.split(":", 1)
+            identity = await session.scalar(
+                select(MemberIdentity).where(
+                    MemberIdentity.channel == channel, MemberIdentity.platform_user_id == user_id
+                )
+            )
+            if identity is None:
+                continue
+            member = await session.get(Member, identity.member_id)
+            wanted = configured_role(config, spec.id, channel, user_id)
+            if member is not None and not Role.at_least(member.role, wanted):
+                member.role = wanted
+    await session.flush()
+
+
+async def pinned_role(session: AsyncSession, config: Config, branch: Branch, member: Member) -> str:
+    """The highest role config.toml declares for any of this member's identities."""
+    identities = await session.scalars(select(MemberIdentity).where(MemberIdentity.member_id == member.id))
+    best = Role.MEMBER
+    for identity in identities:
+        role = configured_role(config, branch.key, identity.channel, identity.platform_user_id)
+        if Role.at_least(role, best):
+            best = role
+    return best

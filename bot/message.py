@@ -1,0 +1,47 @@
+"""Our own message types: handlers never see a platform's objects."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+@dataclass(frozen=True)
+class Message:
+    """An inbound message, normalised by a channel adapter."""
+
+    channel: str
+    platform_msg_id: str
+    sender_id: str
+    text: str
+    sent_at: datetime
+    chat_id: str | None = None  # None for a direct (1:1) message
+    sender_name: str | None = None
+    mentions_bot: bool = False
+    mentions: tuple[str, ...] = ()
+
+    @property
+    def is_direct(self) -> bool:
+        return self.chat_id is None
+
+
+@dataclass(frozen=True)
+class Command:
+    """What the router understood: the normalised text, and the matched word with its arguments."""
+
+    text: str
+    word: str = ""
+    args: str = ""
+    mentioned_names: tuple[str, ...] = field(default=())
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """A message for the outbox sender to deliver through a channel client."""
+
+    id: int
+    channel: str
+    target_kind: str  # "chat" or "user"
+    target_id: str
+    text: str
+    mentions: tuple[str, ...] = ()

@@ -1,0 +1,194 @@
+"""SQLAlchemy models: the tables every feature builds on."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+# SQLite only auto-increments INTEGER PRIMARY KEY; PostgreSQL gets a BIGINT identity.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Aware datetimes stored as UTC; SQLite keeps no zone, so values come back tagged UTC."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the database; use an aware one")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    """Declarative base with timezone-aware timestamps."""
+
+    type_annotation_map = {datetime: UtcDateTime()}
+
+
+class Role:
+    """Member roles, ordered by privilege."""
+
+    MEMBER = "member"
+    SECRETARY = "secretary"
+    ADMIN = "admin"
+    ORDER = (MEMBER, SECRETARY, ADMIN)
+
+    @classmethod
+    def at_least(cls, role: str, required: str) -> bool:
+        return cls.ORDER.index(role) >= cls.ORDER.index(required)
+
+
+class Branch(Base):
+    __tablename__ = "branch"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+
+
+class PartyGroup(Base):
+    __tablename__ = "party_group"
+    __table_args__ = (UniqueConstraint("branch_id", "name"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    branch_id: Mapped[int] = mapped_column(ForeignKey("branch.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(100))
+
+
+class Member(Base):
+    __tablename__ = "member"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    branch_id: Mapped[int] = mapped_column(ForeignKey("branch.id", ondelete="CASCADE"), index=True)
+    display_name: Mapped[str] = mapped_column(String(100))
+    role: Mapped[str] = mapped_column(String(20), default=Role.MEMBER)
+    party_group_id: Mapped[int | None] = mapped_column(ForeignKey("party_group.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime]
+
+
+class MemberIdentity(Base):
+    """A member's user id on one channel (a member may have several)."""
+
+    __tablename__ = "member_identity"
+    __table_args__ = (UniqueConstraint("channel", "platform_user_id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("member.id", ondelete="CASCADE"), index=True)
+    channel: Mapped[str] = mapped_column(String(20))
+    platform_user_id: Mapped[str] = mapped_column(String(128))
+
+
+class Chat(Base):
+    __tablename__ = "chat"
+    __table_args__ = (UniqueConstraint("channel", "platform_chat_id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    branch_id: Mapped[int] = mapped_column(ForeignKey("branch.id", ondelete="CASCADE"), index=True)
+    channel: Mapped[str] = mapped_column(String(20))
+    platform_chat_id: Mapped[str] = mapped_column(String(128))
+    name: Mapped[str] = mapped_column(String(200), default="")
+
+
+class InboundMessage(Base):
+    """Every message received, once: the unique key makes platform retries harmless."""
+
+    __tablename__ = "inbound_message"
+    __table_args__ = (UniqueConstraint("channel", "platform_msg_id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    channel: Mapped[str] = mapped_column(String(20))
+    platform_msg_id: Mapped[str] = mapped_column(String(128))
+    platform_chat_id: Mapped[str | None] = mapped_column(String(128))
+    platform_user_id: Mapped[str] = mapped_column(String(128))
+    member_id: Mapped[int | None] = mapped_column(ForeignKey("member.id", ondelete="SET NULL"))
+    text: Mapped[str] = mapped_column(Text)
+    sent_at: Mapped[datetime]
+    received_at: Mapped[datetime] = mapped_column(index=True)
+    handled_by: Mapped[str | None] = mapped_column(String(100))
+
+
+class OutboxStatus:
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+
+
+class Outbox(Base):
+    """A message the bot will send; written in the transaction that caused it."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        Index("ix_outbox_due", "status", "next_attempt_at"),
+        Index("ix_outbox_target_sent", "channel", "target_id", "sent_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    channel: Mapped[str] = mapped_column(String(20))
+    target_kind: Mapped[str] = mapped_column(String(10))  # "chat" or "user"
+    target_id: Mapped[str] = mapped_column(String(128))
+    text: Mapped[str] = mapped_column(Text)
+    mentions: Mapped[list[str]] = mapped_column(JSON, default=list)
+    cause_inbound_id: Mapped[int | None] = mapped_column(
+        ForeignKey("inbound_message.id", ondelete="SET NULL"), index=True
+    )
+    status: Mapped[str] = mapped_column(String(10), default=OutboxStatus.PENDING)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime]
+    lease_until: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None]
+    delivered_via: Mapped[str | None] = mapped_column(String(20))
+
+
+class ScheduledFire(Base):
+    """One claimed (job, slot): the unique key means a slot acts at most once, across processes."""
+
+    __tablename__ = "scheduled_fire"
+    __table_args__ = (UniqueConstraint("job", "slot"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    job: Mapped[str] = mapped_column(String(100))
+    slot: Mapped[datetime]
+    fired_at: Mapped[datetime]
+    manual: Mapped[bool] = mapped_column(default=False)
+
+
+class SimMessage(Base):
+    """The local simulator's chat transcript: what a member typed and what the bot delivered."""
+
+    __tablename__ = "sim_message"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    chat_id: Mapped[str] = mapped_column(String(128), index=True)  # a group id, or "dm:<user id>"
+    sender_id: Mapped[str] = mapped_column(String(128))  # a sim user id, or "bot"
+    sender_name: Mapped[str] = mapped_column(String(100))
+    text: Mapped[str] = mapped_column(Text)
+    mentions: Mapped[list[str]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime]

@@ -1,0 +1,66 @@
+"""Text normalisation for command matching: width, brackets, mentions, punctuation and emoji."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+# Characters trimmed from both ends of a command: whitespace, punctuation and symbols (emoji).
+_EDGE_CATEGORIES = ("Z", "P", "S", "C")
+_BRACKETS = str.maketrans({"【": " ", "】": " ", "〖": " ", "〗": " ", "[": " ", "]": " "})
+_MENTION = re.compile(r"@([^\s@]+)")
+_SPACES = re.compile(r"\s+")
+
+
+def _is_edge(ch: str) -> bool:
+    return unicodedata.category(ch)[0] in _EDGE_CATEGORIES and ch not in "@/"
+
+
+def strip_edges(text: str) -> str:
+    """Trim surrounding spaces, punctuation and emoji (but keep a leading @ or /)."""
+    start, end = 0, len(text)
+    while start < end and _is_edge(text[start]):
+        start += 1
+    while end > start and _is_edge(text[end - 1]):
+        end -= 1
+    return text[start:end]
+
+
+def fold(text: str) -> str:
+    """Full-width to half-width (NFKC), ASCII lower-case, spaces collapsed, brackets dropped."""
+    text = unicodedata.normalize("NFKC", text).translate(_BRACKETS)
+    # WeCom and WeChat put a no-break or "four-per-em" space after an @-mention.
+    text = _SPACES.sub(" ", text.replace("\u2005", " ")).strip()
+    return "".join(ch.lower() if ch.isascii() else ch for ch in text)
+
+
+def strip_bot_mention(text: str, bot_names: tuple[str, ...]) -> tuple[str, bool]:
+    """Remove a leading (or trailing) @-mention of the bot; say whether there was one."""
+    mentioned = False
+    names = sorted({fold(n) for n in bot_names if n}, key=len, reverse=True)
+    changed = True
+    while changed:
+        changed = False
+        for name in names:
+            head = "@" + name
+            if text.startswith(head):
+                text, mentioned, changed = text[len(head) :].lstrip(), True, True
+            elif text.endswith(head):
+                text, mentioned, changed = text[: -len(head)].rstrip(), True, True
+    return text, mentioned
+
+
+def normalize(text: str, bot_names: tuple[str, ...]) -> tuple[str, bool, tuple[str, ...]]:
+    """Normalised command text, whether the bot was @-mentioned, and other @-mentioned names."""
+    folded = strip_edges(fold(text))
+    folded, mentioned = strip_bot_mention(folded, bot_names)
+    folded = strip_edges(folded)
+    if folded.startswith("/"):
+        folded = strip_edges(folded[1:])
+    names = tuple(m.group(1) for m in _MENTION.finditer(folded))
+    return folded, mentioned, names
+
+
+def remove_mentions(text: str) -> str:
+    """The text with every @-mention taken out."""
+    return _SPACES.sub(" ", _MENTION.sub(" ", text)).strip()

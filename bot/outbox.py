@@ -1,0 +1,293 @@
+"""The outbox sender: delivers outbox rows through channel clients, rate-limited, retried, resumable."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from sqlalchemy import and_, exists, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import aliased
+
+from bot.clock import Clock
+from bot.config import OutboxConfig
+from bot.db import transaction
+from bot.message import Outgoing
+from bot.models import Outbox, OutboxStatus
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class RateLimit:
+    """At most `count` messages per `seconds` to one target."""
+
+    count: int
+    seconds: float
+
+
+class TransientError(Exception):
+    """Delivery failed for now; try again later (optionally not before retry_after seconds)."""
+
+    def __init__(self, reason: str, retry_after: float | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.retry_after = retry_after
+
+
+class PermanentError(Exception):
+    """Delivery can never succeed (bad recipient, missing permission); record the reason."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class ChannelClient(Protocol):
+    """What the sender needs from a channel: deliver one message, and the limit per target."""
+
+    name: str
+
+    async def deliver(self, item: Outgoing) -> None: ...
+
+    def rate_limit(self, item: Outgoing) -> RateLimit | None: ...
+
+
+def _outgoing(row: Outbox) -> Outgoing:
+    return Outgoing(
+        id=row.id,
+        channel=row.channel,
+        target_kind=row.target_kind,
+        target_id=row.target_id,
+        text=row.text,
+        mentions=tuple(row.mentions or ()),
+    )
+
+
+class OutboxSender:
+    """Delivers due outbox rows; one head-of-line row per target at a time keeps each target in order."""
+
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        clients: Mapping[str, ChannelClient],
+        config: OutboxConfig,
+        clock: Clock,
+    ) -> None:
+        self.sessions = sessions
+        self.clients = clients
+        self.config = config
+        self.clock = clock
+        self._wake = asyncio.Event()
+        self._stopping = False
+        self._task: asyncio.Task[None] | None = None
+
+    # --- lifecycle -------------------------------------------------------------------------
+    def notify(self) -> None:
+        """New rows were committed: look now rather than at the next poll."""
+        self._wake.set()
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._loop(), name="outbox-sender")
+
+    async def stop(self, timeout: float = 10.0) -> None:
+        """Finish the batch in flight, then stop; pending rows stay for the next start."""
+        self._stopping = True
+        self._wake.set()
+        if self._task is not None:
+            try:
+                await asyncio.wait_for(self._task, timeout)
+            except TimeoutError:
+                self._task.cancel()
+                log.warning("outbox sender did not finish within %.0fs; leased rows resume after restart", timeout)
+            self._task = None
+
+    async def _loop(self) -> None:
+        while not self._stopping:
+            try:
+                processed = await self.run_once()
+            except Exception:
+                log.exception("outbox sender pass failed; retrying after the poll interval")
+                processed = 0
+            if processed:
+                continue
+            self._wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self.config.poll_interval_seconds)
+
+    # --- delivery --------------------------------------------------------------------------
+    async def run_once(self) -> int:
+        """Deliver the due head-of-line row of every target; return how many rows were attempted."""
+        now = self.clock()
+        earlier = aliased(Outbox)
+        blocked = exists().where(
+            and_(
+                earlier.channel == Outbox.channel,
+                earlier.target_kind == Outbox.target_kind,
+                earlier.target_id == Outbox.target_id,
+                earlier.id < Outbox.id,
+                earlier.status.in_((OutboxStatus.PENDING, OutboxStatus.SENDING)),
+            )
+        )
+        async with self.sessions() as session:
+            ids = list(
+                await session.scalars(
+                    select(Outbox.id)
+                    .where(self._claimable(now), ~blocked)
+                    .order_by(Outbox.id)
+                    .limit(self.config.batch_size)
+                )
+            )
+        if not ids:
+            return 0
+        results = await asyncio.gather(*(self._attempt(row_id, via="sender") for row_id in ids))
+        return sum(1 for r in results if r is not None)
+
+    async def deliver_now(self, ids: Iterable[int], via: str = "passive") -> list[Outgoing]:
+        """Deliver these rows at once (a reply to the message in hand); return those delivered."""
+        delivered: list[Outgoing] = []
+        for row_id in ids:
+            item = await self._attempt(row_id, via=via)
+            if item is not None and item[1]:
+                delivered.append(item[0])
+        return delivered
+
+    async def claim_passive(self, ids: Iterable[int]) -> list[Outgoing]:
+        """Mark rows as answered in the platform's HTTP response (e.g. a WeCom passive reply)."""
+        now = self.clock()
+        claimed: list[Outgoing] = []
+        async with transaction(self.sessions) as session:
+            for row_id in ids:
+                result = await session.execute(
+                    update(Outbox)
+                    .where(Outbox.id == row_id, Outbox.status == OutboxStatus.PENDING)
+                    .values(status=OutboxStatus.SENT, sent_at=now, attempts=1, delivered_via="passive")
+                )
+                if result.rowcount == 1:
+                    row = await session.get(Outbox, row_id)
+                    if row is not None:
+                        claimed.append(_outgoing(row))
+        return claimed
+
+    def _claimable(self, now: datetime):  # type: ignore[no-untyped-def]
+        return or_(
+            and_(Outbox.status == OutboxStatus.PENDING, Outbox.next_attempt_at <= now),
+            and_(Outbox.status == OutboxStatus.SENDING, Outbox.lease_until < now),
+        )
+
+    async def _claim(self, row_id: int, now: datetime) -> Outbox | None:
+        lease = now + timedelta(seconds=self.config.lease_seconds)
+        async with transaction(self.sessions) as session:
+            result = await session.execute(
+                update(Outbox)
+                .where(Outbox.id == row_id, self._claimable(now))
+                .values(status=OutboxStatus.SENDING, lease_until=lease)
+            )
+            if result.rowcount != 1:
+                return None
+            return await session.get(Outbox, row_id)
+
+    async def _window_start(self, item: Outgoing, limit: RateLimit, now: datetime) -> datetime | None:
+        """None if the target may receive now; otherwise when the oldest send leaves the window."""
+        since = now - timedelta(seconds=limit.seconds)
+        async with self.sessions() as session:
+            sent = select(Outbox.sent_at).where(
+                Outbox.channel == item.channel,
+                Outbox.target_kind == item.target_kind,
+                Outbox.target_id == item.target_id,
+                Outbox.status == OutboxStatus.SENT,
+                Outbox.sent_at > since,
+            )
+            count = await session.scalar(select(func.count()).select_from(sent.subquery()))
+            if (count or 0) < limit.count:
+                return None
+            oldest = await session.scalar(sent.order_by(Outbox.sent_at).limit(1))
+        return (oldest or now) + timedelta(seconds=limit.seconds)
+
+    async def _attempt(self, row_id: int, via: str) -> tuple[Outgoing, bool] | None:
+        """Claim, rate-check and deliver one row; (item, delivered) or None if someone else has it."""
+        now = self.clock()
+        row = await self._claim(row_id, now)
+        if row is None:
+            return None
+        item = _outgoing(row)
+        client = self.clients.get(item.channel)
+        if client is None:
+            await self._finish(row_id, attempts=row.attempts + 1, error=f"no client for channel {item.channel!r}")
+            return item, False
+        limit = client.rate_limit(item)
+        if limit is not None:
+            not_before = await self._window_start(item, limit, now)
+            if not_before is not None:
+                await self._postpone(row_id, not_before)
+                return item, False
+        try:
+            await client.deliver(item)
+        except PermanentError as exc:
+            log.warning("outbox %s to %s:%s failed permanently: %s", row_id, item.channel, item.target_id, exc.reason)
+            await self._finish(row_id, attempts=row.attempts + 1, error=exc.reason)
+            return item, False
+        except TransientError as exc:
+            await self._retry(row, exc.reason, exc.retry_after)
+            return item, False
+        except Exception as exc:  # a bug or an unexpected network error: treat as transient
+            log.exception("outbox %s: unexpected delivery error", row_id)
+            await self._retry(row, f"{type(exc).__name__}: {exc}", None)
+            return item, False
+        async with transaction(self.sessions) as session:
+            await session.execute(
+                update(Outbox)
+                .where(Outbox.id == row_id)
+                .values(
+                    status=OutboxStatus.SENT,
+                    sent_at=self.clock(),
+                    attempts=row.attempts + 1,
+                    lease_until=None,
+                    last_error=None,
+                    delivered_via=via,
+                )
+            )
+        return item, True
+
+    async def _postpone(self, row_id: int, not_before: datetime) -> None:
+        async with transaction(self.sessions) as session:
+            await session.execute(
+                update(Outbox)
+                .where(Outbox.id == row_id)
+                .values(status=OutboxStatus.PENDING, next_attempt_at=not_before, lease_until=None)
+            )
+
+    async def _retry(self, row: Outbox, reason: str, retry_after: float | None) -> None:
+        attempts = row.attempts + 1
+        if attempts >= self.config.max_attempts:
+            log.warning("outbox %s: giving up after %d attempts: %s", row.id, attempts, reason)
+            await self._finish(row.id, attempts=attempts, error=f"{reason} (after {attempts} attempts)")
+            return
+        delay = min(self.config.backoff_base_seconds * 2 ** (attempts - 1), self.config.backoff_max_seconds)
+        if retry_after is not None:
+            delay = max(delay, retry_after)
+        async with transaction(self.sessions) as session:
+            await session.execute(
+                update(Outbox)
+                .where(Outbox.id == row.id)
+                .values(
+                    status=OutboxStatus.PENDING,
+                    attempts=attempts,
+                    next_attempt_at=self.clock() + timedelta(seconds=delay),
+                    lease_until=None,
+                    last_error=reason,
+                )
+            )
+
+    async def _finish(self, row_id: int, *, attempts: int, error: str) -> None:
+        async with transaction(self.sessions) as session:
+            await session.execute(
+                update(Outbox)
+                .where(Outbox.id == row_id)
+                .values(status=OutboxStatus.FAILED, attempts=attempts, lease_until=None, last_error=error)
+            )

@@ -1,0 +1,162 @@
+"""The inbound pipeline: store once, resolve, route, handle — state and replies in one transaction."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot import texts
+from bot.clock import Clock
+from bot.config import Config
+from bot.context import Context
+from bot.db import transaction
+from bot.members import resolve
+from bot.message import Message
+from bot.models import InboundMessage, Role
+from bot.normalize import normalize
+from bot.router import Dispatcher, Route
+
+log = logging.getLogger(__name__)
+
+# Attempts for a transaction that lost a race (e.g. two first messages registering one member).
+_MAX_ATTEMPTS = 3
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What happened to one inbound message."""
+
+    duplicate: bool = False
+    handled_by: str | None = None
+    reply_ids: list[int] = field(default_factory=list)
+
+
+class _Duplicate(Exception):
+    pass
+
+
+@dataclass
+class Pipeline:
+    """Runs inbound messages through dedupe, resolution, routing and the handler."""
+
+    config: Config
+    sessions: async_sessionmaker[AsyncSession]
+    clock: Clock
+    dispatcher: Dispatcher
+
+    @property
+    def bot_names(self) -> tuple[str, ...]:
+        return (self.config.bot.name, *self.config.bot.aliases)
+
+    async def process(self, msg: Message) -> Outcome:
+        """Handle msg exactly once; a repeat of a stored platform message id has no effect."""
+        for attempt in range(1, _MAX_ATTEMPTS + 1):
+            try:
+                return await self._process_once(msg)
+            except _Duplicate:
+                return Outcome(duplicate=True)
+            except (IntegrityError, DBAPIError) as exc:
+                if isinstance(exc, DBAPIError) and not isinstance(exc, IntegrityError) and not _is_retryable(exc):
+                    break
+                if attempt == _MAX_ATTEMPTS:
+                    break
+                log.info("message %s:%s lost a race (%s); retrying", msg.channel, msg.platform_msg_id, exc)
+            except Exception:
+                log.exception("handler failed for %s:%s", msg.channel, msg.platform_msg_id)
+                break
+        return await self._record_failure(msg)
+
+    async def _store(self, session: AsyncSession, msg: Message, handled_by: str | None) -> InboundMessage:
+        row = InboundMessage(
+            channel=msg.channel,
+            platform_msg_id=msg.platform_msg_id,
+            platform_chat_id=msg.chat_id,
+            platform_user_id=msg.sender_id,
+            text=msg.text,
+            sent_at=msg.sent_at,
+            received_at=self.clock(),
+            handled_by=handled_by,
+        )
+        session.add(row)
+        try:
+            await session.flush()
+        except IntegrityError:
+            raise _Duplicate from None
+        return row
+
+    async def _process_once(self, msg: Message) -> Outcome:
+        async with transaction(self.sessions) as session:
+            inbound = await self._store(session, msg, None)
+            text, mentioned, names = normalize(msg.text, self.bot_names)
+            mentioned = mentioned or msg.mentions_bot
+            ctx = Context(
+                config=self.config,
+                session=session,
+                clock=self.clock,
+                message=msg,
+                inbound_id=inbound.id,
+                dispatcher=self.dispatcher,
+            )
+            resolved = await resolve(session, self.config, msg, self.clock())
+            ctx.branch, ctx.chat, ctx.member = resolved.branch, resolved.chat, resolved.member
+            inbound.member_id = resolved.member.id if resolved.member else None
+            handled_by = await self._route(msg, ctx, text, mentioned, names)
+            inbound.handled_by = handled_by
+            await session.flush()
+            reply_ids = [row.id for row in ctx.outgoing]
+        return Outcome(handled_by=handled_by, reply_ids=reply_ids)
+
+    async def _route(
+        self, msg: Message, ctx: Context, text: str, mentioned: bool, names: tuple[str, ...]
+    ) -> str | None:
+        addressed = mentioned or msg.is_direct
+        if ctx.member is None or ctx.branch is None:
+            if addressed:
+                await ctx.reply(texts.CHAT_NOT_BOUND)
+                return "unbound"
+            return None
+        found = self.dispatcher.match_command(text, names)
+        route: Route | None = None
+        if found is not None:
+            route, ctx.command = found
+        else:
+            for candidate in self.dispatcher.filters:
+                if candidate.filter is not None and await candidate.filter(msg, ctx):
+                    route = candidate
+                    break
+        if route is None:
+            if addressed:
+                await ctx.reply(texts.HELP_SHORT)
+                return "help_short"
+            return None  # a group chat's ordinary talk: stay silent
+        if not Role.at_least(ctx.member.role, route.role):
+            await ctx.reply(
+                texts.NOT_ALLOWED.format(
+                    word=route.words[0] if route.words else text, role=texts.ROLE_NAMES[route.role]
+                )
+            )
+            return "refused"
+        await route.handler(msg, ctx)
+        return route.name
+
+    async def _record_failure(self, msg: Message) -> Outcome:
+        """The error boundary: store the message as failed and apologise, once."""
+        try:
+            async with transaction(self.sessions) as session:
+                inbound = await self._store(session, msg, "error")
+                ctx = Context(config=self.config, session=session, clock=self.clock, message=msg, inbound_id=inbound.id)
+                await ctx.reply(texts.GENERIC_ERROR)
+                await session.flush()
+                reply_ids = [row.id for row in ctx.outgoing]
+        except _Duplicate:
+            return Outcome(duplicate=True)
+        return Outcome(handled_by="error", reply_ids=reply_ids)
+
+
+def _is_retryable(exc: DBAPIError) -> bool:
+    """Serialization failures and deadlocks (PostgreSQL), busy database (SQLite) may succeed on retry."""
+    text = str(exc.orig).lower()
+    return any(s in text for s in ("serializ", "deadlock", "database is locked", "could not obtain lock"))

@@ -1,0 +1,31 @@
+"""The runtime shared by channels, the outbox sender and the scheduler; it lives on the app, never global."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from aiohttp import web
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from bot.clock import Clock
+from bot.config import Config
+from bot.outbox import ChannelClient, OutboxSender
+from bot.pipeline import Pipeline
+from bot.scheduler import JobRunner
+
+
+@dataclass
+class Services:
+    """Open database, pipeline, sender, job runner and the channel clients."""
+
+    config: Config
+    clock: Clock
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    pipeline: Pipeline
+    sender: OutboxSender
+    jobs: JobRunner
+    clients: dict[str, ChannelClient] = field(default_factory=dict)
+
+
+SERVICES = web.AppKey("services", Services)

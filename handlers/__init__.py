@@ -1,0 +1,1 @@
+"""Message handlers: one router per module, listed in priority order in bot/app.py."""

@@ -1,0 +1,39 @@
+"""帮助 / 菜单: the commands the sender's role may use."""
+
+from __future__ import annotations
+
+from bot import texts
+from bot.context import Context
+from bot.message import Message
+from bot.models import PartyGroup
+from bot.router import Router
+
+router = Router("help")
+
+
+@router.command(*texts.CMD_HELP, summary=texts.SUMMARY_HELP)
+async def handle_help(msg: Message, ctx: Context) -> None:
+    """List the commands this member's role may use."""
+    assert ctx.member is not None and ctx.dispatcher is not None
+    lines = [texts.HELP_HEADER.format(name=ctx.member.display_name)]
+    for route in ctx.dispatcher.commands_for(ctx.member.role):
+        lines.append(texts.HELP_LINE.format(word=route.words[0], summary=route.summary))
+    lines.append(texts.HELP_FOOTER)
+    await ctx.reply("\n".join(lines))
+
+
+@router.command(*texts.CMD_WHOAMI, summary=texts.SUMMARY_WHOAMI)
+async def handle_whoami(msg: Message, ctx: Context) -> None:
+    """Tell a member how the bot sees them: role, branch and party group."""
+    assert ctx.member is not None and ctx.branch is not None
+    group = None
+    if ctx.member.party_group_id is not None:
+        group = await ctx.session.get(PartyGroup, ctx.member.party_group_id)
+    await ctx.reply(
+        texts.WHOAMI.format(
+            name=ctx.member.display_name,
+            role=texts.ROLE_NAMES[ctx.member.role],
+            branch=ctx.branch.name,
+            group=group.name if group else texts.NO_GROUP,
+        )
+    )

@@ -1,0 +1,95 @@
+"""Admin commands that change members' roles and party groups in chat."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from bot import texts
+from bot.context import Context
+from bot.members import find_member_by_name, party_group_names, pinned_role
+from bot.message import Message
+from bot.models import Member, PartyGroup, Role
+from bot.normalize import remove_mentions
+from bot.router import Router
+
+router = Router("roles")
+
+
+async def _target(ctx: Context, example: str) -> Member | None:
+    """The one member @-mentioned in the command, or None after replying why not."""
+    assert ctx.command is not None and ctx.branch is not None
+    names = ctx.command.mentioned_names
+    if not names:
+        await ctx.reply(texts.NEED_MENTION.format(example=example))
+        return None
+    found = await find_member_by_name(ctx.session, ctx.branch.id, names[0])
+    if not found:
+        await ctx.reply(texts.MEMBER_NOT_FOUND.format(name=names[0]))
+        return None
+    if len(found) > 1:
+        await ctx.reply(texts.MEMBER_AMBIGUOUS.format(name=names[0]))
+        return None
+    return found[0]
+
+
+async def _set_role(ctx: Context, role: str, example: str) -> None:
+    assert ctx.member is not None and ctx.branch is not None
+    target = await _target(ctx, example)
+    if target is None:
+        return
+    role_name = texts.ROLE_NAMES[role]
+    if target.role == role:
+        await ctx.reply(texts.ROLE_UNCHANGED.format(name=target.display_name, role=role_name))
+        return
+    if target.id == ctx.member.id and not Role.at_least(role, Role.ADMIN):
+        await ctx.reply(texts.ROLE_SELF_DEMOTE)
+        return
+    pinned = await pinned_role(ctx.session, ctx.config, ctx.branch, target)
+    if not Role.at_least(role, pinned):
+        await ctx.reply(texts.ROLE_PINNED.format(name=target.display_name, role=texts.ROLE_NAMES[pinned]))
+        return
+    target.role = role
+    await ctx.reply(texts.ROLE_SET.format(name=target.display_name, role=role_name))
+
+
+@router.command(*texts.CMD_SET_SECRETARY, role=Role.ADMIN, summary=texts.SUMMARY_SET_SECRETARY)
+async def handle_set_secretary(msg: Message, ctx: Context) -> None:
+    """Make the @-mentioned member a secretary."""
+    await _set_role(ctx, Role.SECRETARY, texts.EXAMPLE_SET_SECRETARY)
+
+
+@router.command(*texts.CMD_SET_ADMIN, role=Role.ADMIN, summary=texts.SUMMARY_SET_ADMIN)
+async def handle_set_admin(msg: Message, ctx: Context) -> None:
+    """Make the @-mentioned member an admin."""
+    await _set_role(ctx, Role.ADMIN, texts.EXAMPLE_SET_ADMIN)
+
+
+@router.command(*texts.CMD_SET_MEMBER, role=Role.ADMIN, summary=texts.SUMMARY_SET_MEMBER)
+async def handle_set_member(msg: Message, ctx: Context) -> None:
+    """Make the @-mentioned member an ordinary member."""
+    await _set_role(ctx, Role.MEMBER, texts.EXAMPLE_SET_MEMBER)
+
+
+@router.command(*texts.CMD_SET_GROUP, role=Role.ADMIN, summary=texts.SUMMARY_SET_GROUP)
+async def handle_set_group(msg: Message, ctx: Context) -> None:
+    """Move the @-mentioned member to a party group."""
+    assert ctx.command is not None and ctx.branch is not None
+    groups = await party_group_names(ctx.session, ctx.branch.id)
+    example = groups[0] if groups else texts.EXAMPLE_GROUP_NAME
+    target = await _target(ctx, texts.EXAMPLE_SET_GROUP.format(group=example))
+    if target is None:
+        return
+    wanted = remove_mentions(ctx.command.args)
+    if not wanted:
+        await ctx.reply(texts.GROUP_NEED_NAME.format(example=example))
+        return
+    group = await ctx.session.scalar(
+        select(PartyGroup).where(PartyGroup.branch_id == ctx.branch.id, PartyGroup.name == wanted)
+    )
+    if group is None:
+        await ctx.reply(
+            texts.GROUP_UNKNOWN.format(group=wanted, groups=texts.LIST_SEPARATOR.join(groups) or texts.NONE_LISTED)
+        )
+        return
+    target.party_group_id = group.id
+    await ctx.reply(texts.GROUP_SET.format(name=target.display_name, group=group.name))
