@@ -11,7 +11,6 @@ import asyncio
 import os
 import shutil
 import uuid
-from collections import defaultdict
 from collections.abc import AsyncIterator, Iterator
 from datetime import datetime
 from pathlib import Path
@@ -19,10 +18,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from aiohttp import web
-from aiohttp.test_utils import TestClient
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from bot import db
@@ -30,7 +28,7 @@ from bot.app import build_app
 from bot.clock import FakeClock
 from bot.config import Config, DatabaseConfig, load_config
 from bot.models import Base
-from bot.services import SERVICES, Services
+from tests.support import BotDriver
 
 ROOT = Path(__file__).resolve().parent.parent
 TZ = ZoneInfo("Asia/Shanghai")
@@ -40,9 +38,16 @@ START = datetime(2026, 11, 20, 10, 0, tzinfo=TZ)
 PG_URL = os.environ.get("YIZHAN_TEST_DATABASE_URL", "")
 
 
+IN_CI = os.environ.get("CI", "").lower() == "true"
+CI_PG_URL = "postgresql+asyncpg://postgres@127.0.0.1/postgres"
+
+
 def pg_admin_url() -> str:
-    """A PostgreSQL URL for tests that need PostgreSQL whatever the suite runs on ('' if not configured)."""
-    return os.environ.get("YIZHAN_TEST_PG_URL", PG_URL)
+    """A PostgreSQL URL for tests that need PostgreSQL whatever the suite runs on ('' if none).
+
+    YIZHAN_TEST_PG_URL, else the suite's own PostgreSQL, else (under CI only) the local server.
+    """
+    return os.environ.get("YIZHAN_TEST_PG_URL") or PG_URL or (CI_PG_URL if IN_CI else "")
 
 
 async def _pg_create(admin_url: str, name: str) -> str:
@@ -111,6 +116,31 @@ async def db_url(migrated_template: str, tmp_path: Path) -> str:
 
 
 @pytest.fixture
+async def pg_url() -> AsyncIterator[str]:
+    """A fresh, migrated PostgreSQL database for tests that need PostgreSQL itself.
+
+    Skipped where no PostgreSQL is configured (a developer's machine); under CI a missing or
+    unreachable server fails the test instead.
+    """
+    admin = pg_admin_url()
+    if not admin:
+        pytest.skip("needs PostgreSQL: set YIZHAN_TEST_PG_URL=postgresql+asyncpg://user@host/db")
+    name = f"yizhan_pg_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    try:
+        url = await _pg_create(admin, name)
+    except (OSError, DBAPIError) as exc:
+        message = f"PostgreSQL at {make_url(admin).render_as_string()} is unreachable: {exc}"
+        if IN_CI:
+            pytest.fail(message)
+        pytest.skip(message)
+    await _migrate(url)
+    try:
+        yield url
+    finally:
+        await _pg_drop(admin, name)
+
+
+@pytest.fixture
 def clock() -> FakeClock:
     return FakeClock(START)
 
@@ -125,58 +155,6 @@ def make_config(db_url: str, **sections: Any) -> Config:
 @pytest.fixture
 def config(db_url: str) -> Config:
     return make_config(db_url)
-
-
-class BotDriver:
-    """Drives the app as the world does: HTTP into the simulator API; reads what members see."""
-
-    def __init__(self, client: TestClient, app: web.Application) -> None:
-        self.client = client
-        self.app = app
-        self._replies: dict[str, list[str]] = defaultdict(list)
-
-    @property
-    def services(self) -> Services:
-        return self.app[SERVICES]
-
-    async def say(
-        self,
-        text: str,
-        user: str = "u01",
-        chat: str | None = "demo-group",
-        msg_id: str | None = None,
-        name: str | None = None,
-    ) -> dict[str, Any]:
-        """Post a message as user in chat (None: a direct message); return the API's answer."""
-        body: dict[str, Any] = {"user": user, "text": text, "chat": chat}
-        if msg_id is not None:
-            body["id"] = msg_id
-        if name is not None:
-            body["name"] = name
-        resp = await self.client.post("/api/sim/messages", json=body)
-        assert resp.status == 200, await resp.text()
-        data = await resp.json()
-        self._replies[user].extend(r["text"] for r in data["replies"])
-        return data
-
-    def replies_to(self, user: str) -> list[str]:
-        """Every reply the bot gave to user's messages so far, in order."""
-        return list(self._replies[user])
-
-    async def transcript(self, chat: str = "demo-group") -> list[dict[str, Any]]:
-        resp = await self.client.get("/api/sim/messages", params={"chat": chat})
-        assert resp.status == 200
-        return (await resp.json())["messages"]
-
-    async def drain_outbox(self, max_passes: int = 100) -> int:
-        """Run the outbox sender until nothing is due; return rows attempted."""
-        total = 0
-        for _ in range(max_passes):
-            done = await self.services.sender.run_once()
-            if not done:
-                return total
-            total += done
-        return total
 
 
 @pytest.fixture

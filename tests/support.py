@@ -1,0 +1,63 @@
+"""Test helpers shared by the suite: the BotDriver that talks to the app over HTTP."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from aiohttp import web
+from aiohttp.test_utils import TestClient
+
+from bot.services import SERVICES, Services
+
+
+class BotDriver:
+    """Drives the app as the world does: HTTP into the simulator API; reads what members see."""
+
+    def __init__(self, client: TestClient, app: web.Application) -> None:
+        self.client = client
+        self.app = app
+        self._replies: dict[str, list[str]] = defaultdict(list)
+
+    @property
+    def services(self) -> Services:
+        return self.app[SERVICES]
+
+    async def say(
+        self,
+        text: str,
+        user: str = "u01",
+        chat: str | None = "demo-group",
+        msg_id: str | None = None,
+        name: str | None = None,
+    ) -> dict[str, Any]:
+        """Post a message as user in chat (None: a direct message); return the API's answer."""
+        body: dict[str, Any] = {"user": user, "text": text, "chat": chat}
+        if msg_id is not None:
+            body["id"] = msg_id
+        if name is not None:
+            body["name"] = name
+        resp = await self.client.post("/api/sim/messages", json=body)
+        assert resp.status == 200, await resp.text()
+        data = await resp.json()
+        self._replies[user].extend(r["text"] for r in data["replies"])
+        return data
+
+    def replies_to(self, user: str) -> list[str]:
+        """Every reply the bot gave to user's messages so far, in order."""
+        return list(self._replies[user])
+
+    async def transcript(self, chat: str = "demo-group") -> list[dict[str, Any]]:
+        resp = await self.client.get("/api/sim/messages", params={"chat": chat})
+        assert resp.status == 200
+        return (await resp.json())["messages"]
+
+    async def drain_outbox(self, max_passes: int = 100) -> int:
+        """Run the outbox sender until nothing is due; return rows attempted."""
+        total = 0
+        for _ in range(max_passes):
+            done = await self.services.sender.run_once()
+            if not done:
+                return total
+            total += done
+        return total
