@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
@@ -37,7 +39,23 @@ class Job:
     description: str
 
     def trigger(self, config: Config) -> CronTrigger:
-        return CronTrigger.from_crontab(self.cron, timezone=config.tz)
+        return cron_trigger(self.cron, config.tz)
+
+
+_WEEKDAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
+
+
+def cron_trigger(line: str, tz: ZoneInfo) -> CronTrigger:
+    """A trigger from a standard crontab line (weekday 0 or 7 = Sunday, 1 = Monday, … 5 = Friday).
+
+    APScheduler 3 numbers weekdays from Monday = 0, so digits in the weekday field become names.
+    """
+    fields = line.split()
+    if len(fields) != 5:
+        raise ValueError(f"crontab line needs 5 fields, got {line!r}")
+    minute, hour, day, month, weekday = fields
+    weekday = re.sub(r"\d+", lambda m: _WEEKDAYS[int(m.group()) % 7], weekday)
+    return CronTrigger(minute=minute, hour=hour, day=day, month=month, day_of_week=weekday, timezone=tz)
 
 
 class JobNotFound(KeyError):
