@@ -3,6 +3,7 @@
 import asyncio
 from datetime import datetime, timedelta
 
+import pytest
 from sqlalchemy import func, select
 
 from bot import db
@@ -93,10 +94,8 @@ async def test_a_failing_job_releases_its_claim(db_url):
     sessions = db.session_factory(db.create_engine(DatabaseConfig(url=db_url)))
     jobs = JobRunner([Job("remind", flaky, "0 9 * * 5", "flaky")], config, sessions, clock)
     slot = jobs.last_slot("remind")
-    try:
+    with pytest.raises(RuntimeError):
         await jobs.fire("remind", slot)
-    except RuntimeError:
-        pass
     assert await jobs.fire("remind", slot) is True
     assert await pushes(jobs) == ["提醒 11-20 09:00"]
     await close(jobs)
