@@ -66,7 +66,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "db":
         return asyncio.run(_db_upgrade(config))
     if args.command == "jobs" and args.jobs_command == "list":
-        return asyncio.run(_jobs_list(config))
+        return _jobs_list(config)
     return asyncio.run(_jobs_run(config, args.name))
 
 
@@ -104,18 +104,15 @@ async def _db_upgrade(config: Config) -> int:
     return 0
 
 
-async def _jobs_list(config: Config) -> int:
-    from bot.app import open_services
+def _jobs_list(config: Config) -> int:
+    from bot.clock import system_clock
+    from schedules import JOBS
 
-    services = await open_services(config)
-    try:
-        now = services.clock()
-        print(f"{'job':<24} {'schedule':<16} {'next fire':<27} description")
-        for name, job in services.jobs.jobs.items():
-            nxt = services.jobs.next_fire_time(name, now)
-            print(f"{name:<24} {job.cron:<16} {nxt.isoformat() if nxt else '-':<27} {job.description}")
-    finally:
-        await services.engine.dispose()
+    now = system_clock(config.tz)()
+    print(f"{'job':<24} {'schedule':<16} {'next fire':<27} description")
+    for job in JOBS:
+        nxt = job.trigger(config).get_next_fire_time(None, now)
+        print(f"{job.name:<24} {job.cron:<16} {nxt.isoformat() if nxt else '-':<27} {job.description}")
     return 0
 
 

@@ -1,0 +1,108 @@
+"""The `yizhan` command, run as a user runs it."""
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from bot import __version__, texts
+from bot.cli import main
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def config_file(tmp_path: Path, port: int = 8080) -> Path:
+    text = (ROOT / "config.toml").read_text(encoding="utf-8")
+    text = text.replace('url = "sqlite+aiosqlite:///yizhan.db"', f'url = "sqlite+aiosqlite:///{tmp_path}/cli.db"')
+    text = text.replace("port = 8080", f"port = {port}")
+    path = tmp_path / "config.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_version(capsys):
+    with pytest.raises(SystemExit) as done:
+        main(["--version"])
+    assert done.value.code == 0
+    assert capsys.readouterr().out.strip() == f"yizhan {__version__}"
+
+
+@pytest.mark.parametrize("args", [[], ["run"], ["db"], ["db", "upgrade"], ["jobs"], ["jobs", "list"], ["jobs", "run"]])
+def test_help_on_each_command(capsys, args):
+    with pytest.raises(SystemExit) as done:
+        main([*args, "--help"])
+    assert done.value.code == 0
+    assert "usage: yizhan" in capsys.readouterr().out
+
+
+def test_unknown_command_is_a_usage_error(capsys):
+    with pytest.raises(SystemExit) as done:
+        main(["frobnicate"])
+    assert done.value.code == 2
+    assert "invalid choice" in capsys.readouterr().err
+
+
+def test_db_upgrade_and_jobs(tmp_path, capsys):
+    path = config_file(tmp_path)
+    assert main(["--config", str(path), "db", "upgrade"]) == 0
+    assert "database is at revision" in capsys.readouterr().out
+    assert main(["--config", str(path), "jobs", "list"]) == 0
+    out = capsys.readouterr().out
+    assert "purge_old_records" in out and "30 3 * * *" in out
+    assert main(["--config", str(path), "jobs", "run", "purge_old_records"]) == 0
+    assert "job purge_old_records fired" in capsys.readouterr().out
+    assert main(["--config", str(path), "jobs", "run", "nope"]) == 1
+    assert "no job named 'nope'" in capsys.readouterr().err
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_run_serves_the_simulator_and_stops_on_sigterm(tmp_path):
+    port = free_port()
+    path = config_file(tmp_path, port)
+    env = {**os.environ, "YIZHAN_LOG_LEVEL": "INFO"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bot", "--config", str(path), "run"],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        for _ in range(200):
+            try:
+                with urllib.request.urlopen(f"{base}/api/sim/state", timeout=1) as resp:
+                    state = json.load(resp)
+                break
+            except OSError:
+                time.sleep(0.05)
+        else:
+            pytest.fail("server did not come up")
+        assert [m["name"] for m in state["chats"][0]["members"]][:2] == ["李建国", "张伟"]
+        with urllib.request.urlopen(f"{base}/", timeout=5) as resp:
+            assert resp.status == 200 and "text/html" in resp.headers["Content-Type"]
+        body = json.dumps({"chat": "demo-group", "user": "u01", "text": "帮助"}).encode()
+        request = urllib.request.Request(
+            f"{base}/api/sim/messages", data=body, headers={"Content-Type": "application/json"}
+        )
+        with urllib.request.urlopen(request, timeout=5) as resp:
+            reply = json.load(resp)["replies"][0]["text"]
+        assert reply.startswith(texts.HELP_HEADER.format(name="张伟"))
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        output, _ = proc.communicate(timeout=20)
+    assert proc.returncode == 0, output
+    assert "yizhan stopped; database closed" in output
