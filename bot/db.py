@@ -70,8 +70,8 @@ def _alembic_config(connection: Connection | None = None) -> AlembicConfig:
     return cfg
 
 
-async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
-    """Apply Alembic migrations up to revision on this engine's database."""
+async def upgrade(engine: AsyncEngine, revision: str = "heads") -> None:
+    """Apply Alembic migrations up to revision (default: every head) on this engine's database."""
 
     def _run(connection: Connection) -> None:
         command.upgrade(_alembic_config(connection), revision)
@@ -81,11 +81,12 @@ async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
 
 
 async def current_revision(engine: AsyncEngine) -> str | None:
-    """The database's Alembic revision, or None when it has never been migrated."""
+    """The database's Alembic revision(s), comma-separated, or None when it has never been migrated."""
     from alembic.runtime.migration import MigrationContext
 
     def _read(connection: Connection) -> str | None:
-        return MigrationContext.configure(connection).get_current_revision()
+        heads = MigrationContext.configure(connection).get_current_heads()
+        return ",".join(sorted(heads)) or None
 
     async with engine.connect() as conn:
         return await conn.run_sync(_read)
