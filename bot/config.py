@@ -121,6 +121,77 @@ class DemoConfig:
         return None
 
 
+HOLIDAY_RULES = ("previous_workday", "skip")
+
+
+def _check_hhmm(value: str, where: str) -> None:
+    hour, sep, minute = value.partition(":")
+    if not (sep and hour.isdigit() and minute.isdigit() and int(hour) < 24 and int(minute) < 60 and len(minute) == 2):
+        raise ConfigError(f'{where}: expected a time like "09:00", got {value!r}')
+
+
+@dataclass(frozen=True)
+class StudyConfig:
+    """The branch's weekly study day (学习日)."""
+
+    enabled: bool = True
+    weekday: int = 5  # 1 = Monday … 5 = Friday … 7 = Sunday
+    time: str = "09:00"
+    nudge_time: str = "16:00"
+    close_after_hours: int = 60
+    holiday_rule: str = "previous_workday"
+    nudge: bool = True
+    chats: tuple[str, ...] = ()  # "channel:chat id"; empty = every chat of the branch
+    micro_lectures_per_month: int = 1
+    classics_per_half_year: int = 1
+    documentaries_per_year: int = 3
+
+    def validate(self, where: str) -> None:
+        if not 1 <= self.weekday <= 7:
+            raise ConfigError(f"{where} weekday: must be 1 (Monday) to 7 (Sunday), got {self.weekday}")
+        _check_hhmm(self.time, f"{where} time")
+        _check_hhmm(self.nudge_time, f"{where} nudge_time")
+        if self.nudge_time <= self.time:
+            raise ConfigError(f"{where} nudge_time: must be later than time ({self.time})")
+        if self.holiday_rule not in HOLIDAY_RULES:
+            raise ConfigError(f"{where} holiday_rule: must be one of {', '.join(HOLIDAY_RULES)}")
+        if not 1 <= self.close_after_hours <= 24 * 6:
+            raise ConfigError(f"{where} close_after_hours: must be between 1 and 144")
+
+
+@dataclass(frozen=True)
+class NoticesConfig:
+    """Notices (通知) and receipts (回执)."""
+
+    nudge: bool = True
+    nudge_after_minutes: tuple[int, ...] = (60, 240)
+    auto_close_days: int = 7
+    timely_minutes: int = 120
+
+    def validate(self) -> None:
+        if any(m <= 0 for m in self.nudge_after_minutes) or list(self.nudge_after_minutes) != sorted(
+            self.nudge_after_minutes
+        ):
+            raise ConfigError("[notices] nudge_after_minutes: must be positive and increasing")
+        if len(self.nudge_after_minutes) > 5:
+            raise ConfigError("[notices] nudge_after_minutes: at most 5 nudges")
+        if self.auto_close_days < 1:
+            raise ConfigError("[notices] auto_close_days: must be at least 1")
+
+
+@dataclass(frozen=True)
+class PointsConfig:
+    """Points written to the ledger by each rule (0 turns a rule off)."""
+
+    enabled: bool = True
+    study_check_in: int = 1
+    timely_receipt: int = 1
+
+    def validate(self) -> None:
+        if self.study_check_in < 0 or self.timely_receipt < 0:
+            raise ConfigError("[points] study_check_in/timely_receipt: must not be negative")
+
+
 @dataclass(frozen=True)
 class BranchConfig:
     id: str
@@ -129,12 +200,14 @@ class BranchConfig:
     chats: tuple[str, ...] = ()
     admins: tuple[str, ...] = ()
     secretaries: tuple[str, ...] = ()
+    study: StudyConfig = field(default_factory=StudyConfig)
 
     def validate(self, where: str) -> None:
         if not self.id.strip():
             raise ConfigError(f"{where} id: must not be empty")
+        self.study.validate(f"{where} study")
         for key in ("chats", "admins", "secretaries"):
-            for value in getattr(self, key):
+            for value in getattr(self, key) + (self.study.chats if key == "chats" else ()):
                 if ":" not in value:
                     raise ConfigError(f"{where} {key}: {value!r} must look like 'channel:id', e.g. 'sim:u00'")
 
@@ -149,6 +222,8 @@ class Config:
     retention: RetentionConfig = field(default_factory=RetentionConfig)
     sim: SimConfig = field(default_factory=SimConfig)
     demo: DemoConfig = field(default_factory=DemoConfig)
+    notices: NoticesConfig = field(default_factory=NoticesConfig)
+    points: PointsConfig = field(default_factory=PointsConfig)
     branches: tuple[BranchConfig, ...] = ()
     path: str = ""
 
@@ -180,6 +255,8 @@ SECTIONS: dict[str, type] = {
     "retention": RetentionConfig,
     "sim": SimConfig,
     "demo": DemoConfig,
+    "notices": NoticesConfig,
+    "points": PointsConfig,
 }
 
 _TYPE_NAMES = {bool: "true or false", int: "an integer", float: "a number", str: "a string"}
@@ -239,6 +316,8 @@ def _build(cls: type, data: typing.Any, where: str, env: typing.Mapping[str, str
         env_name = f"{ENV_PREFIX}{env_key}_{f.name}".upper() if env_key else ""
         if env_name and env_name in env:
             values[f.name] = _from_env(env[env_name], hints[f.name], f"{env_name} ({key_where})")
+        elif f.name in data and dataclasses.is_dataclass(hints[f.name]):
+            values[f.name] = _build(hints[f.name], data[f.name], f"{where} {f.name}", env, "")
         elif f.name in data:
             values[f.name] = _coerce(data[f.name], hints[f.name], key_where)
         elif f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:

@@ -192,3 +192,105 @@ class SimMessage(Base):
     text: Mapped[str] = mapped_column(Text)
     mentions: Mapped[list[str]] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime]
+
+
+class RollCallKind:
+    NOTICE = "notice"
+    STUDY = "study"
+    MEETING = "meeting"
+
+
+class RollCallStatus:
+    SCHEDULED = "scheduled"
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+class EntryStatus:
+    PENDING = "pending"
+    DONE = "done"  # acknowledged, checked in, studied
+    LEAVE = "leave"
+
+
+class RollCall(Base):
+    """A push to an audience that expects one response per member: notices, study days, meetings."""
+
+    __tablename__ = "roll_call"
+    __table_args__ = (
+        UniqueConstraint("branch_id", "kind", "seq"),
+        UniqueConstraint("branch_id", "kind", "period_key"),
+        Index("ix_roll_call_due", "status", "next_nudge_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    branch_id: Mapped[int] = mapped_column(ForeignKey("branch.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    seq: Mapped[int] = mapped_column(Integer)  # shown to members: 通知#3
+    period_key: Mapped[str | None] = mapped_column(String(40))  # e.g. a study week "2026-W47": one per period
+    title: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text, default="")
+    audience_label: Mapped[str] = mapped_column(String(100))
+    party_group_id: Mapped[int | None] = mapped_column(ForeignKey("party_group.id", ondelete="SET NULL"))
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("member.id", ondelete="SET NULL"))
+    status: Mapped[str] = mapped_column(String(10))
+    opens_at: Mapped[datetime]
+    closes_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
+    nudges_sent: Mapped[int] = mapped_column(Integer, default=0)
+    next_nudge_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+
+
+class RollCallChat(Base):
+    """A chat a roll call was pushed to."""
+
+    __tablename__ = "roll_call_chat"
+    __table_args__ = (UniqueConstraint("roll_call_id", "chat_id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    roll_call_id: Mapped[int] = mapped_column(ForeignKey("roll_call.id", ondelete="CASCADE"), index=True)
+    chat_id: Mapped[int] = mapped_column(ForeignKey("chat.id", ondelete="CASCADE"))
+
+
+class RollCallEntry(Base):
+    """One member of a roll call's audience and their response; the unique key makes a response count once."""
+
+    __tablename__ = "roll_call_entry"
+    __table_args__ = (UniqueConstraint("roll_call_id", "member_id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    roll_call_id: Mapped[int] = mapped_column(ForeignKey("roll_call.id", ondelete="CASCADE"), index=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("member.id", ondelete="CASCADE"), index=True)
+    status: Mapped[str] = mapped_column(String(10), default=EntryStatus.PENDING)
+    responded_at: Mapped[datetime | None]
+    note: Mapped[str] = mapped_column(Text, default="")
+    tag: Mapped[str | None] = mapped_column(String(20))
+    nudges_received: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class StudyMaterial(Base):
+    """A study material: set for a week by a secretary (本周学习), or queued for later weeks."""
+
+    __tablename__ = "study_material"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    branch_id: Mapped[int] = mapped_column(ForeignKey("branch.id", ondelete="CASCADE"), index=True)
+    week_key: Mapped[str | None] = mapped_column(String(10), index=True)  # "2026-W47", or None while queued
+    text: Mapped[str] = mapped_column(Text)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("member.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime]
+
+
+class PointsEntry(Base):
+    """The append-only points ledger; one entry per member and source, so a rule never pays twice."""
+
+    __tablename__ = "points_entry"
+    __table_args__ = (UniqueConstraint("member_id", "source"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    branch_id: Mapped[int] = mapped_column(ForeignKey("branch.id", ondelete="CASCADE"), index=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("member.id", ondelete="CASCADE"), index=True)
+    points: Mapped[int] = mapped_column(Integer)
+    rule: Mapped[str] = mapped_column(String(40))
+    source: Mapped[str] = mapped_column(String(80))  # e.g. "notice:12", "study:2026-W47"
+    created_at: Mapped[datetime]
