@@ -18,14 +18,18 @@ from bot.router import Dispatcher, Router
 from bot.scheduler import Job, JobRunner
 from bot.services import SERVICES, Services
 from handlers import help as help_handlers
+from handlers import notices as notice_handlers
 from handlers import roles as role_handlers
-from schedules import JOBS
+from handlers import study as study_handlers
+from schedules import declared_jobs
 
 log = logging.getLogger(__name__)
 
 # Priority order: earlier routers win ties between filters; command words are matched longest first.
 ROUTERS: tuple[Router, ...] = (
     help_handlers.router,
+    study_handlers.router,
+    notice_handlers.router,
     role_handlers.router,
 )
 
@@ -35,7 +39,7 @@ async def open_services(
     *,
     clock: Clock | None = None,
     routers: Sequence[Router] = ROUTERS,
-    jobs: Sequence[Job] = JOBS,
+    jobs: Sequence[Job] | None = None,
     migrate: bool = True,
 ) -> Services:
     """Connect to the database (migrating it), sync config, seed demo data; nothing runs yet."""
@@ -51,7 +55,7 @@ async def open_services(
     clients: dict[str, ChannelClient] = {}
     sender = OutboxSender(sessions, clients, config.outbox, clock)
     pipeline = Pipeline(config, sessions, clock, Dispatcher(routers))
-    runner = JobRunner(jobs, config, sessions, clock, sender)
+    runner = JobRunner(declared_jobs(config) if jobs is None else jobs, config, sessions, clock, sender)
     return Services(config, clock, engine, sessions, pipeline, sender, runner, clients)
 
 
@@ -61,7 +65,7 @@ def build_app(
     clock: Clock | None = None,
     background: bool = True,
     routers: Sequence[Router] = ROUTERS,
-    jobs: Sequence[Job] = JOBS,
+    jobs: Sequence[Job] | None = None,
 ) -> web.Application:
     """The aiohttp application; with background=False the sender and scheduler are left to the caller."""
     from bot.channels import sim

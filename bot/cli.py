@@ -106,11 +106,11 @@ async def _db_upgrade(config: Config) -> int:
 
 def _jobs_list(config: Config) -> int:
     from bot.clock import system_clock
-    from schedules import JOBS
+    from schedules import declared_jobs
 
     now = system_clock(config.tz)()
     print(f"{'job':<24} {'schedule':<16} {'next fire':<27} description")
-    for job in JOBS:
+    for job in declared_jobs(config):
         nxt = job.trigger(config).get_next_fire_time(None, now)
         print(f"{job.name:<24} {job.cron:<16} {nxt.isoformat() if nxt else '-':<27} {job.description}")
     return 0

@@ -31,8 +31,9 @@ class Command:
 
     text: str
     word: str = ""
-    args: str = ""
+    args: str = ""  # normalised: for parsing numbers, names, keywords
     mentioned_names: tuple[str, ...] = field(default=())
+    raw_args: str = ""  # as typed: for text shown to people (a notice's body, a note)
 
 
 @dataclass(frozen=True)

@@ -64,3 +64,33 @@ def normalize(text: str, bot_names: tuple[str, ...]) -> tuple[str, bool, tuple[s
 def remove_mentions(text: str) -> str:
     """The text with every @-mention taken out."""
     return _SPACES.sub(" ", _MENTION.sub(" ", text)).strip()
+
+
+_LEADING_JUNK = "【[〖/／"
+_ARG_SEPARATORS = " \u3000】]〗:：,，"
+
+
+def raw_args(original: str, word: str, bot_names: tuple[str, ...]) -> str | None:
+    """The text after the command word as the member typed it (width, punctuation and case kept).
+
+    Notices and notes are shown to people, so they keep their original form; None if the word
+    cannot be located in the original (the caller then uses the normalised arguments).
+    """
+    text = original.strip()
+    for name in sorted(bot_names, key=len, reverse=True):
+        head = "@" + name
+        if fold(text[: len(head)]) == fold(head):
+            text = text[len(head) :].strip()
+        if fold(text[-len(head) :]) == fold(head):
+            text = text[: -len(head)].strip()
+    while text and (text[0] in _LEADING_JUNK or _is_edge(text[0])):
+        text = text[1:]
+    target = word.replace(" ", "")
+    for end in range(1, len(text) + 1):
+        folded = fold(text[:end]).replace(" ", "")
+        if folded == target:
+            rest = text[end:].lstrip(_ARG_SEPARATORS).rstrip()
+            return rest.rstrip("】]〗").rstrip()
+        if len(folded) > len(target):
+            break
+    return None

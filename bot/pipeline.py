@@ -118,7 +118,7 @@ class Pipeline:
                 await ctx.reply(texts.CHAT_NOT_BOUND)
                 return "unbound"
             return None
-        found = self.dispatcher.match_command(text, names)
+        found = self.dispatcher.match_command(text, names, msg.text, self.bot_names)
         route: Route | None = None
         if found is not None:
             route, ctx.command = found

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from bot.message import Command, Message
 from bot.models import Role
-from bot.normalize import fold
+from bot.normalize import fold, raw_args
 
 if TYPE_CHECKING:
     from bot.context import Context
@@ -95,11 +95,20 @@ class Dispatcher:
         self._words = sorted(words, key=lambda pair: len(pair[0]), reverse=True)
         self._filters = [r for router in self.routers for r in router.routes if r.filter is not None]
 
-    def match_command(self, text: str, mentioned: tuple[str, ...] = ()) -> tuple[Route, Command] | None:
+    def match_command(
+        self, text: str, mentioned: tuple[str, ...] = (), original: str = "", bot_names: tuple[str, ...] = ()
+    ) -> tuple[Route, Command] | None:
         for word, route in self._words:
             if text == word or (not route.exact and text.startswith(word) and _boundary_ok(text, word)):
                 args = text[len(word) :].strip()
-                return route, Command(text=text, word=route.words[0], args=args, mentioned_names=mentioned)
+                raw = raw_args(original, word, bot_names) if original else None
+                return route, Command(
+                    text=text,
+                    word=route.words[0],
+                    args=args,
+                    mentioned_names=mentioned,
+                    raw_args=args if raw is None else raw,
+                )
         return None
 
     @property

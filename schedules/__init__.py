@@ -1,13 +1,37 @@
-"""Scheduled jobs, declared here in one list; bot/scheduler.py is the only module that talks to APScheduler."""
+"""Scheduled jobs, declared in one place; bot/scheduler.py is the only module that talks to APScheduler."""
 
+from bot.config import Config
 from bot.scheduler import Job
 from schedules.housekeeping import purge_old_records
+from schedules.rollcalls import tick_roll_calls
+from schedules.study import study_reminder
 
-JOBS: tuple[Job, ...] = (
-    Job(
-        name="purge_old_records",
-        func=purge_old_records,
-        cron="30 3 * * *",
-        description="Delete inbound messages and delivered outbox rows past their retention period",
-    ),
-)
+
+def declared_jobs(config: Config) -> tuple[Job, ...]:
+    """Every job this configuration runs."""
+    jobs = [
+        Job(
+            name="purge_old_records",
+            func=purge_old_records,
+            cron="30 3 * * *",
+            description="Delete old message texts, outgoing messages and fire records past their retention",
+        ),
+        Job(
+            name="tick_roll_calls",
+            func=tick_roll_calls,
+            cron="* * * * *",
+            description="Open scheduled notices, send due nudges, close due notices and study weeks",
+        ),
+    ]
+    for branch in config.branches:
+        if branch.study.enabled:
+            hour, minute = branch.study.time.split(":")
+            jobs.append(
+                Job(
+                    name=f"study_reminder.{branch.id}",
+                    func=study_reminder(branch),
+                    cron=f"{int(minute)} {int(hour)} * * *",
+                    description=f"学习日 reminder for {branch.name} (sent only on its study day)",
+                )
+            )
+    return tuple(jobs)

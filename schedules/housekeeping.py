@@ -7,11 +7,11 @@ from datetime import timedelta
 from sqlalchemy import delete, update
 
 from bot.context import Context
-from bot.models import InboundMessage, Outbox, OutboxStatus, SimMessage
+from bot.models import InboundMessage, Outbox, OutboxStatus, ScheduledFire, SimMessage
 
 
 async def purge_old_records(ctx: Context) -> None:
-    """Delete inbound messages and finished outbox rows older than their retention periods."""
+    """Delete inbound messages, finished outbox rows and fire records older than their retention periods."""
     now = ctx.clock()
     inbound_cutoff = now - timedelta(days=ctx.config.retention.inbound_days)
     outbox_cutoff = now - timedelta(days=ctx.config.retention.outbox_days)
@@ -35,3 +35,5 @@ async def purge_old_records(ctx: Context) -> None:
         )
     )
     await ctx.session.execute(delete(SimMessage).where(SimMessage.created_at < inbound_cutoff))
+    # Fire records only need to outlive the catch-up grace; keep them as long as outgoing messages.
+    await ctx.session.execute(delete(ScheduledFire).where(ScheduledFire.fired_at < outbox_cutoff))

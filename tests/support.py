@@ -61,3 +61,18 @@ class BotDriver:
                 return total
             total += done
         return total
+
+
+async def register(driver: BotDriver, count: int, chat: str = "demo-group", prefix: str = "m") -> list[str]:
+    """Have `count` new members say hello in a chat (which registers them); return their user ids."""
+    users = [f"{prefix}{i:03d}" for i in range(count)]
+    for i, user in enumerate(users):
+        await driver.say("大家好", user=user, chat=chat, name=f"{prefix.upper()}同志{i:03d}")
+    return users
+
+
+async def fire(driver: BotDriver, job: str) -> bool:
+    """Fire a scheduled job for the slot at the (fake) clock's current time, then deliver what it sent."""
+    fired = await driver.services.jobs.fire(job, driver.services.clock())
+    await driver.drain_outbox()
+    return fired

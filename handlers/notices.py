@@ -1,0 +1,168 @@
+"""通知 / 定时通知 / 收到 / 通知情况 / 通知列表 / 关闭通知."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+from sqlalchemy import select
+
+from bot import display, texts
+from bot.context import Context
+from bot.message import Message
+from bot.models import Role, RollCall, RollCallKind, RollCallStatus
+from bot.normalize import normalize
+from bot.notices import KIND, close_notice, create_notice, find_notice, split_audience, status_text
+from bot.points import award_timely_receipt
+from bot.rollcall import Audience, branch_chats, open_roll_calls_for, respond, tally
+from bot.router import Router
+from bot.timeparse import TimeProblem, parse_when
+
+router = Router("notices")
+
+_RECEIPTS = frozenset(texts.RECEIPT_WORDS)
+_SEQ = re.compile(r"^#?\s*(\d+)")
+
+
+@router.command(*texts.CMD_NOTICE, role=Role.SECRETARY, summary=texts.SUMMARY_NOTICE)
+async def handle_notice(msg: Message, ctx: Context) -> None:
+    """Send a notice to the branch (or one 党小组) and start collecting receipts."""
+    assert ctx.command is not None and ctx.branch is not None and ctx.member is not None
+    audience, body = await split_audience(ctx, ctx.branch, ctx.member, ctx.command.raw_args)
+    if not await _ready(ctx, audience, body):
+        return
+    roll_call = await create_notice(ctx, ctx.branch, ctx.member, audience, body)
+    chats = len(ctx.outgoing)
+    await ctx.reply(texts.NOTICE_SENT.format(seq=roll_call.seq, chats=chats, expected=len(audience.member_ids)))
+
+
+@router.command(*texts.CMD_SCHEDULED_NOTICE, role=Role.SECRETARY, summary=texts.SUMMARY_SCHEDULED_NOTICE)
+async def handle_scheduled_notice(msg: Message, ctx: Context) -> None:
+    """Schedule a notice: 定时通知 明天9:00 [党小组] 内容."""
+    assert ctx.command is not None and ctx.branch is not None and ctx.member is not None
+    parsed = parse_when(ctx.command.raw_args, ctx.clock())
+    if parsed.problem is not None:
+        await ctx.reply(_time_problem(ctx, parsed.problem, ctx.command.raw_args, parsed.when))
+        return
+    assert parsed.when is not None
+    audience, body = await split_audience(ctx, ctx.branch, ctx.member, parsed.rest)
+    if not await _ready(ctx, audience, body):
+        return
+    roll_call = await create_notice(ctx, ctx.branch, ctx.member, audience, body, opens_at=parsed.when)
+    await ctx.reply(
+        texts.NOTICE_SCHEDULED.format(
+            seq=roll_call.seq,
+            when=display.when(parsed.when, ctx.config.tz),
+            audience=audience.label,
+            expected=len(audience.member_ids),
+        )
+    )
+
+
+async def _ready(ctx: Context, audience: Audience, body: str) -> bool:
+    """Refuse politely when there is nothing to send, nobody to send to, or nowhere to send it."""
+    assert ctx.branch is not None
+    if not body:
+        await ctx.reply(texts.NOTICE_NEED_BODY)
+        return False
+    if not audience.member_ids:
+        await ctx.reply(texts.NOTICE_NO_AUDIENCE.format(audience=audience.label))
+        return False
+    if not await branch_chats(ctx.session, ctx.branch):
+        await ctx.reply(texts.NOTICE_NO_CHATS)
+        return False
+    return True
+
+
+def _time_problem(ctx: Context, problem: TimeProblem, text: str, when: datetime | None) -> str:
+    if problem is TimeProblem.AMBIGUOUS:
+        return texts.NOTICE_TIME_AMBIGUOUS.format(text=text.split()[0] if text.split() else text)
+    if problem is TimeProblem.PAST and when is not None:
+        return texts.NOTICE_TIME_PAST.format(when=display.when(when, ctx.config.tz))
+    if problem is TimeProblem.MISSING:
+        return texts.NOTICE_TIME_MISSING
+    return texts.NOTICE_TIME_INVALID
+
+
+async def _is_receipt(msg: Message, ctx: Context) -> bool:
+    """'收到' and its everyday variants, from a member with a notice to acknowledge (or said directly)."""
+    if ctx.member is None:
+        return False
+    text, _mentioned, _names = normalize(msg.text, (ctx.config.bot.name, *ctx.config.bot.aliases))
+    if text not in _RECEIPTS:
+        return False
+    return msg.is_direct or bool(await open_roll_calls_for(ctx.session, ctx.member, KIND))
+
+
+@router.message(_is_receipt)
+async def handle_receipt(msg: Message, ctx: Context) -> None:
+    """Acknowledge every open notice this member has not acknowledged yet (quietly in a group)."""
+    assert ctx.member is not None
+    now = ctx.clock()
+    acknowledged = []
+    for roll_call in await open_roll_calls_for(ctx.session, ctx.member, KIND):
+        if await respond(ctx.session, roll_call, ctx.member, now):
+            acknowledged.append(roll_call)
+            await award_timely_receipt(ctx, roll_call, ctx.member, now)
+    if msg.is_direct:
+        if acknowledged:
+            refs = texts.NAME_SEPARATOR.join(texts.NOTICE_REF.format(seq=r.seq) for r in acknowledged)
+            await ctx.reply(texts.NOTICE_ACK_DIRECT.format(notices=refs))
+        else:
+            await ctx.reply(texts.NOTICE_ACK_NONE)
+
+
+def _seq(args: str) -> int | None:
+    match = _SEQ.match(args.strip())
+    return int(match.group(1)) if match else None
+
+
+@router.command(*texts.CMD_NOTICE_STATUS, role=Role.SECRETARY, summary=texts.SUMMARY_NOTICE_STATUS)
+async def handle_notice_status(msg: Message, ctx: Context) -> None:
+    """Who has not acknowledged the latest notice (or notice #N)."""
+    assert ctx.command is not None and ctx.branch is not None
+    seq = _seq(ctx.command.args)
+    roll_call = await find_notice(ctx, ctx.branch, seq)
+    if roll_call is None:
+        await ctx.reply(texts.NOTICE_NOT_FOUND.format(seq=seq) if seq else texts.NOTICE_NONE_YET)
+        return
+    await ctx.reply(await status_text(ctx, roll_call))
+
+
+@router.command(*texts.CMD_NOTICE_LIST, role=Role.SECRETARY, summary=texts.SUMMARY_NOTICE_LIST)
+async def handle_notice_list(msg: Message, ctx: Context) -> None:
+    """The branch's open and scheduled notices with their receipt counts."""
+    assert ctx.branch is not None
+    rows = await ctx.session.scalars(
+        select(RollCall)
+        .where(
+            RollCall.branch_id == ctx.branch.id,
+            RollCall.kind == RollCallKind.NOTICE,
+            RollCall.status.in_((RollCallStatus.OPEN, RollCallStatus.SCHEDULED)),
+        )
+        .order_by(RollCall.seq)
+    )
+    lines = []
+    for roll_call in rows:
+        counted = await tally(ctx.session, roll_call)
+        lines.append(
+            texts.NOTICE_LIST_LINE.format(
+                seq=roll_call.seq, title=roll_call.title, done=len(counted.done), expected=counted.expected
+            )
+        )
+    await ctx.reply("\n".join([texts.NOTICE_LIST_HEADER, *lines]) if lines else texts.NOTICE_LIST_EMPTY)
+
+
+@router.command(*texts.CMD_NOTICE_CLOSE, role=Role.SECRETARY, summary=texts.SUMMARY_NOTICE_CLOSE)
+async def handle_notice_close(msg: Message, ctx: Context) -> None:
+    """Stop collecting receipts for notice #N and report the final tally."""
+    assert ctx.command is not None and ctx.branch is not None
+    seq = _seq(ctx.command.args)
+    roll_call = await find_notice(ctx, ctx.branch, seq)
+    if roll_call is None:
+        await ctx.reply(texts.NOTICE_NOT_FOUND.format(seq=seq) if seq else texts.NOTICE_NONE_YET)
+        return
+    if roll_call.status == RollCallStatus.SCHEDULED:
+        roll_call.status = RollCallStatus.OPEN  # a scheduled notice closed before it went out is simply cancelled
+    if not await close_notice(ctx, roll_call):
+        await ctx.reply(texts.NOTICE_ALREADY_CLOSED.format(seq=roll_call.seq))

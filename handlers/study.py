@@ -1,0 +1,146 @@
+"""学习打卡 / 我的学习 / 本周学习 / 添加学习材料 / 学习情况."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from bot import display, texts
+from bot.context import Context
+from bot.message import Message
+from bot.models import Role, StudyMaterial
+from bot.points import award_study_check_in
+from bot.rollcall import respond, roll_call_chats, tally
+from bot.router import Router
+from bot.study import (
+    count_done,
+    current_study,
+    material_week,
+    participation,
+    periods,
+    tag_of,
+    week_label,
+    weeks_held,
+)
+
+router = Router("study")
+
+
+@router.command(*texts.CMD_STUDY_CHECK_IN, summary=texts.SUMMARY_STUDY_CHECK_IN)
+async def handle_study_check_in(msg: Message, ctx: Context) -> None:
+    """Check in for this week's study day, with an optional note of what was studied."""
+    assert ctx.command is not None and ctx.branch is not None and ctx.member is not None
+    roll_call = await current_study(ctx, ctx.branch)
+    if roll_call is None:
+        await ctx.reply(texts.STUDY_NOT_OPEN)
+        return
+    note = ctx.command.raw_args
+    tag = tag_of(note)
+    now = ctx.clock()
+    recorded = await respond(ctx.session, roll_call, ctx.member, now, note=note, tag=tag)
+    if recorded is None:
+        await ctx.reply(texts.STUDY_NOT_OPEN)
+        return
+    if not recorded:
+        await ctx.reply(texts.STUDY_ALREADY.format(name=ctx.member.display_name))
+        return
+    await award_study_check_in(ctx, roll_call, ctx.member, now)
+    counted = await tally(ctx.session, roll_call)
+    text = texts.STUDY_CHECKED_IN.format(
+        name=ctx.member.display_name, done=len(counted.done), expected=counted.expected
+    )
+    if tag:
+        text += texts.STUDY_CHECKED_IN_TAG.format(tag=tag)
+    await ctx.reply(text)
+
+
+@router.command(*texts.CMD_MY_STUDY, summary=texts.SUMMARY_MY_STUDY)
+async def handle_my_study(msg: Message, ctx: Context) -> None:
+    """A member's progress against the study goals."""
+    assert ctx.member is not None and ctx.branch is not None
+    spec = ctx.config.branch(ctx.branch.key)
+    study = spec.study if spec else None
+    span = periods(ctx.clock().astimezone(ctx.config.tz))
+    await ctx.reply(
+        texts.STUDY_MINE.format(
+            name=ctx.member.display_name,
+            month_done=await count_done(ctx, ctx.member, span["month"]),
+            month_weeks=len(await weeks_held(ctx, ctx.branch.id, span["month"])),
+            lectures=await count_done(ctx, ctx.member, span["month"], "微党课"),
+            lecture_goal=study.micro_lectures_per_month if study else 0,
+            classics=await count_done(ctx, ctx.member, span["half"], "原著"),
+            classic_goal=study.classics_per_half_year if study else 0,
+            docs=await count_done(ctx, ctx.member, span["year"], "纪录片"),
+            doc_goal=study.documentaries_per_year if study else 0,
+        )
+    )
+
+
+@router.command(*texts.CMD_STUDY_SET, role=Role.SECRETARY, summary=texts.SUMMARY_STUDY_SET)
+async def handle_study_set(msg: Message, ctx: Context) -> None:
+    """Set this week's study material; if the reminder already went out, tell the chats."""
+    assert ctx.command is not None and ctx.branch is not None and ctx.member is not None
+    text = ctx.command.raw_args
+    if not text:
+        await ctx.reply(texts.STUDY_NEED_TEXT)
+        return
+    key, open_now = await material_week(ctx, ctx.branch)
+    ctx.session.add(
+        StudyMaterial(
+            branch_id=ctx.branch.id, week_key=key, text=text, created_by=ctx.member.id, created_at=ctx.clock()
+        )
+    )
+    today_key = week_label(key)
+    await ctx.reply(texts.STUDY_MATERIAL_SET.format(week=today_key, text=text))
+    if open_now is not None:
+        open_now.body = text
+        for chat in await roll_call_chats(ctx.session, open_now):
+            await ctx.send_to_chat(chat, texts.STUDY_MATERIAL_PUSH.format(text=text))
+
+
+@router.command(*texts.CMD_STUDY_QUEUE, role=Role.SECRETARY, summary=texts.SUMMARY_STUDY_QUEUE)
+async def handle_study_queue(msg: Message, ctx: Context) -> None:
+    """Queue a material for a later study day (used in order when no material is set for the week)."""
+    assert ctx.command is not None and ctx.branch is not None and ctx.member is not None
+    if not ctx.command.raw_args:
+        await ctx.reply(texts.STUDY_NEED_TEXT)
+        return
+    ctx.session.add(
+        StudyMaterial(
+            branch_id=ctx.branch.id,
+            week_key=None,
+            text=ctx.command.raw_args,
+            created_by=ctx.member.id,
+            created_at=ctx.clock(),
+        )
+    )
+    await ctx.session.flush()
+    position = await ctx.session.scalar(
+        select(func.count())
+        .select_from(StudyMaterial)
+        .where(StudyMaterial.branch_id == ctx.branch.id, StudyMaterial.week_key.is_(None))
+    )
+    await ctx.reply(texts.STUDY_MATERIAL_QUEUED.format(position=position))
+
+
+@router.command(*texts.CMD_STUDY_STATUS, role=Role.SECRETARY, summary=texts.SUMMARY_STUDY_STATUS)
+async def handle_study_status(msg: Message, ctx: Context) -> None:
+    """This week's check-ins and this month's participation rate."""
+    assert ctx.branch is not None
+    month_rate = display.percent(
+        await participation(ctx, ctx.branch.id, periods(ctx.clock().astimezone(ctx.config.tz))["month"])
+    )
+    roll_call = await current_study(ctx, ctx.branch)
+    if roll_call is None:
+        await ctx.reply(texts.STUDY_STATUS_NONE.format(month_rate=month_rate))
+        return
+    counted = await tally(ctx.session, roll_call)
+    await ctx.reply(
+        texts.STUDY_STATUS.format(
+            week=roll_call.title,
+            expected=counted.expected,
+            done=len(counted.done),
+            rate=display.percent(counted.rate),
+            pending=display.names(counted.pending),
+            month_rate=month_rate,
+        )
+    )

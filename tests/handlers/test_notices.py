@@ -1,0 +1,171 @@
+"""Notices with receipts: counting once, 通知情况, capped nudges, scheduling, closing, refusals."""
+
+from sqlalchemy import func, select
+
+from bot import texts
+from bot.models import Outbox, PointsEntry, RollCall, RollCallEntry
+from tests.conftest import make_config
+from tests.support import BotDriver, fire, register
+
+
+def chat_lines(lines, sender="bot"):
+    return [line["text"] for line in lines if line["sender"] == sender]
+
+
+async def test_notice_to_three_chats_counts_each_member_once(aiohttp_client, db_url, clock):
+    from bot.app import build_app
+
+    config = make_config(db_url)
+    branch = config.branches[0]
+    config = config.replace(
+        branches=(branch.__class__(**{**branch.__dict__, "chats": ("sim:demo-group", "sim:g2", "sim:g3")}),),
+        notices={"nudge_after_minutes": (60, 240)},
+    )
+    app = build_app(config, clock=clock, background=False)
+    bot = BotDriver(await aiohttp_client(app), app)
+    # 11 demo members + 40 newcomers spread over the three chats = 51; the secretary sends, 50 must answer.
+    newcomers = [
+        *await register(bot, 14, "demo-group", "a"),
+        *await register(bot, 13, "g2", "b"),
+        *await register(bot, 13, "g3", "c"),
+    ]
+    await bot.say("通知 本周五下午两点在三楼会议室召开主题党日，请准时参加。", user="u00")
+    assert bot.replies_to("u00")[-1] == texts.NOTICE_SENT.format(seq=1, chats=3, expected=50)
+    for chat in ("demo-group", "g2", "g3"):
+        push = chat_lines(await bot.transcript(chat))[0]
+        assert push == texts.NOTICE_PUSH.format(
+            audience="", seq=1, body="本周五下午两点在三楼会议室召开主题党日，请准时参加。", sender="李建国"
+        )
+
+    members = [f"u{i:02d}" for i in range(1, 11)] + newcomers
+    answering, silent = members[:35], members[35:]
+    variants = ["收到", "收到！", "好的收到", "已阅", "1", "【收到】", "收到👍"]
+    for i, user in enumerate(answering):
+        await bot.say(variants[i % len(variants)], user=user, chat="demo-group")
+    for user in answering[:10]:  # the same people again, in another chat
+        await bot.say("收到", user=user, chat="g2")
+    assert chat_lines(await bot.transcript("demo-group")).count("收到") == 0  # receipts are taken quietly
+
+    await bot.say("通知情况", user="u00")
+    status = bot.replies_to("u00")[-1]
+    assert "应回执50人，已回执35人" in status
+    names = status.split("未回执（15人）：")[1].split("\n")[0].split("、")
+    async with bot.services.sessions() as session:
+        entries = await session.scalar(
+            select(func.count()).select_from(RollCallEntry).where(RollCallEntry.status == "done")
+        )
+    assert entries == 35
+    state = await (await bot.client.get("/api/sim/state")).json()
+    by_id = {m["id"]: m["name"] for m in state["chats"][0]["members"]}
+    expected_silent = [by_id[u] for u in silent]
+    assert sorted(names) == sorted(expected_silent)
+
+    # Nudges: after 60 and 240 minutes, directly to the silent ones; then never again.
+    clock.advance(minutes=61)
+    assert await fire(bot, "tick_roll_calls")
+    await bot.say("收到", user=silent[0], chat=None)  # one answers after the first nudge (directly)
+    for minutes in (180, 600, 60 * 24):
+        clock.advance(minutes=minutes)
+        await fire(bot, "tick_roll_calls")
+    nudges = {}
+    for user in silent:
+        lines = await bot.transcript(f"dm:{user}")
+        nudges[user] = [t for t in chat_lines(lines) if t.startswith("【温馨提醒】")]
+    assert len(nudges[silent[0]]) == 1
+    assert all(len(nudges[u]) == 2 for u in silent[1:])
+    for user in answering[:3]:
+        assert chat_lines(await bot.transcript(f"dm:{user}")) == []
+
+
+async def test_receipt_in_direct_chat_is_confirmed_and_earns_points(bot, clock):
+    await bot.say("通知 请于本周内提交思想汇报。", user="u00")
+    clock.advance(minutes=5)
+    await bot.say("收到", user="u03", chat=None)
+    await bot.say("收到", user="u03", chat=None)
+    assert bot.replies_to("u03") == [texts.NOTICE_ACK_DIRECT.format(notices="通知#1"), texts.NOTICE_ACK_NONE]
+    async with bot.services.sessions() as session:
+        points = (await session.scalars(select(PointsEntry.rule))).all()
+    assert points == ["timely_receipt"]
+
+
+async def test_group_notice_goes_to_one_party_group(bot):
+    await bot.say("通知 环卫党小组 明早七点集合清扫积雪。", user="u00")
+    assert bot.replies_to("u00")[-1] == texts.NOTICE_SENT.format(seq=1, chats=1, expected=5)
+    push = chat_lines(await bot.transcript())[0]
+    assert push.startswith("【环卫党小组通知#1】明早七点集合清扫积雪。")
+    await bot.say("收到", user="u01")  # 张伟 is in 执法党小组: not in this audience
+    await bot.say("收到", user="u06")
+    await bot.say("回执 1", user="u00")
+    assert "应回执5人，已回执1人" in bot.replies_to("u00")[-1]
+
+
+async def test_member_cannot_send_notices_and_nothing_is_sent(bot):
+    await bot.say("通知 大家明天放假", user="u02")
+    await bot.say("定时通知 明天9:00 大家明天放假", user="u02")
+    await bot.say("本周学习 党章", user="u02")
+    assert bot.replies_to("u02") == [
+        texts.NOT_ALLOWED.format(word="通知", role="书记/组织委员"),
+        texts.NOT_ALLOWED.format(word="定时通知", role="书记/组织委员"),
+        texts.NOT_ALLOWED.format(word="本周学习", role="书记/组织委员"),
+    ]
+    async with bot.services.sessions() as session:
+        assert await session.scalar(select(func.count()).select_from(RollCall)) == 0
+        texts_sent = (await session.scalars(select(Outbox.text))).all()
+    assert len(texts_sent) == 3
+
+
+async def test_scheduled_notice_goes_out_at_its_time(bot, clock):
+    await bot.say("定时通知 明天下午3点 请到社区参加志愿服务。", user="u00")
+    assert bot.replies_to("u00") == [
+        texts.NOTICE_SCHEDULED.format(seq=1, when="11月21日（周六）15:00", audience="全体党员", expected=10)
+    ]
+    before = chat_lines(await bot.transcript())
+    clock.advance(hours=28, minutes=59)
+    await fire(bot, "tick_roll_calls")
+    assert chat_lines(await bot.transcript()) == before
+    clock.advance(minutes=1)
+    await fire(bot, "tick_roll_calls")
+    [push] = chat_lines(await bot.transcript())[len(before) :]
+    assert push.startswith("【通知#1】请到社区参加志愿服务。")
+
+
+async def test_scheduled_notice_time_problems_are_asked_again(bot):
+    await bot.say("定时通知 明天3点 开会", user="u00")
+    await bot.say("定时通知 今天9:00 开会", user="u00")
+    await bot.say("定时通知 开会", user="u00")
+    assert bot.replies_to("u00") == [
+        texts.NOTICE_TIME_AMBIGUOUS.format(text="明天3点"),
+        texts.NOTICE_TIME_PAST.format(when="11月20日（周五）09:00"),
+        texts.NOTICE_TIME_MISSING,
+    ]
+
+
+async def test_close_and_list(bot, clock):
+    await bot.say("通知 第一件事", user="u00")
+    await bot.say("通知 第二件事", user="u00")
+    await bot.say("收到", user="u01")
+    await bot.say("通知列表", user="u00")
+    assert bot.replies_to("u00")[-1] == "\n".join(
+        [
+            texts.NOTICE_LIST_HEADER,
+            texts.NOTICE_LIST_LINE.format(seq=1, title="第一件事", done=1, expected=10),
+            texts.NOTICE_LIST_LINE.format(seq=2, title="第二件事", done=1, expected=10),
+        ]
+    )
+    await bot.say("关闭通知 1", user="u00")
+    assert bot.replies_to("u00")[-1].startswith("通知#1已关闭：应回执10人，已回执1人。未回执：")
+    await bot.say("关闭通知 1", user="u00")
+    assert bot.replies_to("u00")[-1] == texts.NOTICE_ALREADY_CLOSED.format(seq=1)
+    await bot.say("关闭通知 9", user="u00")
+    assert bot.replies_to("u00")[-1] == texts.NOTICE_NOT_FOUND.format(seq=9)
+
+
+async def test_notice_closes_by_itself_after_auto_close_days(bot, clock):
+    await bot.say("通知 请更新个人信息。", user="u00")
+    clock.advance(days=7, minutes=1)
+    await fire(bot, "tick_roll_calls")
+    closed = [t for t in chat_lines(await bot.transcript("dm:u00")) if t.startswith("通知#1已关闭")]
+    assert len(closed) == 1
+    clock.advance(minutes=1)
+    await fire(bot, "tick_roll_calls")
+    assert len([t for t in chat_lines(await bot.transcript("dm:u00")) if t.startswith("通知#1已关闭")]) == 1
