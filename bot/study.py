@@ -142,7 +142,7 @@ async def close_study(ctx: Context, roll_call: RollCall) -> bool:
             week=label, count=len(counted.pending), names=display.names(counted.pending)
         )
         secretaries = await ctx.session.scalars(
-            select(Member).where(Member.branch_id == roll_call.branch_id, Member.role == Role.SECRETARY)
+            select(Member).where(Member.branch_id == roll_call.branch_id, Member.role.in_((Role.SECRETARY, Role.ADMIN)))
         )
         for secretary in secretaries:
             await ctx.send_to_member(secretary, missing)

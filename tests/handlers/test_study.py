@@ -1,0 +1,195 @@
+"""The weekly study day: once per week, holiday rules, 学习打卡, nudge, 参学率, goals."""
+
+import asyncio
+import dataclasses
+from datetime import datetime
+
+from sqlalchemy import func, select
+
+from bot import db, texts
+from bot.app import build_app
+from bot.clock import FakeClock
+from bot.config import DatabaseConfig
+from bot.models import PointsEntry, RollCall
+from bot.scheduler import JobRunner
+from schedules import declared_jobs
+from tests.conftest import TZ, make_config
+from tests.support import BotDriver, fire, register
+
+JOB = "study_reminder.demo"
+FRIDAY_9 = datetime(2026, 11, 20, 9, 0, tzinfo=TZ)
+
+
+def bot_lines(lines):
+    return [line["text"] for line in lines if line["sender"] == "bot"]
+
+
+async def driver_at(aiohttp_client, config, when: datetime) -> tuple[BotDriver, FakeClock]:
+    clock = FakeClock(when)
+    app = build_app(config, clock=clock, background=False)
+    return BotDriver(await aiohttp_client(app), app), clock
+
+
+def with_study(config, **changes):
+    branch = config.branches[0]
+    study = dataclasses.replace(branch.study, **changes)
+    return config.replace(branches=(dataclasses.replace(branch, study=study),))
+
+
+async def test_hundred_members_sixty_check_in(aiohttp_client, config):
+    bot, clock = await driver_at(aiohttp_client, config, FRIDAY_9)
+    newcomers = await register(bot, 89)
+    assert await fire(bot, JOB)
+    [reminder] = bot_lines(await bot.transcript())
+    assert reminder == texts.STUDY_REMINDER.format(date="11月20日（周五）", material=texts.STUDY_NO_MATERIAL)
+
+    members = [f"u{i:02d}" for i in range(11)] + newcomers
+    checked, missing = members[:60], members[60:]
+    clock.advance(hours=2)
+    for user in checked:
+        await bot.say("学习打卡 学习了党章总纲", user=user)
+    assert bot.replies_to(checked[-1])[-1] == texts.STUDY_CHECKED_IN.format(name="M同志048", done=60, expected=100)
+
+    clock.set(datetime(2026, 11, 20, 16, 0, tzinfo=TZ))
+    await fire(bot, "tick_roll_calls")
+    nudge_line = [line for line in await bot.transcript() if line["text"].startswith("【学习提醒】")]
+    [nudge] = nudge_line
+    state = await (await bot.client.get("/api/sim/state")).json()
+    names = {m["id"]: m["name"] for m in state["chats"][0]["members"]}
+    assert nudge["text"] == texts.STUDY_NUDGE.format(count=40, names="、".join(names[u] for u in missing))
+    assert sorted(nudge["mentions"]) == sorted(missing)
+
+    clock.set(datetime(2026, 11, 22, 21, 0, tzinfo=TZ))  # Friday 09:00 + 60 hours
+    await fire(bot, "tick_roll_calls")
+    summary = [t for t in bot_lines(await bot.transcript()) if t.startswith("【学习日小结】")]
+    assert len(summary) == 1 and "应参学100人，已打卡60人，参学率60%" in summary[0]
+    private = [t for t in bot_lines(await bot.transcript("dm:u00")) if t.startswith("【学习日小结·仅书记可见】")]
+    assert len(private) == 1 and "未打卡（40人）" in private[0]
+    async with bot.services.sessions() as session:
+        assert await session.scalar(select(func.count()).select_from(PointsEntry)) == 60
+
+
+async def test_reminder_once_per_week_across_restart_and_manual_runs(aiohttp_client, config):
+    bot, clock = await driver_at(aiohttp_client, config, FRIDAY_9)
+    assert await fire(bot, JOB)
+    await bot.client.close()
+    # Restarted mid-morning: the catch-up sees the 09:00 slot was already claimed.
+    clock.set(datetime(2026, 11, 20, 9, 40, tzinfo=TZ))
+    again, _ = await driver_at(aiohttp_client, config, clock())
+    assert JOB not in await again.services.jobs.catch_up()
+    await again.services.jobs.run_now(JOB)  # a manual run the same week sends nothing new
+    await again.drain_outbox()
+    reminders = [t for t in bot_lines(await again.transcript()) if t.startswith("【学习日】")]
+    assert len(reminders) == 1
+    # Next Friday is a new week.
+    await again.client.close()
+    third, _ = await driver_at(aiohttp_client, config, datetime(2026, 11, 27, 9, 0, tzinfo=TZ))
+    assert await fire(third, JOB)
+    reminders = [t for t in bot_lines(await third.transcript()) if t.startswith("【学习日】")]
+    assert len(reminders) == 2
+
+
+async def reminders_from_two_schedulers(url: str) -> int:
+    config = make_config(url)
+    clock = FakeClock(FRIDAY_9)
+    runners = []
+    for _ in range(2):
+        sessions = db.session_factory(db.create_engine(DatabaseConfig(url=url)))
+        runners.append(JobRunner(declared_jobs(config), config, sessions, clock))
+    from bot.app import open_services
+
+    services = await open_services(config, clock=clock)  # syncs config and seeds the demo members
+    await services.engine.dispose()
+    results = await asyncio.gather(*(r.fire(JOB, FRIDAY_9) for r in runners * 2))
+    async with runners[0].sessions() as session:
+        count = await session.scalar(select(func.count()).select_from(RollCall))
+    for r in runners:
+        await r.sessions.kw["bind"].dispose()
+    assert sorted(results) == [False, False, False, True]
+    return count
+
+
+async def test_two_schedulers_on_postgresql_send_one_reminder(pg_url):
+    assert await reminders_from_two_schedulers(pg_url) == 1
+
+
+async def test_two_schedulers_on_sqlite_send_one_reminder(db_url):
+    assert await reminders_from_two_schedulers(db_url) == 1
+
+
+async def test_holiday_friday_moves_to_previous_workday(aiohttp_client, config):
+    # Friday 2026-10-02 is in the National Day holiday; the previous workday is Wednesday 09-30.
+    bot, clock = await driver_at(aiohttp_client, config, datetime(2026, 9, 30, 9, 0, tzinfo=TZ))
+    assert await fire(bot, JOB)
+    [reminder] = bot_lines(await bot.transcript())
+    assert reminder.startswith(texts.STUDY_REMINDER.format(date="9月30日（周三）", material=texts.STUDY_NO_MATERIAL))
+    assert reminder.endswith(texts.STUDY_REMINDER_MOVED.format(nominal="10月2日（周五）"))
+    clock.set(datetime(2026, 10, 2, 9, 0, tzinfo=TZ))
+    await fire(bot, JOB)
+    assert len(bot_lines(await bot.transcript())) == 1
+
+
+async def test_holiday_friday_skipped_by_rule(aiohttp_client, config):
+    config = with_study(config, holiday_rule="skip")
+    bot, clock = await driver_at(aiohttp_client, config, datetime(2026, 9, 30, 9, 0, tzinfo=TZ))
+    await fire(bot, JOB)
+    clock.set(datetime(2026, 10, 2, 9, 0, tzinfo=TZ))
+    await fire(bot, JOB)
+    assert bot_lines(await bot.transcript()) == []
+
+
+async def test_make_up_workday_counts(aiohttp_client, config):
+    # Spring Festival 2026: Friday 02-20 is a holiday, and so is the whole week; Saturday 02-14 is a 调休 workday.
+    bot, _ = await driver_at(aiohttp_client, config, datetime(2026, 2, 14, 9, 0, tzinfo=TZ))
+    await fire(bot, JOB)
+    [reminder] = bot_lines(await bot.transcript())
+    assert reminder.endswith(texts.STUDY_REMINDER_MOVED.format(nominal="2月20日（周五）"))
+
+
+async def test_check_in_rules_and_goals(aiohttp_client, config):
+    bot, clock = await driver_at(aiohttp_client, config, datetime(2026, 11, 19, 9, 0, tzinfo=TZ))
+    await bot.say("学习打卡", user="u01")
+    assert bot.replies_to("u01") == [texts.STUDY_NOT_OPEN]
+    await bot.say("本周学习 《中国共产党章程》总纲", user="u00")
+    assert bot.replies_to("u00")[-1] == texts.STUDY_MATERIAL_SET.format(week="第47周", text="《中国共产党章程》总纲")
+    clock.set(FRIDAY_9)
+    await fire(bot, JOB)
+    assert bot_lines(await bot.transcript())[-1] == texts.STUDY_REMINDER.format(
+        date="11月20日（周五）", material="《中国共产党章程》总纲"
+    )
+    await bot.say("学习打卡 看了纪录片《榜样》", user="u01")
+    await bot.say("学习打卡", user="u01")
+    await bot.say("我的学习", user="u01")
+    assert bot.replies_to("u01")[1:] == [
+        texts.STUDY_CHECKED_IN.format(name="张伟", done=1, expected=11)
+        + texts.STUDY_CHECKED_IN_TAG.format(tag="纪录片"),
+        texts.STUDY_ALREADY.format(name="张伟"),
+        texts.STUDY_MINE.format(
+            name="张伟",
+            month_done=1,
+            month_weeks=1,
+            lectures=0,
+            lecture_goal=1,
+            classics=0,
+            classic_goal=1,
+            docs=1,
+            doc_goal=3,
+        ),
+    ]
+    await bot.say("学习情况", user="u00")
+    assert bot.replies_to("u00")[-1].startswith("本周学习日（第47周）：应参学11人，已打卡1人（9.1%）。")
+
+
+async def test_material_queue_is_used_in_order(aiohttp_client, config):
+    bot, clock = await driver_at(aiohttp_client, config, datetime(2026, 11, 18, 9, 0, tzinfo=TZ))
+    await bot.say("添加学习材料 第一课", user="u00")
+    await bot.say("添加学习材料 第二课", user="u00")
+    assert bot.replies_to("u00") == [
+        texts.STUDY_MATERIAL_QUEUED.format(position=1),
+        texts.STUDY_MATERIAL_QUEUED.format(position=2),
+    ]
+    for friday in (FRIDAY_9, datetime(2026, 11, 27, 9, 0, tzinfo=TZ)):
+        clock.set(friday)
+        await fire(bot, JOB)
+    reminders = [t for t in bot_lines(await bot.transcript()) if t.startswith("【学习日】")]
+    assert ["第一课" in reminders[0], "第二课" in reminders[1]] == [True, True]
