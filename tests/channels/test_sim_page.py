@@ -1,0 +1,254 @@
+"""The simulator page in a real headless Chromium against the real app on a real port.
+
+Needs the playwright package and a system Chromium (/usr/bin/chromium, or YIZHAN_CHROMIUM); Playwright's own
+browser download is never used. Skipped where either is missing, except under CI=true, where it fails.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+import pytest_asyncio
+from aiohttp.test_utils import TestServer
+from sqlalchemy import select
+
+from bot import texts
+from bot.app import build_app
+from bot.channels.sim import MAX_TEXT
+from bot.clock import FakeClock
+from bot.config import Config
+from bot.context import Context
+from bot.db import transaction
+from bot.demo import DEMO_CHAT_NAME, DEMO_MEMBERS
+from bot.models import Chat
+from bot.services import SERVICES
+
+CHROMIUM = os.environ.get("YIZHAN_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+def _missing() -> str:
+    needs = []
+    if importlib.util.find_spec("playwright") is None:
+        needs.append("the playwright package (pip install playwright)")
+    if not Path(CHROMIUM).exists():
+        needs.append(f"{CHROMIUM} (apt-get install chromium)")
+    return " and ".join(needs)
+
+
+MISSING = _missing()
+if MISSING and not IN_CI:
+    pytest.skip(f"the browser test needs {MISSING}", allow_module_level=True)
+if not MISSING:
+    from playwright.async_api import Browser, Page, Request, Route, async_playwright, expect
+
+NAMES = {user_id: name for user_id, name, _ in DEMO_MEMBERS}
+BOT_BUBBLES = '.msg[data-sender="bot"] .bubble'
+OWN_BUBBLES = ".msg.own .bubble"
+ENDPOINT = "/api/sim/messages"
+
+
+# One browser for the module (a launch costs about a second); the tests, the server and the pages share
+# the module's event loop with it. The database and config fixtures give plain values, so any loop will do.
+pytestmark = pytest.mark.asyncio(loop_scope="module")
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def browser() -> AsyncIterator[Browser]:
+    if MISSING:
+        pytest.fail(f"CI=true but the browser test needs {MISSING}", pytrace=False)
+    async with async_playwright() as playwright:
+        launched = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield launched
+        finally:
+            await launched.close()
+
+
+@pytest_asyncio.fixture(loop_scope="module")
+async def server(config: Config, clock: FakeClock) -> AsyncIterator[TestServer]:
+    """The real app on 127.0.0.1 (a free port); no background tasks, so the test runs the sender itself."""
+    test_server = TestServer(build_app(config, clock=clock, background=False), host="127.0.0.1")
+    await test_server.start_server()
+    yield test_server
+    await test_server.close()
+
+
+@pytest_asyncio.fixture(loop_scope="module")
+async def page(browser: Browser, server: TestServer) -> AsyncIterator[Page]:
+    """A fresh phone-sized page (its own storage); closed before the server stops."""
+    context = await browser.new_context(
+        viewport={"width": 420, "height": 820}, locale="zh-CN", timezone_id="Asia/Shanghai"
+    )
+    context.set_default_timeout(5000)
+    new_page = await context.new_page()
+    dialogs: list[str] = []
+    new_page.on("dialog", lambda dialog: dialogs.append(dialog.message))
+    try:
+        yield new_page
+    finally:
+        await context.close()
+    assert dialogs == [], "the page must not use alert()"
+
+
+async def open_page(page: Page, server: TestServer) -> None:
+    """Load the simulator and wait until its live stream is connected."""
+    await page.goto(str(server.make_url("/")))
+    await expect(page.locator("#status")).to_have_text("")
+
+
+async def say_in_page(page: Page, text: str) -> dict[str, Any]:
+    """Type text, press Enter; return the JSON the page posted."""
+    async with page.expect_request(lambda r: r.method == "POST" and r.url.endswith(ENDPOINT)) as posted:
+        await page.fill("#text", text)
+        await page.press("#text", "Enter")
+    return (await posted.value).post_data_json
+
+
+async def post(server: TestServer, body: dict[str, Any]) -> dict[str, Any]:
+    async with aiohttp.ClientSession() as http, http.post(server.make_url(ENDPOINT), json=body) as resp:
+        assert resp.status == 200, await resp.text()
+        return await resp.json()
+
+
+async def transcript(server: TestServer, chat: str = "demo-group") -> list[dict[str, Any]]:
+    async with aiohttp.ClientSession() as http, http.get(server.make_url(ENDPOINT), params={"chat": chat}) as resp:
+        assert resp.status == 200
+        return (await resp.json())["messages"]
+
+
+async def shown_ids(page: Page) -> list[int]:
+    return await page.eval_on_selector_all(".msg", "rows => rows.map(r => Number(r.dataset.id))")
+
+
+async def test_member_types_help_and_sees_the_reply(server, page):
+    await open_page(page, server)
+    await expect(page).to_have_title(texts.SIM_TITLE)
+    await expect(page.locator("#title")).to_have_text(f"{DEMO_CHAT_NAME}({len(DEMO_MEMBERS) + 1})")
+    await expect(page.locator("#who")).to_have_value("u01")  # the first ordinary member
+    await page.select_option("#who", "u01")
+
+    sent = await say_in_page(page, texts.CMD_HELP[0])
+    assert sent["user"] == "u01" and sent["chat"] == "demo-group" and sent["text"] == texts.CMD_HELP[0]
+    assert isinstance(sent["id"], str) and sent["id"]
+
+    await expect(page.locator(BOT_BUBBLES)).to_have_count(1)
+    await expect(page.locator(OWN_BUBBLES)).to_have_text([texts.CMD_HELP[0]])
+    user_line, bot_line = await transcript(server)
+    shown = await page.locator(BOT_BUBBLES).inner_text()
+    assert shown == bot_line["text"]  # every line of the multi-line reply, newlines kept
+    assert shown.startswith(texts.HELP_HEADER.format(name=NAMES["u01"]))
+    assert texts.HELP_LINE.format(word=texts.CMD_HELP[0], summary=texts.SUMMARY_HELP) in shown.splitlines()
+    assert shown.endswith(texts.HELP_FOOTER)
+
+    # A retry carrying the page's id is recognised by the server; nothing new appears.
+    assert (await post(server, sent))["duplicate"] is True
+    second = await say_in_page(page, texts.CMD_WHOAMI[0])
+    assert second["id"] != sent["id"]
+    await expect(page.locator(BOT_BUBBLES)).to_have_count(2)
+    await expect(page.locator(OWN_BUBBLES)).to_have_text([texts.CMD_HELP[0], texts.CMD_WHOAMI[0]])
+    # History, the live stream and the post-send catch-up all deliver these lines: each is shown once.
+    assert await shown_ids(page) == [line["id"] for line in await transcript(server)]
+
+
+async def test_lines_from_elsewhere_arrive_live(server, page, clock, config):
+    await open_page(page, server)
+    await expect(page.locator(".time")).to_have_count(0)
+
+    clock.advance(minutes=6)
+    data = await post(server, {"chat": "demo-group", "user": "u00", "text": texts.CMD_WHOAMI[0], "id": "other-1"})
+    [reply] = data["replies"]
+    other = page.locator('.msg[data-sender="u00"]')
+    await expect(other.locator(".name")).to_have_text(NAMES["u00"])
+    await expect(other.locator(".avatar")).to_have_text(NAMES["u00"][-2:])
+    await expect(other.locator(".bubble")).to_have_text(texts.CMD_WHOAMI[0])
+    await expect(page.locator(BOT_BUBBLES)).to_have_text([reply["text"]])
+    await expect(page.locator(OWN_BUBBLES)).to_have_count(0)  # u00's line is not "mine"
+
+    # A push nobody typed for (as a scheduled job sends it), mentioning 张伟: it arrives over the live stream.
+    clock.advance(minutes=6)
+    services = server.app[SERVICES]
+    push = "测试推送：本周五学习日，请按时参加。"
+    async with transaction(services.sessions) as session:
+        chat = await session.scalar(
+            select(Chat).where(Chat.channel == "sim", Chat.platform_chat_id == config.demo.chat)
+        )
+        assert chat is not None
+        await Context(config=config, session=session, clock=clock).send_to_chat(chat, push, mentions=("u01",))
+    assert await services.sender.run_once() == 1
+    last = page.locator(BOT_BUBBLES).last
+    await expect(last).to_have_text(f"@{NAMES['u01']} {push}")
+    await expect(last.locator(".at")).to_have_text(f"@{NAMES['u01']}")
+    await expect(page.locator(".time")).to_have_count(2)  # a time line after each quiet spell over 5 minutes
+
+
+async def test_direct_chat_and_an_api_error(server, page, config):
+    await open_page(page, server)
+    await page.get_by_role("tab", name="私聊机器人").click()
+    await expect(page.locator("#title")).to_have_text(config.bot.name)
+    await expect(page.locator("#status")).to_have_text("")
+    sent = await say_in_page(page, texts.CMD_WHOAMI[0])
+    assert sent["chat"] is None
+    await expect(page.locator(BOT_BUBBLES)).to_have_count(1)
+    assert [line["sender"] for line in await transcript(server, "dm:u01")] == ["u01", "bot"]
+    assert await transcript(server) == []
+
+    # The real server refuses an over-long text; the page shows its reason as a grey line and keeps the draft.
+    async def too_long(route: Route) -> None:
+        body = {**route.request.post_data_json, "text": "长" * (MAX_TEXT + 1)}
+        await route.continue_(post_data=json.dumps(body))
+
+    await page.route(f"**{ENDPOINT}", too_long)
+    await say_in_page(page, texts.CMD_HELP[0])
+    error = texts.SIM_BAD_REQUEST.format(reason=f"text 超过 {MAX_TEXT} 字")
+    await expect(page.locator(".sys")).to_have_text([error])
+    await expect(page.locator("#text")).to_have_value(texts.CMD_HELP[0])
+
+
+async def test_reconnect_fetches_what_was_missed(server, page):
+    await post(server, {"chat": "demo-group", "user": "u03", "text": "大家好", "id": "before"})
+    catch_ups: list[str] = []
+    streams = 0
+
+    def record(request: Request) -> None:
+        if streams > 1 and request.method == "GET" and ENDPOINT in request.url:
+            catch_ups.append(request.url)
+
+    async def drop_first_stream(route: Route) -> None:
+        nonlocal streams
+        streams += 1
+        if streams == 1:
+            # The first stream ends at once and asks for a quick retry, as a dropped connection would.
+            await route.fulfill(status=200, content_type="text/event-stream", body="retry: 100\n: bye\n\n")
+            return
+        # While the page is disconnected (and has shown the history), 王芳 asks something:
+        # only the catch-up after the reconnect can show it.
+        await expect(page.locator('.msg[data-sender="u03"]')).to_have_count(1)
+        await post(server, {"chat": "demo-group", "user": "u02", "text": texts.CMD_WHOAMI[0], "id": "missed"})
+        await route.continue_()
+
+    page.on("request", record)
+    await page.route("**/api/sim/events*", drop_first_stream)
+    await page.goto(str(server.make_url("/")))
+    await expect(page.locator('.msg[data-sender="u02"]')).to_have_count(1)
+    await expect(page.locator(BOT_BUBBLES)).to_have_count(1)
+    await expect(page.locator("#status")).to_have_text("")
+    first = (await transcript(server))[0]["id"]
+    assert any(url.endswith(f"after={first}") for url in catch_ups), catch_ups
+    assert await shown_ids(page) == [line["id"] for line in await transcript(server)]
