@@ -8,6 +8,8 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
+from datetime import date
+from pathlib import Path
 
 from bot import __version__
 from bot.config import Config, ConfigError, load_config
@@ -42,7 +44,23 @@ def _parser() -> argparse.ArgumentParser:
     jobs_sub.add_parser("list", help="show scheduled jobs with their next fire times")
     jobs_run = jobs_sub.add_parser("run", help="fire one job now (its messages go out with the next `run`)")
     jobs_run.add_argument("name", help="job name, as shown by `yizhan jobs list`")
+
+    export = sub.add_parser("export", help="records (台账) as xlsx")
+    export_sub = export.add_subparsers(dest="export_command", metavar="RECORDS", required=True)
+    for name, text in (("study", "study-day check-ins (学习打卡)"), ("notices", "notices and receipts (通知回执)")):
+        one = export_sub.add_parser(name, help=f"{text} over a period")
+        one.add_argument("--from", dest="start", type=_date, required=True, help="first day, YYYY-MM-DD")
+        one.add_argument("--to", dest="end", type=_date, required=True, help="last day, YYYY-MM-DD")
+        one.add_argument("--out", type=Path, required=True, help="the .xlsx file to write")
+        one.add_argument("--branch", help="branch id from config.toml (default: the first branch)")
     return parser
+
+
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a date like 2026-11-01, got {text!r}") from None
 
 
 def _setup_logging() -> None:
@@ -67,6 +85,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return asyncio.run(_db_upgrade(config))
     if args.command == "jobs" and args.jobs_command == "list":
         return _jobs_list(config)
+    if args.command == "export":
+        return asyncio.run(_export(config, args))
     return asyncio.run(_jobs_run(config, args.name))
 
 
@@ -131,4 +151,29 @@ async def _jobs_run(config: Config, name: str) -> int:
         print(f"job {name} fired; its messages are in the outbox and go out with `yizhan run`")
     finally:
         await services.engine.dispose()
+    return 0
+
+
+async def _export(config: Config, args: argparse.Namespace) -> int:
+    from bot import db, export
+    from bot.members import branch_by_key
+
+    if args.end < args.start:
+        print("yizhan: --to is before --from", file=sys.stderr)
+        return 1
+    branch_key = args.branch or (config.branches[0].id if config.branches else "")
+    engine = db.create_engine(config.database)
+    try:
+        await db.upgrade(engine)
+        async with db.session_factory(engine)() as session:
+            branch = await branch_by_key(session, branch_key)
+            if branch is None:
+                print(f"yizhan: no branch {branch_key!r} in the database", file=sys.stderr)
+                return 1
+            writer = export.export_study if args.export_command == "study" else export.export_notices
+            result = await writer(session, branch, args.start, args.end, args.out, config.tz)
+    finally:
+        await engine.dispose()
+    kind = "study weeks" if args.export_command == "study" else "notices"
+    print(f"wrote {result.path}: {result.roll_calls} {kind}, {result.rows} member rows ({branch.name})")
     return 0
