@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import uuid
 from collections import defaultdict
 from datetime import datetime
 from importlib import resources
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from aiohttp import web
 from sqlalchemy import select
@@ -48,6 +50,14 @@ class SimHub:
     def unsubscribe(self, chat_id: str, queue: asyncio.Queue[dict[str, Any]]) -> None:
         self._subscribers[chat_id].discard(queue)
 
+    def close(self) -> None:
+        """Shutting down: end every open event stream (an empty line is the signal)."""
+        for queues in self._subscribers.values():
+            for queue in list(queues):
+                with contextlib.suppress(asyncio.QueueFull):
+                    queue.put_nowait({})
+        self._subscribers.clear()
+
     def publish(self, chat_id: str, line: dict[str, Any]) -> None:
         for queue in list(self._subscribers.get(chat_id, ())):
             if queue.full():  # a stalled page: drop it rather than grow without bound
@@ -59,7 +69,7 @@ class SimHub:
 HUB = web.AppKey("sim_hub", SimHub)
 
 
-def _line(row: SimMessage) -> dict[str, Any]:
+def _line(row: SimMessage, tz: ZoneInfo) -> dict[str, Any]:
     return {
         "id": row.id,
         "chat": row.chat_id,
@@ -67,7 +77,7 @@ def _line(row: SimMessage) -> dict[str, Any]:
         "name": row.sender_name,
         "text": row.text,
         "mentions": list(row.mentions or ()),
-        "time": row.created_at.isoformat(),
+        "time": row.created_at.astimezone(tz).isoformat(),
     }
 
 
@@ -96,7 +106,7 @@ class SimClient:
             )
             session.add(row)
             await session.flush()
-            line = _line(row)
+            line = _line(row, self.services.config.tz)
         self.hub.publish(chat_id, line)
 
 
@@ -198,7 +208,7 @@ async def post_message(request: web.Request) -> web.Response:
         )
         session.add(row)
         await session.flush()
-        line = _line(row)
+        line = _line(row, services.config.tz)
     request.app[HUB].publish(transcript_chat, line)
     delivered = await services.sender.deliver_now(outcome.reply_ids)
     if len(delivered) < len(outcome.reply_ids):
@@ -234,7 +244,7 @@ async def transcript(request: web.Request) -> web.Response:
             .order_by(SimMessage.id.desc() if after == 0 else SimMessage.id)
             .limit(limit)
         )
-        lines = [_line(r) for r in rows]
+        lines = [_line(r, services.config.tz) for r in rows]
     if after == 0:
         lines.reverse()
     return _json({"messages": lines})
@@ -259,17 +269,24 @@ async def events(request: web.Request) -> web.StreamResponse:
             except TimeoutError:
                 await response.write(b": keep-alive\n\n")
                 continue
+            if not line:
+                break  # the server is shutting down
             payload = json.dumps(line, ensure_ascii=False)
             await response.write(f"event: message\ndata: {payload}\n\n".encode())
-    except (ConnectionResetError, asyncio.CancelledError):
+    except ConnectionResetError:
         pass
     finally:
         hub.unsubscribe(chat, queue)
     return response
 
 
+async def _close_streams(app: web.Application) -> None:
+    app[HUB].close()
+
+
 def setup_routes(app: web.Application) -> None:
     app[HUB] = SimHub()
+    app.on_shutdown.append(_close_streams)
     app.router.add_get("/", page)
     app.router.add_get("/api/sim/state", state)
     app.router.add_post("/api/sim/messages", post_message)

@@ -101,8 +101,14 @@ def test_run_serves_the_simulator_and_stops_on_sigterm(tmp_path):
         with urllib.request.urlopen(request, timeout=5) as resp:
             reply = json.load(resp)["replies"][0]["text"]
         assert reply.startswith(texts.HELP_HEADER.format(name="张伟"))
+        # A page left open (a live event stream) must not hold up the shutdown.
+        stream = urllib.request.urlopen(f"{base}/api/sim/events?chat=demo-group", timeout=5)
+        assert stream.readline().startswith(b": connected")
     finally:
+        stopping = time.monotonic()
         proc.send_signal(signal.SIGTERM)
         output, _ = proc.communicate(timeout=20)
     assert proc.returncode == 0, output
+    assert time.monotonic() - stopping < 8, "shutdown waited on the open event stream"
+    stream.close()
     assert "yizhan stopped; database closed" in output
