@@ -18,6 +18,7 @@ from bot.router import Dispatcher, Router
 from bot.scheduler import Job, JobRunner
 from bot.services import SERVICES, Services
 from handlers import help as help_handlers
+from handlers import meetings as meeting_handlers
 from handlers import notices as notice_handlers
 from handlers import roles as role_handlers
 from handlers import study as study_handlers
@@ -29,6 +30,7 @@ log = logging.getLogger(__name__)
 ROUTERS: tuple[Router, ...] = (
     help_handlers.router,
     study_handlers.router,
+    meeting_handlers.router,
     notice_handlers.router,
     role_handlers.router,
 )

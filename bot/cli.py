@@ -47,7 +47,11 @@ def _parser() -> argparse.ArgumentParser:
 
     export = sub.add_parser("export", help="records (台账) as xlsx")
     export_sub = export.add_subparsers(dest="export_command", metavar="RECORDS", required=True)
-    for name, text in (("study", "study-day check-ins (学习打卡)"), ("notices", "notices and receipts (通知回执)")):
+    for name, text in (
+        ("attendance", "meeting attendance (主题党日、三会一课签到)"),
+        ("study", "study-day check-ins (学习打卡)"),
+        ("notices", "notices and receipts (通知回执)"),
+    ):
         one = export_sub.add_parser(name, help=f"{text} over a period")
         one.add_argument("--from", dest="start", type=_date, required=True, help="first day, YYYY-MM-DD")
         one.add_argument("--to", dest="end", type=_date, required=True, help="last day, YYYY-MM-DD")
@@ -170,10 +174,14 @@ async def _export(config: Config, args: argparse.Namespace) -> int:
             if branch is None:
                 print(f"yizhan: no branch {branch_key!r} in the database", file=sys.stderr)
                 return 1
-            writer = export.export_study if args.export_command == "study" else export.export_notices
+            writer = {
+                "attendance": export.export_attendance,
+                "study": export.export_study,
+                "notices": export.export_notices,
+            }[args.export_command]
             result = await writer(session, branch, args.start, args.end, args.out, config.tz)
     finally:
         await engine.dispose()
-    kind = "study weeks" if args.export_command == "study" else "notices"
+    kind = {"attendance": "meetings", "study": "study weeks", "notices": "notices"}[args.export_command]
     print(f"wrote {result.path}: {result.roll_calls} {kind}, {result.rows} member rows ({branch.name})")
     return 0

@@ -186,10 +186,88 @@ class PointsConfig:
     enabled: bool = True
     study_check_in: int = 1
     timely_receipt: int = 1
+    meeting_attendance: int = 2
 
     def validate(self) -> None:
-        if self.study_check_in < 0 or self.timely_receipt < 0:
-            raise ConfigError("[points] study_check_in/timely_receipt: must not be negative")
+        if self.study_check_in < 0 or self.timely_receipt < 0 or self.meeting_attendance < 0:
+            raise ConfigError("[points] study_check_in/timely_receipt/meeting_attendance: must not be negative")
+
+
+MEETING_KINDS = ("theme_day", "member_assembly", "committee", "group_meeting", "party_lecture")
+MEETING_HOLIDAY_RULES = ("nearest_workday", "previous_workday", "next_workday", "skip")
+CADENCES = ("", "month", "quarter", "year")
+_ORDINALS = ("first", "second", "third", "fourth", "last")
+_DAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+def valid_rule(rule: str) -> bool:
+    """'last_friday', 'first_monday', … or 'day_15' (the 15th of each month)."""
+    ordinal, _, day = rule.partition("_")
+    if ordinal == "day":
+        return day.isdigit() and 1 <= int(day) <= 28
+    return ordinal in _ORDINALS and day in _DAY_NAMES
+
+
+@dataclass(frozen=True)
+class RecurringMeetingConfig:
+    """A meeting created every month by rule, e.g. the 主题党日 on the last Friday at 15:00."""
+
+    kind: str
+    rule: str
+    time: str = "15:00"
+    topic: str = ""
+    location: str = ""
+    party_group: str = ""
+    holiday_rule: str = "nearest_workday"
+    create_days_before: int = 7
+    check_in_code: bool = False
+
+    def validate(self, where: str) -> None:
+        if self.kind not in MEETING_KINDS:
+            raise ConfigError(f"{where} kind: must be one of {', '.join(MEETING_KINDS)}")
+        if not valid_rule(self.rule):
+            raise ConfigError(
+                f"{where} rule: expected e.g. 'last_friday', 'first_monday' or 'day_15', got {self.rule!r}"
+            )
+        _check_hhmm(self.time, f"{where} time")
+        if self.holiday_rule not in MEETING_HOLIDAY_RULES:
+            raise ConfigError(f"{where} holiday_rule: must be one of {', '.join(MEETING_HOLIDAY_RULES)}")
+        if not 1 <= self.create_days_before <= 28:
+            raise ConfigError(f"{where} create_days_before: must be between 1 and 28")
+        if self.kind == "group_meeting" and not self.party_group:
+            raise ConfigError(f"{where} party_group: a group_meeting rule must name its 党小组")
+
+
+@dataclass(frozen=True)
+class MeetingsConfig:
+    """Meetings (主题党日, 三会一课): reminders, the check-in window, leave, cadence warnings."""
+
+    reminder_offsets_minutes: tuple[int, ...] = (1440, 60)
+    remind_members_directly: bool = True
+    check_in_before_minutes: int = 30
+    check_in_after_minutes: int = 30
+    late_after_minutes: int = 0
+    leave_needs_approval: bool = False
+    cadence_member_assembly: str = "quarter"
+    cadence_party_lecture: str = "quarter"
+    cadence_committee: str = "month"
+    cadence_group_meeting: str = "month"
+    cadence_theme_day: str = ""
+    cadence_warn_day: int = 20
+
+    def validate(self) -> None:
+        if any(m <= 0 for m in self.reminder_offsets_minutes):
+            raise ConfigError("[meetings] reminder_offsets_minutes: must be positive")
+        if self.check_in_before_minutes < 0 or self.check_in_after_minutes < 0 or self.late_after_minutes < 0:
+            raise ConfigError("[meetings] check_in_before/after_minutes, late_after_minutes: must not be negative")
+        for kind in MEETING_KINDS:
+            if getattr(self, f"cadence_{kind}") not in CADENCES:
+                raise ConfigError(f'[meetings] cadence_{kind}: must be one of month, quarter, year or ""')
+        if not 1 <= self.cadence_warn_day <= 28:
+            raise ConfigError("[meetings] cadence_warn_day: must be between 1 and 28")
+
+    def cadence(self, kind: str) -> str:
+        return str(getattr(self, f"cadence_{kind}", ""))
 
 
 @dataclass(frozen=True)
@@ -200,13 +278,21 @@ class BranchConfig:
     chats: tuple[str, ...] = ()
     admins: tuple[str, ...] = ()
     secretaries: tuple[str, ...] = ()
+    committee: tuple[str, ...] = ()  # 支委 as "channel:user id"; empty = the secretaries and admins
     study: StudyConfig = field(default_factory=StudyConfig)
+    meetings: tuple[RecurringMeetingConfig, ...] = ()
 
     def validate(self, where: str) -> None:
         if not self.id.strip():
             raise ConfigError(f"{where} id: must not be empty")
         self.study.validate(f"{where} study")
-        for key in ("chats", "admins", "secretaries"):
+        for i, rule in enumerate(self.meetings):
+            rule.validate(f"{where} meetings #{i + 1}")
+            if rule.party_group and rule.party_group not in self.party_groups:
+                raise ConfigError(
+                    f"{where} meetings #{i + 1} party_group: no 党小组 {rule.party_group!r} in this branch"
+                )
+        for key in ("chats", "admins", "secretaries", "committee"):
             for value in getattr(self, key) + (self.study.chats if key == "chats" else ()):
                 if ":" not in value:
                     raise ConfigError(f"{where} {key}: {value!r} must look like 'channel:id', e.g. 'sim:u00'")
@@ -223,6 +309,7 @@ class Config:
     sim: SimConfig = field(default_factory=SimConfig)
     demo: DemoConfig = field(default_factory=DemoConfig)
     notices: NoticesConfig = field(default_factory=NoticesConfig)
+    meetings: MeetingsConfig = field(default_factory=MeetingsConfig)
     points: PointsConfig = field(default_factory=PointsConfig)
     branches: tuple[BranchConfig, ...] = ()
     path: str = ""
@@ -256,6 +343,7 @@ SECTIONS: dict[str, type] = {
     "sim": SimConfig,
     "demo": DemoConfig,
     "notices": NoticesConfig,
+    "meetings": MeetingsConfig,
     "points": PointsConfig,
 }
 
@@ -268,6 +356,8 @@ def _coerce(value: typing.Any, hint: typing.Any, where: str) -> typing.Any:
         (item_hint, _ellipsis) = typing.get_args(hint)
         if not isinstance(value, list):
             raise ConfigError(f"{where}: expected a list, got {_kind(value)}")
+        if dataclasses.is_dataclass(item_hint):
+            return tuple(_build(item_hint, v, f"{where} #{i + 1}", {}, "") for i, v in enumerate(value))
         return tuple(_coerce(v, item_hint, f"{where}[{i}]") for i, v in enumerate(value))
     if origin in (typing.Union, types.UnionType):
         raise TypeError("unions are not used in config")

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 from bot import texts
 from bot.models import Member
+from bot.timeparse import TimeProblem
 
 
 def when(moment: datetime, tz: ZoneInfo) -> str:
@@ -37,3 +38,14 @@ def percent(value: float) -> str:
     """'60%' for whole percentages, '72.7%' otherwise."""
     template = texts.PERCENT if round(value * 100, 6).is_integer() else texts.PERCENT_PRECISE
     return template.format(value=value)
+
+
+def time_problem(problem: TimeProblem, text: str, moment: datetime | None, tz: ZoneInfo) -> str:
+    """Why a typed time was not taken, and what to write instead."""
+    if problem is TimeProblem.AMBIGUOUS:
+        return texts.NOTICE_TIME_AMBIGUOUS.format(text=text.split()[0] if text.split() else text)
+    if problem is TimeProblem.PAST and moment is not None:
+        return texts.NOTICE_TIME_PAST.format(when=when(moment, tz))
+    if problem is TimeProblem.MISSING:
+        return texts.NOTICE_TIME_MISSING
+    return texts.NOTICE_TIME_INVALID

@@ -173,3 +173,84 @@ async def export_notices(
     _sheet(book, "回执明细", ["通知编号", "姓名", "党小组", "状态", "回执时间", "用时(分钟)"], detail)
     book.save(out)
     return ExportResult(out, len(notices), len(detail))
+
+
+ATTENDANCE_STATUS = {
+    EntryStatus.DONE: "出席",
+    EntryStatus.LEAVE: "请假",
+    EntryStatus.LEAVE_REQUESTED: "请假待批",
+    EntryStatus.PENDING: "缺席",
+}
+
+
+async def export_attendance(
+    session: AsyncSession, branch: Branch, start: date, end: date, out: Path, tz: ZoneInfo
+) -> ExportResult:
+    """Meetings held in [start, end]: a summary (counts by kind, each member's attendance rate) and a sheet each."""
+    from bot.models import AttendanceAudit, Meeting
+    from bot.texts import MEETING_KIND_NAMES
+
+    since = datetime.combine(start, time(0), tzinfo=tz)
+    until = datetime.combine(end + timedelta(days=1), time(0), tzinfo=tz)
+    rows = await session.execute(
+        select(Meeting, RollCall)
+        .join(RollCall, RollCall.id == Meeting.roll_call_id)
+        .where(
+            Meeting.branch_id == branch.id,
+            Meeting.cancelled.is_(False),
+            Meeting.starts_at >= since,
+            Meeting.starts_at < until,
+        )
+        .order_by(Meeting.starts_at)
+    )
+    meetings = list(rows)
+    book = Workbook()
+    counts = {kind: 0 for kind in MEETING_KIND_NAMES}
+    per_member: dict[int, list[object]] = {}
+    sheets: list[tuple[str, list[list[object]]]] = []
+    total_rows = 0
+    for meeting, roll_call in meetings:
+        counts[meeting.kind] += 1
+        detail = []
+        audits = {
+            a.member_id: a.reason
+            for a in await session.scalars(select(AttendanceAudit).where(AttendanceAudit.meeting_id == meeting.id))
+        }
+        for entry, member, group in await _entries(session, roll_call):
+            status = ATTENDANCE_STATUS[entry.status]
+            late = "是" if entry.tag == "late" else ""
+            detail.append(
+                [
+                    member.display_name,
+                    group,
+                    status,
+                    _local(entry.responded_at, tz),
+                    late,
+                    entry.note,
+                    audits.get(member.id, ""),
+                ]
+            )
+            totals = per_member.setdefault(member.id, [member.display_name, group, 0, 0, 0, 0])
+            totals[2] = int(totals[2]) + 1  # type: ignore[call-overload]
+            column = {EntryStatus.DONE: 3, EntryStatus.LEAVE: 4}.get(entry.status, 5)
+            totals[column] = int(totals[column]) + 1  # type: ignore[call-overload]
+        name = f"{MEETING_KIND_NAMES[meeting.kind]}#{roll_call.seq} {meeting.starts_at.astimezone(tz):%m-%d}"
+        sheets.append((name, detail))
+        total_rows += len(detail)
+    members = [
+        [*row, display.percent(int(row[3]) / int(row[2])) if row[2] else ""]  # type: ignore[call-overload]
+        for row in per_member.values()
+    ]
+    header = ["姓名", "党小组", "应出席", "出席", "请假", "缺席", "出席率"]
+    _sheet(book, "汇总", header, members, first=True)
+    summary_sheet = book["汇总"]
+    summary_sheet.append([])
+    summary_sheet.append(["会议类别", "召开次数"])
+    for kind, count in counts.items():
+        summary_sheet.append([MEETING_KIND_NAMES[kind], count])
+    for name, detail in sheets:
+        _sheet(
+            book, name[:31], ["姓名", "党小组", "状态", "签到/请假时间", "迟到", "备注（请假原因）", "更正原因"], detail
+        )
+    book.save(out)
+    return ExportResult(out, len(meetings), total_rows)

@@ -71,3 +71,40 @@ def study_week_starting_on(today: date, weekday: int, rule: str) -> tuple[str, d
             nominal = monday + timedelta(days=weekday - 1)
             return week_key(nominal), nominal
     return None
+
+
+_ORDINAL_INDEX = {"first": 0, "second": 1, "third": 2, "fourth": 3}
+_DAY_INDEX = {"monday": 0, "tuesday": 1, "wednesday": 2, "thursday": 3, "friday": 4, "saturday": 5, "sunday": 6}
+
+
+def rule_date(rule: str, year: int, month: int) -> date:
+    """The nominal date of a monthly rule: 'last_friday', 'first_monday', …, 'day_15'."""
+    ordinal, _, day_name = rule.partition("_")
+    if ordinal == "day":
+        return date(year, month, int(day_name))
+    weekday = _DAY_INDEX[day_name]
+    if ordinal == "last":
+        following = date(year + month // 12, month % 12 + 1, 1)
+        last = following - timedelta(days=1)
+        return last - timedelta(days=(last.weekday() - weekday) % 7)
+    first = date(year, month, 1)
+    return first + timedelta(days=(weekday - first.weekday()) % 7 + 7 * _ORDINAL_INDEX[ordinal])
+
+
+def adjust_for_holiday(nominal: date, rule: str) -> date | None:
+    """Move a date off a public holiday: nearest_workday (earlier on a tie), previous_workday, next_workday, skip.
+
+    A weekend day that is no holiday stays (a meeting may be set on a Saturday on purpose); 调休 make-up
+    days count as workdays.
+    """
+    if is_workday(nominal) or (nominal.weekday() >= 5 and holiday_name(nominal) is None):
+        return nominal
+    if rule == "skip":
+        return None
+    for distance in range(1, 15):
+        earlier, later = nominal - timedelta(days=distance), nominal + timedelta(days=distance)
+        if rule in ("nearest_workday", "previous_workday") and is_workday(earlier):
+            return earlier
+        if rule in ("nearest_workday", "next_workday") and is_workday(later):
+            return later
+    return None

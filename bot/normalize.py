@@ -8,7 +8,7 @@ import unicodedata
 # Characters trimmed from both ends of a command: whitespace, punctuation and symbols (emoji).
 _EDGE_CATEGORIES = ("Z", "P", "S", "C")
 _BRACKETS = str.maketrans({"【": " ", "】": " ", "〖": " ", "〗": " ", "[": " ", "]": " "})
-_MENTION = re.compile(r"@([^\s@]+)")
+_MENTION = re.compile(r"[@＠]([^\s@＠]+)")
 _SPACES = re.compile(r"\s+")
 
 

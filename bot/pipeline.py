@@ -59,9 +59,9 @@ class Pipeline:
             except _Duplicate:
                 return Outcome(duplicate=True)
             except (IntegrityError, DBAPIError) as exc:
-                if isinstance(exc, DBAPIError) and not isinstance(exc, IntegrityError) and not _is_retryable(exc):
-                    break
-                if attempt == _MAX_ATTEMPTS:
+                retryable = isinstance(exc, IntegrityError) or _is_retryable(exc)
+                if not retryable or attempt == _MAX_ATTEMPTS:
+                    log.exception("database error for %s:%s", msg.channel, msg.platform_msg_id)
                     break
                 log.info("message %s:%s lost a race (%s); retrying", msg.channel, msg.platform_msg_id, exc)
             except Exception:

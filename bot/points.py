@@ -23,3 +23,12 @@ async def award_study_check_in(ctx: Context, roll_call: RollCall, member: Member
     config = ctx.config.points
     if config.enabled:
         await award_points(ctx.session, member, config.study_check_in, "study_check_in", f"study:{roll_call.id}", now)
+
+
+async def award_meeting_attendance(ctx: Context, roll_call: RollCall, member: Member, now: datetime) -> None:
+    """Attending a meeting (checked in, or 补签) earns [points] meeting_attendance, once per meeting."""
+    config = ctx.config.points
+    if config.enabled:
+        await award_points(
+            ctx.session, member, config.meeting_attendance, "meeting_attendance", f"meeting:{roll_call.id}", now
+        )

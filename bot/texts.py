@@ -166,6 +166,111 @@ DATETIME_FORMAT = "{month}月{day}日（周{weekday}）{hour:02d}:{minute:02d}"
 DATE_FORMAT = "{month}月{day}日（周{weekday}）"
 WEEKDAY_NAMES = "一二三四五六日"
 
+# --- Meetings (主题党日 / 三会一课): check-in, leave, records ------------------------------
+MEETING_KIND_NAMES = {
+    "theme_day": "主题党日",
+    "member_assembly": "支部党员大会",
+    "committee": "支部委员会",
+    "group_meeting": "党小组会",
+    "party_lecture": "党课",
+}
+# Command words that create each kind ("发起主题党日 11月28日14:30 三楼会议室 主题：学习党章").
+CMD_CREATE_MEETING = {
+    "theme_day": ("发起主题党日", "召开主题党日"),
+    "member_assembly": ("发起党员大会", "发起支部党员大会", "召开党员大会"),
+    "committee": ("发起支委会", "发起支部委员会", "召开支委会"),
+    "group_meeting": ("发起党小组会", "召开党小组会"),
+    "party_lecture": ("发起党课", "上党课"),
+}
+CMD_CHECK_IN = ("签到", "我签到", "签个到", "到", "已到", "到了", "报到", "签到了")
+CMD_LEAVE = ("请假",)
+CMD_CANCEL_LEAVE = ("取消请假", "销假")
+CMD_APPROVE_LEAVE = ("准假", "批准请假")
+CMD_MAKE_UP = ("补签",)
+CMD_MARK_LEAVE = ("记请假",)
+CMD_MEETINGS = ("会议列表", "近期会议")
+CMD_MEETING_CODE = ("签到码",)
+CMD_CANCEL_MEETING = ("取消会议",)
+CMD_STATS_MONTH = ("本月统计",)
+CMD_STATS_YEAR = ("年度统计", "本年统计")
+
+SUMMARY_CREATE_MEETING = "发起会议，如：发起主题党日 11月28日14:30 三楼会议室 主题：学习党章（支委会、党员大会、党小组会、党课同理；加“签到码”需现场签到码）"
+SUMMARY_CHECK_IN = "会议签到（签到时间内），有签到码时：签到 1234"
+SUMMARY_LEAVE = "会议请假，如：请假 在外执法"
+SUMMARY_CANCEL_LEAVE = "取消请假"
+SUMMARY_APPROVE_LEAVE = "批准请假，如：准假 @张三"
+SUMMARY_MAKE_UP = "更正记录为已出席，如：补签 @张三 现场签到时手机没电"
+SUMMARY_MARK_LEAVE = "更正记录为请假，如：记请假 @张三 临时执勤"
+SUMMARY_MEETINGS = "查看近期会议"
+SUMMARY_MEETING_CODE = "查看进行中会议的签到码（仅自己可见）"
+SUMMARY_CANCEL_MEETING = "取消一场会议，如：取消会议 3"
+SUMMARY_STATS = "本月/年度会议次数与出席率（本月统计、年度统计）"
+
+EXAMPLE_APPROVE_LEAVE = "准假 @张三"
+EXAMPLE_MAKE_UP = "补签 @张三 现场签到时手机没电"
+EXAMPLE_MARK_LEAVE = "记请假 @张三 临时执勤"
+MEETING_CODE_WORD = "签到码"
+MEETING_TOPIC_WORDS = ("主题：", "主题:", "主题")
+MEETING_CREATED = "已发起{kind}#{seq}：{when}{location_part}{topic_part}。\n应到{expected}人，签到时间{window}。"
+MEETING_LOCATION_PART = "，地点：{location}"
+MEETING_TOPIC_PART = "，主题：{topic}"
+MEETING_CODE_SECRET = "{kind}#{seq}的签到码是 {code}，请在会场公布。"
+MEETING_NEED_TIME = "请写明会议时间，例如：发起主题党日 11月28日14:30 三楼会议室 主题：学习党章"
+MEETING_NEED_GROUP = "请写明是哪个党小组，例如：发起党小组会 执法党小组 周五15:00 ……。本支部的党小组有：{groups}"
+MEETING_NO_AUDIENCE = "{audience}还没有成员，会议没有创建。"
+MEETING_ANNOUNCE = (
+    "【{kind}】{when}{location_part}{topic_part}。\n应参加：{audience}。签到时间{window}，不能参加请回复“请假 原因”。"
+)
+MEETING_REMINDER = "【会议提醒】{kind}将于{when}开始{location_part}{topic_part}。签到时间{window}。"
+MEETING_REMINDER_DIRECT = "【会议提醒】{name}同志，{kind}将于{when}开始{location_part}。不能参加请回复“请假 原因”。"
+MEETING_WINDOW = "{start}–{end}"
+MEETING_CHECKED_IN = "{name}，{kind}签到成功（{time}）。"
+MEETING_CHECKED_IN_LATE = "{name}，{kind}签到成功（{time}，迟到）。"
+MEETING_ALREADY = "{name}，您已经签过到了。"
+MEETING_NO_WINDOW = "现在没有可以签到的会议。"
+MEETING_NOT_YET = "{kind}的签到从{start}开始，请到时再签。"
+MEETING_NOT_AUDIENCE = "本次{kind}的参加对象是{audience}，您不需要签到。"
+MEETING_CODE_NEEDED = "本次{kind}需要签到码，请发送“签到 四位签到码”（签到码在会场公布）。"
+MEETING_CODE_WRONG = "签到码不对，请核对会场公布的四位数字后再试。"
+MEETING_LEAVE_OK = "{name}，已为您登记{kind}请假：{reason}。"
+MEETING_LEAVE_ASKED = "{name}，请假申请已提交，待书记批准：{reason}。"
+MEETING_LEAVE_NEED_REASON = "请写明请假原因，例如：请假 在外执法"
+MEETING_LEAVE_NONE = "近期没有需要您参加的会议。"
+MEETING_LEAVE_ALREADY_IN = "{name}，您已签到，不需要请假。"
+MEETING_LEAVE_REQUEST_TO_SECRETARY = "【请假申请】{name}申请{kind}（{when}）请假：{reason}。同意请回复“准假 @{name}”。"
+MEETING_LEAVE_APPROVED = "已批准{name}的{kind}请假。"
+MEETING_LEAVE_APPROVED_DIRECT = "您的{kind}请假已获批准。"
+MEETING_NO_REQUEST = "{name}没有待批准的请假。"
+MEETING_LEAVE_CANCELLED = "{name}，已取消{kind}的请假。"
+MEETING_NO_LEAVE = "您没有可取消的请假。"
+MEETING_CORRECTED = "已将{name}在{kind}#{seq}的记录更正为{status}（原因：{reason}），已记入更正记录。"
+MEETING_CORRECT_NEED_REASON = "请写明原因，例如：补签 @张三 现场签到时手机没电"
+MEETING_CORRECT_NO_MEETING = "没有找到可更正的会议。"
+MEETING_CORRECT_NOT_AUDIENCE = "{name}不在{kind}#{seq}的参加对象中。"
+MEETING_SUMMARY = (
+    "【{kind}#{seq} 签到结果】应到{expected}人，实到{present}人{late_part}，请假{leave}人，缺席{absent}人。"
+    "\n请假：{leave_names}\n缺席：{absent_names}"
+)
+MEETING_LATE_PART = "（其中迟到{late}人）"
+MEETING_LIST_HEADER = "近期会议："
+MEETING_LIST_LINE = "· {kind}#{seq} {when}{location_part}（应到{expected}人）"
+MEETING_LIST_EMPTY = "近期没有安排会议。"
+MEETING_CODE_SHOWN = "{kind}#{seq}的签到码：{code}"
+MEETING_NO_CODE = "进行中的会议没有设置签到码。"
+MEETING_CANCELLED = "【会议取消】{kind}（原定{when}）取消，请相互转告。"
+MEETING_NOT_FOUND = "没有找到会议#{seq}。发送“会议列表”可查看近期会议。"
+MEETING_STATS = (
+    "{period}会议情况：{counts}。\n出席率：{rate}（应到{expected}人次，实到{present}人次，请假{leave}人次）。"
+)
+MEETING_STATS_COUNT = "{kind}{count}次"
+MEETING_STATS_PERIOD_MONTH = "{year}年{month}月"
+MEETING_STATS_PERIOD_YEAR = "{year}年"
+MEETING_CADENCE_WARNING = "【会议提醒·仅书记可见】{period}还没有召开{kinds}，按规定每{cadence}至少一次，请及时安排。"
+CADENCE_NAMES = {"month": "月", "quarter": "季度", "year": "年"}
+PERIOD_NAMES = {"month": "{year}年{month}月", "quarter": "{year}年第{quarter}季度", "year": "{year}年"}
+STATUS_PRESENT = "已出席"
+STATUS_LEAVE = "请假"
+
 # --- Simulator UI -----------------------------------------------------------------------
 SIM_TITLE = "学习驿站 · 模拟群聊"
 SIM_BOT_NAME_FALLBACK = "学习驿站"

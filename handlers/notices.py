@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
 
 from sqlalchemy import select
 
@@ -16,7 +15,7 @@ from bot.notices import KIND, close_notice, create_notice, find_notice, split_au
 from bot.points import award_timely_receipt
 from bot.rollcall import Audience, branch_chats, open_roll_calls_for, respond, tally
 from bot.router import Router
-from bot.timeparse import TimeProblem, parse_when
+from bot.timeparse import parse_when
 
 router = Router("notices")
 
@@ -42,7 +41,7 @@ async def handle_scheduled_notice(msg: Message, ctx: Context) -> None:
     assert ctx.command is not None and ctx.branch is not None and ctx.member is not None
     parsed = parse_when(ctx.command.raw_args, ctx.clock())
     if parsed.problem is not None:
-        await ctx.reply(_time_problem(ctx, parsed.problem, ctx.command.raw_args, parsed.when))
+        await ctx.reply(display.time_problem(parsed.problem, ctx.command.raw_args, parsed.when, ctx.config.tz))
         return
     assert parsed.when is not None
     audience, body = await split_audience(ctx, ctx.branch, ctx.member, parsed.rest)
@@ -72,16 +71,6 @@ async def _ready(ctx: Context, audience: Audience, body: str) -> bool:
         await ctx.reply(texts.NOTICE_NO_CHATS)
         return False
     return True
-
-
-def _time_problem(ctx: Context, problem: TimeProblem, text: str, when: datetime | None) -> str:
-    if problem is TimeProblem.AMBIGUOUS:
-        return texts.NOTICE_TIME_AMBIGUOUS.format(text=text.split()[0] if text.split() else text)
-    if problem is TimeProblem.PAST and when is not None:
-        return texts.NOTICE_TIME_PAST.format(when=display.when(when, ctx.config.tz))
-    if problem is TimeProblem.MISSING:
-        return texts.NOTICE_TIME_MISSING
-    return texts.NOTICE_TIME_INVALID
 
 
 async def _is_receipt(msg: Message, ctx: Context) -> bool:

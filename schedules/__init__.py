@@ -3,6 +3,7 @@
 from bot.config import Config
 from bot.scheduler import Job
 from schedules.housekeeping import purge_old_records
+from schedules.meetings import plan_meetings, warn_meeting_cadence
 from schedules.rollcalls import tick_roll_calls
 from schedules.study import study_reminder
 
@@ -20,7 +21,19 @@ def declared_jobs(config: Config) -> tuple[Job, ...]:
             name="tick_roll_calls",
             func=tick_roll_calls,
             cron="* * * * *",
-            description="Open scheduled notices, send due nudges, close due notices and study weeks",
+            description="Open scheduled notices, meeting reminders, due nudges, close notices/study weeks/meetings",
+        ),
+        Job(
+            name="plan_meetings",
+            func=plan_meetings,
+            cron="30 7 * * *",
+            description="Create recurring meetings ([[branches.meetings]]) ahead of their holiday-adjusted dates",
+        ),
+        Job(
+            name="warn_meeting_cadence",
+            func=warn_meeting_cadence,
+            cron="0 9 * * *",
+            description="Tell secretaries about required meetings not yet held this period",
         ),
     ]
     for branch in config.branches:

@@ -1,4 +1,4 @@
-"""The roll-call tick: open scheduled notices, send due nudges, close what is due — every minute."""
+"""The roll-call tick: open scheduled notices, meeting reminders, due nudges, close what is due — every minute."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable
 from sqlalchemy import select, update
 
 from bot.context import Context
+from bot.meetings import close_meeting, send_due_reminders
 from bot.models import RollCall, RollCallKind, RollCallStatus
 from bot.notices import close_notice, nudge_notice, push_notice
 from bot.study import close_study, nudge_study
@@ -15,12 +16,17 @@ Hook = Callable[[Context, RollCall], Awaitable[object]]
 
 ON_OPEN: dict[str, Hook] = {RollCallKind.NOTICE: push_notice}
 ON_NUDGE: dict[str, Hook] = {RollCallKind.NOTICE: nudge_notice, RollCallKind.STUDY: nudge_study}
-ON_CLOSE: dict[str, Hook] = {RollCallKind.NOTICE: close_notice, RollCallKind.STUDY: close_study}
+ON_CLOSE: dict[str, Hook] = {
+    RollCallKind.NOTICE: close_notice,
+    RollCallKind.STUDY: close_study,
+    RollCallKind.MEETING: close_meeting,
+}
 
 
 async def tick_roll_calls(ctx: Context) -> None:
     """Advance every roll call whose time has come; each step is guarded so it happens once."""
     now = ctx.clock()
+    await send_due_reminders(ctx)
     session = ctx.session
     due_open = await session.scalars(
         select(RollCall).where(RollCall.status == RollCallStatus.SCHEDULED, RollCall.opens_at <= now)

@@ -40,11 +40,14 @@ class BotDriver:
         resp = await self.client.post("/api/sim/messages", json=body)
         assert resp.status == 200, await resp.text()
         data = await resp.json()
-        self._replies[user].extend(r["text"] for r in data["replies"])
+        # What this user sees in answer: lines in the chat they wrote in (or, directly, to them).
+        self._replies[user].extend(
+            r["text"] for r in data["replies"] if r["to"] == (chat if chat is not None else user)
+        )
         return data
 
     def replies_to(self, user: str) -> list[str]:
-        """Every reply the bot gave to user's messages so far, in order."""
+        """The bot's answers to user's messages so far (in the chat they wrote in), in order."""
         return list(self._replies[user])
 
     async def transcript(self, chat: str = "demo-group") -> list[dict[str, Any]]:

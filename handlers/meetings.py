@@ -1,0 +1,386 @@
+"""Meetings in chat: 发起主题党日…, 签到, 请假, 取消请假, 准假, 补签, 记请假, 会议列表, 签到码, 取消会议, 统计."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable
+
+from sqlalchemy import select
+
+from bot import display, texts
+from bot.context import Context
+from bot.meetings import (
+    MeetingView,
+    _views,
+    check_in,
+    correct,
+    create_meeting,
+    next_meeting_for,
+    open_meetings,
+    stats,
+    window,
+    window_text,
+)
+from bot.members import find_member_by_name, party_group_names
+from bot.message import Message
+from bot.models import EntryStatus, Meeting, MeetingKind, Member, PartyGroup, Role, RollCall, RollCallEntry
+from bot.normalize import normalize, remove_mentions
+from bot.rollcall import close_roll_call, roll_call_chats, tally
+from bot.router import Router
+from bot.study import periods
+from bot.timeparse import parse_when
+
+router = Router("meetings")
+
+_CODE = re.compile(r"(\d{4})")
+_SEQ = re.compile(r"^#?\s*(\d+)\s*")
+_SHORT_CHECK_INS = frozenset(("到", "已到", "到了"))
+
+
+def _split_location_topic(text: str) -> tuple[str, str]:
+    for word in texts.MEETING_TOPIC_WORDS:
+        if word in text:
+            location, _, topic = text.partition(word)
+            return location.strip(" ，,"), topic.strip(" ，,：:")
+    return text.strip(" ，,"), ""
+
+
+def _creator(kind: str) -> Callable[[Message, Context], Awaitable[None]]:
+    async def handle_create_meeting(msg: Message, ctx: Context) -> None:
+        """Create a meeting of this kind: time, place, topic (and 签到码 if asked for)."""
+        assert ctx.command is not None and ctx.branch is not None and ctx.member is not None
+        text = ctx.command.raw_args
+        with_code = texts.MEETING_CODE_WORD in text
+        text = text.replace(texts.MEETING_CODE_WORD, " ").strip()
+        group = None
+        if kind == MeetingKind.GROUP_MEETING:
+            groups = list(await ctx.session.scalars(select(PartyGroup).where(PartyGroup.branch_id == ctx.branch.id)))
+            group = next((g for g in sorted(groups, key=lambda g: -len(g.name)) if text.startswith(g.name)), None)
+            if group is None and ctx.member.party_group_id is not None:
+                group = next((g for g in groups if g.id == ctx.member.party_group_id), None)
+            elif group is not None:
+                text = text[len(group.name) :].strip()
+            if group is None:
+                names = await party_group_names(ctx.session, ctx.branch.id)
+                await ctx.reply(texts.MEETING_NEED_GROUP.format(groups=texts.NAME_SEPARATOR.join(names)))
+                return
+        if not text:
+            await ctx.reply(texts.MEETING_NEED_TIME)
+            return
+        parsed = parse_when(text, ctx.clock())
+        if parsed.problem is not None or parsed.when is None:
+            problem = display.time_problem(parsed.problem, text, parsed.when, ctx.config.tz) if parsed.problem else ""
+            await ctx.reply(texts.MEETING_NEED_TIME if not problem or problem == texts.NOTICE_TIME_MISSING else problem)
+            return
+        location, topic = _split_location_topic(parsed.rest)
+        view = await create_meeting(
+            ctx,
+            ctx.branch,
+            kind,
+            parsed.when,
+            topic=topic,
+            location=location,
+            party_group=group,
+            creator=ctx.member,
+            with_code=with_code,
+        )
+        if view is None:
+            await ctx.reply(texts.MEETING_NO_AUDIENCE.format(audience=group.name if group else texts.AUDIENCE_BRANCH))
+            return
+        counted = await tally(ctx.session, view.roll_call)
+        await ctx.reply(
+            texts.MEETING_CREATED.format(
+                kind=view.kind_name,
+                seq=view.roll_call.seq,
+                when=display.when(parsed.when, ctx.config.tz),
+                location_part=texts.MEETING_LOCATION_PART.format(location=location) if location else "",
+                topic_part=texts.MEETING_TOPIC_PART.format(topic=topic) if topic else "",
+                expected=counted.expected,
+                window=window_text(ctx, view.meeting),
+            )
+        )
+
+    handle_create_meeting.__name__ = f"handle_create_{kind}"
+    return handle_create_meeting
+
+
+for _kind in MeetingKind.ALL:
+    router.command(
+        *texts.CMD_CREATE_MEETING[_kind],
+        role=Role.SECRETARY,
+        summary=texts.SUMMARY_CREATE_MEETING,
+        hidden=_kind != MeetingKind.THEME_DAY,
+    )(_creator(_kind))
+
+
+@router.command(*[w for w in texts.CMD_CHECK_IN if w not in _SHORT_CHECK_INS], summary=texts.SUMMARY_CHECK_IN)
+async def handle_check_in(msg: Message, ctx: Context) -> None:
+    """签到 (with the 4-digit code when the meeting has one)."""
+    assert ctx.command is not None and ctx.branch is not None and ctx.member is not None
+    match = _CODE.search(ctx.command.args)
+    result = await check_in(ctx, ctx.branch, ctx.member, match.group(1) if match else "")
+    await ctx.reply(result.text)
+
+
+async def _is_short_check_in(msg: Message, ctx: Context) -> bool:
+    """'到' / '到了' count as a check-in only while a meeting's check-in window is open."""
+    if ctx.member is None or ctx.branch is None:
+        return False
+    text, _mentioned, _names = normalize(msg.text, (ctx.config.bot.name, *ctx.config.bot.aliases))
+    if text not in _SHORT_CHECK_INS:
+        return False
+    now = ctx.clock()
+    return any(
+        window(ctx, v.meeting)[0] <= now <= window(ctx, v.meeting)[1] for v in await open_meetings(ctx, ctx.branch)
+    )
+
+
+@router.message(_is_short_check_in)
+async def handle_short_check_in(msg: Message, ctx: Context) -> None:
+    """'到' said during a meeting's check-in window."""
+    assert ctx.branch is not None and ctx.member is not None
+    await ctx.reply((await check_in(ctx, ctx.branch, ctx.member, "")).text)
+
+
+@router.command(*texts.CMD_LEAVE, summary=texts.SUMMARY_LEAVE)
+async def handle_leave(msg: Message, ctx: Context) -> None:
+    """请假 原因 — for the next meeting that expects this member."""
+    assert ctx.command is not None and ctx.branch is not None and ctx.member is not None
+    reason = ctx.command.raw_args
+    if not reason:
+        await ctx.reply(texts.MEETING_LEAVE_NEED_REASON)
+        return
+    view = await next_meeting_for(ctx, ctx.branch, ctx.member)
+    if view is None:
+        await ctx.reply(texts.MEETING_LEAVE_NONE)
+        return
+    entry = await _entry(ctx, view, ctx.member)
+    assert entry is not None
+    if entry.status == EntryStatus.DONE:
+        await ctx.reply(texts.MEETING_LEAVE_ALREADY_IN.format(name=ctx.member.display_name))
+        return
+    needs_approval = ctx.config.meetings.leave_needs_approval
+    entry.status = EntryStatus.LEAVE_REQUESTED if needs_approval else EntryStatus.LEAVE
+    entry.note = reason
+    entry.responded_at = ctx.clock()
+    name = ctx.member.display_name
+    if needs_approval:
+        await ctx.reply(texts.MEETING_LEAVE_ASKED.format(name=name, reason=reason))
+        request = texts.MEETING_LEAVE_REQUEST_TO_SECRETARY.format(
+            name=name, kind=view.kind_name, when=display.when(view.meeting.starts_at, ctx.config.tz), reason=reason
+        )
+        for secretary in await _secretaries(ctx):
+            await ctx.send_to_member(secretary, request)
+    else:
+        await ctx.reply(texts.MEETING_LEAVE_OK.format(name=name, kind=view.kind_name, reason=reason))
+
+
+@router.command(*texts.CMD_CANCEL_LEAVE, summary=texts.SUMMARY_CANCEL_LEAVE)
+async def handle_cancel_leave(msg: Message, ctx: Context) -> None:
+    """取消请假 — back to expected for the next meeting."""
+    assert ctx.branch is not None and ctx.member is not None
+    view = await next_meeting_for(ctx, ctx.branch, ctx.member)
+    entry = await _entry(ctx, view, ctx.member) if view else None
+    if view is None or entry is None or entry.status not in (EntryStatus.LEAVE, EntryStatus.LEAVE_REQUESTED):
+        await ctx.reply(texts.MEETING_NO_LEAVE)
+        return
+    entry.status, entry.note, entry.responded_at = EntryStatus.PENDING, "", None
+    await ctx.reply(texts.MEETING_LEAVE_CANCELLED.format(name=ctx.member.display_name, kind=view.kind_name))
+
+
+async def _entry(ctx: Context, view: MeetingView, member: Member) -> RollCallEntry | None:
+    return await ctx.session.scalar(
+        select(RollCallEntry).where(
+            RollCallEntry.roll_call_id == view.roll_call.id, RollCallEntry.member_id == member.id
+        )
+    )
+
+
+async def _secretaries(ctx: Context) -> list[Member]:
+    assert ctx.branch is not None
+    return list(
+        await ctx.session.scalars(
+            select(Member).where(Member.branch_id == ctx.branch.id, Member.role.in_((Role.SECRETARY, Role.ADMIN)))
+        )
+    )
+
+
+async def _mentioned_member(ctx: Context, example: str) -> Member | None:
+    assert ctx.command is not None and ctx.branch is not None
+    if not ctx.command.mentioned_names:
+        await ctx.reply(texts.NEED_MENTION.format(example=example))
+        return None
+    name = ctx.command.mentioned_names[0]
+    found = await find_member_by_name(ctx.session, ctx.branch.id, name)
+    if len(found) != 1:
+        await ctx.reply((texts.MEMBER_AMBIGUOUS if found else texts.MEMBER_NOT_FOUND).format(name=name))
+        return None
+    return found[0]
+
+
+@router.command(*texts.CMD_APPROVE_LEAVE, role=Role.SECRETARY, summary=texts.SUMMARY_APPROVE_LEAVE)
+async def handle_approve_leave(msg: Message, ctx: Context) -> None:
+    """准假 @张三 — approve a pending leave request for the next meeting."""
+    assert ctx.branch is not None
+    member = await _mentioned_member(ctx, texts.EXAMPLE_APPROVE_LEAVE)
+    if member is None:
+        return
+    view = await next_meeting_for(ctx, ctx.branch, member)
+    entry = await _entry(ctx, view, member) if view else None
+    if view is None or entry is None or entry.status != EntryStatus.LEAVE_REQUESTED:
+        await ctx.reply(texts.MEETING_NO_REQUEST.format(name=member.display_name))
+        return
+    entry.status = EntryStatus.LEAVE
+    await ctx.reply(texts.MEETING_LEAVE_APPROVED.format(name=member.display_name, kind=view.kind_name))
+    await ctx.send_to_member(member, texts.MEETING_LEAVE_APPROVED_DIRECT.format(kind=view.kind_name))
+
+
+async def _target_meeting(ctx: Context, args: str) -> MeetingView | None:
+    """Meeting #N, or the latest one that has started."""
+    assert ctx.branch is not None
+    match = _SEQ.match(args)
+    if match:
+        views = await _views(ctx, Meeting.branch_id == ctx.branch.id, RollCall.seq == int(match.group(1)))
+        return views[0] if views else None
+    views = await _views(
+        ctx, Meeting.branch_id == ctx.branch.id, Meeting.starts_at <= ctx.clock(), Meeting.cancelled.is_(False)
+    )
+    return views[-1] if views else None
+
+
+async def _correct(msg: Message, ctx: Context, status: str, example: str) -> None:
+    assert ctx.command is not None and ctx.branch is not None and ctx.member is not None
+    member = await _mentioned_member(ctx, example)
+    if member is None:
+        return
+    reason = _SEQ.sub("", remove_mentions(ctx.command.raw_args), count=1).strip()
+    if not reason:
+        await ctx.reply(texts.MEETING_CORRECT_NEED_REASON)
+        return
+    view = await _target_meeting(ctx, remove_mentions(ctx.command.args))
+    if view is None:
+        await ctx.reply(texts.MEETING_CORRECT_NO_MEETING)
+        return
+    old = await correct(ctx, view, member, status, reason, ctx.member)
+    if old is None:
+        await ctx.reply(
+            texts.MEETING_CORRECT_NOT_AUDIENCE.format(
+                name=member.display_name, kind=view.kind_name, seq=view.roll_call.seq
+            )
+        )
+        return
+    await ctx.reply(
+        texts.MEETING_CORRECTED.format(
+            name=member.display_name,
+            kind=view.kind_name,
+            seq=view.roll_call.seq,
+            status=texts.STATUS_PRESENT if status == EntryStatus.DONE else texts.STATUS_LEAVE,
+            reason=reason,
+        )
+    )
+
+
+@router.command(*texts.CMD_MAKE_UP, role=Role.SECRETARY, summary=texts.SUMMARY_MAKE_UP)
+async def handle_make_up(msg: Message, ctx: Context) -> None:
+    """补签 [#N] @张三 原因 — record attendance after the fact (audited)."""
+    await _correct(msg, ctx, EntryStatus.DONE, texts.EXAMPLE_MAKE_UP)
+
+
+@router.command(*texts.CMD_MARK_LEAVE, role=Role.SECRETARY, summary=texts.SUMMARY_MARK_LEAVE)
+async def handle_mark_leave(msg: Message, ctx: Context) -> None:
+    """记请假 [#N] @张三 原因 — record a leave after the fact (audited)."""
+    await _correct(msg, ctx, EntryStatus.LEAVE, texts.EXAMPLE_MARK_LEAVE)
+
+
+@router.command(*texts.CMD_MEETINGS, summary=texts.SUMMARY_MEETINGS)
+async def handle_meetings(msg: Message, ctx: Context) -> None:
+    """Upcoming and ongoing meetings of the branch."""
+    assert ctx.branch is not None
+    lines = []
+    for view in await open_meetings(ctx, ctx.branch):
+        counted = await tally(ctx.session, view.roll_call)
+        lines.append(
+            texts.MEETING_LIST_LINE.format(
+                kind=view.kind_name,
+                seq=view.roll_call.seq,
+                when=display.when(view.meeting.starts_at, ctx.config.tz),
+                location_part=texts.MEETING_LOCATION_PART.format(location=view.meeting.location)
+                if view.meeting.location
+                else "",
+                expected=counted.expected,
+            )
+        )
+    await ctx.reply("\n".join([texts.MEETING_LIST_HEADER, *lines]) if lines else texts.MEETING_LIST_EMPTY)
+
+
+@router.command(*texts.CMD_MEETING_CODE, role=Role.SECRETARY, summary=texts.SUMMARY_MEETING_CODE)
+async def handle_meeting_code(msg: Message, ctx: Context) -> None:
+    """Send the 签到码 of open meetings to the secretary directly (never into the group)."""
+    assert ctx.branch is not None and ctx.member is not None
+    lines = [
+        texts.MEETING_CODE_SHOWN.format(kind=v.kind_name, seq=v.roll_call.seq, code=v.meeting.check_in_code)
+        for v in await open_meetings(ctx, ctx.branch)
+        if v.meeting.check_in_code
+    ]
+    text = "\n".join(lines) if lines else texts.MEETING_NO_CODE
+    if msg.is_direct:
+        await ctx.reply(text)
+    else:
+        await ctx.send_to_member(ctx.member, text)
+
+
+@router.command(*texts.CMD_CANCEL_MEETING, role=Role.SECRETARY, summary=texts.SUMMARY_CANCEL_MEETING)
+async def handle_cancel_meeting(msg: Message, ctx: Context) -> None:
+    """取消会议 N — tell everyone and stop its reminders and check-in."""
+    assert ctx.command is not None and ctx.branch is not None
+    match = _SEQ.match(ctx.command.args)
+    seq = int(match.group(1)) if match else 0
+    views = await _views(ctx, Meeting.branch_id == ctx.branch.id, RollCall.seq == seq, Meeting.cancelled.is_(False))
+    if not views or not await close_roll_call(ctx.session, views[0].roll_call, ctx.clock()):
+        await ctx.reply(texts.MEETING_NOT_FOUND.format(seq=seq))
+        return
+    view = views[0]
+    view.meeting.cancelled = True
+    text = texts.MEETING_CANCELLED.format(kind=view.kind_name, when=display.when(view.meeting.starts_at, ctx.config.tz))
+    chats = await roll_call_chats(ctx.session, view.roll_call)
+    for chat in chats:
+        await ctx.send_to_chat(chat, text)
+    if msg.chat_id is None or not chats:
+        await ctx.reply(text)
+
+
+async def _stats_reply(ctx: Context, span: str) -> None:
+    assert ctx.branch is not None
+    now = ctx.clock().astimezone(ctx.config.tz)
+    period = periods(now)[span]
+    result = await stats(ctx, ctx.branch.id, period.start, period.end)
+    counts = texts.NAME_SEPARATOR.join(
+        texts.MEETING_STATS_COUNT.format(kind=texts.MEETING_KIND_NAMES[k], count=n) for k, n in result.counts.items()
+    )
+    label = (
+        texts.MEETING_STATS_PERIOD_MONTH.format(year=now.year, month=now.month)
+        if span == "month"
+        else texts.MEETING_STATS_PERIOD_YEAR.format(year=now.year)
+    )
+    await ctx.reply(
+        texts.MEETING_STATS.format(
+            period=label,
+            counts=counts,
+            rate=display.percent(result.rate),
+            expected=result.expected,
+            present=result.present,
+            leave=result.leave,
+        )
+    )
+
+
+@router.command(*texts.CMD_STATS_MONTH, role=Role.SECRETARY, summary=texts.SUMMARY_STATS)
+async def handle_stats_month(msg: Message, ctx: Context) -> None:
+    """本月统计: meetings held this month by kind, and attendance."""
+    await _stats_reply(ctx, "month")
+
+
+@router.command(*texts.CMD_STATS_YEAR, role=Role.SECRETARY, summary=texts.SUMMARY_STATS, hidden=True)
+async def handle_stats_year(msg: Message, ctx: Context) -> None:
+    """年度统计: the numbers a yearly report needs."""
+    await _stats_reply(ctx, "year")

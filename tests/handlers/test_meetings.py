@@ -1,0 +1,244 @@
+"""Meetings: create in chat, remind, check in, leave, summary, corrections, records, recurring rules."""
+
+import asyncio
+import dataclasses
+from datetime import date, datetime, timedelta
+
+from openpyxl import load_workbook
+from sqlalchemy import func, select
+
+from bot import texts
+from bot.app import build_app
+from bot.clock import FakeClock
+from bot.config import RecurringMeetingConfig
+from bot.models import AttendanceAudit, Meeting, RollCallEntry
+from tests.conftest import TZ
+from tests.core.test_export import config_for, run_cli
+from tests.support import BotDriver, fire, register
+
+# Monday 2026-11-23 10:00; the meeting is on Friday 2026-11-27 14:30.
+MONDAY = datetime(2026, 11, 23, 10, 0, tzinfo=TZ)
+START = datetime(2026, 11, 27, 14, 30, tzinfo=TZ)
+
+
+def bot_lines(lines):
+    return [line["text"] for line in lines if line["sender"] == "bot"]
+
+
+async def driver_at(aiohttp_client, config, when):
+    clock = FakeClock(when)
+    app = build_app(config, clock=clock, background=False)
+    return BotDriver(await aiohttp_client(app), app), clock
+
+
+async def entries(bot) -> dict[str, int]:
+    async with bot.services.sessions() as session:
+        rows = await session.execute(select(RollCallEntry.status, func.count()).group_by(RollCallEntry.status))
+        return dict(rows.all())
+
+
+async def test_theme_day_end_to_end(aiohttp_client, config, tmp_path, db_url):
+    bot, clock = await driver_at(aiohttp_client, config, MONDAY)
+    newcomers = await register(bot, 25)  # 11 demo members + 25 = 36 expected
+    await bot.say("发起主题党日 11月27日14:30 三楼会议室 主题：学习党章", user="u00")
+    assert bot.replies_to("u00")[-1] == texts.MEETING_CREATED.format(
+        kind="主题党日",
+        seq=1,
+        when="11月27日（周五）14:30",
+        location_part="，地点：三楼会议室",
+        topic_part="，主题：学习党章",
+        expected=36,
+        window="14:00–15:00",
+    )
+    assert bot_lines(await bot.transcript())[-2].startswith("【主题党日】11月27日（周五）14:30，地点：三楼会议室")
+
+    # Reminders: one day and one hour before, in the group and to each member directly.
+    for when in (START - timedelta(days=1), START - timedelta(hours=1)):
+        clock.set(when)
+        await fire(bot, "tick_roll_calls")
+    reminders = [t for t in bot_lines(await bot.transcript()) if t.startswith("【会议提醒】")]
+    assert len(reminders) == 2
+    assert len([t for t in bot_lines(await bot.transcript("dm:u05")) if t.startswith("【会议提醒】")]) == 2
+
+    members = [f"u{i:02d}" for i in range(11)] + newcomers
+    leavers, present = members[:3], members[6:]  # members[3:6] stay away
+    clock.set(START - timedelta(hours=2))
+    for user, reason in zip(leavers, ("在外执法", "值班", "家中有事"), strict=True):
+        await bot.say(f"请假 {reason}", user=user)
+    clock.set(START - timedelta(minutes=20))
+    variants = ["签到", "签到！", "【签到】", "到", "到了", "@学习驿站 签到", "签个到", "报到"]
+    for i, user in enumerate(present[:25]):
+        await bot.say(variants[i % len(variants)], user=user)
+    clock.set(START + timedelta(minutes=10))
+    for user in present[25:]:
+        await bot.say("签到", user=user)
+    assert bot.replies_to(present[-1])[-1].endswith("迟到）。")
+    await bot.say("签到", user="u06")
+    assert bot.replies_to(present[0])[-1] == texts.MEETING_ALREADY.format(
+        name="刘洋" if present[0] == "u03" else bot.replies_to(present[0])[-1].split("，")[0]
+    )
+
+    clock.set(START + timedelta(minutes=31))
+    await fire(bot, "tick_roll_calls")
+    [summary] = [t for t in bot_lines(await bot.transcript()) if t.startswith("【主题党日#1 签到结果】")]
+    assert "应到36人，实到30人（其中迟到5人），请假3人，缺席3人。" in summary
+    assert summary.endswith("缺席：刘洋、陈静、杨帆")
+    assert await entries(bot) == {"done": 30, "leave": 3, "pending": 3}
+
+    out = tmp_path / "attendance.xlsx"
+    path = config_for(db_url, tmp_path)
+    assert (
+        await run_cli(
+            [
+                "--config",
+                str(path),
+                "export",
+                "attendance",
+                "--from",
+                "2026-11-01",
+                "--to",
+                "2026-11-30",
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
+    book = load_workbook(out)
+    summary_rows = [list(r) for r in book["汇总"].iter_rows(values_only=True)]
+    assert summary_rows[0] == ["姓名", "党小组", "应出席", "出席", "请假", "缺席", "出席率"]
+    assert ["李建国", None, 1, 0, 1, 0, "0%"] in summary_rows
+    assert ["刘洋", "执法党小组", 1, 0, 0, 1, "0%"] in summary_rows
+    counts = {row[0]: row[1] for row in summary_rows if row[0] in texts.MEETING_KIND_NAMES.values()}
+    assert counts == {"主题党日": 1, "支部党员大会": 0, "支部委员会": 0, "党小组会": 0, "党课": 0}
+    sheet = [list(r) for r in book["主题党日#1 11-27"].iter_rows(values_only=True)]
+    statuses = [row[2] for row in sheet[1:]]
+    assert (statuses.count("出席"), statuses.count("请假"), statuses.count("缺席")) == (30, 3, 3)
+    assert ["李建国", None, "请假", "2026-11-27 12:30", None, "在外执法", None] in sheet
+
+
+async def test_hundred_check_ins_within_a_second(aiohttp_client, config):
+    bot, clock = await driver_at(aiohttp_client, config, MONDAY)
+    newcomers = await register(bot, 89)
+    await bot.say("发起党员大会 11月27日14:30 礼堂", user="u00")
+    clock.set(START - timedelta(minutes=5))
+    users = [f"u{i:02d}" for i in range(11)] + newcomers
+    results = await asyncio.gather(*(bot.say("签到", user=u) for u in users))
+    assert all(r["handled_by"] == "handle_check_in" for r in results)
+    assert await entries(bot) == {"done": 100}
+    async with bot.services.sessions() as session:
+        assert await session.scalar(select(func.count()).select_from(RollCallEntry)) == 100
+
+
+async def test_refusals_record_nothing(aiohttp_client, config):
+    bot, clock = await driver_at(aiohttp_client, config, MONDAY)
+    await bot.say("发起党小组会 环卫党小组 11月27日14:30 签到码 三楼小会议室", user="u00")
+    [secret] = [t for t in bot_lines(await bot.transcript("dm:u00")) if "签到码是" in t]
+    code = secret.split("签到码是 ")[1][:4]
+    clock.set(START - timedelta(hours=2))
+    await bot.say("签到", user="u06")  # too early
+    clock.set(START - timedelta(minutes=10))
+    await bot.say("签到", user="u01")  # 张伟 is in 执法党小组, not this audience
+    await bot.say("签到", user="u06")  # no code
+    wrong = "0000" if code != "0000" else "1111"
+    await bot.say(f"签到 {wrong}", user="u06")
+    assert bot.replies_to("u06") == [
+        texts.MEETING_NOT_YET.format(kind="党小组会", start="11月27日（周五）14:00"),
+        texts.MEETING_CODE_NEEDED.format(kind="党小组会"),
+        texts.MEETING_CODE_WRONG,
+    ]
+    assert bot.replies_to("u01") == [texts.MEETING_NOT_AUDIENCE.format(kind="党小组会", audience="环卫党小组")]
+    assert await entries(bot) == {"pending": 5}
+    await bot.say(f"签到 {code}", user="u06")
+    assert bot.replies_to("u06")[-1] == texts.MEETING_CHECKED_IN.format(name="赵磊", kind="党小组会", time="14:20")
+    clock.set(START + timedelta(minutes=31))
+    await bot.say("签到", user="u07")  # after the window
+    assert bot.replies_to("u07") == [texts.MEETING_NO_WINDOW]
+    assert await entries(bot) == {"done": 1, "pending": 4}
+
+
+async def test_group_chatter_to_is_not_a_check_in(bot):
+    data = await bot.say("到", user="u02")
+    assert data["replies"] == [] and data["handled_by"] is None
+
+
+async def test_leave_with_approval_cancel_and_corrections(aiohttp_client, config):
+    config = config.replace(meetings={"leave_needs_approval": True})
+    bot, clock = await driver_at(aiohttp_client, config, MONDAY)
+    await bot.say("发起党课 11月27日14:30 主题：党的二十大精神", user="u00")
+    await bot.say("请假", user="u02")
+    await bot.say("请假 参加业务培训", user="u02")
+    assert bot.replies_to("u02") == [
+        texts.MEETING_LEAVE_NEED_REASON,
+        texts.MEETING_LEAVE_ASKED.format(name="王芳", reason="参加业务培训"),
+    ]
+    assert any(t.startswith("【请假申请】王芳") for t in bot_lines(await bot.transcript("dm:u00")))
+    await bot.say("准假 @王芳", user="u00")
+    assert bot.replies_to("u00")[-1] == texts.MEETING_LEAVE_APPROVED.format(name="王芳", kind="党课")
+    await bot.say("请假 值班", user="u03")
+    await bot.say("取消请假", user="u03")
+    assert bot.replies_to("u03")[-1] == texts.MEETING_LEAVE_CANCELLED.format(name="刘洋", kind="党课")
+    clock.set(START + timedelta(hours=1))
+    await fire(bot, "tick_roll_calls")
+    await bot.say("补签 @刘洋 现场签到时手机没电", user="u00")
+    await bot.say("记请假 #1 @陈静 临时执勤", user="u00")
+    await bot.say("补签 @陈静", user="u00")
+    assert bot.replies_to("u00")[-3:] == [
+        texts.MEETING_CORRECTED.format(name="刘洋", kind="党课", seq=1, status="已出席", reason="现场签到时手机没电"),
+        texts.MEETING_CORRECTED.format(name="陈静", kind="党课", seq=1, status="请假", reason="临时执勤"),
+        texts.MEETING_CORRECT_NEED_REASON,
+    ]
+    async with bot.services.sessions() as session:
+        audits = (await session.execute(select(AttendanceAudit.old_status, AttendanceAudit.new_status))).all()
+    assert sorted(audits) == [("pending", "done"), ("pending", "leave")]
+    await bot.say("补签 @刘洋 再来一次", user="u02")
+    assert bot.replies_to("u02")[-1] == texts.NOT_ALLOWED.format(word="补签", role="书记/组织委员")
+    await bot.say("本月统计", user="u00")
+    assert bot.replies_to("u00")[-1].startswith(
+        "2026年11月会议情况：主题党日0次、支部党员大会0次、支部委员会0次、党小组会0次、党课1次。"
+    )
+
+
+async def test_monthly_rule_over_a_year_follows_the_holiday_calendar(aiohttp_client, config):
+    branch = config.branches[0]
+    rule = RecurringMeetingConfig(
+        kind="theme_day", rule="first_friday", time="15:00", topic="主题党日", create_days_before=3
+    )
+    config = config.replace(branches=(dataclasses.replace(branch, meetings=(rule,)),))
+    bot, clock = await driver_at(aiohttp_client, config, datetime(2025, 7, 1, 7, 30, tzinfo=TZ))
+    while clock() < datetime(2026, 7, 1, tzinfo=TZ):
+        await bot.services.jobs.fire("plan_meetings", clock())
+        clock.advance(days=1)
+    async with bot.services.sessions() as session:
+        starts = [
+            s.astimezone(TZ).date()
+            for s in await session.scalars(select(Meeting.starts_at).order_by(Meeting.starts_at))
+        ]
+    assert starts == [
+        date(2025, 7, 4),
+        date(2025, 8, 1),
+        date(2025, 9, 5),
+        date(2025, 9, 30),  # 10-03 is in the National Day holiday: the nearest workday is Tuesday 09-30
+        date(2025, 11, 7),
+        date(2025, 12, 5),
+        date(2025, 12, 31),  # 2026-01-02 is a New Year holiday; 12-31 and the 01-04 make-up day tie: earlier wins
+        date(2026, 2, 6),
+        date(2026, 3, 6),
+        date(2026, 4, 3),
+        date(2026, 4, 30),  # 05-01 Labour Day
+        date(2026, 6, 5),
+        date(2026, 7, 3),  # created on 06-30, three days ahead
+    ]
+
+
+async def test_cadence_warning_once(aiohttp_client, config):
+    bot, clock = await driver_at(aiohttp_client, config, datetime(2026, 12, 20, 9, 0, tzinfo=TZ))
+    await bot.say("发起支委会 12月21日9:00 支部办公室", user="u00")
+    await fire(bot, "warn_meeting_cadence")
+    clock.advance(days=1)
+    await fire(bot, "warn_meeting_cadence")
+    warnings = [t for t in bot_lines(await bot.transcript("dm:u00")) if t.startswith("【会议提醒·仅书记可见】")]
+    assert warnings == [
+        texts.MEETING_CADENCE_WARNING.format(period="2026年第4季度", kinds="支部党员大会、党课", cadence="季度"),
+        texts.MEETING_CADENCE_WARNING.format(period="2026年12月", kinds="党小组会", cadence="月"),
+    ]
