@@ -8,11 +8,11 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 from bot import __version__
-from bot.config import Config, ConfigError, load_config
+from bot.config import MEETING_KINDS, Config, ConfigError, load_config
 
 EXIT_CONFIG = 2
 DEFAULT_CONFIG = "config.toml"
@@ -45,6 +45,19 @@ def _parser() -> argparse.ArgumentParser:
     jobs_run = jobs_sub.add_parser("run", help="fire one job now (its messages go out with the next `run`)")
     jobs_run.add_argument("name", help="job name, as shown by `yizhan jobs list`")
 
+    meetings = sub.add_parser("meetings", help="meetings (主题党日, 三会一课)")
+    meetings_sub = meetings.add_subparsers(dest="meetings_command", metavar="ACTION", required=True)
+    add = meetings_sub.add_parser("add", help="create a meeting; it is announced by the running bot")
+    add.add_argument("kind", choices=MEETING_KINDS, help="kind of meeting")
+    add.add_argument("--at", dest="at", type=_datetime, required=True, help="start, 'YYYY-MM-DD HH:MM' (local time)")
+    add.add_argument("--topic", default="", help="topic (主题)")
+    add.add_argument("--location", default="", help="place (地点)")
+    add.add_argument("--group", default="", help="党小组 name, for a group_meeting")
+    add.add_argument("--code", action="store_true", help="require a 4-digit 签到码 (printed here)")
+    add.add_argument("--branch", help="branch id from config.toml (default: the first branch)")
+    listing = meetings_sub.add_parser("list", help="open (upcoming or ongoing) meetings")
+    listing.add_argument("--branch", help="branch id from config.toml (default: the first branch)")
+
     export = sub.add_parser("export", help="records (台账) as xlsx")
     export_sub = export.add_subparsers(dest="export_command", metavar="RECORDS", required=True)
     for name, text in (
@@ -58,6 +71,13 @@ def _parser() -> argparse.ArgumentParser:
         one.add_argument("--out", type=Path, required=True, help="the .xlsx file to write")
         one.add_argument("--branch", help="branch id from config.toml (default: the first branch)")
     return parser
+
+
+def _datetime(text: str) -> datetime:
+    try:
+        return datetime.strptime(text, "%Y-%m-%d %H:%M")  # noqa: DTZ007 - made aware with the configured zone
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a time like '2026-11-28 14:30', got {text!r}") from None
 
 
 def _date(text: str) -> date:
@@ -91,6 +111,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _jobs_list(config)
     if args.command == "export":
         return asyncio.run(_export(config, args))
+    if args.command == "meetings":
+        return asyncio.run(_meetings(config, args))
     return asyncio.run(_jobs_run(config, args.name))
 
 
@@ -184,4 +206,68 @@ async def _export(config: Config, args: argparse.Namespace) -> int:
         await engine.dispose()
     kind = {"attendance": "meetings", "study": "study weeks", "notices": "notices"}[args.export_command]
     print(f"wrote {result.path}: {result.roll_calls} {kind}, {result.rows} member rows ({branch.name})")
+    return 0
+
+
+async def _meetings(config: Config, args: argparse.Namespace) -> int:
+    from sqlalchemy import select
+
+    from bot import display, texts
+    from bot.app import open_services
+    from bot.context import Context
+    from bot.db import transaction
+    from bot.meetings import create_meeting, open_meetings
+    from bot.members import branch_by_key
+    from bot.models import PartyGroup
+
+    services = await open_services(config)
+    try:
+        branch_key = args.branch or (config.branches[0].id if config.branches else "")
+        async with transaction(services.sessions) as session:
+            ctx = Context(config=config, session=session, clock=services.clock)
+            branch = await branch_by_key(session, branch_key)
+            if branch is None:
+                print(f"yizhan: no branch {branch_key!r}", file=sys.stderr)
+                return 1
+            if args.meetings_command == "list":
+                for view in await open_meetings(ctx, branch):
+                    when = display.when(view.meeting.starts_at, config.tz)
+                    print(
+                        f"#{view.roll_call.seq}\t{view.meeting.kind}\t{when}\t{view.meeting.location}\t{view.meeting.topic}"
+                    )
+                return 0
+            starts = args.at.replace(tzinfo=config.tz)
+            if starts <= services.clock():
+                print(f"yizhan: {args.at:%Y-%m-%d %H:%M} is in the past", file=sys.stderr)
+                return 1
+            group = None
+            if args.group:
+                group = await session.scalar(
+                    select(PartyGroup).where(PartyGroup.branch_id == branch.id, PartyGroup.name == args.group)
+                )
+                if group is None:
+                    print(f"yizhan: no 党小组 {args.group!r} in {branch.name}", file=sys.stderr)
+                    return 1
+            elif args.kind == "group_meeting":
+                print("yizhan: a group_meeting needs --group", file=sys.stderr)
+                return 1
+            view = await create_meeting(
+                ctx,
+                branch,
+                args.kind,
+                starts,
+                topic=args.topic,
+                location=args.location,
+                party_group=group,
+                with_code=args.code,
+            )
+            if view is None:
+                print("yizhan: the meeting's audience is empty; nothing created", file=sys.stderr)
+                return 1
+            kind_name = texts.MEETING_KIND_NAMES[args.kind]
+            print(f"created {kind_name}#{view.roll_call.seq} at {starts:%Y-%m-%d %H:%M}; the running bot announces it")
+            if view.meeting.check_in_code:
+                print(f"check-in code: {view.meeting.check_in_code}")
+    finally:
+        await services.engine.dispose()
     return 0

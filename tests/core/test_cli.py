@@ -34,7 +34,23 @@ def test_version(capsys):
     assert capsys.readouterr().out.strip() == f"yizhan {__version__}"
 
 
-@pytest.mark.parametrize("args", [[], ["run"], ["db"], ["db", "upgrade"], ["jobs"], ["jobs", "list"], ["jobs", "run"]])
+@pytest.mark.parametrize(
+    "args",
+    [
+        [],
+        ["run"],
+        ["db"],
+        ["db", "upgrade"],
+        ["jobs"],
+        ["jobs", "list"],
+        ["jobs", "run"],
+        ["meetings", "add"],
+        ["meetings", "list"],
+        ["export", "attendance"],
+        ["export", "study"],
+        ["export", "notices"],
+    ],
+)
 def test_help_on_each_command(capsys, args):
     with pytest.raises(SystemExit) as done:
         main([*args, "--help"])
@@ -112,3 +128,17 @@ def test_run_serves_the_simulator_and_stops_on_sigterm(tmp_path):
     assert time.monotonic() - stopping < 8, "shutdown waited on the open event stream"
     stream.close()
     assert "yizhan stopped; database closed" in output
+
+
+def test_meetings_add_and_list(tmp_path, capsys):
+    path = config_file(tmp_path)
+    args = ["--config", str(path), "meetings", "add", "party_lecture", "--at", "2099-07-01 15:00"]
+    assert main([*args, "--topic", "学习党章", "--location", "礼堂", "--code"]) == 0
+    out = capsys.readouterr().out
+    assert "created 党课#1 at 2099-07-01 15:00" in out and "check-in code: " in out
+    assert main(["--config", str(path), "meetings", "list"]) == 0
+    assert "#1\tparty_lecture\t7月1日（周三）15:00\t礼堂\t学习党章" in capsys.readouterr().out
+    assert main(["--config", str(path), "meetings", "add", "group_meeting", "--at", "2099-07-02 15:00"]) == 1
+    assert "needs --group" in capsys.readouterr().err
+    assert main(["--config", str(path), "meetings", "add", "theme_day", "--at", "2001-07-02 15:00"]) == 1
+    assert "is in the past" in capsys.readouterr().err
