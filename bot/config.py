@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import dataclasses
 import os
 import tomllib
@@ -187,10 +189,16 @@ class PointsConfig:
     study_check_in: int = 1
     timely_receipt: int = 1
     meeting_attendance: int = 2
+    quiz_daily_correct: int = 1
+    quiz_rush_win: int = 3
+    quiz_match_per_100: int = 1  # ledger points per 100 match score
 
     def validate(self) -> None:
-        if self.study_check_in < 0 or self.timely_receipt < 0 or self.meeting_attendance < 0:
-            raise ConfigError("[points] study_check_in/timely_receipt/meeting_attendance: must not be negative")
+        for key in ("study_check_in", "timely_receipt", "meeting_attendance", "quiz_daily_correct", "quiz_rush_win"):
+            if getattr(self, key) < 0:
+                raise ConfigError(f"[points] {key}: must not be negative")
+        if self.quiz_match_per_100 < 0:
+            raise ConfigError("[points] quiz_match_per_100: must not be negative")
 
 
 MEETING_KINDS = ("theme_day", "member_assembly", "committee", "group_meeting", "party_lecture")
@@ -271,6 +279,136 @@ class MeetingsConfig:
 
 
 @dataclass(frozen=True)
+class WecomConfig:
+    """WeCom (企业微信): the app callback, the AI bot (智能机器人), group robots and app pushes.
+
+    Secrets are repr=False so they never reach a log line; set them through YIZHAN_WECOM_<KEY>.
+    """
+
+    enabled: bool = False
+    corp_id: str = ""
+    agent_id: int = 0
+    app_secret: str = field(default="", repr=False)
+    callback_token: str = field(default="", repr=False)
+    encoding_aes_key: str = field(default="", repr=False)
+    aibot_token: str = field(default="", repr=False)
+    aibot_encoding_aes_key: str = field(default="", repr=False)
+    aibot_name: str = ""
+    robot_webhooks: tuple[str, ...] = field(default=(), repr=False)
+    appchats: tuple[str, ...] = ()
+    api_base_url: str = "https://qyapi.weixin.qq.com"
+    timestamp_tolerance_seconds: int = 300
+    max_body_bytes: int = 32768
+    reply_budget_seconds: float = 4.0
+    token_refresh_margin_seconds: int = 300
+    http_timeout_seconds: float = 10.0
+
+    @property
+    def app_callback_ready(self) -> bool:
+        return bool(self.corp_id and self.callback_token and self.encoding_aes_key)
+
+    @property
+    def aibot_ready(self) -> bool:
+        return bool(self.aibot_token and self.aibot_encoding_aes_key)
+
+    @property
+    def app_push_ready(self) -> bool:
+        return bool(self.corp_id and self.app_secret and self.agent_id)
+
+    def robot_keys(self) -> dict[str, str]:
+        """Group chat id -> robot webhook key, from robot_webhooks entries "<chat id>=<key>"."""
+        return dict(entry.split("=", 1) for entry in self.robot_webhooks)
+
+    def validate(self) -> None:
+        seen: set[str] = set()
+        for entry in self.robot_webhooks:
+            chat, sep, key = entry.partition("=")
+            if not sep or not chat.strip() or not key.strip():
+                # Never echo the entry: it holds a webhook key.
+                raise ConfigError("[wecom] robot_webhooks: each entry must look like '<chat id>=<webhook key>'")
+            if chat in seen:
+                raise ConfigError(f"[wecom] robot_webhooks: chat id {chat!r} is listed twice")
+            seen.add(chat)
+        for name in ("encoding_aes_key", "aibot_encoding_aes_key"):
+            if getattr(self, name) and not _is_aes_key(getattr(self, name)):
+                raise ConfigError(f"[wecom] {name}: must be the 43-character EncodingAESKey from the WeCom console")
+        if not self.api_base_url.startswith(("https://", "http://")):
+            raise ConfigError("[wecom] api_base_url: must start with https:// (or http:// for a local fake)")
+        if self.agent_id < 0:
+            raise ConfigError("[wecom] agent_id: must not be negative")
+        if self.timestamp_tolerance_seconds < 1:
+            raise ConfigError("[wecom] timestamp_tolerance_seconds: must be at least 1")
+        if self.max_body_bytes < 1024:
+            raise ConfigError("[wecom] max_body_bytes: must be at least 1024")
+        if not 0 < self.reply_budget_seconds <= 4.5:
+            raise ConfigError("[wecom] reply_budget_seconds: must be more than 0 and at most 4.5 (WeCom waits 5 s)")
+        if self.token_refresh_margin_seconds < 0:
+            raise ConfigError("[wecom] token_refresh_margin_seconds: must not be negative")
+        if self.http_timeout_seconds <= 0:
+            raise ConfigError("[wecom] http_timeout_seconds: must be positive")
+        if self.enabled:
+            self._validate_enabled()
+
+    def _validate_enabled(self) -> None:
+        if self.app_secret and not (self.corp_id and self.agent_id):
+            raise ConfigError("[wecom] agent_id: app_secret is set, so corp_id and agent_id must be set too")
+        if (self.callback_token or self.encoding_aes_key) and not self.app_callback_ready:
+            raise ConfigError(
+                "[wecom] callback_token: the app callback needs corp_id, callback_token and encoding_aes_key together"
+            )
+        if (self.aibot_token or self.aibot_encoding_aes_key) and not self.aibot_ready:
+            raise ConfigError("[wecom] aibot_token: the AI bot needs both aibot_token and aibot_encoding_aes_key")
+        if self.appchats and not self.app_push_ready:
+            raise ConfigError("[wecom] appchats: pushing to app group chats needs corp_id, agent_id and app_secret")
+        if not (self.app_callback_ready or self.aibot_ready or self.app_push_ready or self.robot_webhooks):
+            raise ConfigError(
+                "[wecom] enabled: nothing to connect; set the app (corp_id, agent_id, app_secret, callback_token, "
+                "encoding_aes_key), the AI bot (aibot_token, aibot_encoding_aes_key) or robot_webhooks"
+            )
+
+
+def _is_aes_key(value: str) -> bool:
+    """An EncodingAESKey is 43 base64 characters that decode (with one '=') to a 32-byte AES key."""
+    if len(value) != 43:
+        return False
+    try:
+        return len(base64.b64decode(value + "=", validate=True)) == 32
+    except binascii.Error:
+        return False
+
+
+@dataclass(frozen=True)
+class QuizConfig:
+    """Quizzes: 每日一题, 抢答, 竞赛, and the question lookup (搜题)."""
+
+    rush_seconds_per_question: int = 60
+    match_seconds_per_question: int = 30
+    max_questions: int = 20
+    daily_time: str = "08:30"
+    daily_close_time: str = "20:00"
+    match_base_score: int = 100
+    match_floor_score: int = 50
+    match_streak_bonus: int = 10
+    match_streak_bonus_cap: int = 30
+    lookup_min_score: float = 60.0
+
+    def validate(self) -> None:
+        for key in ("rush_seconds_per_question", "match_seconds_per_question"):
+            if not 5 <= getattr(self, key) <= 3600:
+                raise ConfigError(f"[quiz] {key}: must be between 5 and 3600")
+        if not 1 <= self.max_questions <= 100:
+            raise ConfigError("[quiz] max_questions: must be between 1 and 100")
+        _check_hhmm(self.daily_time, "[quiz] daily_time")
+        _check_hhmm(self.daily_close_time, "[quiz] daily_close_time")
+        if self.daily_close_time <= self.daily_time:
+            raise ConfigError("[quiz] daily_close_time: must be later than daily_time")
+        if not 0 <= self.match_floor_score <= self.match_base_score:
+            raise ConfigError("[quiz] match_floor_score: must be between 0 and match_base_score")
+        if not 0 <= self.lookup_min_score <= 100:
+            raise ConfigError("[quiz] lookup_min_score: must be between 0 and 100")
+
+
+@dataclass(frozen=True)
 class BranchConfig:
     id: str
     name: str
@@ -281,6 +419,9 @@ class BranchConfig:
     committee: tuple[str, ...] = ()  # 支委 as "channel:user id"; empty = the secretaries and admins
     study: StudyConfig = field(default_factory=StudyConfig)
     meetings: tuple[RecurringMeetingConfig, ...] = ()
+    rankings: bool = True  # public leaderboards; members can still opt out one by one
+    daily_quiz: bool = False  # 每日一题 in the branch's chats
+    daily_quiz_chats: tuple[str, ...] = ()  # "channel:chat id"; empty = every chat of the branch
 
     def validate(self, where: str) -> None:
         if not self.id.strip():
@@ -293,7 +434,7 @@ class BranchConfig:
                     f"{where} meetings #{i + 1} party_group: no 党小组 {rule.party_group!r} in this branch"
                 )
         for key in ("chats", "admins", "secretaries", "committee"):
-            for value in getattr(self, key) + (self.study.chats if key == "chats" else ()):
+            for value in getattr(self, key) + ((*self.study.chats, *self.daily_quiz_chats) if key == "chats" else ()):
                 if ":" not in value:
                     raise ConfigError(f"{where} {key}: {value!r} must look like 'channel:id', e.g. 'sim:u00'")
 
@@ -308,8 +449,10 @@ class Config:
     retention: RetentionConfig = field(default_factory=RetentionConfig)
     sim: SimConfig = field(default_factory=SimConfig)
     demo: DemoConfig = field(default_factory=DemoConfig)
+    wecom: WecomConfig = field(default_factory=WecomConfig)
     notices: NoticesConfig = field(default_factory=NoticesConfig)
     meetings: MeetingsConfig = field(default_factory=MeetingsConfig)
+    quiz: QuizConfig = field(default_factory=QuizConfig)
     points: PointsConfig = field(default_factory=PointsConfig)
     branches: tuple[BranchConfig, ...] = ()
     path: str = ""
@@ -342,8 +485,10 @@ SECTIONS: dict[str, type] = {
     "retention": RetentionConfig,
     "sim": SimConfig,
     "demo": DemoConfig,
+    "wecom": WecomConfig,
     "notices": NoticesConfig,
     "meetings": MeetingsConfig,
+    "quiz": QuizConfig,
     "points": PointsConfig,
 }
 
