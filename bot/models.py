@@ -295,6 +295,7 @@ class PointsEntry(Base):
     rule: Mapped[str] = mapped_column(String(40))
     source: Mapped[str] = mapped_column(String(80))  # e.g. "notice:12", "study:2026-W47"
     created_at: Mapped[datetime]
+    chat_id: Mapped[int | None] = mapped_column(ForeignKey("chat.id", ondelete="SET NULL"))  # quiz points: where
 
 
 class MeetingKind:
@@ -386,6 +387,7 @@ class QuizMode:
     DAILY = "daily"
     RUSH = "rush"
     MATCH = "match"
+    PRACTICE = "practice"  # a member retrying a question from their 错题本, directly
 
 
 class QuizSession(Base):
@@ -396,7 +398,8 @@ class QuizSession(Base):
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     branch_id: Mapped[int] = mapped_column(ForeignKey("branch.id", ondelete="CASCADE"), index=True)
-    chat_id: Mapped[int] = mapped_column(ForeignKey("chat.id", ondelete="CASCADE"))
+    chat_id: Mapped[int | None] = mapped_column(ForeignKey("chat.id", ondelete="CASCADE"))  # None: practice
+    member_id: Mapped[int | None] = mapped_column(ForeignKey("member.id", ondelete="CASCADE"))  # practice only
     mode: Mapped[str] = mapped_column(String(10))
     status: Mapped[str] = mapped_column(String(10))  # running / finished
     tag: Mapped[str] = mapped_column(String(40), default="")

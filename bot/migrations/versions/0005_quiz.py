@@ -2,7 +2,7 @@
 
 Revision ID: 0005
 Revises: 0004
-Create Date: 2026-11-22 22:21:04.746085
+Create Date: 2026-11-22 22:22:48.883226
 """
 
 import sqlalchemy as sa
@@ -37,7 +37,8 @@ def upgrade() -> None:
         "quiz_session",
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("branch_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
-        sa.Column("chat_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("chat_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
+        sa.Column("member_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
         sa.Column("mode", sa.String(length=10), nullable=False),
         sa.Column("status", sa.String(length=10), nullable=False),
         sa.Column("tag", sa.String(length=40), nullable=False),
@@ -49,6 +50,7 @@ def upgrade() -> None:
         sa.Column("finished_at", sa.DateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(["branch_id"], ["branch.id"], ondelete="CASCADE"),
         sa.ForeignKeyConstraint(["chat_id"], ["chat.id"], ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(["member_id"], ["member.id"], ondelete="CASCADE"),
         sa.ForeignKeyConstraint(["started_by"], ["member.id"], ondelete="SET NULL"),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("period_key"),
@@ -103,8 +105,19 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_quiz_attempt_member_id"), ["member_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_quiz_attempt_round_id"), ["round_id"], unique=False)
 
+    with op.batch_alter_table("points_entry", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("chat_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True))
+        batch_op.create_foreign_key("fk_points_entry_chat_id", "chat", ["chat_id"], ["id"], ondelete="SET NULL")
+
 
 def downgrade() -> None:
+    with op.batch_alter_table("points_entry", schema=None) as batch_op:
+        # WARNING: constraint name is None; this directive will fail as
+        # rendered.  Add a name, or use a naming convention; see
+        # https://alembic.sqlalchemy.org/en/latest/naming.html
+        batch_op.drop_constraint("fk_points_entry_chat_id", type_="foreignkey")
+        batch_op.drop_column("chat_id")
+
     with op.batch_alter_table("quiz_attempt", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_quiz_attempt_round_id"))
         batch_op.drop_index(batch_op.f("ix_quiz_attempt_member_id"))
