@@ -1,0 +1,1 @@
+"""Benchmarks: throughput and latency of the message pipeline against a bare aiohttp baseline (see README.md)."""

@@ -1,0 +1,351 @@
+"""Benchmark scenarios: what each one sends, to which server, and how its answers are judged.
+
+A scenario is a name, the server it runs against ("app": the real bot; "bare": a one-handler aiohttp app),
+a function that builds its traffic as units (one message's worth of requests each), and optionally a check
+of the database afterwards. Add one by writing those functions and listing it in SCENARIOS.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from collections import Counter
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Any
+
+from sqlalchemy import func, select
+
+from bot import db, texts
+from bot.config import DatabaseConfig
+from bot.models import InboundMessage, Outbox, SimMessage
+
+JSON_HEADERS: Mapping[str, str] = {"Content-Type": "application/json"}
+SIM_PATH = "/api/sim/messages"
+SIM_CHAT = "demo-group"
+BOT_SENDER = "bot"  # the simulator transcript's sender id for the bot's lines
+
+# Ordinary group talk: none of it starts with a command word, so the bot stays silent. "收到" and "到" pass the
+# notice-receipt and meeting check-in filters' first test and make them look for an open notice or meeting.
+CHATTER = (
+    "收到",
+    "到",
+    "收到，马上到岗",
+    "今天的巡查任务完成了",
+    "下午三点在三楼会议室开会，别忘了",
+    "这周五的学习材料已经发到群里了",
+    "环卫车辆已经安排好了",
+    "大家辛苦了👍",
+    "明天早班七点集合",
+    "好的",
+    "路口的占道经营已经劝离",
+    "今天雨大，外勤注意安全",
+)
+# Addressed to the bot but matching no command: the bot answers with the short help.
+MENTIONS = (
+    "@学习驿站 今天天气怎么样",
+    "@学习驿站 你好呀",
+    "@学习驿站 周末有没有活动",
+)
+# Share of each kind in a chat workload; the rest is chatter.
+HELP_SHARE = 0.2
+MENTION_SHARE = 0.1
+NEW_USER_SHARE = 0.1
+# What the simulator API must answer for each kind: handled_by and the number of replies.
+EXPECTED: Mapping[str, tuple[str | None, int]] = {
+    "chatter": (None, 0),
+    "help": ("handle_help", 1),
+    "mention": ("help_short", 1),
+}
+
+
+@dataclass(frozen=True)
+class Request:
+    """One HTTP request; the body is encoded up front so the load generator only sends bytes."""
+
+    path: str
+    body: bytes
+    method: str = "POST"
+    headers: Mapping[str, str] = field(default_factory=lambda: JSON_HEADERS)
+    query: Mapping[str, str] | None = None
+
+
+@dataclass(frozen=True)
+class Response:
+    status: int
+    body: bytes
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+# A unit's judge: None if its answers are right, else one line saying what is wrong.
+Check = Callable[[Sequence[Response]], str | None]
+
+
+@dataclass(frozen=True)
+class Unit:
+    """One message's traffic: its requests (one after the other, or all at once) and how to judge the answers."""
+
+    kind: str
+    requests: tuple[Request, ...]
+    check: Check
+    concurrent: bool = False
+    messages: int = 1  # distinct inbound messages the server should store
+    replies: int = 0  # bot replies the server should deliver
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The run's sizes: measured and warm-up messages, the random seed, and a tag unique to this run."""
+
+    messages: int
+    warmup: int
+    seed: int
+    tag: str
+
+    def count(self, phase: str, share: float = 1.0) -> int:
+        total = self.warmup if phase == "warmup" else self.messages
+        return max(1, round(total * share)) if total else 0
+
+    def rng(self, phase: str) -> random.Random:
+        return random.Random(f"{self.seed}:{phase}")
+
+
+@dataclass(frozen=True)
+class Verification:
+    """What a scenario's after-run database check found: figures to report, and problems (a failed run)."""
+
+    info: dict[str, Any]
+    problems: list[str]
+
+
+Verify = Callable[[str, Sequence[Unit]], Awaitable[Verification]]
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    server: str  # "app" (the real bot) or "bare" (the baseline)
+    summary: str
+    build: Callable[[Plan, str], list[Unit]]  # (plan, "warmup" | "measure") -> units
+    # Sections changed in the app's config.toml for this scenario, e.g. {"outbox": {"batch_size": 10}}.
+    config: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    verify: Verify | None = None
+
+
+# --- the simulator chat workload -----------------------------------------------------------------
+
+
+def chat_messages(plan: Plan, phase: str, share: float = 1.0) -> list[tuple[str, dict[str, Any]]]:
+    """(kind, JSON body) for a realistic group-chat mix; every message id is distinct."""
+    rng = plan.rng(phase)
+    count = plan.count(phase, share)
+    helps, mentions = round(count * HELP_SHARE), round(count * MENTION_SHARE)
+    kinds = ["help"] * helps + ["mention"] * mentions + ["chatter"] * (count - helps - mentions)
+    rng.shuffle(kinds)
+    newcomers = max(1, count // 20)  # each newcomer sends about two messages; the first registers them
+    out = []
+    for i, kind in enumerate(kinds):
+        if rng.random() < NEW_USER_SHARE:
+            user = f"n{phase[0]}{rng.randrange(newcomers):04d}"
+        else:
+            user = f"u{rng.randint(1, 10):02d}"
+        if kind == "help":
+            text = "帮助"
+        elif kind == "mention":
+            text = f"{rng.choice(MENTIONS)} {i}"
+        else:
+            text = rng.choice(CHATTER)
+        out.append((kind, {"chat": SIM_CHAT, "user": user, "text": text, "id": f"{plan.tag}-{phase}-{i:06d}"}))
+    return out
+
+
+def _encode(body: Mapping[str, Any]) -> bytes:
+    return json.dumps(body, ensure_ascii=False).encode()
+
+
+def judge_sim(kind: str, response: Response) -> str | None:
+    """Whether a simulator API answer to a new message of this kind is right."""
+    if response.status != 200:
+        return f"{kind}: HTTP {response.status}: {response.body[:200]!r}"
+    data = response.json()
+    if data.get("duplicate"):
+        return f"{kind}: a new message was answered duplicate: true"
+    handled_by, replies = EXPECTED[kind]
+    got = data.get("replies", [])
+    if len(got) != replies or data.get("handled_by") != handled_by:
+        return (
+            f"{kind}: {len(got)} replies (handled_by={data.get('handled_by')!r}), "
+            f"expected {replies} (handled_by={handled_by!r})"
+        )
+    if kind == "mention" and got[0].get("text") != texts.HELP_SHORT:
+        return f"mention: reply {got[0].get('text')!r} is not the short help"
+    return None
+
+
+def judge_duplicate(response: Response) -> str | None:
+    """Whether an answer to a repeated message id says duplicate and replies nothing."""
+    if response.status != 200:
+        return f"duplicate: HTTP {response.status}: {response.body[:200]!r}"
+    data = response.json()
+    if data.get("duplicate") is not True or data.get("replies"):
+        return f"duplicate: expected duplicate: true and no replies, got {data!r}"
+    return None
+
+
+def _check_single(kind: str, responses: Sequence[Response]) -> str | None:
+    return judge_sim(kind, responses[0])
+
+
+def _check_sequential_pair(kind: str, responses: Sequence[Response]) -> str | None:
+    return judge_sim(kind, responses[0]) or judge_duplicate(responses[1])
+
+
+def _check_racing_pair(kind: str, responses: Sequence[Response]) -> str | None:
+    """Two copies in flight at once: exactly one is handled, the other is the duplicate."""
+    firsts = [r for r in responses if r.status != 200 or not r.json().get("duplicate")]
+    if len(firsts) != 1:
+        return f"{kind}: {len(firsts)} of {len(responses)} concurrent copies were handled, expected exactly 1"
+    dups = [r for r in responses if r is not firsts[0]]
+    return judge_sim(kind, firsts[0]) or next((p for r in dups if (p := judge_duplicate(r))), None)
+
+
+def _check_bare(responses: Sequence[Response]) -> str | None:
+    response = responses[0]
+    if response.status != 200 or response.json().get("replies") != []:
+        return f"bare: HTTP {response.status}: {response.body[:200]!r}"
+    return None
+
+
+def build_sim(plan: Plan, phase: str) -> list[Unit]:
+    return [
+        Unit(kind, (Request(SIM_PATH, _encode(body)),), partial(_check_single, kind), replies=EXPECTED[kind][1])
+        for kind, body in chat_messages(plan, phase)
+    ]
+
+
+# The baseline answers in well under a millisecond: four times the messages keep its phase seconds long, so a
+# scheduling hiccup on the machine moves its rate less. Rates are per second, so the ratio is unaffected.
+BARE_SHARE = 4.0
+
+
+def build_bare(plan: Plan, phase: str) -> list[Unit]:
+    """The same kind of requests as build_sim; the bare server only parses them."""
+    messages = chat_messages(plan, phase, BARE_SHARE)
+    return [Unit(kind, (Request(SIM_PATH, _encode(body)),), _check_bare) for kind, body in messages]
+
+
+# A fifth of --messages, each sent twice: 2 × messages/5 requests.
+DUPLICATE_SHARE = 0.2
+
+
+def build_sim_duplicate(plan: Plan, phase: str) -> list[Unit]:
+    """Each message posted twice, the second after the first was answered (a platform retry)."""
+    units = []
+    for kind, body in chat_messages(plan, phase, DUPLICATE_SHARE):
+        request = Request(SIM_PATH, _encode(body))
+        units.append(Unit(kind, (request, request), partial(_check_sequential_pair, kind), replies=EXPECTED[kind][1]))
+    return units
+
+
+def build_sim_race(plan: Plan, phase: str) -> list[Unit]:
+    """Each message posted twice at the same moment (a retry while the first is still in flight)."""
+    units = []
+    for kind, body in chat_messages(plan, phase, DUPLICATE_SHARE):
+        request = Request(SIM_PATH, _encode(body))
+        units.append(
+            Unit(
+                kind,
+                (request, request),
+                partial(_check_racing_pair, kind),
+                concurrent=True,
+                replies=EXPECTED[kind][1],
+            )
+        )
+    return units
+
+
+async def verify_database(url: str, units: Sequence[Unit], *, transcript: bool = True) -> Verification:
+    """After the server stopped: every message stored once, every reply delivered once, nothing pending.
+
+    With transcript, also every delivered reply appears once in the simulator's transcript.
+    """
+    messages = sum(u.messages for u in units)
+    replies = sum(u.replies for u in units)
+    engine = db.create_engine(DatabaseConfig(url=url))
+    try:
+        async with engine.connect() as conn:
+            inbound = await conn.scalar(select(func.count()).select_from(InboundMessage))
+            failed = await conn.scalar(
+                select(func.count()).select_from(InboundMessage).where(InboundMessage.handled_by == "error")
+            )
+            statuses = Counter(
+                dict((await conn.execute(select(Outbox.status, func.count()).group_by(Outbox.status))).all())
+            )
+            via = Counter(
+                dict(
+                    (
+                        await conn.execute(select(Outbox.delivered_via, func.count()).group_by(Outbox.delivered_via))
+                    ).all()
+                )
+            )
+            bot_lines = (
+                await conn.scalar(
+                    select(func.count()).select_from(SimMessage).where(SimMessage.sender_id == BOT_SENDER)
+                )
+                if transcript
+                else None
+            )
+    finally:
+        await engine.dispose()
+    problems = []
+    if inbound != messages:
+        problems.append(f"{inbound} inbound messages stored, expected {messages}")
+    if failed:
+        problems.append(f"{failed} inbound messages failed in a handler (handled_by='error')")
+    if sum(statuses.values()) != replies:
+        problems.append(f"{sum(statuses.values())} outbox rows, expected {replies}")
+    if set(statuses) - {"sent"}:
+        problems.append(f"outbox rows not sent: {dict(statuses)}")
+    if bot_lines is not None and bot_lines != statuses["sent"]:
+        problems.append(f"{bot_lines} bot lines in the transcript for {statuses['sent']} sent outbox rows")
+    info = {
+        "inbound_messages": inbound,
+        "outbox_status": dict(statuses),
+        "delivered_via": {str(k): v for k, v in via.items()},
+        "bot_transcript_lines": bot_lines,
+    }
+    return Verification(info, problems)
+
+
+SCENARIOS: dict[str, Scenario] = {
+    s.name: s
+    for s in (
+        Scenario("bare", "bare", "bare aiohttp: parse the JSON body, answer a small JSON", build_bare),
+        Scenario(
+            "sim",
+            "app",
+            "simulator API through the whole pipeline: 70% chatter, 20% 帮助, 10% @bot unmatched",
+            build_sim,
+            verify=verify_database,
+        ),
+        Scenario(
+            "sim-dup",
+            "app",
+            "each message posted twice, one after the other; the second must answer duplicate: true",
+            build_sim_duplicate,
+            verify=verify_database,
+        ),
+        Scenario(
+            "sim-race",
+            "app",
+            "each message posted twice at once; exactly one copy is handled",
+            build_sim_race,
+            verify=verify_database,
+        ),
+    )
+}
+BASELINE = "bare"
+DEFAULT_SCENARIOS = ("bare", "sim", "sim-dup", "sim-race")

@@ -1,0 +1,179 @@
+"""The server side of a benchmark, run in its own process pinned to one core: the real app or a bare baseline.
+
+Started by bench/run.py as `python -m bench.server '<json spec>'`; prints one line `READY <port>` once it
+listens on 127.0.0.1 and stops cleanly on SIGTERM. Spec keys: server ("app" | "bare"), core, database_url,
+config (section overrides), profile (a path for cProfile stats, or null).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import cProfile
+import json
+import logging
+import os
+import signal
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+
+ROOT = Path(__file__).resolve().parent.parent
+BIND = "127.0.0.1"
+
+
+def _json(data: Any, status: int = 200) -> web.Response:
+    # The same encoder the simulator API uses.
+    return web.json_response(data, status=status, dumps=lambda obj: json.dumps(obj, ensure_ascii=False))
+
+
+async def bare_post(request: web.Request) -> web.Response:
+    """Parse the simulator body as the real endpoint does, then answer without doing anything."""
+    try:
+        body = await request.json()
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return _json({"error": "bad json"}, status=400)
+    if not isinstance(body, dict) or not isinstance(body.get("user"), str) or not isinstance(body.get("text"), str):
+        return _json({"error": "bad body"}, status=400)
+    return _json({"duplicate": False, "handled_by": None, "replies": []})
+
+
+def build_bare(spec: dict[str, Any]) -> web.Application:
+    app = web.Application(client_max_size=65536)
+    app.router.add_post("/api/sim/messages", bare_post)
+    return app
+
+
+def build_bot(spec: dict[str, Any]) -> web.Application:
+    """The real app with its background tasks, on the given database, config.toml otherwise as shipped."""
+    from bot.app import build_app
+    from bot.config import load_config
+
+    config = load_config(ROOT / "config.toml", env={})
+    config = config.replace(database={"url": spec["database_url"]}, server={"host": BIND, "port": 8080})
+    overrides = spec.get("config") or {}
+    if overrides:
+        config = config.replace(**overrides)
+    return build_app(config, background=True)
+
+
+SERVERS: dict[str, Callable[[dict[str, Any]], web.Application]] = {"app": build_bot, "bare": build_bare}
+
+
+class SqlStats:
+    """Statements by first word with the time each took as the event loop saw it, and write-transaction spans.
+
+    A span runs from the moment a transaction has begun (on SQLite: BEGIN IMMEDIATE returned, so the write lock
+    is held) to its commit or rollback; on SQLite no other transaction can write meanwhile.
+    """
+
+    def __init__(self) -> None:
+        self.counts: Counter[str] = Counter()
+        self.seconds: Counter[str] = Counter()
+        self.spans: list[float] = []
+
+    def install(self) -> None:
+        from sqlalchemy import event
+        from sqlalchemy.engine import Engine
+
+        event.listen(Engine, "begin", self._begin)
+        event.listen(Engine, "before_cursor_execute", self._before)
+        event.listen(Engine, "after_cursor_execute", self._after)
+        event.listen(Engine, "commit", lambda conn: self._end(conn, "COMMIT"))
+        event.listen(Engine, "rollback", lambda conn: self._end(conn, "ROLLBACK"))
+
+    def clear(self) -> None:
+        self.counts.clear()
+        self.seconds.clear()
+        self.spans.clear()
+
+    def _begin(self, conn: Any) -> None:
+        conn.info["bench_span"] = time.perf_counter()
+
+    def _before(self, conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        conn.info["bench_statement"] = time.perf_counter()
+
+    def _after(self, conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        now = time.perf_counter()
+        kind = statement.lstrip().split(None, 1)[0].upper() if statement.strip() else "?"
+        self.counts[kind] += 1
+        self.seconds[kind] += now - conn.info.pop("bench_statement", now)
+        if kind == "BEGIN":
+            conn.info["bench_span"] = now  # the write lock is ours from here
+
+    def _end(self, conn: Any, kind: str) -> None:
+        self.counts[kind] += 1
+        started = conn.info.pop("bench_span", None)
+        if started is not None:
+            self.spans.append(time.perf_counter() - started)
+
+    def as_json(self) -> str:
+        spans = sorted(self.spans)
+        return json.dumps(
+            {
+                "counts": dict(self.counts),
+                "seconds": {k: round(v, 4) for k, v in self.seconds.items()},
+                "transaction_spans_ms": {
+                    "count": len(spans),
+                    "mean": round(1000 * sum(spans) / len(spans), 2),
+                    "p50": round(1000 * spans[len(spans) // 2], 2),
+                    "p99": round(1000 * spans[int(len(spans) * 0.99)], 2),
+                    "max": round(1000 * spans[-1], 2),
+                }
+                if spans
+                else {},
+            }
+        )
+
+
+async def serve(spec: dict[str, Any]) -> None:
+    statements = SqlStats() if spec["server"] == "app" else None
+    if statements is not None:
+        statements.install()
+    app = SERVERS[spec["server"]](spec)
+    runner = web.AppRunner(app, handle_signals=False, access_log=None)
+    await runner.setup()  # runs the app's startup (migrations, demo seed, sender, scheduler)
+    site = web.TCPSite(runner, BIND, 0, backlog=1024)
+    await site.start()
+    port = runner.addresses[0][1]
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    if statements is not None:
+        statements.clear()  # count traffic only, not migrations and seeding
+    print(f"READY {port}", flush=True)
+    try:
+        await stop.wait()
+    finally:
+        await runner.cleanup()
+        if statements is not None:
+            # The runner reads this line from the log: statements per request, all phases together.
+            print(f"SQLSTATS {statements.as_json()}", file=sys.stderr, flush=True)
+
+
+def main(argv: list[str] | None = None) -> None:
+    spec = json.loads((argv or sys.argv[1:])[0])
+    if spec.get("core") is not None:
+        os.sched_setaffinity(0, {int(spec["core"])})
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # Retries of lost races are logged at INFO; the runner counts them.
+    logging.getLogger("bot.pipeline").setLevel(logging.INFO)
+    profile_path = spec.get("profile")
+    profiler = cProfile.Profile() if profile_path else None
+    if profiler is not None:
+        profiler.enable()
+    try:
+        asyncio.run(serve(spec))
+    finally:
+        if profiler is not None:
+            profiler.disable()
+            profiler.dump_stats(profile_path)
+
+
+if __name__ == "__main__":
+    main()
