@@ -450,3 +450,7 @@ class RankingOptOut(Base):
 
     member_id: Mapped[int] = mapped_column(ForeignKey("member.id", ondelete="CASCADE"), primary_key=True)
     created_at: Mapped[datetime]
+
+
+# Channel tables live with their channel; importing them here puts them in Base.metadata for Alembic.
+from bot.channels.wecom import models as _wecom_models  # noqa: E402, F401

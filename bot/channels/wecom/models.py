@@ -1,0 +1,51 @@
+"""Tables of the WeCom channel: the cached access token, AI-bot response URLs, parts of split messages."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from bot.models import Base, BigId
+
+
+class WecomAccessToken(Base):
+    """The app's access_token, shared by every process; refreshed by one of them at a time."""
+
+    __tablename__ = "wecom_access_token"
+
+    key: Mapped[str] = mapped_column(String(100), primary_key=True)  # "<corp id>:<agent id>"
+    token: Mapped[str] = mapped_column(Text)
+    expires_at: Mapped[datetime]
+    fetched_at: Mapped[datetime]
+
+
+class WecomResponseUrl(Base):
+    """An AI-bot response_url: answers one message, once, within an hour of receipt."""
+
+    __tablename__ = "wecom_response_url"
+    __table_args__ = (
+        UniqueConstraint("platform_msg_id"),
+        Index("ix_wecom_response_url_target", "target_kind", "target_id", "received_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    platform_msg_id: Mapped[str] = mapped_column(String(128))  # the inbound message it answers
+    target_kind: Mapped[str] = mapped_column(String(10))  # "chat" (group chatid) or "user" (single chat)
+    target_id: Mapped[str] = mapped_column(String(128))
+    url: Mapped[str] = mapped_column(Text)
+    received_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+
+
+class WecomSentPart(Base):
+    """A delivered part of an outbox row that was split into several WeCom messages (so retries skip it)."""
+
+    __tablename__ = "wecom_sent_part"
+    __table_args__ = (UniqueConstraint("outbox_id", "part"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    outbox_id: Mapped[int] = mapped_column(ForeignKey("outbox.id", ondelete="CASCADE"))
+    part: Mapped[int] = mapped_column(Integer)
+    sent_at: Mapped[datetime]
