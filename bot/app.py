@@ -70,17 +70,21 @@ def build_app(
     jobs: Sequence[Job] | None = None,
 ) -> web.Application:
     """The aiohttp application; with background=False the sender and scheduler are left to the caller."""
-    from bot.channels import sim
+    from bot.channels import sim, wecom
 
     app = web.Application(client_max_size=config.server.max_body_bytes)
     if config.sim.enabled:
         sim.setup_routes(app)
+    if config.wecom.enabled:
+        wecom.setup_routes(app)
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
         services = await open_services(config, clock=clock, routers=routers, jobs=jobs)
         app[SERVICES] = services
         if config.sim.enabled:
             sim.attach(app, services)
+        if config.wecom.enabled:
+            wecom.attach(app, services)
         if background:
             services.sender.start()
             if config.scheduler.enabled:
@@ -92,6 +96,7 @@ def build_app(
         finally:
             services.jobs.shutdown()
             await services.sender.stop(config.server.shutdown_timeout_seconds)
+            await wecom.close(app, config.server.shutdown_timeout_seconds)
             await services.engine.dispose()
             log.info("yizhan stopped; database closed")
 

@@ -276,3 +276,9 @@ SIM_TITLE = "学习驿站 · 模拟群聊"
 SIM_BOT_NAME_FALLBACK = "学习驿站"
 SIM_UNKNOWN_CHAT = "没有这个群。"
 SIM_BAD_REQUEST = "请求格式不正确：{reason}"
+
+# --- WeCom ------------------------------------------------------------------------------
+# How a mention is written out where WeCom cannot @ by user id (app group chats, AI-bot answers).
+WECOM_MENTION = "@{name}"
+# Ends an AI-bot answer that had to be cut: a response_url can be used only once.
+WECOM_TRUNCATED = "……（内容过长，后面的部分未能发出）"

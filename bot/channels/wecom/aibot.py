@@ -1,0 +1,197 @@
+"""The AI bot's callback (智能机器人, API mode): group @-messages and 1:1 messages as encrypted JSON."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import uuid
+from typing import Any
+
+from aiohttp import web
+from sqlalchemy.exc import IntegrityError
+
+from bot.channels.wecom.channel import Reply, WecomChannel, channel_of, empty, query_params, read_body, rejection
+from bot.channels.wecom.client import CHANNEL
+from bot.channels.wecom.crypto import CallbackRejected, Cipher, check_signature, check_timestamp, encrypted_json_reply
+from bot.channels.wecom.models import WecomResponseUrl
+from bot.channels.wecom.routing import RESPONSE_URL_MAX_BYTES
+from bot.channels.wecom.split import utf8_len
+from bot.db import transaction
+from bot.message import Message
+
+log = logging.getLogger(__name__)
+
+PATH = "/wecom/aibot"
+# Rows joined into one passive answer are separated by a blank line.
+JOINER = "\n\n"
+_LEADING_MENTION = re.compile(r"\A\s*@\S+[\s\u2005]*")
+
+
+def _cipher(channel: WecomChannel) -> Cipher:
+    if channel.aibot_cipher is None:
+        raise web.HTTPNotFound()
+    return channel.aibot_cipher
+
+
+async def verify_url(request: web.Request) -> web.Response:
+    """GET: answer the AI bot's URL check with the decrypted echostr."""
+    channel = channel_of(request)
+    cipher = _cipher(channel)
+    try:
+        signature, timestamp, nonce, echostr = query_params(request, "msg_signature", "timestamp", "nonce", "echostr")
+        check_timestamp(timestamp, channel.services.clock(), channel.config.timestamp_tolerance_seconds)
+        check_signature(channel.config.aibot_token, timestamp, nonce, echostr, signature)
+        plaintext = cipher.decrypt(echostr)
+    except CallbackRejected as exc:
+        return rejection(request, exc)
+    log.info("wecom: AI bot callback URL verified")
+    return web.Response(text=plaintext)
+
+
+async def receive(request: web.Request) -> web.Response:
+    """POST: a message for the bot; answered in the response (a finished stream) when ready in time."""
+    channel = channel_of(request)
+    cipher = _cipher(channel)
+    config = channel.config
+    try:
+        signature, timestamp, nonce = query_params(request, "msg_signature", "timestamp", "nonce")
+        check_timestamp(timestamp, channel.services.clock(), config.timestamp_tolerance_seconds)
+        encrypted = _encrypt_field(await read_body(request, config.max_body_bytes))
+        check_signature(config.aibot_token, timestamp, nonce, encrypted, signature)
+        payload = _json_object(cipher.decrypt(encrypted))
+        found = _message(payload, channel)
+    except CallbackRejected as exc:
+        return rejection(request, exc)
+    if found is None:
+        return empty()
+    msg, response_url = found
+    if response_url:
+        await _store_response_url(channel, msg, response_url)
+    outcome = await channel.process(msg)
+    if outcome is None or outcome.duplicate:
+        return empty()
+    replies = await channel.replies(outcome.reply_ids)
+    kind, target = ("chat", msg.chat_id) if msg.chat_id is not None else ("user", msg.sender_id)
+    answer: list[Reply] = []
+    parts: list[str] = []
+    for reply in replies:
+        if reply.target_kind != kind or reply.target_id != target:
+            continue
+        text = await channel.spelled_out(reply)
+        if utf8_len(JOINER.join([*parts, text])) > RESPONSE_URL_MAX_BYTES:
+            break  # keep order: this row and the ones after it go through the outbox
+        answer.append(reply)
+        parts.append(text)
+    claimed = await channel.claim(answer, total=len(replies))
+    if not claimed:
+        return empty()
+    content = JOINER.join(parts[: len(claimed)])
+    # A stream that is finished at once is the reply the AI bot accepts to a message (被动回复消息).
+    plaintext = json.dumps(
+        {"msgtype": "stream", "stream": {"id": uuid.uuid4().hex, "finish": True, "content": content}},
+        ensure_ascii=False,
+    )
+    now = str(int(channel.services.clock().timestamp()))
+    body = encrypted_json_reply(cipher, config.aibot_token, plaintext, now, nonce)
+    return web.Response(text=body, content_type="application/json")
+
+
+def _encrypt_field(body: bytes) -> str:
+    data = _json_object(body)
+    encrypted = data.get("encrypt")
+    if not isinstance(encrypted, str) or not encrypted:
+        raise CallbackRejected(400, "no encrypt field")
+    return encrypted
+
+
+def _json_object(raw: bytes | str) -> dict[str, Any]:
+    try:
+        data = json.loads(raw)
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise CallbackRejected(400, "malformed JSON") from None
+    if not isinstance(data, dict):
+        raise CallbackRejected(400, "JSON body is not an object")
+    return data
+
+
+def _text(payload: dict[str, Any]) -> str | None:
+    """The text of a text, mixed (text items) or voice (transcribed) message; None for anything else."""
+    kind = payload.get("msgtype")
+    section = payload.get(kind) if isinstance(kind, str) else None
+    if not isinstance(section, dict):
+        return None
+    if kind in ("text", "voice"):
+        content = section.get("content")
+        return content if isinstance(content, str) else None
+    if kind == "mixed":
+        items = section.get("msg_item")
+        if not isinstance(items, list):
+            return None
+        texts = [
+            item["text"]["content"]
+            for item in items
+            if isinstance(item, dict)
+            and item.get("msgtype") == "text"
+            and isinstance(item.get("text"), dict)
+            and isinstance(item["text"].get("content"), str)
+        ]
+        return "\n".join(texts) if texts else None
+    return None  # events, stream refreshes, images, files: acknowledged, not handled
+
+
+def _message(payload: dict[str, Any], channel: WecomChannel) -> tuple[Message, str] | None:
+    text = _text(payload)
+    if text is None:
+        log.debug("wecom: AI bot callback %r ignored", payload.get("msgtype"))
+        return None
+    msg_id, chat_type, chat_id = payload.get("msgid"), payload.get("chattype"), payload.get("chatid")
+    sender = payload.get("from", {}).get("userid") if isinstance(payload.get("from"), dict) else None
+    if not isinstance(msg_id, str) or not msg_id or not isinstance(sender, str) or not sender:
+        raise CallbackRejected(400, "message without msgid or from.userid")
+    if chat_type not in ("single", "group") or (chat_type == "group" and not (isinstance(chat_id, str) and chat_id)):
+        raise CallbackRejected(400, "message without a valid chattype/chatid")
+    group = chat_type == "group"
+    response_url = payload.get("response_url")
+    msg = Message(
+        channel=CHANNEL,
+        platform_msg_id=f"aibot:{msg_id}",  # its own namespace: app MsgIds are another sequence
+        sender_id=sender,
+        text=_strip_bot_mention(text, channel.config.aibot_name, group),
+        sent_at=channel.services.clock(),  # the AI bot's callback carries no send time
+        chat_id=chat_id if group else None,
+        mentions_bot=group,  # group messages reach the AI bot only when it is @-mentioned
+    )
+    return msg, response_url if isinstance(response_url, str) else ""
+
+
+def _strip_bot_mention(text: str, aibot_name: str, group: bool) -> str:
+    """Drop the @-mention of the AI bot (its name in WeCom may differ from [bot] name)."""
+    if aibot_name:
+        return re.sub(rf"@{re.escape(aibot_name)}[\s\u2005]*", "", text, count=1).strip()
+    if group:  # the AI bot's name is not configured: a group message starts with its mention
+        return _LEADING_MENTION.sub("", text, count=1)
+    return text
+
+
+async def _store_response_url(channel: WecomChannel, msg: Message, url: str) -> None:
+    """Keep the message's response_url for an answer that misses the reply budget (used once, within 1 h)."""
+    expected = channel.config.api_base_url.rstrip("/") + "/cgi-bin/aibot/response"
+    if not url.startswith(expected + "?"):
+        # Only ever post to WeCom itself, whatever a (signed) callback says.
+        log.warning("wecom: AI bot message %s has a response_url outside %s; not kept", msg.platform_msg_id, expected)
+        return
+    kind, target = ("chat", msg.chat_id) if msg.chat_id is not None else ("user", msg.sender_id)
+    try:
+        async with transaction(channel.services.sessions) as session:
+            session.add(
+                WecomResponseUrl(
+                    platform_msg_id=msg.platform_msg_id,
+                    target_kind=kind,
+                    target_id=target,
+                    url=url,
+                    received_at=channel.services.clock(),
+                )
+            )
+    except IntegrityError:
+        pass  # a retried delivery of a message we already have

@@ -1,0 +1,116 @@
+"""The self-built app's callback (自建应用 接收消息): URL verification, encrypted XML in, passive XML reply out."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from aiohttp import web
+from wechatpy.work.parser import parse_message
+
+from bot.channels.wecom.channel import WecomChannel, channel_of, empty, query_params, read_body, rejection
+from bot.channels.wecom.client import CHANNEL
+from bot.channels.wecom.crypto import (
+    CallbackRejected,
+    Cipher,
+    cdata,
+    check_inner_xml,
+    check_signature,
+    check_timestamp,
+    encrypted_xml_reply,
+    parse_envelope,
+)
+from bot.channels.wecom.routing import TEXT_MAX_BYTES
+from bot.channels.wecom.split import utf8_len
+from bot.message import Message
+
+log = logging.getLogger(__name__)
+
+PATH = "/wecom/callback"
+
+
+def _cipher(channel: WecomChannel) -> Cipher:
+    if channel.app_cipher is None:
+        raise web.HTTPNotFound()
+    return channel.app_cipher
+
+
+async def verify_url(request: web.Request) -> web.Response:
+    """GET: answer WeCom's URL check with the decrypted echostr."""
+    channel = channel_of(request)
+    cipher = _cipher(channel)
+    try:
+        signature, timestamp, nonce, echostr = query_params(request, "msg_signature", "timestamp", "nonce", "echostr")
+        check_timestamp(timestamp, channel.services.clock(), channel.config.timestamp_tolerance_seconds)
+        check_signature(channel.config.callback_token, timestamp, nonce, echostr, signature)
+        plaintext = cipher.decrypt(echostr)
+    except CallbackRejected as exc:
+        return rejection(request, exc)
+    log.info("wecom: app callback URL verified")
+    return web.Response(text=plaintext)
+
+
+async def receive(request: web.Request) -> web.Response:
+    """POST: a member's 1:1 message or an event; a text gets a passive reply when it is ready in time."""
+    channel = channel_of(request)
+    cipher = _cipher(channel)
+    config = channel.config
+    try:
+        signature, timestamp, nonce = query_params(request, "msg_signature", "timestamp", "nonce")
+        check_timestamp(timestamp, channel.services.clock(), config.timestamp_tolerance_seconds)
+        envelope = parse_envelope(await read_body(request, config.max_body_bytes))
+        encrypted = envelope.get("Encrypt", "")
+        if not encrypted:
+            raise CallbackRejected(400, "no Encrypt element")
+        check_signature(config.callback_token, timestamp, nonce, encrypted, signature)
+        plaintext = cipher.decrypt(encrypted)
+        check_inner_xml(plaintext)
+        msg = _message(plaintext, channel)
+    except CallbackRejected as exc:
+        return rejection(request, exc)
+    if msg is None:
+        return empty()
+    outcome = await channel.process(msg)
+    if outcome is None or outcome.duplicate:
+        return empty()
+    replies = await channel.replies(outcome.reply_ids)
+    # The passive reply is one message: the first row for this member, if it fits; the rest go by the outbox.
+    first = next((r for r in replies if r.target_kind == "user" and r.target_id == msg.sender_id), None)
+    if first is not None and utf8_len(first.text) > TEXT_MAX_BYTES:
+        first = None
+    claimed = await channel.claim([first] if first else [], total=len(replies))
+    if not claimed:
+        return empty()
+    now = str(int(channel.services.clock().timestamp()))
+    reply_xml = (
+        f"<xml><ToUserName>{cdata(msg.sender_id)}</ToUserName><FromUserName>{cdata(config.corp_id)}</FromUserName>"
+        f"<CreateTime>{now}</CreateTime><MsgType><![CDATA[text]]></MsgType>"
+        f"<Content>{cdata(claimed[0].text)}</Content></xml>"
+    )
+    body = encrypted_xml_reply(cipher, config.callback_token, reply_xml, now, nonce)
+    return web.Response(text=body, content_type="application/xml")
+
+
+def _message(plaintext: str, channel: WecomChannel) -> Message | None:
+    """Our Message for a text; None for events and other message types (acknowledged, not handled)."""
+    try:
+        parsed = parse_message(plaintext)
+        kind = parsed.type
+        if kind != "text":
+            # Events (enter_agent, subscribe, …) and media: nothing to do; an empty answer acknowledges them.
+            # Were they ever handled, their dedupe id would be FromUserName + CreateTime (they have no MsgId).
+            log.debug("wecom: app callback %s ignored", kind)
+            return None
+        msg_id, sender, created, content = parsed.id, parsed.source, parsed.time, parsed.content
+    except Exception:  # wechatpy raises KeyError, ValueError, ExpatError … on a malformed message
+        raise CallbackRejected(400, "decrypted message is malformed") from None
+    if not msg_id or not sender or not isinstance(content, str) or not isinstance(created, int):
+        raise CallbackRejected(400, "text message without MsgId, FromUserName, CreateTime or Content")
+    return Message(
+        channel=CHANNEL,
+        platform_msg_id=str(msg_id),
+        sender_id=sender,
+        text=content,
+        sent_at=datetime.fromtimestamp(created, channel.services.config.tz),
+        chat_id=None,
+    )

@@ -1,0 +1,146 @@
+"""The WeCom channel at run time: ciphers, the client, and inbound handling within WeCom's 5-second budget."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+
+import aiohttp
+from aiohttp import web
+from sqlalchemy import select
+
+from bot.channels.wecom.client import CHANNEL, WecomClient, mention_names, with_mentions
+from bot.channels.wecom.crypto import CallbackRejected, Cipher
+from bot.config import WecomConfig
+from bot.db import is_sqlite
+from bot.message import Message, Outgoing
+from bot.models import Outbox
+from bot.pipeline import Outcome
+from bot.services import Services
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Reply:
+    """An outbox row produced by an inbound message, as the passive-reply code needs it."""
+
+    id: int
+    target_kind: str
+    target_id: str
+    text: str
+    mentions: tuple[str, ...]
+
+
+class WecomChannel:
+    """Everything the callbacks share; lives on the app (never global), closed with it."""
+
+    def __init__(self, services: Services, config: WecomConfig) -> None:
+        self.services = services
+        self.config = config
+        self.app_cipher = Cipher(config.encoding_aes_key, config.corp_id) if config.app_callback_ready else None
+        # The AI bot's receive id is empty (智能机器人 回调和回复的加解密方案: "ReceiveId为空字符串").
+        self.aibot_cipher = Cipher(config.aibot_encoding_aes_key, "") if config.aibot_ready else None
+        self.http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=config.http_timeout_seconds))
+        self.client = WecomClient(
+            config,
+            services.sessions,
+            services.clock,
+            self.http,
+            postgres=not is_sqlite(services.config.database.url),
+        )
+        self._background: set[asyncio.Task[Outcome]] = set()
+
+    async def process(self, msg: Message) -> Outcome | None:
+        """Run the pipeline; None if it is still working when the reply budget is spent.
+
+        Slow work is not cancelled: it commits in the background and its replies go out through the
+        outbox, while the callback answers at once (WeCom retries after 5 s; the retry is a duplicate).
+        """
+        task = asyncio.create_task(self.services.pipeline.process(msg))
+        done, _ = await asyncio.wait({task}, timeout=self.config.reply_budget_seconds)
+        if done:
+            return task.result()
+        log.warning("wecom: message %s took longer than the reply budget; answering later", msg.platform_msg_id)
+        self._background.add(task)
+        task.add_done_callback(self._finished)
+        return None
+
+    def _finished(self, task: asyncio.Task[Outcome]) -> None:
+        self._background.discard(task)
+        if not task.cancelled() and task.exception() is None:
+            self.services.sender.notify()
+
+    async def replies(self, ids: list[int]) -> list[Reply]:
+        """The rows a message produced, in order."""
+        if not ids:
+            return []
+        async with self.services.sessions() as session:
+            rows = await session.execute(
+                select(Outbox.id, Outbox.target_kind, Outbox.target_id, Outbox.text, Outbox.mentions)
+                .where(Outbox.id.in_(ids), Outbox.channel == CHANNEL)
+                .order_by(Outbox.id)
+            )
+            return [Reply(r.id, r.target_kind, r.target_id, r.text, tuple(r.mentions or ())) for r in rows]
+
+    async def claim(self, replies: list[Reply], total: int) -> list[Outgoing]:
+        """Mark rows as answered in the HTTP response; wake the sender for the rest of the total."""
+        claimed = await self.services.sender.claim_passive([r.id for r in replies]) if replies else []
+        if len(claimed) < total:
+            self.services.sender.notify()
+        return claimed
+
+    async def spelled_out(self, reply: Reply) -> str:
+        """The reply's text with its mentions written as names (a passive answer cannot @ by user id)."""
+        if not reply.mentions:
+            return reply.text
+        async with self.services.sessions() as session:
+            names = await mention_names(session, reply.mentions)
+        return with_mentions(reply.text, reply.mentions, names)
+
+    async def settle(self, timeout: float | None = None) -> None:
+        """Wait for inbound work that outlived its reply budget (it writes the outbox)."""
+        if self._background:
+            await asyncio.wait(set(self._background), timeout=timeout)
+
+    async def close(self, timeout: float) -> None:
+        """Let slow inbound work finish, then close the HTTP session."""
+        await self.settle(timeout)
+        await self.http.close()
+
+
+WECOM = web.AppKey("wecom", WecomChannel)
+
+
+def channel_of(request: web.Request) -> WecomChannel:
+    return request.app[WECOM]
+
+
+async def read_body(request: web.Request, limit: int) -> bytes:
+    """The request body, refusing more than limit bytes with 413."""
+    if request.content_length is not None and request.content_length > limit:
+        raise CallbackRejected(413, "body over the limit")
+    body = await request.read()
+    if len(body) > limit:
+        raise CallbackRejected(413, "body over the limit")
+    return body
+
+
+def query_params(request: web.Request, *names: str) -> list[str]:
+    """Required query parameters, in order; 400 if any is missing or empty."""
+    values = [request.query.get(name, "") for name in names]
+    if not all(values):
+        raise CallbackRejected(400, f"missing query parameter ({', '.join(names)} are required)")
+    return values
+
+
+def empty() -> web.Response:
+    """An empty 200: WeCom takes it as "received, no reply" and does not retry."""
+    return web.Response(text="")
+
+
+def rejection(request: web.Request, exc: CallbackRejected) -> web.Response:
+    """Log a refused callback (reason only: never the body, query or a secret) and answer its status."""
+    log.warning("wecom: refused %s %s: %s", request.method, request.path, exc.reason)
+    return web.Response(status=exc.status, text=f"{exc.status}")

@@ -1,0 +1,197 @@
+"""The WeCom channel client: delivers outbox rows by robot webhook, appchat, app message or response_url."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+import aiohttp
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot import texts
+from bot.channels.wecom import api
+from bot.channels.wecom.models import WecomSentPart
+from bot.channels.wecom.routing import APP, APPCHAT, RESPONSE_URL, ROBOT, Route, Router, release
+from bot.channels.wecom.split import split_text, truncate
+from bot.channels.wecom.token import TokenCache
+from bot.clock import Clock
+from bot.config import WecomConfig
+from bot.db import transaction
+from bot.message import Outgoing
+from bot.models import Member, MemberIdentity, Outbox
+from bot.outbox import RateLimit, TransientError
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "wecom"
+
+
+class WecomClient:
+    """Routes each row, splits it under the route's byte limit, sends the parts, maps WeCom's error codes.
+
+    A row split into several messages is "sent" once all its parts are; parts already delivered are
+    recorded (wecom_sent_part) so a retry sends only the rest.
+    """
+
+    name = CHANNEL
+
+    def __init__(
+        self,
+        config: WecomConfig,
+        sessions: async_sessionmaker[AsyncSession],
+        clock: Clock,
+        http: aiohttp.ClientSession,
+        *,
+        postgres: bool,
+    ) -> None:
+        self.config = config
+        self.sessions = sessions
+        self.clock = clock
+        self.http = http
+        self.router = Router(config)
+        self.base = config.api_base_url.rstrip("/")
+        self.tokens = TokenCache(
+            sessions,
+            clock,
+            key=f"{config.corp_id}:{config.agent_id}",
+            fetch=self._gettoken,
+            margin_seconds=config.token_refresh_margin_seconds,
+            postgres=postgres,
+        )
+
+    # --- ChannelClient ----------------------------------------------------------------------
+    def rate_limit(self, item: Outgoing) -> RateLimit | None:
+        """The documented per-target limit; a row that becomes n messages needs n places in the window."""
+        route = self.router.static_route(item)
+        if route is None or route.limit is None:
+            return None
+        parts = len(split_text(item.text, route.max_bytes))
+        return RateLimit(count=max(1, route.limit.count - (parts - 1)), seconds=route.limit.seconds)
+
+    async def deliver(self, item: Outgoing) -> None:
+        async with transaction(self.sessions) as session:
+            route = await self.router.route(session, item, self.clock())
+            spell_out = bool(item.mentions) and route.kind != ROBOT  # robots mention by user id instead
+            names = await mention_names(session, item.mentions) if spell_out else {}
+        text = with_mentions(item.text, item.mentions, names) if spell_out else item.text
+        try:
+            if route.kind == RESPONSE_URL:
+                await self._answer(route, text)
+            else:
+                await self._send_parts(route, item, text)
+        except api.ApiError as err:
+            previous = await self._previous_attempts(item.id) if err.code == api.BUSY else 0
+            failure = api.delivery_error(err, previous)
+            if err.code == api.IP_NOT_TRUSTED:
+                log.error("wecom: %s", failure)
+            raise failure from None
+
+    # --- sending ------------------------------------------------------------------------------
+    async def _send_parts(self, route: Route, item: Outgoing, text: str) -> None:
+        parts = split_text(text, route.max_bytes)
+        done = await self._sent_parts(item.id) if len(parts) > 1 else set()
+        for index, part in enumerate(parts):
+            if index in done:
+                continue
+            await self._send(route, part, item.mentions if index == 0 else ())
+            if len(parts) > 1:
+                async with transaction(self.sessions) as session:
+                    session.add(WecomSentPart(outbox_id=item.id, part=index, sent_at=self.clock()))
+
+    async def _send(self, route: Route, content: str, mentions: tuple[str, ...]) -> None:
+        if route.kind == ROBOT:
+            if mentions:
+                body: dict[str, Any] = {
+                    "msgtype": "text",
+                    "text": {"content": content, "mentioned_list": list(mentions)},
+                }
+            else:
+                body = {"msgtype": "markdown", "markdown": {"content": content}}
+            url = f"{self.base}/cgi-bin/webhook/send"
+            await api.call(self.http, "POST", url, "webhook/send", params={"key": route.address}, body=body)
+        elif route.kind == APPCHAT:
+            body = {"chatid": route.address, "msgtype": "text", "text": {"content": content}, "safe": 0}
+            await self._with_token("appchat/send", body)
+        elif route.kind == APP:
+            body = {
+                "touser": route.address,
+                "msgtype": "text",
+                "agentid": self.config.agent_id,
+                "text": {"content": content},
+                "safe": 0,
+            }
+            await self._with_token("message/send", body)
+        else:  # pragma: no cover - routes are closed
+            raise ValueError(route.kind)
+
+    async def _answer(self, route: Route, text: str) -> None:
+        """Answer through an AI-bot response_url: one call only, so long text is cut, not split."""
+        content = truncate(text, route.max_bytes, texts.WECOM_TRUNCATED)
+        body = {"msgtype": "markdown", "markdown": {"content": content}}
+        try:
+            await api.call(self.http, "POST", route.address, "aibot/response", body=body)
+        except TransientError:
+            await self._release(route)
+            raise
+        except api.ApiError as err:
+            if err.code == api.BUSY:
+                await self._release(route)
+            raise
+
+    async def _with_token(self, endpoint: str, body: dict[str, Any]) -> dict[str, Any]:
+        """Call an app API; a refused token (40014/42001) is replaced once and the call repeated once."""
+        url = f"{self.base}/cgi-bin/{endpoint}"
+        token = await self.tokens.get()
+        try:
+            return await api.call(self.http, "POST", url, endpoint, params={"access_token": token}, body=body)
+        except api.ApiError as err:
+            if err.code not in api.TOKEN_ERRORS:
+                raise
+            log.info("wecom: %s refused the access token (%d); refreshing it", endpoint, err.code)
+        token = await self.tokens.invalidate(token)
+        return await api.call(self.http, "POST", url, endpoint, params={"access_token": token}, body=body)
+
+    async def _gettoken(self) -> tuple[str, int]:
+        answer = await api.call(
+            self.http,
+            "GET",
+            f"{self.base}/cgi-bin/gettoken",
+            "gettoken",
+            params={"corpid": self.config.corp_id, "corpsecret": self.config.app_secret},
+        )
+        token, expires_in = answer.get("access_token"), answer.get("expires_in")
+        if not isinstance(token, str) or not token or not isinstance(expires_in, int):
+            raise TransientError("gettoken: answer has no access_token/expires_in")
+        return token, expires_in
+
+    # --- bookkeeping ----------------------------------------------------------------------------
+    async def _sent_parts(self, outbox_id: int) -> set[int]:
+        async with self.sessions() as session:
+            rows = await session.scalars(select(WecomSentPart.part).where(WecomSentPart.outbox_id == outbox_id))
+            return set(rows)
+
+    async def _previous_attempts(self, outbox_id: int) -> int:
+        async with self.sessions() as session:
+            return await session.scalar(select(Outbox.attempts).where(Outbox.id == outbox_id)) or 0
+
+    async def _release(self, route: Route) -> None:
+        async with transaction(self.sessions) as session:
+            await release(session, route)
+
+
+async def mention_names(session: AsyncSession, user_ids: tuple[str, ...]) -> dict[str, str]:
+    """Display names of WeCom users, for routes that cannot @-mention by user id."""
+    rows = await session.execute(
+        select(MemberIdentity.platform_user_id, Member.display_name)
+        .join(Member, Member.id == MemberIdentity.member_id)
+        .where(MemberIdentity.channel == CHANNEL, MemberIdentity.platform_user_id.in_(user_ids))
+    )
+    return {user_id: name for user_id, name in rows}
+
+
+def with_mentions(text: str, mentions: tuple[str, ...], names: Mapping[str, str]) -> str:
+    """The text with "@name" for each mention in front, where mentions must be written out."""
+    heads = [texts.WECOM_MENTION.format(name=names.get(user_id, user_id)) for user_id in mentions]
+    return " ".join(heads) + " " + text

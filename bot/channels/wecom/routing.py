@@ -1,0 +1,161 @@
+"""Where an outbox row for WeCom goes (robot webhook, app group chat, app message, AI-bot response_url)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.channels.wecom.models import WecomResponseUrl
+from bot.config import WecomConfig
+from bot.message import Outgoing
+from bot.models import InboundMessage, Outbox
+from bot.outbox import PermanentError, RateLimit
+
+ROBOT = "robot"
+APPCHAT = "appchat"
+APP = "app"
+RESPONSE_URL = "response_url"
+
+# Byte limits of one message's content (UTF-8); longer text is silently truncated by WeCom.
+TEXT_MAX_BYTES = 2048  # text: app message/send, appchat/send, robot text (发送应用消息, 群机器人配置说明)
+ROBOT_MARKDOWN_MAX_BYTES = 4096  # robot markdown (群机器人配置说明)
+# AI-bot response_url markdown: we found no documented limit, so keep to the robot's. A response_url
+# answers once, so text beyond this is cut with a marker instead of split.
+RESPONSE_URL_MAX_BYTES = 4096
+
+# Documented rates. Robot: "每个机器人发送的消息不能超过20条/分钟" (群机器人配置说明).
+ROBOT_LIMIT = RateLimit(count=20, seconds=60)
+# App messages: "每应用对同一个成员不可超过30次/分钟，1000次/小时，超过部分会被丢弃不下发" (访问频率限制,
+# developer.work.weixin.qq.com/document/path/90312). The outbox enforces one window: the minute one.
+APP_MEMBER_LIMIT = RateLimit(count=30, seconds=60)
+# App group chats: "每个成员在群中收到的应用消息不可超过200条/分" (same page); per chat this bounds every member.
+APPCHAT_LIMIT = RateLimit(count=200, seconds=60)
+
+# "每个 response_url 用户可以调用接口一次，该 response_url 有效期为 1 个小时" (智能机器人 主动回复消息,
+# path/101138); keep a minute in hand.
+RESPONSE_URL_TTL = timedelta(minutes=59)
+
+
+@dataclass(frozen=True)
+class Route:
+    """One way to deliver: `address` is the webhook key, chat id, user id or response_url."""
+
+    kind: str
+    address: str
+    max_bytes: int
+    limit: RateLimit | None
+    response_url_id: int | None = None
+
+    @property
+    def splittable(self) -> bool:
+        return self.kind != RESPONSE_URL
+
+
+class Router:
+    """Decides the route of a row from config and, for AI-bot answers, the stored response_urls."""
+
+    def __init__(self, config: WecomConfig) -> None:
+        self.config = config
+        self.robot_keys = config.robot_keys()
+        self.appchats = frozenset(config.appchats)
+
+    def static_route(self, item: Outgoing) -> Route | None:
+        """The configured route, or None when only a response_url (if any) can carry the row."""
+        if item.target_kind == "chat":
+            key = self.robot_keys.get(item.target_id)
+            if key is not None:
+                max_bytes = TEXT_MAX_BYTES if item.mentions else ROBOT_MARKDOWN_MAX_BYTES
+                return Route(ROBOT, key, max_bytes, ROBOT_LIMIT)
+            if item.target_id in self.appchats:
+                return Route(APPCHAT, item.target_id, TEXT_MAX_BYTES, APPCHAT_LIMIT)
+            return None
+        if self.config.app_push_ready:
+            return Route(APP, item.target_id, TEXT_MAX_BYTES, APP_MEMBER_LIMIT)
+        return None
+
+    def rate_limit(self, item: Outgoing) -> RateLimit | None:
+        route = self.static_route(item)
+        return None if route is None else route.limit
+
+    async def route(self, session: AsyncSession, item: Outgoing, now: datetime) -> Route:
+        """The route for this row, claiming a response_url if one is used; PermanentError if there is none."""
+        static = self.static_route(item)
+        if item.target_kind == "user" or static is None:
+            # A 1:1 AI-bot question is answered in that AI-bot conversation rather than by the app.
+            answered = await self._claim(session, await self._answered_response_url(session, item), now)
+            if answered is not None:
+                return answered
+        if static is not None:
+            return static
+        return await self._latest_response_url(session, item, now) or _no_route(item)
+
+    async def _answered_response_url(self, session: AsyncSession, item: Outgoing) -> WecomResponseUrl | None:
+        """The response_url of the AI-bot message this row answers, if it came in one."""
+        cause = await session.scalar(
+            select(InboundMessage.platform_msg_id)
+            .join(Outbox, Outbox.cause_inbound_id == InboundMessage.id)
+            .where(Outbox.id == item.id)
+        )
+        if cause is None:
+            return None
+        return await session.scalar(
+            select(WecomResponseUrl).where(
+                WecomResponseUrl.platform_msg_id == cause,
+                WecomResponseUrl.target_kind == item.target_kind,
+                WecomResponseUrl.target_id == item.target_id,
+            )
+        )
+
+    async def _latest_response_url(self, session: AsyncSession, item: Outgoing, now: datetime) -> Route | None:
+        rows = await session.scalars(
+            select(WecomResponseUrl)
+            .where(
+                WecomResponseUrl.target_kind == item.target_kind,
+                WecomResponseUrl.target_id == item.target_id,
+                WecomResponseUrl.used_at.is_(None),
+                WecomResponseUrl.received_at > now - RESPONSE_URL_TTL,
+            )
+            .order_by(WecomResponseUrl.received_at.desc())
+            .limit(3)
+        )
+        for row in rows:
+            route = await self._claim(session, row, now)
+            if route is not None:
+                return route
+        return None
+
+    async def _claim(self, session: AsyncSession, row: WecomResponseUrl | None, now: datetime) -> Route | None:
+        if row is None or row.used_at is not None or row.received_at <= now - RESPONSE_URL_TTL:
+            return None
+        result = await session.execute(
+            update(WecomResponseUrl)
+            .where(WecomResponseUrl.id == row.id, WecomResponseUrl.used_at.is_(None))
+            .values(used_at=now)
+        )
+        if result.rowcount != 1:  # type: ignore[attr-defined]
+            return None
+        return Route(RESPONSE_URL, row.url, RESPONSE_URL_MAX_BYTES, None, response_url_id=row.id)
+
+
+async def release(session: AsyncSession, route: Route) -> None:
+    """Give a claimed response_url back: the call failed before WeCom could have used it."""
+    if route.response_url_id is not None:
+        await session.execute(
+            update(WecomResponseUrl).where(WecomResponseUrl.id == route.response_url_id).values(used_at=None)
+        )
+
+
+def _no_route(item: Outgoing) -> Route:
+    if item.target_kind == "chat":
+        raise PermanentError(
+            f"no way to post to WeCom group chat {item.target_id!r}: add '{item.target_id}=<webhook key>' to "
+            "[wecom] robot_webhooks (or YIZHAN_WECOM_ROBOT_WEBHOOKS), or list it in [wecom] appchats if the app "
+            "created it; the AI bot can only answer within an hour of an @-message, once per message"
+        )
+    raise PermanentError(
+        f"no way to message WeCom user {item.target_id!r}: set [wecom] corp_id, agent_id and app_secret "
+        "(YIZHAN_WECOM_APP_SECRET) so the app can send; the AI bot can only answer within an hour, once per message"
+    )

@@ -1,0 +1,179 @@
+"""A local fake of the WeCom server API (qyapi.weixin.qq.com) for tests, on aiohttp.
+
+Tokens expire by the injected clock; the documented rates answer 45009 when exceeded; any endpoint
+fails with a chosen errcode on demand; every message received is recorded.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections import defaultdict, deque
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from aiohttp import web
+
+from bot.clock import Clock
+
+# The documented limits the fake enforces (per minute).
+ROBOT_PER_MINUTE = 20
+APP_PER_MEMBER_PER_MINUTE = 30
+
+
+@dataclass(frozen=True)
+class Received:
+    """One message the fake accepted."""
+
+    endpoint: str  # "message/send", "appchat/send", "webhook/send", "aibot/response"
+    target: str  # userid, chatid, webhook key or response code
+    msgtype: str
+    content: str
+    at: datetime
+    mentioned: tuple[str, ...] = ()
+
+
+@dataclass
+class FakeWecom:
+    clock: Clock
+    corp_id: str
+    secret: str
+    robot_keys: set[str] = field(default_factory=set)
+    base_url: str = ""  # set once the fake is served
+    token_ttl_seconds: int = 7200
+    received: list[Received] = field(default_factory=list)
+    gettoken_calls: int = 0
+    invalid_users: set[str] = field(default_factory=set)
+    response_codes: dict[str, bool] = field(default_factory=dict)  # code -> used
+    _tokens: dict[str, datetime] = field(default_factory=dict)
+    _failures: dict[str, deque[int]] = field(default_factory=lambda: defaultdict(deque))
+    _windows: dict[tuple[str, str], deque[datetime]] = field(default_factory=lambda: defaultdict(deque))
+    _serial: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+
+    # --- steering ---------------------------------------------------------------------------
+    def fail(self, endpoint: str, errcode: int, times: int = 1) -> None:
+        """The next `times` calls to endpoint answer errcode (e.g. -1 busy, 60020, 81013); 0 lets one through."""
+        self._failures[endpoint].extend([errcode] * times)
+
+    def expire_tokens(self) -> None:
+        """Every token handed out so far stops working now (42001), as if its time had run out."""
+        for token in self._tokens:
+            self._tokens[token] = self.clock() - timedelta(seconds=1)
+
+    def response_url(self, base: str, code: str) -> str:
+        self.response_codes[code] = False
+        return f"{base}/cgi-bin/aibot/response?response_code={code}"
+
+    def contents(self, endpoint: str | None = None, target: str | None = None) -> list[str]:
+        return [
+            r.content
+            for r in self.received
+            if (endpoint is None or r.endpoint == endpoint) and (target is None or r.target == target)
+        ]
+
+    # --- the API ----------------------------------------------------------------------------
+    def app(self) -> web.Application:
+        app = web.Application()
+        app.router.add_get("/cgi-bin/gettoken", self._gettoken)
+        app.router.add_post("/cgi-bin/message/send", self._message_send)
+        app.router.add_post("/cgi-bin/appchat/send", self._appchat_send)
+        app.router.add_post("/cgi-bin/webhook/send", self._webhook_send)
+        app.router.add_post("/cgi-bin/aibot/response", self._aibot_response)
+        return app
+
+    def _injected(self, endpoint: str) -> web.Response | None:
+        queue = self._failures.get(endpoint)
+        code = queue.popleft() if queue else 0
+        return _error(code, f"injected error {code}") if code else None
+
+    def _token_error(self, request: web.Request) -> web.Response | None:
+        token = request.query.get("access_token", "")
+        if token not in self._tokens:
+            return _error(40014, "invalid access_token")
+        if self._tokens[token] <= self.clock():
+            return _error(42001, "access_token expired")
+        return None
+
+    def _over_rate(self, endpoint: str, target: str, per_minute: int) -> bool:
+        window = self._windows[(endpoint, target)]
+        now = self.clock()
+        while window and window[0] <= now - timedelta(minutes=1):
+            window.popleft()
+        if len(window) >= per_minute:
+            return True
+        window.append(now)
+        return False
+
+    async def _gettoken(self, request: web.Request) -> web.Response:
+        self.gettoken_calls += 1
+        if failed := self._injected("gettoken"):
+            return failed
+        if request.query.get("corpid") != self.corp_id:
+            return _error(40013, "invalid corpid")
+        if request.query.get("corpsecret") != self.secret:
+            return _error(40001, "invalid secret")
+        token = f"token-{next(self._serial)}"
+        self._tokens[token] = self.clock() + timedelta(seconds=self.token_ttl_seconds)
+        return web.json_response(
+            {"errcode": 0, "errmsg": "ok", "access_token": token, "expires_in": self.token_ttl_seconds}
+        )
+
+    async def _message_send(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        if failed := self._token_error(request) or self._injected("message/send"):
+            return failed
+        user = body["touser"]
+        if user in self.invalid_users:
+            return _error(81013, "user & party & tag all invalid")
+        if self._over_rate("message/send", user, APP_PER_MEMBER_PER_MINUTE):
+            return _error(45009, "api freq out of limit")
+        self._record("message/send", user, body)
+        return web.json_response({"errcode": 0, "errmsg": "ok", "invaliduser": ""})
+
+    async def _appchat_send(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        if failed := self._token_error(request) or self._injected("appchat/send"):
+            return failed
+        self._record("appchat/send", body["chatid"], body)
+        return web.json_response({"errcode": 0, "errmsg": "ok"})
+
+    async def _webhook_send(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        key = request.query.get("key", "")
+        if failed := self._injected("webhook/send"):
+            return failed
+        if key not in self.robot_keys:
+            return _error(93000, "invalid webhook url")
+        if self._over_rate("webhook/send", key, ROBOT_PER_MINUTE):
+            return _error(45009, "api freq out of limit")
+        self._record("webhook/send", key, body)
+        return web.json_response({"errcode": 0, "errmsg": "ok"})
+
+    async def _aibot_response(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        code = request.query.get("response_code", "")
+        if failed := self._injected("aibot/response"):
+            return failed
+        if self.response_codes.get(code, True):
+            return _error(40058, "response_code invalid or used")
+        self.response_codes[code] = True
+        self._record("aibot/response", code, body)
+        return web.json_response({"errcode": 0, "errmsg": "ok"})
+
+    def _record(self, endpoint: str, target: str, body: dict[str, Any]) -> None:
+        msgtype = body["msgtype"]
+        section = body[msgtype]
+        self.received.append(
+            Received(
+                endpoint=endpoint,
+                target=target,
+                msgtype=msgtype,
+                content=section["content"],
+                at=self.clock(),
+                mentioned=tuple(section.get("mentioned_list", ())),
+            )
+        )
+
+
+def _error(code: int, message: str) -> web.Response:
+    return web.json_response({"errcode": code, "errmsg": message})
