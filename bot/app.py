@@ -14,12 +14,14 @@ from bot.demo import seed_demo
 from bot.members import sync_config
 from bot.outbox import ChannelClient, OutboxSender
 from bot.pipeline import Pipeline
+from bot.quiz.timer import QuizTimer
 from bot.router import Dispatcher, Router
 from bot.scheduler import Job, JobRunner
 from bot.services import SERVICES, Services
 from handlers import help as help_handlers
 from handlers import meetings as meeting_handlers
 from handlers import notices as notice_handlers
+from handlers import quiz as quiz_handlers
 from handlers import roles as role_handlers
 from handlers import study as study_handlers
 from schedules import declared_jobs
@@ -29,6 +31,7 @@ log = logging.getLogger(__name__)
 # Priority order: earlier routers win ties between filters; command words are matched longest first.
 ROUTERS: tuple[Router, ...] = (
     help_handlers.router,
+    quiz_handlers.router,
     study_handlers.router,
     meeting_handlers.router,
     notice_handlers.router,
@@ -85,8 +88,10 @@ def build_app(
             sim.attach(app, services)
         if config.wecom.enabled:
             wecom.attach(app, services)
+        quiz_timer = QuizTimer(config, services.sessions, services.clock, services.sender)
         if background:
             services.sender.start()
+            quiz_timer.start()
             if config.scheduler.enabled:
                 await services.jobs.catch_up()
                 services.jobs.start()
@@ -95,6 +100,7 @@ def build_app(
             yield
         finally:
             services.jobs.shutdown()
+            await quiz_timer.stop()
             await services.sender.stop(config.server.shutdown_timeout_seconds)
             await wecom.close(app, config.server.shutdown_timeout_seconds)
             await services.engine.dispose()

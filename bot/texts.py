@@ -271,6 +271,97 @@ PERIOD_NAMES = {"month": "{year}年{month}月", "quarter": "{year}年第{quarter
 STATUS_PRESENT = "已出席"
 STATUS_LEAVE = "请假"
 
+# --- Quizzes: 每日一题, 抢答, 竞赛, leaderboards, 错题本 -----------------------------------
+CMD_RUSH = ("抢答", "开始抢答", "抢答赛")
+CMD_MATCH = ("竞赛", "知识竞赛", "开始竞赛")
+CMD_STOP_QUIZ = ("结束答题", "结束抢答", "结束竞赛")
+CMD_LEADERBOARD = ("排行榜", "积分榜", "排名")
+CMD_OPT_OUT = ("不参加排名", "退出排名")
+CMD_OPT_IN = ("参加排名", "恢复排名")
+CMD_WRONG_BOOK = ("错题本", "我的错题")
+CMD_RETRY = ("重做", "重做错题")
+
+SUMMARY_RUSH = "发起抢答，如：抢答 5题 党章（先答对者得分）"
+SUMMARY_MATCH = "发起竞赛，如：竞赛 5题 20秒 党史（限时作答，越快得分越高）"
+SUMMARY_STOP_QUIZ = "提前结束本群正在进行的抢答或竞赛"
+SUMMARY_LEADERBOARD = "查看答题积分排行，如：排行榜 本月、排行榜 执法党小组、排行榜 本群"
+SUMMARY_OPT_OUT = "不在公开排行榜上显示我（参加排名可恢复）"
+SUMMARY_WRONG_BOOK = "查看我答错的题，发送“重做 1”再练一次"
+
+QUIZ_MODE_NAMES = {"rush": "抢答", "match": "竞赛", "daily": "每日一题", "practice": "错题重做"}
+QUESTION_TYPE_NAMES = {"single": "单选", "multi": "多选", "judge": "判断", "blank": "填空"}
+QUIZ_HOW_TO = {
+    "single": "回复选项字母作答，如：B",
+    "multi": "回复全部正确选项，如：BC",
+    "judge": "回复“对”或“错”",
+    "blank": "直接回复答案",
+}
+QUIZ_HOW_TO_DAILY_BLANK = "回复“答 ＋答案”作答"
+QUIZ_QUESTION = "【{mode} 第{position}/{count}题】（{type}）{stem}{options}\n{how}（限时{seconds}秒）"
+QUIZ_DAILY_QUESTION = "【每日一题】（{type}）{stem}{options}\n{how}，{close}公布答案。"
+QUIZ_PRACTICE_QUESTION = "【错题重做】（{type}）{stem}{options}\n{how}"
+QUIZ_OPTION_LINE = "\n{letter}. {text}"
+QUIZ_STARTED = "{mode}开始！共{count}题{tag_part}，每题限时{seconds}秒。"
+QUIZ_TAG_PART = "（{tag}）"
+QUIZ_NOT_ENOUGH = "题库里{tag_part}的题目不够，现有{available}道。"
+QUIZ_ALREADY_RUNNING = "本群已有{mode}在进行，请等它结束后再发起。"
+QUIZ_COUNT_INVALID = "题数请在1到{max}之间。"
+QUIZ_SECONDS_INVALID = "每题时间请在5到3600秒之间。"
+QUIZ_NOT_IN_GROUP = "抢答和竞赛请在群里发起。"
+QUIZ_RUSH_WIN = "🎉 {name}抢答正确！答案：{answer}"
+QUIZ_RUSH_TOO_SLOW = "慢了一步，{winner}已经抢答成功。"
+QUIZ_WRONG = "{name}，答案不对哦。"
+QUIZ_ALREADY_ANSWERED = "{name}，这道题您已经答过了。"
+QUIZ_DAILY_RECEIVED = "已收到您的每日一题答案，{close}公布结果。"
+QUIZ_TIMEOUT = "⏰ 时间到，本题无人答对。正确答案：{answer}"
+QUIZ_EXPLANATION = "\n解析：{explanation}（{source}）"
+QUIZ_MATCH_REVEAL = "⏰ 第{position}题结束。正确答案：{answer}\n本题正确率{rate}（{correct}/{answered}人答对）{fastest}"
+QUIZ_MATCH_FASTEST = "，最快：{name} {seconds:.1f}秒"
+QUIZ_DAILY_REVEAL = "【每日一题·揭晓】正确答案：{answer}{explanation}\n答对的同志：{names}（{correct}/{answered}）"
+QUIZ_DAILY_NOBODY = "暂无"
+QUIZ_RUSH_FINAL = "🏁 抢答结束！{ranking}"
+QUIZ_MATCH_FINAL = "🏁 竞赛结束！{podium}{teams}"
+QUIZ_RANK_LINE = "\n{place}. {name} {value}"
+QUIZ_RUSH_VALUE = "{wins}题"
+QUIZ_MATCH_VALUE = "{score}分"
+QUIZ_PODIUM_HEADER = "\n🏆 领奖台："
+QUIZ_TEAM_HEADER = "\n党小组总分："
+QUIZ_TEAM_LINE = "\n· {group} {score}分"
+QUIZ_NO_RANKING = "\n本次共{count}人参加，感谢参与！"
+QUIZ_NO_WINNERS = "\n本次没有人答对，下次加油！"
+QUIZ_STOPPED = "本次{mode}已提前结束。"
+QUIZ_NOTHING_RUNNING = "本群现在没有进行中的抢答或竞赛。"
+QUIZ_UNGROUPED = "未分组"
+LEADERBOARD_HEADER = "【答题积分榜·{scope}·{period}】"
+LEADERBOARD_LINE = "\n{place}. {name} {points}分"
+LEADERBOARD_EMPTY = "【答题积分榜·{scope}·{period}】暂时还没有积分。"
+LEADERBOARD_OFF = "本支部没有开启公开排行榜。发送“错题本”可以查看自己的练习情况。"
+LEADERBOARD_PERIODS = {"week": "本周", "month": "本月", "year": "本年", "all": "全部"}
+LEADERBOARD_PERIOD_WORDS = {
+    "本周": "week",
+    "周": "week",
+    "本月": "month",
+    "月": "month",
+    "本年": "year",
+    "今年": "year",
+    "年": "year",
+    "全部": "all",
+    "总": "all",
+    "总榜": "all",
+}
+LEADERBOARD_SCOPE_BRANCH = "全支部"
+LEADERBOARD_SCOPE_CHAT = "本群"
+LEADERBOARD_CHAT_WORDS = ("本群", "群")
+RANKING_OPTED_OUT = "好的，您不会出现在公开排行榜上了。发送“参加排名”可以恢复。"
+RANKING_OPTED_IN = "好的，您会重新出现在排行榜上。"
+WRONG_BOOK_HEADER = "{name}的错题本（最近{count}道）："
+WRONG_BOOK_LINE = "\n{index}. {stem}"
+WRONG_BOOK_FOOTER = "\n发送“重做 1”可以再练第1题。"
+WRONG_BOOK_EMPTY = "您的错题本是空的，继续保持！"
+WRONG_BOOK_BAD_INDEX = "请写错题本里的序号，例如：重做 1"
+PRACTICE_RIGHT = "✅ 答对了！这道题已移出错题本。答案：{answer}"
+PRACTICE_WRONG = "还不对哦。正确答案：{answer}{explanation}"
+
 # --- Simulator UI -----------------------------------------------------------------------
 SIM_TITLE = "学习驿站 · 模拟群聊"
 SIM_BOT_NAME_FALLBACK = "学习驿站"

@@ -4,6 +4,7 @@ from bot.config import Config
 from bot.scheduler import Job
 from schedules.housekeeping import purge_old_records
 from schedules.meetings import plan_meetings, warn_meeting_cadence
+from schedules.quiz import post_daily_questions
 from schedules.rollcalls import tick_roll_calls
 from schedules.study import study_reminder
 
@@ -36,6 +37,16 @@ def declared_jobs(config: Config) -> tuple[Job, ...]:
             description="Tell secretaries about required meetings not yet held this period",
         ),
     ]
+    if any(branch.daily_quiz for branch in config.branches):
+        hour, minute = config.quiz.daily_time.split(":")
+        jobs.append(
+            Job(
+                name="post_daily_questions",
+                func=post_daily_questions,
+                cron=f"{int(minute)} {int(hour)} * * *",
+                description="每日一题 in the chats of branches with daily_quiz = true",
+            )
+        )
     for branch in config.branches:
         if branch.study.enabled:
             hour, minute = branch.study.time.split(":")

@@ -50,8 +50,8 @@ class BotDriver:
         """The bot's answers to user's messages so far (in the chat they wrote in), in order."""
         return list(self._replies[user])
 
-    async def transcript(self, chat: str = "demo-group") -> list[dict[str, Any]]:
-        resp = await self.client.get("/api/sim/messages", params={"chat": chat})
+    async def transcript(self, chat: str = "demo-group", limit: int = 1000) -> list[dict[str, Any]]:
+        resp = await self.client.get("/api/sim/messages", params={"chat": chat, "limit": str(limit)})
         assert resp.status == 200
         return (await resp.json())["messages"]
 

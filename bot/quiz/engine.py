@@ -1,0 +1,477 @@
+"""Quiz sessions: start, post questions, take answers (抢答 decided in the database), close, finish."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+
+from bot import display, texts
+from bot.context import Context
+from bot.models import (
+    Chat,
+    Member,
+    PointsEntry,
+    Question,
+    QuestionType,
+    QuizAttempt,
+    QuizMode,
+    QuizRound,
+    QuizSession,
+)
+from bot.quiz.answers import LETTERS, display_answer, has_answer_prefix, is_correct, parse
+from bot.quiz.scoring import match_score, opted_out, previous_streak, standings, team_totals
+from bot.quiz.state import FINISHED, RUNNING
+from bot.rollcall import award_points
+
+PENDING, OPEN, CLOSED = "pending", "open", "closed"
+# Seconds between one question's result and the next question, so everyone sees the result first.
+NEXT_QUESTION_DELAY = 3
+
+
+@dataclass
+class Live:
+    """A session's round that is taking answers, with its question."""
+
+    quiz: QuizSession
+    round: QuizRound
+    question: Question
+
+
+def question_text(ctx: Context, live: Live) -> str:
+    question, quiz = live.question, live.quiz
+    options = "".join(
+        texts.QUIZ_OPTION_LINE.format(letter=LETTERS[i], text=text) for i, text in enumerate(question.options)
+    )
+    common = {"type": texts.QUESTION_TYPE_NAMES[question.type], "stem": question.stem, "options": options}
+    if quiz.mode == QuizMode.DAILY:
+        how = texts.QUIZ_HOW_TO_DAILY_BLANK if question.type == QuestionType.BLANK else texts.QUIZ_HOW_TO[question.type]
+        close = live.round.closes_at.astimezone(ctx.config.tz).strftime("%H:%M") if live.round.closes_at else ""
+        return texts.QUIZ_DAILY_QUESTION.format(**common, how=how, close=close)
+    if quiz.mode == QuizMode.PRACTICE:
+        return texts.QUIZ_PRACTICE_QUESTION.format(**common, how=texts.QUIZ_HOW_TO[question.type])
+    return texts.QUIZ_QUESTION.format(
+        **common,
+        mode=texts.QUIZ_MODE_NAMES[quiz.mode],
+        position=live.round.position,
+        count=quiz.question_count,
+        how=texts.QUIZ_HOW_TO[question.type],
+        seconds=quiz.seconds_per_question,
+    )
+
+
+def explanation(question: Question) -> str:
+    if not question.explanation:
+        return ""
+    return texts.QUIZ_EXPLANATION.format(explanation=question.explanation, source=question.source)
+
+
+async def pick_questions(ctx: Context, count: int, tag: str, rng: random.Random | None = None) -> list[Question]:
+    """count random active questions, those tagged `tag` (or mentioning it in the stem) if given."""
+    rows = list(await ctx.session.scalars(select(Question).where(Question.active.is_(True)).order_by(Question.id)))
+    if tag:
+        rows = [q for q in rows if tag in (q.tags or []) or tag in q.stem]
+    if len(rows) < count:
+        return rows
+    return (rng or random.Random()).sample(rows, count)
+
+
+async def _say(ctx: Context, quiz: QuizSession, text: str) -> None:
+    """Post to the quiz's chat (or, for practice, to its member directly)."""
+    if quiz.chat_id is not None:
+        chat = await ctx.session.get(Chat, quiz.chat_id)
+        if chat is not None:
+            await ctx.send_to_chat(chat, text)
+    elif quiz.member_id is not None:
+        member = await ctx.session.get(Member, quiz.member_id)
+        if member is not None:
+            await ctx.send_to_member(member, text)
+
+
+async def start(
+    ctx: Context,
+    *,
+    mode: str,
+    chat: Chat | None,
+    questions: list[Question],
+    seconds: int,
+    tag: str = "",
+    starter: Member | None = None,
+    closes_at: datetime | None = None,
+    period_key: str | None = None,
+    member: Member | None = None,
+) -> QuizSession:
+    """Create the session and its rounds; the first round opens now and its question is posted."""
+    now = ctx.clock()
+    quiz = QuizSession(
+        branch_id=(chat.branch_id if chat else member.branch_id if member else 0),
+        chat_id=chat.id if chat else None,
+        member_id=member.id if member else None,
+        mode=mode,
+        status=RUNNING,
+        tag=tag,
+        question_count=len(questions),
+        seconds_per_question=seconds,
+        period_key=period_key,
+        started_by=starter.id if starter else None,
+        started_at=now,
+        finished_at=None,
+    )
+    ctx.session.add(quiz)
+    await ctx.session.flush()
+    for position, question in enumerate(questions, start=1):
+        ctx.session.add(QuizRound(session_id=quiz.id, position=position, question_id=question.id, status=PENDING))
+    await ctx.session.flush()
+    if mode in (QuizMode.RUSH, QuizMode.MATCH):
+        await _say(
+            ctx,
+            quiz,
+            texts.QUIZ_STARTED.format(
+                mode=texts.QUIZ_MODE_NAMES[mode],
+                count=len(questions),
+                tag_part=texts.QUIZ_TAG_PART.format(tag=tag) if tag else "",
+                seconds=seconds,
+            ),
+        )
+    first = await ctx.session.scalar(select(QuizRound).where(QuizRound.session_id == quiz.id, QuizRound.position == 1))
+    assert first is not None
+    await _open(ctx, quiz, first, now, closes_at)
+    return quiz
+
+
+async def _open(
+    ctx: Context, quiz: QuizSession, rnd: QuizRound, now: datetime, closes_at: datetime | None = None
+) -> None:
+    rnd.status = OPEN
+    rnd.opened_at = now
+    if closes_at is not None:
+        rnd.closes_at = closes_at
+    elif quiz.mode != QuizMode.PRACTICE:
+        rnd.closes_at = now + timedelta(seconds=quiz.seconds_per_question)
+    question = await ctx.session.get(Question, rnd.question_id)
+    assert question is not None
+    await _say(ctx, quiz, question_text(ctx, Live(quiz, rnd, question)))
+
+
+async def live_round(ctx: Context, quiz: QuizSession) -> Live | None:
+    rnd = await ctx.session.scalar(
+        select(QuizRound).where(QuizRound.session_id == quiz.id, QuizRound.status == OPEN).limit(1)
+    )
+    if rnd is None:
+        return None
+    question = await ctx.session.get(Question, rnd.question_id)
+    return Live(quiz, rnd, question) if question else None
+
+
+async def last_closed(ctx: Context, quiz: QuizSession) -> Live | None:
+    rnd = await ctx.session.scalar(
+        select(QuizRound)
+        .where(QuizRound.session_id == quiz.id, QuizRound.status == CLOSED)
+        .order_by(QuizRound.position.desc())
+        .limit(1)
+    )
+    question = await ctx.session.get(Question, rnd.question_id) if rnd else None
+    return Live(quiz, rnd, question) if rnd and question else None
+
+
+def accepts(live: Live, text: str, addressed: bool) -> str | None:
+    """The canonical answer if this text answers the live question (a daily blank needs '答 …' or @)."""
+    daily_blank = live.quiz.mode == QuizMode.DAILY and live.question.type == QuestionType.BLANK
+    if daily_blank and not (addressed or has_answer_prefix(text)):
+        return None  # a whole day of group chatter must not count as answers
+    return parse(text, live.question)
+
+
+async def _attempt(ctx: Context, live: Live, member: Member, canonical: str, correct: bool) -> QuizAttempt | None:
+    """Record the one attempt; None if the member already answered this question."""
+    exists = await ctx.session.scalar(
+        select(QuizAttempt.id).where(QuizAttempt.round_id == live.round.id, QuizAttempt.member_id == member.id)
+    )
+    if exists is not None:
+        return None
+    now = ctx.clock()
+    opened = live.round.opened_at or now
+    attempt = QuizAttempt(
+        round_id=live.round.id,
+        member_id=member.id,
+        answer=canonical[:200],
+        correct=correct,
+        answered_at=now,
+        elapsed_ms=max(0, int((now - opened).total_seconds() * 1000)),
+        score=0,
+    )
+    ctx.session.add(attempt)
+    try:
+        async with ctx.session.begin_nested():
+            await ctx.session.flush()
+    except IntegrityError:
+        return None
+    return attempt
+
+
+async def submit(ctx: Context, live: Live, member: Member, canonical: str) -> None:
+    """Take one member's answer to the live round and answer them as the mode requires."""
+    correct = is_correct(canonical, live.question)
+    attempt = await _attempt(ctx, live, member, canonical, correct)
+    name = member.display_name
+    if attempt is None:
+        await _reply_or_direct(ctx, live, member, texts.QUIZ_ALREADY_ANSWERED.format(name=name))
+        return
+    mode = live.quiz.mode
+    if mode == QuizMode.RUSH:
+        await _submit_rush(ctx, live, member, attempt)
+    elif mode == QuizMode.MATCH:
+        if correct:
+            streak = await previous_streak(ctx.session, live.quiz.id, live.round.position, member.id)
+            attempt.score = match_score(ctx.config.quiz, attempt.elapsed_ms, live.quiz.seconds_per_question, streak)
+    elif mode == QuizMode.DAILY:
+        if correct:
+            attempt.score = ctx.config.points.quiz_daily_correct
+        close = live.round.closes_at.astimezone(ctx.config.tz).strftime("%H:%M") if live.round.closes_at else ""
+        await ctx.send_to_member(member, texts.QUIZ_DAILY_RECEIVED.format(close=close))
+    else:  # practice
+        answer = display_answer(live.question)
+        text = (
+            texts.PRACTICE_RIGHT.format(answer=answer)
+            if correct
+            else texts.PRACTICE_WRONG.format(answer=answer, explanation=explanation(live.question))
+        )
+        await ctx.reply(text)
+        await close_round(ctx, live)
+
+
+async def _reply_or_direct(ctx: Context, live: Live, member: Member, text: str) -> None:
+    if live.quiz.mode == QuizMode.DAILY:
+        await ctx.send_to_member(member, text)
+    else:
+        await ctx.reply(text)
+
+
+async def _submit_rush(ctx: Context, live: Live, member: Member, attempt: QuizAttempt) -> None:
+    if not attempt.correct:
+        await ctx.reply(texts.QUIZ_WRONG.format(name=member.display_name))
+        return
+    # The one place the winner is decided: a conditional update, atomic in the database.
+    won = await ctx.session.execute(
+        update(QuizRound)
+        .where(QuizRound.id == live.round.id, QuizRound.winner_member_id.is_(None), QuizRound.status == OPEN)
+        .values(winner_member_id=member.id)
+    )
+    if won.rowcount != 1:
+        await too_slow(ctx, live)
+        return
+    attempt.score = ctx.config.points.quiz_rush_win
+    await award_quiz_points(ctx, live.quiz, member, attempt.score, "quiz_rush_win", f"quiz_round:{live.round.id}")
+    await ctx.reply(texts.QUIZ_RUSH_WIN.format(name=member.display_name, answer=display_answer(live.question)))
+    live.round.winner_member_id = member.id
+    await close_round(ctx, live, announce=False)
+
+
+async def too_slow(ctx: Context, live: Live) -> None:
+    winner_id = await ctx.session.scalar(select(QuizRound.winner_member_id).where(QuizRound.id == live.round.id))
+    winner = await ctx.session.get(Member, winner_id) if winner_id else None
+    await ctx.reply(texts.QUIZ_RUSH_TOO_SLOW.format(winner=winner.display_name if winner else ""))
+
+
+async def award_quiz_points(
+    ctx: Context, quiz: QuizSession, member: Member, points: int, rule: str, source: str
+) -> None:
+    if not ctx.config.points.enabled or points <= 0:
+        return
+    await award_points(ctx.session, member, points, rule, source, ctx.clock())
+    entry = await ctx.session.scalar(
+        select(PointsEntry).where(PointsEntry.member_id == member.id, PointsEntry.source == source)
+    )
+    if entry is not None and quiz.chat_id is not None:
+        entry.chat_id = quiz.chat_id
+
+
+async def close_round(ctx: Context, live: Live, *, announce: bool = True) -> bool:
+    """Close a round once (conditional update), reveal as the mode does, then open the next or finish."""
+    now = ctx.clock()
+    closed = await ctx.session.execute(
+        update(QuizRound).where(QuizRound.id == live.round.id, QuizRound.status == OPEN).values(status=CLOSED)
+    )
+    if closed.rowcount != 1:
+        return False
+    live.round.status = CLOSED
+    mode = live.quiz.mode
+    if announce and mode == QuizMode.RUSH:
+        await _say(
+            ctx, live.quiz, texts.QUIZ_TIMEOUT.format(answer=display_answer(live.question)) + explanation(live.question)
+        )
+    elif mode == QuizMode.MATCH:
+        await _reveal_match(ctx, live)
+    elif mode == QuizMode.DAILY:
+        await _reveal_daily(ctx, live)
+    following = await ctx.session.scalar(
+        select(QuizRound).where(QuizRound.session_id == live.quiz.id, QuizRound.position == live.round.position + 1)
+    )
+    if following is None:
+        await finish(ctx, live.quiz)
+    else:
+        following.opened_at = now + timedelta(seconds=NEXT_QUESTION_DELAY)
+    return True
+
+
+async def _attempts(ctx: Context, round_id: int) -> list[tuple[QuizAttempt, Member]]:
+    rows = await ctx.session.execute(
+        select(QuizAttempt, Member)
+        .join(Member, Member.id == QuizAttempt.member_id)
+        .where(QuizAttempt.round_id == round_id)
+        .order_by(QuizAttempt.elapsed_ms, QuizAttempt.id)
+    )
+    return [(a, m) for a, m in rows]
+
+
+async def _reveal_match(ctx: Context, live: Live) -> None:
+    attempts = await _attempts(ctx, live.round.id)
+    correct = [(a, m) for a, m in attempts if a.correct]
+    fastest = ""
+    if correct:
+        a, m = correct[0]
+        fastest = texts.QUIZ_MATCH_FASTEST.format(name=m.display_name, seconds=a.elapsed_ms / 1000)
+    rate = len(correct) / len(attempts) if attempts else 0.0
+    await _say(
+        ctx,
+        live.quiz,
+        texts.QUIZ_MATCH_REVEAL.format(
+            position=live.round.position,
+            answer=display_answer(live.question),
+            rate=display.percent(rate),
+            correct=len(correct),
+            answered=len(attempts),
+            fastest=fastest,
+        ),
+    )
+
+
+async def _reveal_daily(ctx: Context, live: Live) -> None:
+    attempts = await _attempts(ctx, live.round.id)
+    winners = [m for a, m in sorted(attempts, key=lambda pair: pair[0].answered_at) if a.correct]
+    for attempt, member in attempts:
+        if attempt.correct:
+            await award_quiz_points(
+                ctx, live.quiz, member, attempt.score, "quiz_daily_correct", f"quiz_round:{live.round.id}"
+            )
+    await _say(
+        ctx,
+        live.quiz,
+        texts.QUIZ_DAILY_REVEAL.format(
+            answer=display_answer(live.question),
+            explanation=explanation(live.question),
+            names=display.names(winners) if winners else texts.QUIZ_DAILY_NOBODY,
+            correct=len(winners),
+            answered=len(attempts),
+        ),
+    )
+
+
+async def finish(ctx: Context, quiz: QuizSession, *, stopped: bool = False) -> None:
+    """Mark the session finished; a 抢答 or 竞赛 ends with its ranking (where rankings are public)."""
+    quiz.status, quiz.finished_at = FINISHED, ctx.clock()
+    await ctx.session.execute(
+        update(QuizRound).where(QuizRound.session_id == quiz.id, QuizRound.status != CLOSED).values(status=CLOSED)
+    )
+    if quiz.mode not in (QuizMode.RUSH, QuizMode.MATCH):
+        return
+    rows = await ctx.session.execute(
+        select(QuizAttempt.member_id, func.sum(QuizAttempt.score), func.count())
+        .join(QuizRound, QuizRound.id == QuizAttempt.round_id)
+        .where(QuizRound.session_id == quiz.id)
+        .group_by(QuizAttempt.member_id)
+    )
+    totals, players = {}, 0
+    for member_id, total, _count in rows:
+        players += 1
+        if quiz.mode == QuizMode.MATCH:
+            totals[member_id] = int(total or 0)
+        else:
+            wins = await ctx.session.scalar(
+                select(func.count())
+                .select_from(QuizRound)
+                .where(QuizRound.session_id == quiz.id, QuizRound.winner_member_id == member_id)
+            )
+            if wins:
+                totals[member_id] = int(wins)
+    table = await standings(ctx.session, totals)
+    if quiz.mode == QuizMode.MATCH:
+        for row in table:
+            points = row.value * ctx.config.points.quiz_match_per_100 // 100
+            await award_quiz_points(ctx, quiz, row.member, points, "quiz_match", f"quiz_session:{quiz.id}")
+    public = await _public(ctx, quiz)
+    hidden = await opted_out(ctx.session, [row.member.id for row in table]) if public else set()
+    shown = [row for row in table if row.member.id not in hidden and row.value > 0]
+    prefix = texts.QUIZ_STOPPED.format(mode=texts.QUIZ_MODE_NAMES[quiz.mode]) + "\n" if stopped else ""
+    if not public:
+        body = texts.QUIZ_NO_RANKING.format(count=players)
+    elif not shown:
+        body = texts.QUIZ_NO_WINNERS
+    elif quiz.mode == QuizMode.RUSH:
+        body = "".join(
+            texts.QUIZ_RANK_LINE.format(
+                place=i, name=row.member.display_name, value=texts.QUIZ_RUSH_VALUE.format(wins=row.value)
+            )
+            for i, row in enumerate(shown, start=1)
+        )
+    else:
+        podium = texts.QUIZ_PODIUM_HEADER + "".join(
+            texts.QUIZ_RANK_LINE.format(
+                place=i, name=row.member.display_name, value=texts.QUIZ_MATCH_VALUE.format(score=row.value)
+            )
+            for i, row in enumerate(shown[:3], start=1)
+        )
+        teams = texts.QUIZ_TEAM_HEADER + "".join(
+            texts.QUIZ_TEAM_LINE.format(group=group or texts.QUIZ_UNGROUPED, score=score)
+            for group, score in team_totals(table)
+        )
+        body = podium + teams
+    template = texts.QUIZ_RUSH_FINAL if quiz.mode == QuizMode.RUSH else texts.QUIZ_MATCH_FINAL
+    text = template.format(ranking=body) if quiz.mode == QuizMode.RUSH else template.format(podium=body, teams="")
+    await _say(ctx, quiz, prefix + text)
+
+
+async def _public(ctx: Context, quiz: QuizSession) -> bool:
+    from bot.models import Branch
+
+    branch = await ctx.session.get(Branch, quiz.branch_id)
+    spec = ctx.config.branch(branch.key) if branch else None
+    return spec.rankings if spec else True
+
+
+async def advance(ctx: Context) -> int:
+    """The quiz clock: open rounds whose time has come, close rounds whose time is up. Returns steps taken."""
+    now = ctx.clock()
+    steps = 0
+    due_close = await ctx.session.execute(
+        select(QuizRound, QuizSession)
+        .join(QuizSession, QuizSession.id == QuizRound.session_id)
+        .where(QuizRound.status == OPEN, QuizRound.closes_at <= now, QuizSession.status == RUNNING)
+        .order_by(QuizRound.id)
+    )
+    for rnd, quiz in list(due_close):
+        question = await ctx.session.get(Question, rnd.question_id)
+        if question is not None and await close_round(ctx, Live(quiz, rnd, question)):
+            steps += 1
+    due_open = await ctx.session.execute(
+        select(QuizRound, QuizSession)
+        .join(QuizSession, QuizSession.id == QuizRound.session_id)
+        .where(QuizRound.status == PENDING, QuizRound.opened_at <= now, QuizSession.status == RUNNING)
+        .order_by(QuizRound.id)
+    )
+    for rnd, quiz in list(due_open):
+        claimed = await ctx.session.execute(
+            update(QuizRound).where(QuizRound.id == rnd.id, QuizRound.status == PENDING).values(status=OPEN)
+        )
+        if claimed.rowcount == 1:
+            await _open(ctx, quiz, rnd, now)
+            steps += 1
+    return steps
+
+
+def at(ctx: Context, day: datetime, hhmm: str) -> datetime:
+    hour, minute = (int(part) for part in hhmm.split(":"))
+    return datetime.combine(day.astimezone(ctx.config.tz).date(), time(hour, minute), tzinfo=ctx.config.tz)

@@ -1,0 +1,303 @@
+"""抢答 / 竞赛 / 结束答题 / answers / 排行榜 / 不参加排名 / 参加排名 / 错题本 / 重做."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+
+from bot import texts
+from bot.context import Context
+from bot.message import Message
+from bot.models import (
+    Member,
+    PartyGroup,
+    PointsEntry,
+    Question,
+    QuizAttempt,
+    QuizMode,
+    QuizRound,
+    QuizSession,
+    RankingOptOut,
+    Role,
+)
+from bot.normalize import normalize
+from bot.quiz import engine
+from bot.quiz.answers import is_correct, parse
+from bot.quiz.scoring import opted_out
+from bot.quiz.state import RUNNING, live_session
+from bot.router import Router
+from bot.timeparse import chinese_number
+
+router = Router("quiz")
+
+_COUNT = re.compile(r"([0-9一二两三四五六七八九十]+)\s*(?:道题|题|道)")
+_SECONDS = re.compile(r"([0-9]+)\s*(?:秒|s)")
+_INDEX = re.compile(r"(\d+)")
+LEADERBOARD_SIZE = 10
+LATE_ANSWER_SECONDS = 30  # after a 抢答 ends, correct answers this late are told someone was faster
+WRONG_BOOK_SIZE = 10
+
+
+def _parse_setup(args: str) -> tuple[int | None, int | None, str]:
+    """'5题 20秒 党章' → (5, 20, '党章')."""
+    count = seconds = None
+    if match := _COUNT.search(args):
+        count = chinese_number(match.group(1))
+        args = args.replace(match.group(0), " ")
+    if match := _SECONDS.search(args):
+        seconds = int(match.group(1))
+        args = args.replace(match.group(0), " ")
+    return count, seconds, " ".join(args.split())
+
+
+async def _start(msg: Message, ctx: Context, mode: str) -> None:
+    assert ctx.command is not None and ctx.member is not None
+    if ctx.chat is None:
+        await ctx.reply(texts.QUIZ_NOT_IN_GROUP)
+        return
+    running = await live_session(ctx.session, ctx.chat)
+    if running is not None:
+        await ctx.reply(texts.QUIZ_ALREADY_RUNNING.format(mode=texts.QUIZ_MODE_NAMES[running.mode]))
+        return
+    config = ctx.config.quiz
+    count, seconds, tag = _parse_setup(ctx.command.args)
+    count = count or 5
+    default_seconds = config.rush_seconds_per_question if mode == QuizMode.RUSH else config.match_seconds_per_question
+    seconds = seconds or default_seconds
+    if not 1 <= count <= config.max_questions:
+        await ctx.reply(texts.QUIZ_COUNT_INVALID.format(max=config.max_questions))
+        return
+    if not 5 <= seconds <= 3600:
+        await ctx.reply(texts.QUIZ_SECONDS_INVALID)
+        return
+    questions = await engine.pick_questions(ctx, count, tag)
+    if len(questions) < count:
+        tag_part = texts.QUIZ_TAG_PART.format(tag=tag) if tag else ""
+        await ctx.reply(texts.QUIZ_NOT_ENOUGH.format(tag_part=tag_part, available=len(questions)))
+        return
+    await engine.start(ctx, mode=mode, chat=ctx.chat, questions=questions, seconds=seconds, tag=tag, starter=ctx.member)
+
+
+@router.command(*texts.CMD_RUSH, role=Role.SECRETARY, summary=texts.SUMMARY_RUSH)
+async def handle_rush(msg: Message, ctx: Context) -> None:
+    """Start a 抢答: first correct answer to each question wins it."""
+    await _start(msg, ctx, QuizMode.RUSH)
+
+
+@router.command(*texts.CMD_MATCH, role=Role.SECRETARY, summary=texts.SUMMARY_MATCH)
+async def handle_match(msg: Message, ctx: Context) -> None:
+    """Start a timed 竞赛: everyone answers each question; faster correct answers score more."""
+    await _start(msg, ctx, QuizMode.MATCH)
+
+
+@router.command(*texts.CMD_STOP_QUIZ, role=Role.SECRETARY, summary=texts.SUMMARY_STOP_QUIZ)
+async def handle_stop_quiz(msg: Message, ctx: Context) -> None:
+    """End this chat's 抢答 or 竞赛 now, with the ranking so far."""
+    quiz = await live_session(ctx.session, ctx.chat)
+    if quiz is None:
+        await ctx.reply(texts.QUIZ_NOTHING_RUNNING)
+        return
+    await engine.finish(ctx, quiz, stopped=True)
+
+
+async def _answer_target(msg: Message, ctx: Context) -> tuple[engine.Live, str] | None:
+    """The live (or, during the pause after a 抢答 was won, the last) round this text answers."""
+    if ctx.member is None:
+        return None
+    text, mentioned, _names = normalize(msg.text, (ctx.config.bot.name, *ctx.config.bot.aliases))
+    if msg.is_direct:
+        quiz = await ctx.session.scalar(
+            select(QuizSession)
+            .where(
+                QuizSession.mode == QuizMode.PRACTICE,
+                QuizSession.member_id == ctx.member.id,
+                QuizSession.status == RUNNING,
+            )
+            .order_by(QuizSession.id.desc())
+            .limit(1)
+        )
+    else:
+        quiz = await live_session(ctx.session, ctx.chat, include_daily=True) or await _just_finished_rush(ctx)
+    if quiz is None:
+        return None
+    live = await engine.live_round(ctx, quiz)
+    if live is not None:
+        canonical = engine.accepts(live, text, mentioned or msg.mentions_bot)
+        return (live, canonical) if canonical is not None else None
+    if quiz.mode == QuizMode.RUSH:
+        last = await engine.last_closed(ctx, quiz)
+        if last is not None and last.round.winner_member_id is not None:
+            canonical = parse(text, last.question)
+            if canonical is not None and is_correct(canonical, last.question):
+                return last, canonical
+    return None
+
+
+async def _just_finished_rush(ctx: Context) -> QuizSession | None:
+    """A 抢答 in this chat that ended moments ago: late correct answers still hear who was faster."""
+    if ctx.chat is None:
+        return None
+    since = ctx.clock() - timedelta(seconds=LATE_ANSWER_SECONDS)
+    return await ctx.session.scalar(
+        select(QuizSession)
+        .where(
+            QuizSession.chat_id == ctx.chat.id,
+            QuizSession.mode == QuizMode.RUSH,
+            QuizSession.status != RUNNING,
+            QuizSession.finished_at >= since,
+        )
+        .order_by(QuizSession.id.desc())
+        .limit(1)
+    )
+
+
+async def _is_answer(msg: Message, ctx: Context) -> bool:
+    return await _answer_target(msg, ctx) is not None
+
+
+@router.message(_is_answer)
+async def handle_answer(msg: Message, ctx: Context) -> None:
+    """An answer to the live question (one attempt per member per question)."""
+    assert ctx.member is not None
+    found = await _answer_target(msg, ctx)
+    if found is None:
+        return
+    live, canonical = found
+    if live.round.status == engine.CLOSED:
+        await engine.too_slow(ctx, live)
+        return
+    await engine.submit(ctx, live, ctx.member, canonical)
+
+
+# --- leaderboards ------------------------------------------------------------------------
+
+
+def _period_start(now: datetime, period: str) -> datetime | None:
+    local = now
+    if period == "week":
+        day = local - timedelta(days=local.weekday())
+        return day.replace(hour=0, minute=0, second=0, microsecond=0)
+    if period == "month":
+        return local.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    if period == "year":
+        return local.replace(month=1, day=1, hour=0, minute=0, second=0, microsecond=0)
+    return None
+
+
+@router.command(*texts.CMD_LEADERBOARD, summary=texts.SUMMARY_LEADERBOARD)
+async def handle_leaderboard(msg: Message, ctx: Context) -> None:
+    """Quiz points by member for a period, for the branch, this chat, or one 党小组."""
+    assert ctx.command is not None and ctx.branch is not None
+    spec = ctx.config.branch(ctx.branch.key)
+    if spec is not None and not spec.rankings:
+        await ctx.reply(texts.LEADERBOARD_OFF)
+        return
+    words = ctx.command.args.split()
+    period = next((texts.LEADERBOARD_PERIOD_WORDS[w] for w in words if w in texts.LEADERBOARD_PERIOD_WORDS), "month")
+    rest = [w for w in words if w not in texts.LEADERBOARD_PERIOD_WORDS]
+    query = (
+        select(PointsEntry.member_id, func.sum(PointsEntry.points))
+        .join(Member, Member.id == PointsEntry.member_id)
+        .where(Member.branch_id == ctx.branch.id, PointsEntry.rule.like("quiz_%"))
+        .group_by(PointsEntry.member_id)
+    )
+    scope = texts.LEADERBOARD_SCOPE_BRANCH
+    if any(w in texts.LEADERBOARD_CHAT_WORDS for w in rest) and ctx.chat is not None:
+        query, scope = query.where(PointsEntry.chat_id == ctx.chat.id), texts.LEADERBOARD_SCOPE_CHAT
+    elif rest:
+        group = await ctx.session.scalar(
+            select(PartyGroup).where(PartyGroup.branch_id == ctx.branch.id, PartyGroup.name == rest[0])
+        )
+        if group is not None:
+            query, scope = query.where(Member.party_group_id == group.id), group.name
+    since = _period_start(ctx.clock().astimezone(ctx.config.tz), period)
+    if since is not None:
+        query = query.where(PointsEntry.created_at >= since)
+    totals = {member_id: int(points) for member_id, points in await ctx.session.execute(query)}
+    hidden = await opted_out(ctx.session, list(totals))
+    members = {m.id: m for m in await ctx.session.scalars(select(Member).where(Member.id.in_(list(totals))))}
+    ranked = sorted(((p, mid) for mid, p in totals.items() if mid not in hidden and p > 0), key=lambda x: (-x[0], x[1]))
+    period_name = texts.LEADERBOARD_PERIODS[period]
+    if not ranked:
+        await ctx.reply(texts.LEADERBOARD_EMPTY.format(scope=scope, period=period_name))
+        return
+    lines = "".join(
+        texts.LEADERBOARD_LINE.format(place=i, name=members[mid].display_name, points=points)
+        for i, (points, mid) in enumerate(ranked[:LEADERBOARD_SIZE], start=1)
+    )
+    await ctx.reply(texts.LEADERBOARD_HEADER.format(scope=scope, period=period_name) + lines)
+
+
+@router.command(*texts.CMD_OPT_OUT, summary=texts.SUMMARY_OPT_OUT)
+async def handle_opt_out(msg: Message, ctx: Context) -> None:
+    """Leave public rankings (points are still kept)."""
+    assert ctx.member is not None
+    if await ctx.session.get(RankingOptOut, ctx.member.id) is None:
+        ctx.session.add(RankingOptOut(member_id=ctx.member.id, created_at=ctx.clock()))
+    await ctx.reply(texts.RANKING_OPTED_OUT)
+
+
+@router.command(*texts.CMD_OPT_IN, hidden=True)
+async def handle_opt_in(msg: Message, ctx: Context) -> None:
+    """Appear in public rankings again."""
+    assert ctx.member is not None
+    row = await ctx.session.get(RankingOptOut, ctx.member.id)
+    if row is not None:
+        await ctx.session.delete(row)
+    await ctx.reply(texts.RANKING_OPTED_IN)
+
+
+# --- 错题本 --------------------------------------------------------------------------------
+
+
+async def wrong_questions(ctx: Context, member: Member) -> list[Question]:
+    """Questions whose latest attempt by this member was wrong, most recent first."""
+    rows = await ctx.session.execute(
+        select(QuizRound.question_id, QuizAttempt.correct, QuizAttempt.answered_at)
+        .join(QuizAttempt, QuizAttempt.round_id == QuizRound.id)
+        .where(QuizAttempt.member_id == member.id)
+        .order_by(QuizAttempt.answered_at.desc(), QuizAttempt.id.desc())
+    )
+    latest: dict[int, bool] = {}
+    for question_id, correct, _at in rows:
+        latest.setdefault(question_id, correct)
+    wrong_ids = [qid for qid, correct in latest.items() if not correct][:WRONG_BOOK_SIZE]
+    questions = {q.id: q for q in await ctx.session.scalars(select(Question).where(Question.id.in_(wrong_ids)))}
+    return [questions[qid] for qid in wrong_ids if qid in questions]
+
+
+@router.command(*texts.CMD_WRONG_BOOK, summary=texts.SUMMARY_WRONG_BOOK)
+async def handle_wrong_book(msg: Message, ctx: Context) -> None:
+    """The questions this member got wrong (and has not yet got right)."""
+    assert ctx.member is not None
+    questions = await wrong_questions(ctx, ctx.member)
+    if not questions:
+        await ctx.reply(texts.WRONG_BOOK_EMPTY)
+        return
+    lines = "".join(texts.WRONG_BOOK_LINE.format(index=i, stem=q.stem) for i, q in enumerate(questions, start=1))
+    text = texts.WRONG_BOOK_HEADER.format(name=ctx.member.display_name, count=len(questions)) + lines
+    await ctx.reply(text + texts.WRONG_BOOK_FOOTER)
+
+
+@router.command(*texts.CMD_RETRY, hidden=True)
+async def handle_retry(msg: Message, ctx: Context) -> None:
+    """重做 N: ask question N of the 错题本 again, directly; a right answer takes it out of the book."""
+    assert ctx.command is not None and ctx.member is not None
+    questions = await wrong_questions(ctx, ctx.member)
+    match = _INDEX.search(ctx.command.args)
+    index = int(match.group(1)) if match else 1
+    if not questions or not 1 <= index <= len(questions):
+        await ctx.reply(texts.WRONG_BOOK_BAD_INDEX if questions else texts.WRONG_BOOK_EMPTY)
+        return
+    running = await ctx.session.scalars(
+        select(QuizSession).where(
+            QuizSession.mode == QuizMode.PRACTICE, QuizSession.member_id == ctx.member.id, QuizSession.status == RUNNING
+        )
+    )
+    for old in running:
+        await engine.finish(ctx, old)
+    await engine.start(
+        ctx, mode=QuizMode.PRACTICE, chat=None, questions=[questions[index - 1]], seconds=0, member=ctx.member
+    )

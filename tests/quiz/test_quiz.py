@@ -1,0 +1,202 @@
+"""Quizzes through the HTTP pipeline: 抢答 decided once in the database, 竞赛 scoring, 每日一题, rankings, 错题本."""
+
+import asyncio
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+
+from bot import texts
+from bot.models import PointsEntry, Question, QuizAttempt, QuizRound
+from bot.quiz.timer import tick
+from tests.conftest import TZ
+from tests.support import BotDriver, fire, register
+
+TAG = "测试"
+
+
+async def add_questions(bot: BotDriver, count: int = 6) -> None:
+    now = bot.services.clock()
+    async with bot.services.sessions() as session, session.begin():
+        for i in range(count):
+            session.add(
+                Question(
+                    key=f"test-{i}",
+                    type="single",
+                    stem=f"测试题{i + 1}：党的最高领导机关是？",
+                    options=["党的全国代表大会和它所产生的中央委员会", "党的全国代表大会", "中央委员会", "中央政治局"],
+                    answer="B" if i % 2 else "A",
+                    explanation="党章第十条。",
+                    source="《中国共产党章程》第二章第十条",
+                    tags=[TAG],
+                    difficulty=1,
+                    created_at=now,
+                    updated_at=now,
+                )
+            )
+
+
+async def current_answer(bot: BotDriver) -> str:
+    """The correct letter of the round that is open now."""
+    async with bot.services.sessions() as session:
+        question = await session.scalar(
+            select(Question).join(QuizRound, QuizRound.question_id == Question.id).where(QuizRound.status == "open")
+        )
+    return question.answer
+
+
+async def clock_tick(bot: BotDriver) -> None:
+    await tick(bot.services.config, bot.services.sessions, bot.services.clock)
+    await bot.drain_outbox()
+
+
+def bot_lines(lines):
+    return [line["text"] for line in lines if line["sender"] == "bot"]
+
+
+async def test_two_hundred_concurrent_correct_answers_have_one_winner(bot, clock):
+    await add_questions(bot)
+    users = [f"u{i:02d}" for i in range(1, 11)] + await register(bot, 190)
+    await bot.say(f"抢答 1题 {TAG}", user="u00")
+    clock.advance(seconds=2)
+    right = await current_answer(bot)
+    results = await asyncio.gather(*(bot.say(right, user=u) for u in users))
+    replies = [r["replies"][0]["text"] for r in results]
+    wins = [t for t in replies if t.startswith("🎉")]
+    assert len(wins) == 1
+    winner = wins[0].split("抢答正确")[0].removeprefix("🎉 ")
+    assert replies.count(texts.QUIZ_RUSH_TOO_SLOW.format(winner=winner)) == 199
+    async with bot.services.sessions() as session:
+        winners = (await session.scalars(select(QuizRound.winner_member_id))).all()
+        points = await session.scalar(select(func.count()).select_from(PointsEntry))
+    assert len(winners) == 1 and winners[0] is not None
+    assert points == 1
+    assert f"🏁 抢答结束！\n1. {winner} 1题" in bot_lines(await bot.transcript())
+
+
+async def test_rush_wrong_answers_timeout_and_next_question(bot, clock):
+    await add_questions(bot)
+    await bot.say(f"抢答 2题 {TAG}", user="u00")
+    right = await current_answer(bot)
+    wrong = "C"
+    await bot.say(wrong, user="u01")
+    await bot.say(right, user="u01")  # one attempt per question
+    await bot.say("今天天气不错", user="u02")  # chatter is not an answer
+    assert bot.replies_to("u01") == [
+        texts.QUIZ_WRONG.format(name="张伟"),
+        texts.QUIZ_ALREADY_ANSWERED.format(name="张伟"),
+    ]
+    assert bot.replies_to("u02") == []
+    clock.advance(seconds=60)
+    await clock_tick(bot)
+    assert bot_lines(await bot.transcript())[-1].startswith("⏰ 时间到，本题无人答对。")
+    clock.advance(seconds=3)
+    await clock_tick(bot)
+    assert bot_lines(await bot.transcript())[-1].startswith("【抢答 第2/2题】（单选）测试题")
+    await bot.say(await current_answer(bot), user="u03")
+    assert bot.replies_to("u03")[-2].startswith("🎉 刘洋抢答正确！")
+    assert bot_lines(await bot.transcript())[-1] == "🏁 抢答结束！\n1. 刘洋 1题"
+
+
+async def test_match_scores_follow_the_documented_rule(bot, clock):
+    await add_questions(bot, 5)
+    await bot.say(f"竞赛 5题 20秒 {TAG}", user="u00")
+    # (user, seconds after the question opens, answers correctly?) per round
+    plan = {
+        "u01": [(2, True)] * 5,  # 95, 95+10, 95+20, 95+30, 95+30 (bonus capped) = 565
+        "u02": [(10, True)] * 5,  # 75, 85, 95, 105, 105 = 465
+        "u03": [(1, False)] + [(20, True)] * 4,  # 0, 50, 60, 70, 80 = 260
+        "u06": [(4, True)] * 5,  # 90, 100, 110, 120, 120 = 540
+        "u07": [(5, False)] * 5,
+    }
+    for position in range(5):
+        opened = clock()
+        right = await current_answer(bot)
+        wrong = "C"
+        for second in sorted({s for rounds in plan.values() for s, _ in [rounds[position]]}):
+            clock.set(opened + timedelta(seconds=second))
+            for user, rounds in plan.items():
+                at, ok = rounds[position]
+                if at == second:
+                    await bot.say(right if ok else wrong, user=user)
+        clock.set(opened + timedelta(seconds=20))
+        await clock_tick(bot)
+        if position < 4:
+            clock.advance(seconds=3)
+            await clock_tick(bot)
+    lines = bot_lines(await bot.transcript())
+    assert "本题正确率80%（4/5人答对），最快：张伟 2.0秒" in lines[-2]
+    assert lines[-1] == (
+        "🏁 竞赛结束！\n🏆 领奖台：\n1. 张伟 565分\n2. 赵磊 540分\n3. 王芳 465分"
+        "\n党小组总分：\n· 执法党小组 1290分\n· 环卫党小组 540分"
+    )
+    async with bot.services.sessions() as session:
+        scores = dict(
+            (
+                await session.execute(
+                    select(QuizAttempt.member_id, func.sum(QuizAttempt.score)).group_by(QuizAttempt.member_id)
+                )
+            ).all()
+        )
+    assert sorted(scores.values()) == [0, 260, 465, 540, 565]
+
+
+async def test_match_ranking_respects_opt_out_and_branch_setting(bot, clock):
+    await add_questions(bot, 1)
+    await bot.say("不参加排名", user="u01")
+    assert bot.replies_to("u01") == [texts.RANKING_OPTED_OUT]
+    await bot.say(f"竞赛 1题 {TAG}", user="u00")
+    right = await current_answer(bot)
+    await bot.say(right, user="u01")
+    await bot.say(right, user="u02")
+    clock.advance(seconds=30)
+    await clock_tick(bot)
+    final = bot_lines(await bot.transcript())[-1]
+    assert "王芳" in final and "张伟" not in final.split("党小组总分")[0]
+    await bot.say("排行榜", user="u02")
+    board = bot.replies_to("u02")[-1]
+    assert board.startswith("【答题积分榜·全支部·本月】") and "王芳" in board and "张伟" not in board
+
+
+async def test_daily_question(bot, clock):
+    await add_questions(bot, 1)
+    clock.set(datetime(2026, 11, 20, 8, 30, tzinfo=TZ))
+    await fire(bot, "post_daily_questions")
+    question = bot_lines(await bot.transcript())[-1]
+    assert question.startswith("【每日一题】（单选）测试题1") and question.endswith("20:00公布答案。")
+    right = await current_answer(bot)
+    await bot.say("大家早上好", user="u02")
+    await bot.say(f"答案是{right}", user="u01")
+    await bot.say("C", user="u03")
+    assert bot.replies_to("u01") == []  # answered quietly; the receipt comes directly
+    assert bot_lines(await bot.transcript("dm:u01")) == [texts.QUIZ_DAILY_RECEIVED.format(close="20:00")]
+    await fire(bot, "post_daily_questions")  # once a day
+    clock.set(datetime(2026, 11, 20, 20, 0, tzinfo=TZ))
+    await clock_tick(bot)
+    reveal = bot_lines(await bot.transcript())[-1]
+    assert reveal.startswith("【每日一题·揭晓】正确答案：A. ") and reveal.endswith("答对的同志：张伟（1/2）")
+    await bot.say("排行榜 本周", user="u03")
+    assert bot.replies_to("u03")[-1] == texts.LEADERBOARD_HEADER.format(
+        scope="全支部", period="本周"
+    ) + texts.LEADERBOARD_LINE.format(place=1, name="张伟", points=1)
+
+
+async def test_wrong_book_and_retry(bot, clock):
+    await add_questions(bot, 1)
+    await bot.say(f"抢答 1题 {TAG}", user="u00")
+    await bot.say("D", user="u04")
+    clock.advance(seconds=60)
+    await clock_tick(bot)
+    await bot.say("错题本", user="u04")
+    assert bot.replies_to("u04")[-1].startswith("陈静的错题本（最近1道）：\n1. 测试题1")
+    await bot.say("重做 1", user="u04", chat=None)
+    practice = bot_lines(await bot.transcript("dm:u04"))[-1]
+    assert practice.startswith("【错题重做】（单选）测试题1")
+    await bot.say("A", user="u04", chat=None)
+    assert bot.replies_to("u04")[-1].startswith("✅ 答对了！")
+    await bot.say("错题本", user="u04", chat=None)
+    assert bot.replies_to("u04")[-1] == texts.WRONG_BOOK_EMPTY
+
+
+async def test_members_cannot_start_quizzes(bot):
+    await bot.say(f"抢答 3题 {TAG}", user="u05")
+    assert bot.replies_to("u05") == [texts.NOT_ALLOWED.format(word="抢答", role="书记/组织委员")]
