@@ -12,9 +12,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.clock import Clock
 from bot.config import Config
 from bot.message import Command, Message
-from bot.models import Branch, Chat, Member, MemberIdentity, Outbox, OutboxStatus
+from bot.models import Branch, Chat, Media, Member, MemberIdentity, Outbox, OutboxStatus
 
 if TYPE_CHECKING:
+    from bot.quiz.lookup import LookupCache
     from bot.router import Dispatcher
 
 
@@ -33,21 +34,32 @@ class Context:
     inbound_id: int | None = None
     slot: datetime | None = None  # for scheduled jobs: the slot being fired
     dispatcher: Dispatcher | None = None  # for the help menu
+    lookup: LookupCache | None = None  # for 搜题: this process's question index (set by the pipeline)
     outgoing: list[Outbox] = field(default_factory=list)
 
     def now(self) -> datetime:
         return self.clock()
 
-    async def reply(self, text: str, *, mention_sender: bool = False) -> None:
-        """Answer the current message where it came from: in its group, or directly."""
+    async def reply(self, text: str, *, mention_sender: bool = False, image: bytes | None = None) -> None:
+        """Answer the current message where it came from: in its group, or directly (with a PNG, optionally).
+
+        Channels that cannot show images send the text alone, so the text must stand on its own.
+        """
         if self.message is None:
             raise RuntimeError("reply() needs a message; jobs use send_to_chat()/send_to_member()")
         msg = self.message
         mentions = (msg.sender_id,) if mention_sender and not msg.is_direct else ()
+        media_id = await self._media(image) if image is not None else None
         if msg.chat_id is None:
-            self._add(msg.channel, "user", msg.sender_id, text, mentions)
+            self._add(msg.channel, "user", msg.sender_id, text, mentions, media_id)
         else:
-            self._add(msg.channel, "chat", msg.chat_id, text, mentions)
+            self._add(msg.channel, "chat", msg.chat_id, text, mentions, media_id)
+
+    async def _media(self, image: bytes) -> int:
+        row = Media(content_type="image/png", data=image, created_at=self.clock())
+        self.session.add(row)
+        await self.session.flush()
+        return row.id
 
     async def send_to_chat(self, chat: Chat, text: str, mentions: tuple[str, ...] = ()) -> None:
         """Post text to a group chat; mentions are platform user ids on that chat's channel."""
@@ -65,7 +77,9 @@ class Context:
         self._add(chosen.channel, "user", chosen.platform_user_id, text, ())
         return True
 
-    def _add(self, channel: str, kind: str, target: str, text: str, mentions: tuple[str, ...]) -> None:
+    def _add(
+        self, channel: str, kind: str, target: str, text: str, mentions: tuple[str, ...], media_id: int | None = None
+    ) -> None:
         now = self.clock()
         row = Outbox(
             channel=channel,
@@ -78,6 +92,7 @@ class Context:
             attempts=0,
             next_attempt_at=now,
             created_at=now,
+            media_id=media_id,
         )
         self.session.add(row)
         self.outgoing.append(row)

@@ -46,3 +46,5 @@ class Outgoing:
     target_id: str
     text: str
     mentions: tuple[str, ...] = ()
+    media_id: int | None = None  # an image to send with the text, where the channel can show one
+    image: bytes | None = None

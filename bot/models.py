@@ -12,6 +12,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -165,6 +166,7 @@ class Outbox(Base):
     created_at: Mapped[datetime]
     sent_at: Mapped[datetime | None]
     delivered_via: Mapped[str | None] = mapped_column(String(20))
+    media_id: Mapped[int | None] = mapped_column(ForeignKey("media.id", ondelete="SET NULL"))
 
 
 class ScheduledFire(Base):
@@ -191,6 +193,18 @@ class SimMessage(Base):
     sender_name: Mapped[str] = mapped_column(String(100))
     text: Mapped[str] = mapped_column(Text)
     mentions: Mapped[list[str]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime]
+    media_id: Mapped[int | None] = mapped_column(ForeignKey("media.id", ondelete="SET NULL"))
+
+
+class Media(Base):
+    """An image the bot sends (e.g. a leaderboard PNG), kept with the outbox row that carries it."""
+
+    __tablename__ = "media"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    content_type: Mapped[str] = mapped_column(String(40))
+    data: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[datetime]
 
 

@@ -18,7 +18,7 @@ from bot.clock import Clock
 from bot.config import OutboxConfig
 from bot.db import transaction
 from bot.message import Outgoing
-from bot.models import Outbox, OutboxStatus
+from bot.models import Media, Outbox, OutboxStatus
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +58,7 @@ class ChannelClient(Protocol):
     def rate_limit(self, item: Outgoing) -> RateLimit | None: ...
 
 
-def _outgoing(row: Outbox) -> Outgoing:
+def _outgoing(row: Outbox, image: bytes | None = None) -> Outgoing:
     return Outgoing(
         id=row.id,
         channel=row.channel,
@@ -66,7 +66,17 @@ def _outgoing(row: Outbox) -> Outgoing:
         target_id=row.target_id,
         text=row.text,
         mentions=tuple(row.mentions or ()),
+        media_id=row.media_id,
+        image=image,
     )
+
+
+async def _load(session: AsyncSession, row_id: int) -> Outgoing | None:
+    row = await session.get(Outbox, row_id)
+    if row is None:
+        return None
+    media = await session.get(Media, row.media_id) if row.media_id is not None else None
+    return _outgoing(row, media.data if media else None)
 
 
 class OutboxSender:
@@ -169,9 +179,9 @@ class OutboxSender:
                     .values(status=OutboxStatus.SENT, sent_at=now, attempts=1, delivered_via="passive")
                 )
                 if result.rowcount == 1:
-                    row = await session.get(Outbox, row_id)
-                    if row is not None:
-                        claimed.append(_outgoing(row))
+                    item = await _load(session, row_id)
+                    if item is not None:
+                        claimed.append(item)
         return claimed
 
     def _claimable(self, now: datetime):  # type: ignore[no-untyped-def]
@@ -180,7 +190,7 @@ class OutboxSender:
             and_(Outbox.status == OutboxStatus.SENDING, Outbox.lease_until < now),
         )
 
-    async def _claim(self, row_id: int, now: datetime) -> Outbox | None:
+    async def _claim(self, row_id: int, now: datetime) -> tuple[Outbox, Outgoing] | None:
         lease = now + timedelta(seconds=self.config.lease_seconds)
         async with transaction(self.sessions) as session:
             result = await session.execute(
@@ -190,7 +200,9 @@ class OutboxSender:
             )
             if result.rowcount != 1:
                 return None
-            return await session.get(Outbox, row_id)
+            row = await session.get(Outbox, row_id)
+            item = await _load(session, row_id)
+            return (row, item) if row is not None and item is not None else None
 
     async def _window_start(self, item: Outgoing, limit: RateLimit, now: datetime) -> datetime | None:
         """None if the target may receive now; otherwise when the oldest send leaves the window."""
@@ -212,10 +224,10 @@ class OutboxSender:
     async def _attempt(self, row_id: int, via: str) -> tuple[Outgoing, bool] | None:
         """Claim, rate-check and deliver one row; (item, delivered) or None if someone else has it."""
         now = self.clock()
-        row = await self._claim(row_id, now)
-        if row is None:
+        claimed = await self._claim(row_id, now)
+        if claimed is None:
             return None
-        item = _outgoing(row)
+        row, item = claimed
         client = self.clients.get(item.channel)
         if client is None:
             await self._finish(row_id, attempts=row.attempts + 1, error=f"no client for channel {item.channel!r}")

@@ -334,6 +334,7 @@ QUIZ_NOTHING_RUNNING = "本群现在没有进行中的抢答或竞赛。"
 QUIZ_UNGROUPED = "未分组"
 LEADERBOARD_HEADER = "【答题积分榜·{scope}·{period}】"
 LEADERBOARD_LINE = "\n{place}. {name} {points}分"
+CHART_POINTS = "{value}分"
 LEADERBOARD_EMPTY = "【答题积分榜·{scope}·{period}】暂时还没有积分。"
 LEADERBOARD_OFF = "本支部没有开启公开排行榜。发送“错题本”可以查看自己的练习情况。"
 LEADERBOARD_PERIODS = {"week": "本周", "month": "本月", "year": "本年", "all": "全部"}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from datetime import datetime, timedelta
 
@@ -25,6 +26,7 @@ from bot.models import (
 from bot.normalize import normalize
 from bot.quiz import engine
 from bot.quiz.answers import is_correct, parse
+from bot.quiz.chart import leaderboard_png
 from bot.quiz.scoring import opted_out
 from bot.quiz.state import RUNNING, live_session
 from bot.router import Router
@@ -223,11 +225,15 @@ async def handle_leaderboard(msg: Message, ctx: Context) -> None:
     if not ranked:
         await ctx.reply(texts.LEADERBOARD_EMPTY.format(scope=scope, period=period_name))
         return
+    top = ranked[:LEADERBOARD_SIZE]
+    title = texts.LEADERBOARD_HEADER.format(scope=scope, period=period_name)
     lines = "".join(
         texts.LEADERBOARD_LINE.format(place=i, name=members[mid].display_name, points=points)
-        for i, (points, mid) in enumerate(ranked[:LEADERBOARD_SIZE], start=1)
+        for i, (points, mid) in enumerate(top, start=1)
     )
-    await ctx.reply(texts.LEADERBOARD_HEADER.format(scope=scope, period=period_name) + lines)
+    rows = [(members[mid].display_name, points) for points, mid in top]
+    image = await asyncio.to_thread(leaderboard_png, title, rows)
+    await ctx.reply(title + lines, image=image)
 
 
 @router.command(*texts.CMD_OPT_OUT, summary=texts.SUMMARY_OPT_OUT)

@@ -18,7 +18,7 @@ from sqlalchemy import select
 from bot import texts
 from bot.db import transaction
 from bot.message import Message, Outgoing
-from bot.models import Branch, Chat, Member, MemberIdentity, PartyGroup, SimMessage
+from bot.models import Branch, Chat, Media, Member, MemberIdentity, PartyGroup, SimMessage
 from bot.outbox import RateLimit
 from bot.services import SERVICES, Services
 
@@ -78,6 +78,7 @@ def _line(row: SimMessage, tz: ZoneInfo) -> dict[str, Any]:
         "text": row.text,
         "mentions": list(row.mentions or ()),
         "time": row.created_at.astimezone(tz).isoformat(),
+        "image": f"/api/sim/media/{row.media_id}" if row.media_id else None,
     }
 
 
@@ -103,6 +104,7 @@ class SimClient:
                 text=item.text,
                 mentions=list(item.mentions),
                 created_at=self.services.clock(),
+                media_id=item.media_id,
             )
             session.add(row)
             await session.flush()
@@ -284,6 +286,20 @@ async def _close_streams(app: web.Application) -> None:
     app[HUB].close()
 
 
+async def media(request: web.Request) -> web.Response:
+    """An image the bot sent (e.g. a leaderboard), by id."""
+    services = _services(request)
+    try:
+        media_id = int(request.match_info["id"])
+    except ValueError:
+        raise web.HTTPNotFound() from None
+    async with services.sessions() as session:
+        row = await session.get(Media, media_id)
+    if row is None:
+        raise web.HTTPNotFound()
+    return web.Response(body=row.data, content_type=row.content_type, headers={"Cache-Control": "max-age=86400"})
+
+
 def setup_routes(app: web.Application) -> None:
     app[HUB] = SimHub()
     app.on_shutdown.append(_close_streams)
@@ -292,6 +308,7 @@ def setup_routes(app: web.Application) -> None:
     app.router.add_post("/api/sim/messages", post_message)
     app.router.add_get("/api/sim/messages", transcript)
     app.router.add_get("/api/sim/events", events)
+    app.router.add_get("/api/sim/media/{id}", media)
 
 
 def attach(app: web.Application, services: Services) -> None:

@@ -3,10 +3,12 @@
 import asyncio
 from datetime import datetime, timedelta
 
+import pytest
 from sqlalchemy import func, select
 
 from bot import texts
 from bot.models import PointsEntry, Question, QuizAttempt, QuizRound
+from bot.quiz.answers import display_answer
 from bot.quiz.timer import tick
 from tests.conftest import TZ
 from tests.support import BotDriver, fire, register
@@ -158,22 +160,32 @@ async def test_match_ranking_respects_opt_out_and_branch_setting(bot, clock):
 
 
 async def test_daily_question(bot, clock):
-    await add_questions(bot, 1)
     clock.set(datetime(2026, 11, 20, 8, 30, tzinfo=TZ))
     await fire(bot, "post_daily_questions")
     question = bot_lines(await bot.transcript())[-1]
-    assert question.startswith("【每日一题】（单选）测试题1") and question.endswith("20:00公布答案。")
-    right = await current_answer(bot)
+    assert question.startswith("【每日一题】（") and question.endswith("20:00公布答案。")
+    async with bot.services.sessions() as session:
+        asked = await session.scalar(
+            select(Question).join(QuizRound, QuizRound.question_id == Question.id).where(QuizRound.status == "open")
+        )
+    assert asked.stem in question
+    right = display_answer(asked)
+    answer = {"single": asked.answer, "multi": asked.answer, "judge": asked.answer}.get(asked.type)
+    answer = answer or f"答 {asked.answer[0]}"
+    wrong = {"judge": "错" if asked.answer == "对" else "对"}.get(asked.type, "答 不知道")
+    if asked.type in ("single", "multi"):
+        wrong = next(letter for letter in "ABCD" if letter not in asked.answer)
     await bot.say("大家早上好", user="u02")
-    await bot.say(f"答案是{right}", user="u01")
-    await bot.say("C", user="u03")
+    await bot.say(answer, user="u01")
+    await bot.say(wrong, user="u03")
     assert bot.replies_to("u01") == []  # answered quietly; the receipt comes directly
     assert bot_lines(await bot.transcript("dm:u01")) == [texts.QUIZ_DAILY_RECEIVED.format(close="20:00")]
     await fire(bot, "post_daily_questions")  # once a day
+    assert len([t for t in bot_lines(await bot.transcript()) if t.startswith("【每日一题】")]) == 1
     clock.set(datetime(2026, 11, 20, 20, 0, tzinfo=TZ))
     await clock_tick(bot)
     reveal = bot_lines(await bot.transcript())[-1]
-    assert reveal.startswith("【每日一题·揭晓】正确答案：A. ") and reveal.endswith("答对的同志：张伟（1/2）")
+    assert reveal.startswith(f"【每日一题·揭晓】正确答案：{right}") and reveal.endswith("答对的同志：张伟（1/2）")
     await bot.say("排行榜 本周", user="u03")
     assert bot.replies_to("u03")[-1] == texts.LEADERBOARD_HEADER.format(
         scope="全支部", period="本周"
@@ -200,3 +212,33 @@ async def test_wrong_book_and_retry(bot, clock):
 async def test_members_cannot_start_quizzes(bot):
     await bot.say(f"抢答 3题 {TAG}", user="u05")
     assert bot.replies_to("u05") == [texts.NOT_ALLOWED.format(word="抢答", role="书记/组织委员")]
+
+
+async def test_leaderboard_png_in_the_simulator(bot, clock):
+    from bot.quiz.chart import cjk_family
+    from tests.conftest import IN_CI
+
+    if cjk_family() is None:
+        if IN_CI:
+            pytest.fail("no CJK font: CI installs fonts-wqy-microhei")
+        pytest.skip("no CJK font installed (apt-get install fonts-wqy-microhei)")
+    await add_questions(bot, 2)
+    await bot.say(f"竞赛 2题 20秒 {TAG}", user="u00")
+    for _ in range(2):
+        opened = clock()
+        right = await current_answer(bot)
+        for i, user in enumerate(("u01", "u02", "u06")):
+            clock.set(opened + timedelta(seconds=2 + 3 * i))
+            await bot.say(right, user=user)
+        clock.set(opened + timedelta(seconds=20))
+        await clock_tick(bot)
+        clock.advance(seconds=3)
+        await clock_tick(bot)
+    await bot.say("排行榜", user="u03")
+    [line] = [x for x in await bot.transcript() if x["text"].startswith("【答题积分榜")]
+    assert line["image"].startswith("/api/sim/media/")
+    resp = await bot.client.get(line["image"])
+    assert resp.status == 200 and resp.content_type == "image/png"
+    png = await resp.read()
+    assert png.startswith(b"\x89PNG\r\n\x1a\n") and len(png) > 5000
+    assert (await bot.client.get("/api/sim/media/999999")).status == 404

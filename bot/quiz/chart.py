@@ -1,0 +1,70 @@
+"""Leaderboards as PNG images (matplotlib, with a CJK font found on the machine)."""
+
+from __future__ import annotations
+
+import io
+import logging
+from functools import cache
+
+from bot import texts
+
+log = logging.getLogger(__name__)
+
+# Fonts with simplified Chinese glyphs, in order of preference (Debian: fonts-wqy-microhei, fonts-noto-cjk).
+CJK_FAMILIES = (
+    "WenQuanYi Micro Hei",
+    "Noto Sans CJK SC",
+    "Noto Sans SC",
+    "Source Han Sans SC",
+    "WenQuanYi Zen Hei",
+    "Microsoft YaHei",
+    "SimHei",
+    "PingFang SC",
+)
+BAR_COLOR = "#c8161d"  # the red of the bot's avatar
+HIGHLIGHT = ("#d4a017", "#9e9e9e", "#b87333")  # gold, silver, bronze
+
+
+@cache
+def cjk_family() -> str | None:
+    """The first installed CJK font family, or None (then only the text leaderboard is sent)."""
+    from matplotlib import font_manager
+
+    installed = {font.name for font in font_manager.fontManager.ttflist}
+    for family in CJK_FAMILIES:
+        if family in installed:
+            return family
+    log.warning("no CJK font found (install fonts-wqy-microhei); leaderboards are sent as text only")
+    return None
+
+
+def leaderboard_png(title: str, rows: list[tuple[str, int]]) -> bytes | None:
+    """A horizontal bar chart of (name, points), best at the top; None without a CJK font or rows."""
+    family = cjk_family()
+    if family is None or not rows:
+        return None
+    from matplotlib.figure import Figure
+
+    names = [name for name, _ in rows][::-1]
+    values = [value for _, value in rows][::-1]
+    colors = [BAR_COLOR] * len(rows)
+    for i in range(min(3, len(rows))):
+        colors[len(rows) - 1 - i] = HIGHLIGHT[i]
+    figure = Figure(figsize=(6, 1.2 + 0.45 * len(rows)), dpi=150)
+    axes = figure.add_subplot()
+    bars = axes.barh(names, values, color=colors)
+    axes.bar_label(
+        bars, labels=[texts.CHART_POINTS.format(value=v) for v in values], padding=4, fontfamily=family, fontsize=10
+    )
+    axes.set_title(title, fontfamily=family, fontsize=13, pad=10)
+    for label in axes.get_yticklabels():
+        label.set_fontfamily(family)
+        label.set_fontsize(11)
+    axes.set_xlim(0, max(values) * 1.2 if max(values) > 0 else 1)
+    axes.tick_params(axis="x", labelsize=8)
+    for side in ("top", "right"):
+        axes.spines[side].set_visible(False)
+    figure.tight_layout()
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png")
+    return buffer.getvalue()
