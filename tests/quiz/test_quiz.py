@@ -160,6 +160,7 @@ async def test_match_ranking_respects_opt_out_and_branch_setting(bot, clock):
 
 
 async def test_daily_question(bot, clock):
+    await add_questions(bot, 1)  # the shipped sample bank may be there too; any question will do
     clock.set(datetime(2026, 11, 20, 8, 30, tzinfo=TZ))
     await fire(bot, "post_daily_questions")
     question = bot_lines(await bot.transcript())[-1]
