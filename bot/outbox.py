@@ -214,6 +214,8 @@ class OutboxSender:
                 Outbox.target_id == item.target_id,
                 Outbox.status == OutboxStatus.SENT,
                 Outbox.sent_at > since,
+                # Answers carried in the platform's HTTP response do not use the push quota.
+                or_(Outbox.delivered_via.is_(None), Outbox.delivered_via != "passive"),
             )
             count = await session.scalar(select(func.count()).select_from(sent.subquery()))
             if (count or 0) < limit.count:

@@ -169,3 +169,14 @@ async def test_unknown_channel_is_a_recorded_failure(aiohttp_client, config, clo
     [row] = await rows(driver)
     assert row.status == OutboxStatus.FAILED
     assert "no client for channel 'nowhere'" in row.last_error
+
+
+async def test_passive_answers_do_not_use_the_push_quota(aiohttp_client, config, clock):
+    driver = await start(aiohttp_client, config, clock, jobs=[announce(2, channel="rec", chat="robot-1")])
+    client = RecordingClient(clock, RateLimit(count=1, seconds=60))
+    driver.services.clients["rec"] = client
+    await driver.services.jobs.run_now("announce")
+    first, second = await rows(driver)
+    assert [item.id for item in await driver.services.sender.claim_passive([first.id])] == [first.id]
+    await driver.drain_outbox()
+    assert [text for _, text in client.delivered] == ["通知 2"]  # not held back by the passive answer

@@ -1,0 +1,79 @@
+"""A meeting end to end through encrypted AI-bot callbacks: create, remind, check in, leave, summary, records."""
+
+import asyncio
+from datetime import datetime, timedelta
+
+from openpyxl import load_workbook
+
+from bot import texts
+from bot.cli import main
+from tests.channels.wecom.conftest import ADMIN, AIBOT_CHAT, ROBOT_KEY
+from tests.conftest import TZ
+from tests.core.test_export import config_for
+
+START = datetime(2026, 11, 27, 14, 30, tzinfo=TZ)
+
+
+async def test_theme_day_over_the_ai_bot(start_wecom, fake, clock, db_url, tmp_path):
+    # Members @ the AI bot in the group; the bot's own pushes reach the group through its robot webhook.
+    wecom = await start_wecom(robot_webhooks=(f"{AIBOT_CHAT}={ROBOT_KEY}",))
+    clock.set(datetime(2026, 11, 23, 10, 0, tzinfo=TZ))
+    users = [f"m{i:02d}" for i in range(34)]
+    for user in users:
+        await wecom.aibot_say("@学习驿站 我是谁", user=user)
+    status, answer = await wecom.aibot_say("@学习驿站 发起主题党日 11月27日14:30 三楼会议室 主题：学习党章", user=ADMIN)
+    assert status == 200
+    # 11 demo members of the simulator, the 34 above and the admin: 46 expected.
+    assert (
+        "已发起主题党日#1：11月27日（周五）14:30，地点：三楼会议室，主题：学习党章。\n应到46人"
+        in answer["stream"]["content"]
+    )
+    # The announcement to this group rides in the same passive answer.
+    assert "【主题党日】11月27日（周五）14:30，地点：三楼会议室，主题：学习党章。" in answer["stream"]["content"]
+    await wecom.drain_outbox()
+
+    clock.set(START - timedelta(days=1))
+    await wecom.services.jobs.fire("tick_roll_calls", clock())
+    await wecom.drain_outbox()
+    assert any(c.startswith("【会议提醒】主题党日将于") for c in fake.contents("webhook/send"))
+    assert any(c.startswith("【会议提醒】m05同志") for c in fake.contents("message/send", "m05"))
+
+    clock.set(START - timedelta(hours=3))
+    for user, reason in zip(users[:3], ("在外执法", "值班", "培训"), strict=True):
+        _, answer = await wecom.aibot_say(f"@学习驿站 请假 {reason}", user=user)
+        assert answer["stream"]["content"] == texts.MEETING_LEAVE_OK.format(name=user, kind="主题党日", reason=reason)
+    clock.set(START - timedelta(minutes=15))
+    variants = ["签到", "签到！", "【签到】", "到", "到了", "签个到"]
+    for i, user in enumerate(users[3:33]):
+        _, answer = await wecom.aibot_say(f"@学习驿站 {variants[i % len(variants)]}", user=user)
+        assert answer["stream"]["content"] == texts.MEETING_CHECKED_IN.format(name=user, kind="主题党日", time="14:15")
+    # A retried delivery of a check-in has one effect.
+    payload = wecom.aibot_payload("@学习驿站 签到", user=users[33], msg_id="CAIQ-retry")
+    for _ in range(3):
+        await wecom.aibot_post(payload)
+
+    clock.set(START + timedelta(minutes=31))
+    await wecom.services.jobs.fire("tick_roll_calls", clock())
+    await wecom.drain_outbox()
+    [summary] = [c for c in fake.contents("webhook/send") if c.startswith("【主题党日#1 签到结果】")]
+    assert "应到46人，实到31人，请假3人，缺席12人。" in summary
+    assert summary.split("\n")[1] == "请假：m00、m01、m02"
+
+    out = tmp_path / "attendance.xlsx"
+    path = config_for(db_url, tmp_path)
+    args = [
+        "--config",
+        str(path),
+        "export",
+        "attendance",
+        "--from",
+        "2026-11-27",
+        "--to",
+        "2026-11-27",
+        "--out",
+        str(out),
+    ]
+    assert await asyncio.to_thread(main, args) == 0
+    sheet = [list(r) for r in load_workbook(out)["主题党日#1 11-27"].iter_rows(values_only=True)]
+    statuses = [row[2] for row in sheet[1:]]
+    assert (statuses.count("出席"), statuses.count("请假"), statuses.count("缺席")) == (31, 3, 12)
