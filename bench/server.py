@@ -61,7 +61,38 @@ def build_bot(spec: dict[str, Any]) -> web.Application:
     return build_app(config, background=True)
 
 
-SERVERS: dict[str, Callable[[dict[str, Any]], web.Application]] = {"app": build_bot, "bare": build_bare}
+def build_wecom_bare(spec: dict[str, Any]) -> web.Application:
+    """A WeCom app callback that only verifies, decrypts and parses with wechatpy and answers an encrypted text."""
+    from wechatpy.exceptions import InvalidSignatureException
+    from wechatpy.replies import TextReply
+    from wechatpy.work.crypto import WeChatCrypto
+    from wechatpy.work.parser import parse_message
+
+    section = spec["config"]["wecom"]
+    crypto = WeChatCrypto(section["callback_token"], section["encoding_aes_key"], section["corp_id"])
+
+    async def callback(request: web.Request) -> web.Response:
+        query = request.query
+        try:
+            plain = crypto.decrypt_message(
+                await request.read(), query["msg_signature"], query["timestamp"], query["nonce"]
+            )
+            message = parse_message(plain)
+        except (InvalidSignatureException, KeyError, ValueError):
+            return web.Response(status=400)
+        reply = TextReply(message=message, content="没听懂这句话呢。").render()
+        return web.Response(text=crypto.encrypt_message(reply, query["nonce"], query["timestamp"]))
+
+    app = web.Application(client_max_size=65536)
+    app.router.add_post("/wecom/callback", callback)
+    return app
+
+
+SERVERS: dict[str, Callable[[dict[str, Any]], web.Application]] = {
+    "app": build_bot,
+    "bare": build_bare,
+    "wecom-bare": build_wecom_bare,
+}
 
 
 class SqlStats:
