@@ -470,7 +470,7 @@ class Config:
         for name, value in sections.items():
             current = getattr(self, name)
             if isinstance(value, dict) and dataclasses.is_dataclass(current):
-                changes[name] = dataclasses.replace(current, **value)
+                changes[name] = dataclasses.replace(typing.cast(typing.Any, current), **value)
             else:
                 changes[name] = value
         return dataclasses.replace(self, **changes)
@@ -502,7 +502,8 @@ def _coerce(value: typing.Any, hint: typing.Any, where: str) -> typing.Any:
         if not isinstance(value, list):
             raise ConfigError(f"{where}: expected a list, got {_kind(value)}")
         if dataclasses.is_dataclass(item_hint):
-            return tuple(_build(item_hint, v, f"{where} #{i + 1}", {}, "") for i, v in enumerate(value))
+            item_class = typing.cast(type, item_hint)
+            return tuple(_build(item_class, v, f"{where} #{i + 1}", {}, "") for i, v in enumerate(value))
         return tuple(_coerce(v, item_hint, f"{where}[{i}]") for i, v in enumerate(value))
     if origin in (typing.Union, types.UnionType):
         raise TypeError("unions are not used in config")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import statistics
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
@@ -31,7 +32,9 @@ def _local(moment: datetime | None, tz: ZoneInfo) -> str:
     return moment.astimezone(tz).strftime("%Y-%m-%d %H:%M") if moment else ""
 
 
-def _sheet(book: Workbook, title: str, header: list[str], rows: list[list[object]], first: bool = False) -> None:
+def _sheet(
+    book: Workbook, title: str, header: list[str], rows: Sequence[Sequence[object]], first: bool = False
+) -> None:
     sheet = book.active if first else book.create_sheet()
     assert sheet is not None
     sheet.title = title
@@ -211,7 +214,7 @@ async def export_attendance(
     total_rows = 0
     for meeting, roll_call in meetings:
         counts[meeting.kind] += 1
-        detail = []
+        detail: list[list[object]] = []
         audits = {
             a.member_id: a.reason
             for a in await session.scalars(select(AttendanceAudit).where(AttendanceAudit.meeting_id == meeting.id))
@@ -248,9 +251,12 @@ async def export_attendance(
     summary_sheet.append(["会议类别", "召开次数"])
     for kind, count in counts.items():
         summary_sheet.append([MEETING_KIND_NAMES[kind], count])
-    for name, detail in sheets:
+    for name, meeting_rows in sheets:
         _sheet(
-            book, name[:31], ["姓名", "党小组", "状态", "签到/请假时间", "迟到", "备注（请假原因）", "更正原因"], detail
+            book,
+            name[:31],
+            ["姓名", "党小组", "状态", "签到/请假时间", "迟到", "备注（请假原因）", "更正原因"],
+            meeting_rows,
         )
     book.save(out)
     return ExportResult(out, len(meetings), total_rows)

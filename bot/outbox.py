@@ -16,7 +16,7 @@ from sqlalchemy.orm import aliased
 
 from bot.clock import Clock
 from bot.config import OutboxConfig
-from bot.db import transaction
+from bot.db import affected, transaction
 from bot.message import Outgoing
 from bot.models import Media, Outbox, OutboxStatus
 
@@ -178,7 +178,7 @@ class OutboxSender:
                     .where(Outbox.id == row_id, Outbox.status == OutboxStatus.PENDING)
                     .values(status=OutboxStatus.SENT, sent_at=now, attempts=1, delivered_via="passive")
                 )
-                if result.rowcount == 1:
+                if affected(result) == 1:
                     item = await _load(session, row_id)
                     if item is not None:
                         claimed.append(item)
@@ -198,7 +198,7 @@ class OutboxSender:
                 .where(Outbox.id == row_id, self._claimable(now))
                 .values(status=OutboxStatus.SENDING, lease_until=lease)
             )
-            if result.rowcount != 1:
+            if affected(result) != 1:
                 return None
             row = await session.get(Outbox, row_id)
             item = await _load(session, row_id)

@@ -13,6 +13,7 @@ from datetime import datetime
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.db import affected
 from bot.models import (
     Branch,
     Chat,
@@ -148,7 +149,7 @@ async def respond(
         )
         .values(status=status, responded_at=now, note=note, tag=tag)
     )
-    if result.rowcount == 1:
+    if affected(result) == 1:
         return True
     exists = await session.scalar(
         select(RollCallEntry.id).where(RollCallEntry.roll_call_id == roll_call.id, RollCallEntry.member_id == member.id)
@@ -218,7 +219,7 @@ async def close_roll_call(session: AsyncSession, roll_call: RollCall, now: datet
         .where(RollCall.id == roll_call.id, RollCall.status == RollCallStatus.OPEN)
         .values(status=RollCallStatus.CLOSED, closed_at=now, next_nudge_at=None)
     )
-    if result.rowcount == 1:
+    if affected(result) == 1:
         roll_call.status = RollCallStatus.CLOSED
         roll_call.closed_at = now
         return True

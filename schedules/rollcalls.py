@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable
 from sqlalchemy import select, update
 
 from bot.context import Context
+from bot.db import affected
 from bot.meetings import close_meeting, send_due_reminders
 from bot.models import RollCall, RollCallKind, RollCallStatus
 from bot.notices import close_notice, nudge_notice, push_notice
@@ -37,7 +38,7 @@ async def tick_roll_calls(ctx: Context) -> None:
             .where(RollCall.id == roll_call.id, RollCall.status == RollCallStatus.SCHEDULED)
             .values(status=RollCallStatus.OPEN)
         )
-        if result.rowcount == 1 and roll_call.kind in ON_OPEN:
+        if affected(result) == 1 and roll_call.kind in ON_OPEN:
             await session.refresh(roll_call)
             await ON_OPEN[roll_call.kind](ctx, roll_call)
     due_nudge = await session.scalars(

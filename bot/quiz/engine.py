@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 
 from bot import display, texts
 from bot.context import Context
+from bot.db import affected
 from bot.models import (
     Chat,
     Member,
@@ -260,7 +261,7 @@ async def _submit_rush(ctx: Context, live: Live, member: Member, attempt: QuizAt
         .where(QuizRound.id == live.round.id, QuizRound.winner_member_id.is_(None), QuizRound.status == OPEN)
         .values(winner_member_id=member.id)
     )
-    if won.rowcount != 1:
+    if affected(won) != 1:
         await too_slow(ctx, live)
         return
     attempt.score = ctx.config.points.quiz_rush_win
@@ -295,7 +296,7 @@ async def close_round(ctx: Context, live: Live, *, announce: bool = True) -> boo
     closed = await ctx.session.execute(
         update(QuizRound).where(QuizRound.id == live.round.id, QuizRound.status == OPEN).values(status=CLOSED)
     )
-    if closed.rowcount != 1:
+    if affected(closed) != 1:
         return False
     live.round.status = CLOSED
     mode = live.quiz.mode
@@ -466,7 +467,7 @@ async def advance(ctx: Context) -> int:
         claimed = await ctx.session.execute(
             update(QuizRound).where(QuizRound.id == rnd.id, QuizRound.status == PENDING).values(status=OPEN)
         )
-        if claimed.rowcount == 1:
+        if affected(claimed) == 1:
             await _open(ctx, quiz, rnd, now)
             steps += 1
     return steps
