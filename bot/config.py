@@ -74,12 +74,15 @@ class OutboxConfig:
     backoff_max_seconds: float = 300.0
     lease_seconds: float = 60.0
     batch_size: int = 50
+    reply_hold_seconds: float = 10.0
 
     def validate(self) -> None:
         if self.max_attempts < 1:
             raise ConfigError("[outbox] max_attempts: must be at least 1")
         if self.poll_interval_seconds <= 0:
             raise ConfigError("[outbox] poll_interval_seconds: must be positive")
+        if not 0 <= self.reply_hold_seconds <= 60:
+            raise ConfigError("[outbox] reply_hold_seconds: must be between 0 and 60")
         if self.backoff_base_seconds <= 0 or self.backoff_max_seconds < self.backoff_base_seconds:
             raise ConfigError("[outbox] backoff_max_seconds: must be at least backoff_base_seconds (> 0)")
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select
@@ -81,6 +81,9 @@ class Context:
         self, channel: str, kind: str, target: str, text: str, mentions: tuple[str, ...], media_id: int | None = None
     ) -> None:
         now = self.clock()
+        # A reply to an inbound message is held back briefly so the channel can carry it in its HTTP
+        # response (OutboxSender.deliver_now / claim_passive); the sender takes it if that never happens.
+        hold = self.config.outbox.reply_hold_seconds if self.inbound_id is not None else 0
         row = Outbox(
             channel=channel,
             target_kind=kind,
@@ -90,7 +93,7 @@ class Context:
             cause_inbound_id=self.inbound_id,
             status=OutboxStatus.PENDING,
             attempts=0,
-            next_attempt_at=now,
+            next_attempt_at=now + timedelta(seconds=hold),
             created_at=now,
             media_id=media_id,
         )

@@ -155,17 +155,30 @@ class OutboxSender:
             )
         if not ids:
             return 0
-        results = await asyncio.gather(*(self._attempt(row_id, via="sender") for row_id in ids))
+        results = await asyncio.gather(*(self._attempt(row_id, via="sender", due_only=True) for row_id in ids))
         return sum(1 for r in results if r is not None)
 
     async def deliver_now(self, ids: Iterable[int], via: str = "passive") -> list[Outgoing]:
         """Deliver these rows at once (a reply to the message in hand); return those delivered."""
         delivered: list[Outgoing] = []
         for row_id in ids:
-            item = await self._attempt(row_id, via=via)
+            item = await self._attempt(row_id, via=via, due_only=False)
             if item is not None and item[1]:
                 delivered.append(item[0])
         return delivered
+
+    async def release(self, ids: Iterable[int]) -> None:
+        """Rows held for a passive answer that will not come: the sender may take them now."""
+        ids = list(ids)
+        if not ids:
+            return
+        async with transaction(self.sessions) as session:
+            await session.execute(
+                update(Outbox)
+                .where(Outbox.id.in_(ids), Outbox.status == OutboxStatus.PENDING, Outbox.attempts == 0)
+                .values(next_attempt_at=self.clock())
+            )
+        self.notify()
 
     async def claim_passive(self, ids: Iterable[int]) -> list[Outgoing]:
         """Mark rows as answered in the platform's HTTP response (e.g. a WeCom passive reply)."""
@@ -184,18 +197,19 @@ class OutboxSender:
                         claimed.append(item)
         return claimed
 
-    def _claimable(self, now: datetime):  # type: ignore[no-untyped-def]
+    def _claimable(self, now: datetime, due_only: bool = True):  # type: ignore[no-untyped-def]
+        pending = Outbox.status == OutboxStatus.PENDING
         return or_(
-            and_(Outbox.status == OutboxStatus.PENDING, Outbox.next_attempt_at <= now),
+            and_(pending, Outbox.next_attempt_at <= now) if due_only else pending,
             and_(Outbox.status == OutboxStatus.SENDING, Outbox.lease_until < now),
         )
 
-    async def _claim(self, row_id: int, now: datetime) -> tuple[Outbox, Outgoing] | None:
+    async def _claim(self, row_id: int, now: datetime, due_only: bool) -> tuple[Outbox, Outgoing] | None:
         lease = now + timedelta(seconds=self.config.lease_seconds)
         async with transaction(self.sessions) as session:
             result = await session.execute(
                 update(Outbox)
-                .where(Outbox.id == row_id, self._claimable(now))
+                .where(Outbox.id == row_id, self._claimable(now, due_only))
                 .values(status=OutboxStatus.SENDING, lease_until=lease)
             )
             if affected(result) != 1:
@@ -223,10 +237,10 @@ class OutboxSender:
             oldest = await session.scalar(sent.order_by(Outbox.sent_at).limit(1))
         return (oldest or now) + timedelta(seconds=limit.seconds)
 
-    async def _attempt(self, row_id: int, via: str) -> tuple[Outgoing, bool] | None:
+    async def _attempt(self, row_id: int, via: str, due_only: bool) -> tuple[Outgoing, bool] | None:
         """Claim, rate-check and deliver one row; (item, delivered) or None if someone else has it."""
         now = self.clock()
-        claimed = await self._claim(row_id, now)
+        claimed = await self._claim(row_id, now, due_only)
         if claimed is None:
             return None
         row, item = claimed

@@ -180,3 +180,23 @@ async def test_passive_answers_do_not_use_the_push_quota(aiohttp_client, config,
     assert [item.id for item in await driver.services.sender.claim_passive([first.id])] == [first.id]
     await driver.drain_outbox()
     assert [text for _, text in client.delivered] == ["通知 2"]  # not held back by the passive answer
+
+
+async def test_replies_wait_for_the_passive_answer_then_fall_back_to_the_sender(bot, clock):
+    from bot.message import Message
+
+    async def process(msg_id: str):
+        msg = Message(
+            channel="sim", platform_msg_id=msg_id, sender_id="u01", text="帮助", sent_at=clock(), chat_id="demo-group"
+        )
+        return await bot.services.pipeline.process(msg)
+
+    outcome = await process("held-1")
+    assert await bot.services.sender.run_once() == 0  # held for the channel's own answer
+    delivered = await bot.services.sender.deliver_now(outcome.reply_ids)
+    assert [item.id for item in delivered] == outcome.reply_ids
+    # A reply whose passive answer never comes (the endpoint died) goes out once the hold is over.
+    outcome = await process("held-2")
+    clock.advance(seconds=bot.services.config.outbox.reply_hold_seconds)
+    assert await bot.drain_outbox() == 1
+    assert [line["sender"] for line in await bot.transcript()][-1] == "bot"

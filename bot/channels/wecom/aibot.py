@@ -83,7 +83,7 @@ async def receive(request: web.Request) -> web.Response:
             break  # keep order: this row and the ones after it go through the outbox
         answer.append(reply)
         parts.append(text)
-    claimed = await channel.claim(answer, total=len(replies))
+    claimed = await channel.claim(answer, outcome.reply_ids)
     if not claimed:
         return empty()
     content = JOINER.join(parts[: len(claimed)])

@@ -78,7 +78,7 @@ async def receive(request: web.Request) -> web.Response:
     first = next((r for r in replies if r.target_kind == "user" and r.target_id == msg.sender_id), None)
     if first is not None and utf8_len(first.text) > TEXT_MAX_BYTES:
         first = None
-    claimed = await channel.claim([first] if first else [], total=len(replies))
+    claimed = await channel.claim([first] if first else [], outcome.reply_ids)
     if not claimed:
         return empty()
     now = str(int(channel.services.clock().timestamp()))

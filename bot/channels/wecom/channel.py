@@ -51,6 +51,7 @@ class WecomChannel:
             postgres=not is_sqlite(services.config.database.url),
         )
         self._background: set[asyncio.Task[Outcome]] = set()
+        self._releases: set[asyncio.Future[None]] = set()
 
     async def process(self, msg: Message) -> Outcome | None:
         """Run the pipeline; None if it is still working when the reply budget is spent.
@@ -70,7 +71,10 @@ class WecomChannel:
     def _finished(self, task: asyncio.Task[Outcome]) -> None:
         self._background.discard(task)
         if not task.cancelled() and task.exception() is None:
-            self.services.sender.notify()
+            # Too late for a passive answer: let the sender deliver the replies now.
+            release = asyncio.ensure_future(self.services.sender.release(task.result().reply_ids))
+            self._releases.add(release)
+            release.add_done_callback(self._releases.discard)
 
     async def replies(self, ids: list[int]) -> list[Reply]:
         """The rows a message produced, in order."""
@@ -84,11 +88,11 @@ class WecomChannel:
             )
             return [Reply(r.id, r.target_kind, r.target_id, r.text, tuple(r.mentions or ())) for r in rows]
 
-    async def claim(self, replies: list[Reply], total: int) -> list[Outgoing]:
-        """Mark rows as answered in the HTTP response; wake the sender for the rest of the total."""
+    async def claim(self, replies: list[Reply], all_ids: list[int]) -> list[Outgoing]:
+        """Mark rows as answered in the HTTP response; the sender takes the others of this message now."""
         claimed = await self.services.sender.claim_passive([r.id for r in replies]) if replies else []
-        if len(claimed) < total:
-            self.services.sender.notify()
+        taken = {item.id for item in claimed}
+        await self.services.sender.release([row_id for row_id in all_ids if row_id not in taken])
         return claimed
 
     async def spelled_out(self, reply: Reply) -> str:
