@@ -14,11 +14,14 @@ from bot.demo import seed_demo
 from bot.members import sync_config
 from bot.outbox import ChannelClient, OutboxSender
 from bot.pipeline import Pipeline
+from bot.quiz.bank import seed_sample_bank
+from bot.quiz.lookup import LookupCache
 from bot.quiz.timer import QuizTimer
 from bot.router import Dispatcher, Router
 from bot.scheduler import Job, JobRunner
 from bot.services import SERVICES, Services
 from handlers import help as help_handlers
+from handlers import lookup as lookup_handlers
 from handlers import meetings as meeting_handlers
 from handlers import notices as notice_handlers
 from handlers import quiz as quiz_handlers
@@ -31,6 +34,7 @@ log = logging.getLogger(__name__)
 # Priority order: earlier routers win ties between filters; command words are matched longest first.
 ROUTERS: tuple[Router, ...] = (
     help_handlers.router,
+    lookup_handlers.router,
     quiz_handlers.router,
     study_handlers.router,
     meeting_handlers.router,
@@ -57,11 +61,15 @@ async def open_services(
         await sync_config(session, config)
         if config.demo.seed:
             await seed_demo(session, config, clock())
+        seeded = await seed_sample_bank(session, clock())
+        if seeded:
+            log.info("question bank was empty: imported %d sample questions", seeded)
     clients: dict[str, ChannelClient] = {}
     sender = OutboxSender(sessions, clients, config.outbox, clock)
-    pipeline = Pipeline(config, sessions, clock, Dispatcher(routers))
+    lookup = LookupCache()
+    pipeline = Pipeline(config, sessions, clock, Dispatcher(routers), lookup)
     runner = JobRunner(declared_jobs(config) if jobs is None else jobs, config, sessions, clock, sender)
-    return Services(config, clock, engine, sessions, pipeline, sender, runner, clients)
+    return Services(config, clock, engine, sessions, pipeline, sender, runner, clients, lookup)
 
 
 def build_app(

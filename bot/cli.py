@@ -1,4 +1,4 @@
-"""The `yizhan` command: run, db upgrade, jobs list, jobs run NAME."""
+"""The `yizhan` command: run, db upgrade, jobs list, jobs run NAME, questions import/export, …"""
 
 from __future__ import annotations
 
@@ -58,6 +58,15 @@ def _parser() -> argparse.ArgumentParser:
     listing = meetings_sub.add_parser("list", help="open (upcoming or ongoing) meetings")
     listing.add_argument("--branch", help="branch id from config.toml (default: the first branch)")
 
+    questions = sub.add_parser("questions", help="the question bank (题库)")
+    questions_sub = questions.add_subparsers(dest="questions_command", metavar="ACTION", required=True)
+    bank_import = questions_sub.add_parser(
+        "import", help="import questions from .xlsx, .csv or .json; bad rows are reported, the rest imported"
+    )
+    bank_import.add_argument("file", type=Path, help="the bank file (header row: 题型, 题干, 选项 or A-F, 答案, …)")
+    bank_export = questions_sub.add_parser("export", help="write the active questions to .xlsx (or .json)")
+    bank_export.add_argument("--out", type=Path, required=True, help="the .xlsx (or .json) file to write")
+
     export = sub.add_parser("export", help="records (台账) as xlsx")
     export_sub = export.add_subparsers(dest="export_command", metavar="RECORDS", required=True)
     for name, text in (
@@ -113,6 +122,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return asyncio.run(_export(config, args))
     if args.command == "meetings":
         return asyncio.run(_meetings(config, args))
+    if args.command == "questions":
+        return asyncio.run(_questions(config, args))
     return asyncio.run(_jobs_run(config, args.name))
 
 
@@ -270,4 +281,46 @@ async def _meetings(config: Config, args: argparse.Namespace) -> int:
                 print(f"check-in code: {view.meeting.check_in_code}")
     finally:
         await services.engine.dispose()
+    return 0
+
+
+async def _questions(config: Config, args: argparse.Namespace) -> int:
+    from bot import db
+    from bot.clock import system_clock
+    from bot.quiz.bank import BankFileError, import_questions
+    from bot.quiz.bankfile import read_bank, stored_questions, write_bank
+
+    if args.questions_command == "export" and args.out.suffix.lower() not in (".xlsx", ".json"):
+        print("yizhan: --out must name an .xlsx or .json file", file=sys.stderr)
+        return 1
+    bank = None
+    if args.questions_command == "import":
+        try:
+            bank = read_bank(args.file)
+        except BankFileError as exc:
+            print(f"yizhan: {exc}", file=sys.stderr)
+            return 1
+    engine = db.create_engine(config.database)
+    try:
+        await db.upgrade(engine)
+        async with db.transaction(db.session_factory(engine)) as session:
+            if bank is None:
+                questions = await stored_questions(session)
+            else:
+                result = await import_questions(session, [q for _, q in bank.questions], system_clock(config.tz)())
+    finally:
+        await engine.dispose()
+    if bank is None:
+        write_bank(questions, args.out)
+        print(f"wrote {args.out}: {len(questions)} questions")
+        return 0
+    print(
+        f"{args.file.name}: {result.added} added, {result.updated} updated, {result.unchanged} unchanged, "
+        f"{len(bank.rejected)} rejected"
+    )
+    for rejected in bank.rejected:
+        print(f"  {bank.unit} {rejected.row}: {rejected.reason}")
+    if result.imported == 0:
+        print("yizhan: nothing was imported", file=sys.stderr)
+        return 1
     return 0

@@ -17,6 +17,7 @@ from bot.members import resolve
 from bot.message import Message
 from bot.models import InboundMessage, Role
 from bot.normalize import normalize
+from bot.quiz.lookup import LookupCache
 from bot.router import Dispatcher, Route
 
 log = logging.getLogger(__name__)
@@ -46,6 +47,7 @@ class Pipeline:
     sessions: async_sessionmaker[AsyncSession]
     clock: Clock
     dispatcher: Dispatcher
+    lookup: LookupCache | None = None
 
     @property
     def bot_names(self) -> tuple[str, ...]:
@@ -99,6 +101,7 @@ class Pipeline:
                 message=msg,
                 inbound_id=inbound.id,
                 dispatcher=self.dispatcher,
+                lookup=self.lookup,
             )
             resolved = await resolve(session, self.config, msg, self.clock())
             ctx.branch, ctx.chat, ctx.member = resolved.branch, resolved.chat, resolved.member

@@ -11,6 +11,7 @@ from bot.clock import Clock
 from bot.config import Config
 from bot.outbox import ChannelClient, OutboxSender
 from bot.pipeline import Pipeline
+from bot.quiz.lookup import LookupCache
 from bot.scheduler import JobRunner
 
 
@@ -26,6 +27,7 @@ class Services:
     sender: OutboxSender
     jobs: JobRunner
     clients: dict[str, ChannelClient] = field(default_factory=dict)
+    lookup: LookupCache = field(default_factory=LookupCache)  # the 搜题 index, shared by all messages
 
 
 SERVICES = web.AppKey("services", Services)

@@ -363,6 +363,73 @@ WRONG_BOOK_BAD_INDEX = "请写错题本里的序号，例如：重做 1"
 PRACTICE_RIGHT = "✅ 答对了！这道题已移出错题本。答案：{answer}"
 PRACTICE_WRONG = "还不对哦。正确答案：{answer}{explanation}"
 
+# --- Question bank and 搜题 -------------------------------------------------------------
+# Words an imported sheet may use (compared after width folding, lower-casing and removing spaces).
+BANK_TYPE_WORDS = {
+    "single": "single",
+    "单选": "single",
+    "单选题": "single",
+    "单项选择": "single",
+    "单项选择题": "single",
+    "multi": "multi",
+    "multiple": "multi",
+    "多选": "multi",
+    "多选题": "multi",
+    "多项选择": "multi",
+    "多项选择题": "multi",
+    "judge": "judge",
+    "判断": "judge",
+    "判断题": "judge",
+    "blank": "blank",
+    "填空": "blank",
+    "填空题": "blank",
+}
+BANK_TYPE_NAMES = {"single": "单选", "multi": "多选", "judge": "判断", "blank": "填空"}
+# Judge answers: the first word of each is the one stored.
+BANK_JUDGE_TRUE = ("对", "√", "✓", "✔", "正确", "是", "t", "true", "y", "yes")
+BANK_JUDGE_FALSE = ("错", "×", "✗", "✘", "x", "错误", "否", "f", "false", "n", "no")
+BANK_DIFFICULTY_WORDS = {"易": 1, "简单": 1, "容易": 1, "中": 2, "中等": 2, "一般": 2, "难": 3, "困难": 3, "较难": 3}
+BANK_SHEET_TITLE = "题库"
+
+CMD_LOOKUP = ("搜题", "查题", "搜答案", "查答案")
+SUMMARY_LOOKUP = "在题库里查题目的答案和出处，如：搜题 预备党员的预备期是多长时间"
+LOOKUP_NEED_QUERY = "请在“搜题”后面写上题目，例如：搜题 预备党员的预备期是多长时间"
+LOOKUP_TOO_SHORT = "题目太短了，请多写几个字，我好找得准一些。"
+LOOKUP_NOT_FOUND = "抱歉，题库里没有找到和这道题足够接近的题目，为免误导就不猜了。可以写出更完整的题干再试一次。"
+LOOKUP_QUIZ_RUNNING = "本群正在进行抢答或竞赛，为保证公平，搜题暂停使用，等答题结束后再来查吧。"
+LOOKUP_RESULT = (
+    "【搜题】找到最接近的题目（匹配度{score}%）：\n（{type}）{stem}{options}\n答案：{answer}{explanation}{source}"
+)
+LOOKUP_OPTION_LINE = "\n{letter}. {text}"
+LOOKUP_ANSWER_CHOICE = "{letter}. {text}"
+LOOKUP_ANSWER_SEPARATOR = "；"
+LOOKUP_BLANK_SEPARATOR = " 或 "
+LOOKUP_JUDGE_ANSWERS = {"对": "对（正确）", "错": "错（错误）"}
+LOOKUP_EXPLANATION = "\n解析：{text}"
+LOOKUP_SOURCE = "\n出处：{text}"
+# An addressed message counts as a question from this many Chinese characters on.
+LOOKUP_MIN_QUESTION_CHARS = 6
+# While a 每日一题 runs in the chat (or a 错题 retry, directly), only text with one of these marks is a
+# question for 搜题; anything else may be an answer and is left to the quiz.
+LOOKUP_QUESTION_MARKS = (
+    "?",
+    "？",
+    "什么",
+    "哪",
+    "多少",
+    "多长",
+    "多久",
+    "几",
+    "吗",
+    "是否",
+    "怎么",
+    "怎样",
+    "如何",
+    "（",
+    "(",
+    "__",
+)
+
 # --- Simulator UI -----------------------------------------------------------------------
 SIM_TITLE = "学习驿站 · 模拟群聊"
 SIM_BOT_NAME_FALLBACK = "学习驿站"

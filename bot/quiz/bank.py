@@ -1,0 +1,413 @@
+"""The question bank: validate rows, import them by stable key, export them, seed the sample bank."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from importlib import resources
+from typing import Any
+
+from sqlalchemy import func, insert, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot import texts
+from bot.models import Question, QuestionType
+
+LETTERS = "ABCDEFGH"
+SINGLE_OPTIONS = (2, 6)
+MULTI_OPTIONS = (2, 8)
+KEY_MAX = 80
+_HASH_PREFIX = "q-"
+_LIST_SEPARATORS = re.compile(r"[|｜]")
+_BLANK_SEPARATORS = re.compile(r"[|｜;；]")
+_TAG_SEPARATORS = re.compile(r"[、,，;；\s]+")
+_ANSWER_SEPARATORS = re.compile(r"[\s,，、;；.．/|｜]+")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_SPACES = re.compile(r"\s+")
+_UNDERSCORES = re.compile(r"_{2,}")
+_CHUNK = 500
+
+
+@dataclass(frozen=True)
+class QuestionData:
+    """One validated question, as the importer stores it."""
+
+    key: str
+    type: str
+    stem: str
+    options: tuple[str, ...]
+    answer: str | tuple[str, ...]  # a tuple of accepted answers for blanks
+    explanation: str = ""
+    source: str = ""
+    tags: tuple[str, ...] = ()
+    difficulty: int = 1
+
+    @classmethod
+    def of(cls, question: Question) -> QuestionData:
+        """The stored question in the importer's form, for comparing and exporting."""
+        answer = question.answer
+        return cls(
+            key=question.key,
+            type=question.type,
+            stem=question.stem,
+            options=tuple(question.options or ()),
+            answer=tuple(answer) if isinstance(answer, list) else str(answer),
+            explanation=question.explanation or "",
+            source=question.source or "",
+            tags=tuple(question.tags or ()),
+            difficulty=question.difficulty,
+        )
+
+    def columns(self) -> dict[str, Any]:
+        """These fields as the question table stores them (JSON lists, not tuples)."""
+        return {
+            "key": self.key,
+            "type": self.type,
+            "stem": self.stem,
+            "options": list(self.options),
+            "answer": list(self.answer) if isinstance(self.answer, tuple) else self.answer,
+            "explanation": self.explanation,
+            "source": self.source,
+            "tags": list(self.tags),
+            "difficulty": self.difficulty,
+        }
+
+
+@dataclass(frozen=True)
+class Rejected:
+    """A row that was not imported: its number as the user sees it (a sheet's header is row 1) and why."""
+
+    row: int
+    reason: str
+
+
+@dataclass
+class ParsedBank:
+    """Good questions (with their rows) and rejected rows of one file."""
+
+    questions: list[tuple[int, QuestionData]] = field(default_factory=list)
+    rejected: list[Rejected] = field(default_factory=list)
+    unit: str = "row"  # what the numbers count: sheet rows, or a JSON bank's items
+
+
+@dataclass
+class ImportResult:
+    """What an import did."""
+
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rejected: list[Rejected] = field(default_factory=list)
+
+    @property
+    def imported(self) -> int:
+        return self.added + self.updated + self.unchanged
+
+
+class BankFileError(Exception):
+    """The file as a whole cannot be read (unknown format, no header, missing columns)."""
+
+
+class RowError(Exception):
+    """One row is invalid; the message is the reason shown to the user."""
+
+
+# --- Column names ---------------------------------------------------------------------------
+_ALIASES: dict[str, tuple[str, ...]] = {
+    "key": ("key", "id", "编号", "题号", "题目编号"),
+    "type": ("type", "题型", "类型", "题目类型"),
+    "stem": ("stem", "question", "题干", "题目", "题目内容"),
+    "options": ("options", "选项"),
+    "answer": ("answer", "答案", "正确答案", "参考答案"),
+    "explanation": ("explanation", "解析", "答案解析", "说明"),
+    "source": ("source", "出处", "来源", "依据"),
+    "tags": ("tags", "tag", "标签", "分类"),
+    "difficulty": ("difficulty", "难度"),
+}
+HEADER_NAMES = {
+    "key": "编号",
+    "type": "题型",
+    "stem": "题干",
+    "answer": "答案",
+    "explanation": "解析",
+    "source": "出处",
+    "tags": "标签",
+    "difficulty": "难度",
+}
+
+
+def _fold(text: str) -> str:
+    return _SPACES.sub("", unicodedata.normalize("NFKC", text)).lower()
+
+
+def _column_names() -> dict[str, str]:
+    names = {_fold(alias): name for name, aliases in _ALIASES.items() for alias in aliases}
+    for letter in LETTERS:
+        for alias in (letter, f"选项{letter}", f"{letter}选项", f"option{letter}"):
+            names[_fold(alias)] = letter
+    return names
+
+
+_COLUMNS = _column_names()
+
+
+def column_of(header: object) -> str | None:
+    """The field (or option letter) a header cell names, in English or Chinese; None if unknown."""
+    return _COLUMNS.get(_fold(cell_text(header)))
+
+
+def cell_text(value: object) -> str:
+    """A cell as text: integral floats without '.0', control characters removed, ends trimmed."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "对" if value else "错"
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return _CONTROL.sub("", str(value)).strip()
+
+
+# --- Validation -----------------------------------------------------------------------------
+def stable_key(qtype: str, stem: str) -> str:
+    """A key derived from the type and the normalised stem, so an unkeyed row re-imports to itself."""
+    folded = _UNDERSCORES.sub("__", _SPACES.sub("", unicodedata.normalize("NFKC", stem)))
+    digest = hashlib.sha1(f"{qtype}\n{folded}".encode()).hexdigest()[:16]
+    return _HASH_PREFIX + digest
+
+
+def _text_list(value: object, separators: re.Pattern[str], *, lines: bool = False) -> list[str]:
+    """A list cell (JSON list, or text split on newlines or the separators), without empty items."""
+    if isinstance(value, list | tuple):
+        return [cell_text(v) for v in value if cell_text(v)]
+    text = cell_text(value)
+    if not text:
+        return []
+    parts = text.splitlines() if lines and "\n" in text else separators.split(text)
+    return [p.strip() for p in parts if p.strip()]
+
+
+def _strip_label(option: str, letter: str) -> str:
+    """'A. 实现共产主义' → '实现共产主义' (only the label of this option's own letter)."""
+    match = re.match(rf"^[{letter}{letter.lower()}{chr(ord(letter) + 0xFEE0)}]\s*[.．、:：)）]\s*", option)
+    return option[match.end() :].strip() if match else option
+
+
+def _options(row: Mapping[str, object]) -> list[str]:
+    if row.get("options") not in (None, "", [], ()):
+        raw = _text_list(row["options"], _LIST_SEPARATORS, lines=True)
+    else:
+        raw = [cell_text(row.get(letter)) for letter in LETTERS]
+        while raw and not raw[-1]:
+            raw.pop()
+        if "" in raw:
+            raise RowError(f"option {LETTERS[raw.index('')]} is empty but a later option is given")
+    return [_strip_label(option, LETTERS[i]) if i < len(LETTERS) else option for i, option in enumerate(raw)]
+
+
+def _letters(answer: object) -> str:
+    text = unicodedata.normalize("NFKC", cell_text(answer)).upper()
+    letters = _ANSWER_SEPARATORS.sub("", text)
+    if not letters or not letters.isascii() or not letters.isalpha():
+        raise RowError(f"answer {cell_text(answer)!r} is not option letters")
+    return letters
+
+
+def _choice(qtype: str, options: list[str], answer: object) -> str:
+    low, high = SINGLE_OPTIONS if qtype == QuestionType.SINGLE else MULTI_OPTIONS
+    if not low <= len(options) <= high:
+        raise RowError(f"{qtype} needs {low}-{high} options, has {len(options)}")
+    if len(set(options)) != len(options):
+        raise RowError("two options are the same")
+    letters = _letters(answer)
+    valid = LETTERS[: len(options)]
+    outside = [ch for ch in letters if ch not in valid]
+    if outside:
+        raise RowError(f"answer {''.join(outside)} is not among the options {valid[0]}-{valid[-1]}")
+    if qtype == QuestionType.SINGLE:
+        if len(letters) != 1:
+            raise RowError(f"single answer must be one letter, got {letters}")
+        return letters
+    if len(set(letters)) != len(letters):
+        raise RowError(f"multi answer {letters} repeats a letter")
+    if len(letters) < 2:
+        raise RowError("multi answer needs at least 2 letters")
+    return "".join(sorted(letters))
+
+
+def _judge(answer: object) -> str:
+    word = _fold(cell_text(answer)).rstrip("。.")
+    if word in texts.BANK_JUDGE_TRUE:
+        return texts.BANK_JUDGE_TRUE[0]
+    if word in texts.BANK_JUDGE_FALSE:
+        return texts.BANK_JUDGE_FALSE[0]
+    raise RowError(f"judge answer {cell_text(answer)!r} is not 对/错")
+
+
+def _difficulty(value: object) -> int:
+    text = cell_text(value)
+    if not text:
+        return 1
+    if text in texts.BANK_DIFFICULTY_WORDS:
+        return texts.BANK_DIFFICULTY_WORDS[text]
+    if not text.isdigit() or not 1 <= int(text) <= 3:
+        raise RowError(f"difficulty {text!r} is not 1-3")
+    return int(text)
+
+
+def question_from_row(row: Mapping[str, object]) -> QuestionData:
+    """Validate one row (field name → cell value); raise RowError with a short reason."""
+    type_text = cell_text(row.get("type"))
+    stem = cell_text(row.get("stem"))
+    missing = [HEADER_NAMES[name] for name, value in (("type", type_text), ("stem", stem)) if not value]
+    answer = row.get("answer")
+    if answer in (None, [], ()) or (not isinstance(answer, list | tuple) and not cell_text(answer)):
+        missing.append(HEADER_NAMES["answer"])
+    if missing:
+        raise RowError(f"missing {'/'.join(missing)}")
+    qtype = texts.BANK_TYPE_WORDS.get(_fold(type_text))
+    if qtype is None:
+        raise RowError(f"unknown type {type_text!r}")
+    options: list[str] = []
+    parsed: str | tuple[str, ...]
+    if qtype in (QuestionType.SINGLE, QuestionType.MULTI):
+        options = _options(row)
+        parsed = _choice(qtype, options, answer)
+    elif qtype == QuestionType.JUDGE:
+        parsed = _judge(answer)
+    else:
+        accepted = _text_list(answer, _BLANK_SEPARATORS)
+        if not accepted:
+            raise RowError("blank needs at least one accepted answer")
+        parsed = tuple(dict.fromkeys(accepted))
+    key = cell_text(row.get("key")) or stable_key(qtype, stem)
+    if len(key) > KEY_MAX:
+        raise RowError(f"key longer than {KEY_MAX} characters")
+    return QuestionData(
+        key=key,
+        type=qtype,
+        stem=stem,
+        options=tuple(options),
+        answer=parsed,
+        explanation=cell_text(row.get("explanation")),
+        source=cell_text(row.get("source")),
+        tags=tuple(dict.fromkeys(_text_list(row.get("tags"), _TAG_SEPARATORS))),
+        difficulty=_difficulty(row.get("difficulty")),
+    )
+
+
+def parse_rows(rows: Iterable[tuple[int, Mapping[str, object]]], unit: str = "row") -> ParsedBank:
+    """Validate numbered rows; a key seen twice in one file rejects the later row."""
+    bank = ParsedBank(unit=unit)
+    seen: dict[str, int] = {}
+    for number, row in rows:
+        try:
+            question = question_from_row(row)
+        except RowError as exc:
+            bank.rejected.append(Rejected(number, str(exc)))
+            continue
+        if question.key in seen:
+            bank.rejected.append(Rejected(number, f"same key or stem as {unit} {seen[question.key]}"))
+            continue
+        seen[question.key] = number
+        bank.questions.append((number, question))
+    return bank
+
+
+def rows_from_json(data: object) -> list[tuple[int, dict[str, object]]]:
+    """The questions of a JSON bank ({"questions": [...]} or a bare list), numbered from 1."""
+    items = data.get("questions") if isinstance(data, dict) else data
+    if not isinstance(items, list):
+        raise BankFileError('expected a list of questions or {"questions": [...]}')
+    rows: list[tuple[int, dict[str, object]]] = []
+    for number, item in enumerate(items, start=1):
+        if not isinstance(item, dict):
+            rows.append((number, {}))
+            continue
+        row: dict[str, object] = {}
+        for name, value in item.items():
+            column = column_of(name)
+            if column is not None:
+                row[column] = value
+        rows.append((number, row))
+    return rows
+
+
+# --- Import -----------------------------------------------------------------------------------
+async def fingerprint(session: AsyncSession) -> tuple[int, int, datetime | None]:
+    """A cheap version of the bank: row count, active count and the newest change."""
+    total, active, newest = (
+        await session.execute(
+            select(
+                func.count(Question.id), func.count(Question.id).filter(Question.active), func.max(Question.updated_at)
+            )
+        )
+    ).one()
+    return int(total or 0), int(active or 0), newest
+
+
+async def _stamp(session: AsyncSession, now: datetime) -> datetime:
+    """now, or just after the newest change if that is later (another process's clock), so the
+    bank's fingerprint always moves forward when something changes."""
+    newest = await session.scalar(select(func.max(Question.updated_at)))
+    return max(now, newest + timedelta(milliseconds=1)) if newest is not None else now
+
+
+async def import_questions(session: AsyncSession, questions: Sequence[QuestionData], now: datetime) -> ImportResult:
+    """Add new keys, update changed ones, leave identical ones; reactivate any that were retired."""
+    result = ImportResult()
+    if not questions:
+        return result
+    stamp = await _stamp(session, now)
+    keys = [q.key for q in questions]
+    existing: dict[str, Question] = {}
+    for start in range(0, len(keys), _CHUNK):
+        found = await session.scalars(select(Question).where(Question.key.in_(keys[start : start + _CHUNK])))
+        existing.update((q.key, q) for q in found)
+    new_rows: list[dict[str, Any]] = []
+    for data in questions:
+        stored = existing.get(data.key)
+        if stored is None:
+            new_rows.append({**data.columns(), "active": True, "created_at": stamp, "updated_at": stamp})
+            result.added += 1
+        elif QuestionData.of(stored) == data and stored.active:
+            result.unchanged += 1
+        else:
+            for name, value in data.columns().items():
+                setattr(stored, name, value)
+            stored.active = True
+            stored.updated_at = stamp
+            result.updated += 1
+    await session.flush()
+    if new_rows:
+        # One multi-row INSERT: the ORM's per-object bookkeeping costs more than the insert itself.
+        await session.execute(insert(Question), new_rows)
+    return result
+
+
+# --- The shipped sample bank ------------------------------------------------------------------
+def sample_bank() -> ParsedBank:
+    """The sample questions shipped in bot/data/sample_questions.json."""
+    text = resources.files("bot").joinpath("data/sample_questions.json").read_text(encoding="utf-8")
+    return parse_rows(rows_from_json(json.loads(text)), unit="item")
+
+
+async def seed_sample_bank(session: AsyncSession, now: datetime) -> int:
+    """Import the sample bank if the question table is empty; return how many were added.
+
+    A savepoint keeps a second process seeding at the same moment from failing start-up.
+    """
+    if await session.scalar(select(Question.id).limit(1)) is not None:
+        return 0
+    bank = sample_bank()
+    try:
+        async with session.begin_nested():
+            result = await import_questions(session, [q for _, q in bank.questions], now)
+    except IntegrityError:
+        return 0
+    return result.added

@@ -1,0 +1,119 @@
+"""搜题 / 查题, and a question addressed to the bot: the closest question of the bank, with its answer."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from bot import texts
+from bot.context import Context
+from bot.message import Message
+from bot.models import Question, QuestionType, QuizMode, QuizSession
+from bot.normalize import normalize, remove_mentions
+from bot.quiz.bank import LETTERS
+from bot.quiz.lookup import cjk_count, too_short
+from bot.quiz.state import RUNNING, live_session
+from bot.router import Router
+
+router = Router("lookup")
+
+
+@router.command(*texts.CMD_LOOKUP, summary=texts.SUMMARY_LOOKUP)
+async def handle_lookup(msg: Message, ctx: Context) -> None:
+    """搜题 <题目>: the best match from the bank, or a plain "not found"."""
+    assert ctx.command is not None
+    await _answer(ctx, ctx.command.raw_args)
+
+
+async def _is_question(msg: Message, ctx: Context) -> bool:
+    """A message to the bot (@-mention or direct) that matched no command, reads like a question and
+    matches a question of the bank well; anything else goes on to the other filters (or the short help).
+
+    Quizzes come first: during a 抢答/竞赛 such text is left to the quiz (it may be a blank's answer), and
+    during a 每日一题 or a 错题 retry only text with a question mark or word counts as a question.
+    """
+    if ctx.member is None or ctx.lookup is None:
+        return False
+    text, mentioned, _names = normalize(msg.text, (ctx.config.bot.name, *ctx.config.bot.aliases))
+    if not (mentioned or msg.mentions_bot or msg.is_direct):
+        return False
+    query = remove_mentions(text)
+    if cjk_count(query) < texts.LOOKUP_MIN_QUESTION_CHARS:
+        return False
+    if msg.is_direct:
+        busy = await _practising(ctx)
+    else:
+        live = await live_session(ctx.session, ctx.chat, include_daily=True)
+        if live is not None and live.mode != QuizMode.DAILY:
+            return False
+        busy = live is not None
+    if busy and not any(mark in query for mark in texts.LOOKUP_QUESTION_MARKS):
+        return False
+    match = await ctx.lookup.search(ctx.session, query)
+    return match is not None and match.score >= ctx.config.quiz.lookup_min_score
+
+
+async def _practising(ctx: Context) -> bool:
+    """Is this member retrying a question from their 错题本 (answers come as direct messages)?"""
+    assert ctx.member is not None
+    found = await ctx.session.scalar(
+        select(QuizSession.id)
+        .where(
+            QuizSession.mode == QuizMode.PRACTICE,
+            QuizSession.member_id == ctx.member.id,
+            QuizSession.status == RUNNING,
+        )
+        .limit(1)
+    )
+    return found is not None
+
+
+@router.message(_is_question)
+async def handle_question(msg: Message, ctx: Context) -> None:
+    """A question put to the bot without a command word is looked up like 搜题."""
+    text, _mentioned, _names = normalize(msg.text, (ctx.config.bot.name, *ctx.config.bot.aliases))
+    await _answer(ctx, remove_mentions(text))
+
+
+async def _answer(ctx: Context, query: str) -> None:
+    if not query.strip():
+        await ctx.reply(texts.LOOKUP_NEED_QUERY)
+        return
+    if await live_session(ctx.session, ctx.chat) is not None:
+        await ctx.reply(texts.LOOKUP_QUIZ_RUNNING)
+        return
+    if too_short(query):
+        await ctx.reply(texts.LOOKUP_TOO_SHORT)
+        return
+    assert ctx.lookup is not None, "the pipeline hands every handler the app's LookupCache"
+    match = await ctx.lookup.search(ctx.session, query)
+    question = await ctx.session.get(Question, match.question_id) if match else None
+    if match is None or question is None or match.score < ctx.config.quiz.lookup_min_score:
+        await ctx.reply(texts.LOOKUP_NOT_FOUND)
+        return
+    await ctx.reply(result_text(question, match.score))
+
+
+def result_text(question: Question, score: float) -> str:
+    """The question with its options, answer, explanation and source."""
+    options = list(question.options or ())
+    lines = "".join(texts.LOOKUP_OPTION_LINE.format(letter=LETTERS[i], text=o) for i, o in enumerate(options))
+    if question.type in (QuestionType.SINGLE, QuestionType.MULTI):
+        answer = texts.LOOKUP_ANSWER_SEPARATOR.join(
+            texts.LOOKUP_ANSWER_CHOICE.format(letter=letter, text=options[LETTERS.index(letter)])
+            for letter in str(question.answer)
+            if letter in LETTERS[: len(options)]
+        )
+    elif question.type == QuestionType.JUDGE:
+        answer = texts.LOOKUP_JUDGE_ANSWERS.get(str(question.answer), str(question.answer))
+    else:
+        accepted = question.answer if isinstance(question.answer, list) else [str(question.answer)]
+        answer = texts.LOOKUP_BLANK_SEPARATOR.join(accepted)
+    return texts.LOOKUP_RESULT.format(
+        score=f"{score:.0f}",
+        type=texts.BANK_TYPE_NAMES.get(question.type, question.type),
+        stem=question.stem,
+        options=lines if question.type in (QuestionType.SINGLE, QuestionType.MULTI) else "",
+        answer=answer,
+        explanation=texts.LOOKUP_EXPLANATION.format(text=question.explanation) if question.explanation else "",
+        source=texts.LOOKUP_SOURCE.format(text=question.source) if question.source else "",
+    )

@@ -1,0 +1,345 @@
+"""The question bank: `yizhan questions import/export` as a user runs them, and seeding the sample bank."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from openpyxl import Workbook, load_workbook
+from sqlalchemy import func, select
+
+from bot import db
+from bot.app import open_services
+from bot.cli import main
+from bot.config import DatabaseConfig
+from bot.models import Question
+from bot.quiz.bank import RowError, question_from_row, sample_bank, stable_key
+from tests.conftest import ROOT, make_config
+
+HEADER = ["编号", "题型", "题干", "选项", "A", "B", "C", "D", "答案", "解析", "出处", "标签", "难度"]
+SAMPLE = ROOT / "bot/data/sample_questions.json"
+GOOD_ROWS = 980
+
+
+def config_for(db_url: str, tmp_path: Path) -> Path:
+    text = (ROOT / "config.toml").read_text(encoding="utf-8")
+    path = tmp_path / "config.toml"
+    path.write_text(text.replace('url = "sqlite+aiosqlite:///yizhan.db"', f'url = "{db_url}"'), encoding="utf-8")
+    return path
+
+
+async def cli(db_url: str, tmp_path: Path, *args: str) -> int:
+    """The CLI runs its own event loop, so it runs in a thread here."""
+    return await asyncio.to_thread(main, ["--config", str(config_for(db_url, tmp_path)), "questions", *args])
+
+
+async def count_questions(db_url: str) -> int:
+    engine = db.create_engine(DatabaseConfig(url=db_url))
+    try:
+        async with db.session_factory(engine)() as session:
+            return int(await session.scalar(select(func.count(Question.id))) or 0)
+    finally:
+        await engine.dispose()
+
+
+def good_row(i: int) -> list[object]:
+    """A valid row; types, spellings of types and answers, option layouts and keys vary with i."""
+    key = f"imp-{i:04d}" if i % 3 == 0 else ""
+    stem = f"第{i}题：党支部第{i}次集中学习的主题是什么？"
+    explanation, source, tags = f"解析{i}", "《中国共产党支部工作条例（试行）》第五章", "组织生活、主题党日"
+    difficulty = ("", 1, "2", "难")[i % 4]
+    kind = i % 8
+    if kind in (0, 1):  # single, options in columns A-D
+        return [
+            key,
+            ("单选", "single")[kind],
+            stem,
+            "",
+            "甲",
+            "乙",
+            "丙",
+            f"丁{i}",
+            "b",
+            explanation,
+            source,
+            tags,
+            difficulty,
+        ]
+    if kind == 2:  # single, options in one cell with labels
+        return [key, "单选题", stem, "A. 甲|B. 乙|C. 丙", "", "", "", "", "Ｃ", explanation, source, tags, difficulty]
+    if kind in (3, 4):  # multi
+        return [key, "多选", stem, "", "甲", "乙", "丙", "丁", ("C,A", "B、D")[kind - 3], explanation, source, tags, 1]
+    if kind == 5:  # judge
+        return [
+            key,
+            "判断",
+            stem.replace("是什么？", "是党章。"),
+            "",
+            "",
+            "",
+            "",
+            "",
+            ("√", "×", "正确", "F")[i // 8 % 4],
+            "",
+            "",
+            "",
+            "",
+        ]
+    if kind == 6:  # blank
+        return [
+            key,
+            "填空",
+            stem.replace("是什么？", "是____。"),
+            "",
+            "",
+            "",
+            "",
+            "",
+            "党章|党的章程；章程",
+            "",
+            source,
+            tags,
+            3,
+        ]
+    return [key, "blank", stem.replace("是什么？", "是____。"), "", "", "", "", "", 18, "", "", "", 2]
+
+
+def bad_rows(first: Callable[[int], list[object]]) -> list[tuple[list[object], str]]:
+    """Twenty invalid rows of different kinds, each with a fragment of the reason the importer gives."""
+    base = ["", "单选", "一道有问题的题目？", "", "甲", "乙", "丙", "丁", "A", "", "", "", ""]
+
+    def row(**changes: object) -> list[object]:
+        out = list(base)
+        for name, value in changes.items():
+            out[
+                HEADER.index(
+                    {
+                        "key": "编号",
+                        "kind": "题型",
+                        "stem": "题干",
+                        "options": "选项",
+                        "answer": "答案",
+                        "level": "难度",
+                    }.get(name, name)
+                )
+            ] = value
+        return out
+
+    def stem(n: int) -> str:
+        return f"有问题的题目{n}？"
+
+    return [
+        (row(stem=""), "missing 题干"),
+        (row(kind="", stem=stem(2)), "missing 题型"),
+        (row(kind="问答", stem=stem(3)), "unknown type '问答'"),
+        (row(answer="", stem=stem(4)), "missing 答案"),
+        (row(stem=stem(5), B="", C="", D=""), "single needs 2-6 options, has 1"),
+        (row(stem=stem(6), options="1|2|3|4|5|6|7", A="", B="", C="", D=""), "single needs 2-6 options, has 7"),
+        (row(stem=stem(7), answer="E"), "answer E is not among the options A-D"),
+        (row(stem=stem(8), answer="AB"), "single answer must be one letter"),
+        (row(stem=stem(9), answer="甲"), "is not option letters"),
+        (row(kind="多选", stem=stem(10), answer="A"), "multi answer needs at least 2 letters"),
+        (row(kind="多选", stem=stem(11), answer="AAB"), "repeats a letter"),
+        (row(kind="多选", stem=stem(12), answer="AF"), "answer F is not among the options"),
+        (row(kind="判断", stem=stem(13), answer="也许"), "is not 对/错"),
+        (row(kind="填空", stem=stem(14), answer="|；"), "blank needs at least one accepted answer"),
+        (row(stem=stem(15), level=5), "difficulty '5' is not 1-3"),
+        (row(stem=stem(16), level="高"), "difficulty '高' is not 1-3"),
+        (row(stem=stem(17), B="甲"), "two options are the same"),
+        (row(stem=stem(18), C=""), "option C is empty"),
+        (row(key="imp-0000", stem=stem(19)), "same key or stem as row 2"),
+        (first(1), "same key or stem as row 3"),
+    ]
+
+
+def bank_rows() -> tuple[list[list[object]], dict[int, str]]:
+    """1,000 data rows (980 good, 20 bad spread through the sheet) and the bad rows' sheet numbers → reason."""
+    rows = [good_row(i) for i in range(GOOD_ROWS)]
+    expected: dict[int, str] = {}
+    for n, (row, reason) in enumerate(bad_rows(good_row)):
+        position = 25 + n * 48  # data index; the sheet row is position + 2 (header is row 1)
+        rows.insert(position, row)
+        expected[position + 2] = reason
+    assert len(rows) == 1000
+    return rows, expected
+
+
+def write_xlsx(path: Path, rows: list[list[object]]) -> None:
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(HEADER)
+    for row in rows:
+        sheet.append(row)
+    book.save(path)
+
+
+def check_report(out: str, counts: str, expected: dict[int, str], unit: str = "row") -> None:
+    lines = out.splitlines()
+    assert lines[0].endswith(counts), out
+    reported = {int(line.split(":")[0].split()[1]): line for line in lines[1:] if line.startswith(f"  {unit} ")}
+    assert sorted(reported) == sorted(expected), out
+    for number, reason in expected.items():
+        assert reason in reported[number], (reported[number], reason)
+
+
+async def test_xlsx_import_reports_bad_rows_and_reimport_adds_nothing(db_url, tmp_path, capsys):
+    rows, expected = bank_rows()
+    path = tmp_path / "bank.xlsx"
+    write_xlsx(path, rows)
+
+    assert await cli(db_url, tmp_path, "import", str(path)) == 0
+    check_report(capsys.readouterr().out, "980 added, 0 updated, 0 unchanged, 20 rejected", expected)
+    assert await count_questions(db_url) == GOOD_ROWS
+
+    assert await cli(db_url, tmp_path, "import", str(path)) == 0
+    check_report(capsys.readouterr().out, "0 added, 0 updated, 980 unchanged, 20 rejected", expected)
+
+    rows[0][HEADER.index("解析")] = "改过的解析"  # a keyed row (imp-0000)
+    rows[2][HEADER.index("答案")] = "A"  # an unkeyed row: its key comes from type and stem
+    write_xlsx(path, rows)
+    assert await cli(db_url, tmp_path, "import", str(path)) == 0
+    check_report(capsys.readouterr().out, "0 added, 2 updated, 978 unchanged, 20 rejected", expected)
+    assert await count_questions(db_url) == GOOD_ROWS
+
+
+async def test_csv_import_counts_records_like_a_spreadsheet(db_url, tmp_path, capsys):
+    rows, expected = bank_rows()
+    rows[0][HEADER.index("选项")] = "甲\n乙\n丙\n丁0"  # options on several lines of one quoted cell
+    rows[0][4:8] = ["", "", "", ""]
+    path = tmp_path / "bank.csv"
+    with path.open("w", encoding="utf-8-sig", newline="") as out:
+        csv.writer(out).writerows([HEADER, *rows])
+    assert await cli(db_url, tmp_path, "import", str(path)) == 0
+    check_report(capsys.readouterr().out, "980 added, 0 updated, 0 unchanged, 20 rejected", expected)
+    assert await cli(db_url, tmp_path, "import", str(path)) == 0
+    assert "0 added, 0 updated, 980 unchanged, 20 rejected" in capsys.readouterr().out
+
+
+async def test_csv_saved_by_chinese_excel_and_english_headers(db_url, tmp_path, capsys):
+    path = tmp_path / "gbk.csv"
+    with path.open("w", encoding="gb18030", newline="") as out:
+        writer = csv.writer(out)
+        writer.writerow(["type", "stem", "options", "answer", "tags", "difficulty"])
+        writer.writerow(["judge", "党的最高理想和最终目标是实现共产主义。", "", "T", "党章 总纲", "1"])
+        writer.writerow(
+            ["multi", "三会一课中的三会包括哪些？", "支部党员大会|支部委员会|党小组会", "ABC", "三会一课", "2"]
+        )
+    assert await cli(db_url, tmp_path, "import", str(path)) == 0
+    assert "2 added, 0 updated, 0 unchanged, 0 rejected" in capsys.readouterr().out
+
+
+async def test_json_import_reports_items(db_url, tmp_path, capsys):
+    data = json.loads(SAMPLE.read_text(encoding="utf-8"))
+    data["questions"].insert(2, {"type": "single", "stem": "缺选项的题？", "answer": "A"})
+    data["questions"].append({"题型": "判断", "题干": "用中文字段名的判断题。", "答案": "错误"})
+    data["questions"].append("not an object")
+    path = tmp_path / "bank.json"
+    path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    assert await cli(db_url, tmp_path, "import", str(path)) == 0
+    total = len(data["questions"])
+    expected = {3: "single needs 2-6 options, has 0", total: "missing 题型/题干/答案"}
+    check_report(capsys.readouterr().out, "273 added, 0 updated, 0 unchanged, 2 rejected", expected, unit="item")
+
+
+async def test_export_then_import_round_trip(db_url, tmp_path, capsys):
+    assert await cli(db_url, tmp_path, "import", str(SAMPLE)) == 0
+    out = tmp_path / "out" / "bank.xlsx"
+    assert await cli(db_url, tmp_path, "export", "--out", str(out)) == 0
+    assert capsys.readouterr().out.splitlines()[-1] == f"wrote {out}: 272 questions"
+    sheet = load_workbook(out).active
+    assert sheet is not None
+    header = [c.value for c in sheet[1]]
+    assert header[:4] == ["编号", "题型", "题干", "A"] and header[-5:] == ["答案", "解析", "出处", "标签", "难度"]
+    assert sheet.max_row == 273
+
+    assert await cli(db_url, tmp_path, "import", str(out)) == 0
+    assert "0 added, 0 updated, 272 unchanged, 0 rejected" in capsys.readouterr().out
+
+    # Exported as JSON, the bank is the shipped sample bank, question for question.
+    as_json = tmp_path / "bank.json"
+    assert await cli(db_url, tmp_path, "export", "--out", str(as_json)) == 0
+    exported = {q["key"]: q for q in json.loads(as_json.read_text(encoding="utf-8"))["questions"]}
+    shipped = {q["key"]: q for q in json.loads(SAMPLE.read_text(encoding="utf-8"))["questions"]}
+    assert exported == shipped
+
+
+async def test_nothing_importable_exits_1(db_url, tmp_path, capsys):
+    path = tmp_path / "bad.xlsx"
+    write_xlsx(path, [row for row, _ in bad_rows(good_row)[:5]])
+    assert await cli(db_url, tmp_path, "import", str(path)) == 1
+    out = capsys.readouterr()
+    assert "0 added, 0 updated, 0 unchanged, 5 rejected" in out.out and "nothing was imported" in out.err
+
+    path = tmp_path / "no-header.csv"
+    path.write_text("题目,正确答案选项\n随便,A\n", encoding="utf-8")
+    assert await cli(db_url, tmp_path, "import", str(path)) == 1
+    assert "lacks the column(s) 题型/type, 答案/answer" in capsys.readouterr().err
+    assert await cli(db_url, tmp_path, "import", str(tmp_path / "bank.xls")) == 1
+    assert "save .xls files as .xlsx" in capsys.readouterr().err
+    assert await count_questions(db_url) == 0
+
+
+async def test_sample_bank_is_seeded_once_into_an_empty_table(db_url, tmp_path):
+    config = make_config(db_url)
+    for _ in range(2):
+        services = await open_services(config, jobs=())
+        await services.engine.dispose()
+        assert await count_questions(db_url) == len(sample_bank().questions) == 272
+
+
+async def test_no_seeding_over_an_imported_bank(db_url, tmp_path):
+    path = tmp_path / "one.json"
+    path.write_text(json.dumps([{"type": "判断", "stem": "本支部自己的题。", "answer": "对"}]), encoding="utf-8")
+    assert await cli(db_url, tmp_path, "import", str(path)) == 0
+    services = await open_services(make_config(db_url), jobs=())
+    await services.engine.dispose()
+    assert await count_questions(db_url) == 1
+
+
+@pytest.mark.parametrize(
+    ("row", "field", "value"),
+    [
+        (
+            {"type": "单选题", "stem": "题", "options": "A．甲|Ｂ、乙|c) 丙", "answer": "ｂ"},
+            "options",
+            ("甲", "乙", "丙"),
+        ),
+        ({"type": "单选", "stem": "题", "A": "甲", "B": "乙", "answer": "B."}, "answer", "B"),
+        ({"type": "多选题", "stem": "题", "options": ["甲", "乙", "丙"], "answer": "C、A"}, "answer", "AC"),
+        ({"type": "判断题", "stem": "题", "answer": "×"}, "answer", "错"),
+        ({"type": "JUDGE", "stem": "题", "answer": "t"}, "answer", "对"),
+        ({"type": "填空", "stem": "题", "answer": "十八|18；十八岁;18"}, "answer", ("十八", "18", "十八岁")),
+        ({"type": "blank", "stem": "题", "answer": ["两", "2"]}, "answer", ("两", "2")),
+        (
+            {"type": "判断", "stem": "题", "answer": "对", "tags": "党章，总纲 党史;党章"},
+            "tags",
+            ("党章", "总纲", "党史"),
+        ),
+        ({"type": "判断", "stem": "题", "answer": "对", "difficulty": 2.0}, "difficulty", 2),
+        ({"type": "判断", "stem": "题", "answer": "对", "difficulty": "中等"}, "difficulty", 2),
+        ({"type": "判断", "stem": " 题 ", "answer": "对", "key": 101.0}, "key", "101"),
+    ],
+)
+def test_rows_are_normalised(row, field, value):
+    assert getattr(question_from_row(row), field) == value
+
+
+def test_unkeyed_rows_get_a_key_from_type_and_stem():
+    first = question_from_row({"type": "判断", "stem": "党章 是 根本大法。", "answer": "对"})
+    assert first.key == stable_key("judge", "党章是根本大法。") == stable_key("judge", "党章　是根本大法。")
+    assert first.key != stable_key("blank", "党章是根本大法。")
+    with pytest.raises(RowError, match="key longer than 80"):
+        question_from_row({"type": "判断", "stem": "题", "answer": "对", "key": "k" * 81})
+
+
+@pytest.mark.parametrize("args", [["questions"], ["questions", "import"], ["questions", "export"]])
+def test_help_on_questions_commands(capsys, args):
+    with pytest.raises(SystemExit) as done:
+        main([*args, "--help"])
+    assert done.value.code == 0
+    assert "usage: yizhan questions" in capsys.readouterr().out

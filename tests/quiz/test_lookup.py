@@ -1,0 +1,165 @@
+"""搜题 through the real app: accuracy on paraphrased stems, "not found", addressed questions, no cheating."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from sqlalchemy import select
+
+from bot import texts
+from bot.cli import main
+from bot.db import transaction
+from bot.models import Chat, QuizSession
+from bot.quiz.bank import sample_bank
+from bot.quiz.lookup import LookupIndex
+from tests.conftest import ROOT
+
+QUERIES = json.loads((ROOT / "tests/data/lookup_queries.json").read_text(encoding="utf-8"))
+STEMS = {q.key: q.stem for _, q in sample_bank().questions}
+REQUIRED_ACCURACY = 0.90
+
+
+def config_for(db_url: str, tmp_path: Path) -> Path:
+    text = (ROOT / "config.toml").read_text(encoding="utf-8")
+    path = tmp_path / "config.toml"
+    path.write_text(text.replace('url = "sqlite+aiosqlite:///yizhan.db"', f'url = "{db_url}"'), encoding="utf-8")
+    return path
+
+
+def found_stem(reply: str) -> str | None:
+    """The stem a 搜题 answer shows (its second line), or None for any other reply."""
+    if not reply.startswith(texts.LOOKUP_RESULT.split("{", 1)[0]):
+        return None
+    return reply.split("\n")[1].split("）", 1)[1]
+
+
+async def test_top1_accuracy_on_paraphrased_truncated_and_typod_stems(bot):
+    queries = QUERIES["queries"]
+    assert len(queries) == 100
+    misses = []
+    for item in queries:
+        before = len(bot.replies_to("u01"))
+        await bot.say(f"搜题 {item['query']}", user="u01")
+        replies = bot.replies_to("u01")[before:]
+        assert len(replies) == 1
+        stem = found_stem(replies[0])
+        if stem != STEMS[item["key"]]:
+            misses.append(f"{item['kind']:<11} {item['query']} -> {stem or replies[0]} (want {item['key']})")
+    accuracy = 1 - len(misses) / len(queries)
+    print(f"\n搜题 top-1 accuracy {accuracy:.0%}; misses:\n" + "\n".join(misses))
+    assert accuracy >= REQUIRED_ACCURACY, "\n".join(misses)
+
+
+async def test_nonsense_is_not_guessed(bot):
+    for text in QUERIES["nonsense"]:
+        await bot.say(f"查题 {text}", user="u02")
+    assert bot.replies_to("u02") == [texts.LOOKUP_NOT_FOUND] * len(QUERIES["nonsense"])
+
+
+async def test_answer_shows_options_answer_explanation_and_source(bot):
+    await bot.say("搜题：年满多少岁可以申请入党？", user="u01")
+    await bot.say("搜题 与正式党员相比，预备党员没有哪些权利", user="u01")
+    await bot.say("搜题 党章规定党禁止任何形式的个人崇拜", user="u01")
+    blank, multi, judge = bot.replies_to("u01")
+    assert "（填空）" in blank and "答案：十八 或 18 或 十八岁" in blank
+    assert "\n出处：《中国共产党章程》" in blank and "\n解析：" in blank
+    assert "（多选）" in multi and "答案：A. 被选举权；C. 表决权；D. 选举权" in multi
+    assert "\nE. 参加党的有关会议" in multi
+    assert "（判断）" in judge and "答案：对（正确）" in judge
+
+
+async def test_question_addressed_to_the_bot(bot):
+    await bot.say("@学习驿站 预备党员的预备期为多长时间？", user="u01")
+    await bot.say("预备党员的预备期为多长时间？", user="u02")  # not addressed: ordinary group talk
+    await bot.say("支部党员大会一般多长时间召开一次", user="u03", chat=None)  # a direct message
+    await bot.say("@学习驿站 你好", user="u04")  # too short to be a question
+    await bot.say("@学习驿站 今天中午食堂吃什么好呢", user="u05")
+    assert found_stem(bot.replies_to("u01")[0]) == STEMS["dz-0047"]
+    assert bot.replies_to("u02") == []
+    assert found_stem(bot.replies_to("u03")[0]) == STEMS["zb-0018"]
+    assert bot.replies_to("u04") == [texts.HELP_SHORT]
+    assert bot.replies_to("u05") == [texts.HELP_SHORT]  # nothing in the bank: not taken for a question
+
+
+async def test_lookup_needs_a_question(bot):
+    await bot.say("搜题", user="u01")
+    await bot.say("查题 党员？", user="u01")
+    assert bot.replies_to("u01") == [texts.LOOKUP_NEED_QUERY, texts.LOOKUP_TOO_SHORT]
+
+
+async def test_refused_during_a_live_quiz_in_that_chat_only(bot, clock):
+    services = bot.services
+    async with transaction(services.sessions) as session:
+        chat = await session.scalar(select(Chat).where(Chat.platform_chat_id == "demo-group"))
+        assert chat is not None
+        quiz = QuizSession(
+            branch_id=chat.branch_id,
+            chat_id=chat.id,
+            mode="rush",
+            status="running",
+            question_count=5,
+            seconds_per_question=60,
+            started_at=clock(),
+        )
+        session.add(quiz)
+    await bot.say("搜题 预备党员的预备期为多长时间", user="u01")
+    await bot.say("预备党员的预备期为多长时间", user="u01", chat=None)  # directly: no quiz there
+    assert bot.replies_to("u01")[0] == texts.LOOKUP_QUIZ_RUNNING
+    assert found_stem(bot.replies_to("u01")[1]) == STEMS["dz-0047"]
+
+    async with transaction(services.sessions) as session:
+        stored = await session.get(QuizSession, quiz.id)
+        assert stored is not None
+        stored.status, stored.finished_at = "finished", clock()
+    await bot.say("搜题 预备党员的预备期为多长时间", user="u01")
+    assert found_stem(bot.replies_to("u01")[2]) == STEMS["dz-0047"]
+
+
+async def test_index_follows_an_import_by_another_process(bot, db_url, tmp_path):
+    question = "学习驿站测试题：支部书记每季度至少要给党员讲几次微党课？"
+    await bot.say(f"搜题 {question}", user="u01")
+    assert bot.replies_to("u01") == [texts.LOOKUP_NOT_FOUND]
+
+    bank = tmp_path / "extra.json"
+    item = {"key": "t-1", "type": "单选", "stem": question, "options": ["一次", "两次"], "answer": "A"}
+    bank.write_text(json.dumps([item], ensure_ascii=False), encoding="utf-8")
+    args = ["--config", str(config_for(db_url, tmp_path)), "questions", "import", str(bank)]
+    assert await asyncio.to_thread(main, args) == 0
+    await bot.say(f"搜题 {question[8:]}", user="u01")
+    assert found_stem(bot.replies_to("u01")[1]) == question
+
+    item["options"] = ["一次", "三次"]  # changed in place: same key, updated row
+    bank.write_text(json.dumps([item], ensure_ascii=False), encoding="utf-8")
+    assert await asyncio.to_thread(main, args) == 0
+    await bot.say(f"搜题 {question[8:]}", user="u01")
+    assert "B. 三次" in bot.replies_to("u01")[2]
+
+
+def test_index_ranks_without_the_database():
+    """The index alone, built once: every truncated stem of the sample bank finds its own question."""
+    questions = [q for _, q in sample_bank().questions]
+    index = LookupIndex.of((n, q.key, q.stem, q.options) for n, q in enumerate(questions))
+    wrong = []
+    for q in questions:
+        found = index.search(q.stem[len(q.stem) // 4 :], limit=1)
+        if not found or STEMS[found[0].key] != q.stem:
+            wrong.append(q.key)
+    # Near-duplicates (the same sentence asked as a choice and as a blank) may swap places.
+    assert len(wrong) <= len(questions) // 20, wrong
+    assert index.search("党员") == []
+
+
+def test_jieba_stays_quiet():
+    """jieba's 'Building prefix dict' log lines must not reach the console."""
+    code = (
+        "from bot.quiz.lookup import LookupIndex\n"
+        "LookupIndex.of([(1, 'k', '党章规定的党员义务有哪些', [])]).search('党员的义务有哪些')\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "prefix dict" not in done.stderr and "Loading model" not in done.stderr
+    assert done.stdout == ""
