@@ -107,6 +107,9 @@ class WecomChannel:
         """Wait for inbound work that outlived its reply budget (it writes the outbox)."""
         if self._background:
             await asyncio.wait(set(self._background), timeout=timeout)
+        await asyncio.sleep(0)  # done-callbacks run now and start their releases
+        if self._releases:
+            await asyncio.wait(set(self._releases), timeout=timeout)
 
     async def close(self, timeout: float) -> None:
         """Let slow inbound work finish, then close the HTTP session."""
