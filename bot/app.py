@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator, Sequence
 
@@ -15,7 +16,7 @@ from bot.members import sync_config
 from bot.outbox import ChannelClient, OutboxSender
 from bot.pipeline import Pipeline
 from bot.quiz.bank import seed_sample_bank
-from bot.quiz.lookup import LookupCache
+from bot.quiz.lookup import LookupCache, warm_up
 from bot.quiz.timer import QuizTimer
 from bot.router import Dispatcher, Router
 from bot.scheduler import Job, JobRunner
@@ -98,6 +99,7 @@ def build_app(
             wecom.attach(app, services)
         quiz_timer = QuizTimer(config, services.sessions, services.clock, services.sender)
         if background:
+            warming = asyncio.create_task(asyncio.to_thread(warm_up), name="lookup-warm-up")
             services.sender.start()
             quiz_timer.start()
             if config.scheduler.enabled:
@@ -107,6 +109,8 @@ def build_app(
         try:
             yield
         finally:
+            if background:
+                await warming
             services.jobs.shutdown()
             await quiz_timer.stop()
             await services.sender.stop(config.server.shutdown_timeout_seconds)

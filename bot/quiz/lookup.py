@@ -30,6 +30,12 @@ from bot.quiz.bank import fingerprint
 # and neither should the operator's console. Its dictionary ships inside the package: nothing is fetched.
 jieba.setLogLevel(logging.WARNING)
 
+
+def warm_up() -> None:
+    """Load jieba's dictionary now (about 1.5 s), so the first 搜题 does not wait for it."""
+    jieba.initialize()
+
+
 MIN_QUERY_CHARS = 4  # fewer characters than this match too many questions to mean anything
 CANDIDATES = 40
 _MAX_FEATURES = 48  # of a long query (a stem pasted with its options), the rarest features are plenty
