@@ -204,16 +204,32 @@ async def test_monthly_rule_over_a_year_follows_the_holiday_calendar(aiohttp_cli
     rule = RecurringMeetingConfig(
         kind="theme_day", rule="first_friday", time="15:00", topic="主题党日", create_days_before=3
     )
-    config = config.replace(branches=(dataclasses.replace(branch, meetings=(rule,)),))
+    lecture = RecurringMeetingConfig(kind="party_lecture", rule="third_friday", time="15:00", create_days_before=3)
+    config = config.replace(branches=(dataclasses.replace(branch, meetings=(rule, lecture)),))
     bot, clock = await driver_at(aiohttp_client, config, datetime(2025, 7, 1, 7, 30, tzinfo=TZ))
     while clock() < datetime(2026, 7, 1, tzinfo=TZ):
         await bot.services.jobs.fire("plan_meetings", clock())
         clock.advance(days=1)
     async with bot.services.sessions() as session:
-        starts = [
-            s.astimezone(TZ).date()
-            for s in await session.scalars(select(Meeting.starts_at).order_by(Meeting.starts_at))
-        ]
+        rows = (await session.execute(select(Meeting.kind, Meeting.starts_at).order_by(Meeting.starts_at))).all()
+    starts = [when.astimezone(TZ).date() for kind, when in rows if kind == "theme_day"]
+    lectures = [when.astimezone(TZ).date() for kind, when in rows if kind == "party_lecture"]
+    assert lectures == [
+        date(2025, 7, 18),
+        date(2025, 8, 15),
+        date(2025, 9, 19),
+        date(2025, 10, 17),
+        date(2025, 11, 21),
+        date(2025, 12, 19),
+        date(2026, 1, 16),
+        date(
+            2026, 2, 24
+        ),  # 02-20 is in the Spring Festival holiday; Tuesday 02-24 is nearer than the 02-14 make-up day
+        date(2026, 3, 20),
+        date(2026, 4, 17),
+        date(2026, 5, 15),
+        date(2026, 6, 18),  # 06-19 is the Dragon Boat Festival
+    ]
     assert starts == [
         date(2025, 7, 4),
         date(2025, 8, 1),

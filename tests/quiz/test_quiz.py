@@ -107,8 +107,13 @@ async def test_match_scores_follow_the_documented_rule(bot, clock):
         "u01": [(2, True)] * 5,  # 95, 95+10, 95+20, 95+30, 95+30 (bonus capped) = 565
         "u02": [(10, True)] * 5,  # 75, 85, 95, 105, 105 = 465
         "u03": [(1, False)] + [(20, True)] * 4,  # 0, 50, 60, 70, 80 = 260
+        "u05": [(3, False)] * 5,  # 0
         "u06": [(4, True)] * 5,  # 90, 100, 110, 120, 120 = 540
-        "u07": [(5, False)] * 5,
+        "u07": [(5, False)] * 5,  # 0
+        "u08": [(6, True), (6, False), (6, True), (6, False), (6, True)],  # 85 × 3, never a streak = 255
+        "u09": [(0, True)] + [(1, False)] * 4,  # 100
+        "u10": [(7, False)] * 3 + [(18, True)] * 2,  # 55, 55+10 = 120
+        # u04 never answers.
     }
     for position in range(5):
         opened = clock()
@@ -126,10 +131,10 @@ async def test_match_scores_follow_the_documented_rule(bot, clock):
             clock.advance(seconds=3)
             await clock_tick(bot)
     lines = bot_lines(await bot.transcript())
-    assert "本题正确率80%（4/5人答对），最快：张伟 2.0秒" in lines[-2]
+    assert "本题正确率66.7%（6/9人答对），最快：张伟 2.0秒" in lines[-2]
     assert lines[-1] == (
         "🏁 竞赛结束！\n🏆 领奖台：\n1. 张伟 565分\n2. 赵磊 540分\n3. 王芳 465分"
-        "\n党小组总分：\n· 执法党小组 1290分\n· 环卫党小组 540分"
+        "\n党小组总分：\n· 执法党小组 1290分\n· 环卫党小组 1015分"
     )
     async with bot.services.sessions() as session:
         scores = dict(
@@ -139,7 +144,7 @@ async def test_match_scores_follow_the_documented_rule(bot, clock):
                 )
             ).all()
         )
-    assert sorted(scores.values()) == [0, 260, 465, 540, 565]
+    assert sorted(scores.values()) == [0, 0, 100, 120, 255, 260, 465, 540, 565]  # u04 never answered
 
 
 async def test_match_ranking_respects_opt_out_and_branch_setting(bot, clock):
