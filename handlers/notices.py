@@ -101,21 +101,23 @@ async def handle_receipt(msg: Message, ctx: Context) -> None:
             await ctx.reply(texts.NOTICE_ACK_NONE)
 
 
-def _seq(args: str) -> int | None:
-    match = _SEQ.match(args.strip())
-    return int(match.group(1)) if match else None
+async def _named_notice(ctx: Context) -> RollCall | None:
+    """Notice #N from the command (or the latest); None after telling the secretary it was not found."""
+    assert ctx.command is not None and ctx.branch is not None
+    match = _SEQ.match(ctx.command.args.strip())
+    seq = int(match.group(1)) if match else None
+    roll_call = await find_notice(ctx, ctx.branch, seq)
+    if roll_call is None:
+        await ctx.reply(texts.NOTICE_NOT_FOUND.format(seq=seq) if seq else texts.NOTICE_NONE_YET)
+    return roll_call
 
 
 @router.command(*texts.CMD_NOTICE_STATUS, role=Role.SECRETARY, summary=texts.SUMMARY_NOTICE_STATUS)
 async def handle_notice_status(msg: Message, ctx: Context) -> None:
     """Who has not acknowledged the latest notice (or notice #N)."""
-    assert ctx.command is not None and ctx.branch is not None
-    seq = _seq(ctx.command.args)
-    roll_call = await find_notice(ctx, ctx.branch, seq)
-    if roll_call is None:
-        await ctx.reply(texts.NOTICE_NOT_FOUND.format(seq=seq) if seq else texts.NOTICE_NONE_YET)
-        return
-    await ctx.reply(await status_text(ctx, roll_call))
+    roll_call = await _named_notice(ctx)
+    if roll_call is not None:
+        await ctx.reply(await status_text(ctx, roll_call))
 
 
 @router.command(*texts.CMD_NOTICE_LIST, role=Role.SECRETARY, summary=texts.SUMMARY_NOTICE_LIST)
@@ -145,11 +147,8 @@ async def handle_notice_list(msg: Message, ctx: Context) -> None:
 @router.command(*texts.CMD_NOTICE_CLOSE, role=Role.SECRETARY, summary=texts.SUMMARY_NOTICE_CLOSE)
 async def handle_notice_close(msg: Message, ctx: Context) -> None:
     """Stop collecting receipts for notice #N and report the final tally."""
-    assert ctx.command is not None and ctx.branch is not None
-    seq = _seq(ctx.command.args)
-    roll_call = await find_notice(ctx, ctx.branch, seq)
+    roll_call = await _named_notice(ctx)
     if roll_call is None:
-        await ctx.reply(texts.NOTICE_NOT_FOUND.format(seq=seq) if seq else texts.NOTICE_NONE_YET)
         return
     if roll_call.status == RollCallStatus.SCHEDULED:
         roll_call.status = RollCallStatus.OPEN  # a scheduled notice closed before it went out is simply cancelled

@@ -11,7 +11,16 @@ from typing import Any
 from aiohttp import web
 from sqlalchemy.exc import IntegrityError
 
-from bot.channels.wecom.channel import Reply, WecomChannel, channel_of, empty, query_params, read_body, rejection
+from bot.channels.wecom.channel import (
+    Reply,
+    WecomChannel,
+    channel_of,
+    empty,
+    query_params,
+    read_body,
+    rejection,
+    verify_callback_url,
+)
 from bot.channels.wecom.client import CHANNEL
 from bot.channels.wecom.crypto import CallbackRejected, Cipher, check_signature, check_timestamp, encrypted_json_reply
 from bot.channels.wecom.models import WecomResponseUrl
@@ -37,16 +46,7 @@ def _cipher(channel: WecomChannel) -> Cipher:
 async def verify_url(request: web.Request) -> web.Response:
     """GET: answer the AI bot's URL check with the decrypted echostr."""
     channel = channel_of(request)
-    cipher = _cipher(channel)
-    try:
-        signature, timestamp, nonce, echostr = query_params(request, "msg_signature", "timestamp", "nonce", "echostr")
-        check_timestamp(timestamp, channel.services.clock(), channel.config.timestamp_tolerance_seconds)
-        check_signature(channel.config.aibot_token, timestamp, nonce, echostr, signature)
-        plaintext = cipher.decrypt(echostr)
-    except CallbackRejected as exc:
-        return rejection(request, exc)
-    log.info("wecom: AI bot callback URL verified")
-    return web.Response(text=plaintext)
+    return verify_callback_url(request, _cipher(channel), channel.config.aibot_token, "AI bot")
 
 
 async def receive(request: web.Request) -> web.Response:

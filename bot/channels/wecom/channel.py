@@ -11,7 +11,7 @@ from aiohttp import web
 from sqlalchemy import select
 
 from bot.channels.wecom.client import CHANNEL, WecomClient, mention_names, with_mentions
-from bot.channels.wecom.crypto import CallbackRejected, Cipher
+from bot.channels.wecom.crypto import CallbackRejected, Cipher, check_signature, check_timestamp
 from bot.config import WecomConfig
 from bot.db import is_sqlite
 from bot.message import Message, Outgoing
@@ -151,3 +151,17 @@ def rejection(request: web.Request, exc: CallbackRejected) -> web.Response:
     """Log a refused callback (reason only: never the body, query or a secret) and answer its status."""
     log.warning("wecom: refused %s %s: %s", request.method, request.path, exc.reason)
     return web.Response(status=exc.status, text=f"{exc.status}")
+
+
+def verify_callback_url(request: web.Request, cipher: Cipher, token: str, label: str) -> web.Response:
+    """GET: answer WeCom's URL check (app or AI bot) with the decrypted echostr."""
+    channel = channel_of(request)
+    try:
+        signature, timestamp, nonce, echostr = query_params(request, "msg_signature", "timestamp", "nonce", "echostr")
+        check_timestamp(timestamp, channel.services.clock(), channel.config.timestamp_tolerance_seconds)
+        check_signature(token, timestamp, nonce, echostr, signature)
+        plaintext = cipher.decrypt(echostr)
+    except CallbackRejected as exc:
+        return rejection(request, exc)
+    log.info("wecom: %s callback URL verified", label)
+    return web.Response(text=plaintext)
