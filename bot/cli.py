@@ -101,6 +101,8 @@ def _setup_logging() -> None:
         level=os.environ.get("YIZHAN_LOG_LEVEL", "INFO").upper(),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    # APScheduler logs every fire at INFO; the per-minute roll-call tick would flood the log.
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -125,7 +125,7 @@ class JobRunner:
             return False
         if sent and self.sender is not None:
             self.sender.notify()
-        log.info("job %s fired for slot %s", name, slot.isoformat())
+        log.debug("job %s fired for slot %s", name, slot.isoformat())
         return True
 
     async def run_now(self, name: str) -> bool:
