@@ -243,11 +243,10 @@ async def _meetings(config: Config, args: argparse.Namespace) -> int:
                 print(f"yizhan: no branch {branch_key!r}", file=sys.stderr)
                 return 1
             if args.meetings_command == "list":
-                for view in await open_meetings(ctx, branch):
-                    when = display.when(view.meeting.starts_at, config.tz)
-                    print(
-                        f"#{view.roll_call.seq}\t{view.meeting.kind}\t{when}\t{view.meeting.location}\t{view.meeting.topic}"
-                    )
+                for listed in await open_meetings(ctx, branch):
+                    when = display.when(listed.meeting.starts_at, config.tz)
+                    meeting = listed.meeting
+                    print(f"#{listed.roll_call.seq}\t{meeting.kind}\t{when}\t{meeting.location}\t{meeting.topic}")
                 return 0
             starts = args.at.replace(tzinfo=config.tz)
             if starts <= services.clock():

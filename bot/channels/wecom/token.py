@@ -61,16 +61,18 @@ class TokenCache:
             assert self._cached is not None
             return self._cached.value
         async with self._lock:
-            if not self._fresh(self._cached):
-                self._cached = await self._load_or_refresh(refused=None)
-            return self._cached.value
+            cached = self._cached
+            if cached is None or not self._fresh(cached):
+                cached = self._cached = await self._load_or_refresh(refused=None)
+            return cached.value
 
     async def invalidate(self, refused: str) -> str:
         """WeCom refused this token: return another one, refreshing only if nobody has yet."""
         async with self._lock:
-            if not self._fresh(self._cached, refused):
-                self._cached = await self._load_or_refresh(refused=refused)
-            return self._cached.value
+            cached = self._cached
+            if cached is None or not self._fresh(cached, refused):
+                cached = self._cached = await self._load_or_refresh(refused=refused)
+            return cached.value
 
     async def _load_or_refresh(self, refused: str | None) -> _Token:
         if self.postgres:
