@@ -6,6 +6,7 @@ import contextlib
 import json
 import os
 import platform
+import re
 import subprocess
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -43,6 +44,9 @@ class RoundResult:
         return self.measured.requests / self.measured.seconds if self.measured.seconds else 0.0
 
 
+_QUICK = re.compile(r"quick path: (\d+) messages written in (\d+) group commits \(([\d.]+) per commit\)")
+
+
 def read_server_log(path: Path, requests: int) -> dict[str, Any]:
     """Retried races, warnings, errors and SQL statements per request, from a server's log."""
     lines = path.read_text(errors="replace").splitlines()
@@ -53,6 +57,10 @@ def read_server_log(path: Path, requests: int) -> dict[str, Any]:
         "errors": len(errors),
         "first_errors": errors[:5],
     }
+    # bot/quick.py logs its group commits at shutdown (warm-up included).
+    quick = next((_QUICK.search(line) for line in lines if _QUICK.search(line)), None)
+    if quick is not None:
+        out["quick_path"] = {"messages": int(quick[1]), "group_commits": int(quick[2]), "per_commit": float(quick[3])}
     stats = next((json.loads(line[len("SQLSTATS ") :]) for line in lines if line.startswith("SQLSTATS ")), None)
     if stats is not None and requests:
         counts, seconds = stats["counts"], stats["seconds"]
@@ -63,6 +71,8 @@ def read_server_log(path: Path, requests: int) -> dict[str, Any]:
         # Time from sending a statement to the event loop seeing its result (BEGIN: includes waiting for the lock).
         out["sql_mean_ms"] = {k: round(1000 * seconds[k] / counts[k], 2) for k in sorted(seconds) if counts.get(k)}
         out["transaction_spans_ms"] = stats["transaction_spans_ms"]
+        # The engine's most frequent statements (the quick path's group commits on SQLite are not among them).
+        out["top_statements"] = stats.get("top_statements", {})
     return out
 
 

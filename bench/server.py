@@ -106,6 +106,7 @@ class SqlStats:
         self.counts: Counter[str] = Counter()
         self.seconds: Counter[str] = Counter()
         self.spans: list[float] = []
+        self.texts: Counter[str] = Counter()
 
     def install(self) -> None:
         from sqlalchemy import event
@@ -119,6 +120,7 @@ class SqlStats:
 
     def clear(self) -> None:
         self.counts.clear()
+        self.texts.clear()
         self.seconds.clear()
         self.spans.clear()
 
@@ -132,6 +134,7 @@ class SqlStats:
         now = time.perf_counter()
         kind = statement.lstrip().split(None, 1)[0].upper() if statement.strip() else "?"
         self.counts[kind] += 1
+        self.texts[" ".join(statement.split())[:70]] += 1
         self.seconds[kind] += now - conn.info.pop("bench_statement", now)
         if kind == "BEGIN":
             conn.info["bench_span"] = now  # the write lock is ours from here
@@ -147,6 +150,7 @@ class SqlStats:
         return json.dumps(
             {
                 "counts": dict(self.counts),
+                "top_statements": dict(self.texts.most_common(12)),
                 "seconds": {k: round(v, 4) for k, v in self.seconds.items()},
                 "transaction_spans_ms": {
                     "count": len(spans),
@@ -171,6 +175,12 @@ async def serve(spec: dict[str, Any]) -> None:
     site = web.TCPSite(runner, BIND, 0, backlog=1024)
     await site.start()
     port = runner.addresses[0][1]
+    if spec["server"] == "app":
+        # The app loads jieba's dictionary in a thread at start (about 1.5 s of CPU), then freezes what it
+        # loaded out of the garbage collector's way: measure after that, as a server up for a while would be.
+        from bot.app import WARM
+
+        await app[WARM]
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
@@ -194,6 +204,7 @@ def main(argv: list[str] | None = None) -> None:
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     # Retries of lost races are logged at INFO; the runner counts them.
     logging.getLogger("bot.pipeline").setLevel(logging.INFO)
+    logging.getLogger("bot.quick").setLevel(logging.INFO)
     profile_path = spec.get("profile")
     profiler = cProfile.Profile() if profile_path else None
     if profiler is not None:

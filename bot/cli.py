@@ -189,7 +189,7 @@ async def _jobs_run(config: Config, name: str) -> int:
             return 1
         print(f"job {name} fired; its messages are in the outbox and go out with `yizhan run`")
     finally:
-        await services.engine.dispose()
+        await services.close()
     return 0
 
 
@@ -281,7 +281,7 @@ async def _meetings(config: Config, args: argparse.Namespace) -> int:
             if view.meeting.check_in_code:
                 print(f"check-in code: {view.meeting.check_in_code}")
     finally:
-        await services.engine.dispose()
+        await services.close()
     return 0
 
 

@@ -19,6 +19,22 @@ if TYPE_CHECKING:
     from bot.router import Dispatcher
 
 
+def reply_target(msg: Message) -> tuple[str, str]:
+    """(target kind, target id) of a reply to msg: its group chat, or its sender for a direct message."""
+    return ("user", msg.sender_id) if msg.chat_id is None else ("chat", msg.chat_id)
+
+
+@dataclass(frozen=True)
+class Draft:
+    """A reply made on the quick path (bot/quick.py), written to the outbox by its group commit."""
+
+    channel: str
+    target_kind: str  # "chat" or "user"
+    target_id: str
+    text: str
+    mentions: tuple[str, ...] = ()
+
+
 @dataclass
 class Context:
     """Everything a handler or job may use; all sends become outbox rows in this session's transaction."""
@@ -36,6 +52,7 @@ class Context:
     dispatcher: Dispatcher | None = None  # for the help menu
     lookup: LookupCache | None = None  # for 搜题: this process's question index (set by the pipeline)
     outgoing: list[Outbox] = field(default_factory=list)
+    drafts: list[Draft] | None = None  # set on the quick path: replies are collected here, not in the session
 
     def now(self) -> datetime:
         return self.clock()
@@ -50,10 +67,7 @@ class Context:
         msg = self.message
         mentions = (msg.sender_id,) if mention_sender and not msg.is_direct else ()
         media_id = await self._media(image) if image is not None else None
-        if msg.chat_id is None:
-            self._add(msg.channel, "user", msg.sender_id, text, mentions, media_id)
-        else:
-            self._add(msg.channel, "chat", msg.chat_id, text, mentions, media_id)
+        self._add(msg.channel, *reply_target(msg), text, mentions, media_id)
 
     async def _media(self, image: bytes) -> int:
         row = Media(content_type="image/png", data=image, created_at=self.clock())
@@ -80,6 +94,11 @@ class Context:
     def _add(
         self, channel: str, kind: str, target: str, text: str, mentions: tuple[str, ...], media_id: int | None = None
     ) -> None:
+        if self.drafts is not None:
+            if media_id is not None:
+                raise RuntimeError("the quick path cannot send media")
+            self.drafts.append(Draft(channel, kind, target, text, mentions))
+            return
         now = self.clock()
         # A reply to an inbound message is held back briefly so the channel can carry it in its HTTP
         # response (OutboxSender.deliver_now / claim_passive); the sender takes it if that never happens.

@@ -17,6 +17,9 @@ from bot.config import DatabaseConfig
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
+# Execution option of a connection whose transaction only reads (see read_only()).
+_DEFERRED = "yizhan_deferred"
+
 
 def is_sqlite(url: str) -> bool:
     return url.startswith("sqlite")
@@ -45,8 +48,9 @@ def create_engine(config: DatabaseConfig) -> AsyncEngine:
         @event.listens_for(engine.sync_engine, "begin")
         def _on_begin(conn: Connection) -> None:
             # IMMEDIATE takes the write lock up front; a DEFERRED reader that later writes
-            # could fail with "database is locked" without waiting for busy_timeout.
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            # could fail with "database is locked" without waiting for busy_timeout. Only
+            # read_only() transactions begin DEFERRED: they neither wait for writers nor block them.
+            conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get(_DEFERRED) else "BEGIN IMMEDIATE")
 
     return engine
 
@@ -65,6 +69,17 @@ async def transaction(sessions: async_sessionmaker[AsyncSession]) -> AsyncIterat
     """One unit of work: commit on success, roll back on any error."""
     async with sessions() as session, session.begin():
         yield session
+
+
+@asynccontextmanager
+async def read_only(sessions: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
+    """A transaction that only reads (its end rolls back): on SQLite it does not queue for the write lock."""
+    async with sessions() as session:
+        await session.connection(execution_options={_DEFERRED: True})
+        try:
+            yield session
+        finally:
+            await session.rollback()
 
 
 def _alembic_config(connection: Connection | None = None) -> AlembicConfig:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 
 
 @dataclass(frozen=True)
@@ -33,7 +34,17 @@ class Command:
     word: str = ""
     args: str = ""  # normalised: for parsing numbers, names, keywords
     mentioned_names: tuple[str, ...] = field(default=())
-    raw_args: str = ""  # as typed: for text shown to people (a notice's body, a note)
+    original: str = ""  # the message as typed, for raw_args
+    bot_names: tuple[str, ...] = ()
+    matched: str = ""  # the command word as matched (folded); word is the one shown in help
+
+    @cached_property
+    def raw_args(self) -> str:
+        """The arguments as typed: for text shown to people (a notice's body, a note)."""
+        from bot.normalize import raw_args
+
+        raw = raw_args(self.original, self.matched or self.word, self.bot_names) if self.original else None
+        return self.args if raw is None else raw
 
 
 @dataclass(frozen=True)

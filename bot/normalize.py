@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 # Characters trimmed from both ends of a command: whitespace, punctuation and symbols (emoji).
 _EDGE_CATEGORIES = ("Z", "P", "S", "C")
@@ -37,7 +38,7 @@ def fold(text: str) -> str:
 def strip_bot_mention(text: str, bot_names: tuple[str, ...]) -> tuple[str, bool]:
     """Remove a leading (or trailing) @-mention of the bot; say whether there was one."""
     mentioned = False
-    names = sorted({fold(n) for n in bot_names if n}, key=len, reverse=True)
+    names = _folded_names(bot_names)
     changed = True
     while changed:
         changed = False
@@ -50,6 +51,13 @@ def strip_bot_mention(text: str, bot_names: tuple[str, ...]) -> tuple[str, bool]
     return text, mentioned
 
 
+@lru_cache(maxsize=8)
+def _folded_names(bot_names: tuple[str, ...]) -> list[str]:
+    return sorted({fold(n) for n in bot_names if n}, key=len, reverse=True)
+
+
+# Members say the same short things again and again (收到, 到, 帮助): every filter normalises each message too.
+@lru_cache(maxsize=4096)
 def normalize(text: str, bot_names: tuple[str, ...]) -> tuple[str, bool, tuple[str, ...]]:
     """Normalised command text, whether the bot was @-mentioned, and other @-mentioned names."""
     folded = strip_edges(fold(text))

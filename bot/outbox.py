@@ -16,7 +16,7 @@ from sqlalchemy.orm import aliased
 
 from bot.clock import Clock
 from bot.config import OutboxConfig
-from bot.db import affected, transaction
+from bot.db import affected, read_only, transaction
 from bot.message import Outgoing
 from bot.models import Media, Outbox, OutboxStatus
 
@@ -144,7 +144,7 @@ class OutboxSender:
                 earlier.status.in_((OutboxStatus.PENDING, OutboxStatus.SENDING)),
             )
         )
-        async with self.sessions() as session:
+        async with read_only(self.sessions) as session:
             ids = list(
                 await session.scalars(
                     select(Outbox.id)
@@ -221,7 +221,7 @@ class OutboxSender:
     async def _window_start(self, item: Outgoing, limit: RateLimit, now: datetime) -> datetime | None:
         """None if the target may receive now; otherwise when the oldest send leaves the window."""
         since = now - timedelta(seconds=limit.seconds)
-        async with self.sessions() as session:
+        async with read_only(self.sessions) as session:
             sent = select(Outbox.sent_at).where(
                 Outbox.channel == item.channel,
                 Outbox.target_kind == item.target_kind,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass, field
 
@@ -15,24 +16,18 @@ from bot.context import Context
 from bot.db import transaction
 from bot.members import resolve
 from bot.message import Message
-from bot.models import InboundMessage, Role
+from bot.models import InboundMessage
 from bot.normalize import normalize
+from bot.quick import Directory, Outcome, PassivePolicy, QuickPath, respond
 from bot.quiz.lookup import LookupCache
 from bot.router import Dispatcher, Route
+
+__all__ = ["Outcome", "Pipeline"]
 
 log = logging.getLogger(__name__)
 
 # Attempts for a transaction that lost a race (e.g. two first messages registering one member).
 _MAX_ATTEMPTS = 3
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """What happened to one inbound message."""
-
-    duplicate: bool = False
-    handled_by: str | None = None
-    reply_ids: list[int] = field(default_factory=list)
 
 
 class _Duplicate(Exception):
@@ -48,13 +43,58 @@ class Pipeline:
     clock: Clock
     dispatcher: Dispatcher
     lookup: LookupCache | None = None
+    quick: QuickPath | None = None  # messages that need no database reads, written in group commits
+    directory: Directory = field(default_factory=Directory)
+    _inflight: dict[tuple[str, str], asyncio.Future[None]] = field(default_factory=dict)
 
     @property
     def bot_names(self) -> tuple[str, ...]:
         return (self.config.bot.name, *self.config.bot.aliases)
 
-    async def process(self, msg: Message) -> Outcome:
-        """Handle msg exactly once; a repeat of a stored platform message id has no effect."""
+    async def close(self) -> None:
+        if self.quick is not None:
+            await self.quick.close()
+
+    async def process(self, msg: Message, passive: PassivePolicy | None = None, *, quick: bool = True) -> Outcome:
+        """Handle msg exactly once; a repeat of a stored platform message id has no effect.
+
+        passive: which reply the caller will carry in its HTTP answer; the quick path then writes it as
+        delivered (Outcome.passive). Otherwise replies are held briefly for the channel to claim.
+        quick=False: the full pipeline only (the caller tried process_quickly() already).
+        """
+        outcome = await self._handle(msg, passive, quick, full=True)
+        assert outcome is not None
+        return outcome
+
+    async def process_quickly(self, msg: Message, passive: PassivePolicy | None = None) -> Outcome | None:
+        """The outcome if msg is a duplicate or the quick path can handle it; None: call process(quick=False).
+
+        For callers with a deadline: the quick path's wait is short and bounded (bot/quick.py), so it can run
+        inline, and only the full pipeline needs a task and a timer. A copy of a message still being handled
+        is a duplicate at once (process() waits for the first copy to finish).
+        """
+        return await self._handle(msg, passive, quick=True, full=False)
+
+    async def _handle(self, msg: Message, passive: PassivePolicy | None, quick: bool, full: bool) -> Outcome | None:
+        key = (msg.channel, msg.platform_msg_id)
+        first = self._inflight.get(key)
+        if first is not None:  # a copy is being handled in this process: it is a duplicate
+            if full:
+                await asyncio.shield(first)
+            return Outcome(duplicate=True)
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._inflight[key] = done
+        try:
+            if quick and self.quick is not None:
+                outcome = await self.quick.handle(msg, passive)
+                if outcome is not None:
+                    return outcome
+            return await self._process_fully(msg) if full else None
+        finally:
+            del self._inflight[key]
+            done.set_result(None)
+
+    async def _process_fully(self, msg: Message) -> Outcome:
         for attempt in range(1, _MAX_ATTEMPTS + 1):
             try:
                 return await self._process_once(msg)
@@ -110,6 +150,7 @@ class Pipeline:
             inbound.handled_by = handled_by
             await session.flush()
             reply_ids = [row.id for row in ctx.outgoing]
+        self.directory.learn(msg, resolved.branch, resolved.chat, resolved.member)
         return Outcome(handled_by=handled_by, reply_ids=reply_ids)
 
     async def _route(
@@ -130,20 +171,7 @@ class Pipeline:
                 if candidate.filter is not None and await candidate.filter(msg, ctx):
                     route = candidate
                     break
-        if route is None:
-            if addressed:
-                await ctx.reply(texts.HELP_SHORT)
-                return "help_short"
-            return None  # a group chat's ordinary talk: stay silent
-        if not Role.at_least(ctx.member.role, route.role):
-            await ctx.reply(
-                texts.NOT_ALLOWED.format(
-                    word=route.words[0] if route.words else text, role=texts.ROLE_NAMES[route.role]
-                )
-            )
-            return "refused"
-        await route.handler(msg, ctx)
-        return route.name
+        return await respond(route, ctx, text, addressed)
 
     async def _record_failure(self, msg: Message) -> Outcome:
         """The error boundary: store the message as failed and apologise, once."""

@@ -29,5 +29,10 @@ class Services:
     clients: dict[str, ChannelClient] = field(default_factory=dict)
     lookup: LookupCache = field(default_factory=LookupCache)  # the 搜题 index, shared by all messages
 
+    async def close(self) -> None:
+        """Stop the pipeline's group commits and close the database."""
+        await self.pipeline.close()
+        await self.engine.dispose()
+
 
 SERVICES = web.AppKey("services", Services)

@@ -6,20 +6,23 @@ from bot import texts
 from bot.context import Context
 from bot.message import Message
 from bot.models import PartyGroup
-from bot.router import Router
+from bot.router import Dispatcher, Router
 
 router = Router("help")
 
 
-@router.command(*texts.CMD_HELP, summary=texts.SUMMARY_HELP)
+@router.command(*texts.CMD_HELP, summary=texts.SUMMARY_HELP, quick=True)
 async def handle_help(msg: Message, ctx: Context) -> None:
     """List the commands this member's role may use."""
-    assert ctx.member is not None and ctx.dispatcher is not None
-    lines = [texts.HELP_HEADER.format(name=ctx.member.display_name)]
-    for route in ctx.dispatcher.commands_for(ctx.member.role):
-        lines.append(texts.HELP_LINE.format(word=route.words[0], summary=route.summary))
-    lines.append(texts.HELP_FOOTER)
-    await ctx.reply("\n".join(lines))
+    member, dispatcher = ctx.member, ctx.dispatcher
+    assert member is not None and dispatcher is not None
+    menu = dispatcher.memo(("help", member.role), lambda: _menu(dispatcher, member.role))
+    await ctx.reply(texts.HELP_HEADER.format(name=member.display_name) + "\n" + menu)
+
+
+def _menu(dispatcher: Dispatcher, role: str) -> str:
+    lines = [texts.HELP_LINE.format(word=r.words[0], summary=r.summary) for r in dispatcher.commands_for(role)]
+    return "\n".join([*lines, texts.HELP_FOOTER])
 
 
 @router.command(*texts.CMD_WHOAMI, summary=texts.SUMMARY_WHOAMI)

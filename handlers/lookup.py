@@ -12,7 +12,7 @@ from bot.normalize import normalize, remove_mentions
 from bot.quiz.bank import LETTERS
 from bot.quiz.lookup import cjk_count, too_short
 from bot.quiz.state import RUNNING, live_session
-from bot.router import Router
+from bot.router import Hints, Router
 
 router = Router("lookup")
 
@@ -67,7 +67,12 @@ async def _practising(ctx: Context) -> bool:
     return found is not None
 
 
-@router.message(_is_question)
+def _may_be_question(msg: Message, hints: Hints) -> bool:
+    """Only text put to the bot with enough Chinese characters can be a question."""
+    return hints.addressed and cjk_count(remove_mentions(hints.text)) >= texts.LOOKUP_MIN_QUESTION_CHARS
+
+
+@router.message(_is_question, precheck=_may_be_question)
 async def handle_question(msg: Message, ctx: Context) -> None:
     """A question put to the bot without a command word is looked up like 搜题."""
     text, _mentioned, _names = normalize(msg.text, (ctx.config.bot.name, *ctx.config.bot.aliases))

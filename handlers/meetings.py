@@ -135,7 +135,7 @@ async def _is_short_check_in(msg: Message, ctx: Context) -> bool:
     )
 
 
-@router.message(_is_short_check_in)
+@router.message(_is_short_check_in, precheck=lambda msg, hints: hints.text in _SHORT_CHECK_INS)
 async def handle_short_check_in(msg: Message, ctx: Context) -> None:
     """'到' said during a meeting's check-in window."""
     assert ctx.branch is not None and ctx.member is not None

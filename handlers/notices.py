@@ -83,7 +83,7 @@ async def _is_receipt(msg: Message, ctx: Context) -> bool:
     return msg.is_direct or bool(await open_roll_calls_for(ctx.session, ctx.member, KIND))
 
 
-@router.message(_is_receipt)
+@router.message(_is_receipt, precheck=lambda msg, hints: hints.text in _RECEIPTS)
 async def handle_receipt(msg: Message, ctx: Context) -> None:
     """Acknowledge every open notice this member has not acknowledged yet (quietly in a group)."""
     assert ctx.member is not None

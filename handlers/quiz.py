@@ -28,7 +28,7 @@ from bot.quiz import engine
 from bot.quiz.answers import is_correct, parse
 from bot.quiz.chart import leaderboard_png
 from bot.quiz.scoring import opted_out
-from bot.quiz.state import RUNNING, live_session
+from bot.quiz.state import LATE_ANSWER_SECONDS, RUNNING, live_session
 from bot.router import Router
 from bot.timeparse import chinese_number
 
@@ -38,7 +38,6 @@ _COUNT = re.compile(r"([0-9一二两三四五六七八九十]+)\s*(?:道题|题|
 _SECONDS = re.compile(r"([0-9]+)\s*(?:秒|s)")
 _INDEX = re.compile(r"(\d+)")
 LEADERBOARD_SIZE = 10
-LATE_ANSWER_SECONDS = 30  # after a 抢答 ends, correct answers this late are told someone was faster
 WRONG_BOOK_SIZE = 10
 
 
@@ -159,7 +158,8 @@ async def _is_answer(msg: Message, ctx: Context) -> bool:
     return await _answer_target(msg, ctx) is not None
 
 
-@router.message(_is_answer)
+# Any text may answer a live question (a blank's answer is free text): only no quiz at all rules it out.
+@router.message(_is_answer, precheck=lambda msg, hints: not hints.quiz_idle)
 async def handle_answer(msg: Message, ctx: Context) -> None:
     """An answer to the live question (one attempt per member per question)."""
     assert ctx.member is not None

@@ -6,8 +6,9 @@ import random
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import display, texts
 from bot.context import Context
@@ -441,6 +442,23 @@ async def _public(ctx: Context, quiz: QuizSession) -> bool:
     branch = await ctx.session.get(Branch, quiz.branch_id)
     spec = ctx.config.branch(branch.key) if branch else None
     return spec.rankings if spec else True
+
+
+async def due(session: AsyncSession, now: datetime) -> bool:
+    """Has any running quiz a round to open or close by now (what advance() would act on)?"""
+    found = await session.scalar(
+        select(QuizRound.id)
+        .join(QuizSession, QuizSession.id == QuizRound.session_id)
+        .where(
+            QuizSession.status == RUNNING,
+            or_(
+                and_(QuizRound.status == OPEN, QuizRound.closes_at <= now),
+                and_(QuizRound.status == PENDING, QuizRound.opened_at <= now),
+            ),
+        )
+        .limit(1)
+    )
+    return found is not None
 
 
 async def advance(ctx: Context) -> int:

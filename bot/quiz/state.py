@@ -9,6 +9,7 @@ from bot.models import Chat, QuizMode, QuizSession
 
 RUNNING = "running"
 FINISHED = "finished"
+LATE_ANSWER_SECONDS = 30  # after a 抢答 ends, correct answers this late are told someone was faster
 
 
 async def live_session(session: AsyncSession, chat: Chat | None, *, include_daily: bool = False) -> QuizSession | None:

@@ -11,9 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.clock import Clock
 from bot.config import Config
 from bot.context import Context
-from bot.db import transaction
+from bot.db import read_only, transaction
 from bot.outbox import OutboxSender
-from bot.quiz.engine import advance
+from bot.quiz.engine import advance, due
 
 log = logging.getLogger(__name__)
 TICK_SECONDS = 1.0
@@ -21,6 +21,9 @@ TICK_SECONDS = 1.0
 
 async def tick(config: Config, sessions: async_sessionmaker[AsyncSession], clock: Clock) -> int:
     """One step of the quiz clock in its own transaction; returns the number of rounds opened or closed."""
+    async with read_only(sessions) as session:
+        if not await due(session, clock()):
+            return 0  # the usual second: no write transaction, so message writes do not wait for this
     async with transaction(sessions) as session:
         return await advance(Context(config=config, session=session, clock=clock))
 

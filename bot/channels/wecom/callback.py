@@ -30,7 +30,9 @@ from bot.channels.wecom.crypto import (
 )
 from bot.channels.wecom.routing import TEXT_MAX_BYTES
 from bot.channels.wecom.split import utf8_len
+from bot.context import Draft
 from bot.message import Message
+from bot.quick import PassivePolicy
 
 log = logging.getLogger(__name__)
 
@@ -69,15 +71,17 @@ async def receive(request: web.Request) -> web.Response:
         return rejection(request, exc)
     if msg is None:
         return empty()
-    outcome = await channel.process(msg)
+    outcome = await channel.process(msg, _passive_policy(msg.sender_id))
     if outcome is None or outcome.duplicate:
         return empty()
-    replies = await channel.replies(outcome.reply_ids)
-    # The passive reply is one message: the first row for this member, if it fits; the rest go by the outbox.
-    first = next((r for r in replies if r.target_kind == "user" and r.target_id == msg.sender_id), None)
-    if first is not None and utf8_len(first.text) > TEXT_MAX_BYTES:
-        first = None
-    claimed = await channel.claim([first] if first else [], outcome.reply_ids)
+    if outcome.passive is not None:
+        claimed = outcome.passive  # the quick path wrote it as answered here
+    else:
+        replies = await channel.replies(outcome.reply_ids)
+        first = next((r for r in replies if r.target_kind == "user" and r.target_id == msg.sender_id), None)
+        if first is not None and utf8_len(first.text) > TEXT_MAX_BYTES:
+            first = None
+        claimed = await channel.claim([first] if first else [], outcome.reply_ids)
     if not claimed:
         return empty()
     now = str(int(channel.services.clock().timestamp()))
@@ -88,6 +92,20 @@ async def receive(request: web.Request) -> web.Response:
     )
     body = encrypted_xml_reply(cipher, config.callback_token, reply_xml, now, nonce)
     return web.Response(text=body, content_type="application/xml")
+
+
+def _passive_policy(sender_id: str) -> PassivePolicy:
+    """The passive reply is one message: the first row for this member, if it fits; the rest go by the outbox."""
+    seen = False
+
+    def carried(row: Draft) -> bool:
+        nonlocal seen
+        if seen or row.target_kind != "user" or row.target_id != sender_id:
+            return False
+        seen = True
+        return utf8_len(row.text) <= TEXT_MAX_BYTES
+
+    return carried
 
 
 def _message(plaintext: str, channel: WecomChannel) -> Message | None:

@@ -17,6 +17,7 @@ from bot.db import is_sqlite
 from bot.message import Message, Outgoing
 from bot.models import Outbox
 from bot.pipeline import Outcome
+from bot.quick import PassivePolicy
 from bot.services import Services
 
 log = logging.getLogger(__name__)
@@ -53,14 +54,19 @@ class WecomChannel:
         self._background: set[asyncio.Task[Outcome]] = set()
         self._releases: set[asyncio.Future[None]] = set()
 
-    async def process(self, msg: Message) -> Outcome | None:
+    async def process(self, msg: Message, passive: PassivePolicy | None = None) -> Outcome | None:
         """Run the pipeline; None if it is still working when the reply budget is spent.
 
         Slow work is not cancelled: it commits in the background and its replies go out through the
         outbox, while the callback answers at once (WeCom retries after 5 s; the retry is a duplicate).
         """
-        task = asyncio.create_task(self.services.pipeline.process(msg))
-        done, _ = await asyncio.wait({task}, timeout=self.config.reply_budget_seconds)
+        started = asyncio.get_running_loop().time()
+        quick = await self.services.pipeline.process_quickly(msg, passive)
+        if quick is not None:
+            return quick
+        spent = asyncio.get_running_loop().time() - started
+        task = asyncio.create_task(self.services.pipeline.process(msg, passive, quick=False))
+        done, _ = await asyncio.wait({task}, timeout=max(0.0, self.config.reply_budget_seconds - spent))
         if done:
             return task.result()
         log.warning("wecom: message %s took longer than the reply budget; answering later", msg.platform_msg_id)

@@ -1,0 +1,357 @@
+"""Where the quick path's group commits go: one transaction per batch, written synchronously.
+
+On a SQLite file the batch runs on a connection of its own in a thread of its own: one hop from the event loop
+per batch, and plain `sqlite3` inside (through SQLAlchemy's async adaptation every statement costs several
+thread hops and far more CPU than SQLite itself). Elsewhere (PostgreSQL, an in-memory SQLite) it runs through the
+app's engine, in `AsyncConnection.run_sync`. Both write exactly what the ORM would: same tables, same value
+formats (SQLite datetimes as SQLAlchemy stores them, JSON as json.dumps).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import sqlite3
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+from functools import lru_cache
+from typing import Any, Protocol, TypeVar, cast
+
+from sqlalchemy import Table, bindparam, delete, insert, or_, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.config import DatabaseConfig
+from bot.db import is_sqlite
+from bot.models import InboundMessage, Member, MemberIdentity, Outbox, QuizSession
+from bot.quiz.state import RUNNING
+
+T = TypeVar("T")
+log = logging.getLogger(__name__)
+
+# A batch that cannot take SQLite's write lock this soon fails, and its messages take the full way (which
+# waits as long as [database] sqlite_busy_timeout_ms allows): the quick path stays quick enough to run inline
+# in a platform callback with a reply deadline.
+MAX_LOCK_WAIT_SECONDS = 1.0
+# The group commit's connection does not checkpoint the WAL itself (SQLite's automatic checkpoint would run in
+# the commit that crosses 1,000 pages, copying and syncing pages while every message of the batch waits): after
+# this many batches a PASSIVE checkpoint runs on another connection, in another thread, beside the writes.
+CHECKPOINT_EVERY_BATCHES = 200
+
+INBOUND_COLUMNS = (
+    "channel",
+    "platform_msg_id",
+    "platform_chat_id",
+    "platform_user_id",
+    "member_id",
+    "text",
+    "sent_at",
+    "received_at",
+    "handled_by",
+)
+OUTBOX_COLUMNS = (
+    "channel",
+    "target_kind",
+    "target_id",
+    "text",
+    "mentions",
+    "cause_inbound_id",
+    "status",
+    "attempts",
+    "next_attempt_at",
+    "created_at",
+    "sent_at",
+    "delivered_via",
+    "media_id",
+)
+
+
+MemberRow = tuple[int, int, str, str]  # id, branch id, role, display name
+
+
+class BatchStore(Protocol):
+    """The statements of a group commit, inside its one transaction."""
+
+    def busy_quizzes(self, since: datetime) -> list[tuple[int | None, int | None]]:
+        """(chat id, member id) of quiz sessions running, or finished at or after since."""
+        ...
+
+    def members(self, ids: list[int]) -> list[MemberRow]:
+        """(id, branch id, role, display name) of these members."""
+        ...
+
+    def register(self, member: dict[str, Any], now: datetime, channel: str, user_id: str) -> MemberRow:
+        """The member with this identity: registered now, or already (by another message or process)."""
+        ...
+
+    def insert_inbound(self, rows: list[dict[str, Any]]) -> list[tuple[int, str, str]]:
+        """(id, channel, platform message id) of the rows inserted; a known message id is skipped."""
+        ...
+
+    def insert_outbox(self, rows: list[dict[str, Any]]) -> list[tuple[int, int, str | None]]:
+        """(id, cause inbound id, delivered via) of the rows inserted."""
+        ...
+
+
+class Runner(Protocol):
+    async def run(self, body: Callable[[BatchStore], T]) -> T: ...
+
+    async def close(self) -> None: ...
+
+
+def open_store(config: DatabaseConfig, engine: AsyncEngine) -> Runner:
+    database = engine.url.database
+    if is_sqlite(config.url) and database and database != ":memory:" and not database.startswith("file:"):
+        return SqliteStore(database, config.sqlite_busy_timeout_ms)
+    return EngineStore(engine)
+
+
+# --- SQLite: a connection and a thread of its own ----------------------------------------------------------
+
+
+@lru_cache(maxsize=1024)  # a batch repeats its `now` in every row
+def _sqlite_time(value: datetime | None) -> str | None:
+    """As SQLAlchemy stores a UtcDateTime on SQLite: UTC, no zone, microseconds always written."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        raise ValueError("naive datetime given to the database; use an aware one")
+    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
+_INBOUND_TIMES = {"sent_at", "received_at"}
+_OUTBOX_TIMES = {"next_attempt_at", "created_at", "sent_at"}
+
+
+class SqliteStore:
+    """Batches on a plain sqlite3 connection used by one worker thread (BEGIN IMMEDIATE, like the engine)."""
+
+    def __init__(self, path: str, busy_timeout_ms: int) -> None:
+        self._path = path
+        self._busy_timeout_ms = busy_timeout_ms
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="yizhan-group-commit")
+        self._checkpointer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="yizhan-checkpoint")
+        self._batches = 0
+        self._conn: sqlite3.Connection | None = None
+        self._inserts: dict[tuple[str, int], str] = {}
+
+    async def run(self, body: Callable[[BatchStore], T]) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self._executor, self._transaction, body)
+
+    async def close(self) -> None:
+        await asyncio.get_running_loop().run_in_executor(self._executor, self._close)
+        self._executor.shutdown(wait=True)
+        self._checkpointer.shutdown(wait=True)
+
+    def _close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+    def _connection(self) -> sqlite3.Connection:
+        if self._conn is None:
+            conn = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False)
+            # BEGIN waits in _begin(); statements inside the transaction never wait (the lock is ours).
+            conn.execute("PRAGMA busy_timeout = 0")
+            conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute("PRAGMA synchronous = NORMAL")
+            conn.execute("PRAGMA foreign_keys = ON")
+            conn.execute("PRAGMA wal_autocheckpoint = 0")
+            self._conn = conn
+        return self._conn
+
+    def _begin(self, conn: sqlite3.Connection) -> None:
+        """BEGIN IMMEDIATE, polling finely while another connection writes.
+
+        SQLite's own busy handler sleeps 1, 2, 5 … up to 100 ms between tries: a batch would often wait far
+        longer than the other transaction lasts, and every message in it with the batch.
+        """
+        deadline = time.monotonic() + min(self._busy_timeout_ms / 1000, MAX_LOCK_WAIT_SECONDS)
+        pause = 0.0002
+        while True:
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) and "busy" not in str(exc):
+                    raise
+                if time.monotonic() >= deadline:
+                    raise
+            time.sleep(pause)
+            pause = min(pause * 2, 0.002)
+
+    def _transaction(self, body: Callable[[BatchStore], T]) -> T:
+        conn = self._connection()
+        self._begin(conn)
+        try:
+            result = body(self)
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+        self._batches += 1
+        if self._batches % CHECKPOINT_EVERY_BATCHES == 0:
+            self._checkpointer.submit(self._checkpoint)
+        return result
+
+    def _checkpoint(self) -> None:
+        try:
+            with contextlib.closing(sqlite3.connect(self._path, isolation_level=None)) as conn:
+                conn.execute(f"PRAGMA busy_timeout = {int(self._busy_timeout_ms)}")
+                conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+        except sqlite3.Error:
+            log.warning("WAL checkpoint failed; the next one will try again", exc_info=True)
+
+    def busy_quizzes(self, since: datetime) -> list[tuple[int | None, int | None]]:
+        return (
+            self._connection()
+            .execute(
+                "SELECT chat_id, member_id FROM quiz_session WHERE status = ? OR finished_at >= ?",
+                (RUNNING, _sqlite_time(since)),
+            )
+            .fetchall()
+        )
+
+    def members(self, ids: list[int]) -> list[tuple[int, int, str, str]]:
+        marks = ",".join("?" * len(ids))
+        return (
+            self._connection()
+            .execute(f"SELECT id, branch_id, role, display_name FROM member WHERE id IN ({marks})", ids)
+            .fetchall()
+        )
+
+    def register(self, member: dict[str, Any], now: datetime, channel: str, user_id: str) -> MemberRow:
+        conn = self._connection()
+        found = conn.execute(
+            "SELECT m.id, m.branch_id, m.role, m.display_name FROM member_identity AS i"
+            " JOIN member AS m ON m.id = i.member_id WHERE i.channel = ? AND i.platform_user_id = ?",
+            (channel, user_id),
+        ).fetchone()
+        if found is not None:
+            return cast(MemberRow, tuple(found))
+        cursor = conn.execute(
+            "INSERT INTO member (branch_id, display_name, role, created_at) VALUES (?, ?, ?, ?)",
+            (member["branch_id"], member["display_name"], member["role"], _sqlite_time(now)),
+        )
+        member_id = cast(int, cursor.lastrowid)
+        # The write lock is ours since BEGIN IMMEDIATE: nobody can have added the identity meanwhile.
+        conn.execute(
+            "INSERT INTO member_identity (member_id, channel, platform_user_id) VALUES (?, ?, ?)",
+            (member_id, channel, user_id),
+        )
+        return (member_id, member["branch_id"], member["role"], member["display_name"])
+
+    def insert_inbound(self, rows: list[dict[str, Any]]) -> list[tuple[int, str, str]]:
+        sql = self._insert_sql(
+            "inbound_message",
+            INBOUND_COLUMNS,
+            len(rows),
+            " ON CONFLICT (channel, platform_msg_id) DO NOTHING RETURNING id, channel, platform_msg_id",
+        )
+        return self._connection().execute(sql, self._flatten(rows, INBOUND_COLUMNS, _INBOUND_TIMES)).fetchall()
+
+    def insert_outbox(self, rows: list[dict[str, Any]]) -> list[tuple[int, int, str | None]]:
+        sql = self._insert_sql("outbox", OUTBOX_COLUMNS, len(rows), " RETURNING id, cause_inbound_id, delivered_via")
+        values = [dict(row, mentions=json.dumps(row["mentions"])) for row in rows]
+        return self._connection().execute(sql, self._flatten(values, OUTBOX_COLUMNS, _OUTBOX_TIMES)).fetchall()
+
+    def _insert_sql(self, table: str, columns: tuple[str, ...], count: int, tail: str) -> str:
+        key = (table, count)
+        if key not in self._inserts:
+            row = "(" + ", ".join("?" * len(columns)) + ")"
+            self._inserts[key] = f"INSERT INTO {table} ({', '.join(columns)}) VALUES {', '.join([row] * count)}{tail}"
+        return self._inserts[key]
+
+    @staticmethod
+    def _flatten(rows: list[dict[str, Any]], columns: tuple[str, ...], times: set[str]) -> list[Any]:
+        return [_sqlite_time(row[c]) if c in times else row[c] for row in rows for c in columns]
+
+
+# --- Anywhere else: the app's engine ------------------------------------------------------------------------
+
+_INBOUND = cast(Table, InboundMessage.__table__)
+_OUTBOX = cast(Table, Outbox.__table__)
+_MEMBER = cast(Table, Member.__table__)
+_IDENTITY = cast(Table, MemberIdentity.__table__)
+_BUSY_QUIZZES = select(QuizSession.chat_id, QuizSession.member_id).where(
+    or_(QuizSession.status == RUNNING, QuizSession.finished_at >= bindparam("since"))
+)
+_MEMBERS = select(Member.id, Member.branch_id, Member.role, Member.display_name).where(
+    Member.id.in_(bindparam("ids", expanding=True))
+)
+# Not sort_by_parameter_order: SQLite would then insert row by row. Callers match rows by their cause.
+_INSERT_OUTBOX = insert(_OUTBOX).returning(_OUTBOX.c.id, _OUTBOX.c.cause_inbound_id, _OUTBOX.c.delivered_via)
+_INSERT_MEMBER = insert(_MEMBER).returning(_MEMBER.c.id)
+_IDENTITY_MEMBER = (
+    select(Member.id, Member.branch_id, Member.role, Member.display_name)
+    .join(MemberIdentity, MemberIdentity.member_id == Member.id)
+    .where(MemberIdentity.channel == bindparam("channel"), MemberIdentity.platform_user_id == bindparam("user_id"))
+)
+_DELETE_MEMBER = delete(_MEMBER).where(_MEMBER.c.id == bindparam("member_id"))
+
+
+class EngineStore:
+    """Batches through the app's engine (SQLAlchemy Core on a sync connection inside run_sync)."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+        upsert = sqlite.insert if engine.dialect.name == "sqlite" else postgresql.insert
+        self._insert_inbound = (
+            upsert(_INBOUND)
+            .on_conflict_do_nothing(index_elements=["channel", "platform_msg_id"])
+            .returning(_INBOUND.c.id, _INBOUND.c.channel, _INBOUND.c.platform_msg_id)
+        )
+        self._insert_identity = (
+            upsert(_IDENTITY)
+            .on_conflict_do_nothing(index_elements=["channel", "platform_user_id"])
+            .returning(_IDENTITY.c.id)
+        )
+
+    async def run(self, body: Callable[[BatchStore], T]) -> T:
+        async with self._engine.begin() as conn:
+            return await conn.run_sync(lambda sync: body(_Bound(self, sync)))
+
+    async def close(self) -> None:
+        pass
+
+
+class _Bound:
+    """An EngineStore's statements on one transaction's connection."""
+
+    def __init__(self, store: EngineStore, conn: Connection) -> None:
+        self._store = store
+        self._conn = conn
+
+    def busy_quizzes(self, since: datetime) -> list[tuple[int | None, int | None]]:
+        return [(r.chat_id, r.member_id) for r in self._conn.execute(_BUSY_QUIZZES, {"since": since})]
+
+    def members(self, ids: list[int]) -> list[tuple[int, int, str, str]]:
+        return [(r.id, r.branch_id, r.role, r.display_name) for r in self._conn.execute(_MEMBERS, {"ids": ids})]
+
+    def register(self, member: dict[str, Any], now: datetime, channel: str, user_id: str) -> MemberRow:
+        found = self._conn.execute(_IDENTITY_MEMBER, {"channel": channel, "user_id": user_id}).first()
+        if found is None:
+            member_id = self._conn.scalar(_INSERT_MEMBER, dict(member, created_at=now))
+            identity = self._conn.scalar(
+                self._store._insert_identity,
+                {"member_id": member_id, "channel": channel, "platform_user_id": user_id},
+            )
+            if identity is not None:
+                return (cast(int, member_id), member["branch_id"], member["role"], member["display_name"])
+            # Registered meanwhile by another process (PostgreSQL): theirs counts.
+            self._conn.execute(_DELETE_MEMBER, {"member_id": member_id})
+            found = self._conn.execute(_IDENTITY_MEMBER, {"channel": channel, "user_id": user_id}).one()
+        return (found.id, found.branch_id, found.role, found.display_name)
+
+    def insert_inbound(self, rows: list[dict[str, Any]]) -> list[tuple[int, str, str]]:
+        result = self._conn.execute(self._store._insert_inbound, rows)
+        return [(r.id, r.channel, r.platform_msg_id) for r in result]
+
+    def insert_outbox(self, rows: list[dict[str, Any]]) -> list[tuple[int, int, str | None]]:
+        return [(r.id, r.cause_inbound_id, r.delivered_via) for r in self._conn.execute(_INSERT_OUTBOX, rows)]

@@ -1,0 +1,518 @@
+"""The quick path: messages answered without reading the database, written in group commits.
+
+Most of what a bot hears needs nothing from the database to be answered: group talk that no filter can want,
+帮助, the short help for a direct message that matches nothing. For those the pipeline decides from what this
+process already knows (the Directory: who is who, and where quizzes are live), runs the handler with a session
+that refuses every query, and hands the result to a group commit: one transaction writes the inbound rows, the
+replies and any newcomers of every message waiting at that moment.
+
+The directory is a hint, never the truth. Inside that transaction the members each decision relied on and the
+quiz gate are read again; a message whose grounds changed (a new role, a quiz that just started, a user another
+process registered) is not written and takes the full way instead (bot/pipeline.py), as does anything the quick
+path cannot decide. Dedupe stays with the inbound table's unique key: a copy that loses there is a duplicate.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from functools import partial
+from typing import Any, NoReturn, cast, overload
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+
+from bot import texts
+from bot.batchstore import BatchStore, open_store
+from bot.clock import Clock
+from bot.config import Config
+from bot.context import Context, Draft, reply_target
+from bot.members import configured_role
+from bot.message import Message, Outgoing
+from bot.models import Branch, Chat, Member, MemberIdentity, OutboxStatus, Role
+from bot.normalize import normalize
+from bot.quiz.state import LATE_ANSWER_SECONDS
+from bot.router import Dispatcher, Hints, Route
+
+log = logging.getLogger(__name__)
+
+# Messages written by one transaction at most (a larger queue is written in several).
+MAX_BATCH = 64
+
+# Event-loop turns the leader yields before taking a batch (a parsed request needs a few to reach the queue).
+_GATHER_TURNS = 3
+
+# Detached ORM objects kept for quick handlers (cleared when there are more).
+_MAX_OBJECTS = 10_000
+
+# Which reply row the channel will carry in its HTTP answer (None: it claims rows itself, or never).
+PassivePolicy = Callable[[Draft], bool]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What happened to one inbound message."""
+
+    duplicate: bool = False
+    handled_by: str | None = None
+    reply_ids: list[int] = field(default_factory=list)
+    # Replies already marked as answered in the channel's HTTP response (the quick path with a PassivePolicy).
+    passive: list[Outgoing] | None = None
+
+
+async def respond(route: Route | None, ctx: Context, text: str, addressed: bool) -> str | None:
+    """Run the chosen route for a resolved member (or answer that nothing matched); the handler's name."""
+    assert ctx.member is not None
+    if route is None:
+        if addressed:
+            await ctx.reply(texts.HELP_SHORT)
+            return "help_short"
+        return None  # a group chat's ordinary talk: stay silent
+    if not Role.at_least(ctx.member.role, route.role):
+        word = route.words[0] if route.words else text
+        await ctx.reply(texts.NOT_ALLOWED.format(word=word, role=texts.ROLE_NAMES[route.role]))
+        return "refused"
+    assert ctx.message is not None
+    await route.handler(ctx.message, ctx)
+    return route.name
+
+
+# --- what this process knows ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MemberCard:
+    id: int  # 0: a newcomer, registered when the message is written
+    branch_id: int
+    role: str
+    display_name: str
+
+
+@dataclass(frozen=True)
+class ChatCard:
+    id: int
+    branch_id: int
+
+
+@dataclass(frozen=True)
+class BranchCard:
+    id: int
+    key: str
+    name: str
+
+
+class Directory:
+    """Identities, members, chats and branches as this process last saw them (loaded at start, then learnt)."""
+
+    def __init__(self) -> None:
+        self.identities: dict[tuple[str, str], int] = {}
+        self.members: dict[int, MemberCard] = {}
+        self.chats: dict[tuple[str, str], ChatCard] = {}
+        self.branches: dict[int, BranchCard] = {}
+        self.loaded = False
+
+    async def load(self, session: AsyncSession) -> None:
+        for b in await session.execute(select(Branch.id, Branch.key, Branch.name)):
+            self.branches[b.id] = BranchCard(b.id, b.key, b.name)
+        for c in await session.execute(select(Chat.id, Chat.branch_id, Chat.channel, Chat.platform_chat_id)):
+            self.chats[(c.channel, c.platform_chat_id)] = ChatCard(c.id, c.branch_id)
+        for m in await session.execute(select(Member.id, Member.branch_id, Member.role, Member.display_name)):
+            self.members[m.id] = MemberCard(m.id, m.branch_id, m.role, m.display_name)
+        for i in await session.execute(
+            select(MemberIdentity.channel, MemberIdentity.platform_user_id, MemberIdentity.member_id)
+        ):
+            self.identities[(i.channel, i.platform_user_id)] = i.member_id
+        self.loaded = True
+
+    def branch_by_key(self, key: str) -> BranchCard | None:
+        return next((b for b in self.branches.values() if b.key == key), None)
+
+    def learn(self, msg: Message, branch: Branch | None, chat: Chat | None, member: Member | None) -> None:
+        """Remember what the full pipeline just resolved (and committed) for msg."""
+        if branch is not None:
+            self.branches[branch.id] = BranchCard(branch.id, branch.key, branch.name)
+        if chat is not None and msg.chat_id is not None:
+            self.chats[(msg.channel, msg.chat_id)] = ChatCard(chat.id, chat.branch_id)
+        if member is not None:
+            self.members[member.id] = MemberCard(member.id, member.branch_id, member.role, member.display_name)
+            self.identities[(msg.channel, msg.sender_id)] = member.id
+
+
+# --- deciding --------------------------------------------------------------------------------------------
+
+
+class NeedsDatabase(Exception):
+    """A quick handler asked the database something: the message takes the full way."""
+
+
+class _Detached:
+    """The session a quick handler gets: its replies are collected by the Context, any query is refused."""
+
+    def add(self, _row: object) -> None:
+        pass
+
+    def __getattr__(self, name: str) -> NoReturn:
+        raise NeedsDatabase(name)
+
+
+_DETACHED = cast(AsyncSession, _Detached())
+
+
+@dataclass
+class _Written:
+    """A group commit's results, and what its transaction saw (applied to the directory afterwards)."""
+
+    results: list[Outcome | None]
+    busy_chats: frozenset[int] = frozenset()
+    busy_members: frozenset[int] = frozenset()
+    members: dict[int, MemberCard | None] = field(default_factory=dict)  # None: no longer there
+    registered: dict[tuple[str, str], MemberCard] = field(default_factory=dict)
+    pushed: bool = False  # rows for the outbox sender
+
+
+@dataclass(eq=False)
+class _Plan:
+    msg: Message
+    member: MemberCard
+    chat: ChatCard | None
+    gated: bool  # the decision relied on no quiz being live for this message
+    handled_by: str | None
+    rows: list[Draft]
+    passive: PassivePolicy | None
+    wake: asyncio.Future[None]
+    done: bool = False
+    result: Outcome | None = None
+
+    def finish(self, result: Outcome | None) -> None:
+        self.done, self.result = True, result
+        if not self.wake.done():
+            self.wake.set_result(None)
+
+
+class QuickPath:
+    """Decides messages from the directory and writes them in group commits (see the module's docstring)."""
+
+    def __init__(
+        self,
+        config: Config,
+        engine: AsyncEngine,
+        clock: Clock,
+        dispatcher: Dispatcher,
+        directory: Directory,
+        notify: Callable[[], None] = lambda: None,
+    ) -> None:
+        self.config = config
+        self.engine = engine
+        self.clock = clock
+        self.dispatcher = dispatcher
+        self.directory = directory
+        self.notify = notify
+        self.bot_names = (config.bot.name, *config.bot.aliases)
+        self.store = open_store(config.database, engine)
+        self._queue: list[_Plan] = []
+        self.batches = self.written = 0  # group commits, and the messages they carried
+        self._objects: dict[int, tuple[BranchCard | MemberCard | ChatCard, Branch | Member | Chat]] = {}
+        self._leading = False
+        # Where quizzes were live at the last group commit (chat ids; member ids for 错题 practice).
+        self._busy_chats: frozenset[int] = frozenset()
+        self._busy_members: frozenset[int] = frozenset()
+
+    async def close(self) -> None:
+        if self.batches:
+            log.info(
+                "quick path: %d messages written in %d group commits (%.1f per commit)",
+                self.written,
+                self.batches,
+                self.written / self.batches,
+            )
+        await self.store.close()
+
+    async def handle(self, msg: Message, passive: PassivePolicy | None = None) -> Outcome | None:
+        """The outcome if msg could be handled and written here; None: take the full way."""
+        plan = await self._plan(msg, passive)
+        if plan is None:
+            return None
+        return await self._submit(plan)
+
+    async def _plan(self, msg: Message, passive: PassivePolicy | None) -> _Plan | None:
+        d = self.directory
+        if not d.loaded:
+            return None
+        chat: ChatCard | None = None
+        branch: BranchCard | None = None
+        if msg.chat_id is not None:
+            chat = d.chats.get((msg.channel, msg.chat_id))
+            if chat is None:
+                return None
+            branch = d.branches.get(chat.branch_id)
+        member_id = d.identities.get((msg.channel, msg.sender_id))
+        if member_id is None:
+            if branch is None and self.config.bot.default_branch:
+                branch = d.branch_by_key(self.config.bot.default_branch)
+            if branch is None:
+                return None
+            role = configured_role(self.config, branch.key, msg.channel, msg.sender_id)
+            card = MemberCard(0, branch.id, role, msg.sender_name or msg.sender_id)
+        else:
+            known = d.members.get(member_id)
+            if known is None or (msg.sender_name and known.display_name != msg.sender_name):
+                return None  # a rename is written the full way
+            card = known
+            branch = branch or d.branches.get(card.branch_id)
+        if branch is None:
+            return None
+
+        text, mentioned, names = normalize(msg.text, self.bot_names)
+        addressed = mentioned or msg.mentions_bot or msg.is_direct
+        found = self.dispatcher.match_command(text, names, msg.text, self.bot_names)
+        route: Route | None = None
+        if found is not None:
+            route = found[0]
+            if not route.quick and Role.at_least(card.role, route.role):
+                return None
+        else:
+            idle = chat.id not in self._busy_chats if chat is not None else card.id not in self._busy_members
+            hints = Hints(text, addressed, idle)
+            for r in self.dispatcher.filters:
+                if r.precheck is None or r.precheck(msg, hints):
+                    return None
+            # Nothing matched: the short help if the message was for the bot, else silence (as respond() would).
+            drafts = [Draft(msg.channel, *reply_target(msg), texts.HELP_SHORT)] if addressed else []
+            handled_by = "help_short" if addressed else None
+            wake = asyncio.get_running_loop().create_future()
+            return _Plan(msg, card, chat, True, handled_by, drafts, passive, wake)
+
+        ctx = Context(
+            config=self.config,
+            session=_DETACHED,
+            clock=self.clock,
+            branch=self._transient(branch),
+            member=self._transient(card),
+            chat=self._transient(chat) if chat is not None else None,
+            message=msg,
+            command=found[1] if found is not None else None,
+            dispatcher=self.dispatcher,
+            drafts=[],
+        )
+        try:
+            handled_by = await respond(route, ctx, text, addressed)
+        except NeedsDatabase:
+            return None
+        wake = asyncio.get_running_loop().create_future()
+        assert ctx.drafts is not None
+        return _Plan(msg, card, chat, found is None, handled_by, ctx.drafts, passive, wake)
+
+    @overload
+    def _transient(self, card: BranchCard) -> Branch: ...
+    @overload
+    def _transient(self, card: MemberCard) -> Member: ...
+    @overload
+    def _transient(self, card: ChatCard) -> Chat: ...
+
+    def _transient(self, card: BranchCard | MemberCard | ChatCard) -> Branch | Member | Chat:
+        """A detached ORM object for a card, made once: quick handlers read them and never change them."""
+        # Keyed by the card's identity (hashing a dataclass costs more than making the object): the directory
+        # hands out the same card until it changes, and the entry keeps the card so its id is not reused.
+        entry = self._objects.get(id(card))
+        if entry is not None and entry[0] is card:
+            return entry[1]
+        if len(self._objects) > _MAX_OBJECTS:
+            self._objects.clear()
+        found: Branch | Member | Chat
+        if isinstance(card, BranchCard):
+            found = Branch(id=card.id, key=card.key, name=card.name)
+        elif isinstance(card, MemberCard) and not card.id:  # a newcomer: a new card per message, not worth keeping
+            return Member(branch_id=card.branch_id, role=card.role, display_name=card.display_name)
+        elif isinstance(card, MemberCard):
+            found = Member(id=card.id or None, branch_id=card.branch_id, role=card.role, display_name=card.display_name)
+        else:
+            found = Chat(id=card.id, branch_id=card.branch_id)
+        self._objects[id(card)] = (card, found)
+        return found
+
+    # --- group commit ------------------------------------------------------------------------------------
+
+    async def _submit(self, plan: _Plan) -> Outcome | None:
+        """Queue plan; the first waiter leads: it writes batches until its own is written, then hands over."""
+        self._queue.append(plan)
+        if self._leading:
+            await plan.wake
+            if plan.done:
+                return plan.result
+        self._leading = True
+        batch: list[_Plan] = []
+        try:
+            while not plan.done:
+                # Let the requests already read reach the queue: the more per transaction, the cheaper each.
+                for _ in range(_GATHER_TURNS):
+                    await asyncio.sleep(0)
+                batch, self._queue = self._queue[:MAX_BATCH], self._queue[MAX_BATCH:]
+                results = await self._write(batch)
+                for item, result in zip(batch, results, strict=True):
+                    item.finish(result)
+        finally:
+            for item in batch:
+                if not item.done:  # cancelled mid-write: the full way decides (a written copy is a duplicate)
+                    item.finish(None)
+            self._hand_over()
+        return plan.result
+
+    def _hand_over(self) -> None:
+        for item in self._queue:
+            if not item.wake.done():
+                item.wake.set_result(None)  # not done: it leads now
+                return
+        self._leading = False
+        for item in self._queue:  # every waiter is gone: nobody will write these
+            item.done = True
+        self._queue.clear()
+
+    async def _write(self, batch: list[_Plan]) -> list[Outcome | None]:
+        now = self.clock()
+        self.batches += 1
+        self.written += len(batch)
+        try:
+            written = await self.store.run(partial(self._write_in, batch=batch, now=now))
+        except Exception:
+            log.warning("group commit of %d messages failed; they take the full way", len(batch), exc_info=True)
+            return [None] * len(batch)
+        # What the transaction saw, for the next decisions (applied here, on the event loop's thread).
+        self._busy_chats, self._busy_members = written.busy_chats, written.busy_members
+        d = self.directory
+        for member_id, current in written.members.items():
+            if current is None:
+                d.members.pop(member_id, None)
+            elif d.members.get(member_id) != current:  # keep an unchanged card: it keys _transient()
+                d.members[member_id] = current
+        for key, card in written.registered.items():
+            d.identities[key] = card.id
+            d.members[card.id] = card
+        if written.pushed:
+            self.notify()
+        return written.results
+
+    def _write_in(self, store: BatchStore, batch: list[_Plan], now: datetime) -> _Written:
+        """The group commit's transaction body (synchronous: it runs in the store's thread or greenlet)."""
+        out = _Written([None] * len(batch))
+        live = self._still_valid(store, batch, now, out)
+        live = self._register(store, batch, live, now, out)
+        if not live:
+            return out
+        inserted = store.insert_inbound([self._inbound(batch[i], now) for i in live])
+        inbound_ids = {(channel, msg_id): row_id for row_id, channel, msg_id in inserted}
+        params: list[dict[str, Any]] = []
+        owners: dict[int, int] = {}  # inbound id → batch index
+        carried_rows: dict[int, Draft] = {}  # batch index → the reply carried in the HTTP answer
+        for i in live:
+            item = batch[i]
+            inbound_id = inbound_ids.get((item.msg.channel, item.msg.platform_msg_id))
+            if inbound_id is None:
+                out.results[i] = Outcome(duplicate=True)
+                continue
+            out.results[i] = Outcome(handled_by=item.handled_by, passive=[] if item.passive else None)
+            owners[inbound_id] = i
+            carried = False
+            for row in item.rows:
+                passive = not carried and item.passive is not None and item.passive(row)
+                if passive:
+                    carried, carried_rows[i] = True, row
+                params.append(self._outbox(row, item, inbound_id, passive, now))
+        if not params:
+            return out
+        # One statement's rows get ascending ids in the order given: sorting restores each message's order.
+        for row_id, cause, via in sorted(store.insert_outbox(params)):
+            i = owners[cause]
+            outcome = out.results[i]
+            assert outcome is not None
+            outcome.reply_ids.append(row_id)
+            if via == "passive" and outcome.passive is not None:
+                row = carried_rows[i]
+                outcome.passive.append(Outgoing(row_id, row.channel, row.target_kind, row.target_id, row.text))
+            else:
+                out.pushed = True
+        return out
+
+    @staticmethod
+    def _still_valid(store: BatchStore, batch: list[_Plan], now: datetime, out: _Written) -> list[int]:
+        """Indices of the plans whose grounds hold in this transaction (noting what it saw in out)."""
+        busy = store.busy_quizzes(now - timedelta(seconds=LATE_ANSWER_SECONDS))
+        out.busy_chats = frozenset(chat_id for chat_id, _ in busy if chat_id is not None)
+        out.busy_members = frozenset(member_id for _, member_id in busy if member_id is not None)
+        known = list({item.member.id for item in batch if item.member.id})
+        current = {row[0]: MemberCard(*row) for row in store.members(known)} if known else {}
+        out.members = {member_id: current.get(member_id) for member_id in known}
+        valid = []
+        for i, item in enumerate(batch):
+            if item.member.id and current.get(item.member.id) != item.member:
+                continue
+            if item.gated:
+                where = item.chat.id in out.busy_chats if item.chat else item.member.id in out.busy_members
+                if where:
+                    continue
+            valid.append(i)
+        return valid
+
+    @staticmethod
+    def _register(store: BatchStore, batch: list[_Plan], live: list[int], now: datetime, out: _Written) -> list[int]:
+        """Register the newcomers among live, once per user id.
+
+        Someone registered meanwhile (an earlier batch, another process) keeps the decision only if they are
+        the member it assumed (same branch, role and name); otherwise the message goes the full way.
+        """
+        keep = []
+        for i in live:
+            item = batch[i]
+            if item.member.id:
+                keep.append(i)
+                continue
+            key = (item.msg.channel, item.msg.sender_id)
+            if key not in out.registered:
+                card = item.member
+                member = {"branch_id": card.branch_id, "display_name": card.display_name, "role": card.role}
+                out.registered[key] = MemberCard(*store.register(member, now, *key))
+            if replace(out.registered[key], id=0) == item.member:
+                item.member = out.registered[key]
+                keep.append(i)
+        return keep
+
+    @staticmethod
+    def _inbound(item: _Plan, now: datetime) -> dict[str, Any]:
+        msg = item.msg
+        return {
+            "channel": msg.channel,
+            "platform_msg_id": msg.platform_msg_id,
+            "platform_chat_id": msg.chat_id,
+            "platform_user_id": msg.sender_id,
+            "member_id": item.member.id,
+            "text": msg.text,
+            "sent_at": msg.sent_at,
+            "received_at": now,
+            "handled_by": item.handled_by,
+        }
+
+    def _outbox(self, row: Draft, item: _Plan, inbound_id: int, passive: bool, now: datetime) -> dict[str, Any]:
+        if passive:
+            status, attempts, sent_at, via, due = OutboxStatus.SENT, 1, now, "passive", now
+        else:
+            # Without a passive policy the channel may still claim the row (as in the full pipeline); with one,
+            # what it will not carry goes to the sender at once.
+            hold = self.config.outbox.reply_hold_seconds if item.passive is None else 0
+            status, attempts, sent_at, via, due = OutboxStatus.PENDING, 0, None, None, now + timedelta(seconds=hold)
+        return {
+            "channel": row.channel,
+            "target_kind": row.target_kind,
+            "target_id": row.target_id,
+            "text": row.text,
+            "mentions": list(row.mentions),
+            "cause_inbound_id": inbound_id,
+            "status": status,
+            "attempts": attempts,
+            "next_attempt_at": due,
+            "created_at": now,
+            "sent_at": sent_at,
+            "delivered_via": via,
+            "media_id": None,
+        }

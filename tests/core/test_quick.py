@@ -1,0 +1,156 @@
+"""The quick path (bot/quick.py): group commits, and every way its knowledge can go stale."""
+
+import asyncio
+import logging
+
+from sqlalchemy import func, select, text, update
+
+from bot import texts
+from bot.app import build_app, open_services
+from bot.db import read_only, transaction
+from bot.message import Message
+from bot.models import Chat, InboundMessage, Member, MemberIdentity, Outbox, QuizMode, QuizSession, Role
+from bot.quiz.state import RUNNING
+from tests.conftest import START, make_config
+from tests.support import BotDriver
+
+
+async def count(services, model, *where) -> int:
+    async with services.sessions() as session:
+        return await session.scalar(select(func.count()).select_from(model).where(*where))
+
+
+def help_lines(role: str, dispatcher) -> list[str]:
+    return [texts.HELP_LINE.format(word=r.words[0], summary=r.summary) for r in dispatcher.commands_for(role)]
+
+
+def sim_message(msg_id: str, user: str, body: str, chat: str | None = "demo-group") -> Message:
+    return Message(channel="sim", platform_msg_id=msg_id, sender_id=user, text=body, sent_at=START, chat_id=chat)
+
+
+async def test_concurrent_help_is_written_in_few_transactions(bot: BotDriver):
+    quick = bot.services.pipeline.quick
+    assert quick is not None
+    before = quick.batches
+    users = [f"u{i:02d}" for i in range(1, 11)]
+    answers = await asyncio.gather(*(bot.say("帮助", user=users[i % 10], msg_id=f"h{i}") for i in range(30)))
+    assert all(a["handled_by"] == "handle_help" for a in answers)
+    assert all(a["replies"][0]["text"].startswith("【学习驿站】") for a in answers)
+    assert quick.batches - before < 30  # several messages per group commit
+    assert await count(bot.services, InboundMessage, InboundMessage.handled_by == "handle_help") == 30
+    assert await count(bot.services, InboundMessage, InboundMessage.member_id.is_(None)) == 0
+    assert await count(bot.services, Outbox) == 30
+
+
+async def test_a_role_changed_by_another_process_is_seen(bot: BotDriver):
+    dispatcher = bot.services.pipeline.dispatcher
+    secretary_only = [
+        line for line in help_lines(Role.SECRETARY, dispatcher) if line not in help_lines(Role.MEMBER, dispatcher)
+    ]
+    assert secretary_only
+    first = (await bot.say("帮助", user="u05"))["replies"][0]["text"]
+    assert secretary_only[0] not in first
+    # Another process (or a person with a SQL console) makes u05 a secretary: this process still remembers a member.
+    async with transaction(bot.services.sessions) as session:
+        identity = await session.scalar(select(MemberIdentity).where(MemberIdentity.platform_user_id == "u05"))
+        await session.execute(update(Member).where(Member.id == identity.member_id).values(role=Role.SECRETARY))
+    second = (await bot.say("帮助", user="u05"))["replies"][0]["text"]
+    assert secretary_only[0] in second
+
+
+async def test_a_quiz_started_by_another_process_keeps_its_answers(bot: BotDriver):
+    pipeline = bot.services.pipeline
+    assert (await bot.say("哈哈", user="u02"))["handled_by"] is None  # chatter: quick, silent
+    written = pipeline.quick.written
+    async with transaction(bot.services.sessions) as session:
+        chat = await session.scalar(select(Chat).where(Chat.platform_chat_id == "demo-group"))
+        session.add(
+            QuizSession(
+                branch_id=chat.branch_id,
+                chat_id=chat.id,
+                mode=QuizMode.RUSH,
+                status=RUNNING,
+                question_count=1,
+                seconds_per_question=30,
+                started_at=START,
+            )
+        )
+    # "B" may answer that quiz: it must not be settled from stale knowledge, not even once.
+    assert (await bot.say("B", user="u02"))["duplicate"] is False
+    assert await count(bot.services, InboundMessage, InboundMessage.text == "B") == 1
+    assert pipeline.quick.written == written + 1  # tried quickly, refused by the group commit's check
+    assert pipeline.quick._busy_chats  # and now known: the next one goes the full way at once
+    await bot.say("C", user="u02")
+    assert pipeline.quick.written == written + 1
+
+
+async def test_a_newcomer_is_registered_once_by_concurrent_first_messages(bot: BotDriver):
+    answers = await asyncio.gather(*(bot.say("帮助", user="newbie", msg_id=f"n{i}") for i in range(10)))
+    assert all(a["handled_by"] == "handle_help" for a in answers)
+    assert all(a["replies"][0]["text"].startswith(texts.HELP_HEADER.format(name="newbie")) for a in answers)
+    assert await count(bot.services, MemberIdentity, MemberIdentity.platform_user_id == "newbie") == 1
+    assert await count(bot.services, Member, Member.display_name == "newbie") == 1
+
+
+async def test_two_processes_register_a_newcomer_once_and_dedupe(db_url, clock):
+    config = make_config(db_url)
+    one = await open_services(config, clock=clock, jobs=())
+    two = await open_services(config, clock=clock, migrate=False, jobs=())
+    try:
+        outcomes = await asyncio.gather(
+            *(
+                services.pipeline.process(sim_message(f"m{i}-{n}", "stranger", "帮助"))
+                for i in range(6)
+                for n, services in enumerate((one, two))
+            ),
+            # The same platform message delivered to both processes at once.
+            one.pipeline.process(sim_message("dup", "stranger", "帮助")),
+            two.pipeline.process(sim_message("dup", "stranger", "帮助")),
+        )
+        assert [o.duplicate for o in outcomes[:12]] == [False] * 12
+        assert sorted(o.duplicate for o in outcomes[12:]) == [False, True]
+        assert await count(one, MemberIdentity, MemberIdentity.platform_user_id == "stranger") == 1
+        assert await count(one, Member, Member.display_name == "stranger") == 1
+        assert await count(one, InboundMessage) == 13
+        assert await count(one, Outbox) == 13
+    finally:
+        await one.close()
+        await two.close()
+
+
+async def test_a_failed_group_commit_loses_nothing(bot: BotDriver, monkeypatch, caplog):
+    quick = bot.services.pipeline.quick
+
+    async def broken(body):
+        raise OSError("disk I/O error")
+
+    monkeypatch.setattr(quick.store, "run", broken)
+    with caplog.at_level(logging.WARNING, logger="bot.quick"):
+        answer = await bot.say("帮助", user="u03")
+    assert answer["handled_by"] == "handle_help"  # the full pipeline took over
+    assert answer["replies"][0]["text"].startswith("【学习驿站】")
+    assert "take the full way" in caplog.text
+    assert await count(bot.services, InboundMessage) == 1
+    assert await count(bot.services, Outbox) == 1
+
+
+async def test_the_quick_path_can_be_switched_off(aiohttp_client, db_url, clock):
+    app = build_app(make_config(db_url, bot={"quick_path": False}), clock=clock, background=False)
+    driver = BotDriver(await aiohttp_client(app), app)
+    assert driver.services.pipeline.quick is None
+    answer = await driver.say("帮助")
+    assert answer["handled_by"] == "handle_help"
+    assert await count(driver.services, Outbox) == 1
+
+
+async def test_a_read_only_transaction_does_not_hold_writers_up(db_url, clock):
+    services = await open_services(make_config(db_url), clock=clock, jobs=())
+    try:
+        async with read_only(services.sessions) as reader:
+            assert await reader.scalar(select(func.count()).select_from(Member)) > 0
+            # A writer commits while the reader is still open (a reader beginning IMMEDIATE would block it).
+            async with asyncio.timeout(2):
+                async with transaction(services.sessions) as writer:
+                    await writer.execute(text("UPDATE member SET display_name = display_name"))
+    finally:
+        await services.close()
