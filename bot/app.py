@@ -74,7 +74,7 @@ async def open_services(
     directory = Directory()
     quick = None
     if config.bot.quick_path:
-        async with sessions() as session:
+        async with db.read_only(sessions) as session:
             await directory.load(session)
         quick = QuickPath(config, engine, clock, dispatcher, directory, sender.notify)
     pipeline = Pipeline(config, sessions, clock, dispatcher, lookup, quick, directory)

@@ -27,7 +27,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.config import DatabaseConfig
-from bot.db import is_sqlite
+from bot.db import is_sqlite, writer_queue
 from bot.models import InboundMessage, Member, MemberIdentity, Outbox, QuizSession
 from bot.quiz.state import RUNNING
 
@@ -107,7 +107,7 @@ class Runner(Protocol):
 def open_store(config: DatabaseConfig, engine: AsyncEngine) -> Runner:
     database = engine.url.database
     if is_sqlite(config.url) and database and database != ":memory:" and not database.startswith("file:"):
-        return SqliteStore(database, config.sqlite_busy_timeout_ms)
+        return SqliteStore(database, config.sqlite_busy_timeout_ms, writer_queue(engine))
     return EngineStore(engine)
 
 
@@ -131,8 +131,9 @@ _OUTBOX_TIMES = {"next_attempt_at", "created_at", "sent_at"}
 class SqliteStore:
     """Batches on a plain sqlite3 connection used by one worker thread (BEGIN IMMEDIATE, like the engine)."""
 
-    def __init__(self, path: str, busy_timeout_ms: int) -> None:
+    def __init__(self, path: str, busy_timeout_ms: int, writers: asyncio.Lock) -> None:
         self._path = path
+        self._writers = writers
         self._busy_timeout_ms = busy_timeout_ms
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="yizhan-group-commit")
         self._checkpointer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="yizhan-checkpoint")
@@ -141,7 +142,8 @@ class SqliteStore:
         self._inserts: dict[tuple[str, int], str] = {}
 
     async def run(self, body: Callable[[BatchStore], T]) -> T:
-        return await asyncio.get_running_loop().run_in_executor(self._executor, self._transaction, body)
+        async with self._writers:  # in turn with the engine's writers in this process (bot.db)
+            return await asyncio.get_running_loop().run_in_executor(self._executor, self._transaction, body)
 
     async def close(self) -> None:
         await asyncio.get_running_loop().run_in_executor(self._executor, self._close)

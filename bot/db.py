@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import weakref
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -10,8 +12,9 @@ from typing import Any, cast
 from alembic import command
 from alembic.config import Config as AlembicConfig
 from sqlalchemy import event
-from sqlalchemy.engine import Connection, CursorResult, Result
+from sqlalchemy.engine import Connection, CursorResult, Engine, Result
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.util.concurrency import await_only, in_greenlet
 
 from bot.config import DatabaseConfig
 
@@ -19,6 +22,9 @@ MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 # Execution option of a connection whose transaction only reads (see read_only()).
 _DEFERRED = "yizhan_deferred"
+# Connection info key: the writer queue this connection's open transaction holds.
+_HELD = "yizhan_writer"
+_WRITERS: weakref.WeakKeyDictionary[Engine, asyncio.Lock] = weakref.WeakKeyDictionary()
 
 
 def is_sqlite(url: str) -> bool:
@@ -45,14 +51,48 @@ def create_engine(config: DatabaseConfig) -> AsyncEngine:
             cursor.execute("PRAGMA foreign_keys = ON")
             cursor.close()
 
+        writers = writer_queue(engine)
+
         @event.listens_for(engine.sync_engine, "begin")
         def _on_begin(conn: Connection) -> None:
             # IMMEDIATE takes the write lock up front; a DEFERRED reader that later writes
             # could fail with "database is locked" without waiting for busy_timeout. Only
             # read_only() transactions begin DEFERRED: they neither wait for writers nor block them.
-            conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get(_DEFERRED) else "BEGIN IMMEDIATE")
+            if conn.get_execution_options().get(_DEFERRED):
+                conn.exec_driver_sql("BEGIN")
+                return
+            # This process's writers take turns on an asyncio lock first (first come, first served), so
+            # they do not poll for SQLite's lock in its busy handler (sleeps of up to 100 ms each).
+            if _HELD not in conn.info and in_greenlet():
+                await_only(writers.acquire())
+                conn.info[_HELD] = writers
+            try:
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
+            except BaseException:
+                _release(conn.info)
+                raise
+
+        @event.listens_for(engine.sync_engine, "commit")
+        @event.listens_for(engine.sync_engine, "rollback")
+        def _on_end(conn: Connection) -> None:
+            _release(conn.info)
+
+        @event.listens_for(engine.sync_engine, "checkin")
+        def _on_checkin(_dbapi_connection: Any, record: Any) -> None:
+            _release(record.info)  # a connection returned without commit or rollback (e.g. invalidated)
 
     return engine
+
+
+def writer_queue(engine: AsyncEngine) -> asyncio.Lock:
+    """The queue of this process's SQLite writers (the engine's transactions and the quick path's batches)."""
+    return _WRITERS.setdefault(engine.sync_engine, asyncio.Lock())
+
+
+def _release(info: dict[Any, Any]) -> None:
+    lock = info.pop(_HELD, None)
+    if lock is not None:
+        lock.release()
 
 
 def affected(result: Result[Any]) -> int:
