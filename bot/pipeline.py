@@ -76,6 +76,8 @@ class Pipeline:
         return await self._handle(msg, passive, quick=True, full=False)
 
     async def _handle(self, msg: Message, passive: PassivePolicy | None, quick: bool, full: bool) -> Outcome | None:
+        # The inbound table's unique key decides what is a duplicate; this map only keeps two copies of one message
+        # out of one group commit, and lets a copy that arrives while the first is handled here answer at once.
         key = (msg.channel, msg.platform_msg_id)
         first = self._inflight.get(key)
         if first is not None:  # a copy is being handled in this process: it is a duplicate
