@@ -28,7 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.config import DatabaseConfig
 from bot.db import is_sqlite, writer_queue
-from bot.models import InboundMessage, Member, MemberIdentity, Outbox, QuizSession
+from bot.models import Chat, InboundMessage, Member, MemberIdentity, Outbox, QuizSession
 from bot.quiz.state import RUNNING
 
 T = TypeVar("T")
@@ -79,6 +79,10 @@ class BatchStore(Protocol):
 
     def busy_quizzes(self, since: datetime) -> list[tuple[int | None, int | None]]:
         """(chat id, member id) of quiz sessions running, or finished at or after since."""
+        ...
+
+    def chats(self, ids: list[int]) -> list[tuple[int, int]]:
+        """(id, branch id) of these chats."""
         ...
 
     def members(self, ids: list[int]) -> list[MemberRow]:
@@ -142,8 +146,13 @@ class SqliteStore:
         self._inserts: dict[tuple[str, int], str] = {}
 
     async def run(self, body: Callable[[BatchStore], T]) -> T:
-        async with self._writers:  # in turn with the engine's writers in this process (bot.db)
+        # In turn with the engine's writers in this process (bot.db), but not for long: a batch that cannot start
+        # soon fails and its messages take the full way (where a platform's reply deadline is watched).
+        await asyncio.wait_for(self._writers.acquire(), MAX_LOCK_WAIT_SECONDS)
+        try:
             return await asyncio.get_running_loop().run_in_executor(self._executor, self._transaction, body)
+        finally:
+            self._writers.release()
 
     async def close(self) -> None:
         await asyncio.get_running_loop().run_in_executor(self._executor, self._close)
@@ -192,15 +201,22 @@ class SqliteStore:
         self._begin(conn)
         try:
             result = body(self)
+            conn.execute("COMMIT")
         except BaseException:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
+            self._abort(conn)
             raise
-        conn.execute("COMMIT")
         self._batches += 1
         if self._batches % CHECKPOINT_EVERY_BATCHES == 0:
             self._checkpointer.submit(self._checkpoint)
         return result
+
+    def _abort(self, conn: sqlite3.Connection) -> None:
+        """Roll back; a connection that cannot is closed (it would keep SQLite's write lock)."""
+        try:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+        except sqlite3.Error:
+            self._close()
 
     def _checkpoint(self) -> None:
         try:
@@ -219,6 +235,10 @@ class SqliteStore:
             )
             .fetchall()
         )
+
+    def chats(self, ids: list[int]) -> list[tuple[int, int]]:
+        marks = ",".join("?" * len(ids))
+        return self._connection().execute(f"SELECT id, branch_id FROM chat WHERE id IN ({marks})", ids).fetchall()
 
     def members(self, ids: list[int]) -> list[tuple[int, int, str, str]]:
         marks = ",".join("?" * len(ids))
@@ -284,6 +304,7 @@ _IDENTITY = cast(Table, MemberIdentity.__table__)
 _BUSY_QUIZZES = select(QuizSession.chat_id, QuizSession.member_id).where(
     or_(QuizSession.status == RUNNING, QuizSession.finished_at >= bindparam("since"))
 )
+_CHATS = select(Chat.id, Chat.branch_id).where(Chat.id.in_(bindparam("ids", expanding=True)))
 _MEMBERS = select(Member.id, Member.branch_id, Member.role, Member.display_name).where(
     Member.id.in_(bindparam("ids", expanding=True))
 )
@@ -332,6 +353,9 @@ class _Bound:
 
     def busy_quizzes(self, since: datetime) -> list[tuple[int | None, int | None]]:
         return [(r.chat_id, r.member_id) for r in self._conn.execute(_BUSY_QUIZZES, {"since": since})]
+
+    def chats(self, ids: list[int]) -> list[tuple[int, int]]:
+        return [(r.id, r.branch_id) for r in self._conn.execute(_CHATS, {"ids": ids})]
 
     def members(self, ids: list[int]) -> list[tuple[int, int, str, str]]:
         return [(r.id, r.branch_id, r.role, r.display_name) for r in self._conn.execute(_MEMBERS, {"ids": ids})]

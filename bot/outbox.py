@@ -180,6 +180,25 @@ class OutboxSender:
             )
         self.notify()
 
+    async def unclaim_passive(self, ids: Iterable[int]) -> None:
+        """Rows marked as answered in an HTTP response that came too late: the sender delivers them now."""
+        ids = list(ids)
+        if not ids:
+            return
+        async with transaction(self.sessions) as session:
+            await session.execute(
+                update(Outbox)
+                .where(Outbox.id.in_(ids), Outbox.status == OutboxStatus.SENT, Outbox.delivered_via == "passive")
+                .values(
+                    status=OutboxStatus.PENDING,
+                    attempts=0,
+                    sent_at=None,
+                    delivered_via=None,
+                    next_attempt_at=self.clock(),
+                )
+            )
+        self.notify()
+
     async def claim_passive(self, ids: Iterable[int]) -> list[Outgoing]:
         """Mark rows as answered in the platform's HTTP response (e.g. a WeCom passive reply)."""
         now = self.clock()

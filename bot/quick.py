@@ -141,6 +141,10 @@ class Directory:
             self.identities[(msg.channel, msg.sender_id)] = member.id
 
 
+def _chat(d: Directory, chat_id: int) -> ChatCard | None:
+    return next((card for card in d.chats.values() if card.id == chat_id), None)
+
+
 # --- deciding --------------------------------------------------------------------------------------------
 
 
@@ -169,6 +173,7 @@ class _Written:
     busy_chats: frozenset[int] = frozenset()
     busy_members: frozenset[int] = frozenset()
     members: dict[int, MemberCard | None] = field(default_factory=dict)  # None: no longer there
+    chats: dict[int, ChatCard | None] = field(default_factory=dict)
     registered: dict[tuple[str, str], MemberCard] = field(default_factory=dict)
     pushed: bool = False  # rows for the outbox sender
 
@@ -213,6 +218,7 @@ class QuickPath:
         self.bot_names = (config.bot.name, *config.bot.aliases)
         self.store = open_store(config.database, engine)
         self._queue: list[_Plan] = []
+        self._writer: asyncio.Task[None] | None = None
         self.batches = self.written = 0  # group commits, and the messages they carried
         self._objects: dict[int, tuple[BranchCard | MemberCard | ChatCard, Branch | Member | Chat]] = {}
         self._leading = False
@@ -228,6 +234,8 @@ class QuickPath:
                 self.batches,
                 self.written / self.batches,
             )
+        if self._writer is not None:
+            await asyncio.shield(self._writer)
         await self.store.close()
 
     async def handle(self, msg: Message, passive: PassivePolicy | None = None) -> Outcome | None:
@@ -301,6 +309,9 @@ class QuickPath:
             handled_by = await respond(route, ctx, text, addressed)
         except NeedsDatabase:
             return None
+        except Exception:  # the full pipeline has the error boundary (stored as failed, one apology)
+            log.warning("quick handler for %s:%s failed; trying the full way", msg.channel, msg.platform_msg_id)
+            return None
         wake = asyncio.get_running_loop().create_future()
         assert ctx.drafts is not None
         return _Plan(msg, card, chat, found is None, handled_by, ctx.drafts, passive, wake)
@@ -336,16 +347,26 @@ class QuickPath:
     # --- group commit ------------------------------------------------------------------------------------
 
     async def _submit(self, plan: _Plan) -> Outcome | None:
-        """Queue plan; the first waiter leads: it writes batches until its own is written, then hands over."""
+        """Queue plan for the writer task (started when the queue was empty); wait for its outcome.
+
+        The writer is a task of its own, not one of the waiting requests: a request cancelled while it waits
+        (a client gone, a shutdown) neither stops the batch being written nor strands the others.
+        """
         self._queue.append(plan)
-        if self._leading:
+        if self._writer is None:
+            self._writer = asyncio.get_running_loop().create_task(self._drain(), name="group-commit")
+        try:
             await plan.wake
-            if plan.done:
-                return plan.result
-        self._leading = True
+        except asyncio.CancelledError:
+            if plan in self._queue:  # not written yet, and nobody waits for it now: drop it
+                self._queue.remove(plan)
+            raise
+        return plan.result
+
+    async def _drain(self) -> None:
         batch: list[_Plan] = []
         try:
-            while not plan.done:
+            while self._queue:
                 # Let the requests already read reach the queue: the more per transaction, the cheaper each.
                 for _ in range(_GATHER_TURNS):
                     await asyncio.sleep(0)
@@ -354,21 +375,12 @@ class QuickPath:
                 for item, result in zip(batch, results, strict=True):
                     item.finish(result)
         finally:
-            for item in batch:
-                if not item.done:  # cancelled mid-write: the full way decides (a written copy is a duplicate)
+            self._writer = None
+            # Only on cancellation (the loop shutting down): whoever still waits takes the full way.
+            for item in (*batch, *self._queue):
+                if not item.done:
                     item.finish(None)
-            self._hand_over()
-        return plan.result
-
-    def _hand_over(self) -> None:
-        for item in self._queue:
-            if not item.wake.done():
-                item.wake.set_result(None)  # not done: it leads now
-                return
-        self._leading = False
-        for item in self._queue:  # every waiter is gone: nobody will write these
-            item.done = True
-        self._queue.clear()
+            self._queue.clear()
 
     async def _write(self, batch: list[_Plan]) -> list[Outcome | None]:
         now = self.clock()
@@ -387,6 +399,11 @@ class QuickPath:
                 d.members.pop(member_id, None)
             elif d.members.get(member_id) != current:  # keep an unchanged card: it keys _transient()
                 d.members[member_id] = current
+        stale = {
+            chat_id for chat_id, current in written.chats.items() if current is None or current != _chat(d, chat_id)
+        }
+        if stale:  # forget them: the full pipeline resolves those chats again and teaches the directory
+            d.chats = {key: card for key, card in d.chats.items() if card.id not in stale}
         for key, card in written.registered.items():
             d.identities[key] = card.id
             d.members[card.id] = card
@@ -403,15 +420,17 @@ class QuickPath:
             return out
         inserted = store.insert_inbound([self._inbound(batch[i], now) for i in live])
         inbound_ids = {(channel, msg_id): row_id for row_id, channel, msg_id in inserted}
+        claimed: set[int] = set()  # two plans for one message (should not happen): the second is a duplicate
         params: list[dict[str, Any]] = []
         owners: dict[int, int] = {}  # inbound id → batch index
         carried_rows: dict[int, Draft] = {}  # batch index → the reply carried in the HTTP answer
         for i in live:
             item = batch[i]
             inbound_id = inbound_ids.get((item.msg.channel, item.msg.platform_msg_id))
-            if inbound_id is None:
+            if inbound_id is None or inbound_id in claimed:
                 out.results[i] = Outcome(duplicate=True)
                 continue
+            claimed.add(inbound_id)
             out.results[i] = Outcome(handled_by=item.handled_by, passive=[] if item.passive else None)
             owners[inbound_id] = i
             carried = False
@@ -441,6 +460,9 @@ class QuickPath:
         busy = store.busy_quizzes(now - timedelta(seconds=LATE_ANSWER_SECONDS))
         out.busy_chats = frozenset(chat_id for chat_id, _ in busy if chat_id is not None)
         out.busy_members = frozenset(member_id for _, member_id in busy if member_id is not None)
+        chats = {item.chat.id: item.chat for item in batch if item.chat is not None}
+        current_chats = {row[0]: ChatCard(*row) for row in store.chats(list(chats))} if chats else {}
+        out.chats = {chat_id: current_chats.get(chat_id) for chat_id in chats}
         known = list({item.member.id for item in batch if item.member.id})
         current = {row[0]: MemberCard(*row) for row in store.members(known)} if known else {}
         out.members = {member_id: current.get(member_id) for member_id in known}
@@ -448,6 +470,8 @@ class QuickPath:
         for i, item in enumerate(batch):
             if item.member.id and current.get(item.member.id) != item.member:
                 continue
+            if item.chat is not None and current_chats.get(item.chat.id) != item.chat:
+                continue  # rebound to another branch (another process synced its config), or gone
             if item.gated:
                 where = item.chat.id in out.busy_chats if item.chat else item.member.id in out.busy_members
                 if where:

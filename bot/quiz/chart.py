@@ -31,6 +31,10 @@ def cjk_family() -> str | None:
     from matplotlib import font_manager
 
     installed = {font.name for font in font_manager.fontManager.ttflist}
+    if not installed & set(CJK_FAMILIES):
+        # matplotlib caches the font list on first use: a font installed after that is not in it. Look again.
+        font_manager.fontManager = font_manager._load_fontmanager(try_read_cache=False)  # type: ignore[attr-defined]
+        installed = {font.name for font in font_manager.fontManager.ttflist}
     for family in CJK_FAMILIES:
         if family in installed:
             return family

@@ -3,13 +3,14 @@
 import asyncio
 import logging
 
+import pytest
 from sqlalchemy import func, select, text, update
 
 from bot import texts
 from bot.app import build_app, open_services
 from bot.db import read_only, transaction
 from bot.message import Message
-from bot.models import Chat, InboundMessage, Member, MemberIdentity, Outbox, QuizMode, QuizSession, Role
+from bot.models import Branch, Chat, InboundMessage, Member, MemberIdentity, Outbox, QuizMode, QuizSession, Role
 from bot.quiz.state import RUNNING
 from tests.conftest import START, make_config
 from tests.support import BotDriver
@@ -154,3 +155,87 @@ async def test_a_read_only_transaction_does_not_hold_writers_up(db_url, clock):
                     await writer.execute(text("UPDATE member SET display_name = display_name"))
     finally:
         await services.close()
+
+
+# --- found in review: cancellation, slow locks, failed commits, chats moved elsewhere ----------------------------
+
+
+async def delayed(quick, seconds: float) -> None:
+    """Make every group commit take a while (so a test can act while one is being written)."""
+    run = quick.store.run
+
+    async def slow(body):
+        await asyncio.sleep(seconds)
+        return await run(body)
+
+    quick.store.run = slow
+
+
+async def test_a_cancelled_request_neither_stalls_nor_doubles_others(db_url, clock):
+    services = await open_services(make_config(db_url), clock=clock, jobs=())
+    try:
+        pipeline = services.pipeline
+        await pipeline.process(sim_message("w", "u02", "帮助"))
+        await delayed(pipeline.quick, 0.2)
+        first = asyncio.create_task(pipeline.process(sim_message("a", "u01", "帮助")))
+        await asyncio.sleep(0.05)  # "a" is being written
+        gone = asyncio.create_task(pipeline.process(sim_message("x", "u02", "帮助")))
+        await asyncio.sleep(0.01)
+        gone.cancel()  # the client went away while "x" waited for the next batch
+        retry = asyncio.create_task(pipeline.process(sim_message("x", "u02", "帮助")))  # the platform retries
+        assert (await first).handled_by == "handle_help"
+        assert (await retry).handled_by == "handle_help"
+        async with asyncio.timeout(3):  # and the next message is not stuck behind anything
+            assert (await pipeline.process(sim_message("c", "u03", "帮助"))).handled_by == "handle_help"
+        inbound = await count(services, InboundMessage, InboundMessage.platform_msg_id == "x")
+        replies = await count(
+            services,
+            Outbox,
+            Outbox.cause_inbound_id.in_(select(InboundMessage.id).where(InboundMessage.platform_msg_id == "x")),
+        )
+        assert (inbound, replies) == (1, 1)
+    finally:
+        await services.close()
+
+
+async def test_a_batch_that_cannot_get_the_lock_soon_goes_the_full_way(db_url, clock, caplog):
+    if not db_url.startswith("sqlite"):
+        pytest.skip("SQLite's one write lock (PostgreSQL does not make these inserts wait for an UPDATE)")
+    services = await open_services(make_config(db_url), clock=clock, jobs=())
+    try:
+        pipeline = services.pipeline
+        await pipeline.process(sim_message("w", "u01", "帮助"))
+        release = asyncio.Event()
+
+        async def long_writer():
+            async with transaction(services.sessions) as session:
+                await session.execute(text("UPDATE member SET display_name = display_name"))
+                await release.wait()
+
+        holder = asyncio.create_task(long_writer())
+        await asyncio.sleep(0.05)
+        waiting = asyncio.create_task(pipeline.process(sim_message("late", "u01", "帮助")))
+        await asyncio.sleep(1.3)  # longer than a group commit waits for the lock
+        release.set()
+        await holder
+        assert (await waiting).handled_by == "handle_help"
+        assert "take the full way" in caplog.text  # the batch gave up on the lock after a second
+        assert await count(services, InboundMessage, InboundMessage.platform_msg_id == "late") == 1
+        assert await count(services, Outbox) == 2
+    finally:
+        await services.close()
+
+
+async def test_a_chat_moved_to_another_branch_elsewhere_is_seen(bot: BotDriver):
+    await bot.say("哈哈", user="u01")  # the demo chat is in the directory now
+    async with transaction(bot.services.sessions) as session:
+        chat = await session.scalar(select(Chat).where(Chat.platform_chat_id == "demo-group"))
+        session.add(other := Branch(key="b2", name="第二支部"))
+        await session.flush()
+        chat.branch_id = other.id
+    await bot.say("帮助", user="brand-new")
+    async with bot.services.sessions() as session:
+        member = await session.scalar(
+            select(Member).join(MemberIdentity).where(MemberIdentity.platform_user_id == "brand-new")
+        )
+        assert member.branch_id == other.id

@@ -62,9 +62,14 @@ class WecomChannel:
         """
         started = asyncio.get_running_loop().time()
         quick = await self.services.pipeline.process_quickly(msg, passive)
+        spent = asyncio.get_running_loop().time() - started
+        if quick is not None and quick.passive and spent > self.config.reply_budget_seconds:
+            # Only when SQLite's lock was held for seconds: WeCom no longer waits for this answer.
+            log.warning("wecom: message %s was written too late to answer; sending its reply", msg.platform_msg_id)
+            await self.services.sender.unclaim_passive([row.id for row in quick.passive])
+            return None
         if quick is not None:
             return quick
-        spent = asyncio.get_running_loop().time() - started
         task = asyncio.create_task(self.services.pipeline.process(msg, passive, quick=False))
         done, _ = await asyncio.wait({task}, timeout=max(0.0, self.config.reply_budget_seconds - spent))
         if done:
