@@ -42,7 +42,7 @@ log = logging.getLogger(__name__)
 # Messages written by one transaction at most (a larger queue is written in several).
 MAX_BATCH = 64
 
-# Event-loop turns the leader yields before taking a batch (a parsed request needs a few to reach the queue).
+# Event-loop turns the writer task yields before taking a batch (a parsed request needs a few to reach the queue).
 _GATHER_TURNS = 3
 
 # Detached ORM objects kept for quick handlers (cleared when there are more).
