@@ -2,16 +2,18 @@
 
 import asyncio
 import logging
+import sqlite3
 
 import pytest
 from sqlalchemy import func, select, text, update
 
 from bot import texts
-from bot.app import build_app, open_services
+from bot.app import ROUTERS, build_app, open_services
 from bot.db import read_only, transaction
 from bot.message import Message
 from bot.models import Branch, Chat, InboundMessage, Member, MemberIdentity, Outbox, QuizMode, QuizSession, Role
 from bot.quiz.state import RUNNING
+from bot.router import Router
 from tests.conftest import START, make_config
 from tests.support import BotDriver
 
@@ -239,3 +241,59 @@ async def test_a_chat_moved_to_another_branch_elsewhere_is_seen(bot: BotDriver):
             select(Member).join(MemberIdentity).where(MemberIdentity.platform_user_id == "brand-new")
         )
         assert member.branch_id == other.id
+
+
+async def test_a_failing_quick_handler_gets_the_full_pipelines_apology(aiohttp_client, config, clock):
+    broken = Router("broken")
+
+    @broken.command("坏了", quick=True)
+    async def handle_broken(msg, ctx):
+        await ctx.reply("this reply must never be sent")
+        raise RuntimeError("boom")
+
+    app = build_app(config, clock=clock, background=False, routers=(*ROUTERS, broken))
+    driver = BotDriver(await aiohttp_client(app), app)
+    answer = await driver.say("坏了", user="u01", msg_id="q-err")
+    assert [r["text"] for r in answer["replies"]] == [texts.GENERIC_ERROR]
+    assert (await driver.say("坏了", user="u01", msg_id="q-err"))["duplicate"] is True
+    async with driver.services.sessions() as session:
+        assert (await session.scalars(select(Outbox.text))).all() == [texts.GENERIC_ERROR]
+        assert (await session.scalars(select(InboundMessage.handled_by))).all() == ["error"]
+
+
+class _CommitFailsOnce:
+    """A sqlite3 connection whose first COMMIT fails (a full disk, an I/O error)."""
+
+    def __init__(self, conn):
+        self.conn, self.failed = conn, False
+
+    def execute(self, sql, *args):
+        if sql == "COMMIT" and not self.failed:
+            self.failed = True
+            raise sqlite3.OperationalError("disk I/O error")
+        return self.conn.execute(sql, *args)
+
+    def __getattr__(self, name):
+        return getattr(self.conn, name)
+
+
+async def test_a_failed_commit_does_not_keep_the_write_lock(db_url, clock):
+    if not db_url.startswith("sqlite"):
+        pytest.skip("the SQLite group commit's own connection")
+    services = await open_services(make_config(db_url), clock=clock, jobs=())
+    try:
+        pipeline, store = services.pipeline, services.pipeline.quick.store
+        await pipeline.process(sim_message("w", "u01", "帮助"))
+
+        def wrap():
+            store._conn = _CommitFailsOnce(store._connection())
+
+        await asyncio.get_running_loop().run_in_executor(store._executor, wrap)
+        failed_commit = await pipeline.process(sim_message("a", "u01", "帮助"))  # its batch fails: the full way
+        after = await pipeline.process(sim_message("b", "u01", "帮助"))  # and the next batch writes again
+        assert (failed_commit.handled_by, after.handled_by) == ("handle_help", "handle_help")
+        assert pipeline.quick.written >= 3
+        assert await count(services, InboundMessage) == 3
+        assert await count(services, Outbox) == 3
+    finally:
+        await services.close()
