@@ -221,7 +221,6 @@ class QuickPath:
         self._writer: asyncio.Task[None] | None = None
         self.batches = self.written = 0  # group commits, and the messages they carried
         self._objects: dict[int, tuple[BranchCard | MemberCard | ChatCard, Branch | Member | Chat]] = {}
-        self._leading = False
         # Where quizzes were live at the last group commit (chat ids; member ids for 错题 practice).
         self._busy_chats: frozenset[int] = frozenset()
         self._busy_members: frozenset[int] = frozenset()
