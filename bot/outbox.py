@@ -13,6 +13,7 @@ from typing import Protocol
 from sqlalchemy import and_, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import aliased
+from sqlalchemy.sql.elements import ColumnElement
 
 from bot.clock import Clock
 from bot.config import OutboxConfig
@@ -169,33 +170,21 @@ class OutboxSender:
 
     async def release(self, ids: Iterable[int]) -> None:
         """Rows held for a passive answer that will not come: the sender may take them now."""
-        ids = list(ids)
-        if not ids:
-            return
-        async with transaction(self.sessions) as session:
-            await session.execute(
-                update(Outbox)
-                .where(Outbox.id.in_(ids), Outbox.status == OutboxStatus.PENDING, Outbox.attempts == 0)
-                .values(next_attempt_at=self.clock())
-            )
-        self.notify()
+        await self._due_now(ids, and_(Outbox.status == OutboxStatus.PENDING, Outbox.attempts == 0))
 
     async def unclaim_passive(self, ids: Iterable[int]) -> None:
         """Rows marked as answered in an HTTP response that came too late: the sender delivers them now."""
+        passive = and_(Outbox.status == OutboxStatus.SENT, Outbox.delivered_via == "passive")
+        await self._due_now(ids, passive, status=OutboxStatus.PENDING, attempts=0, sent_at=None, delivered_via=None)
+
+    async def _due_now(self, ids: Iterable[int], condition: ColumnElement[bool], **values: object) -> None:
+        """Make these rows (those still matching condition) due now, changed as given, and wake the sender."""
         ids = list(ids)
         if not ids:
             return
         async with transaction(self.sessions) as session:
             await session.execute(
-                update(Outbox)
-                .where(Outbox.id.in_(ids), Outbox.status == OutboxStatus.SENT, Outbox.delivered_via == "passive")
-                .values(
-                    status=OutboxStatus.PENDING,
-                    attempts=0,
-                    sent_at=None,
-                    delivered_via=None,
-                    next_attempt_at=self.clock(),
-                )
+                update(Outbox).where(Outbox.id.in_(ids), condition).values(next_attempt_at=self.clock(), **values)
             )
         self.notify()
 

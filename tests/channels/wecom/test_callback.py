@@ -76,6 +76,16 @@ async def test_second_reply_goes_through_message_send(start_wecom):
     ]
 
 
+async def test_a_passive_reply_answered_too_late_is_sent_by_the_api(wecom):
+    # What the channel does when a quick-path answer was only written after WeCom stopped waiting.
+    _, reply = await wecom.app_say("帮助", user="zhangsan")
+    [row] = await wecom.outbox()
+    await wecom.services.sender.unclaim_passive([row.id])
+    await wecom.drain_outbox()
+    assert wecom.fake.contents("message/send", "zhangsan") == [reply]
+    assert [(r.status, r.delivered_via) for r in await wecom.outbox()] == [(OutboxStatus.SENT, "sender")]
+
+
 async def test_slow_work_answers_empty_at_once_and_replies_later(start_wecom):
     release = asyncio.Event()
     router = Router("slow")
