@@ -72,6 +72,8 @@ OUTBOX_COLUMNS = (
 
 
 MemberRow = tuple[int, int, str, str]  # id, branch id, role, display name
+# Rows to insert, as tuples in the order of INBOUND_COLUMNS / OUTBOX_COLUMNS (aware datetimes, mentions a list).
+Row = tuple[Any, ...]
 
 
 class BatchStore(Protocol):
@@ -93,11 +95,11 @@ class BatchStore(Protocol):
         """The member with this identity: registered now, or already (by another message or process)."""
         ...
 
-    def insert_inbound(self, rows: list[dict[str, Any]]) -> list[tuple[int, str, str]]:
+    def insert_inbound(self, rows: list[Row]) -> list[tuple[int, str, str]]:
         """(id, channel, platform message id) of the rows inserted; a known message id is skipped."""
         ...
 
-    def insert_outbox(self, rows: list[dict[str, Any]]) -> list[tuple[int, int, str | None]]:
+    def insert_outbox(self, rows: list[Row]) -> list[tuple[int, int, str | None]]:
         """(id, cause inbound id, delivered via) of the rows inserted."""
         ...
 
@@ -128,8 +130,21 @@ def _sqlite_time(value: datetime | None) -> str | None:
     return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
 
 
-_INBOUND_TIMES = {"sent_at", "received_at"}
-_OUTBOX_TIMES = {"next_attempt_at", "created_at", "sent_at"}
+def _inbound_params(rows: list[Row]) -> list[Any]:
+    """The rows' values in one flat list, as sqlite3 takes them (spelled out: this runs for every message)."""
+    out: list[Any] = []
+    for channel, msg_id, chat_id, user_id, member_id, text, sent_at, received_at, handled_by in rows:
+        out += (channel, msg_id, chat_id, user_id, member_id, text)
+        out += (_sqlite_time(sent_at), _sqlite_time(received_at), handled_by)
+    return out
+
+
+def _outbox_params(rows: list[Row]) -> list[Any]:
+    out: list[Any] = []
+    for channel, kind, target, text, mentions, cause, status, attempts, due, created, sent, via, media in rows:
+        out += (channel, kind, target, text, json.dumps(mentions) if mentions else "[]", cause, status, attempts)
+        out += (_sqlite_time(due), _sqlite_time(created), _sqlite_time(sent), via, media)
+    return out
 
 
 class SqliteStore:
@@ -269,19 +284,18 @@ class SqliteStore:
         )
         return (member_id, member["branch_id"], member["role"], member["display_name"])
 
-    def insert_inbound(self, rows: list[dict[str, Any]]) -> list[tuple[int, str, str]]:
+    def insert_inbound(self, rows: list[Row]) -> list[tuple[int, str, str]]:
         sql = self._insert_sql(
             "inbound_message",
             INBOUND_COLUMNS,
             len(rows),
             " ON CONFLICT (channel, platform_msg_id) DO NOTHING RETURNING id, channel, platform_msg_id",
         )
-        return self._connection().execute(sql, self._flatten(rows, INBOUND_COLUMNS, _INBOUND_TIMES)).fetchall()
+        return self._connection().execute(sql, _inbound_params(rows)).fetchall()
 
-    def insert_outbox(self, rows: list[dict[str, Any]]) -> list[tuple[int, int, str | None]]:
+    def insert_outbox(self, rows: list[Row]) -> list[tuple[int, int, str | None]]:
         sql = self._insert_sql("outbox", OUTBOX_COLUMNS, len(rows), " RETURNING id, cause_inbound_id, delivered_via")
-        values = [dict(row, mentions=json.dumps(row["mentions"])) for row in rows]
-        return self._connection().execute(sql, self._flatten(values, OUTBOX_COLUMNS, _OUTBOX_TIMES)).fetchall()
+        return self._connection().execute(sql, _outbox_params(rows)).fetchall()
 
     def _insert_sql(self, table: str, columns: tuple[str, ...], count: int, tail: str) -> str:
         key = (table, count)
@@ -289,10 +303,6 @@ class SqliteStore:
             row = "(" + ", ".join("?" * len(columns)) + ")"
             self._inserts[key] = f"INSERT INTO {table} ({', '.join(columns)}) VALUES {', '.join([row] * count)}{tail}"
         return self._inserts[key]
-
-    @staticmethod
-    def _flatten(rows: list[dict[str, Any]], columns: tuple[str, ...], times: set[str]) -> list[Any]:
-        return [_sqlite_time(row[c]) if c in times else row[c] for row in rows for c in columns]
 
 
 # --- Anywhere else: the app's engine ------------------------------------------------------------------------
@@ -375,9 +385,10 @@ class _Bound:
             found = self._conn.execute(_IDENTITY_MEMBER, {"channel": channel, "user_id": user_id}).one()
         return (found.id, found.branch_id, found.role, found.display_name)
 
-    def insert_inbound(self, rows: list[dict[str, Any]]) -> list[tuple[int, str, str]]:
-        result = self._conn.execute(self._store._insert_inbound, rows)
-        return [(r.id, r.channel, r.platform_msg_id) for r in result]
+    def insert_inbound(self, rows: list[Row]) -> list[tuple[int, str, str]]:
+        params = [dict(zip(INBOUND_COLUMNS, row, strict=True)) for row in rows]
+        return [(r.id, r.channel, r.platform_msg_id) for r in self._conn.execute(self._store._insert_inbound, params)]
 
-    def insert_outbox(self, rows: list[dict[str, Any]]) -> list[tuple[int, int, str | None]]:
-        return [(r.id, r.cause_inbound_id, r.delivered_via) for r in self._conn.execute(_INSERT_OUTBOX, rows)]
+    def insert_outbox(self, rows: list[Row]) -> list[tuple[int, int, str | None]]:
+        params = [dict(zip(OUTBOX_COLUMNS, row, strict=True)) for row in rows]
+        return [(r.id, r.cause_inbound_id, r.delivered_via) for r in self._conn.execute(_INSERT_OUTBOX, params)]

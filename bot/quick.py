@@ -20,13 +20,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from functools import partial
-from typing import Any, NoReturn, cast, overload
+from typing import NoReturn, cast, overload
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from bot import texts
-from bot.batchstore import BatchStore, open_store
+from bot.batchstore import BatchStore, Row, open_store
 from bot.clock import Clock
 from bot.config import Config
 from bot.context import Context, Draft, reply_target
@@ -420,7 +420,7 @@ class QuickPath:
         inserted = store.insert_inbound([self._inbound(batch[i], now) for i in live])
         inbound_ids = {(channel, msg_id): row_id for row_id, channel, msg_id in inserted}
         claimed: set[int] = set()  # two plans for one message (should not happen): the second is a duplicate
-        params: list[dict[str, Any]] = []
+        params: list[Row] = []
         owners: dict[int, int] = {}  # inbound id → batch index
         carried_rows: dict[int, Draft] = {}  # batch index → the reply carried in the HTTP answer
         for i in live:
@@ -502,21 +502,23 @@ class QuickPath:
         return keep
 
     @staticmethod
-    def _inbound(item: _Plan, now: datetime) -> dict[str, Any]:
+    def _inbound(item: _Plan, now: datetime) -> Row:
+        """In the order of batchstore.INBOUND_COLUMNS."""
         msg = item.msg
-        return {
-            "channel": msg.channel,
-            "platform_msg_id": msg.platform_msg_id,
-            "platform_chat_id": msg.chat_id,
-            "platform_user_id": msg.sender_id,
-            "member_id": item.member.id,
-            "text": msg.text,
-            "sent_at": msg.sent_at,
-            "received_at": now,
-            "handled_by": item.handled_by,
-        }
+        return (
+            msg.channel,
+            msg.platform_msg_id,
+            msg.chat_id,
+            msg.sender_id,
+            item.member.id,
+            msg.text,
+            msg.sent_at,
+            now,
+            item.handled_by,
+        )
 
-    def _outbox(self, row: Draft, item: _Plan, inbound_id: int, passive: bool, now: datetime) -> dict[str, Any]:
+    def _outbox(self, row: Draft, item: _Plan, inbound_id: int, passive: bool, now: datetime) -> Row:
+        """In the order of batchstore.OUTBOX_COLUMNS."""
         if passive:
             status, attempts, sent_at, via, due = OutboxStatus.SENT, 1, now, "passive", now
         else:
@@ -524,18 +526,18 @@ class QuickPath:
             # what it will not carry goes to the sender at once.
             hold = self.config.outbox.reply_hold_seconds if item.passive is None else 0
             status, attempts, sent_at, via, due = OutboxStatus.PENDING, 0, None, None, now + timedelta(seconds=hold)
-        return {
-            "channel": row.channel,
-            "target_kind": row.target_kind,
-            "target_id": row.target_id,
-            "text": row.text,
-            "mentions": list(row.mentions),
-            "cause_inbound_id": inbound_id,
-            "status": status,
-            "attempts": attempts,
-            "next_attempt_at": due,
-            "created_at": now,
-            "sent_at": sent_at,
-            "delivered_via": via,
-            "media_id": None,
-        }
+        return (
+            row.channel,
+            row.target_kind,
+            row.target_id,
+            row.text,
+            list(row.mentions),
+            inbound_id,
+            status,
+            attempts,
+            due,
+            now,
+            sent_at,
+            via,
+            None,  # media_id
+        )

@@ -6,7 +6,6 @@ import logging
 from datetime import datetime
 
 from aiohttp import web
-from wechatpy.work.parser import parse_message
 
 from bot.channels.wecom.channel import (
     WecomChannel,
@@ -27,6 +26,7 @@ from bot.channels.wecom.crypto import (
     check_timestamp,
     encrypted_xml_reply,
     parse_envelope,
+    parse_message,
 )
 from bot.channels.wecom.routing import TEXT_MAX_BYTES
 from bot.channels.wecom.split import utf8_len
@@ -119,7 +119,7 @@ def _message(plaintext: str, channel: WecomChannel) -> Message | None:
             log.debug("wecom: app callback %s ignored", kind)
             return None
         msg_id, sender, created, content = parsed.id, parsed.source, parsed.time, parsed.content
-    except Exception:  # wechatpy raises KeyError, ValueError, ExpatError … on a malformed message
+    except Exception:  # ParseError, KeyError, ValueError … on a malformed message
         raise CallbackRejected(400, "decrypted message is malformed") from None
     if not msg_id or not sender or not isinstance(content, str) or not isinstance(created, int):
         raise CallbackRejected(400, "text message without MsgId, FromUserName, CreateTime or Content")

@@ -9,10 +9,14 @@ import json
 import re
 import secrets
 from datetime import datetime
+from typing import Any
 from xml.etree import ElementTree
 
+from wechatpy.messages import BaseMessage, UnknownMessage
 from wechatpy.work.crypto import PrpCrypto
+from wechatpy.work.events import EVENT_TYPES
 from wechatpy.work.exceptions import InvalidCorpIdException
+from wechatpy.work.messages import MESSAGE_TYPES
 
 
 class CallbackRejected(Exception):
@@ -96,9 +100,41 @@ def parse_envelope(body: bytes) -> dict[str, str]:
 
 
 def check_inner_xml(plaintext: str) -> None:
-    """Apply the same prolog rule to decrypted XML before wechatpy parses it."""
+    """Apply the same prolog rule to decrypted XML before it is parsed."""
     if not _XML_START.match(plaintext.encode()):
         raise CallbackRejected(400, "decrypted message is not a plain <xml> document")
+
+
+def parse_message(plaintext: str) -> BaseMessage:
+    """wechatpy's `parse_message`, with ElementTree making the dict its message classes read.
+
+    wechatpy builds that dict with xmltodict, a pure-Python SAX handler: three times the cost of ElementTree,
+    and a tenth of a callback's whole budget. The dict is the same shape (children by tag, repeated tags as a
+    list, text stripped, None when empty); the message and event classes, and so every field's conversion, are
+    wechatpy's. Raises ElementTree.ParseError, KeyError or ValueError on a malformed message.
+    """
+    data = _element_dict(ElementTree.fromstring(plaintext))
+    if not isinstance(data, dict):
+        raise ValueError("message has no fields")
+    kind = str(data["MsgType"]).lower()
+    if kind == "event":
+        return EVENT_TYPES.get(str(data["Event"]).lower(), UnknownMessage)(data)
+    return MESSAGE_TYPES.get(kind, UnknownMessage)(data)
+
+
+def _element_dict(element: ElementTree.Element) -> dict[str, Any] | str | None:
+    if len(element) == 0:
+        return (element.text or "").strip() or None
+    out: dict[str, Any] = {}
+    for child in element:
+        value = _element_dict(child)
+        if child.tag not in out:
+            out[child.tag] = value
+        elif isinstance(out[child.tag], list):
+            out[child.tag].append(value)
+        else:
+            out[child.tag] = [out[child.tag], value]
+    return out
 
 
 def cdata(text: str) -> str:

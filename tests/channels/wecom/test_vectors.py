@@ -67,3 +67,42 @@ async def test_vector_message_decrypts_to_hello_from_mycreate(aiohttp_client, db
     assert row.platform_chat_id is None
     # "hello" is no command; a direct message gets the short help, as a passive reply.
     assert driver.decrypt_app_reply(await resp.text()) == texts.HELP_SHORT
+
+
+PARITY_SAMPLES = [
+    # A text (WeCom 接收消息 · 文本消息), with spaces around the content and a `]]>` split across two sections.
+    "<xml><ToUserName><![CDATA[ww1]]></ToUserName><FromUserName><![CDATA[zhangsan]]></FromUserName>"
+    "<CreateTime>1348831860</CreateTime><MsgType><![CDATA[text]]></MsgType>"
+    "<Content><![CDATA[  学习 ]]]]><![CDATA[> 打卡  ]]></Content><MsgId>1234567890123456</MsgId>"
+    "<AgentID>1</AgentID></xml>",
+    # An empty text.
+    "<xml><ToUserName><![CDATA[ww1]]></ToUserName><FromUserName><![CDATA[lisi]]></FromUserName>"
+    "<CreateTime>1348831860</CreateTime><MsgType><![CDATA[text]]></MsgType><Content><![CDATA[]]></Content>"
+    "<MsgId>7</MsgId><AgentID>1</AgentID></xml>",
+    # An image, and an event with nested, repeated elements (选择图片 · SendPicsInfo).
+    "<xml><ToUserName><![CDATA[ww1]]></ToUserName><FromUserName><![CDATA[u1]]></FromUserName>"
+    "<CreateTime>1348831860</CreateTime><MsgType><![CDATA[image]]></MsgType><PicUrl><![CDATA[http://x/y]]></PicUrl>"
+    "<MediaId><![CDATA[m1]]></MediaId><MsgId>8</MsgId><AgentID>1</AgentID></xml>",
+    "<xml><ToUserName><![CDATA[ww1]]></ToUserName><FromUserName><![CDATA[u1]]></FromUserName>"
+    "<CreateTime>1408090816</CreateTime><MsgType><![CDATA[event]]></MsgType><Event><![CDATA[pic_weixin]]></Event>"
+    "<EventKey><![CDATA[6]]></EventKey><SendPicsInfo><Count>2</Count><PicList><item><PicMd5Sum><![CDATA[a]]>"
+    "</PicMd5Sum></item><item><PicMd5Sum><![CDATA[b]]></PicMd5Sum></item></PicList></SendPicsInfo>"
+    "<AgentID>1</AgentID></xml>",
+    "<xml><ToUserName><![CDATA[ww1]]></ToUserName><FromUserName><![CDATA[u1]]></FromUserName>"
+    "<CreateTime>1348831860</CreateTime><MsgType><![CDATA[event]]></MsgType><Event><![CDATA[enter_agent]]></Event>"
+    "<EventKey><![CDATA[]]></EventKey><AgentID>1</AgentID></xml>",
+]
+
+
+def test_our_parse_message_reads_what_wechatpy_reads():
+    """ElementTree makes the dict, wechatpy's classes read it: the same message as wechatpy's own parser."""
+    from wechatpy.work.parser import parse_message as wechatpy_parse
+
+    from bot.channels.wecom.crypto import parse_message
+
+    for xml in PARITY_SAMPLES:
+        ours, theirs = parse_message(xml), wechatpy_parse(xml)
+        assert type(ours) is type(theirs)
+        assert ours._data == theirs._data
+        for name in ("id", "source", "target", "time", "type", "content", "agent", "event", "media_id"):
+            assert getattr(ours, name, None) == getattr(theirs, name, None), name
