@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import dataclasses
+import functools
 import os
 import tomllib
 import types
@@ -462,7 +463,7 @@ class Config:
     branches: tuple[BranchConfig, ...] = ()
     path: str = ""
 
-    @property
+    @functools.cached_property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.bot.timezone)
 

@@ -45,7 +45,8 @@ class Pipeline:
     lookup: LookupCache | None = None
     quick: QuickPath | None = None  # messages that need no database reads, written in group commits
     directory: Directory = field(default_factory=Directory)
-    _inflight: dict[tuple[str, str], asyncio.Future[None]] = field(default_factory=dict)
+    # Messages being handled here; a future once a copy waits for the first to finish.
+    _inflight: dict[tuple[str, str], asyncio.Future[None] | None] = field(default_factory=dict)
 
     @property
     def bot_names(self) -> tuple[str, ...]:
@@ -79,13 +80,14 @@ class Pipeline:
         # The inbound table's unique key decides what is a duplicate; this map only keeps two copies of one message
         # out of one group commit, and lets a copy that arrives while the first is handled here answer at once.
         key = (msg.channel, msg.platform_msg_id)
-        first = self._inflight.get(key)
-        if first is not None:  # a copy is being handled in this process: it is a duplicate
+        if key in self._inflight:  # a copy is being handled in this process: it is a duplicate
             if full:
+                first = self._inflight[key]
+                if first is None:
+                    first = self._inflight[key] = asyncio.get_running_loop().create_future()
                 await asyncio.shield(first)
             return Outcome(duplicate=True)
-        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._inflight[key] = done
+        self._inflight[key] = None
         try:
             if quick and self.quick is not None:
                 outcome = await self.quick.handle(msg, passive)
@@ -93,8 +95,9 @@ class Pipeline:
                     return outcome
             return await self._process_fully(msg) if full else None
         finally:
-            del self._inflight[key]
-            done.set_result(None)
+            waiting = self._inflight.pop(key)
+            if waiting is not None:
+                waiting.set_result(None)
 
     async def _process_fully(self, msg: Message) -> Outcome:
         for attempt in range(1, _MAX_ATTEMPTS + 1):

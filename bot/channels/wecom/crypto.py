@@ -127,7 +127,7 @@ def _element_dict(element: ElementTree.Element) -> dict[str, Any] | str | None:
         return (element.text or "").strip() or None
     out: dict[str, Any] = {}
     for child in element:
-        value = _element_dict(child)
+        value = _element_dict(child) if len(child) else (child.text or "").strip() or None
         if child.tag not in out:
             out[child.tag] = value
         elif isinstance(out[child.tag], list):
