@@ -181,7 +181,8 @@ class SqliteStore:
 
     def _connection(self) -> sqlite3.Connection:
         if self._conn is None:
-            conn = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False)
+            # Statements differ by batch size (up to MAX_BATCH rows each): keep them all prepared.
+            conn = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False, cached_statements=512)
             # BEGIN waits in _begin(); statements inside the transaction never wait (the lock is ours).
             conn.execute("PRAGMA busy_timeout = 0")
             conn.execute("PRAGMA journal_mode = WAL")
