@@ -4,6 +4,7 @@ import json
 from datetime import datetime
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 from wechatpy.work.crypto import WeChatCrypto
 
@@ -106,3 +107,66 @@ def test_our_parse_message_reads_what_wechatpy_reads():
         assert ours._data == theirs._data
         for name in ("id", "source", "target", "time", "type", "content", "agent", "event", "media_id"):
             assert getattr(ours, name, None) == getattr(theirs, name, None), name
+
+
+def _fuzz_documents(count: int) -> list[str]:
+    """Small documents near WeCom's flat shape, many just off it (for the pattern that reads flat ones)."""
+    import random
+
+    rng = random.Random(20261129)
+    texts = ["", " ", "hello", "学习 打卡", "a]b", "x]]>y", "<b>", "&amp;", "a\r\nb", "\x01", "\t1\n", "]]", "&#20013;"]
+    tags = ["MsgType", "Content", "MsgId", "A_1", "x-y", "Event"]
+
+    def element(depth: int) -> str:
+        tag = rng.choice(tags)
+        pick = rng.random()
+        if pick < 0.4:
+            body = f"<![CDATA[{rng.choice(texts)}]]>"
+        elif pick < 0.55:
+            body = f"<![CDATA[{rng.choice(texts)}]]><![CDATA[{rng.choice(texts)}]]>"
+        elif pick < 0.85 or depth > 1:
+            body = rng.choice(texts)
+        else:
+            body = "".join(element(depth + 1) for _ in range(rng.randint(1, 2)))
+        attrs = ' id="1"' if rng.random() < 0.05 else ""
+        return f"<{tag}{attrs}>{body}</{tag}>" + rng.choice(["", "", " ", "\n", "<!-- c -->"])
+
+    out = []
+    for _ in range(count):
+        inner = "".join(element(0) for _ in range(rng.randint(0, 5)))
+        out.append(rng.choice(["<xml>", "<xml>", "<xml>\n"]) + inner + rng.choice(["</xml>", "</xml>\n", "</xml>x"]))
+    return out
+
+
+def test_flat_documents_read_as_elementtree_reads_them():
+    """The pattern for WeCom's flat documents agrees with ElementTree and wechatpy, or leaves the document to them."""
+    from xml.etree import ElementTree
+
+    from wechatpy.work.parser import parse_message as wechatpy_parse
+
+    from bot.channels.wecom.crypto import CallbackRejected, flat_fields, parse_envelope, parse_message
+
+    def outcome(read, document):
+        try:
+            return read(document)
+        except Exception:  # which error does not matter, only that both fail
+            return "failed"
+
+    def tree_fields(document: str):
+        return {child.tag: child.text or "" for child in ElementTree.fromstring(document)}
+
+    flat = 0
+    for document in _fuzz_documents(3000):
+        if flat_fields(document) is not None:
+            flat += 1
+        theirs = outcome(tree_fields, document)
+        ours = outcome(lambda d: parse_envelope(d.encode()), document)
+        assert ours == theirs or (theirs == "failed" and isinstance(ours, str)), document
+        typed = document.replace("<xml>", "<xml><MsgType>text</MsgType>", 1)
+        mine, wechatpy = outcome(parse_message, typed), outcome(wechatpy_parse, typed)
+        if wechatpy != "failed":
+            assert mine != "failed" and mine._data == wechatpy._data, typed
+    assert flat > 300  # the generator does reach the pattern's path
+    with pytest.raises(CallbackRejected) as rejected:  # not UTF-8: ElementTree refuses it
+        parse_envelope(b"<xml><Encrypt>\xff</Encrypt></xml>")
+    assert rejected.value.status == 400
