@@ -21,7 +21,6 @@ from bot.channels.wecom.crypto import (
     CallbackRejected,
     Cipher,
     cdata,
-    check_inner_xml,
     check_signature,
     check_timestamp,
     encrypted_xml_reply,
@@ -64,9 +63,7 @@ async def receive(request: web.Request) -> web.Response:
         if not encrypted:
             raise CallbackRejected(400, "no Encrypt element")
         check_signature(config.callback_token, timestamp, nonce, encrypted, signature)
-        plaintext = cipher.decrypt(encrypted)
-        check_inner_xml(plaintext)
-        msg = _message(plaintext, channel)
+        msg = _message(cipher.decrypt(encrypted), channel)
     except CallbackRejected as exc:
         return rejection(request, exc)
     if msg is None:
@@ -119,6 +116,8 @@ def _message(plaintext: str, channel: WecomChannel) -> Message | None:
             log.debug("wecom: app callback %s ignored", kind)
             return None
         msg_id, sender, created, content = parsed.id, parsed.source, parsed.time, parsed.content
+    except CallbackRejected:
+        raise
     except Exception:  # ParseError, KeyError, ValueError … on a malformed message
         raise CallbackRejected(400, "decrypted message is malformed") from None
     if not msg_id or not sender or not isinstance(content, str) or not isinstance(created, int):

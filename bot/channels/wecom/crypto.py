@@ -8,8 +8,9 @@ import hmac
 import json
 import re
 import secrets
+from collections.abc import Iterator
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 from xml.etree import ElementTree
 
 from wechatpy.messages import BaseMessage, UnknownMessage
@@ -93,8 +94,8 @@ _XML_START = re.compile(rb"\A(?:\xef\xbb\xbf)?\s*(?:<\?xml[^>]{0,200}\?>\s*)?<xm
 # document, a third of a callback's XML time). Anything else goes to ElementTree: nesting, attributes, comments,
 # references, a `]` anywhere (so no `]]>` split across sections), a carriage return (XML normalises line ends),
 # characters XML forbids, a tag that repeats, a prolog.
-_CDATA_CHARS = r"[^\]\r\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]*"
-_TEXT_CHARS = r"[^\]<&\r\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]*"
+_CDATA_CHARS = r"[^\]\r\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]*"
+_TEXT_CHARS = r"[^\]<&\r\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]*"
 _NAME = r"[A-Za-z_][A-Za-z0-9_]*"
 _FLAT_FIELD = re.compile(rf"<({_NAME})>(?:<!\[CDATA\[({_CDATA_CHARS})\]\]>|({_TEXT_CHARS}))</\1>")
 _FLAT_DOCUMENT = re.compile(rf"<xml>(?:[ \t\n]*{_FLAT_FIELD.pattern})*[ \t\n]*</xml>[ \t\n]*\Z")
@@ -138,19 +139,45 @@ def parse_message(plaintext: str) -> BaseMessage:
     wechatpy builds that dict with xmltodict, a pure-Python SAX handler: three times the cost of ElementTree,
     and a tenth of a callback's whole budget. The dict is the same shape (children by tag, repeated tags as a
     list, text stripped, None when empty); the message and event classes, and so every field's conversion, are
-    wechatpy's. Raises ElementTree.ParseError, KeyError or ValueError on a malformed message.
+    wechatpy's. A document wechatpy would refuse is refused: CallbackRejected for a prolog (check_inner_xml),
+    else ElementTree.ParseError, KeyError or ValueError.
     """
+    check_inner_xml(plaintext)
     fields = flat_fields(plaintext)
     if fields is not None:
         data: dict[str, Any] | str | None = {tag: text.strip() or None for tag, text in fields.items()}
     else:
-        data = _element_dict(ElementTree.fromstring(plaintext))
+        data = _element_dict(_tree(plaintext))
     if not isinstance(data, dict):
         raise ValueError("message has no fields")
-    kind = str(data["MsgType"]).lower()
+    kind = _plain(data["MsgType"]).lower()
     if kind == "event":
-        return EVENT_TYPES.get(str(data["Event"]).lower(), UnknownMessage)(data)
+        return EVENT_TYPES.get(_plain(data["Event"]).lower(), UnknownMessage)(data)
     return MESSAGE_TYPES.get(kind, UnknownMessage)(data)
+
+
+def _plain(value: object) -> str:
+    """A type field's text (wechatpy fails on an empty, repeated or attributed one: so do we)."""
+    if not isinstance(value, str):
+        raise ValueError("MsgType or Event is not plain text")
+    return value
+
+
+def _tree(document: str) -> ElementTree.Element:
+    """The root element; a document that declares a namespace is refused (xmltodict keeps namespaces as
+    attributes, ElementTree resolves them: the two would read it differently, and WeCom never sends one)."""
+    parser: ElementTree.XMLPullParser[Any] = ElementTree.XMLPullParser(events=("start", "start-ns"))
+    parser.feed(document)
+    parser.close()
+    root = None
+    for event, item in cast(Iterator[tuple[str, Any]], parser.read_events()):
+        if event == "start-ns":
+            raise ValueError("XML namespaces are not part of a WeCom message")
+        if root is None:
+            root = item
+    if not isinstance(root, ElementTree.Element):
+        raise ValueError("no root element")
+    return root
 
 
 def _element_dict(element: ElementTree.Element) -> dict[str, Any] | str | None:
