@@ -384,7 +384,6 @@ BANK_TYPE_WORDS = {
     "填空": "blank",
     "填空题": "blank",
 }
-BANK_TYPE_NAMES = {"single": "单选", "multi": "多选", "judge": "判断", "blank": "填空"}
 # Judge answers: the first word of each is the one stored.
 BANK_JUDGE_TRUE = ("对", "√", "✓", "✔", "正确", "是", "t", "true", "y", "yes")
 BANK_JUDGE_FALSE = ("错", "×", "✗", "✘", "x", "错误", "否", "f", "false", "n", "no")

@@ -115,7 +115,7 @@ def result_text(question: Question, score: float) -> str:
         answer = texts.LOOKUP_BLANK_SEPARATOR.join(accepted)
     return texts.LOOKUP_RESULT.format(
         score=f"{score:.0f}",
-        type=texts.BANK_TYPE_NAMES.get(question.type, question.type),
+        type=texts.QUESTION_TYPE_NAMES.get(question.type, question.type),
         stem=question.stem,
         options=lines if question.type in (QuestionType.SINGLE, QuestionType.MULTI) else "",
         answer=answer,

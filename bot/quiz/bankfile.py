@@ -111,7 +111,7 @@ def export_row(question: QuestionData, option_columns: int) -> list[object]:
     answer = "|".join(question.answer) if isinstance(question.answer, tuple) else question.answer
     return [
         question.key,
-        texts.BANK_TYPE_NAMES[question.type],
+        texts.QUESTION_TYPE_NAMES[question.type],
         question.stem,
         *options,
         answer,
