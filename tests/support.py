@@ -57,13 +57,18 @@ class BotDriver:
 
     async def drain_outbox(self, max_passes: int = 100) -> int:
         """Run the outbox sender until nothing is due; return rows attempted."""
-        total = 0
-        for _ in range(max_passes):
-            done = await self.services.sender.run_once()
-            if not done:
-                return total
-            total += done
-        return total
+        return await drain(self.services, max_passes)
+
+
+async def drain(services: Services, max_passes: int = 100) -> int:
+    """Run services' outbox sender until nothing is due (at most max_passes passes); return rows attempted."""
+    total = 0
+    for _ in range(max_passes):
+        done = await services.sender.run_once()
+        if not done:
+            return total
+        total += done
+    return total
 
 
 async def register(driver: BotDriver, count: int, chat: str = "demo-group", prefix: str = "m") -> list[str]:

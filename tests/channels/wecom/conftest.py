@@ -21,6 +21,7 @@ from bot.models import InboundMessage, Outbox
 from bot.services import SERVICES, Services
 from tests.channels.wecom.fake_api import FakeWecom
 from tests.conftest import make_config
+from tests.support import drain
 
 CORP_ID = "ww5823bf96d3bd56c7"
 AGENT_ID = 1000002
@@ -194,13 +195,7 @@ class WecomDriver:
 
     # --- reading state --------------------------------------------------------------------------
     async def drain_outbox(self, max_passes: int = 200) -> int:
-        total = 0
-        for _ in range(max_passes):
-            done = await self.services.sender.run_once()
-            if not done:
-                return total
-            total += done
-        return total
+        return await drain(self.services, max_passes)
 
     async def outbox(self) -> list[Outbox]:
         async with self.services.sessions() as session:
