@@ -16,13 +16,12 @@ from bot.channels.wecom.channel import (
     WecomChannel,
     channel_of,
     empty,
-    query_params,
-    read_body,
+    open_callback,
     rejection,
     verify_callback_url,
 )
 from bot.channels.wecom.client import CHANNEL
-from bot.channels.wecom.crypto import CallbackRejected, Cipher, check_signature, check_timestamp, encrypted_json_reply
+from bot.channels.wecom.crypto import CallbackRejected, Cipher, encrypted_json_reply
 from bot.channels.wecom.models import WecomResponseUrl
 from bot.channels.wecom.routing import RESPONSE_URL_MAX_BYTES
 from bot.channels.wecom.split import utf8_len
@@ -55,12 +54,8 @@ async def receive(request: web.Request) -> web.Response:
     cipher = _cipher(channel)
     config = channel.config
     try:
-        signature, timestamp, nonce = query_params(request, "msg_signature", "timestamp", "nonce")
-        check_timestamp(timestamp, channel.services.clock(), config.timestamp_tolerance_seconds)
-        encrypted = _encrypt_field(await read_body(request, config.max_body_bytes))
-        check_signature(config.aibot_token, timestamp, nonce, encrypted, signature)
-        payload = _json_object(cipher.decrypt(encrypted))
-        found = _message(payload, channel)
+        plaintext, nonce = await open_callback(request, cipher, config.aibot_token, _encrypt_field)
+        found = _message(_json_object(plaintext), channel)
     except CallbackRejected as exc:
         return rejection(request, exc)
     if found is None:

@@ -11,8 +11,7 @@ from bot.channels.wecom.channel import (
     WecomChannel,
     channel_of,
     empty,
-    query_params,
-    read_body,
+    open_callback,
     rejection,
     verify_callback_url,
 )
@@ -21,8 +20,6 @@ from bot.channels.wecom.crypto import (
     CallbackRejected,
     Cipher,
     cdata,
-    check_signature,
-    check_timestamp,
     encrypted_xml_reply,
     parse_envelope,
     parse_message,
@@ -56,14 +53,8 @@ async def receive(request: web.Request) -> web.Response:
     cipher = _cipher(channel)
     config = channel.config
     try:
-        signature, timestamp, nonce = query_params(request, "msg_signature", "timestamp", "nonce")
-        check_timestamp(timestamp, channel.services.clock(), config.timestamp_tolerance_seconds)
-        envelope = parse_envelope(await read_body(request, config.max_body_bytes))
-        encrypted = envelope.get("Encrypt", "")
-        if not encrypted:
-            raise CallbackRejected(400, "no Encrypt element")
-        check_signature(config.callback_token, timestamp, nonce, encrypted, signature)
-        msg = _message(cipher.decrypt(encrypted), channel)
+        plaintext, nonce = await open_callback(request, cipher, config.callback_token, _encrypted)
+        msg = _message(plaintext, channel)
     except CallbackRejected as exc:
         return rejection(request, exc)
     if msg is None:
@@ -89,6 +80,13 @@ async def receive(request: web.Request) -> web.Response:
     )
     body = encrypted_xml_reply(cipher, config.callback_token, reply_xml, now, nonce)
     return web.Response(text=body, content_type="application/xml")
+
+
+def _encrypted(body: bytes) -> str:
+    encrypted = parse_envelope(body).get("Encrypt", "")
+    if not encrypted:
+        raise CallbackRejected(400, "no Encrypt element")
+    return encrypted
 
 
 def _passive_policy(sender_id: str) -> PassivePolicy:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import aiohttp
@@ -162,6 +163,23 @@ def rejection(request: web.Request, exc: CallbackRejected) -> web.Response:
     """Log a refused callback (reason only: never the body, query or a secret) and answer its status."""
     log.warning("wecom: refused %s %s: %s", request.method, request.path, exc.reason)
     return web.Response(status=exc.status, text=f"{exc.status}")
+
+
+async def open_callback(
+    request: web.Request, cipher: Cipher, token: str, encrypted_in: Callable[[bytes], str]
+) -> tuple[str, str]:
+    """A POSTed callback checked (query, timestamp, body size, signature) and decrypted: (plaintext, nonce).
+
+    encrypted_in finds the ciphertext in the body (the app's XML envelope, the AI bot's JSON). Raises
+    CallbackRejected.
+    """
+    channel = channel_of(request)
+    config = channel.config
+    signature, timestamp, nonce = query_params(request, "msg_signature", "timestamp", "nonce")
+    check_timestamp(timestamp, channel.services.clock(), config.timestamp_tolerance_seconds)
+    encrypted = encrypted_in(await read_body(request, config.max_body_bytes))
+    check_signature(token, timestamp, nonce, encrypted, signature)
+    return cipher.decrypt(encrypted), nonce
 
 
 def verify_callback_url(request: web.Request, cipher: Cipher, token: str, label: str) -> web.Response:
