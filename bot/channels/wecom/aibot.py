@@ -73,6 +73,8 @@ async def receive(request: web.Request) -> web.Response:
     for reply in replies:
         if reply.target_kind != kind or reply.target_id != target:
             continue
+        if channel.pushes_image(reply):
+            break  # keep order: this row (with its image) and the ones after it go through the outbox
         text = await channel.spelled_out(reply)
         if utf8_len(JOINER.join([*parts, text])) > RESPONSE_URL_MAX_BYTES:
             break  # keep order: this row and the ones after it go through the outbox

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
@@ -38,6 +39,15 @@ _HINTS = {
 }
 
 
+@dataclass(frozen=True)
+class Upload:
+    """A file for a multipart upload (a fresh form is built for every call: a form can be sent only once)."""
+
+    filename: str
+    data: bytes
+    content_type: str
+
+
 class ApiError(Exception):
     """WeCom answered with a non-zero errcode."""
 
@@ -56,13 +66,21 @@ async def call(
     *,
     params: dict[str, str] | None = None,
     body: dict[str, Any] | None = None,
+    upload: Upload | None = None,
 ) -> dict[str, Any]:
     """One API call; returns the JSON answer, raises ApiError for an errcode and TransientError otherwise.
 
+    body is sent as JSON; upload as multipart/form-data (素材上传: the file in the field "media").
     `endpoint` names the call in errors: URLs carry the access token or a webhook key and are never logged.
     """
-    data = None if body is None else json.dumps(body, ensure_ascii=False).encode("utf-8")
-    headers = {"Content-Type": "application/json; charset=utf-8"} if data is not None else None
+    data: bytes | aiohttp.FormData | None = None
+    headers = None
+    if body is not None:
+        data = json.dumps(body, ensure_ascii=False).encode("utf-8")
+        headers = {"Content-Type": "application/json; charset=utf-8"}
+    elif upload is not None:
+        data = aiohttp.FormData()
+        data.add_field("media", upload.data, filename=upload.filename, content_type=upload.content_type)
     try:
         async with http.request(method, url, params=params, data=data, headers=headers) as resp:
             status = resp.status

@@ -67,7 +67,7 @@ async def receive(request: web.Request) -> web.Response:
     else:
         replies = await channel.replies(outcome.reply_ids)
         first = next((r for r in replies if r.target_kind == "user" and r.target_id == msg.sender_id), None)
-        if first is not None and utf8_len(first.text) > TEXT_MAX_BYTES:
+        if first is not None and (utf8_len(first.text) > TEXT_MAX_BYTES or channel.pushes_image(first)):
             first = None
         claimed = await channel.claim([first] if first else [], outcome.reply_ids)
     if not claimed:

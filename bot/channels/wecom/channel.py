@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from bot.channels.wecom.client import CHANNEL, WecomClient, mention_names, with_mentions
 from bot.channels.wecom.crypto import CallbackRejected, Cipher, check_signature, check_timestamp
+from bot.channels.wecom.routing import shows_image
 from bot.config import WecomConfig
 from bot.db import is_sqlite
 from bot.message import Message, Outgoing
@@ -33,6 +34,7 @@ class Reply:
     target_id: str
     text: str
     mentions: tuple[str, ...]
+    media_id: int | None = None
 
 
 class WecomChannel:
@@ -94,11 +96,17 @@ class WecomChannel:
             return []
         async with self.services.sessions() as session:
             rows = await session.execute(
-                select(Outbox.id, Outbox.target_kind, Outbox.target_id, Outbox.text, Outbox.mentions)
+                select(Outbox.id, Outbox.target_kind, Outbox.target_id, Outbox.text, Outbox.mentions, Outbox.media_id)
                 .where(Outbox.id.in_(ids), Outbox.channel == CHANNEL)
                 .order_by(Outbox.id)
             )
-            return [Reply(r.id, r.target_kind, r.target_id, r.text, tuple(r.mentions or ())) for r in rows]
+            return [Reply(r.id, r.target_kind, r.target_id, r.text, tuple(r.mentions or ()), r.media_id) for r in rows]
+
+    def pushes_image(self, reply: Reply) -> bool:
+        """Whether the reply has an image that a push can show: then it is pushed, not answered passively
+        (a passive answer carries text only)."""
+        item = Outgoing(reply.id, CHANNEL, reply.target_kind, reply.target_id, reply.text, media_id=reply.media_id)
+        return shows_image(self.client.router.static_route(item), item)
 
     async def claim(self, replies: list[Reply], all_ids: list[int]) -> list[Outgoing]:
         """Mark rows as answered in the HTTP response; the sender takes the others of this message now."""

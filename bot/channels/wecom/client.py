@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import logging
 from collections.abc import Mapping
 from typing import Any
@@ -13,7 +15,18 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot import texts
 from bot.channels.wecom import api
 from bot.channels.wecom.models import WecomSentPart
-from bot.channels.wecom.routing import APP, APPCHAT, RESPONSE_URL, ROBOT, Route, Router, release
+from bot.channels.wecom.routing import (
+    APP,
+    APPCHAT,
+    IMAGE_FILENAME,
+    IMAGE_ROUTES,
+    RESPONSE_URL,
+    ROBOT,
+    Route,
+    Router,
+    release,
+    shows_image,
+)
 from bot.channels.wecom.split import split_text, truncate
 from bot.channels.wecom.token import TokenCache
 from bot.clock import Clock
@@ -67,8 +80,8 @@ class WecomClient:
         route = self.router.static_route(item)
         if route is None or route.limit is None:
             return None
-        parts = len(split_text(item.text, route.max_bytes))
-        return RateLimit(count=max(1, route.limit.count - (parts - 1)), seconds=route.limit.seconds)
+        messages = len(split_text(item.text, route.max_bytes)) + shows_image(route, item)
+        return RateLimit(count=max(1, route.limit.count - (messages - 1)), seconds=route.limit.seconds)
 
     async def deliver(self, item: Outgoing) -> None:
         async with transaction(self.sessions) as session:
@@ -90,39 +103,63 @@ class WecomClient:
 
     # --- sending ------------------------------------------------------------------------------
     async def _send_parts(self, route: Route, item: Outgoing, text: str) -> None:
+        """The text's parts, then the image (if the route shows it), each once even across retries."""
         parts = split_text(text, route.max_bytes)
-        done = await self._sent_parts(item.id) if len(parts) > 1 else set()
-        for index, part in enumerate(parts):
+        image = item.image if shows_image(route, item) else None
+        if item.image is not None and image is None and route.kind in IMAGE_ROUTES:
+            log.warning("wecom: the image of outbox row %d is over 2 MB; its text goes alone", item.id)
+        count = len(parts) + (image is not None)
+        done = await self._sent_parts(item.id) if count > 1 else set()
+        for index in range(count):
             if index in done:
                 continue
-            await self._send(route, part, item.mentions if index == 0 else ())
-            if len(parts) > 1:
+            if index < len(parts):
+                await self._send(route, parts[index], item.mentions if index == 0 else ())
+            else:
+                assert image is not None
+                await self._send_image(route, image)
+            if count > 1:
                 async with transaction(self.sessions) as session:
                     session.add(WecomSentPart(outbox_id=item.id, part=index, sent_at=self.clock()))
 
     async def _send(self, route: Route, content: str, mentions: tuple[str, ...]) -> None:
+        if route.kind == ROBOT and mentions:
+            await self._post(route, "text", {"content": content, "mentioned_list": list(mentions)})
+        elif route.kind == ROBOT:
+            await self._post(route, "markdown", {"content": content})
+        else:
+            await self._post(route, "text", {"content": content})
+
+    async def _send_image(self, route: Route, image: bytes) -> None:
         if route.kind == ROBOT:
-            if mentions:
-                body: dict[str, Any] = {
-                    "msgtype": "text",
-                    "text": {"content": content, "mentioned_list": list(mentions)},
-                }
-            else:
-                body = {"msgtype": "markdown", "markdown": {"content": content}}
+            encoded = base64.b64encode(image).decode("ascii")
+            await self._post(route, "image", {"base64": encoded, "md5": hashlib.md5(image).hexdigest()})
+            return
+        upload = api.Upload(IMAGE_FILENAME, image, "image/png")
+        answer = await self._with_token("media/upload", params={"type": "image"}, upload=upload)
+        media_id = answer.get("media_id")
+        if not isinstance(media_id, str) or not media_id:
+            raise TransientError("media/upload: answer has no media_id")
+        await self._post(route, "image", {"media_id": media_id})
+
+    async def _post(self, route: Route, msgtype: str, section: dict[str, Any]) -> None:
+        """One message of msgtype to a robot, an app group chat or a member."""
+        if route.kind == ROBOT:
             url = f"{self.base}/cgi-bin/webhook/send"
+            body: dict[str, Any] = {"msgtype": msgtype, msgtype: section}
             await api.call(self.http, "POST", url, "webhook/send", params={"key": route.address}, body=body)
         elif route.kind == APPCHAT:
-            body = {"chatid": route.address, "msgtype": "text", "text": {"content": content}, "safe": 0}
-            await self._with_token("appchat/send", body)
+            body = {"chatid": route.address, "msgtype": msgtype, msgtype: section, "safe": 0}
+            await self._with_token("appchat/send", body=body)
         elif route.kind == APP:
             body = {
                 "touser": route.address,
-                "msgtype": "text",
+                "msgtype": msgtype,
                 "agentid": self.config.agent_id,
-                "text": {"content": content},
+                msgtype: section,
                 "safe": 0,
             }
-            await self._with_token("message/send", body)
+            await self._with_token("message/send", body=body)
         else:  # pragma: no cover - routes are closed
             raise ValueError(route.kind)
 
@@ -140,18 +177,27 @@ class WecomClient:
                 await self._release(route)
             raise
 
-    async def _with_token(self, endpoint: str, body: dict[str, Any]) -> dict[str, Any]:
+    async def _with_token(
+        self,
+        endpoint: str,
+        *,
+        body: dict[str, Any] | None = None,
+        params: dict[str, str] | None = None,
+        upload: api.Upload | None = None,
+    ) -> dict[str, Any]:
         """Call an app API; a refused token (40014/42001) is replaced once and the call repeated once."""
         url = f"{self.base}/cgi-bin/{endpoint}"
         token = await self.tokens.get()
         try:
-            return await api.call(self.http, "POST", url, endpoint, params={"access_token": token}, body=body)
+            query = {**(params or {}), "access_token": token}
+            return await api.call(self.http, "POST", url, endpoint, params=query, body=body, upload=upload)
         except api.ApiError as err:
             if err.code not in api.TOKEN_ERRORS:
                 raise
             log.info("wecom: %s refused the access token (%d); refreshing it", endpoint, err.code)
         token = await self.tokens.invalidate(token)
-        return await api.call(self.http, "POST", url, endpoint, params={"access_token": token}, body=body)
+        query = {**(params or {}), "access_token": token}
+        return await api.call(self.http, "POST", url, endpoint, params=query, body=body, upload=upload)
 
     async def _gettoken(self) -> tuple[str, int]:
         answer = await api.call(

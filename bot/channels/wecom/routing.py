@@ -54,6 +54,25 @@ class Route:
         return self.kind != RESPONSE_URL
 
 
+# An image goes after the row's text as a message of its own, where the route can show one: a robot takes it
+# as base64 with its MD5, "图片（base64编码前）最大不能超过2M，支持JPG,PNG格式" (群机器人配置说明); the app and its
+# group chats send a media_id from 上传临时素材 (media/upload, type=image), where we keep to the same 2 MB.
+# An AI bot's response_url carries text only.
+IMAGE_ROUTES = frozenset({ROBOT, APPCHAT, APP})
+IMAGE_MAX_BYTES = 2 * 1024 * 1024
+IMAGE_FILENAME = "yizhan.png"  # images are PNG (bot.context: Context.reply(image=…))
+
+
+def shows_image(route: Route | None, item: Outgoing) -> bool:
+    """Whether this row's image goes out on this route (the text is sent either way)."""
+    return (
+        route is not None
+        and route.kind in IMAGE_ROUTES
+        and item.media_id is not None
+        and (item.image is None or len(item.image) <= IMAGE_MAX_BYTES)
+    )
+
+
 class Router:
     """Decides the route of a row from config and, for AI-bot answers, the stored response_urls."""
 
@@ -83,8 +102,9 @@ class Router:
     async def route(self, session: AsyncSession, item: Outgoing, now: datetime) -> Route:
         """The route for this row, claiming a response_url if one is used; PermanentError if there is none."""
         static = self.static_route(item)
-        if item.target_kind == "user" or static is None:
-            # A 1:1 AI-bot question is answered in that AI-bot conversation rather than by the app.
+        if (item.target_kind == "user" or static is None) and not shows_image(static, item):
+            # A 1:1 AI-bot question is answered in that AI-bot conversation rather than by the app (unless the
+            # answer has an image the app can show: a response_url carries text only).
             answered = await self._claim(session, await self._answered_response_url(session, item), now)
             if answered is not None:
                 return answered

@@ -1,11 +1,15 @@
 """A local fake of the WeCom server API (qyapi.weixin.qq.com) for tests, on aiohttp.
 
 Tokens expire by the injected clock; the documented rates answer 45009 when exceeded; any endpoint
-fails with a chosen errcode on demand; every message received is recorded.
+fails with a chosen errcode on demand; every message received is recorded. Images: the app uploads them
+(media/upload, multipart field "media") and sends the media_id; a robot sends base64 with the MD5.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
+import hashlib
 import itertools
 from collections import defaultdict, deque
 from dataclasses import dataclass, field
@@ -19,6 +23,9 @@ from bot.clock import Clock
 # The documented limits the fake enforces (per minute).
 ROBOT_PER_MINUTE = 20
 APP_PER_MEMBER_PER_MINUTE = 30
+IMAGE_MAX_BYTES = 2 * 1024 * 1024
+# The fake's answer to an image it cannot take (unknown media_id, bad base64 or MD5, wrong size).
+BAD_MEDIA = 40007
 
 
 @dataclass(frozen=True)
@@ -31,6 +38,7 @@ class Received:
     content: str
     at: datetime
     mentioned: tuple[str, ...] = ()
+    image: bytes | None = None  # msgtype "image": the picture as delivered
 
 
 @dataclass
@@ -45,6 +53,7 @@ class FakeWecom:
     gettoken_calls: int = 0
     invalid_users: set[str] = field(default_factory=set)
     response_codes: dict[str, bool] = field(default_factory=dict)  # code -> used
+    media: dict[str, bytes] = field(default_factory=dict)  # media_id -> uploaded file
     _tokens: dict[str, datetime] = field(default_factory=dict)
     _failures: dict[str, deque[int]] = field(default_factory=lambda: defaultdict(deque))
     _windows: dict[tuple[str, str], deque[datetime]] = field(default_factory=lambda: defaultdict(deque))
@@ -75,6 +84,7 @@ class FakeWecom:
     def app(self) -> web.Application:
         app = web.Application()
         app.router.add_get("/cgi-bin/gettoken", self._gettoken)
+        app.router.add_post("/cgi-bin/media/upload", self._media_upload)
         app.router.add_post("/cgi-bin/message/send", self._message_send)
         app.router.add_post("/cgi-bin/appchat/send", self._appchat_send)
         app.router.add_post("/cgi-bin/webhook/send", self._webhook_send)
@@ -118,6 +128,23 @@ class FakeWecom:
             {"errcode": 0, "errmsg": "ok", "access_token": token, "expires_in": self.token_ttl_seconds}
         )
 
+    async def _media_upload(self, request: web.Request) -> web.Response:
+        if failed := self._token_error(request) or self._injected("media/upload"):
+            return failed
+        form = await request.post()
+        upload = form.get("media")
+        if request.query.get("type") != "image" or not isinstance(upload, web.FileField):
+            return _error(BAD_MEDIA, "expected type=image and a file in the form field 'media'")
+        data = upload.file.read()
+        if not 5 < len(data) <= IMAGE_MAX_BYTES or not data.startswith(b"\x89PNG"):
+            return _error(BAD_MEDIA, "invalid image")
+        media_id = f"media-{next(self._serial)}"
+        self.media[media_id] = data
+        created = str(int(self.clock().timestamp()))
+        return web.json_response(
+            {"errcode": 0, "errmsg": "ok", "type": "image", "media_id": media_id, "created_at": created}
+        )
+
     async def _message_send(self, request: web.Request) -> web.Response:
         body = await request.json()
         if failed := self._token_error(request) or self._injected("message/send"):
@@ -127,15 +154,15 @@ class FakeWecom:
             return _error(81013, "user & party & tag all invalid")
         if self._over_rate("message/send", user, APP_PER_MEMBER_PER_MINUTE):
             return _error(45009, "api freq out of limit")
-        self._record("message/send", user, body)
-        return web.json_response({"errcode": 0, "errmsg": "ok", "invaliduser": ""})
+        return self._record("message/send", user, body) or web.json_response(
+            {"errcode": 0, "errmsg": "ok", "invaliduser": ""}
+        )
 
     async def _appchat_send(self, request: web.Request) -> web.Response:
         body = await request.json()
         if failed := self._token_error(request) or self._injected("appchat/send"):
             return failed
-        self._record("appchat/send", body["chatid"], body)
-        return web.json_response({"errcode": 0, "errmsg": "ok"})
+        return self._record("appchat/send", body["chatid"], body) or web.json_response({"errcode": 0, "errmsg": "ok"})
 
     async def _webhook_send(self, request: web.Request) -> web.Response:
         body = await request.json()
@@ -146,8 +173,7 @@ class FakeWecom:
             return _error(93000, "invalid webhook url")
         if self._over_rate("webhook/send", key, ROBOT_PER_MINUTE):
             return _error(45009, "api freq out of limit")
-        self._record("webhook/send", key, body)
-        return web.json_response({"errcode": 0, "errmsg": "ok"})
+        return self._record("webhook/send", key, body) or web.json_response({"errcode": 0, "errmsg": "ok"})
 
     async def _aibot_response(self, request: web.Request) -> web.Response:
         body = await request.json()
@@ -160,19 +186,38 @@ class FakeWecom:
         self._record("aibot/response", code, body)
         return web.json_response({"errcode": 0, "errmsg": "ok"})
 
-    def _record(self, endpoint: str, target: str, body: dict[str, Any]) -> None:
+    def _record(self, endpoint: str, target: str, body: dict[str, Any]) -> web.Response | None:
+        """Keep the message; an error answer if it is an image the fake cannot take."""
         msgtype = body["msgtype"]
         section = body[msgtype]
+        image = None
+        if msgtype == "image":
+            image = self._image(section)
+            if image is None:
+                return _error(BAD_MEDIA, "invalid image")
         self.received.append(
             Received(
                 endpoint=endpoint,
                 target=target,
                 msgtype=msgtype,
-                content=section["content"],
+                content=section.get("content", ""),
                 at=self.clock(),
                 mentioned=tuple(section.get("mentioned_list", ())),
+                image=image,
             )
         )
+        return None
+
+    def _image(self, section: dict[str, Any]) -> bytes | None:
+        if "media_id" in section:
+            return self.media.get(section["media_id"])
+        try:
+            data = base64.b64decode(section["base64"], validate=True)
+        except (KeyError, binascii.Error):
+            return None
+        if len(data) > IMAGE_MAX_BYTES or hashlib.md5(data).hexdigest() != section.get("md5"):
+            return None
+        return data
 
 
 def _error(code: int, message: str) -> web.Response:
