@@ -73,8 +73,8 @@ async def receive(request: web.Request) -> web.Response:
     for reply in replies:
         if reply.target_kind != kind or reply.target_id != target:
             continue
-        if channel.pushes_image(reply):
-            break  # keep order: this row (with its image) and the ones after it go through the outbox
+        if kind == "chat" and channel.pushes_image(reply):
+            break  # the group's robot (or appchat) shows the image: this row and the ones after it go that way
         text = await channel.spelled_out(reply)
         if utf8_len(JOINER.join([*parts, text])) > RESPONSE_URL_MAX_BYTES:
             break  # keep order: this row and the ones after it go through the outbox

@@ -34,7 +34,7 @@ from bot.config import WecomConfig
 from bot.db import transaction
 from bot.message import Outgoing
 from bot.models import Member, MemberIdentity, Outbox
-from bot.outbox import RateLimit, TransientError
+from bot.outbox import PermanentError, RateLimit, TransientError
 
 log = logging.getLogger(__name__)
 
@@ -117,7 +117,7 @@ class WecomClient:
                 await self._send(route, parts[index], item.mentions if index == 0 else ())
             else:
                 assert image is not None
-                await self._send_image(route, image)
+                await self._send_image_or_let_go(route, item, image)
             if count > 1:
                 async with transaction(self.sessions) as session:
                     session.add(WecomSentPart(outbox_id=item.id, part=index, sent_at=self.clock()))
@@ -129,6 +129,17 @@ class WecomClient:
             await self._post(route, "markdown", {"content": content})
         else:
             await self._post(route, "text", {"content": content})
+
+    async def _send_image_or_let_go(self, route: Route, item: Outgoing, image: bytes) -> None:
+        """Send the image; one WeCom refuses for good is dropped (and logged): the row's text is delivered."""
+        try:
+            await self._send_image(route, image)
+        except api.ApiError as err:
+            previous = await self._previous_attempts(item.id) if err.code == api.BUSY else 0
+            failure = api.delivery_error(err, previous)
+            if not isinstance(failure, PermanentError):
+                raise
+            log.warning("wecom: the image of outbox row %d was not delivered, its text was: %s", item.id, failure)
 
     async def _send_image(self, route: Route, image: bytes) -> None:
         if route.kind == ROBOT:

@@ -102,9 +102,9 @@ class Router:
     async def route(self, session: AsyncSession, item: Outgoing, now: datetime) -> Route:
         """The route for this row, claiming a response_url if one is used; PermanentError if there is none."""
         static = self.static_route(item)
-        if (item.target_kind == "user" or static is None) and not shows_image(static, item):
-            # A 1:1 AI-bot question is answered in that AI-bot conversation rather than by the app (unless the
-            # answer has an image the app can show: a response_url carries text only).
+        if item.target_kind == "user" or static is None:
+            # A 1:1 AI-bot question is answered in that AI-bot conversation rather than by the app (text only:
+            # the member may be outside the app's 可见范围, and the answer belongs where the question was).
             answered = await self._claim(session, await self._answered_response_url(session, item), now)
             if answered is not None:
                 return answered
