@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -26,10 +26,16 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class RateLimit:
-    """At most `count` messages per `seconds` to one target."""
+    """At most `count` messages per `seconds` to one target.
+
+    A row may make several messages on its platform (text split under a byte limit, an image after its text):
+    `messages` is this row's number, `weigh` tells it for a row already sent (None: one message a row).
+    """
 
     count: int
     seconds: float
+    messages: int = 1
+    weigh: Callable[[Outgoing], int] | None = None
 
 
 class TransientError(Exception):
@@ -227,23 +233,39 @@ class OutboxSender:
             return (row, item) if row is not None and item is not None else None
 
     async def _window_start(self, item: Outgoing, limit: RateLimit, now: datetime) -> datetime | None:
-        """None if the target may receive now; otherwise when the oldest send leaves the window."""
+        """None if the target may receive this row's messages now; otherwise when enough sends leave the window."""
         since = now - timedelta(seconds=limit.seconds)
+        # A row of more messages than the limit takes a whole window (WeCom refuses the rest; they are retried).
+        need = min(limit.messages, limit.count)
+        window = (
+            Outbox.channel == item.channel,
+            Outbox.target_kind == item.target_kind,
+            Outbox.target_id == item.target_id,
+            Outbox.status == OutboxStatus.SENT,
+            Outbox.sent_at > since,
+            # Answers carried in the platform's HTTP response do not use the push quota.
+            or_(Outbox.delivered_via.is_(None), Outbox.delivered_via != "passive"),
+        )
         async with read_only(self.sessions) as session:
-            sent = select(Outbox.sent_at).where(
-                Outbox.channel == item.channel,
-                Outbox.target_kind == item.target_kind,
-                Outbox.target_id == item.target_id,
-                Outbox.status == OutboxStatus.SENT,
-                Outbox.sent_at > since,
-                # Answers carried in the platform's HTTP response do not use the push quota.
-                or_(Outbox.delivered_via.is_(None), Outbox.delivered_via != "passive"),
-            )
-            count = await session.scalar(select(func.count()).select_from(sent.subquery()))
-            if (count or 0) < limit.count:
-                return None
-            oldest = await session.scalar(sent.order_by(Outbox.sent_at).limit(1))
-        return (oldest or now) + timedelta(seconds=limit.seconds)
+            if limit.weigh is None:
+                sent = select(Outbox.sent_at).where(*window)
+                count = await session.scalar(select(func.count()).select_from(sent.subquery()))
+                if (count or 0) + need <= limit.count:
+                    return None
+                # Oldest first: the window has room once this many sends have left it.
+                leaving = (count or 0) + need - limit.count
+                times = list(await session.scalars(sent.order_by(Outbox.sent_at).limit(leaving)))
+                return (times[-1] or now if times else now) + timedelta(seconds=limit.seconds)
+            rows = (await session.scalars(select(Outbox).where(*window).order_by(Outbox.sent_at))).all()
+            used = [(row.sent_at or now, limit.weigh(_outgoing(row))) for row in rows]
+        total = sum(messages for _, messages in used)
+        if total + need <= limit.count:
+            return None
+        for sent_at, messages in used:  # oldest first: when has enough of the window left it?
+            total -= messages
+            if total + need <= limit.count:
+                return sent_at + timedelta(seconds=limit.seconds)
+        return now + timedelta(seconds=limit.seconds)  # not reached: need <= limit.count
 
     async def _attempt(self, row_id: int, via: str, due_only: bool) -> tuple[Outgoing, bool] | None:
         """Claim, rate-check and deliver one row; (item, delivered) or None if someone else has it."""

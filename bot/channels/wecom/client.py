@@ -76,12 +76,18 @@ class WecomClient:
 
     # --- ChannelClient ----------------------------------------------------------------------
     def rate_limit(self, item: Outgoing) -> RateLimit | None:
-        """The documented per-target limit; a row that becomes n messages needs n places in the window."""
+        """The documented per-target limit, counted in messages: a row's text parts and its image each count."""
         route = self.router.static_route(item)
         if route is None or route.limit is None:
             return None
-        messages = len(split_text(item.text, route.max_bytes)) + shows_image(route, item)
-        return RateLimit(count=max(1, route.limit.count - (messages - 1)), seconds=route.limit.seconds)
+        return RateLimit(route.limit.count, route.limit.seconds, self.messages(item), self.messages)
+
+    def messages(self, item: Outgoing) -> int:
+        """How many WeCom messages the row makes on its configured route (1 where there is none)."""
+        route = self.router.static_route(item)
+        if route is None:
+            return 1
+        return len(split_text(item.text, route.max_bytes)) + shows_image(route, item)
 
     async def deliver(self, item: Outgoing) -> None:
         async with transaction(self.sessions) as session:

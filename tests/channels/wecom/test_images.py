@@ -3,6 +3,7 @@
 import logging
 import struct
 import zlib
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
@@ -188,3 +189,21 @@ async def test_the_leaderboard_asked_of_the_ai_bot_one_to_one_is_answered_there_
     assert status == 200 and answer is not None and "9" in answer["stream"]["content"]
     await wecom.drain_outbox()
     assert not [r for r in wecom.fake.received if r.target == "lisi"]
+
+
+async def test_rows_with_images_count_two_messages_in_the_robots_window(wecom):
+    """Twelve leaderboards to one robot are 24 messages: the window holds back what would meet 45009."""
+    image = png()
+    for i in range(12):
+        await push_image(wecom, "chat", ROBOT_CHAT, f"积分榜 {i}", image)
+    for _ in range(12):
+        await wecom.drain_outbox()
+        if len(wecom.fake.received) == 24:
+            break
+        wecom.clock.advance(seconds=15)
+    times = [r.at for r in wecom.fake.received]
+    assert [r.content for r in wecom.fake.received if r.msgtype == "markdown"] == [f"积分榜 {i}" for i in range(12)]
+    assert all(sum(1 for u in times if t <= u < t + timedelta(minutes=1)) <= 20 for t in times)
+    rows = await wecom.outbox()
+    assert {row.status for row in rows} == {OutboxStatus.SENT}
+    assert {row.attempts for row in rows} == {1}  # none was refused with 45009 and retried
