@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from sqlalchemy import and_, exists, func, or_, select, update
+from sqlalchemy import and_, exists, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import ColumnElement
@@ -246,18 +246,10 @@ class OutboxSender:
             # Answers carried in the platform's HTTP response do not use the push quota.
             or_(Outbox.delivered_via.is_(None), Outbox.delivered_via != "passive"),
         )
+        weigh = limit.weigh or (lambda _item: 1)
         async with read_only(self.sessions) as session:
-            if limit.weigh is None:
-                sent = select(Outbox.sent_at).where(*window)
-                count = await session.scalar(select(func.count()).select_from(sent.subquery()))
-                if (count or 0) + need <= limit.count:
-                    return None
-                # Oldest first: the window has room once this many sends have left it.
-                leaving = (count or 0) + need - limit.count
-                times = list(await session.scalars(sent.order_by(Outbox.sent_at).limit(leaving)))
-                return (times[-1] or now if times else now) + timedelta(seconds=limit.seconds)
             rows = (await session.scalars(select(Outbox).where(*window).order_by(Outbox.sent_at))).all()
-            used = [(row.sent_at or now, limit.weigh(_outgoing(row))) for row in rows]
+            used = [(row.sent_at or now, weigh(_outgoing(row))) for row in rows]
         total = sum(messages for _, messages in used)
         if total + need <= limit.count:
             return None

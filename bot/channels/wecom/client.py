@@ -101,8 +101,7 @@ class WecomClient:
             else:
                 await self._send_parts(route, item, text)
         except api.ApiError as err:
-            previous = await self._previous_attempts(item.id) if err.code == api.BUSY else 0
-            failure = api.delivery_error(err, previous)
+            failure = await self._delivery_error(err, item)
             if err.code == api.IP_NOT_TRUSTED:
                 log.error("wecom: %s", failure)
             raise failure from None
@@ -141,8 +140,7 @@ class WecomClient:
         try:
             await self._send_image(route, image)
         except api.ApiError as err:
-            previous = await self._previous_attempts(item.id) if err.code == api.BUSY else 0
-            failure = api.delivery_error(err, previous)
+            failure = await self._delivery_error(err, item)
             if not isinstance(failure, PermanentError):
                 raise
             log.warning("wecom: the image of outbox row %d was not delivered, its text was: %s", item.id, failure)
@@ -234,6 +232,11 @@ class WecomClient:
         async with self.sessions() as session:
             rows = await session.scalars(select(WecomSentPart.part).where(WecomSentPart.outbox_id == outbox_id))
             return set(rows)
+
+    async def _delivery_error(self, err: api.ApiError, item: Outgoing) -> TransientError | PermanentError:
+        """What WeCom's errcode means for this row (busy: according to how often it was tried before)."""
+        previous = await self._previous_attempts(item.id) if err.code == api.BUSY else 0
+        return api.delivery_error(err, previous)
 
     async def _previous_attempts(self, outbox_id: int) -> int:
         async with self.sessions() as session:
