@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import os
 import sys
 from collections.abc import Sequence
@@ -13,6 +12,7 @@ from pathlib import Path
 
 from bot import __version__
 from bot.config import MEETING_KINDS, Config, ConfigError, load_config
+from bot.logs import config_secrets, setup_logging
 
 EXIT_CONFIG = 2
 DEFAULT_CONFIG = "config.toml"
@@ -96,13 +96,9 @@ def _date(text: str) -> date:
         raise argparse.ArgumentTypeError(f"expected a date like 2026-11-01, got {text!r}") from None
 
 
-def _setup_logging() -> None:
-    logging.basicConfig(
-        level=os.environ.get("YIZHAN_LOG_LEVEL", "INFO").upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    # APScheduler logs every fire at INFO; the per-minute roll-call tick would flood the log.
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+def _setup_logging(config: Config) -> None:
+    """Logging at YIZHAN_LOG_LEVEL (default INFO), secrets masked (bot/logs.py; tests install the same)."""
+    setup_logging(os.environ.get("YIZHAN_LOG_LEVEL", "INFO"), secrets=config_secrets(config))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -113,7 +109,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"yizhan: config error: {exc}", file=sys.stderr)
         return EXIT_CONFIG
-    _setup_logging()
+    _setup_logging(config)
     if args.command == "run":
         return _run(config, args.host, args.port)
     if args.command == "db":

@@ -33,7 +33,8 @@ def is_sqlite(url: str) -> bool:
 
 def create_engine(config: DatabaseConfig) -> AsyncEngine:
     """An async engine; on SQLite every transaction begins IMMEDIATE so writers queue, not fail."""
-    kwargs: dict[str, Any] = {"echo": config.echo}
+    # Parameters hold access tokens and message texts: never in the SQL log nor in a database error's text.
+    kwargs: dict[str, Any] = {"echo": config.echo, "hide_parameters": True}
     if not is_sqlite(config.url):
         kwargs.update(pool_size=config.pool_size, max_overflow=config.pool_size * 2, pool_pre_ping=True)
     engine = create_async_engine(config.url, **kwargs)

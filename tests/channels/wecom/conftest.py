@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import io
 import itertools
 import json
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -17,6 +19,7 @@ from wechatpy.work.crypto import PrpCrypto, WeChatCrypto
 from bot.app import build_app
 from bot.clock import FakeClock
 from bot.config import BranchConfig, Config
+from bot.logs import config_secrets, setup_logging
 from bot.models import InboundMessage, Outbox
 from bot.services import SERVICES, Services
 from tests.channels.wecom.fake_api import FakeWecom
@@ -77,7 +80,9 @@ def wecom_config(db_url: str, fake_base: str, **changes: Any) -> Config:
         chats=("sim:demo-group", f"wecom:{ROBOT_CHAT}", f"wecom:{APPCHAT}", f"wecom:{AIBOT_CHAT}"),
         admins=("sim:u00", f"wecom:{ADMIN}"),
     )
-    return make_config(db_url, wecom=wecom_section(fake_base, **changes), branches=(branch,))
+    # SQL echo on: the DEBUG log these tests capture (below) must hold no secret even then.
+    database = {"url": db_url, "echo": True}
+    return make_config(db_url, wecom=wecom_section(fake_base, **changes), branches=(branch,), database=database)
 
 
 class WecomDriver:
@@ -207,6 +212,27 @@ class WecomDriver:
             inbound = await session.scalar(select(func.count()).select_from(InboundMessage))
             outbox = await session.scalar(select(func.count()).select_from(Outbox))
         return inbound or 0, outbox or 0
+
+
+# What must never reach a log: the test config's secrets and keys (the fake's access tokens are added per test).
+SECRETS = (SECRET, TOKEN, AES_KEY, AIBOT_TOKEN, AIBOT_KEY, ROBOT_KEY)
+
+
+@pytest.fixture(autouse=True)
+def secret_free_debug_log(request: pytest.FixtureRequest) -> Iterator[io.StringIO]:
+    """Every WeCom test runs under `yizhan run`'s own logging at DEBUG; nothing secret may be logged (#11)."""
+    # The fake API's access tokens: the dict it keeps them in (the fake is torn down before this fixture).
+    issued: dict[str, Any] = request.getfixturevalue("fake")._tokens if "fake" in request.fixturenames else {}
+    captured = io.StringIO()
+    secrets = config_secrets(wecom_config("sqlite+aiosqlite:///unused.db", "http://127.0.0.1"))  # as `yizhan run`
+    installed = setup_logging("DEBUG", secrets=secrets, stream=captured)
+    try:
+        yield captured
+    finally:
+        installed.close()
+    text = captured.getvalue()
+    leaked = [secret for secret in (*SECRETS, *issued) if secret in text]
+    assert not leaked, f"secrets in the DEBUG log: {leaked}"
 
 
 @pytest.fixture
