@@ -583,11 +583,20 @@ def parse_config(data: dict[str, typing.Any], env: typing.Mapping[str, str] | No
     for name in SECTIONS:
         getattr(config, name).validate()
     seen: set[str] = set()
+    declared: dict[str, str] = {}  # "channel:user id" → the branch declaring their role
     for i, branch in enumerate(branches):
         branch.validate(f"[[branches]] #{i + 1}")
         if branch.id in seen:
             raise ConfigError(f"[[branches]] #{i + 1} id: duplicate branch id {branch.id!r}")
         seen.add(branch.id)
+        # A declared role makes that branch the member's own (bot/authority.py): one branch per person.
+        for key in ("admins", "secretaries"):
+            for ref in getattr(branch, key):
+                if declared.setdefault(ref, branch.id) != branch.id:
+                    raise ConfigError(
+                        f"[[branches]] #{i + 1} {key}: {ref!r} is already declared in branch {declared[ref]!r} "
+                        "(a member belongs to one branch)"
+                    )
     if config.bot.default_branch and config.bot.default_branch not in seen:
         raise ConfigError(f"[bot] default_branch: no branch with id {config.bot.default_branch!r}")
     return config

@@ -9,6 +9,7 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy import func, select
 
 from bot import display, texts
+from bot.authority import holders
 from bot.config import BranchConfig, RecurringMeetingConfig
 from bot.context import Context
 from bot.holidays import adjust_for_holiday, rule_date
@@ -97,19 +98,20 @@ async def audience_for(ctx: Context, branch: Branch, kind: str, party_group: Par
         pairs = [ref.split(":", 1) for ref in declared]
         ids = set()
         for channel, user_id in pairs:
+            # A declared 支委 who is a member of another branch is not in this branch's audience.
             member_id = await ctx.session.scalar(
-                select(MemberIdentity.member_id).where(
-                    MemberIdentity.channel == channel, MemberIdentity.platform_user_id == user_id
+                select(MemberIdentity.member_id)
+                .join(Member, Member.id == MemberIdentity.member_id)
+                .where(
+                    MemberIdentity.channel == channel,
+                    MemberIdentity.platform_user_id == user_id,
+                    Member.branch_id == branch.id,
                 )
             )
             if member_id is not None:
                 ids.add(member_id)
     else:
-        ids = set(
-            await ctx.session.scalars(
-                select(Member.id).where(Member.branch_id == branch.id, Member.role.in_((Role.SECRETARY, Role.ADMIN)))
-            )
-        )
+        ids = {member.id for member in await ctx.session.scalars(holders(branch.id, Role.SECRETARY))}
     return Audience(texts.MEETING_KIND_NAMES[MeetingKind.COMMITTEE], tuple(sorted(ids)))
 
 
@@ -490,11 +492,7 @@ async def warn_cadence(ctx: Context, spec: BranchConfig) -> list[str]:
             continue
         ctx.session.add(CadenceWarning(branch_id=branch.id, kind=kind, period=period, sent_at=ctx.clock()))
         missing.setdefault((cadence, period), []).append(kind)
-    secretaries = list(
-        await ctx.session.scalars(
-            select(Member).where(Member.branch_id == branch.id, Member.role.in_((Role.SECRETARY, Role.ADMIN)))
-        )
-    )
+    secretaries = list(await ctx.session.scalars(holders(branch.id, Role.SECRETARY)))
     sent = []
     for (cadence, _period), kinds in missing.items():
         label = texts.PERIOD_NAMES[cadence].format(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -10,6 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.config import Config
 from bot.message import Message
 from bot.models import Branch, Chat, Member, MemberIdentity, PartyGroup, Role
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -24,7 +27,10 @@ def identity_key(channel: str, user_id: str) -> str:
 
 
 def configured_role(config: Config, branch_key: str, channel: str, user_id: str) -> str:
-    """The role config.toml declares for this identity in this branch (member if none)."""
+    """The role config.toml declares for this identity in this branch (member if none).
+
+    It applies in that branch only: to a member of that branch (bot/authority.py).
+    """
     branch = config.branch(branch_key)
     if branch is None:
         return Role.MEMBER
@@ -34,6 +40,12 @@ def configured_role(config: Config, branch_key: str, channel: str, user_id: str)
     if key in branch.secretaries:
         return Role.SECRETARY
     return Role.MEMBER
+
+
+def declared_branch(config: Config, channel: str, user_id: str) -> str | None:
+    """The id of the branch whose admins or secretaries list this identity (config allows one), if any."""
+    key = identity_key(channel, user_id)
+    return next((b.id for b in config.branches if key in b.admins or key in b.secretaries), None)
 
 
 async def branch_by_key(session: AsyncSession, key: str) -> Branch | None:
@@ -69,14 +81,17 @@ async def resolve(session: AsyncSession, config: Config, msg: Message, now_value
         if member is not None and msg.sender_name and member.display_name != msg.sender_name:
             member.display_name = msg.sender_name
     if member is None:
-        if branch is None and config.bot.default_branch:
-            branch = await branch_by_key(session, config.bot.default_branch)
-        if branch is None:
+        # A newcomer joins the branch config.toml declares them in, else this chat's, else the default branch.
+        home_key = declared_branch(config, msg.channel, msg.sender_id)
+        home = await branch_by_key(session, home_key) if home_key else branch
+        if home is None and config.bot.default_branch:
+            home = await branch_by_key(session, config.bot.default_branch)
+        if home is None:
             return Resolved(None, chat, None)
         member = Member(
-            branch_id=branch.id,
+            branch_id=home.id,
             display_name=msg.sender_name or msg.sender_id,
-            role=configured_role(config, branch.key, msg.channel, msg.sender_id),
+            role=configured_role(config, home.key, msg.channel, msg.sender_id),
             created_at=now_value,
         )
         session.add(member)
@@ -134,14 +149,23 @@ async def sync_config(session: AsyncSession, config: Config) -> None:
             if identity is None:
                 continue
             member = await session.get(Member, identity.member_id)
+            if member is None:
+                continue
             wanted = configured_role(config, spec.id, channel, user_id)
-            if member is not None and not Role.at_least(member.role, wanted):
+            if member.branch_id != branch.id:  # a role declared for this branch counts in this branch only
+                log.warning(
+                    "config: %s is declared %s of branch %r but belongs to another branch", ref, wanted, spec.id
+                )
+                continue
+            if not Role.at_least(member.role, wanted):
                 member.role = wanted
     await session.flush()
 
 
 async def pinned_role(session: AsyncSession, config: Config, branch: Branch, member: Member) -> str:
-    """The highest role config.toml declares for any of this member's identities."""
+    """The highest role config.toml declares in branch for any of this member's identities (if they belong there)."""
+    if member.branch_id != branch.id:
+        return Role.MEMBER
     identities = await session.scalars(select(MemberIdentity).where(MemberIdentity.member_id == member.id))
     best = Role.MEMBER
     for identity in identities:

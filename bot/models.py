@@ -52,12 +52,14 @@ class Base(DeclarativeBase):
 
 
 class Role:
-    """Member roles, ordered by privilege."""
+    """Member roles, ordered by privilege (who holds which where: bot/authority.py)."""
 
+    GUEST = "guest"  # a member of another branch, in this branch's chat; never stored
     MEMBER = "member"
     SECRETARY = "secretary"
     ADMIN = "admin"
-    ORDER = (MEMBER, SECRETARY, ADMIN)
+    ORDER = (GUEST, MEMBER, SECRETARY, ADMIN)
+    STORED = (MEMBER, SECRETARY, ADMIN)
 
     @classmethod
     def at_least(cls, role: str, required: str) -> bool:

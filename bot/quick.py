@@ -25,14 +25,14 @@ from typing import NoReturn, cast, overload
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from bot import texts
+from bot import authority, texts
 from bot.batchstore import BatchStore, Row, open_store
 from bot.clock import Clock
 from bot.config import Config
 from bot.context import Context, Draft, reply_target
-from bot.members import configured_role
+from bot.members import configured_role, declared_branch
 from bot.message import Message, Outgoing
-from bot.models import Branch, Chat, Member, MemberIdentity, OutboxStatus, Role
+from bot.models import Branch, Chat, Member, MemberIdentity, OutboxStatus
 from bot.normalize import normalize
 from bot.quiz.state import LATE_ANSWER_SECONDS
 from bot.router import Dispatcher, Hints, Route
@@ -65,15 +65,20 @@ class Outcome:
 
 async def respond(route: Route | None, ctx: Context, text: str, addressed: bool) -> str | None:
     """Run the chosen route for a resolved member (or answer that nothing matched); the handler's name."""
-    assert ctx.member is not None
+    assert ctx.member is not None and ctx.branch is not None
     if route is None:
         if addressed:
             await ctx.reply(texts.HELP_SHORT)
             return "help_short"
         return None  # a group chat's ordinary talk: stay silent
-    if not Role.at_least(ctx.member.role, route.role):
-        word = route.words[0] if route.words else text
-        await ctx.reply(texts.NOT_ALLOWED.format(word=word, role=texts.ROLE_NAMES[route.role]))
+    if not authority.may(ctx.member, route.role, ctx.branch):
+        if not route.words:  # a filter (收到, 到, an answer) from someone it is not for: taken quietly
+            return "refused"
+        word = route.words[0]
+        if authority.is_guest(ctx.member, ctx.branch):
+            await ctx.reply(texts.NOT_ALLOWED_OUTSIDER.format(word=word))
+        else:
+            await ctx.reply(texts.NOT_ALLOWED.format(word=word, role=texts.ROLE_NAMES[route.role]))
         return "refused"
     assert ctx.message is not None
     await route.handler(ctx.message, ctx)
@@ -257,12 +262,16 @@ class QuickPath:
             branch = d.branches.get(chat.branch_id)
         member_id = d.identities.get((msg.channel, msg.sender_id))
         if member_id is None:
-            if branch is None and self.config.bot.default_branch:
-                branch = d.branch_by_key(self.config.bot.default_branch)
-            if branch is None:
+            # Where a newcomer belongs, as bot/members.py's resolve() decides it.
+            home_key = declared_branch(self.config, msg.channel, msg.sender_id)
+            home = d.branch_by_key(home_key) if home_key else branch
+            if home is None and self.config.bot.default_branch:
+                home = d.branch_by_key(self.config.bot.default_branch)
+            if home is None:
                 return None
-            role = configured_role(self.config, branch.key, msg.channel, msg.sender_id)
-            card = MemberCard(0, branch.id, role, msg.sender_name or msg.sender_id)
+            role = configured_role(self.config, home.key, msg.channel, msg.sender_id)
+            card = MemberCard(0, home.id, role, msg.sender_name or msg.sender_id)
+            branch = branch or home
         else:
             known = d.members.get(member_id)
             if known is None or (msg.sender_name and known.display_name != msg.sender_name):
@@ -278,8 +287,8 @@ class QuickPath:
         route: Route | None = None
         if found is not None:
             route = found[0]
-            if not route.quick and Role.at_least(card.role, route.role):
-                return None
+            if not route.quick and authority.may(card, route.role, branch):
+                return None  # respond() would run the handler, which needs the database
         else:
             idle = chat.id not in self._busy_chats if chat is not None else card.id not in self._busy_members
             hints = Hints(text, addressed, idle)

@@ -8,6 +8,7 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy import func, select
 
 from bot import display, texts
+from bot.authority import holders
 from bot.config import BranchConfig, StudyConfig
 from bot.context import Context
 from bot.holidays import study_week_starting_on, week_key
@@ -141,9 +142,7 @@ async def close_study(ctx: Context, roll_call: RollCall) -> bool:
         missing = texts.STUDY_SUMMARY_MISSING.format(
             week=label, count=len(counted.pending), names=display.names(counted.pending)
         )
-        secretaries = await ctx.session.scalars(
-            select(Member).where(Member.branch_id == roll_call.branch_id, Member.role.in_((Role.SECRETARY, Role.ADMIN)))
-        )
+        secretaries = await ctx.session.scalars(holders(roll_call.branch_id, Role.SECRETARY))
         for secretary in secretaries:
             await ctx.send_to_member(secretary, missing)
     return True

@@ -11,7 +11,7 @@ CMD_SET_MEMBER = ("取消书记", "取消管理员", "设为党员")
 CMD_SET_GROUP = ("分组", "设置党小组")
 
 # --- Roles and help ---------------------------------------------------------------------
-ROLE_NAMES = {"member": "党员", "secretary": "书记/组织委员", "admin": "管理员"}
+ROLE_NAMES = {"guest": "其他支部党员", "member": "党员", "secretary": "书记/组织委员", "admin": "管理员"}
 
 HELP_HEADER = "【学习驿站】您好，{name}！可以对我说："
 HELP_LINE = "· {word} — {summary}"
@@ -440,3 +440,11 @@ SIM_BAD_REQUEST = "请求格式不正确：{reason}"
 WECOM_MENTION = "@{name}"
 # Ends an AI-bot answer that had to be cut: a response_url can be used only once.
 WECOM_TRUNCATED = "……（内容过长，后面的部分未能发出）"
+
+# --- Authority across branches (bot/authority.py) ---------------------------------------
+# A member of another branch in this branch's group: refused every command that acts for the branch.
+NOT_ALLOWED_OUTSIDER = "抱歉，您不是本支部党员，不能在本群使用“{word}”，请在所在支部的群里或私聊我办理。"
+# Ends the help menu a member of another branch sees in this branch's group.
+HELP_GUEST_NOTE = "您不是本支部党员，在本群只能使用以上功能。"
+# Follows 我是谁 when asked in another branch's group.
+WHOAMI_GUEST_NOTE = "本群属于{branch}，您在本群不计入应到、应回执人数。"

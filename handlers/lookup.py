@@ -7,7 +7,7 @@ from sqlalchemy import select
 from bot import texts
 from bot.context import Context
 from bot.message import Message
-from bot.models import Question, QuestionType, QuizMode, QuizSession
+from bot.models import Question, QuestionType, QuizMode, QuizSession, Role
 from bot.normalize import normalize, remove_mentions
 from bot.quiz.bank import LETTERS
 from bot.quiz.lookup import cjk_count, too_short
@@ -17,7 +17,7 @@ from bot.router import Hints, Router
 router = Router("lookup")
 
 
-@router.command(*texts.CMD_LOOKUP, summary=texts.SUMMARY_LOOKUP)
+@router.command(*texts.CMD_LOOKUP, role=Role.GUEST, summary=texts.SUMMARY_LOOKUP)
 async def handle_lookup(msg: Message, ctx: Context) -> None:
     """搜题 <题目>: the best match from the bank, or a plain "not found"."""
     assert ctx.command is not None
@@ -72,7 +72,7 @@ def _may_be_question(msg: Message, hints: Hints) -> bool:
     return hints.addressed and cjk_count(remove_mentions(hints.text)) >= texts.LOOKUP_MIN_QUESTION_CHARS
 
 
-@router.message(_is_question, precheck=_may_be_question)
+@router.message(_is_question, role=Role.GUEST, precheck=_may_be_question)
 async def handle_question(msg: Message, ctx: Context) -> None:
     """A question put to the bot without a command word is looked up like 搜题."""
     text, _mentioned, _names = normalize(msg.text, (ctx.config.bot.name, *ctx.config.bot.aliases))

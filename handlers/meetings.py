@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable
 from sqlalchemy import select
 
 from bot import display, texts
+from bot.authority import holders
 from bot.context import Context
 from bot.meetings import (
     MeetingView,
@@ -198,11 +199,7 @@ async def _entry(ctx: Context, view: MeetingView, member: Member) -> RollCallEnt
 
 async def _secretaries(ctx: Context) -> list[Member]:
     assert ctx.branch is not None
-    return list(
-        await ctx.session.scalars(
-            select(Member).where(Member.branch_id == ctx.branch.id, Member.role.in_((Role.SECRETARY, Role.ADMIN)))
-        )
-    )
+    return list(await ctx.session.scalars(holders(ctx.branch.id, Role.SECRETARY)))
 
 
 async def _mentioned_member(ctx: Context, example: str) -> Member | None:
@@ -292,7 +289,7 @@ async def handle_mark_leave(msg: Message, ctx: Context) -> None:
     await _correct(msg, ctx, EntryStatus.LEAVE, texts.EXAMPLE_MARK_LEAVE)
 
 
-@router.command(*texts.CMD_MEETINGS, summary=texts.SUMMARY_MEETINGS)
+@router.command(*texts.CMD_MEETINGS, role=Role.GUEST, summary=texts.SUMMARY_MEETINGS)
 async def handle_meetings(msg: Message, ctx: Context) -> None:
     """Upcoming and ongoing meetings of the branch."""
     assert ctx.branch is not None

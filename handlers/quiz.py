@@ -188,7 +188,7 @@ def _period_start(now: datetime, period: str) -> datetime | None:
     return None
 
 
-@router.command(*texts.CMD_LEADERBOARD, summary=texts.SUMMARY_LEADERBOARD)
+@router.command(*texts.CMD_LEADERBOARD, role=Role.GUEST, summary=texts.SUMMARY_LEADERBOARD)
 async def handle_leaderboard(msg: Message, ctx: Context) -> None:
     """Quiz points by member for a period, for the branch, this chat, or one 党小组."""
     assert ctx.command is not None and ctx.branch is not None
@@ -236,7 +236,7 @@ async def handle_leaderboard(msg: Message, ctx: Context) -> None:
     await ctx.reply(title + lines, image=image)
 
 
-@router.command(*texts.CMD_OPT_OUT, summary=texts.SUMMARY_OPT_OUT)
+@router.command(*texts.CMD_OPT_OUT, role=Role.GUEST, summary=texts.SUMMARY_OPT_OUT)
 async def handle_opt_out(msg: Message, ctx: Context) -> None:
     """Leave public rankings (points are still kept)."""
     assert ctx.member is not None
@@ -245,7 +245,7 @@ async def handle_opt_out(msg: Message, ctx: Context) -> None:
     await ctx.reply(texts.RANKING_OPTED_OUT)
 
 
-@router.command(*texts.CMD_OPT_IN, hidden=True)
+@router.command(*texts.CMD_OPT_IN, role=Role.GUEST, hidden=True)
 async def handle_opt_in(msg: Message, ctx: Context) -> None:
     """Appear in public rankings again."""
     assert ctx.member is not None
@@ -274,7 +274,7 @@ async def wrong_questions(ctx: Context, member: Member) -> list[Question]:
     return [questions[qid] for qid in wrong_ids if qid in questions]
 
 
-@router.command(*texts.CMD_WRONG_BOOK, summary=texts.SUMMARY_WRONG_BOOK)
+@router.command(*texts.CMD_WRONG_BOOK, role=Role.GUEST, summary=texts.SUMMARY_WRONG_BOOK)
 async def handle_wrong_book(msg: Message, ctx: Context) -> None:
     """The questions this member got wrong (and has not yet got right)."""
     assert ctx.member is not None
@@ -287,7 +287,7 @@ async def handle_wrong_book(msg: Message, ctx: Context) -> None:
     await ctx.reply(text + texts.WRONG_BOOK_FOOTER)
 
 
-@router.command(*texts.CMD_RETRY, hidden=True)
+@router.command(*texts.CMD_RETRY, role=Role.GUEST, hidden=True)
 async def handle_retry(msg: Message, ctx: Context) -> None:
     """重做 N: ask question N of the 错题本 again, directly; a right answer takes it out of the book."""
     assert ctx.command is not None and ctx.member is not None
