@@ -33,8 +33,13 @@ from typing import Any
 from bench import cpu
 from bench.databases import describe, fresh_database, server_version
 from bench.load import drive
+from bench.mix import MIX_SCENARIOS, World, WorldScenario, seed_members
 from bench.report import RoundResult, document, machine, print_table, read_server_log
-from bench.scenarios import DEFAULT_SCENARIOS, SCENARIOS, Plan, Scenario
+from bench.scenarios import DEFAULT_SCENARIOS, Plan, Scenario, Unit
+from bench.scenarios import SCENARIOS as BASE_SCENARIOS
+from bench.server import app_config
+
+SCENARIOS: dict[str, Scenario] = {**BASE_SCENARIOS, **MIX_SCENARIOS}
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
@@ -106,30 +111,59 @@ async def run_round(
     scenario: Scenario, number: int, plan: Plan, args: argparse.Namespace, workdir: Path
 ) -> RoundResult:
     """One scenario on a fresh server (and a fresh database): warm up, measure, stop, verify."""
-    warmup_units, measure_units = scenario.build(plan, "warmup"), scenario.build(plan, "measure")
+    world_cm = scenario.world() if isinstance(scenario, WorldScenario) else contextlib.nullcontext(None)
+    async with world_cm as world:
+        return await _run_round(scenario, number, plan, args, workdir, world)
+
+
+def _units(scenario: Scenario, plan: Plan, phase: str, world: World | None) -> list[Unit]:
+    if isinstance(scenario, WorldScenario) and world is not None and scenario.build_in is not None:
+        return scenario.build_in(plan, phase, world)
+    return scenario.build(plan, phase)
+
+
+async def _run_round(
+    scenario: Scenario, number: int, plan: Plan, args: argparse.Namespace, workdir: Path, world: World | None
+) -> RoundResult:
     backend = describe(args.database_url)
     label = f"{scenario.name}-{number}"
     database = fresh_database(args.database_url, workdir, label) if scenario.server == "app" else None
     profiled = args.profile if scenario.server == "app" else None
     stem = RESULTS / f"profile-{scenario.name}-{backend}"
+    config = {section: dict(values) for section, values in scenario.config.items()}
+    if world is not None:
+        config.update(world.config)
     spec: dict[str, Any] = {
         "server": scenario.server,
         "core": args.server_core,
-        "config": {section: dict(values) for section, values in scenario.config.items()},
+        "config": config,
         "profile": str(stem.with_suffix(".pstats")) if profiled == "cprofile" else None,
+        "fire_jobs": list(world.fire_jobs) if world is not None and scenario.server == "app" else [],
     }
     py_spy = stem.with_suffix(".txt") if profiled == "py-spy" else None
     log_path = workdir / f"{label}.log"
     async with database or contextlib.nullcontext(None) as url:
         spec["database_url"] = url
+        if world is not None and url is not None:
+            await seed_members(url, app_config(spec), world.groups)
         async with server_process(spec, log_path, py_spy) as server:
             base = f"http://127.0.0.1:{server.port}"
+            if isinstance(scenario, WorldScenario) and scenario.setup and world is not None:
+                await world.setup(base)
+            # Units are built just before their phase: WeCom refuses callbacks with old timestamps.
+            warmup_units = _units(scenario, plan, "warmup", world)
             warm = await asyncio.wait_for(drive(base, warmup_units, args.concurrency), args.timeout)
+            measure_units = _units(scenario, plan, "measure", world)
             before = cpu.snapshot(server.pid)
-            measured = await asyncio.wait_for(drive(base, measure_units, args.concurrency), args.timeout)
+            clients = getattr(scenario, "concurrency", None) or args.concurrency
+            measured = await asyncio.wait_for(drive(base, measure_units, clients), args.timeout)
             measured.cpu = cpu.usage(before, cpu.snapshot(server.pid))
+            if world is not None and url is not None:
+                await settle(url)
         verification = None
-        if scenario.verify is not None and url is not None:
+        if isinstance(scenario, WorldScenario) and scenario.verify_in is not None and world is not None and url:
+            verification = await scenario.verify_in(world, url, [*warmup_units, *measure_units])
+        elif scenario.verify is not None and url is not None:
             verification = await scenario.verify(url, [*warmup_units, *measure_units])
     server_log = read_server_log(log_path, warm.requests + measured.requests)
     if spec["profile"]:
@@ -138,6 +172,31 @@ async def run_round(
     elif py_spy is not None:
         print(f"  py-spy collapsed stacks (all threads): {py_spy}")
     return RoundResult(scenario, backend if url else None, warm, measured, verification, server_log)
+
+
+async def settle(url: str, seconds: float = 60.0) -> None:
+    """Wait (at most `seconds`) until the server's outbox has nothing left to send: pushes are part of the day."""
+    from sqlalchemy import func, select
+
+    from bot import db as bot_db
+    from bot.config import DatabaseConfig
+    from bot.models import Outbox, OutboxStatus
+
+    engine = bot_db.create_engine(DatabaseConfig(url=url))
+    try:
+        deadline = asyncio.get_running_loop().time() + seconds
+        while asyncio.get_running_loop().time() < deadline:
+            async with engine.connect() as conn:
+                left = await conn.scalar(
+                    select(func.count())
+                    .select_from(Outbox)
+                    .where(Outbox.status.in_((OutboxStatus.PENDING, OutboxStatus.SENDING)))
+                )
+            if not left:
+                return
+            await asyncio.sleep(0.5)
+    finally:
+        await engine.dispose()
 
 
 async def run(args: argparse.Namespace) -> int:

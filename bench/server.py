@@ -48,17 +48,31 @@ def build_bare(spec: dict[str, Any]) -> web.Application:
     return app
 
 
-def build_bot(spec: dict[str, Any]) -> web.Application:
-    """The real app with its background tasks, on the given database, config.toml otherwise as shipped."""
-    from bot.app import build_app
-    from bot.config import load_config
+def app_config(spec: dict[str, Any]) -> Any:
+    """config.toml as shipped, on the spec's database, with the spec's sections (and branches, as dicts) changed."""
+    from bot.config import BranchConfig, StudyConfig, load_config
 
     config = load_config(ROOT / "config.toml", env={})
     config = config.replace(database={"url": spec["database_url"]}, server={"host": BIND, "port": 8080})
-    overrides = spec.get("config") or {}
-    if overrides:
-        config = config.replace(**overrides)
-    return build_app(config, background=True)
+    overrides = dict(spec.get("config") or {})
+    if "branches" in overrides:
+        overrides["branches"] = tuple(
+            BranchConfig(
+                **{k: tuple(v) if isinstance(v, list) else v for k, v in raw.items() if k != "study"},
+                study=StudyConfig(**raw.get("study", {})),
+            )
+            for raw in overrides["branches"]
+        )
+    if "wecom" in overrides:
+        overrides["wecom"] = {k: tuple(v) if isinstance(v, list) else v for k, v in overrides["wecom"].items()}
+    return config.replace(**overrides) if overrides else config
+
+
+def build_bot(spec: dict[str, Any]) -> web.Application:
+    """The real app with its background tasks, on the given database, config.toml otherwise as shipped."""
+    from bot.app import build_app
+
+    return build_app(app_config(spec), background=True)
 
 
 def build_wecom_bare(spec: dict[str, Any]) -> web.Application:
@@ -88,10 +102,75 @@ def build_wecom_bare(spec: dict[str, Any]) -> web.Application:
     return app
 
 
+def build_aibot_bare(spec: dict[str, Any]) -> web.Application:
+    """The bare handlers for the mix: the AI bot's JSON callback and the app's XML one, with wechatpy's crypto only.
+
+    Verify the signature, decrypt, parse (JSON / wechatpy's parser), and answer an encrypted, signed text.
+    """
+    import base64
+    import hashlib
+    import secrets
+
+    from wechatpy.exceptions import InvalidSignatureException
+    from wechatpy.replies import TextReply
+    from wechatpy.work.crypto import PrpCrypto, WeChatCrypto
+    from wechatpy.work.parser import parse_message
+
+    section = spec["config"]["wecom"]
+    app_crypto = WeChatCrypto(section["callback_token"], section["encoding_aes_key"], section["corp_id"])
+    aibot_token = section["aibot_token"]
+    prp = PrpCrypto(base64.b64decode(section["aibot_encoding_aes_key"] + "="))
+
+    def sign(timestamp: str, nonce: str, encrypted: str) -> str:
+        return hashlib.sha1("".join(sorted([aibot_token, timestamp, nonce, encrypted])).encode()).hexdigest()
+
+    async def aibot(request: web.Request) -> web.Response:
+        query = request.query
+        try:
+            encrypted = json.loads(await request.read())["encrypt"]
+            timestamp, nonce = query["timestamp"], query["nonce"]
+            if sign(timestamp, nonce, encrypted) != query["msg_signature"]:
+                return web.Response(status=400)
+            message = json.loads(prp.decrypt(encrypted, ""))
+        except (KeyError, ValueError, TypeError):
+            return web.Response(status=400)
+        content = "没听懂这句话呢。" if message.get("msgtype") == "text" else ""
+        answer = json.dumps(
+            {"msgtype": "stream", "stream": {"id": secrets.token_hex(16), "finish": True, "content": content}},
+            ensure_ascii=False,
+        )
+        sealed = prp.encrypt(answer, "").decode()
+        body = {
+            "encrypt": sealed,
+            "msgsignature": sign(timestamp, nonce, sealed),
+            "timestamp": timestamp,
+            "nonce": nonce,
+        }
+        return web.json_response(body)
+
+    async def callback(request: web.Request) -> web.Response:
+        query = request.query
+        try:
+            plain = app_crypto.decrypt_message(
+                await request.read(), query["msg_signature"], query["timestamp"], query["nonce"]
+            )
+            message = parse_message(plain)
+        except (InvalidSignatureException, KeyError, ValueError):
+            return web.Response(status=400)
+        reply = TextReply(message=message, content="没听懂这句话呢。").render()
+        return web.Response(text=app_crypto.encrypt_message(reply, query["nonce"], query["timestamp"]))
+
+    app = web.Application(client_max_size=65536)
+    app.router.add_post("/wecom/aibot", aibot)
+    app.router.add_post("/wecom/callback", callback)
+    return app
+
+
 SERVERS: dict[str, Callable[[dict[str, Any]], web.Application]] = {
     "app": build_bot,
     "bare": build_bare,
     "wecom-bare": build_wecom_bare,
+    "aibot-bare": build_aibot_bare,
 }
 
 
@@ -179,8 +258,11 @@ async def serve(spec: dict[str, Any]) -> None:
         # The app loads jieba's dictionary in a thread at start (about 1.5 s of CPU), then freezes what it
         # loaded out of the garbage collector's way: measure after that, as a server up for a while would be.
         from bot.app import WARM
+        from bot.services import SERVICES
 
         await app[WARM]
+        for job in spec.get("fire_jobs") or ():  # e.g. the study day's reminder, as `yizhan jobs run` does
+            await app[SERVICES].jobs.run_now(job)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
