@@ -215,7 +215,6 @@ MEETING_CREATED = "已发起{kind}#{seq}：{when}{location_part}{topic_part}。\
 MEETING_LOCATION_PART = "，地点：{location}"
 MEETING_TOPIC_PART = "，主题：{topic}"
 MEETING_CODE_SECRET = "{kind}#{seq}的签到码是 {code}，请在会场公布。"
-MEETING_NEED_TIME = "请写明会议时间，例如：发起主题党日 11月28日14:30 三楼会议室 主题：学习党章"
 MEETING_NEED_GROUP = "请写明是哪个党小组，例如：发起党小组会 执法党小组 周五15:00 ……。本支部的党小组有：{groups}"
 MEETING_NO_AUDIENCE = "{audience}还没有成员，会议没有创建。"
 MEETING_ANNOUNCE = (
@@ -440,3 +439,20 @@ SIM_BAD_REQUEST = "请求格式不正确：{reason}"
 WECOM_MENTION = "@{name}"
 # Ends an AI-bot answer that had to be cut: a response_url can be used only once.
 WECOM_TRUNCATED = "……（内容过长，后面的部分未能发出）"
+
+# --- Dates and times in meeting commands ------------------------------------------------
+# A meeting time that cannot be used: what was understood, then an example of the same kind of meeting.
+MEETING_TIME_UNCLEAR = "{understood}请写明会议日期和时间，例如：{example}"
+MEETING_TIME_UNDERSTOOD_NONE = "未能识别会议时间。"
+MEETING_TIME_UNDERSTOOD_DAY = "已识别日期为{day}，但缺少具体时间。"
+MEETING_TIME_NOT_VALID = "“{text}”不是有效的日期或时间。"
+MEETING_TIME_WEEKDAY = "{month}月{day}日是星期{weekday}，与所写的星期不符，请核对。"
+MEETING_TIME_EXAMPLE_DAY = "{month}月{day}日"
+MEETING_TIME_EXAMPLE_NEXT = "下周四"
+MEETING_TIME_EXAMPLES = {
+    "theme_day": "发起主题党日 {day}14:30 三楼会议室 主题：学习党章",
+    "member_assembly": "发起党员大会 {day}14:30 三楼会议室 主题：讨论接收预备党员",
+    "committee": "发起支委会 {day}14:30 支部办公室 主题：研究发展党员工作",
+    "group_meeting": "发起党小组会 {group} {day}14:30 三楼会议室 主题：交流学习体会",
+    "party_lecture": "发起党课 {day}14:30 三楼会议室 主题：学习党章",
+}
