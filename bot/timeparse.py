@@ -16,6 +16,7 @@ from enum import Enum
 _DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
 _CN = "零〇一二两三四五六七八九十"
 _NUM = rf"[0-9{_CN}]+"
+_WEEKDAY_CHARS = "一二三四五六日"
 _WEEKDAYS = {"一": 0, "二": 1, "三": 2, "四": 3, "五": 4, "六": 5, "日": 6, "天": 6, "末": 5}
 # Full-width digits and punctuation folded one character for one, so positions in the folded text are
 # positions in the original (the rest of the command is returned as typed).
@@ -80,7 +81,7 @@ _DAY_WORD = re.compile("|".join(sorted(_DAY_WORDS, key=len, reverse=True)))
 _WEEKDAY = re.compile(r"(下下个?|下个?|本|这个?|上个?)?\s*(?:周|星期|礼拜)([一二三四五六日天末1-7])")
 _WEEKDAY_NOTE = re.compile(r"[(（]?\s*(?:周|星期|礼拜)([一二三四五六日天1-7])\s*[)）]?")
 _PART = re.compile("|".join(sorted({"中午", *_MORNING, *_AFTERNOON}, key=len, reverse=True)))
-_CLOCK = re.compile(r"(\d{1,2}):(\d{2})(?!\d)")
+_CLOCK = re.compile(r"(\d{1,2}):(\d{2})(?::\d{2})?(?!\d)")
 _DOT_CLOCK = re.compile(r"(\d{1,2})\.(\d{2})(?!\d)")
 _HOUR = re.compile(
     rf"({_NUM})\s*[点點时時]钟?"
@@ -278,7 +279,7 @@ def _moment(day: date, hour: int, minute: int, now: datetime) -> datetime:
 
 
 def _weekday_char(value: date) -> str:
-    return "一二三四五六日"[value.weekday()]
+    return _WEEKDAY_CHARS[value.weekday()]
 
 
 def parse_when(text: str, now: datetime) -> ParsedTime:
@@ -289,12 +290,13 @@ def parse_when(text: str, now: datetime) -> ParsedTime:
     original = text.strip()
     cur = _Cursor(original.translate(_FOLD))
     cur.match(_LABEL)
+    label_end = cur.pos
     today = now.date()
     day = _read_day(cur, today)
     date_end = cur.pos
 
     def done(problem: TimeProblem, when: datetime | None = None, found: date | None = None) -> ParsedTime:
-        matched = re.sub(r"\s+", "", original[: cur.pos])
+        matched = re.sub(r"\s+", "", original[label_end : cur.pos])
         return ParsedTime(when, original, problem, day=found, matched=matched)
 
     if day is not None and day.value is None:
@@ -302,7 +304,7 @@ def parse_when(text: str, now: datetime) -> ParsedTime:
     cur.skip_space()
     note = cur.match(_WEEKDAY_NOTE) if day is not None else None
     if note is not None and day is not None and day.value is not None:
-        written = "一二三四五六日"[int(note[1]) - 1] if note[1].isdigit() else note[1].replace("天", "日")
+        written = _WEEKDAY_CHARS[int(note[1]) - 1] if note[1].isdigit() else note[1].replace("天", "日")
         if written != _weekday_char(day.value):
             return done(TimeProblem.WEEKDAY, found=day.value)
     cur.skip_space()
@@ -310,7 +312,7 @@ def parse_when(text: str, now: datetime) -> ParsedTime:
     clock = _read_clock(cur, after_date=day is not None)
     if clock is None:
         if cur.pos == clock_start:
-            cur.pos = date_end if day is not None else 0
+            cur.pos = date_end if day is not None else label_end
         return done(TimeProblem.MISSING, found=day.value if day else None)
     if clock.part is None and day is not None:
         clock.part = day.part
@@ -337,7 +339,7 @@ def parse_when(text: str, now: datetime) -> ParsedTime:
         cur.pos = before_range
     if ambiguous:
         return done(TimeProblem.AMBIGUOUS, found=on)
-    matched = re.sub(r"\s+", "", original[: cur.pos])
+    matched = re.sub(r"\s+", "", original[label_end : cur.pos])
     rest = original[cur.pos :]
     if when <= now:
         return ParsedTime(when, rest.strip(), TimeProblem.PAST, ends, on, matched)

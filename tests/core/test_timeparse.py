@@ -92,6 +92,7 @@ def at(month: int, day: int, hour: int, minute: int = 0, year: int = 2026) -> da
         ("明天3:30 值班", at(11, 21, 3, 30), "值班"),  # minutes after a colon: a 24-hour time
         ("明天 下午 3:00", at(11, 21, 15), ""),
         ("明天14.30 会议", at(11, 21, 14, 30), "会议"),
+        ("明天14:30:00 会议", at(11, 21, 14, 30), "会议"),
         # Full-width digits and colons.
         ("１４：３０ 会议", at(11, 20, 14, 30), "会议"),
         ("周四 14：30", at(11, 26, 14, 30), ""),
@@ -214,6 +215,10 @@ def test_what_was_understood_without_a_time(text, day):
 def test_near_misses_are_not_times(text):
     parsed = parse_when(text, NOW)
     assert (parsed.problem, parsed.when, parsed.day) == (TimeProblem.MISSING, None, None)
+
+
+def test_matched_is_the_date_and_time_without_spaces_or_label():
+    assert parse_when("时间： 明天 3点 三楼", NOW).matched == "明天3点"
 
 
 def test_the_weekday_written_is_checked_against_the_date():
