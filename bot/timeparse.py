@@ -226,7 +226,8 @@ def _read_clock(cur: _Cursor, after_date: bool) -> _Clock | None:
         part = m[0]
         cur.skip_space()
     if m := cur.match(_CLOCK) or (cur.match(_DOT_CLOCK) if after_date else None):
-        return _Clock(int(m[1]), int(m[2]), part, twenty_four=True)
+        # "06:13" and "15:30" are 24-hour times; "3:30" is as ambiguous as "3点半" (上午还是下午？).
+        return _Clock(int(m[1]), int(m[2]), part, twenty_four=m[1].startswith("0") or int(m[1]) >= 13)
     if (m := cur.match(_HOUR)) is not None:
         if cur.text.startswith(_NOT_AFTER_HOUR, cur.pos):
             cur.pos = start

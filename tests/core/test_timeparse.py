@@ -89,7 +89,7 @@ def at(month: int, day: int, hour: int, minute: int = 0, year: int = 2026) -> da
         ("明天傍晚6点", at(11, 21, 18), ""),
         ("明天凌晨5点", at(11, 21, 5), ""),
         ("明天08:30", at(11, 21, 8, 30), ""),
-        ("明天3:30 值班", at(11, 21, 3, 30), "值班"),  # minutes after a colon: a 24-hour time
+        ("明天03:30 值班", at(11, 21, 3, 30), "值班"),  # a leading zero: a 24-hour time
         ("明天 下午 3:00", at(11, 21, 15), ""),
         ("明天14.30 会议", at(11, 21, 14, 30), "会议"),
         ("明天14:30:00 会议", at(11, 21, 14, 30), "会议"),
@@ -133,6 +133,7 @@ def test_ranges(text, start, end, rest):
 @pytest.mark.parametrize(
     ("text", "problem"),
     [
+        ("明天3:30 开会", TimeProblem.AMBIGUOUS),  # no leading zero, under 13: which 3:30?
         ("明天3点 开会", TimeProblem.AMBIGUOUS),
         ("3点 开会", TimeProblem.AMBIGUOUS),
         ("周四两点半", TimeProblem.AMBIGUOUS),
