@@ -27,6 +27,7 @@ from handlers import help as help_handlers
 from handlers import lookup as lookup_handlers
 from handlers import meetings as meeting_handlers
 from handlers import notices as notice_handlers
+from handlers import points as points_handlers
 from handlers import quiz as quiz_handlers
 from handlers import roles as role_handlers
 from handlers import study as study_handlers
@@ -39,6 +40,7 @@ ROUTERS: tuple[Router, ...] = (
     help_handlers.router,
     lookup_handlers.router,
     quiz_handlers.router,
+    points_handlers.router,
     study_handlers.router,
     meeting_handlers.router,
     notice_handlers.router,

@@ -215,7 +215,6 @@ MEETING_CREATED = "已发起{kind}#{seq}：{when}{location_part}{topic_part}。\
 MEETING_LOCATION_PART = "，地点：{location}"
 MEETING_TOPIC_PART = "，主题：{topic}"
 MEETING_CODE_SECRET = "{kind}#{seq}的签到码是 {code}，请在会场公布。"
-MEETING_NEED_TIME = "请写明会议时间，例如：发起主题党日 11月28日14:30 三楼会议室 主题：学习党章"
 MEETING_NEED_GROUP = "请写明是哪个党小组，例如：发起党小组会 执法党小组 周五15:00 ……。本支部的党小组有：{groups}"
 MEETING_NO_AUDIENCE = "{audience}还没有成员，会议没有创建。"
 MEETING_ANNOUNCE = (
@@ -275,7 +274,7 @@ STATUS_LEAVE = "请假"
 CMD_RUSH = ("抢答", "开始抢答", "抢答赛")
 CMD_MATCH = ("竞赛", "知识竞赛", "开始竞赛")
 CMD_STOP_QUIZ = ("结束答题", "结束抢答", "结束竞赛")
-CMD_LEADERBOARD = ("排行榜", "积分榜", "排名")
+CMD_LEADERBOARD = ("排行榜", "积分榜", "排名", "积分排行", "积分排名", "积分排行榜")
 CMD_OPT_OUT = ("不参加排名", "退出排名")
 CMD_OPT_IN = ("参加排名", "恢复排名")
 CMD_WRONG_BOOK = ("错题本", "我的错题")
@@ -448,3 +447,52 @@ NOT_ALLOWED_OUTSIDER = "抱歉，您不是本支部党员，不能在本群使�
 HELP_GUEST_NOTE = "您不是本支部党员，在本群只能使用以上功能。"
 # Follows 我是谁 when asked in another branch's group.
 WHOAMI_GUEST_NOTE = "本群属于{branch}，您在本群不计入应到、应回执人数。"
+
+# --- Dates and times in meeting commands; the points command (积分) ---------------------
+# A meeting time that cannot be used: what was understood, then an example of the same kind of meeting.
+MEETING_TIME_UNCLEAR = "{understood}请写明会议日期和时间，例如：{example}"
+MEETING_TIME_UNDERSTOOD_NONE = "未能识别会议时间。"
+MEETING_TIME_UNDERSTOOD_DAY = "已识别日期为{day}，但缺少具体时间。"
+MEETING_TIME_NOT_VALID = "“{text}”不是有效的日期或时间。"
+MEETING_TIME_WEEKDAY = "{month}月{day}日是星期{weekday}，与所写的星期不符。"
+MEETING_TIME_EXAMPLE_DAY = "{month}月{day}日"
+MEETING_TIME_EXAMPLE_NEXT = "下周四"
+MEETING_TIME_EXAMPLES = {
+    "theme_day": "发起主题党日 {day}14:30 三楼会议室 主题：学习党章",
+    "member_assembly": "发起党员大会 {day}14:30 三楼会议室 主题：讨论接收预备党员",
+    "committee": "发起支委会 {day}14:30 支部办公室 主题：研究发展党员工作",
+    "group_meeting": "发起党小组会 {group} {day}14:30 三楼会议室 主题：交流学习体会",
+    "party_lecture": "发起党课 {day}14:30 三楼会议室 主题：学习党章",
+}
+
+# A member's own points; bare "积分" only as the whole message, so "积分制……" in chat is not a command.
+CMD_MY_POINTS = ("我的积分", "查积分", "查询积分", "积分查询", "查看积分", "我的得分")
+CMD_POINTS_BARE = ("积分",)
+CMD_POINTS_RULES = ("积分规则", "积分 规则", "计分规则", "积分说明", "积分办法")
+SUMMARY_MY_POINTS = "查看本人积分（私信发送）；“积分规则”查看计分办法"
+SUMMARY_POINTS_RULES = "查看积分规则"
+POINTS_MINE = "{name}同志的积分（截至{date}）：\n本月{month}分，本年{year}分，累计{total}分。{lines}"
+POINTS_MINE_LINE = "\n· {source}：本月{month}分，本年{year}分，累计{total}分"
+POINTS_MINE_EMPTY = "{name}同志，您目前还没有积分。发送“积分规则”可查看计分办法。"
+POINTS_DATE = "{month}月{day}日"
+POINTS_SENT_DIRECT = "{name}同志，您的积分已私信发送。"
+POINTS_ASK_DIRECT = "积分属个人信息，不在群内显示。请私聊我发送“我的积分”查询。"
+POINTS_OFF = "积分功能未开启。"
+POINTS_SOURCE_NAMES = {
+    "quiz": "答题",
+    "study_check_in": "学习打卡",
+    "meeting_attendance": "会议出勤",
+    "timely_receipt": "及时回执",
+}
+POINTS_SOURCE_OTHER = "其他"
+POINTS_RULES_HEADER = "积分规则（计入积分台账）："
+POINTS_RULE_LINE = "\n· {text}"
+# One line per [points] key; a rule set to 0 is off and not shown.
+POINTS_RULES = {
+    "study_check_in": "学习打卡：每个学习日打卡{points}分",
+    "meeting_attendance": "会议出勤：签到或经书记补签，每次{points}分",
+    "timely_receipt": "及时回执：通知发出后{minutes}分钟内回复“收到”，{points}分",
+    "quiz_daily_correct": "每日一题：答对{points}分",
+    "quiz_rush_win": "抢答：每抢答正确一题{points}分",
+    "quiz_match_per_100": "竞赛：得分每满100分计{points}分",
+}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 
 from sqlalchemy import select
 
@@ -29,7 +30,7 @@ from bot.normalize import normalize, remove_mentions
 from bot.rollcall import close_roll_call, roll_call_chats, tally
 from bot.router import Router
 from bot.study import periods
-from bot.timeparse import parse_when
+from bot.timeparse import ParsedTime, TimeProblem, parse_when
 
 router = Router("meetings")
 
@@ -44,6 +45,28 @@ def _split_location_topic(text: str) -> tuple[str, str]:
             location, _, topic = text.partition(word)
             return location.strip(" ，,"), topic.strip(" ，,：:")
     return text.strip(" ，,"), ""
+
+
+def _unclear_time(kind: str, parsed: ParsedTime, group: PartyGroup | None, now: datetime) -> str:
+    """What was understood of a meeting time that cannot be used, and an example of this kind of meeting."""
+    day = parsed.day
+    if parsed.problem is TimeProblem.WEEKDAY and day is not None:
+        weekday = texts.WEEKDAY_NAMES[day.weekday()]
+        understood = texts.MEETING_TIME_WEEKDAY.format(month=day.month, day=day.day, weekday=weekday)
+    elif parsed.problem is TimeProblem.INVALID and parsed.matched:
+        understood = texts.MEETING_TIME_NOT_VALID.format(text=parsed.matched)
+    elif day is not None:
+        understood = texts.MEETING_TIME_UNDERSTOOD_DAY.format(day=display.day(day))
+    else:
+        understood = texts.MEETING_TIME_UNDERSTOOD_NONE
+    example_day = (
+        texts.MEETING_TIME_EXAMPLE_DAY.format(month=day.month, day=day.day)
+        if day is not None and parsed.problem is TimeProblem.MISSING and day > now.date()
+        else texts.MEETING_TIME_EXAMPLE_NEXT
+    )
+    group_name = group.name if group is not None else texts.EXAMPLE_GROUP_NAME
+    example = texts.MEETING_TIME_EXAMPLES[kind].format(day=example_day, group=group_name)
+    return texts.MEETING_TIME_UNCLEAR.format(understood=understood, example=example)
 
 
 def _creator(kind: str) -> Callable[[Message, Context], Awaitable[None]]:
@@ -65,13 +88,12 @@ def _creator(kind: str) -> Callable[[Message, Context], Awaitable[None]]:
                 names = await party_group_names(ctx.session, ctx.branch.id)
                 await ctx.reply(texts.MEETING_NEED_GROUP.format(groups=texts.NAME_SEPARATOR.join(names)))
                 return
-        if not text:
-            await ctx.reply(texts.MEETING_NEED_TIME)
-            return
         parsed = parse_when(text, ctx.clock())
+        if parsed.problem in (TimeProblem.AMBIGUOUS, TimeProblem.PAST):
+            await ctx.reply(display.time_problem(parsed.problem, parsed.matched, parsed.when, ctx.config.tz))
+            return
         if parsed.problem is not None or parsed.when is None:
-            problem = display.time_problem(parsed.problem, text, parsed.when, ctx.config.tz) if parsed.problem else ""
-            await ctx.reply(texts.MEETING_NEED_TIME if not problem or problem == texts.NOTICE_TIME_MISSING else problem)
+            await ctx.reply(_unclear_time(kind, parsed, group, ctx.clock().astimezone(ctx.config.tz)))
             return
         location, topic = _split_location_topic(parsed.rest)
         view = await create_meeting(

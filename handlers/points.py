@@ -1,0 +1,35 @@
+"""积分: a member's own points by source (never shown in a group), and 积分规则."""
+
+from __future__ import annotations
+
+from bot import texts
+from bot.context import Context
+from bot.message import Message
+from bot.points import member_points_text, rules_text
+from bot.router import Router
+
+router = Router("points")
+
+
+@router.command(*texts.CMD_MY_POINTS, summary=texts.SUMMARY_MY_POINTS)
+async def handle_my_points(msg: Message, ctx: Context) -> None:
+    """The sender's points: answered directly; asked in a group, sent privately with a short note in the group."""
+    assert ctx.member is not None
+    if not ctx.config.points.enabled:
+        await ctx.reply(texts.POINTS_OFF)
+        return
+    text = await member_points_text(ctx, ctx.member)
+    if msg.is_direct:
+        await ctx.reply(text)
+        return
+    sent = await ctx.send_to_member(ctx.member, text)
+    await ctx.reply(texts.POINTS_SENT_DIRECT.format(name=ctx.member.display_name) if sent else texts.POINTS_ASK_DIRECT)
+
+
+router.command(*texts.CMD_POINTS_BARE, exact=True, hidden=True)(handle_my_points)
+
+
+@router.command(*texts.CMD_POINTS_RULES, summary=texts.SUMMARY_POINTS_RULES, hidden=True)
+async def handle_points_rules(msg: Message, ctx: Context) -> None:
+    """The ledger's rules and what each earns (public: answered where asked)."""
+    await ctx.reply(rules_text(ctx.config))
