@@ -440,3 +440,10 @@ SIM_BAD_REQUEST = "请求格式不正确：{reason}"
 WECOM_MENTION = "@{name}"
 # Ends an AI-bot answer that had to be cut: a response_url can be used only once.
 WECOM_TRUNCATED = "……（内容过长，后面的部分未能发出）"
+
+# --- Quiz: deadlines and one quiz per chat ------------------------------------------------
+# An answer that arrives after its question's time is up (not scored).
+QUIZ_ANSWER_LATE = "{name}，本题作答时间已过，此次作答不计分。"
+# Leaderboard: two members of one name are told apart by their 党小组, else by their member number.
+CHART_NAMESAKE = "{name}（{detail}）"
+CHART_MEMBER_NUMBER = "编号{id}"
