@@ -201,3 +201,34 @@ async def test_leaderboard_chart_keeps_two_members_of_the_same_name_apart(bot, c
     assert len({bar.get_y() for bar in bars}) == 2  # two bars, not one drawn twice in one place
     labels = [label.get_text() for label in axes.get_yticklabels()]
     assert len(labels) == 2 and len(set(labels)) == 2 and all("张伟" in label for label in labels)
+
+
+async def test_the_migration_keeps_the_newest_of_two_running_quizzes_in_a_chat(tmp_path):
+    """A database that ran two quizzes at once in a chat (the old race) still migrates: the newer one runs on."""
+    from sqlalchemy import text
+
+    from bot import db
+    from bot.config import DatabaseConfig
+
+    engine = db.create_engine(DatabaseConfig(url=f"sqlite+aiosqlite:///{tmp_path / 'old.db'}"))
+    try:
+        await db.upgrade(engine, "0007")
+        async with engine.begin() as conn:
+            await conn.execute(text("INSERT INTO branch (id, key, name) VALUES (1, 'b', '支部')"))
+            await conn.execute(
+                text("INSERT INTO chat (id, branch_id, channel, platform_chat_id, name) VALUES (1, 1, 'sim', 'g', '')")
+            )
+            for quiz_id, mode in ((1, "rush"), (2, "match"), (3, "daily")):
+                await conn.execute(
+                    text(
+                        "INSERT INTO quiz_session (id, branch_id, chat_id, mode, status, tag, question_count,"
+                        " seconds_per_question, started_at) VALUES (:id, 1, 1, :mode, 'running', '', 1, 20, :at)"
+                    ),
+                    {"id": quiz_id, "mode": mode, "at": "2026-11-20 02:00:00.000000"},
+                )
+        await db.upgrade(engine)
+        async with engine.connect() as conn:
+            rows = (await conn.execute(text("SELECT id, status FROM quiz_session ORDER BY id"))).all()
+        assert rows == [(1, "finished"), (2, "running"), (3, "running")]
+    finally:
+        await engine.dispose()
