@@ -16,6 +16,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -406,11 +407,24 @@ class QuizMode:
     PRACTICE = "practice"  # a member retrying a question from their 错题本, directly
 
 
+# The one 抢答 or 竞赛 a chat may be running (a partial unique index; the 每日一题 runs beside it, waiting).
+LIVE_QUIZ_WHERE = "status = 'running' AND mode IN ('rush', 'match')"
+
+
 class QuizSession(Base):
     """One quiz in one chat: a daily question, a 抢答 run or a timed 竞赛."""
 
     __tablename__ = "quiz_session"
-    __table_args__ = (Index("ix_quiz_session_chat_status", "chat_id", "status"),)
+    __table_args__ = (
+        Index("ix_quiz_session_chat_status", "chat_id", "status"),
+        Index(
+            "uq_quiz_session_live_chat",
+            "chat_id",
+            unique=True,
+            sqlite_where=text(LIVE_QUIZ_WHERE),
+            postgresql_where=text(LIVE_QUIZ_WHERE),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     branch_id: Mapped[int] = mapped_column(ForeignKey("branch.id", ondelete="CASCADE"), index=True)

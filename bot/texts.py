@@ -496,3 +496,10 @@ POINTS_RULES = {
     "quiz_rush_win": "抢答：每抢答正确一题{points}分",
     "quiz_match_per_100": "竞赛：得分每满100分计{points}分",
 }
+
+# --- Quiz: deadlines and one quiz per chat ------------------------------------------------
+# An answer that arrives after its question's time is up (not scored).
+QUIZ_ANSWER_LATE = "{name}，本题作答时间已过，此次作答不计分。"
+# Leaderboard: two members of one name are told apart by their 党小组, else by their member number.
+CHART_NAMESAKE = "{name}（{detail}）"
+CHART_MEMBER_NUMBER = "编号{id}"

@@ -26,8 +26,8 @@ from bot.models import (
 from bot.normalize import normalize
 from bot.quiz import engine
 from bot.quiz.answers import is_correct, parse
-from bot.quiz.chart import leaderboard_png
-from bot.quiz.scoring import opted_out
+from bot.quiz.chart import Bar, labels, leaderboard_png
+from bot.quiz.scoring import opted_out, standings
 from bot.quiz.state import LATE_ANSWER_SECONDS, RUNNING, live_session
 from bot.router import Router
 from bot.timeparse import chinese_number
@@ -78,7 +78,13 @@ async def _start(msg: Message, ctx: Context, mode: str) -> None:
         tag_part = texts.QUIZ_TAG_PART.format(tag=tag) if tag else ""
         await ctx.reply(texts.QUIZ_NOT_ENOUGH.format(tag_part=tag_part, available=len(questions)))
         return
-    await engine.start(ctx, mode=mode, chat=ctx.chat, questions=questions, seconds=seconds, tag=tag, starter=ctx.member)
+    quiz = await engine.start(
+        ctx, mode=mode, chat=ctx.chat, questions=questions, seconds=seconds, tag=tag, starter=ctx.member
+    )
+    if quiz is None:  # another one was started here a moment ago (the database keeps one per chat)
+        running = await live_session(ctx.session, ctx.chat)
+        shown = running.mode if running is not None else mode
+        await ctx.reply(texts.QUIZ_ALREADY_RUNNING.format(mode=texts.QUIZ_MODE_NAMES[shown]))
 
 
 @router.command(*texts.CMD_RUSH, role=Role.SECRETARY, summary=texts.SUMMARY_RUSH)
@@ -97,10 +103,8 @@ async def handle_match(msg: Message, ctx: Context) -> None:
 async def handle_stop_quiz(msg: Message, ctx: Context) -> None:
     """End this chat's 抢答 or 竞赛 now, with the ranking so far."""
     quiz = await live_session(ctx.session, ctx.chat)
-    if quiz is None:
+    if quiz is None or not await engine.finish(ctx, quiz, stopped=True):  # not: ended a moment ago, elsewhere
         await ctx.reply(texts.QUIZ_NOTHING_RUNNING)
-        return
-    await engine.finish(ctx, quiz, stopped=True)
 
 
 async def _answer_target(msg: Message, ctx: Context) -> tuple[engine.Live, str] | None:
@@ -120,10 +124,12 @@ async def _answer_target(msg: Message, ctx: Context) -> tuple[engine.Live, str] 
             .limit(1)
         )
     else:
-        quiz = await live_session(ctx.session, ctx.chat, include_daily=True) or await _just_finished_rush(ctx)
+        quiz = await live_session(ctx.session, ctx.chat, include_daily=True)
+    live = await engine.live_round(ctx, quiz) if quiz is not None else None
+    if live is None and not msg.is_direct and (quiz is None or quiz.mode == QuizMode.DAILY):
+        quiz = await _just_finished_rush(ctx)  # (a waiting 每日一题 has no live round either)
     if quiz is None:
         return None
-    live = await engine.live_round(ctx, quiz)
     if live is not None:
         canonical = engine.accepts(live, text, mentioned or msg.mentions_bot)
         return (live, canonical) if canonical is not None else None
@@ -219,20 +225,18 @@ async def handle_leaderboard(msg: Message, ctx: Context) -> None:
         query = query.where(PointsEntry.created_at >= since)
     totals = {member_id: int(points) for member_id, points in await ctx.session.execute(query)}
     hidden = await opted_out(ctx.session, list(totals))
-    members = {m.id: m for m in await ctx.session.scalars(select(Member).where(Member.id.in_(list(totals))))}
-    ranked = sorted(((p, mid) for mid, p in totals.items() if mid not in hidden and p > 0), key=lambda x: (-x[0], x[1]))
+    ranked = [row for row in await standings(ctx.session, totals) if row.member.id not in hidden and row.value > 0]
     period_name = texts.LEADERBOARD_PERIODS[period]
     if not ranked:
         await ctx.reply(texts.LEADERBOARD_EMPTY.format(scope=scope, period=period_name))
         return
-    top = ranked[:LEADERBOARD_SIZE]
+    bars = [Bar(row.member.id, row.member.display_name, row.value, row.group) for row in ranked[:LEADERBOARD_SIZE]]
     title = texts.LEADERBOARD_HEADER.format(scope=scope, period=period_name)
     lines = "".join(
-        texts.LEADERBOARD_LINE.format(place=i, name=members[mid].display_name, points=points)
-        for i, (points, mid) in enumerate(top, start=1)
+        texts.LEADERBOARD_LINE.format(place=i, name=label, points=bar.points)
+        for i, (bar, label) in enumerate(zip(bars, labels(bars), strict=True), start=1)
     )
-    rows = [(members[mid].display_name, points) for points, mid in top]
-    image = await asyncio.to_thread(leaderboard_png, title, rows)
+    image = await asyncio.to_thread(leaderboard_png, title, bars)
     await ctx.reply(title + lines, image=image)
 
 

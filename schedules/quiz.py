@@ -10,13 +10,18 @@ from bot.context import Context
 from bot.members import branch_by_key
 from bot.models import QuizMode, QuizRound, QuizSession
 from bot.quiz.engine import at, pick_questions, start
+from bot.quiz.state import live_session
 from bot.rollcall import branch_chats
 
 RECENT = 200  # questions used lately in a chat are not asked again
 
 
 async def post_daily_questions(ctx: Context) -> None:
-    """Post today's question to each configured chat, once per chat and day."""
+    """Post today's question to each configured chat, once per chat and day.
+
+    In a chat with a 抢答 or 竞赛 running, the question waits and the quiz clock posts it when that quiz ends
+    (if before daily_close_time), so the two never take each other's answers.
+    """
     today = ctx.clock().astimezone(ctx.config.tz)
     closes = at(ctx, today, ctx.config.quiz.daily_close_time)
     if closes <= ctx.clock():
@@ -46,6 +51,14 @@ async def post_daily_questions(ctx: Context) -> None:
             if not candidates:
                 continue
             question = random.Random(key).choice(candidates)
-            await start(
-                ctx, mode=QuizMode.DAILY, chat=chat, questions=[question], seconds=0, closes_at=closes, period_key=key
+            busy = await live_session(ctx.session, chat) is not None
+            await start(  # None: another process (a second instance, `jobs run`) posted it a moment ago
+                ctx,
+                mode=QuizMode.DAILY,
+                chat=chat,
+                questions=[question],
+                seconds=0,
+                closes_at=closes,
+                period_key=key,
+                waiting=busy,
             )

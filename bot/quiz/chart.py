@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 import logging
+from collections import Counter
+from dataclasses import dataclass
 from functools import cache
 
 from bot import texts
@@ -42,23 +44,58 @@ def cjk_family() -> str | None:
     return None
 
 
-def leaderboard_png(title: str, rows: list[tuple[str, int]]) -> bytes | None:
-    """A horizontal bar chart of (name, points), best at the top; None without a CJK font or rows."""
+@dataclass(frozen=True)
+class Bar:
+    """One member's bar: keyed by the member, not the name (two 张伟 are two bars)."""
+
+    member_id: int
+    name: str
+    points: int
+    group: str = ""  # the member's 党小组, to tell namesakes apart
+
+
+def labels(bars: list[Bar]) -> list[str]:
+    """Each bar's label: the name, and for a name several members share, their 党小组 (or member number)."""
+    names = Counter(bar.name for bar in bars)
+    groups = Counter((bar.name, bar.group) for bar in bars)
+    out = []
+    for bar in bars:
+        if names[bar.name] == 1:
+            out.append(bar.name)
+        elif bar.group and groups[(bar.name, bar.group)] == 1:
+            out.append(texts.CHART_NAMESAKE.format(name=bar.name, detail=bar.group))
+        else:
+            out.append(
+                texts.CHART_NAMESAKE.format(name=bar.name, detail=texts.CHART_MEMBER_NUMBER.format(id=bar.member_id))
+            )
+    return out
+
+
+def leaderboard_png(title: str, bars: list[Bar]) -> bytes | None:
+    """A horizontal bar chart, best at the top; None without a CJK font or bars."""
     family = cjk_family()
-    if family is None or not rows:
+    if family is None or not bars:
         return None
     from matplotlib.figure import Figure
 
-    names = [name for name, _ in rows][::-1]
-    values = [value for _, value in rows][::-1]
-    colors = [BAR_COLOR] * len(rows)
-    for i in range(min(3, len(rows))):
-        colors[len(rows) - 1 - i] = HIGHLIGHT[i]
-    figure = Figure(figsize=(6, 1.2 + 0.45 * len(rows)), dpi=150)
+    shown = bars[::-1]
+    names = labels(bars)[::-1]
+    values = [bar.points for bar in shown]
+    colors = [BAR_COLOR] * len(bars)
+    for i in range(min(3, len(bars))):
+        colors[len(bars) - 1 - i] = HIGHLIGHT[i]
+    figure = Figure(figsize=(6, 1.2 + 0.45 * len(bars)), dpi=150)
     axes = figure.add_subplot()
-    bars = axes.barh(names, values, color=colors)
+    # Positions, not names, place the bars: matplotlib puts equal category names on one row.
+    positions = list(range(len(shown)))
+    bars_drawn = axes.barh(positions, values, color=colors)
+    axes.set_yticks(positions, names)
     axes.bar_label(
-        bars, labels=[texts.CHART_POINTS.format(value=v) for v in values], padding=4, fontfamily=family, fontsize=10
+        bars_drawn,
+        labels=[texts.CHART_POINTS.format(value=v) for v in values],
+        padding=4,
+        fontfamily=family,
+        fontsize=10,
     )
     axes.set_title(title, fontfamily=family, fontsize=13, pad=10)
     for label in axes.get_yticklabels():

@@ -5,15 +5,20 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
+from enum import Enum
+from typing import Any
 
-from sqlalchemy import and_, func, or_, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import ColumnElement, and_, exists, func, literal, or_, select, text, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+from sqlalchemy.orm.attributes import set_committed_value
 
 from bot import display, texts
 from bot.context import Context
 from bot.db import affected
 from bot.models import (
+    LIVE_QUIZ_WHERE,
     Chat,
     Member,
     PointsEntry,
@@ -32,6 +37,18 @@ from bot.rollcall import award_points
 PENDING, OPEN, CLOSED = "pending", "open", "closed"
 # Seconds between one question's result and the next question, so everyone sees the result first.
 NEXT_QUESTION_DELAY = 3
+LIVE_MODES = (QuizMode.RUSH, QuizMode.MATCH)
+
+# Lock order on PostgreSQL, so that no two quiz changes deadlock: a quiz's rounds (by id), then its session.
+# Answers, the quiz clock and a 抢答 win change one round (and a following one, or then the session); finish()
+# locks the rounds it closes before it touches the session.
+
+
+class Refusal(Enum):
+    """Why an answer was not recorded."""
+
+    ALREADY = "already"  # this member answered this question before
+    LATE = "late"  # the question's time was up (or the quiz ended) when the answer arrived
 
 
 @dataclass
@@ -105,25 +122,39 @@ async def start(
     closes_at: datetime | None = None,
     period_key: str | None = None,
     member: Member | None = None,
-) -> QuizSession:
-    """Create the session and its rounds; the first round opens now and its question is posted."""
+    waiting: bool = False,
+) -> QuizSession | None:
+    """Create the session and its rounds; the first round opens now and its question is posted.
+
+    None if the database already holds what this would duplicate: a running 抢答/竞赛 in the chat (one at a
+    time, by a partial unique index) or the 每日一题 of this period_key — also when another process made it
+    a moment ago. waiting: a 每日一题 that waits for the chat's live quiz to end (the quiz clock posts it then).
+    """
     now = ctx.clock()
-    quiz = QuizSession(
-        branch_id=(chat.branch_id if chat else member.branch_id if member else 0),
-        chat_id=chat.id if chat else None,
-        member_id=member.id if member else None,
-        mode=mode,
-        status=RUNNING,
-        tag=tag,
-        question_count=len(questions),
-        seconds_per_question=seconds,
-        period_key=period_key,
-        started_by=starter.id if starter else None,
-        started_at=now,
-        finished_at=None,
-    )
-    ctx.session.add(quiz)
-    await ctx.session.flush()
+    values: dict[str, Any] = {
+        "branch_id": chat.branch_id if chat else member.branch_id if member else 0,
+        "chat_id": chat.id if chat else None,
+        "member_id": member.id if member else None,
+        "mode": mode,
+        "status": RUNNING,
+        "tag": tag,
+        "question_count": len(questions),
+        "seconds_per_question": seconds,
+        "period_key": period_key,
+        "started_by": starter.id if starter else None,
+        "started_at": now,
+        "finished_at": None,
+    }
+    statement = _insert(ctx.session, QuizSession).values(**values)
+    if mode in LIVE_MODES:
+        statement = statement.on_conflict_do_nothing(index_elements=["chat_id"], index_where=text(LIVE_QUIZ_WHERE))
+    elif period_key is not None:
+        statement = statement.on_conflict_do_nothing(index_elements=["period_key"])
+    quiz_id = await ctx.session.scalar(statement.returning(QuizSession.id))
+    if quiz_id is None:
+        return None
+    quiz = await ctx.session.get(QuizSession, quiz_id)
+    assert quiz is not None
     for position, question in enumerate(questions, start=1):
         ctx.session.add(QuizRound(session_id=quiz.id, position=position, question_id=question.id, status=PENDING))
     await ctx.session.flush()
@@ -140,8 +171,17 @@ async def start(
         )
     first = await ctx.session.scalar(select(QuizRound).where(QuizRound.session_id == quiz.id, QuizRound.position == 1))
     assert first is not None
-    await _open(ctx, quiz, first, now, closes_at)
+    if waiting:
+        first.closes_at = closes_at  # pending with no opened_at: see advance()
+    else:
+        await _open(ctx, quiz, first, now, closes_at)
     return quiz
+
+
+def _insert(session: AsyncSession, model: type[Any]) -> Any:
+    """An INSERT of the session's dialect (both have ON CONFLICT … DO NOTHING)."""
+    dialect = session.get_bind().dialect.name
+    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(model)
 
 
 async def _open(
@@ -187,54 +227,79 @@ def accepts(live: Live, text: str, addressed: bool) -> str | None:
     return parse(text, live.question)
 
 
-async def _attempt(ctx: Context, live: Live, member: Member, canonical: str, correct: bool) -> QuizAttempt | None:
-    """Record the one attempt; None if the member already answered this question."""
-    exists = await ctx.session.scalar(
-        select(QuizAttempt.id).where(QuizAttempt.round_id == live.round.id, QuizAttempt.member_id == member.id)
+async def _attempt(
+    ctx: Context, live: Live, member: Member, canonical: str, correct: bool, now: datetime, score: int
+) -> int | None:
+    """Record the one attempt if the round is open and its time not up; its id, or None if not recorded.
+
+    One statement decides, in the database: INSERT … SELECT from the round WHERE it is open and closes_at is not
+    before now, ON CONFLICT on (round, member) DO NOTHING. Any other integrity error is a real error.
+    """
+    elapsed_ms = max(0, int((now - (live.round.opened_at or now)).total_seconds() * 1000))
+    columns = QuizAttempt.__table__.c
+    row = select(
+        literal(live.round.id, columns.round_id.type),
+        literal(member.id, columns.member_id.type),
+        literal(canonical[:200], columns.answer.type),
+        literal(correct, columns.correct.type),
+        literal(now, columns.answered_at.type),
+        literal(elapsed_ms, columns.elapsed_ms.type),
+        literal(score, columns.score.type),
+    ).where(QuizRound.id == live.round.id, taking_answers(now))
+    statement = (
+        _insert(ctx.session, QuizAttempt)
+        .from_select(["round_id", "member_id", "answer", "correct", "answered_at", "elapsed_ms", "score"], row)
+        .on_conflict_do_nothing(index_elements=["round_id", "member_id"])
+        .returning(QuizAttempt.id)
     )
-    if exists is not None:
-        return None
-    now = ctx.clock()
-    opened = live.round.opened_at or now
-    attempt = QuizAttempt(
-        round_id=live.round.id,
-        member_id=member.id,
-        answer=canonical[:200],
-        correct=correct,
-        answered_at=now,
-        elapsed_ms=max(0, int((now - opened).total_seconds() * 1000)),
-        score=0,
+    attempt_id: int | None = await ctx.session.scalar(statement)
+    return attempt_id
+
+
+def taking_answers(now: datetime) -> ColumnElement[bool]:
+    """A round takes answers while it is open and its time is not up (an answer at the last instant counts).
+
+    The quiz clock closes the round a moment later; until then this is what keeps late answers out.
+    """
+    return and_(QuizRound.status == OPEN, or_(QuizRound.closes_at.is_(None), QuizRound.closes_at >= now))
+
+
+async def _refusal(ctx: Context, live: Live, member: Member) -> Refusal:
+    answered = await ctx.session.scalar(
+        select(exists().where(QuizAttempt.round_id == live.round.id, QuizAttempt.member_id == member.id))
     )
-    ctx.session.add(attempt)
-    try:
-        async with ctx.session.begin_nested():
-            await ctx.session.flush()
-    except IntegrityError:
-        return None
-    return attempt
+    return Refusal.ALREADY if answered else Refusal.LATE
 
 
 async def submit(ctx: Context, live: Live, member: Member, canonical: str) -> None:
     """Take one member's answer to the live round and answer them as the mode requires."""
     correct = is_correct(canonical, live.question)
-    attempt = await _attempt(ctx, live, member, canonical, correct)
-    name = member.display_name
-    if attempt is None:
-        await _reply_or_direct(ctx, live, member, texts.QUIZ_ALREADY_ANSWERED.format(name=name))
-        return
     mode = live.quiz.mode
+    now = ctx.clock()
+    score = 0
+    if correct and mode == QuizMode.MATCH:
+        elapsed_ms = max(0, int((now - (live.round.opened_at or now)).total_seconds() * 1000))
+        streak = await previous_streak(ctx.session, live.quiz.id, live.round.position, member.id)
+        score = match_score(ctx.config.quiz, elapsed_ms, live.quiz.seconds_per_question, streak)
+    elif correct and mode == QuizMode.DAILY:
+        score = ctx.config.points.quiz_daily_correct
+    attempt_id = await _attempt(ctx, live, member, canonical, correct, now, score)
+    name = member.display_name
+    if attempt_id is None:
+        refusal = await _refusal(ctx, live, member)
+        if refusal == Refusal.ALREADY:
+            await _reply_or_direct(ctx, live, member, texts.QUIZ_ALREADY_ANSWERED.format(name=name))
+        elif mode == QuizMode.RUSH and await _winner(ctx, live) is not None:
+            await too_slow(ctx, live)  # the question was won while this answer was on its way
+        else:
+            await _reply_or_direct(ctx, live, member, texts.QUIZ_ANSWER_LATE.format(name=name))
+        return
     if mode == QuizMode.RUSH:
-        await _submit_rush(ctx, live, member, attempt)
-    elif mode == QuizMode.MATCH:
-        if correct:
-            streak = await previous_streak(ctx.session, live.quiz.id, live.round.position, member.id)
-            attempt.score = match_score(ctx.config.quiz, attempt.elapsed_ms, live.quiz.seconds_per_question, streak)
+        await _submit_rush(ctx, live, member, attempt_id, correct)
     elif mode == QuizMode.DAILY:
-        if correct:
-            attempt.score = ctx.config.points.quiz_daily_correct
         close = live.round.closes_at.astimezone(ctx.config.tz).strftime("%H:%M") if live.round.closes_at else ""
         await ctx.send_to_member(member, texts.QUIZ_DAILY_RECEIVED.format(close=close))
-    else:  # practice
+    elif mode == QuizMode.PRACTICE:
         answer = display_answer(live.question)
         text = (
             texts.PRACTICE_RIGHT.format(answer=answer)
@@ -252,28 +317,39 @@ async def _reply_or_direct(ctx: Context, live: Live, member: Member, text: str) 
         await ctx.reply(text)
 
 
-async def _submit_rush(ctx: Context, live: Live, member: Member, attempt: QuizAttempt) -> None:
-    if not attempt.correct:
+async def _submit_rush(ctx: Context, live: Live, member: Member, attempt_id: int, correct: bool) -> None:
+    if not correct:
         await ctx.reply(texts.QUIZ_WRONG.format(name=member.display_name))
         return
-    # The one place the winner is decided: a conditional update, atomic in the database.
+    # The one place the winner is decided: a conditional update, atomic in the database (deadline included).
     won = await ctx.session.execute(
         update(QuizRound)
-        .where(QuizRound.id == live.round.id, QuizRound.winner_member_id.is_(None), QuizRound.status == OPEN)
+        .where(QuizRound.id == live.round.id, QuizRound.winner_member_id.is_(None), taking_answers(ctx.clock()))
         .values(winner_member_id=member.id)
     )
     if affected(won) != 1:
-        await too_slow(ctx, live)
+        if await _winner(ctx, live) is not None:
+            await too_slow(ctx, live)
+        else:  # closed meanwhile without a winner: time up, or the quiz was stopped
+            await ctx.reply(texts.QUIZ_ANSWER_LATE.format(name=member.display_name))
         return
-    attempt.score = ctx.config.points.quiz_rush_win
-    await award_quiz_points(ctx, live.quiz, member, attempt.score, "quiz_rush_win", f"quiz_round:{live.round.id}")
+    score = ctx.config.points.quiz_rush_win
+    await ctx.session.execute(update(QuizAttempt).where(QuizAttempt.id == attempt_id).values(score=score))
+    await award_quiz_points(ctx, live.quiz, member, score, "quiz_rush_win", f"quiz_round:{live.round.id}")
     await ctx.reply(texts.QUIZ_RUSH_WIN.format(name=member.display_name, answer=display_answer(live.question)))
     live.round.winner_member_id = member.id
     await close_round(ctx, live, announce=False)
 
 
+async def _winner(ctx: Context, live: Live) -> int | None:
+    winner: int | None = await ctx.session.scalar(
+        select(QuizRound.winner_member_id).where(QuizRound.id == live.round.id)
+    )
+    return winner
+
+
 async def too_slow(ctx: Context, live: Live) -> None:
-    winner_id = await ctx.session.scalar(select(QuizRound.winner_member_id).where(QuizRound.id == live.round.id))
+    winner_id = await _winner(ctx, live)
     winner = await ctx.session.get(Member, winner_id) if winner_id else None
     await ctx.reply(texts.QUIZ_RUSH_TOO_SLOW.format(winner=winner.display_name if winner else ""))
 
@@ -372,14 +448,34 @@ async def _reveal_daily(ctx: Context, live: Live) -> None:
     )
 
 
-async def finish(ctx: Context, quiz: QuizSession, *, stopped: bool = False) -> None:
-    """Mark the session finished; a 抢答 or 竞赛 ends with its ranking (where rankings are public)."""
-    quiz.status, quiz.finished_at = FINISHED, ctx.clock()
+async def finish(ctx: Context, quiz: QuizSession, *, stopped: bool = False) -> bool:
+    """Finish a running session once; a 抢答 or 竞赛 ends with its ranking (where rankings are public).
+
+    A conditional update decides: of two 结束答题 (or a 结束答题 and the quiz clock) at once, only the one
+    that changes the status posts the ranking; the others get False.
+    """
+    now = ctx.clock()
+    await ctx.session.execute(  # the lock order (see the top): the rounds first
+        select(QuizRound.id)
+        .where(QuizRound.session_id == quiz.id, QuizRound.status != CLOSED)
+        .order_by(QuizRound.id)
+        .with_for_update(key_share=True)
+    )
+    ended = await ctx.session.execute(
+        update(QuizSession)
+        .where(QuizSession.id == quiz.id, QuizSession.status == RUNNING)
+        .values(status=FINISHED, finished_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if affected(ended) != 1:
+        return False
+    set_committed_value(quiz, "status", FINISHED)
+    set_committed_value(quiz, "finished_at", now)
     await ctx.session.execute(
         update(QuizRound).where(QuizRound.session_id == quiz.id, QuizRound.status != CLOSED).values(status=CLOSED)
     )
-    if quiz.mode not in (QuizMode.RUSH, QuizMode.MATCH):
-        return
+    if quiz.mode not in LIVE_MODES:
+        return True
     rows = await ctx.session.execute(
         select(QuizAttempt.member_id, func.sum(QuizAttempt.score), func.count())
         .join(QuizRound, QuizRound.id == QuizAttempt.round_id)
@@ -434,6 +530,7 @@ async def finish(ctx: Context, quiz: QuizSession, *, stopped: bool = False) -> N
     template = texts.QUIZ_RUSH_FINAL if quiz.mode == QuizMode.RUSH else texts.QUIZ_MATCH_FINAL
     text = template.format(ranking=body) if quiz.mode == QuizMode.RUSH else template.format(podium=body, teams="")
     await _say(ctx, quiz, prefix + text)
+    return True
 
 
 async def _public(ctx: Context, quiz: QuizSession) -> bool:
@@ -458,7 +555,28 @@ async def due(session: AsyncSession, now: datetime) -> bool:
         )
         .limit(1)
     )
-    return found is not None
+    return found is not None or bool(await _waiting(session))
+
+
+async def _waiting(session: AsyncSession) -> list[tuple[QuizRound, QuizSession]]:
+    """Waiting 每日一题 rounds (pending, never given an opening time) whose chat has no 抢答/竞赛 running now."""
+    other = aliased(QuizSession)
+    live = select(other.id).where(
+        other.chat_id == QuizSession.chat_id, other.status == RUNNING, other.mode.in_(LIVE_MODES)
+    )
+    rows = await session.execute(
+        select(QuizRound, QuizSession)
+        .join(QuizSession, QuizSession.id == QuizRound.session_id)
+        .where(
+            QuizSession.status == RUNNING,
+            QuizSession.mode == QuizMode.DAILY,
+            QuizRound.status == PENDING,
+            QuizRound.opened_at.is_(None),
+            ~live.exists(),
+        )
+        .order_by(QuizRound.id)
+    )
+    return [(rnd, quiz) for rnd, quiz in rows]
 
 
 async def advance(ctx: Context) -> int:
@@ -487,6 +605,19 @@ async def advance(ctx: Context) -> int:
         )
         if affected(claimed) == 1:
             await _open(ctx, quiz, rnd, now)
+            steps += 1
+    for rnd, quiz in await _waiting(ctx.session):
+        if rnd.closes_at is not None and rnd.closes_at <= now:
+            # The quiz outlasted the day's question: it is dropped unseen (nobody could have answered it).
+            steps += await finish(ctx, quiz)
+            continue
+        claimed = await ctx.session.execute(
+            update(QuizRound)
+            .where(QuizRound.id == rnd.id, QuizRound.status == PENDING, QuizRound.opened_at.is_(None))
+            .values(status=OPEN)
+        )
+        if affected(claimed) == 1:
+            await _open(ctx, quiz, rnd, now, rnd.closes_at)
             steps += 1
     return steps
 

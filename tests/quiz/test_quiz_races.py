@@ -1,0 +1,153 @@
+"""Quiz races on PostgreSQL with real concurrency: two app instances (two build_app/open_services, two engines)
+on one database, as two processes of one deployment run. SQLite serialises its writers and hides these races,
+so these tests need PostgreSQL (the `pg_url` fixture: skipped on a developer's machine without one, failed in CI).
+
+Each test repeats its race 10 times; together they take a few seconds.
+"""
+
+import asyncio
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+
+from bot import texts
+from bot.app import build_app
+from bot.models import Outbox, PointsEntry, Question, QuizMode, QuizRound, QuizSession
+from bot.quiz.state import RUNNING
+from bot.quiz.timer import tick
+from tests.conftest import TZ, make_config
+from tests.quiz.test_quiz import TAG, add_questions
+from tests.support import BotDriver
+
+REPETITIONS = 10
+MEMBERS = [f"u{i:02d}" for i in range(1, 11)]  # the demo branch's members; u00 is its secretary
+
+
+async def two_instances(aiohttp_client, pg_url, clock) -> tuple[BotDriver, BotDriver]:
+    config = make_config(pg_url)
+    drivers = []
+    for _ in range(2):  # one after the other: each migrates and seeds at start (a start-up race is not ours)
+        app = build_app(config, clock=clock, background=False)
+        drivers.append(BotDriver(await aiohttp_client(app), app))
+    await add_questions(drivers[0], 6)
+    return drivers[0], drivers[1]
+
+
+async def outbox_mark(bot: BotDriver) -> int:
+    async with bot.services.sessions() as session:
+        return await session.scalar(select(func.coalesce(func.max(Outbox.id), 0)))
+
+
+async def sent_texts(bot: BotDriver, prefix: str, after: int) -> list[str]:
+    """Texts the bot wrote to the outbox (after row `after`) that start with prefix."""
+    async with bot.services.sessions() as session:
+        rows = await session.scalars(
+            select(Outbox.text).where(Outbox.id > after, Outbox.text.startswith(prefix)).order_by(Outbox.id)
+        )
+        return list(rows)
+
+
+async def running(bot: BotDriver, mode: str | None = None) -> list[QuizSession]:
+    async with bot.services.sessions() as session:
+        query = select(QuizSession).where(QuizSession.status == RUNNING)
+        if mode is not None:
+            query = query.where(QuizSession.mode == mode)
+        return list(await session.scalars(query))
+
+
+async def open_question(bot: BotDriver, mode: str) -> Question:
+    async with bot.services.sessions() as session:
+        question = await session.scalar(
+            select(Question)
+            .join(QuizRound, QuizRound.question_id == Question.id)
+            .join(QuizSession, QuizSession.id == QuizRound.session_id)
+            .where(QuizRound.status == "open", QuizSession.mode == mode)
+        )
+    assert question is not None
+    return question
+
+
+async def ticks(a: BotDriver, b: BotDriver) -> None:
+    """Both instances' quiz clocks step at once."""
+    await asyncio.gather(*(tick(x.services.config, x.services.sessions, x.services.clock) for x in (a, b)))
+
+
+def texts_of(results: list[dict]) -> list[str]:
+    return [reply["text"] for result in results for reply in result["replies"]]
+
+
+async def test_two_starts_at_once_run_one_quiz(aiohttp_client, pg_url, clock):
+    """Finding 5: two 抢答 started at once in one chat ran two quizzes (8 runs of 10)."""
+    a, b = await two_instances(aiohttp_client, pg_url, clock)
+    for _ in range(REPETITIONS):
+        results = await asyncio.gather(a.say(f"抢答 1题 {TAG}", user="u00"), b.say(f"竞赛 1题 {TAG}", user="u00"))
+        replies = texts_of(list(results))
+        started = [t for t in replies if t.startswith(("抢答开始", "竞赛开始"))]
+        refused = [t for t in replies if t in {texts.QUIZ_ALREADY_RUNNING.format(mode=m) for m in ("抢答", "竞赛")}]
+        assert len(started) == 1 and len(refused) == 1, replies
+        assert len(await running(a)) == 1
+        await a.say("结束答题", user="u00")
+        assert await running(b) == []
+
+
+async def test_two_stops_at_once_post_one_ranking(aiohttp_client, pg_url, clock):
+    """Finding 5: two 结束答题 at once posted two final rankings (4 runs of 10); the quiz clock joins in too."""
+    a, b = await two_instances(aiohttp_client, pg_url, clock)
+    for _ in range(REPETITIONS):
+        mark = await outbox_mark(a)
+        await a.say(f"竞赛 2题 20秒 {TAG}", user="u00")
+        question = await open_question(a, QuizMode.MATCH)
+        await asyncio.gather(*(x.say(question.answer, user=u) for x, u in zip((a, b) * 5, MEMBERS, strict=True)))
+        clock.advance(seconds=20)  # the first question's time is up as the secretaries stop the quiz
+        results = await asyncio.gather(a.say("结束答题", user="u00"), b.say("结束答题", user="u00"), ticks(a, b))
+        assert texts_of([r for r in results[:2] if r]).count(texts.QUIZ_NOTHING_RUNNING) == 1
+        assert len(await sent_texts(a, "本次竞赛已提前结束。", mark)) == 1
+        assert await running(a) == []
+        clock.advance(seconds=5)
+    async with a.services.sessions() as session:
+        # Every member's 竞赛 points were written once per quiz, by the one finish that posted the ranking.
+        entries = await session.scalar(
+            select(func.count()).select_from(PointsEntry).where(PointsEntry.rule == "quiz_match")
+        )
+    assert entries == REPETITIONS * len(MEMBERS)
+
+
+async def test_two_instances_split_one_rush_one_winner_one_ranking_one_daily_question(aiohttp_client, pg_url, clock):
+    """The acceptance run: answers to one 抢答 split across two instances → one winner and one final ranking; the
+    每日一题 fired by both schedulers while the 抢答 is live → one question per slot, posted after the 抢答."""
+    a, b = await two_instances(aiohttp_client, pg_url, clock)
+    for day in range(REPETITIONS):
+        mark = await outbox_mark(a)
+        slot = datetime(2026, 11, 20, 8, 30, tzinfo=TZ) + timedelta(days=day)
+        clock.set(slot - timedelta(seconds=5))
+        await a.say(f"抢答 2题 {TAG}", user="u00")
+        clock.set(slot)
+        # Both schedulers fire the slot; a `jobs run` on one of them at the same moment is a slot of its own.
+        fired = await asyncio.gather(
+            a.services.jobs.fire("post_daily_questions", slot),
+            b.services.jobs.fire("post_daily_questions", slot),
+            b.services.jobs.fire("post_daily_questions", slot + timedelta(seconds=1), manual=True),
+        )
+        assert fired[:2].count(True) == 1
+        question = await open_question(a, QuizMode.RUSH)
+        answers = await asyncio.gather(
+            *(x.say(question.answer, user=u) for x, u in zip((a, b) * 5, MEMBERS, strict=True))
+        )
+        replies = texts_of(list(answers))
+        wins = [t for t in replies if t.startswith("🎉")]
+        assert len(wins) == 1, replies
+        winner = wins[0].removeprefix("🎉 ").split("抢答正确")[0]
+        assert replies.count(texts.QUIZ_RUSH_TOO_SLOW.format(winner=winner)) == len(MEMBERS) - 1
+        # Both secretaries stop it while both quiz clocks open the next question.
+        clock.advance(seconds=3)
+        await asyncio.gather(a.say("结束答题", user="u00"), b.say("结束答题", user="u00"), ticks(a, b))
+        rankings = await sent_texts(a, "本次抢答已提前结束。", mark)
+        assert len(rankings) == 1 and f"1. {winner} 1题" in rankings[0], rankings
+        assert await running(a, QuizMode.RUSH) == []
+        await ticks(a, b)  # the 抢答 is over: one of the two clocks posts the day's question
+        await ticks(a, b)
+        assert len(await sent_texts(a, "【每日一题】", mark)) == 1
+        clock.set(slot.replace(hour=20))
+        await ticks(a, b)
+        assert len(await sent_texts(a, "【每日一题·揭晓】", mark)) == 1
+        assert await running(a) == []

@@ -1,0 +1,234 @@
+"""Quiz rules that must hold whatever the timing: one quiz per chat at a time (the 每日一题 waits for a live 抢答),
+no answer scored after its deadline, only a real repeat read as "already answered", one bar per member."""
+
+from datetime import datetime, timedelta
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from bot import texts
+from bot.context import Context
+from bot.db import transaction
+from bot.models import Member, PointsEntry, Question, QuizAttempt, QuizMode, QuizRound, QuizSession
+from bot.quiz import engine
+from bot.quiz.state import RUNNING
+from tests.conftest import TZ
+from tests.quiz.test_quiz import TAG, add_questions, bot_lines, clock_tick
+from tests.support import BotDriver, fire
+
+DAILY_TIME = datetime(2026, 11, 20, 8, 30, tzinfo=TZ)
+
+
+async def open_question(bot: BotDriver, mode: str) -> Question:
+    """The question of the open round of this chat's session in `mode`."""
+    async with bot.services.sessions() as session:
+        question = await session.scalar(
+            select(Question)
+            .join(QuizRound, QuizRound.question_id == Question.id)
+            .join(QuizSession, QuizSession.id == QuizRound.session_id)
+            .where(QuizRound.status == "open", QuizSession.mode == mode)
+        )
+    assert question is not None, f"no open {mode} round"
+    return question
+
+
+def right_answer(question: Question) -> str:
+    if question.type == "blank":
+        return f"答 {question.answer[0] if isinstance(question.answer, list) else question.answer}"
+    return str(question.answer)
+
+
+async def attempts(bot: BotDriver) -> list[QuizAttempt]:
+    async with bot.services.sessions() as session:
+        return list(await session.scalars(select(QuizAttempt).order_by(QuizAttempt.id)))
+
+
+async def test_daily_question_waits_for_a_live_rush_and_answers_go_to_the_rush(bot, clock):
+    """Finding 1: the 每日一题 posted during a 抢答 took its answers (a right 抢答 answer became a daily attempt)."""
+    await add_questions(bot, 2)
+    clock.set(DAILY_TIME - timedelta(seconds=10))
+    await bot.say(f"抢答 1题 {TAG}", user="u00")
+    clock.set(DAILY_TIME)
+    await fire(bot, "post_daily_questions")
+    assert not [t for t in bot_lines(await bot.transcript()) if t.startswith("【每日一题】")]  # queued, not posted
+    rush = await open_question(bot, QuizMode.RUSH)
+    await bot.say(rush.answer, user="u01")
+    assert bot.replies_to("u01")[0].startswith(texts.QUIZ_RUSH_WIN.format(name="张伟", answer="")[:6])
+    assert bot_lines(await bot.transcript())[-1] == "🏁 抢答结束！\n1. 张伟 1题"
+    # The rush is over: the quiz clock posts the day's question now, and answers go to it.
+    clock.advance(seconds=1)
+    await clock_tick(bot)
+    assert bot_lines(await bot.transcript())[-1].startswith("【每日一题】")
+    daily = await open_question(bot, QuizMode.DAILY)
+    await bot.say(right_answer(daily), user="u02")
+    assert bot_lines(await bot.transcript("dm:u02")) == [texts.QUIZ_DAILY_RECEIVED.format(close="20:00")]
+    await fire(bot, "post_daily_questions")  # still once a day
+    assert len([t for t in bot_lines(await bot.transcript()) if t.startswith("【每日一题】")]) == 1
+
+
+async def test_a_queued_daily_question_is_dropped_when_the_quiz_outlasts_the_day(bot, clock):
+    await add_questions(bot, 1)
+    clock.set(DAILY_TIME - timedelta(seconds=10))
+    await bot.say(f"竞赛 1题 3600秒 {TAG}", user="u00")
+    clock.set(DAILY_TIME)
+    await fire(bot, "post_daily_questions")
+    clock.set(datetime(2026, 11, 20, 20, 0, 1, tzinfo=TZ))
+    await clock_tick(bot)  # the daily question's time is over before the 竞赛 ended: it is never posted
+    async with bot.services.sessions() as session:
+        daily = await session.scalar(select(QuizSession).where(QuizSession.mode == QuizMode.DAILY))
+    assert daily is not None and daily.status != RUNNING
+    lines = bot_lines(await bot.transcript())
+    assert not [t for t in lines if t.startswith("【每日一题")]
+
+
+async def test_starting_a_rush_during_the_daily_question_takes_the_answers(bot, clock):
+    await add_questions(bot, 1)
+    clock.set(DAILY_TIME)
+    await fire(bot, "post_daily_questions")
+    clock.advance(minutes=5)
+    await bot.say(f"抢答 1题 {TAG}", user="u00")
+    rush = await open_question(bot, QuizMode.RUSH)
+    await bot.say(rush.answer, user="u03")
+    assert bot.replies_to("u03")[0].startswith("🎉 刘洋抢答正确")
+    daily = await open_question(bot, QuizMode.DAILY)  # still open, for the rest of the day
+    await bot.say(right_answer(daily), user="u03")
+    assert bot_lines(await bot.transcript("dm:u03")) == [texts.QUIZ_DAILY_RECEIVED.format(close="20:00")]
+
+
+@pytest.mark.parametrize("mode", ["rush", "match"])
+async def test_an_answer_after_the_deadline_is_refused_as_late(bot, clock, mode):
+    """Finding 6: answers were checked for an open round but not its closes_at (a 竞赛 answer 25 s late scored 50)."""
+    await add_questions(bot, 1)
+    word = "抢答" if mode == "rush" else "竞赛"
+    await bot.say(f"{word} 1题 20秒 {TAG}", user="u00")
+    question = await open_question(bot, mode)
+    clock.advance(seconds=25)  # the quiz clock has not closed the round yet
+    await bot.say(question.answer, user="u01")
+    assert bot.replies_to("u01") == [texts.QUIZ_ANSWER_LATE.format(name="张伟")]
+    assert await attempts(bot) == []
+    async with bot.services.sessions() as session:
+        assert await session.scalar(select(func.count()).select_from(PointsEntry)) == 0
+        assert await session.scalar(select(QuizRound.winner_member_id)) is None
+    await clock_tick(bot)
+    final = bot_lines(await bot.transcript())[-1]
+    assert final.startswith("🏁") and "张伟" not in final
+
+
+async def test_a_daily_answer_after_the_close_is_refused_as_late(bot, clock):
+    await add_questions(bot, 1)
+    clock.set(DAILY_TIME)
+    await fire(bot, "post_daily_questions")
+    daily = await open_question(bot, QuizMode.DAILY)
+    clock.set(datetime(2026, 11, 20, 20, 0, 5, tzinfo=TZ))  # closed at 20:00; the clock has not revealed it yet
+    await bot.say(right_answer(daily), user="u01")
+    assert bot.replies_to("u01") == []  # the daily question is answered directly
+    assert bot_lines(await bot.transcript("dm:u01")) == [texts.QUIZ_ANSWER_LATE.format(name="张伟")]
+    assert await attempts(bot) == []
+
+
+async def test_an_answer_just_in_time_counts(bot, clock):
+    await add_questions(bot, 1)
+    await bot.say(f"竞赛 1题 20秒 {TAG}", user="u00")
+    question = await open_question(bot, QuizMode.MATCH)
+    clock.advance(seconds=19.9)
+    await bot.say(question.answer, user="u01")
+    [attempt] = await attempts(bot)
+    assert attempt.correct and attempt.score == 50
+
+
+async def test_only_a_repeat_answer_is_read_as_already_answered(bot, clock):
+    """Finding 9: any IntegrityError on the attempt was taken for "already answered" (here: a member who is gone)."""
+    await add_questions(bot, 1)
+    await bot.say(f"竞赛 1题 20秒 {TAG}", user="u00")
+    async with bot.services.sessions() as session:
+        quiz = await session.scalar(select(QuizSession))
+        branch_id = quiz.branch_id
+    gone = Member(id=987654, branch_id=branch_id, display_name="已删除", role="member", created_at=clock())
+    with pytest.raises(IntegrityError):
+        async with transaction(bot.services.sessions) as session:
+            ctx = Context(config=bot.services.config, session=session, clock=clock)
+            quiz = await session.scalar(select(QuizSession))
+            live = await engine.live_round(ctx, quiz)
+            assert live is not None
+            await engine.submit(ctx, live, gone, live.question.answer)
+    # A real repeat is still told politely.
+    question = await open_question(bot, QuizMode.MATCH)
+    await bot.say(question.answer, user="u01")
+    await bot.say(question.answer, user="u01")
+    assert bot.replies_to("u01") == [texts.QUIZ_ALREADY_ANSWERED.format(name="张伟")]
+
+
+async def test_leaderboard_chart_keeps_two_members_of_the_same_name_apart(bot, clock, monkeypatch):
+    """Finding 9: bars were keyed by name, so two 张伟 became one bar."""
+    from matplotlib.axes import Axes
+
+    from bot.quiz.chart import cjk_family
+    from tests.conftest import IN_CI
+
+    if cjk_family() is None:
+        if IN_CI:
+            pytest.fail("no CJK font: CI installs fonts-wqy-microhei")
+        pytest.skip("no CJK font installed (apt-get install fonts-wqy-microhei)")
+    await bot.say("大家好", user="x01", name="张伟")  # a second 张伟 (u01 is the first)
+    async with bot.services.sessions() as session, session.begin():
+        members = list(await session.scalars(select(Member).where(Member.display_name == "张伟").order_by(Member.id)))
+        assert len(members) == 2
+        for member, points in zip(members, (5, 3), strict=True):
+            session.add(
+                PointsEntry(
+                    branch_id=member.branch_id,
+                    member_id=member.id,
+                    points=points,
+                    rule="quiz_rush_win",
+                    source=f"test:{member.id}",
+                    created_at=clock(),
+                )
+            )
+    drawn = []
+    original = Axes.barh
+
+    def spy(self, *args, **kwargs):
+        bars = original(self, *args, **kwargs)
+        drawn.append((self, bars))
+        return bars
+
+    monkeypatch.setattr(Axes, "barh", spy)
+    await bot.say("排行榜", user="u03")
+    board = bot.replies_to("u03")[-1]
+    assert board.count("张伟") == 2
+    [(axes, bars)] = drawn
+    assert len({bar.get_y() for bar in bars}) == 2  # two bars, not one drawn twice in one place
+    labels = [label.get_text() for label in axes.get_yticklabels()]
+    assert len(labels) == 2 and len(set(labels)) == 2 and all("张伟" in label for label in labels)
+
+
+async def test_the_migration_keeps_the_newest_of_two_running_quizzes_in_a_chat(tmp_path):
+    """A database that ran two quizzes at once in a chat (the old race) still migrates: the newer one runs on."""
+    from sqlalchemy import text
+
+    from bot import db
+    from bot.config import DatabaseConfig
+
+    engine = db.create_engine(DatabaseConfig(url=f"sqlite+aiosqlite:///{tmp_path / 'old.db'}"))
+    try:
+        await db.upgrade(engine, "0007")
+        async with engine.begin() as conn:
+            await conn.execute(text("INSERT INTO branch (id, key, name) VALUES (1, 'b', '支部')"))
+            await conn.execute(
+                text("INSERT INTO chat (id, branch_id, channel, platform_chat_id, name) VALUES (1, 1, 'sim', 'g', '')")
+            )
+            for quiz_id, mode in ((1, "rush"), (2, "match"), (3, "daily")):
+                await conn.execute(
+                    text(
+                        "INSERT INTO quiz_session (id, branch_id, chat_id, mode, status, tag, question_count,"
+                        " seconds_per_question, started_at) VALUES (:id, 1, 1, :mode, 'running', '', 1, 20, :at)"
+                    ),
+                    {"id": quiz_id, "mode": mode, "at": "2026-11-20 02:00:00.000000"},
+                )
+        await db.upgrade(engine)
+        async with engine.connect() as conn:
+            rows = (await conn.execute(text("SELECT id, status FROM quiz_session ORDER BY id"))).all()
+        assert rows == [(1, "finished"), (2, "running"), (3, "running")]
+    finally:
+        await engine.dispose()
