@@ -7,19 +7,37 @@ import asyncio
 import logging
 import os
 import sys
+import typing
 from collections.abc import Sequence
 from datetime import date, datetime
 from pathlib import Path
+
+from sqlalchemy.exc import SQLAlchemyError
 
 from bot import __version__
 from bot.config import MEETING_KINDS, Config, ConfigError, load_config
 
 EXIT_CONFIG = 2
+EXIT_USAGE = 2  # argparse's own code for a usage error
+EXIT_FAILED = 1
 DEFAULT_CONFIG = "config.toml"
+
+log = logging.getLogger(__name__)
+
+
+class UsageError(Exception):
+    """A command line the command cannot act on: printed as one line, exit 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, with a usage error as one line (the usage itself is one --help away)."""
+
+    def error(self, message: str) -> typing.NoReturn:
+        self.exit(EXIT_USAGE, f"{self.prog}: {message} (see: {self.prog} --help)\n")
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="yizhan",
         description="学习驿站 (yizhan): a group-chat bot for Party branches.",
     )
@@ -77,7 +95,7 @@ def _parser() -> argparse.ArgumentParser:
         one = export_sub.add_parser(name, help=f"{text} over a period")
         one.add_argument("--from", dest="start", type=_date, required=True, help="first day, YYYY-MM-DD")
         one.add_argument("--to", dest="end", type=_date, required=True, help="last day, YYYY-MM-DD")
-        one.add_argument("--out", type=Path, required=True, help="the .xlsx file to write")
+        one.add_argument("--out", type=_xlsx_path, required=True, help="the .xlsx file to write")
         one.add_argument("--branch", help="branch id from config.toml (default: the first branch)")
     return parser
 
@@ -94,6 +112,35 @@ def _date(text: str) -> date:
         return date.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a date like 2026-11-01, got {text!r}") from None
+
+
+def _xlsx_path(text: str) -> Path:
+    """Records are workbooks of several sheets, which CSV cannot hold: the file must be named .xlsx."""
+    path = Path(text)
+    if path.suffix.lower() != ".xlsx":
+        raise argparse.ArgumentTypeError(
+            f"records are written as .xlsx (several sheets, which CSV cannot hold); got {text!r}"
+        )
+    return path
+
+
+def _writable(path: Path) -> None:
+    """Refuse an output file whose directory is missing before any work is done."""
+    folder = path.parent
+    if not folder.is_dir():
+        raise UsageError(f"--out: directory {folder} does not exist")
+    if path.is_dir():
+        raise UsageError(f"--out: {path} is a directory")
+
+
+def _branch_key(config: Config, given: str | None) -> str:
+    """--branch, checked against config.toml; the first branch by default."""
+    if given is None:
+        return config.branches[0].id if config.branches else ""
+    known = [branch.id for branch in config.branches]
+    if given not in known:
+        raise UsageError(f"--branch: no branch {given!r} in config.toml (known: {', '.join(known) or 'none'})")
+    return given
 
 
 def _setup_logging() -> None:
@@ -114,6 +161,35 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"yizhan: config error: {exc}", file=sys.stderr)
         return EXIT_CONFIG
     _setup_logging()
+    # Every error an operator can cause or meet is one line (the traceback is logged at DEBUG); a bug still
+    # shows its traceback.
+    try:
+        return _command(config, args)
+    except UsageError as exc:
+        print(f"yizhan: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except SQLAlchemyError as exc:
+        log.debug("database error", exc_info=True)
+        print(f"yizhan: database error: {_first_line(exc)}", file=sys.stderr)
+        return EXIT_FAILED
+    except OSError as exc:
+        log.debug("system error", exc_info=True)
+        print(f"yizhan: {_os_error(exc)}", file=sys.stderr)
+        return EXIT_FAILED
+
+
+def _first_line(exc: BaseException) -> str:
+    """SQLAlchemy's message without its SQL, parameters and "Background on this error" lines."""
+    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+
+
+def _os_error(exc: OSError) -> str:
+    if exc.filename is not None and exc.strerror:
+        return f"{exc.filename}: {exc.strerror}"
+    return str(exc) or type(exc).__name__
+
+
+def _command(config: Config, args: argparse.Namespace) -> int:
     if args.command == "run":
         return _run(config, args.host, args.port)
     if args.command == "db":
@@ -139,14 +215,20 @@ def _run(config: Config, host: str | None, port: int | None) -> int:
         config = config.replace(server=changes)
     app = build_app(config)
     print(f"yizhan {__version__}: open http://{config.server.host}:{config.server.port}/  (Ctrl+C to stop)")
-    web.run_app(
-        app,
-        host=config.server.host,
-        port=config.server.port,
-        shutdown_timeout=config.server.shutdown_timeout_seconds,
-        print=None,
-        access_log=None,
-    )
+    try:
+        web.run_app(
+            app,
+            host=config.server.host,
+            port=config.server.port,
+            shutdown_timeout=config.server.shutdown_timeout_seconds,
+            print=None,
+            access_log=None,
+        )
+    except OSError as exc:  # the port is taken, the host is not ours, …
+        log.debug("cannot serve", exc_info=True)
+        address = f"{config.server.host}:{config.server.port}"
+        print(f"yizhan: cannot serve on {address}: {exc.strerror or exc}", file=sys.stderr)
+        return EXIT_FAILED
     return 0
 
 
@@ -198,9 +280,9 @@ async def _export(config: Config, args: argparse.Namespace) -> int:
     from bot.members import branch_by_key
 
     if args.end < args.start:
-        print("yizhan: --to is before --from", file=sys.stderr)
-        return 1
-    branch_key = args.branch or (config.branches[0].id if config.branches else "")
+        raise UsageError("--to is before --from")
+    branch_key = _branch_key(config, args.branch)
+    _writable(args.out)
     engine = db.create_engine(config.database)
     try:
         await db.upgrade(engine)
@@ -233,9 +315,9 @@ async def _meetings(config: Config, args: argparse.Namespace) -> int:
     from bot.members import branch_by_key
     from bot.models import PartyGroup
 
+    branch_key = _branch_key(config, args.branch)
     services = await open_services(config)
     try:
-        branch_key = args.branch or (config.branches[0].id if config.branches else "")
         async with transaction(services.sessions) as session:
             ctx = Context(config=config, session=session, clock=services.clock)
             branch = await branch_by_key(session, branch_key)
