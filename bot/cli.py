@@ -277,6 +277,7 @@ async def _jobs_run(config: Config, name: str) -> int:
 
 async def _export(config: Config, args: argparse.Namespace) -> int:
     from bot import db, export
+    from bot.clock import system_clock
     from bot.members import branch_by_key
 
     if args.end < args.start:
@@ -291,12 +292,12 @@ async def _export(config: Config, args: argparse.Namespace) -> int:
             if branch is None:
                 print(f"yizhan: no branch {branch_key!r} in the database", file=sys.stderr)
                 return 1
-            writer = {
-                "attendance": export.export_attendance,
-                "study": export.export_study,
-                "notices": export.export_notices,
-            }[args.export_command]
-            result = await writer(session, branch, args.start, args.end, args.out, config.tz)
+            if args.export_command == "attendance":
+                now = system_clock(config.tz)()
+                result = await export.export_attendance(session, branch, args.start, args.end, args.out, config.tz, now)
+            else:
+                writer = export.export_study if args.export_command == "study" else export.export_notices
+                result = await writer(session, branch, args.start, args.end, args.out, config.tz)
     finally:
         await engine.dispose()
     kind = {"attendance": "meetings", "study": "study weeks", "notices": "notices"}[args.export_command]

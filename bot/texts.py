@@ -440,3 +440,15 @@ SIM_BAD_REQUEST = "请求格式不正确：{reason}"
 WECOM_MENTION = "@{name}"
 # Ends an AI-bot answer that had to be cut: a response_url can be used only once.
 WECOM_TRUNCATED = "……（内容过长，后面的部分未能发出）"
+
+# --- Scheduled notices and records (input/records review) ----------------------------------------------------
+# A scheduled notice has not gone out: it is listed and reported as 待发送, never as 未回执.
+NOTICE_LIST_SCHEDULED_LINE = "· 通知#{seq} {title}（待发送，{when}发出，需回执{expected}人）"
+NOTICE_STATUS_SCHEDULED = "通知#{seq}（{audience}）尚未发出，将于{when}发出，需回执{expected}人。发出后可查看回执情况。"
+NOTICE_STATUS_CANCELLED = "通知#{seq}（{audience}）在发出前已取消，没有发出。"
+NOTICE_CANCELLED = "通知#{seq}尚未发出，已取消。"
+# The 状态 column of the notices export (通知汇总).
+RECORDS_NOTICE_OPEN = "进行中"
+RECORDS_NOTICE_CLOSED = "已关闭"
+RECORDS_NOTICE_SCHEDULED = "待发送"
+RECORDS_NOTICE_CANCELLED = "已取消（未发出）"
