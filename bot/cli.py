@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import logging
 import os
 import sys
 import typing
-from collections.abc import Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from datetime import date, datetime
 from pathlib import Path
 
@@ -100,18 +101,49 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _datetime(text: str) -> datetime:
-    try:
-        return datetime.strptime(text, "%Y-%m-%d %H:%M")  # noqa: DTZ007 - made aware with the configured zone
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a time like '2026-11-28 14:30', got {text!r}") from None
+# --- errors: every error an operator can cause or meet is one line on stderr, never a traceback -------------
+# Each command is wrapped: a usage error exits 2; the database, a file or a socket failing exits 1, with the
+# traceback logged at DEBUG (YIZHAN_LOG_LEVEL=DEBUG). A bug still shows its traceback.
+_Command = typing.TypeVar("_Command", bound=Callable[..., int])
+_AsyncCommand = typing.TypeVar("_AsyncCommand", bound=Callable[..., Coroutine[typing.Any, typing.Any, int]])
+_REPORTED = (UsageError, SQLAlchemyError, OSError)
 
 
-def _date(text: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a date like 2026-11-01, got {text!r}") from None
+def _reported(command: _Command) -> _Command:
+    @functools.wraps(command)
+    def run(*args: typing.Any, **kwargs: typing.Any) -> int:
+        try:
+            return command(*args, **kwargs)
+        except _REPORTED as exc:
+            return _report(exc)
+
+    return typing.cast(_Command, run)
+
+
+def _reported_async(command: _AsyncCommand) -> _AsyncCommand:
+    @functools.wraps(command)
+    async def run(*args: typing.Any, **kwargs: typing.Any) -> int:
+        try:
+            return await command(*args, **kwargs)
+        except _REPORTED as exc:
+            return _report(exc)
+
+    return typing.cast(_AsyncCommand, run)
+
+
+def _report(exc: Exception) -> int:
+    if isinstance(exc, UsageError):
+        print(f"yizhan: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    log.debug("command failed", exc_info=exc)
+    if isinstance(exc, SQLAlchemyError):
+        # Its first line: without the SQL, the parameters and the "Background on this error" link.
+        print(f"yizhan: database error: {str(exc).strip().splitlines()[0]}", file=sys.stderr)
+    elif isinstance(exc, OSError) and exc.filename is not None and exc.strerror:
+        print(f"yizhan: {exc.filename}: {exc.strerror}", file=sys.stderr)
+    else:
+        print(f"yizhan: {exc}", file=sys.stderr)
+    return EXIT_FAILED
 
 
 def _xlsx_path(text: str) -> Path:
@@ -143,6 +175,20 @@ def _branch_key(config: Config, given: str | None) -> str:
     return given
 
 
+def _datetime(text: str) -> datetime:
+    try:
+        return datetime.strptime(text, "%Y-%m-%d %H:%M")  # noqa: DTZ007 - made aware with the configured zone
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a time like '2026-11-28 14:30', got {text!r}") from None
+
+
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a date like 2026-11-01, got {text!r}") from None
+
+
 def _setup_logging() -> None:
     logging.basicConfig(
         level=os.environ.get("YIZHAN_LOG_LEVEL", "INFO").upper(),
@@ -161,35 +207,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"yizhan: config error: {exc}", file=sys.stderr)
         return EXIT_CONFIG
     _setup_logging()
-    # Every error an operator can cause or meet is one line (the traceback is logged at DEBUG); a bug still
-    # shows its traceback.
-    try:
-        return _command(config, args)
-    except UsageError as exc:
-        print(f"yizhan: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    except SQLAlchemyError as exc:
-        log.debug("database error", exc_info=True)
-        print(f"yizhan: database error: {_first_line(exc)}", file=sys.stderr)
-        return EXIT_FAILED
-    except OSError as exc:
-        log.debug("system error", exc_info=True)
-        print(f"yizhan: {_os_error(exc)}", file=sys.stderr)
-        return EXIT_FAILED
-
-
-def _first_line(exc: BaseException) -> str:
-    """SQLAlchemy's message without its SQL, parameters and "Background on this error" lines."""
-    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-
-
-def _os_error(exc: OSError) -> str:
-    if exc.filename is not None and exc.strerror:
-        return f"{exc.filename}: {exc.strerror}"
-    return str(exc) or type(exc).__name__
-
-
-def _command(config: Config, args: argparse.Namespace) -> int:
     if args.command == "run":
         return _run(config, args.host, args.port)
     if args.command == "db":
@@ -205,6 +222,7 @@ def _command(config: Config, args: argparse.Namespace) -> int:
     return asyncio.run(_jobs_run(config, args.name))
 
 
+@_reported
 def _run(config: Config, host: str | None, port: int | None) -> int:
     from aiohttp import web
 
@@ -215,23 +233,18 @@ def _run(config: Config, host: str | None, port: int | None) -> int:
         config = config.replace(server=changes)
     app = build_app(config)
     print(f"yizhan {__version__}: open http://{config.server.host}:{config.server.port}/  (Ctrl+C to stop)")
-    try:
-        web.run_app(
-            app,
-            host=config.server.host,
-            port=config.server.port,
-            shutdown_timeout=config.server.shutdown_timeout_seconds,
-            print=None,
-            access_log=None,
-        )
-    except OSError as exc:  # the port is taken, the host is not ours, …
-        log.debug("cannot serve", exc_info=True)
-        address = f"{config.server.host}:{config.server.port}"
-        print(f"yizhan: cannot serve on {address}: {exc.strerror or exc}", file=sys.stderr)
-        return EXIT_FAILED
+    web.run_app(
+        app,
+        host=config.server.host,
+        port=config.server.port,
+        shutdown_timeout=config.server.shutdown_timeout_seconds,
+        print=None,
+        access_log=None,
+    )
     return 0
 
 
+@_reported_async
 async def _db_upgrade(config: Config) -> int:
     from bot import db
 
@@ -245,6 +258,7 @@ async def _db_upgrade(config: Config) -> int:
     return 0
 
 
+@_reported
 def _jobs_list(config: Config) -> int:
     from bot.clock import system_clock
     from schedules import declared_jobs
@@ -257,6 +271,7 @@ def _jobs_list(config: Config) -> int:
     return 0
 
 
+@_reported_async
 async def _jobs_run(config: Config, name: str) -> int:
     from bot.app import open_services
     from bot.scheduler import JobNotFound
@@ -275,6 +290,7 @@ async def _jobs_run(config: Config, name: str) -> int:
     return 0
 
 
+@_reported_async
 async def _export(config: Config, args: argparse.Namespace) -> int:
     from bot import db, export
     from bot.clock import system_clock
@@ -305,6 +321,7 @@ async def _export(config: Config, args: argparse.Namespace) -> int:
     return 0
 
 
+@_reported_async
 async def _meetings(config: Config, args: argparse.Namespace) -> int:
     from sqlalchemy import select
 
@@ -368,6 +385,7 @@ async def _meetings(config: Config, args: argparse.Namespace) -> int:
     return 0
 
 
+@_reported_async
 async def _questions(config: Config, args: argparse.Namespace) -> int:
     from bot import db
     from bot.clock import system_clock

@@ -254,6 +254,8 @@ def parse_json_object(raw: bytes | str, what: str) -> dict[str, Any]:
 
 
 def _check_depth(text: str, what: str) -> None:
+    if text.count("[") + text.count("{") <= JSON_MAX_DEPTH:
+        return  # too few brackets to be too deep (every real message): no scan
     depth, position = 0, 0
     while (mark := _JSON_MARK.search(text, position)) is not None:
         if mark.group() == '"':
