@@ -22,7 +22,7 @@ from wechatpy.work.crypto import PrpCrypto
 from tests.channels.wecom.conftest import AES_KEY, AIBOT_CHAT, AIBOT_KEY, AIBOT_TOKEN, CORP_ID, TOKEN, sign
 
 SEED = 20261130
-RANDOM_CASES = 160
+RANDOM_CASES = 400
 TIME_BUDGET_SECONDS = 10.0
 
 APP = "/wecom/callback"
