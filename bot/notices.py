@@ -5,7 +5,7 @@ from __future__ import annotations
 import statistics
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import ColumnElement, and_, or_, select, update
 
 from bot import display, texts
 from bot.context import Context
@@ -31,6 +31,14 @@ def was_sent(roll_call: RollCall) -> bool:
     if roll_call.status == RollCallStatus.SCHEDULED:
         return False
     return roll_call.closed_at is None or roll_call.closed_at >= roll_call.opens_at
+
+
+def went_out() -> ColumnElement[bool]:
+    """was_sent as a query condition."""
+    return and_(
+        RollCall.status != RollCallStatus.SCHEDULED,
+        or_(RollCall.closed_at.is_(None), RollCall.closed_at >= RollCall.opens_at),
+    )
 
 
 def title_of(body: str) -> str:
@@ -188,11 +196,7 @@ async def find_notice(ctx: Context, branch: Branch, seq: int | None, sent: bool 
         return await ctx.session.scalar(query.where(RollCall.seq == seq))
     latest = query.order_by(RollCall.seq.desc()).limit(1)
     if sent:
-        went_out = and_(
-            RollCall.status != RollCallStatus.SCHEDULED,
-            or_(RollCall.closed_at.is_(None), RollCall.closed_at >= RollCall.opens_at),
-        )
-        found = await ctx.session.scalar(latest.where(went_out))
+        found = await ctx.session.scalar(latest.where(went_out()))
         if found is not None:
             return found
     return await ctx.session.scalar(latest)

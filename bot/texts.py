@@ -106,7 +106,6 @@ NOTICE_STATUS = "通知#{seq}（{audience}，{sent}发出{state}）：应回执{
 NOTICE_STATUS_ALL_DONE = "通知#{seq}（{audience}，{sent}发出{state}）：应回执{expected}人，已全部回执。"
 NOTICE_STATUS_AVG = "\n回执用时中位数：{minutes}分钟。"
 NOTICE_STATE_CLOSED = "，已关闭"
-NOTICE_STATE_SCHEDULED = "，尚未发出"
 NOTICE_LIST_HEADER = "进行中的通知："
 NOTICE_LIST_LINE = "· 通知#{seq} {title}（{done}/{expected}已回执）"
 NOTICE_LIST_EMPTY = "目前没有进行中的通知。"
