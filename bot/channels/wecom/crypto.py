@@ -1,4 +1,4 @@
-"""WeCom callback crypto: SHA1 signatures, AES-256-CBC framing (wechatpy's), XML safety, parsing and replies."""
+"""WeCom callback crypto: SHA1 signatures, AES-256-CBC framing (wechatpy's), XML and JSON safety, parsing, replies."""
 
 from __future__ import annotations
 
