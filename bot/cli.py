@@ -4,22 +4,42 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
+import logging
 import os
 import sys
-from collections.abc import Sequence
+import typing
+from collections.abc import Callable, Coroutine, Sequence
 from datetime import date, datetime
 from pathlib import Path
+
+from sqlalchemy.exc import SQLAlchemyError
 
 from bot import __version__
 from bot.config import MEETING_KINDS, Config, ConfigError, load_config
 from bot.logs import config_secrets, setup_logging
 
 EXIT_CONFIG = 2
+EXIT_USAGE = 2  # argparse's own code for a usage error
+EXIT_FAILED = 1
 DEFAULT_CONFIG = "config.toml"
+
+log = logging.getLogger(__name__)
+
+
+class UsageError(Exception):
+    """A command line the command cannot act on: printed as one line, exit 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, with a usage error as one line (the usage itself is one --help away)."""
+
+    def error(self, message: str) -> typing.NoReturn:
+        self.exit(EXIT_USAGE, f"{self.prog}: {message} (see: {self.prog} --help)\n")
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="yizhan",
         description="学习驿站 (yizhan): a group-chat bot for Party branches.",
     )
@@ -77,9 +97,83 @@ def _parser() -> argparse.ArgumentParser:
         one = export_sub.add_parser(name, help=f"{text} over a period")
         one.add_argument("--from", dest="start", type=_date, required=True, help="first day, YYYY-MM-DD")
         one.add_argument("--to", dest="end", type=_date, required=True, help="last day, YYYY-MM-DD")
-        one.add_argument("--out", type=Path, required=True, help="the .xlsx file to write")
+        one.add_argument("--out", type=_xlsx_path, required=True, help="the .xlsx file to write")
         one.add_argument("--branch", help="branch id from config.toml (default: the first branch)")
     return parser
+
+
+# --- errors: every error an operator can cause or meet is one line on stderr, never a traceback -------------
+# Each command is wrapped: a usage error exits 2; the database, a file or a socket failing exits 1, with the
+# traceback logged at DEBUG (YIZHAN_LOG_LEVEL=DEBUG). A bug still shows its traceback.
+_Command = typing.TypeVar("_Command", bound=Callable[..., int])
+_AsyncCommand = typing.TypeVar("_AsyncCommand", bound=Callable[..., Coroutine[typing.Any, typing.Any, int]])
+_REPORTED = (UsageError, SQLAlchemyError, OSError)
+
+
+def _reported(command: _Command) -> _Command:
+    @functools.wraps(command)
+    def run(*args: typing.Any, **kwargs: typing.Any) -> int:
+        try:
+            return command(*args, **kwargs)
+        except _REPORTED as exc:
+            return _report(exc)
+
+    return typing.cast(_Command, run)
+
+
+def _reported_async(command: _AsyncCommand) -> _AsyncCommand:
+    @functools.wraps(command)
+    async def run(*args: typing.Any, **kwargs: typing.Any) -> int:
+        try:
+            return await command(*args, **kwargs)
+        except _REPORTED as exc:
+            return _report(exc)
+
+    return typing.cast(_AsyncCommand, run)
+
+
+def _report(exc: Exception) -> int:
+    if isinstance(exc, UsageError):
+        print(f"yizhan: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    log.debug("command failed", exc_info=exc)
+    if isinstance(exc, SQLAlchemyError):
+        # Its first line: without the SQL, the parameters and the "Background on this error" link.
+        print(f"yizhan: database error: {str(exc).strip().splitlines()[0]}", file=sys.stderr)
+    elif isinstance(exc, OSError) and exc.filename is not None and exc.strerror:
+        print(f"yizhan: {exc.filename}: {exc.strerror}", file=sys.stderr)
+    else:
+        print(f"yizhan: {exc}", file=sys.stderr)
+    return EXIT_FAILED
+
+
+def _xlsx_path(text: str) -> Path:
+    """Records are workbooks of several sheets, which CSV cannot hold: the file must be named .xlsx."""
+    path = Path(text)
+    if path.suffix.lower() != ".xlsx":
+        raise argparse.ArgumentTypeError(
+            f"records are written as .xlsx (several sheets, which CSV cannot hold); got {text!r}"
+        )
+    return path
+
+
+def _writable(path: Path) -> None:
+    """Refuse an output file whose directory is missing before any work is done."""
+    folder = path.parent
+    if not folder.is_dir():
+        raise UsageError(f"--out: directory {folder} does not exist")
+    if path.is_dir():
+        raise UsageError(f"--out: {path} is a directory")
+
+
+def _branch_key(config: Config, given: str | None) -> str:
+    """--branch, checked against config.toml; the first branch by default."""
+    if given is None:
+        return config.branches[0].id if config.branches else ""
+    known = [branch.id for branch in config.branches]
+    if given not in known:
+        raise UsageError(f"--branch: no branch {given!r} in config.toml (known: {', '.join(known) or 'none'})")
+    return given
 
 
 def _datetime(text: str) -> datetime:
@@ -125,6 +219,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     return asyncio.run(_jobs_run(config, args.name))
 
 
+@_reported
 def _run(config: Config, host: str | None, port: int | None) -> int:
     from aiohttp import web
 
@@ -146,6 +241,7 @@ def _run(config: Config, host: str | None, port: int | None) -> int:
     return 0
 
 
+@_reported_async
 async def _db_upgrade(config: Config) -> int:
     from bot import db
 
@@ -159,6 +255,7 @@ async def _db_upgrade(config: Config) -> int:
     return 0
 
 
+@_reported
 def _jobs_list(config: Config) -> int:
     from bot.clock import system_clock
     from schedules import declared_jobs
@@ -171,6 +268,7 @@ def _jobs_list(config: Config) -> int:
     return 0
 
 
+@_reported_async
 async def _jobs_run(config: Config, name: str) -> int:
     from bot.app import open_services
     from bot.scheduler import JobNotFound
@@ -189,14 +287,16 @@ async def _jobs_run(config: Config, name: str) -> int:
     return 0
 
 
+@_reported_async
 async def _export(config: Config, args: argparse.Namespace) -> int:
     from bot import db, export
+    from bot.clock import system_clock
     from bot.members import branch_by_key
 
     if args.end < args.start:
-        print("yizhan: --to is before --from", file=sys.stderr)
-        return 1
-    branch_key = args.branch or (config.branches[0].id if config.branches else "")
+        raise UsageError("--to is before --from")
+    branch_key = _branch_key(config, args.branch)
+    _writable(args.out)
     engine = db.create_engine(config.database)
     try:
         await db.upgrade(engine)
@@ -205,12 +305,12 @@ async def _export(config: Config, args: argparse.Namespace) -> int:
             if branch is None:
                 print(f"yizhan: no branch {branch_key!r} in the database", file=sys.stderr)
                 return 1
-            writer = {
-                "attendance": export.export_attendance,
-                "study": export.export_study,
-                "notices": export.export_notices,
-            }[args.export_command]
-            result = await writer(session, branch, args.start, args.end, args.out, config.tz)
+            if args.export_command == "attendance":
+                now = system_clock(config.tz)()
+                result = await export.export_attendance(session, branch, args.start, args.end, args.out, config.tz, now)
+            else:
+                writer = export.export_study if args.export_command == "study" else export.export_notices
+                result = await writer(session, branch, args.start, args.end, args.out, config.tz)
     finally:
         await engine.dispose()
     kind = {"attendance": "meetings", "study": "study weeks", "notices": "notices"}[args.export_command]
@@ -218,6 +318,7 @@ async def _export(config: Config, args: argparse.Namespace) -> int:
     return 0
 
 
+@_reported_async
 async def _meetings(config: Config, args: argparse.Namespace) -> int:
     from sqlalchemy import select
 
@@ -229,9 +330,9 @@ async def _meetings(config: Config, args: argparse.Namespace) -> int:
     from bot.members import branch_by_key
     from bot.models import PartyGroup
 
+    branch_key = _branch_key(config, args.branch)
     services = await open_services(config)
     try:
-        branch_key = args.branch or (config.branches[0].id if config.branches else "")
         async with transaction(services.sessions) as session:
             ctx = Context(config=config, session=session, clock=services.clock)
             branch = await branch_by_key(session, branch_key)
@@ -281,6 +382,7 @@ async def _meetings(config: Config, args: argparse.Namespace) -> int:
     return 0
 
 
+@_reported_async
 async def _questions(config: Config, args: argparse.Namespace) -> int:
     from bot import db
     from bot.clock import system_clock

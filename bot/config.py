@@ -6,6 +6,7 @@ import base64
 import binascii
 import dataclasses
 import functools
+import math
 import os
 import tomllib
 import types
@@ -515,6 +516,8 @@ def _coerce(value: typing.Any, hint: typing.Any, where: str) -> typing.Any:
         raise TypeError("unions are not used in config")
     if hint is float and isinstance(value, int) and not isinstance(value, bool):
         return float(value)
+    if hint is float and isinstance(value, float):
+        return _finite(value, where)
     if hint is int and isinstance(value, bool):
         raise ConfigError(f"{where}: expected an integer, got a boolean")
     if not isinstance(value, hint):
@@ -527,7 +530,17 @@ def _kind(value: typing.Any) -> str:
     return names.get(type(value), "a table" if isinstance(value, dict) else type(value).__name__)
 
 
-def _from_env(raw: str, hint: typing.Any, where: str) -> typing.Any:
+def _from_env(raw: str, hint: typing.Any, env_name: str, key_where: str) -> typing.Any:
+    """An environment value as the type the file would give; errors name the variable and the key, and a list
+    item its position as in the file ("YIZHAN_X ([section] key[1]): …")."""
+    if typing.get_origin(hint) is tuple:
+        (item_hint, _ellipsis) = typing.get_args(hint)
+        parts = [part.strip() for part in raw.split(",") if part.strip()]
+        return tuple(_env_scalar(part, item_hint, f"{env_name} ({key_where}[{i}])") for i, part in enumerate(parts))
+    return _env_scalar(raw, hint, f"{env_name} ({key_where})")
+
+
+def _env_scalar(raw: str, hint: typing.Any, where: str) -> typing.Any:
     if hint is bool:
         if raw.lower() in ("1", "true", "yes", "on"):
             return True
@@ -536,12 +549,20 @@ def _from_env(raw: str, hint: typing.Any, where: str) -> typing.Any:
         raise ConfigError(f"{where}: expected true or false, got {raw!r}")
     if hint in (int, float):
         try:
-            return hint(raw)
+            value = hint(raw)
         except ValueError:
             raise ConfigError(f"{where}: expected {_TYPE_NAMES[hint]}, got {raw!r}") from None
-    if typing.get_origin(hint) is tuple:
-        return tuple(part.strip() for part in raw.split(",") if part.strip())
+        return _finite(value, where)
+    if hint is not str:
+        raise ConfigError(f"{where}: cannot be set from the environment")
     return raw
+
+
+def _finite(value: typing.Any, where: str) -> typing.Any:
+    """nan and inf pass every comparison a validate() makes; refuse them (TOML and float() both accept them)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ConfigError(f"{where}: expected a finite number, got {value!r}")
+    return value
 
 
 def _build(cls: type, data: typing.Any, where: str, env: typing.Mapping[str, str], env_key: str) -> typing.Any:
@@ -557,7 +578,7 @@ def _build(cls: type, data: typing.Any, where: str, env: typing.Mapping[str, str
         key_where = f"{where} {f.name}"
         env_name = f"{ENV_PREFIX}{env_key}_{f.name}".upper() if env_key else ""
         if env_name and env_name in env:
-            values[f.name] = _from_env(env[env_name], hints[f.name], f"{env_name} ({key_where})")
+            values[f.name] = _from_env(env[env_name], hints[f.name], env_name, key_where)
         elif f.name in data and dataclasses.is_dataclass(hints[f.name]):
             values[f.name] = _build(hints[f.name], data[f.name], f"{where} {f.name}", env, "")
         elif f.name in data:
@@ -610,6 +631,10 @@ def load_config(path: str | Path, env: typing.Mapping[str, str] | None = None) -
             data = tomllib.load(fh)
     except FileNotFoundError:
         raise ConfigError(f"{path}: config file not found") from None
+    except OSError as exc:  # a directory, no permission, …
+        raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: not valid TOML: the file is not UTF-8") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
     return parse_config(data, env, str(path))

@@ -1,4 +1,4 @@
-"""Records (台账) as xlsx: study participation and notice receipts over a period."""
+"""Records (台账) as xlsx: meeting attendance, study participation and notice receipts over a period."""
 
 from __future__ import annotations
 
@@ -15,8 +15,10 @@ from openpyxl.utils import get_column_letter
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import display
-from bot.models import Branch, EntryStatus, Member, PartyGroup, RollCall, RollCallEntry, RollCallKind
+from bot import display, texts
+from bot.meetings import held
+from bot.models import Branch, EntryStatus, Member, PartyGroup, RollCall, RollCallEntry, RollCallKind, RollCallStatus
+from bot.notices import was_sent
 
 STATUS_NAMES = {EntryStatus.DONE: "已完成", EntryStatus.LEAVE: "请假", EntryStatus.PENDING: "未完成"}
 
@@ -122,14 +124,33 @@ async def export_study(
     return ExportResult(out, len(weeks), len(detail))
 
 
+def _notice_state(notice: RollCall) -> str:
+    if notice.status == RollCallStatus.SCHEDULED:
+        return texts.RECORDS_NOTICE_SCHEDULED
+    if not was_sent(notice):
+        return texts.RECORDS_NOTICE_CANCELLED
+    return texts.RECORDS_NOTICE_CLOSED if notice.status == RollCallStatus.CLOSED else texts.RECORDS_NOTICE_OPEN
+
+
 async def export_notices(
     session: AsyncSession, branch: Branch, start: date, end: date, out: Path, tz: ZoneInfo
 ) -> ExportResult:
-    """Notices sent in [start, end]: one row per notice, and every receipt with its delay."""
+    """Notices of [start, end]: one row per notice, and every receipt with its delay.
+
+    A notice that has not gone out (scheduled, or cancelled before its time) has a row saying so, with its
+    audience, and no receipts, rate or delay: nobody could acknowledge it.
+    """
     notices = await _roll_calls(session, branch, RollCallKind.NOTICE, start, end, tz)
     summary, detail = [], []
     for notice in notices:
         entries = await _entries(session, notice)
+        state = _notice_state(notice)
+        if not was_sent(notice):
+            summary.append(
+                [notice.seq, notice.title, notice.audience_label, _local(notice.opens_at, tz), len(entries)]
+                + ["", "", "", _local(notice.closed_at, tz), state]
+            )
+            continue
         minutes = [
             (e.responded_at - notice.opens_at).total_seconds() / 60
             for e, _, _ in entries
@@ -147,6 +168,7 @@ async def export_notices(
                 display.percent(done / len(entries)) if entries else "",
                 round(statistics.median(minutes)) if minutes else "",
                 _local(notice.closed_at, tz),
+                state,
             ]
         )
         for entry, member, group in entries:
@@ -169,7 +191,18 @@ async def export_notices(
     _sheet(
         book,
         "通知汇总",
-        ["通知编号", "标题", "对象", "发出时间", "应回执", "已回执", "回执率", "回执用时中位数(分钟)", "关闭时间"],
+        [
+            "通知编号",
+            "标题",
+            "对象",
+            "发出时间",
+            "应回执",
+            "已回执",
+            "回执率",
+            "回执用时中位数(分钟)",
+            "关闭时间",
+            "状态",
+        ],
         summary,
         first=True,
     )
@@ -187,9 +220,10 @@ ATTENDANCE_STATUS = {
 
 
 async def export_attendance(
-    session: AsyncSession, branch: Branch, start: date, end: date, out: Path, tz: ZoneInfo
+    session: AsyncSession, branch: Branch, start: date, end: date, out: Path, tz: ZoneInfo, now: datetime
 ) -> ExportResult:
-    """Meetings held in [start, end]: a summary (counts by kind, each member's attendance rate) and a sheet each."""
+    """Meetings held in [start, end] by `now`: a summary (counts by kind, each member's attendance rate) and a
+    sheet each. A meeting still ahead is left out (bot.meetings.held): nobody is absent from it yet."""
     from bot.models import AttendanceAudit, Meeting
     from bot.texts import MEETING_KIND_NAMES
 
@@ -198,12 +232,7 @@ async def export_attendance(
     rows = await session.execute(
         select(Meeting, RollCall)
         .join(RollCall, RollCall.id == Meeting.roll_call_id)
-        .where(
-            Meeting.branch_id == branch.id,
-            Meeting.cancelled.is_(False),
-            Meeting.starts_at >= since,
-            Meeting.starts_at < until,
-        )
+        .where(Meeting.branch_id == branch.id, held(now), Meeting.starts_at >= since, Meeting.starts_at < until)
         .order_by(Meeting.starts_at)
     )
     meetings = list(rows)

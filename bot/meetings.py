@@ -6,7 +6,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, and_, func, select
 
 from bot import display, texts
 from bot.authority import holders
@@ -448,8 +448,15 @@ def period_of(day: date, cadence: str) -> tuple[str, date, date, bool]:
     return f"{day.year}", start, end, day.month == 12
 
 
+def held(now: datetime) -> ColumnElement[bool]:
+    """Meetings that count as held (召开) in records and statistics: not cancelled, and their start time has
+    passed by now. A meeting still ahead is not counted, and nobody is marked absent from it."""
+    return and_(Meeting.cancelled.is_(False), Meeting.starts_at <= now)
+
+
 async def held_count(ctx: Context, branch_id: int, kind: str, start: datetime, end: datetime) -> int:
-    """Meetings of a kind held (not cancelled, started) in [start, end)."""
+    """Meetings of a kind held or still planned (not cancelled) in [start, end): one planned later in the
+    period is enough not to warn about it."""
     return (
         await ctx.session.scalar(
             select(func.count())
@@ -524,12 +531,7 @@ class Stats:
 async def stats(ctx: Context, branch_id: int, start: datetime, end: datetime) -> Stats:
     """Meetings held in [start, end) by kind, and attendance over them (person-times)."""
     views = await _views(
-        ctx,
-        Meeting.branch_id == branch_id,
-        Meeting.cancelled.is_(False),
-        Meeting.starts_at >= start,
-        Meeting.starts_at < end,
-        Meeting.starts_at <= ctx.clock(),
+        ctx, Meeting.branch_id == branch_id, held(ctx.clock()), Meeting.starts_at >= start, Meeting.starts_at < end
     )
     counts = {kind: 0 for kind in MeetingKind.ALL}
     expected = present = leave = 0

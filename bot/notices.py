@@ -5,10 +5,11 @@ from __future__ import annotations
 import statistics
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, and_, or_, select, update
 
 from bot import display, texts
 from bot.context import Context
+from bot.db import affected
 from bot.models import Branch, Member, PartyGroup, RollCall, RollCallEntry, RollCallKind, RollCallStatus
 from bot.rollcall import (
     Audience,
@@ -23,6 +24,21 @@ from bot.rollcall import (
 
 KIND = RollCallKind.NOTICE
 TITLE_LENGTH = 24
+
+
+def was_sent(roll_call: RollCall) -> bool:
+    """Whether the notice went out: not still scheduled, and not cancelled (closed) before its time."""
+    if roll_call.status == RollCallStatus.SCHEDULED:
+        return False
+    return roll_call.closed_at is None or roll_call.closed_at >= roll_call.opens_at
+
+
+def went_out() -> ColumnElement[bool]:
+    """was_sent as a query condition."""
+    return and_(
+        RollCall.status != RollCallStatus.SCHEDULED,
+        or_(RollCall.closed_at.is_(None), RollCall.closed_at >= RollCall.opens_at),
+    )
 
 
 def title_of(body: str) -> str:
@@ -119,13 +135,33 @@ async def close_notice(ctx: Context, roll_call: RollCall) -> bool:
     return True
 
 
+async def cancel_notice(ctx: Context, roll_call: RollCall) -> bool:
+    """Cancel a notice that has not gone out (closed before its time, nobody is asked); False if it went out."""
+    now = ctx.clock()
+    result = await ctx.session.execute(
+        update(RollCall)
+        .where(RollCall.id == roll_call.id, RollCall.status == RollCallStatus.SCHEDULED)
+        .values(status=RollCallStatus.CLOSED, closed_at=now, next_nudge_at=None)
+    )
+    if affected(result) != 1:
+        return False
+    roll_call.status, roll_call.closed_at, roll_call.next_nudge_at = RollCallStatus.CLOSED, now, None
+    return True
+
+
 async def status_text(ctx: Context, roll_call: RollCall) -> str:
-    """Who has and has not acknowledged, with the median time to acknowledge."""
+    """Who has and has not acknowledged, with the median time to acknowledge; a notice not sent says so."""
     counted = await tally(ctx.session, roll_call)
-    state = {
-        RollCallStatus.CLOSED: texts.NOTICE_STATE_CLOSED,
-        RollCallStatus.SCHEDULED: texts.NOTICE_STATE_SCHEDULED,
-    }.get(roll_call.status, "")
+    if roll_call.status == RollCallStatus.SCHEDULED:
+        return texts.NOTICE_STATUS_SCHEDULED.format(
+            seq=roll_call.seq,
+            audience=roll_call.audience_label,
+            when=display.when(roll_call.opens_at, ctx.config.tz),
+            expected=counted.expected,
+        )
+    if not was_sent(roll_call):
+        return texts.NOTICE_STATUS_CANCELLED.format(seq=roll_call.seq, audience=roll_call.audience_label)
+    state = texts.NOTICE_STATE_CLOSED if roll_call.status == RollCallStatus.CLOSED else ""
     common = {
         "seq": roll_call.seq,
         "audience": roll_call.audience_label,
@@ -153,9 +189,14 @@ async def status_text(ctx: Context, roll_call: RollCall) -> str:
     return text
 
 
-async def find_notice(ctx: Context, branch: Branch, seq: int | None) -> RollCall | None:
-    """Notice #seq of the branch, or the latest one."""
+async def find_notice(ctx: Context, branch: Branch, seq: int | None, sent: bool = False) -> RollCall | None:
+    """Notice #seq of the branch, or the latest one (with sent: the latest that went out, if any did)."""
     query = select(RollCall).where(RollCall.branch_id == branch.id, RollCall.kind == KIND)
     if seq is not None:
         return await ctx.session.scalar(query.where(RollCall.seq == seq))
-    return await ctx.session.scalar(query.order_by(RollCall.seq.desc()).limit(1))
+    latest = query.order_by(RollCall.seq.desc()).limit(1)
+    if sent:
+        found = await ctx.session.scalar(latest.where(went_out()))
+        if found is not None:
+            return found
+    return await ctx.session.scalar(latest)

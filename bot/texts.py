@@ -106,7 +106,6 @@ NOTICE_STATUS = "通知#{seq}（{audience}，{sent}发出{state}）：应回执{
 NOTICE_STATUS_ALL_DONE = "通知#{seq}（{audience}，{sent}发出{state}）：应回执{expected}人，已全部回执。"
 NOTICE_STATUS_AVG = "\n回执用时中位数：{minutes}分钟。"
 NOTICE_STATE_CLOSED = "，已关闭"
-NOTICE_STATE_SCHEDULED = "，尚未发出"
 NOTICE_LIST_HEADER = "进行中的通知："
 NOTICE_LIST_LINE = "· 通知#{seq} {title}（{done}/{expected}已回执）"
 NOTICE_LIST_EMPTY = "目前没有进行中的通知。"
@@ -503,3 +502,15 @@ QUIZ_ANSWER_LATE = "{name}，本题作答时间已过，此次作答不计分。
 # Leaderboard: two members of one name are told apart by their 党小组, else by their member number.
 CHART_NAMESAKE = "{name}（{detail}）"
 CHART_MEMBER_NUMBER = "编号{id}"
+
+# --- Scheduled notices and records (input/records review) ----------------------------------------------------
+# A scheduled notice has not gone out: it is listed and reported as 待发送, never as 未回执.
+NOTICE_LIST_SCHEDULED_LINE = "· 通知#{seq} {title}（待发送，{when}发出，需回执{expected}人）"
+NOTICE_STATUS_SCHEDULED = "通知#{seq}（{audience}）尚未发出，将于{when}发出，需回执{expected}人。发出后可查看回执情况。"
+NOTICE_STATUS_CANCELLED = "通知#{seq}（{audience}）在发出前已取消，没有发出。"
+NOTICE_CANCELLED = "通知#{seq}尚未发出，已取消。"
+# The 状态 column of the notices export (通知汇总).
+RECORDS_NOTICE_OPEN = "进行中"
+RECORDS_NOTICE_CLOSED = "已关闭"
+RECORDS_NOTICE_SCHEDULED = "待发送"
+RECORDS_NOTICE_CANCELLED = "已取消（未发出）"

@@ -11,7 +11,15 @@ from bot.context import Context
 from bot.message import Message
 from bot.models import Role, RollCall, RollCallKind, RollCallStatus
 from bot.normalize import normalize
-from bot.notices import KIND, close_notice, create_notice, find_notice, split_audience, status_text
+from bot.notices import (
+    KIND,
+    cancel_notice,
+    close_notice,
+    create_notice,
+    find_notice,
+    split_audience,
+    status_text,
+)
 from bot.points import award_timely_receipt
 from bot.rollcall import Audience, branch_chats, open_roll_calls_for, respond, tally
 from bot.router import Router
@@ -101,12 +109,13 @@ async def handle_receipt(msg: Message, ctx: Context) -> None:
             await ctx.reply(texts.NOTICE_ACK_NONE)
 
 
-async def _named_notice(ctx: Context) -> RollCall | None:
-    """Notice #N from the command (or the latest); None after telling the secretary it was not found."""
+async def _named_notice(ctx: Context, sent: bool = False) -> RollCall | None:
+    """Notice #N from the command (or the latest; with sent, the latest that went out); None after telling the
+    secretary it was not found."""
     assert ctx.command is not None and ctx.branch is not None
     match = _SEQ.match(ctx.command.args.strip())
     seq = int(match.group(1)) if match else None
-    roll_call = await find_notice(ctx, ctx.branch, seq)
+    roll_call = await find_notice(ctx, ctx.branch, seq, sent=sent)
     if roll_call is None:
         await ctx.reply(texts.NOTICE_NOT_FOUND.format(seq=seq) if seq else texts.NOTICE_NONE_YET)
     return roll_call
@@ -114,8 +123,8 @@ async def _named_notice(ctx: Context) -> RollCall | None:
 
 @router.command(*texts.CMD_NOTICE_STATUS, role=Role.SECRETARY, summary=texts.SUMMARY_NOTICE_STATUS)
 async def handle_notice_status(msg: Message, ctx: Context) -> None:
-    """Who has not acknowledged the latest notice (or notice #N)."""
-    roll_call = await _named_notice(ctx)
+    """Who has not acknowledged the latest notice that went out (or notice #N)."""
+    roll_call = await _named_notice(ctx, sent=True)
     if roll_call is not None:
         await ctx.reply(await status_text(ctx, roll_call))
 
@@ -136,11 +145,16 @@ async def handle_notice_list(msg: Message, ctx: Context) -> None:
     lines = []
     for roll_call in rows:
         counted = await tally(ctx.session, roll_call)
-        lines.append(
-            texts.NOTICE_LIST_LINE.format(
+        if roll_call.status == RollCallStatus.SCHEDULED:  # not sent yet: nobody can have acknowledged it
+            when = display.when(roll_call.opens_at, ctx.config.tz)
+            line = texts.NOTICE_LIST_SCHEDULED_LINE.format(
+                seq=roll_call.seq, title=roll_call.title, when=when, expected=counted.expected
+            )
+        else:
+            line = texts.NOTICE_LIST_LINE.format(
                 seq=roll_call.seq, title=roll_call.title, done=len(counted.done), expected=counted.expected
             )
-        )
+        lines.append(line)
     await ctx.reply("\n".join([texts.NOTICE_LIST_HEADER, *lines]) if lines else texts.NOTICE_LIST_EMPTY)
 
 
@@ -150,7 +164,8 @@ async def handle_notice_close(msg: Message, ctx: Context) -> None:
     roll_call = await _named_notice(ctx)
     if roll_call is None:
         return
-    if roll_call.status == RollCallStatus.SCHEDULED:
-        roll_call.status = RollCallStatus.OPEN  # a scheduled notice closed before it went out is simply cancelled
+    if roll_call.status == RollCallStatus.SCHEDULED and await cancel_notice(ctx, roll_call):
+        await ctx.reply(texts.NOTICE_CANCELLED.format(seq=roll_call.seq))  # nobody got it: no tally to report
+        return
     if not await close_notice(ctx, roll_call):
         await ctx.reply(texts.NOTICE_ALREADY_CLOSED.format(seq=roll_call.seq))

@@ -142,3 +142,127 @@ def test_meetings_add_and_list(tmp_path, capsys):
     assert "needs --group" in capsys.readouterr().err
     assert main(["--config", str(path), "meetings", "add", "theme_day", "--at", "2001-07-02 15:00"]) == 1
     assert "is in the past" in capsys.readouterr().err
+
+
+# --- errors: one line, the right exit code, never a traceback ----------------------------------------------
+def yizhan(args: list[str], cwd: Path, **env: str) -> tuple[int, str, str]:
+    """Run the console script as an operator does: (exit code, stdout, stderr)."""
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        cwd=cwd,
+        env={**os.environ, "YIZHAN_LOG_LEVEL": "WARNING", **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    return done.returncode, done.stdout, done.stderr
+
+
+def one_line(stderr: str) -> str:
+    assert "Traceback" not in stderr
+    lines = stderr.strip().splitlines()
+    assert len(lines) == 1, stderr
+    return lines[0]
+
+
+def export_args(path: Path, out: str, *more: str) -> list[str]:
+    period = ["--from", "2026-01-01", "--to", "2026-12-31"]
+    return ["--config", str(path), "export", "attendance", *period, "--out", out, *more]
+
+
+def test_export_into_a_missing_directory_is_one_line(tmp_path):
+    path = config_file(tmp_path)
+    code, _, err = yizhan(export_args(path, "missing_dir/x.xlsx"), tmp_path)
+    assert code == 2
+    assert one_line(err) == "yizhan: --out: directory missing_dir does not exist"
+
+
+def test_export_refuses_an_out_file_that_is_not_xlsx(tmp_path):
+    path = config_file(tmp_path)
+    code, _, err = yizhan(export_args(path, "x.csv"), tmp_path)
+    assert code == 2
+    assert "--out" in one_line(err) and ".xlsx" in one_line(err)
+    assert not (tmp_path / "x.csv").exists()
+
+
+def test_export_with_to_before_from_is_a_usage_error(tmp_path):
+    path = config_file(tmp_path)
+    args = export_args(path, "x.xlsx")
+    args[args.index("2026-12-31")] = "2025-12-31"
+    code, _, err = yizhan(args, tmp_path)
+    assert (code, one_line(err)) == (2, "yizhan: --to is before --from")
+
+
+def test_export_for_a_branch_not_in_the_config_is_a_usage_error(tmp_path):
+    path = config_file(tmp_path)
+    code, _, err = yizhan(export_args(path, "x.xlsx", "--branch", "nope"), tmp_path)
+    assert (code, one_line(err)) == (2, "yizhan: --branch: no branch 'nope' in config.toml (known: demo)")
+
+
+def test_a_bad_list_value_in_an_environment_override_is_a_config_error(tmp_path):
+    path = config_file(tmp_path)
+    code, _, err = yizhan(
+        ["--config", str(path), "jobs", "list"], tmp_path, YIZHAN_NOTICES_NUDGE_AFTER_MINUTES="60,abc"
+    )
+    assert code == 2
+    assert one_line(err) == (
+        "yizhan: config error: YIZHAN_NOTICES_NUDGE_AFTER_MINUTES ([notices] nudge_after_minutes[1]): "
+        "expected an integer, got 'abc'"
+    )
+    # The same value in the file: the same key and position, the same exit.
+    text = path.read_text(encoding="utf-8").replace(
+        "nudge_after_minutes = [60, 240]", 'nudge_after_minutes = [60, "abc"]'
+    )
+    path.write_text(text, encoding="utf-8")
+    code, _, err = yizhan(["--config", str(path), "jobs", "list"], tmp_path)
+    assert (code, one_line(err)) == (
+        2,
+        "yizhan: config error: [notices] nudge_after_minutes[1]: expected an integer, got a string",
+    )
+
+
+def test_a_list_override_is_validated_like_the_file(tmp_path):
+    path = config_file(tmp_path)
+    code, _, err = yizhan(
+        ["--config", str(path), "jobs", "list"], tmp_path, YIZHAN_NOTICES_NUDGE_AFTER_MINUTES="240,60"
+    )
+    assert (code, one_line(err)) == (
+        2,
+        "yizhan: config error: [notices] nudge_after_minutes: must be positive and increasing",
+    )
+    code, out, _ = yizhan(
+        ["--config", str(path), "jobs", "list"], tmp_path, YIZHAN_NOTICES_NUDGE_AFTER_MINUTES="30, 90"
+    )
+    assert code == 0 and "tick_roll_calls" in out
+
+
+def test_a_config_path_that_cannot_be_read_is_a_config_error(tmp_path):
+    code, _, err = yizhan(["--config", str(tmp_path), "jobs", "list"], tmp_path)
+    assert code == 2
+    assert one_line(err).startswith(f"yizhan: config error: {tmp_path}: cannot read")
+    latin1 = tmp_path / "latin1.toml"
+    latin1.write_bytes("[bot]\nname = '学习驿站'\n".encode("gb18030"))
+    code, _, err = yizhan(["--config", str(latin1), "jobs", "list"], tmp_path)
+    assert code == 2
+    assert one_line(err).startswith(f"yizhan: config error: {latin1}: not valid TOML")
+
+
+def test_a_database_that_cannot_be_opened_is_one_line(tmp_path):
+    path = config_file(tmp_path)
+    text = path.read_text(encoding="utf-8").replace(f"{tmp_path}/cli.db", f"{tmp_path}/no/such/dir/cli.db")
+    path.write_text(text, encoding="utf-8")
+    code, _, err = yizhan(["--config", str(path), "db", "upgrade"], tmp_path)
+    assert code == 1
+    assert one_line(err).startswith("yizhan: database error: ")
+
+
+def test_run_on_a_port_in_use_is_one_line(tmp_path):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        path = config_file(tmp_path, taken.getsockname()[1])
+        code, _, err = yizhan(["--config", str(path), "run"], tmp_path)
+    assert code == 1
+    assert "Traceback" not in err
+    last = err.strip().splitlines()[-1]
+    assert last.startswith("yizhan: ") and "address already in use" in last

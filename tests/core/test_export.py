@@ -6,6 +6,7 @@ from pathlib import Path
 
 from openpyxl import load_workbook
 
+from bot import texts
 from bot.cli import main
 from tests.conftest import ROOT, TZ
 from tests.support import fire
@@ -97,5 +98,62 @@ async def test_study_and_notice_exports(bot, clock, db_url, tmp_path, capsys):
         == 0
     )
     assert rows(empty, "通知汇总") == [
-        ["通知编号", "标题", "对象", "发出时间", "应回执", "已回执", "回执率", "回执用时中位数(分钟)", "关闭时间"]
+        [
+            "通知编号",
+            "标题",
+            "对象",
+            "发出时间",
+            "应回执",
+            "已回执",
+            "回执率",
+            "回执用时中位数(分钟)",
+            "关闭时间",
+            "状态",
+        ]
     ]
+
+
+async def test_attendance_counts_only_meetings_that_have_taken_place(bot, clock, db_url, tmp_path, capsys):
+    """A meeting still ahead is not "held": it is not counted, and nobody is marked absent from it."""
+    await bot.say("发起主题党日 11月20日14:30 三楼会议室 主题：学习党章", user="u00")
+    clock.set(datetime(2026, 11, 20, 14, 20, tzinfo=TZ))
+    for user in ("u01", "u02", "u03"):
+        await bot.say("签到", user=user)
+    clock.set(datetime(2026, 11, 20, 15, 1, tzinfo=TZ))
+    await fire(bot, "tick_roll_calls")
+    path = config_for(db_url, tmp_path)
+    assert await run_cli(["--config", str(path), "meetings", "add", "party_lecture", "--at", "2099-07-01 15:00"]) == 0
+    capsys.readouterr()
+
+    out = tmp_path / "attendance.xlsx"
+    args = ["--config", str(path), "export", "attendance", "--from", "2026-01-01", "--to", "2099-12-31"]
+    assert await run_cli([*args, "--out", str(out)]) == 0
+    assert "1 meetings, 11 member rows" in capsys.readouterr().out
+    assert load_workbook(out).sheetnames == ["汇总", "主题党日#1 11-20"]
+    summary = rows(out, "汇总")
+    counts = {row[0]: row[1] for row in summary if row[0] in texts.MEETING_KIND_NAMES.values()}
+    assert counts == {"主题党日": 1, "支部党员大会": 0, "支部委员会": 0, "党小组会": 0, "党课": 0}
+    people = {row[0]: row for row in summary[1:] if row[0] and row[0] not in ("会议类别", *counts)}
+    assert people["张伟"] == ["张伟", "执法党小组", 1, 1, 0, 0, "100%"]
+    assert people["陈静"][2:] == [1, 0, 0, 1, "0%"]
+
+
+async def test_notice_export_shows_scheduled_and_cancelled_notices_as_not_sent(bot, clock, db_url, tmp_path):
+    await bot.say("通知 周五交材料。", user="u00")
+    await bot.say("定时通知 明天9:00 周六值班安排。", user="u00")
+    await bot.say("定时通知 后天9:00 周日不用值班。", user="u00")
+    await bot.say("关闭通知 3", user="u00")
+    clock.advance(minutes=12)
+    await bot.say("收到", user="u03")
+    path = config_for(db_url, tmp_path)
+    out = tmp_path / "notices.xlsx"
+    args = ["--config", str(path), "export", "notices", "--from", "2026-11-01", "--to", "2026-11-30"]
+    assert await run_cli([*args, "--out", str(out)]) == 0
+    summary = rows(out, "通知汇总")
+    assert summary[0][-1] == "状态"
+    sent, scheduled, cancelled = summary[1:]
+    assert sent[4:7] == [10, 1, "10%"] and sent[-1] == texts.RECORDS_NOTICE_OPEN
+    assert scheduled == [2, "周六值班安排。", "全体党员", "2026-11-21 09:00", 10, None, None, None, None, "待发送"]
+    assert cancelled[0] == 3 and cancelled[5:8] == [None, None, None] and cancelled[-1] == "已取消（未发出）"
+    detail = rows(out, "回执明细")
+    assert {row[0] for row in detail[1:]} == {1}

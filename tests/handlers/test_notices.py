@@ -169,3 +169,46 @@ async def test_notice_closes_by_itself_after_auto_close_days(bot, clock):
     clock.advance(minutes=1)
     await fire(bot, "tick_roll_calls")
     assert len([t for t in chat_lines(await bot.transcript("dm:u00")) if t.startswith("通知#1已关闭")]) == 1
+
+
+async def test_a_scheduled_notice_is_shown_as_scheduled_not_as_unacknowledged(bot, clock):
+    await bot.say("通知 第一件事", user="u00")
+    await bot.say("收到", user="u01")
+    await bot.say("定时通知 明天9:00 第二件事", user="u00")
+    await bot.say("通知列表", user="u00")
+    assert bot.replies_to("u00")[-1] == "\n".join(
+        [
+            texts.NOTICE_LIST_HEADER,
+            texts.NOTICE_LIST_LINE.format(seq=1, title="第一件事", done=1, expected=10),
+            texts.NOTICE_LIST_SCHEDULED_LINE.format(seq=2, title="第二件事", when="11月21日（周六）09:00", expected=10),
+        ]
+    )
+    # 通知情况 without a number: the latest notice that went out, not the one still waiting.
+    await bot.say("通知情况", user="u00")
+    assert bot.replies_to("u00")[-1].startswith("通知#1（全体党员")
+    await bot.say("回执 2", user="u00")
+    assert bot.replies_to("u00")[-1] == texts.NOTICE_STATUS_SCHEDULED.format(
+        seq=2, audience="全体党员", when="11月21日（周六）09:00", expected=10
+    )
+    # Once it has gone out, receipts are counted as for any notice.
+    clock.set(clock().replace(day=21, hour=9, minute=0))
+    await fire(bot, "tick_roll_calls")
+    await bot.say("收到", user="u02")
+    await bot.say("通知情况", user="u00")
+    assert "应回执10人，已回执1人" in bot.replies_to("u00")[-1]
+    assert bot.replies_to("u00")[-1].startswith("通知#2（全体党员")
+
+
+async def test_closing_a_scheduled_notice_cancels_it(bot, clock):
+    await bot.say("定时通知 明天9:00 第二件事", user="u00")
+    await bot.say("关闭通知 1", user="u00")
+    assert bot.replies_to("u00")[-1] == texts.NOTICE_CANCELLED.format(seq=1)
+    await bot.say("回执 1", user="u00")
+    assert bot.replies_to("u00")[-1] == texts.NOTICE_STATUS_CANCELLED.format(seq=1, audience="全体党员")
+    await bot.say("通知列表", user="u00")
+    assert bot.replies_to("u00")[-1] == texts.NOTICE_LIST_EMPTY
+    clock.advance(days=1)
+    await fire(bot, "tick_roll_calls")
+    assert not [t for t in chat_lines(await bot.transcript()) if "第二件事" in t]
+    assert bot.replies_to("u00")[-1] == texts.NOTICE_LIST_EMPTY  # and no final tally of a notice nobody got
+    assert not [t for t in chat_lines(await bot.transcript("dm:u00")) if t.startswith("通知#1已关闭")]

@@ -21,7 +21,15 @@ from bot.channels.wecom.channel import (
     verify_callback_url,
 )
 from bot.channels.wecom.client import CHANNEL
-from bot.channels.wecom.crypto import CallbackRejected, Cipher, encrypted_json_reply
+from bot.channels.wecom.crypto import (
+    USER_ID_MAX_BYTES,
+    CallbackRejected,
+    Cipher,
+    ciphertext,
+    encrypted_json_reply,
+    parse_json_object,
+    platform_id,
+)
 from bot.channels.wecom.models import WecomResponseUrl
 from bot.channels.wecom.routing import RESPONSE_URL_MAX_BYTES
 from bot.channels.wecom.split import utf8_len
@@ -54,8 +62,10 @@ async def receive(request: web.Request) -> web.Response:
     cipher = _cipher(channel)
     config = channel.config
     try:
+        # The body is only an envelope around the ciphertext; what the message says is parsed only once the
+        # signature on that ciphertext is checked and it decrypts (strict UTF-8).
         plaintext, nonce = await open_callback(request, cipher, config.aibot_token, _encrypt_field)
-        found = _message(_json_object(plaintext), channel)
+        found = _message(parse_json_object(plaintext, "decrypted message"), channel)
     except CallbackRejected as exc:
         return rejection(request, exc)
     if found is None:
@@ -94,22 +104,16 @@ async def receive(request: web.Request) -> web.Response:
     return web.Response(text=body, content_type="application/json")
 
 
+# WeCom's envelope is exactly {"encrypt": "<base64>"}: read by this pattern, nothing is parsed before the signature.
+_ENVELOPE = re.compile(rb'\A\s*\{\s*"encrypt"\s*:\s*"([A-Za-z0-9+/=]+)"\s*\}\s*\Z')
+
+
 def _encrypt_field(body: bytes) -> str:
-    data = _json_object(body)
-    encrypted = data.get("encrypt")
-    if not isinstance(encrypted, str) or not encrypted:
-        raise CallbackRejected(400, "no encrypt field")
-    return encrypted
-
-
-def _json_object(raw: bytes | str) -> dict[str, Any]:
-    try:
-        data = json.loads(raw)
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        raise CallbackRejected(400, "malformed JSON") from None
-    if not isinstance(data, dict):
-        raise CallbackRejected(400, "JSON body is not an object")
-    return data
+    """The ciphertext the signature is over; any other envelope shape goes through the bounded, strict parser."""
+    exact = _ENVELOPE.match(body)
+    if exact is not None:
+        return ciphertext(exact.group(1).decode("ascii"))
+    return ciphertext(parse_json_object(body, "body").get("encrypt"))
 
 
 def _text(payload: dict[str, Any]) -> str | None:
@@ -142,11 +146,13 @@ def _message(payload: dict[str, Any], channel: WecomChannel) -> tuple[Message, s
     if text is None:
         log.debug("wecom: AI bot callback %r ignored", payload.get("msgtype"))
         return None
-    msg_id, chat_type, chat_id = payload.get("msgid"), payload.get("chattype"), payload.get("chatid")
-    sender = payload.get("from", {}).get("userid") if isinstance(payload.get("from"), dict) else None
-    if not isinstance(msg_id, str) or not msg_id or not isinstance(sender, str) or not sender:
-        raise CallbackRejected(400, "message without msgid or from.userid")
-    if chat_type not in ("single", "group") or (chat_type == "group" and not (isinstance(chat_id, str) and chat_id)):
+    chat_type = payload.get("chattype")
+    msg_id, chat_id = platform_id(payload.get("msgid")), platform_id(payload.get("chatid"))
+    origin = payload.get("from")
+    sender = platform_id(origin.get("userid"), USER_ID_MAX_BYTES) if isinstance(origin, dict) else None
+    if msg_id is None or sender is None:
+        raise CallbackRejected(400, "message without a valid msgid or from.userid")
+    if chat_type not in ("single", "group") or (chat_type == "group" and chat_id is None):
         raise CallbackRejected(400, "message without a valid chattype/chatid")
     group = chat_type == "group"
     response_url = payload.get("response_url")

@@ -17,12 +17,15 @@ from bot.channels.wecom.channel import (
 )
 from bot.channels.wecom.client import CHANNEL
 from bot.channels.wecom.crypto import (
+    USER_ID_MAX_BYTES,
     CallbackRejected,
     Cipher,
     cdata,
+    ciphertext,
     encrypted_xml_reply,
     parse_envelope,
     parse_message,
+    platform_id,
 )
 from bot.channels.wecom.routing import TEXT_MAX_BYTES
 from bot.channels.wecom.split import utf8_len
@@ -83,10 +86,7 @@ async def receive(request: web.Request) -> web.Response:
 
 
 def _encrypted(body: bytes) -> str:
-    encrypted = parse_envelope(body).get("Encrypt", "")
-    if not encrypted:
-        raise CallbackRejected(400, "no Encrypt element")
-    return encrypted
+    return ciphertext(parse_envelope(body).get("Encrypt", ""))
 
 
 def _passive_policy(sender_id: str) -> PassivePolicy:
@@ -120,11 +120,17 @@ def _message(plaintext: str, channel: WecomChannel) -> Message | None:
         raise CallbackRejected(400, "decrypted message is malformed") from None
     if not msg_id or not sender or not isinstance(content, str) or not isinstance(created, int):
         raise CallbackRejected(400, "text message without MsgId, FromUserName, CreateTime or Content")
+    if not 0 < msg_id < 2**64 or platform_id(sender, USER_ID_MAX_BYTES) is None:
+        raise CallbackRejected(400, "MsgId is not a 64-bit number or FromUserName is over 64 bytes")
+    try:
+        sent_at = datetime.fromtimestamp(created, channel.services.config.tz)
+    except (OverflowError, OSError, ValueError):
+        raise CallbackRejected(400, "CreateTime is out of range") from None
     return Message(
         channel=CHANNEL,
         platform_msg_id=str(msg_id),
         sender_id=sender,
         text=content,
-        sent_at=datetime.fromtimestamp(created, channel.services.config.tz),
+        sent_at=sent_at,
         chat_id=None,
     )

@@ -1,4 +1,4 @@
-"""WeCom callback crypto: SHA1 signatures, AES-256-CBC framing (wechatpy's), XML safety, parsing and replies."""
+"""WeCom callback crypto: SHA1 signatures, AES-256-CBC framing (wechatpy's), XML and JSON safety, parsing, replies."""
 
 from __future__ import annotations
 
@@ -44,10 +44,24 @@ def check_signature(token: str, timestamp: str, nonce: str, encrypted: str, give
 
 def check_timestamp(timestamp: str, now: datetime, tolerance_seconds: int) -> None:
     """Refuse a timestamp further than tolerance_seconds from now (a replayed or forged request)."""
-    if not timestamp.isdigit() or len(timestamp) > 12:
+    # isascii: str.isdigit() also accepts '²' and other digits int() refuses.
+    if not (timestamp.isascii() and timestamp.isdigit()) or len(timestamp) > 12:
         raise CallbackRejected(400, "timestamp is not a number")
     if abs(now.timestamp() - int(timestamp)) > tolerance_seconds:
         raise CallbackRejected(403, "stale timestamp")
+
+
+# Base64 as WeCom writes a ciphertext (AES blocks: a multiple of 4 characters, no line breaks).
+_CIPHERTEXT = re.compile(r"[A-Za-z0-9+/]+={0,2}\Z")
+
+
+def ciphertext(value: object) -> str:
+    """The Encrypt/encrypt field of an envelope, refused (400) unless it is base64: only then is it signed over."""
+    if not isinstance(value, str) or not value:
+        raise CallbackRejected(400, "no ciphertext in the body")
+    if len(value) % 4 or _CIPHERTEXT.match(value) is None:
+        raise CallbackRejected(400, "ciphertext is not base64")
+    return value
 
 
 class _PrpCrypto(PrpCrypto):
@@ -197,6 +211,85 @@ def _element_dict(element: ElementTree.Element) -> dict[str, Any] | str | None:
     if text is not None:
         out["#text"] = text
     return out
+
+
+# --- JSON (the AI bot) ------------------------------------------------------------------------------------
+# WeCom's AI-bot messages are at most four levels deep (mixed → msg_item → item → text); json.loads itself
+# recurses once per level and fails with RecursionError (a 500) near the interpreter's limit.
+JSON_MAX_DEPTH = 16
+_JSON_MARK = re.compile(r'["\[\]{}]')
+_JSON_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
+# A lone surrogate (only a \ud800-style escape makes one: strict UTF-8 has none) cannot be stored, and NUL
+# cannot be stored in PostgreSQL text; neither is in a real message.
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def parse_json_object(raw: bytes | str, what: str) -> dict[str, Any]:
+    """A JSON object read strictly, or CallbackRejected(400): UTF-8 only, at most JSON_MAX_DEPTH levels deep
+    (checked by a linear scan before json.loads sees it), no NaN/Infinity, no number beyond Python's digit limit,
+    and no string or key holding a lone surrogate or NUL."""
+    if isinstance(raw, bytes):
+        try:
+            raw = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            raise CallbackRejected(400, f"{what} is not UTF-8") from None
+    _check_depth(raw, what)
+    try:
+        data = json.loads(raw, parse_constant=_no_constant)
+    except (ValueError, RecursionError):  # JSONDecodeError, an over-long integer, NaN/Infinity
+        raise CallbackRejected(400, f"{what} is not valid JSON") from None
+    if not isinstance(data, dict):
+        raise CallbackRejected(400, f"{what} is not a JSON object")
+    pending: list[object] = [data]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, dict):
+            pending.extend(item.keys())
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+        elif isinstance(item, str) and _UNSTORABLE.search(item):
+            raise CallbackRejected(400, f"{what} holds a lone surrogate or NUL")
+    return data
+
+
+def _check_depth(text: str, what: str) -> None:
+    if text.count("[") + text.count("{") <= JSON_MAX_DEPTH:
+        return  # too few brackets to be too deep (every real message): no scan
+    depth, position = 0, 0
+    while (mark := _JSON_MARK.search(text, position)) is not None:
+        if mark.group() == '"':
+            string = _JSON_STRING.match(text, mark.start())
+            if string is None:
+                raise CallbackRejected(400, f"{what} is not valid JSON")
+            position = string.end()
+            continue
+        depth += 1 if mark.group() in "[{" else -1
+        if depth > JSON_MAX_DEPTH:
+            raise CallbackRejected(400, f"{what} is nested more than {JSON_MAX_DEPTH} levels deep")
+        position = mark.end()
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+# --- identifiers ---------------------------------------------------------------------------------------------
+# A WeCom userid is "1~64个字节" (通讯录 成员); chat and message ids are shorter than this in practice, and our
+# columns hold 128 characters (an AI-bot message id is stored with a 6-character prefix).
+USER_ID_MAX_BYTES = 64
+ID_MAX_BYTES = 120
+
+
+def platform_id(value: object, max_bytes: int = ID_MAX_BYTES) -> str | None:
+    """value if it is a non-empty string of at most max_bytes UTF-8 bytes, else None."""
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        size = len(value.encode("utf-8"))
+    except UnicodeEncodeError:
+        return None
+    return value if size <= max_bytes else None
 
 
 def cdata(text: str) -> str:

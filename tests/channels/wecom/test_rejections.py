@@ -103,6 +103,24 @@ def bomb_inside_the_encrypted_message(wecom):
     return wecom.app_envelope(inner)
 
 
+def create_time_out_of_range(wecom):
+    xml = wecom.app_text_xml("帮助", "zhangsan").replace(f"<CreateTime>{wecom.now()}<", "<CreateTime>" + "9" * 30 + "<")
+    return wecom.app_envelope(xml)
+
+
+def msg_id_out_of_range(wecom):
+    return wecom.app_envelope(wecom.app_text_xml("帮助", "zhangsan", msg_id=10**40))
+
+
+def sender_too_long(wecom):
+    return wecom.app_envelope(wecom.app_text_xml("帮助", "u" * 200))
+
+
+def timestamp_of_unicode_digits(wecom):
+    query, body = wecom.app_envelope(wecom.app_text_xml("帮助", "zhangsan"))
+    return {**query, "timestamp": "²"}, body  # str.isdigit() says yes, int() says no
+
+
 def missing_parameters(wecom):
     query, body = wecom.app_envelope(wecom.app_text_xml("帮助", "zhangsan"))
     del query["nonce"]
@@ -132,6 +150,10 @@ def text_without_msg_id(wecom):
         (bomb_inside_the_encrypted_message, 400),
         (missing_parameters, 400),
         (text_without_msg_id, 400),
+        (create_time_out_of_range, 400),
+        (msg_id_out_of_range, 400),
+        (sender_too_long, 400),
+        (timestamp_of_unicode_digits, 400),
     ],
 )
 async def test_app_callback_refuses(wecom, make, status):
@@ -203,6 +225,48 @@ def ai_group_without_chatid(wecom):
     return wecom.aibot_envelope(payload)
 
 
+def ai_nested_json(wecom):
+    query, _ = wecom.aibot_envelope(wecom.aibot_payload("@bot 帮助"))
+    return query, "[" * 10_000 + "]" * 10_000
+
+
+def ai_nested_json_around_a_signed_field(wecom):
+    query, body = wecom.aibot_envelope(wecom.aibot_payload("@bot 帮助"))
+    return query, body[:-1] + ', "x": ' + "[" * 10_000 + "]" * 10_000 + "}"
+
+
+def ai_surrogate_in_the_envelope(wecom):
+    query, _ = wecom.aibot_envelope(wecom.aibot_payload("@bot 帮助"))
+    return query, '{"encrypt": "\\ud800"}'
+
+
+def ai_huge_number_in_the_envelope(wecom):
+    query, _ = wecom.aibot_envelope(wecom.aibot_payload("@bot 帮助"))
+    return query, '{"encrypt": ' + "9" * 5000 + "}"
+
+
+def ai_envelope_in_utf16(wecom):
+    query, body = wecom.aibot_envelope(wecom.aibot_payload("@bot 帮助"))
+    return query, body.encode("utf-16")
+
+
+def ai_nested_inner_json(wecom):
+    return wecom.aibot_envelope('{"a": ' * 2000 + "1" + "}" * 2000)
+
+
+def ai_surrogate_in_the_text(wecom):
+    payload = json.dumps(wecom.aibot_payload("帮助", chat=None))
+    return wecom.aibot_envelope(payload.replace("\\u5e2e", "\\ud800"))
+
+
+def ai_nul_in_the_user_id(wecom):
+    return wecom.aibot_envelope(json.dumps(wecom.aibot_payload("@bot 帮助", user="li\x00si")))
+
+
+def ai_user_id_too_long(wecom):
+    return wecom.aibot_envelope(wecom.aibot_payload("@bot 帮助", user="u" * 200))
+
+
 def ai_over_limit(wecom):
     return wecom.aibot_envelope(wecom.aibot_payload("帮" * 12000))
 
@@ -220,6 +284,15 @@ def ai_over_limit(wecom):
         (ai_no_sender, 400),
         (ai_group_without_chatid, 400),
         (ai_over_limit, 413),
+        (ai_nested_json, 400),
+        (ai_nested_json_around_a_signed_field, 400),
+        (ai_surrogate_in_the_envelope, 400),
+        (ai_huge_number_in_the_envelope, 400),
+        (ai_envelope_in_utf16, 400),
+        (ai_nested_inner_json, 400),
+        (ai_surrogate_in_the_text, 400),
+        (ai_nul_in_the_user_id, 400),
+        (ai_user_id_too_long, 400),
     ],
 )
 async def test_aibot_callback_refuses(wecom, make, status):
@@ -235,3 +308,22 @@ async def test_callbacks_are_not_served_when_not_configured(start_wecom):
     )
     assert (await wecom.client.post("/wecom/callback", data="<xml/>")).status == 404
     assert (await wecom.client.post("/wecom/aibot", data="{}")).status == 404
+
+
+async def test_a_signed_message_with_a_lone_surrogate_is_refused_on_every_retry(wecom):
+    """WeCom retries a message it got no answer to: each copy gets the same 400, none a 500, nothing is stored."""
+    payload = json.dumps(wecom.aibot_payload("@bot 签到", user="li\udc80si"))
+    assert "\\udc80" in payload
+    query, body = wecom.aibot_envelope(payload)
+    for _ in range(3):
+        resp = await wecom.client.post("/wecom/aibot", params=query, data=body)
+        assert resp.status == 400
+    await assert_nothing_written(wecom)
+
+
+async def test_an_escaped_surrogate_pair_is_a_character_and_is_accepted(wecom):
+    """Emoji arrive as \\ud83d\\ude00 escapes: a pair is one character, only a lone half is refused."""
+    payload = json.dumps(wecom.aibot_payload("帮助\U0001f600", chat=None), ensure_ascii=True)
+    assert "\\ud83d\\ude00" in payload
+    status, answer = await wecom.aibot_post(json.loads(payload))
+    assert status == 200 and answer is not None
