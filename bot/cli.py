@@ -203,7 +203,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"yizhan: config error: {exc}", file=sys.stderr)
         return EXIT_CONFIG
-    _setup_logging(config)
+    try:
+        _setup_logging(config)
+    except ValueError:
+        print(
+            f"yizhan: config error: YIZHAN_LOG_LEVEL: unknown log level {os.environ.get('YIZHAN_LOG_LEVEL')!r} "
+            "(DEBUG, INFO, WARNING or ERROR)",
+            file=sys.stderr,
+        )
+        return EXIT_CONFIG
     if args.command == "run":
         return _run(config, args.host, args.port)
     if args.command == "db":

@@ -266,3 +266,11 @@ def test_run_on_a_port_in_use_is_one_line(tmp_path):
     assert "Traceback" not in err
     last = err.strip().splitlines()[-1]
     assert last.startswith("yizhan: ") and "address already in use" in last
+
+
+def test_an_unknown_log_level_is_a_config_error(tmp_path):
+    code, _, err = yizhan(["--config", str(config_file(tmp_path)), "jobs", "list"], tmp_path, YIZHAN_LOG_LEVEL="bogus")
+    assert (code, one_line(err)) == (
+        2,
+        "yizhan: config error: YIZHAN_LOG_LEVEL: unknown log level 'bogus' (DEBUG, INFO, WARNING or ERROR)",
+    )
