@@ -91,6 +91,24 @@ class _Redacting:
         return record
 
 
+class _MalformedRequests(logging.Filter):
+    """aiohttp logs a request it cannot even parse (raw bytes no client sends) at ERROR with a traceback, after
+    answering it 400 itself: that is bad input, not our failure — one INFO line, no traceback."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        from aiohttp.http_exceptions import HttpProcessingError
+
+        exc = record.exc_info[1] if record.exc_info else None
+        if isinstance(exc, HttpProcessingError):
+            record.levelno, record.levelname = logging.INFO, "INFO"
+            record.msg, record.args = f"{record.getMessage()}: malformed request ({type(exc).__name__})", None
+            record.exc_info, record.exc_text = None, None
+        return True
+
+
+_AIOHTTP_SERVER = "aiohttp.server"
+
+
 class LogSetup:
     """What setup_logging() installed, so that close() can take it away again (for tests)."""
 
@@ -133,6 +151,9 @@ def setup_logging(level: str | int = "INFO", *, secrets: Iterable[str] = (), str
         logging.getLogger(name).setLevel(max(numeric, logging.INFO))
     for name in _QUIET_BELOW_WARNING:
         logging.getLogger(name).setLevel(max(numeric, logging.WARNING))
+    server_logger = logging.getLogger(_AIOHTTP_SERVER)
+    if not any(isinstance(f, _MalformedRequests) for f in server_logger.filters):
+        server_logger.addFilter(_MalformedRequests())
     engine_logger = logging.getLogger(_ENGINE_LOGGER)
     if not engine_logger.handlers:
         engine_logger.addHandler(logging.NullHandler())
