@@ -440,3 +440,13 @@ SIM_BAD_REQUEST = "请求格式不正确：{reason}"
 WECOM_MENTION = "@{name}"
 # Ends an AI-bot answer that had to be cut: a response_url can be used only once.
 WECOM_TRUNCATED = "……（内容过长，后面的部分未能发出）"
+
+# --- Simulator access (sessions, CSRF, Host allow-list; see SECURITY.md) ------------------
+SIM_UNKNOWN_MEMBER = "没有这个成员：模拟成员须先在群里发言。"
+SIM_HOST_REFUSED = "拒绝访问：主机名不在允许列表中。"
+SIM_FOREIGN_ORIGIN = "拒绝访问：请求不是来自模拟群聊页面。"
+SIM_NO_SESSION = "会话无效或已过期，请刷新页面。"
+SIM_NOT_JSON = "请求须为 JSON（Content-Type: application/json）。"
+SIM_BAD_CSRF = "拒绝访问：缺少或错误的页面令牌，请刷新页面。"
+SIM_BAD_TOKEN = "访问令牌不正确。"
+SIM_TOO_LARGE = "请求过大：不得超过 {limit} 字节。"

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
+import re
 import uuid
 from collections import defaultdict
 from datetime import datetime
@@ -14,21 +16,41 @@ from zoneinfo import ZoneInfo
 
 from aiohttp import web
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import texts
+from bot.channels.sim_access import ACCESS, SESSION_COOKIE, SimAccess, guarded, json_response
+from bot.config import SIM_TOKEN_ENV, Config, is_loopback
 from bot.db import transaction
 from bot.message import Message, Outgoing
 from bot.models import Branch, Chat, Media, Member, MemberIdentity, PartyGroup, SimMessage
 from bot.outbox import RateLimit
 from bot.services import SERVICES, Services
 
+log = logging.getLogger(__name__)
+
 CHANNEL = "sim"
 BOT_SENDER = "bot"
 MAX_TEXT = 2000
+MAX_NAME = 32
+MAX_CHAT_ID = 128
+# Simulated user ids: what WeCom allows in a userid, and never "dm:…" or "bot".
+USER_ID = re.compile(r"[A-Za-z0-9_.@-]{1,64}")
+MAX_ROW_ID = 2**63 - 1
+CSRF_PLACEHOLDER = '<meta name="yizhan-csrf" content="">'
+PAGE_HEADERS = {
+    "Cache-Control": "no-store",  # the page carries the session's CSRF token
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "Content-Security-Policy": (
+        "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src 'self' data:; "
+        "connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+    ),
+}
 
 
 def _json(data: Any, status: int = 200) -> web.Response:
-    return web.json_response(data, status=status, dumps=lambda obj: json.dumps(obj, ensure_ascii=False))
+    return json_response(data, status=status)
 
 
 def dm_chat(user_id: str) -> str:
@@ -121,8 +143,47 @@ def _bad(reason: str, status: int = 400) -> web.Response:
 
 
 async def page(request: web.Request) -> web.Response:
+    """The simulator page, with a session (its cookie, and the CSRF token written into the page).
+
+    Where the operator's access token is needed, a page without a session asks for it instead.
+    """
+    access = request.app[ACCESS]
+    refused = access.foreign(request, navigation=True)
+    if refused is not None:
+        return refused
     html = resources.files("bot").joinpath("static/sim.html").read_text(encoding="utf-8")
-    return web.Response(text=html, content_type="text/html", charset="utf-8")
+    cookie = request.cookies.get(SESSION_COOKIE)
+    nonce = access.session(cookie)
+    fresh = None
+    if nonce is None and not access.needs_token:
+        fresh = access.new_session()
+        nonce = access.session(fresh)
+    if nonce is not None:
+        html = html.replace(CSRF_PLACEHOLDER, f'<meta name="yizhan-csrf" content="{access.csrf_token(nonce)}">')
+    response = web.Response(text=html, content_type="text/html", charset="utf-8", headers=PAGE_HEADERS)
+    if fresh is not None:
+        access.set_cookie(response, request, fresh)
+    return response
+
+
+async def login(request: web.Request) -> web.Response:
+    """POST {"token": …}: the operator's access token buys a session (a cookie); the page then reloads."""
+    access = request.app[ACCESS]
+    refused = access.foreign(request)
+    if refused is not None:
+        return refused
+    if request.content_type != "application/json":
+        return _json({"error": texts.SIM_NOT_JSON}, status=415)
+    body, bad = await _read_json(request)
+    if bad is not None:
+        return bad
+    token = body.get("token") if isinstance(body, dict) else None
+    if not isinstance(token, str) or not access.token_ok(token):
+        log.warning("sim: refused a login with a wrong access token from %s", request.remote)
+        return _json({"error": texts.SIM_BAD_TOKEN}, status=403)
+    response = _json({"ok": True})
+    access.set_cookie(response, request, access.new_session())
+    return response
 
 
 async def state(request: web.Request) -> web.Response:
@@ -161,39 +222,91 @@ async def state(request: web.Request) -> web.Response:
     return _json({"bot": {"name": services.config.bot.name, "avatar": services.config.sim.bot_avatar}, "chats": out})
 
 
-async def post_message(request: web.Request) -> web.Response:
-    """Post a message as a member; answers with the bot's replies to it (also pushed to the page)."""
-    services = _services(request)
+async def _read_json(request: web.Request) -> tuple[Any, web.Response | None]:
+    """The request's JSON body, or a short 400/413 answer: never an exception from odd input."""
     try:
-        body = await request.json()
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        return _bad("不是合法的 JSON")
+        raw = await request.read()
+    except web.HTTPRequestEntityTooLarge:
+        limit = request.app[SERVICES].config.server.max_body_bytes
+        return None, _json({"error": texts.SIM_TOO_LARGE.format(limit=limit)}, status=413)
+    try:
+        return json.loads(raw.decode("utf-8")), None
+    except UnicodeDecodeError:
+        return None, _bad("不是 UTF-8 编码")
+    except (ValueError, RecursionError):  # JSONDecodeError, an integer too long, nesting too deep
+        return None, _bad("不是合法的 JSON")
+
+
+def _storable(value: str) -> bool:
+    """Text every database stores as given: no NUL, no lone surrogate (as JSON's "\\ud800" makes)."""
+    if "\x00" in value:
+        return False
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _field_error(body: dict[str, Any]) -> str | None:
+    """Why a message body is unusable, in a few Chinese words; None if it is fine."""
+    user, text, chat = body.get("user"), body.get("text"), body.get("chat")
+    msg_id, name = body.get("id"), body.get("name")
+    if not isinstance(user, str) or not USER_ID.fullmatch(user):
+        return "缺少 user，或 user 不是字母、数字组成的 id"
+    if not isinstance(text, str) or not text.strip():
+        return "缺少 text"
+    if len(text) > MAX_TEXT:
+        return f"text 超过 {MAX_TEXT} 字"
+    if chat is not None and (not isinstance(chat, str) or not chat.strip() or len(chat) > MAX_CHAT_ID):
+        return "chat 应为群 id 或 null"
+    if msg_id is not None and (not isinstance(msg_id, str) or not msg_id or len(msg_id) > 128):
+        return "id 应为不超过 128 字的字符串"
+    if name is not None and (not isinstance(name, str) or not name.strip() or len(name) > MAX_NAME):
+        return f"name 应为不超过 {MAX_NAME} 字的字符串"
+    if not isinstance(body.get("mention_bot", False), bool):
+        return "mention_bot 应为 true 或 false"
+    if not all(_storable(v) for v in (text, chat, msg_id, name) if isinstance(v, str)):
+        return "含有无法保存的字符"
+    return None
+
+
+async def post_message(request: web.Request) -> web.Response:
+    """Post a message as a simulated member; answers with the bot's replies to it (also pushed to the page).
+
+    Only chats bound in config.toml or seeded for the demo are usable: the API never creates a chat. A name
+    names a newcomer; it never renames a member. A direct message needs a member who already exists.
+    """
+    services = _services(request)
+    body, bad = await _read_json(request)
+    if bad is not None:
+        return bad
     if not isinstance(body, dict):
         return _bad("应为 JSON 对象")
-    user, text, chat = body.get("user"), body.get("text"), body.get("chat")
-    msg_id, name = body.get("id") or uuid.uuid4().hex, body.get("name")
-    if not isinstance(user, str) or not user.strip():
-        return _bad("缺少 user")
-    if not isinstance(text, str) or not text.strip():
-        return _bad("缺少 text")
-    if len(text) > MAX_TEXT:
-        return _bad(f"text 超过 {MAX_TEXT} 字")
-    if chat is not None and (not isinstance(chat, str) or not chat.strip()):
-        return _bad("chat 应为群 id 或 null")
-    if not isinstance(msg_id, str) or len(msg_id) > 128:
-        return _bad("id 应为不超过 128 字的字符串")
-    if name is not None and not isinstance(name, str):
-        return _bad("name 应为字符串")
+    error = _field_error(body)
+    if error is not None:
+        return _bad(error)
+    user: str = body["user"]
+    text: str = body["text"]
+    chat: str | None = body.get("chat")
+    msg_id: str = body.get("id") or uuid.uuid4().hex
+    name: str | None = body.get("name")
+    async with services.sessions() as session:
+        if chat is not None and await _sim_chat_id(session, chat) is None:
+            return _json({"error": texts.SIM_UNKNOWN_CHAT}, status=404)
+        known = await _known_name(session, user)
+    if chat is None and known is None:
+        return _json({"error": texts.SIM_UNKNOWN_MEMBER}, status=404)
     now: datetime = services.clock()
     msg = Message(
         channel=CHANNEL,
         platform_msg_id=msg_id,
         sender_id=user,
-        sender_name=name or await _known_name(services, user),
+        sender_name=known if known is not None else (name.strip() if name else None),
         text=text,
         sent_at=now,
         chat_id=chat,
-        mentions_bot=bool(body.get("mention_bot", False)),
+        mentions_bot=body.get("mention_bot", False),
     )
     outcome = await services.pipeline.process(msg)
     if outcome.duplicate:
@@ -219,27 +332,42 @@ async def post_message(request: web.Request) -> web.Response:
     return _json({"duplicate": False, "handled_by": outcome.handled_by, "replies": replies})
 
 
-async def _known_name(services: Services, user_id: str) -> str | None:
-    async with services.sessions() as session:
-        return await session.scalar(
-            select(Member.display_name)
-            .join(MemberIdentity, MemberIdentity.member_id == Member.id)
-            .where(MemberIdentity.channel == CHANNEL, MemberIdentity.platform_user_id == user_id)
-        )
+async def _sim_chat_id(session: AsyncSession, chat: str) -> int | None:
+    """The row id of a simulator group chat that exists (bound in config.toml or seeded), else None."""
+    return await session.scalar(select(Chat.id).where(Chat.channel == CHANNEL, Chat.platform_chat_id == chat))
+
+
+async def _readable(session: AsyncSession, stream: str) -> bool:
+    """Whether a transcript may be read: an existing simulator group, or a simulated member's direct chat."""
+    if len(stream) > MAX_CHAT_ID or not _storable(stream):
+        return False
+    if stream.startswith("dm:"):
+        return await _known_name(session, stream[3:]) is not None
+    return await _sim_chat_id(session, stream) is not None
+
+
+async def _known_name(session: AsyncSession, user_id: str) -> str | None:
+    """The display name of the member with this simulator identity (None: no such member)."""
+    return await session.scalar(
+        select(Member.display_name)
+        .join(MemberIdentity, MemberIdentity.member_id == Member.id)
+        .where(MemberIdentity.channel == CHANNEL, MemberIdentity.platform_user_id == user_id)
+    )
 
 
 async def transcript(request: web.Request) -> web.Response:
     """A chat's transcript after an optional line id: ?chat=demo-group&after=0 (dm:<user> for direct)."""
     services = _services(request)
     chat = request.query.get("chat", "")
-    try:
-        after = int(request.query.get("after", "0"))
-        limit = min(int(request.query.get("limit", "200")), 1000)
-    except ValueError:
-        return _bad("after/limit 应为整数")
+    after_text, limit_text = request.query.get("after", "0"), request.query.get("limit", "200")
+    if not (after_text.isdigit() and limit_text.isdigit() and len(after_text) < 19 and len(limit_text) < 19):
+        return _bad("after/limit 应为非负整数")
+    after, limit = int(after_text), max(1, min(int(limit_text), 1000))
     if not chat:
         return _bad("缺少 chat")
     async with services.sessions() as session:
+        if not await _readable(session, chat):
+            return _json({"error": texts.SIM_UNKNOWN_CHAT}, status=404)
         rows = await session.scalars(
             select(SimMessage)
             .where(SimMessage.chat_id == chat, SimMessage.id > after)
@@ -257,6 +385,9 @@ async def events(request: web.Request) -> web.StreamResponse:
     chat = request.query.get("chat", "")
     if not chat:
         return _bad("缺少 chat")
+    async with _services(request).sessions() as session:
+        if not await _readable(session, chat):
+            return _json({"error": texts.SIM_UNKNOWN_CHAT}, status=404)
     hub: SimHub = request.app[HUB]
     response = web.StreamResponse(
         headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
@@ -287,30 +418,111 @@ async def _close_streams(app: web.Application) -> None:
 
 
 async def media(request: web.Request) -> web.Response:
-    """An image the bot sent (e.g. a leaderboard), by id."""
+    """An image the bot sent into a simulator transcript (e.g. a leaderboard), by id; any other id is 404."""
     services = _services(request)
-    try:
-        media_id = int(request.match_info["id"])
-    except ValueError:
-        raise web.HTTPNotFound() from None
+    media_id = int(request.match_info["id"])  # the route takes at most 18 digits
+    if media_id > MAX_ROW_ID:
+        raise web.HTTPNotFound()
     async with services.sessions() as session:
-        row = await session.get(Media, media_id)
+        row = await session.scalar(
+            select(Media).where(
+                Media.id == media_id, select(SimMessage.id).where(SimMessage.media_id == media_id).exists()
+            )
+        )
     if row is None:
         raise web.HTTPNotFound()
-    return web.Response(body=row.data, content_type=row.content_type, headers={"Cache-Control": "max-age=86400"})
+    return web.Response(
+        body=row.data,
+        content_type=row.content_type,
+        headers={"Cache-Control": "private, max-age=86400", "X-Content-Type-Options": "nosniff"},
+    )
 
 
-def setup_routes(app: web.Application) -> None:
+# The simulator's own application, when it runs beside a real channel on a listener of its own.
+SIM_APP = web.AppKey("sim_app", web.Application)
+SIM_RUNNER = web.AppKey("sim_runner", web.AppRunner)
+
+
+def setup_routes(app: web.Application, config: Config) -> None:
+    """The page and the API on app, every route behind the simulator's checks (bot/channels/sim_access.py)."""
     app[HUB] = SimHub()
+    app[ACCESS] = SimAccess(config)
     app.on_shutdown.append(_close_streams)
     app.router.add_get("/", page)
-    app.router.add_get("/api/sim/state", state)
-    app.router.add_post("/api/sim/messages", post_message)
-    app.router.add_get("/api/sim/messages", transcript)
-    app.router.add_get("/api/sim/events", events)
-    app.router.add_get("/api/sim/media/{id}", media)
+    app.router.add_post("/api/sim/session", login)
+    app.router.add_get("/api/sim/state", guarded(state))
+    app.router.add_post("/api/sim/messages", guarded(post_message, post=True))
+    app.router.add_get("/api/sim/messages", guarded(transcript))
+    app.router.add_get("/api/sim/events", guarded(events))
+    app.router.add_get(r"/api/sim/media/{id:\d{1,18}}", guarded(media))
 
 
-def attach(app: web.Application, services: Services) -> None:
-    """Connect the simulator to the running services (called once they are open)."""
-    services.clients[CHANNEL] = SimClient(services, app[HUB])
+def setup(app: web.Application, config: Config) -> None:
+    """Serve the simulator if the configuration turns it on: on app, or beside a real channel on its own app."""
+    if not config.sim_on:
+        return
+    if config.sim_beside_real_channels:
+        own = web.Application(client_max_size=config.server.max_body_bytes)
+        setup_routes(own, config)
+        app[SIM_APP] = own
+    else:
+        setup_routes(app, config)
+    warning = exposure_warning(config)
+    if warning:
+        log.warning("%s", warning)
+
+
+def exposure_warning(config: Config) -> str | None:
+    """The loud line for a simulator that others could reach, or None (off, or the loopback-only demo)."""
+    if config.sim_beside_real_channels:
+        where = f"http://{config.sim.host}:{config.sim.port}/"
+        extra = "" if is_loopback(config.sim.host) else " It listens on a NON-LOOPBACK address."
+        return (
+            f"WARNING: the simulator is ON beside a real channel ({', '.join(config.real_channels)}): whoever has "
+            f"{SIM_TOKEN_ENV} and reaches {where} acts as simulated members in their branches.{extra} "
+            "Set [sim] dangerously_enable_with_real_channels = false unless you are testing."
+        )
+    if config.sim_on and config.sim_needs_token:
+        where = f"http://{config.server.host}:{config.server.port}/"
+        if not config.sim.access_token:
+            return (
+                f"WARNING: the simulator at {where} is not on loopback, so it needs {SIM_TOKEN_ENV}; "
+                "until that is set nobody can use it."
+            )
+        return f"WARNING: the simulator at {where} is reachable from other machines; sessions need {SIM_TOKEN_ENV}."
+    return None
+
+
+def page_url(config: Config) -> str | None:
+    """Where the simulator page is, or None when it is off."""
+    if not config.sim_on:
+        return None
+    if config.sim_beside_real_channels:
+        return f"http://{config.sim.host}:{config.sim.port}/"
+    return f"http://{config.server.host}:{config.server.port}/"
+
+
+async def start(app: web.Application, services: Services) -> None:
+    """Connect the simulator to the running services; beside a real channel, open its own listener."""
+    own = app.get(SIM_APP)
+    target = own if own is not None else app
+    if HUB not in target:
+        return
+    services.clients[CHANNEL] = SimClient(services, target[HUB])
+    if own is None:
+        return
+    own[SERVICES] = services
+    runner = web.AppRunner(own, handler_cancellation=True, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, services.config.sim.host, services.config.sim.port)
+    await site.start()
+    app[SIM_RUNNER] = runner
+    host, port = runner.addresses[0][:2]
+    log.warning("sim: the simulator listens on its own address, http://%s:%s/", host, port)
+
+
+async def stop(app: web.Application) -> None:
+    """Close the simulator's own listener, if it has one."""
+    runner = app.get(SIM_RUNNER)
+    if runner is not None:
+        await runner.cleanup()

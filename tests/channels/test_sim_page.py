@@ -22,6 +22,7 @@ from sqlalchemy import select
 from bot import texts
 from bot.app import build_app
 from bot.channels.sim import MAX_TEXT
+from bot.channels.sim_access import CSRF_HEADER
 from bot.clock import FakeClock
 from bot.config import Config
 from bot.context import Context
@@ -29,6 +30,7 @@ from bot.db import transaction
 from bot.demo import DEMO_CHAT_NAME, DEMO_MEMBERS
 from bot.models import Chat
 from bot.services import SERVICES
+from tests.support import csrf_from_page
 
 CHROMIUM = os.environ.get("YIZHAN_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -121,14 +123,24 @@ async def say_in_page(page: Page, text: str) -> dict[str, Any]:
     return (await posted.value).post_data_json
 
 
+async def session(server: TestServer) -> tuple[aiohttp.ClientSession, dict[str, str]]:
+    """An HTTP client with a session of its own, got as the page gets it; and the headers a POST needs."""
+    http = aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True))  # unsafe: cookies for 127.0.0.1
+    async with http.get(server.make_url("/")) as resp:
+        csrf = csrf_from_page(await resp.text())
+    return http, {CSRF_HEADER: csrf}
+
+
 async def post(server: TestServer, body: dict[str, Any]) -> dict[str, Any]:
-    async with aiohttp.ClientSession() as http, http.post(server.make_url(ENDPOINT), json=body) as resp:
+    http, headers = await session(server)
+    async with http, http.post(server.make_url(ENDPOINT), json=body, headers=headers) as resp:
         assert resp.status == 200, await resp.text()
         return await resp.json()
 
 
 async def transcript(server: TestServer, chat: str = "demo-group") -> list[dict[str, Any]]:
-    async with aiohttp.ClientSession() as http, http.get(server.make_url(ENDPOINT), params={"chat": chat}) as resp:
+    http, _ = await session(server)
+    async with http, http.get(server.make_url(ENDPOINT), params={"chat": chat}) as resp:
         assert resp.status == 200
         return (await resp.json())["messages"]
 
