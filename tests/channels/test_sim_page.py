@@ -16,8 +16,9 @@ from typing import Any
 import aiohttp
 import pytest
 import pytest_asyncio
+from aiohttp import web
 from aiohttp.test_utils import TestServer
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from bot import texts
 from bot.app import build_app
@@ -28,7 +29,7 @@ from bot.config import Config
 from bot.context import Context
 from bot.db import transaction
 from bot.demo import DEMO_CHAT_NAME, DEMO_MEMBERS
-from bot.models import Chat
+from bot.models import Chat, InboundMessage, Outbox, RollCall, SimMessage
 from bot.services import SERVICES
 from tests.support import csrf_from_page
 
@@ -264,3 +265,69 @@ async def test_reconnect_fetches_what_was_missed(server, page):
     first = (await transcript(server))[0]["id"]
     assert any(url.endswith(f"after={first}") for url in catch_ups), catch_ups
     assert await shown_ids(page) == [line["id"] for line in await transcript(server)]
+
+
+# A page on another origin (another port of the same host: the same *site*, so even the SameSite=Strict
+# session cookie goes along) that tries to post 通知 as the secretary in every way a page can.
+ATTACKER_PAGE = """<!doctype html><meta charset="utf-8"><title>attacker</title>
+<iframe name="sink"></iframe>
+<form id="form" method="POST" enctype="text/plain" target="sink" action="TARGET/api/sim/messages">
+<input name='{"chat": "demo-group", "user": "u00", "text": "通知 表单伪造", "x": "' value='"}'></form>
+<script>
+const url = "TARGET/api/sim/messages";
+const body = (text) => JSON.stringify({chat: "demo-group", user: "u00", text: "通知 " + text});
+const attempts = [
+  fetch(url, {method: "POST", mode: "no-cors", credentials: "include",
+              headers: {"Content-Type": "text/plain"}, body: body("no-cors 文本")}),
+  fetch(url, {method: "POST", mode: "no-cors", credentials: "include",
+              headers: {"Content-Type": "application/json"}, body: body("no-cors JSON")}),
+  fetch(url, {method: "POST", credentials: "include",
+              headers: {"Content-Type": "application/json"}, body: body("cors JSON")}),
+  fetch(url, {method: "POST", credentials: "include",
+              headers: {"Content-Type": "application/json", "X-Yizhan-CSRF": "guess"}, body: body("cors 令牌")}),
+  fetch("TARGET/api/sim/messages?chat=dm:u00", {credentials: "include"}).then((r) => r.text()),
+];
+window.outcome = Promise.allSettled(attempts).then((results) => {
+  document.getElementById("form").submit();
+  return results.map((r) => r.status);
+});
+</script>"""
+
+
+async def test_a_page_on_another_origin_cannot_post_as_a_member(server, page):
+    # The member has the simulator open: the browser holds a session cookie for 127.0.0.1.
+    await open_page(page, server)
+    target = str(server.make_url("")).rstrip("/")
+
+    async def attacker_page(_: web.Request) -> web.Response:
+        return web.Response(text=ATTACKER_PAGE.replace("TARGET", target), content_type="text/html")
+
+    attacker = web.Application()
+    attacker.router.add_get("/", attacker_page)
+    attacker_server = TestServer(attacker, host="127.0.0.1")
+    await attacker_server.start_server()
+    statuses: list[int] = []
+
+    def record(response: Any) -> None:  # the attacker's posts (the simulator page only reads)
+        if response.url.startswith(target + ENDPOINT) and response.request.method == "POST":
+            statuses.append(response.status)
+
+    page.on("response", record)
+    try:
+        async with page.expect_response(
+            lambda r: r.request.method == "POST" and "sim/messages" in r.url and r.request.resource_type == "document"
+        ):
+            await page.goto(str(attacker_server.make_url("/")))
+            outcome = await page.evaluate("window.outcome")
+    finally:
+        await attacker_server.close()
+    assert outcome == ["fulfilled", "fulfilled", "rejected", "rejected", "rejected"]  # opaque, or blocked by CORS
+    # Every attempt that reached the bot was refused (the CORS ones never got past their preflight).
+    # Both no-cors posts and the form reached the bot and were refused; the CORS ones never got past their
+    # preflight, and the CORS read is refused too (Playwright reports it as failed, not as a response).
+    assert statuses == [403, 403, 403], statuses
+    services = server.app[SERVICES]
+    async with services.sessions() as session:
+        for model in (SimMessage, InboundMessage, Outbox, RollCall):
+            assert await session.scalar(select(func.count()).select_from(model)) == 0, model.__name__
+    assert await services.sender.run_once() == 0  # no notice waits to go out
