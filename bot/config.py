@@ -524,8 +524,9 @@ class Config:
 
     @property
     def sim_needs_token(self) -> bool:
-        """Sessions need the operator's access token: beside a real channel, or when reachable off this machine."""
-        return self.sim_beside_real_channels or not is_loopback(self.server.host)
+        """Sessions need the operator's access token: beside a real channel, when reachable off this machine,
+        or whenever a token is set (e.g. on a machine shared with other users)."""
+        return self.sim_beside_real_channels or not is_loopback(self.server.host) or bool(self.sim.access_token)
 
     def replace(self, **sections: typing.Any) -> Config:
         """A copy with whole sections replaced or fields changed, e.g. replace(database={"url": ...})."""

@@ -482,7 +482,7 @@ def exposure_warning(config: Config) -> str | None:
             f"{SIM_TOKEN_ENV} and reaches {where} acts as simulated members in their branches.{extra} "
             "Set [sim] dangerously_enable_with_real_channels = false unless you are testing."
         )
-    if config.sim_on and config.sim_needs_token:
+    if config.sim_on and not is_loopback(config.server.host):
         where = f"http://{config.server.host}:{config.server.port}/"
         if not config.sim.access_token:
             return (

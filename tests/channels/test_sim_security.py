@@ -240,3 +240,14 @@ async def test_off_loopback_the_demo_asks_for_the_token(aiohttp_client, config, 
     resp = await client.post("/api/sim/session", json={"token": "anything-at-all-long"})
     assert resp.status == 403 and (await resp.json())["error"] == texts.SIM_BAD_TOKEN
     assert (await client.get("/api/sim/state")).status == 401
+
+
+async def test_a_token_set_on_loopback_is_required_too(aiohttp_client, config, clock):
+    # On a machine shared with other users, the operator can require the token for the loopback demo as well.
+    token = "shared-machine-token-123"
+    app = build_app(config.replace(sim={"access_token": token}), clock=clock, background=False)
+    client = await aiohttp_client(app)
+    assert csrf_from_page(await (await client.get("/")).text()) == ""
+    assert (await client.post("/api/sim/session", json={"token": token})).status == 200
+    assert csrf_from_page(await (await client.get("/")).text())
+    assert (await client.get("/api/sim/state")).status == 200
