@@ -647,6 +647,10 @@ def parse_config(data: dict[str, typing.Any], env: typing.Mapping[str, str] | No
         raise ConfigError(
             f"[sim] dangerously_enable_with_real_channels: the simulator beside [wecom] needs {SIM_TOKEN_ENV}"
         )
+    if config.sim_beside_real_channels and config.sim.port == config.server.port:
+        raise ConfigError(
+            f"[sim] port: the simulator's own listener needs a port other than [server] port {config.server.port}"
+        )
     seen: set[str] = set()
     for i, branch in enumerate(branches):
         branch.validate(f"[[branches]] #{i + 1}")

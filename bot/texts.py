@@ -443,7 +443,7 @@ WECOM_TRUNCATED = "……（内容过长，后面的部分未能发出）"
 
 # --- Simulator access (sessions, CSRF, Host allow-list; see SECURITY.md) ------------------
 SIM_UNKNOWN_MEMBER = "没有这个成员：模拟成员须先在群里发言。"
-SIM_HOST_REFUSED = "拒绝访问：主机名不在允许列表中。"
+SIM_HOST_REFUSED = "拒绝访问：主机名不在允许列表中（[server] allowed_hosts）。"
 SIM_FOREIGN_ORIGIN = "拒绝访问：请求不是来自模拟群聊页面。"
 SIM_NO_SESSION = "会话无效或已过期，请刷新页面。"
 SIM_NOT_JSON = "请求须为 JSON（Content-Type: application/json）。"

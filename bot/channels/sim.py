@@ -360,7 +360,7 @@ async def transcript(request: web.Request) -> web.Response:
     services = _services(request)
     chat = request.query.get("chat", "")
     after_text, limit_text = request.query.get("after", "0"), request.query.get("limit", "200")
-    if not (after_text.isdigit() and limit_text.isdigit() and len(after_text) < 19 and len(limit_text) < 19):
+    if not all(t.isascii() and t.isdigit() and len(t) < 19 for t in (after_text, limit_text)):
         return _bad("after/limit 应为非负整数")
     after, limit = int(after_text), max(1, min(int(limit_text), 1000))
     if not chat:

@@ -331,3 +331,29 @@ async def test_a_page_on_another_origin_cannot_post_as_a_member(server, page):
         for model in (SimMessage, InboundMessage, Outbox, RollCall):
             assert await session.scalar(select(func.count()).select_from(model)) == 0, model.__name__
     assert await services.sender.run_once() == 0  # no notice waits to go out
+
+
+async def test_where_the_access_token_is_needed_the_page_asks_for_it(browser, config, clock):
+    token = "operator-token-for-the-page"
+    app = build_app(config.replace(sim={"access_token": token}), clock=clock, background=False)
+    token_server = TestServer(app, host="127.0.0.1")
+    await token_server.start_server()
+    context = await browser.new_context(viewport={"width": 420, "height": 820}, locale="zh-CN")
+    context.set_default_timeout(5000)
+    try:
+        page = await context.new_page()
+        await page.goto(str(token_server.make_url("/")))
+        await expect(page.locator("#login")).to_be_visible()
+        await page.fill("#token", "not-the-token-at-all")
+        await page.press("#token", "Enter")
+        await expect(page.locator("#login-error")).to_have_text(texts.SIM_BAD_TOKEN)
+        await page.fill("#token", token)
+        await page.press("#token", "Enter")
+        # The page reloads with its session and works as in the demo.
+        await expect(page.locator("#login")).to_be_hidden()
+        await expect(page.locator("#status")).to_have_text("")
+        await say_in_page(page, texts.CMD_HELP[0])
+        await expect(page.locator(BOT_BUBBLES)).to_have_count(1)
+    finally:
+        await context.close()
+        await token_server.close()

@@ -162,7 +162,7 @@ async def test_only_simulator_transcripts_can_be_read(bot):
         assert resp.status == 404, chat
         resp = await bot.get("/api/sim/events", chat=chat)
         assert resp.status == 404, chat
-    for query in ({"after": "9" * 30}, {"limit": "-1"}, {"after": "x"}):
+    for query in ({"after": "9" * 30}, {"limit": "-1"}, {"after": "x"}, {"after": "²"}, {"limit": "1.5"}):
         resp = await bot.get("/api/sim/messages", chat="demo-group", **query)
         assert resp.status == 400, query
         assert short_chinese(await resp.json())

@@ -91,6 +91,8 @@ def test_beside_wecom_the_simulator_needs_the_flag_and_the_token_from_the_enviro
         parse_config({"wecom": wecom, "sim": {**risky, "access_token": TOKEN}}, env={})
     with pytest.raises(ConfigError, match="at least 16"):
         parse_config({"wecom": wecom, "sim": risky}, env={SIM_TOKEN_ENV: "short"})
+    with pytest.raises(ConfigError, match=r"\[sim\] port"):
+        parse_config({"wecom": wecom, "sim": {**risky, "port": 8080}}, env={SIM_TOKEN_ENV: TOKEN})
     config = parse_config({"wecom": wecom, "sim": risky}, env={SIM_TOKEN_ENV: TOKEN})
     assert config.sim_on and config.sim_needs_token and config.sim.host == "127.0.0.1"
     assert TOKEN not in repr(config)
