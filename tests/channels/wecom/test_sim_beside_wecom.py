@@ -163,10 +163,12 @@ def test_yizhan_run_says_so_on_its_first_line(tmp_path):
     try:
         assert proc.stdout is not None
         first = proc.stdout.readline()
+        second = proc.stdout.readline()  # printed once the app is built (and the warning logged)
     finally:
         proc.send_signal(signal.SIGTERM)
         out, err = proc.communicate(timeout=20)
     assert first.startswith("WARNING: the simulator is ON beside a real channel (wecom)"), first
     assert "dangerously_enable_with_real_channels" in first
+    assert second.startswith("yizhan ") and "open http://127.0.0.1:" in second
     assert "WARNING" in err and "dangerously_enable_with_real_channels" in err  # and in the log
     assert TOKEN not in first + out + err
