@@ -136,7 +136,7 @@ SIM_TOKEN_MIN_LENGTH = 16
 
 @dataclass(frozen=True)
 class SimConfig:
-    """The local chat simulator (bot/channels/sim.py); see SECURITY.md for when it is on and who may use it."""
+    """The local chat simulator (bot/channels/sim/); see SECURITY.md for when it is on and who may use it."""
 
     enabled: bool = False
     bot_avatar: str = "驿"

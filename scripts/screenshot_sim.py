@@ -22,7 +22,7 @@ from playwright.async_api import Page, async_playwright, expect
 
 from bot import texts
 from bot.app import build_app
-from bot.channels.sim_access import CSRF_HEADER
+from bot.channels.sim.access import CSRF_HEADER
 from bot.clock import FakeClock
 from bot.config import load_config
 

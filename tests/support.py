@@ -9,7 +9,7 @@ from typing import Any
 from aiohttp import web
 from aiohttp.test_utils import TestClient
 
-from bot.channels.sim_access import CSRF_HEADER
+from bot.channels.sim.access import CSRF_HEADER
 from bot.services import SERVICES, Services
 
 CSRF_META = re.compile(r'<meta name="yizhan-csrf" content="([^"]*)">')

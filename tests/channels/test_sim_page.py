@@ -23,7 +23,7 @@ from sqlalchemy import func, select
 from bot import texts
 from bot.app import build_app
 from bot.channels.sim import MAX_TEXT
-from bot.channels.sim_access import CSRF_HEADER
+from bot.channels.sim.access import CSRF_HEADER
 from bot.clock import FakeClock
 from bot.config import Config
 from bot.context import Context

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from bot import texts
 from bot.app import build_app
-from bot.channels.sim_access import CSRF_HEADER, SESSION_COOKIE
+from bot.channels.sim.access import CSRF_HEADER, SESSION_COOKIE
 from bot.config import BranchConfig
 from bot.models import Chat, InboundMessage, Media, Member, MemberIdentity, Outbox, RollCall, SimMessage
 from tests.support import BotDriver, csrf_from_page

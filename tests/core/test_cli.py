@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from bot import __version__, texts
-from bot.channels.sim_access import CSRF_HEADER
+from bot.channels.sim.access import CSRF_HEADER
 from bot.cli import main
 from tests.support import csrf_from_page
 

@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 
 from bot.app import build_app
 from bot.channels.sim import SIM_RUNNER
-from bot.channels.sim_access import CSRF_HEADER
+from bot.channels.sim.access import CSRF_HEADER
 from bot.config import SIM_TOKEN_ENV, ConfigError, parse_config
 from bot.models import Chat, InboundMessage, Member, Outbox, RollCall, SimMessage
 from bot.services import SERVICES
