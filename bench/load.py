@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+import re
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -14,6 +15,7 @@ import aiohttp
 from bench.scenarios import Request, Response, Unit
 
 MAX_FAILURES_KEPT = 10
+CSRF_META = re.compile(r'<meta name="yizhan-csrf" content="([^"]+)">')
 
 
 @dataclass
@@ -72,6 +74,18 @@ def _percentiles(values: Sequence[float]) -> dict[str, float]:
     }
 
 
+def _is_sim(unit: Unit) -> bool:
+    return any(r.path.startswith("/api/sim/") for r in unit.requests)
+
+
+async def _sim_session(session: aiohttp.ClientSession) -> dict[str, str]:
+    """As the simulator page does: load it for the session cookie and its CSRF token (a bare server has none)."""
+    async with session.get("/") as resp:
+        page = await resp.text() if resp.status == 200 else ""
+    found = CSRF_META.search(page)
+    return {"X-Yizhan-CSRF": found.group(1)} if found else {}
+
+
 async def drive(base_url: str, units: Sequence[Unit], concurrency: int, request_timeout: float = 60.0) -> Outcome:
     """Send every unit with `concurrency` clients (each waits for its answer before the next); time it all."""
     outcome = Outcome()
@@ -79,13 +93,17 @@ async def drive(base_url: str, units: Sequence[Unit], concurrency: int, request_
     connector = aiohttp.TCPConnector(limit=concurrency, limit_per_host=concurrency)
     timeout = aiohttp.ClientTimeout(total=request_timeout)
 
-    async with aiohttp.ClientSession(base_url, connector=connector, timeout=timeout) as session:
+    # unsafe: keep the simulator's session cookie for 127.0.0.1.
+    jar = aiohttp.CookieJar(unsafe=True)
+    async with aiohttp.ClientSession(base_url, connector=connector, timeout=timeout, cookie_jar=jar) as session:
+        session_headers = await _sim_session(session) if any(_is_sim(u) for u in units) else {}
 
         async def send(request: Request, kind: str) -> Response | None:
             started = time.perf_counter()
+            headers = {**request.headers, **session_headers} if session_headers else request.headers
             try:
                 async with session.request(
-                    request.method, request.path, data=request.body, headers=request.headers, params=request.query
+                    request.method, request.path, data=request.body, headers=headers, params=request.query
                 ) as resp:
                     body = await resp.read()
             except (aiohttp.ClientError, TimeoutError) as exc:

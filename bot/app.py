@@ -111,16 +111,18 @@ def build_app(
     from bot.channels import sim, wecom
 
     app = web.Application(client_max_size=config.server.max_body_bytes)
-    if config.sim.enabled:
-        sim.setup_routes(app)
+    sim.setup(app, config)
     if config.wecom.enabled:
         wecom.setup_routes(app)
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
         services = await open_services(config, clock=clock, routers=routers, jobs=jobs)
         app[SERVICES] = services
-        if config.sim.enabled:
-            sim.attach(app, services)
+        try:
+            await sim.start(app, services)
+        except BaseException:
+            await services.close()
+            raise
         if config.wecom.enabled:
             wecom.attach(app, services)
         quiz_timer = QuizTimer(config, services.sessions, services.clock, services.sender)
@@ -138,6 +140,7 @@ def build_app(
         finally:
             if background:
                 await warming
+            await sim.stop(app)
             services.jobs.shutdown()
             await quiz_timer.stop()
             await services.sender.stop(config.server.shutdown_timeout_seconds)

@@ -232,12 +232,18 @@ def _run(config: Config, host: str | None, port: int | None) -> int:
     from aiohttp import web
 
     from bot.app import build_app
+    from bot.channels import sim
 
     changes = {k: v for k, v in (("host", host), ("port", port)) if v is not None}
     if changes:
         config = config.replace(server=changes)
+    warning = sim.exposure_warning(config)
+    if warning:  # the first line, before anything else is said
+        print(warning, flush=True)
     app = build_app(config)
-    print(f"yizhan {__version__}: open http://{config.server.host}:{config.server.port}/  (Ctrl+C to stop)")
+    url = sim.page_url(config)
+    where = f"open {url}" if url else f"listening on http://{config.server.host}:{config.server.port}/"
+    print(f"yizhan {__version__}: {where}  (Ctrl+C to stop)", flush=True)
     web.run_app(
         app,
         host=config.server.host,

@@ -40,18 +40,38 @@ class BotConfig:
             raise ConfigError(f"[bot] timezone: unknown time zone {self.timezone!r}") from None
 
 
+LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "::1")
+
+
+def is_loopback(host: str) -> bool:
+    """Whether a listen address or host name stays on this machine (localhost, 127.0.0.0/8, ::1)."""
+    host = host.strip().strip("[]").rstrip(".").lower()
+    return host in LOOPBACK_HOSTS or host.startswith("127.")
+
+
+def _check_host_names(names: tuple[str, ...], where: str) -> None:
+    for name in names:
+        bare = name[1:-1] if name.startswith("[") and name.endswith("]") else name  # [::1]
+        if not bare or any(c in bare for c in "/@ []") or (":" in bare and bare == name):
+            raise ConfigError(f"{where}: {name!r} must be a host name or address, without scheme or port")
+
+
 @dataclass(frozen=True)
 class ServerConfig:
     host: str = "127.0.0.1"
     port: int = 8080
     max_body_bytes: int = 65536
     shutdown_timeout_seconds: float = 10.0
+    # Host names browser-facing pages (the simulator) answer to, besides localhost, 127.0.0.1, [::1] and the
+    # configured [server]/[sim] host: any other Host header is refused (DNS rebinding).
+    allowed_hosts: tuple[str, ...] = ()
 
     def validate(self) -> None:
         if not 0 < self.port < 65536:
             raise ConfigError(f"[server] port: must be between 1 and 65535, got {self.port}")
         if self.max_body_bytes < 1024:
             raise ConfigError("[server] max_body_bytes: must be at least 1024")
+        _check_host_names(self.allowed_hosts, "[server] allowed_hosts")
 
 
 @dataclass(frozen=True)
@@ -111,13 +131,30 @@ class RetentionConfig:
             raise ConfigError("[retention] inbound_days/outbox_days: must be at least 1")
 
 
+SIM_TOKEN_ENV = "YIZHAN_SIM_ACCESS_TOKEN"
+SIM_TOKEN_MIN_LENGTH = 16
+
+
 @dataclass(frozen=True)
 class SimConfig:
-    enabled: bool = True
+    """The local chat simulator (bot/channels/sim/); see SECURITY.md for when it is on and who may use it."""
+
+    enabled: bool = False
     bot_avatar: str = "驿"
+    # With a real channel configured the simulator stays off unless this is set: it lets whoever holds the
+    # access token act as simulated members in the branches their chats belong to.
+    dangerously_enable_with_real_channels: bool = False
+    # Alongside a real channel the simulator has a listener of its own, never the server's.
+    host: str = "127.0.0.1"
+    port: int = 8081
+    # The operator's access token; from the environment only (YIZHAN_SIM_ACCESS_TOKEN). repr=False: never logged.
+    access_token: str = field(default="", repr=False)
 
     def validate(self) -> None:
-        return None
+        if not 0 <= self.port < 65536:
+            raise ConfigError(f"[sim] port: must be between 0 and 65535, got {self.port}")
+        if self.access_token and len(self.access_token) < SIM_TOKEN_MIN_LENGTH:
+            raise ConfigError(f"{SIM_TOKEN_ENV}: must be at least {SIM_TOKEN_MIN_LENGTH} characters")
 
 
 @dataclass(frozen=True)
@@ -471,6 +508,27 @@ class Config:
     def branch(self, branch_id: str) -> BranchConfig | None:
         return next((b for b in self.branches if b.id == branch_id), None)
 
+    @property
+    def real_channels(self) -> tuple[str, ...]:
+        """The channels that reach real people (every channel but the simulator)."""
+        return ("wecom",) if self.wecom.enabled else ()
+
+    @property
+    def sim_on(self) -> bool:
+        """The simulator exists: enabled, and either no real channel or explicitly enabled beside one."""
+        return self.sim.enabled and (not self.real_channels or self.sim.dangerously_enable_with_real_channels)
+
+    @property
+    def sim_beside_real_channels(self) -> bool:
+        """The simulator is on next to a real channel: its own loopback listener and the access token."""
+        return self.sim_on and bool(self.real_channels)
+
+    @property
+    def sim_needs_token(self) -> bool:
+        """Sessions need the operator's access token: beside a real channel, when reachable off this machine,
+        or whenever a token is set (e.g. on a machine shared with other users)."""
+        return self.sim_beside_real_channels or not is_loopback(self.server.host) or bool(self.sim.access_token)
+
     def replace(self, **sections: typing.Any) -> Config:
         """A copy with whole sections replaced or fields changed, e.g. replace(database={"url": ...})."""
         changes: dict[str, typing.Any] = {}
@@ -601,8 +659,19 @@ def parse_config(data: dict[str, typing.Any], env: typing.Mapping[str, str] | No
         raise ConfigError("[[branches]]: expected an array of tables")
     branches = tuple(_build(BranchConfig, raw, f"[[branches]] #{i + 1}", env, "") for i, raw in enumerate(raw_branches))
     config = Config(**sections, branches=branches, path=path)
+    sim_data = data.get("sim", {})
+    if isinstance(sim_data, dict) and "access_token" in sim_data:
+        raise ConfigError(f"[sim] access_token: set it in the environment ({SIM_TOKEN_ENV}), never in the file")
     for name in SECTIONS:
         getattr(config, name).validate()
+    if config.sim_beside_real_channels and not config.sim.access_token:
+        raise ConfigError(
+            f"[sim] dangerously_enable_with_real_channels: the simulator beside [wecom] needs {SIM_TOKEN_ENV}"
+        )
+    if config.sim_beside_real_channels and config.sim.port == config.server.port:
+        raise ConfigError(
+            f"[sim] port: the simulator's own listener needs a port other than [server] port {config.server.port}"
+        )
     seen: set[str] = set()
     declared: dict[str, str] = {}  # "channel:user id" → the branch declaring their role
     for i, branch in enumerate(branches):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 
 from sqlalchemy import func, select
@@ -10,6 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.config import Config
 from bot.members import branch_by_key, configured_role
 from bot.models import Chat, Member, MemberIdentity, PartyGroup, Role
+
+log = logging.getLogger(__name__)
 
 SIM = "sim"
 DEMO_CHAT_NAME = "机关第一党支部党员群"
@@ -31,11 +34,26 @@ DEMO_MEMBERS: tuple[tuple[str, str, int | None], ...] = (
 
 
 async def seed_demo(session: AsyncSession, config: Config, now: datetime) -> bool:
-    """Seed the demo branch's members and group if the database has no members; True if seeded."""
+    """Seed the demo branch's members and group if the database has no members; True if seeded.
+
+    Only for the simulator, and never into a branch with chats on a real channel: simulated members there
+    would be counted in real notices and meetings, and the demo secretary could address real people.
+    """
+    if not config.sim_on:
+        return False
     if await session.scalar(select(func.count()).select_from(Member)):
         return False
     branch = await branch_by_key(session, config.demo.branch)
     if branch is None:
+        return False
+    real_chats = await session.scalar(
+        select(func.count()).select_from(Chat).where(Chat.branch_id == branch.id, Chat.channel != SIM)
+    )
+    if real_chats:
+        log.warning(
+            "demo: not seeding branch %r: it has chats on a real channel ([demo] branch should name a demo branch)",
+            branch.key,
+        )
         return False
     groups = list(
         await session.scalars(select(PartyGroup).where(PartyGroup.branch_id == branch.id).order_by(PartyGroup.id))

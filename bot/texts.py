@@ -514,3 +514,13 @@ RECORDS_NOTICE_OPEN = "进行中"
 RECORDS_NOTICE_CLOSED = "已关闭"
 RECORDS_NOTICE_SCHEDULED = "待发送"
 RECORDS_NOTICE_CANCELLED = "已取消（未发出）"
+
+# --- Simulator access (sessions, CSRF, Host allow-list; see SECURITY.md) ------------------
+SIM_UNKNOWN_MEMBER = "没有这个成员：模拟成员须先在群里发言。"
+SIM_HOST_REFUSED = "拒绝访问：主机名不在允许列表中（[server] allowed_hosts）。"
+SIM_FOREIGN_ORIGIN = "拒绝访问：请求不是来自模拟群聊页面。"
+SIM_NO_SESSION = "会话无效或已过期，请刷新页面。"
+SIM_NOT_JSON = "请求须为 JSON（Content-Type: application/json）。"
+SIM_BAD_CSRF = "拒绝访问：缺少或错误的页面令牌，请刷新页面。"
+SIM_BAD_TOKEN = "访问令牌不正确。"
+SIM_TOO_LARGE = "请求过大：不得超过 {limit} 字节。"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import re
 import tempfile
 from datetime import datetime
 from pathlib import Path
@@ -21,6 +22,7 @@ from playwright.async_api import Page, async_playwright, expect
 
 from bot import texts
 from bot.app import build_app
+from bot.channels.sim.access import CSRF_HEADER
 from bot.clock import FakeClock
 from bot.config import load_config
 
@@ -74,9 +76,14 @@ async def main(args: argparse.Namespace) -> None:
         host, port = runner.addresses[0][:2]
         base = f"http://{host}:{port}"
         try:
-            async with aiohttp.ClientSession() as http:
+            # As the page does: load it for the session cookie and its CSRF token, then post.
+            async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
+                async with http.get(f"{base}/") as resp:
+                    found = re.search(r'<meta name="yizhan-csrf" content="([^"]+)">', await resp.text())
+                    assert found, "the page gave no session"
                 body: dict[str, Any] = {"chat": config.demo.chat, "user": CHATTER[0], "text": CHATTER[1]}
-                async with http.post(f"{base}/api/sim/messages", json=body) as resp:
+                headers = {CSRF_HEADER: found.group(1)}
+                async with http.post(f"{base}/api/sim/messages", json=body, headers=headers) as resp:
                     resp.raise_for_status()
             async with async_playwright() as playwright:
                 browser = await playwright.chromium.launch(executable_path=args.chromium, args=CHROMIUM_ARGS)

@@ -2,26 +2,67 @@
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from typing import Any
 
 from aiohttp import web
 from aiohttp.test_utils import TestClient
 
+from bot.channels.sim.access import CSRF_HEADER
 from bot.services import SERVICES, Services
+
+CSRF_META = re.compile(r'<meta name="yizhan-csrf" content="([^"]*)">')
+
+
+def csrf_from_page(html: str) -> str:
+    """The CSRF token the simulator page carries ('' when the page asks for the access token instead)."""
+    found = CSRF_META.search(html)
+    assert found is not None, "the page has no CSRF meta tag"
+    return found.group(1)
 
 
 class BotDriver:
-    """Drives the app as the world does: HTTP into the simulator API; reads what members see."""
+    """Drives the app as the world does: HTTP into the simulator API; reads what members see.
+
+    Like the page, it first loads "/" (which sets the session cookie in the client's jar and carries the
+    CSRF token), then sends the token with every request.
+    """
 
     def __init__(self, client: TestClient, app: web.Application) -> None:
         self.client = client
         self.app = app
         self._replies: dict[str, list[str]] = defaultdict(list)
+        self.csrf = ""
 
     @property
     def services(self) -> Services:
         return self.app[SERVICES]
+
+    async def open_session(self) -> str:
+        """Load the page as a browser does; return (and keep) its CSRF token."""
+        resp = await self.client.get("/")
+        assert resp.status == 200, await resp.text()
+        self.csrf = csrf_from_page(await resp.text())
+        assert self.csrf, "the page gave no session"
+        return self.csrf
+
+    async def headers(self) -> dict[str, str]:
+        """The headers the page sends with a JSON POST."""
+        if not self.csrf:
+            await self.open_session()
+        return {CSRF_HEADER: self.csrf, "Content-Type": "application/json"}
+
+    async def post_raw(self, data: str | bytes, headers: dict[str, str] | None = None) -> Any:
+        """POST data to the message API as the page would (session, CSRF token, JSON), headers changed as given."""
+        sent = {**await self.headers(), **(headers or {})}
+        return await self.client.post("/api/sim/messages", data=data, headers=sent)
+
+    async def get(self, path: str, **params: str) -> Any:
+        """GET a simulator API path within the session."""
+        if not self.csrf:
+            await self.open_session()
+        return await self.client.get(path, params=params)
 
     async def say(
         self,
@@ -37,7 +78,7 @@ class BotDriver:
             body["id"] = msg_id
         if name is not None:
             body["name"] = name
-        resp = await self.client.post("/api/sim/messages", json=body)
+        resp = await self.client.post("/api/sim/messages", json=body, headers=await self.headers())
         assert resp.status == 200, await resp.text()
         data = await resp.json()
         # What this user sees in answer: lines in the chat they wrote in (or, directly, to them).
@@ -51,7 +92,7 @@ class BotDriver:
         return list(self._replies[user])
 
     async def transcript(self, chat: str = "demo-group", limit: int = 1000) -> list[dict[str, Any]]:
-        resp = await self.client.get("/api/sim/messages", params={"chat": chat, "limit": str(limit)})
+        resp = await self.get("/api/sim/messages", chat=chat, limit=str(limit))
         assert resp.status == 200
         return (await resp.json())["messages"]
 

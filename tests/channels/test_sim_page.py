@@ -16,19 +16,22 @@ from typing import Any
 import aiohttp
 import pytest
 import pytest_asyncio
+from aiohttp import web
 from aiohttp.test_utils import TestServer
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from bot import texts
 from bot.app import build_app
 from bot.channels.sim import MAX_TEXT
+from bot.channels.sim.access import CSRF_HEADER
 from bot.clock import FakeClock
 from bot.config import Config
 from bot.context import Context
 from bot.db import transaction
 from bot.demo import DEMO_CHAT_NAME, DEMO_MEMBERS
-from bot.models import Chat
+from bot.models import Chat, InboundMessage, Outbox, RollCall, SimMessage
 from bot.services import SERVICES
+from tests.support import csrf_from_page
 
 CHROMIUM = os.environ.get("YIZHAN_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -121,14 +124,24 @@ async def say_in_page(page: Page, text: str) -> dict[str, Any]:
     return (await posted.value).post_data_json
 
 
+async def session(server: TestServer) -> tuple[aiohttp.ClientSession, dict[str, str]]:
+    """An HTTP client with a session of its own, got as the page gets it; and the headers a POST needs."""
+    http = aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True))  # unsafe: cookies for 127.0.0.1
+    async with http.get(server.make_url("/")) as resp:
+        csrf = csrf_from_page(await resp.text())
+    return http, {CSRF_HEADER: csrf}
+
+
 async def post(server: TestServer, body: dict[str, Any]) -> dict[str, Any]:
-    async with aiohttp.ClientSession() as http, http.post(server.make_url(ENDPOINT), json=body) as resp:
+    http, headers = await session(server)
+    async with http, http.post(server.make_url(ENDPOINT), json=body, headers=headers) as resp:
         assert resp.status == 200, await resp.text()
         return await resp.json()
 
 
 async def transcript(server: TestServer, chat: str = "demo-group") -> list[dict[str, Any]]:
-    async with aiohttp.ClientSession() as http, http.get(server.make_url(ENDPOINT), params={"chat": chat}) as resp:
+    http, _ = await session(server)
+    async with http, http.get(server.make_url(ENDPOINT), params={"chat": chat}) as resp:
         assert resp.status == 200
         return (await resp.json())["messages"]
 
@@ -252,3 +265,95 @@ async def test_reconnect_fetches_what_was_missed(server, page):
     first = (await transcript(server))[0]["id"]
     assert any(url.endswith(f"after={first}") for url in catch_ups), catch_ups
     assert await shown_ids(page) == [line["id"] for line in await transcript(server)]
+
+
+# A page on another origin (another port of the same host: the same *site*, so even the SameSite=Strict
+# session cookie goes along) that tries to post 通知 as the secretary in every way a page can.
+ATTACKER_PAGE = """<!doctype html><meta charset="utf-8"><title>attacker</title>
+<iframe name="sink"></iframe>
+<form id="form" method="POST" enctype="text/plain" target="sink" action="TARGET/api/sim/messages">
+<input name='{"chat": "demo-group", "user": "u00", "text": "通知 表单伪造", "x": "' value='"}'></form>
+<script>
+const url = "TARGET/api/sim/messages";
+const body = (text) => JSON.stringify({chat: "demo-group", user: "u00", text: "通知 " + text});
+const attempts = [
+  fetch(url, {method: "POST", mode: "no-cors", credentials: "include",
+              headers: {"Content-Type": "text/plain"}, body: body("no-cors 文本")}),
+  fetch(url, {method: "POST", mode: "no-cors", credentials: "include",
+              headers: {"Content-Type": "application/json"}, body: body("no-cors JSON")}),
+  fetch(url, {method: "POST", credentials: "include",
+              headers: {"Content-Type": "application/json"}, body: body("cors JSON")}),
+  fetch(url, {method: "POST", credentials: "include",
+              headers: {"Content-Type": "application/json", "X-Yizhan-CSRF": "guess"}, body: body("cors 令牌")}),
+  fetch("TARGET/api/sim/messages?chat=dm:u00", {credentials: "include"}).then((r) => r.text()),
+];
+window.outcome = Promise.allSettled(attempts).then((results) => {
+  document.getElementById("form").submit();
+  return results.map((r) => r.status);
+});
+</script>"""
+
+
+async def test_a_page_on_another_origin_cannot_post_as_a_member(server, page):
+    # The member has the simulator open: the browser holds a session cookie for 127.0.0.1.
+    await open_page(page, server)
+    target = str(server.make_url("")).rstrip("/")
+
+    async def attacker_page(_: web.Request) -> web.Response:
+        return web.Response(text=ATTACKER_PAGE.replace("TARGET", target), content_type="text/html")
+
+    attacker = web.Application()
+    attacker.router.add_get("/", attacker_page)
+    attacker_server = TestServer(attacker, host="127.0.0.1")
+    await attacker_server.start_server()
+    statuses: list[int] = []
+
+    def record(response: Any) -> None:  # the attacker's posts (the simulator page only reads)
+        if response.url.startswith(target + ENDPOINT) and response.request.method == "POST":
+            statuses.append(response.status)
+
+    page.on("response", record)
+    try:
+        async with page.expect_response(
+            lambda r: r.request.method == "POST" and "sim/messages" in r.url and r.request.resource_type == "document"
+        ):
+            await page.goto(str(attacker_server.make_url("/")))
+            outcome = await page.evaluate("window.outcome")
+    finally:
+        await attacker_server.close()
+    assert outcome == ["fulfilled", "fulfilled", "rejected", "rejected", "rejected"]  # opaque, or blocked by CORS
+    # Every attempt that reached the bot was refused (the CORS ones never got past their preflight).
+    # Both no-cors posts and the form reached the bot and were refused; the CORS ones never got past their
+    # preflight, and the CORS read is refused too (Playwright reports it as failed, not as a response).
+    assert statuses == [403, 403, 403], statuses
+    services = server.app[SERVICES]
+    async with services.sessions() as session:
+        for model in (SimMessage, InboundMessage, Outbox, RollCall):
+            assert await session.scalar(select(func.count()).select_from(model)) == 0, model.__name__
+    assert await services.sender.run_once() == 0  # no notice waits to go out
+
+
+async def test_where_the_access_token_is_needed_the_page_asks_for_it(browser, config, clock):
+    token = "operator-token-for-the-page"
+    app = build_app(config.replace(sim={"access_token": token}), clock=clock, background=False)
+    token_server = TestServer(app, host="127.0.0.1")
+    await token_server.start_server()
+    context = await browser.new_context(viewport={"width": 420, "height": 820}, locale="zh-CN")
+    context.set_default_timeout(5000)
+    try:
+        page = await context.new_page()
+        await page.goto(str(token_server.make_url("/")))
+        await expect(page.locator("#login")).to_be_visible()
+        await page.fill("#token", "not-the-token-at-all")
+        await page.press("#token", "Enter")
+        await expect(page.locator("#login-error")).to_have_text(texts.SIM_BAD_TOKEN)
+        await page.fill("#token", token)
+        await page.press("#token", "Enter")
+        # The page reloads with its session and works as in the demo.
+        await expect(page.locator("#login")).to_be_hidden()
+        await expect(page.locator("#status")).to_have_text("")
+        await say_in_page(page, texts.CMD_HELP[0])
+        await expect(page.locator(BOT_BUBBLES)).to_have_count(1)
+    finally:
+        await context.close()
+        await token_server.close()

@@ -1,5 +1,6 @@
 """The `yizhan` command, run as a user runs it."""
 
+import http.cookiejar
 import json
 import os
 import signal
@@ -13,7 +14,9 @@ from pathlib import Path
 import pytest
 
 from bot import __version__, texts
+from bot.channels.sim.access import CSRF_HEADER
 from bot.cli import main
+from tests.support import csrf_from_page
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -96,29 +99,32 @@ def test_run_serves_the_simulator_and_stops_on_sigterm(tmp_path):
         stderr=subprocess.STDOUT,
         text=True,
     )
+    # As a browser: the page sets the session cookie and carries the CSRF token.
+    browser = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
     try:
         base = f"http://127.0.0.1:{port}"
         for _ in range(200):
             try:
-                with urllib.request.urlopen(f"{base}/api/sim/state", timeout=1) as resp:
-                    state = json.load(resp)
+                with browser.open(f"{base}/", timeout=1) as resp:
+                    assert resp.status == 200 and "text/html" in resp.headers["Content-Type"]
+                    csrf = csrf_from_page(resp.read().decode())
                 break
             except OSError:
                 time.sleep(0.05)
         else:
             pytest.fail("server did not come up")
+        with browser.open(f"{base}/api/sim/state", timeout=5) as resp:
+            state = json.load(resp)
         assert [m["name"] for m in state["chats"][0]["members"]][:2] == ["李建国", "张伟"]
-        with urllib.request.urlopen(f"{base}/", timeout=5) as resp:
-            assert resp.status == 200 and "text/html" in resp.headers["Content-Type"]
         body = json.dumps({"chat": "demo-group", "user": "u01", "text": "帮助"}).encode()
         request = urllib.request.Request(
-            f"{base}/api/sim/messages", data=body, headers={"Content-Type": "application/json"}
+            f"{base}/api/sim/messages", data=body, headers={"Content-Type": "application/json", CSRF_HEADER: csrf}
         )
-        with urllib.request.urlopen(request, timeout=5) as resp:
+        with browser.open(request, timeout=5) as resp:
             reply = json.load(resp)["replies"][0]["text"]
         assert reply.startswith(texts.HELP_HEADER.format(name="张伟"))
         # A page left open (a live event stream) must not hold up the shutdown.
-        stream = urllib.request.urlopen(f"{base}/api/sim/events?chat=demo-group", timeout=5)
+        stream = browser.open(f"{base}/api/sim/events?chat=demo-group", timeout=5)
         assert stream.readline().startswith(b": connected")
     finally:
         stopping = time.monotonic()

@@ -23,9 +23,9 @@ async def test_theme_day_over_the_ai_bot(start_wecom, fake, clock, db_url, tmp_p
         await wecom.aibot_say("@学习驿站 我是谁", user=user)
     status, answer = await wecom.aibot_say("@学习驿站 发起主题党日 11月27日14:30 三楼会议室 主题：学习党章", user=ADMIN)
     assert status == 200
-    # 11 demo members of the simulator, the 34 above and the admin: 46 expected.
+    # The 34 above and the admin: 35 expected (no simulated demo members in a branch with WeCom chats).
     assert (
-        "已发起主题党日#1：11月27日（周五）14:30，地点：三楼会议室，主题：学习党章。\n应到46人"
+        "已发起主题党日#1：11月27日（周五）14:30，地点：三楼会议室，主题：学习党章。\n应到35人"
         in answer["stream"]["content"]
     )
     # The announcement to this group rides in the same passive answer.
@@ -56,7 +56,7 @@ async def test_theme_day_over_the_ai_bot(start_wecom, fake, clock, db_url, tmp_p
     await wecom.services.jobs.fire("tick_roll_calls", clock())
     await wecom.drain_outbox()
     [summary] = [c for c in fake.contents("webhook/send") if c.startswith("【主题党日#1 签到结果】")]
-    assert "应到46人，实到31人，请假3人，缺席12人。" in summary
+    assert "应到35人，实到31人，请假3人，缺席1人。" in summary
     assert summary.split("\n")[1] == "请假：m00、m01、m02"
 
     out = tmp_path / "attendance.xlsx"
@@ -76,4 +76,4 @@ async def test_theme_day_over_the_ai_bot(start_wecom, fake, clock, db_url, tmp_p
     assert await asyncio.to_thread(main, args) == 0
     sheet = [list(r) for r in load_workbook(out)["主题党日#1 11-27"].iter_rows(values_only=True)]
     statuses = [row[2] for row in sheet[1:]]
-    assert (statuses.count("出席"), statuses.count("请假"), statuses.count("缺席")) == (31, 3, 12)
+    assert (statuses.count("出席"), statuses.count("请假"), statuses.count("缺席")) == (31, 3, 1)
