@@ -246,6 +246,12 @@ async def _attempt(
         literal(elapsed_ms, columns.elapsed_ms.type),
         literal(score, columns.score.type),
     ).where(QuizRound.id == live.round.id, taking_answers(now))
+    if live.quiz.mode != QuizMode.RUSH:
+        # PostgreSQL: wait for a finish() or the clock's close that holds the round, then see it closed —
+        # otherwise an answer racing 结束答题 is scored after the ranking and the ledger were written. (A 抢答
+        # needs no lock: its winner is decided by the conditional UPDATE; a shared lock there would deadlock
+        # the winner's own update.) SQLite renders nothing: its writers take turns.
+        row = row.with_for_update(read=True)
     statement = (
         _insert(ctx.session, QuizAttempt)
         .from_select(["round_id", "member_id", "answer", "correct", "answered_at", "elapsed_ms", "score"], row)
