@@ -508,6 +508,23 @@ class Config:
     def branch(self, branch_id: str) -> BranchConfig | None:
         return next((b for b in self.branches if b.id == branch_id), None)
 
+    def declaration_conflicts(self) -> list[str]:
+        """One line per person declared (admins/secretaries) in more than one branch: the first branch is theirs.
+
+        A member belongs to one branch and a declared role counts there only (bot/authority.py); the later
+        declarations are ignored and logged at start (an error would stop a configuration that ran before).
+        """
+        first: dict[str, str] = {}
+        lines = []
+        for branch in self.branches:
+            for ref in dict.fromkeys((*branch.admins, *branch.secretaries)):
+                if first.setdefault(ref, branch.id) != branch.id:
+                    lines.append(
+                        f"[[branches]] {branch.id!r}: {ref!r} is already declared in branch {first[ref]!r}; "
+                        f"a member belongs to one branch, so this declaration is ignored"
+                    )
+        return lines
+
     @property
     def real_channels(self) -> tuple[str, ...]:
         """The channels that reach real people (every channel but the simulator)."""
@@ -673,20 +690,11 @@ def parse_config(data: dict[str, typing.Any], env: typing.Mapping[str, str] | No
             f"[sim] port: the simulator's own listener needs a port other than [server] port {config.server.port}"
         )
     seen: set[str] = set()
-    declared: dict[str, str] = {}  # "channel:user id" → the branch declaring their role
     for i, branch in enumerate(branches):
         branch.validate(f"[[branches]] #{i + 1}")
         if branch.id in seen:
             raise ConfigError(f"[[branches]] #{i + 1} id: duplicate branch id {branch.id!r}")
         seen.add(branch.id)
-        # A declared role makes that branch the member's own (bot/authority.py): one branch per person.
-        for key in ("admins", "secretaries"):
-            for ref in getattr(branch, key):
-                if declared.setdefault(ref, branch.id) != branch.id:
-                    raise ConfigError(
-                        f"[[branches]] #{i + 1} {key}: {ref!r} is already declared in branch {declared[ref]!r} "
-                        "(a member belongs to one branch)"
-                    )
     if config.bot.default_branch and config.bot.default_branch not in seen:
         raise ConfigError(f"[bot] default_branch: no branch with id {config.bot.default_branch!r}")
     return config

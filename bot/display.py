@@ -41,9 +41,9 @@ def percent(value: float) -> str:
 
 
 def time_problem(problem: TimeProblem, text: str, moment: datetime | None, tz: ZoneInfo) -> str:
-    """Why a typed time was not taken, and what to write instead."""
+    """Why a typed time was not taken, and what to write instead (text: the time as written, ParsedTime.matched)."""
     if problem is TimeProblem.AMBIGUOUS:
-        return texts.NOTICE_TIME_AMBIGUOUS.format(text=text.split()[0] if text.split() else text)
+        return texts.NOTICE_TIME_AMBIGUOUS.format(text=text)
     if problem is TimeProblem.PAST and moment is not None:
         return texts.NOTICE_TIME_PAST.format(when=when(moment, tz))
     if problem is TimeProblem.MISSING:

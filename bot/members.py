@@ -120,6 +120,8 @@ async def party_group_names(session: AsyncSession, branch_id: int) -> list[str]:
 
 async def sync_config(session: AsyncSession, config: Config) -> None:
     """Make branches, party groups, bound chats and declared roles in the database match config.toml."""
+    for line in config.declaration_conflicts():
+        log.warning("config: %s", line)
     for spec in config.branches:
         branch = await branch_by_key(session, spec.id)
         if branch is None:
@@ -152,11 +154,13 @@ async def sync_config(session: AsyncSession, config: Config) -> None:
             if member is None:
                 continue
             wanted = configured_role(config, spec.id, channel, user_id)
-            if member.branch_id != branch.id:  # a role declared for this branch counts in this branch only
-                log.warning(
-                    "config: %s is declared %s of branch %r but belongs to another branch", ref, wanted, spec.id
-                )
-                continue
+            if declared_branch(config, channel, user_id) != spec.id:
+                continue  # declared in an earlier branch too: that one is theirs (config.declaration_conflicts)
+            if member.branch_id != branch.id:
+                # The declaring branch is this person's own (they first wrote somewhere else, or moved): a role
+                # declared for a branch counts in that branch only, so their home follows the declaration.
+                log.warning("config: %s is declared %s of branch %r; moving them there", ref, wanted, spec.id)
+                member.branch_id, member.role, member.party_group_id = branch.id, Role.MEMBER, None
             if not Role.at_least(member.role, wanted):
                 member.role = wanted
     await session.flush()

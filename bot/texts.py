@@ -498,7 +498,7 @@ POINTS_RULES = {
 
 # --- Quiz: deadlines and one quiz per chat ------------------------------------------------
 # An answer that arrives after its question's time is up (not scored).
-QUIZ_ANSWER_LATE = "{name}，本题作答时间已过，此次作答不计分。"
+QUIZ_ANSWER_LATE = "{name}同志，本题作答时间已过，此次作答不计分。"
 # Leaderboard: two members of one name are told apart by their 党小组, else by their member number.
 CHART_NAMESAKE = "{name}（{detail}）"
 CHART_MEMBER_NUMBER = "编号{id}"

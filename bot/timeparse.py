@@ -111,7 +111,7 @@ class ParsedTime:
     problem: TimeProblem | None = None
     ends: datetime | None = None  # the end of a range ("14:30—16:00"), if one was written
     day: date | None = None  # the date understood, even when the time was not
-    matched: str = ""  # the text taken as the date and time, spaces removed ("明天3点")
+    matched: str = ""  # the text taken as the date and time, as quoted back ("明天3点", "12.3 3:30")
 
 
 def chinese_number(text: str) -> int | None:
@@ -283,6 +283,21 @@ def _weekday_char(value: date) -> str:
     return _WEEKDAY_CHARS[value.weekday()]
 
 
+_SPACES = re.compile(r"\s+")
+
+
+def _fold_spaces(text: str) -> str:
+    """Spaces dropped, but one kept between two numbers ("明天 3点" → "明天3点", "12.3 3:30" stays readable)."""
+    text = text.strip()
+    return _SPACES.sub(
+        lambda m: " " if _numeric_edge(text, m.start() - 1) and _numeric_edge(text, m.end()) else "", text
+    )
+
+
+def _numeric_edge(text: str, i: int) -> bool:
+    return 0 <= i < len(text) and (text[i].isdigit() or text[i] in ":：.")
+
+
 def parse_when(text: str, now: datetime) -> ParsedTime:
     """Parse a date+time at the start of text, relative to now (aware); without a date it is today.
 
@@ -297,7 +312,7 @@ def parse_when(text: str, now: datetime) -> ParsedTime:
     date_end = cur.pos
 
     def done(problem: TimeProblem, when: datetime | None = None, found: date | None = None) -> ParsedTime:
-        matched = re.sub(r"\s+", "", original[label_end : cur.pos])
+        matched = _fold_spaces(original[label_end : cur.pos])
         return ParsedTime(when, original, problem, day=found, matched=matched)
 
     if day is not None and day.value is None:
@@ -340,7 +355,7 @@ def parse_when(text: str, now: datetime) -> ParsedTime:
         cur.pos = before_range
     if ambiguous:
         return done(TimeProblem.AMBIGUOUS, found=on)
-    matched = re.sub(r"\s+", "", original[label_end : cur.pos])
+    matched = _fold_spaces(original[label_end : cur.pos])
     rest = original[cur.pos :]
     if when <= now:
         return ParsedTime(when, rest.strip(), TimeProblem.PAST, ends, on, matched)

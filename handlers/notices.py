@@ -49,7 +49,7 @@ async def handle_scheduled_notice(msg: Message, ctx: Context) -> None:
     assert ctx.command is not None and ctx.branch is not None and ctx.member is not None
     parsed = parse_when(ctx.command.raw_args, ctx.clock())
     if parsed.problem is not None:
-        await ctx.reply(display.time_problem(parsed.problem, ctx.command.raw_args, parsed.when, ctx.config.tz))
+        await ctx.reply(display.time_problem(parsed.problem, parsed.matched, parsed.when, ctx.config.tz))
         return
     assert parsed.when is not None
     audience, body = await split_audience(ctx, ctx.branch, ctx.member, parsed.rest)

@@ -5,13 +5,14 @@ from __future__ import annotations
 from bot import texts
 from bot.context import Context
 from bot.message import Message
+from bot.models import Role
 from bot.points import member_points_text, rules_text
 from bot.router import Router
 
 router = Router("points")
 
 
-@router.command(*texts.CMD_MY_POINTS, summary=texts.SUMMARY_MY_POINTS)
+@router.command(*texts.CMD_MY_POINTS, role=Role.GUEST, summary=texts.SUMMARY_MY_POINTS)
 async def handle_my_points(msg: Message, ctx: Context) -> None:
     """The sender's points: answered directly; asked in a group, sent privately with a short note in the group."""
     assert ctx.member is not None
@@ -26,10 +27,10 @@ async def handle_my_points(msg: Message, ctx: Context) -> None:
     await ctx.reply(texts.POINTS_SENT_DIRECT.format(name=ctx.member.display_name) if sent else texts.POINTS_ASK_DIRECT)
 
 
-router.command(*texts.CMD_POINTS_BARE, exact=True, hidden=True)(handle_my_points)
+router.command(*texts.CMD_POINTS_BARE, role=Role.GUEST, exact=True, hidden=True)(handle_my_points)
 
 
-@router.command(*texts.CMD_POINTS_RULES, summary=texts.SUMMARY_POINTS_RULES, hidden=True)
+@router.command(*texts.CMD_POINTS_RULES, role=Role.GUEST, summary=texts.SUMMARY_POINTS_RULES, hidden=True)
 async def handle_points_rules(msg: Message, ctx: Context) -> None:
     """The ledger's rules and what each earns (public: answered where asked)."""
     await ctx.reply(rules_text(ctx.config))

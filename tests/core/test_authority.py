@@ -11,10 +11,11 @@ from sqlalchemy import func, select
 from bot import texts
 from bot.app import build_app
 from bot.clock import FakeClock
-from bot.config import BranchConfig, Config, ConfigError, parse_config
+from bot.config import BranchConfig, Config, parse_config
 from bot.db import transaction
-from bot.members import sync_config
+from bot.members import configured_role, declared_branch, sync_config
 from bot.models import (
+    Branch,
     Meeting,
     Member,
     MemberIdentity,
@@ -170,16 +171,19 @@ async def test_config_roles_apply_to_their_own_branch_only(aiohttp_client, db_ur
     async with transaction(bot.services.sessions) as session:
         await sync_config(session, config)  # a restart: declared roles are applied again
     async with bot.services.sessions() as session:
-        role = await session.scalar(
-            select(Member.role)
+        member = await session.scalar(
+            select(Member)
             .join(MemberIdentity, MemberIdentity.member_id == Member.id)
             .where(MemberIdentity.platform_user_id == "u05")
         )
-    assert role == Role.MEMBER
-    answer = await bot.say("通知 不该发出", user="u05", chat=B_CHAT)
-    assert answer["handled_by"] == "refused"
+        b = await session.scalar(select(Branch).where(Branch.key == "b"))
+    assert member is not None and b is not None
+    # The declaration makes B their branch and the role counts there only: a guest in A's group now.
+    assert (member.branch_id, member.role) == (b.id, Role.ADMIN)
     answer = await bot.say("通知 不该发出", user="u05")
     assert answer["handled_by"] == "refused"
+    answer = await bot.say("通知 明早八点集合", user="u05", chat=B_CHAT)
+    assert answer["handled_by"] == "handle_notice"
 
 
 async def test_a_declared_secretary_joins_the_declaring_branch_wherever_first_heard(aiohttp_client, db_url, clock):
@@ -192,15 +196,27 @@ async def test_a_declared_secretary_joins_the_declaring_branch_wherever_first_he
     assert answer["replies"][-1]["text"] == texts.NOTICE_SENT.format(seq=1, chats=1, expected=2)
 
 
-def test_an_identity_declared_in_two_branches_is_a_config_error():
+def test_an_identity_declared_in_two_branches_keeps_the_first_and_says_so():
     data = {
         "branches": [
             {"id": "a", "name": "A", "admins": ["sim:u00"], "secretaries": ["sim:u00"]},
             {"id": "b", "name": "B", "secretaries": ["sim:u00"]},
         ]
     }
-    with pytest.raises(ConfigError) as raised:
-        parse_config(data, env={})
-    assert str(raised.value) == (
-        "[[branches]] #2 secretaries: 'sim:u00' is already declared in branch 'a' (a member belongs to one branch)"
-    )
+    config = parse_config(data, env={})  # a configuration that ran before still starts
+    assert config.declaration_conflicts() == [
+        "[[branches]] 'b': 'sim:u00' is already declared in branch 'a'; "
+        "a member belongs to one branch, so this declaration is ignored"
+    ]
+    assert declared_branch(config, "sim", "u00") == "a"
+    assert configured_role(config, "a", "sim", "u00") == Role.ADMIN
+
+
+@pytest.mark.parametrize(
+    "word", ["帮助", "我是谁", "搜题 党的最高领导机关", "会议列表", "排行榜", "错题本", "我的积分", "积分规则"]
+)
+async def test_a_guest_may_use_what_the_readme_says_everyone_may(aiohttp_client, db_url, clock, word):
+    bot = await start(aiohttp_client, two_branches(db_url), clock)
+    await bot.say("大家好", user=B_SECRETARY, chat=B_CHAT, name="B书记")
+    answer = await bot.say(word, user=B_SECRETARY)  # in demo-group (branch A)
+    assert answer["handled_by"] not in ("refused", None), (word, answer["replies"])

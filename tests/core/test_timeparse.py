@@ -229,3 +229,9 @@ def test_the_weekday_written_is_checked_against_the_date():
 
 def test_chinese_numbers():
     assert [chinese_number(t) for t in ("三", "十", "十五", "二十三", "两", "12", "x")] == [3, 10, 15, 23, 2, 12, None]
+
+
+def test_matched_keeps_two_numbers_apart():
+    # Quoted back to the secretary: "12.33:30" would read as nonsense.
+    assert parse_when("12.3 3:30 三楼会议室", NOW).matched == "12.3 3:30"
+    assert parse_when("12.3 25:00 三楼会议室", NOW).matched == "12.3 25:00"

@@ -226,9 +226,28 @@ async def test_the_migration_keeps_the_newest_of_two_running_quizzes_in_a_chat(t
                     ),
                     {"id": quiz_id, "mode": mode, "at": "2026-11-20 02:00:00.000000"},
                 )
+            await conn.execute(
+                text(
+                    "INSERT INTO question (id, key, type, stem, options, answer, explanation, source, tags,"
+                    " difficulty, active, created_at, updated_at) VALUES (1, 'q1', 'judge', '题', '[]', '\"对\"',"
+                    " '', '', '[]', 1, 1, :at, :at)"
+                ),
+                {"at": "2026-11-20 02:00:00.000000"},
+            )
+            for round_id, quiz_id, position, status in ((1, 1, 1, "open"), (2, 1, 2, "pending"), (3, 2, 1, "open")):
+                await conn.execute(
+                    text(
+                        "INSERT INTO quiz_round (id, session_id, position, question_id, status)"
+                        " VALUES (:id, :quiz, :position, 1, :status)"
+                    ),
+                    {"id": round_id, "quiz": quiz_id, "position": position, "status": status},
+                )
         await db.upgrade(engine)
         async with engine.connect() as conn:
             rows = (await conn.execute(text("SELECT id, status FROM quiz_session ORDER BY id"))).all()
+            rounds = (await conn.execute(text("SELECT id, status FROM quiz_round ORDER BY id"))).all()
         assert rows == [(1, "finished"), (2, "running"), (3, "running")]
+        # The finished quiz's rounds are closed with it; the running quiz's are untouched.
+        assert rounds == [(1, "closed"), (2, "closed"), (3, "open")]
     finally:
         await engine.dispose()

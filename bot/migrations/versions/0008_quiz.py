@@ -17,11 +17,14 @@ LIVE = "status = 'running' AND mode IN ('rush', 'match')"
 
 
 def upgrade() -> None:
-    # Chats that ran two quizzes at once (the race this index closes) keep the newer one running.
+    # Chats that ran two quizzes at once (the race this index closes) keep the newer one running; the older one
+    # is finished, and so are its rounds (nothing may take answers for a finished quiz).
+    older = f"{LIVE} AND id NOT IN (SELECT MAX(id) FROM quiz_session WHERE {LIVE} GROUP BY chat_id)"
     op.execute(
-        "UPDATE quiz_session SET status = 'finished', finished_at = started_at "
-        f"WHERE {LIVE} AND id NOT IN (SELECT MAX(id) FROM quiz_session WHERE {LIVE} GROUP BY chat_id)"
+        "UPDATE quiz_round SET status = 'closed' "
+        f"WHERE status IN ('open', 'pending') AND session_id IN (SELECT id FROM quiz_session WHERE {older})"
     )
+    op.execute(f"UPDATE quiz_session SET status = 'finished', finished_at = started_at WHERE {older}")
     op.create_index(
         "uq_quiz_session_live_chat",
         "quiz_session",
