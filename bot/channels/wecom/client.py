@@ -151,6 +151,9 @@ class WecomClient:
             log.warning("wecom: the image of outbox row %d was not delivered, its text was: %s", item.id, failure)
 
     async def _send_image(self, route: Route, image: bytes) -> None:
+        if route.kind == LONG_CONNECTION and self.long_connection is not None:
+            await self.long_connection.send_image(route.address, image, IMAGE_FILENAME)
+            return
         if route.kind == ROBOT:
             encoded = base64.b64encode(image).decode("ascii")
             await self._post(route, "image", {"base64": encoded, "md5": hashlib.md5(image).hexdigest()})

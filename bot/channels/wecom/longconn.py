@@ -19,7 +19,11 @@ Protocol facts, and where each comes from:
   `{"msgtype": "stream", "stream": {"id", "finish", "content"}}` with content "最长不超过 20480 个字节";
   a push is `{"chatid": <group chatid, or the userid for a single chat>, "msgtype": "markdown",
   "markdown": {"content"}}` (or template_card); reconnect with exponential backoff 1 s → 30 s; replies wait
-  up to 5 s for their ack; welcome and card updates must be sent within 5 s of their event.
+  up to 5 s for their ack; welcome and card updates must be sent within 5 s of their event; media is uploaded
+  as `aibot_upload_media_init` {type, filename, total_size, total_chunks, md5} → upload_id, then
+  `aibot_upload_media_chunk` {upload_id, chunk_index, base64_data} per ≤512 KB chunk (at most 100; the SDK
+  counts chunk_index from 0 though its type comment says 1), then `aibot_upload_media_finish` {upload_id} →
+  media_id, and sent as `{"msgtype": "image", "image": {"media_id"}}`.
 - Not found in what we could read of the page or the SDKs: a rate or size limit of `aibot_send_msg`. We keep
   to the group robot's documented "20条/分钟" per chat and its 4096-byte markdown (routing.py).
 
@@ -38,7 +42,9 @@ the holder dies). Lease timing uses the event loop's monotonic clock, never the 
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
+import hashlib
 import json
 import logging
 import os
@@ -73,12 +79,18 @@ RESPOND = "aibot_respond_msg"
 RESPOND_WELCOME = "aibot_respond_welcome_msg"
 RESPOND_UPDATE = "aibot_respond_update_msg"
 SEND = "aibot_send_msg"
+UPLOAD_INIT = "aibot_upload_media_init"
+UPLOAD_CHUNK = "aibot_upload_media_chunk"
+UPLOAD_FINISH = "aibot_upload_media_finish"
 
 TAKEN_OVER = "disconnected_event"
 # A stream reply's content: "最长不超过 20480 个字节" (SDK types, StreamReplyBody).
 STREAM_MAX_BYTES = 20480
 ACK_TIMEOUT_SECONDS = 5.0  # the SDK's replyAckTimeout
 MAX_MISSED_PINGS = 2  # the SDK's maxMissedPong
+# Media upload over the connection: "单个分片不超过 512KB（Base64 编码前），最多 100 个分片" (SDK client.ts).
+UPLOAD_CHUNK_BYTES = 512 * 1024
+UPLOAD_MAX_CHUNKS = 100
 # The largest frame we read (a message or event is a few KB).
 MAX_FRAME_BYTES = 1024 * 1024
 
@@ -382,6 +394,36 @@ class LongConnection:
         except ConnectionError as exc:
             raise TransientError(f"long connection closed while pushing: {exc}") from None
 
+    async def send_image(self, chat_id: str, image: bytes, filename: str) -> None:
+        """Upload an image over the connection, then push it (aibot_send_msg, msgtype image)."""
+        if not self.ready:
+            raise TransientError("the AI bot's long connection is not open in this process", 1.0, counted=False)
+        try:
+            media_id = await self._upload(image, "image", filename)
+            await self.request(SEND, {"chatid": chat_id, "msgtype": "image", "image": {"media_id": media_id}})
+        except FrameRefused as exc:
+            raise TransientError(str(exc)) from None
+        except ConnectionError as exc:
+            raise TransientError(f"long connection closed while pushing an image: {exc}") from None
+
+    async def _upload(self, data: bytes, kind: str, filename: str) -> str:
+        """A temporary media file uploaded in chunks over the connection; its media_id."""
+        chunks = [data[i : i + UPLOAD_CHUNK_BYTES] for i in range(0, len(data), UPLOAD_CHUNK_BYTES)]
+        if not chunks or len(chunks) > UPLOAD_MAX_CHUNKS:
+            raise ValueError(f"media of {len(data)} bytes cannot be uploaded over the long connection")
+        init = {
+            "type": kind,
+            "filename": filename,
+            "total_size": len(data),
+            "total_chunks": len(chunks),
+            "md5": hashlib.md5(data).hexdigest(),
+        }
+        upload_id = _answer_field(await self.request(UPLOAD_INIT, init), "upload_id", UPLOAD_INIT)
+        for index, chunk in enumerate(chunks):
+            body = {"upload_id": upload_id, "chunk_index": index, "base64_data": base64.b64encode(chunk).decode()}
+            await self.request(UPLOAD_CHUNK, body)
+        return _answer_field(await self.request(UPLOAD_FINISH, {"upload_id": upload_id}), "media_id", UPLOAD_FINISH)
+
     # --- frames in -------------------------------------------------------------------------------
     async def _read(self, ws: aiohttp.ClientWebSocketResponse) -> None:
         """Read frames until the socket closes: acks settle their requests, callbacks run as tasks."""
@@ -483,6 +525,14 @@ class LongConnection:
             answer.append(reply)
             parts.append(text)
         return answer, parts
+
+
+def _answer_field(ack: Frame, name: str, cmd: str) -> str:
+    body = ack.get("body")
+    value = body.get(name) if isinstance(body, dict) else None
+    if not isinstance(value, str) or not value:
+        raise FrameRefused(cmd, -1, f"the answer has no {name}")
+    return value
 
 
 def _event_type(frame: Frame) -> str:

@@ -64,8 +64,9 @@ class Route:
 # An image goes after the row's text as a message of its own, where the route can show one: a robot takes it
 # as base64 with its MD5, "图片（base64编码前）最大不能超过2M，支持JPG,PNG格式" (群机器人配置说明); the app and its
 # group chats send a media_id from 上传临时素材 (media/upload, type=image), where we keep to the same 2 MB.
+# The AI bot's long connection uploads it over the connection (aibot_upload_media_*) and pushes the media_id.
 # An AI bot's response_url carries text only.
-IMAGE_ROUTES = frozenset({ROBOT, APPCHAT, APP})
+IMAGE_ROUTES = frozenset({ROBOT, APPCHAT, APP, LONG_CONNECTION})
 IMAGE_MAX_BYTES = 2 * 1024 * 1024
 IMAGE_FILENAME = "yizhan.png"  # images are PNG (bot.context: Context.reply(image=…))
 

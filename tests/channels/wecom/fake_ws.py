@@ -1,7 +1,7 @@
 """The fake WeCom's long-connection endpoint (智能机器人长连接), on the fake API's aiohttp app.
 
 It speaks the frames of WeCom's own SDK (see bot/channels/wecom/longconn.py): checks the subscribe frame's
-bot id and secret, acks pings, replies and pushes, keeps one connection per bot (a second subscribe sends
+bot id and secret, acks pings, replies and pushes, takes media uploads in chunks, keeps one connection per bot (a second subscribe sends
 disconnected_event to the old one and closes it), lets a test push message/event frames, records replies
 and pushes, drops connections on demand, and re-delivers a message frame that was not answered before its
 connection dropped (once, on the next subscribe).
@@ -10,7 +10,9 @@ connection dropped (once, on the next subscribe).
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
+import hashlib
 import itertools
 import json
 from dataclasses import dataclass, field
@@ -46,6 +48,8 @@ class FakeLongConnection:
     pings: int = 0
     current: web.WebSocketResponse | None = None
     unanswered: dict[str, dict[str, Any]] = field(default_factory=dict)  # req_id -> message frame
+    media: dict[str, bytes] = field(default_factory=dict)  # media_id -> uploaded file
+    _uploads: dict[str, tuple[dict[str, Any], dict[int, bytes]]] = field(default_factory=dict)
     _subscribed: asyncio.Event = field(default_factory=asyncio.Event)
     _changed: asyncio.Condition = field(default_factory=asyncio.Condition)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
@@ -152,8 +156,14 @@ class FakeLongConnection:
                 self.sent.append(Sent(cmd, req_id, frame["body"]))
                 await _ack(ws, req_id)
             elif cmd == "aibot_send_msg":
-                self.sent.append(Sent(cmd, req_id, frame["body"]))
-                await _ack(ws, req_id)
+                body = frame["body"]
+                if body.get("msgtype") == "image" and body["image"].get("media_id") not in self.media:
+                    await _ack(ws, req_id, 40007, "invalid media_id")
+                else:
+                    self.sent.append(Sent(cmd, req_id, body))
+                    await _ack(ws, req_id)
+            elif cmd and cmd.startswith("aibot_upload_media_"):
+                await self._upload(ws, cmd, req_id, frame["body"])
             else:
                 await _ack(ws, req_id, 40008, "unknown cmd")
             await self._notify()
@@ -180,6 +190,39 @@ class FakeLongConnection:
         for frame in redeliver:  # WeCom re-delivers, once, what was not answered on the lost connection
             await ws.send_str(json.dumps(frame, ensure_ascii=False))
 
+    async def _upload(self, ws: web.WebSocketResponse, cmd: str, req_id: str, body: dict[str, Any]) -> None:
+        """init → chunk × N → finish, as the SDK uploads; the file must match its announced size and MD5."""
+        if cmd == "aibot_upload_media_init":
+            upload_id = f"upload-{next(self._ids)}"
+            self._uploads[upload_id] = (body, {})
+            await _ack(ws, req_id, body={"upload_id": upload_id})
+            return
+        upload = self._uploads.get(body.get("upload_id", ""))
+        if upload is None:
+            await _ack(ws, req_id, 40007, "invalid upload_id")
+            return
+        announced, chunks = upload
+        if cmd == "aibot_upload_media_chunk":
+            chunks[body["chunk_index"]] = base64.b64decode(body["base64_data"])
+            await _ack(ws, req_id)
+            return
+        data = b"".join(chunks[i] for i in sorted(chunks))
+        if (
+            sorted(chunks) != list(range(announced["total_chunks"]))
+            or len(data) != announced["total_size"]
+            or hashlib.md5(data).hexdigest() != announced["md5"]
+        ):
+            await _ack(ws, req_id, 40007, "upload incomplete or corrupt")
+            return
+        media_id = f"lc-media-{next(self._ids)}"
+        self.media[media_id] = data
+        await _ack(ws, req_id, body={"type": announced["type"], "media_id": media_id, "created_at": "1700000000"})
 
-async def _ack(ws: web.WebSocketResponse, req_id: str, code: int = 0, message: str = "ok") -> None:
-    await ws.send_str(json.dumps({"headers": {"req_id": req_id}, "errcode": code, "errmsg": message}))
+
+async def _ack(
+    ws: web.WebSocketResponse, req_id: str, code: int = 0, message: str = "ok", body: dict[str, Any] | None = None
+) -> None:
+    frame: dict[str, Any] = {"headers": {"req_id": req_id}, "errcode": code, "errmsg": message}
+    if body is not None:
+        frame["body"] = body
+    await ws.send_str(json.dumps(frame))

@@ -139,6 +139,21 @@ async def test_rows_wait_for_the_connection_instead_of_failing(start_long_connec
     assert [p.content for p in ws.pushes(AIBOT_CHAT)] == ["本周五学习日"]
 
 
+async def test_an_image_is_uploaded_over_the_connection_and_pushed_after_its_text(start_long_connection, ws):
+    from tests.channels.wecom.test_images import png, push_image
+
+    wecom = await start_long_connection()
+    await ws.wait_subscribed()
+    await wait_for(lambda: connection_of(wecom).ready)
+    image = png(side=700, padding=600_000)  # two chunks of at most 512 KB
+    await push_image(wecom, "chat", AIBOT_CHAT, "本周积分榜", image)
+    await wecom.drain_outbox()
+    text, picture = ws.pushes(AIBOT_CHAT)
+    assert (text.body["msgtype"], text.content) == ("markdown", "本周积分榜")
+    assert picture.body["msgtype"] == "image" and ws.media[picture.body["image"]["media_id"]] == image
+    assert [row.status for row in await wecom.outbox()] == [OutboxStatus.SENT]
+
+
 async def test_two_drops_in_the_middle_of_traffic_lose_nothing_and_double_nothing(start_long_connection, ws):
     wecom = await start_long_connection()
     await ws.wait_subscribed()
