@@ -129,6 +129,7 @@ class Lease:
         self._renewed_at = 0.0
         self._seen: tuple[str, int] | None = None  # someone else's (holder, version), and when we first saw it
         self._seen_at = 0.0
+        self._lock = asyncio.Lock()
 
     @property
     def held(self) -> bool:
@@ -138,6 +139,10 @@ class Lease:
 
     async def hold(self) -> bool:
         """Renew the lease, or take it if free or stale; whether this process holds it now."""
+        async with self._lock:  # the lease loop and a take-over check may ask at once
+            return await self._hold()
+
+    async def _hold(self) -> bool:
         now = asyncio.get_running_loop().time()
         try:
             async with transaction(self.sessions) as session:
@@ -146,7 +151,7 @@ class Lease:
                     session.add(WecomConnectionLease(name=self.name, holder=self.holder, version=1))
                     await session.flush()
                     return self._took(1, now)
-                if row.holder == self.holder and row.version == self._version:
+                if row.holder == self.holder:  # ours (the holder id is unique to this process)
                     return await self._swap(session, row.version, now)
                 if self._version is not None:
                     log.error("wecom: lost the long-connection lease to %s", row.holder or "nobody")
@@ -230,15 +235,18 @@ class LongConnection:
         self._task = asyncio.create_task(self._hold_and_connect(), name="wecom-long-connection")
 
     async def stop(self, timeout: float) -> None:
-        """Let frames in hand finish (within timeout), close the connection, and give the lease up."""
+        """Let frames in hand finish, close the connection, and give the lease up; all within timeout."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
         if self._work:
-            await asyncio.wait(set(self._work), timeout=timeout)
+            await asyncio.wait(set(self._work), timeout=timeout / 2)
         self._stopping.set()
         if self._task is not None:
-            _, late = await asyncio.wait({self._task}, timeout=timeout)
+            _, late = await asyncio.wait({self._task}, timeout=max(0.0, deadline - loop.time()))
             for task in late:
                 task.cancel()
-        await self.lease.release()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.lease.release(), max(0.1, deadline - loop.time()))
 
     @property
     def ready(self) -> bool:
@@ -269,6 +277,8 @@ class LongConnection:
     def _connection_ended(self, task: asyncio.Task[None]) -> None:
         if self._connection is task:
             self._connection = None
+        if not task.cancelled() and task.exception() is not None:
+            log.error("wecom: the long connection failed; it restarts", exc_info=task.exception())
 
     async def _connect_loop(self) -> None:
         """Connect and re-connect with jittered exponential backoff, until taken over or stopped."""
