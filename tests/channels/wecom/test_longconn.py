@@ -283,3 +283,26 @@ def test_the_long_connection_needs_bot_id_and_secret_and_the_secret_is_masked():
     config = wecom_config("sqlite+aiosqlite:///x.db", "http://127.0.0.1")
     assert AIBOT_SECRET in config_secrets(config)
     assert AIBOT_SECRET not in repr(config.wecom)
+
+
+async def test_a_message_seen_over_the_callback_and_the_long_connection_counts_once(start_long_connection, ws):
+    wecom = await start_long_connection()  # the callback's token and key are configured too
+    await ws.wait_subscribed()
+    status, answer = await wecom.aibot_say("@学习驿站 帮助", user="lisi", chat=AIBOT_CHAT, msg_id="CAIQboth")
+    assert status == 200 and answer is not None
+    frame = ws.message_frame("@学习驿站 帮助", user="lisi", chat=AIBOT_CHAT, msg_id="CAIQboth")
+    await ws.push(frame)
+    assert await ws.reply_to(frame["headers"]["req_id"], timeout=0.5) is None
+    assert await wecom.counts() == (1, 1)
+
+
+async def test_a_clean_shutdown_gives_the_lease_back(start_long_connection, ws):
+    wecom = await start_long_connection()
+    await ws.wait_subscribed()
+    await wait_for(lambda: connection_of(wecom).ready)
+    sessions = wecom.services.sessions
+    await wecom.client.close()  # the app shuts down (its lifecycle's cleanup)
+    async with sessions() as session:
+        holder = await session.scalar(select(WecomConnectionLease.holder))
+    assert holder == ""  # another process may take it at once
+    await wait_for(lambda: ws.current is None)
