@@ -34,7 +34,7 @@ no way to make reconnecting depend on holding the lease; and 1.0.2 does not hand
 own client is ~300 lines on the aiohttp session we already have, reconnects only while this process holds
 the lease, and is tested end to end against the fake WeCom's WebSocket (tests/channels/wecom/fake_ws.py).
 
-One holder among processes: a lease row (wecom_connection_lease) renewed every lease_renew_seconds; a process
+One holder among processes: a lease row (lease.py, wecom_connection_lease) renewed every lease_renew_seconds; a process
 takes over when it has seen the row unchanged for lease_seconds (so within ~lease_seconds + a renewal after
 the holder dies). Lease timing uses the event loop's monotonic clock, never the injected business clock.
 """
@@ -55,14 +55,11 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 import aiohttp
-from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
 
 from bot.channels.wecom import aibot
 from bot.channels.wecom.crypto import CallbackRejected
-from bot.channels.wecom.models import WecomConnectionLease
+from bot.channels.wecom.lease import Lease
 from bot.channels.wecom.split import utf8_len
-from bot.db import affected, transaction
 from bot.outbox import TransientError
 
 if TYPE_CHECKING:
@@ -114,100 +111,6 @@ class _TakenOver(Exception):
 def new_req_id(prefix: str) -> str:
     """A unique req_id, "<prefix>_<random>" as the SDK makes them."""
     return f"{prefix}_{uuid.uuid4().hex}"
-
-
-class Lease:
-    """One holder of a named lease among processes, by compare-and-set on a version the holder keeps bumping."""
-
-    def __init__(self, channel: WecomChannel, name: str, holder: str) -> None:
-        self.sessions = channel.services.sessions
-        self.name = name
-        self.holder = holder
-        self.seconds = channel.config.lease_seconds
-        self.renew_seconds = channel.config.lease_renew_seconds
-        self._version: int | None = None  # ours while we hold it
-        self._renewed_at = 0.0
-        self._seen: tuple[str, int] | None = None  # someone else's (holder, version), and when we first saw it
-        self._seen_at = 0.0
-        self._lock = asyncio.Lock()
-
-    @property
-    def held(self) -> bool:
-        """Held, and renewed recently enough that nobody may have taken it over yet."""
-        now = asyncio.get_running_loop().time()
-        return self._version is not None and now - self._renewed_at < self.seconds - self.renew_seconds
-
-    async def hold(self) -> bool:
-        """Renew the lease, or take it if free or stale; whether this process holds it now."""
-        async with self._lock:  # the lease loop and a take-over check may ask at once
-            return await self._hold()
-
-    async def _hold(self) -> bool:
-        now = asyncio.get_running_loop().time()
-        try:
-            async with transaction(self.sessions) as session:
-                row = await session.get(WecomConnectionLease, self.name, populate_existing=True)
-                if row is None:
-                    session.add(WecomConnectionLease(name=self.name, holder=self.holder, version=1))
-                    await session.flush()
-                    return self._took(1, now)
-                if row.holder == self.holder:  # ours (the holder id is unique to this process)
-                    return await self._swap(session, row.version, now)
-                if self._version is not None:
-                    log.error("wecom: lost the long-connection lease to %s", row.holder or "nobody")
-                    self._version = None
-                seen = (row.holder, row.version)
-                if seen != self._seen:
-                    self._seen, self._seen_at = seen, now
-                if row.holder and now - self._seen_at < self.seconds:
-                    return False
-                return await self._swap(session, row.version, now)
-        except IntegrityError:
-            return False  # another process created the row first
-        except Exception:
-            log.exception("wecom: could not renew the long-connection lease")
-            return self.held
-
-    async def _swap(self, session: Any, version: int, now: float) -> bool:
-        result = await session.execute(
-            update(WecomConnectionLease)
-            .where(WecomConnectionLease.name == self.name, WecomConnectionLease.version == version)
-            .values(holder=self.holder, version=version + 1)
-        )
-        if affected(result) != 1:
-            self._version = None
-            return False
-        return self._took(version + 1, now)
-
-    def _took(self, version: int, now: float) -> bool:
-        if self._version is None:
-            log.info("wecom: this process (%s) holds the AI bot's long connection", self.holder)
-        self._version, self._renewed_at = version, now
-        return True
-
-    async def release(self) -> None:
-        """Give the lease up at once (a clean shutdown), so another process need not wait it out."""
-        if self._version is None:
-            return
-        with contextlib.suppress(Exception):
-            async with transaction(self.sessions) as session:
-                await session.execute(
-                    update(WecomConnectionLease)
-                    .where(
-                        WecomConnectionLease.name == self.name,
-                        WecomConnectionLease.holder == self.holder,
-                        WecomConnectionLease.version == self._version,
-                    )
-                    .values(holder="", version=self._version + 1)
-                )
-        self._version = None
-
-    async def current_holder(self) -> str:
-        async with self.sessions() as session:
-            holder = await session.scalar(
-                select(WecomConnectionLease.holder).where(WecomConnectionLease.name == self.name)
-            )
-            return holder or ""
 
 
 class LongConnection:
