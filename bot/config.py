@@ -346,6 +346,22 @@ class WecomConfig:
     reply_budget_seconds: float = 4.0
     token_refresh_margin_seconds: int = 300
     http_timeout_seconds: float = 10.0
+    # The AI bot's way in: "callback" (HTTPS to /wecom/aibot) or "long_connection" (a WebSocket we open).
+    aibot_mode: str = "callback"
+    aibot_bot_id: str = ""
+    aibot_secret: str = field(default="", repr=False)
+    long_connection_url: str = "wss://openws.work.weixin.qq.com"
+    heartbeat_seconds: float = 30.0
+    reconnect_min_seconds: float = 1.0
+    reconnect_max_seconds: float = 30.0
+    takeover_pause_seconds: float = 60.0
+    lease_seconds: float = 15.0
+    lease_renew_seconds: float = 5.0
+
+    @property
+    def long_connection(self) -> bool:
+        """Whether the AI bot is reached over the long connection (智能机器人长连接)."""
+        return self.aibot_mode == "long_connection"
 
     @property
     def app_callback_ready(self) -> bool:
@@ -390,8 +406,31 @@ class WecomConfig:
             raise ConfigError("[wecom] token_refresh_margin_seconds: must not be negative")
         if self.http_timeout_seconds <= 0:
             raise ConfigError("[wecom] http_timeout_seconds: must be positive")
+        self._validate_long_connection()
         if self.enabled:
             self._validate_enabled()
+
+    def _validate_long_connection(self) -> None:
+        if self.aibot_mode not in ("callback", "long_connection"):
+            raise ConfigError('[wecom] aibot_mode: must be "callback" or "long_connection"')
+        if not self.long_connection_url.startswith(("wss://", "ws://")):
+            raise ConfigError("[wecom] long_connection_url: must start with wss:// (or ws:// for a local fake)")
+        if not 1 <= self.heartbeat_seconds <= 60:
+            raise ConfigError("[wecom] heartbeat_seconds: must be between 1 and 60")
+        if not 0 < self.reconnect_min_seconds <= self.reconnect_max_seconds:
+            raise ConfigError("[wecom] reconnect_max_seconds: must be at least reconnect_min_seconds (> 0)")
+        if self.takeover_pause_seconds < 0:
+            raise ConfigError("[wecom] takeover_pause_seconds: must not be negative")
+        if not 0 < self.lease_renew_seconds * 2 <= self.lease_seconds <= 20:
+            raise ConfigError(
+                "[wecom] lease_seconds: must be at most 20 (another process takes over within 30 s) and at least "
+                "twice lease_renew_seconds (> 0)"
+            )
+        if self.enabled and self.long_connection and not (self.aibot_bot_id and self.aibot_secret):
+            raise ConfigError(
+                "[wecom] aibot_bot_id: the long connection needs the AI bot's Bot ID and Secret "
+                "(aibot_bot_id, YIZHAN_WECOM_AIBOT_SECRET)"
+            )
 
     def _validate_enabled(self) -> None:
         if self.app_secret and not (self.corp_id and self.agent_id):
@@ -404,7 +443,10 @@ class WecomConfig:
             raise ConfigError("[wecom] aibot_token: the AI bot needs both aibot_token and aibot_encoding_aes_key")
         if self.appchats and not self.app_push_ready:
             raise ConfigError("[wecom] appchats: pushing to app group chats needs corp_id, agent_id and app_secret")
-        if not (self.app_callback_ready or self.aibot_ready or self.app_push_ready or self.robot_webhooks):
+        if (
+            not (self.app_callback_ready or self.aibot_ready or self.app_push_ready or self.robot_webhooks)
+            and not self.long_connection
+        ):
             raise ConfigError(
                 "[wecom] enabled: nothing to connect; set the app (corp_id, agent_id, app_secret, callback_token, "
                 "encoding_aes_key), the AI bot (aibot_token, aibot_encoding_aes_key) or robot_webhooks"

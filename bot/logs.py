@@ -64,6 +64,7 @@ def config_secrets(config: Config) -> tuple[str, ...]:
         wecom.encoding_aes_key,
         wecom.aibot_token,
         wecom.aibot_encoding_aes_key,
+        wecom.aibot_secret,
         *(entry.partition("=")[2] for entry in wecom.robot_webhooks),
     ]
     return tuple(sorted({v for v in values if len(v) >= 4}, key=len, reverse=True))

@@ -39,12 +39,17 @@ class RateLimit:
 
 
 class TransientError(Exception):
-    """Delivery failed for now; try again later (optionally not before retry_after seconds)."""
+    """Delivery failed for now; try again later (optionally not before retry_after seconds).
 
-    def __init__(self, reason: str, retry_after: float | None = None) -> None:
+    counted=False: nothing was attempted (the channel's way out is not open here right now, e.g. another
+    process holds its connection); the row waits retry_after seconds without using up an attempt.
+    """
+
+    def __init__(self, reason: str, retry_after: float | None = None, *, counted: bool = True) -> None:
         super().__init__(reason)
         self.reason = reason
         self.retry_after = retry_after
+        self.counted = counted
 
 
 class PermanentError(Exception):
@@ -283,6 +288,9 @@ class OutboxSender:
             await self._finish(row_id, attempts=row.attempts + 1, error=exc.reason)
             return item, False
         except TransientError as exc:
+            if not exc.counted:
+                await self._postpone(row_id, self.clock() + timedelta(seconds=exc.retry_after or 0))
+                return item, False
             await self._retry(row, exc.reason, exc.retry_after)
             return item, False
         except Exception as exc:  # a bug or an unexpected network error: treat as transient

@@ -1,4 +1,4 @@
-"""The WeCom (企业微信) channel: app callback, AI-bot callback, and the outbound client.
+"""The WeCom (企业微信) channel: app callback, AI-bot callback or long connection, and the outbound client.
 
 Only this package imports wechatpy (for crypto and parsing). The imports here are inside the two
 functions so that bot/models.py can register this package's tables without an import cycle.
@@ -31,10 +31,11 @@ def attach(app: web.Application, services: Services) -> None:
     channel = WecomChannel(services, services.config.wecom)
     app[WECOM] = channel
     services.clients[channel.client.name] = channel.client
+    channel.start()
 
 
 async def close(app: web.Application, timeout: float) -> None:
-    """Finish slow inbound work and close the HTTP session (after the sender has stopped)."""
+    """Close the long connection, finish slow inbound work, close the HTTP session (after the sender stopped)."""
     from bot.channels.wecom.channel import WECOM
 
     channel = app.get(WECOM)

@@ -6,6 +6,7 @@ import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import aiohttp
 from aiohttp import web
@@ -21,6 +22,9 @@ from bot.models import Outbox
 from bot.pipeline import Outcome
 from bot.quick import PassivePolicy
 from bot.services import Services
+
+if TYPE_CHECKING:
+    from bot.channels.wecom.longconn import LongConnection
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +60,17 @@ class WecomChannel:
         )
         self._background: set[asyncio.Task[Outcome]] = set()
         self._releases: set[asyncio.Future[None]] = set()
+        self.long_connection: LongConnection | None = None
+        if config.long_connection:
+            from bot.channels.wecom.longconn import LongConnection
+
+            self.long_connection = LongConnection(self)
+            self.client.long_connection = self.long_connection
+
+    def start(self) -> None:
+        """Start what runs on its own: the AI bot's long connection, in that mode."""
+        if self.long_connection is not None:
+            self.long_connection.start()
 
     async def process(self, msg: Message, passive: PassivePolicy | None = None) -> Outcome | None:
         """Run the pipeline; None if it is still working when the reply budget is spent.
@@ -132,7 +147,9 @@ class WecomChannel:
             await asyncio.wait(set(self._releases), timeout=timeout)
 
     async def close(self, timeout: float) -> None:
-        """Let slow inbound work finish, then close the HTTP session."""
+        """Close the long connection (if any), let slow inbound work finish, then close the HTTP session."""
+        if self.long_connection is not None:
+            await self.long_connection.stop(timeout)
         await self.settle(timeout)
         await self.http.close()
 

@@ -6,7 +6,7 @@ import base64
 import hashlib
 import logging
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import aiohttp
 from sqlalchemy import select
@@ -20,6 +20,7 @@ from bot.channels.wecom.routing import (
     APPCHAT,
     IMAGE_FILENAME,
     IMAGE_ROUTES,
+    LONG_CONNECTION,
     RESPONSE_URL,
     ROBOT,
     Route,
@@ -35,6 +36,9 @@ from bot.db import transaction
 from bot.message import Outgoing
 from bot.models import Member, MemberIdentity, Outbox
 from bot.outbox import PermanentError, RateLimit, TransientError
+
+if TYPE_CHECKING:
+    from bot.channels.wecom.longconn import LongConnection
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +77,7 @@ class WecomClient:
             margin_seconds=config.token_refresh_margin_seconds,
             postgres=postgres,
         )
+        self.long_connection: LongConnection | None = None  # set by the channel in long-connection mode
 
     # --- ChannelClient ----------------------------------------------------------------------
     def rate_limit(self, item: Outgoing) -> RateLimit | None:
@@ -130,7 +135,7 @@ class WecomClient:
     async def _send(self, route: Route, content: str, mentions: tuple[str, ...]) -> None:
         if route.kind == ROBOT and mentions:
             await self._post(route, "text", {"content": content, "mentioned_list": list(mentions)})
-        elif route.kind == ROBOT:
+        elif route.kind in (ROBOT, LONG_CONNECTION):
             await self._post(route, "markdown", {"content": content})
         else:
             await self._post(route, "text", {"content": content})
@@ -146,6 +151,9 @@ class WecomClient:
             log.warning("wecom: the image of outbox row %d was not delivered, its text was: %s", item.id, failure)
 
     async def _send_image(self, route: Route, image: bytes) -> None:
+        if route.kind == LONG_CONNECTION and self.long_connection is not None:
+            await self.long_connection.send_image(route.address, image, IMAGE_FILENAME)
+            return
         if route.kind == ROBOT:
             encoded = base64.b64encode(image).decode("ascii")
             await self._post(route, "image", {"base64": encoded, "md5": hashlib.md5(image).hexdigest()})
@@ -166,6 +174,10 @@ class WecomClient:
         elif route.kind == APPCHAT:
             body = {"chatid": route.address, "msgtype": msgtype, msgtype: section, "safe": 0}
             await self._with_token("appchat/send", body=body)
+        elif route.kind == LONG_CONNECTION:
+            if self.long_connection is None:  # pragma: no cover - the route exists only in that mode
+                raise PermanentError("the AI bot's long connection is not configured")
+            await self.long_connection.send_markdown(route.address, section["content"])
         elif route.kind == APP:
             body = {
                 "touser": route.address,

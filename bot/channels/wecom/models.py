@@ -49,3 +49,17 @@ class WecomSentPart(Base):
     outbox_id: Mapped[int] = mapped_column(ForeignKey("outbox.id", ondelete="CASCADE"))
     part: Mapped[int] = mapped_column(Integer)
     sent_at: Mapped[datetime]
+
+
+class WecomConnectionLease(Base):
+    """Who holds the AI bot's long connection (WeCom allows one per bot): a lease renewed by its holder.
+
+    Times are not compared across processes: the holder bumps `version` every few seconds, and another
+    process takes over (compare-and-set on the version) only after seeing it unchanged for a whole lease.
+    """
+
+    __tablename__ = "wecom_connection_lease"
+
+    name: Mapped[str] = mapped_column(String(100), primary_key=True)  # "aibot:<bot id>"
+    holder: Mapped[str] = mapped_column(String(100))  # "" when released
+    version: Mapped[int] = mapped_column(Integer)

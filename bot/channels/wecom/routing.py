@@ -1,4 +1,5 @@
-"""Where an outbox row for WeCom goes (robot webhook, app group chat, app message, AI-bot response_url)."""
+"""Where an outbox row for WeCom goes (robot webhook, app group chat, app message, AI-bot response_url or
+AI-bot long connection)."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ ROBOT = "robot"
 APPCHAT = "appchat"
 APP = "app"
 RESPONSE_URL = "response_url"
+LONG_CONNECTION = "aibot_send_msg"  # a proactive push over the AI bot's long connection
 
 # Byte limits of one message's content (UTF-8); longer text is silently truncated by WeCom.
 TEXT_MAX_BYTES = 2048  # text: app message/send, appchat/send, robot text (发送应用消息, 群机器人配置说明)
@@ -33,6 +35,11 @@ ROBOT_LIMIT = RateLimit(count=20, seconds=60)
 APP_MEMBER_LIMIT = RateLimit(count=30, seconds=60)
 # App group chats: "每个成员在群中收到的应用消息不可超过200条/分" (same page); per chat this bounds every member.
 APPCHAT_LIMIT = RateLimit(count=200, seconds=60)
+
+# AI-bot long connection, aibot_send_msg (markdown): we found no documented size or rate limit (智能机器人长连接,
+# path/101463, and WeCom's SDKs), so keep to the group robot's: 4096 bytes, 20 messages a minute per chat.
+LONG_CONNECTION_MAX_BYTES = ROBOT_MARKDOWN_MAX_BYTES
+LONG_CONNECTION_LIMIT = ROBOT_LIMIT
 
 # "每个 response_url 用户可以调用接口一次，该 response_url 有效期为 1 个小时" (智能机器人 主动回复消息,
 # path/101138); keep a minute in hand.
@@ -57,8 +64,9 @@ class Route:
 # An image goes after the row's text as a message of its own, where the route can show one: a robot takes it
 # as base64 with its MD5, "图片（base64编码前）最大不能超过2M，支持JPG,PNG格式" (群机器人配置说明); the app and its
 # group chats send a media_id from 上传临时素材 (media/upload, type=image), where we keep to the same 2 MB.
+# The AI bot's long connection uploads it over the connection (aibot_upload_media_*) and pushes the media_id.
 # An AI bot's response_url carries text only.
-IMAGE_ROUTES = frozenset({ROBOT, APPCHAT, APP})
+IMAGE_ROUTES = frozenset({ROBOT, APPCHAT, APP, LONG_CONNECTION})
 IMAGE_MAX_BYTES = 2 * 1024 * 1024
 IMAGE_FILENAME = "yizhan.png"  # images are PNG (bot.context: Context.reply(image=…))
 
@@ -90,10 +98,16 @@ class Router:
                 return Route(ROBOT, key, max_bytes, ROBOT_LIMIT)
             if item.target_id in self.appchats:
                 return Route(APPCHAT, item.target_id, TEXT_MAX_BYTES, APPCHAT_LIMIT)
-            return None
+            return self._long_connection(item)
         if self.config.app_push_ready:
             return Route(APP, item.target_id, TEXT_MAX_BYTES, APP_MEMBER_LIMIT)
-        return None
+        return self._long_connection(item)
+
+    def _long_connection(self, item: Outgoing) -> Route | None:
+        """A push over the AI bot's long connection, to a group's chatid or a member's userid (single chat)."""
+        if not self.config.long_connection:
+            return None
+        return Route(LONG_CONNECTION, item.target_id, LONG_CONNECTION_MAX_BYTES, LONG_CONNECTION_LIMIT)
 
     def rate_limit(self, item: Outgoing) -> RateLimit | None:
         route = self.static_route(item)

@@ -22,7 +22,8 @@ from bot.config import BranchConfig, Config
 from bot.logs import config_secrets, setup_logging
 from bot.models import InboundMessage, Outbox
 from bot.services import SERVICES, Services
-from tests.channels.wecom.fake_api import FakeWecom
+from tests.channels.wecom.fake_api import LONG_CONNECTION_PATH, FakeWecom
+from tests.channels.wecom.fake_ws import FakeLongConnection
 from tests.conftest import make_config
 from tests.support import drain
 
@@ -33,6 +34,8 @@ TOKEN = "callbackToken"
 AES_KEY = base64.b64encode(bytes(range(32))).decode().rstrip("=")
 AIBOT_TOKEN = "aibotToken"
 AIBOT_KEY = base64.b64encode(bytes(range(100, 132))).decode().rstrip("=")
+AIBOT_BOT_ID = "aibLongConnBot01"
+AIBOT_SECRET = "aibot-long-connection-secret"
 ROBOT_KEY = "robot-key-group-a"
 ROBOT_CHAT = "wrRobotGroupA"  # a group reached through its robot webhook
 APPCHAT = "appchat-group-b"  # an app group chat (appchat/create)
@@ -64,6 +67,8 @@ def wecom_section(fake_base: str, **changes: Any) -> dict[str, Any]:
         "encoding_aes_key": AES_KEY,
         "aibot_token": AIBOT_TOKEN,
         "aibot_encoding_aes_key": AIBOT_KEY,
+        "aibot_bot_id": AIBOT_BOT_ID,
+        "aibot_secret": AIBOT_SECRET,
         "robot_webhooks": (f"{ROBOT_CHAT}={ROBOT_KEY}",),
         "appchats": (APPCHAT,),
         "api_base_url": fake_base,
@@ -215,7 +220,7 @@ class WecomDriver:
 
 
 # What must never reach a log: the test config's secrets and keys (the fake's access tokens are added per test).
-SECRETS = (SECRET, TOKEN, AES_KEY, AIBOT_TOKEN, AIBOT_KEY, ROBOT_KEY)
+SECRETS = (SECRET, TOKEN, AES_KEY, AIBOT_TOKEN, AIBOT_KEY, ROBOT_KEY, AIBOT_SECRET)
 
 
 @pytest.fixture(autouse=True)
@@ -237,9 +242,11 @@ def secret_free_debug_log(request: pytest.FixtureRequest) -> Iterator[io.StringI
 
 @pytest.fixture
 async def fake(aiohttp_server: Any, clock: FakeClock) -> FakeWecom:
-    fake = FakeWecom(clock, corp_id=CORP_ID, secret=SECRET, robot_keys={ROBOT_KEY})
+    long_connection = FakeLongConnection(AIBOT_BOT_ID, AIBOT_SECRET)
+    fake = FakeWecom(clock, corp_id=CORP_ID, secret=SECRET, robot_keys={ROBOT_KEY}, long_connection=long_connection)
     server = await aiohttp_server(fake.app())
     fake.base_url = str(server.make_url("")).rstrip("/")
+    fake.long_connection_url = str(server.make_url(LONG_CONNECTION_PATH)).replace("http://", "ws://", 1)
     return fake
 
 

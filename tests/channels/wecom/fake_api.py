@@ -1,4 +1,5 @@
-"""A local fake of the WeCom server API (qyapi.weixin.qq.com) for tests, on aiohttp.
+"""A local fake of the WeCom server API (qyapi.weixin.qq.com) for tests, on aiohttp, with the AI bot's
+long-connection endpoint (fake_ws.py).
 
 Tokens expire by the injected clock; the documented rates answer 45009 when exceeded; any endpoint
 fails with a chosen errcode on demand; every message received is recorded. Images: the app uploads them
@@ -19,11 +20,13 @@ from typing import Any
 from aiohttp import web
 
 from bot.clock import Clock
+from tests.channels.wecom.fake_ws import FakeLongConnection
 
 # The documented limits the fake enforces (per minute).
 ROBOT_PER_MINUTE = 20
 APP_PER_MEMBER_PER_MINUTE = 30
 IMAGE_MAX_BYTES = 2 * 1024 * 1024
+LONG_CONNECTION_PATH = "/aibot/ws"
 # The fake's answer to an image it cannot take (unknown media_id, bad base64 or MD5, wrong size).
 BAD_MEDIA = 40007
 
@@ -48,11 +51,14 @@ class FakeWecom:
     secret: str
     robot_keys: set[str] = field(default_factory=set)
     base_url: str = ""  # set once the fake is served
+    long_connection_url: str = ""  # likewise
     token_ttl_seconds: int = 7200
     received: list[Received] = field(default_factory=list)
     gettoken_calls: int = 0
     invalid_users: set[str] = field(default_factory=set)
     response_codes: dict[str, bool] = field(default_factory=dict)  # code -> used
+    # The AI bot's long connection (ws://…/aibot/ws here; wss://openws.work.weixin.qq.com at WeCom).
+    long_connection: FakeLongConnection | None = None
     media: dict[str, bytes] = field(default_factory=dict)  # media_id -> uploaded file
     _tokens: dict[str, datetime] = field(default_factory=dict)
     _failures: dict[str, deque[int]] = field(default_factory=lambda: defaultdict(deque))
@@ -89,6 +95,8 @@ class FakeWecom:
         app.router.add_post("/cgi-bin/appchat/send", self._appchat_send)
         app.router.add_post("/cgi-bin/webhook/send", self._webhook_send)
         app.router.add_post("/cgi-bin/aibot/response", self._aibot_response)
+        if self.long_connection is not None:
+            app.router.add_get(LONG_CONNECTION_PATH, self.long_connection.handle)
         return app
 
     def _injected(self, endpoint: str) -> web.Response | None:

@@ -1,0 +1,28 @@
+"""wecom_connection_lease: one holder of the AI bot's long connection among processes
+
+Revision ID: 0008_longconn
+Revises: 0007
+Create Date: 2026-11-30 23:55:00
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0008_longconn"
+down_revision = "0007"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "wecom_connection_lease",
+        sa.Column("name", sa.String(length=100), nullable=False),
+        sa.Column("holder", sa.String(length=100), nullable=False),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("name"),
+    )
+
+
+def downgrade() -> None:
+    op.drop_table("wecom_connection_lease")
