@@ -1,6 +1,6 @@
 """at most one running 抢答/竞赛 per chat (a partial unique index)
 
-Revision ID: 0008_quiz
+Revision ID: 0008
 Revises: 0007
 Create Date: 2026-11-30 23:50:00
 """
@@ -8,7 +8,7 @@ Create Date: 2026-11-30 23:50:00
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0008_quiz"
+revision = "0008"
 down_revision = "0007"
 branch_labels = None
 depends_on = None

@@ -1,15 +1,15 @@
 """wecom_connection_lease: one holder of the AI bot's long connection among processes
 
-Revision ID: 0008_longconn
-Revises: 0007
+Revision ID: 0009
+Revises: 0008
 Create Date: 2026-11-30 23:55:00
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0008_longconn"
-down_revision = "0007"
+revision = "0009"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 
