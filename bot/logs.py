@@ -36,7 +36,7 @@ _OURS = "yizhan_handler"
 _NAMES = (
     r"access_token|corpsecret|secret|app_secret|token|callback_token|aibot_token|encoding_aes_key"
     r"|aibot_encoding_aes_key|aes_?key|encodingaeskey|key|webhook_key|msg_signature|signature|response_code"
-    r"|password|authorization"
+    r"|password|authorization|csrf"
 )
 # name, then = or : (with optional quotes around), then the value up to a delimiter.
 _PAIR = re.compile(

@@ -62,7 +62,7 @@ class BotDriver:
         """GET a simulator API path within the session."""
         if not self.csrf:
             await self.open_session()
-        return await self.client.get(path, params=params)
+        return await self.client.get(path, params=params, headers={CSRF_HEADER: self.csrf})
 
     async def say(
         self,

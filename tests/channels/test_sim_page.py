@@ -140,8 +140,8 @@ async def post(server: TestServer, body: dict[str, Any]) -> dict[str, Any]:
 
 
 async def transcript(server: TestServer, chat: str = "demo-group") -> list[dict[str, Any]]:
-    http, _ = await session(server)
-    async with http, http.get(server.make_url(ENDPOINT), params={"chat": chat}) as resp:
+    http, headers = await session(server)
+    async with http, http.get(server.make_url(ENDPOINT), params={"chat": chat}, headers=headers) as resp:
         assert resp.status == 200
         return (await resp.json())["messages"]
 

@@ -173,10 +173,10 @@ async def test_only_simulator_transcripts_can_be_read(bot):
 async def test_media_with_a_huge_or_bad_id_is_404_and_other_channels_images_are_not_shown(bot, clock):
     await bot.open_session()
     for media_id in ("99999999999999999999", "9223372036854775808", "-1", "abc", "1e3", "0"):
-        assert (await bot.client.get(f"/api/sim/media/{media_id}")).status == 404, media_id
+        assert (await bot.get(f"/api/sim/media/{media_id}")).status == 404, media_id
     async with bot.services.sessions() as session, session.begin():
         session.add(Media(content_type="image/png", data=b"\x89PNG", created_at=clock()))  # sent to WeCom, say
-    assert (await bot.client.get("/api/sim/media/1")).status == 404
+    assert (await bot.get("/api/sim/media/1")).status == 404
 
 
 # --- finding 6 (the simulator's part): odd input is a short 4xx, never a 500 --------------------------------
@@ -250,6 +250,28 @@ async def test_a_token_set_on_loopback_is_required_too(aiohttp_client, config, c
     app = build_app(config.replace(sim={"access_token": token}), clock=clock, background=False)
     client = await aiohttp_client(app)
     assert csrf_from_page(await (await client.get("/")).text()) == ""
-    assert (await client.post("/api/sim/session", json={"token": token})).status == 200
-    assert csrf_from_page(await (await client.get("/")).text())
-    assert (await client.get("/api/sim/state")).status == 200
+    resp = await client.post("/api/sim/session", json={"token": token})
+    assert resp.status == 200
+    csrf = (await resp.json())["csrf"]
+    # The page never hands the token out for a cookie: the tab keeps the one the login gave.
+    assert csrf_from_page(await (await client.get("/")).text()) == ""
+    assert (await client.get("/api/sim/state", headers={CSRF_HEADER: csrf})).status == 200
+
+
+async def test_a_stolen_cookie_alone_can_neither_read_nor_act(aiohttp_client, config, clock):
+    """A page on another port of this host gets the session cookie from the browser (ports share cookies, and
+    SameSite counts them as one site): without the CSRF token, which only the tab holds, it is worth nothing."""
+    token = "shared-machine-token-123"
+    app = build_app(config.replace(sim={"access_token": token}), clock=clock, background=False)
+    operator = await aiohttp_client(app)
+    resp = await operator.post("/api/sim/session", json={"token": token})
+    csrf = (await resp.json())["csrf"]
+    cookie = resp.cookies[SESSION_COOKIE].value
+    thief = {"Cookie": f"{SESSION_COOKIE}={cookie}"}
+    page = await (await operator.get("/", headers=thief)).text()
+    assert csrf_from_page(page) == ""  # the cookie does not buy the token
+    for path in ("/api/sim/state", "/api/sim/messages?chat=demo-group", "/api/sim/events?chat=demo-group"):
+        assert (await operator.get(path, headers=thief)).status == 403, path
+    forged = {"chat": "demo-group", "user": "u00", "text": "通知 偷来的会话"}
+    assert (await operator.post("/api/sim/messages", json=forged, headers=thief)).status == 403
+    assert (await operator.get("/api/sim/state", headers={**thief, CSRF_HEADER: csrf})).status == 200

@@ -113,7 +113,9 @@ def test_run_serves_the_simulator_and_stops_on_sigterm(tmp_path):
                 time.sleep(0.05)
         else:
             pytest.fail("server did not come up")
-        with browser.open(f"{base}/api/sim/state", timeout=5) as resp:
+        with browser.open(
+            urllib.request.Request(f"{base}/api/sim/state", headers={CSRF_HEADER: csrf}), timeout=5
+        ) as resp:
             state = json.load(resp)
         assert [m["name"] for m in state["chats"][0]["members"]][:2] == ["李建国", "张伟"]
         body = json.dumps({"chat": "demo-group", "user": "u01", "text": "帮助"}).encode()
@@ -124,7 +126,7 @@ def test_run_serves_the_simulator_and_stops_on_sigterm(tmp_path):
             reply = json.load(resp)["replies"][0]["text"]
         assert reply.startswith(texts.HELP_HEADER.format(name="张伟"))
         # A page left open (a live event stream) must not hold up the shutdown.
-        stream = browser.open(f"{base}/api/sim/events?chat=demo-group", timeout=5)
+        stream = browser.open(f"{base}/api/sim/events?chat=demo-group&csrf={csrf}", timeout=5)
         assert stream.readline().startswith(b": connected")
     finally:
         stopping = time.monotonic()

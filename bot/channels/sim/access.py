@@ -1,8 +1,13 @@
 """Who may use the simulator: the Host allow-list, same-origin checks, sessions, CSRF tokens, the access token.
 
 A session is the operator at the page, who plays every simulated member (that is what the simulator is for).
-The page gets one when it loads (or, where the operator's access token is needed, after giving it), as an
-HttpOnly, SameSite=Strict cookie, with a CSRF token written into the page that it sends back in a header.
+The page gets one when it loads (or, where the operator's access token is needed, in the answer to giving it),
+as an HttpOnly, SameSite=Strict cookie plus a CSRF token that is handed out only with a fresh session — written
+into the page that made it, or in the login's JSON answer — and that the page keeps in its tab (sessionStorage)
+and sends with every API request, reads included (a header; a `csrf` query parameter where a browser cannot
+set one: the event stream, images). The cookie alone is worth nothing: a page on another port of this host
+gets the cookie from the browser (ports share cookies, and SameSite counts them as the same site) but can
+never read the token, which the server never gives out again for a cookie.
 Sessions are signed, not stored: with an access token the signing key derives from it (sessions survive a
 restart and work in every process); without one the key is random per process.
 """
@@ -25,6 +30,7 @@ from bot.config import LOOPBACK_HOSTS, Config
 
 SESSION_COOKIE = "yizhan_sim"
 CSRF_HEADER = "X-Yizhan-CSRF"
+CSRF_QUERY = "csrf"  # for the event stream and images, which a browser fetches without our headers
 # Wall-clock time on purpose: a session's age is a security matter, not the bot's (injectable) domain time.
 SESSION_SECONDS = 24 * 3600
 WILDCARD_HOSTS = ("", "0.0.0.0", "::")
@@ -141,19 +147,22 @@ class SimAccess:
         return None
 
     def check(self, request: web.Request, *, post: bool) -> web.Response | None:
-        """Everything an API request needs: our Host, our origin, a session; a POST also JSON and the CSRF token."""
+        """Everything an API request needs: our Host, our origin, a session and its CSRF token; a POST also JSON.
+
+        The token comes in a header; a GET may carry it as the `csrf` query parameter instead (EventSource and
+        <img> cannot set headers).
+        """
         refused = self.foreign(request)
         if refused is not None:
             return refused
         nonce = self.session(request.cookies.get(SESSION_COOKIE))
         if nonce is None:
             return refusal(texts.SIM_NO_SESSION, 401)
-        if post:
-            if request.content_type != "application/json":
-                return refusal(texts.SIM_NOT_JSON, 415)
-            given = request.headers.get(CSRF_HEADER, "")
-            if not hmac.compare_digest(given.encode("utf-8", "replace"), self.csrf_token(nonce).encode()):
-                return refusal(texts.SIM_BAD_CSRF, 403)
+        if post and request.content_type != "application/json":
+            return refusal(texts.SIM_NOT_JSON, 415)
+        given = request.headers.get(CSRF_HEADER) or ("" if post else request.query.get(CSRF_QUERY, ""))
+        if not hmac.compare_digest(given.encode("utf-8", "replace"), self.csrf_token(nonce).encode()):
+            return refusal(texts.SIM_BAD_CSRF, 403)
         return None
 
 

@@ -19,7 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import texts
-from bot.channels.sim.access import ACCESS, SESSION_COOKIE, SimAccess, guarded, json_response
+from bot.channels.sim.access import ACCESS, SimAccess, guarded, json_response
 from bot.config import Config
 from bot.db import transaction
 from bot.message import Message, Outgoing
@@ -143,22 +143,22 @@ def _bad(reason: str, status: int = 400) -> web.Response:
 
 
 async def page(request: web.Request) -> web.Response:
-    """The simulator page, with a session (its cookie, and the CSRF token written into the page).
+    """The simulator page; where no access token is needed, with a fresh session (cookie + CSRF token in the page).
 
-    Where the operator's access token is needed, a page without a session asks for it instead.
+    A cookie the browser brings is never answered with its CSRF token (a page on another port of this host
+    gets the cookie too): the tab that holds a session keeps its token itself (sessionStorage); where the
+    operator's access token is needed, a tab without one asks for it.
     """
     access = request.app[ACCESS]
     refused = access.foreign(request, navigation=True)
     if refused is not None:
         return refused
     html = resources.files("bot").joinpath("static/sim.html").read_text(encoding="utf-8")
-    cookie = request.cookies.get(SESSION_COOKIE)
-    nonce = access.session(cookie)
     fresh = None
-    if nonce is None and not access.needs_token:
+    if not access.needs_token:
         fresh = access.new_session()
         nonce = access.session(fresh)
-    if nonce is not None:
+        assert nonce is not None
         html = html.replace(CSRF_PLACEHOLDER, f'<meta name="yizhan-csrf" content="{access.csrf_token(nonce)}">')
     response = web.Response(text=html, content_type="text/html", charset="utf-8", headers=PAGE_HEADERS)
     if fresh is not None:
@@ -167,7 +167,7 @@ async def page(request: web.Request) -> web.Response:
 
 
 async def login(request: web.Request) -> web.Response:
-    """POST {"token": …}: the operator's access token buys a session (a cookie); the page then reloads."""
+    """POST {"token": …}: the operator's access token buys a session: a cookie, and its CSRF token in the answer."""
     access = request.app[ACCESS]
     refused = access.foreign(request)
     if refused is not None:
@@ -181,8 +181,11 @@ async def login(request: web.Request) -> web.Response:
     if not isinstance(token, str) or not access.token_ok(token):
         log.warning("sim: refused a login with a wrong access token from %s", request.remote)
         return _json({"error": texts.SIM_BAD_TOKEN}, status=403)
-    response = _json({"ok": True})
-    access.set_cookie(response, request, access.new_session())
+    fresh = access.new_session()
+    nonce = access.session(fresh)
+    assert nonce is not None
+    response = _json({"ok": True, "csrf": access.csrf_token(nonce)})
+    access.set_cookie(response, request, fresh)
     return response
 
 

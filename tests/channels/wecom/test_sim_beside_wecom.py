@@ -126,10 +126,11 @@ async def test_explicitly_enabled_it_listens_on_loopback_apart_and_asks_for_the_
         assert len(http.cookie_jar) == 0
         async with http.post(f"{base}/api/sim/session", json={"token": TOKEN}) as resp:
             assert resp.status == 200
+            csrf = (await resp.json())["csrf"]
         async with http.get(f"{base}/") as resp:
-            csrf = csrf_from_page(await resp.text())
+            assert csrf_from_page(await resp.text()) == ""  # handed out with the session only
         assert csrf
-        async with http.get(f"{base}/api/sim/state") as resp:
+        async with http.get(f"{base}/api/sim/state", headers={CSRF_HEADER: csrf}) as resp:
             assert resp.status == 200
             assert [c["id"] for c in (await resp.json())["chats"]] == ["demo-group"]
         hello = {"chat": "demo-group", "user": "tester", "text": "大家好", "name": "测试员"}
