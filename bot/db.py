@@ -130,13 +130,24 @@ def _alembic_config(connection: Connection | None = None) -> AlembicConfig:
     return cfg
 
 
+# PostgreSQL advisory lock key held while migrating (any number, the same in every instance): "yizhan".
+MIGRATION_LOCK_KEY = 0x79697A68616E
+
+
 async def upgrade(engine: AsyncEngine, revision: str = "heads") -> None:
-    """Apply Alembic migrations up to revision (default: every head) on this engine's database."""
+    """Apply Alembic migrations up to revision (default: every head) on this engine's database.
+
+    Instances started together take turns: on PostgreSQL a transaction-level advisory lock is the first thing
+    the migrating transaction takes (the next instance waits for the commit, then finds nothing left to do);
+    on SQLite the transaction begins IMMEDIATE, which holds the database's write lock from the start.
+    """
 
     def _run(connection: Connection) -> None:
         command.upgrade(_alembic_config(connection), revision)
 
     async with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            await conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK_KEY})")
         await conn.run_sync(_run)
 
 
