@@ -440,3 +440,9 @@ SIM_BAD_REQUEST = "请求格式不正确：{reason}"
 WECOM_MENTION = "@{name}"
 # Ends an AI-bot answer that had to be cut: a response_url can be used only once.
 WECOM_TRUNCATED = "……（内容过长，后面的部分未能发出）"
+
+# --- Faults and overload (bot/overload.py): answers that ask the sender to send again ----------
+# The message was not stored (the database is unavailable): nothing was done; the same message may be resent.
+SERVICE_UNAVAILABLE = "系统暂时无法处理消息，本条消息未被记录，请稍后再试。"
+# The server is past what it can take: the message was refused before anything was done.
+SERVICE_BUSY = "系统繁忙，本条消息未被处理，请稍后再试。"

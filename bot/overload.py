@@ -1,0 +1,117 @@
+"""Load shedding and the "try again" answer: an inbound message is handled, or refused so that it is sent again.
+
+Two reasons to refuse a message, both answered 503 with Retry-After (WeCom sends a callback again when it does not
+get a success; the simulator API says "稍后再试" and the page or client sends the same message id again):
+- the server is past what it can take: [server] max_inflight_messages requests are being handled and this one
+  waited max_queue_wait_seconds for a place (a burst, e.g. a 抢答's answers, waits a moment; a sustained excess
+  does not). An unbounded queue would only make every answer late (and a client that gave up would still be
+  worked for); refusing costs almost nothing, so the server answers what it accepted at its usual speed and is
+  back to normal as soon as the load drops;
+- the database is unavailable (unreachable, locked past the busy timeout, full): the message was not stored
+  and nothing was done (bot.db.DatabaseUnavailable), so its retry is handled as the first copy.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections import deque
+
+from aiohttp import web
+from aiohttp.typedefs import Handler
+
+from bot import texts
+from bot.config import ServerConfig
+from bot.db import is_unavailable
+
+log = logging.getLogger(__name__)
+
+# The routes that take members' messages: bounded and shed. Everything else is only answered 503 when the
+# database is unavailable.
+INBOUND_ROUTES = frozenset({"/api/sim/messages", "/wecom/callback", "/wecom/aibot"})
+SIM_PREFIX = "/api/sim/"
+
+
+class Gate:
+    """Admits inbound requests: up to `limit` at once, the next ones in arrival order after a bounded wait."""
+
+    def __init__(self, limit: int, max_wait: float, retry_after: int) -> None:
+        self.limit = limit
+        self.max_wait = max_wait
+        self.retry_after = retry_after
+        self.inflight = 0
+        self.shed = 0  # refused: overloaded
+        self.unavailable = 0  # refused: the database was unavailable
+        self._waiting: deque[asyncio.Future[None]] = deque()
+
+    async def enter(self) -> bool:
+        """Take a place (True), or False when none came free within max_wait: the request is to be refused."""
+        if self.inflight < self.limit and not self._waiting:
+            self.inflight += 1
+            return True
+        turn = asyncio.get_running_loop().create_future()
+        self._waiting.append(turn)
+        try:
+            await asyncio.wait_for(asyncio.shield(turn), self.max_wait)
+        except TimeoutError:
+            if turn.done():  # the place was handed over just as the wait ran out: take it
+                return True
+            self._waiting.remove(turn)
+            return False
+        except BaseException:
+            if turn.done():
+                self.leave()
+            else:
+                self._waiting.remove(turn)
+            raise
+        return True
+
+    def leave(self) -> None:
+        """Hand the place to the longest-waiting request, or free it."""
+        while self._waiting:
+            turn = self._waiting.popleft()
+            if not turn.done():
+                turn.set_result(None)  # inflight stays the same: the place changes hands
+                return
+        self.inflight -= 1
+
+
+GATE = web.AppKey("overload_gate", Gate)
+
+
+def setup(app: web.Application, config: ServerConfig) -> None:
+    """Install the gate and its middleware (first, so that a refusal costs as little as possible)."""
+    app[GATE] = Gate(config.max_inflight_messages, config.max_queue_wait_seconds, config.retry_after_seconds)
+    app.middlewares.insert(0, guard)
+
+
+@web.middleware
+async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
+    gate = request.app[GATE]
+    inbound = request.method == "POST" and request.path in INBOUND_ROUTES
+    if inbound and not await gate.enter():
+        gate.shed += 1
+        if gate.shed == 1 or gate.shed % 1000 == 0:
+            log.warning("overloaded: %d messages in flight; %d refused so far", gate.inflight, gate.shed)
+        return refusal(request, gate, texts.SERVICE_BUSY)
+    try:
+        return await handler(request)
+    except Exception as exc:
+        if not is_unavailable(exc):
+            raise
+        gate.unavailable += 1
+        log.warning("database unavailable: %s %s answered 503 (%s)", request.method, request.path, type(exc).__name__)
+        return refusal(request, gate, texts.SERVICE_UNAVAILABLE)
+    finally:
+        if inbound:
+            gate.leave()
+
+
+def refusal(request: web.Request, gate: Gate, text: str) -> web.Response:
+    """503 with Retry-After: JSON with the reason for the simulator API, a bare status for platform callbacks."""
+    headers = {"Retry-After": str(gate.retry_after)}
+    if request.path.startswith(SIM_PREFIX):
+        body = json.dumps({"error": text, "retry_after": gate.retry_after}, ensure_ascii=False)
+        return web.Response(status=503, text=body, content_type="application/json", headers=headers)
+    return web.Response(status=503, text="503", headers=headers)
