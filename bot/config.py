@@ -135,16 +135,12 @@ class HousekeepingConfig:
     media_days: int = 7
     # AI-bot response URLs (WeCom accepts each for one hour after the message) older than this.
     response_url_hours: int = 24
-    # Rows deleted per transaction, so that a large purge never holds the database's write lock for long.
-    batch_rows: int = 2000
 
     def validate(self) -> None:
         if self.media_days < 1:
             raise ConfigError("[housekeeping] media_days: must be at least 1")
         if self.response_url_hours < 2:
             raise ConfigError("[housekeeping] response_url_hours: must be at least 2 (a URL is usable for 1 hour)")
-        if self.batch_rows < 100:
-            raise ConfigError("[housekeeping] batch_rows: must be at least 100")
 
 
 @dataclass(frozen=True)
