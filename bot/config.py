@@ -46,9 +46,9 @@ class ServerConfig:
     max_body_bytes: int = 65536
     shutdown_timeout_seconds: float = 10.0
     # Inbound messages (simulator API, WeCom callbacks) handled at once; more wait for a place (bot/overload.py) …
-    max_inflight_messages: int = 64
-    # … at most this long, then they are refused with 503.
-    max_queue_wait_seconds: float = 1.0
+    max_inflight_messages: int = 256
+    # … in a burst at most this long (under a sustained overload 0.5 s), then they are refused with 503.
+    max_queue_wait_seconds: float = 10.0
     # Seconds a refused sender is told to wait before sending again (Retry-After).
     retry_after_seconds: int = 5
 

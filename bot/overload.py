@@ -3,10 +3,12 @@
 Two reasons to refuse a message, both answered 503 with Retry-After (WeCom sends a callback again when it does not
 get a success; the simulator API says "稍后再试" and the page or client sends the same message id again):
 - the server is past what it can take: [server] max_inflight_messages requests are being handled and this one
-  waited max_queue_wait_seconds for a place (a burst, e.g. a 抢答's answers, waits a moment; a sustained excess
-  does not). An unbounded queue would only make every answer late (and a client that gave up would still be
-  worked for); refusing costs almost nothing, so the server answers what it accepted at its usual speed and is
-  back to normal as soon as the load drops;
+  found no place in time. A burst (two hundred members answering a 抢答 at once) waits for places, up to
+  max_queue_wait_seconds; but once requests have been waiting without a break for SUSTAINED_SECONDS, the load
+  is more than the server can take, and a new request waits SUSTAINED_WAIT_SECONDS at most. An unbounded queue
+  would only make every answer late (and a client that gave up would still be worked for); refusing costs
+  almost nothing, so the server answers what it accepted at its usual speed and is back to normal as soon as the
+  load drops;
 - the database is unavailable (unreachable, locked past the busy timeout, full): the message was not stored
   and nothing was done (bot.db.DatabaseUnavailable), so its retry is handled as the first copy.
 """
@@ -31,6 +33,10 @@ log = logging.getLogger(__name__)
 # database is unavailable.
 INBOUND_ROUTES = frozenset({"/api/sim/messages", "/wecom/callback", "/wecom/aibot"})
 SIM_PREFIX = "/api/sim/"
+# Requests waiting without a break for this long: a sustained overload, not a burst …
+SUSTAINED_SECONDS = 5.0
+# … and then a new request waits for a place at most this long.
+SUSTAINED_WAIT_SECONDS = 0.5
 
 
 class Gate:
@@ -44,16 +50,21 @@ class Gate:
         self.shed = 0  # refused: overloaded
         self.unavailable = 0  # refused: the database was unavailable
         self._waiting: deque[asyncio.Future[None]] = deque()
+        self._queued_since = 0.0  # when requests began waiting (the queue last became non-empty)
 
     async def enter(self) -> bool:
-        """Take a place (True), or False when none came free within max_wait: the request is to be refused."""
+        """Take a place (True), or False when none came free in time: the request is to be refused."""
         if self.inflight < self.limit and not self._waiting:
             self.inflight += 1
             return True
-        turn = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        if not self._waiting:
+            self._queued_since = loop.time()
+        sustained = loop.time() - self._queued_since >= SUSTAINED_SECONDS
+        turn = loop.create_future()
         self._waiting.append(turn)
         try:
-            await asyncio.wait_for(asyncio.shield(turn), self.max_wait)
+            await asyncio.wait_for(asyncio.shield(turn), SUSTAINED_WAIT_SECONDS if sustained else self.max_wait)
         except TimeoutError:
             if turn.done():  # the place was handed over just as the wait ran out: take it
                 return True
