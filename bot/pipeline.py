@@ -224,4 +224,6 @@ def _key(msg: Message) -> tuple[str, str]:
 def _reason(exc: BaseException) -> str:
     """One line on why the database was unavailable (the driver's message, without SQLAlchemy's SQL dump)."""
     orig = getattr(exc, "orig", None)
-    return (str(orig) if orig is not None else str(exc) or type(exc).__name__).splitlines()[0][:200]
+    cause = orig if orig is not None else exc
+    lines = str(cause).strip().splitlines()
+    return lines[0][:200] if lines else type(cause).__name__
