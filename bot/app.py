@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator, Sequence
 
 from aiohttp import web
 
-from bot import db
+from bot import db, overload
 from bot.clock import Clock, system_clock
 from bot.config import Config
 from bot.demo import seed_demo
@@ -111,6 +111,7 @@ def build_app(
     from bot.channels import sim, wecom
 
     app = web.Application(client_max_size=config.server.max_body_bytes)
+    overload.setup(app, config.server)
     sim.setup(app, config)
     if config.wecom.enabled:
         wecom.setup_routes(app)

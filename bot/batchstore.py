@@ -21,17 +21,30 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any, Protocol, TypeVar, cast
 
-from sqlalchemy import Table, bindparam, delete, insert, or_, select
+from sqlalchemy import Table, bindparam, delete, exists, insert, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.config import DatabaseConfig
 from bot.db import is_sqlite, writer_queue
-from bot.models import Chat, InboundMessage, Member, MemberIdentity, Outbox, QuizSession
+from bot.models import (
+    Chat,
+    InboundMessage,
+    Member,
+    MemberIdentity,
+    Outbox,
+    Question,
+    QuestionType,
+    QuizMode,
+    QuizRound,
+    QuizSession,
+)
 from bot.quiz.state import RUNNING
 
 T = TypeVar("T")
+# A quiz session that may take answers: chat id, member id (practice), is a 每日一题, has a blank question.
+BusyQuiz = tuple[int | None, int | None, bool, bool]
 log = logging.getLogger(__name__)
 
 # A batch that cannot take SQLite's write lock this soon fails, and its messages take the full way (which
@@ -79,8 +92,9 @@ Row = tuple[Any, ...]
 class BatchStore(Protocol):
     """The statements of a group commit, inside its one transaction."""
 
-    def busy_quizzes(self, since: datetime) -> list[tuple[int | None, int | None]]:
-        """(chat id, member id) of quiz sessions running, or finished at or after since."""
+    def busy_quizzes(self, since: datetime) -> list[BusyQuiz]:
+        """(chat id, member id, is a 每日一题, has a blank question) of quiz sessions running, or finished at or
+        after since."""
         ...
 
     def chats(self, ids: list[int]) -> list[tuple[int, int]]:
@@ -242,15 +256,16 @@ class SqliteStore:
         except sqlite3.Error:
             log.warning("WAL checkpoint failed; the next one will try again", exc_info=True)
 
-    def busy_quizzes(self, since: datetime) -> list[tuple[int | None, int | None]]:
-        return (
-            self._connection()
-            .execute(
-                "SELECT chat_id, member_id FROM quiz_session WHERE status = ? OR finished_at >= ?",
-                (RUNNING, _sqlite_time(since)),
+    def busy_quizzes(self, since: datetime) -> list[BusyQuiz]:
+        return [
+            (chat_id, member_id, bool(daily), bool(blank))
+            for chat_id, member_id, daily, blank in self._connection().execute(
+                "SELECT s.chat_id, s.member_id, s.mode = ?, EXISTS (SELECT 1 FROM quiz_round r JOIN question q"
+                " ON q.id = r.question_id WHERE r.session_id = s.id AND q.type = ?)"
+                " FROM quiz_session s WHERE s.status = ? OR s.finished_at >= ?",
+                (QuizMode.DAILY, QuestionType.BLANK, RUNNING, _sqlite_time(since)),
             )
-            .fetchall()
-        )
+        ]
 
     def chats(self, ids: list[int]) -> list[tuple[int, int]]:
         marks = ",".join("?" * len(ids))
@@ -312,9 +327,18 @@ _INBOUND = cast(Table, InboundMessage.__table__)
 _OUTBOX = cast(Table, Outbox.__table__)
 _MEMBER = cast(Table, Member.__table__)
 _IDENTITY = cast(Table, MemberIdentity.__table__)
-_BUSY_QUIZZES = select(QuizSession.chat_id, QuizSession.member_id).where(
-    or_(QuizSession.status == RUNNING, QuizSession.finished_at >= bindparam("since"))
-)
+_BUSY_QUIZZES = select(
+    QuizSession.chat_id,
+    QuizSession.member_id,
+    (QuizSession.mode == QuizMode.DAILY).label("daily"),
+    exists()
+    .where(
+        QuizRound.session_id == QuizSession.id,
+        Question.id == QuizRound.question_id,
+        Question.type == QuestionType.BLANK,
+    )
+    .label("blank"),
+).where(or_(QuizSession.status == RUNNING, QuizSession.finished_at >= bindparam("since")))
 _CHATS = select(Chat.id, Chat.branch_id).where(Chat.id.in_(bindparam("ids", expanding=True)))
 _MEMBERS = select(Member.id, Member.branch_id, Member.role, Member.display_name).where(
     Member.id.in_(bindparam("ids", expanding=True))
@@ -362,8 +386,9 @@ class _Bound:
         self._store = store
         self._conn = conn
 
-    def busy_quizzes(self, since: datetime) -> list[tuple[int | None, int | None]]:
-        return [(r.chat_id, r.member_id) for r in self._conn.execute(_BUSY_QUIZZES, {"since": since})]
+    def busy_quizzes(self, since: datetime) -> list[BusyQuiz]:
+        rows = self._conn.execute(_BUSY_QUIZZES, {"since": since})
+        return [(r.chat_id, r.member_id, bool(r.daily), bool(r.blank)) for r in rows]
 
     def chats(self, ids: list[int]) -> list[tuple[int, int]]:
         return [(r.id, r.branch_id) for r in self._conn.execute(_CHATS, {"ids": ids})]

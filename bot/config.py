@@ -65,6 +65,12 @@ class ServerConfig:
     # Host names browser-facing pages (the simulator) answer to, besides localhost, 127.0.0.1, [::1] and the
     # configured [server]/[sim] host: any other Host header is refused (DNS rebinding).
     allowed_hosts: tuple[str, ...] = ()
+    # Inbound messages (simulator API, WeCom callbacks) handled at once; more wait for a place (bot/overload.py) …
+    max_inflight_messages: int = 256
+    # … in a burst at most this long (under a sustained overload 0.5 s), then they are refused with 503.
+    max_queue_wait_seconds: float = 10.0
+    # Seconds a refused sender is told to wait before sending again (Retry-After).
+    retry_after_seconds: int = 5
 
     def validate(self) -> None:
         if not 0 < self.port < 65536:
@@ -72,6 +78,12 @@ class ServerConfig:
         if self.max_body_bytes < 1024:
             raise ConfigError("[server] max_body_bytes: must be at least 1024")
         _check_host_names(self.allowed_hosts, "[server] allowed_hosts")
+        if self.max_inflight_messages < 1:
+            raise ConfigError("[server] max_inflight_messages: must be at least 1")
+        if not 0 < self.max_queue_wait_seconds <= 60:
+            raise ConfigError("[server] max_queue_wait_seconds: must be positive and at most 60")
+        if not 1 <= self.retry_after_seconds <= 3600:
+            raise ConfigError("[server] retry_after_seconds: must be between 1 and 3600")
 
 
 @dataclass(frozen=True)
@@ -115,10 +127,15 @@ class OutboxConfig:
 class SchedulerConfig:
     enabled: bool = True
     catch_up_grace_minutes: int = 60
+    # A fire that failed because the database was unavailable is tried again after this many seconds (doubling,
+    # up to 5 minutes), until it succeeds or its slot is older than catch_up_grace_minutes.
+    retry_seconds: float = 10.0
 
     def validate(self) -> None:
         if self.catch_up_grace_minutes < 0:
             raise ConfigError("[scheduler] catch_up_grace_minutes: must not be negative")
+        if self.retry_seconds <= 0:
+            raise ConfigError("[scheduler] retry_seconds: must be positive")
 
 
 @dataclass(frozen=True)
@@ -133,6 +150,22 @@ class RetentionConfig:
 
 SIM_TOKEN_ENV = "YIZHAN_SIM_ACCESS_TOKEN"
 SIM_TOKEN_MIN_LENGTH = 16
+
+
+@dataclass(frozen=True)
+class HousekeepingConfig:
+    """What the nightly purge deletes beyond [retention] (schedules/housekeeping.py)."""
+
+    # Images (leaderboard charts) older than this, unless an undelivered outgoing message still carries them.
+    media_days: int = 7
+    # AI-bot response URLs (WeCom accepts each for one hour after the message) older than this.
+    response_url_hours: int = 24
+
+    def validate(self) -> None:
+        if self.media_days < 1:
+            raise ConfigError("[housekeeping] media_days: must be at least 1")
+        if self.response_url_hours < 2:
+            raise ConfigError("[housekeeping] response_url_hours: must be at least 2 (a URL is usable for 1 hour)")
 
 
 @dataclass(frozen=True)
@@ -533,6 +566,7 @@ class Config:
     outbox: OutboxConfig = field(default_factory=OutboxConfig)
     scheduler: SchedulerConfig = field(default_factory=SchedulerConfig)
     retention: RetentionConfig = field(default_factory=RetentionConfig)
+    housekeeping: HousekeepingConfig = field(default_factory=HousekeepingConfig)
     sim: SimConfig = field(default_factory=SimConfig)
     demo: DemoConfig = field(default_factory=DemoConfig)
     wecom: WecomConfig = field(default_factory=WecomConfig)
@@ -607,6 +641,7 @@ SECTIONS: dict[str, type] = {
     "outbox": OutboxConfig,
     "scheduler": SchedulerConfig,
     "retention": RetentionConfig,
+    "housekeeping": HousekeepingConfig,
     "sim": SimConfig,
     "demo": DemoConfig,
     "wecom": WecomConfig,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import weakref
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -13,6 +14,7 @@ from alembic import command
 from alembic.config import Config as AlembicConfig
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, CursorResult, Engine, Result
+from sqlalchemy.exc import DBAPIError, InterfaceError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.util.concurrency import await_only, in_greenlet
 
@@ -96,6 +98,40 @@ def _release(info: dict[Any, Any]) -> None:
         lock.release()
 
 
+class DatabaseUnavailable(Exception):
+    """The database cannot take this write now (unreachable, locked past the busy timeout, full): try later.
+
+    Raised instead of storing an error, so that a caller answers "try again" (a 503 with Retry-After) and the
+    sender's retry is handled as if it were the first copy.
+    """
+
+
+# PostgreSQL SQLSTATE classes and codes that mean "not now" rather than "never": connection exceptions (08),
+# insufficient resources (53: disk full, out of memory, too many connections), operator intervention (57P: a
+# shutdown or a restart), and lock/statement timeouts (55P03, 57014).
+_PG_UNAVAILABLE_CLASSES = ("08", "53", "57P")
+_PG_UNAVAILABLE_CODES = ("55P03", "57014")
+# SQLite's messages for the same (a lock held past busy_timeout, a full disk, an I/O error).
+_SQLITE_UNAVAILABLE = ("database is locked", "database table is locked", "disk is full", "disk i/o error")
+
+
+def is_unavailable(exc: BaseException) -> bool:
+    """Whether exc means the database is unavailable for now (a retry later may succeed), not a bug or bad data."""
+    if isinstance(exc, DatabaseUnavailable | OSError | TimeoutError):
+        return True  # OSError: a refused or reset connection, raised by the driver before SQLAlchemy wraps it
+    if isinstance(exc, DBAPIError):
+        if exc.connection_invalidated or isinstance(exc, InterfaceError):
+            return True
+        return exc.orig is not None and is_unavailable(exc.orig)
+    code = getattr(exc, "sqlstate", None) or getattr(exc, "pgcode", None)
+    if isinstance(code, str):
+        return code.startswith(_PG_UNAVAILABLE_CLASSES) or code in _PG_UNAVAILABLE_CODES
+    if isinstance(exc, sqlite3.Error):
+        return any(s in str(exc).lower() for s in _SQLITE_UNAVAILABLE)
+    cause = exc.__cause__
+    return cause is not None and cause is not exc and is_unavailable(cause)
+
+
 def affected(result: Result[Any]) -> int:
     """Rows matched by an UPDATE/DELETE (the conditional updates that make claims atomic)."""
     return cast(CursorResult[Any], result).rowcount
@@ -131,13 +167,24 @@ def _alembic_config(connection: Connection | None = None) -> AlembicConfig:
     return cfg
 
 
+# PostgreSQL advisory lock key held while migrating (any number, the same in every instance): "yizhan".
+MIGRATION_LOCK_KEY = 0x79697A68616E
+
+
 async def upgrade(engine: AsyncEngine, revision: str = "heads") -> None:
-    """Apply Alembic migrations up to revision (default: every head) on this engine's database."""
+    """Apply Alembic migrations up to revision (default: every head) on this engine's database.
+
+    Instances started together take turns: on PostgreSQL a transaction-level advisory lock is the first thing
+    the migrating transaction takes (the next instance waits for the commit, then finds nothing left to do);
+    on SQLite the transaction begins IMMEDIATE, which holds the database's write lock from the start.
+    """
 
     def _run(connection: Connection) -> None:
         command.upgrade(_alembic_config(connection), revision)
 
     async with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            await conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK_KEY})")
         await conn.run_sync(_run)
 
 

@@ -13,7 +13,7 @@ from bot import texts
 from bot.clock import Clock
 from bot.config import Config
 from bot.context import Context
-from bot.db import transaction
+from bot.db import DatabaseUnavailable, is_unavailable, transaction
 from bot.members import resolve
 from bot.message import Message
 from bot.models import InboundMessage
@@ -100,21 +100,36 @@ class Pipeline:
                 waiting.set_result(None)
 
     async def _process_fully(self, msg: Message) -> Outcome:
+        """Handle msg in one transaction, retrying lost races; a handler's failure is stored with one apology.
+
+        Raises DatabaseUnavailable when the message could not be stored (the database is unreachable, locked or
+        full): nothing was done, and the sender should send it again. Storing an apology then would make that
+        retry a duplicate, and the apology could not be stored anyway.
+        """
         for attempt in range(1, _MAX_ATTEMPTS + 1):
             try:
                 return await self._process_once(msg)
             except _Duplicate:
                 return Outcome(duplicate=True)
-            except (IntegrityError, DBAPIError) as exc:
-                retryable = isinstance(exc, IntegrityError) or _is_retryable(exc)
-                if not retryable or attempt == _MAX_ATTEMPTS:
-                    log.exception("database error for %s:%s", msg.channel, msg.platform_msg_id)
+            except Exception as exc:
+                if is_unavailable(exc):
+                    log.warning("message %s:%s not stored: database unavailable (%s)", *_key(msg), _reason(exc))
+                    raise DatabaseUnavailable(_reason(exc)) from exc
+                retryable = isinstance(exc, IntegrityError) or (isinstance(exc, DBAPIError) and _is_retryable(exc))
+                if not retryable:
+                    what = "database error" if isinstance(exc, DBAPIError) else "handler failed"
+                    log.exception("%s for %s:%s", what, *_key(msg))
                     break
-                log.info("message %s:%s lost a race (%s); retrying", msg.channel, msg.platform_msg_id, exc)
-            except Exception:
-                log.exception("handler failed for %s:%s", msg.channel, msg.platform_msg_id)
-                break
-        return await self._record_failure(msg)
+                if attempt == _MAX_ATTEMPTS:
+                    log.exception("database error for %s:%s", *_key(msg))
+                    break
+                log.info("message %s:%s lost a race (%s); retrying", *_key(msg), exc)
+        try:
+            return await self._record_failure(msg)
+        except Exception as exc:
+            if is_unavailable(exc):
+                raise DatabaseUnavailable(_reason(exc)) from exc
+            raise
 
     async def _store(self, session: AsyncSession, msg: Message, handled_by: str | None) -> InboundMessage:
         row = InboundMessage(
@@ -193,6 +208,22 @@ class Pipeline:
 
 
 def _is_retryable(exc: DBAPIError) -> bool:
-    """Serialization failures and deadlocks (PostgreSQL), busy database (SQLite) may succeed on retry."""
+    """Serialization failures and deadlocks (PostgreSQL) may succeed on an immediate retry.
+
+    SQLite's "database is locked" is not among them: writers begin IMMEDIATE and wait busy_timeout for the
+    lock, so it means the lock was held longer than that, and the database counts as unavailable.
+    """
     text = str(exc.orig).lower()
-    return any(s in text for s in ("serializ", "deadlock", "database is locked", "could not obtain lock"))
+    return any(s in text for s in ("serializ", "deadlock"))
+
+
+def _key(msg: Message) -> tuple[str, str]:
+    return msg.channel, msg.platform_msg_id
+
+
+def _reason(exc: BaseException) -> str:
+    """One line on why the database was unavailable (the driver's message, without SQLAlchemy's SQL dump)."""
+    orig = getattr(exc, "orig", None)
+    cause = orig if orig is not None else exc
+    lines = str(cause).strip().splitlines()
+    return lines[0][:200] if lines else type(cause).__name__

@@ -26,7 +26,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from bot import authority, texts
-from bot.batchstore import BatchStore, Row, open_store
+from bot.batchstore import BatchStore, BusyQuiz, Row, open_store
 from bot.clock import Clock
 from bot.config import Config
 from bot.context import Context, Draft, reply_target
@@ -34,6 +34,7 @@ from bot.members import configured_role, declared_branch
 from bot.message import Message, Outgoing
 from bot.models import Branch, Chat, Member, MemberIdentity, OutboxStatus
 from bot.normalize import normalize
+from bot.quiz.answers import may_answer
 from bot.quiz.state import LATE_ANSWER_SECONDS
 from bot.router import Dispatcher, Hints, Route
 
@@ -146,6 +147,31 @@ class Directory:
             self.identities[(msg.channel, msg.sender_id)] = member.id
 
 
+@dataclass(frozen=True)
+class QuizGate:
+    """What the quizzes live in one chat (or in a member's 错题 practice) may take as an answer."""
+
+    any_text: bool = False  # a 抢答/竞赛/practice with a blank question: any text
+    marked_text: bool = False  # a 每日一题 blank: text marked as an answer or addressed to the bot
+
+    def admits(self, text: str, addressed: bool) -> bool:
+        """Whether text could be an answer here (a 抢答 of choice questions cannot take '收到' or '帮助')."""
+        return may_answer(text, any_text=self.any_text, marked_text=self.marked_text, addressed=addressed)
+
+
+def _gates(busy: list[BusyQuiz]) -> tuple[dict[int, QuizGate], dict[int, QuizGate]]:
+    """Per chat id and per member id (practice), the gate of the quizzes that may take answers there."""
+    chats: dict[int, QuizGate] = {}
+    members: dict[int, QuizGate] = {}
+    for chat_id, member_id, daily, blank in busy:
+        for place, key in ((chats, chat_id), (members, member_id)):
+            if key is None:
+                continue
+            gate = place.get(key, QuizGate())
+            place[key] = QuizGate(gate.any_text or (blank and not daily), gate.marked_text or (blank and daily))
+    return chats, members
+
+
 def _chat(d: Directory, chat_id: int) -> ChatCard | None:
     return next((card for card in d.chats.values() if card.id == chat_id), None)
 
@@ -175,8 +201,8 @@ class _Written:
     """A group commit's results, and what its transaction saw (applied to the directory afterwards)."""
 
     results: list[Outcome | None]
-    busy_chats: frozenset[int] = frozenset()
-    busy_members: frozenset[int] = frozenset()
+    busy_chats: dict[int, QuizGate] = field(default_factory=dict)
+    busy_members: dict[int, QuizGate] = field(default_factory=dict)
     members: dict[int, MemberCard | None] = field(default_factory=dict)  # None: no longer there
     chats: dict[int, ChatCard | None] = field(default_factory=dict)
     registered: dict[tuple[str, str], MemberCard] = field(default_factory=dict)
@@ -188,11 +214,13 @@ class _Plan:
     msg: Message
     member: MemberCard
     chat: ChatCard | None
-    gated: bool  # the decision relied on no quiz being live for this message
+    gated: bool  # the decision relied on no live quiz taking this message as an answer
     handled_by: str | None
     rows: list[Draft]
     passive: PassivePolicy | None
     wake: asyncio.Future[None]
+    text: str = ""  # normalised, and whether it was addressed to the bot: what a quiz gate looks at
+    addressed: bool = False
     done: bool = False
     result: Outcome | None = None
 
@@ -227,8 +255,8 @@ class QuickPath:
         self.batches = self.written = 0  # group commits, and the messages they carried
         self._objects: dict[int, tuple[BranchCard | MemberCard | ChatCard, Branch | Member | Chat]] = {}
         # Where quizzes were live at the last group commit (chat ids; member ids for 错题 practice).
-        self._busy_chats: frozenset[int] = frozenset()
-        self._busy_members: frozenset[int] = frozenset()
+        self._busy_chats: dict[int, QuizGate] = {}
+        self._busy_members: dict[int, QuizGate] = {}
 
     async def close(self) -> None:
         if self.batches:
@@ -290,8 +318,8 @@ class QuickPath:
             if not route.quick and authority.may(card, route.role, branch):
                 return None  # respond() would run the handler, which needs the database
         else:
-            idle = chat.id not in self._busy_chats if chat is not None else card.id not in self._busy_members
-            hints = Hints(text, addressed, idle)
+            gate = self._busy_chats.get(chat.id) if chat is not None else self._busy_members.get(card.id)
+            hints = Hints(text, addressed, gate is None or not gate.admits(text, addressed))
             for r in self.dispatcher.filters:
                 if r.precheck is None or r.precheck(msg, hints):
                     return None
@@ -299,7 +327,7 @@ class QuickPath:
             drafts = [Draft(msg.channel, *reply_target(msg), texts.HELP_SHORT)] if addressed else []
             handled_by = "help_short" if addressed else None
             wake = asyncio.get_running_loop().create_future()
-            return _Plan(msg, card, chat, True, handled_by, drafts, passive, wake)
+            return _Plan(msg, card, chat, True, handled_by, drafts, passive, wake, text, addressed)
 
         ctx = Context(
             config=self.config,
@@ -322,7 +350,7 @@ class QuickPath:
             return None
         wake = asyncio.get_running_loop().create_future()
         assert ctx.drafts is not None
-        return _Plan(msg, card, chat, found is None, handled_by, ctx.drafts, passive, wake)
+        return _Plan(msg, card, chat, found is None, handled_by, ctx.drafts, passive, wake, text, addressed)
 
     @overload
     def _transient(self, card: BranchCard) -> Branch: ...
@@ -465,9 +493,7 @@ class QuickPath:
     @staticmethod
     def _still_valid(store: BatchStore, batch: list[_Plan], now: datetime, out: _Written) -> list[int]:
         """Indices of the plans whose grounds hold in this transaction (noting what it saw in out)."""
-        busy = store.busy_quizzes(now - timedelta(seconds=LATE_ANSWER_SECONDS))
-        out.busy_chats = frozenset(chat_id for chat_id, _ in busy if chat_id is not None)
-        out.busy_members = frozenset(member_id for _, member_id in busy if member_id is not None)
+        out.busy_chats, out.busy_members = _gates(store.busy_quizzes(now - timedelta(seconds=LATE_ANSWER_SECONDS)))
         chats = {item.chat.id: item.chat for item in batch if item.chat is not None}
         current_chats = {row[0]: ChatCard(*row) for row in store.chats(list(chats))} if chats else {}
         out.chats = {chat_id: current_chats.get(chat_id) for chat_id in chats}
@@ -481,8 +507,8 @@ class QuickPath:
             if item.chat is not None and current_chats.get(item.chat.id) != item.chat:
                 continue  # rebound to another branch (another process synced its config), or gone
             if item.gated:
-                where = item.chat.id in out.busy_chats if item.chat else item.member.id in out.busy_members
-                if where:
+                gate = out.busy_chats.get(item.chat.id) if item.chat else out.busy_members.get(item.member.id)
+                if gate is not None and gate.admits(item.text, item.addressed):
                     continue
             valid.append(i)
         return valid

@@ -24,7 +24,9 @@ class Hints:
 
     text: str  # normalised
     addressed: bool  # @-mentioned or direct
-    quiz_idle: bool  # no quiz running anywhere, none just finished (checked again when the message is written)
+    # No quiz running or just finished here could take this text as an answer (a 抢答 of choice questions cannot
+    # take '收到'); checked again when the message is written.
+    quiz_idle: bool
 
 
 # A filter's precheck: False only when the filter certainly does not match (then the quick path may skip it).

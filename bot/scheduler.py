@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from collections.abc import Awaitable, Callable, Sequence
@@ -18,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.clock import Clock
 from bot.config import Config
 from bot.context import Context
-from bot.db import transaction
+from bot.db import is_unavailable, transaction
 from bot.models import ScheduledFire
 
 if TYPE_CHECKING:
@@ -27,6 +28,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 JobFunc = Callable[[Context], Awaitable[None]]
+
+# The longest wait between two tries of a slot whose fire found the database unavailable.
+MAX_RETRY_SECONDS = 300.0
 
 
 @dataclass(frozen=True)
@@ -79,6 +83,8 @@ class JobRunner:
         self.clock = clock
         self.sender = sender
         self._scheduler: AsyncIOScheduler | None = None
+        # Per job, the task trying again a slot whose fire found the database unavailable.
+        self._retries: dict[str, asyncio.Task[None]] = {}
 
     def job(self, name: str) -> Job:
         try:
@@ -141,23 +147,74 @@ class JobRunner:
                 fired.append(name)
         return fired
 
-    async def _scheduled(self, name: str) -> None:
+    async def run_due(self, name: str) -> None:
+        """Fire the job's latest due slot (APScheduler calls this); while the database is unavailable, retry it."""
         # APScheduler calls at (or, on a misfire, after) the slot; the slot is the latest one due.
         slot = self.last_slot(name, within=timedelta(minutes=self.config.scheduler.catch_up_grace_minutes + 1))
         if slot is None:
             log.warning("job %s woke with no slot due; skipping", name)
             return
+        earlier = self._retries.pop(name, None)
+        if earlier is not None and not earlier.done():
+            # Catch-up runs a job's latest slot only, and so does this: the new slot does the earlier one's work.
+            earlier.cancel()
+            log.warning("job %s: an earlier slot still waiting for the database is superseded by %s", name, slot)
+        if not await self._attempt(name, slot):
+            task = asyncio.create_task(self._retry(name, slot), name=f"retry-{name}")
+            self._retries[name] = task
+            task.add_done_callback(lambda done: self._retries.pop(name) if self._retries.get(name) is done else None)
+
+    async def _attempt(self, name: str, slot: datetime) -> bool:
+        """Fire (name, slot); False if the database was unavailable, so that the slot is worth another try."""
         try:
             await self.fire(name, slot)
-        except Exception:
-            log.exception("job %s failed for slot %s; it will not be retried for this slot", name, slot)
+        except Exception as exc:
+            if is_unavailable(exc):
+                return False
+            log.exception(
+                "job %s failed for slot %s; not retried now (a restart within its catch-up window runs it again)",
+                name,
+                slot.isoformat(),
+            )
+        return True
+
+    async def _retry(self, name: str, slot: datetime) -> None:
+        """Try (name, slot) again, waiting longer each time, until it fires or its catch-up window is over.
+
+        The claim and the job commit together, so however many instances try, the slot acts once.
+        """
+        deadline = slot + timedelta(minutes=self.config.scheduler.catch_up_grace_minutes)
+        delay = self.config.scheduler.retry_seconds
+        while True:
+            if self.clock() + timedelta(seconds=delay) > deadline:
+                log.error(
+                    "job %s slot %s: the database is still unavailable and the slot's catch-up window ends at %s; "
+                    "this slot will not run",
+                    name,
+                    slot.isoformat(),
+                    deadline.isoformat(),
+                )
+                return
+            log.warning(
+                "job %s slot %s: the database is unavailable; trying again in %.0f s", name, slot.isoformat(), delay
+            )
+            await asyncio.sleep(delay)
+            if await self._attempt(name, slot):
+                log.info("job %s slot %s: tried again once the database was back", name, slot.isoformat())
+                return
+            delay = min(delay * 2, MAX_RETRY_SECONDS)
+
+    async def settle(self) -> None:
+        """Wait until no slot is waiting for the database (for tests and a clean shutdown)."""
+        while self._retries:
+            await asyncio.wait(set(self._retries.values()))
 
     def start(self) -> None:
         scheduler = AsyncIOScheduler(timezone=self.config.tz)
         grace = max(1, self.config.scheduler.catch_up_grace_minutes * 60)
         for job in self.jobs.values():
             scheduler.add_job(
-                self._scheduled,
+                self.run_due,
                 job.trigger(self.config),
                 args=[job.name],
                 id=job.name,
@@ -170,6 +227,8 @@ class JobRunner:
         self._scheduler = scheduler
 
     def shutdown(self) -> None:
+        for task in self._retries.values():
+            task.cancel()
         if self._scheduler is not None:
             self._scheduler.shutdown(wait=False)
             self._scheduler = None

@@ -524,3 +524,8 @@ SIM_NOT_JSON = "请求须为 JSON（Content-Type: application/json）。"
 SIM_BAD_CSRF = "拒绝访问：缺少或错误的页面令牌，请刷新页面。"
 SIM_BAD_TOKEN = "访问令牌不正确。"
 SIM_TOO_LARGE = "请求过大：不得超过 {limit} 字节。"
+# --- Faults and overload (bot/overload.py): answers that ask the sender to send again ----------
+# The message was not stored (the database is unavailable): nothing was done; the same message may be resent.
+SERVICE_UNAVAILABLE = "系统暂时无法处理消息，本条消息未被记录，请稍后再试。"
+# The server is past what it can take: the message was refused before anything was done.
+SERVICE_BUSY = "系统繁忙，本条消息未被处理，请稍后再试。"

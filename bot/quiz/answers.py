@@ -29,6 +29,24 @@ def has_answer_prefix(text: str) -> bool:
     return bool(_PREFIX.match(strip_edges(fold(text))))
 
 
+def may_answer(text: str, *, any_text: bool, marked_text: bool, addressed: bool) -> bool:
+    """Whether text could answer a live question whose type is unknown (False only when it certainly cannot).
+
+    Any answer-shaped text could (a letter or letters, 对/错, √/×); other text only where a blank is live:
+    any text (any_text: a 抢答/竞赛/practice blank), or text marked as an answer ('答 …') or addressed to the bot
+    (marked_text: a 每日一题 blank, see engine.accepts).
+    """
+    symbol = fold(text).strip()
+    if symbol and symbol[-1] in "√✓✔×✗✘":
+        return True
+    core = _core(text)
+    if not core:
+        return False
+    if core in _TRUE or core in _FALSE or _SINGLE.match(core) or _MULTI.match(core):
+        return True
+    return any_text or (marked_text and (addressed or has_answer_prefix(text)))
+
+
 def normalize_blank(text: str) -> str:
     """Blank answers compare without width, case, spaces or punctuation."""
     return _BLANK_NOISE.sub("", unicodedata.normalize("NFKC", text)).lower()

@@ -55,7 +55,7 @@ async def test_notice_to_three_chats_counts_each_member_once(aiohttp_client, db_
             select(func.count()).select_from(RollCallEntry).where(RollCallEntry.status == "done")
         )
     assert entries == 35
-    state = await (await bot.client.get("/api/sim/state")).json()
+    state = await (await bot.get("/api/sim/state")).json()
     by_id = {m["id"]: m["name"] for m in state["chats"][0]["members"]}
     expected_silent = [by_id[u] for u in silent]
     assert sorted(names) == sorted(expected_silent)

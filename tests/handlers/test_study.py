@@ -54,7 +54,7 @@ async def test_hundred_members_sixty_check_in(aiohttp_client, config):
     await fire(bot, "tick_roll_calls")
     nudge_line = [line for line in await bot.transcript() if line["text"].startswith("【学习提醒】")]
     [nudge] = nudge_line
-    state = await (await bot.client.get("/api/sim/state")).json()
+    state = await (await bot.get("/api/sim/state")).json()
     names = {m["id"]: m["name"] for m in state["chats"][0]["members"]}
     assert nudge["text"] == texts.STUDY_NUDGE.format(count=40, names="、".join(names[u] for u in missing))
     assert sorted(nudge["mentions"]) == sorted(missing)

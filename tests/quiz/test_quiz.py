@@ -243,8 +243,8 @@ async def test_leaderboard_png_in_the_simulator(bot, clock):
     await bot.say("排行榜", user="u03")
     [line] = [x for x in await bot.transcript() if x["text"].startswith("【答题积分榜")]
     assert line["image"].startswith("/api/sim/media/")
-    resp = await bot.client.get(line["image"])
+    resp = await bot.get(line["image"])
     assert resp.status == 200 and resp.content_type == "image/png"
     png = await resp.read()
     assert png.startswith(b"\x89PNG\r\n\x1a\n") and len(png) > 5000
-    assert (await bot.client.get("/api/sim/media/999999")).status == 404
+    assert (await bot.get("/api/sim/media/999999")).status == 404
