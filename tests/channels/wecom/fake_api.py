@@ -1,7 +1,9 @@
 """A local fake of the WeCom server API (qyapi.weixin.qq.com) for tests, on aiohttp.
 
 Tokens expire by the injected clock; the documented rates answer 45009 when exceeded; any endpoint
-fails with a chosen errcode on demand; every message received is recorded. Images: the app uploads them
+fails with a chosen errcode on demand; every message received is recorded. An app message sent with
+enable_duplicate_check is dropped (answered ok, not delivered) when the same request was accepted within its
+duplicate_check_interval (default 1800 s), as WeCom does. Images: the app uploads them
 (media/upload, multipart field "media") and sends the media_id; a robot sends base64 with the MD5.
 """
 
@@ -11,6 +13,7 @@ import base64
 import binascii
 import hashlib
 import itertools
+import json
 from collections import defaultdict, deque
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -58,6 +61,8 @@ class FakeWecom:
     _failures: dict[str, deque[int]] = field(default_factory=lambda: defaultdict(deque))
     _windows: dict[tuple[str, str], deque[datetime]] = field(default_factory=lambda: defaultdict(deque))
     _serial: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+    duplicates_dropped: int = 0
+    _checked: dict[str, datetime] = field(default_factory=dict)  # request JSON -> when it was accepted
 
     # --- steering ---------------------------------------------------------------------------
     def fail(self, endpoint: str, errcode: int, times: int = 1) -> None:
@@ -154,9 +159,25 @@ class FakeWecom:
             return _error(81013, "user & party & tag all invalid")
         if self._over_rate("message/send", user, APP_PER_MEMBER_PER_MINUTE):
             return _error(45009, "api freq out of limit")
+        if self._duplicate(body):
+            self.duplicates_dropped += 1
+            return web.json_response({"errcode": 0, "errmsg": "ok", "invaliduser": ""})
         return self._record("message/send", user, body) or web.json_response(
             {"errcode": 0, "errmsg": "ok", "invaliduser": ""}
         )
+
+    def _duplicate(self, body: dict[str, Any]) -> bool:
+        """Whether WeCom's duplicate check drops this app message (the same request within the interval)."""
+        if body.get("enable_duplicate_check") != 1:
+            return False
+        interval = timedelta(seconds=int(body.get("duplicate_check_interval", 1800)))
+        key = json.dumps(body, sort_keys=True, ensure_ascii=False)
+        now = self.clock()
+        accepted = self._checked.get(key)
+        if accepted is not None and now - accepted < interval:
+            return True
+        self._checked[key] = now
+        return False
 
     async def _appchat_send(self, request: web.Request) -> web.Response:
         body = await request.json()
