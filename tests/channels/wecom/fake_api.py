@@ -9,6 +9,7 @@ duplicate_check_interval (default 1800 s), as WeCom does. Images: the app upload
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import hashlib
@@ -20,6 +21,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from aiohttp import web
+from aiohttp.typedefs import Handler
 
 from bot.clock import Clock
 
@@ -62,6 +64,7 @@ class FakeWecom:
     _windows: dict[tuple[str, str], deque[datetime]] = field(default_factory=lambda: defaultdict(deque))
     _serial: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     duplicates_dropped: int = 0
+    latency_seconds: float = 0.0  # each send takes this long to answer (a real network's round trip)
     _checked: dict[str, datetime] = field(default_factory=dict)  # request JSON -> when it was accepted
 
     # --- steering ---------------------------------------------------------------------------
@@ -87,7 +90,7 @@ class FakeWecom:
 
     # --- the API ----------------------------------------------------------------------------
     def app(self) -> web.Application:
-        app = web.Application()
+        app = web.Application(middlewares=[self._latency])
         app.router.add_get("/cgi-bin/gettoken", self._gettoken)
         app.router.add_post("/cgi-bin/media/upload", self._media_upload)
         app.router.add_post("/cgi-bin/message/send", self._message_send)
@@ -165,6 +168,14 @@ class FakeWecom:
         return self._record("message/send", user, body) or web.json_response(
             {"errcode": 0, "errmsg": "ok", "invaliduser": ""}
         )
+
+    @web.middleware
+    async def _latency(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        """The message is taken at once; its answer comes back after the latency (a crash may fall between)."""
+        response = await handler(request)
+        if self.latency_seconds:
+            await asyncio.sleep(self.latency_seconds)
+        return response
 
     def _duplicate(self, body: dict[str, Any]) -> bool:
         """Whether WeCom's duplicate check drops this app message (the same request within the interval)."""
