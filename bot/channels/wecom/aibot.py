@@ -72,6 +72,8 @@ async def receive(request: web.Request) -> web.Response:
         # A retry: WeCom did not get the first copy's answer; give it that answer again (if there was one).
         again = await channel.answered_before(msg, kind, target)
         content = JOINER.join([await channel.spelled_out(reply) for reply in again])
+        if not await channel.in_time(started, [reply.id for reply in again]):
+            content = ""
     else:
         content = await _answer(channel, started, outcome.reply_ids, kind, target)
     if not content:
@@ -101,7 +103,9 @@ async def _answer(channel: WecomChannel, started: float, reply_ids: list[int], k
             break  # keep order: this row and the ones after it go through the outbox
         answer.append(reply)
         parts.append(text)
-    claimed = await channel.in_time(started, await channel.claim(answer, reply_ids))
+    claimed = await channel.claim(answer, reply_ids)
+    if not await channel.in_time(started, [item.id for item in claimed]):
+        return ""
     return JOINER.join(parts[: len(claimed)])
 
 

@@ -65,8 +65,8 @@ async def receive(request: web.Request) -> web.Response:
         return empty()
     if outcome.duplicate:
         # WeCom retries only an answer it did not get: give it the one the first copy claimed (if any).
-        again = await channel.answered_before(msg, "user", msg.sender_id)
-        text = again[0].text if again else None
+        again = (await channel.answered_before(msg, "user", msg.sender_id))[:1]
+        text = again[0].text if again and await channel.in_time(started, [again[0].id]) else None
     else:
         if outcome.passive is not None:
             claimed = outcome.passive  # the quick path wrote it as answered here
@@ -76,8 +76,7 @@ async def receive(request: web.Request) -> web.Response:
             if first is not None and (utf8_len(first.text) > TEXT_MAX_BYTES or channel.pushes_image(first)):
                 first = None
             claimed = await channel.claim([first] if first else [], outcome.reply_ids)
-        claimed = await channel.in_time(started, claimed)
-        text = claimed[0].text if claimed else None
+        text = claimed[0].text if claimed and await channel.in_time(started, [claimed[0].id]) else None
     if text is None:
         return empty()
     now = str(int(channel.services.clock().timestamp()))

@@ -111,14 +111,14 @@ class WecomChannel:
         """The time a callback arrived, for in_time()."""
         return asyncio.get_running_loop().time()
 
-    async def in_time(self, started: float, claimed: list[Outgoing]) -> list[Outgoing]:
-        """The claimed rows if the HTTP answer can still leave within the reply budget; otherwise none:
-        WeCom no longer waits for it, so they are handed back to the sender, which pushes them."""
-        if not claimed or asyncio.get_running_loop().time() - started <= self.config.reply_budget_seconds:
-            return claimed
+    async def in_time(self, started: float, ids: list[int]) -> bool:
+        """Whether the HTTP answer carrying these rows can still leave within the reply budget. If not, WeCom
+        no longer waits for it: the rows are handed back to the sender, which pushes them."""
+        if not ids or asyncio.get_running_loop().time() - started <= self.config.reply_budget_seconds:
+            return True
         log.warning("wecom: a passive answer was ready too late; pushing it instead")
-        await self.services.sender.unclaim_passive([item.id for item in claimed])
-        return []
+        await self.services.sender.unclaim_passive(ids)
+        return False
 
     async def answered_before(self, msg: Message, target_kind: str, target_id: str) -> list[Reply]:
         """The rows an earlier copy of msg claimed as its passive answer to (target_kind, target_id).
