@@ -178,14 +178,18 @@ def _notice(tag: str) -> str:
 
 
 async def _broadcast(url: str, members: int, tag: str) -> None:
-    """The broadcast's rows, committed as the notice's transaction would have (chats first, then members)."""
+    """The broadcast's rows, committed as the notice's transaction would have: the chat messages spread among the
+    members' (so some are in flight when the fault strikes)."""
     engine = db.create_engine(DatabaseConfig(url=url))
     now = datetime.now(ZoneInfo("Asia/Shanghai"))
     rows = []
-    for i in range(CHAT_MESSAGES):
-        rows.append(("chat", ROBOT_CHAT, f"机器人通知 {tag} {i + 1}/{CHAT_MESSAGES}"))
-        rows.append(("chat", APPCHAT, f"群聊通知 {tag} {i + 1}/{CHAT_MESSAGES}"))
-    rows += [("user", f"m{i:04d}", _notice(tag)) for i in range(members)]
+    every = max(1, members // CHAT_MESSAGES)
+    for i in range(members):
+        if i % every == 0 and i // every < CHAT_MESSAGES:
+            n = i // every + 1
+            rows.append(("chat", ROBOT_CHAT, f"机器人通知 {tag} {n}/{CHAT_MESSAGES}"))
+            rows.append(("chat", APPCHAT, f"群聊通知 {tag} {n}/{CHAT_MESSAGES}"))
+        rows.append(("user", f"m{i:04d}", _notice(tag)))
     try:
         async with db.transaction(db.session_factory(engine)) as session:
             for kind, target, content in rows:
