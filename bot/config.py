@@ -108,8 +108,9 @@ class OutboxConfig:
     max_attempts: int = 5
     backoff_base_seconds: float = 2.0
     backoff_max_seconds: float = 300.0
-    lease_seconds: float = 60.0
-    batch_size: int = 50
+    lease_seconds: float = 15.0
+    batch_size: int = 20
+    concurrency: int = 4
     reply_hold_seconds: float = 10.0
 
     def validate(self) -> None:
@@ -117,6 +118,10 @@ class OutboxConfig:
             raise ConfigError("[outbox] max_attempts: must be at least 1")
         if self.poll_interval_seconds <= 0:
             raise ConfigError("[outbox] poll_interval_seconds: must be positive")
+        if self.lease_seconds <= 0:
+            raise ConfigError("[outbox] lease_seconds: must be positive")
+        if self.batch_size < 1 or self.concurrency < 1:
+            raise ConfigError("[outbox] batch_size and concurrency: must be at least 1")
         if not 0 <= self.reply_hold_seconds <= 60:
             raise ConfigError("[outbox] reply_hold_seconds: must be between 0 and 60")
         if self.backoff_base_seconds <= 0 or self.backoff_max_seconds < self.backoff_base_seconds:
@@ -396,6 +401,10 @@ class WecomConfig:
         """Whether the AI bot is reached over the long connection (智能机器人长连接)."""
         return self.aibot_mode == "long_connection"
 
+    # WeCom's own duplicate check on app messages (message/send): the same message to the same member within
+    # this many seconds is dropped by WeCom, so one re-sent after a crash arrives once. 0 turns it off.
+    duplicate_check_seconds: int = 1800
+
     @property
     def app_callback_ready(self) -> bool:
         return bool(self.corp_id and self.callback_token and self.encoding_aes_key)
@@ -440,6 +449,9 @@ class WecomConfig:
         if self.http_timeout_seconds <= 0:
             raise ConfigError("[wecom] http_timeout_seconds: must be positive")
         self._validate_long_connection()
+
+        if not 0 <= self.duplicate_check_seconds <= 4 * 3600:
+            raise ConfigError("[wecom] duplicate_check_seconds: must be between 0 and 14400 (WeCom's maximum, 4 h)")
         if self.enabled:
             self._validate_enabled()
 

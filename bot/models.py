@@ -165,6 +165,9 @@ class Outbox(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime]
     lease_until: Mapped[datetime | None]
+    # Who holds the lease: a fresh token per claim. Marks after a delivery match it, so a sender whose lease
+    # lapsed and was taken over cannot overwrite the new holder's outcome.
+    lease_token: Mapped[str | None] = mapped_column(String(32))
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime]
     sent_at: Mapped[datetime | None]

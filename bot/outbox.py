@@ -5,12 +5,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable, Iterable, Mapping
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
 from sqlalchemy import and_, exists, or_, select, update
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import ColumnElement
@@ -22,6 +24,10 @@ from bot.message import Outgoing
 from bot.models import Media, Outbox, OutboxStatus
 
 log = logging.getLogger(__name__)
+
+# How long a reply delivered at once waits for earlier rows to its target, and how often it looks.
+_IN_LINE_WAIT_SECONDS = 3.0
+_IN_LINE_POLL_SECONDS = 0.02
 
 
 @dataclass(frozen=True)
@@ -92,7 +98,14 @@ async def _load(session: AsyncSession, row_id: int) -> Outgoing | None:
 
 
 class OutboxSender:
-    """Delivers due outbox rows; one head-of-line row per target at a time keeps each target in order."""
+    """Delivers due outbox rows; one head-of-line row per target at a time keeps each target in order.
+
+    A row is claimed (status sending, a lease with a fresh token) only when one of `concurrency` delivery
+    slots is free, and a slot is freed only once the row's outcome is written. So after a crash at most
+    `concurrency` rows were delivered without their "sent" mark: those, and only those, can be sent twice.
+    The lease is renewed while its delivery runs, so a slow delivery is not taken over; every mark after a
+    delivery matches the lease token, so a sender whose lease was taken over cannot overwrite the outcome.
+    """
 
     def __init__(
         self,
@@ -106,6 +119,7 @@ class OutboxSender:
         self.config = config
         self.clock = clock
         self._wake = asyncio.Event()
+        self._slots = asyncio.Semaphore(config.concurrency)
         self._stopping = False
         self._task: asyncio.Task[None] | None = None
 
@@ -118,7 +132,7 @@ class OutboxSender:
         self._task = asyncio.create_task(self._loop(), name="outbox-sender")
 
     async def stop(self, timeout: float = 10.0) -> None:
-        """Finish the batch in flight, then stop; pending rows stay for the next start."""
+        """Finish the deliveries in flight, then stop; pending rows stay for the next start."""
         self._stopping = True
         self._wake.set()
         if self._task is not None:
@@ -131,6 +145,8 @@ class OutboxSender:
 
     async def _loop(self) -> None:
         while not self._stopping:
+            # Cleared before the pass: a notify() while it runs makes the next wait return at once.
+            self._wake.clear()
             try:
                 processed = await self.run_once()
             except Exception:
@@ -138,7 +154,6 @@ class OutboxSender:
                 processed = 0
             if processed:
                 continue
-            self._wake.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self.config.poll_interval_seconds)
 
@@ -146,47 +161,86 @@ class OutboxSender:
     async def run_once(self) -> int:
         """Deliver the due head-of-line row of every target; return how many rows were attempted."""
         now = self.clock()
-        earlier = aliased(Outbox)
-        blocked = exists().where(
-            and_(
-                earlier.channel == Outbox.channel,
-                earlier.target_kind == Outbox.target_kind,
-                earlier.target_id == Outbox.target_id,
-                earlier.id < Outbox.id,
-                earlier.status.in_((OutboxStatus.PENDING, OutboxStatus.SENDING)),
-            )
-        )
         async with read_only(self.sessions) as session:
             ids = list(
                 await session.scalars(
                     select(Outbox.id)
-                    .where(self._claimable(now), ~blocked)
+                    .where(self._claimable(now), ~_blocked())
                     .order_by(Outbox.id)
                     .limit(self.config.batch_size)
                 )
             )
         if not ids:
             return 0
-        results = await asyncio.gather(*(self._attempt(row_id, via="sender", due_only=True) for row_id in ids))
-        return sum(1 for r in results if r is not None)
+        results = await asyncio.gather(*(self._attempt_in_slot(row_id) for row_id in ids), return_exceptions=True)
+        failed = [r for r in results if isinstance(r, BaseException)]
+        if failed:
+            error = failed[0]
+            log.error("outbox: %d of %d rows could not be attempted", len(failed), len(ids), exc_info=error)
+        return sum(1 for r in results if r is not None and not isinstance(r, BaseException))
+
+    async def _attempt_in_slot(self, row_id: int) -> tuple[Outgoing, bool] | None:
+        async with self._slots:
+            return await self._attempt(row_id, via="sender", due_only=True)
 
     async def deliver_now(self, ids: Iterable[int], via: str = "passive") -> list[Outgoing]:
-        """Deliver these rows at once (a reply to the message in hand); return those delivered."""
+        """Deliver these rows at once (a reply to the message in hand); return those delivered.
+
+        A row behind an earlier undelivered row to the same target waits for it (order per target): a
+        little, as when replies to two messages race for one chat; then it is left to the sender.
+        """
         delivered: list[Outgoing] = []
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + _IN_LINE_WAIT_SECONDS
         for row_id in ids:
-            item = await self._attempt(row_id, via=via, due_only=False)
+            while True:
+                item = await self._attempt(row_id, via=via, due_only=False)
+                if item is not None or loop.time() >= deadline or not await self._pending(row_id):
+                    break
+                await asyncio.sleep(_IN_LINE_POLL_SECONDS)
             if item is not None and item[1]:
                 delivered.append(item[0])
         return delivered
+
+    async def _pending(self, row_id: int) -> bool:
+        """Whether the row still waits (not claimed: an earlier row to its target was in the way)."""
+        async with read_only(self.sessions) as session:
+            status = await session.scalar(select(Outbox.status).where(Outbox.id == row_id))
+        return status == OutboxStatus.PENDING
 
     async def release(self, ids: Iterable[int]) -> None:
         """Rows held for a passive answer that will not come: the sender may take them now."""
         await self._due_now(ids, and_(Outbox.status == OutboxStatus.PENDING, Outbox.attempts == 0))
 
     async def unclaim_passive(self, ids: Iterable[int]) -> None:
-        """Rows marked as answered in an HTTP response that came too late: the sender delivers them now."""
+        """Rows marked as answered in an HTTP response that did not arrive in time: the sender pushes them now."""
         passive = and_(Outbox.status == OutboxStatus.SENT, Outbox.delivered_via == "passive")
-        await self._due_now(ids, passive, status=OutboxStatus.PENDING, attempts=0, sent_at=None, delivered_via=None)
+        await self._due_now(
+            ids, passive, status=OutboxStatus.PENDING, attempts=0, sent_at=None, delivered_via=None, lease_token=None
+        )
+
+    async def unclaim_overtaking(self, ids: Iterable[int]) -> set[int]:
+        """Of rows written as answered in an HTTP response, hand back to the sender those that would overtake an
+        earlier row to their target (order per target); return their ids."""
+        ids = list(ids)
+        if not ids:
+            return set()
+        now = self.clock()
+        passive = and_(Outbox.status == OutboxStatus.SENT, Outbox.delivered_via == "passive")
+        async with read_only(self.sessions) as session:  # the common case (nothing earlier) writes nothing
+            behind = set(await session.scalars(select(Outbox.id).where(Outbox.id.in_(ids), passive, _blocked(now))))
+        if behind:
+            async with transaction(self.sessions) as session:
+                await session.execute(
+                    update(Outbox)
+                    .where(Outbox.id.in_(behind), passive)
+                    .values(
+                        status=OutboxStatus.PENDING, attempts=0, sent_at=None, delivered_via=None, next_attempt_at=now
+                    )
+                )
+        if behind:
+            self.notify()
+        return behind
 
     async def _due_now(self, ids: Iterable[int], condition: ColumnElement[bool], **values: object) -> None:
         """Make these rows (those still matching condition) due now, changed as given, and wake the sender."""
@@ -200,20 +254,25 @@ class OutboxSender:
         self.notify()
 
     async def claim_passive(self, ids: Iterable[int]) -> list[Outgoing]:
-        """Mark rows as answered in the platform's HTTP response (e.g. a WeCom passive reply)."""
+        """Mark rows as answered in the platform's HTTP response (e.g. a WeCom passive reply).
+
+        A row behind an earlier undelivered row to the same target is not claimed (it would overtake it), nor
+        is any row after it: the caller leaves them to the sender.
+        """
         now = self.clock()
         claimed: list[Outgoing] = []
         async with transaction(self.sessions) as session:
             for row_id in ids:
                 result = await session.execute(
                     update(Outbox)
-                    .where(Outbox.id == row_id, Outbox.status == OutboxStatus.PENDING)
+                    .where(Outbox.id == row_id, Outbox.status == OutboxStatus.PENDING, ~_blocked(now))
                     .values(status=OutboxStatus.SENT, sent_at=now, attempts=1, delivered_via="passive")
                 )
-                if affected(result) == 1:
-                    item = await _load(session, row_id)
-                    if item is not None:
-                        claimed.append(item)
+                if affected(result) != 1:
+                    break
+                item = await _load(session, row_id)
+                if item is not None:
+                    claimed.append(item)
         return claimed
 
     def _claimable(self, now: datetime, due_only: bool = True):  # type: ignore[no-untyped-def]
@@ -223,19 +282,47 @@ class OutboxSender:
             and_(Outbox.status == OutboxStatus.SENDING, Outbox.lease_until < now),
         )
 
-    async def _claim(self, row_id: int, now: datetime, due_only: bool) -> tuple[Outbox, Outgoing] | None:
-        lease = now + timedelta(seconds=self.config.lease_seconds)
+    async def _claim(self, row_id: int, now: datetime, due_only: bool) -> tuple[Outbox, Outgoing, str] | None:
+        """Lease the row under a fresh token if it is claimable and first in line for its target."""
+        token = uuid.uuid4().hex
         async with transaction(self.sessions) as session:
             result = await session.execute(
                 update(Outbox)
-                .where(Outbox.id == row_id, self._claimable(now, due_only))
-                .values(status=OutboxStatus.SENDING, lease_until=lease)
+                .where(Outbox.id == row_id, self._claimable(now, due_only), ~_blocked(None if due_only else now))
+                .values(status=OutboxStatus.SENDING, lease_until=self._lease_end(), lease_token=token)
             )
             if affected(result) != 1:
                 return None
             row = await session.get(Outbox, row_id)
             item = await _load(session, row_id)
-            return (row, item) if row is not None and item is not None else None
+            return (row, item, token) if row is not None and item is not None else None
+
+    def _lease_end(self) -> datetime:
+        return self.clock() + timedelta(seconds=self.config.lease_seconds)
+
+    @contextlib.asynccontextmanager
+    async def _leased(self, row_id: int, token: str) -> AsyncIterator[None]:
+        """Keep renewing the row's lease while its delivery and the writing of its outcome run."""
+        renewal = asyncio.create_task(self._renew(row_id, token), name=f"outbox-lease-{row_id}")
+        try:
+            yield
+        finally:
+            renewal.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await renewal
+
+    async def _renew(self, row_id: int, token: str) -> None:
+        while True:
+            await asyncio.sleep(self.config.lease_seconds / 3)
+            try:
+                async with transaction(self.sessions) as session:
+                    await session.execute(
+                        update(Outbox)
+                        .where(Outbox.id == row_id, Outbox.lease_token == token)
+                        .values(lease_until=self._lease_end())
+                    )
+            except Exception as exc:  # the database is away: the outcome write waits for it too
+                log.warning("outbox %s: could not renew the lease: %s", row_id, exc)
 
     async def _window_start(self, item: Outgoing, limit: RateLimit, now: datetime) -> datetime | None:
         """None if the target may receive this row's messages now; otherwise when enough sends leave the window."""
@@ -270,82 +357,109 @@ class OutboxSender:
         claimed = await self._claim(row_id, now, due_only)
         if claimed is None:
             return None
-        row, item = claimed
+        row, item, token = claimed
+        async with self._leased(row_id, token):
+            outcome = await self._deliver(row, item, now)
+            delivered = outcome["status"] == OutboxStatus.SENT
+            if delivered:
+                outcome["delivered_via"] = via
+            await self._record(row_id, token, outcome)
+        return item, delivered
+
+    async def _deliver(self, row: Outbox, item: Outgoing, now: datetime) -> dict[str, object]:
+        """Deliver the row; the values its outcome writes."""
         client = self.clients.get(item.channel)
         if client is None:
-            await self._finish(row_id, attempts=row.attempts + 1, error=f"no client for channel {item.channel!r}")
-            return item, False
+            return self._failed(row, f"no client for channel {item.channel!r}")
         limit = client.rate_limit(item)
         if limit is not None:
             not_before = await self._window_start(item, limit, now)
             if not_before is not None:
-                await self._postpone(row_id, not_before)
-                return item, False
+                return {"status": OutboxStatus.PENDING, "next_attempt_at": not_before}
         try:
             await client.deliver(item)
         except PermanentError as exc:
-            log.warning("outbox %s to %s:%s failed permanently: %s", row_id, item.channel, item.target_id, exc.reason)
-            await self._finish(row_id, attempts=row.attempts + 1, error=exc.reason)
-            return item, False
+            log.warning("outbox %s to %s:%s failed permanently: %s", row.id, item.channel, item.target_id, exc.reason)
+            return self._failed(row, exc.reason)
         except TransientError as exc:
-            if not exc.counted:
-                await self._postpone(row_id, self.clock() + timedelta(seconds=exc.retry_after or 0))
-                return item, False
-            await self._retry(row, exc.reason, exc.retry_after)
-            return item, False
-        except Exception as exc:  # a bug or an unexpected network error: treat as transient
-            log.exception("outbox %s: unexpected delivery error", row_id)
-            await self._retry(row, f"{type(exc).__name__}: {exc}", None)
-            return item, False
-        async with transaction(self.sessions) as session:
-            await session.execute(
-                update(Outbox)
-                .where(Outbox.id == row_id)
-                .values(
-                    status=OutboxStatus.SENT,
-                    sent_at=self.clock(),
-                    attempts=row.attempts + 1,
-                    lease_until=None,
-                    last_error=None,
-                    delivered_via=via,
-                )
-            )
-        return item, True
+            if not exc.counted:  # e.g. the long connection is down: wait for it without using up an attempt
+                return {
+                    "status": OutboxStatus.PENDING,
+                    "next_attempt_at": self.clock() + timedelta(seconds=exc.retry_after or 0),
+                }
+            return self._retry(row, exc.reason, exc.retry_after)
+        except Exception as exc:  # a bug, an unexpected network error or the database away: treat as transient
+            log.exception("outbox %s: unexpected delivery error", row.id)
+            return self._retry(row, f"{type(exc).__name__}: {exc}", None)
+        return {"status": OutboxStatus.SENT, "sent_at": self.clock(), "attempts": row.attempts + 1, "last_error": None}
 
-    async def _postpone(self, row_id: int, not_before: datetime) -> None:
-        async with transaction(self.sessions) as session:
-            await session.execute(
-                update(Outbox)
-                .where(Outbox.id == row_id)
-                .values(status=OutboxStatus.PENDING, next_attempt_at=not_before, lease_until=None)
-            )
+    async def _record(self, row_id: int, token: str, values: dict[str, object]) -> None:
+        """Write a delivery's outcome if the row is still ours, retrying until the database takes it.
 
-    async def _retry(self, row: Outbox, reason: str, retry_after: float | None) -> None:
+        Giving up would leave a delivered row to be sent again once its lease ran out, so the slot stays
+        taken (no new claim) until this is written.
+        """
+        delay = 0.2
+        while True:
+            try:
+                async with transaction(self.sessions) as session:
+                    result = await session.execute(
+                        update(Outbox)
+                        .where(Outbox.id == row_id, Outbox.lease_token == token)
+                        .values(lease_until=None, lease_token=None, **values)
+                    )
+                if affected(result) != 1:
+                    log.warning("outbox %s: the lease was taken over; its outcome is the new holder's", row_id)
+                return
+            except (DBAPIError, OSError) as exc:
+                log.warning("outbox %s: could not record the outcome (%s); retrying in %.1fs", row_id, exc, delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
+
+    def _retry(self, row: Outbox, reason: str, retry_after: float | None) -> dict[str, object]:
         attempts = row.attempts + 1
         if attempts >= self.config.max_attempts:
             log.warning("outbox %s: giving up after %d attempts: %s", row.id, attempts, reason)
-            await self._finish(row.id, attempts=attempts, error=f"{reason} (after {attempts} attempts)")
-            return
+            return self._failed(row, f"{reason} (after {attempts} attempts)")
         delay = min(self.config.backoff_base_seconds * 2 ** (attempts - 1), self.config.backoff_max_seconds)
         if retry_after is not None:
             delay = max(delay, retry_after)
-        async with transaction(self.sessions) as session:
-            await session.execute(
-                update(Outbox)
-                .where(Outbox.id == row.id)
-                .values(
-                    status=OutboxStatus.PENDING,
-                    attempts=attempts,
-                    next_attempt_at=self.clock() + timedelta(seconds=delay),
-                    lease_until=None,
-                    last_error=reason,
-                )
-            )
+        return {
+            "status": OutboxStatus.PENDING,
+            "attempts": attempts,
+            "next_attempt_at": self.clock() + timedelta(seconds=delay),
+            "last_error": reason,
+        }
 
-    async def _finish(self, row_id: int, *, attempts: int, error: str) -> None:
-        async with transaction(self.sessions) as session:
-            await session.execute(
-                update(Outbox)
-                .where(Outbox.id == row_id)
-                .values(status=OutboxStatus.FAILED, attempts=attempts, lease_until=None, last_error=error)
-            )
+    @staticmethod
+    def _failed(row: Outbox, error: str) -> dict[str, object]:
+        return {"status": OutboxStatus.FAILED, "attempts": row.attempts + 1, "last_error": error}
+
+
+def _blocked(now: datetime | None = None) -> ColumnElement[bool]:
+    """An earlier row to the same target is not delivered yet (the row would overtake it).
+
+    With now (a reply delivered or answered at once): the earlier rows of the same message, and pushes that
+    answer no message (a notice, a reminder, a quiz's next question) being sent or due by now. Replies to
+    other messages do not count: those messages raced this one and no one can tell their order; nor does a
+    push due later (a retry after back-off, a rate-limited push).
+    """
+    earlier = aliased(Outbox)
+    undelivered: ColumnElement[bool] = earlier.status.in_((OutboxStatus.PENDING, OutboxStatus.SENDING))
+    if now is not None:
+        undelivered = and_(
+            or_(
+                earlier.status == OutboxStatus.SENDING,
+                and_(earlier.status == OutboxStatus.PENDING, earlier.next_attempt_at <= now),
+            ),
+            or_(earlier.cause_inbound_id.is_(None), earlier.cause_inbound_id == Outbox.cause_inbound_id),
+        )
+    return exists().where(
+        and_(
+            earlier.channel == Outbox.channel,
+            earlier.target_kind == Outbox.target_kind,
+            earlier.target_id == Outbox.target_id,
+            earlier.id < Outbox.id,
+            undelivered,
+        )
+    )

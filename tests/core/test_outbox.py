@@ -1,9 +1,13 @@
 """The outbox sender: restart resumption, per-target rate limits, retries with back-off, failures recorded."""
 
 import asyncio
+import contextlib
+from collections import Counter
+from dataclasses import replace
 from datetime import timedelta
 
 from sqlalchemy import select, update
+from sqlalchemy.exc import OperationalError
 
 from bot.app import build_app
 from bot.message import Outgoing
@@ -200,3 +204,268 @@ async def test_replies_wait_for_the_passive_answer_then_fall_back_to_the_sender(
     clock.advance(seconds=bot.services.config.outbox.reply_hold_seconds)
     assert await bot.drain_outbox() == 1
     assert [line["sender"] for line in await bot.transcript()][-1] == "bot"
+
+
+# --- leases, crashes, outages, order (issue #13) ------------------------------------------------------------
+
+
+def sender_on_own_engine(config, clients, clock, **outbox):
+    """A second sender as another process would run it: its own engine on the same database."""
+    from bot import db
+    from bot.outbox import OutboxSender
+
+    engine = db.create_engine(config.database)
+    outbox_config = replace(config.outbox, **outbox) if outbox else config.outbox
+    return engine, OutboxSender(db.session_factory(engine), clients, outbox_config, clock)
+
+
+async def test_a_late_mark_does_not_overwrite_the_new_lease_holder(aiohttp_client, config, clock):
+    """A delivery that outlived its lease was taken over and delivered; its late failure must not clobber that."""
+    driver = await start(aiohttp_client, config, clock, jobs=[announce(1, channel="rec", chat="g")])
+    entered, finish = asyncio.Event(), asyncio.Event()
+
+    class Slow(RecordingClient):
+        async def deliver(self, item):
+            if not entered.is_set():
+                entered.set()
+                await finish.wait()
+                raise PermanentError("the first attempt's request failed")
+            await super().deliver(item)
+
+    client = Slow(clock)
+    driver.services.clients["rec"] = client
+    await driver.services.jobs.run_now("announce")
+    first = asyncio.create_task(driver.services.sender.run_once())
+    await entered.wait()
+    clock.advance(seconds=config.outbox.lease_seconds + 1)  # the first holder stalled past its lease
+    engine, other = sender_on_own_engine(config, {"rec": client}, clock)
+    try:
+        assert await other.run_once() == 1
+    finally:
+        await engine.dispose()
+    finish.set()
+    await first
+    [row] = await rows(driver)
+    assert (row.status, row.last_error, row.delivered_via) == (OutboxStatus.SENT, None, "sender")
+    assert [text for _, text in client.delivered] == ["通知 1"]
+
+
+async def test_a_slow_delivery_keeps_its_lease_and_is_not_sent_twice(aiohttp_client, config, clock):
+    """A delivery longer than the lease (token refresh, upload, several parts) is not taken over meanwhile."""
+    config = config.replace(outbox={**vars(config.outbox), "lease_seconds": 0.6})
+    driver = await start(aiohttp_client, config, clock, jobs=[announce(1, channel="rec", chat="g")])
+
+    class Slow(RecordingClient):
+        async def deliver(self, item):
+            for _ in range(10):  # 1 s of (fake and real) time, longer than the lease
+                clock.advance(seconds=0.1)
+                await asyncio.sleep(0.1)
+            await super().deliver(item)
+
+    client = Slow(clock)
+    driver.services.clients["rec"] = client
+    await driver.services.jobs.run_now("announce")
+    engine, other = sender_on_own_engine(config, {"rec": client}, clock)
+    try:
+        first = asyncio.create_task(driver.services.sender.run_once())
+        takeovers = 0
+        while not first.done():
+            takeovers += await other.run_once()
+            await asyncio.sleep(0.05)
+        await first
+    finally:
+        await engine.dispose()
+    assert takeovers == 0
+    assert len(client.delivered) == 1
+
+
+async def test_a_crash_mid_broadcast_resends_at_most_the_deliveries_in_flight(aiohttp_client, config, clock):
+    """kill -9 in the middle of a broadcast: after the restart only the rows in flight may go twice."""
+    driver = await start(aiohttp_client, config, clock)
+    now = clock()
+    async with driver.services.sessions() as session, session.begin():
+        for i in range(100):
+            session.add(
+                Outbox(
+                    channel="rec",
+                    target_kind="user",
+                    target_id=f"m{i:03d}",
+                    text=f"通知 {i}",
+                    mentions=[],
+                    status=OutboxStatus.PENDING,
+                    attempts=0,
+                    next_attempt_at=now,
+                    created_at=now,
+                )
+            )
+    delivered: list[str] = []
+
+    class Network(RecordingClient):
+        async def deliver(self, item):
+            delivered.append(item.target_id)  # the platform has it; the answer takes a moment to come back
+            await asyncio.sleep(0.01)
+
+    driver.services.clients["rec"] = Network(clock)
+    crashed = asyncio.create_task(driver.services.sender.run_once())
+    for _ in range(5000):
+        if len(delivered) >= 10 or crashed.done():
+            break
+        await asyncio.sleep(0.001)
+    crashed.cancel()  # the process dies: nothing after this point is written
+    with contextlib.suppress(asyncio.CancelledError):
+        await crashed
+    clock.advance(seconds=config.outbox.lease_seconds + 1)
+    await driver.drain_outbox()
+    counts = Counter(delivered)
+    assert sorted(counts) == [f"m{i:03d}" for i in range(100)]  # nothing lost
+    assert sum(n - 1 for n in counts.values()) <= getattr(config.outbox, "concurrency", 4)
+
+
+class FlakySessions:
+    """A session factory whose database can be made unreachable."""
+
+    def __init__(self, sessions) -> None:
+        self.sessions = sessions
+        self.down = False
+
+    def __call__(self):
+        if self.down:
+            raise OperationalError("connect", {}, ConnectionRefusedError("database unreachable"))
+        return self.sessions()
+
+
+async def test_a_sent_mark_that_cannot_be_written_is_retried_not_resent(aiohttp_client, config, clock):
+    """The database goes away between the delivery and its "sent" mark: the mark waits for it; no second send."""
+    from bot.outbox import OutboxSender
+
+    driver = await start(aiohttp_client, config, clock, jobs=[announce(3, channel="rec", chat="g")])
+    flaky = FlakySessions(driver.services.sessions)
+
+    class CutAfterFirst(RecordingClient):
+        async def deliver(self, item):
+            await super().deliver(item)
+            if len(self.delivered) == 1:
+                flaky.down = True
+                asyncio.get_running_loop().call_later(0.5, setattr, flaky, "down", False)
+
+    client = CutAfterFirst(clock)
+    sender = OutboxSender(flaky, {"rec": client}, config.outbox, clock)
+    await driver.services.jobs.run_now("announce")
+    for _ in range(10):
+        try:
+            await sender.run_once()
+        except OperationalError:
+            await asyncio.sleep(0.2)
+        clock.advance(seconds=config.outbox.lease_seconds + 1)  # any lease left behind has run out
+    assert [text for _, text in client.delivered] == ["通知 1", "通知 2", "通知 3"]
+    assert {r.status for r in await rows(driver)} == {OutboxStatus.SENT}
+
+
+async def test_a_reply_delivered_at_once_does_not_overtake_an_earlier_push(bot, clock):
+    """The simulator's immediate reply waits behind a notice still going out to the same chat."""
+    now = clock()
+    async with bot.services.sessions() as session, session.begin():
+        session.add(
+            Outbox(
+                channel="sim",
+                target_kind="chat",
+                target_id="demo-group",
+                text="先发的通知",
+                mentions=[],
+                status=OutboxStatus.PENDING,
+                attempts=0,
+                next_attempt_at=now,
+                created_at=now,
+            )
+        )
+    pushing = asyncio.create_task(_deliver_soon(bot))
+    answer = await bot.say("帮助", user="u01")
+    await pushing
+    await bot.drain_outbox()
+    bot_lines = [line["text"] for line in await bot.transcript() if line["sender"] == "bot"]
+    assert bot_lines[0] == "先发的通知"
+    assert len(bot_lines) == 2 and answer["replies"] and answer["replies"][0]["text"] == bot_lines[1]
+
+
+async def _deliver_soon(bot) -> None:
+    await asyncio.sleep(0.2)
+    await bot.drain_outbox()
+
+
+async def test_a_wake_up_during_a_pass_is_not_lost(aiohttp_client, config, clock):
+    """notify() while a pass runs makes the next pass start at once, not after the poll interval."""
+    config = config.replace(outbox={**vars(config.outbox), "poll_interval_seconds": 30.0})
+    driver = await start(aiohttp_client, config, clock)
+    sender = driver.services.sender
+    passes = 0
+
+    async def run_once() -> int:
+        nonlocal passes
+        passes += 1
+        if passes == 1:
+            await asyncio.sleep(0)
+            sender.notify()  # rows committed while this pass was looking
+        return 0
+
+    sender.run_once = run_once  # type: ignore[method-assign]
+    sender.start()
+    try:
+        for _ in range(100):
+            if passes >= 2:
+                break
+            await asyncio.sleep(0.01)
+    finally:
+        await sender.stop()
+    assert passes >= 2
+
+
+async def test_two_senders_on_two_engines_deliver_each_row_once(pg_url, clock):
+    """Two processes' senders race over one PostgreSQL outbox: every row is delivered exactly once."""
+    from bot import db
+    from bot.config import DatabaseConfig
+    from bot.outbox import OutboxSender
+    from tests.conftest import make_config
+
+    config = make_config(pg_url)
+    engines = [db.create_engine(DatabaseConfig(url=pg_url)) for _ in range(2)]
+    try:
+        sessions = [db.session_factory(e) for e in engines]
+        now = clock()
+        async with db.transaction(sessions[0]) as session:
+            for i in range(200):
+                session.add(
+                    Outbox(
+                        channel="rec",
+                        target_kind="user",
+                        target_id=f"m{i % 50:03d}",
+                        text=f"{i}",
+                        mentions=[],
+                        status=OutboxStatus.PENDING,
+                        attempts=0,
+                        next_attempt_at=now,
+                        created_at=now,
+                    )
+                )
+        delivered: list[tuple[str, int]] = []
+
+        class Shared(RecordingClient):
+            async def deliver(self, item):
+                delivered.append((item.target_id, int(item.text)))
+                await asyncio.sleep(0.001)
+
+        client = Shared(clock)
+        senders = [OutboxSender(s, {"rec": client}, config.outbox, clock) for s in sessions]
+
+        async def drain(sender: OutboxSender) -> None:
+            while await sender.run_once():
+                pass
+
+        for _ in range(5):
+            await asyncio.gather(*(drain(s) for s in senders))
+        assert sorted(int(t) for _, t in delivered) == list(range(200))
+        for target in {t for t, _ in delivered}:  # and in order per target
+            sent = [n for t, n in delivered if t == target]
+            assert sent == sorted(sent)
+    finally:
+        for engine in engines:
+            await engine.dispose()

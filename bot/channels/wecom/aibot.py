@@ -59,6 +59,7 @@ async def verify_url(request: web.Request) -> web.Response:
 async def receive(request: web.Request) -> web.Response:
     """POST: a message for the bot; answered in the response (a finished stream) when ready in time."""
     channel = channel_of(request)
+    started = channel.started()
     cipher = _cipher(channel)
     config = channel.config
     try:
@@ -74,10 +75,32 @@ async def receive(request: web.Request) -> web.Response:
     if response_url:
         await _store_response_url(channel, msg, response_url)
     outcome = await channel.process(msg)
-    if outcome is None or outcome.duplicate:
+    if outcome is None:
         return empty()
-    replies = await channel.replies(outcome.reply_ids)
     kind, target = ("chat", msg.chat_id) if msg.chat_id is not None else ("user", msg.sender_id)
+    if outcome.duplicate:
+        # A retry: WeCom did not get the first copy's answer; give it that answer again (if there was one).
+        again = await channel.answered_before(msg, kind, target)
+        content = JOINER.join([await channel.spelled_out(reply) for reply in again])
+        if not await channel.in_time(started, [reply.id for reply in again]):
+            content = ""
+    else:
+        content = await _answer(channel, started, outcome.reply_ids, kind, target)
+    if not content:
+        return empty()
+    # A stream that is finished at once is the reply the AI bot accepts to a message (被动回复消息).
+    plaintext = json.dumps(
+        {"msgtype": "stream", "stream": {"id": uuid.uuid4().hex, "finish": True, "content": content}},
+        ensure_ascii=False,
+    )
+    now = str(int(channel.services.clock().timestamp()))
+    body = encrypted_json_reply(cipher, config.aibot_token, plaintext, now, nonce)
+    return web.Response(text=body, content_type="application/json")
+
+
+async def _answer(channel: WecomChannel, started: float, reply_ids: list[int], kind: str, target: str) -> str:
+    """Claim the replies to this conversation that fit one passive answer (in order); their joined text."""
+    replies = await channel.replies(reply_ids)
     answer: list[Reply] = []
     parts: list[str] = []
     for reply in replies:
@@ -90,18 +113,10 @@ async def receive(request: web.Request) -> web.Response:
             break  # keep order: this row and the ones after it go through the outbox
         answer.append(reply)
         parts.append(text)
-    claimed = await channel.claim(answer, outcome.reply_ids)
-    if not claimed:
-        return empty()
-    content = JOINER.join(parts[: len(claimed)])
-    # A stream that is finished at once is the reply the AI bot accepts to a message (被动回复消息).
-    plaintext = json.dumps(
-        {"msgtype": "stream", "stream": {"id": uuid.uuid4().hex, "finish": True, "content": content}},
-        ensure_ascii=False,
-    )
-    now = str(int(channel.services.clock().timestamp()))
-    body = encrypted_json_reply(cipher, config.aibot_token, plaintext, now, nonce)
-    return web.Response(text=body, content_type="application/json")
+    claimed = await channel.claim(answer, reply_ids)
+    if not await channel.in_time(started, [item.id for item in claimed]):
+        return ""
+    return JOINER.join(parts[: len(claimed)])
 
 
 # WeCom's envelope is exactly {"encrypt": "<base64>"}: read by this pattern, nothing is parsed before the signature.

@@ -53,6 +53,7 @@ async def verify_url(request: web.Request) -> web.Response:
 async def receive(request: web.Request) -> web.Response:
     """POST: a member's 1:1 message or an event; a text gets a passive reply when it is ready in time."""
     channel = channel_of(request)
+    started = channel.started()
     cipher = _cipher(channel)
     config = channel.config
     try:
@@ -63,23 +64,29 @@ async def receive(request: web.Request) -> web.Response:
     if msg is None:
         return empty()
     outcome = await channel.process(msg, _passive_policy(msg.sender_id))
-    if outcome is None or outcome.duplicate:
+    if outcome is None:
         return empty()
-    if outcome.passive is not None:
-        claimed = outcome.passive  # the quick path wrote it as answered here
+    if outcome.duplicate:
+        # WeCom retries only an answer it did not get: give it the one the first copy claimed (if any).
+        again = (await channel.answered_before(msg, "user", msg.sender_id))[:1]
+        text = again[0].text if again and await channel.in_time(started, [again[0].id]) else None
     else:
-        replies = await channel.replies(outcome.reply_ids)
-        first = next((r for r in replies if r.target_kind == "user" and r.target_id == msg.sender_id), None)
-        if first is not None and (utf8_len(first.text) > TEXT_MAX_BYTES or channel.pushes_image(first)):
-            first = None
-        claimed = await channel.claim([first] if first else [], outcome.reply_ids)
-    if not claimed:
+        if outcome.passive is not None:
+            claimed = outcome.passive  # the quick path wrote it as answered here
+        else:
+            replies = await channel.replies(outcome.reply_ids)
+            first = next((r for r in replies if r.target_kind == "user" and r.target_id == msg.sender_id), None)
+            if first is not None and (utf8_len(first.text) > TEXT_MAX_BYTES or channel.pushes_image(first)):
+                first = None
+            claimed = await channel.claim([first] if first else [], outcome.reply_ids)
+        text = claimed[0].text if claimed and await channel.in_time(started, [claimed[0].id]) else None
+    if text is None:
         return empty()
     now = str(int(channel.services.clock().timestamp()))
     reply_xml = (
         f"<xml><ToUserName>{cdata(msg.sender_id)}</ToUserName><FromUserName>{cdata(config.corp_id)}</FromUserName>"
         f"<CreateTime>{now}</CreateTime><MsgType><![CDATA[text]]></MsgType>"
-        f"<Content>{cdata(claimed[0].text)}</Content></xml>"
+        f"<Content>{cdata(text)}</Content></xml>"
     )
     body = encrypted_xml_reply(cipher, config.callback_token, reply_xml, now, nonce)
     return web.Response(text=body, content_type="application/xml")

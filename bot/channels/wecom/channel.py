@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 import aiohttp
@@ -16,9 +16,9 @@ from bot.channels.wecom.client import CHANNEL, WecomClient, mention_names, with_
 from bot.channels.wecom.crypto import CallbackRejected, Cipher, check_signature, check_timestamp
 from bot.channels.wecom.routing import shows_image
 from bot.config import WecomConfig
-from bot.db import is_sqlite
+from bot.db import is_sqlite, read_only
 from bot.message import Message, Outgoing
-from bot.models import Outbox
+from bot.models import InboundMessage, Outbox, OutboxStatus
 from bot.pipeline import Outcome
 from bot.quick import PassivePolicy
 from bot.services import Services
@@ -86,6 +86,12 @@ class WecomChannel:
             log.warning("wecom: message %s was written too late to answer; sending its reply", msg.platform_msg_id)
             await self.services.sender.unclaim_passive([row.id for row in quick.passive])
             return None
+        if quick is not None and quick.passive:
+            # The quick path wrote its answer as carried here; one that would overtake an earlier push to the
+            # member (a notice being sent) goes to the sender instead, behind it.
+            behind = await self.services.sender.unclaim_overtaking([row.id for row in quick.passive])
+            if behind:
+                return replace(quick, passive=[row for row in quick.passive if row.id not in behind])
         if quick is not None:
             return quick
         task = asyncio.create_task(self.services.pipeline.process(msg, passive, quick=False))
@@ -99,11 +105,57 @@ class WecomChannel:
 
     def _finished(self, task: asyncio.Task[Outcome]) -> None:
         self._background.discard(task)
-        if not task.cancelled() and task.exception() is None:
-            # Too late for a passive answer: let the sender deliver the replies now.
-            release = asyncio.ensure_future(self.services.sender.release(task.result().reply_ids))
-            self._releases.add(release)
-            release.add_done_callback(self._releases.discard)
+        if task.cancelled():
+            return
+        error = task.exception()
+        if error is not None:
+            log.error("wecom: a message handled after its reply budget failed", exc_info=error)
+            return
+        # Too late for a passive answer: let the sender deliver the replies now.
+        release = asyncio.ensure_future(self.services.sender.release(task.result().reply_ids))
+        self._releases.add(release)
+        release.add_done_callback(self._released)
+
+    def _released(self, release: asyncio.Future[None]) -> None:
+        self._releases.discard(release)
+        if not release.cancelled() and (error := release.exception()) is not None:
+            # The rows stay held until reply_hold_seconds; the sender takes them then.
+            log.error("wecom: could not hand late replies to the sender", exc_info=error)
+
+    def started(self) -> float:
+        """The time a callback arrived, for in_time()."""
+        return asyncio.get_running_loop().time()
+
+    async def in_time(self, started: float, ids: list[int]) -> bool:
+        """Whether the HTTP answer carrying these rows can still leave within the reply budget. If not, WeCom
+        no longer waits for it: the rows are handed back to the sender, which pushes them."""
+        if not ids or asyncio.get_running_loop().time() - started <= self.config.reply_budget_seconds:
+            return True
+        log.warning("wecom: a passive answer was ready too late; pushing it instead")
+        await self.services.sender.unclaim_passive(ids)
+        return False
+
+    async def answered_before(self, msg: Message, target_kind: str, target_id: str) -> list[Reply]:
+        """The rows an earlier copy of msg claimed as its passive answer to (target_kind, target_id).
+
+        WeCom retries a callback whose answer it did not get in time: the retry is answered with them again
+        (never empty while the reply exists only as that lost answer).
+        """
+        async with read_only(self.services.sessions) as session:
+            rows = await session.execute(
+                select(Outbox.id, Outbox.target_kind, Outbox.target_id, Outbox.text, Outbox.mentions, Outbox.media_id)
+                .join(InboundMessage, InboundMessage.id == Outbox.cause_inbound_id)
+                .where(
+                    InboundMessage.channel == msg.channel,
+                    InboundMessage.platform_msg_id == msg.platform_msg_id,
+                    Outbox.status == OutboxStatus.SENT,
+                    Outbox.delivered_via == "passive",
+                    Outbox.target_kind == target_kind,
+                    Outbox.target_id == target_id,
+                )
+                .order_by(Outbox.id)
+            )
+            return [Reply(r.id, r.target_kind, r.target_id, r.text, tuple(r.mentions or ()), r.media_id) for r in rows]
 
     async def replies(self, ids: list[int]) -> list[Reply]:
         """The rows a message produced, in order."""

@@ -186,6 +186,11 @@ class WecomClient:
                 msgtype: section,
                 "safe": 0,
             }
+            if self.config.duplicate_check_seconds:
+                # WeCom drops the same message to the same member within the interval: a row re-sent after a
+                # crash (its "sent" mark lost) arrives once. Robots and app group chats have no such check.
+                body["enable_duplicate_check"] = 1
+                body["duplicate_check_interval"] = self.config.duplicate_check_seconds
             await self._with_token("message/send", body=body)
         else:  # pragma: no cover - routes are closed
             raise ValueError(route.kind)

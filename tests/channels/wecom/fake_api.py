@@ -2,22 +2,27 @@
 long-connection endpoint (fake_ws.py).
 
 Tokens expire by the injected clock; the documented rates answer 45009 when exceeded; any endpoint
-fails with a chosen errcode on demand; every message received is recorded. Images: the app uploads them
+fails with a chosen errcode on demand; every message received is recorded. An app message sent with
+enable_duplicate_check is dropped (answered ok, not delivered) when the same request was accepted within its
+duplicate_check_interval (default 1800 s), as WeCom does. Images: the app uploads them
 (media/upload, multipart field "media") and sends the media_id; a robot sends base64 with the MD5.
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import hashlib
 import itertools
+import json
 from collections import defaultdict, deque
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 from aiohttp import web
+from aiohttp.typedefs import Handler
 
 from bot.clock import Clock
 from tests.channels.wecom.fake_ws import FakeLongConnection
@@ -64,6 +69,9 @@ class FakeWecom:
     _failures: dict[str, deque[int]] = field(default_factory=lambda: defaultdict(deque))
     _windows: dict[tuple[str, str], deque[datetime]] = field(default_factory=lambda: defaultdict(deque))
     _serial: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+    duplicates_dropped: int = 0
+    latency_seconds: float = 0.0  # each send takes this long to answer (a real network's round trip)
+    _checked: dict[str, datetime] = field(default_factory=dict)  # request JSON -> when it was accepted
 
     # --- steering ---------------------------------------------------------------------------
     def fail(self, endpoint: str, errcode: int, times: int = 1) -> None:
@@ -88,7 +96,7 @@ class FakeWecom:
 
     # --- the API ----------------------------------------------------------------------------
     def app(self) -> web.Application:
-        app = web.Application()
+        app = web.Application(middlewares=[self._latency])
         app.router.add_get("/cgi-bin/gettoken", self._gettoken)
         app.router.add_post("/cgi-bin/media/upload", self._media_upload)
         app.router.add_post("/cgi-bin/message/send", self._message_send)
@@ -162,9 +170,33 @@ class FakeWecom:
             return _error(81013, "user & party & tag all invalid")
         if self._over_rate("message/send", user, APP_PER_MEMBER_PER_MINUTE):
             return _error(45009, "api freq out of limit")
+        if self._duplicate(body):
+            self.duplicates_dropped += 1
+            return web.json_response({"errcode": 0, "errmsg": "ok", "invaliduser": ""})
         return self._record("message/send", user, body) or web.json_response(
             {"errcode": 0, "errmsg": "ok", "invaliduser": ""}
         )
+
+    @web.middleware
+    async def _latency(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        """The message is taken at once; its answer comes back after the latency (a crash may fall between)."""
+        response = await handler(request)
+        if self.latency_seconds:
+            await asyncio.sleep(self.latency_seconds)
+        return response
+
+    def _duplicate(self, body: dict[str, Any]) -> bool:
+        """Whether WeCom's duplicate check drops this app message (the same request within the interval)."""
+        if body.get("enable_duplicate_check") != 1:
+            return False
+        interval = timedelta(seconds=int(body.get("duplicate_check_interval", 1800)))
+        key = json.dumps(body, sort_keys=True, ensure_ascii=False)
+        now = self.clock()
+        accepted = self._checked.get(key)
+        if accepted is not None and now - accepted < interval:
+            return True
+        self._checked[key] = now
+        return False
 
     async def _appchat_send(self, request: web.Request) -> web.Response:
         body = await request.json()
