@@ -440,3 +440,6 @@ SIM_BAD_REQUEST = "请求格式不正确：{reason}"
 WECOM_MENTION = "@{name}"
 # Ends an AI-bot answer that had to be cut: a response_url can be used only once.
 WECOM_TRUNCATED = "……（内容过长，后面的部分未能发出）"
+
+# --- Question bank size: 搜题 while the index is first built -----------------------------------
+LOOKUP_NOT_READY = "题库正在加载，请稍后再搜题。"
