@@ -51,6 +51,9 @@ from bench.lookup import generated_bank
 ROOT = Path(__file__).resolve().parent.parent
 MAX_WAIT_S = 1.0
 MAX_RSS_MB = 600
+SLOW_S = 0.5  # messages slower than this are listed (seconds since the run started, wait, first word)
+SLOW: list[tuple[float, float, str]] = []
+STARTED = time.perf_counter()
 BOMB_MAX_S = 5.0
 BOMB_MAX_MB = 200
 CHATTER = ("收到", "好的", "明白", "今天学习了党章第三章", "大家辛苦了", "下午的会几点开始", "到", "学习了")
@@ -168,6 +171,8 @@ async def member(
             text = "搜题 " + rng.choice(stems[:272] if rng.random() < 0.5 else stems)[2:]
         wait, _replies = await client.say(user, text)
         waits.append(wait)
+        if wait > SLOW_S:
+            SLOW.append((round(time.perf_counter() - STARTED, 1), round(wait, 3), text.split(" ", 1)[0]))
         await asyncio.sleep(rng.expovariate(rate))
 
 
@@ -220,6 +225,7 @@ async def run_import(args: argparse.Namespace) -> dict[str, Any]:
         chatting = [asyncio.create_task(member(client, u, args.rate, stems, during, stop)) for u in users]
         await asyncio.sleep(3)
         start = time.perf_counter()
+        result["import_started_at_s"] = round(start - STARTED, 1)
         importing = await asyncio.create_subprocess_exec(
             *command,
             "questions",
@@ -269,6 +275,7 @@ async def run_import(args: argparse.Namespace) -> dict[str, Any]:
         result["rss_after_mb"] = round(rss_mb(bot.pid), 1)
         result["rss_peak_mb"] = round(watch.peak_mb, 1)
         result["load_after"] = load()
+        result["slow_messages"] = SLOW[:50]
     finally:
         watching.cancel()
         await client.close()

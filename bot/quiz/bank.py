@@ -35,7 +35,7 @@ _SPACES = re.compile(r"\s+")
 _UNDERSCORES = re.compile(r"_{2,}")
 _CHUNK = 500
 CELL_MAX = 10_000  # characters of one cell; a row with a longer one is rejected
-IMPORT_CHUNK = 1_000  # questions per transaction of an import
+IMPORT_CHUNK = 500  # questions per transaction of an import
 IMPORT_PAUSE_SQLITE = 0.12  # seconds between an import's transactions on SQLite (its busy handler polls every 0.1 s)
 
 
@@ -346,16 +346,16 @@ def rows_from_json(data: object) -> list[tuple[int, dict[str, object]]]:
 
 
 # --- Import -----------------------------------------------------------------------------------
-async def fingerprint(session: AsyncSession) -> tuple[int, int, datetime | None]:
-    """A cheap version of the bank: row count, active count and the newest change."""
-    total, active, newest = (
-        await session.execute(
-            select(
-                func.count(Question.id), func.count(Question.id).filter(Question.active), func.max(Question.updated_at)
-            )
-        )
-    ).one()
-    return int(total or 0), int(active or 0), newest
+async def fingerprint(session: AsyncSession) -> tuple[int, datetime | None]:
+    """A cheap version of the bank: row count and the newest change — both read from indexes, not the table
+    (200,000 questions are a table of 100 MB, and a 搜题 asks this inside its message's transaction)."""
+    total, newest = (await session.execute(select(func.count(Question.id), func.max(Question.updated_at)))).one()
+    return int(total or 0), newest
+
+
+async def active_count(session: AsyncSession) -> int:
+    """How many questions are active (this one reads the table)."""
+    return int(await session.scalar(select(func.count(Question.id)).where(Question.active)) or 0)
 
 
 async def _stamp(session: AsyncSession, now: datetime) -> datetime:

@@ -13,11 +13,12 @@ import contextlib
 import heapq
 import logging
 import math
+import multiprocessing
 import re
-import threading
 import unicodedata
 from array import array
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -28,7 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from bot.db import read_only, session_factory
 from bot.models import Question
-from bot.quiz.bank import fingerprint
+from bot.quiz.bank import active_count, fingerprint
 
 log = logging.getLogger(__name__)
 
@@ -54,9 +55,10 @@ _W_COVERAGE = 0.4
 # Refreshing the index (see LookupCache).
 REFRESH_WAIT = 0.3  # seconds a search waits for a refresh before answering from the index as it is
 FIRST_BUILD_WAIT = 10.0  # … for the first build after start (the warm-up starts it at once)
-_READ_BATCH = 500  # questions read, segmented and applied per step (the lock is held for one step's apply)
+_READ_BATCH = 500  # questions read, segmented and applied per step (one step's apply holds the loop ≈ 15 ms)
 _APPLY_BATCH = 500
-_OVERLAP = timedelta(seconds=30)  # changes stamped this long before the newest one read are read again
+_PROCESS_FROM = 2_000  # questions to segment in one refresh from which a worker process does it
+_OVERLAP = timedelta(seconds=5)  # changes stamped this long before the newest one read are read again
 _COMPACT_MIN = 5_000  # empty slots tolerated before the postings are rebuilt (also: at most one per live one)
 
 _TYPE_MARK = re.compile(r"[（(]\s*(?:单选|多选|判断|填空|单项选择|多项选择)题?\s*[)）]")
@@ -175,17 +177,14 @@ class _Text:
 
 
 class LookupIndex:
-    """An inverted index over the bank, updated in place by one writer (the refresh's worker thread) while the
-    event loop searches it.
+    """An inverted index over the bank, updated in place between searches (all on the event loop's thread).
 
     Postings are arrays of slot numbers (4 bytes each, not a Python int object each). A changed question gets a
-    new slot and its old slot is emptied; postings pointing at empty slots are skipped, and once half the slots
-    are empty the postings are rebuilt (outside the lock, then swapped in). A lock keeps a search from seeing
-    half of a batch; the writer holds it only to apply a small batch of already segmented questions.
+    new slot and its old slot is emptied; postings pointing at empty slots are skipped, and once empty slots
+    outnumber the live ones the postings are rebuilt step by step (`compaction`) and swapped in.
     """
 
     def __init__(self, entries: Iterable[Entry] = ()) -> None:
-        self._lock = threading.Lock()
         self._docs: list[Entry | None] = []
         self._stamps = array("d")  # per slot: the question's updated_at (a POSIX timestamp) when it was read
         self._slots: dict[int, int] = {}  # question id → slot
@@ -203,6 +202,11 @@ class LookupIndex:
         """How many questions the index holds."""
         return len(self._slots)
 
+    @property
+    def wasteful(self) -> bool:
+        """Do empty slots outnumber the live ones (and a few thousand)?"""
+        return len(self._docs) - len(self._slots) > max(_COMPACT_MIN, len(self._slots))
+
     def stamp(self, question_id: int) -> float | None:
         """The updated_at (POSIX timestamp) the index holds for a question, or None if it does not hold it."""
         slot = self._slots.get(question_id)
@@ -213,14 +217,11 @@ class LookupIndex:
 
     def apply(self, added: Sequence[tuple[Entry, float]], removed: Iterable[int]) -> None:
         """Add (or replace) entries with their updated_at stamps and drop removed question ids."""
-        with self._lock:
-            for question_id in removed:
-                self._remove(question_id)
-            for entry, stamp in added:
-                self._remove(entry.question_id)
-                self._add(entry, stamp)
-        if len(self._docs) - len(self._slots) > max(_COMPACT_MIN, len(self._slots)):
-            self._compact()
+        for question_id in removed:
+            self._remove(question_id)
+        for entry, stamp in added:
+            self._remove(entry.question_id)
+            self._add(entry, stamp)
 
     def _add(self, entry: Entry, stamp: float) -> None:
         slot = len(self._docs)
@@ -252,19 +253,16 @@ class LookupIndex:
                 del df[feature]
                 del self._postings[feature]
 
-    def _compact(self) -> None:
-        """Renumber the live entries without empty slots (called by the one writer; searches go on meanwhile)."""
+    def compaction(self) -> Iterator[None]:
+        """Renumber the live entries without empty slots, a batch per step (searches may run between steps;
+        nothing may be applied until the last step has swapped the new structures in)."""
         fresh = LookupIndex()
         live = [(doc, self._stamps[slot]) for slot, doc in enumerate(self._docs) if doc is not None]
         for start in range(0, len(live), _APPLY_BATCH):
-            fresh._unlocked_add(live[start : start + _APPLY_BATCH])
-        with self._lock:
-            self._docs, self._stamps, self._slots = fresh._docs, fresh._stamps, fresh._slots
-            self._postings, self._df = fresh._postings, fresh._df
-
-    def _unlocked_add(self, batch: Sequence[tuple[Entry, float]]) -> None:
-        for entry, stamp in batch:
-            self._add(entry, stamp)
+            fresh.apply(live[start : start + _APPLY_BATCH], ())
+            yield
+        self._docs, self._stamps, self._slots = fresh._docs, fresh._stamps, fresh._slots
+        self._postings, self._df = fresh._postings, fresh._df
 
     def _idf(self, df: int) -> float:
         return math.log((len(self._slots) + 1) / (df + 0.5))
@@ -274,8 +272,7 @@ class LookupIndex:
         text = _Text.of(query)
         if len(text.compact) < MIN_QUERY_CHARS:
             return []
-        with self._lock:
-            return self._search(text, limit)
+        return self._search(text, limit)
 
     def _search(self, text: _Text, limit: int) -> list[Match]:
         if not self._slots:
@@ -315,20 +312,29 @@ class LookupIndex:
         return [Match(doc.question_id, doc.key, round(score, 1)) for score, _, doc in results[:limit]]
 
 
+def segment(rows: Sequence[tuple[int, str, str, Sequence[str]]]) -> list[tuple[int, str, str, str]]:
+    """(id, key, stem, options) rows as Entry fields (id, key, tokens, options): the slow part of indexing, run
+    in a worker process for a large refresh."""
+    entries = (Entry.of(*row) for row in rows)
+    return [(entry.question_id, entry.key, entry.tokens, entry.options) for entry in entries]
+
+
 class LookupCache:
     """This process's 搜题 index, kept up to date with the bank (changed by this process or another, e.g. a CLI
     import) by a background refresh.
 
     Created once per app in `open_services` and handed to handlers on the Context. Before each search a cheap
-    fingerprint query (counts and newest change) says whether the index is current; if not, a refresh task is
-    started (one at a time) and the search waits for it at most `refresh_wait` seconds, then answers from the
-    index as it is. A search never builds anything itself: handlers run inside a write transaction, and on
-    SQLite that would hold every other message's write.
+    fingerprint query (row count and newest change, from indexes) says whether the index is current; if not, the search starts
+    a refresh and waits for it at most `refresh_wait` seconds (if a refresh is already under way, not at all),
+    then answers from the index as it is. A search never builds anything itself: handlers run inside a write
+    transaction, and on SQLite that would hold up every other message's write.
 
     A refresh reads in a transaction of its own (on SQLite a reader that neither waits for writers nor blocks
     them), in batches: the questions changed since the last refresh by `updated_at` (with an overlap for
-    writers whose clocks or commits lag), segmented and applied in a worker thread. Only when the count of
-    active questions still disagrees (a row deleted outright) does it compare every id and stamp.
+    writers whose clocks or commits lag). Only when the count of active questions still disagrees (a row
+    deleted outright) does it compare every id and stamp. Segmenting (jieba, pure Python) runs in a worker
+    thread for a few questions and in a worker process for many — a thread would hold the interpreter lock the
+    event loop needs for tens of seconds — and each batch is applied on the event loop between messages.
     """
 
     def __init__(self, refresh_wait: float = REFRESH_WAIT, first_wait: float = FIRST_BUILD_WAIT) -> None:
@@ -339,6 +345,7 @@ class LookupCache:
         self._built = False
         self._newest: datetime | None = None  # the newest updated_at read
         self._task: asyncio.Task[None] | None = None
+        self._pool: ProcessPoolExecutor | None = None
 
     @property
     def ready(self) -> bool:
@@ -352,18 +359,25 @@ class LookupCache:
         return self._task
 
     async def close(self) -> None:
-        """Stop a refresh in progress (its worker thread finishes its batch on its own)."""
+        """Stop a refresh in progress and the worker process."""
         if self._task is not None and not self._task.done():
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = None
 
     async def index(self, session: AsyncSession) -> LookupIndex | None:
         """The index, refreshed if the bank changed and the refresh ends in time; None before the first build."""
         version = await fingerprint(session)
         if version != self._version:
+            running = self._task is not None and not self._task.done()
             task = self.refresh(session.bind)  # type: ignore[arg-type]  # an AsyncSession's bind is its engine
-            await asyncio.wait({task}, timeout=self.refresh_wait if self._built else self.first_wait)
+            if not self._built:
+                await asyncio.wait({task}, timeout=self.first_wait)
+            elif not running:
+                await asyncio.wait({task}, timeout=self.refresh_wait)
         return self._index if self._built else None
 
     async def search(self, session: AsyncSession, query: str) -> Match | None:
@@ -381,22 +395,27 @@ class LookupCache:
                     version = await fingerprint(session)
                     if version == self._version:
                         return
-                    await (self._read_changes(session) if self._built else self._read_all(session))
-                    if self._index.size != version[1]:
+                    if self._built:
+                        await self._read_changes(session)
+                    else:
+                        await self._read_all(session, many=version[0] >= _PROCESS_FROM)
+                    if self._index.size != await active_count(session):
                         await self._reconcile(session)
+                if self._index.wasteful:
+                    for _ in self._index.compaction():
+                        await asyncio.sleep(0)
                 self._version, self._built = version, True
         except Exception:
             # The next search starts another refresh; until then the index stays as it was.
             log.exception("搜题 index refresh failed")
 
-    async def _read_all(self, session: AsyncSession) -> None:
+    async def _read_all(self, session: AsyncSession, many: bool) -> None:
         query = select(*_COLUMNS).where(Question.active).order_by(Question.id)
         async for rows in (await session.stream(query.execution_options(yield_per=_READ_BATCH))).partitions():
-            await self._apply(rows, ())
+            await self._apply(rows, (), many)
 
     async def _read_changes(self, session: AsyncSession) -> None:
         """The questions whose updated_at is at or after the newest one read before (less an overlap)."""
-        assert self._newest is not None or self._index.size == 0
         since = (self._newest - _OVERLAP) if self._newest is not None else datetime.min.replace(tzinfo=UTC)
         query = select(Question.id, Question.active, Question.updated_at).where(Question.updated_at >= since)
         changed: list[int] = []
@@ -423,25 +442,32 @@ class LookupCache:
         await self._fetch(session, changed, self._index.question_ids() - present)
 
     async def _fetch(self, session: AsyncSession, changed: Sequence[int], removed: Iterable[int]) -> None:
-        removed = list(removed)
-        if removed:
-            await self._apply((), removed)
+        self._index.apply((), removed)
+        many = len(changed) >= _PROCESS_FROM
         for start in range(0, len(changed), _READ_BATCH):
             ids = changed[start : start + _READ_BATCH]
             rows = (await session.execute(select(*_COLUMNS).where(Question.id.in_(ids), Question.active))).all()
-            await self._apply(rows, ())
+            await self._apply(rows, (), many)
 
-    async def _apply(self, rows: Sequence[Row[int, str, str, list[str], datetime]], removed: Sequence[int]) -> None:
+    async def _apply(
+        self, rows: Sequence[Row[int, str, str, list[str], datetime]], removed: Sequence[int], many: bool
+    ) -> None:
+        plain = [(row.id, row.key, row.stem, row.options or []) for row in rows]
+        stamps = {row.id: row.updated_at.timestamp() for row in rows}
         for row in rows:
             self._saw(row.updated_at)
-        # Segmenting is the slow part (≈ 0.1 ms a question): in a thread, so the event loop keeps answering.
-        await asyncio.to_thread(self._segment_and_apply, rows, removed)
+        if many:
+            segmented = await asyncio.get_running_loop().run_in_executor(self._workers(), segment, plain)
+        else:
+            segmented = await asyncio.to_thread(segment, plain)
+        self._index.apply([(Entry(*fields), stamps[fields[0]]) for fields in segmented], removed)
 
-    def _segment_and_apply(
-        self, rows: Sequence[Row[int, str, str, list[str], datetime]], removed: Sequence[int]
-    ) -> None:
-        added = [(Entry.of(row.id, row.key, row.stem, row.options or ()), row.updated_at.timestamp()) for row in rows]
-        self._index.apply(added, removed)
+    def _workers(self) -> ProcessPoolExecutor:
+        if self._pool is None:
+            # spawn, not fork: the bot's process has threads (aiosqlite's, the outbox's) a fork would copy mid-step.
+            context = multiprocessing.get_context("spawn")
+            self._pool = ProcessPoolExecutor(1, mp_context=context, initializer=warm_up)
+        return self._pool
 
     def _saw(self, updated_at: datetime) -> None:
         if self._newest is None or updated_at > self._newest:
