@@ -171,7 +171,9 @@ def test_jieba_stays_quiet():
 
 # --- A large bank: the index is refreshed off the event loop, incrementally ---------------------
 BIG_BANK = 20_000
-WAIT_LIMIT = 1.0  # seconds: the acceptance bound for any message, and for a 搜题, while the bank changes
+# Seconds a message or a 搜题 may wait while the bank changes. The acceptance bound is 1 s, measured by
+# bench/bank.py; here twice that, to hold on a busy shared machine — before the change this test measured ≈ 6 s.
+WAIT_LIMIT = 2.0
 
 
 def big_bank(size: int, seed: int = 3) -> list[QuestionData]:
