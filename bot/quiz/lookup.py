@@ -48,6 +48,7 @@ CANDIDATES = 40
 _MAX_FEATURES = 48  # of a long query (a stem pasted with its options), the rarest features are plenty
 _COMMON_SHARE = 0.2  # features in more than this share of questions are only checked on candidates
 _MIN_RARE = 6
+_POSTINGS_BUDGET = 30_000  # postings a search walks at most (beyond its two rarest features)
 # Weights of the blended score; tuned on tests/data/lookup_queries.json (see bench/README.md).
 _W_PARTIAL = 0.3
 _W_TOKENS = 0.3
@@ -286,6 +287,14 @@ class LookupIndex:
         used = [f for f in ranked if df[f] <= common]
         if len(used) < _MIN_RARE:
             used = ranked[:_MIN_RARE]
+        # In a large bank of similar questions even "rare" features can list tens of thousands of questions:
+        # the rarest ones (two at least) up to a budget of postings choose the candidates well enough.
+        visited = 0
+        for count, feature in enumerate(used):
+            visited += len(postings[feature])
+            if count >= 2 and visited > _POSTINGS_BUDGET:
+                used = used[:count]
+                break
         scores: dict[int, float] = {}
         get = scores.get
         for feature in used:
