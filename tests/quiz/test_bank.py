@@ -472,7 +472,7 @@ async def test_csv_bounds(db_url, tmp_path, capsys):
 
 
 # --- A large import beside a running bot (finding 12) -------------------------------------------
-async def test_large_import_does_not_hold_the_bot_up(bot, db_url, tmp_path, capsys):
+async def test_large_import_does_not_hold_the_bot_up(bot, db_url, tmp_path):
     """The import wrote the whole file in one transaction: on SQLite members' messages waited for all of it.
     Now it commits in chunks with pauses between them, so each message waits at most about one chunk.
     (SQLite only: on PostgreSQL an import never held the bot's writes.)"""
@@ -485,17 +485,23 @@ async def test_large_import_does_not_hold_the_bot_up(bot, db_url, tmp_path, caps
         for i in range(IMPORT_SIZE):
             writer.writerow(["", "判断", f"第{i}题：党支部第{i}次集中学习的主题是党章。", "", "", "", "", "", "对"])
     await bot.say("帮助", user="u01")
-    importing = asyncio.create_task(cli(db_url, tmp_path, "import", str(path)))
+    # In a process of its own, as an operator runs it beside the bot (in a thread it would share our GIL).
+    command = [sys.executable, "-m", "bot", "--config", str(config_for(db_url, tmp_path)), "questions", "import"]
+    importing = await asyncio.create_subprocess_exec(
+        *command, str(path), cwd=ROOT, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+    )
+    finished = asyncio.create_task(importing.communicate())
     waits = []
-    while not importing.done():
+    while not finished.done():
         start = time.perf_counter()
         await bot.say("帮助", user="u01")
         waits.append(time.perf_counter() - start)
         await asyncio.sleep(0.02)
-    assert await importing == 0
-    assert f"{IMPORT_SIZE} added" in capsys.readouterr().out
+    out, err = await finished
+    assert importing.returncode == 0, err.decode()[-2000:]
+    assert f"{IMPORT_SIZE} added" in out.decode()
     assert len(waits) >= 5 and max(waits) < IMPORT_WAIT_LIMIT, (len(waits), sorted(waits)[-5:])
 
 
-IMPORT_SIZE = 20_000  # in one transaction (before) the bot waited ≈ 1.2 s here; a chunk holds it ≈ 0.1 s
-IMPORT_WAIT_LIMIT = 0.6
+IMPORT_SIZE = 20_000  # in one transaction (before) the bot waited ≈ 1.5 s here; a chunk holds it ≈ 0.1 s
+IMPORT_WAIT_LIMIT = 0.8
