@@ -186,7 +186,9 @@ class LookupIndex:
     """
 
     def __init__(self, entries: Iterable[Entry] = ()) -> None:
-        self._docs: list[Entry | None] = []
+        # Per slot: (id, key, tokens, options) — a plain tuple of strings, which the garbage collector stops
+        # tracking, so 200,000 of them do not lengthen its full collections — or None once emptied.
+        self._docs: list[tuple[int, str, str, str] | None] = []
         self._stamps = array("d")  # per slot: the question's updated_at (a POSIX timestamp) when it was read
         self._slots: dict[int, int] = {}  # question id → slot
         self._postings: dict[str, array[int]] = {}
@@ -226,7 +228,7 @@ class LookupIndex:
 
     def _add(self, entry: Entry, stamp: float) -> None:
         slot = len(self._docs)
-        self._docs.append(entry)
+        self._docs.append((entry.question_id, entry.key, entry.tokens, entry.options))
         self._stamps.append(stamp)
         self._slots[entry.question_id] = slot
         postings, df = self._postings, self._df
@@ -242,9 +244,10 @@ class LookupIndex:
         slot = self._slots.pop(question_id, None)
         if slot is None:
             return
-        entry = self._docs[slot]
+        doc = self._docs[slot]
         self._docs[slot] = None
-        assert entry is not None
+        assert doc is not None
+        entry = Entry(*doc)
         df = self._df
         for feature in entry.features():
             left = df[feature] - 1
@@ -258,7 +261,7 @@ class LookupIndex:
         """Renumber the live entries without empty slots, a batch per step (searches may run between steps;
         nothing may be applied until the last step has swapped the new structures in)."""
         fresh = LookupIndex()
-        live = [(doc, self._stamps[slot]) for slot, doc in enumerate(self._docs) if doc is not None]
+        live = [(Entry(*doc), self._stamps[slot]) for slot, doc in enumerate(self._docs) if doc is not None]
         for start in range(0, len(live), _APPLY_BATCH):
             fresh.apply(live[start : start + _APPLY_BATCH], ())
             yield
@@ -306,8 +309,9 @@ class LookupIndex:
         query_tokens = " ".join(text.tokens)
         results: list[tuple[float, float, Entry]] = []
         for slot, retrieval in chosen:
-            doc = docs[slot]
-            assert doc is not None
+            fields = docs[slot]
+            assert fields is not None
+            doc = Entry(*fields)
             weight = sum(self._idf(df[f]) for f in doc.features())
             context = doc.context
             coverage = sum(idf for f, idf in wanted.items() if f in context) / total
