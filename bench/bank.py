@@ -34,6 +34,7 @@ import csv
 import json
 import os
 import random
+import shutil
 import socket
 import struct
 import subprocess
@@ -282,6 +283,10 @@ async def run_import(args: argparse.Namespace) -> dict[str, Any]:
         bot.terminate()
         bot.wait(30)
         log.close()
+        if args.keep:
+            result["kept"] = str(tmp)
+        else:
+            shutil.rmtree(tmp, ignore_errors=True)
     worst = max(result["messages_during_import"]["max_s"], result["messages_after_import"]["max_s"])
     result["ok"] = (
         worst <= MAX_WAIT_S and result["lookup_after_import"]["max_s"] <= MAX_WAIT_S and watch.peak_mb < MAX_RSS_MB
@@ -401,6 +406,7 @@ def run_bomb(args: argparse.Namespace) -> dict[str, Any]:
         measured.update(file_mb=round(path.stat().st_size / 2**20, 2), unpacks_to_gb=round(unpacked / 2**30, 2))
         result["honest_sizes" if honest else "understated_sizes"] = measured
     result["load_after"] = load()
+    shutil.rmtree(tmp, ignore_errors=True)
     result["ok"] = all(
         r["exit"] == 2 and not r["traceback"] and r["seconds"] < BOMB_MAX_S and r["peak_rss_mb"] < BOMB_MAX_MB
         for r in (result["honest_sizes"], result["understated_sizes"])
@@ -417,6 +423,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     imp.add_argument("--rate", type=float, default=0.5, help="messages a second per member (default 0.5)")
     imp.add_argument("--seed", type=int, default=7)
     imp.add_argument("--catch-up-seconds", type=float, default=180, help="how long to wait for 搜题 to find imports")
+    imp.add_argument("--keep", action="store_true", help="keep the temp dir (CSV, database, the bot's log)")
     imp.add_argument("--json", type=Path)
     bomb = sub.add_parser("bomb", help="decompression-bomb xlsx files through the CLI")
     bomb.add_argument("--gigabytes", type=float, default=3.0)
