@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import logging
 from collections.abc import AsyncIterator, Sequence
@@ -88,13 +89,15 @@ async def open_services(
 WARM = web.AppKey("warm", asyncio.Task[None])
 
 
-async def _warm_up() -> None:
-    """Load jieba's dictionary in a thread, then take everything loaded so far out of the garbage collector.
+async def _warm_up(services: Services) -> None:
+    """Load jieba's dictionary in a thread and build the 搜题 index, then take everything loaded so far out of
+    the garbage collector.
 
     The dictionary, the question index and the ORM's mappings are hundreds of thousands of long-lived
     objects: without gc.freeze() every full collection walks them all (pauses of ~100 ms under load).
     """
     await asyncio.to_thread(warm_up)
+    await services.lookup.refresh(services.engine)
     gc.collect()
     gc.freeze()
 
@@ -128,7 +131,7 @@ def build_app(
             wecom.attach(app, services)
         quiz_timer = QuizTimer(config, services.sessions, services.clock, services.sender)
         if background:
-            warming = asyncio.create_task(_warm_up(), name="lookup-warm-up")
+            warming = asyncio.create_task(_warm_up(services), name="lookup-warm-up")
             app[WARM] = warming
             services.sender.start()
             quiz_timer.start()
@@ -140,7 +143,10 @@ def build_app(
             yield
         finally:
             if background:
-                await warming
+                warming.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await warming
+            await services.lookup.close()
             await sim.stop(app)
             services.jobs.shutdown()
             await quiz_timer.stop()

@@ -400,7 +400,7 @@ async def _meetings(config: Config, args: argparse.Namespace) -> int:
 async def _questions(config: Config, args: argparse.Namespace) -> int:
     from bot import db
     from bot.clock import system_clock
-    from bot.quiz.bank import BankFileError, import_questions
+    from bot.quiz.bank import BankFileError, import_bank
     from bot.quiz.bankfile import read_bank, stored_questions, write_bank
 
     if args.questions_command == "export" and args.out.suffix.lower() not in (".xlsx", ".json"):
@@ -412,15 +412,16 @@ async def _questions(config: Config, args: argparse.Namespace) -> int:
             bank = read_bank(args.file)
         except BankFileError as exc:
             print(f"yizhan: {exc}", file=sys.stderr)
-            return 1
+            return EXIT_CONFIG
     engine = db.create_engine(config.database)
     try:
         await db.upgrade(engine)
-        async with db.transaction(db.session_factory(engine)) as session:
-            if bank is None:
+        if bank is not None:
+            questions_read = [q for _, q in bank.questions]
+            result = await import_bank(db.session_factory(engine), questions_read, system_clock(config.tz)())
+        else:
+            async with db.transaction(db.session_factory(engine)) as session:
                 questions = await stored_questions(session)
-            else:
-                result = await import_questions(session, [q for _, q in bank.questions], system_clock(config.tz)())
     finally:
         await engine.dispose()
     if bank is None:

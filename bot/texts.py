@@ -529,3 +529,6 @@ SIM_TOO_LARGE = "请求过大：不得超过 {limit} 字节。"
 SERVICE_UNAVAILABLE = "系统暂时无法处理消息，本条消息未被记录，请稍后再试。"
 # The server is past what it can take: the message was refused before anything was done.
 SERVICE_BUSY = "系统繁忙，本条消息未被处理，请稍后再试。"
+
+# --- Question bank size: 搜题 while the index is first built -----------------------------------
+LOOKUP_NOT_READY = "题库正在加载，请稍后再搜题。"

@@ -91,6 +91,9 @@ async def _answer(ctx: Context, query: str) -> None:
         return
     assert ctx.lookup is not None, "the pipeline hands every handler the app's LookupCache"
     match = await ctx.lookup.search(ctx.session, query)
+    if match is None and not ctx.lookup.ready:
+        await ctx.reply(texts.LOOKUP_NOT_READY)
+        return
     question = await ctx.session.get(Question, match.question_id) if match else None
     if match is None or question is None or match.score < ctx.config.quiz.lookup_min_score:
         await ctx.reply(texts.LOOKUP_NOT_FOUND)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import codecs
+import contextlib
 import csv
-import io
 import json
-from collections.abc import Iterable, Sequence
+import zipfile
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
 from openpyxl import Workbook, load_workbook
@@ -29,12 +31,23 @@ from bot.quiz.bank import (
 )
 
 SUFFIXES = (".xlsx", ".xlsm", ".csv", ".json")
+# Bounds of a bank file, checked before reading it (an xlsx from its zip directory) or while streaming it.
+MAX_ROWS = 500_000  # records of a sheet or CSV, the header and blank rows included
+MAX_COLUMNS = 64  # cells of a row read; a bank uses at most 17
+MAX_XLSX_BYTES = 256 * 2**20  # an xlsx's parts unpacked, together (200,000 questions take about 150 MB)
+MAX_XLSX_ENTRIES = 1_000  # parts of an xlsx archive (a workbook has a dozen or two)
+MAX_XLSX_RATIO = 100  # unpacked ÷ packed size of one part: spreadsheet XML packs 5-20 times, a bomb 1,000
+_RATIO_FROM_BYTES = 2**20  # the ratio is checked on parts unpacking to more than this
 _REQUIRED_COLUMNS = ("type", "stem", "answer")
 _MIN_EXPORT_OPTIONS = 4
 
 
 def read_bank(path: Path) -> ParsedBank:
-    """Read and validate a bank file; raise BankFileError if the file as a whole is unusable."""
+    """Read and validate a bank file; raise BankFileError if the file as a whole is unusable.
+
+    Rows are streamed, never all held as text: a file of 200,000 questions costs the questions, not the file
+    several times over. Files are bounded (see the limits above) before anything is decompressed.
+    """
     suffix = path.suffix.lower()
     if suffix not in SUFFIXES:
         raise BankFileError(f"{path.name}: expected one of {', '.join(SUFFIXES)} (save .xls files as .xlsx)")
@@ -42,38 +55,109 @@ def read_bank(path: Path) -> ParsedBank:
         if suffix == ".json":
             try:
                 data = json.loads(path.read_text(encoding="utf-8-sig"))
-            except json.JSONDecodeError as exc:
-                raise BankFileError(f"{path.name}: not valid JSON ({exc})") from None
+            except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as exc:
+                raise BankFileError(f"{path.name}: not valid JSON ({_reason(exc)})") from None
             return parse_rows(rows_from_json(data), unit="item")
-        rows = _csv_rows(path) if suffix == ".csv" else _xlsx_rows(path)
+        if suffix == ".csv":
+            return parse_rows(_sheet_rows(_csv_rows(path), path.name))
+        with _xlsx_sheet(path) as rows:
+            return parse_rows(_sheet_rows(rows, path.name))
     except OSError as exc:
         raise BankFileError(f"{path}: {exc.strerror or exc}") from None
-    return parse_rows(_sheet_rows(rows))
 
 
-def _xlsx_rows(path: Path) -> Iterable[tuple[int, Sequence[object]]]:
+def _reason(exc: BaseException) -> str:
+    return str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+
+
+def check_xlsx(path: Path) -> None:
+    """Refuse a file that is not a zip archive, or whose entries would decompress to more than the limits
+    allow, from the zip's directory alone (reading an entry stops at its declared size)."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            entries = archive.infolist()
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError):
+        raise BankFileError(
+            f"{path.name}: not an xlsx file (an xlsx file is a zip archive; save the sheet as .xlsx)"
+        ) from None
+    if len(entries) > MAX_XLSX_ENTRIES:
+        raise BankFileError(f"{path.name}: refused, the xlsx archive has more than {MAX_XLSX_ENTRIES} parts")
+    total = sum(entry.file_size for entry in entries)
+    if total > MAX_XLSX_BYTES:
+        raise BankFileError(
+            f"{path.name}: refused, its content would unpack to {total // 2**20} MB "
+            f"(at most {MAX_XLSX_BYTES // 2**20} MB; split the bank into several files)"
+        )
+    for entry in entries:
+        if entry.file_size > _RATIO_FROM_BYTES and entry.file_size > MAX_XLSX_RATIO * max(entry.compress_size, 1):
+            raise BankFileError(
+                f"{path.name}: refused, {entry.filename} would unpack to {entry.file_size // entry.compress_size} times "
+                "its size (a spreadsheet compresses far less; the file may be crafted)"
+            )
+
+
+@contextlib.contextmanager
+def _xlsx_sheet(path: Path) -> Iterator[Iterator[tuple[int, Sequence[object]]]]:
+    """The first sheet's rows, streamed (openpyxl's read-only mode), at most MAX_COLUMNS cells each."""
+    check_xlsx(path)
     try:
         book = load_workbook(path, read_only=True, data_only=True)
-    except (KeyError, ValueError, OSError) as exc:
-        raise BankFileError(f"{path.name}: not a readable xlsx file ({exc})") from None
+    except Exception as exc:  # openpyxl raises whatever its parsers meet in a malformed file
+        raise BankFileError(f"{path.name}: not a readable xlsx file ({_reason(exc)})") from None
     try:
+        if not book.worksheets:
+            raise BankFileError(f"{path.name}: the workbook has no sheet")
         sheet = book.worksheets[0]
-        return [(number, row) for number, row in enumerate(sheet.iter_rows(values_only=True), start=1)]
+        # Explicit bounds: a read-only sheet pads every row to the width its <dimension> claims (up to 16,384)
+        # and fills gaps between row numbers with empty rows.
+        cells = sheet.iter_rows(max_col=MAX_COLUMNS, max_row=MAX_ROWS + 1, values_only=True)
+        yield _guarded(enumerate(cells, start=1), path.name)
     finally:
         book.close()
 
 
-def _csv_rows(path: Path) -> Iterable[tuple[int, Sequence[object]]]:
-    raw = path.read_bytes()
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        text = raw.decode("gb18030", errors="replace")  # Excel on Chinese Windows saves CSV as GBK
-    # A spreadsheet numbers records, not lines: a quoted cell may span several lines.
-    return list(enumerate(csv.reader(io.StringIO(text, newline="")), start=1))
+def _guarded(rows: Iterator[tuple[int, Sequence[object]]], name: str) -> Iterator[tuple[int, Sequence[object]]]:
+    """rows, with a parser's failure half-way through (a truncated or corrupt part) as a BankFileError."""
+    while True:
+        try:
+            item = next(rows)
+        except StopIteration:
+            return
+        except Exception as exc:  # as in _xlsx_sheet: zipfile, zlib, XML and openpyxl errors alike
+            raise BankFileError(f"{name}: not a readable xlsx file ({_reason(exc)})") from None
+        yield item
 
 
-def _sheet_rows(rows: Iterable[tuple[int, Sequence[object]]]) -> list[tuple[int, dict[str, object]]]:
+def _csv_rows(path: Path) -> Iterator[tuple[int, Sequence[object]]]:
+    encoding = "utf-8-sig" if _is_utf8(path) else "gb18030"  # Excel on Chinese Windows saves CSV as GBK
+    with path.open(encoding=encoding, errors="replace", newline="") as source:
+        # A spreadsheet numbers records, not lines: a quoted cell may span several lines.
+        reader = csv.reader(source)
+        number = 0
+        while True:
+            try:
+                cells = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as exc:
+                raise BankFileError(f"{path.name}: record {number + 1} is not valid CSV ({exc})") from None
+            number += 1
+            yield number, cells[:MAX_COLUMNS]
+
+
+def _is_utf8(path: Path) -> bool:
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    with path.open("rb") as source:
+        try:
+            while chunk := source.read(1 << 20):
+                decoder.decode(chunk)
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            return False
+    return True
+
+
+def _sheet_rows(rows: Iterable[tuple[int, Sequence[object]]], name: str) -> Iterator[tuple[int, dict[str, object]]]:
     """Map the header row's columns to fields; the data rows as field → cell, blank rows skipped."""
     iterator = iter(rows)
     header: list[str | None] | None = None
@@ -82,20 +166,20 @@ def _sheet_rows(rows: Iterable[tuple[int, Sequence[object]]]) -> list[tuple[int,
             header = [column_of(c) for c in cells]
             break
     if header is None:
-        raise BankFileError("the file is empty")
-    missing = [HEADER_NAMES[name] + "/" + name for name in _REQUIRED_COLUMNS if name not in header]
+        raise BankFileError(f"{name}: the file is empty")
+    missing = [HEADER_NAMES[field] + "/" + field for field in _REQUIRED_COLUMNS if field not in header]
     if missing:
-        raise BankFileError(f"the header row lacks the column(s) {', '.join(missing)}")
-    out: list[tuple[int, dict[str, object]]] = []
+        raise BankFileError(f"{name}: the header row lacks the column(s) {', '.join(missing)}")
     for number, cells in iterator:
+        if number > MAX_ROWS:
+            raise BankFileError(f"{name}: more than {MAX_ROWS} rows; split the bank into several files")
         if not any(cell_text(c) for c in cells):
             continue
         row: dict[str, object] = {}
         for column, value in zip(header, cells, strict=False):
             if column is not None and column not in row:
                 row[column] = value
-        out.append((number, row))
-    return out
+        yield number, row
 
 
 # --- Export -------------------------------------------------------------------------------------

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import random
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, exists, func, literal, or_, select, text, update
+from sqlalchemy import ColumnElement, Text, and_, cast, exists, func, literal, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
@@ -89,13 +90,30 @@ def explanation(question: Question) -> str:
 
 
 async def pick_questions(ctx: Context, count: int, tag: str, rng: random.Random | None = None) -> list[Question]:
-    """count random active questions, those tagged `tag` (or mentioning it in the stem) if given."""
-    rows = list(await ctx.session.scalars(select(Question).where(Question.active.is_(True)).order_by(Question.id)))
+    """count random active questions, those tagged `tag` (or mentioning it in the stem) if given.
+
+    Only ids are read to choose from (a bank can hold hundreds of thousands of questions), then the chosen
+    questions, in the order chosen.
+    """
+    active = Question.active.is_(True)
     if tag:
-        rows = [q for q in rows if tag in (q.tags or []) or tag in q.stem]
-    if len(rows) < count:
-        return rows
-    return (rng or random.Random()).sample(rows, count)
+        # A loose filter in SQL (the tag in the stem, or in the tags' JSON text, as stored or \u-escaped),
+        # then the exact rule on what it let through.
+        tags_text = cast(Question.tags, Text)
+        loose = or_(
+            Question.stem.contains(tag, autoescape=True),
+            tags_text.contains(tag, autoescape=True),
+            tags_text.contains(json.dumps(tag)[1:-1], autoescape=True),
+        )
+        found = await ctx.session.execute(
+            select(Question.id, Question.tags, Question.stem).where(active, loose).order_by(Question.id)
+        )
+        ids = [question_id for question_id, tags, stem in found if tag in (tags or []) or tag in stem]
+    else:
+        ids = list(await ctx.session.scalars(select(Question.id).where(active).order_by(Question.id)))
+    chosen = ids if len(ids) < count else (rng or random.Random()).sample(ids, count)
+    loaded = {q.id: q for q in await ctx.session.scalars(select(Question).where(Question.id.in_(chosen)))}
+    return [loaded[question_id] for question_id in chosen if question_id in loaded]
 
 
 async def _say(ctx: Context, quiz: QuizSession, text: str) -> None:

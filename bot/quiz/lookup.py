@@ -9,22 +9,29 @@ word order) and the share of the query's weight the candidate covers, blended in
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import heapq
 import logging
 import math
+import multiprocessing
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
+from array import array
+from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 import jieba
 from rapidfuzz import fuzz
 from sqlalchemy import Row, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
+from bot.db import read_only, session_factory
 from bot.models import Question
-from bot.quiz.bank import fingerprint
+from bot.quiz.bank import active_count, fingerprint
+
+log = logging.getLogger(__name__)
 
 # jieba logs "Building prefix dict …" at DEBUG through its own stderr handler; members never see it,
 # and neither should the operator's console. Its dictionary ships inside the package: nothing is fetched.
@@ -41,10 +48,19 @@ CANDIDATES = 40
 _MAX_FEATURES = 48  # of a long query (a stem pasted with its options), the rarest features are plenty
 _COMMON_SHARE = 0.2  # features in more than this share of questions are only checked on candidates
 _MIN_RARE = 6
+_POSTINGS_BUDGET = 30_000  # postings a search walks at most (beyond its two rarest features)
 # Weights of the blended score; tuned on tests/data/lookup_queries.json (see bench/README.md).
 _W_PARTIAL = 0.3
 _W_TOKENS = 0.3
 _W_COVERAGE = 0.4
+# Refreshing the index (see LookupCache).
+REFRESH_WAIT = 0.3  # seconds a search waits for a refresh before answering from the index as it is
+FIRST_BUILD_WAIT = 10.0  # … for the first build after start (the warm-up starts it at once)
+_READ_BATCH = 500  # questions read, segmented and applied per step (one step's apply holds the loop ≈ 15 ms)
+_APPLY_BATCH = 500
+_PROCESS_FROM = 2_000  # questions to segment in one refresh from which a worker process does it
+_OVERLAP = timedelta(seconds=5)  # changes stamped this long before the newest one read are read again
+_COMPACT_MIN = 5_000  # empty slots tolerated before the postings are rebuilt (also: at most one per live one)
 
 _TYPE_MARK = re.compile(r"[（(]\s*(?:单选|多选|判断|填空|单项选择|多项选择)题?\s*[)）]")
 _NOT_WORD = re.compile(r"[^0-9a-z\u3400-\u4dbf\u4e00-\u9fff]+")
@@ -120,30 +136,34 @@ class Match:
     score: float
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Entry:
-    """One question prepared for the index (segmenting is the slow part of building it, so a rebuild
-    reuses the entries of questions that did not change)."""
+    """One question prepared for the index: two strings, not a set of features per question (a bank of
+    200,000 questions would spend most of a gigabyte on those sets); the features are recomputed from the
+    words when needed, which takes microseconds."""
 
     question_id: int
     key: str
-    compact: str  # the stem's words without stop words, run together
-    tokens: str  # the same words separated by spaces
-    context: str  # compact, then the options' words: a pasted option counts as covered
-    features: frozenset[str]
+    tokens: str  # the stem's words without stop words, separated by spaces
+    options: str  # the options' words run together, "|" between options
+
+    @property
+    def compact(self) -> str:
+        """The stem's words run together."""
+        return self.tokens.replace(" ", "")
+
+    @property
+    def context(self) -> str:
+        """compact, then the options' words: a pasted option counts as covered."""
+        return f"{self.compact}|{self.options}" if self.options else self.compact
+
+    def features(self) -> set[str]:
+        return features(self.compact, self.tokens.split())
 
     @classmethod
     def of(cls, question_id: int, key: str, stem: str, options: Iterable[str]) -> Entry:
         text = _Text.of(stem)
-        context = "|".join([text.compact, *(_Text.of(option).compact for option in options)])
-        return cls(
-            question_id,
-            key,
-            text.compact,
-            " ".join(text.tokens),
-            context,
-            frozenset(features(text.compact, text.tokens)),
-        )
+        return cls(question_id, key, " ".join(text.tokens), "|".join(_Text.of(option).compact for option in options))
 
 
 @dataclass(frozen=True)
@@ -158,53 +178,143 @@ class _Text:
 
 
 class LookupIndex:
-    """Search structures over one snapshot of the bank; read-only once built."""
+    """An inverted index over the bank, updated in place between searches (all on the event loop's thread).
 
-    def __init__(self, entries: Iterable[Entry]) -> None:
-        self._docs = list(entries)
-        postings: dict[str, list[int]] = {}
-        for number, entry in enumerate(self._docs):
-            for feature in entry.features:
-                postings.setdefault(feature, []).append(number)
-        self.size = len(self._docs)
-        self._postings = postings
-        self._idf = {f: self._idf_of(len(p)) for f, p in postings.items()}
-        self._common = max(50, int(self.size * _COMMON_SHARE))
-        self._weights = [sum(self._idf[f] for f in entry.features) for entry in self._docs]
+    Postings are arrays of slot numbers (4 bytes each, not a Python int object each). A changed question gets a
+    new slot and its old slot is emptied; postings pointing at empty slots are skipped, and once empty slots
+    outnumber the live ones the postings are rebuilt step by step (`compaction`) and swapped in.
+    """
+
+    def __init__(self, entries: Iterable[Entry] = ()) -> None:
+        # Per slot: (id, key, tokens, options) — a plain tuple of strings, which the garbage collector stops
+        # tracking, so 200,000 of them do not lengthen its full collections — or None once emptied.
+        self._docs: list[tuple[int, str, str, str] | None] = []
+        self._stamps = array("d")  # per slot: the question's updated_at (a POSIX timestamp) when it was read
+        self._slots: dict[int, int] = {}  # question id → slot
+        self._postings: dict[str, array[int]] = {}
+        self._df: dict[str, int] = {}  # live questions per feature
+        self.apply([(entry, 0.0) for entry in entries], ())
 
     @classmethod
     def of(cls, questions: Iterable[tuple[int, str, str, Iterable[str]]]) -> LookupIndex:
         """An index of (id, key, stem, options) tuples."""
         return cls(Entry.of(*question) for question in questions)
 
-    def _idf_of(self, df: int) -> float:
-        return math.log((self.size + 1) / (df + 0.5))
+    @property
+    def size(self) -> int:
+        """How many questions the index holds."""
+        return len(self._slots)
+
+    @property
+    def wasteful(self) -> bool:
+        """Do empty slots outnumber the live ones (and a few thousand)?"""
+        return len(self._docs) - len(self._slots) > max(_COMPACT_MIN, len(self._slots))
+
+    def stamp(self, question_id: int) -> float | None:
+        """The updated_at (POSIX timestamp) the index holds for a question, or None if it does not hold it."""
+        slot = self._slots.get(question_id)
+        return None if slot is None else self._stamps[slot]
+
+    def question_ids(self) -> set[int]:
+        return set(self._slots)
+
+    def apply(self, added: Sequence[tuple[Entry, float]], removed: Iterable[int]) -> None:
+        """Add (or replace) entries with their updated_at stamps and drop removed question ids."""
+        for question_id in removed:
+            self._remove(question_id)
+        for entry, stamp in added:
+            self._remove(entry.question_id)
+            self._add(entry, stamp)
+
+    def _add(self, entry: Entry, stamp: float) -> None:
+        slot = len(self._docs)
+        self._docs.append((entry.question_id, entry.key, entry.tokens, entry.options))
+        self._stamps.append(stamp)
+        self._slots[entry.question_id] = slot
+        postings, df = self._postings, self._df
+        for feature in entry.features():
+            found = postings.get(feature)
+            if found is None:
+                postings[feature] = array("i", (slot,))
+            else:
+                found.append(slot)
+            df[feature] = df.get(feature, 0) + 1
+
+    def _remove(self, question_id: int) -> None:
+        slot = self._slots.pop(question_id, None)
+        if slot is None:
+            return
+        doc = self._docs[slot]
+        self._docs[slot] = None
+        assert doc is not None
+        entry = Entry(*doc)
+        df = self._df
+        for feature in entry.features():
+            left = df[feature] - 1
+            if left:
+                df[feature] = left
+            else:
+                del df[feature]
+                del self._postings[feature]
+
+    def compaction(self) -> Iterator[None]:
+        """Renumber the live entries without empty slots, a batch per step (searches may run between steps;
+        nothing may be applied until the last step has swapped the new structures in)."""
+        fresh = LookupIndex()
+        live = [(Entry(*doc), self._stamps[slot]) for slot, doc in enumerate(self._docs) if doc is not None]
+        for start in range(0, len(live), _APPLY_BATCH):
+            fresh.apply(live[start : start + _APPLY_BATCH], ())
+            yield
+        self._docs, self._stamps, self._slots = fresh._docs, fresh._stamps, fresh._slots
+        self._postings, self._df = fresh._postings, fresh._df
+
+    def _idf(self, df: int) -> float:
+        return math.log((len(self._slots) + 1) / (df + 0.5))
 
     def search(self, query: str, limit: int = 1) -> list[Match]:
         """The best matches for query, best first (scores are not filtered here)."""
         text = _Text.of(query)
-        if len(text.compact) < MIN_QUERY_CHARS or not self._docs:
+        if len(text.compact) < MIN_QUERY_CHARS:
             return []
-        wanted = {f: self._idf.get(f, self._idf_of(0)) for f in features(text.compact, text.tokens)}
+        return self._search(text, limit)
+
+    def _search(self, text: _Text, limit: int) -> list[Match]:
+        if not self._slots:
+            return []
+        df, docs, postings = self._df, self._docs, self._postings
+        wanted = {f: self._idf(df.get(f, 0)) for f in features(text.compact, text.tokens)}
         total = sum(wanted.values())
         # Rarest first; common features (e.g. "党员") only count once candidates are chosen.
-        ranked = sorted((f for f in wanted if f in self._postings), key=lambda f: len(self._postings[f]))
-        ranked = ranked[:_MAX_FEATURES]
-        used = [f for f in ranked if len(self._postings[f]) <= self._common]
+        ranked = sorted((f for f in wanted if f in df), key=df.__getitem__)[:_MAX_FEATURES]
+        common = max(50, int(len(self._slots) * _COMMON_SHARE))
+        used = [f for f in ranked if df[f] <= common]
         if len(used) < _MIN_RARE:
             used = ranked[:_MIN_RARE]
+        # In a large bank of similar questions even "rare" features can list tens of thousands of questions:
+        # the rarest ones (two at least) up to a budget of postings choose the candidates well enough.
+        visited = 0
+        for count, feature in enumerate(used):
+            visited += len(postings[feature])
+            if count >= 2 and visited > _POSTINGS_BUDGET:
+                used = used[:count]
+                break
         scores: dict[int, float] = {}
         get = scores.get
         for feature in used:
-            weight = self._idf[feature]
-            for number in self._postings[feature]:
-                scores[number] = get(number, 0.0) + weight
-        chosen = heapq.nlargest(CANDIDATES, scores.items(), key=lambda item: item[1])
+            weight = wanted[feature]
+            for slot in postings[feature]:
+                scores[slot] = get(slot, 0.0) + weight
+        live = ((slot, score) for slot, score in scores.items() if docs[slot] is not None)
+        chosen = heapq.nlargest(CANDIDATES, live, key=lambda item: item[1])
         query_tokens = " ".join(text.tokens)
         results: list[tuple[float, float, Entry]] = []
-        for number, retrieval in chosen:
-            doc, weight = self._docs[number], self._weights[number]
-            coverage = sum(idf for f, idf in wanted.items() if f in doc.context) / total
+        for slot, retrieval in chosen:
+            fields = docs[slot]
+            assert fields is not None
+            doc = Entry(*fields)
+            weight = sum(self._idf(df[f]) for f in doc.features())
+            context = doc.context
+            coverage = sum(idf for f, idf in wanted.items() if f in context) / total
             score = (
                 _W_PARTIAL * fuzz.partial_ratio(text.compact, doc.compact)
                 + _W_TOKENS * fuzz.token_set_ratio(query_tokens, doc.tokens)
@@ -215,51 +325,166 @@ class LookupIndex:
         return [Match(doc.question_id, doc.key, round(score, 1)) for score, _, doc in results[:limit]]
 
 
-class LookupCache:
-    """This process's index, rebuilt when the bank changed (by this process or another, e.g. a CLI import).
+def segment(rows: Sequence[tuple[int, str, str, Sequence[str]]]) -> list[tuple[int, str, str, str]]:
+    """(id, key, stem, options) rows as Entry fields (id, key, tokens, options): the slow part of indexing, run
+    in a worker process for a large refresh."""
+    entries = (Entry.of(*row) for row in rows)
+    return [(entry.question_id, entry.key, entry.tokens, entry.options) for entry in entries]
 
-    Created once per app in `open_services` and handed to handlers on the Context; a cheap fingerprint
-    query (counts and newest change) before each search decides whether the snapshot is still current.
-    A rebuild segments only new and changed questions.
+
+class LookupCache:
+    """This process's 搜题 index, kept up to date with the bank (changed by this process or another, e.g. a CLI
+    import) by a background refresh.
+
+    Created once per app in `open_services` and handed to handlers on the Context. Before each search a cheap
+    fingerprint query (row count and newest change, from indexes) says whether the index is current; if not, the search starts
+    a refresh and waits for it at most `refresh_wait` seconds (if a refresh is already under way, not at all),
+    then answers from the index as it is. A search never builds anything itself: handlers run inside a write
+    transaction, and on SQLite that would hold up every other message's write.
+
+    A refresh reads in a transaction of its own (on SQLite a reader that neither waits for writers nor blocks
+    them), in batches: the questions changed since the last refresh by `updated_at` (with an overlap for
+    writers whose clocks or commits lag). Only when the count of active questions still disagrees (a row
+    deleted outright) does it compare every id and stamp. Segmenting (jieba, pure Python) runs in a worker
+    thread for a few questions and in a worker process for many — a thread would hold the interpreter lock the
+    event loop needs for tens of seconds — and each batch is applied on the event loop between messages.
     """
 
-    def __init__(self) -> None:
-        self._index: LookupIndex | None = None
-        self._version: object = None
-        self._entries: dict[int, tuple[datetime, Entry]] = {}
-        self._lock = asyncio.Lock()
+    def __init__(self, refresh_wait: float = REFRESH_WAIT, first_wait: float = FIRST_BUILD_WAIT) -> None:
+        self.refresh_wait = refresh_wait
+        self.first_wait = first_wait
+        self._index = LookupIndex()
+        self._version: object = None  # the fingerprint the index reflects
+        self._built = False
+        self._newest: datetime | None = None  # the newest updated_at read
+        self._task: asyncio.Task[None] | None = None
+        self._pool: ProcessPoolExecutor | None = None
 
-    async def index(self, session: AsyncSession) -> LookupIndex:
-        """The index of the bank as it is in the database now."""
+    @property
+    def ready(self) -> bool:
+        """Has the whole bank been indexed once?"""
+        return self._built
+
+    def refresh(self, engine: AsyncEngine) -> asyncio.Task[None]:
+        """Start a refresh unless one is running; the running (or new) refresh task."""
+        if self._task is None or self._task.done():
+            self._task = asyncio.create_task(self._refresh(engine), name="lookup-refresh")
+        return self._task
+
+    async def close(self) -> None:
+        """Stop a refresh in progress and the worker process."""
+        if self._task is not None and not self._task.done():
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = None
+
+    async def index(self, session: AsyncSession) -> LookupIndex | None:
+        """The index, refreshed if the bank changed and the refresh ends in time; None before the first build."""
         version = await fingerprint(session)
-        if self._index is not None and version == self._version:
-            return self._index
-        async with self._lock:
-            if self._index is None or version != self._version:
-                rows = (
-                    await session.execute(
-                        select(Question.id, Question.key, Question.stem, Question.options, Question.updated_at)
-                        .where(Question.active)
-                        .order_by(Question.id)
-                    )
-                ).all()
-                # Segmenting thousands of stems takes a moment: keep the event loop free meanwhile.
-                self._index = await asyncio.to_thread(self._build, rows)
-                self._version = version
-            return self._index
-
-    def _build(self, rows: Sequence[Row[int, str, str, list[str], datetime]]) -> LookupIndex:
-        entries: dict[int, tuple[datetime, Entry]] = {}
-        for question_id, key, stem, options, updated_at in rows:
-            known = self._entries.get(question_id)
-            if known is not None and known[0] == updated_at and known[1].key == key:
-                entries[question_id] = known
-            else:
-                entries[question_id] = (updated_at, Entry.of(question_id, key, stem, options or ()))
-        self._entries = entries
-        return LookupIndex(entry for _, entry in entries.values())
+        if version != self._version:
+            running = self._task is not None and not self._task.done()
+            task = self.refresh(session.bind)  # type: ignore[arg-type]  # an AsyncSession's bind is its engine
+            if not self._built:
+                await asyncio.wait({task}, timeout=self.first_wait)
+            elif not running:
+                await asyncio.wait({task}, timeout=self.refresh_wait)
+        return self._index if self._built else None
 
     async def search(self, session: AsyncSession, query: str) -> Match | None:
-        """The best match for query in the current bank, or None if the query is too short or the bank empty."""
-        found = (await self.index(session)).search(query)
+        """The best match for query in the bank, or None if the query is too short, the bank empty or not
+        indexed yet (see `ready`)."""
+        index = await self.index(session)
+        found = index.search(query) if index is not None else []
         return found[0] if found else None
+
+    async def _refresh(self, engine: AsyncEngine) -> None:
+        sessions = session_factory(engine)
+        try:
+            while True:
+                async with read_only(sessions) as session:
+                    version = await fingerprint(session)
+                    if version == self._version:
+                        return
+                    if self._built:
+                        await self._read_changes(session)
+                    else:
+                        await self._read_all(session, many=version[0] >= _PROCESS_FROM)
+                    if self._index.size != await active_count(session):
+                        await self._reconcile(session)
+                if self._index.wasteful:
+                    for _ in self._index.compaction():
+                        await asyncio.sleep(0)
+                self._version, self._built = version, True
+        except Exception:
+            # The next search starts another refresh; until then the index stays as it was.
+            log.exception("搜题 index refresh failed")
+
+    async def _read_all(self, session: AsyncSession, many: bool) -> None:
+        query = select(*_COLUMNS).where(Question.active).order_by(Question.id)
+        async for rows in (await session.stream(query.execution_options(yield_per=_READ_BATCH))).partitions():
+            await self._apply(rows, (), many)
+
+    async def _read_changes(self, session: AsyncSession) -> None:
+        """The questions whose updated_at is at or after the newest one read before (less an overlap)."""
+        since = (self._newest - _OVERLAP) if self._newest is not None else datetime.min.replace(tzinfo=UTC)
+        query = select(Question.id, Question.active, Question.updated_at).where(Question.updated_at >= since)
+        changed: list[int] = []
+        removed: list[int] = []
+        async for rows in (await session.stream(query.execution_options(yield_per=_READ_BATCH))).partitions():
+            for question_id, active, updated_at in rows:
+                self._saw(updated_at)
+                if not active:
+                    removed.append(question_id)
+                elif self._index.stamp(question_id) != updated_at.timestamp():
+                    changed.append(question_id)
+        await self._fetch(session, changed, removed)
+
+    async def _reconcile(self, session: AsyncSession) -> None:
+        """Compare every active id and stamp with the index (after a question was deleted outright)."""
+        present: set[int] = set()
+        changed: list[int] = []
+        query = select(Question.id, Question.updated_at).where(Question.active)
+        async for rows in (await session.stream(query.execution_options(yield_per=_READ_BATCH))).partitions():
+            for question_id, updated_at in rows:
+                present.add(question_id)
+                if self._index.stamp(question_id) != updated_at.timestamp():
+                    changed.append(question_id)
+        await self._fetch(session, changed, self._index.question_ids() - present)
+
+    async def _fetch(self, session: AsyncSession, changed: Sequence[int], removed: Iterable[int]) -> None:
+        self._index.apply((), removed)
+        many = len(changed) >= _PROCESS_FROM
+        for start in range(0, len(changed), _READ_BATCH):
+            ids = changed[start : start + _READ_BATCH]
+            rows = (await session.execute(select(*_COLUMNS).where(Question.id.in_(ids), Question.active))).all()
+            await self._apply(rows, (), many)
+
+    async def _apply(
+        self, rows: Sequence[Row[int, str, str, list[str], datetime]], removed: Sequence[int], many: bool
+    ) -> None:
+        plain = [(row.id, row.key, row.stem, row.options or []) for row in rows]
+        stamps = {row.id: row.updated_at.timestamp() for row in rows}
+        for row in rows:
+            self._saw(row.updated_at)
+        if many:
+            segmented = await asyncio.get_running_loop().run_in_executor(self._workers(), segment, plain)
+        else:
+            segmented = await asyncio.to_thread(segment, plain)
+        self._index.apply([(Entry(*fields), stamps[fields[0]]) for fields in segmented], removed)
+
+    def _workers(self) -> ProcessPoolExecutor:
+        if self._pool is None:
+            # spawn, not fork: the bot's process has threads (aiosqlite's, the outbox's) a fork would copy mid-step.
+            context = multiprocessing.get_context("spawn")
+            self._pool = ProcessPoolExecutor(1, mp_context=context, initializer=warm_up)
+        return self._pool
+
+    def _saw(self, updated_at: datetime) -> None:
+        if self._newest is None or updated_at > self._newest:
+            self._newest = updated_at
+
+
+_COLUMNS = (Question.id, Question.key, Question.stem, Question.options, Question.updated_at)

@@ -5,6 +5,13 @@ from __future__ import annotations
 import asyncio
 import csv
 import json
+import random
+import re
+import resource
+import subprocess
+import sys
+import time
+import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -17,6 +24,7 @@ from bot.app import open_services
 from bot.cli import main
 from bot.config import DatabaseConfig
 from bot.models import Question
+from bot.quiz import bankfile
 from bot.quiz.bank import RowError, question_from_row, sample_bank, stable_key
 from tests.conftest import ROOT, make_config
 
@@ -270,7 +278,7 @@ async def test_export_then_import_round_trip(db_url, tmp_path, capsys):
     assert exported == shipped
 
 
-async def test_nothing_importable_exits_1(db_url, tmp_path, capsys):
+async def test_nothing_importable_exits_1_an_unusable_file_2(db_url, tmp_path, capsys):
     path = tmp_path / "bad.xlsx"
     write_xlsx(path, [row for row, _ in bad_rows(good_row)[:5]])
     assert await cli(db_url, tmp_path, "import", str(path)) == 1
@@ -279,9 +287,9 @@ async def test_nothing_importable_exits_1(db_url, tmp_path, capsys):
 
     path = tmp_path / "no-header.csv"
     path.write_text("题目,正确答案选项\n随便,A\n", encoding="utf-8")
-    assert await cli(db_url, tmp_path, "import", str(path)) == 1
+    assert await cli(db_url, tmp_path, "import", str(path)) == 2
     assert "lacks the column(s) 题型/type, 答案/answer" in capsys.readouterr().err
-    assert await cli(db_url, tmp_path, "import", str(tmp_path / "bank.xls")) == 1
+    assert await cli(db_url, tmp_path, "import", str(tmp_path / "bank.xls")) == 2
     assert "save .xls files as .xlsx" in capsys.readouterr().err
     assert await count_questions(db_url) == 0
 
@@ -345,3 +353,157 @@ def test_help_on_questions_commands(capsys, args):
         main([*args, "--help"])
     assert done.value.code == 0
     assert "usage: yizhan questions" in capsys.readouterr().out
+
+
+# --- Files that are not what they claim, or are built to exhaust the importer (finding 11) ---------
+SHEET_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+
+
+def bomb_xlsx(path: Path, rows: int) -> None:
+    """A valid xlsx whose one sheet is `rows` identical rows of 13 cells (a few KB packed) and which claims
+    the sheet's full width (A1:XFD1048576), as a decompression bomb is built."""
+    write_xlsx(path, [good_row(1)])
+    cells = "".join(f'<c t="inlineStr"><is><t>{"党" * 40}</t></is></c>' for _ in HEADER)
+    body = f"<row>{cells}</row>" * rows
+    with zipfile.ZipFile(path) as source:
+        parts = {name: source.read(name) for name in source.namelist()}
+    sheet = parts["xl/worksheets/sheet1.xml"].decode()
+    sheet = sheet.replace("</sheetData>", body + "</sheetData>")
+    sheet = re.sub(r'<dimension ref="[^"]*"/>', '<dimension ref="A1:XFD1048576"/>', sheet)
+    parts["xl/worksheets/sheet1.xml"] = sheet.encode()
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as target:
+        for name, data in parts.items():
+            target.writestr(name, data)
+
+
+def lying_xlsx(path: Path) -> None:
+    """A valid xlsx whose zip directory understates the sheet's unpacked size (so a size check passes)."""
+    write_xlsx(path, [good_row(i) for i in range(50)])
+    data = bytearray(path.read_bytes())
+    name = b"xl/worksheets/sheet1.xml"
+    entry = data.find(b"PK\x01\x02" + bytes(0))
+    while entry != -1:
+        name_length = int.from_bytes(data[entry + 28 : entry + 30], "little")
+        if data[entry + 46 : entry + 46 + name_length] == name:
+            data[entry + 24 : entry + 28] = (100).to_bytes(4, "little")  # uncompressed size
+            break
+        entry = data.find(b"PK\x01\x02", entry + 4)
+    assert entry != -1
+    path.write_bytes(bytes(data))
+
+
+def run_cli_limited(db_url: str, tmp_path: Path, *args: str, memory_mb: int = 1024) -> subprocess.CompletedProcess[str]:
+    """The CLI in a process of its own with at most memory_mb of address space, stopped after 60 s."""
+
+    def limit() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (memory_mb * 2**20, memory_mb * 2**20))
+
+    command = [sys.executable, "-m", "bot", "--config", str(config_for(db_url, tmp_path)), "questions", *args]
+    return subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=60, preexec_fn=limit, check=False)
+
+
+def refused(done: subprocess.CompletedProcess[str] | None, err: str, *words: str) -> None:
+    """Exit 2 with one line on stderr that names what is wrong, and no traceback."""
+    if done is not None:
+        assert done.returncode == 2, done.stderr[-2000:]
+        err = done.stderr
+    lines = [line for line in err.strip().splitlines() if " INFO " not in line]  # a subprocess logs at INFO
+    assert len(lines) == 1 and lines[0].startswith("yizhan: "), err[-2000:]
+    assert "Traceback" not in err and all(word in lines[0] for word in words), err
+
+
+async def test_xlsx_that_is_not_an_xlsx_is_refused_in_one_line(db_url, tmp_path, capsys):
+    """An empty .xlsx, random bytes, a zip without a workbook and a zip with a lying directory: each one
+    clear line and exit 2 (the first three were a BadZipFile/KeyError traceback)."""
+    files = {
+        "empty.xlsx": b"",
+        "random.xlsx": random.Random(1).randbytes(5000),
+    }
+    for name, data in files.items():
+        (tmp_path / name).write_bytes(data)
+    with zipfile.ZipFile(tmp_path / "notes.xlsx", "w") as archive:
+        archive.writestr("notes.txt", "不是表格")
+    lying_xlsx(tmp_path / "lying.xlsx")
+    for name, words in (
+        ("empty.xlsx", ("empty.xlsx", "not an xlsx file")),
+        ("random.xlsx", ("random.xlsx", "not an xlsx file")),
+        ("notes.xlsx", ("notes.xlsx", "not a readable xlsx file")),
+        ("lying.xlsx", ("lying.xlsx", "not a readable xlsx file")),
+    ):
+        code = await cli(db_url, tmp_path, "import", str(tmp_path / name))
+        assert code == 2, name
+        refused(None, capsys.readouterr().err, *words)
+    assert await count_questions(db_url) == 0
+
+
+async def test_decompression_bomb_xlsx_is_refused_before_unpacking(db_url, tmp_path):
+    """A sheet packed a thousandfold and claiming 16,384 columns: refused from the zip's directory, quickly
+    and in little memory (it took gigabytes and minutes, then a MemoryError)."""
+    path = tmp_path / "bomb.xlsx"
+    bomb_xlsx(path, 20_000)
+    assert path.stat().st_size < 200_000
+    start = time.perf_counter()
+    done = await asyncio.to_thread(run_cli_limited, db_url, tmp_path, "import", str(path))
+    refused(done, "", "bomb.xlsx", "refused")
+    assert time.perf_counter() - start < 30
+    assert await count_questions(db_url) == 0
+
+
+async def test_xlsx_bounds_rows_and_columns_while_streaming(db_url, tmp_path, capsys, monkeypatch):
+    """Under the size limits, a sheet is still read row by row, at most MAX_ROWS rows and MAX_COLUMNS cells."""
+    monkeypatch.setattr(bankfile, "MAX_XLSX_RATIO", 10**6)  # let the packed sheet through to the reader
+    monkeypatch.setattr(bankfile, "MAX_ROWS", 1_000)
+    path = tmp_path / "wide.xlsx"
+    bomb_xlsx(path, 2_000)
+    assert await cli(db_url, tmp_path, "import", str(path)) == 2
+    refused(None, capsys.readouterr().err, "wide.xlsx", "more than 1000 rows")
+
+
+async def test_csv_bounds(db_url, tmp_path, capsys):
+    """A field past the csv module's limit was a csv.Error traceback; an over-long cell rejects its row."""
+    path = tmp_path / "huge.csv"
+    with path.open("w", encoding="utf-8", newline="") as out:
+        csv.writer(out).writerows([HEADER, good_row(1), ["", "判断", "党" * 200_000, "", "", "", "", "", "对"]])
+    assert await cli(db_url, tmp_path, "import", str(path)) == 2
+    refused(None, capsys.readouterr().err, "huge.csv", "record 3")
+    path = tmp_path / "long.csv"
+    with path.open("w", encoding="utf-8", newline="") as out:
+        csv.writer(out).writerows([HEADER, good_row(1), ["", "判断", "党" * 20_000, "", "", "", "", "", "对"]])
+    assert await cli(db_url, tmp_path, "import", str(path)) == 0
+    assert "  row 3: a cell is longer than 10000 characters" in capsys.readouterr().out
+
+
+# --- A large import beside a running bot (finding 12) -------------------------------------------
+async def test_large_import_does_not_hold_the_bot_up(bot, db_url, tmp_path):
+    """The import wrote the whole file in one transaction: on SQLite members' messages waited for all of it.
+    Now it commits in chunks with pauses between them, so each message waits at most about one chunk.
+    (SQLite only: on PostgreSQL an import never held the bot's writes.)"""
+    if not db_url.startswith("sqlite"):
+        pytest.skip("the write lock this is about is SQLite's")
+    path = tmp_path / "big.csv"
+    with path.open("w", encoding="utf-8", newline="") as out:
+        writer = csv.writer(out)
+        writer.writerow(HEADER)
+        for i in range(IMPORT_SIZE):
+            writer.writerow(["", "判断", f"第{i}题：党支部第{i}次集中学习的主题是党章。", "", "", "", "", "", "对"])
+    await bot.say("帮助", user="u01")
+    # In a process of its own, as an operator runs it beside the bot (in a thread it would share our GIL).
+    command = [sys.executable, "-m", "bot", "--config", str(config_for(db_url, tmp_path)), "questions", "import"]
+    importing = await asyncio.create_subprocess_exec(
+        *command, str(path), cwd=ROOT, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+    )
+    finished = asyncio.create_task(importing.communicate())
+    waits = []
+    while not finished.done():
+        start = time.perf_counter()
+        await bot.say("帮助", user="u01")
+        waits.append(time.perf_counter() - start)
+        await asyncio.sleep(0.02)
+    out, err = await finished
+    assert importing.returncode == 0, err.decode()[-2000:]
+    assert f"{IMPORT_SIZE} added" in out.decode()
+    assert len(waits) >= 5 and max(waits) < IMPORT_WAIT_LIMIT, (len(waits), sorted(waits)[-5:])
+
+
+IMPORT_SIZE = 20_000  # in one transaction (before) the bot waited ≈ 1.5 s here; a chunk holds it ≈ 0.1 s
+IMPORT_WAIT_LIMIT = 0.8
