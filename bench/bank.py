@@ -47,6 +47,7 @@ from typing import Any
 
 import aiohttp
 
+from bench.load import CSRF_META
 from bench.lookup import generated_bank
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -73,7 +74,14 @@ class SimClient:
         self.http: aiohttp.ClientSession | None = None
 
     async def prepare(self) -> None:
-        self.http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=300))
+        # The simulator's session: a cookie (kept for 127.0.0.1: unsafe=True) and its CSRF token, as the page gets them.
+        self.http = aiohttp.ClientSession(
+            timeout=aiohttp.ClientTimeout(total=300), cookie_jar=aiohttp.CookieJar(unsafe=True)
+        )
+        async with self.http.get(f"{self.base_url}/") as resp:
+            found = CSRF_META.search(await resp.text())
+        if found:
+            self.headers = {**self.headers, "X-Yizhan-CSRF": found.group(1)}
 
     async def say(self, user: str, text: str, chat: str | None = "demo-group") -> tuple[float, list[str]]:
         """Post one message; (seconds until the answer, the replies' texts)."""

@@ -78,7 +78,7 @@ def _is_sim(unit: Unit) -> bool:
     return any(r.path.startswith("/api/sim/") for r in unit.requests)
 
 
-async def _sim_session(session: aiohttp.ClientSession) -> dict[str, str]:
+async def sim_session(session: aiohttp.ClientSession) -> dict[str, str]:
     """As the simulator page does: load it for the session cookie and its CSRF token (a bare server has none)."""
     async with session.get("/") as resp:
         page = await resp.text() if resp.status == 200 else ""
@@ -96,7 +96,7 @@ async def drive(base_url: str, units: Sequence[Unit], concurrency: int, request_
     # unsafe: keep the simulator's session cookie for 127.0.0.1.
     jar = aiohttp.CookieJar(unsafe=True)
     async with aiohttp.ClientSession(base_url, connector=connector, timeout=timeout, cookie_jar=jar) as session:
-        session_headers = await _sim_session(session) if any(_is_sim(u) for u in units) else {}
+        session_headers = await sim_session(session) if any(_is_sim(u) for u in units) else {}
 
         async def send(request: Request, kind: str) -> Response | None:
             started = time.perf_counter()

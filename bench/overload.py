@@ -28,6 +28,7 @@ from typing import Any
 
 import aiohttp
 
+from bench.load import CSRF_META
 from bench.run import RESULTS, ROOT, pin, server_process
 
 CHAT = "demo-group"
@@ -36,8 +37,13 @@ CLIENT_TIMEOUT = 30.0
 
 
 async def open_session(http: aiohttp.ClientSession, base: str) -> dict[str, str]:
-    """Headers every simulator API request carries (the place for a login / CSRF step; none is needed now)."""
-    return {}
+    """Headers every simulator API request carries: the session's CSRF token, got as the page gets it.
+
+    http must keep cookies for 127.0.0.1 (aiohttp.CookieJar(unsafe=True)): the session itself is a cookie.
+    """
+    async with http.get(f"{base}/") as resp:
+        found = CSRF_META.search(await resp.text())
+    return {"X-Yizhan-CSRF": found.group(1)} if found else {}
 
 
 def message(i: int) -> dict[str, Any]:
@@ -196,7 +202,7 @@ async def run(args: argparse.Namespace) -> int:
         base = f"http://127.0.0.1:{server.port}"
         url = f"{base}/api/sim/messages"
         connector = aiohttp.TCPConnector(limit=0)
-        async with aiohttp.ClientSession(connector=connector) as http:
+        async with aiohttp.ClientSession(connector=connector, cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
             headers = await open_session(http, base)
             if args.quiz:
                 body = {"user": SECRETARY, "text": "抢答 20题 600秒", "chat": CHAT, "id": "ov-quiz"}
