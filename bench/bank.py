@@ -78,14 +78,14 @@ class SimClient:
         self.http = aiohttp.ClientSession(
             timeout=aiohttp.ClientTimeout(total=300), cookie_jar=aiohttp.CookieJar(unsafe=True)
         )
-        async with self.http.get(f"{self.base_url}/") as resp:
-            found = CSRF_META.search(await resp.text())
-        if found:
-            self.headers = {**self.headers, "X-Yizhan-CSRF": found.group(1)}
 
     async def say(self, user: str, text: str, chat: str | None = "demo-group") -> tuple[float, list[str]]:
         """Post one message; (seconds until the answer, the replies' texts)."""
         assert self.http is not None
+        if "X-Yizhan-CSRF" not in self.headers:  # the first message, once the bot is up
+            async with self.http.get(f"{self.base_url}/") as resp:
+                found = CSRF_META.search(await resp.text())
+            self.headers = {**self.headers, "X-Yizhan-CSRF": found.group(1) if found else ""}
         body = {"user": user, "text": text, "chat": chat, "name": f"党员{user}"}
         start = time.perf_counter()
         async with self.http.post(f"{self.base_url}/api/sim/messages", json=body, headers=self.headers) as resp:
