@@ -36,10 +36,14 @@ DEMO_MEMBERS: tuple[tuple[str, str, int | None], ...] = (
 async def seed_demo(session: AsyncSession, config: Config, now: datetime) -> bool:
     """Seed the demo branch's members and group if the database has no members; True if seeded.
 
-    Only for the simulator, and never into a branch with chats on a real channel: simulated members there
+    Only for the simulator, never beside a real channel, and never into a branch with real chats: simulated members there
     would be counted in real notices and meetings, and the demo secretary could address real people.
     """
     if not config.sim_on:
+        return False
+    if config.real_channels:
+        # A real channel's groups may yet be bound to this branch ([bot] default_branch): never mix the two.
+        log.warning("demo: not seeding: a real channel (%s) is configured", ", ".join(config.real_channels))
         return False
     if await session.scalar(select(func.count()).select_from(Member)):
         return False

@@ -26,8 +26,9 @@ MASK = "***"
 # Database drivers: their DEBUG output holds every statement's parameters (tokens, message texts).
 _QUIET_BELOW_INFO = ("aiosqlite", "asyncpg")
 # APScheduler logs every fire at INFO (the per-minute roll-call tick would flood the log); SQLAlchemy logs
-# statements at INFO and result rows at DEBUG — it speaks only through [database] echo (bot/db.py).
-_QUIET_BELOW_WARNING = ("apscheduler", "sqlalchemy")
+# statements at INFO and result rows at DEBUG — it speaks only through [database] echo (bot/db.py); Alembic
+# writes 7–9 INFO lines per command (plugins, context) that would push the start-up warning off the first line.
+_QUIET_BELOW_WARNING = ("apscheduler", "sqlalchemy", "alembic")
 # The logger [database] echo writes to; with a handler of its own SQLAlchemy adds no second one on stdout.
 _ENGINE_LOGGER = "sqlalchemy.engine.Engine"
 # Marks the handler setup_logging() added.

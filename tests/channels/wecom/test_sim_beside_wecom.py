@@ -21,7 +21,8 @@ from bot.channels.sim.access import CSRF_HEADER
 from bot.config import SIM_TOKEN_ENV, ConfigError, parse_config
 from bot.models import Chat, InboundMessage, Member, Outbox, RollCall, SimMessage
 from bot.services import SERVICES
-from tests.channels.wecom.conftest import ROBOT_CHAT, ROBOT_KEY, wecom_config
+from tests.channels.wecom.conftest import ROBOT_CHAT, ROBOT_KEY, wecom_config, wecom_section
+from tests.conftest import make_config
 from tests.core.test_cli import config_file, free_port
 from tests.support import csrf_from_page
 
@@ -107,6 +108,9 @@ async def test_explicitly_enabled_it_listens_on_loopback_apart_and_asks_for_the_
     caplog.set_level(logging.DEBUG)
     app = build_app(config, clock=clock, background=False)
     client = await aiohttp_client(app)
+    # No demo members beside a real channel: WeCom groups joining the default branch would count them.
+    async with app[SERVICES].sessions() as session:
+        assert await session.scalar(select(func.count()).select_from(Member)) == 0
     # Nothing of the simulator on the server's own listener (the one a reverse proxy forwards).
     for method, path, _ in ROUTES:
         assert (await client.request(method, path)).status == 404
@@ -173,3 +177,19 @@ def test_yizhan_run_says_so_on_its_first_line(tmp_path):
     assert second.startswith("yizhan ") and "open http://127.0.0.1:" in second
     assert "WARNING" in err and "dangerously_enable_with_real_channels" in err  # and in the log
     assert TOKEN not in first + out + err
+
+
+async def test_no_demo_members_beside_a_real_channel_even_in_a_branch_without_its_chats_yet(
+    aiohttp_client, db_url, clock, fake
+):
+    # The shipped demo branch has only simulator chats and is the default branch: WeCom groups that first write
+    # later would be bound to it, and simulated members would be counted in real notices (security review).
+    config = make_config(
+        db_url,
+        wecom=wecom_section(fake.base_url),
+        sim={"dangerously_enable_with_real_channels": True, "port": 0, "access_token": TOKEN},
+    )
+    app = build_app(config, clock=clock, background=False)
+    await aiohttp_client(app)
+    async with app[SERVICES].sessions() as session:
+        assert await session.scalar(select(func.count()).select_from(Member)) == 0
