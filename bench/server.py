@@ -75,14 +75,13 @@ def build_bot(spec: dict[str, Any]) -> web.Application:
     return build_app(app_config(spec), background=True)
 
 
-def build_wecom_bare(spec: dict[str, Any]) -> web.Application:
-    """A WeCom app callback that only verifies, decrypts and parses with wechatpy and answers an encrypted text."""
+def _bare_app_callback(section: dict[str, Any]) -> Callable[[web.Request], Any]:
+    """The app's XML callback with wechatpy only: verify, decrypt, parse, answer an encrypted text."""
     from wechatpy.exceptions import InvalidSignatureException
     from wechatpy.replies import TextReply
     from wechatpy.work.crypto import WeChatCrypto
     from wechatpy.work.parser import parse_message
 
-    section = spec["config"]["wecom"]
     crypto = WeChatCrypto(section["callback_token"], section["encoding_aes_key"], section["corp_id"])
 
     async def callback(request: web.Request) -> web.Response:
@@ -97,8 +96,13 @@ def build_wecom_bare(spec: dict[str, Any]) -> web.Application:
         reply = TextReply(message=message, content="没听懂这句话呢。").render()
         return web.Response(text=crypto.encrypt_message(reply, query["nonce"], query["timestamp"]))
 
+    return callback
+
+
+def build_wecom_bare(spec: dict[str, Any]) -> web.Application:
+    """A WeCom app callback that only verifies, decrypts and parses with wechatpy and answers an encrypted text."""
     app = web.Application(client_max_size=65536)
-    app.router.add_post("/wecom/callback", callback)
+    app.router.add_post("/wecom/callback", _bare_app_callback(spec["config"]["wecom"]))
     return app
 
 
@@ -111,13 +115,9 @@ def build_aibot_bare(spec: dict[str, Any]) -> web.Application:
     import hashlib
     import secrets
 
-    from wechatpy.exceptions import InvalidSignatureException
-    from wechatpy.replies import TextReply
-    from wechatpy.work.crypto import PrpCrypto, WeChatCrypto
-    from wechatpy.work.parser import parse_message
+    from wechatpy.work.crypto import PrpCrypto
 
     section = spec["config"]["wecom"]
-    app_crypto = WeChatCrypto(section["callback_token"], section["encoding_aes_key"], section["corp_id"])
     aibot_token = section["aibot_token"]
     prp = PrpCrypto(base64.b64decode(section["aibot_encoding_aes_key"] + "="))
 
@@ -148,21 +148,9 @@ def build_aibot_bare(spec: dict[str, Any]) -> web.Application:
         }
         return web.json_response(body)
 
-    async def callback(request: web.Request) -> web.Response:
-        query = request.query
-        try:
-            plain = app_crypto.decrypt_message(
-                await request.read(), query["msg_signature"], query["timestamp"], query["nonce"]
-            )
-            message = parse_message(plain)
-        except (InvalidSignatureException, KeyError, ValueError):
-            return web.Response(status=400)
-        reply = TextReply(message=message, content="没听懂这句话呢。").render()
-        return web.Response(text=app_crypto.encrypt_message(reply, query["nonce"], query["timestamp"]))
-
     app = web.Application(client_max_size=65536)
     app.router.add_post("/wecom/aibot", aibot)
-    app.router.add_post("/wecom/callback", callback)
+    app.router.add_post("/wecom/callback", _bare_app_callback(section))
     return app
 
 

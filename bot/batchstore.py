@@ -34,6 +34,7 @@ from bot.models import (
     Member,
     MemberIdentity,
     Outbox,
+    OutboxStatus,
     Question,
     QuestionType,
     QuizMode,
@@ -111,6 +112,11 @@ class BatchStore(Protocol):
 
     def insert_inbound(self, rows: list[Row]) -> list[tuple[int, str, str]]:
         """(id, channel, platform message id) of the rows inserted; a known message id is skipped."""
+        ...
+
+    def pushes_pending(self, channel: str, target_ids: list[str], now: datetime) -> set[tuple[str, str]]:
+        """(target kind, target id) of these targets with a push (a row answering no message) being sent or due
+        by now: an answer carried in an HTTP response would overtake it (order per target, bot/outbox.py)."""
         ...
 
     def insert_outbox(self, rows: list[Row]) -> list[tuple[int, int, str | None]]:
@@ -271,6 +277,16 @@ class SqliteStore:
         marks = ",".join("?" * len(ids))
         return self._connection().execute(f"SELECT id, branch_id FROM chat WHERE id IN ({marks})", ids).fetchall()
 
+    def pushes_pending(self, channel: str, target_ids: list[str], now: datetime) -> set[tuple[str, str]]:
+        marks = ",".join("?" * len(target_ids))
+        rows = self._connection().execute(
+            "SELECT DISTINCT target_kind, target_id FROM outbox WHERE channel = ? AND target_id IN "
+            f"({marks}) AND status IN ('pending', 'sending') AND cause_inbound_id IS NULL "
+            "AND (status = 'sending' OR next_attempt_at <= ?)",
+            [channel, *target_ids, _sqlite_time(now)],
+        )
+        return {(kind, target) for kind, target in rows}
+
     def members(self, ids: list[int]) -> list[tuple[int, int, str, str]]:
         marks = ",".join("?" * len(ids))
         return (
@@ -340,6 +356,17 @@ _BUSY_QUIZZES = select(
     .label("blank"),
 ).where(or_(QuizSession.status == RUNNING, QuizSession.finished_at >= bindparam("since")))
 _CHATS = select(Chat.id, Chat.branch_id).where(Chat.id.in_(bindparam("ids", expanding=True)))
+_PUSHES_PENDING = (
+    select(Outbox.target_kind, Outbox.target_id)
+    .where(
+        Outbox.channel == bindparam("channel"),
+        Outbox.target_id.in_(bindparam("targets", expanding=True)),
+        Outbox.status.in_((OutboxStatus.PENDING, OutboxStatus.SENDING)),
+        Outbox.cause_inbound_id.is_(None),
+        or_(Outbox.status == OutboxStatus.SENDING, Outbox.next_attempt_at <= bindparam("now")),
+    )
+    .distinct()
+)
 _MEMBERS = select(Member.id, Member.branch_id, Member.role, Member.display_name).where(
     Member.id.in_(bindparam("ids", expanding=True))
 )
@@ -392,6 +419,10 @@ class _Bound:
 
     def chats(self, ids: list[int]) -> list[tuple[int, int]]:
         return [(r.id, r.branch_id) for r in self._conn.execute(_CHATS, {"ids": ids})]
+
+    def pushes_pending(self, channel: str, target_ids: list[str], now: datetime) -> set[tuple[str, str]]:
+        rows = self._conn.execute(_PUSHES_PENDING, {"channel": channel, "targets": target_ids, "now": now})
+        return {(r.target_kind, r.target_id) for r in rows}
 
     def members(self, ids: list[int]) -> list[tuple[int, int, str, str]]:
         return [(r.id, r.branch_id, r.role, r.display_name) for r in self._conn.execute(_MEMBERS, {"ids": ids})]

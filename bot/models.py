@@ -150,6 +150,9 @@ class Outbox(Base):
     __table_args__ = (
         Index("ix_outbox_due", "status", "next_attempt_at"),
         Index("ix_outbox_target_sent", "channel", "target_id", "sent_at"),
+        # "Is an earlier row to this target still undelivered?" — asked for every reply (order per target):
+        # only the target's few undelivered rows are looked at, not every row it was ever sent.
+        Index("ix_outbox_target_status", "channel", "target_id", "status"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)

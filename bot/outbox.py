@@ -219,29 +219,6 @@ class OutboxSender:
             ids, passive, status=OutboxStatus.PENDING, attempts=0, sent_at=None, delivered_via=None, lease_token=None
         )
 
-    async def unclaim_overtaking(self, ids: Iterable[int]) -> set[int]:
-        """Of rows written as answered in an HTTP response, hand back to the sender those that would overtake an
-        earlier row to their target (order per target); return their ids."""
-        ids = list(ids)
-        if not ids:
-            return set()
-        now = self.clock()
-        passive = and_(Outbox.status == OutboxStatus.SENT, Outbox.delivered_via == "passive")
-        async with read_only(self.sessions) as session:  # the common case (nothing earlier) writes nothing
-            behind = set(await session.scalars(select(Outbox.id).where(Outbox.id.in_(ids), passive, _blocked(now))))
-        if behind:
-            async with transaction(self.sessions) as session:
-                await session.execute(
-                    update(Outbox)
-                    .where(Outbox.id.in_(behind), passive)
-                    .values(
-                        status=OutboxStatus.PENDING, attempts=0, sent_at=None, delivered_via=None, next_attempt_at=now
-                    )
-                )
-        if behind:
-            self.notify()
-        return behind
-
     async def _due_now(self, ids: Iterable[int], condition: ColumnElement[bool], **values: object) -> None:
         """Make these rows (those still matching condition) due now, changed as given, and wake the sender."""
         ids = list(ids)
@@ -448,10 +425,8 @@ def _blocked(now: datetime | None = None) -> ColumnElement[bool]:
     undelivered: ColumnElement[bool] = earlier.status.in_((OutboxStatus.PENDING, OutboxStatus.SENDING))
     if now is not None:
         undelivered = and_(
-            or_(
-                earlier.status == OutboxStatus.SENDING,
-                and_(earlier.status == OutboxStatus.PENDING, earlier.next_attempt_at <= now),
-            ),
+            undelivered,  # kept as its own term: the index on (channel, target_id, status) serves it
+            or_(earlier.status == OutboxStatus.SENDING, earlier.next_attempt_at <= now),
             or_(earlier.cause_inbound_id.is_(None), earlier.cause_inbound_id == Outbox.cause_inbound_id),
         )
     return exists().where(

@@ -460,6 +460,17 @@ class QuickPath:
         params: list[Row] = []
         owners: dict[int, int] = {}  # inbound id → batch index
         carried_rows: dict[int, Draft] = {}  # batch index → the reply carried in the HTTP answer
+        # Order per target: an answer carried in an HTTP response must not overtake a push to the same chat or
+        # member that is being sent or due (a notice, a quiz's question); such an answer goes to the sender,
+        # behind it. Asked here, in the batch's own transaction, once per batch.
+        behind: set[tuple[str, str, str]] = set()
+        wanted: dict[str, set[str]] = {}
+        for i in live:
+            if batch[i].passive is not None:
+                for row in batch[i].rows:
+                    wanted.setdefault(row.channel, set()).add(row.target_id)
+        for channel, targets in wanted.items():
+            behind.update((channel, *t) for t in store.pushes_pending(channel, sorted(targets), now))
         for i in live:
             item = batch[i]
             inbound_id = inbound_ids.get((item.msg.channel, item.msg.platform_msg_id))
@@ -471,7 +482,12 @@ class QuickPath:
             owners[inbound_id] = i
             carried = False
             for row in item.rows:
-                passive = not carried and item.passive is not None and item.passive(row)
+                passive = (
+                    not carried
+                    and item.passive is not None
+                    and (row.channel, row.target_kind, row.target_id) not in behind
+                    and item.passive(row)
+                )
                 if passive:
                     carried, carried_rows[i] = True, row
                 params.append(self._outbox(row, item, inbound_id, passive, now))

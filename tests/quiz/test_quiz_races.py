@@ -12,11 +12,12 @@ from sqlalchemy import func, select
 
 from bot import texts
 from bot.app import build_app
-from bot.models import Outbox, PointsEntry, Question, QuizMode, QuizRound, QuizSession
+from bot.models import Outbox, PointsEntry, QuizMode, QuizSession
 from bot.quiz.state import RUNNING
 from bot.quiz.timer import tick
 from tests.conftest import TZ, make_config
 from tests.quiz.test_quiz import TAG, add_questions
+from tests.quiz.test_quiz_rules import open_question
 from tests.support import BotDriver
 
 REPETITIONS = 10
@@ -53,18 +54,6 @@ async def running(bot: BotDriver, mode: str | None = None) -> list[QuizSession]:
         if mode is not None:
             query = query.where(QuizSession.mode == mode)
         return list(await session.scalars(query))
-
-
-async def open_question(bot: BotDriver, mode: str) -> Question:
-    async with bot.services.sessions() as session:
-        question = await session.scalar(
-            select(Question)
-            .join(QuizRound, QuizRound.question_id == Question.id)
-            .join(QuizSession, QuizSession.id == QuizRound.session_id)
-            .where(QuizRound.status == "open", QuizSession.mode == mode)
-        )
-    assert question is not None
-    return question
 
 
 async def ticks(a: BotDriver, b: BotDriver) -> None:

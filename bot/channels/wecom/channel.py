@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import aiohttp
@@ -86,12 +86,8 @@ class WecomChannel:
             log.warning("wecom: message %s was written too late to answer; sending its reply", msg.platform_msg_id)
             await self.services.sender.unclaim_passive([row.id for row in quick.passive])
             return None
-        if quick is not None and quick.passive:
-            # The quick path wrote its answer as carried here; one that would overtake an earlier push to the
-            # member (a notice being sent) goes to the sender instead, behind it.
-            behind = await self.services.sender.unclaim_overtaking([row.id for row in quick.passive])
-            if behind:
-                return replace(quick, passive=[row for row in quick.passive if row.id not in behind])
+        # (The quick path checks order per target itself, in its group commit: an answer that would overtake a
+        # push being sent is written for the sender instead — bot/quick.py.)
         if quick is not None:
             return quick
         task = asyncio.create_task(self.services.pipeline.process(msg, passive, quick=False))
