@@ -432,6 +432,20 @@ SIM_TITLE = "学习驿站 · 模拟群聊"
 SIM_BOT_NAME_FALLBACK = "学习驿站"
 SIM_UNKNOWN_CHAT = "没有这个群。"
 SIM_BAD_REQUEST = "请求格式不正确：{reason}"
+# The reasons SIM_BAD_REQUEST gives (the simulator page shows them).
+SIM_REASON_NOT_UTF8 = "不是 UTF-8 编码"
+SIM_REASON_NOT_JSON = "不是合法的 JSON"
+SIM_REASON_OBJECT = "应为 JSON 对象"
+SIM_REASON_USER = "缺少 user，或 user 不是字母、数字组成的 id"
+SIM_REASON_TEXT = "缺少 text"
+SIM_REASON_TEXT_LONG = "text 超过 {max} 字"
+SIM_REASON_CHAT = "chat 应为群 id 或 null"
+SIM_REASON_ID = "id 应为不超过 128 字的字符串"
+SIM_REASON_NAME = "name 应为不超过 {max} 字的字符串"
+SIM_REASON_MENTION = "mention_bot 应为 true 或 false"
+SIM_REASON_CHARACTERS = "含有无法保存的字符"
+SIM_REASON_PAGING = "after/limit 应为非负整数"
+SIM_REASON_NO_CHAT = "缺少 chat"
 
 # --- WeCom ------------------------------------------------------------------------------
 # How a mention is written out where WeCom cannot @ by user id (app group chats, AI-bot answers).

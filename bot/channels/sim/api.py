@@ -235,9 +235,9 @@ async def _read_json(request: web.Request) -> tuple[Any, web.Response | None]:
     try:
         return json.loads(raw.decode("utf-8")), None
     except UnicodeDecodeError:
-        return None, _bad("不是 UTF-8 编码")
+        return None, _bad(texts.SIM_REASON_NOT_UTF8)
     except (ValueError, RecursionError):  # JSONDecodeError, an integer too long, nesting too deep
-        return None, _bad("不是合法的 JSON")
+        return None, _bad(texts.SIM_REASON_NOT_JSON)
 
 
 def _storable(value: str) -> bool:
@@ -256,21 +256,21 @@ def _field_error(body: dict[str, Any]) -> str | None:
     user, text, chat = body.get("user"), body.get("text"), body.get("chat")
     msg_id, name = body.get("id"), body.get("name")
     if not isinstance(user, str) or not USER_ID.fullmatch(user):
-        return "缺少 user，或 user 不是字母、数字组成的 id"
+        return texts.SIM_REASON_USER
     if not isinstance(text, str) or not text.strip():
-        return "缺少 text"
+        return texts.SIM_REASON_TEXT
     if len(text) > MAX_TEXT:
-        return f"text 超过 {MAX_TEXT} 字"
+        return texts.SIM_REASON_TEXT_LONG.format(max=MAX_TEXT)
     if chat is not None and (not isinstance(chat, str) or not chat.strip() or len(chat) > MAX_CHAT_ID):
-        return "chat 应为群 id 或 null"
+        return texts.SIM_REASON_CHAT
     if msg_id is not None and (not isinstance(msg_id, str) or not msg_id or len(msg_id) > 128):
-        return "id 应为不超过 128 字的字符串"
+        return texts.SIM_REASON_ID
     if name is not None and (not isinstance(name, str) or not name.strip() or len(name) > MAX_NAME):
-        return f"name 应为不超过 {MAX_NAME} 字的字符串"
+        return texts.SIM_REASON_NAME.format(max=MAX_NAME)
     if not isinstance(body.get("mention_bot", False), bool):
-        return "mention_bot 应为 true 或 false"
+        return texts.SIM_REASON_MENTION
     if not all(_storable(v) for v in (text, chat, msg_id, name) if isinstance(v, str)):
-        return "含有无法保存的字符"
+        return texts.SIM_REASON_CHARACTERS
     return None
 
 
@@ -285,7 +285,7 @@ async def post_message(request: web.Request) -> web.Response:
     if bad is not None:
         return bad
     if not isinstance(body, dict):
-        return _bad("应为 JSON 对象")
+        return _bad(texts.SIM_REASON_OBJECT)
     error = _field_error(body)
     if error is not None:
         return _bad(error)
@@ -364,10 +364,10 @@ async def transcript(request: web.Request) -> web.Response:
     chat = request.query.get("chat", "")
     after_text, limit_text = request.query.get("after", "0"), request.query.get("limit", "200")
     if not all(t.isascii() and t.isdigit() and len(t) < 19 for t in (after_text, limit_text)):
-        return _bad("after/limit 应为非负整数")
+        return _bad(texts.SIM_REASON_PAGING)
     after, limit = int(after_text), max(1, min(int(limit_text), 1000))
     if not chat:
-        return _bad("缺少 chat")
+        return _bad(texts.SIM_REASON_NO_CHAT)
     async with services.sessions() as session:
         if not await _readable(session, chat):
             return _json({"error": texts.SIM_UNKNOWN_CHAT}, status=404)
@@ -387,7 +387,7 @@ async def events(request: web.Request) -> web.StreamResponse:
     """Server-sent events: each new transcript line of ?chat=… as a `message` event."""
     chat = request.query.get("chat", "")
     if not chat:
-        return _bad("缺少 chat")
+        return _bad(texts.SIM_REASON_NO_CHAT)
     async with _services(request).sessions() as session:
         if not await _readable(session, chat):
             return _json({"error": texts.SIM_UNKNOWN_CHAT}, status=404)
