@@ -419,6 +419,10 @@ class LookupCache:
                         await asyncio.sleep(0)
                 self._version, self._built = version, True
         except Exception:
+            task = asyncio.current_task()
+            if task is not None and task.cancelling():
+                # Stopped (shutdown): the rollback of a cancelled read can fail in its turn; that is no failure.
+                raise asyncio.CancelledError from None
             # The next search starts another refresh; until then the index stays as it was.
             log.exception("搜题 index refresh failed")
 
