@@ -339,7 +339,7 @@ class MeetingsConfig:
     late_after_minutes: int = 0
     leave_needs_approval: bool = False
     cadence_member_assembly: str = "quarter"
-    cadence_party_lecture: str = "quarter"
+    cadence_party_lecture: str = "year"  # the 条例 sets no per-quarter 党课 (see config.toml)
     cadence_committee: str = "month"
     cadence_group_meeting: str = "month"
     cadence_theme_day: str = ""

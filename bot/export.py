@@ -92,11 +92,13 @@ async def export_study(
         entries = await _entries(session, week)
         done = sum(1 for e, _, _ in entries if e.status == EntryStatus.DONE)
         rate = done / len(entries) if entries else 0.0
-        summary.append([week.title, _local(week.opens_at, tz), week.body, len(entries), done, display.percent(rate)])
+        # The study day by its date ('11月20日（周五）'), as records name it; not the ISO week.
+        label = display.day(week.opens_at.astimezone(tz).date())
+        summary.append([label, _local(week.opens_at, tz), week.body, len(entries), done, display.percent(rate)])
         for entry, member, group in entries:
             detail.append(
                 [
-                    week.title,
+                    label,
                     member.display_name,
                     group,
                     STATUS_NAMES[entry.status],

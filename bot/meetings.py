@@ -300,26 +300,30 @@ async def correct(
     return old
 
 
-async def summary_text(ctx: Context, view: MeetingView) -> str:
+async def summary_texts(ctx: Context, view: MeetingView) -> tuple[str, str]:
+    """The check-in result: (counts only, for the group; with the names of those on leave and absent, for the
+    支委 directly). Names of the absent are never announced in a group."""
     counted = await tally(ctx.session, view.roll_call)
     late = await ctx.session.scalar(
         select(func.count())
         .select_from(RollCallEntry)
         .where(RollCallEntry.roll_call_id == view.roll_call.id, RollCallEntry.tag == LATE)
     )
-    leave = counted.leave
-    absent = [m for m in counted.pending]
-    return texts.MEETING_SUMMARY.format(
-        kind=view.kind_name,
-        seq=view.roll_call.seq,
-        expected=counted.expected,
-        present=len(counted.done),
-        late_part=texts.MEETING_LATE_PART.format(late=late) if late else "",
-        leave=len(leave),
-        absent=len(absent),
-        leave_names=display.names(leave),
-        absent_names=display.names(absent),
-    )
+    counts = {
+        "kind": view.kind_name,
+        "seq": view.roll_call.seq,
+        "expected": counted.expected,
+        "present": len(counted.done),
+        "late_part": texts.MEETING_LATE_PART.format(late=late) if late else "",
+        "leave": len(counted.leave),
+        "absent": len(counted.pending),
+    }
+    names = ""
+    if counted.leave:
+        names += texts.MEETING_SUMMARY_LEAVE_NAMES.format(names=display.names(counted.leave))
+    if counted.pending:
+        names += texts.MEETING_SUMMARY_ABSENT_NAMES.format(names=display.names(counted.pending))
+    return texts.MEETING_SUMMARY.format(**counts), texts.MEETING_SUMMARY_PRIVATE.format(**counts, names=names)
 
 
 async def close_meeting(ctx: Context, roll_call: RollCall) -> bool:
@@ -330,16 +334,22 @@ async def close_meeting(ctx: Context, roll_call: RollCall) -> bool:
     if meeting is None or meeting.cancelled:
         return True
     view = MeetingView(meeting, roll_call)
-    text = await summary_text(ctx, view)
+    public, private = await summary_texts(ctx, view)
     chats = await roll_call_chats(ctx.session, roll_call)
     for chat in chats:
-        await ctx.send_to_chat(chat, text)
+        await ctx.send_to_chat(chat, public)
+    # The 支委 (secretaries) and the organiser get the names; a meeting announced in no chat (支委会) tells
+    # those who attended the counts.
+    readers = {m.id: m for m in await ctx.session.scalars(holders(roll_call.branch_id, Role.SECRETARY))}
     organiser = await ctx.session.get(Member, roll_call.created_by) if roll_call.created_by else None
     if organiser is not None:
-        await ctx.send_to_member(organiser, text)
-    elif not chats:
+        readers.setdefault(organiser.id, organiser)
+    for reader in readers.values():
+        await ctx.send_to_member(reader, private)
+    if not chats:
         for member in (await tally(ctx.session, roll_call)).done:
-            await ctx.send_to_member(member, text)
+            if member.id not in readers:
+                await ctx.send_to_member(member, public)
     return True
 
 
@@ -501,19 +511,48 @@ async def warn_cadence(ctx: Context, spec: BranchConfig) -> list[str]:
         missing.setdefault((cadence, period), []).append(kind)
     secretaries = list(await ctx.session.scalars(holders(branch.id, Role.SECRETARY)))
     sent = []
-    for (cadence, _period), kinds in missing.items():
+    # One message per period, in 三会一课 order of the kinds it names.
+    ordered = sorted(missing.items(), key=lambda item: min(STATS_ORDER.index(k) for k in item[1]))
+    for (cadence, _period), kinds in ordered:
         label = texts.PERIOD_NAMES[cadence].format(
             year=today.year, month=today.month, quarter=(today.month - 1) // 3 + 1
         )
-        text = texts.MEETING_CADENCE_WARNING.format(
-            period=label,
-            kinds=texts.NAME_SEPARATOR.join(texts.MEETING_KIND_NAMES[k] for k in kinds),
-            cadence=texts.CADENCE_NAMES[cadence],
-        )
+        text = cadence_warning_text(label, cadence, kinds)
         for secretary in secretaries:
             await ctx.send_to_member(secretary, text)
         sent.extend(kinds)
     return sent
+
+
+def cadence_rule(kind: str, cadence: str) -> str:
+    """The rule a missing kind is held to: the 条例's where the configured cadence is the 条例's, else the
+    branch's own setting (never a 条例 rule it does not have)."""
+    rule = texts.MEETING_CADENCE_RULES.get((kind, cadence))
+    if rule is not None:
+        return rule
+    return texts.MEETING_CADENCE_RULE_LOCAL.format(
+        kind=texts.MEETING_KIND_NAMES[kind], cadence=texts.CADENCE_NAMES[cadence]
+    )
+
+
+def cadence_warning_text(period: str, cadence: str, kinds: list[str]) -> str:
+    """'【会议提醒·仅支委可见】2026年12月还没有召开党小组会。' with each kind's rule, in 三会一课 order."""
+    ordered = [k for k in STATS_ORDER if k in kinds]
+    return texts.MEETING_CADENCE_WARNING.format(
+        period=period,
+        actions=texts.NAME_SEPARATOR.join(texts.MEETING_CADENCE_ACTIONS[k] for k in ordered),
+        rules="".join(texts.MEETING_CADENCE_RULE_LINE.format(rule=cadence_rule(k, cadence)) for k in ordered),
+    )
+
+
+# 三会一课 in the order reports list them (党员大会, 支委会, 党小组会, 党课), then 主题党日.
+STATS_ORDER = (
+    MeetingKind.MEMBER_ASSEMBLY,
+    MeetingKind.COMMITTEE,
+    MeetingKind.GROUP_MEETING,
+    MeetingKind.PARTY_LECTURE,
+    MeetingKind.THEME_DAY,
+)
 
 
 @dataclass
@@ -542,3 +581,31 @@ async def stats(ctx: Context, branch_id: int, start: datetime, end: datetime) ->
         present += len(counted.done)
         leave += len(counted.leave)
     return Stats(counts, expected, present, leave)
+
+
+def stats_text(period: str, result: Stats, *, all_items: bool = False) -> str:
+    """'2026年，支部召开党员大会4次、支委会12次、党小组会24次，上党课4次，开展主题党日活动12次；党员参会率95.5%
+    （应参会264人次，实参会252人次）。' — items held 0 times only with all_items; nothing held says so."""
+    shown = {k: n for k, n in result.counts.items() if n or all_items}
+    if not shown:
+        return texts.MEETING_STATS_NONE.format(period=period)
+    held_items = [
+        texts.MEETING_STATS_COUNT.format(kind=texts.MEETING_STATS_SHORT_NAMES[k], count=shown[k])
+        for k in (MeetingKind.MEMBER_ASSEMBLY, MeetingKind.COMMITTEE, MeetingKind.GROUP_MEETING)
+        if k in shown
+    ]
+    items = [texts.MEETING_STATS_HELD.format(items=texts.NAME_SEPARATOR.join(held_items))] if held_items else []
+    if MeetingKind.PARTY_LECTURE in shown:
+        items.append(texts.MEETING_STATS_LECTURE.format(count=shown[MeetingKind.PARTY_LECTURE]))
+    if MeetingKind.THEME_DAY in shown:
+        items.append(texts.MEETING_STATS_THEME_DAY.format(count=shown[MeetingKind.THEME_DAY]))
+    if result.expected:
+        rate = texts.MEETING_STATS_RATE.format(
+            rate=display.percent(result.rate),
+            expected=result.expected,
+            present=result.present,
+            leave_part=texts.MEETING_STATS_LEAVE_PART.format(leave=result.leave) if result.leave else "",
+        )
+    else:
+        rate = texts.MEETING_STATS_NO_EXPECTED
+    return texts.MEETING_STATS.format(period=period, items=texts.MEETING_STATS_ITEM_SEPARATOR.join(items), rate=rate)

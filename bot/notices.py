@@ -92,7 +92,9 @@ async def push_notice(ctx: Context, roll_call: RollCall) -> None:
     """Post the notice to every chat it was addressed to."""
     sender = await ctx.session.get(Member, roll_call.created_by) if roll_call.created_by else None
     text = texts.NOTICE_PUSH.format(
-        audience="" if roll_call.party_group_id is None else roll_call.audience_label,
+        audience=""
+        if roll_call.party_group_id is None
+        else texts.NOTICE_PUSH_AUDIENCE.format(audience=roll_call.audience_label),
         seq=roll_call.seq,
         body=roll_call.body,
         sender=sender.display_name if sender else ctx.config.bot.name,
@@ -183,9 +185,9 @@ async def status_text(ctx: Context, roll_call: RollCall) -> str:
             RollCallEntry.roll_call_id == roll_call.id, RollCallEntry.responded_at.is_not(None)
         )
     )
-    minutes = [(t - roll_call.opens_at).total_seconds() / 60 for t in times if t is not None]
-    if minutes:
-        text += texts.NOTICE_STATUS_AVG.format(minutes=round(statistics.median(minutes)))
+    seconds = [(t - roll_call.opens_at).total_seconds() for t in times if t is not None]
+    if seconds:
+        text += texts.NOTICE_STATUS_AVG.format(duration=display.duration(statistics.median(seconds)))
     return text
 
 

@@ -36,8 +36,13 @@ def _at(day: date, hhmm: str, ctx: Context) -> datetime:
 
 
 def week_label(key: str) -> str:
-    """'2026-W47' → '第47周'."""
-    return f"第{int(key.split('-W')[1])}周"
+    """'2026-W47' → '11月16日至22日' (secretaries name weeks by their dates, not ISO numbers)."""
+    return display.week(key)
+
+
+def study_day(ctx: Context, roll_call: RollCall) -> str:
+    """The study day a study roll call was held on, '11月20日（周五）'."""
+    return display.day(roll_call.opens_at.astimezone(ctx.config.tz).date())
 
 
 async def take_material(ctx: Context, branch: Branch, key: str) -> str:
@@ -127,10 +132,10 @@ async def close_study(ctx: Context, roll_call: RollCall) -> bool:
     if not await close_roll_call(ctx.session, roll_call, ctx.clock()):
         return False
     counted = await tally(ctx.session, roll_call)
-    label = roll_call.title
+    label = study_day(ctx, roll_call)
     names_part = texts.STUDY_SUMMARY_NAMES.format(names=display.names(counted.done)) if counted.done else ""
     text = texts.STUDY_SUMMARY.format(
-        week=label,
+        day=label,
         expected=counted.expected,
         done=len(counted.done),
         rate=display.percent(counted.rate),
@@ -140,7 +145,7 @@ async def close_study(ctx: Context, roll_call: RollCall) -> bool:
         await ctx.send_to_chat(chat, text)
     if counted.pending:
         missing = texts.STUDY_SUMMARY_MISSING.format(
-            week=label, count=len(counted.pending), names=display.names(counted.pending)
+            day=label, count=len(counted.pending), names=display.names(counted.pending)
         )
         secretaries = await ctx.session.scalars(holders(roll_call.branch_id, Role.SECRETARY))
         for secretary in secretaries:
@@ -220,14 +225,33 @@ async def weeks_held(ctx: Context, branch_id: int, period: Period) -> list[RollC
     return list(rows)
 
 
-async def participation(ctx: Context, branch_id: int, period: Period) -> float:
+@dataclass(frozen=True)
+class Participation:
+    """Check-ins and expected check-ins (person-times) over the study days held in a period."""
+
+    done: int
+    expected: int
+
+    @property
+    def rate(self) -> float:
+        return self.done / self.expected if self.expected else 0.0
+
+
+async def participation(ctx: Context, branch_id: int, period: Period) -> Participation:
     """Check-ins ÷ expected over the study weeks held in the period (参学率)."""
     expected = done = 0
     for roll_call in await weeks_held(ctx, branch_id, period):
         counted = await tally(ctx.session, roll_call)
         expected += counted.expected
         done += len(counted.done)
-    return done / expected if expected else 0.0
+    return Participation(done, expected)
+
+
+def month_participation_text(result: Participation) -> str:
+    """'本月参学率90%（应参学20人次，已打卡18人次）。', or that no study day was held (nothing was due)."""
+    if not result.expected:
+        return texts.STUDY_MONTH_NONE
+    return texts.STUDY_MONTH_RATE.format(rate=display.percent(result.rate), expected=result.expected, done=result.done)
 
 
 async def material_week(ctx: Context, branch: Branch) -> tuple[str, RollCall | None]:

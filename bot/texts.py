@@ -83,13 +83,15 @@ RECEIPT_WORDS = (
 
 SUMMARY_NOTICE = "发通知并收集回执，如：通知 明天上午9点交学习笔记；对一个党小组：通知 执法党小组 ……"
 SUMMARY_SCHEDULED_NOTICE = "定时发通知，如：定时通知 明天9:00 请按时参加主题党日"
-SUMMARY_NOTICE_STATUS = "查看谁还没回执（最近一条，或：回执 3）"
+SUMMARY_NOTICE_STATUS = "查看谁还没回执（最近一条，或：通知情况 第3号通知）"
 SUMMARY_NOTICE_LIST = "查看进行中的通知"
-SUMMARY_NOTICE_CLOSE = "结束收集回执，如：关闭通知 3"
+SUMMARY_NOTICE_CLOSE = "结束收集回执，如：关闭第3号通知"
 
-NOTICE_PUSH = "【{audience}通知#{seq}】{body}\n——{sender}\n请回复“收到”确认。"
-NOTICE_SENT = "通知#{seq}已发到{chats}个群，需回执{expected}人。发送“通知情况”可查看回执。"
-NOTICE_SCHEDULED = "好的，通知#{seq}将于{when}发出，对象：{audience}（{expected}人）。"
+NOTICE_PUSH = "【第{seq}号通知{audience}】{body}\n——{sender}\n请回复“收到”确认。"
+# After the number in NOTICE_PUSH when the notice is for one 党小组.
+NOTICE_PUSH_AUDIENCE = "·{audience}"
+NOTICE_SENT = "第{seq}号通知已发到{chats}个群，需回执{expected}人。发送“通知情况”可查看回执。"
+NOTICE_SCHEDULED = "好的，第{seq}号通知将于{when}发出，对象：{audience}（{expected}人）。"
 NOTICE_NEED_BODY = "请写上通知内容，例如：通知 明天上午9点前交学习笔记"
 NOTICE_NO_CHATS = "本支部还没有绑定群，通知无法发出。请管理员先绑定群。"
 NOTICE_NO_AUDIENCE = "{audience}还没有成员，通知没有发出。"
@@ -99,20 +101,23 @@ NOTICE_TIME_PAST = "{when}已经过去了，请换一个以后的时间。"
 NOTICE_TIME_INVALID = "没看懂这个时间，请写成“明天9:00”或“11月28日14:30”这样的格式。"
 NOTICE_ACK_DIRECT = "已确认收到：{notices}。"
 NOTICE_ACK_NONE = "目前没有需要您回执的通知。"
-NOTICE_REF = "通知#{seq}"
-NOTICE_NOT_FOUND = "没有找到通知#{seq}。发送“通知列表”可查看进行中的通知。"
+NOTICE_REF = "第{seq}号通知"
+NOTICE_NOT_FOUND = "没有找到第{seq}号通知。发送“通知列表”可查看进行中的通知。"
 NOTICE_NONE_YET = "本支部还没有发过通知。"
-NOTICE_STATUS = "通知#{seq}（{audience}，{sent}发出{state}）：应回执{expected}人，已回执{done}人。\n未回执（{pending_count}人）：{pending}"
-NOTICE_STATUS_ALL_DONE = "通知#{seq}（{audience}，{sent}发出{state}）：应回执{expected}人，已全部回执。"
-NOTICE_STATUS_AVG = "\n回执用时中位数：{minutes}分钟。"
+NOTICE_STATUS = (
+    "第{seq}号通知（{audience}）于{sent}发出{state}。应回执{expected}人，已回执{done}人。"
+    "\n未回执（{pending_count}人）：{pending}"
+)
+NOTICE_STATUS_ALL_DONE = "第{seq}号通知（{audience}）于{sent}发出{state}。应回执{expected}人，已全部回执。"
+NOTICE_STATUS_AVG = "\n回执用时中位数：{duration}。"
 NOTICE_STATE_CLOSED = "，已关闭"
 NOTICE_LIST_HEADER = "进行中的通知："
-NOTICE_LIST_LINE = "· 通知#{seq} {title}（{done}/{expected}已回执）"
+NOTICE_LIST_LINE = "· 第{seq}号通知 {title}（已回执{done}人，应回执{expected}人）"
 NOTICE_LIST_EMPTY = "目前没有进行中的通知。"
-NOTICE_NUDGE = "【温馨提醒】{name}同志，通知#{seq}还等您回执：{title}\n看到后回复“收到”即可，谢谢！"
-NOTICE_CLOSED = "通知#{seq}已关闭：应回执{expected}人，已回执{done}人。{pending_part}"
+NOTICE_NUDGE = "【温馨提醒】{name}同志，第{seq}号通知还等您回执：{title}\n看到后回复“收到”即可，谢谢！"
+NOTICE_CLOSED = "第{seq}号通知已关闭：应回执{expected}人，已回执{done}人。{pending_part}"
 NOTICE_CLOSED_PENDING = "未回执：{names}。"
-NOTICE_ALREADY_CLOSED = "通知#{seq}已经关闭了。"
+NOTICE_ALREADY_CLOSED = "第{seq}号通知已经关闭。"
 AUDIENCE_BRANCH = "全体党员"
 AUDIENCE_GROUP = "{group}"
 
@@ -132,31 +137,35 @@ SUMMARY_STUDY_STATUS = "查看本周打卡情况和本月参学率"
 # Tags a check-in note may carry, by keyword; they count towards the study goals.
 STUDY_TAGS = {"微党课": ("微党课", "党课"), "原著": ("原著", "读书", "读完"), "纪录片": ("纪录片",)}
 
-STUDY_REMINDER = "【学习日】今天是本周学习日（{date}）。\n本周学习：{material}\n学完后请回复“学习打卡”，可附学习内容。"
-STUDY_REMINDER_MOVED = "（原定{nominal}为节假日，学习日提前到今天）"
+STUDY_REMINDER = "【学习日】今天{date}是本周学习日。\n本周学习：{material}\n学完后请回复“学习打卡”，可附学习内容。"
+STUDY_REMINDER_MOVED = "\n原定{nominal}为节假日，学习日提前到今天。"
 STUDY_NO_MATERIAL = "自主学习党章党规和理论文章"
 STUDY_MATERIAL_SET = "好的，{week}的学习内容已设为：{text}"
 STUDY_MATERIAL_PUSH = "【本周学习内容更新】{text}"
 STUDY_MATERIAL_QUEUED = "已加入学习材料库（排在第{position}位），之后的学习日会依次使用。"
 STUDY_NEED_TEXT = "请写上学习内容，例如：本周学习 党章第一章 总纲"
-STUDY_THIS_WEEK = "本周"
-STUDY_NEXT_WEEK = "下周"
+STUDY_THIS_WEEK = "本周（{span}）"
+STUDY_NEXT_WEEK = "下周（{span}）"
 STUDY_CHECKED_IN = "{name}，打卡成功！本周参学{done}/{expected}人。"
 STUDY_CHECKED_IN_TAG = "（已记入“{tag}”）"
 STUDY_ALREADY = "{name}，您本周已经打过卡了，发送“我的学习”可以查看进度。"
 STUDY_NOT_OPEN = "现在不在学习打卡时间。每周学习日收到提醒后再打卡就行。"
 STUDY_NUDGE = "【学习提醒】今天是学习日，还有{count}位同志没有打卡：{names}\n学完后回复“学习打卡”即可。"
-STUDY_SUMMARY = "【学习日小结】{week}：应参学{expected}人，已打卡{done}人，参学率{rate}。{names_part}"
+STUDY_SUMMARY = "【学习日小结】{day}学习日：应参学{expected}人，已打卡{done}人，参学率{rate}。{names_part}"
 STUDY_SUMMARY_NAMES = "感谢{names}按时学习！"
-STUDY_SUMMARY_MISSING = "【学习日小结·仅书记可见】{week}未打卡（{count}人）：{names}"
-STUDY_MINE = (
-    "{name}的学习进度：\n· 本月学习日打卡：{month_done}/{month_weeks}次\n· 微党课（本月）：{lectures}/{lecture_goal}"
-    "\n· 原著（本半年）：{classics}/{classic_goal}\n· 纪录片（本年）：{docs}/{doc_goal}"
-)
-STUDY_STATUS = (
-    "本周学习日（{week}）：应参学{expected}人，已打卡{done}人（{rate}）。\n未打卡：{pending}\n本月参学率：{month_rate}"
-)
-STUDY_STATUS_NONE = "本周学习日还没开始。本月参学率：{month_rate}"
+STUDY_SUMMARY_MISSING = "【学习日小结·仅支委可见】{day}学习日未打卡（{count}人）：{names}"
+STUDY_MINE = "{name}的学习进度：{lines}"
+STUDY_MINE_WEEKS = "\n· 本月学习日打卡：{done}/{weeks}次"
+STUDY_MINE_NO_WEEKS = "\n· 本月还没有学习日"
+# A goal of 0 is no goal: the line shows what was done, or is left out when nothing was.
+STUDY_MINE_GOAL = "\n· {tag}（{span}）：{done}/{goal}次"
+STUDY_MINE_NO_GOAL = "\n· {tag}（{span}）：{done}次"
+STUDY_GOAL_SPANS = {"微党课": "本月", "原著": "本半年", "纪录片": "本年"}
+STUDY_STATUS = "本周学习日{day}：应参学{expected}人，已打卡{done}人，参学率{rate}。\n未打卡：{pending}\n{month}"
+STUDY_STATUS_NONE = "本周学习日还没开始。\n{month}"
+# 本月参学率: check-ins ÷ expected over the study days held this month, in person-times.
+STUDY_MONTH_RATE = "本月参学率{rate}（应参学{expected}人次，已打卡{done}人次）。"
+STUDY_MONTH_NONE = "本月还没有学习日。"
 
 PERCENT = "{value:.0%}"
 PERCENT_PRECISE = "{value:.1%}"
@@ -221,7 +230,7 @@ MEETING_ANNOUNCE = (
 )
 MEETING_REMINDER = "【会议提醒】{kind}将于{when}开始{location_part}{topic_part}。签到时间{window}。"
 MEETING_REMINDER_DIRECT = "【会议提醒】{name}同志，{kind}将于{when}开始{location_part}。不能参加请回复“请假 原因”。"
-MEETING_WINDOW = "{start}–{end}"
+MEETING_WINDOW = "{start}至{end}"
 MEETING_CHECKED_IN = "{name}，{kind}签到成功（{time}）。"
 MEETING_CHECKED_IN_LATE = "{name}，{kind}签到成功（{time}，迟到）。"
 MEETING_ALREADY = "{name}，您已经签过到了。"
@@ -235,7 +244,7 @@ MEETING_LEAVE_ASKED = "{name}，请假申请已提交，待书记批准：{reaso
 MEETING_LEAVE_NEED_REASON = "请写明请假原因，例如：请假 在外执法"
 MEETING_LEAVE_NONE = "近期没有需要您参加的会议。"
 MEETING_LEAVE_ALREADY_IN = "{name}，您已签到，不需要请假。"
-MEETING_LEAVE_REQUEST_TO_SECRETARY = "【请假申请】{name}申请{kind}（{when}）请假：{reason}。同意请回复“准假 @{name}”。"
+MEETING_LEAVE_REQUEST_TO_SECRETARY = "【请假申请】{name}申请{when}的{kind}请假：{reason}。同意请回复“准假 @{name}”。"
 MEETING_LEAVE_APPROVED = "已批准{name}的{kind}请假。"
 MEETING_LEAVE_APPROVED_DIRECT = "您的{kind}请假已获批准。"
 MEETING_NO_REQUEST = "{name}没有待批准的请假。"
@@ -245,25 +254,63 @@ MEETING_CORRECTED = "已将{name}在{kind}#{seq}的记录更正为{status}（原
 MEETING_CORRECT_NEED_REASON = "请写明原因，例如：补签 @张三 现场签到时手机没电"
 MEETING_CORRECT_NO_MEETING = "没有找到可更正的会议。"
 MEETING_CORRECT_NOT_AUDIENCE = "{name}不在{kind}#{seq}的参加对象中。"
+# The summary in the group: counts only. The names of those on leave and absent go to the 支委 directly.
 MEETING_SUMMARY = (
     "【{kind}#{seq} 签到结果】应到{expected}人，实到{present}人{late_part}，请假{leave}人，缺席{absent}人。"
-    "\n请假：{leave_names}\n缺席：{absent_names}"
 )
+MEETING_SUMMARY_PRIVATE = (
+    "【{kind}#{seq} 签到结果·仅支委可见】应到{expected}人，实到{present}人{late_part}，请假{leave}人，缺席{absent}人。"
+    "{names}"
+)
+MEETING_SUMMARY_LEAVE_NAMES = "\n请假：{names}"
+MEETING_SUMMARY_ABSENT_NAMES = "\n缺席：{names}"
 MEETING_LATE_PART = "（其中迟到{late}人）"
 MEETING_LIST_HEADER = "近期会议："
 MEETING_LIST_LINE = "· {kind}#{seq} {when}{location_part}（应到{expected}人）"
 MEETING_LIST_EMPTY = "近期没有安排会议。"
 MEETING_CODE_SHOWN = "{kind}#{seq}的签到码：{code}"
 MEETING_NO_CODE = "进行中的会议没有设置签到码。"
-MEETING_CANCELLED = "【会议取消】{kind}（原定{when}）取消，请相互转告。"
+MEETING_CANCELLED = "【会议取消】原定{when}的{kind}取消，请相互转告。"
 MEETING_NOT_FOUND = "没有找到会议#{seq}。发送“会议列表”可查看近期会议。"
-MEETING_STATS = (
-    "{period}会议情况：{counts}。\n出席率：{rate}（应到{expected}人次，实到{present}人次，请假{leave}人次）。"
-)
+# 本月统计 / 年度统计, as a report writes it: 三会一课 first, then 主题党日; items held 0 times are left out
+# unless asked for with “全部”. 参会率 = 实参会人次 ÷ 应参会人次 over the meetings held; a member on leave is
+# expected and did not attend (请假 counts are shown beside it).
+MEETING_STATS = "{period}，支部{items}{rate}"
+MEETING_STATS_HELD = "召开{items}"
 MEETING_STATS_COUNT = "{kind}{count}次"
+MEETING_STATS_LECTURE = "上党课{count}次"
+MEETING_STATS_THEME_DAY = "开展主题党日活动{count}次"
+MEETING_STATS_SHORT_NAMES = {"member_assembly": "党员大会", "committee": "支委会", "group_meeting": "党小组会"}
+MEETING_STATS_ITEM_SEPARATOR = "，"
+MEETING_STATS_RATE = "；党员参会率{rate}（应参会{expected}人次，实参会{present}人次{leave_part}）。"
+MEETING_STATS_LEAVE_PART = "，请假{leave}人次"
+MEETING_STATS_NO_EXPECTED = "；无应参会人员。"
+MEETING_STATS_NONE = "{period}，支部尚未召开会议。"
+MEETING_STATS_ALL_WORDS = ("全部", "全部项目", "含零项")
 MEETING_STATS_PERIOD_MONTH = "{year}年{month}月"
 MEETING_STATS_PERIOD_YEAR = "{year}年"
-MEETING_CADENCE_WARNING = "【会议提醒·仅书记可见】{period}还没有召开{kinds}，按规定每{cadence}至少一次，请及时安排。"
+# The cadence reminder names each missing kind with its rule: the 《中国共产党支部工作条例（试行）》 rule where the
+# configured cadence is the 条例's, else the branch's own setting.
+MEETING_CADENCE_WARNING = "【会议提醒·仅支委可见】{period}还没有{actions}。{rules}\n请及时安排。"
+MEETING_CADENCE_ACTIONS = {
+    "member_assembly": "召开支部党员大会",
+    "committee": "召开支部委员会会议",
+    "group_meeting": "召开党小组会",
+    "party_lecture": "上党课",
+    "theme_day": "开展主题党日",
+}
+MEETING_CADENCE_RULE_LINE = "\n· {rule}"
+MEETING_CADENCE_RULES = {
+    ("member_assembly", "quarter"): "《中国共产党支部工作条例（试行）》第十一条：党支部党员大会一般每季度召开1次。",
+    ("committee", "month"): "《中国共产党支部工作条例（试行）》第十二条：党支部委员会会议一般每月召开1次。",
+    ("group_meeting", "month"): "《中国共产党支部工作条例（试行）》第十三条：党小组会一般每月召开1次。",
+    ("party_lecture", "year"): (
+        "《中国共产党支部工作条例（试行）》第十六条：党支部应当组织党员按期上党课；"
+        "党员领导干部要定期为基层党员讲党课，党委（党组）书记每年至少讲1次党课。"
+    ),
+    ("theme_day", "month"): "《中国共产党支部工作条例（试行）》规定，党支部每月相对固定1天开展主题党日。",
+}
+MEETING_CADENCE_RULE_LOCAL = "本支部设定：{kind}每{cadence}至少1次。"
 CADENCE_NAMES = {"month": "月", "quarter": "季度", "year": "年"}
 PERIOD_NAMES = {"month": "{year}年{month}月", "quarter": "{year}年第{quarter}季度", "year": "{year}年"}
 STATUS_PRESENT = "已出席"
@@ -519,10 +566,12 @@ CHART_MEMBER_NUMBER = "编号{id}"
 
 # --- Scheduled notices and records (input/records review) ----------------------------------------------------
 # A scheduled notice has not gone out: it is listed and reported as 待发送, never as 未回执.
-NOTICE_LIST_SCHEDULED_LINE = "· 通知#{seq} {title}（待发送，{when}发出，需回执{expected}人）"
-NOTICE_STATUS_SCHEDULED = "通知#{seq}（{audience}）尚未发出，将于{when}发出，需回执{expected}人。发出后可查看回执情况。"
-NOTICE_STATUS_CANCELLED = "通知#{seq}（{audience}）在发出前已取消，没有发出。"
-NOTICE_CANCELLED = "通知#{seq}尚未发出，已取消。"
+NOTICE_LIST_SCHEDULED_LINE = "· 第{seq}号通知 {title}：待发送，将于{when}发出，需回执{expected}人"
+NOTICE_STATUS_SCHEDULED = (
+    "第{seq}号通知（{audience}）尚未发出，将于{when}发出，需回执{expected}人。发出后可查看回执情况。"
+)
+NOTICE_STATUS_CANCELLED = "第{seq}号通知（{audience}）在发出前已取消，没有发出。"
+NOTICE_CANCELLED = "第{seq}号通知尚未发出，已取消。"
 # The 状态 column of the notices export (通知汇总).
 RECORDS_NOTICE_OPEN = "进行中"
 RECORDS_NOTICE_CLOSED = "已关闭"
@@ -546,3 +595,20 @@ SERVICE_BUSY = "系统繁忙，本条消息未被处理，请稍后再试。"
 
 # --- Question bank size: 搜题 while the index is first built -----------------------------------
 LOOKUP_NOT_READY = "题库正在加载，请稍后再搜题。"
+
+# --- reports (issue #15: meeting, notice, study and statistics texts as a branch writes them) ---------------
+# A shared place in a ranking (bot/display.ranking): "1. 张三 5题（并列）".
+RANK_TIED = "（并列）"
+# A study week as dates, Monday to Sunday: "11月16日至22日", "11月30日至12月6日".
+WEEK_SPAN = "{month}月{day}日至{end}"
+WEEK_END_SAME_MONTH = "{day}日"
+WEEK_END_OTHER_MONTH = "{month}月{day}日"
+# How long something took (回执用时).
+DURATION_UNDER_A_MINUTE = "不到1分钟"
+DURATION_MINUTES = "{minutes}分钟"
+DURATION_HOURS = "{hours}小时{minutes}分钟"
+DURATION_HOURS_ONLY = "{hours}小时"
+DURATION_DAYS = "{days}天{hours}小时"
+DURATION_DAYS_ONLY = "{days}天"
+# "关闭第3号通知" as one phrase (the number follows the word); "关闭通知 3" and "#3" still work.
+CMD_NOTICE_CLOSE_NUMBERED = ("关闭第",)

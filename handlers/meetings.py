@@ -20,6 +20,7 @@ from bot.meetings import (
     next_meeting_for,
     open_meetings,
     stats,
+    stats_text,
     window,
     window_text,
 )
@@ -373,33 +374,23 @@ async def _stats_reply(ctx: Context, span: str) -> None:
     now = ctx.clock().astimezone(ctx.config.tz)
     period = periods(now)[span]
     result = await stats(ctx, ctx.branch.id, period.start, period.end)
-    counts = texts.NAME_SEPARATOR.join(
-        texts.MEETING_STATS_COUNT.format(kind=texts.MEETING_KIND_NAMES[k], count=n) for k, n in result.counts.items()
-    )
     label = (
         texts.MEETING_STATS_PERIOD_MONTH.format(year=now.year, month=now.month)
         if span == "month"
         else texts.MEETING_STATS_PERIOD_YEAR.format(year=now.year)
     )
-    await ctx.reply(
-        texts.MEETING_STATS.format(
-            period=label,
-            counts=counts,
-            rate=display.percent(result.rate),
-            expected=result.expected,
-            present=result.present,
-            leave=result.leave,
-        )
-    )
+    assert ctx.command is not None
+    all_items = ctx.command.args.strip() in texts.MEETING_STATS_ALL_WORDS
+    await ctx.reply(stats_text(label, result, all_items=all_items))
 
 
 @router.command(*texts.CMD_STATS_MONTH, role=Role.SECRETARY, summary=texts.SUMMARY_STATS)
 async def handle_stats_month(msg: Message, ctx: Context) -> None:
-    """本月统计: meetings held this month by kind, and attendance."""
+    """本月统计 [全部]: meetings held this month by kind, and attendance."""
     await _stats_reply(ctx, "month")
 
 
 @router.command(*texts.CMD_STATS_YEAR, role=Role.SECRETARY, summary=texts.SUMMARY_STATS, hidden=True)
 async def handle_stats_year(msg: Message, ctx: Context) -> None:
-    """年度统计: the numbers a yearly report needs."""
+    """年度统计 [全部]: the numbers a yearly report needs, as the report writes them."""
     await _stats_reply(ctx, "year")

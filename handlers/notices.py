@@ -28,7 +28,8 @@ from bot.timeparse import parse_when
 router = Router("notices")
 
 _RECEIPTS = frozenset(texts.RECEIPT_WORDS)
-_SEQ = re.compile(r"^#?\s*(\d+)")
+# A notice's number as secretaries write it: "第3号通知", "第3号", "3号", "#3", "3".
+_SEQ = re.compile(r"^(?:#|第)?\s*(\d+)\s*(?:号)?")
 
 
 @router.command(*texts.CMD_NOTICE, role=Role.SECRETARY, summary=texts.SUMMARY_NOTICE)
@@ -158,7 +159,9 @@ async def handle_notice_list(msg: Message, ctx: Context) -> None:
     await ctx.reply("\n".join([texts.NOTICE_LIST_HEADER, *lines]) if lines else texts.NOTICE_LIST_EMPTY)
 
 
-@router.command(*texts.CMD_NOTICE_CLOSE, role=Role.SECRETARY, summary=texts.SUMMARY_NOTICE_CLOSE)
+@router.command(
+    *texts.CMD_NOTICE_CLOSE, *texts.CMD_NOTICE_CLOSE_NUMBERED, role=Role.SECRETARY, summary=texts.SUMMARY_NOTICE_CLOSE
+)
 async def handle_notice_close(msg: Message, ctx: Context) -> None:
     """Stop collecting receipts for notice #N and report the final tally."""
     roll_call = await _named_notice(ctx)

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 
-from bot import texts
+from bot import display, texts
 from bot.context import Context
 from bot.message import Message
 from bot.models import (
@@ -232,9 +232,10 @@ async def handle_leaderboard(msg: Message, ctx: Context) -> None:
         return
     bars = [Bar(row.member.id, row.member.display_name, row.value, row.group) for row in ranked[:LEADERBOARD_SIZE]]
     title = texts.LEADERBOARD_HEADER.format(scope=scope, period=period_name)
+    # Equal points share a place (并列): bot/display.ranking.
     lines = "".join(
-        texts.LEADERBOARD_LINE.format(place=i, name=label, points=bar.points)
-        for i, (bar, label) in enumerate(zip(bars, labels(bars), strict=True), start=1)
+        texts.LEADERBOARD_LINE.format(place=row.place, name=row.item[1] + row.mark, points=row.item[0].points)
+        for row in display.ranking(list(zip(bars, labels(bars), strict=True)), lambda pair: pair[0].points)
     )
     image = await asyncio.to_thread(leaderboard_png, title, bars)
     await ctx.reply(title + lines, image=image)

@@ -6,6 +6,7 @@ from sqlalchemy import func, select
 
 from bot import display, texts
 from bot.context import Context
+from bot.holidays import week_key
 from bot.message import Message
 from bot.models import Role, StudyMaterial
 from bot.points import award_study_check_in
@@ -15,8 +16,10 @@ from bot.study import (
     count_done,
     current_study,
     material_week,
+    month_participation_text,
     participation,
     periods,
+    study_day,
     tag_of,
     week_label,
     weeks_held,
@@ -60,19 +63,25 @@ async def handle_my_study(msg: Message, ctx: Context) -> None:
     spec = ctx.config.branch(ctx.branch.key)
     study = spec.study if spec else None
     span = periods(ctx.clock().astimezone(ctx.config.tz))
-    await ctx.reply(
-        texts.STUDY_MINE.format(
-            name=ctx.member.display_name,
-            month_done=await count_done(ctx, ctx.member, span["month"]),
-            month_weeks=len(await weeks_held(ctx, ctx.branch.id, span["month"])),
-            lectures=await count_done(ctx, ctx.member, span["month"], "微党课"),
-            lecture_goal=study.micro_lectures_per_month if study else 0,
-            classics=await count_done(ctx, ctx.member, span["half"], "原著"),
-            classic_goal=study.classics_per_half_year if study else 0,
-            docs=await count_done(ctx, ctx.member, span["year"], "纪录片"),
-            doc_goal=study.documentaries_per_year if study else 0,
-        )
+    weeks = len(await weeks_held(ctx, ctx.branch.id, span["month"]))
+    lines = [
+        texts.STUDY_MINE_WEEKS.format(done=await count_done(ctx, ctx.member, span["month"]), weeks=weeks)
+        if weeks
+        else texts.STUDY_MINE_NO_WEEKS
+    ]
+    goals = (
+        ("微党课", "month", study.micro_lectures_per_month if study else 0),
+        ("原著", "half", study.classics_per_half_year if study else 0),
+        ("纪录片", "year", study.documentaries_per_year if study else 0),
     )
+    for tag, period, goal in goals:
+        done = await count_done(ctx, ctx.member, span[period], tag)
+        spoken = texts.STUDY_GOAL_SPANS[tag]
+        if goal:
+            lines.append(texts.STUDY_MINE_GOAL.format(tag=tag, span=spoken, done=done, goal=goal))
+        elif done:  # no goal set: nothing was due, so only what was done is shown
+            lines.append(texts.STUDY_MINE_NO_GOAL.format(tag=tag, span=spoken, done=done))
+    await ctx.reply(texts.STUDY_MINE.format(name=ctx.member.display_name, lines="".join(lines)))
 
 
 @router.command(*texts.CMD_STUDY_SET, role=Role.SECRETARY, summary=texts.SUMMARY_STUDY_SET)
@@ -89,8 +98,9 @@ async def handle_study_set(msg: Message, ctx: Context) -> None:
             branch_id=ctx.branch.id, week_key=key, text=text, created_by=ctx.member.id, created_at=ctx.clock()
         )
     )
-    today_key = week_label(key)
-    await ctx.reply(texts.STUDY_MATERIAL_SET.format(week=today_key, text=text))
+    today = ctx.clock().astimezone(ctx.config.tz).date()
+    spoken = texts.STUDY_THIS_WEEK if key == week_key(today) else texts.STUDY_NEXT_WEEK
+    await ctx.reply(texts.STUDY_MATERIAL_SET.format(week=spoken.format(span=week_label(key)), text=text))
     if open_now is not None:
         open_now.body = text
         for chat in await roll_call_chats(ctx.session, open_now):
@@ -126,21 +136,21 @@ async def handle_study_queue(msg: Message, ctx: Context) -> None:
 async def handle_study_status(msg: Message, ctx: Context) -> None:
     """This week's check-ins and this month's participation rate."""
     assert ctx.branch is not None
-    month_rate = display.percent(
+    month = month_participation_text(
         await participation(ctx, ctx.branch.id, periods(ctx.clock().astimezone(ctx.config.tz))["month"])
     )
     roll_call = await current_study(ctx, ctx.branch)
     if roll_call is None:
-        await ctx.reply(texts.STUDY_STATUS_NONE.format(month_rate=month_rate))
+        await ctx.reply(texts.STUDY_STATUS_NONE.format(month=month))
         return
     counted = await tally(ctx.session, roll_call)
     await ctx.reply(
         texts.STUDY_STATUS.format(
-            week=roll_call.title,
+            day=study_day(ctx, roll_call),
             expected=counted.expected,
             done=len(counted.done),
             rate=display.percent(counted.rate),
             pending=display.names(counted.pending),
-            month_rate=month_rate,
+            month=month,
         )
     )

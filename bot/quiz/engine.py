@@ -533,18 +533,23 @@ async def finish(ctx: Context, quiz: QuizSession, *, stopped: bool = False) -> b
     elif not shown:
         body = texts.QUIZ_NO_WINNERS
     elif quiz.mode == QuizMode.RUSH:
+        # Equal results share a place (并列): bot/display.ranking.
         body = "".join(
             texts.QUIZ_RANK_LINE.format(
-                place=i, name=row.member.display_name, value=texts.QUIZ_RUSH_VALUE.format(wins=row.value)
+                place=r.place,
+                name=r.item.member.display_name + r.mark,
+                value=texts.QUIZ_RUSH_VALUE.format(wins=r.item.value),
             )
-            for i, row in enumerate(shown, start=1)
+            for r in display.ranking(shown, lambda row: row.value)
         )
     else:
         podium = texts.QUIZ_PODIUM_HEADER + "".join(
             texts.QUIZ_RANK_LINE.format(
-                place=i, name=row.member.display_name, value=texts.QUIZ_MATCH_VALUE.format(score=row.value)
+                place=r.place,
+                name=r.item.member.display_name + r.mark,
+                value=texts.QUIZ_MATCH_VALUE.format(score=r.item.value),
             )
-            for i, row in enumerate(shown[:3], start=1)
+            for r in display.ranking(shown, lambda row: row.value)[:3]
         )
         teams = texts.QUIZ_TEAM_HEADER + "".join(
             texts.QUIZ_TEAM_LINE.format(group=group or texts.QUIZ_UNGROUPED, score=score)

@@ -48,7 +48,7 @@ async def test_theme_day_end_to_end(aiohttp_client, config, tmp_path, db_url):
         location_part="，地点：三楼会议室",
         topic_part="，主题：学习党章",
         expected=36,
-        window="14:00–15:00",
+        window="14:00至15:00",
     )
     assert bot_lines(await bot.transcript())[-2].startswith("【主题党日】11月27日（周五）14:30，地点：三楼会议室")
 
@@ -80,9 +80,18 @@ async def test_theme_day_end_to_end(aiohttp_client, config, tmp_path, db_url):
 
     clock.set(START + timedelta(minutes=31))
     await fire(bot, "tick_roll_calls")
-    [summary] = [t for t in bot_lines(await bot.transcript()) if t.startswith("【主题党日#1 签到结果】")]
-    assert "应到36人，实到30人（其中迟到5人），请假3人，缺席3人。" in summary
-    assert summary.endswith("缺席：刘洋、陈静、杨帆")
+    # The group sees the counts only; the names of those on leave and absent go to the 支委 directly.
+    [summary] = [t for t in bot_lines(await bot.transcript()) if t.startswith("【主题党日#1 签到结果")]
+    assert summary == texts.MEETING_SUMMARY.format(
+        kind="主题党日", seq=1, expected=36, present=30, late_part="（其中迟到5人）", leave=3, absent=3
+    )
+    assert summary == "【主题党日#1 签到结果】应到36人，实到30人（其中迟到5人），请假3人，缺席3人。"
+    for name in ("刘洋", "陈静", "杨帆", "李建国"):
+        assert name not in summary
+    [private] = [t for t in bot_lines(await bot.transcript("dm:u00")) if t.startswith("【主题党日#1 签到结果")]
+    assert private.startswith("【主题党日#1 签到结果·仅支委可见】应到36人，实到30人（其中迟到5人），请假3人，缺席3人。")
+    assert private.endswith("\n缺席：刘洋、陈静、杨帆")
+    assert "\n请假：李建国、" in private
     assert await entries(bot) == {"done": 30, "leave": 3, "pending": 3}
 
     out = tmp_path / "attendance.xlsx"
@@ -193,9 +202,15 @@ async def test_leave_with_approval_cancel_and_corrections(aiohttp_client, config
     assert sorted(audits) == [("pending", "done"), ("pending", "leave")]
     await bot.say("补签 @刘洋 再来一次", user="u02")
     assert bot.replies_to("u02")[-1] == texts.NOT_ALLOWED.format(word="补签", role="书记/组织委员")
+    # 参会率 counts person-times: 11 expected, 1 present (补签), 2 on leave (not attended, shown beside it).
     await bot.say("本月统计", user="u00")
-    assert bot.replies_to("u00")[-1].startswith(
-        "2026年11月会议情况：主题党日0次、支部党员大会0次、支部委员会0次、党小组会0次、党课1次。"
+    assert bot.replies_to("u00")[-1] == (
+        "2026年11月，支部上党课1次；党员参会率9.1%（应参会11人次，实参会1人次，请假2人次）。"
+    )
+    await bot.say("本月统计 全部", user="u00")
+    assert bot.replies_to("u00")[-1] == (
+        "2026年11月，支部召开党员大会0次、支委会0次、党小组会0次，上党课1次，开展主题党日活动0次；"
+        "党员参会率9.1%（应参会11人次，实参会1人次，请假2人次）。"
     )
 
 
@@ -253,8 +268,35 @@ async def test_cadence_warning_once(aiohttp_client, config):
     await fire(bot, "warn_meeting_cadence")
     clock.advance(days=1)
     await fire(bot, "warn_meeting_cadence")
-    warnings = [t for t in bot_lines(await bot.transcript("dm:u00")) if t.startswith("【会议提醒·仅书记可见】")]
+    warnings = [t for t in bot_lines(await bot.transcript("dm:u00")) if t.startswith("【会议提醒·仅支委可见】")]
+    # Each missing kind with the 条例's rule: 党员大会 each quarter, 党小组会 each month, 党课 checked yearly
+    # (the 条例 sets no per-quarter 党课); the 支委会 planned for the 21st counts.
     assert warnings == [
-        texts.MEETING_CADENCE_WARNING.format(period="2026年第4季度", kinds="支部党员大会、党课", cadence="季度"),
-        texts.MEETING_CADENCE_WARNING.format(period="2026年12月", kinds="党小组会", cadence="月"),
+        "【会议提醒·仅支委可见】2026年第4季度还没有召开支部党员大会。"
+        "\n· 《中国共产党支部工作条例（试行）》第十一条：党支部党员大会一般每季度召开1次。\n请及时安排。",
+        "【会议提醒·仅支委可见】2026年12月还没有召开党小组会。"
+        "\n· 《中国共产党支部工作条例（试行）》第十三条：党小组会一般每月召开1次。\n请及时安排。",
+        "【会议提醒·仅支委可见】2026年还没有上党课。"
+        "\n· 《中国共产党支部工作条例（试行）》第十六条：党支部应当组织党员按期上党课；"
+        "党员领导干部要定期为基层党员讲党课，党委（党组）书记每年至少讲1次党课。\n请及时安排。",
+    ]
+
+
+async def test_cadence_set_by_the_branch_is_not_attributed_to_the_rules(aiohttp_client, config):
+    """A cadence other than the 条例's (here 党课 each quarter, 主题党日 each month) is the branch's own setting."""
+    config = config.replace(meetings={"cadence_party_lecture": "quarter", "cadence_theme_day": "month"})
+    bot, clock = await driver_at(aiohttp_client, config, datetime(2026, 12, 20, 9, 0, tzinfo=TZ))
+    await bot.say("发起支委会 12月21日9:00 支部办公室", user="u00")
+    await bot.say("发起党小组会 执法党小组 12月22日9:00 支部办公室", user="u00")
+    await fire(bot, "warn_meeting_cadence")
+    warnings = [t for t in bot_lines(await bot.transcript("dm:u00")) if t.startswith("【会议提醒")]
+    assert warnings == [
+        texts.MEETING_CADENCE_WARNING.format(
+            period="2026年第4季度",
+            actions="召开支部党员大会、上党课",
+            rules="\n· 《中国共产党支部工作条例（试行）》第十一条：党支部党员大会一般每季度召开1次。"
+            "\n· 本支部设定：党课每季度至少1次。",
+        ),
+        "【会议提醒·仅支委可见】2026年12月还没有开展主题党日。"
+        "\n· 《中国共产党支部工作条例（试行）》规定，党支部每月相对固定1天开展主题党日。\n请及时安排。",
     ]
