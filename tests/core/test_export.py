@@ -50,12 +50,12 @@ async def test_study_and_notice_exports(bot, clock, db_url, tmp_path, capsys):
         == 0
     )
     assert "1 study weeks, 11 member rows" in capsys.readouterr().out
-    assert rows(out, "学习日汇总")[1] == ["第47周", "2026-11-20 09:00", "党章总纲", 11, 2, "18.2%"]
+    assert rows(out, "学习日汇总")[1] == ["11月20日（周五）", "2026-11-20 09:00", "党章总纲", 11, 2, "18.2%"]
     people = {r[0]: r for r in rows(out, "个人统计")[1:]}
     assert people["张伟"] == ["张伟", "执法党小组", 1, 1, "100%", 1, 0, 0]
     assert people["刘洋"][3] == 0
     detail = rows(out, "打卡明细")
-    assert ["第47周", "张伟", "执法党小组", "已完成", "2026-11-20 09:30", "微党课", "看了微党课"] in detail
+    assert ["11月20日（周五）", "张伟", "执法党小组", "已完成", "2026-11-20 09:30", "微党课", "看了微党课"] in detail
 
     out = tmp_path / "notices.xlsx"
     assert (

@@ -82,7 +82,7 @@ async def test_receipt_in_direct_chat_is_confirmed_and_earns_points(bot, clock):
     clock.advance(minutes=5)
     await bot.say("收到", user="u03", chat=None)
     await bot.say("收到", user="u03", chat=None)
-    assert bot.replies_to("u03") == [texts.NOTICE_ACK_DIRECT.format(notices="通知#1"), texts.NOTICE_ACK_NONE]
+    assert bot.replies_to("u03") == [texts.NOTICE_ACK_DIRECT.format(notices="第1号通知"), texts.NOTICE_ACK_NONE]
     async with bot.services.sessions() as session:
         points = (await session.scalars(select(PointsEntry.rule))).all()
     assert points == ["timely_receipt"]
@@ -92,7 +92,7 @@ async def test_group_notice_goes_to_one_party_group(bot):
     await bot.say("通知 环卫党小组 明早七点集合清扫积雪。", user="u00")
     assert bot.replies_to("u00")[-1] == texts.NOTICE_SENT.format(seq=1, chats=1, expected=5)
     push = chat_lines(await bot.transcript())[0]
-    assert push.startswith("【环卫党小组通知#1】明早七点集合清扫积雪。")
+    assert push.startswith("【第1号通知·环卫党小组】明早七点集合清扫积雪。")
     await bot.say("收到", user="u01")  # 张伟 is in 执法党小组: not in this audience
     await bot.say("收到", user="u06")
     await bot.say("回执 1", user="u00")
@@ -126,7 +126,7 @@ async def test_scheduled_notice_goes_out_at_its_time(bot, clock):
     clock.advance(minutes=1)
     await fire(bot, "tick_roll_calls")
     [push] = chat_lines(await bot.transcript())[len(before) :]
-    assert push.startswith("【通知#1】请到社区参加志愿服务。")
+    assert push.startswith("【第1号通知】请到社区参加志愿服务。")
 
 
 async def test_scheduled_notice_time_problems_are_asked_again(bot):
@@ -153,7 +153,7 @@ async def test_close_and_list(bot, clock):
         ]
     )
     await bot.say("关闭通知 1", user="u00")
-    assert bot.replies_to("u00")[-1].startswith("通知#1已关闭：应回执10人，已回执1人。未回执：")
+    assert bot.replies_to("u00")[-1].startswith("第1号通知已关闭：应回执10人，已回执1人。未回执：")
     await bot.say("关闭通知 1", user="u00")
     assert bot.replies_to("u00")[-1] == texts.NOTICE_ALREADY_CLOSED.format(seq=1)
     await bot.say("关闭通知 9", user="u00")
@@ -164,11 +164,11 @@ async def test_notice_closes_by_itself_after_auto_close_days(bot, clock):
     await bot.say("通知 请更新个人信息。", user="u00")
     clock.advance(days=7, minutes=1)
     await fire(bot, "tick_roll_calls")
-    closed = [t for t in chat_lines(await bot.transcript("dm:u00")) if t.startswith("通知#1已关闭")]
+    closed = [t for t in chat_lines(await bot.transcript("dm:u00")) if t.startswith("第1号通知已关闭")]
     assert len(closed) == 1
     clock.advance(minutes=1)
     await fire(bot, "tick_roll_calls")
-    assert len([t for t in chat_lines(await bot.transcript("dm:u00")) if t.startswith("通知#1已关闭")]) == 1
+    assert len([t for t in chat_lines(await bot.transcript("dm:u00")) if t.startswith("第1号通知已关闭")]) == 1
 
 
 async def test_a_scheduled_notice_is_shown_as_scheduled_not_as_unacknowledged(bot, clock):
@@ -185,7 +185,7 @@ async def test_a_scheduled_notice_is_shown_as_scheduled_not_as_unacknowledged(bo
     )
     # 通知情况 without a number: the latest notice that went out, not the one still waiting.
     await bot.say("通知情况", user="u00")
-    assert bot.replies_to("u00")[-1].startswith("通知#1（全体党员")
+    assert bot.replies_to("u00")[-1].startswith("第1号通知（全体党员")
     await bot.say("回执 2", user="u00")
     assert bot.replies_to("u00")[-1] == texts.NOTICE_STATUS_SCHEDULED.format(
         seq=2, audience="全体党员", when="11月21日（周六）09:00", expected=10
@@ -196,7 +196,7 @@ async def test_a_scheduled_notice_is_shown_as_scheduled_not_as_unacknowledged(bo
     await bot.say("收到", user="u02")
     await bot.say("通知情况", user="u00")
     assert "应回执10人，已回执1人" in bot.replies_to("u00")[-1]
-    assert bot.replies_to("u00")[-1].startswith("通知#2（全体党员")
+    assert bot.replies_to("u00")[-1].startswith("第2号通知（全体党员")
 
 
 async def test_closing_a_scheduled_notice_cancels_it(bot, clock):
@@ -211,4 +211,4 @@ async def test_closing_a_scheduled_notice_cancels_it(bot, clock):
     await fire(bot, "tick_roll_calls")
     assert not [t for t in chat_lines(await bot.transcript()) if "第二件事" in t]
     assert bot.replies_to("u00")[-1] == texts.NOTICE_LIST_EMPTY  # and no final tally of a notice nobody got
-    assert not [t for t in chat_lines(await bot.transcript("dm:u00")) if t.startswith("通知#1已关闭")]
+    assert not [t for t in chat_lines(await bot.transcript("dm:u00")) if t.startswith("第1号通知已关闭")]

@@ -62,9 +62,13 @@ async def test_hundred_members_sixty_check_in(aiohttp_client, config):
     clock.set(datetime(2026, 11, 22, 21, 0, tzinfo=TZ))  # Friday 09:00 + 60 hours
     await fire(bot, "tick_roll_calls")
     summary = [t for t in bot_lines(await bot.transcript()) if t.startswith("【学习日小结】")]
-    assert len(summary) == 1 and "应参学100人，已打卡60人，参学率60%" in summary[0]
-    private = [t for t in bot_lines(await bot.transcript("dm:u00")) if t.startswith("【学习日小结·仅书记可见】")]
-    assert len(private) == 1 and "未打卡（40人）" in private[0]
+    assert len(summary) == 1 and summary[0].startswith(
+        "【学习日小结】11月20日（周五）学习日：应参学100人，已打卡60人，参学率60%。"
+    )
+    private = [t for t in bot_lines(await bot.transcript("dm:u00")) if t.startswith("【学习日小结·仅支委可见】")]
+    assert len(private) == 1 and private[0].startswith(
+        "【学习日小结·仅支委可见】11月20日（周五）学习日未打卡（40人）："
+    )
     async with bot.services.sessions() as session:
         assert await session.scalar(select(func.count()).select_from(PointsEntry)) == 60
 
@@ -151,7 +155,7 @@ async def test_check_in_rules_and_goals(aiohttp_client, config):
     await bot.say("学习打卡", user="u01")
     assert bot.replies_to("u01") == [texts.STUDY_NOT_OPEN]
     await bot.say("本周学习 《中国共产党章程》总纲", user="u00")
-    assert bot.replies_to("u00")[-1] == texts.STUDY_MATERIAL_SET.format(week="第47周", text="《中国共产党章程》总纲")
+    assert bot.replies_to("u00")[-1] == "好的，本周（11月16日至22日）的学习内容已设为：《中国共产党章程》总纲"
     clock.set(FRIDAY_9)
     await fire(bot, JOB)
     assert bot_lines(await bot.transcript())[-1] == texts.STUDY_REMINDER.format(
@@ -164,20 +168,32 @@ async def test_check_in_rules_and_goals(aiohttp_client, config):
         texts.STUDY_CHECKED_IN.format(name="张伟", done=1, expected=11)
         + texts.STUDY_CHECKED_IN_TAG.format(tag="纪录片"),
         texts.STUDY_ALREADY.format(name="张伟"),
-        texts.STUDY_MINE.format(
-            name="张伟",
-            month_done=1,
-            month_weeks=1,
-            lectures=0,
-            lecture_goal=1,
-            classics=0,
-            classic_goal=1,
-            docs=1,
-            doc_goal=3,
-        ),
+        "张伟的学习进度：\n· 本月学习日打卡：1/1次\n· 微党课（本月）：0/1次\n· 原著（本半年）：0/1次\n· 纪录片（本年）：1/3次",
     ]
     await bot.say("学习情况", user="u00")
-    assert bot.replies_to("u00")[-1].startswith("本周学习日（第47周）：应参学11人，已打卡1人（9.1%）。")
+    assert bot.replies_to("u00")[-1] == (
+        "本周学习日11月20日（周五）：应参学11人，已打卡1人，参学率9.1%。"
+        "\n未打卡：李建国、王芳、刘洋、陈静、杨帆、赵磊、黄丽、周强、吴敏、孙涛"
+        "\n本月参学率9.1%（应参学11人次，已打卡1人次）。"
+    )
+
+
+async def test_nothing_due_is_said_so(aiohttp_client, config):
+    """Before any study day this month, and with no goals set, nothing reads as 0/0 or 0%."""
+    branch = config.branches[0]
+    study = dataclasses.replace(
+        branch.study, micro_lectures_per_month=0, classics_per_half_year=0, documentaries_per_year=0
+    )
+    config = config.replace(branches=(dataclasses.replace(branch, study=study),))
+    bot, clock = await driver_at(aiohttp_client, config, datetime(2026, 12, 1, 9, 0, tzinfo=TZ))
+    await bot.say("学习情况", user="u00")
+    await bot.say("我的学习", user="u01")
+    await bot.say("本周学习 党章第二章", user="u00")
+    assert bot.replies_to("u00") == [
+        "本周学习日还没开始。\n本月还没有学习日。",
+        "好的，本周（11月30日至12月6日）的学习内容已设为：党章第二章",
+    ]
+    assert bot.replies_to("u01") == ["张伟的学习进度：\n· 本月还没有学习日"]
 
 
 async def test_material_queue_is_used_in_order(aiohttp_client, config):

@@ -99,7 +99,7 @@ async def test_a_notice_goes_to_the_group_as_a_push_and_its_receipt_is_taken_qui
     assert await ws.say("@学习驿站 帮助", user="lisi", chat=AIBOT_CHAT) is not None  # lisi joins the branch
     # The secretary writes to the bot 1:1: the answer is in that frame; the notice itself is a push to the group.
     sent = await ws.say("通知 明天上午9点前交学习笔记", user=ADMIN)
-    assert sent is not None and "通知#1" in sent.content
+    assert sent is not None and "第1号通知" in sent.content
     await wecom.drain_outbox()
     [push] = ws.pushes(AIBOT_CHAT)
     assert push.body["msgtype"] == "markdown" and "明天上午9点前交学习笔记" in push.content
@@ -110,7 +110,7 @@ async def test_a_notice_goes_to_the_group_as_a_push_and_its_receipt_is_taken_qui
     assert len(ws.pushes(AIBOT_CHAT)) == 1
     status = await ws.say("通知情况", user=ADMIN)
     # lisi's receipt counted: the one member asked has answered.
-    assert status is not None and status.content.startswith("通知#1") and "应回执1人，已全部回执。" in status.content
+    assert status is not None and status.content.startswith("第1号通知") and "应回执1人，已全部回执。" in status.content
 
 
 async def test_rows_wait_for_the_connection_instead_of_failing(start_long_connection, ws):
