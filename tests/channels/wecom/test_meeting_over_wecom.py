@@ -56,8 +56,10 @@ async def test_theme_day_over_the_ai_bot(start_wecom, fake, clock, db_url, tmp_p
     await wecom.services.jobs.fire("tick_roll_calls", clock())
     await wecom.drain_outbox()
     [summary] = [c for c in fake.contents("webhook/send") if c.startswith("【主题党日#1 签到结果】")]
-    assert "应到35人，实到31人，请假3人，缺席1人。" in summary
-    assert summary.split("\n")[1] == "请假：m00、m01、m02"
+    # The group gets the counts; the organiser (and the 支委) get the names directly.
+    assert summary == "【主题党日#1 签到结果】应到35人，实到31人，请假3人，缺席1人。"
+    [private] = [c for c in fake.contents("message/send", ADMIN) if c.startswith("【主题党日#1 签到结果")]
+    assert private.split("\n")[1:] == ["请假：m00、m01、m02", "缺席：boss"]
 
     out = tmp_path / "attendance.xlsx"
     path = config_for(db_url, tmp_path)
