@@ -153,16 +153,23 @@ async def cancel_notice(ctx: Context, roll_call: RollCall) -> bool:
 
 async def status_text(ctx: Context, roll_call: RollCall) -> str:
     """Who has and has not acknowledged, with the median time to acknowledge; a notice not sent says so."""
+    return (await status_texts(ctx, roll_call))[0]
+
+
+async def status_texts(ctx: Context, roll_call: RollCall) -> tuple[str, str | None]:
+    """(the status with the names of those who have not acknowledged, the same with counts only — None when
+    there are no names to keep out of a group)."""
     counted = await tally(ctx.session, roll_call)
     if roll_call.status == RollCallStatus.SCHEDULED:
-        return texts.NOTICE_STATUS_SCHEDULED.format(
+        scheduled = texts.NOTICE_STATUS_SCHEDULED.format(
             seq=roll_call.seq,
             audience=roll_call.audience_label,
             when=display.when(roll_call.opens_at, ctx.config.tz),
             expected=counted.expected,
         )
+        return scheduled, None
     if not was_sent(roll_call):
-        return texts.NOTICE_STATUS_CANCELLED.format(seq=roll_call.seq, audience=roll_call.audience_label)
+        return texts.NOTICE_STATUS_CANCELLED.format(seq=roll_call.seq, audience=roll_call.audience_label), None
     state = texts.NOTICE_STATE_CLOSED if roll_call.status == RollCallStatus.CLOSED else ""
     common = {
         "seq": roll_call.seq,
@@ -171,12 +178,16 @@ async def status_text(ctx: Context, roll_call: RollCall) -> str:
         "state": state,
         "expected": counted.expected,
     }
+    counts_only = None
     if counted.pending:
         text = texts.NOTICE_STATUS.format(
             **common,
             done=len(counted.done),
             pending_count=len(counted.pending),
             pending=display.names(counted.pending),
+        )
+        counts_only = texts.NOTICE_STATUS_COUNTS.format(
+            **common, done=len(counted.done), pending_count=len(counted.pending)
         )
     else:
         text = texts.NOTICE_STATUS_ALL_DONE.format(**common)
@@ -187,8 +198,10 @@ async def status_text(ctx: Context, roll_call: RollCall) -> str:
     )
     seconds = [(t - roll_call.opens_at).total_seconds() for t in times if t is not None]
     if seconds:
-        text += texts.NOTICE_STATUS_AVG.format(duration=display.duration(statistics.median(seconds)))
-    return text
+        median = texts.NOTICE_STATUS_AVG.format(duration=display.duration(statistics.median(seconds)))
+        text += median
+        counts_only = counts_only + median if counts_only else None
+    return text, counts_only
 
 
 async def find_notice(ctx: Context, branch: Branch, seq: int | None, sent: bool = False) -> RollCall | None:

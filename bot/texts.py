@@ -612,3 +612,12 @@ DURATION_DAYS = "{days}天{hours}小时"
 DURATION_DAYS_ONLY = "{days}天"
 # "关闭第3号通知" as one phrase (the number follows the word); "关闭通知 3" and "#3" still work.
 CMD_NOTICE_CLOSE_NUMBERED = ("关闭第",)
+# 通知情况 / 学习情况 asked in a group: the group sees counts; the names go to the asking 支委 directly.
+NOTICE_STATUS_COUNTS = (
+    "第{seq}号通知（{audience}）于{sent}发出{state}。应回执{expected}人，已回执{done}人，未回执{pending_count}人。"
+)
+STUDY_STATUS_COUNTS = (
+    "本周学习日{day}：应参学{expected}人，已打卡{done}人，参学率{rate}，未打卡{pending_count}人。\n{month}"
+)
+STATUS_NAMES_SENT = "\n名单已私信发给您。"
+STATUS_NAMES_ASK_DIRECT = "\n名单请私聊我查看。"

@@ -18,7 +18,7 @@ from bot.notices import (
     create_notice,
     find_notice,
     split_audience,
-    status_text,
+    status_texts,
 )
 from bot.points import award_timely_receipt
 from bot.rollcall import Audience, branch_chats, open_roll_calls_for, respond, tally
@@ -26,6 +26,18 @@ from bot.router import Router
 from bot.timeparse import parse_when
 
 router = Router("notices")
+
+
+async def reply_keeping_names_private(msg: Message, ctx: Context, full: str, counts_only: str | None) -> None:
+    """Answer a secretary's status question: asked in a group, the group sees counts only and the names go to the
+    secretary directly (names of those who have not answered are never announced in a group)."""
+    assert ctx.member is not None
+    if msg.is_direct or counts_only is None:
+        await ctx.reply(full)
+        return
+    sent = await ctx.send_to_member(ctx.member, full)
+    await ctx.reply(counts_only + (texts.STATUS_NAMES_SENT if sent else texts.STATUS_NAMES_ASK_DIRECT))
+
 
 _RECEIPTS = frozenset(texts.RECEIPT_WORDS)
 # A notice's number as secretaries write it: "第3号通知", "第3号", "3号", "#3", "3".
@@ -127,7 +139,8 @@ async def handle_notice_status(msg: Message, ctx: Context) -> None:
     """Who has not acknowledged the latest notice that went out (or notice #N)."""
     roll_call = await _named_notice(ctx, sent=True)
     if roll_call is not None:
-        await ctx.reply(await status_text(ctx, roll_call))
+        full, counts_only = await status_texts(ctx, roll_call)
+        await reply_keeping_names_private(msg, ctx, full, counts_only)
 
 
 @router.command(*texts.CMD_NOTICE_LIST, role=Role.SECRETARY, summary=texts.SUMMARY_NOTICE_LIST)

@@ -24,6 +24,7 @@ from bot.study import (
     week_label,
     weeks_held,
 )
+from handlers.notices import reply_keeping_names_private
 
 router = Router("study")
 
@@ -144,13 +145,13 @@ async def handle_study_status(msg: Message, ctx: Context) -> None:
         await ctx.reply(texts.STUDY_STATUS_NONE.format(month=month))
         return
     counted = await tally(ctx.session, roll_call)
-    await ctx.reply(
-        texts.STUDY_STATUS.format(
-            day=study_day(ctx, roll_call),
-            expected=counted.expected,
-            done=len(counted.done),
-            rate=display.percent(counted.rate),
-            pending=display.names(counted.pending),
-            month=month,
-        )
-    )
+    common = {
+        "day": study_day(ctx, roll_call),
+        "expected": counted.expected,
+        "done": len(counted.done),
+        "rate": display.percent(counted.rate),
+        "month": month,
+    }
+    full = texts.STUDY_STATUS.format(**common, pending=display.names(counted.pending))
+    counts_only = texts.STUDY_STATUS_COUNTS.format(**common, pending_count=len(counted.pending))
+    await reply_keeping_names_private(msg, ctx, full, counts_only if counted.pending else None)

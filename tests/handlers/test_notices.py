@@ -47,7 +47,9 @@ async def test_notice_to_three_chats_counts_each_member_once(aiohttp_client, db_
     assert chat_lines(await bot.transcript("demo-group")).count("收到") == 0  # receipts are taken quietly
 
     await bot.say("通知情况", user="u00")
-    status = bot.replies_to("u00")[-1]
+    in_group = bot.replies_to("u00")[-1]  # counts only in the group; the names come directly
+    assert "应回执50人，已回执35人，未回执15人。" in in_group and "、" not in in_group
+    status = chat_lines(await bot.transcript("dm:u00"))[-1]
     assert "应回执50人，已回执35人" in status
     names = status.split("未回执（15人）：")[1].split("\n")[0].split("、")
     async with bot.services.sessions() as session:

@@ -133,9 +133,9 @@ async def test_notices_are_numbered_as_secretaries_write_them(bot, clock):
     await bot.say("收到", user="u01")
     clock.advance(minutes=12)
     await bot.say("收到", user="u02")
-    await bot.say("通知情况 第1号通知", user="u00")
-    await bot.say("回执 第2号", user="u00")
-    await bot.say("通知情况 #1", user="u00")
+    await bot.say("通知情况 第1号通知", user="u00", chat=None)
+    await bot.say("回执 第2号", user="u00", chat=None)
+    await bot.say("通知情况 #1", user="u00", chat=None)
     sent = bot.replies_to("u00")[-3:]
     assert sent[0] == sent[2]
     # Sent at 10:00; 张伟 at 10:00:40 and 王芳 at 10:12:40: the median is 6 minutes 40 seconds.
@@ -145,6 +145,13 @@ async def test_notices_are_numbered_as_secretaries_write_them(bot, clock):
         "\n回执用时中位数：6分钟。"
     )
     assert sent[1].startswith("第2号通知（全体党员）于11月20日（周五）10:00发出。应回执10人，已回执2人。")
+    # Asked in the group, the group sees counts only; the names go to the secretary directly.
+    await bot.say("通知情况 第1号通知", user="u00")
+    assert bot.replies_to("u00")[-1] == (
+        "第1号通知（全体党员）于11月20日（周五）10:00发出。应回执10人，已回执2人，未回执8人。"
+        "\n回执用时中位数：6分钟。\n名单已私信发给您。"
+    )
+    assert bot_lines(await bot.transcript("dm:u00"))[-1] == sent[0]
     await bot.say("关闭第1号通知", user="u00")
     await bot.say("关闭通知 2", user="u00")
     await bot.say("关闭第9号通知", user="u00")
@@ -160,7 +167,7 @@ async def test_a_receipt_within_the_minute_is_under_a_minute(bot, clock):
     await bot.say("通知 明早七点集合", user="u00")
     clock.advance(seconds=20)
     await bot.say("收到", user="u01")
-    await bot.say("通知情况", user="u00")
+    await bot.say("通知情况", user="u00", chat=None)
     assert bot.replies_to("u00")[-1].endswith("\n回执用时中位数：不到1分钟。")
 
 

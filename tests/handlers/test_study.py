@@ -171,7 +171,12 @@ async def test_check_in_rules_and_goals(aiohttp_client, config):
         "张伟的学习进度：\n· 本月学习日打卡：1/1次\n· 微党课（本月）：0/1次\n· 原著（本半年）：0/1次\n· 纪录片（本年）：1/3次",
     ]
     await bot.say("学习情况", user="u00")
+    # Asked in the group: the group sees counts, the names go to the secretary directly.
     assert bot.replies_to("u00")[-1] == (
+        "本周学习日11月20日（周五）：应参学11人，已打卡1人，参学率9.1%，未打卡10人。"
+        "\n本月参学率9.1%（应参学11人次，已打卡1人次）。\n名单已私信发给您。"
+    )
+    assert bot_lines(await bot.transcript("dm:u00"))[-1] == (
         "本周学习日11月20日（周五）：应参学11人，已打卡1人，参学率9.1%。"
         "\n未打卡：李建国、王芳、刘洋、陈静、杨帆、赵磊、黄丽、周强、吴敏、孙涛"
         "\n本月参学率9.1%（应参学11人次，已打卡1人次）。"
