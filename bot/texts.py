@@ -546,3 +546,14 @@ SERVICE_BUSY = "系统繁忙，本条消息未被处理，请稍后再试。"
 
 # --- Question bank size: 搜题 while the index is first built -----------------------------------
 LOOKUP_NOT_READY = "题库正在加载，请稍后再搜题。"
+
+# --- firstrun ---
+# 取消请假 when the member has leave for several upcoming meetings: which one (by number or date).
+LEAVE_CANCEL_CHOICE_LINE = "· {kind}#{seq} {when}"
+LEAVE_CANCEL_WHICH = "您在以下会议请了假，请说明取消哪一个：\n{lines}\n例如：取消请假 #{seq}，或 取消请假 {day}"
+LEAVE_CANCEL_NOT_FOUND = (
+    "没有找到“{text}”对应的请假。您请了假的会议：\n{lines}\n例如：取消请假 #{seq}，或 取消请假 {day}"
+)
+# 取消请假 chose one of several leaves: say which meeting it was.
+LEAVE_CANCELLED_ONE = "{name}，已取消{kind}#{seq}（{when}）的请假。"
+LEAVE_CANCEL_DAY = "{month}月{day}日"
