@@ -350,7 +350,7 @@ async def _jobs_run(config: Config, name: str) -> int:
             template = texts.CLI_JOB_TARGET_CHAT if row.target_kind == "chat" else texts.CLI_JOB_TARGET_USER
             preview = row.text.splitlines()[0] if row.text else ""
             print(template.format(channel=row.channel, target=row.target_id, preview=preview))
-        print(await _delivery(services, [row.id for row in outgoing]))
+        print(await _delivery(services, outgoing))
     finally:
         await services.close()
     return 0
@@ -370,9 +370,9 @@ def _bot_is_running(config: Config) -> bool:
         return False
 
 
-async def _delivery(services: typing.Any, ids: list[int]) -> str:
+async def _delivery(services: typing.Any, rows: list[typing.Any]) -> str:
     """Wait (a little) for the running bot's sender to deliver the rows; say where they are."""
-    from sqlalchemy import func, select
+    from sqlalchemy import select
 
     from bot.db import read_only
     from bot.models import Outbox, OutboxStatus
@@ -380,17 +380,19 @@ async def _delivery(services: typing.Any, ids: list[int]) -> str:
     config = services.config
     if not _bot_is_running(config):
         return texts.CLI_JOB_NOT_RUNNING.format(host=config.server.host, port=config.server.port)
+    ids = [row.id for row in rows]
     loop = asyncio.get_running_loop()
     deadline = loop.time() + DELIVERY_WAIT_SECONDS
-    sent = 0
     while True:
         async with read_only(services.sessions) as session:
-            sent = (
-                await session.scalar(select(func.count()).where(Outbox.id.in_(ids), Outbox.status == OutboxStatus.SENT))
-                or 0
-            )
+            found = (await session.execute(select(Outbox.status, Outbox.last_error).where(Outbox.id.in_(ids)))).all()
+        sent = sum(1 for status, _ in found if status == OutboxStatus.SENT)
+        failed = [error or "" for status, error in found if status == OutboxStatus.FAILED]
         if sent == len(ids):
-            return texts.CLI_JOB_DELIVERED
+            simulated = all(row.channel == "sim" for row in rows)
+            return texts.CLI_JOB_DELIVERED if simulated else texts.CLI_JOB_DELIVERED_OTHER
+        if failed and sent + len(failed) == len(ids):
+            return texts.CLI_JOB_FAILED.format(count=len(failed), sent=sent, error=failed[0], first=min(ids))
         if loop.time() >= deadline:
             return texts.CLI_JOB_NOT_YET.format(
                 seconds=int(DELIVERY_WAIT_SECONDS), sent=sent, count=len(ids), first=min(ids)

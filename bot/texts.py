@@ -689,3 +689,8 @@ CLI_JOB_DESCRIPTIONS = {
     "post_daily_questions": "在开启 daily_quiz 的支部群里发每日一题",
     "study_reminder.": "{branch}的学习日提醒（只在学习日发出）",
 }
+CLI_JOB_DELIVERED_OTHER = "运行中的 yizhan run 已全部送达。"
+CLI_JOB_FAILED = (
+    "送达失败 {count} 条（已送达 {sent} 条），原因：{error}。详见："
+    "SELECT id, status, last_error FROM outbox WHERE id >= {first};"
+)
