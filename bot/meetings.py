@@ -292,7 +292,8 @@ _LEAVE_DAY = re.compile(r"(\d{1,2})\s*(?:月|[./-])\s*(\d{1,2})\s*[日号]?")
 
 
 def choose_leave(views: list[MeetingView], args: str, tz: ZoneInfo) -> list[MeetingView]:
-    """The leaves `取消请假 …` names: by meeting number (`#3`, `3`), date (`11月20日`, `11.20`) or kind (`党课`)."""
+    """The leaves `取消请假 …` names: by meeting number (`#3`, `3`), date (`11月20日`, `11.20`) or kind (`党课`);
+    all of them when the words name none."""
     text = args.strip().replace("＃", "#")
     if not text:
         return views
@@ -311,8 +312,7 @@ def choose_leave(views: list[MeetingView], args: str, tz: ZoneInfo) -> list[Meet
     kinds = [kind for kind, name in texts.MEETING_KIND_NAMES.items() if name in text]
     if kinds:
         views = [v for v in views if v.meeting.kind in kinds]
-    if not by_day and not kinds:
-        return []
+    # Words that name no meeting (a reason: "取消请假 能参加了") choose nothing: the caller asks if several.
     return views
 
 

@@ -199,6 +199,13 @@ async def test_cancel_leave_for_any_upcoming_meeting(aiohttp_client, config):
     await bot.say("请假 值班", user="u04")
     await bot.say("取消请假 2", user="u04")
     assert bot.replies_to("u04")[-1] == texts.MEETING_LEAVE_CANCELLED.format(name="陈静", kind="主题党日")
+    await bot.say("请假 培训", user="u05")
+    await bot.say("取消请假 能参加了", user="u05")  # words that name no meeting: the one leave there is
+    assert bot.replies_to("u05")[-1] == texts.MEETING_LEAVE_CANCELLED.format(name="杨帆", kind="主题党日")
+    await bot.say("请假 培训", user="u05")
+    await bot.say("取消请假 党课", user="u05")  # a leave for 党课 there is not
+    not_found = texts.LEAVE_CANCEL_NOT_FOUND.format(text="党课", lines="", seq=0, day="").splitlines()[0]
+    assert bot.replies_to("u05")[-1].startswith(not_found)
 
 
 async def test_leave_with_approval_cancel_and_corrections(aiohttp_client, config):
