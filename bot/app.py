@@ -13,7 +13,8 @@ from aiohttp import web
 from bot import db, overload
 from bot.clock import Clock, system_clock
 from bot.config import Config
-from bot.demo import seed_demo
+from bot.context import Context
+from bot.demo import open_demo_study_day, seed_demo
 from bot.members import sync_config
 from bot.outbox import ChannelClient, OutboxSender
 from bot.pipeline import Pipeline
@@ -67,6 +68,7 @@ async def open_services(
         await sync_config(session, config)
         if config.demo.seed:
             await seed_demo(session, config, clock())
+        await open_demo_study_day(Context(config=config, session=session, clock=clock))
         seeded = await seed_sample_bank(session, clock())
         if seeded:
             log.info("question bank was empty: imported %d sample questions", seeded)

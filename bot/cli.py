@@ -7,15 +7,18 @@ import asyncio
 import functools
 import logging
 import os
+import re
+import socket
 import sys
 import typing
+import unicodedata
 from collections.abc import Callable, Coroutine, Sequence
 from datetime import date, datetime
 from pathlib import Path
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot import __version__
+from bot import __version__, texts
 from bot.config import MEETING_KINDS, Config, ConfigError, load_config
 from bot.logs import config_secrets, setup_logging
 
@@ -31,74 +34,96 @@ class UsageError(Exception):
     """A command line the command cannot act on: printed as one line, exit 2."""
 
 
+class _Formatter(argparse.HelpFormatter):
+    """argparse's help with a Chinese "用法：" line."""
+
+    def add_usage(self, usage: typing.Any, actions: typing.Any, groups: typing.Any, prefix: str | None = None) -> None:
+        super().add_usage(usage, actions, groups, prefix if prefix is not None else texts.CLI_USAGE_PREFIX)
+
+
+def _chinese(message: str) -> str:
+    """argparse's own error message in Chinese where we know its shape (else as argparse says it)."""
+    for pattern, template in texts.CLI_ARGPARSE_MESSAGES:
+        found = re.match(pattern, message)
+        if found:
+            return template.format(**found.groupdict())
+    return message
+
+
 class _Parser(argparse.ArgumentParser):
-    """argparse, with a usage error as one line (the usage itself is one --help away)."""
+    """argparse in Chinese, with a usage error as one line (the usage itself is one --help away)."""
+
+    def __init__(self, *args: typing.Any, **kwargs: typing.Any) -> None:
+        kwargs.setdefault("formatter_class", _Formatter)
+        kwargs.setdefault("add_help", False)
+        super().__init__(*args, **kwargs)
+        self._positionals.title = texts.CLI_POSITIONALS
+        self._optionals.title = texts.CLI_OPTIONALS
+        self.add_argument("-h", "--help", action="help", help=texts.CLI_HELP_HELP)
 
     def error(self, message: str) -> typing.NoReturn:
-        self.exit(EXIT_USAGE, f"{self.prog}: {message} (see: {self.prog} --help)\n")
+        self.exit(EXIT_USAGE, texts.CLI_USAGE_ERROR.format(prog=self.prog, message=_chinese(message)) + "\n")
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = _Parser(
-        prog="yizhan",
-        description="学习驿站 (yizhan): a group-chat bot for Party branches.",
+    t = texts
+    parser = _Parser(prog="yizhan", description=t.CLI_DESCRIPTION)
+    parser.add_argument("--version", action="version", version=f"yizhan {__version__}", help=t.CLI_HELP_VERSION)
+    parser.add_argument("--config", default=os.environ.get("YIZHAN_CONFIG", DEFAULT_CONFIG), help=t.CLI_HELP_CONFIG)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True, title=t.CLI_HELP_COMMAND)
+
+    run = sub.add_parser("run", help=t.CLI_HELP_RUN, description=t.CLI_HELP_RUN)
+    run.add_argument("--host", help=t.CLI_HELP_HOST)
+    run.add_argument("--port", type=int, help=t.CLI_HELP_PORT)
+
+    db = sub.add_parser("db", help=t.CLI_HELP_DB, description=t.CLI_HELP_DB)
+    db_sub = db.add_subparsers(dest="db_command", metavar="ACTION", required=True, title=t.CLI_HELP_ACTION)
+    db_sub.add_parser("upgrade", help=t.CLI_HELP_DB_UPGRADE, description=t.CLI_HELP_DB_UPGRADE)
+
+    jobs = sub.add_parser("jobs", help=t.CLI_HELP_JOBS, description=t.CLI_HELP_JOBS)
+    jobs_sub = jobs.add_subparsers(dest="jobs_command", metavar="ACTION", required=True, title=t.CLI_HELP_ACTION)
+    jobs_sub.add_parser("list", help=t.CLI_HELP_JOBS_LIST, description=t.CLI_HELP_JOBS_LIST)
+    jobs_run = jobs_sub.add_parser("run", help=t.CLI_HELP_JOBS_RUN, description=t.CLI_HELP_JOBS_RUN)
+    jobs_run.add_argument("name", help=t.CLI_HELP_JOB_NAME)
+
+    meetings = sub.add_parser("meetings", help=t.CLI_HELP_MEETINGS, description=t.CLI_HELP_MEETINGS)
+    meetings_sub = meetings.add_subparsers(
+        dest="meetings_command", metavar="ACTION", required=True, title=t.CLI_HELP_ACTION
     )
-    parser.add_argument("--version", action="version", version=f"yizhan {__version__}")
-    parser.add_argument(
-        "--config",
-        default=os.environ.get("YIZHAN_CONFIG", DEFAULT_CONFIG),
-        help="path to config.toml (default: $YIZHAN_CONFIG or ./config.toml)",
+    add = meetings_sub.add_parser("add", help=t.CLI_HELP_MEETINGS_ADD, description=t.CLI_HELP_MEETINGS_ADD)
+    add.add_argument("kind", choices=MEETING_KINDS, help=t.CLI_HELP_KIND)
+    add.add_argument("--at", dest="at", type=_datetime, required=True, help=t.CLI_HELP_AT)
+    add.add_argument("--topic", default="", help=t.CLI_HELP_TOPIC)
+    add.add_argument("--location", default="", help=t.CLI_HELP_LOCATION)
+    add.add_argument("--group", default="", help=t.CLI_HELP_GROUP)
+    add.add_argument("--code", action="store_true", help=t.CLI_HELP_CODE)
+    add.add_argument("--branch", help=t.CLI_HELP_BRANCH)
+    listing = meetings_sub.add_parser("list", help=t.CLI_HELP_MEETINGS_LIST, description=t.CLI_HELP_MEETINGS_LIST)
+    listing.add_argument("--branch", help=t.CLI_HELP_BRANCH)
+
+    questions = sub.add_parser("questions", help=t.CLI_HELP_QUESTIONS, description=t.CLI_HELP_QUESTIONS)
+    questions_sub = questions.add_subparsers(
+        dest="questions_command", metavar="ACTION", required=True, title=t.CLI_HELP_ACTION
     )
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-
-    run = sub.add_parser("run", help="start the server, outbox sender and scheduler (applies migrations)")
-    run.add_argument("--host", help="override [server] host")
-    run.add_argument("--port", type=int, help="override [server] port")
-
-    db = sub.add_parser("db", help="database commands")
-    db_sub = db.add_subparsers(dest="db_command", metavar="ACTION", required=True)
-    db_sub.add_parser("upgrade", help="apply Alembic migrations up to the newest revision")
-
-    jobs = sub.add_parser("jobs", help="scheduled jobs")
-    jobs_sub = jobs.add_subparsers(dest="jobs_command", metavar="ACTION", required=True)
-    jobs_sub.add_parser("list", help="show scheduled jobs with their next fire times")
-    jobs_run = jobs_sub.add_parser("run", help="fire one job now (its messages go out with the next `run`)")
-    jobs_run.add_argument("name", help="job name, as shown by `yizhan jobs list`")
-
-    meetings = sub.add_parser("meetings", help="meetings (主题党日, 三会一课)")
-    meetings_sub = meetings.add_subparsers(dest="meetings_command", metavar="ACTION", required=True)
-    add = meetings_sub.add_parser("add", help="create a meeting; it is announced by the running bot")
-    add.add_argument("kind", choices=MEETING_KINDS, help="kind of meeting")
-    add.add_argument("--at", dest="at", type=_datetime, required=True, help="start, 'YYYY-MM-DD HH:MM' (local time)")
-    add.add_argument("--topic", default="", help="topic (主题)")
-    add.add_argument("--location", default="", help="place (地点)")
-    add.add_argument("--group", default="", help="党小组 name, for a group_meeting")
-    add.add_argument("--code", action="store_true", help="require a 4-digit 签到码 (printed here)")
-    add.add_argument("--branch", help="branch id from config.toml (default: the first branch)")
-    listing = meetings_sub.add_parser("list", help="open (upcoming or ongoing) meetings")
-    listing.add_argument("--branch", help="branch id from config.toml (default: the first branch)")
-
-    questions = sub.add_parser("questions", help="the question bank (题库)")
-    questions_sub = questions.add_subparsers(dest="questions_command", metavar="ACTION", required=True)
     bank_import = questions_sub.add_parser(
-        "import", help="import questions from .xlsx, .csv or .json; bad rows are reported, the rest imported"
+        "import", help=t.CLI_HELP_QUESTIONS_IMPORT, description=t.CLI_HELP_QUESTIONS_IMPORT
     )
-    bank_import.add_argument("file", type=Path, help="the bank file (header row: 题型, 题干, 选项 or A-F, 答案, …)")
-    bank_export = questions_sub.add_parser("export", help="write the active questions to .xlsx (or .json)")
-    bank_export.add_argument("--out", type=Path, required=True, help="the .xlsx (or .json) file to write")
+    bank_import.add_argument("file", type=Path, help=t.CLI_HELP_BANK_FILE)
+    bank_export = questions_sub.add_parser(
+        "export", help=t.CLI_HELP_QUESTIONS_EXPORT, description=t.CLI_HELP_QUESTIONS_EXPORT
+    )
+    bank_export.add_argument("--out", type=Path, required=True, help=t.CLI_HELP_BANK_OUT)
 
-    export = sub.add_parser("export", help="records (台账) as xlsx")
-    export_sub = export.add_subparsers(dest="export_command", metavar="RECORDS", required=True)
-    for name, text in (
-        ("attendance", "meeting attendance (主题党日、三会一课签到)"),
-        ("study", "study-day check-ins (学习打卡)"),
-        ("notices", "notices and receipts (通知回执)"),
-    ):
-        one = export_sub.add_parser(name, help=f"{text} over a period")
-        one.add_argument("--from", dest="start", type=_date, required=True, help="first day, YYYY-MM-DD")
-        one.add_argument("--to", dest="end", type=_date, required=True, help="last day, YYYY-MM-DD")
-        one.add_argument("--out", type=_xlsx_path, required=True, help="the .xlsx file to write")
-        one.add_argument("--branch", help="branch id from config.toml (default: the first branch)")
+    export = sub.add_parser("export", help=t.CLI_HELP_EXPORT, description=t.CLI_HELP_EXPORT)
+    export_sub = export.add_subparsers(
+        dest="export_command", metavar="RECORDS", required=True, title=t.CLI_HELP_RECORDS
+    )
+    for name, text in t.CLI_HELP_EXPORT_KINDS.items():
+        one = export_sub.add_parser(name, help=text, description=text)
+        one.add_argument("--from", dest="start", type=_date, required=True, help=t.CLI_HELP_FROM)
+        one.add_argument("--to", dest="end", type=_date, required=True, help=t.CLI_HELP_TO)
+        one.add_argument("--out", type=_xlsx_path, required=True, help=t.CLI_HELP_OUT)
+        one.add_argument("--branch", help=t.CLI_HELP_BRANCH)
     return parser
 
 
@@ -134,26 +159,29 @@ def _reported_async(command: _AsyncCommand) -> _AsyncCommand:
 
 def _report(exc: Exception) -> int:
     if isinstance(exc, UsageError):
-        print(f"yizhan: {exc}", file=sys.stderr)
+        _say_error(str(exc))
         return EXIT_USAGE
     log.debug("command failed", exc_info=exc)
     if isinstance(exc, SQLAlchemyError):
         # Its first line: without the SQL, the parameters and the "Background on this error" link.
-        print(f"yizhan: database error: {str(exc).strip().splitlines()[0]}", file=sys.stderr)
+        _say_error(texts.CLI_DATABASE_ERROR.format(error=str(exc).strip().splitlines()[0]))
     elif isinstance(exc, OSError) and exc.filename is not None and exc.strerror:
-        print(f"yizhan: {exc.filename}: {exc.strerror}", file=sys.stderr)
+        _say_error(f"{exc.filename}: {exc.strerror}")
     else:
-        print(f"yizhan: {exc}", file=sys.stderr)
+        _say_error(str(exc))
     return EXIT_FAILED
+
+
+def _say_error(text: str) -> None:
+    """One line on stderr, after the program's name."""
+    print(f"yizhan: {text}", file=sys.stderr)
 
 
 def _xlsx_path(text: str) -> Path:
     """Records are workbooks of several sheets, which CSV cannot hold: the file must be named .xlsx."""
     path = Path(text)
     if path.suffix.lower() != ".xlsx":
-        raise argparse.ArgumentTypeError(
-            f"records are written as .xlsx (several sheets, which CSV cannot hold); got {text!r}"
-        )
+        raise argparse.ArgumentTypeError(texts.CLI_NOT_XLSX.format(text=text))
     return path
 
 
@@ -161,9 +189,9 @@ def _writable(path: Path) -> None:
     """Refuse an output file whose directory is missing before any work is done."""
     folder = path.parent
     if not folder.is_dir():
-        raise UsageError(f"--out: directory {folder} does not exist")
+        raise UsageError(texts.CLI_OUT_NO_DIR.format(folder=folder))
     if path.is_dir():
-        raise UsageError(f"--out: {path} is a directory")
+        raise UsageError(texts.CLI_OUT_IS_DIR.format(path=path))
 
 
 def _branch_key(config: Config, given: str | None) -> str:
@@ -172,7 +200,7 @@ def _branch_key(config: Config, given: str | None) -> str:
         return config.branches[0].id if config.branches else ""
     known = [branch.id for branch in config.branches]
     if given not in known:
-        raise UsageError(f"--branch: no branch {given!r} in config.toml (known: {', '.join(known) or 'none'})")
+        raise UsageError(texts.CLI_NO_BRANCH_CONFIG.format(branch=given, known=", ".join(known) or texts.CLI_NONE))
     return given
 
 
@@ -180,19 +208,24 @@ def _datetime(text: str) -> datetime:
     try:
         return datetime.strptime(text, "%Y-%m-%d %H:%M")  # noqa: DTZ007 - made aware with the configured zone
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a time like '2026-11-28 14:30', got {text!r}") from None
+        raise argparse.ArgumentTypeError(texts.CLI_BAD_DATETIME.format(text=text)) from None
 
 
 def _date(text: str) -> date:
     try:
         return date.fromisoformat(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a date like 2026-11-01, got {text!r}") from None
+        raise argparse.ArgumentTypeError(texts.CLI_BAD_DATE.format(text=text)) from None
 
 
-def _setup_logging(config: Config) -> None:
-    """Logging at YIZHAN_LOG_LEVEL (default INFO), secrets masked (bot/logs.py; tests install the same)."""
-    setup_logging(os.environ.get("YIZHAN_LOG_LEVEL", "INFO"), secrets=config_secrets(config))
+def _setup_logging(config: Config, command: str) -> None:
+    """Logging at YIZHAN_LOG_LEVEL, secrets masked (bot/logs.py; tests install the same).
+
+    By default INFO for `run` (the server's log) and WARNING for the one-shot commands, whose output is what
+    they print: an operator's `yizhan jobs list` is a table, not a table between log lines.
+    """
+    default = "INFO" if command == "run" else "WARNING"
+    setup_logging(os.environ.get("YIZHAN_LOG_LEVEL", default), secrets=config_secrets(config))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -201,16 +234,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         config = load_config(args.config)
     except ConfigError as exc:
-        print(f"yizhan: config error: {exc}", file=sys.stderr)
+        _say_error(texts.CLI_CONFIG_ERROR.format(error=exc))
         return EXIT_CONFIG
     try:
-        _setup_logging(config)
+        _setup_logging(config, args.command)
     except ValueError:
-        print(
-            f"yizhan: config error: YIZHAN_LOG_LEVEL: unknown log level {os.environ.get('YIZHAN_LOG_LEVEL')!r} "
-            "(DEBUG, INFO, WARNING or ERROR)",
-            file=sys.stderr,
-        )
+        level = texts.CLI_BAD_LOG_LEVEL.format(value=os.environ.get("YIZHAN_LOG_LEVEL"))
+        _say_error(texts.CLI_CONFIG_ERROR.format(error=level))
         return EXIT_CONFIG
     if args.command == "run":
         return _run(config, args.host, args.port)
@@ -242,8 +272,11 @@ def _run(config: Config, host: str | None, port: int | None) -> int:
         print(warning, flush=True)
     app = build_app(config)
     url = sim.page_url(config)
-    where = f"open {url}" if url else f"listening on http://{config.server.host}:{config.server.port}/"
-    print(f"yizhan {__version__}: {where}  (Ctrl+C to stop)", flush=True)
+    if url:
+        print(texts.CLI_RUN_OPEN.format(version=__version__, url=url), flush=True)
+    else:
+        host, port = config.server.host, config.server.port
+        print(texts.CLI_RUN_LISTENING.format(version=__version__, host=host, port=port), flush=True)
     web.run_app(
         app,
         host=config.server.host,
@@ -265,7 +298,7 @@ async def _db_upgrade(config: Config) -> int:
         revision = await db.current_revision(engine)
     finally:
         await engine.dispose()
-    print(f"database is at revision {revision}")
+    print(texts.CLI_DB_AT.format(revision=revision))
     return 0
 
 
@@ -275,11 +308,22 @@ def _jobs_list(config: Config) -> int:
     from schedules import declared_jobs
 
     now = system_clock(config.tz)()
-    print(f"{'job':<24} {'schedule':<16} {'next fire':<27} description")
+    rows = []
     for job in declared_jobs(config):
         nxt = job.trigger(config).get_next_fire_time(None, now)
-        print(f"{job.name:<24} {job.cron:<16} {nxt.isoformat() if nxt else '-':<27} {job.description}")
+        rows.append((job.name, job.cron, nxt.strftime("%Y-%m-%d %H:%M") if nxt else "-", _job_description(config, job)))
+    print(_table(texts.CLI_JOBS_HEADER, rows))
     return 0
+
+
+def _job_description(config: Config, job: typing.Any) -> str:
+    """The job's description in Chinese (texts.CLI_JOB_DESCRIPTIONS), else as declared."""
+    name, _, branch_id = job.name.partition(".")
+    template = texts.CLI_JOB_DESCRIPTIONS.get(f"{name}." if branch_id else name)
+    if template is None:
+        return str(job.description)
+    spec = config.branch(branch_id) if branch_id else None
+    return template.format(branch=spec.name if spec else branch_id)
 
 
 @_reported_async
@@ -290,15 +334,170 @@ async def _jobs_run(config: Config, name: str) -> int:
     services = await open_services(config)
     try:
         try:
-            await services.jobs.run_now(name)
+            outgoing: list[typing.Any] = []
+            await services.jobs.run_now(name, outgoing)
         except JobNotFound:
-            known = ", ".join(services.jobs.jobs)
-            print(f"yizhan: no job named {name!r} (known: {known})", file=sys.stderr)
+            _say_error(texts.CLI_UNKNOWN_JOB.format(name=name, known=", ".join(services.jobs.jobs)))
             return 1
-        print(f"job {name} fired; its messages are in the outbox and go out with `yizhan run`")
+        if not outgoing:
+            print(texts.CLI_JOB_NOTHING.format(name=name))
+            reason = await _why_nothing(services, name)
+            if reason:
+                print(reason)
+            return 0
+        print(texts.CLI_JOB_SENT.format(name=name, count=len(outgoing)))
+        for row in outgoing:
+            template = texts.CLI_JOB_TARGET_CHAT if row.target_kind == "chat" else texts.CLI_JOB_TARGET_USER
+            preview = row.text.splitlines()[0] if row.text else ""
+            print(template.format(channel=row.channel, target=row.target_id, preview=preview))
+        print(await _delivery(services, outgoing))
     finally:
         await services.close()
     return 0
+
+
+# How long `jobs run` watches the outbox for the running bot to deliver what the job wrote.
+DELIVERY_WAIT_SECONDS = 10.0
+
+
+def _bot_is_running(config: Config) -> bool:
+    """Whether something answers on the server's address (a running `yizhan run`, with its outbox sender)."""
+    host = config.server.host if config.server.host not in ("0.0.0.0", "::") else "127.0.0.1"
+    try:
+        with socket.create_connection((host, config.server.port), timeout=1.0):
+            return True
+    except OSError:
+        return False
+
+
+async def _delivery(services: typing.Any, rows: list[typing.Any]) -> str:
+    """Wait (a little) for the running bot's sender to deliver the rows; say where they are."""
+    from sqlalchemy import select
+
+    from bot.db import read_only
+    from bot.models import Outbox, OutboxStatus
+
+    config = services.config
+    if not _bot_is_running(config):
+        return texts.CLI_JOB_NOT_RUNNING.format(host=config.server.host, port=config.server.port)
+    ids = [row.id for row in rows]
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + DELIVERY_WAIT_SECONDS
+    while True:
+        async with read_only(services.sessions) as session:
+            found = (await session.execute(select(Outbox.status, Outbox.last_error).where(Outbox.id.in_(ids)))).all()
+        sent = sum(1 for status, _ in found if status == OutboxStatus.SENT)
+        failed = [error or "" for status, error in found if status == OutboxStatus.FAILED]
+        if sent == len(ids):
+            simulated = all(row.channel == "sim" for row in rows)
+            return texts.CLI_JOB_DELIVERED if simulated else texts.CLI_JOB_DELIVERED_OTHER
+        if failed and sent + len(failed) == len(ids):
+            return texts.CLI_JOB_FAILED.format(count=len(failed), sent=sent, error=failed[0], first=min(ids))
+        if loop.time() >= deadline:
+            return texts.CLI_JOB_NOT_YET.format(
+                seconds=int(DELIVERY_WAIT_SECONDS), sent=sent, count=len(ids), first=min(ids)
+            )
+        await asyncio.sleep(0.2)
+
+
+async def _why_nothing(services: typing.Any, name: str) -> str:
+    """Why a job sent nothing, where we can tell (the study-day reminder); '' otherwise."""
+    from datetime import timedelta
+
+    from sqlalchemy import select
+
+    from bot import display
+    from bot.db import read_only
+    from bot.holidays import study_week_starting_on, week_key
+    from bot.members import branch_by_key
+    from bot.models import RollCall, RollCallStatus
+    from bot.study import KIND, week_label
+
+    config = services.config
+    prefix = "study_reminder."
+    spec = config.branch(name[len(prefix) :]) if name.startswith(prefix) else None
+    if spec is None:
+        return ""
+    if not spec.study.enabled:
+        return texts.CLI_JOB_STUDY_OFF.format(branch=spec.name)
+    today = services.clock().astimezone(config.tz).date()
+    async with read_only(services.sessions) as session:
+        branch = await branch_by_key(session, spec.id)
+        latest = (
+            (
+                await session.execute(
+                    select(RollCall.period_key, RollCall.status)
+                    .where(RollCall.branch_id == branch.id, RollCall.kind == KIND)
+                    .order_by(RollCall.id.desc())
+                    .limit(1)
+                )
+            ).first()
+            if branch is not None
+            else None
+        )
+    if latest is not None and latest.period_key in (week_key(today), week_key(today + timedelta(days=7))):
+        template = texts.CLI_JOB_STUDY_OPEN if latest.status == RollCallStatus.OPEN else texts.CLI_JOB_STUDY_SENT
+        return template.format(branch=spec.name, week=week_label(latest.period_key or ""))
+    next_day = next(
+        (
+            day
+            for day in (today + timedelta(days=n) for n in range(1, 15))
+            if study_week_starting_on(day, spec.study.weekday, spec.study.holiday_rule)
+        ),
+        None,
+    )
+    return texts.CLI_JOB_STUDY_NOT_TODAY.format(
+        today=display.day(today),
+        branch=spec.name,
+        time=spec.study.time,
+        next_day=display.day(next_day) if next_day else "-",
+    )
+
+
+def _width(text: str) -> int:
+    """Columns a text takes in a terminal (a Chinese character takes two)."""
+    return sum(2 if unicodedata.east_asian_width(char) in "WF" else 1 for char in text)
+
+
+def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    """Rows as aligned columns under a header (Chinese characters counted double-wide)."""
+    widths = [max(_width(str(row[i])) for row in (header, *rows)) for i in range(len(header))]
+    lines = []
+    for row in (header, *rows):
+        cells = [str(cell) + " " * (widths[i] - _width(str(cell))) for i, cell in enumerate(row)]
+        lines.append("  ".join(cells).rstrip())
+    return "\n".join(lines)
+
+
+async def _meetings_table(ctx: typing.Any, branch: typing.Any) -> str:
+    """`meetings list`: the open meetings as a Chinese table (Beijing time), or 暂无会议."""
+    from bot import display
+    from bot.meetings import open_meetings, window
+    from bot.rollcall import tally
+
+    now = ctx.clock()
+    rows = []
+    for view in await open_meetings(ctx, branch):
+        opens, closes = window(ctx, view.meeting)
+        if now < opens:
+            status = texts.CLI_MEETING_STATUS_UPCOMING
+        elif now <= closes:
+            status = texts.CLI_MEETING_STATUS_CHECK_IN
+        else:
+            status = texts.CLI_MEETING_STATUS_CLOSING
+        counted = await tally(ctx.session, view.roll_call)
+        rows.append(
+            (
+                f"#{view.roll_call.seq}",
+                view.kind_name,
+                display.when(view.meeting.starts_at, ctx.config.tz),
+                status,
+                str(counted.expected),
+                view.meeting.location or "-",
+                view.meeting.topic or "-",
+            )
+        )
+    return _table(texts.CLI_MEETINGS_HEADER, rows) if rows else texts.CLI_MEETINGS_EMPTY
 
 
 @_reported_async
@@ -308,7 +507,7 @@ async def _export(config: Config, args: argparse.Namespace) -> int:
     from bot.members import branch_by_key
 
     if args.end < args.start:
-        raise UsageError("--to is before --from")
+        raise UsageError(texts.CLI_TO_BEFORE_FROM)
     branch_key = _branch_key(config, args.branch)
     _writable(args.out)
     engine = db.create_engine(config.database)
@@ -317,7 +516,7 @@ async def _export(config: Config, args: argparse.Namespace) -> int:
         async with db.session_factory(engine)() as session:
             branch = await branch_by_key(session, branch_key)
             if branch is None:
-                print(f"yizhan: no branch {branch_key!r} in the database", file=sys.stderr)
+                _say_error(texts.CLI_NO_BRANCH_DB.format(branch=branch_key))
                 return 1
             if args.export_command == "attendance":
                 now = system_clock(config.tz)()
@@ -327,8 +526,12 @@ async def _export(config: Config, args: argparse.Namespace) -> int:
                 result = await writer(session, branch, args.start, args.end, args.out, config.tz)
     finally:
         await engine.dispose()
-    kind = {"attendance": "meetings", "study": "study weeks", "notices": "notices"}[args.export_command]
-    print(f"wrote {result.path}: {result.roll_calls} {kind}, {result.rows} member rows ({branch.name})")
+    kind = texts.CLI_EXPORT_KINDS[args.export_command]
+    print(
+        texts.CLI_EXPORT_WROTE.format(
+            path=result.path, count=result.roll_calls, kind=kind, rows=result.rows, branch=branch.name
+        )
+    )
     return 0
 
 
@@ -336,11 +539,11 @@ async def _export(config: Config, args: argparse.Namespace) -> int:
 async def _meetings(config: Config, args: argparse.Namespace) -> int:
     from sqlalchemy import select
 
-    from bot import display, texts
+    from bot import display
     from bot.app import open_services
     from bot.context import Context
     from bot.db import transaction
-    from bot.meetings import create_meeting, open_meetings
+    from bot.meetings import create_meeting
     from bot.members import branch_by_key
     from bot.models import PartyGroup
 
@@ -351,17 +554,14 @@ async def _meetings(config: Config, args: argparse.Namespace) -> int:
             ctx = Context(config=config, session=session, clock=services.clock)
             branch = await branch_by_key(session, branch_key)
             if branch is None:
-                print(f"yizhan: no branch {branch_key!r}", file=sys.stderr)
+                _say_error(texts.CLI_NO_BRANCH_DB.format(branch=branch_key))
                 return 1
             if args.meetings_command == "list":
-                for listed in await open_meetings(ctx, branch):
-                    when = display.when(listed.meeting.starts_at, config.tz)
-                    meeting = listed.meeting
-                    print(f"#{listed.roll_call.seq}\t{meeting.kind}\t{when}\t{meeting.location}\t{meeting.topic}")
+                print(await _meetings_table(ctx, branch))
                 return 0
             starts = args.at.replace(tzinfo=config.tz)
             if starts <= services.clock():
-                print(f"yizhan: {args.at:%Y-%m-%d %H:%M} is in the past", file=sys.stderr)
+                _say_error(texts.CLI_MEETING_PAST.format(when=f"{args.at:%Y-%m-%d %H:%M}"))
                 return 1
             group = None
             if args.group:
@@ -369,10 +569,10 @@ async def _meetings(config: Config, args: argparse.Namespace) -> int:
                     select(PartyGroup).where(PartyGroup.branch_id == branch.id, PartyGroup.name == args.group)
                 )
                 if group is None:
-                    print(f"yizhan: no 党小组 {args.group!r} in {branch.name}", file=sys.stderr)
+                    _say_error(texts.CLI_NO_PARTY_GROUP.format(branch=branch.name, group=args.group))
                     return 1
             elif args.kind == "group_meeting":
-                print("yizhan: a group_meeting needs --group", file=sys.stderr)
+                _say_error(texts.CLI_GROUP_MEETING_NEEDS_GROUP)
                 return 1
             view = await create_meeting(
                 ctx,
@@ -385,12 +585,13 @@ async def _meetings(config: Config, args: argparse.Namespace) -> int:
                 with_code=args.code,
             )
             if view is None:
-                print("yizhan: the meeting's audience is empty; nothing created", file=sys.stderr)
+                _say_error(texts.CLI_MEETING_EMPTY_AUDIENCE)
                 return 1
             kind_name = texts.MEETING_KIND_NAMES[args.kind]
-            print(f"created {kind_name}#{view.roll_call.seq} at {starts:%Y-%m-%d %H:%M}; the running bot announces it")
+            when = display.when(starts, config.tz)
+            print(texts.CLI_MEETING_CREATED.format(kind=kind_name, seq=view.roll_call.seq, when=when))
             if view.meeting.check_in_code:
-                print(f"check-in code: {view.meeting.check_in_code}")
+                print(texts.CLI_MEETING_CODE.format(code=view.meeting.check_in_code))
     finally:
         await services.close()
     return 0
@@ -404,14 +605,14 @@ async def _questions(config: Config, args: argparse.Namespace) -> int:
     from bot.quiz.bankfile import read_bank, stored_questions, write_bank
 
     if args.questions_command == "export" and args.out.suffix.lower() not in (".xlsx", ".json"):
-        print("yizhan: --out must name an .xlsx or .json file", file=sys.stderr)
+        _say_error(texts.CLI_BANK_OUT_SUFFIX)
         return 1
     bank = None
     if args.questions_command == "import":
         try:
             bank = read_bank(args.file)
         except BankFileError as exc:
-            print(f"yizhan: {exc}", file=sys.stderr)
+            _say_error(str(exc))
             return EXIT_CONFIG
     engine = db.create_engine(config.database)
     try:
@@ -426,15 +627,21 @@ async def _questions(config: Config, args: argparse.Namespace) -> int:
         await engine.dispose()
     if bank is None:
         write_bank(questions, args.out)
-        print(f"wrote {args.out}: {len(questions)} questions")
+        print(texts.CLI_BANK_WROTE.format(path=args.out, count=len(questions)))
         return 0
     print(
-        f"{args.file.name}: {result.added} added, {result.updated} updated, {result.unchanged} unchanged, "
-        f"{len(bank.rejected)} rejected"
+        texts.CLI_BANK_IMPORTED.format(
+            file=args.file.name,
+            added=result.added,
+            updated=result.updated,
+            unchanged=result.unchanged,
+            rejected=len(bank.rejected),
+        )
     )
+    unit = texts.CLI_BANK_UNITS.get(bank.unit, bank.unit)
     for rejected in bank.rejected:
-        print(f"  {bank.unit} {rejected.row}: {rejected.reason}")
+        print(texts.CLI_BANK_REJECTED.format(unit=unit, row=rejected.row, reason=rejected.reason))
     if result.imported == 0:
-        print("yizhan: nothing was imported", file=sys.stderr)
+        _say_error(texts.CLI_NOTHING_IMPORTED)
         return 1
     return 0

@@ -200,6 +200,8 @@ class DemoConfig:
     seed: bool = True
     branch: str = "demo"
     chat: str = "demo-group"
+    # Demo only: open the week's study day at start whatever the weekday, so that 学习打卡 can be tried.
+    study_day_open: bool = False
 
     def validate(self) -> None:
         return None

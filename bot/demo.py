@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import datetime, time, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import texts
 from bot.config import Config
+from bot.context import Context
+from bot.holidays import week_key
 from bot.members import branch_by_key, configured_role
-from bot.models import Chat, Member, MemberIdentity, PartyGroup, Role
+from bot.models import Chat, Member, MemberIdentity, PartyGroup, Role, RollCall
+from bot.rollcall import branch_audience, branch_chats, open_roll_call, roll_call_chats
 
 log = logging.getLogger(__name__)
 
@@ -85,3 +89,57 @@ async def seed_demo(session: AsyncSession, config: Config, now: datetime) -> boo
         chat.name = DEMO_CHAT_NAME
     await session.flush()
     return True
+
+
+async def open_demo_study_day(ctx: Context) -> RollCall | None:
+    """Demo only ([demo] study_day_open): open this week's study day now if the week has none; the roll call.
+
+    A new user tries 学习打卡 on whatever day they start the demo. Never beside a real channel, and never in a
+    branch with real chats: there the study day opens on its configured day only (bot/study.py).
+    """
+    from bot import study
+
+    config = ctx.config
+    spec = config.branch(config.demo.branch)
+    if not (config.demo.study_day_open and config.sim_on and not config.real_channels) or spec is None:
+        return None
+    if not spec.study.enabled:
+        return None
+    branch = await branch_by_key(ctx.session, spec.id)
+    if branch is None:
+        return None
+    real_chats = await ctx.session.scalar(
+        select(func.count()).select_from(Chat).where(Chat.branch_id == branch.id, Chat.channel != SIM)
+    )
+    if real_chats:
+        return None
+    now = ctx.clock()
+    today = now.astimezone(config.tz).date()
+    key = week_key(today)
+    exists = await ctx.session.scalar(
+        select(RollCall.id).where(
+            RollCall.branch_id == branch.id, RollCall.kind == study.KIND, RollCall.period_key == key
+        )
+    )
+    if exists is not None:
+        return None
+    material = await study.take_material(ctx, branch, key)
+    # Open for the rest of the week (at least close_after_hours), as a real study day is for its own.
+    next_monday = datetime.combine(today + timedelta(days=7 - today.weekday()), time(0, 0), tzinfo=config.tz)
+    roll_call = await open_roll_call(
+        ctx.session,
+        branch=branch,
+        kind=study.KIND,
+        title=study.week_label(key),
+        body=material,
+        audience=await branch_audience(ctx.session, branch, texts.AUDIENCE_BRANCH),
+        chats=await branch_chats(ctx.session, branch, spec.study.chats),
+        now=now,
+        closes_at=max(now + timedelta(hours=spec.study.close_after_hours), next_monday),
+        period_key=key,
+    )
+    text = texts.DEMO_STUDY_REMINDER.format(week=study.week_label(key), material=material)
+    for chat in await roll_call_chats(ctx.session, roll_call):
+        await ctx.send_to_chat(chat, text)
+    log.info("demo: opened the study day of %s for %s ([demo] study_day_open)", key, branch.key)
+    return roll_call

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, and_, func, select
 
@@ -270,6 +272,48 @@ async def next_meeting_for(ctx: Context, branch: Branch, member: Member) -> Meet
         if window(ctx, view.meeting)[1] >= now and await entry_of(ctx, view, member):
             return view
     return None
+
+
+async def leaves_for(ctx: Context, branch: Branch, member: Member) -> list[MeetingView]:
+    """The open meetings, check-in not yet closed, for which this member has leave (granted or asked), soonest first."""
+    now = ctx.clock()
+    found = []
+    for view in await open_meetings(ctx, branch):
+        if window(ctx, view.meeting)[1] < now:
+            continue
+        entry = await entry_of(ctx, view, member)
+        if entry is not None and entry.status in (EntryStatus.LEAVE, EntryStatus.LEAVE_REQUESTED):
+            found.append(view)
+    return found
+
+
+_LEAVE_SEQ = re.compile(r"^(?:#\s*(\d+)|(\d+))$")
+_LEAVE_DAY = re.compile(r"(\d{1,2})\s*(?:月|[./-])\s*(\d{1,2})\s*[日号]?")
+
+
+def choose_leave(views: list[MeetingView], args: str, tz: ZoneInfo) -> list[MeetingView]:
+    """The leaves `取消请假 …` names: by meeting number (`#3`, `3`), date (`11月20日`, `11.20`) or kind (`党课`);
+    all of them when the words name none."""
+    text = args.strip().replace("＃", "#")
+    if not text:
+        return views
+    by_seq = _LEAVE_SEQ.match(text)
+    if by_seq:
+        seq = int(by_seq.group(1) or by_seq.group(2))
+        return [v for v in views if v.roll_call.seq == seq]
+    by_day = _LEAVE_DAY.search(text)
+    if by_day:
+        month, day = int(by_day.group(1)), int(by_day.group(2))
+        views = [
+            v
+            for v in views
+            if (v.meeting.starts_at.astimezone(tz).month, v.meeting.starts_at.astimezone(tz).day) == (month, day)
+        ]
+    kinds = [kind for kind, name in texts.MEETING_KIND_NAMES.items() if name in text]
+    if kinds:
+        views = [v for v in views if v.meeting.kind in kinds]
+    # Words that name no meeting (a reason: "取消请假 能参加了") choose nothing: the caller asks if several.
+    return views
 
 
 async def correct(

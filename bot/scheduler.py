@@ -20,7 +20,7 @@ from bot.clock import Clock
 from bot.config import Config
 from bot.context import Context
 from bot.db import is_unavailable, transaction
-from bot.models import ScheduledFire
+from bot.models import Outbox, ScheduledFire
 
 if TYPE_CHECKING:
     from bot.outbox import OutboxSender
@@ -113,8 +113,13 @@ class JobRunner:
             previous = nxt
             cursor = nxt + timedelta(microseconds=1)
 
-    async def fire(self, name: str, slot: datetime, *, manual: bool = False) -> bool:
-        """Claim (name, slot) and run the job in the claim's transaction; False if already claimed."""
+    async def fire(
+        self, name: str, slot: datetime, *, manual: bool = False, outgoing: list[Outbox] | None = None
+    ) -> bool:
+        """Claim (name, slot) and run the job in the claim's transaction; False if already claimed.
+
+        outgoing, if given, receives the outbox rows the job wrote.
+        """
         job = self.job(name)
         try:
             async with transaction(self.sessions) as session:
@@ -126,6 +131,8 @@ class JobRunner:
                 ctx = Context(config=self.config, session=session, clock=self.clock, slot=slot)
                 await job.func(ctx)
                 sent = bool(ctx.outgoing)
+            if outgoing is not None:
+                outgoing.extend(ctx.outgoing)
         except _AlreadyClaimed:
             log.info("job %s slot %s already fired elsewhere; skipping", name, slot.isoformat())
             return False
@@ -134,9 +141,9 @@ class JobRunner:
         log.debug("job %s fired for slot %s", name, slot.isoformat())
         return True
 
-    async def run_now(self, name: str) -> bool:
-        """Fire a job immediately, as a manual slot of its own."""
-        return await self.fire(name, self.clock(), manual=True)
+    async def run_now(self, name: str, outgoing: list[Outbox] | None = None) -> bool:
+        """Fire a job immediately, as a manual slot of its own (outgoing, if given, receives the rows it wrote)."""
+        return await self.fire(name, self.clock(), manual=True, outgoing=outgoing)
 
     async def catch_up(self) -> list[str]:
         """After downtime, run each job's last missed slot once if it is within the grace period."""

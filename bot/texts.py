@@ -621,3 +621,150 @@ STUDY_STATUS_COUNTS = (
 )
 STATUS_NAMES_SENT = "\n名单已私信发给您。"
 STATUS_NAMES_ASK_DIRECT = "\n名单请私聊我查看。"
+# --- firstrun ---
+# 取消请假 when the member has leave for several upcoming meetings: which one (by number or date).
+LEAVE_CANCEL_CHOICE_LINE = "· {kind}#{seq} {when}"
+LEAVE_CANCEL_WHICH = "您在以下会议请了假，请说明取消哪一个：\n{lines}\n例如：取消请假 #{seq}，或 取消请假 {day}"
+LEAVE_CANCEL_NOT_FOUND = (
+    "没有找到“{text}”对应的请假。您请了假的会议：\n{lines}\n例如：取消请假 #{seq}，或 取消请假 {day}"
+)
+# 取消请假 chose one of several leaves: say which meeting it was.
+LEAVE_CANCELLED_ONE = "{name}，已取消{kind}#{seq}（{when}）的请假。"
+LEAVE_CANCEL_DAY = "{month}月{day}日"
+
+# --- firstrun: the `yizhan` command line, for Chinese operators (bot/cli.py) ---
+CLI_DESCRIPTION = "学习驿站（yizhan）：党支部群聊机器人。"
+CLI_USAGE_PREFIX = "用法："
+CLI_POSITIONALS = "参数"
+CLI_OPTIONALS = "选项"
+CLI_HELP_HELP = "显示本帮助并退出"
+CLI_HELP_VERSION = "显示版本并退出"
+CLI_HELP_CONFIG = "config.toml 的路径（默认：$YIZHAN_CONFIG 或 ./config.toml）"
+CLI_HELP_COMMAND = "命令"
+CLI_HELP_ACTION = "操作"
+CLI_HELP_RUN = "启动服务（模拟器、接口、回调）、发件箱发送器和定时任务（先执行数据库迁移）"
+CLI_HELP_HOST = "覆盖 [server] host"
+CLI_HELP_PORT = "覆盖 [server] port"
+CLI_HELP_DB = "数据库"
+CLI_HELP_DB_UPGRADE = "把数据库迁移到最新版本"
+CLI_HELP_JOBS = "定时任务"
+CLI_HELP_JOBS_LIST = "列出定时任务及下次执行时间"
+CLI_HELP_JOBS_RUN = "立即执行一个定时任务（消息由运行中的 yizhan run 发出）"
+CLI_HELP_JOB_NAME = "任务名，见 yizhan jobs list"
+CLI_HELP_MEETINGS = "会议（主题党日、三会一课）"
+CLI_HELP_MEETINGS_ADD = "新建会议（由运行中的机器人发布通知）"
+CLI_HELP_KIND = "会议类型"
+CLI_HELP_AT = "开始时间，如 '2026-11-28 14:30'（[bot] timezone 的当地时间，默认北京时间）"
+CLI_HELP_TOPIC = "主题"
+CLI_HELP_LOCATION = "地点"
+CLI_HELP_GROUP = "党小组名称（党小组会必填）"
+CLI_HELP_CODE = "需要4位签到码（在此显示）"
+CLI_HELP_BRANCH = "config.toml 中的支部 id（默认：第一个支部）"
+CLI_HELP_MEETINGS_LIST = "列出未结束的会议（即将召开或正在签到）"
+CLI_HELP_QUESTIONS = "题库"
+CLI_HELP_QUESTIONS_IMPORT = "从 .xlsx、.csv 或 .json 导入题目；有问题的行逐一报告，其余导入"
+CLI_HELP_BANK_FILE = "题库文件（表头：题型、题干、选项或A–F、答案……）"
+CLI_HELP_QUESTIONS_EXPORT = "把在用的题目写入 .xlsx（或 .json）"
+CLI_HELP_BANK_OUT = "要写入的 .xlsx（或 .json）文件"
+CLI_HELP_EXPORT = "导出台账（xlsx）"
+CLI_HELP_RECORDS = "台账"
+CLI_HELP_EXPORT_KINDS = {
+    "attendance": "会议出勤台账（主题党日、三会一课签到）",
+    "study": "学习打卡台账",
+    "notices": "通知回执台账",
+}
+CLI_HELP_FROM = "起始日期，YYYY-MM-DD"
+CLI_HELP_TO = "结束日期，YYYY-MM-DD"
+CLI_HELP_OUT = "要写入的 .xlsx 文件"
+# Errors: one line on stderr, after "yizhan: ".
+CLI_USAGE_ERROR = "{prog}: {message}（用法见 {prog} --help）"
+CLI_CONFIG_ERROR = "配置错误：{error}"
+CLI_BAD_LOG_LEVEL = "YIZHAN_LOG_LEVEL：未知的日志级别 {value!r}（DEBUG、INFO、WARNING 或 ERROR）"
+CLI_DATABASE_ERROR = "数据库错误：{error}"
+CLI_NOT_XLSX = "台账只能写成 .xlsx（含多个工作表，CSV 无法容纳），收到的是 {text!r}"
+CLI_OUT_NO_DIR = "--out：目录 {folder} 不存在"
+CLI_OUT_IS_DIR = "--out：{path} 是一个目录"
+CLI_NO_BRANCH_CONFIG = "--branch：config.toml 中没有支部 {branch!r}（已有：{known}）"
+CLI_NONE = "无"
+CLI_BAD_DATETIME = "时间应形如 '2026-11-28 14:30'，收到的是 {text!r}"
+CLI_BAD_DATE = "日期应形如 2026-11-01，收到的是 {text!r}"
+CLI_TO_BEFORE_FROM = "--to 早于 --from"
+CLI_NO_BRANCH_DB = "数据库中没有支部 {branch!r}"
+CLI_MEETING_PAST = "{when} 已经过去"
+CLI_NO_PARTY_GROUP = "{branch}没有党小组 {group!r}"
+CLI_GROUP_MEETING_NEEDS_GROUP = "党小组会（group_meeting）需要 --group 党小组名称"
+CLI_MEETING_EMPTY_AUDIENCE = "这次会议没有应到人员，未创建"
+CLI_BANK_OUT_SUFFIX = "--out 须为 .xlsx 或 .json 文件"
+CLI_NOTHING_IMPORTED = "没有导入任何题目"
+CLI_UNKNOWN_JOB = "没有名为 {name!r} 的任务（已有：{known}）"
+# argparse's own messages, put in Chinese (pattern → template); anything else is shown as argparse says it.
+CLI_ARGPARSE_MESSAGES = (
+    (
+        r"^argument (?P<arg>\S+): invalid choice: (?P<value>.+?) \(choose from (?P<choices>.+)\)$",
+        "{arg}：无效的选项 {value}（可选：{choices}）",
+    ),
+    (r"^the following arguments are required: (?P<args>.+)$", "缺少参数：{args}"),
+    (r"^unrecognized arguments: (?P<args>.+)$", "无法识别的参数：{args}"),
+    (r"^argument (?P<arg>\S+): expected one argument$", "{arg} 需要一个值"),
+    (r"^argument (?P<arg>\S+): invalid int value: (?P<value>.+)$", "{arg}：应为整数，收到的是 {value}"),
+    (r"^argument (?P<arg>\S+): (?P<rest>.+)$", "{arg}：{rest}"),
+)
+# Confirmations.
+CLI_RUN_OPEN = "yizhan {version}：请打开 {url}（Ctrl+C 停止）"
+CLI_RUN_LISTENING = "yizhan {version}：正在 http://{host}:{port}/ 监听（Ctrl+C 停止）"
+CLI_DB_AT = "数据库已是最新版本：{revision}"
+CLI_JOBS_HEADER = ("任务", "时间表（crontab）", "下次执行", "说明")
+CLI_EXPORT_WROTE = "已写入 {path}：{count}{kind}，成员 {rows} 行（{branch}）"
+CLI_EXPORT_KINDS = {"attendance": "次会议", "study": "个学习周", "notices": "条通知"}
+CLI_MEETING_CREATED = "已创建{kind}#{seq}，{when}；运行中的机器人会在群里发布通知"
+CLI_MEETING_CODE = "签到码：{code}"
+CLI_BANK_WROTE = "已写入 {path}：{count} 道题"
+CLI_BANK_IMPORTED = "{file}：新增 {added}，更新 {updated}，未变 {unchanged}，拒绝 {rejected}"
+CLI_BANK_REJECTED = "  第 {row} {unit}：{reason}"
+CLI_BANK_UNITS = {"row": "行", "item": "项"}
+# yizhan meetings list: a table in Chinese.
+CLI_MEETINGS_EMPTY = "暂无会议"
+CLI_MEETINGS_HEADER = ("编号", "类型", "时间", "状态", "应到", "地点", "主题")
+CLI_MEETING_STATUS_UPCOMING = "未开始"
+CLI_MEETING_STATUS_CHECK_IN = "签到中"
+CLI_MEETING_STATUS_CLOSING = "签到已结束"
+# The demo (simulator with demo data, `[demo] study_day_open`): the week's study day opened at start, any day.
+DEMO_STUDY_REMINDER = (
+    "【学习日·演示】演示环境已开放本周学习日（{week}），今天即可试“学习打卡”。\n本周学习：{material}\n"
+    "学完后请回复“学习打卡”，可附学习内容。正式使用时，学习日按支部设定（默认每周五）开放。"
+)
+# yizhan jobs run: what the fire wrote, where it goes, and whether it arrived.
+CLI_JOB_SENT = "已执行任务 {name}：写入发件箱 {count} 条消息"
+CLI_JOB_TARGET_CHAT = "  → 群 {channel}:{target}：{preview}"
+CLI_JOB_TARGET_USER = "  → 成员 {channel}:{target}（私聊）：{preview}"
+CLI_JOB_DELIVERED = "运行中的 yizhan run 已全部送达（模拟器页面上即可看到；群聊也可用 GET /api/sim/messages 查看）。"
+CLI_JOB_NOT_YET = (
+    "运行中的 yizhan run 在 {seconds} 秒内送达 {sent}/{count} 条；其余仍在发件箱，可查看："
+    "SELECT id, status, last_error FROM outbox WHERE id >= {first};"
+)
+CLI_JOB_NOT_RUNNING = (
+    "没有连上 http://{host}:{port}/ 上运行的 yizhan run：消息留在发件箱（outbox 表），"
+    "下次 yizhan run 启动后发出，届时在模拟器或群里可见。"
+)
+CLI_JOB_NOTHING = "已执行任务 {name}，但这次没有要发送的消息。"
+CLI_JOB_STUDY_OPEN = "原因：{branch}本周的学习日（{week}）已经开放，提醒已发出过（每周一次）；现在即可“学习打卡”。"
+CLI_JOB_STUDY_SENT = "原因：{branch}本周（{week}）的学习日提醒已发出过（每周一次）。"
+CLI_JOB_STUDY_NOT_TODAY = (
+    "原因：今天是{today}，不是{branch}的学习日；提醒只在学习日{time}发出，下一个学习日是{next_day}"
+    "（见 [branches.study] weekday）。"
+)
+CLI_JOB_STUDY_OFF = "原因：{branch}的学习日已关闭（[branches.study] enabled = false）。"
+# yizhan jobs list: what each job does (by name; study_reminder.<branch> by its prefix).
+CLI_JOB_DESCRIPTIONS = {
+    "purge_old_records": "删除超过保留期的消息原文、已发消息和执行记录",
+    "tick_roll_calls": "发出定时通知、会议提醒和催办，按时结束通知、学习周和会议签到",
+    "plan_meetings": "按 [[branches.meetings]] 提前创建例行会议（遇节假日按规则调整）",
+    "warn_meeting_cadence": "提醒书记本期尚未召开的规定会议",
+    "post_daily_questions": "在开启 daily_quiz 的支部群里发每日一题",
+    "study_reminder.": "{branch}的学习日提醒（只在学习日发出）",
+}
+CLI_JOB_DELIVERED_OTHER = "运行中的 yizhan run 已全部送达。"
+CLI_JOB_FAILED = (
+    "送达失败 {count} 条（已送达 {sent} 条），原因：{error}。详见："
+    "SELECT id, status, last_error FROM outbox WHERE id >= {first};"
+)

@@ -15,8 +15,10 @@ from bot.meetings import (
     MeetingView,
     _views,
     check_in,
+    choose_leave,
     correct,
     create_meeting,
+    leaves_for,
     next_meeting_for,
     open_meetings,
     stats,
@@ -201,15 +203,37 @@ async def handle_leave(msg: Message, ctx: Context) -> None:
 
 @router.command(*texts.CMD_CANCEL_LEAVE, summary=texts.SUMMARY_CANCEL_LEAVE)
 async def handle_cancel_leave(msg: Message, ctx: Context) -> None:
-    """取消请假 — back to expected for the next meeting."""
-    assert ctx.branch is not None and ctx.member is not None
-    view = await next_meeting_for(ctx, ctx.branch, ctx.member)
-    entry = await _entry(ctx, view, ctx.member) if view else None
-    if view is None or entry is None or entry.status not in (EntryStatus.LEAVE, EntryStatus.LEAVE_REQUESTED):
+    """取消请假 [#3 | 11月20日 | 党课] — back to expected for a meeting the member has leave for (asks which if several)."""
+    assert ctx.command is not None and ctx.branch is not None and ctx.member is not None
+    leaves = await leaves_for(ctx, ctx.branch, ctx.member)
+    if not leaves:
         await ctx.reply(texts.MEETING_NO_LEAVE)
         return
+    args = ctx.command.raw_args
+    chosen = choose_leave(leaves, args, ctx.config.tz)
+    if len(chosen) != 1:
+        lines = "\n".join(
+            texts.LEAVE_CANCEL_CHOICE_LINE.format(
+                kind=v.kind_name, seq=v.roll_call.seq, when=display.when(v.meeting.starts_at, ctx.config.tz)
+            )
+            for v in leaves
+        )
+        first = leaves[0]
+        template = texts.LEAVE_CANCEL_NOT_FOUND if args and not chosen else texts.LEAVE_CANCEL_WHICH
+        local = first.meeting.starts_at.astimezone(ctx.config.tz)
+        example_day = texts.LEAVE_CANCEL_DAY.format(month=local.month, day=local.day)
+        await ctx.reply(template.format(text=args, lines=lines, seq=first.roll_call.seq, day=example_day))
+        return
+    view = chosen[0]
+    entry = await _entry(ctx, view, ctx.member)
+    assert entry is not None
     entry.status, entry.note, entry.responded_at = EntryStatus.PENDING, "", None
-    await ctx.reply(texts.MEETING_LEAVE_CANCELLED.format(name=ctx.member.display_name, kind=view.kind_name))
+    name = ctx.member.display_name
+    if len(leaves) == 1:
+        await ctx.reply(texts.MEETING_LEAVE_CANCELLED.format(name=name, kind=view.kind_name))
+        return
+    when = display.when(view.meeting.starts_at, ctx.config.tz)
+    await ctx.reply(texts.LEAVE_CANCELLED_ONE.format(name=name, kind=view.kind_name, seq=view.roll_call.seq, when=when))
 
 
 async def _entry(ctx: Context, view: MeetingView, member: Member) -> RollCallEntry | None:

@@ -3,7 +3,7 @@
 Starts the real app on a free local port with a throw-away database, drives the page in headless Chromium
 (Playwright, using the system's /usr/bin/chromium) and saves a phone-sized screenshot:
 
-    python scripts/screenshot_sim.py --out docs/simulator.png
+    PYTHONPATH=. python scripts/screenshot_sim.py --out docs/simulator.png
 """
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--chromium", default="/usr/bin/chromium")
     parser.add_argument("--width", type=int, default=420)
     parser.add_argument("--height", type=int, default=820)
-    parser.add_argument("--max-height", type=int, default=932, help="grow the page up to this to show the whole talk")
+    parser.add_argument("--max-height", type=int, default=1400, help="grow the page up to this to show the whole talk")
     parser.add_argument("--scale", type=float, default=2)
     return parser.parse_args()
 
@@ -96,7 +96,10 @@ async def main(args: argparse.Namespace) -> None:
                 page = await context.new_page()
                 await page.goto(base + "/")
                 await expect(page.locator("#status")).to_have_text("")
+                # The demo's study-day reminder (sent at start) is the first line; then what a new user tries.
+                await expect(page.locator('.msg[data-sender="bot"]')).to_have_count(1)
                 await say(page, "u01", texts.CMD_HELP[0])
+                await say(page, "u01", texts.CMD_STUDY_CHECK_IN[0])
                 await say(page, "u00", texts.CMD_WHOAMI[0])
                 await page.locator("#text").blur()
                 # The help menu grows with the features: make the phone taller (within reason) to show it all.

@@ -148,7 +148,8 @@ def clock() -> FakeClock:
 def make_config(db_url: str, **sections: Any) -> Config:
     """The shipped config.toml pointed at the test database, with sections changed as given."""
     config = load_config(ROOT / "config.toml", env={})
-    config = config.replace(database={"url": db_url}, scheduler={"enabled": False})
+    # Tests start from a branch whose study day opens on its day only; the demo's open study day is asked for.
+    config = config.replace(database={"url": db_url}, scheduler={"enabled": False}, demo={"study_day_open": False})
     return config.replace(**sections) if sections else config
 
 

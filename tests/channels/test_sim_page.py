@@ -9,9 +9,11 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import re
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import aiohttp
 import pytest
@@ -357,3 +359,24 @@ async def test_where_the_access_token_is_needed_the_page_asks_for_it(browser, co
     finally:
         await context.close()
         await token_server.close()
+
+
+async def test_time_lines_show_the_bots_time_zone_not_the_browsers(browser, server, clock):
+    """A browser set to UTC shows the time lines in Beijing time ([bot] timezone), as the bot's replies do."""
+    context = await browser.new_context(viewport={"width": 420, "height": 820}, locale="zh-CN", timezone_id="UTC")
+    context.set_default_timeout(5000)
+    utc_page = await context.new_page()
+    try:
+        await open_page(utc_page, server)
+        assert await utc_page.evaluate("new Date(0).getTimezoneOffset()") == 0  # the browser is on UTC
+        clock.advance(minutes=6)
+        await post(server, {"chat": "demo-group", "user": "u00", "text": texts.CMD_WHOAMI[0], "id": "tz-1"})
+        beijing = clock().strftime("%H:%M")  # 10:06 in Asia/Shanghai
+        utc = clock().astimezone(ZoneInfo("UTC")).strftime("%H:%M")  # 02:06
+        assert beijing != utc
+        divider = utc_page.locator(".time").first
+        await expect(divider).to_have_text(re.compile(rf"(^|\s){beijing}$"))
+        # The day, too, is Beijing's: 11月20日, never the UTC day.
+        assert f"{clock().month}月{clock().day}日" in await divider.inner_text()
+    finally:
+        await context.close()

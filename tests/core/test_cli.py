@@ -10,6 +10,7 @@ import sys
 import time
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -58,27 +59,31 @@ def test_help_on_each_command(capsys, args):
     with pytest.raises(SystemExit) as done:
         main([*args, "--help"])
     assert done.value.code == 0
-    assert "usage: yizhan" in capsys.readouterr().out
+    assert f"{texts.CLI_USAGE_PREFIX}yizhan" in capsys.readouterr().out
 
 
 def test_unknown_command_is_a_usage_error(capsys):
     with pytest.raises(SystemExit) as done:
         main(["frobnicate"])
     assert done.value.code == 2
-    assert "invalid choice" in capsys.readouterr().err
+    assert capsys.readouterr().err == (
+        "yizhan: COMMAND：无效的选项 'frobnicate'（可选：'run', 'db', 'jobs', 'meetings', 'questions', 'export'）"
+        "（用法见 yizhan --help）\n"
+    )
 
 
 def test_db_upgrade_and_jobs(tmp_path, capsys):
     path = config_file(tmp_path)
     assert main(["--config", str(path), "db", "upgrade"]) == 0
-    assert "database is at revision" in capsys.readouterr().out
+    assert texts.CLI_DB_AT.format(revision="0011") in capsys.readouterr().out
     assert main(["--config", str(path), "jobs", "list"]) == 0
     out = capsys.readouterr().out
-    assert "purge_old_records" in out and "30 3 * * *" in out
+    assert out.splitlines()[0].split() == ["任务", "时间表（crontab）", "下次执行", "说明"]
+    assert "purge_old_records" in out and "30 3 * * *" in out and texts.CLI_JOB_DESCRIPTIONS["purge_old_records"] in out
     assert main(["--config", str(path), "jobs", "run", "purge_old_records"]) == 0
-    assert "job purge_old_records fired" in capsys.readouterr().out
+    assert capsys.readouterr().out == texts.CLI_JOB_NOTHING.format(name="purge_old_records") + "\n"
     assert main(["--config", str(path), "jobs", "run", "nope"]) == 1
-    assert "no job named 'nope'" in capsys.readouterr().err
+    assert "yizhan: 没有名为 'nope' 的任务（已有：purge_old_records," in capsys.readouterr().err
 
 
 def free_port() -> int:
@@ -143,13 +148,40 @@ def test_meetings_add_and_list(tmp_path, capsys):
     args = ["--config", str(path), "meetings", "add", "party_lecture", "--at", "2099-07-01 15:00"]
     assert main([*args, "--topic", "学习党章", "--location", "礼堂", "--code"]) == 0
     out = capsys.readouterr().out
-    assert "created 党课#1 at 2099-07-01 15:00" in out and "check-in code: " in out
+    assert out.splitlines()[0] == texts.CLI_MEETING_CREATED.format(kind="党课", seq=1, when="7月1日（周三）15:00")
+    assert out.splitlines()[1].startswith("签到码：")
     assert main(["--config", str(path), "meetings", "list"]) == 0
-    assert "#1\tparty_lecture\t7月1日（周三）15:00\t礼堂\t学习党章" in capsys.readouterr().out
+    assert capsys.readouterr().out.splitlines() == [
+        "编号  类型  时间                 状态    应到  地点  主题",
+        "#1    党课  7月1日（周三）15:00  未开始  11    礼堂  学习党章",
+    ]
     assert main(["--config", str(path), "meetings", "add", "group_meeting", "--at", "2099-07-02 15:00"]) == 1
-    assert "needs --group" in capsys.readouterr().err
+    assert capsys.readouterr().err == f"yizhan: {texts.CLI_GROUP_MEETING_NEEDS_GROUP}\n"
     assert main(["--config", str(path), "meetings", "add", "theme_day", "--at", "2001-07-02 15:00"]) == 1
-    assert "is in the past" in capsys.readouterr().err
+    assert capsys.readouterr().err == "yizhan: 2001-07-02 15:00 已经过去\n"
+
+
+def test_meetings_list_when_there_are_none(tmp_path, capsys):
+    assert main(["--config", str(config_file(tmp_path)), "meetings", "list"]) == 0
+    assert capsys.readouterr().out == texts.CLI_MEETINGS_EMPTY + "\n"
+
+
+@pytest.mark.parametrize("args", [["db", "upgrade"], ["jobs", "list"], ["meetings", "list"], ["jobs", "run", "nope"]])
+def test_commands_print_no_log_lines(tmp_path, args):
+    """An operator's command prints its own output: no Alembic INFO lines (nor any other log line) around it."""
+    path = config_file(tmp_path)
+    env = {k: v for k, v in os.environ.items() if k != "YIZHAN_LOG_LEVEL"}
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", "--config", str(path), *args],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    output = done.stdout + done.stderr
+    assert "alembic" not in output.lower() and " INFO " not in output, output
+    assert "Running upgrade" not in output and "Context impl" not in output, output
 
 
 # --- errors: one line, the right exit code, never a traceback ----------------------------------------------
@@ -182,7 +214,7 @@ def test_export_into_a_missing_directory_is_one_line(tmp_path):
     path = config_file(tmp_path)
     code, _, err = yizhan(export_args(path, "missing_dir/x.xlsx"), tmp_path)
     assert code == 2
-    assert one_line(err) == "yizhan: --out: directory missing_dir does not exist"
+    assert one_line(err) == "yizhan: --out：目录 missing_dir 不存在"
 
 
 def test_export_refuses_an_out_file_that_is_not_xlsx(tmp_path):
@@ -198,13 +230,13 @@ def test_export_with_to_before_from_is_a_usage_error(tmp_path):
     args = export_args(path, "x.xlsx")
     args[args.index("2026-12-31")] = "2025-12-31"
     code, _, err = yizhan(args, tmp_path)
-    assert (code, one_line(err)) == (2, "yizhan: --to is before --from")
+    assert (code, one_line(err)) == (2, "yizhan: --to 早于 --from")
 
 
 def test_export_for_a_branch_not_in_the_config_is_a_usage_error(tmp_path):
     path = config_file(tmp_path)
     code, _, err = yizhan(export_args(path, "x.xlsx", "--branch", "nope"), tmp_path)
-    assert (code, one_line(err)) == (2, "yizhan: --branch: no branch 'nope' in config.toml (known: demo)")
+    assert (code, one_line(err)) == (2, "yizhan: --branch：config.toml 中没有支部 'nope'（已有：demo）")
 
 
 def test_a_bad_list_value_in_an_environment_override_is_a_config_error(tmp_path):
@@ -214,7 +246,7 @@ def test_a_bad_list_value_in_an_environment_override_is_a_config_error(tmp_path)
     )
     assert code == 2
     assert one_line(err) == (
-        "yizhan: config error: YIZHAN_NOTICES_NUDGE_AFTER_MINUTES ([notices] nudge_after_minutes[1]): "
+        "yizhan: 配置错误：YIZHAN_NOTICES_NUDGE_AFTER_MINUTES ([notices] nudge_after_minutes[1]): "
         "expected an integer, got 'abc'"
     )
     # The same value in the file: the same key and position, the same exit.
@@ -225,7 +257,7 @@ def test_a_bad_list_value_in_an_environment_override_is_a_config_error(tmp_path)
     code, _, err = yizhan(["--config", str(path), "jobs", "list"], tmp_path)
     assert (code, one_line(err)) == (
         2,
-        "yizhan: config error: [notices] nudge_after_minutes[1]: expected an integer, got a string",
+        "yizhan: 配置错误：[notices] nudge_after_minutes[1]: expected an integer, got a string",
     )
 
 
@@ -236,7 +268,7 @@ def test_a_list_override_is_validated_like_the_file(tmp_path):
     )
     assert (code, one_line(err)) == (
         2,
-        "yizhan: config error: [notices] nudge_after_minutes: must be positive and increasing",
+        "yizhan: 配置错误：[notices] nudge_after_minutes: must be positive and increasing",
     )
     code, out, _ = yizhan(
         ["--config", str(path), "jobs", "list"], tmp_path, YIZHAN_NOTICES_NUDGE_AFTER_MINUTES="30, 90"
@@ -247,12 +279,12 @@ def test_a_list_override_is_validated_like_the_file(tmp_path):
 def test_a_config_path_that_cannot_be_read_is_a_config_error(tmp_path):
     code, _, err = yizhan(["--config", str(tmp_path), "jobs", "list"], tmp_path)
     assert code == 2
-    assert one_line(err).startswith(f"yizhan: config error: {tmp_path}: cannot read")
+    assert one_line(err).startswith(f"yizhan: 配置错误：{tmp_path}: cannot read")
     latin1 = tmp_path / "latin1.toml"
     latin1.write_bytes("[bot]\nname = '学习驿站'\n".encode("gb18030"))
     code, _, err = yizhan(["--config", str(latin1), "jobs", "list"], tmp_path)
     assert code == 2
-    assert one_line(err).startswith(f"yizhan: config error: {latin1}: not valid TOML")
+    assert one_line(err).startswith(f"yizhan: 配置错误：{latin1}: not valid TOML")
 
 
 def test_a_database_that_cannot_be_opened_is_one_line(tmp_path):
@@ -261,7 +293,7 @@ def test_a_database_that_cannot_be_opened_is_one_line(tmp_path):
     path.write_text(text, encoding="utf-8")
     code, _, err = yizhan(["--config", str(path), "db", "upgrade"], tmp_path)
     assert code == 1
-    assert one_line(err).startswith("yizhan: database error: ")
+    assert one_line(err).startswith("yizhan: 数据库错误：")
 
 
 def test_run_on_a_port_in_use_is_one_line(tmp_path):
@@ -280,5 +312,74 @@ def test_an_unknown_log_level_is_a_config_error(tmp_path):
     code, _, err = yizhan(["--config", str(config_file(tmp_path)), "jobs", "list"], tmp_path, YIZHAN_LOG_LEVEL="bogus")
     assert (code, one_line(err)) == (
         2,
-        "yizhan: config error: YIZHAN_LOG_LEVEL: unknown log level 'bogus' (DEBUG, INFO, WARNING or ERROR)",
+        "yizhan: 配置错误：YIZHAN_LOG_LEVEL：未知的日志级别 'bogus'（DEBUG、INFO、WARNING 或 ERROR）",
     )
+
+
+# --- jobs run: delivered by the running bot, shown in the simulator ------------------------------------------
+def start_bot(path: Path, cwd: Path, port: int, env: dict[str, str]) -> tuple[subprocess.Popen[str], Any, str]:
+    """`yizhan run` as a subprocess; (process, a browser with the page's session, its CSRF token)."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bot", "--config", str(path), "run"],
+        cwd=cwd,
+        env={**os.environ, **env},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    browser = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+    for _ in range(400):
+        try:
+            with browser.open(f"http://127.0.0.1:{port}/", timeout=1) as resp:
+                return proc, browser, csrf_from_page(resp.read().decode())
+        except OSError:
+            time.sleep(0.05)
+    proc.kill()
+    pytest.fail("server did not come up")
+
+
+def sim_lines(browser: Any, port: int, csrf: str) -> list[str]:
+    url = f"http://127.0.0.1:{port}/api/sim/messages?chat=demo-group"
+    with browser.open(urllib.request.Request(url, headers={CSRF_HEADER: csrf}), timeout=5) as resp:
+        return [line["text"] for line in json.load(resp)["messages"] if line["sender"] == "bot"]
+
+
+def test_jobs_run_is_delivered_by_the_running_bot_into_the_simulator(tmp_path):
+    port = free_port()
+    path = config_file(tmp_path, port)
+    # No scheduler in the running bot (nothing fires by itself); a 每日一题 that may be posted all day.
+    env = {
+        "YIZHAN_SCHEDULER_ENABLED": "false",
+        "YIZHAN_QUIZ_DAILY_TIME": "00:00",
+        "YIZHAN_QUIZ_DAILY_CLOSE_TIME": "23:59",
+    }
+    proc, browser, csrf = start_bot(path, tmp_path, port, env)
+    try:
+        code, out, _ = yizhan(["--config", str(path), "jobs", "run", "post_daily_questions"], tmp_path, **env)
+        assert code == 0
+        lines = out.splitlines()
+        assert lines[0] == texts.CLI_JOB_SENT.format(name="post_daily_questions", count=1)
+        assert lines[1].startswith("  → 群 sim:demo-group：【每日一题】")
+        assert lines[2] == texts.CLI_JOB_DELIVERED
+        posted = lines[1].split("：", 1)[1]
+        shown = sim_lines(browser, port, csrf)
+        assert posted in [line.splitlines()[0] for line in shown], shown
+        # The demo's study day is open (its reminder is in the chat), so the study reminder has nothing to add.
+        assert any(line.startswith("【学习日·演示】") for line in shown), shown
+        code, out, _ = yizhan(["--config", str(path), "jobs", "run", "study_reminder.demo"], tmp_path, **env)
+        assert code == 0
+        assert out.splitlines()[0] == texts.CLI_JOB_NOTHING.format(name="study_reminder.demo")
+        assert out.splitlines()[1].startswith("原因：市城管局机关第一党支部本周的学习日（第")
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        output, _ = proc.communicate(timeout=20)
+    assert proc.returncode == 0, output
+
+
+def test_jobs_run_without_a_running_bot_says_where_the_messages_wait(tmp_path):
+    path = config_file(tmp_path, free_port())  # nothing listens there
+    env = {"YIZHAN_QUIZ_DAILY_TIME": "00:00", "YIZHAN_QUIZ_DAILY_CLOSE_TIME": "23:59"}
+    code, out, _ = yizhan(["--config", str(path), "jobs", "run", "post_daily_questions"], tmp_path, **env)
+    assert code == 0
+    port = int(path.read_text(encoding="utf-8").split("port = ", 1)[1].split()[0])
+    assert out.splitlines()[2] == texts.CLI_JOB_NOT_RUNNING.format(host="127.0.0.1", port=port)

@@ -49,7 +49,7 @@ async def test_study_and_notice_exports(bot, clock, db_url, tmp_path, capsys):
         )
         == 0
     )
-    assert "1 study weeks, 11 member rows" in capsys.readouterr().out
+    assert "1个学习周，成员 11 行" in capsys.readouterr().out
     assert rows(out, "学习日汇总")[1] == ["11月20日（周五）", "2026-11-20 09:00", "党章总纲", 11, 2, "18.2%"]
     people = {r[0]: r for r in rows(out, "个人统计")[1:]}
     assert people["张伟"] == ["张伟", "执法党小组", 1, 1, "100%", 1, 0, 0]
@@ -128,7 +128,7 @@ async def test_attendance_counts_only_meetings_that_have_taken_place(bot, clock,
     out = tmp_path / "attendance.xlsx"
     args = ["--config", str(path), "export", "attendance", "--from", "2026-01-01", "--to", "2099-12-31"]
     assert await run_cli([*args, "--out", str(out)]) == 0
-    assert "1 meetings, 11 member rows" in capsys.readouterr().out
+    assert "1次会议，成员 11 行" in capsys.readouterr().out
     assert load_workbook(out).sheetnames == ["汇总", "主题党日#1 11-20"]
     summary = rows(out, "汇总")
     counts = {row[0]: row[1] for row in summary if row[0] in texts.MEETING_KIND_NAMES.values()}

@@ -171,6 +171,52 @@ async def test_group_chatter_to_is_not_a_check_in(bot):
     assert data["replies"] == [] and data["handled_by"] is None
 
 
+async def test_cancel_leave_for_any_upcoming_meeting(aiohttp_client, config):
+    """取消请假 finds leave for whichever upcoming meeting it was asked for, and asks which when there are several."""
+    bot, _clock = await driver_at(aiohttp_client, config, MONDAY)
+    await bot.say("发起党课 11月27日14:30 主题：党的二十大精神", user="u00")  # #1
+    await bot.say("请假 参加业务培训", user="u02")  # leave for #1, the only meeting
+    await bot.say("请假 值班", user="u03")  # leave for #1
+    await bot.say("发起主题党日 11月25日15:00 三楼会议室", user="u00")  # #2, now the next meeting
+    await bot.say("请假 外出执勤", user="u03")  # leave for #2 as well
+    # 王芳 has leave for the later meeting only: it is found, though it is not the next one.
+    await bot.say("取消请假", user="u02")
+    assert bot.replies_to("u02")[-1] == texts.MEETING_LEAVE_CANCELLED.format(name="王芳", kind="党课")
+    # 刘洋 has leave for both: the bot asks which, soonest first.
+    await bot.say("取消请假", user="u03")
+    lines = "\n".join(
+        [
+            texts.LEAVE_CANCEL_CHOICE_LINE.format(kind="主题党日", seq=2, when="11月25日（周三）15:00"),
+            texts.LEAVE_CANCEL_CHOICE_LINE.format(kind="党课", seq=1, when="11月27日（周五）14:30"),
+        ]
+    )
+    assert bot.replies_to("u03")[-1] == texts.LEAVE_CANCEL_WHICH.format(lines=lines, seq=2, day="11月25日")
+    await bot.say("取消请假 #7", user="u03")
+    assert bot.replies_to("u03")[-1] == texts.LEAVE_CANCEL_NOT_FOUND.format(
+        text="#7", lines=lines, seq=2, day="11月25日"
+    )
+    await bot.say("取消请假 11月27日", user="u03")
+    assert bot.replies_to("u03")[-1] == texts.LEAVE_CANCELLED_ONE.format(
+        name="刘洋", kind="党课", seq=1, when="11月27日（周五）14:30"
+    )
+    await bot.say("取消请假", user="u03")  # one left: no question
+    assert bot.replies_to("u03")[-1] == texts.MEETING_LEAVE_CANCELLED.format(name="刘洋", kind="主题党日")
+    await bot.say("取消请假", user="u03")
+    assert bot.replies_to("u03")[-1] == texts.MEETING_NO_LEAVE
+    assert await entries(bot) == {"pending": 22}  # 11 members × 2 meetings, every leave withdrawn
+    # By number, and by kind.
+    await bot.say("请假 值班", user="u04")
+    await bot.say("取消请假 2", user="u04")
+    assert bot.replies_to("u04")[-1] == texts.MEETING_LEAVE_CANCELLED.format(name="陈静", kind="主题党日")
+    await bot.say("请假 培训", user="u05")
+    await bot.say("取消请假 能参加了", user="u05")  # words that name no meeting: the one leave there is
+    assert bot.replies_to("u05")[-1] == texts.MEETING_LEAVE_CANCELLED.format(name="杨帆", kind="主题党日")
+    await bot.say("请假 培训", user="u05")
+    await bot.say("取消请假 党课", user="u05")  # a leave for 党课 there is not
+    not_found = texts.LEAVE_CANCEL_NOT_FOUND.format(text="党课", lines="", seq=0, day="").splitlines()[0]
+    assert bot.replies_to("u05")[-1].startswith(not_found)
+
+
 async def test_leave_with_approval_cancel_and_corrections(aiohttp_client, config):
     config = config.replace(meetings={"leave_needs_approval": True})
     bot, clock = await driver_at(aiohttp_client, config, MONDAY)

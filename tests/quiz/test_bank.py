@@ -19,7 +19,7 @@ import pytest
 from openpyxl import Workbook, load_workbook
 from sqlalchemy import func, select
 
-from bot import db
+from bot import db, texts
 from bot.app import open_services
 from bot.cli import main
 from bot.config import DatabaseConfig
@@ -189,7 +189,12 @@ def write_xlsx(path: Path, rows: list[list[object]]) -> None:
 def check_report(out: str, counts: str, expected: dict[int, str], unit: str = "row") -> None:
     lines = out.splitlines()
     assert lines[0].endswith(counts), out
-    reported = {int(line.split(":")[0].split()[1]): line for line in lines[1:] if line.startswith(f"  {unit} ")}
+    word = texts.CLI_BANK_UNITS[unit]
+    reported = {
+        int(line.split("：")[0].split()[1]): line
+        for line in lines[1:]
+        if line.startswith("  第 ") and line.split("：")[0].endswith(f" {word}")
+    }
     assert sorted(reported) == sorted(expected), out
     for number, reason in expected.items():
         assert reason in reported[number], (reported[number], reason)
@@ -201,17 +206,17 @@ async def test_xlsx_import_reports_bad_rows_and_reimport_adds_nothing(db_url, tm
     write_xlsx(path, rows)
 
     assert await cli(db_url, tmp_path, "import", str(path)) == 0
-    check_report(capsys.readouterr().out, "980 added, 0 updated, 0 unchanged, 20 rejected", expected)
+    check_report(capsys.readouterr().out, "新增 980，更新 0，未变 0，拒绝 20", expected)
     assert await count_questions(db_url) == GOOD_ROWS
 
     assert await cli(db_url, tmp_path, "import", str(path)) == 0
-    check_report(capsys.readouterr().out, "0 added, 0 updated, 980 unchanged, 20 rejected", expected)
+    check_report(capsys.readouterr().out, "新增 0，更新 0，未变 980，拒绝 20", expected)
 
     rows[0][HEADER.index("解析")] = "改过的解析"  # a keyed row (imp-0000)
     rows[2][HEADER.index("答案")] = "A"  # an unkeyed row: its key comes from type and stem
     write_xlsx(path, rows)
     assert await cli(db_url, tmp_path, "import", str(path)) == 0
-    check_report(capsys.readouterr().out, "0 added, 2 updated, 978 unchanged, 20 rejected", expected)
+    check_report(capsys.readouterr().out, "新增 0，更新 2，未变 978，拒绝 20", expected)
     assert await count_questions(db_url) == GOOD_ROWS
 
 
@@ -223,9 +228,9 @@ async def test_csv_import_counts_records_like_a_spreadsheet(db_url, tmp_path, ca
     with path.open("w", encoding="utf-8-sig", newline="") as out:
         csv.writer(out).writerows([HEADER, *rows])
     assert await cli(db_url, tmp_path, "import", str(path)) == 0
-    check_report(capsys.readouterr().out, "980 added, 0 updated, 0 unchanged, 20 rejected", expected)
+    check_report(capsys.readouterr().out, "新增 980，更新 0，未变 0，拒绝 20", expected)
     assert await cli(db_url, tmp_path, "import", str(path)) == 0
-    assert "0 added, 0 updated, 980 unchanged, 20 rejected" in capsys.readouterr().out
+    assert "新增 0，更新 0，未变 980，拒绝 20" in capsys.readouterr().out
 
 
 async def test_csv_saved_by_chinese_excel_and_english_headers(db_url, tmp_path, capsys):
@@ -238,7 +243,7 @@ async def test_csv_saved_by_chinese_excel_and_english_headers(db_url, tmp_path, 
             ["multi", "三会一课中的三会包括哪些？", "支部党员大会|支部委员会|党小组会", "ABC", "三会一课", "2"]
         )
     assert await cli(db_url, tmp_path, "import", str(path)) == 0
-    assert "2 added, 0 updated, 0 unchanged, 0 rejected" in capsys.readouterr().out
+    assert "新增 2，更新 0，未变 0，拒绝 0" in capsys.readouterr().out
 
 
 async def test_json_import_reports_items(db_url, tmp_path, capsys):
@@ -252,7 +257,7 @@ async def test_json_import_reports_items(db_url, tmp_path, capsys):
     total = len(data["questions"])
     expected = {3: "single needs 2-6 options, has 0", total: "missing 题型/题干/答案"}
     added = len(sample_bank().questions) + 1
-    check_report(capsys.readouterr().out, f"{added} added, 0 updated, 0 unchanged, 2 rejected", expected, unit="item")
+    check_report(capsys.readouterr().out, f"新增 {added}，更新 0，未变 0，拒绝 2", expected, unit="item")
 
 
 async def test_export_then_import_round_trip(db_url, tmp_path, capsys):
@@ -260,7 +265,7 @@ async def test_export_then_import_round_trip(db_url, tmp_path, capsys):
     assert await cli(db_url, tmp_path, "import", str(SAMPLE)) == 0
     out = tmp_path / "out" / "bank.xlsx"
     assert await cli(db_url, tmp_path, "export", "--out", str(out)) == 0
-    assert capsys.readouterr().out.splitlines()[-1] == f"wrote {out}: {shipped_count} questions"
+    assert capsys.readouterr().out.splitlines()[-1] == texts.CLI_BANK_WROTE.format(path=out, count=shipped_count)
     sheet = load_workbook(out).active
     assert sheet is not None
     header = [c.value for c in sheet[1]]
@@ -268,7 +273,7 @@ async def test_export_then_import_round_trip(db_url, tmp_path, capsys):
     assert sheet.max_row == shipped_count + 1
 
     assert await cli(db_url, tmp_path, "import", str(out)) == 0
-    assert f"0 added, 0 updated, {shipped_count} unchanged, 0 rejected" in capsys.readouterr().out
+    assert f"新增 0，更新 0，未变 {shipped_count}，拒绝 0" in capsys.readouterr().out
 
     # Exported as JSON, the bank is the shipped sample bank, question for question.
     as_json = tmp_path / "bank.json"
@@ -283,7 +288,7 @@ async def test_nothing_importable_exits_1_an_unusable_file_2(db_url, tmp_path, c
     write_xlsx(path, [row for row, _ in bad_rows(good_row)[:5]])
     assert await cli(db_url, tmp_path, "import", str(path)) == 1
     out = capsys.readouterr()
-    assert "0 added, 0 updated, 0 unchanged, 5 rejected" in out.out and "nothing was imported" in out.err
+    assert "新增 0，更新 0，未变 0，拒绝 5" in out.out and texts.CLI_NOTHING_IMPORTED in out.err
 
     path = tmp_path / "no-header.csv"
     path.write_text("题目,正确答案选项\n随便,A\n", encoding="utf-8")
@@ -352,7 +357,7 @@ def test_help_on_questions_commands(capsys, args):
     with pytest.raises(SystemExit) as done:
         main([*args, "--help"])
     assert done.value.code == 0
-    assert "usage: yizhan questions" in capsys.readouterr().out
+    assert f"{texts.CLI_USAGE_PREFIX}yizhan questions" in capsys.readouterr().out
 
 
 # --- Files that are not what they claim, or are built to exhaust the importer (finding 11) ---------
@@ -470,7 +475,7 @@ async def test_csv_bounds(db_url, tmp_path, capsys):
     with path.open("w", encoding="utf-8", newline="") as out:
         csv.writer(out).writerows([HEADER, good_row(1), ["", "判断", "党" * 20_000, "", "", "", "", "", "对"]])
     assert await cli(db_url, tmp_path, "import", str(path)) == 0
-    assert "  row 3: a cell is longer than 10000 characters" in capsys.readouterr().out
+    assert "  第 3 行：a cell is longer than 10000 characters" in capsys.readouterr().out
 
 
 # --- A large import beside a running bot (finding 12) -------------------------------------------
@@ -501,7 +506,7 @@ async def test_large_import_does_not_hold_the_bot_up(bot, db_url, tmp_path):
         await asyncio.sleep(0.02)
     out, err = await finished
     assert importing.returncode == 0, err.decode()[-2000:]
-    assert f"{IMPORT_SIZE} added" in out.decode()
+    assert f"新增 {IMPORT_SIZE}" in out.decode()
     assert len(waits) >= 5 and max(waits) < IMPORT_WAIT_LIMIT, (len(waits), sorted(waits)[-5:])
 
 

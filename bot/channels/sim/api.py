@@ -222,7 +222,12 @@ async def state(request: web.Request) -> web.Response:
                     "members": members,
                 }
             )
-    return _json({"bot": {"name": services.config.bot.name, "avatar": services.config.sim.bot_avatar}, "chats": out})
+    bot = {
+        "name": services.config.bot.name,
+        "avatar": services.config.sim.bot_avatar,
+        "timezone": services.config.bot.timezone,
+    }
+    return _json({"bot": bot, "chats": out})
 
 
 async def _read_json(request: web.Request) -> tuple[Any, web.Response | None]:

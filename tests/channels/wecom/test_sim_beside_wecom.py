@@ -174,7 +174,7 @@ def test_yizhan_run_says_so_on_its_first_line(tmp_path):
         out, err = proc.communicate(timeout=20)
     assert first.startswith("WARNING: the simulator is ON beside a real channel (wecom)"), first
     assert "dangerously_enable_with_real_channels" in first
-    assert second.startswith("yizhan ") and "open http://127.0.0.1:" in second
+    assert second.startswith("yizhan ") and "请打开 http://127.0.0.1:" in second
     assert "WARNING" in err and "dangerously_enable_with_real_channels" in err  # and in the log
     assert TOKEN not in first + out + err
 
