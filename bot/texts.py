@@ -11,19 +11,51 @@ CMD_SET_MEMBER = ("取消书记", "取消管理员", "设为党员")
 CMD_SET_GROUP = ("分组", "设置党小组")
 
 # --- Roles and help ---------------------------------------------------------------------
-ROLE_NAMES = {"guest": "其他支部党员", "member": "党员", "secretary": "书记/组织委员", "admin": "管理员"}
+# Roles are permissions in this app, not Party posts: a 支部书记 is elected, not set by the bot.
+ROLE_NAMES = {
+    "guest": "其他支部党员",
+    "member": "基本权限",
+    "secretary": "支部管理权限（书记/组织委员）",
+    "admin": "系统管理权限",
+}
 
-HELP_HEADER = "【学习驿站】您好，{name}！可以对我说："
+# 帮助 in a group is a short menu of topics; "帮助 会议" etc. lists that topic's commands the sender may use.
+HELP_HEADER = "【学习驿站】{name}同志，可使用以下功能："
 HELP_LINE = "· {word} — {summary}"
-HELP_FOOTER = "在群里发命令时可以先 @我；说“帮助”随时查看本菜单。"
-HELP_SHORT = "没听懂这句话呢。发送“帮助”可以查看我能做的事。"
+HELP_MENU_LINE = "· 帮助 {topic} — {blurb}"
+HELP_FOOTER = "发送“帮助 会议”等查看详细说明；在群内发送命令时可先 @我。"
+HELP_TOPIC_HEADER = "【帮助·{topic}】"
+HELP_TOPIC_FOOTER = "发送“帮助”查看功能目录。"
+HELP_SHORT = "未能识别该命令。发送“帮助”可查看可用功能。"
+# The topics, in menu order: the word said after 帮助, and what the menu says of it for each role (the entry for
+# the highest role not above the sender's). A topic is shown only to those who may use one of its commands.
+HELP_TOPICS = {
+    "meetings": "会议",
+    "notices": "通知",
+    "study": "学习",
+    "quiz": "答题",
+    "points": "积分",
+    "roles": "管理",
+}
+HELP_TOPIC_BLURBS = {
+    "meetings": {
+        "guest": "会议列表",
+        "member": "会议签到、请假、会议列表",
+        "secretary": "发起会议、签到请假、考勤更正、会议统计",
+    },
+    "notices": {"secretary": "发通知、查看回执、关闭通知"},
+    "study": {"member": "学习日打卡、学习进度", "secretary": "学习日打卡、学习内容、参学情况"},
+    "quiz": {"guest": "排行榜、错题本、搜题", "secretary": "抢答、竞赛、排行榜、错题本、搜题"},
+    "points": {"guest": "本人积分、积分规则"},
+    "roles": {"admin": "授予或撤销管理权限、调整党小组"},
+}
 
-SUMMARY_HELP = "查看可用命令"
-SUMMARY_WHOAMI = "查看我的身份、角色和党小组"
-SUMMARY_SET_SECRETARY = "把某人设为书记/组织委员，如：设为书记 @张三"
-SUMMARY_SET_ADMIN = "把某人设为管理员，如：设为管理员 @张三"
-SUMMARY_SET_MEMBER = "把某人恢复为普通党员，如：设为党员 @张三"
-SUMMARY_SET_GROUP = "调整党小组，如：分组 @张三 执法党小组"
+SUMMARY_HELP = "查看功能目录；“帮助 会议”等查看详细说明"
+SUMMARY_WHOAMI = "查看本人所在支部、党小组和使用权限"
+SUMMARY_SET_SECRETARY = "授予支部管理权限（发通知、发起会议、组织答题等），如：设为书记 @张三"
+SUMMARY_SET_ADMIN = "授予系统管理权限（含设置权限和党小组），如：设为管理员 @张三"
+SUMMARY_SET_MEMBER = "撤销管理权限，恢复为基本权限，如：设为党员 @张三"
+SUMMARY_SET_GROUP = "调整所在党小组，如：分组 @张三 执法党小组"
 
 EXAMPLE_SET_SECRETARY = "设为书记 @张三"
 EXAMPLE_SET_ADMIN = "设为管理员 @张三"
@@ -33,22 +65,25 @@ EXAMPLE_GROUP_NAME = "第一党小组"
 LIST_SEPARATOR = "、"
 NONE_LISTED = "（无）"
 
-WHOAMI = "{name}，您的角色是{role}，所在支部：{branch}，党小组：{group}。"
+WHOAMI = "{name}同志，所在支部：{branch}，党小组：{group}，使用权限：{role}。"
 NO_GROUP = "未分组"
 
 # --- Refusals and errors ----------------------------------------------------------------
-NOT_ALLOWED = "抱歉，“{word}”需要{role}权限。如需办理，请联系支部书记。"
-GENERIC_ERROR = "抱歉，刚才处理出了点问题，请稍后再试一次。"
-CHAT_NOT_BOUND = "本群还没有绑定党支部，暂时无法使用。请管理员在配置中绑定本群。"
+NOT_ALLOWED = "“{word}”需{role}。如需办理，请联系支部书记。"
+GENERIC_ERROR = "系统处理出错，本条消息未能办理，请稍后重试。"
+CHAT_NOT_BOUND = "本群尚未绑定党支部，暂不能使用。请管理员在配置文件中绑定本群。"
 NEED_MENTION = "请在命令后 @ 要设置的同志，例如：{example}"
-MEMBER_NOT_FOUND = "没有找到“{name}”，请确认姓名与群内显示一致。"
-MEMBER_AMBIGUOUS = "支部里有多位“{name}”，请联系管理员处理。"
-ROLE_SET = "已将{name}设为{role}。"
-ROLE_UNCHANGED = "{name}已经是{role}了。"
-ROLE_PINNED = "{name}的{role}身份写在配置文件里，需在配置中修改。"
-ROLE_SELF_DEMOTE = "不能取消自己的管理员身份，请另一位管理员操作。"
-GROUP_SET = "已将{name}调整到{group}。"
-GROUP_UNKNOWN = "没有找到党小组“{group}”。本支部的党小组有：{groups}。"
+MEMBER_NOT_FOUND = "未找到“{name}”，请核对姓名与群内显示是否一致。"
+MEMBER_AMBIGUOUS = "本支部有多位“{name}”，请联系管理员处理。"
+# Setting a role grants or withdraws a permission in this app; it appoints nobody to a post.
+ROLE_SET = "已授予{name}同志{role}。此为本系统操作权限，不涉及党内职务任免。"
+ROLE_REVOKED = "已撤销{name}同志的管理权限，现为{role}。"
+ROLE_CHANGED = "已将{name}同志的权限调整为{role}。"
+ROLE_UNCHANGED = "{name}同志目前已是{role}，无需调整。"
+ROLE_PINNED = "{name}同志的{role}由配置文件设定，需在配置文件中修改。"
+ROLE_SELF_DEMOTE = "不能撤销本人的系统管理权限，请由另一位管理员操作。"
+GROUP_SET = "已将{name}同志调整到{group}。"
+GROUP_UNKNOWN = "未找到党小组“{group}”。本支部的党小组：{groups}。"
 GROUP_NEED_NAME = "请写明党小组名称，例如：分组 @张三 {example}"
 
 # --- Notices (通知) and receipts (回执) --------------------------------------------------
@@ -455,7 +490,7 @@ WECOM_TRUNCATED = "……（内容过长，后面的部分未能发出）"
 
 # --- Authority across branches (bot/authority.py) ---------------------------------------
 # A member of another branch in this branch's group: refused every command that acts for the branch.
-NOT_ALLOWED_OUTSIDER = "抱歉，您不是本支部党员，不能在本群使用“{word}”，请在所在支部的群里或私聊我办理。"
+NOT_ALLOWED_OUTSIDER = "您不是本支部党员，不能在本群使用“{word}”。请在所在支部的群内或私聊我办理。"
 # Ends the help menu a member of another branch sees in this branch's group.
 HELP_GUEST_NOTE = "您不是本支部党员，在本群只能使用以上功能。"
 # Follows 我是谁 when asked in another branch's group.
@@ -482,8 +517,8 @@ MEETING_TIME_EXAMPLES = {
 CMD_MY_POINTS = ("我的积分", "查积分", "查询积分", "积分查询", "查看积分", "我的得分")
 CMD_POINTS_BARE = ("积分",)
 CMD_POINTS_RULES = ("积分规则", "积分 规则", "计分规则", "积分说明", "积分办法")
-SUMMARY_MY_POINTS = "查看本人积分（私信发送）；“积分规则”查看计分办法"
-SUMMARY_POINTS_RULES = "查看积分规则"
+SUMMARY_MY_POINTS = "查看本人积分（群内查询时私信发送）"
+SUMMARY_POINTS_RULES = "查看积分规则和各项分值"
 POINTS_MINE = "{name}同志的积分（截至{date}）：\n本月{month}分，本年{year}分，累计{total}分。{lines}"
 POINTS_MINE_LINE = "\n· {source}：本月{month}分，本年{year}分，累计{total}分"
 POINTS_MINE_EMPTY = "{name}同志，您目前还没有积分。发送“积分规则”可查看计分办法。"

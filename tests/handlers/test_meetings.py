@@ -192,7 +192,7 @@ async def test_leave_with_approval_cancel_and_corrections(aiohttp_client, config
         audits = (await session.execute(select(AttendanceAudit.old_status, AttendanceAudit.new_status))).all()
     assert sorted(audits) == [("pending", "done"), ("pending", "leave")]
     await bot.say("补签 @刘洋 再来一次", user="u02")
-    assert bot.replies_to("u02")[-1] == texts.NOT_ALLOWED.format(word="补签", role="书记/组织委员")
+    assert bot.replies_to("u02")[-1] == texts.NOT_ALLOWED.format(word="补签", role=texts.ROLE_NAMES["secretary"])
     await bot.say("本月统计", user="u00")
     assert bot.replies_to("u00")[-1].startswith(
         "2026年11月会议情况：主题党日0次、支部党员大会0次、支部委员会0次、党小组会0次、党课1次。"

@@ -217,7 +217,7 @@ async def test_wrong_book_and_retry(bot, clock):
 
 async def test_members_cannot_start_quizzes(bot):
     await bot.say(f"抢答 3题 {TAG}", user="u05")
-    assert bot.replies_to("u05") == [texts.NOT_ALLOWED.format(word="抢答", role="书记/组织委员")]
+    assert bot.replies_to("u05") == [texts.NOT_ALLOWED.format(word="抢答", role=texts.ROLE_NAMES["secretary"])]
 
 
 async def test_leaderboard_png_in_the_simulator(bot, clock):
