@@ -22,33 +22,8 @@ ROLE_NAMES = {
 # 帮助 in a group is a short menu of topics; "帮助 会议" etc. lists that topic's commands the sender may use.
 HELP_HEADER = "【学习驿站】{name}同志，可使用以下功能："
 HELP_LINE = "· {word} — {summary}"
-HELP_MENU_LINE = "· 帮助 {topic} — {blurb}"
 HELP_FOOTER = "发送“帮助 会议”等查看详细说明；在群内发送命令时可先 @我。"
-HELP_TOPIC_HEADER = "【帮助·{topic}】"
-HELP_TOPIC_FOOTER = "发送“帮助”查看功能目录。"
 HELP_SHORT = "未能识别该命令。发送“帮助”可查看可用功能。"
-# The topics, in menu order: the word said after 帮助, and what the menu says of it for each role (the entry for
-# the highest role not above the sender's). A topic is shown only to those who may use one of its commands.
-HELP_TOPICS = {
-    "meetings": "会议",
-    "notices": "通知",
-    "study": "学习",
-    "quiz": "答题",
-    "points": "积分",
-    "roles": "管理",
-}
-HELP_TOPIC_BLURBS = {
-    "meetings": {
-        "guest": "会议列表",
-        "member": "会议签到、请假、会议列表",
-        "secretary": "发起会议、签到请假、考勤更正、会议统计",
-    },
-    "notices": {"secretary": "发通知、查看回执、关闭通知"},
-    "study": {"member": "学习日打卡、学习进度", "secretary": "学习日打卡、学习内容、参学情况"},
-    "quiz": {"guest": "排行榜、错题本、搜题", "secretary": "抢答、竞赛、排行榜、错题本、搜题"},
-    "points": {"guest": "本人积分、积分规则"},
-    "roles": {"admin": "授予或撤销管理权限、调整党小组"},
-}
 
 SUMMARY_HELP = "查看功能目录；“帮助 会议”等查看详细说明"
 SUMMARY_WHOAMI = "查看本人所在支部、党小组和使用权限"
@@ -77,8 +52,6 @@ MEMBER_NOT_FOUND = "未找到“{name}”，请核对姓名与群内显示是否
 MEMBER_AMBIGUOUS = "本支部有多位“{name}”，请联系管理员处理。"
 # Setting a role grants or withdraws a permission in this app; it appoints nobody to a post.
 ROLE_SET = "已授予{name}同志{role}。此为本系统操作权限，不涉及党内职务任免。"
-ROLE_REVOKED = "已撤销{name}同志的管理权限，现为{role}。"
-ROLE_CHANGED = "已将{name}同志的权限调整为{role}。"
 ROLE_UNCHANGED = "{name}同志目前已是{role}，无需调整。"
 ROLE_PINNED = "{name}同志的{role}由配置文件设定，需在配置文件中修改。"
 ROLE_SELF_DEMOTE = "不能撤销本人的系统管理权限，请由另一位管理员操作。"
@@ -347,20 +320,10 @@ QUIZ_RUSH_WIN = "【抢答 第{position}题】{name}同志抢答正确。正确�
 QUIZ_RUSH_TOO_SLOW = "{name}同志，{question}已由{winner}同志抢先答对。"
 QUIZ_WRONG = "{name}同志，您对{question}的作答不正确，本题不能再次作答。"
 QUIZ_ALREADY_ANSWERED = "{name}同志，{question}您已作答，每题只能作答一次。"
-QUIZ_MATCH_RECEIVED = "{name}同志，{question}作答已收到（用时{seconds:.1f}秒），本题结束后在群内公布答案。"
 QUIZ_DAILY_RECEIVED = "{name}同志，{question}作答已收到，{close}在群内公布答案。"
-# How a private message names the question it is about.
-QUIZ_QUESTION_REF = {
-    "rush": "抢答第{position}题",
-    "match": "竞赛第{position}题",
-    "daily": "今天的每日一题",
-    "practice": "本题",
-}
 QUIZ_TIMEOUT = "【抢答 第{position}题】作答时间到，无人答对。正确答案：{answer}{explanation}"
-# An explanation with its source, an explanation alone, or a source alone (a question may have either or neither).
+# An explanation with its source (alone: QUIZ_EXPLANATION_ONLY / QUIZ_SOURCE_ONLY below).
 QUIZ_EXPLANATION = "\n解析：{explanation}（{source}）"
-QUIZ_EXPLANATION_ONLY = "\n解析：{explanation}"
-QUIZ_SOURCE_ONLY = "\n出处：{source}"
 QUIZ_MATCH_REVEAL = (
     "【竞赛 第{position}题】作答结束。正确答案：{answer}{explanation}"
     "\n本题{answered}人作答，{correct}人答对，正确率{rate}{fastest}。"
@@ -368,10 +331,7 @@ QUIZ_MATCH_REVEAL = (
 QUIZ_MATCH_FASTEST = "；用时最短：{name}（{seconds:.1f}秒）"
 QUIZ_DAILY_REVEAL = "【每日一题·揭晓】正确答案：{answer}{explanation}\n本题{answered}人作答，答对的同志：{names}。"
 QUIZ_DAILY_NOBODY = "无"
-# The end of a 抢答 or 竞赛: "【抢答结束】" (+ QUIZ_STOPPED when 结束答题 ended it) + the ranking.
-QUIZ_FINAL = "【{mode}结束】{stopped}{body}"
 QUIZ_RANK_LINE = "\n{place}. {name} {value}"
-QUIZ_RUSH_HEADER = "\n答对题数："
 QUIZ_RUSH_VALUE = "{wins}题"
 QUIZ_MATCH_VALUE = "{score}分"
 QUIZ_PODIUM_HEADER = "\n前三名："
@@ -410,8 +370,6 @@ WRONG_BOOK_HEADER = "{name}同志的错题本（最近{count}道）："
 WRONG_BOOK_LINE = "\n{index}. {stem}"
 WRONG_BOOK_FOOTER = "\n发送“重做 1”可重练第1题。"
 WRONG_BOOK_EMPTY = "{name}同志，您的错题本中暂无题目。"
-WRONG_BOOK_SENT_DIRECT = "{name}同志，错题本已私信发送。"
-WRONG_BOOK_ASK_DIRECT = "错题本属个人学习记录，不在群内显示。请私聊我发送“错题本”查看。"
 WRONG_BOOK_BAD_INDEX = "请写错题本中的序号，例如：重做 1"
 PRACTICE_RIGHT = "回答正确，本题已移出错题本。正确答案：{answer}"
 PRACTICE_WRONG = "回答不正确，本题仍保留在错题本中。正确答案：{answer}{explanation}"
@@ -601,3 +559,47 @@ SERVICE_BUSY = "系统繁忙，本条消息未被处理，请稍后再试。"
 
 # --- Question bank size: 搜题 while the index is first built -----------------------------------
 LOOKUP_NOT_READY = "题库正在加载，请稍后再查。"
+
+# --- register --- (issue #15: help menu topics, roles as permissions, a member's quiz results in private)
+HELP_MENU_LINE = "· 帮助 {topic} — {blurb}"
+HELP_TOPIC_HEADER = "【帮助·{topic}】"
+HELP_TOPIC_FOOTER = "发送“帮助”查看功能目录。"
+# The topics, in menu order: the word said after 帮助, and what the menu says of it for each role (the entry for
+# the highest role not above the sender's). A topic is shown only to those who may use one of its commands.
+HELP_TOPICS = {
+    "meetings": "会议",
+    "notices": "通知",
+    "study": "学习",
+    "quiz": "答题",
+    "points": "积分",
+    "roles": "管理",
+}
+HELP_TOPIC_BLURBS = {
+    "meetings": {
+        "guest": "会议列表",
+        "member": "会议签到、请假、会议列表",
+        "secretary": "发起会议、签到请假、考勤更正、会议统计",
+    },
+    "notices": {"secretary": "发通知、查看回执、关闭通知"},
+    "study": {"member": "学习日打卡、学习进度", "secretary": "学习日打卡、学习内容、参学情况"},
+    "quiz": {"guest": "排行榜、错题本、搜题", "secretary": "抢答、竞赛、排行榜、错题本、搜题"},
+    "points": {"guest": "本人积分、积分规则"},
+    "roles": {"admin": "授予或撤销管理权限、调整党小组"},
+}
+ROLE_REVOKED = "已撤销{name}同志的管理权限，现为{role}。"
+ROLE_CHANGED = "已将{name}同志的权限调整为{role}。"
+QUIZ_MATCH_RECEIVED = "{name}同志，{question}作答已收到（用时{seconds:.1f}秒），本题结束后在群内公布答案。"
+# How a private message names the question it is about.
+QUIZ_QUESTION_REF = {
+    "rush": "抢答第{position}题",
+    "match": "竞赛第{position}题",
+    "daily": "今天的每日一题",
+    "practice": "本题",
+}
+QUIZ_EXPLANATION_ONLY = "\n解析：{explanation}"
+QUIZ_SOURCE_ONLY = "\n出处：{source}"
+# The end of a 抢答 or 竞赛: "【抢答结束】" (+ QUIZ_STOPPED when 结束答题 ended it) + the ranking.
+QUIZ_FINAL = "【{mode}结束】{stopped}{body}"
+QUIZ_RUSH_HEADER = "\n答对题数："
+WRONG_BOOK_SENT_DIRECT = "{name}同志，错题本已私信发送。"
+WRONG_BOOK_ASK_DIRECT = "错题本属个人学习记录，不在群内显示。请私聊我发送“错题本”查看。"
