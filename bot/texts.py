@@ -11,19 +11,26 @@ CMD_SET_MEMBER = ("取消书记", "取消管理员", "设为党员")
 CMD_SET_GROUP = ("分组", "设置党小组")
 
 # --- Roles and help ---------------------------------------------------------------------
-ROLE_NAMES = {"guest": "其他支部党员", "member": "党员", "secretary": "书记/组织委员", "admin": "管理员"}
+# Roles are permissions in this app, not Party posts: a 支部书记 is elected, not set by the bot.
+ROLE_NAMES = {
+    "guest": "其他支部党员",
+    "member": "基本权限",
+    "secretary": "支部管理权限（书记/组织委员）",
+    "admin": "系统管理权限",
+}
 
-HELP_HEADER = "【学习驿站】您好，{name}！可以对我说："
+# 帮助 in a group is a short menu of topics; "帮助 会议" etc. lists that topic's commands the sender may use.
+HELP_HEADER = "【学习驿站】{name}同志，可使用以下功能："
 HELP_LINE = "· {word} — {summary}"
-HELP_FOOTER = "在群里发命令时可以先 @我；说“帮助”随时查看本菜单。"
-HELP_SHORT = "没听懂这句话呢。发送“帮助”可以查看我能做的事。"
+HELP_FOOTER = "发送“帮助 会议”等查看详细说明；在群内发送命令时可先 @我。"
+HELP_SHORT = "未能识别该命令。发送“帮助”可查看可用功能。"
 
-SUMMARY_HELP = "查看可用命令"
-SUMMARY_WHOAMI = "查看我的身份、角色和党小组"
-SUMMARY_SET_SECRETARY = "把某人设为书记/组织委员，如：设为书记 @张三"
-SUMMARY_SET_ADMIN = "把某人设为管理员，如：设为管理员 @张三"
-SUMMARY_SET_MEMBER = "把某人恢复为普通党员，如：设为党员 @张三"
-SUMMARY_SET_GROUP = "调整党小组，如：分组 @张三 执法党小组"
+SUMMARY_HELP = "查看功能目录；“帮助 会议”等查看详细说明"
+SUMMARY_WHOAMI = "查看本人所在支部、党小组和使用权限"
+SUMMARY_SET_SECRETARY = "授予支部管理权限（发通知、发起会议、组织答题等），如：设为书记 @张三"
+SUMMARY_SET_ADMIN = "授予系统管理权限（含设置权限和党小组），如：设为管理员 @张三"
+SUMMARY_SET_MEMBER = "撤销管理权限，恢复为基本权限，如：设为党员 @张三"
+SUMMARY_SET_GROUP = "调整所在党小组，如：分组 @张三 执法党小组"
 
 EXAMPLE_SET_SECRETARY = "设为书记 @张三"
 EXAMPLE_SET_ADMIN = "设为管理员 @张三"
@@ -33,22 +40,23 @@ EXAMPLE_GROUP_NAME = "第一党小组"
 LIST_SEPARATOR = "、"
 NONE_LISTED = "（无）"
 
-WHOAMI = "{name}，您的角色是{role}，所在支部：{branch}，党小组：{group}。"
+WHOAMI = "{name}同志，所在支部：{branch}，党小组：{group}，使用权限：{role}。"
 NO_GROUP = "未分组"
 
 # --- Refusals and errors ----------------------------------------------------------------
-NOT_ALLOWED = "抱歉，“{word}”需要{role}权限。如需办理，请联系支部书记。"
-GENERIC_ERROR = "抱歉，刚才处理出了点问题，请稍后再试一次。"
-CHAT_NOT_BOUND = "本群还没有绑定党支部，暂时无法使用。请管理员在配置中绑定本群。"
+NOT_ALLOWED = "“{word}”需{role}。如需办理，请联系支部书记。"
+GENERIC_ERROR = "系统处理出错，本条消息未能办理，请稍后重试。"
+CHAT_NOT_BOUND = "本群尚未绑定党支部，暂不能使用。请管理员在配置文件中绑定本群。"
 NEED_MENTION = "请在命令后 @ 要设置的同志，例如：{example}"
-MEMBER_NOT_FOUND = "没有找到“{name}”，请确认姓名与群内显示一致。"
-MEMBER_AMBIGUOUS = "支部里有多位“{name}”，请联系管理员处理。"
-ROLE_SET = "已将{name}设为{role}。"
-ROLE_UNCHANGED = "{name}已经是{role}了。"
-ROLE_PINNED = "{name}的{role}身份写在配置文件里，需在配置中修改。"
-ROLE_SELF_DEMOTE = "不能取消自己的管理员身份，请另一位管理员操作。"
-GROUP_SET = "已将{name}调整到{group}。"
-GROUP_UNKNOWN = "没有找到党小组“{group}”。本支部的党小组有：{groups}。"
+MEMBER_NOT_FOUND = "未找到“{name}”，请核对姓名与群内显示是否一致。"
+MEMBER_AMBIGUOUS = "本支部有多位“{name}”，请联系管理员处理。"
+# Setting a role grants or withdraws a permission in this app; it appoints nobody to a post.
+ROLE_SET = "已授予{name}同志{role}。此为本系统操作权限，不涉及党内职务任免。"
+ROLE_UNCHANGED = "{name}同志目前已是{role}，无需调整。"
+ROLE_PINNED = "{name}同志的{role}由配置文件设定，需在配置文件中修改。"
+ROLE_SELF_DEMOTE = "不能撤销本人的系统管理权限，请由另一位管理员操作。"
+GROUP_SET = "已将{name}同志调整到{group}。"
+GROUP_UNKNOWN = "未找到党小组“{group}”。本支部的党小组：{groups}。"
 GROUP_NEED_NAME = "请写明党小组名称，例如：分组 @张三 {example}"
 
 # --- Notices (通知) and receipts (回执) --------------------------------------------------
@@ -327,11 +335,11 @@ CMD_WRONG_BOOK = ("错题本", "我的错题")
 CMD_RETRY = ("重做", "重做错题")
 
 SUMMARY_RUSH = "发起抢答，如：抢答 5题 党章（先答对者得分）"
-SUMMARY_MATCH = "发起竞赛，如：竞赛 5题 20秒 党史（限时作答，越快得分越高）"
+SUMMARY_MATCH = "发起竞赛，如：竞赛 5题 20秒 党史（限时作答，用时越短得分越高）"
 SUMMARY_STOP_QUIZ = "提前结束本群正在进行的抢答或竞赛"
 SUMMARY_LEADERBOARD = "查看答题积分排行，如：排行榜 本月、排行榜 执法党小组、排行榜 本群"
-SUMMARY_OPT_OUT = "不在公开排行榜上显示我（参加排名可恢复）"
-SUMMARY_WRONG_BOOK = "查看我答错的题，发送“重做 1”再练一次"
+SUMMARY_OPT_OUT = "不在公开排行榜上显示本人（“参加排名”可恢复）"
+SUMMARY_WRONG_BOOK = "查看本人答错的题目（私信发送），“重做 1”重练第1题"
 
 QUIZ_MODE_NAMES = {"rush": "抢答", "match": "竞赛", "daily": "每日一题", "practice": "错题重做"}
 QUESTION_TYPE_NAMES = {"single": "单选", "multi": "多选", "judge": "判断", "blank": "填空"}
@@ -346,42 +354,46 @@ QUIZ_QUESTION = "【{mode} 第{position}/{count}题】（{type}）{stem}{options
 QUIZ_DAILY_QUESTION = "【每日一题】（{type}）{stem}{options}\n{how}，{close}公布答案。"
 QUIZ_PRACTICE_QUESTION = "【错题重做】（{type}）{stem}{options}\n{how}"
 QUIZ_OPTION_LINE = "\n{letter}. {text}"
-QUIZ_STARTED = "{mode}开始！共{count}题{tag_part}，每题限时{seconds}秒。"
+QUIZ_STARTED = "【{mode}】现在开始，共{count}题{tag_part}，每题限时{seconds}秒。"
 QUIZ_TAG_PART = "（{tag}）"
-QUIZ_NOT_ENOUGH = "题库里{tag_part}的题目不够，现有{available}道。"
-QUIZ_ALREADY_RUNNING = "本群已有{mode}在进行，请等它结束后再发起。"
-QUIZ_COUNT_INVALID = "题数请在1到{max}之间。"
-QUIZ_SECONDS_INVALID = "每题时间请在5到3600秒之间。"
-QUIZ_NOT_IN_GROUP = "抢答和竞赛请在群里发起。"
-QUIZ_RUSH_WIN = "🎉 {name}抢答正确！答案：{answer}"
-QUIZ_RUSH_TOO_SLOW = "慢了一步，{winner}已经抢答成功。"
-QUIZ_WRONG = "{name}，答案不对哦。"
-QUIZ_ALREADY_ANSWERED = "{name}，这道题您已经答过了。"
-QUIZ_DAILY_RECEIVED = "已收到您的每日一题答案，{close}公布结果。"
-QUIZ_TIMEOUT = "⏰ 时间到，本题无人答对。正确答案：{answer}"
+QUIZ_NOT_ENOUGH = "题库中{tag_part}题目不足，现有{available}道。"
+QUIZ_ALREADY_RUNNING = "本群已有{mode}正在进行，请待其结束后再发起。"
+QUIZ_COUNT_INVALID = "题数应在1至{max}之间。"
+QUIZ_SECONDS_INVALID = "每题限时应在5至3600秒之间。"
+QUIZ_NOT_IN_GROUP = "抢答和竞赛请在群内发起。"
+# The group sees who won a 抢答 question, the answer and its explanation — never who answered wrong. What concerns
+# one member alone (a wrong answer, a repeat, too late, too slow, a 竞赛 answer received) goes to them privately.
+QUIZ_RUSH_WIN = "【抢答 第{position}题】{name}同志抢答正确。正确答案：{answer}{explanation}"
+QUIZ_RUSH_TOO_SLOW = "{name}同志，{question}已由{winner}同志抢先答对。"
+QUIZ_WRONG = "{name}同志，您对{question}的作答不正确，本题不能再次作答。"
+QUIZ_ALREADY_ANSWERED = "{name}同志，{question}您已作答，每题只能作答一次。"
+QUIZ_DAILY_RECEIVED = "{name}同志，{question}作答已收到，{close}在群内公布答案。"
+QUIZ_TIMEOUT = "【抢答 第{position}题】作答时间到，无人答对。正确答案：{answer}{explanation}"
+# An explanation with its source (alone: QUIZ_EXPLANATION_ONLY / QUIZ_SOURCE_ONLY below).
 QUIZ_EXPLANATION = "\n解析：{explanation}（{source}）"
-QUIZ_MATCH_REVEAL = "⏰ 第{position}题结束。正确答案：{answer}\n本题正确率{rate}（{correct}/{answered}人答对）{fastest}"
-QUIZ_MATCH_FASTEST = "，最快：{name} {seconds:.1f}秒"
-QUIZ_DAILY_REVEAL = "【每日一题·揭晓】正确答案：{answer}{explanation}\n答对的同志：{names}（{correct}/{answered}）"
-QUIZ_DAILY_NOBODY = "暂无"
-QUIZ_RUSH_FINAL = "🏁 抢答结束！{ranking}"
-QUIZ_MATCH_FINAL = "🏁 竞赛结束！{podium}{teams}"
+QUIZ_MATCH_REVEAL = (
+    "【竞赛 第{position}题】作答结束。正确答案：{answer}{explanation}"
+    "\n本题{answered}人作答，{correct}人答对，正确率{rate}{fastest}。"
+)
+QUIZ_MATCH_FASTEST = "；用时最短：{name}（{seconds:.1f}秒）"
+QUIZ_DAILY_REVEAL = "【每日一题·揭晓】正确答案：{answer}{explanation}\n本题{answered}人作答，答对的同志：{names}。"
+QUIZ_DAILY_NOBODY = "无"
 QUIZ_RANK_LINE = "\n{place}. {name} {value}"
 QUIZ_RUSH_VALUE = "{wins}题"
 QUIZ_MATCH_VALUE = "{score}分"
-QUIZ_PODIUM_HEADER = "\n🏆 领奖台："
+QUIZ_PODIUM_HEADER = "\n前三名："
 QUIZ_TEAM_HEADER = "\n党小组总分："
 QUIZ_TEAM_LINE = "\n· {group} {score}分"
-QUIZ_NO_RANKING = "\n本次共{count}人参加，感谢参与！"
-QUIZ_NO_WINNERS = "\n本次没有人答对，下次加油！"
+QUIZ_NO_RANKING = "\n本次共{count}人参加。"
+QUIZ_NO_WINNERS = "\n本次无人答对。"
 QUIZ_STOPPED = "本次{mode}已提前结束。"
-QUIZ_NOTHING_RUNNING = "本群现在没有进行中的抢答或竞赛。"
+QUIZ_NOTHING_RUNNING = "本群目前没有进行中的抢答或竞赛。"
 QUIZ_UNGROUPED = "未分组"
 LEADERBOARD_HEADER = "【答题积分榜·{scope}·{period}】"
 LEADERBOARD_LINE = "\n{place}. {name} {points}分"
 CHART_POINTS = "{value}分"
-LEADERBOARD_EMPTY = "【答题积分榜·{scope}·{period}】暂时还没有积分。"
-LEADERBOARD_OFF = "本支部没有开启公开排行榜。发送“错题本”可以查看自己的练习情况。"
+LEADERBOARD_EMPTY = "【答题积分榜·{scope}·{period}】暂无积分记录。"
+LEADERBOARD_OFF = "本支部未开启公开排行榜。发送“错题本”可查看本人练习情况。"
 LEADERBOARD_PERIODS = {"week": "本周", "month": "本月", "year": "本年", "all": "全部"}
 LEADERBOARD_PERIOD_WORDS = {
     "本周": "week",
@@ -398,15 +410,16 @@ LEADERBOARD_PERIOD_WORDS = {
 LEADERBOARD_SCOPE_BRANCH = "全支部"
 LEADERBOARD_SCOPE_CHAT = "本群"
 LEADERBOARD_CHAT_WORDS = ("本群", "群")
-RANKING_OPTED_OUT = "好的，您不会出现在公开排行榜上了。发送“参加排名”可以恢复。"
-RANKING_OPTED_IN = "好的，您会重新出现在排行榜上。"
-WRONG_BOOK_HEADER = "{name}的错题本（最近{count}道）："
+RANKING_OPTED_OUT = "{name}同志，您已退出公开排名，积分照常记录。发送“参加排名”可恢复。"
+RANKING_OPTED_IN = "{name}同志，您已恢复参加公开排名。"
+# A member's wrong answers are theirs alone: asked in a group, the 错题本 is sent privately with a note there.
+WRONG_BOOK_HEADER = "{name}同志的错题本（最近{count}道）："
 WRONG_BOOK_LINE = "\n{index}. {stem}"
-WRONG_BOOK_FOOTER = "\n发送“重做 1”可以再练第1题。"
-WRONG_BOOK_EMPTY = "您的错题本是空的，继续保持！"
-WRONG_BOOK_BAD_INDEX = "请写错题本里的序号，例如：重做 1"
-PRACTICE_RIGHT = "✅ 答对了！这道题已移出错题本。答案：{answer}"
-PRACTICE_WRONG = "还不对哦。正确答案：{answer}{explanation}"
+WRONG_BOOK_FOOTER = "\n发送“重做 1”可重练第1题。"
+WRONG_BOOK_EMPTY = "{name}同志，您的错题本中暂无题目。"
+WRONG_BOOK_BAD_INDEX = "请写错题本中的序号，例如：重做 1"
+PRACTICE_RIGHT = "回答正确，本题已移出错题本。正确答案：{answer}"
+PRACTICE_WRONG = "回答不正确，本题仍保留在错题本中。正确答案：{answer}{explanation}"
 
 # --- Question bank and 搜题 -------------------------------------------------------------
 # Words an imported sheet may use (compared after width folding, lower-casing and removing spaces).
@@ -437,12 +450,12 @@ BANK_SHEET_TITLE = "题库"
 
 CMD_LOOKUP = ("搜题", "查题", "搜答案", "查答案")
 SUMMARY_LOOKUP = "在题库里查题目的答案和出处，如：搜题 预备党员的预备期是多长时间"
-LOOKUP_NEED_QUERY = "请在“搜题”后面写上题目，例如：搜题 预备党员的预备期是多长时间"
-LOOKUP_TOO_SHORT = "题目太短了，请多写几个字，我好找得准一些。"
-LOOKUP_NOT_FOUND = "抱歉，题库里没有找到和这道题足够接近的题目，为免误导就不猜了。可以写出更完整的题干再试一次。"
-LOOKUP_QUIZ_RUNNING = "本群正在进行抢答或竞赛，为保证公平，搜题暂停使用，等答题结束后再来查吧。"
+LOOKUP_NEED_QUERY = "请在“搜题”后写明题目，例如：搜题 预备党员的预备期是多长时间"
+LOOKUP_TOO_SHORT = "题干过短，请写出更完整的题干后再查。"
+LOOKUP_NOT_FOUND = "题库中未找到与该题足够接近的题目，为避免误导，不作推测。请写出更完整的题干后再查。"
+LOOKUP_QUIZ_RUNNING = "本群正在进行抢答或竞赛，为保证公平，搜题暂停使用，答题结束后恢复。"
 LOOKUP_RESULT = (
-    "【搜题】找到最接近的题目（匹配度{score}%）：\n（{type}）{stem}{options}\n答案：{answer}{explanation}{source}"
+    "【搜题】最接近的题目（匹配度{score}%）：\n（{type}）{stem}{options}\n答案：{answer}{explanation}{source}"
 )
 LOOKUP_OPTION_LINE = "\n{letter}. {text}"
 LOOKUP_ANSWER_CHOICE = "{letter}. {text}"
@@ -502,7 +515,7 @@ WECOM_TRUNCATED = "……（内容过长，后面的部分未能发出）"
 
 # --- Authority across branches (bot/authority.py) ---------------------------------------
 # A member of another branch in this branch's group: refused every command that acts for the branch.
-NOT_ALLOWED_OUTSIDER = "抱歉，您不是本支部党员，不能在本群使用“{word}”，请在所在支部的群里或私聊我办理。"
+NOT_ALLOWED_OUTSIDER = "您不是本支部党员，不能在本群使用“{word}”。请在所在支部的群内或私聊我办理。"
 # Ends the help menu a member of another branch sees in this branch's group.
 HELP_GUEST_NOTE = "您不是本支部党员，在本群只能使用以上功能。"
 # Follows 我是谁 when asked in another branch's group.
@@ -529,11 +542,11 @@ MEETING_TIME_EXAMPLES = {
 CMD_MY_POINTS = ("我的积分", "查积分", "查询积分", "积分查询", "查看积分", "我的得分")
 CMD_POINTS_BARE = ("积分",)
 CMD_POINTS_RULES = ("积分规则", "积分 规则", "计分规则", "积分说明", "积分办法")
-SUMMARY_MY_POINTS = "查看本人积分（私信发送）；“积分规则”查看计分办法"
-SUMMARY_POINTS_RULES = "查看积分规则"
+SUMMARY_MY_POINTS = "查看本人积分（群内查询时私信发送）"
+SUMMARY_POINTS_RULES = "查看积分规则和各项分值"
 POINTS_MINE = "{name}同志的积分（截至{date}）：\n本月{month}分，本年{year}分，累计{total}分。{lines}"
 POINTS_MINE_LINE = "\n· {source}：本月{month}分，本年{year}分，累计{total}分"
-POINTS_MINE_EMPTY = "{name}同志，您目前还没有积分。发送“积分规则”可查看计分办法。"
+POINTS_MINE_EMPTY = "{name}同志，您目前暂无积分记录。发送“积分规则”可查看计分办法。"
 POINTS_DATE = "{month}月{day}日"
 POINTS_SENT_DIRECT = "{name}同志，您的积分已私信发送。"
 POINTS_ASK_DIRECT = "积分属个人信息，不在群内显示。请私聊我发送“我的积分”查询。"
@@ -559,7 +572,7 @@ POINTS_RULES = {
 
 # --- Quiz: deadlines and one quiz per chat ------------------------------------------------
 # An answer that arrives after its question's time is up (not scored).
-QUIZ_ANSWER_LATE = "{name}同志，本题作答时间已过，此次作答不计分。"
+QUIZ_ANSWER_LATE = "{name}同志，{question}作答时间已过，此次作答不计分。"
 # Leaderboard: two members of one name are told apart by their 党小组, else by their member number.
 CHART_NAMESAKE = "{name}（{detail}）"
 CHART_MEMBER_NUMBER = "编号{id}"
@@ -594,7 +607,7 @@ SERVICE_UNAVAILABLE = "系统暂时无法处理消息，本条消息未被记录
 SERVICE_BUSY = "系统繁忙，本条消息未被处理，请稍后再试。"
 
 # --- Question bank size: 搜题 while the index is first built -----------------------------------
-LOOKUP_NOT_READY = "题库正在加载，请稍后再搜题。"
+LOOKUP_NOT_READY = "题库正在加载，请稍后再查。"
 
 # --- reports (issue #15: meeting, notice, study and statistics texts as a branch writes them) ---------------
 # A shared place in a ranking (bot/display.ranking): "1. 张三 5题（并列）".
@@ -768,3 +781,47 @@ CLI_JOB_FAILED = (
     "送达失败 {count} 条（已送达 {sent} 条），原因：{error}。详见："
     "SELECT id, status, last_error FROM outbox WHERE id >= {first};"
 )
+
+# --- register --- (issue #15: help menu topics, roles as permissions, a member's quiz results in private)
+HELP_MENU_LINE = "· 帮助 {topic} — {blurb}"
+HELP_TOPIC_HEADER = "【帮助·{topic}】"
+HELP_TOPIC_FOOTER = "发送“帮助”查看功能目录。"
+# The topics, in menu order: the word said after 帮助, and what the menu says of it for each role (the entry for
+# the highest role not above the sender's). A topic is shown only to those who may use one of its commands.
+HELP_TOPICS = {
+    "meetings": "会议",
+    "notices": "通知",
+    "study": "学习",
+    "quiz": "答题",
+    "points": "积分",
+    "roles": "管理",
+}
+HELP_TOPIC_BLURBS = {
+    "meetings": {
+        "guest": "会议列表",
+        "member": "会议签到、请假、会议列表",
+        "secretary": "发起会议、签到请假、考勤更正、会议统计",
+    },
+    "notices": {"secretary": "发通知、查看回执、关闭通知"},
+    "study": {"member": "学习日打卡、学习进度", "secretary": "学习日打卡、学习内容、参学情况"},
+    "quiz": {"guest": "排行榜、错题本、搜题", "secretary": "抢答、竞赛、排行榜、错题本、搜题"},
+    "points": {"guest": "本人积分、积分规则"},
+    "roles": {"admin": "授予或撤销管理权限、调整党小组"},
+}
+ROLE_REVOKED = "已撤销{name}同志的管理权限，现为{role}。"
+ROLE_CHANGED = "已将{name}同志的权限调整为{role}。"
+QUIZ_MATCH_RECEIVED = "{name}同志，{question}作答已收到（用时{seconds:.1f}秒），本题结束后在群内公布答案。"
+# How a private message names the question it is about.
+QUIZ_QUESTION_REF = {
+    "rush": "抢答第{position}题",
+    "match": "竞赛第{position}题",
+    "daily": "今天的每日一题",
+    "practice": "本题",
+}
+QUIZ_EXPLANATION_ONLY = "\n解析：{explanation}"
+QUIZ_SOURCE_ONLY = "\n出处：{source}"
+# The end of a 抢答 or 竞赛: "【抢答结束】" (+ QUIZ_STOPPED when 结束答题 ended it) + the ranking.
+QUIZ_FINAL = "【{mode}结束】{stopped}{body}"
+QUIZ_RUSH_HEADER = "\n答对题数："
+WRONG_BOOK_SENT_DIRECT = "{name}同志，错题本已私信发送。"
+WRONG_BOOK_ASK_DIRECT = "错题本属个人学习记录，不在群内显示。请私聊我发送“错题本”查看。"

@@ -1,30 +1,103 @@
-"""帮助 / 菜单: the commands the sender's role may use."""
+"""帮助 / 菜单: a short menu of topics the sender's role may use; "帮助 会议" etc. lists one topic's commands."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from bot import authority, texts
 from bot.context import Context
 from bot.message import Message
 from bot.models import Branch, PartyGroup, Role
-from bot.router import Dispatcher, Router
+from bot.normalize import fold
+from bot.router import Dispatcher, Route, Router
 
 router = Router("help")
+
+# The help topic of each handler module's commands (keys of texts.HELP_TOPICS). A router not listed here has its
+# commands in the menu itself, one line each (as 我是谁 of this module): a new module must pick a topic, or the
+# menu grows (tests/handlers/test_help.py holds the menu to its size).
+TOPIC_OF_ROUTER = {
+    "meetings": "meetings",
+    "notices": "notices",
+    "study": "study",
+    "quiz": "quiz",
+    "lookup": "quiz",
+    "points": "points",
+    "roles": "roles",
+}
+
+
+@dataclass(frozen=True)
+class Help:
+    """One role's help: the menu, and the text of each topic it may use (by topic key)."""
+
+    menu: str
+    topics: dict[str, str]
+    # Folded words that ask for a topic: its name ("会议") and the command words it lists ("签到", "搜题").
+    words: dict[str, str]
+
+
+def build(dispatcher: Dispatcher, role: str) -> Help:
+    """The menu and topic texts for a role, from the commands it may use (made once per role and dispatcher)."""
+    allowed = {id(route) for route in dispatcher.commands_for(role)}
+    by_topic: dict[str, list[Route]] = {key: [] for key in texts.HELP_TOPICS}
+    direct: list[Route] = []
+    for module in dispatcher.routers:
+        for route in module.routes:
+            if id(route) not in allowed or route.handler is handle_help:
+                continue
+            topic = TOPIC_OF_ROUTER.get(module.name)
+            (by_topic[topic] if topic is not None else direct).append(route)
+    menu = [
+        texts.HELP_MENU_LINE.format(topic=texts.HELP_TOPICS[key], blurb=blurb(key, role, routes))
+        for key, routes in by_topic.items()
+        if routes
+    ]
+    menu += [texts.HELP_LINE.format(word=route.words[0], summary=route.summary) for route in direct]
+    if role == Role.GUEST:
+        menu.append(texts.HELP_GUEST_NOTE)
+    menu.append(texts.HELP_FOOTER)
+    topics = {key: _topic_text(key, routes) for key, routes in by_topic.items() if routes}
+    words = {fold(texts.HELP_TOPICS[key]): key for key in topics}
+    for key, routes in by_topic.items():
+        if key in topics:
+            for route in routes:
+                words.update((fold(word), key) for word in route.words)
+    return Help("\n".join(menu), topics, words)
+
+
+def blurb(topic: str, role: str, routes: list[Route]) -> str:
+    """What the menu says of a topic for this role: the entry for the highest role not above it, or its words."""
+    entries = texts.HELP_TOPIC_BLURBS.get(topic, {})
+    for level in reversed(Role.ORDER[: Role.ORDER.index(role) + 1]):
+        if level in entries:
+            return entries[level]
+    return texts.LIST_SEPARATOR.join(route.words[0] for route in routes)
+
+
+def _topic_text(topic: str, routes: list[Route]) -> str:
+    lines = [texts.HELP_LINE.format(word=route.words[0], summary=route.summary) for route in routes]
+    return "\n".join([texts.HELP_TOPIC_HEADER.format(topic=texts.HELP_TOPICS[topic]), *lines, texts.HELP_TOPIC_FOOTER])
+
+
+def help_text(dispatcher: Dispatcher, role: str, name: str, asked: str = "") -> str:
+    """The answer to "帮助 <asked>": that topic if the role may use it (asked by name or by one of its command
+    words), else the menu under a header that names the member."""
+    made = dispatcher.memo(("help", role), lambda: build(dispatcher, role))
+    key = made.words.get(fold(asked.strip())) if asked.strip() else None
+    if key is not None:
+        return made.topics[key]
+    return texts.HELP_HEADER.format(name=name) + "\n" + made.menu
 
 
 @router.command(*texts.CMD_HELP, role=Role.GUEST, summary=texts.SUMMARY_HELP, quick=True)
 async def handle_help(msg: Message, ctx: Context) -> None:
-    """List the commands this member's role may use."""
+    """The menu of topics this member's role may use, or one topic's commands; answered where asked."""
     member, dispatcher = ctx.member, ctx.dispatcher
     assert member is not None and ctx.branch is not None and dispatcher is not None
+    asked = ctx.command.args if ctx.command is not None else ""
     role = authority.role_in(member, ctx.branch)
-    menu = dispatcher.memo(("help", role), lambda: _menu(dispatcher, role))
-    await ctx.reply(texts.HELP_HEADER.format(name=member.display_name) + "\n" + menu)
-
-
-def _menu(dispatcher: Dispatcher, role: str) -> str:
-    lines = [texts.HELP_LINE.format(word=r.words[0], summary=r.summary) for r in dispatcher.commands_for(role)]
-    note = [texts.HELP_GUEST_NOTE] if role == Role.GUEST else []
-    return "\n".join([*lines, *note, texts.HELP_FOOTER])
+    await ctx.reply(help_text(dispatcher, role, member.display_name, asked))
 
 
 @router.command(*texts.CMD_WHOAMI, role=Role.GUEST, summary=texts.SUMMARY_WHOAMI)

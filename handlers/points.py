@@ -30,7 +30,7 @@ async def handle_my_points(msg: Message, ctx: Context) -> None:
 router.command(*texts.CMD_POINTS_BARE, role=Role.GUEST, exact=True, hidden=True)(handle_my_points)
 
 
-@router.command(*texts.CMD_POINTS_RULES, role=Role.GUEST, summary=texts.SUMMARY_POINTS_RULES, hidden=True)
+@router.command(*texts.CMD_POINTS_RULES, role=Role.GUEST, summary=texts.SUMMARY_POINTS_RULES)
 async def handle_points_rules(msg: Message, ctx: Context) -> None:
     """The ledger's rules and what each earns (public: answered where asked)."""
     await ctx.reply(rules_text(ctx.config))

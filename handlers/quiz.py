@@ -174,7 +174,7 @@ async def handle_answer(msg: Message, ctx: Context) -> None:
         return
     live, canonical = found
     if live.round.status == engine.CLOSED:
-        await engine.too_slow(ctx, live)
+        await engine.too_slow(ctx, live, ctx.member)
         return
     await engine.submit(ctx, live, ctx.member, canonical)
 
@@ -247,7 +247,7 @@ async def handle_opt_out(msg: Message, ctx: Context) -> None:
     assert ctx.member is not None
     if await ctx.session.get(RankingOptOut, ctx.member.id) is None:
         ctx.session.add(RankingOptOut(member_id=ctx.member.id, created_at=ctx.clock()))
-    await ctx.reply(texts.RANKING_OPTED_OUT)
+    await ctx.reply(texts.RANKING_OPTED_OUT.format(name=ctx.member.display_name))
 
 
 @router.command(*texts.CMD_OPT_IN, role=Role.GUEST, hidden=True)
@@ -257,7 +257,7 @@ async def handle_opt_in(msg: Message, ctx: Context) -> None:
     row = await ctx.session.get(RankingOptOut, ctx.member.id)
     if row is not None:
         await ctx.session.delete(row)
-    await ctx.reply(texts.RANKING_OPTED_IN)
+    await ctx.reply(texts.RANKING_OPTED_IN.format(name=ctx.member.display_name))
 
 
 # --- 错题本 --------------------------------------------------------------------------------
@@ -281,15 +281,23 @@ async def wrong_questions(ctx: Context, member: Member) -> list[Question]:
 
 @router.command(*texts.CMD_WRONG_BOOK, role=Role.GUEST, summary=texts.SUMMARY_WRONG_BOOK)
 async def handle_wrong_book(msg: Message, ctx: Context) -> None:
-    """The questions this member got wrong (and has not yet got right)."""
+    """The questions this member got wrong (and has not yet got right): never shown in a group.
+
+    Asked in a group, the book goes to the member privately with a one-line note in the group (as 我的积分 does).
+    """
     assert ctx.member is not None
+    name = ctx.member.display_name
     questions = await wrong_questions(ctx, ctx.member)
-    if not questions:
-        await ctx.reply(texts.WRONG_BOOK_EMPTY)
+    if questions:
+        lines = "".join(texts.WRONG_BOOK_LINE.format(index=i, stem=q.stem) for i, q in enumerate(questions, start=1))
+        text = texts.WRONG_BOOK_HEADER.format(name=name, count=len(questions)) + lines + texts.WRONG_BOOK_FOOTER
+    else:
+        text = texts.WRONG_BOOK_EMPTY.format(name=name)
+    if msg.is_direct:
+        await ctx.reply(text)
         return
-    lines = "".join(texts.WRONG_BOOK_LINE.format(index=i, stem=q.stem) for i, q in enumerate(questions, start=1))
-    text = texts.WRONG_BOOK_HEADER.format(name=ctx.member.display_name, count=len(questions)) + lines
-    await ctx.reply(text + texts.WRONG_BOOK_FOOTER)
+    sent = await ctx.send_to_member(ctx.member, text)
+    await ctx.reply(texts.WRONG_BOOK_SENT_DIRECT.format(name=name) if sent else texts.WRONG_BOOK_ASK_DIRECT)
 
 
 @router.command(*texts.CMD_RETRY, role=Role.GUEST, hidden=True)
@@ -300,7 +308,8 @@ async def handle_retry(msg: Message, ctx: Context) -> None:
     match = _INDEX.search(ctx.command.args)
     index = int(match.group(1)) if match else 1
     if not questions or not 1 <= index <= len(questions):
-        await ctx.reply(texts.WRONG_BOOK_BAD_INDEX if questions else texts.WRONG_BOOK_EMPTY)
+        empty = texts.WRONG_BOOK_EMPTY.format(name=ctx.member.display_name)
+        await ctx.reply(texts.WRONG_BOOK_BAD_INDEX if questions else empty)
         return
     running = await ctx.session.scalars(
         select(QuizSession).where(

@@ -48,25 +48,30 @@ async def _set_role(ctx: Context, role: str, example: str) -> None:
     if not Role.at_least(role, pinned):
         await ctx.reply(texts.ROLE_PINNED.format(name=target.display_name, role=texts.ROLE_NAMES[pinned]))
         return
+    # A permission in this app is granted or withdrawn; nobody is appointed to a post (a 支部书记 is elected).
+    if role == Role.MEMBER:
+        template = texts.ROLE_REVOKED
+    else:
+        template = texts.ROLE_SET if Role.at_least(role, target.role) else texts.ROLE_CHANGED
     target.role = role
-    await ctx.reply(texts.ROLE_SET.format(name=target.display_name, role=role_name))
+    await ctx.reply(template.format(name=target.display_name, role=role_name))
 
 
 @router.command(*texts.CMD_SET_SECRETARY, role=Role.ADMIN, summary=texts.SUMMARY_SET_SECRETARY)
 async def handle_set_secretary(msg: Message, ctx: Context) -> None:
-    """Make the @-mentioned member a secretary."""
+    """Grant the @-mentioned member the branch management permission (书记/组织委员's)."""
     await _set_role(ctx, Role.SECRETARY, texts.EXAMPLE_SET_SECRETARY)
 
 
 @router.command(*texts.CMD_SET_ADMIN, role=Role.ADMIN, summary=texts.SUMMARY_SET_ADMIN)
 async def handle_set_admin(msg: Message, ctx: Context) -> None:
-    """Make the @-mentioned member an admin."""
+    """Grant the @-mentioned member the admin permission."""
     await _set_role(ctx, Role.ADMIN, texts.EXAMPLE_SET_ADMIN)
 
 
 @router.command(*texts.CMD_SET_MEMBER, role=Role.ADMIN, summary=texts.SUMMARY_SET_MEMBER)
 async def handle_set_member(msg: Message, ctx: Context) -> None:
-    """Make the @-mentioned member an ordinary member."""
+    """Withdraw the @-mentioned member's management permissions."""
     await _set_role(ctx, Role.MEMBER, texts.EXAMPLE_SET_MEMBER)
 
 

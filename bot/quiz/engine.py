@@ -84,9 +84,27 @@ def question_text(ctx: Context, live: Live) -> str:
 
 
 def explanation(question: Question) -> str:
-    if not question.explanation:
-        return ""
-    return texts.QUIZ_EXPLANATION.format(explanation=question.explanation, source=question.source)
+    """The explanation line(s) shown with an answer: explanation and source as the question has them."""
+    if question.explanation and question.source:
+        return texts.QUIZ_EXPLANATION.format(explanation=question.explanation, source=question.source)
+    if question.explanation:
+        return texts.QUIZ_EXPLANATION_ONLY.format(explanation=question.explanation)
+    if question.source:
+        return texts.QUIZ_SOURCE_ONLY.format(source=question.source)
+    return ""
+
+
+def question_ref(live: Live) -> str:
+    """How a private message names the question: '抢答第2题', '今天的每日一题'."""
+    return texts.QUIZ_QUESTION_REF[live.quiz.mode].format(position=live.round.position)
+
+
+async def tell(ctx: Context, member: Member, text: str) -> None:
+    """What concerns one member alone (a wrong answer, a repeat, a late one, a receipt) goes to them privately.
+
+    Never into the group: a group of hundreds must not read who answered wrong, nor a line per answer.
+    """
+    await ctx.send_to_member(member, text)
 
 
 async def pick_questions(ctx: Context, count: int, tag: str, rng: random.Random | None = None) -> list[Question]:
@@ -308,21 +326,26 @@ async def submit(ctx: Context, live: Live, member: Member, canonical: str) -> No
     elif correct and mode == QuizMode.DAILY:
         score = ctx.config.points.quiz_daily_correct
     attempt_id = await _attempt(ctx, live, member, canonical, correct, now, score)
-    name = member.display_name
+    name, question = member.display_name, question_ref(live)
     if attempt_id is None:
         refusal = await _refusal(ctx, live, member)
         if refusal == Refusal.ALREADY:
-            await _reply_or_direct(ctx, live, member, texts.QUIZ_ALREADY_ANSWERED.format(name=name))
+            await tell(ctx, member, texts.QUIZ_ALREADY_ANSWERED.format(name=name, question=question))
         elif mode == QuizMode.RUSH and await _winner(ctx, live) is not None:
-            await too_slow(ctx, live)  # the question was won while this answer was on its way
+            await too_slow(ctx, live, member)  # the question was won while this answer was on its way
         else:
-            await _reply_or_direct(ctx, live, member, texts.QUIZ_ANSWER_LATE.format(name=name))
+            await tell(ctx, member, texts.QUIZ_ANSWER_LATE.format(name=name, question=question))
         return
     if mode == QuizMode.RUSH:
         await _submit_rush(ctx, live, member, attempt_id, correct)
+    elif mode == QuizMode.MATCH:
+        # A receipt for every answer, privately and the same whether right or wrong: the group learns the answer
+        # (and the 正确率) when the question closes, and no one learns another member's result.
+        elapsed = max(0.0, (now - (live.round.opened_at or now)).total_seconds())
+        await tell(ctx, member, texts.QUIZ_MATCH_RECEIVED.format(name=name, question=question, seconds=elapsed))
     elif mode == QuizMode.DAILY:
         close = live.round.closes_at.astimezone(ctx.config.tz).strftime("%H:%M") if live.round.closes_at else ""
-        await ctx.send_to_member(member, texts.QUIZ_DAILY_RECEIVED.format(close=close))
+        await tell(ctx, member, texts.QUIZ_DAILY_RECEIVED.format(name=name, question=question, close=close))
     elif mode == QuizMode.PRACTICE:
         answer = display_answer(live.question)
         text = (
@@ -334,16 +357,9 @@ async def submit(ctx: Context, live: Live, member: Member, canonical: str) -> No
         await close_round(ctx, live)
 
 
-async def _reply_or_direct(ctx: Context, live: Live, member: Member, text: str) -> None:
-    if live.quiz.mode == QuizMode.DAILY:
-        await ctx.send_to_member(member, text)
-    else:
-        await ctx.reply(text)
-
-
 async def _submit_rush(ctx: Context, live: Live, member: Member, attempt_id: int, correct: bool) -> None:
     if not correct:
-        await ctx.reply(texts.QUIZ_WRONG.format(name=member.display_name))
+        await tell(ctx, member, texts.QUIZ_WRONG.format(name=member.display_name, question=question_ref(live)))
         return
     # The one place the winner is decided: a conditional update, atomic in the database (deadline included).
     won = await ctx.session.execute(
@@ -353,14 +369,22 @@ async def _submit_rush(ctx: Context, live: Live, member: Member, attempt_id: int
     )
     if affected(won) != 1:
         if await _winner(ctx, live) is not None:
-            await too_slow(ctx, live)
+            await too_slow(ctx, live, member)
         else:  # closed meanwhile without a winner: time up, or the quiz was stopped
-            await ctx.reply(texts.QUIZ_ANSWER_LATE.format(name=member.display_name))
+            late = texts.QUIZ_ANSWER_LATE.format(name=member.display_name, question=question_ref(live))
+            await tell(ctx, member, late)
         return
     score = ctx.config.points.quiz_rush_win
     await ctx.session.execute(update(QuizAttempt).where(QuizAttempt.id == attempt_id).values(score=score))
     await award_quiz_points(ctx, live.quiz, member, score, "quiz_rush_win", f"quiz_round:{live.round.id}")
-    await ctx.reply(texts.QUIZ_RUSH_WIN.format(name=member.display_name, answer=display_answer(live.question)))
+    await ctx.reply(
+        texts.QUIZ_RUSH_WIN.format(
+            position=live.round.position,
+            name=member.display_name,
+            answer=display_answer(live.question),
+            explanation=explanation(live.question),
+        )
+    )
     live.round.winner_member_id = member.id
     await close_round(ctx, live, announce=False)
 
@@ -372,10 +396,14 @@ async def _winner(ctx: Context, live: Live) -> int | None:
     return winner
 
 
-async def too_slow(ctx: Context, live: Live) -> None:
+async def too_slow(ctx: Context, live: Live, member: Member) -> None:
+    """Tell a member, privately, that the 抢答 question they answered was already won (the group saw by whom)."""
     winner_id = await _winner(ctx, live)
     winner = await ctx.session.get(Member, winner_id) if winner_id else None
-    await ctx.reply(texts.QUIZ_RUSH_TOO_SLOW.format(winner=winner.display_name if winner else ""))
+    text = texts.QUIZ_RUSH_TOO_SLOW.format(
+        name=member.display_name, question=question_ref(live), winner=winner.display_name if winner else ""
+    )
+    await tell(ctx, member, text)
 
 
 async def award_quiz_points(
@@ -402,9 +430,10 @@ async def close_round(ctx: Context, live: Live, *, announce: bool = True) -> boo
     live.round.status = CLOSED
     mode = live.quiz.mode
     if announce and mode == QuizMode.RUSH:
-        await _say(
-            ctx, live.quiz, texts.QUIZ_TIMEOUT.format(answer=display_answer(live.question)) + explanation(live.question)
+        timeout = texts.QUIZ_TIMEOUT.format(
+            position=live.round.position, answer=display_answer(live.question), explanation=explanation(live.question)
         )
+        await _say(ctx, live.quiz, timeout)
     elif mode == QuizMode.MATCH:
         await _reveal_match(ctx, live)
     elif mode == QuizMode.DAILY:
@@ -443,6 +472,7 @@ async def _reveal_match(ctx: Context, live: Live) -> None:
         texts.QUIZ_MATCH_REVEAL.format(
             position=live.round.position,
             answer=display_answer(live.question),
+            explanation=explanation(live.question),
             rate=display.percent(rate),
             correct=len(correct),
             answered=len(attempts),
@@ -466,7 +496,6 @@ async def _reveal_daily(ctx: Context, live: Live) -> None:
             answer=display_answer(live.question),
             explanation=explanation(live.question),
             names=display.names(winners) if winners else texts.QUIZ_DAILY_NOBODY,
-            correct=len(winners),
             answered=len(attempts),
         ),
     )
@@ -527,14 +556,15 @@ async def finish(ctx: Context, quiz: QuizSession, *, stopped: bool = False) -> b
     public = await _public(ctx, quiz)
     hidden = await opted_out(ctx.session, [row.member.id for row in table]) if public else set()
     shown = [row for row in table if row.member.id not in hidden and row.value > 0]
-    prefix = texts.QUIZ_STOPPED.format(mode=texts.QUIZ_MODE_NAMES[quiz.mode]) + "\n" if stopped else ""
+    mode_name = texts.QUIZ_MODE_NAMES[quiz.mode]
+    stopped_part = texts.QUIZ_STOPPED.format(mode=mode_name) if stopped else ""
     if not public:
         body = texts.QUIZ_NO_RANKING.format(count=players)
     elif not shown:
         body = texts.QUIZ_NO_WINNERS
     elif quiz.mode == QuizMode.RUSH:
         # Equal results share a place (并列): bot/display.ranking.
-        body = "".join(
+        body = texts.QUIZ_RUSH_HEADER + "".join(
             texts.QUIZ_RANK_LINE.format(
                 place=r.place,
                 name=r.item.member.display_name + r.mark,
@@ -556,9 +586,7 @@ async def finish(ctx: Context, quiz: QuizSession, *, stopped: bool = False) -> b
             for group, score in team_totals(table)
         )
         body = podium + teams
-    template = texts.QUIZ_RUSH_FINAL if quiz.mode == QuizMode.RUSH else texts.QUIZ_MATCH_FINAL
-    text = template.format(ranking=body) if quiz.mode == QuizMode.RUSH else template.format(podium=body, teams="")
-    await _say(ctx, quiz, prefix + text)
+    await _say(ctx, quiz, texts.QUIZ_FINAL.format(mode=mode_name, stopped=stopped_part, body=body))
     return True
 
 

@@ -169,7 +169,7 @@ async def test_member_types_help_and_sees_the_reply(server, page):
     shown = await page.locator(BOT_BUBBLES).inner_text()
     assert shown == bot_line["text"]  # every line of the multi-line reply, newlines kept
     assert shown.startswith(texts.HELP_HEADER.format(name=NAMES["u01"]))
-    assert texts.HELP_LINE.format(word=texts.CMD_HELP[0], summary=texts.SUMMARY_HELP) in shown.splitlines()
+    assert texts.HELP_LINE.format(word=texts.CMD_WHOAMI[0], summary=texts.SUMMARY_WHOAMI) in shown.splitlines()
     assert shown.endswith(texts.HELP_FOOTER)
 
     # A retry carrying the page's id is recognised by the server; nothing new appears.

@@ -144,7 +144,7 @@ async def test_an_outsider_is_never_in_b_audiences_nor_counted(aiohttp_client, d
     # 帮助 and 我是谁 answer as a guest sees them: their own branch and role, and what they may do here.
     whoami = (await bot.say("我是谁", user="u01", chat=B_CHAT))["replies"][-1]["text"]
     assert whoami == texts.WHOAMI.format(
-        name="张伟", role="党员", branch="市城管局机关第一党支部", group="执法党小组"
+        name="张伟", role=texts.ROLE_NAMES["member"], branch="市城管局机关第一党支部", group="执法党小组"
     ) + texts.WHOAMI_GUEST_NOTE.format(branch="市城管局执法大队党支部")
     menu = (await bot.say("帮助", user="u01", chat=B_CHAT))["replies"][-1]["text"]
     assert texts.HELP_GUEST_NOTE in menu and "学习打卡" not in menu and "搜题" in menu

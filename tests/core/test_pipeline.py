@@ -21,7 +21,9 @@ async def count(bot: BotDriver, model) -> int:
 async def test_same_platform_message_twice_has_one_effect(bot):
     first = await bot.say("设为书记 @张伟", user="u00", msg_id="wx-1")
     second = await bot.say("设为书记 @张伟", user="u00", msg_id="wx-1")
-    assert [r["text"] for r in first["replies"]] == [texts.ROLE_SET.format(name="张伟", role="书记/组织委员")]
+    assert [r["text"] for r in first["replies"]] == [
+        texts.ROLE_SET.format(name="张伟", role=texts.ROLE_NAMES["secretary"])
+    ]
     assert second == {"duplicate": True, "handled_by": None, "replies": []}
     assert await count(bot, InboundMessage) == 1
     assert await count(bot, Outbox) == 1
@@ -37,7 +39,9 @@ async def test_concurrent_duplicates_have_one_effect(bot):
 
 async def test_member_is_refused_a_secretary_command(bot):
     data = await bot.say("设为书记 @王芳", user="u01")
-    assert [r["text"] for r in data["replies"]] == [texts.NOT_ALLOWED.format(word="设为书记", role="管理员")]
+    assert [r["text"] for r in data["replies"]] == [
+        texts.NOT_ALLOWED.format(word="设为书记", role=texts.ROLE_NAMES["admin"])
+    ]
     async with bot.services.sessions() as session:
         wang = await session.scalar(select(Member).where(Member.display_name == "王芳"))
     assert wang.role == Role.MEMBER
@@ -47,15 +51,17 @@ async def test_admin_changes_roles_in_chat(bot):
     await bot.say("设为书记 @王芳", user="u00")
     await bot.say("我是谁", user="u02")
     assert bot.replies_to("u02") == [
-        texts.WHOAMI.format(name="王芳", role="书记/组织委员", branch="市城管局机关第一党支部", group="执法党小组")
+        texts.WHOAMI.format(
+            name="王芳", role=texts.ROLE_NAMES["secretary"], branch="市城管局机关第一党支部", group="执法党小组"
+        )
     ]
     await bot.say("设为党员 @王芳", user="u00")
     await bot.say("设为党员 @李建国", user="u00")
     await bot.say("设为书记 @不存在", user="u00")
     await bot.say("设为书记", user="u00")
     assert bot.replies_to("u00") == [
-        texts.ROLE_SET.format(name="王芳", role="书记/组织委员"),
-        texts.ROLE_SET.format(name="王芳", role="党员"),
+        texts.ROLE_SET.format(name="王芳", role=texts.ROLE_NAMES["secretary"]),
+        texts.ROLE_REVOKED.format(name="王芳", role=texts.ROLE_NAMES["member"]),
         texts.ROLE_SELF_DEMOTE,
         texts.MEMBER_NOT_FOUND.format(name="不存在"),
         texts.NEED_MENTION.format(example=texts.EXAMPLE_SET_SECRETARY),
@@ -65,7 +71,7 @@ async def test_admin_changes_roles_in_chat(bot):
 async def test_config_declared_admin_cannot_be_demoted_in_chat(bot):
     await bot.say("设为管理员 @张伟", user="u00")
     await bot.say("设为党员 @李建国", user="u01")
-    assert bot.replies_to("u01") == [texts.ROLE_PINNED.format(name="李建国", role="管理员")]
+    assert bot.replies_to("u01") == [texts.ROLE_PINNED.format(name="李建国", role=texts.ROLE_NAMES["admin"])]
 
 
 async def test_party_group_change(bot):
@@ -81,7 +87,9 @@ async def test_newcomer_is_registered_on_first_message(bot):
     await bot.say("大家好", user="new-1", name="钱进")
     await bot.say("我是谁", user="new-1", name="钱进")
     assert bot.replies_to("new-1") == [
-        texts.WHOAMI.format(name="钱进", role="党员", branch="市城管局机关第一党支部", group=texts.NO_GROUP)
+        texts.WHOAMI.format(
+            name="钱进", role=texts.ROLE_NAMES["member"], branch="市城管局机关第一党支部", group=texts.NO_GROUP
+        )
     ]
     async with bot.services.sessions() as session:
         identity = await session.scalar(select(MemberIdentity).where(MemberIdentity.platform_user_id == "new-1"))

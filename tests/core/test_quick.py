@@ -14,6 +14,7 @@ from bot.message import Message
 from bot.models import Branch, Chat, InboundMessage, Member, MemberIdentity, Outbox, QuizMode, QuizSession, Role
 from bot.quiz.state import RUNNING
 from bot.router import Router
+from handlers.help import help_text
 from tests.conftest import START, make_config
 from tests.support import BotDriver
 
@@ -24,7 +25,8 @@ async def count(services, model, *where) -> int:
 
 
 def help_lines(role: str, dispatcher) -> list[str]:
-    return [texts.HELP_LINE.format(word=r.words[0], summary=r.summary) for r in dispatcher.commands_for(role)]
+    """The lines of a role's help menu."""
+    return help_text(dispatcher, role, "").splitlines()[1:]
 
 
 def sim_message(msg_id: str, user: str, body: str, chat: str | None = "demo-group") -> Message:

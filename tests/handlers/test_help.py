@@ -1,22 +1,135 @@
-"""帮助 / 菜单 and the router's handling of unmatched text."""
+"""帮助 / 菜单: a short menu of topics per role, each topic within WeCom's text limit; unmatched text."""
+
+import pytest
 
 from bot import texts
+from bot.app import ROUTERS
+from bot.models import Role
+from bot.router import Dispatcher
+from handlers.help import TOPIC_OF_ROUTER, build
+
+# WeCom's text message: content at most 2048 bytes of UTF-8 (app message/send, group robot, app group chat).
+WECOM_TEXT_MAX_BYTES = 2048
+MENU_MAX_LINES = 10
 
 
-async def test_help_lists_member_commands(bot):
+def utf8(text: str) -> int:
+    return len(text.encode("utf-8"))
+
+
+def menu_line(topic: str, role: str) -> str:
+    return texts.HELP_MENU_LINE.format(topic=texts.HELP_TOPICS[topic], blurb=texts.HELP_TOPIC_BLURBS[topic][role])
+
+
+WHOAMI_LINE = texts.HELP_LINE.format(word="我是谁", summary=texts.SUMMARY_WHOAMI)
+
+
+async def test_member_menu_is_short_and_shows_only_what_a_member_may_do(bot):
     data = await bot.say("帮助", user="u01")
     [reply] = data["replies"]
-    assert reply["text"].startswith(texts.HELP_HEADER.format(name="张伟"))
-    assert texts.HELP_LINE.format(word="帮助", summary=texts.SUMMARY_HELP) in reply["text"]
-    # An ordinary member is not offered admin commands.
-    assert "设为书记" not in reply["text"]
+    assert reply["to"] == "demo-group"
+    assert reply["text"] == "\n".join(
+        [
+            texts.HELP_HEADER.format(name="张伟"),
+            menu_line("meetings", "member"),
+            menu_line("study", "member"),
+            menu_line("quiz", "guest"),
+            menu_line("points", "guest"),
+            WHOAMI_LINE,
+            texts.HELP_FOOTER,
+        ]
+    )
+    assert reply["text"].startswith("【学习驿站】张伟同志，可使用以下功能：")
+    assert "您好" not in reply["text"] and "帮助 通知" not in reply["text"] and "帮助 管理" not in reply["text"]
+    assert len(reply["text"].splitlines()) <= MENU_MAX_LINES and utf8(reply["text"]) < 1024
     transcript = await bot.transcript()
     assert [line["text"] for line in transcript] == ["帮助", reply["text"]]
 
 
-async def test_help_for_admin_lists_admin_commands(bot):
-    data = await bot.say("菜单", user="u00")
-    assert texts.HELP_LINE.format(word="设为书记", summary=texts.SUMMARY_SET_SECRETARY) in data["replies"][0]["text"]
+async def test_secretary_and_admin_menus(bot):
+    await bot.say("设为书记 @王芳", user="u00")
+    secretary = (await bot.say("菜单", user="u02"))["replies"][0]["text"]
+    assert secretary.splitlines()[1:-1] == [
+        menu_line("meetings", "secretary"),
+        menu_line("notices", "secretary"),
+        menu_line("study", "secretary"),
+        menu_line("quiz", "secretary"),
+        menu_line("points", "guest"),
+        WHOAMI_LINE,
+    ]
+    admin = (await bot.say("帮助", user="u00"))["replies"][0]["text"]
+    assert admin.splitlines()[0] == texts.HELP_HEADER.format(name="李建国")
+    assert admin.splitlines()[-3:] == [menu_line("roles", "admin"), WHOAMI_LINE, texts.HELP_FOOTER]
+    for menu in (secretary, admin):
+        assert len(menu.splitlines()) <= MENU_MAX_LINES and utf8(menu) < 1024
+
+
+@pytest.mark.parametrize("role", Role.ORDER)
+def test_every_menu_and_topic_fits_one_wecom_text_message(role):
+    made = build(Dispatcher(ROUTERS), role)
+    menu = texts.HELP_HEADER.format(name="欧阳某某某某") + "\n" + made.menu
+    assert len(menu.splitlines()) <= MENU_MAX_LINES
+    assert utf8(menu) <= WECOM_TEXT_MAX_BYTES
+    assert made.topics, "every role has some help"
+    for text in made.topics.values():
+        assert utf8(text) <= WECOM_TEXT_MAX_BYTES, text
+
+
+def test_every_command_is_in_a_topic_or_the_menu():
+    """A command of a module with no topic would land in the menu itself: only 我是谁 (and 帮助) may."""
+    dispatcher = Dispatcher(ROUTERS)
+    untopiced = [r.words[0] for m in dispatcher.routers if m.name not in TOPIC_OF_ROUTER for r in m.routes if r.words]
+    assert untopiced == ["帮助", "我是谁"]
+    assert set(TOPIC_OF_ROUTER.values()) == set(texts.HELP_TOPICS)
+
+
+async def test_topics_list_the_commands_of_the_role(bot):
+    await bot.say("帮助 会议", user="u01")
+    await bot.say("帮助 答题", user="u01")
+    member_meetings, member_quiz = bot.replies_to("u01")
+    assert member_meetings == "\n".join(
+        [
+            texts.HELP_TOPIC_HEADER.format(topic="会议"),
+            texts.HELP_LINE.format(word="签到", summary=texts.SUMMARY_CHECK_IN),
+            texts.HELP_LINE.format(word="请假", summary=texts.SUMMARY_LEAVE),
+            texts.HELP_LINE.format(word="取消请假", summary=texts.SUMMARY_CANCEL_LEAVE),
+            texts.HELP_LINE.format(word="会议列表", summary=texts.SUMMARY_MEETINGS),
+            texts.HELP_TOPIC_FOOTER,
+        ]
+    )
+    assert texts.HELP_LINE.format(word="搜题", summary=texts.SUMMARY_LOOKUP) in member_quiz
+    assert texts.HELP_LINE.format(word="错题本", summary=texts.SUMMARY_WRONG_BOOK) in member_quiz
+    assert "抢答" not in member_quiz  # a member cannot start one
+    await bot.say("帮助 积分", user="u05")
+    assert bot.replies_to("u05")[-1] == "\n".join(
+        [
+            texts.HELP_TOPIC_HEADER.format(topic="积分"),
+            texts.HELP_LINE.format(word="我的积分", summary=texts.SUMMARY_MY_POINTS),
+            texts.HELP_LINE.format(word="积分规则", summary=texts.SUMMARY_POINTS_RULES),
+            texts.HELP_TOPIC_FOOTER,
+        ]
+    )
+    # A topic the member may not use is not there: the menu instead.
+    await bot.say("帮助 管理", user="u01")
+    assert bot.replies_to("u01")[-1].startswith(texts.HELP_HEADER.format(name="张伟"))
+    # The admin's topics: by name, or by one of the topic's command words.
+    await bot.say("帮助 管理", user="u00")
+    await bot.say("帮助 抢答", user="u00")
+    await bot.say("@学习驿站 帮助通知", user="u00")
+    roles, quiz, notices = bot.replies_to("u00")
+    assert roles.startswith(texts.HELP_TOPIC_HEADER.format(topic="管理"))
+    assert texts.HELP_LINE.format(word="设为书记", summary=texts.SUMMARY_SET_SECRETARY) in roles
+    assert quiz.startswith(texts.HELP_TOPIC_HEADER.format(topic="答题"))
+    assert texts.HELP_LINE.format(word="抢答", summary=texts.SUMMARY_RUSH) in quiz
+    assert notices.startswith(texts.HELP_TOPIC_HEADER.format(topic="通知"))
+    for text in (member_meetings, member_quiz, roles, quiz, notices):
+        assert utf8(text) <= WECOM_TEXT_MAX_BYTES
+
+
+async def test_help_directly_is_the_same_menu(bot):
+    direct = (await bot.say("帮助", user="u01", chat=None))["replies"]
+    group = (await bot.say("帮助", user="u01"))["replies"]
+    assert [r["to"] for r in direct] == ["u01"] and direct[0]["text"] == group[0]["text"]
 
 
 async def test_unmatched_group_text_is_ignored(bot):

@@ -247,7 +247,7 @@ async def test_leave_with_approval_cancel_and_corrections(aiohttp_client, config
         audits = (await session.execute(select(AttendanceAudit.old_status, AttendanceAudit.new_status))).all()
     assert sorted(audits) == [("pending", "done"), ("pending", "leave")]
     await bot.say("补签 @刘洋 再来一次", user="u02")
-    assert bot.replies_to("u02")[-1] == texts.NOT_ALLOWED.format(word="补签", role="书记/组织委员")
+    assert bot.replies_to("u02")[-1] == texts.NOT_ALLOWED.format(word="补签", role=texts.ROLE_NAMES["secretary"])
     # 参会率 counts person-times: 11 expected, 1 present (补签), 2 on leave (not attended, shown beside it).
     await bot.say("本月统计", user="u00")
     assert bot.replies_to("u00")[-1] == (

@@ -106,9 +106,9 @@ async def test_member_cannot_send_notices_and_nothing_is_sent(bot):
     await bot.say("定时通知 明天9:00 大家明天放假", user="u02")
     await bot.say("本周学习 党章", user="u02")
     assert bot.replies_to("u02") == [
-        texts.NOT_ALLOWED.format(word="通知", role="书记/组织委员"),
-        texts.NOT_ALLOWED.format(word="定时通知", role="书记/组织委员"),
-        texts.NOT_ALLOWED.format(word="本周学习", role="书记/组织委员"),
+        texts.NOT_ALLOWED.format(word="通知", role=texts.ROLE_NAMES["secretary"]),
+        texts.NOT_ALLOWED.format(word="定时通知", role=texts.ROLE_NAMES["secretary"]),
+        texts.NOT_ALLOWED.format(word="本周学习", role=texts.ROLE_NAMES["secretary"]),
     ]
     async with bot.services.sessions() as session:
         assert await session.scalar(select(func.count()).select_from(RollCall)) == 0

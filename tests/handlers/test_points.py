@@ -141,7 +141,7 @@ async def test_points_words_do_not_take_the_leaderboard_or_chatter(bot, clock):
 
 
 async def test_help_lists_the_points_command(bot):
-    await bot.say("帮助", user="u05")
+    await bot.say("帮助 积分", user="u05")
     assert texts.HELP_LINE.format(word="我的积分", summary=texts.SUMMARY_MY_POINTS) in bot.replies_to("u05")[-1]
 
 

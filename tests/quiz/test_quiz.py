@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bot import texts
-from bot.models import PointsEntry, Question, QuizAttempt, QuizRound
+from bot.models import Member, MemberIdentity, PointsEntry, Question, QuizAttempt, QuizRound
 from bot.quiz.answers import display_answer
 from bot.quiz.timer import tick
 from tests.conftest import TZ
@@ -37,6 +37,29 @@ async def add_questions(bot: BotDriver, count: int = 6) -> None:
             )
 
 
+# The explanation every test question carries, as it follows an answer.
+EXPLANATION = texts.QUIZ_EXPLANATION.format(explanation="党章第十条。", source="《中国共产党章程》第二章第十条")
+
+
+async def current_question(bot: BotDriver) -> Question:
+    """The question of the round that is open now."""
+    async with bot.services.sessions() as session:
+        return await session.scalar(
+            select(Question).join(QuizRound, QuizRound.question_id == Question.id).where(QuizRound.status == "open")
+        )
+
+
+async def names_by_user(bot: BotDriver) -> dict[str, str]:
+    """Simulated user id → display name."""
+    async with bot.services.sessions() as session:
+        rows = await session.execute(
+            select(MemberIdentity.platform_user_id, Member.display_name).join(
+                Member, Member.id == MemberIdentity.member_id
+            )
+        )
+    return dict(rows.all())
+
+
 async def current_answer(bot: BotDriver) -> str:
     """The correct letter of the round that is open now."""
     async with bot.services.sessions() as session:
@@ -60,43 +83,100 @@ async def test_two_hundred_concurrent_correct_answers_have_one_winner(bot, clock
     users = [f"u{i:02d}" for i in range(1, 11)] + await register(bot, 190)
     await bot.say(f"抢答 1题 {TAG}", user="u00")
     clock.advance(seconds=2)
-    right = await current_answer(bot)
-    results = await asyncio.gather(*(bot.say(right, user=u) for u in users))
-    replies = [r["replies"][0]["text"] for r in results]
-    wins = [t for t in replies if t.startswith("🎉")]
-    assert len(wins) == 1
-    winner = wins[0].split("抢答正确")[0].removeprefix("🎉 ")
-    assert replies.count(texts.QUIZ_RUSH_TOO_SLOW.format(winner=winner)) == 199
+    question = await current_question(bot)
+    results = await asyncio.gather(*(bot.say(question.answer, user=u) for u in users))
+    names = await names_by_user(bot)
+    # The group hears the winner's line (and, the quiz being over, the ranking); the 199 others are told
+    # privately that they were too slow.
+    in_group = [(u, r["text"]) for u, res in zip(users, results, strict=True) for r in res["replies"] if r["to"] != u]
+    assert len({u for u, _ in in_group}) == 1
+    winner_user = in_group[0][0]
+    winner = names[winner_user]
+    answer = display_answer(question)
+    ranking = texts.QUIZ_RUSH_HEADER + texts.QUIZ_RANK_LINE.format(place=1, name=winner, value="1题")
+    assert [text for _, text in in_group] == [
+        texts.QUIZ_RUSH_WIN.format(position=1, name=winner, answer=answer, explanation=EXPLANATION),
+        texts.QUIZ_FINAL.format(mode="抢答", stopped="", body=ranking),
+    ]
+    private = {u: [r["text"] for r in res["replies"] if r["to"] == u] for u, res in zip(users, results, strict=True)}
+    for user in users:
+        if user != winner_user:
+            slow = texts.QUIZ_RUSH_TOO_SLOW.format(name=names[user], question="抢答第1题", winner=winner)
+            assert private[user] == [slow]
     async with bot.services.sessions() as session:
         winners = (await session.scalars(select(QuizRound.winner_member_id))).all()
         points = await session.scalar(select(func.count()).select_from(PointsEntry))
     assert len(winners) == 1 and winners[0] is not None
     assert points == 1
-    assert f"🏁 抢答结束！\n1. {winner} 1题" in bot_lines(await bot.transcript())
+    assert texts.QUIZ_FINAL.format(mode="抢答", stopped="", body=ranking) in bot_lines(await bot.transcript())
 
 
-async def test_rush_wrong_answers_timeout_and_next_question(bot, clock):
+async def test_rush_wrong_answers_are_told_privately_and_the_winner_hears_the_explanation(bot, clock):
     await add_questions(bot)
     await bot.say(f"抢答 2题 {TAG}", user="u00")
-    right = await current_answer(bot)
+    first = await current_question(bot)
     wrong = "C"
     await bot.say(wrong, user="u01")
-    await bot.say(right, user="u01")  # one attempt per question
+    await bot.say(first.answer, user="u01")  # one attempt per question
     await bot.say("今天天气不错", user="u02")  # chatter is not an answer
-    assert bot.replies_to("u01") == [
-        texts.QUIZ_WRONG.format(name="张伟"),
-        texts.QUIZ_ALREADY_ANSWERED.format(name="张伟"),
+    # Nothing about 张伟's answers in the group; he alone is told, privately.
+    assert bot.replies_to("u01") == []
+    assert bot_lines(await bot.transcript("dm:u01")) == [
+        texts.QUIZ_WRONG.format(name="张伟", question="抢答第1题"),
+        texts.QUIZ_ALREADY_ANSWERED.format(name="张伟", question="抢答第1题"),
     ]
     assert bot.replies_to("u02") == []
     clock.advance(seconds=60)
     await clock_tick(bot)
-    assert bot_lines(await bot.transcript())[-1].startswith("⏰ 时间到，本题无人答对。")
+    timeout = texts.QUIZ_TIMEOUT.format(position=1, answer=display_answer(first), explanation=EXPLANATION)
+    assert bot_lines(await bot.transcript())[-1] == timeout
     clock.advance(seconds=3)
     await clock_tick(bot)
     assert bot_lines(await bot.transcript())[-1].startswith("【抢答 第2/2题】（单选）测试题")
-    await bot.say(await current_answer(bot), user="u03")
-    assert bot.replies_to("u03")[-2].startswith("🎉 刘洋抢答正确！")
-    assert bot_lines(await bot.transcript())[-1] == "🏁 抢答结束！\n1. 刘洋 1题"
+    second = await current_question(bot)
+    await bot.say(second.answer, user="u03")
+    # The winner's line carries the answer and its explanation, as the time-out line does.
+    win = texts.QUIZ_RUSH_WIN.format(position=2, name="刘洋", answer=display_answer(second), explanation=EXPLANATION)
+    assert bot.replies_to("u03")[-2] == win
+    assert win.startswith("【抢答 第2题】刘洋同志抢答正确。正确答案：") and "\n解析：党章第十条。" in win
+    ranking = texts.QUIZ_RUSH_HEADER + texts.QUIZ_RANK_LINE.format(place=1, name="刘洋", value="1题")
+    assert bot_lines(await bot.transcript())[-1] == texts.QUIZ_FINAL.format(mode="抢答", stopped="", body=ranking)
+    assert not [line for line in bot_lines(await bot.transcript()) if "张伟" in line]
+
+
+async def test_each_match_answer_is_acknowledged_privately(bot, clock):
+    await add_questions(bot, 1)
+    await bot.say(f"竞赛 1题 20秒 {TAG}", user="u00")
+    question = await current_question(bot)
+    opened = clock()
+    clock.set(opened + timedelta(seconds=3))
+    await bot.say(question.answer, user="u01")
+    clock.set(opened + timedelta(seconds=5.5))
+    await bot.say("C" if question.answer != "C" else "D", user="u02")
+    # The same receipt whether right or wrong, to the member alone; nothing in the group per answer.
+    assert bot.replies_to("u01") == bot.replies_to("u02") == []
+    assert bot_lines(await bot.transcript("dm:u01")) == [
+        texts.QUIZ_MATCH_RECEIVED.format(name="张伟", question="竞赛第1题", seconds=3)
+    ]
+    assert bot_lines(await bot.transcript("dm:u02")) == [
+        texts.QUIZ_MATCH_RECEIVED.format(name="王芳", question="竞赛第1题", seconds=5.5)
+    ]
+    assert bot_lines(await bot.transcript("dm:u01"))[0].endswith("（用时3.0秒），本题结束后在群内公布答案。")
+    group = bot_lines(await bot.transcript())
+    assert not [line for line in group if "张伟" in line or "王芳" in line]
+    clock.set(opened + timedelta(seconds=20))
+    await clock_tick(bot)
+    reveal = bot_lines(await bot.transcript())[-2]
+    assert reveal == texts.QUIZ_MATCH_REVEAL.format(
+        position=1,
+        answer=display_answer(question),
+        explanation=EXPLANATION,
+        answered=2,
+        correct=1,
+        rate="50%",
+        fastest=texts.QUIZ_MATCH_FASTEST.format(name="张伟", seconds=3),
+    )
+    assert "王芳" not in reveal
 
 
 async def test_match_scores_follow_the_documented_rule(bot, clock):
@@ -131,9 +211,9 @@ async def test_match_scores_follow_the_documented_rule(bot, clock):
             clock.advance(seconds=3)
             await clock_tick(bot)
     lines = bot_lines(await bot.transcript())
-    assert "本题正确率66.7%（6/9人答对），最快：张伟 2.0秒" in lines[-2]
+    assert "\n本题9人作答，6人答对，正确率66.7%；用时最短：张伟（2.0秒）。" in lines[-2]
     assert lines[-1] == (
-        "🏁 竞赛结束！\n🏆 领奖台：\n1. 张伟 565分\n2. 赵磊 540分\n3. 王芳 465分"
+        "【竞赛结束】\n前三名：\n1. 张伟 565分\n2. 赵磊 540分\n3. 王芳 465分"
         "\n党小组总分：\n· 执法党小组 1290分\n· 环卫党小组 1015分"
     )
     async with bot.services.sessions() as session:
@@ -150,7 +230,7 @@ async def test_match_scores_follow_the_documented_rule(bot, clock):
 async def test_match_ranking_respects_opt_out_and_branch_setting(bot, clock):
     await add_questions(bot, 1)
     await bot.say("不参加排名", user="u01")
-    assert bot.replies_to("u01") == [texts.RANKING_OPTED_OUT]
+    assert bot.replies_to("u01") == [texts.RANKING_OPTED_OUT.format(name="张伟")]
     await bot.say(f"竞赛 1题 {TAG}", user="u00")
     right = await current_answer(bot)
     await bot.say(right, user="u01")
@@ -184,14 +264,18 @@ async def test_daily_question(bot, clock):
     await bot.say("大家早上好", user="u02")
     await bot.say(answer, user="u01")
     await bot.say(wrong, user="u03")
-    assert bot.replies_to("u01") == []  # answered quietly; the receipt comes directly
-    assert bot_lines(await bot.transcript("dm:u01")) == [texts.QUIZ_DAILY_RECEIVED.format(close="20:00")]
+    assert bot.replies_to("u01") == bot.replies_to("u03") == []  # answered quietly; the receipt comes directly
+    received = [texts.QUIZ_DAILY_RECEIVED.format(name="张伟", question="今天的每日一题", close="20:00")]
+    assert bot_lines(await bot.transcript("dm:u01")) == received
     await fire(bot, "post_daily_questions")  # once a day
     assert len([t for t in bot_lines(await bot.transcript()) if t.startswith("【每日一题】")]) == 1
     clock.set(datetime(2026, 11, 20, 20, 0, tzinfo=TZ))
     await clock_tick(bot)
     reveal = bot_lines(await bot.transcript())[-1]
-    assert reveal.startswith(f"【每日一题·揭晓】正确答案：{right}") and reveal.endswith("答对的同志：张伟（1/2）")
+    assert reveal.startswith(f"【每日一题·揭晓】正确答案：{right}") and reveal.endswith(
+        "\n本题2人作答，答对的同志：张伟。"
+    )
+    assert "刘洋" not in reveal  # who answered wrong is not said
     await bot.say("排行榜 本周", user="u03")
     assert bot.replies_to("u03")[-1] == texts.LEADERBOARD_HEADER.format(
         scope="全支部", period="本周"
@@ -201,23 +285,28 @@ async def test_daily_question(bot, clock):
 async def test_wrong_book_and_retry(bot, clock):
     await add_questions(bot, 1)
     await bot.say(f"抢答 1题 {TAG}", user="u00")
+    question = await current_question(bot)
     await bot.say("D", user="u04")
     clock.advance(seconds=60)
     await clock_tick(bot)
+    # Asked in the group, the 错题本 goes to the member privately; the group reads only that it was sent.
     await bot.say("错题本", user="u04")
-    assert bot.replies_to("u04")[-1].startswith("陈静的错题本（最近1道）：\n1. 测试题1")
+    assert bot.replies_to("u04")[-1] == texts.WRONG_BOOK_SENT_DIRECT.format(name="陈静")
+    book = bot_lines(await bot.transcript("dm:u04"))[-1]
+    assert book.startswith("陈静同志的错题本（最近1道）：\n1. 测试题1") and book.endswith(texts.WRONG_BOOK_FOOTER)
+    assert not [line for line in bot_lines(await bot.transcript()) if "测试题1" in line and "错题本" in line]
     await bot.say("重做 1", user="u04", chat=None)
     practice = bot_lines(await bot.transcript("dm:u04"))[-1]
     assert practice.startswith("【错题重做】（单选）测试题1")
     await bot.say("A", user="u04", chat=None)
-    assert bot.replies_to("u04")[-1].startswith("✅ 答对了！")
+    assert bot.replies_to("u04")[-1] == texts.PRACTICE_RIGHT.format(answer=display_answer(question))
     await bot.say("错题本", user="u04", chat=None)
-    assert bot.replies_to("u04")[-1] == texts.WRONG_BOOK_EMPTY
+    assert bot.replies_to("u04")[-1] == texts.WRONG_BOOK_EMPTY.format(name="陈静")
 
 
 async def test_members_cannot_start_quizzes(bot):
     await bot.say(f"抢答 3题 {TAG}", user="u05")
-    assert bot.replies_to("u05") == [texts.NOT_ALLOWED.format(word="抢答", role="书记/组织委员")]
+    assert bot.replies_to("u05") == [texts.NOT_ALLOWED.format(word="抢答", role=texts.ROLE_NAMES["secretary"])]
 
 
 async def test_leaderboard_png_in_the_simulator(bot, clock):

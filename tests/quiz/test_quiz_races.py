@@ -61,6 +61,11 @@ async def ticks(a: BotDriver, b: BotDriver) -> None:
     await asyncio.gather(*(tick(x.services.config, x.services.sessions, x.services.clock) for x in (a, b)))
 
 
+def stopped(mode: str) -> str:
+    """The start of the final ranking of a quiz that 结束答题 ended."""
+    return texts.QUIZ_FINAL.format(mode=mode, stopped=texts.QUIZ_STOPPED.format(mode=mode), body="")
+
+
 def texts_of(results: list[dict]) -> list[str]:
     return [reply["text"] for result in results for reply in result["replies"]]
 
@@ -71,7 +76,7 @@ async def test_two_starts_at_once_run_one_quiz(aiohttp_client, pg_url, clock):
     for _ in range(REPETITIONS):
         results = await asyncio.gather(a.say(f"抢答 1题 {TAG}", user="u00"), b.say(f"竞赛 1题 {TAG}", user="u00"))
         replies = texts_of(list(results))
-        started = [t for t in replies if t.startswith(("抢答开始", "竞赛开始"))]
+        started = [t for t in replies if t.startswith(("【抢答】现在开始", "【竞赛】现在开始"))]
         refused = [t for t in replies if t in {texts.QUIZ_ALREADY_RUNNING.format(mode=m) for m in ("抢答", "竞赛")}]
         assert len(started) == 1 and len(refused) == 1, replies
         assert len(await running(a)) == 1
@@ -93,7 +98,7 @@ async def test_two_stops_at_once_post_one_ranking(aiohttp_client, pg_url, clock)
         # The loser's answer may wait behind the clock's push to the chat (order per target): read the outbox.
         await a.drain_outbox()
         assert len(await sent_texts(a, texts.QUIZ_NOTHING_RUNNING, mark)) == 1
-        assert len(await sent_texts(a, "本次竞赛已提前结束。", mark)) == 1
+        assert len(await sent_texts(a, stopped("竞赛"), mark)) == 1
         assert await running(a) == []
         clock.advance(seconds=5)
     async with a.services.sessions() as session:
@@ -128,14 +133,16 @@ async def test_two_instances_split_one_rush_one_winner_one_ranking_one_daily_que
             *(x.say(question.answer, user=u) for x, u in zip((a, b) * 5, MEMBERS, strict=True))
         )
         replies = texts_of(list(answers))
-        wins = [t for t in replies if t.startswith("🎉")]
+        wins = [t for t in replies if t.startswith("【抢答 第1题】")]
         assert len(wins) == 1, replies
-        winner = wins[0].removeprefix("🎉 ").split("抢答正确")[0]
-        assert replies.count(texts.QUIZ_RUSH_TOO_SLOW.format(winner=winner)) == len(MEMBERS) - 1
+        winner = wins[0].removeprefix("【抢答 第1题】").split("同志抢答正确")[0]
+        # The others are told privately (each by name) that the question was won.
+        slow = [t for t in replies if t.endswith(f"抢答第1题已由{winner}同志抢先答对。")]
+        assert len(slow) == len(MEMBERS) - 1, replies
         # Both secretaries stop it while both quiz clocks open the next question.
         clock.advance(seconds=3)
         await asyncio.gather(a.say("结束答题", user="u00"), b.say("结束答题", user="u00"), ticks(a, b))
-        rankings = await sent_texts(a, "本次抢答已提前结束。", mark)
+        rankings = await sent_texts(a, stopped("抢答"), mark)
         assert len(rankings) == 1 and f"1. {winner} 1题" in rankings[0], rankings
         assert await running(a, QuizMode.RUSH) == []
         await ticks(a, b)  # the 抢答 is over: one of the two clocks posts the day's question

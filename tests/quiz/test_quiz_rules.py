@@ -54,15 +54,16 @@ async def test_daily_question_waits_for_a_live_rush_and_answers_go_to_the_rush(b
     assert not [t for t in bot_lines(await bot.transcript()) if t.startswith("【每日一题】")]  # queued, not posted
     rush = await open_question(bot, QuizMode.RUSH)
     await bot.say(rush.answer, user="u01")
-    assert bot.replies_to("u01")[0].startswith(texts.QUIZ_RUSH_WIN.format(name="张伟", answer="")[:6])
-    assert bot_lines(await bot.transcript())[-1] == "🏁 抢答结束！\n1. 张伟 1题"
+    assert bot.replies_to("u01")[0].startswith("【抢答 第1题】张伟同志抢答正确。")
+    assert bot_lines(await bot.transcript())[-1] == "【抢答结束】\n答对题数：\n1. 张伟 1题"
     # The rush is over: the quiz clock posts the day's question now, and answers go to it.
     clock.advance(seconds=1)
     await clock_tick(bot)
     assert bot_lines(await bot.transcript())[-1].startswith("【每日一题】")
     daily = await open_question(bot, QuizMode.DAILY)
     await bot.say(right_answer(daily), user="u02")
-    assert bot_lines(await bot.transcript("dm:u02")) == [texts.QUIZ_DAILY_RECEIVED.format(close="20:00")]
+    received = texts.QUIZ_DAILY_RECEIVED.format(name="王芳", question="今天的每日一题", close="20:00")
+    assert bot_lines(await bot.transcript("dm:u02")) == [received]
     await fire(bot, "post_daily_questions")  # still once a day
     assert len([t for t in bot_lines(await bot.transcript()) if t.startswith("【每日一题】")]) == 1
 
@@ -90,10 +91,11 @@ async def test_starting_a_rush_during_the_daily_question_takes_the_answers(bot, 
     await bot.say(f"抢答 1题 {TAG}", user="u00")
     rush = await open_question(bot, QuizMode.RUSH)
     await bot.say(rush.answer, user="u03")
-    assert bot.replies_to("u03")[0].startswith("🎉 刘洋抢答正确")
+    assert bot.replies_to("u03")[0].startswith("【抢答 第1题】刘洋同志抢答正确。")
     daily = await open_question(bot, QuizMode.DAILY)  # still open, for the rest of the day
     await bot.say(right_answer(daily), user="u03")
-    assert bot_lines(await bot.transcript("dm:u03")) == [texts.QUIZ_DAILY_RECEIVED.format(close="20:00")]
+    received = texts.QUIZ_DAILY_RECEIVED.format(name="刘洋", question="今天的每日一题", close="20:00")
+    assert bot_lines(await bot.transcript("dm:u03")) == [received]
 
 
 @pytest.mark.parametrize("mode", ["rush", "match"])
@@ -105,14 +107,16 @@ async def test_an_answer_after_the_deadline_is_refused_as_late(bot, clock, mode)
     question = await open_question(bot, mode)
     clock.advance(seconds=25)  # the quiz clock has not closed the round yet
     await bot.say(question.answer, user="u01")
-    assert bot.replies_to("u01") == [texts.QUIZ_ANSWER_LATE.format(name="张伟")]
+    assert bot.replies_to("u01") == []  # told privately, not in the group
+    late = texts.QUIZ_ANSWER_LATE.format(name="张伟", question=f"{word}第1题")
+    assert bot_lines(await bot.transcript("dm:u01")) == [late]
     assert await attempts(bot) == []
     async with bot.services.sessions() as session:
         assert await session.scalar(select(func.count()).select_from(PointsEntry)) == 0
         assert await session.scalar(select(QuizRound.winner_member_id)) is None
     await clock_tick(bot)
     final = bot_lines(await bot.transcript())[-1]
-    assert final.startswith("🏁") and "张伟" not in final
+    assert final.startswith(f"【{word}结束】") and "张伟" not in final
 
 
 async def test_a_daily_answer_after_the_close_is_refused_as_late(bot, clock):
@@ -123,7 +127,8 @@ async def test_a_daily_answer_after_the_close_is_refused_as_late(bot, clock):
     clock.set(datetime(2026, 11, 20, 20, 0, 5, tzinfo=TZ))  # closed at 20:00; the clock has not revealed it yet
     await bot.say(right_answer(daily), user="u01")
     assert bot.replies_to("u01") == []  # the daily question is answered directly
-    assert bot_lines(await bot.transcript("dm:u01")) == [texts.QUIZ_ANSWER_LATE.format(name="张伟")]
+    late = texts.QUIZ_ANSWER_LATE.format(name="张伟", question="今天的每日一题")
+    assert bot_lines(await bot.transcript("dm:u01")) == [late]
     assert await attempts(bot) == []
 
 
@@ -156,7 +161,10 @@ async def test_only_a_repeat_answer_is_read_as_already_answered(bot, clock):
     question = await open_question(bot, QuizMode.MATCH)
     await bot.say(question.answer, user="u01")
     await bot.say(question.answer, user="u01")
-    assert bot.replies_to("u01") == [texts.QUIZ_ALREADY_ANSWERED.format(name="张伟")]
+    assert bot.replies_to("u01") == []
+    assert bot_lines(await bot.transcript("dm:u01"))[1:] == [
+        texts.QUIZ_ALREADY_ANSWERED.format(name="张伟", question="竞赛第1题")
+    ]
 
 
 async def test_leaderboard_chart_keeps_two_members_of_the_same_name_apart(bot, clock, monkeypatch):

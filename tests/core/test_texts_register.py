@@ -1,0 +1,82 @@
+"""The register of Party work in what the bot says: 同志, no chatty filler, no greeting small talk."""
+
+import re
+
+import pytest
+
+from bot import texts
+
+# Blocks held to the register here (help, roles, refusals, quizzes, 搜题, points); other blocks may join.
+PREFIXES = (
+    "HELP_",
+    "ROLE_",
+    "WHOAMI",
+    "NOT_ALLOWED",
+    "GENERIC_ERROR",
+    "CHAT_NOT_BOUND",
+    "MEMBER_",
+    "GROUP_",
+    "NEED_MENTION",
+    "QUIZ_",
+    "LEADERBOARD_",
+    "RANKING_",
+    "WRONG_BOOK_",
+    "PRACTICE_",
+    "LOOKUP_",
+    "POINTS_",
+    "SUMMARY_HELP",
+    "SUMMARY_WHOAMI",
+    "SUMMARY_SET_",
+    "SUMMARY_RUSH",
+    "SUMMARY_MATCH",
+    "SUMMARY_STOP_QUIZ",
+    "SUMMARY_LEADERBOARD",
+    "SUMMARY_OPT_OUT",
+    "SUMMARY_WRONG_BOOK",
+    "SUMMARY_LOOKUP",
+    "SUMMARY_MY_POINTS",
+    "SUMMARY_POINTS_RULES",
+)
+# Sentence-final particles and small talk that do not belong in a branch's work chat.
+CHATTY = re.compile(r"[呢哦啦吧嘛呀]|您好|就行|一下|加油|感谢参与|[！!]|[🎉⏰🏁🏆✅]")
+
+
+def _strings(value):
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _strings(item)
+    elif isinstance(value, (tuple, list)):
+        for item in value:
+            yield from _strings(item)
+
+
+CHECKED = sorted(
+    (name, text)
+    for name, value in vars(texts).items()
+    if name.isupper() and name.startswith(PREFIXES)
+    for text in _strings(value)
+)
+
+
+@pytest.mark.parametrize(("name", "text"), CHECKED, ids=[name for name, _ in CHECKED])
+def test_no_chatty_filler(name, text):
+    assert not CHATTY.search(text), f"{name}: {text}"
+
+
+def test_members_are_addressed_as_comrades():
+    """Where a text addresses a member by name it says "X同志", never the bare name or "您好，X"."""
+    addressing = [(name, text) for name, text in CHECKED if text.startswith("{name}")]
+    assert addressing, "the check found nothing to check"
+    for name, text in addressing:
+        assert text.startswith(("{name}同志", "{name}（")), f"{name}: {text}"
+    assert texts.HELP_HEADER.format(name="张伟").startswith("【学习驿站】张伟同志")
+
+
+def test_roles_read_as_permissions_not_posts():
+    """Setting a role grants a permission in this app; it never announces that someone is now secretary."""
+    for role in ("secretary", "admin"):
+        assert texts.ROLE_NAMES[role].endswith(("权限", "权限（书记/组织委员）"))
+    granted = texts.ROLE_SET.format(name="张三", role=texts.ROLE_NAMES["secretary"])
+    assert granted.startswith("已授予张三同志支部管理权限") and "设为书记" not in granted and "任命" not in granted

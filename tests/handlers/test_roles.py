@@ -1,0 +1,36 @@
+"""Setting roles in chat: a permission in this app is granted or withdrawn; nobody is appointed to a post."""
+
+from bot import texts
+
+
+async def test_granting_the_branch_permission_is_said_as_a_permission(bot):
+    data = await bot.say("设为书记 @王芳", user="u00")
+    [reply] = data["replies"]
+    assert reply["to"] == "demo-group"
+    assert reply["text"] == "已授予王芳同志支部管理权限（书记/组织委员）。此为本系统操作权限，不涉及党内职务任免。"
+    assert reply["text"] == texts.ROLE_SET.format(name="王芳", role=texts.ROLE_NAMES["secretary"])
+    # Nothing in the group says that anyone "is now" secretary.
+    assert not [line for line in await bot.transcript() if line["sender"] == "bot" and "设为书记" in line["text"]]
+    await bot.say("设为书记 @王芳", user="u00")
+    await bot.say("设为管理员 @王芳", user="u00")
+    await bot.say("设为书记 @王芳", user="u00")
+    await bot.say("设为党员 @王芳", user="u00")
+    assert bot.replies_to("u00")[1:] == [
+        "王芳同志目前已是支部管理权限（书记/组织委员），无需调整。",
+        "已授予王芳同志系统管理权限。此为本系统操作权限，不涉及党内职务任免。",
+        "已将王芳同志的权限调整为支部管理权限（书记/组织委员）。",
+        "已撤销王芳同志的管理权限，现为基本权限。",
+    ]
+
+
+async def test_whoami_names_the_permission(bot):
+    await bot.say("设为书记 @王芳", user="u00")
+    await bot.say("我是谁", user="u02")
+    assert bot.replies_to("u02") == [
+        "王芳同志，所在支部：市城管局机关第一党支部，党小组：执法党小组，使用权限：支部管理权限（书记/组织委员）。"
+    ]
+
+
+async def test_a_refusal_names_the_permission_needed(bot):
+    await bot.say("通知 明天交学习笔记", user="u01")
+    assert bot.replies_to("u01") == ["“通知”需支部管理权限（书记/组织委员）。如需办理，请联系支部书记。"]
