@@ -30,6 +30,7 @@ from bot.models import (
     QuizRound,
     QuizSession,
 )
+from bot.intent import may_be_blank_answer
 from bot.quiz.answers import LETTERS, display_answer, has_answer_prefix, is_correct, parse
 from bot.quiz.scoring import match_score, opted_out, previous_streak, standings, team_totals
 from bot.quiz.state import FINISHED, RUNNING
@@ -238,10 +239,14 @@ async def last_closed(ctx: Context, quiz: QuizSession) -> Live | None:
 
 
 def accepts(live: Live, text: str, addressed: bool) -> str | None:
-    """The canonical answer if this text answers the live question (a daily blank needs '答 …' or @)."""
-    daily_blank = live.quiz.mode == QuizMode.DAILY and live.question.type == QuestionType.BLANK
-    if daily_blank and not (addressed or has_answer_prefix(text)):
+    """The canonical answer if this text answers the live question (a daily blank needs '答 …' or @; an unmarked
+    blank answer must look like one, bot/intent.py)."""
+    blank = live.question.type == QuestionType.BLANK
+    marked = addressed or has_answer_prefix(text)
+    if blank and live.quiz.mode == QuizMode.DAILY and not marked:
         return None  # a whole day of group chatter must not count as answers
+    if blank and not marked and not may_be_blank_answer(text):
+        return None  # talk during a blank ('哈哈这题好难', '收到') is neither graded nor uses the attempt
     return parse(text, live.question)
 
 
