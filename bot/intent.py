@@ -101,7 +101,9 @@ def _command_words() -> list[tuple[str, str, bool]]:
 
 # '到' and its variants are check-ins only while a window is open (handlers/meetings.py's filter).
 SHORT_CHECK_INS = frozenset(("到", "已到", "到了"))
-_COMMANDS = _command_words()
+_COMMANDS_BY_FIRST: dict[str, list[tuple[str, str, bool]]] = {}
+for _entry in _command_words():  # longest first within each first character
+    _COMMANDS_BY_FIRST.setdefault(_entry[0][:1], []).append(_entry)
 RECEIPTS = frozenset(fold(w) for w in texts.RECEIPT_WORDS)
 _RECEIPT_WORDS = _folded(texts.RECEIPT_WORDS)
 _COURTESY = _folded([*texts.RECEIPT_WORDS, *texts.INTENT_COURTESY_WORDS])
@@ -111,9 +113,13 @@ _ABBREVIATION = re.compile(
 )
 _SEPARATORS = re.compile(r"[\s,.。、!~;:…·]+")
 _CJK = re.compile(r"[\u4e00-\u9fff]")
+_TICKS, _CROSSES = "√✓✔☑", "×✗✘❌"
 
 # The words of a member command followed by talk about it: '签到了吗', '请假条怎么写', '学习打卡怎么弄'.
-_TALK_AFTER = re.compile(r"^(?:了?吗|了?么|了?没|了没有|的|条|单|表|人|时|情况|制度|流程|时间|要不要|能不能|怎|如何|在哪|哪|找谁|谁)")
+_TALK_AFTER = re.compile(
+    r"^(?:了?吗|了?么|了?没|了没有|的|里|上|条|单|表|人|时|情况|制度|流程|时间|要不要|能不能|怎|如何|在哪|哪|找谁|谁)"
+)
+_ASKING = ("谁", "怎么", "哪", "什么", "吗", "几点")
 _QUESTION_END = re.compile(r"(?:吗|么|没|没有|呢|\?)$")
 
 _LOOKUP_PREFIX = re.compile(r"^(?:搜索?|搜一下|问|请问|查询?|查一下)\s*:\s*(\S.*)$")
@@ -174,7 +180,7 @@ def _strip_leading(core: str) -> str:
 
 def command_word(text: str) -> tuple[str, str, str] | None:
     """The command word text starts with (as the dispatcher matches it), its label, and the rest."""
-    for word, label, exact in _COMMANDS:
+    for word, label, exact in _COMMANDS_BY_FIRST.get(text[:1], ()):
         if text == word:
             return word, label, ""
         if exact or not text.startswith(word):
@@ -187,9 +193,13 @@ def command_word(text: str) -> tuple[str, str, str] | None:
 
 
 def _talk(args: str) -> bool:
-    """The rest after a member command word is talk about it ('了吗', '条怎么写', '要找谁')."""
+    """The rest after a command word is talk about it ('了吗', '条怎么写', '要找谁', '里说的材料交给谁')."""
     rest = _SEPARATORS.sub("", args)
-    return bool(rest) and (bool(_TALK_AFTER.match(rest)) or (len(rest) <= 6 and bool(_QUESTION_END.search(rest))))
+    if not rest:
+        return False
+    if _TALK_AFTER.match(rest) or (len(rest) <= 6 and _QUESTION_END.search(rest)):
+        return True
+    return len(rest) <= 8 and any(word in rest for word in _ASKING)
 
 
 def _how_to(core: str) -> bool:
@@ -208,6 +218,10 @@ def _question(raw: str, core: str) -> bool:
 def read(raw: str, text: str, addressed: bool) -> Reading:
     """What a message may mean. raw: as typed; text: normalised (bot/normalize.py); addressed: @-mention or direct."""
     if not text:
+        # √ and × are symbols, trimmed by normalisation like emoji: a text of nothing else is a true/false answer.
+        marks = {"对" if ch in _TICKS else "错" for ch in fold(raw) if ch in _TICKS or ch in _CROSSES}
+        if len(marks) == 1:
+            return Reading((Option(ANSWER, marks.pop(), QUIZ),))
         return _NOTHING  # a bare @ or '？': the short help when addressed, else nothing
     found = command_word(text)
     if found is not None:
@@ -216,6 +230,8 @@ def read(raw: str, text: str, addressed: bool) -> Reading:
             return Reading((Option(label, word, _NEEDS[label]),), veto=True)
         if label in _NEEDS and _talk(args) or label == HELP and not addressed and args:
             return Reading((Option(HELP, texts.CMD_HELP[0]),) if addressed else (), veto=True)
+        if label == COMMAND and not addressed and _talk(args):  # '通知里说的材料交给谁': talk, not a refusal
+            return Reading(veto=True)
         return _NOTHING  # a command as written: the router takes it
     prefixed = _LOOKUP_PREFIX.match(text)
     if prefixed:

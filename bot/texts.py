@@ -583,9 +583,36 @@ INTENT_COURTESY_WORDS = (
 # Words a member puts before or after a statement ("好的，已签到", "书记，我请假"), dropped before reading it.
 INTENT_LEADING_WORDS = ("好的", "好", "嗯", "嗯嗯", "收到", "明白", "书记", "报告", "您好", "你好")
 # A reason before 请假 ("家里有事，请假", "因病请假") must sound like one (else "张三请假了" would be a leave).
-INTENT_LEAVE_REASON_HINTS = ("事", "病", "院", "差", "班", "勤", "任务", "外出", "不舒服", "发烧", "孩子", "老人", "培训")
+INTENT_LEAVE_REASON_HINTS = (
+    "事",
+    "病",
+    "院",
+    "差",
+    "班",
+    "勤",
+    "任务",
+    "外出",
+    "不舒服",
+    "发烧",
+    "孩子",
+    "老人",
+    "培训",
+)
 # A question about these put to the bot ("@学习驿站 怎么请假") gets the help menu, not 搜题.
-INTENT_FEATURE_WORDS = ("签到", "请假", "打卡", "积分", "回执", "通知", "开会", "会议", "答题", "抢答", "竞赛", "学习日")
+INTENT_FEATURE_WORDS = (
+    "签到",
+    "请假",
+    "打卡",
+    "积分",
+    "回执",
+    "通知",
+    "开会",
+    "会议",
+    "答题",
+    "抢答",
+    "竞赛",
+    "学习日",
+)
 INTENT_HOW_WORDS = ("怎么", "如何", "怎样", "在哪")
 # Without a question mark, a sentence put to the bot is a question for 搜题 when it asks for a fact with one of these.
 INTENT_FACT_WORDS = ("什么", "哪", "多少", "几", "谁", "是否", "何时", "何地")

@@ -18,6 +18,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from bot import display, texts
 from bot.context import Context
 from bot.db import affected
+from bot.intent import may_be_blank_answer
 from bot.models import (
     LIVE_QUIZ_WHERE,
     Chat,
@@ -30,7 +31,6 @@ from bot.models import (
     QuizRound,
     QuizSession,
 )
-from bot.intent import may_be_blank_answer
 from bot.quiz.answers import LETTERS, display_answer, has_answer_prefix, is_correct, parse
 from bot.quiz.scoring import match_score, opted_out, previous_streak, standings, team_totals
 from bot.quiz.state import FINISHED, RUNNING
