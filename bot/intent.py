@@ -17,7 +17,6 @@ and cached, so chatter costs one dictionary look-up after the first time.
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import TYPE_CHECKING
@@ -105,13 +104,18 @@ _COMMANDS_BY_FIRST: dict[str, list[tuple[str, str, bool]]] = {}
 for _entry in _command_words():  # longest first within each first character
     _COMMANDS_BY_FIRST.setdefault(_entry[0][:1], []).append(_entry)
 RECEIPTS = frozenset(fold(w) for w in texts.RECEIPT_WORDS)
-_RECEIPT_WORDS = _folded(texts.RECEIPT_WORDS)
 _COURTESY = _folded([*texts.RECEIPT_WORDS, *texts.INTENT_COURTESY_WORDS])
 _LEADING = _folded(texts.INTENT_LEADING_WORDS)
+_LEADING_FIRST = frozenset(w[0] for w in _LEADING)
 _ABBREVIATION = re.compile(
     r"^(" + "|".join(sorted(texts.INTENT_ABBREVIATIONS, key=len, reverse=True)) + r")(?![a-z])\s*(.*)$"
 )
 _SEPARATORS = re.compile(r"[\s,.。、!~;:…·]+")
+# Emoji and symbols (one regex instead of a Unicode category per character: this runs for every message).
+_SYMBOLS = re.compile(
+    "[\"#$%&'()*+<=>@\\[\\]^_`{|}\u00a6-\u00bf\u2010-\u2bff\u2e00-\u2e7f\u3000-\u303f\u3200-\u33ff"
+    "\ufe00-\ufe0f\ufe30-\ufe4f\U0001f000-\U0001faff]+"
+)
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 _TICKS, _CROSSES = "√✓✔☑", "×✗✘❌"
 
@@ -148,15 +152,25 @@ _JUDGE = re.compile(r"^(?:我)?(?:觉得|认为|选)?(?:是)?(对|错|正确|错
 
 def _squash(text: str) -> str:
     """Text without separators, emoji and symbols: what courtesy and statements are compared on."""
-    text = _SEPARATORS.sub("", text)
-    return "".join(ch for ch in text if unicodedata.category(ch)[0] != "S")
+    return _SYMBOLS.sub("", _SEPARATORS.sub("", text))
 
 
-def _consume(text: str, words: tuple[str, ...]) -> list[str] | None:
+def _by_first(words: tuple[str, ...]) -> dict[str, tuple[str, ...]]:
+    """Words by their first character, longest first (a text can only start with a word of its own first one)."""
+    index: dict[str, list[str]] = {}
+    for word in words:
+        index.setdefault(word[:1], []).append(word)
+    return {first: tuple(found) for first, found in index.items()}
+
+
+_COURTESY_INDEX = _by_first(_COURTESY)
+
+
+def _consume(text: str, words: dict[str, tuple[str, ...]]) -> list[str] | None:
     """text as a sequence of words (longest first at each step), or None if some of it is none of them."""
     found: list[str] = []
     while text:
-        word = next((w for w in words if text.startswith(w)), None)
+        word = next((w for w in words.get(text[0], ()) if text.startswith(w)), None)
         if word is None:
             return None
         found.append(word)
@@ -166,12 +180,14 @@ def _consume(text: str, words: tuple[str, ...]) -> list[str] | None:
 
 def is_receipt(core: str) -> bool:
     """Receipt words with courtesy around them ('好的收到', '收到准时参加'), at least one of them a receipt word."""
-    words = _consume(core, _COURTESY)
+    words = _consume(core, _COURTESY_INDEX)
     return bool(words) and any(w in RECEIPTS for w in words or ())
 
 
 def _strip_leading(core: str) -> str:
     """Drop courtesy said before a statement ('好的，已签到' → '已签到')."""
+    if core[:1] not in _LEADING_FIRST:
+        return core
     for word in _LEADING:
         if core.startswith(word) and len(core) > len(word):
             return core[len(word) :]
@@ -245,8 +261,8 @@ def read(raw: str, text: str, addressed: bool) -> Reading:
         if found is not None and found[1] in _NEEDS:
             return Reading((Option(found[1], expanded, _NEEDS[found[1]]),))
         text = expanded
-    options = [*_statements(text), *_answers(raw, text)]
     core = _squash(text)
+    options = [*_statements(text, core), *_answers(core)] if core else []
     if addressed and not options:
         if _how_to(core):
             options.append(Option(HELP, texts.CMD_HELP[0]))
@@ -257,11 +273,8 @@ def read(raw: str, text: str, addressed: bool) -> Reading:
     return Reading(tuple(options))
 
 
-def _statements(text: str) -> list[Option]:
-    """Receipts, check-ins, study check-ins and leave said the way people say them."""
-    core = _squash(text)
-    if not core:
-        return []
+def _statements(text: str, core: str) -> list[Option]:
+    """Receipts, check-ins, study check-ins and leave said the way people say them (core: text squashed)."""
     if is_receipt(core):
         return [Option(RECEIPT, texts.RECEIPT_WORDS[0], NOTICE_OPEN)]
     stated = _strip_leading(core)
@@ -295,9 +308,8 @@ def _leave_reason(text: str) -> str | None:
     return None
 
 
-def _answers(raw: str, text: str) -> list[Option]:
+def _answers(core: str) -> list[Option]:
     """Answer forms the quiz's own parser does not take as they are ('b选项', '应该是D吧', '正确的')."""
-    core = _squash(text)
     letters = _LETTERS.match(core)
     if letters and letters.group(1) != core:
         return [Option(ANSWER, re.sub(r"[^a-f]", "", letters.group(1)), QUIZ)]
@@ -317,7 +329,7 @@ def may_be_blank_answer(text: str) -> bool:
     core = _squash(fold(text))
     if not core or "?" in core or len(core) > 16:
         return False
-    if is_receipt(core) or _consume(core, _COURTESY) is not None:
+    if is_receipt(core) or _consume(core, _COURTESY_INDEX) is not None:
         return False
     return not any(word in core for word in texts.INTENT_QUIZ_TALK)
 
