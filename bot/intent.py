@@ -208,14 +208,18 @@ def command_word(text: str) -> tuple[str, str, str] | None:
     return None
 
 
-def _talk(args: str) -> bool:
-    """The rest after a command word is talk about it ('了吗', '条怎么写', '要找谁', '里说的材料交给谁')."""
+def _talk(args: str, joined: bool = True) -> bool:
+    """The rest after a command word is talk about it ('了吗', '条怎么写', '要找谁', '里说的材料交给谁').
+
+    joined: the rest follows the word without a space or colon — a command's own arguments are set apart
+    ('请假 家里有事，可以吗' is a leave), talk about the word runs on from it.
+    """
     rest = _SEPARATORS.sub("", args)
     if not rest:
         return False
     if _TALK_AFTER.match(rest) or (len(rest) <= 6 and _QUESTION_END.search(rest)):
         return True
-    return len(rest) <= 8 and any(word in rest for word in _ASKING)
+    return joined and len(rest) <= 8 and any(word in rest for word in _ASKING)
 
 
 def _how_to(core: str) -> bool:
@@ -244,9 +248,11 @@ def read(raw: str, text: str, addressed: bool) -> Reading:
         word, label, args = found
         if label in _NEEDS and args in ("了", "啦"):  # '请假了': maybe a report of the past; only in its context
             return Reading((Option(label, word, _NEEDS[label]),), veto=True)
-        if label in _NEEDS and _talk(args) or label == HELP and not addressed and args:
+        joined = text[len(word) : len(word) + 1] not in (" ", ",", ":", "")
+        if label in _NEEDS and _talk(args, joined) or label == HELP and not addressed and args:
             return Reading((Option(HELP, texts.CMD_HELP[0]),) if addressed else (), veto=True)
-        if label == COMMAND and not addressed and _talk(args):  # '通知里说的材料交给谁': talk, not a refusal
+        # '通知里说的材料交给谁', '竞赛什么时候开始': talk, not a refusal or a notice ('通知 明天几点交材料' is one).
+        if label == COMMAND and not addressed and joined and _talk(args):
             return Reading(veto=True)
         return _NOTHING  # a command as written: the router takes it
     prefixed = _LOOKUP_PREFIX.match(text)

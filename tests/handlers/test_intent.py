@@ -116,11 +116,12 @@ async def test_lookup_prefix_and_a_question_put_to_the_bot(bot):
     data = await bot.say("搜：预备党员的预备期为多长时间", user="u01")
     assert data["handled_by"] == "handle_lookup"
     assert "答案：" in bot.replies_to("u01")[0]
-    # The README's example: a question to the bot is looked up (the sample bank has no such question: it says so,
-    # instead of "not understood").
+    # The README's example: a question to the bot is looked up — answered, or (the sample bank words it as
+    # "面向什么进行入党宣誓", too far for lookup_min_score today) "not found", never "not understood".
     data = await bot.say("@学习驿站 入党誓词是在什么旗帜下宣誓的？", user="u02")
     assert data["handled_by"] == "handle_lookup"
-    assert bot.replies_to("u02") == [texts.LOOKUP_NOT_FOUND]
+    [reply] = bot.replies_to("u02")
+    assert reply == texts.LOOKUP_NOT_FOUND or "答案：" in reply
     await bot.say("@学习驿站", user="u03")
     await bot.say("@学习驿站 ？", user="u03")
     await bot.say("？", user="u04")  # not addressed: a reply to a colleague
