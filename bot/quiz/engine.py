@@ -242,11 +242,13 @@ def accepts(live: Live, text: str, addressed: bool) -> str | None:
     """The canonical answer if this text answers the live question (a daily blank needs '答 …' or @; an unmarked
     blank answer must look like one, bot/intent.py)."""
     blank = live.question.type == QuestionType.BLANK
-    marked = addressed or has_answer_prefix(text)
-    if blank and live.quiz.mode == QuizMode.DAILY and not marked:
+    marked = has_answer_prefix(text)
+    if blank and live.quiz.mode == QuizMode.DAILY and not (addressed or marked):
         return None  # a whole day of group chatter must not count as answers
     if blank and not marked and not may_be_blank_answer(text):
-        return None  # talk during a blank ('哈哈这题好难', '收到') is neither graded nor uses the attempt
+        # Talk during a blank ('哈哈这题好难', '收到') is neither graded nor uses the attempt — also when it @s the
+        # bot, as every message a WeCom group's bot hears does.
+        return None
     return parse(text, live.question)
 
 
