@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot import texts
+from bot import intent, texts
 from bot.clock import Clock
 from bot.config import Config
 from bot.context import Context
@@ -182,7 +182,14 @@ class Pipeline:
                 await ctx.reply(texts.CHAT_NOT_BOUND)
                 return "unbound"
             return None
-        found = self.dispatcher.match_command(text, names, msg.text, self.bot_names)
+        # What the member meant (bot/intent.py): an interpretation whose context is live is routed instead.
+        reading = intent.read(msg.text, text, addressed)
+        option = reading.choose(await intent.live_contexts(ctx, reading.needs)) if reading.options else None
+        if option is not None:
+            msg = ctx.message = intent.rewritten(msg, option.text, mentioned)
+            text = option.text
+        vetoed = reading.veto and option is None
+        found = None if vetoed else self.dispatcher.match_command(text, names, msg.text, self.bot_names)
         route: Route | None = None
         if found is not None:
             route, ctx.command = found

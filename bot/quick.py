@@ -25,7 +25,7 @@ from typing import NoReturn, cast, overload
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from bot import authority, texts
+from bot import authority, intent, texts
 from bot.batchstore import BatchStore, BusyQuiz, Row, open_store
 from bot.clock import Clock
 from bot.config import Config
@@ -156,7 +156,8 @@ class QuizGate:
 
     def admits(self, text: str, addressed: bool) -> bool:
         """Whether text could be an answer here (a 抢答 of choice questions cannot take '收到' or '帮助')."""
-        return may_answer(text, any_text=self.any_text, marked_text=self.marked_text, addressed=addressed)
+        any_text = self.any_text and intent.may_be_blank_answer(text)  # '哈哈这题好难' is not a blank's answer
+        return may_answer(text, any_text=any_text, marked_text=self.marked_text, addressed=addressed)
 
 
 def _gates(busy: list[BusyQuiz]) -> tuple[dict[int, QuizGate], dict[int, QuizGate]]:
@@ -311,14 +312,21 @@ class QuickPath:
 
         text, mentioned, names = normalize(msg.text, self.bot_names)
         addressed = mentioned or msg.mentions_bot or msg.is_direct
-        found = self.dispatcher.match_command(text, names, msg.text, self.bot_names)
+        gate = self._busy_chats.get(chat.id) if chat is not None else self._busy_members.get(card.id)
+        # What the member may have meant (bot/intent.py): its contexts are in the database, so the full way —
+        # except an answer form while no quiz is live here (then it is checked again as the message is written).
+        reading = intent.read(msg.text, text, addressed)
+        if reading.options:
+            if gate is not None or any(o.need != intent.QUIZ for o in reading.options):
+                return None
+            text = reading.options[0].text
+        found = None if reading.veto else self.dispatcher.match_command(text, names, msg.text, self.bot_names)
         route: Route | None = None
         if found is not None:
             route = found[0]
             if not route.quick and authority.may(card, route.role, branch):
                 return None  # respond() would run the handler, which needs the database
         else:
-            gate = self._busy_chats.get(chat.id) if chat is not None else self._busy_members.get(card.id)
             hints = Hints(text, addressed, gate is None or not gate.admits(text, addressed))
             for r in self.dispatcher.filters:
                 if r.precheck is None or r.precheck(msg, hints):

@@ -825,3 +825,99 @@ QUIZ_FINAL = "【{mode}结束】{stopped}{body}"
 QUIZ_RUSH_HEADER = "\n答对题数："
 WRONG_BOOK_SENT_DIRECT = "{name}同志，错题本已私信发送。"
 WRONG_BOOK_ASK_DIRECT = "错题本属个人学习记录，不在群内显示。请私聊我发送“错题本”查看。"
+
+# --- intent (bot/intent.py): how members really write ------------------------------------------
+# Pinyin initials members type for a few short words (compared after folding: ｑｄ, QD → qd). Each is taken only
+# while its context is live (a check-in window, an open notice, a coming meeting, the study day).
+INTENT_ABBREVIATIONS = {"qd": "签到", "sd": "收到", "qj": "请假", "dk": "打卡", "xxdk": "学习打卡"}
+# Courtesy said around a receipt ("好的，收到", "收到，准时参加", "收到谢谢书记"): alone, none of these is a receipt.
+INTENT_COURTESY_WORDS = (
+    "谢谢",
+    "谢谢书记",
+    "谢谢领导",
+    "谢谢大家",
+    "感谢",
+    "多谢",
+    "辛苦了",
+    "辛苦",
+    "准时参加",
+    "按时参加",
+    "一定参加",
+    "准时到",
+    "按时到",
+    "准时到场",
+    "按时完成",
+    "遵照执行",
+    "坚决执行",
+    "照办",
+    "马上落实",
+    "立即落实",
+    "马上办",
+    "嗯",
+    "嗯嗯",
+    "书记",
+    "领导",
+    "了",
+)
+# Words a member puts before or after a statement ("好的，已签到", "书记，我请假"), dropped before reading it.
+INTENT_LEADING_WORDS = ("好的", "好", "嗯", "嗯嗯", "收到", "明白", "书记", "报告", "您好", "你好")
+# A reason before 请假 ("家里有事，请假", "因病请假") must sound like one (else "张三请假了" would be a leave).
+INTENT_LEAVE_REASON_HINTS = (
+    "事",
+    "病",
+    "院",
+    "差",
+    "班",
+    "勤",
+    "任务",
+    "外出",
+    "不舒服",
+    "发烧",
+    "孩子",
+    "老人",
+    "培训",
+)
+# A question about these put to the bot ("@学习驿站 怎么请假") gets the help menu, not 搜题.
+INTENT_FEATURE_WORDS = (
+    "签到",
+    "请假",
+    "打卡",
+    "积分",
+    "回执",
+    "通知",
+    "开会",
+    "会议",
+    "答题",
+    "抢答",
+    "竞赛",
+    "学习日",
+)
+INTENT_HOW_WORDS = ("怎么", "如何", "怎样", "在哪")
+# Without a question mark, a sentence put to the bot is a question for 搜题 when it asks for a fact with one of these.
+INTENT_FACT_WORDS = ("什么", "哪", "多少", "几", "谁", "是否", "何时", "何地")
+INTENT_CHAT_PARTICLES = ("呢", "啊", "呀", "吧", "哈", "嘛", "好")
+# Talk about a 填空 question, not an answer to it ("哈哈这题好难", "这题谁会？").
+INTENT_QUIZ_TALK = (
+    "这题",
+    "这道",
+    "好难",
+    "太难",
+    "难啊",
+    "不会",
+    "不知道",
+    "知道",
+    "想想",
+    "出题",
+    "蒙",
+    "猜",
+    "什么",
+    "谁",
+    "哪",
+    "吗",
+    "呢",
+    "怎么",
+    "哈哈",
+    "呵呵",
+    "嘿嘿",
+    "嘻嘻",
+)

@@ -18,6 +18,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from bot import display, texts
 from bot.context import Context
 from bot.db import affected
+from bot.intent import may_be_blank_answer
 from bot.models import (
     LIVE_QUIZ_WHERE,
     Chat,
@@ -256,10 +257,16 @@ async def last_closed(ctx: Context, quiz: QuizSession) -> Live | None:
 
 
 def accepts(live: Live, text: str, addressed: bool) -> str | None:
-    """The canonical answer if this text answers the live question (a daily blank needs '答 …' or @)."""
-    daily_blank = live.quiz.mode == QuizMode.DAILY and live.question.type == QuestionType.BLANK
-    if daily_blank and not (addressed or has_answer_prefix(text)):
+    """The canonical answer if this text answers the live question (a daily blank needs '答 …' or @; an unmarked
+    blank answer must look like one, bot/intent.py)."""
+    blank = live.question.type == QuestionType.BLANK
+    marked = has_answer_prefix(text)
+    if blank and live.quiz.mode == QuizMode.DAILY and not (addressed or marked):
         return None  # a whole day of group chatter must not count as answers
+    if blank and not marked and not may_be_blank_answer(text):
+        # Talk during a blank ('哈哈这题好难', '收到') is neither graded nor uses the attempt — also when it @s the
+        # bot, as every message a WeCom group's bot hears does.
+        return None
     return parse(text, live.question)
 
 
