@@ -312,6 +312,11 @@ async def test_units_below_and_moving_a_unit_in_chat(aiohttp_client, db_url, clo
     # zz1's admin does not reach 执法党总支, where 第六党支部 is now: refused, nothing changes.
     answer = await bot.say(f"设置上级 {NAMES['b6']} {NAMES['zz1']}", user="zz100", chat="zz1-group")
     assert answer["replies"][-1]["text"] == texts.ORG_SET_PARENT_NOT_ALLOWED
+    # The demo branch's admin cannot put their branch (a root) under the 党委, nor take a unit of the tree.
+    answer = await bot.say(f"设置上级 市城管局机关第一党支部 {NAMES['dw']}", user="u00")
+    assert answer["replies"][-1]["text"] == texts.ORG_SET_PARENT_NOT_ALLOWED
+    answer = await bot.say(f"设置上级 {NAMES['b6']} 无", user="u00")
+    assert answer["replies"][-1]["text"] == texts.ORG_SET_PARENT_NOT_ALLOWED
     # A declared parent is config's to change.
     answer = await bot.say(f"设置上级 {NAMES['b5']} {NAMES['zz1']}", user="dw00", chat="dw-group")
     assert answer["replies"][-1]["text"] == texts.ORG_PARENT_IN_CONFIG.format(unit=NAMES["b5"])
