@@ -29,6 +29,7 @@ from handlers import help as help_handlers
 from handlers import lookup as lookup_handlers
 from handlers import meetings as meeting_handlers
 from handlers import notices as notice_handlers
+from handlers import org as org_handlers
 from handlers import points as points_handlers
 from handlers import quiz as quiz_handlers
 from handlers import roles as role_handlers
@@ -47,6 +48,7 @@ ROUTERS: tuple[Router, ...] = (
     meeting_handlers.router,
     notice_handlers.router,
     role_handlers.router,
+    org_handlers.router,
 )
 
 

@@ -7,9 +7,9 @@ member is a guest (Role.GUEST, never stored): a guest may use the commands decla
 (签到, 收到, 学习打卡, answers, and every secretary's or admin's command). A guest is never in the branch's
 audiences: those are its own members (bot/rollcall.py).
 
-Units above branches (党总支, 党委; issue #16) are not configured yet. When they are, a role held in a higher
-unit reaches the units below it — never sideways or up. That rule has one home, reaches(); today a unit
-reaches only itself.
+Units above branches (党总支, 党委; issue #16) form a tree (bot/org.py): a role held in a higher unit reaches the
+units below it — never sideways or up. That rule has one home, reaches(), which decides from the unit's row
+(its ancestor path) without a query.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from typing import Protocol
 
 from sqlalchemy import Select, select
 
+from bot import org
 from bot.models import Member, Role
 
 
@@ -32,24 +33,23 @@ class Holder(Protocol):
 
 
 class Unit(Protocol):
-    """Where something is asked (today a branch: an ORM Branch or the quick path's card)."""
+    """Where something is asked: a unit of the tree (an ORM Branch or the quick path's card)."""
 
     @property
     def id(self) -> int: ...
 
+    @property
+    def ancestor_path(self) -> str: ...
 
-def reaches(home_id: int, unit_id: int) -> bool:
-    """Whether a role held in the unit home_id counts in the unit unit_id.
 
-    Today: the same unit only. With the unit tree (#16) a higher unit reaches the units below it; not yet
-    configured, so no parent is consulted.
-    """
-    return home_id == unit_id
+def reaches(home_id: int, unit: Unit) -> bool:
+    """Whether a role held in the unit home_id counts in unit: the same unit, or one below it (bot/org.py)."""
+    return org.reaches(home_id, unit)
 
 
 def role_in(member: Holder, branch: Unit) -> str:
     """The member's role in branch: their own role where it reaches, else Role.GUEST."""
-    return member.role if reaches(member.branch_id, branch.id) else Role.GUEST
+    return member.role if reaches(member.branch_id, branch) else Role.GUEST
 
 
 def may(member: Holder, required: str, branch: Unit) -> bool:
@@ -59,7 +59,7 @@ def may(member: Holder, required: str, branch: Unit) -> bool:
 
 def is_guest(member: Holder, branch: Unit) -> bool:
     """Whether member is only a guest in branch (a member of another branch)."""
-    return not reaches(member.branch_id, branch.id)
+    return not reaches(member.branch_id, branch)
 
 
 def holders(branch_id: int, role: str) -> Select[Member]:

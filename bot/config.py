@@ -541,6 +541,10 @@ class QuizConfig:
             raise ConfigError("[quiz] lookup_min_score: must be between 0 and 100")
 
 
+# Kinds of unit in the organisation tree, as config.toml writes them (bot/models.py UnitKind).
+UNIT_KINDS = ("branch", "general_branch", "committee_unit")
+
+
 @dataclass(frozen=True)
 class BranchConfig:
     id: str
@@ -555,10 +559,18 @@ class BranchConfig:
     rankings: bool = True  # public leaderboards; members can still opt out one by one
     daily_quiz: bool = False  # 每日一题 in the branch's chats
     daily_quiz_chats: tuple[str, ...] = ()  # "channel:chat id"; empty = every chat of the branch
+    # The organisation tree (bot/org.py): what this unit is, and the id of the unit directly above it ("" = none
+    # declared: a root, or placed in chat with 设置上级).
+    kind: str = "branch"  # "branch" 党支部, "general_branch" 党总支, "committee_unit" 党委
+    parent: str = ""
 
     def validate(self, where: str) -> None:
         if not self.id.strip():
             raise ConfigError(f"{where} id: must not be empty")
+        if self.kind not in UNIT_KINDS:
+            raise ConfigError(f"{where} kind: must be one of {', '.join(UNIT_KINDS)}, got {self.kind!r}")
+        if self.parent == self.id:
+            raise ConfigError(f"{where} parent: a unit cannot be its own parent")
         self.study.validate(f"{where} study")
         for i, rule in enumerate(self.meetings):
             rule.validate(f"{where} meetings #{i + 1}")
@@ -788,7 +800,30 @@ def parse_config(data: dict[str, typing.Any], env: typing.Mapping[str, str] | No
         seen.add(branch.id)
     if config.bot.default_branch and config.bot.default_branch not in seen:
         raise ConfigError(f"[bot] default_branch: no branch with id {config.bot.default_branch!r}")
+    _check_tree(branches)
     return config
+
+
+def _check_tree(branches: tuple[BranchConfig, ...]) -> None:
+    """Declared parents exist, are 党委 or 党总支 (a 党支部 has no units below it), and form no cycle."""
+    by_id = {branch.id: branch for branch in branches}
+    for i, branch in enumerate(branches):
+        if not branch.parent:
+            continue
+        where = f"[[branches]] #{i + 1} parent"
+        parent = by_id.get(branch.parent)
+        if parent is None:
+            raise ConfigError(f"{where}: no unit with id {branch.parent!r}")
+        if parent.kind == "branch":
+            raise ConfigError(
+                f'{where}: {branch.parent!r} is a 党支部 (kind = "branch"); only a 党委 or 党总支 has units below it'
+            )
+        seen = {branch.id}
+        while parent is not None:
+            if parent.id in seen:
+                raise ConfigError(f"{where}: {branch.parent!r} is below {branch.id!r} (a cycle)")
+            seen.add(parent.id)
+            parent = by_id.get(parent.parent) if parent.parent else None
 
 
 def load_config(path: str | Path, env: typing.Mapping[str, str] | None = None) -> Config:

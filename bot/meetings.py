@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, and_, func, select
 
-from bot import display, texts
+from bot import display, org, texts
 from bot.authority import holders
 from bot.config import BranchConfig, RecurringMeetingConfig
 from bot.context import Context
@@ -653,3 +653,22 @@ def stats_text(period: str, result: Stats, *, all_items: bool = False) -> str:
     else:
         rate = texts.MEETING_STATS_NO_EXPECTED
     return texts.MEETING_STATS.format(period=period, items=texts.MEETING_STATS_ITEM_SEPARATOR.join(items), rate=rate)
+
+
+# --- The organisation tree: statistics across the units below a higher unit (bot/org.py) ---------------------
+
+
+def add_stats(parts: list[Stats]) -> Stats:
+    """The sum of several units' statistics."""
+    counts = {kind: sum(part.counts.get(kind, 0) for part in parts) for kind in MeetingKind.ALL}
+    return Stats(
+        counts,
+        sum(part.expected for part in parts),
+        sum(part.present for part in parts),
+        sum(part.leave for part in parts),
+    )
+
+
+async def stats_below(ctx: Context, unit_id: int, start: datetime, end: datetime) -> list[tuple[Branch, Stats]]:
+    """stats() of the unit and of every unit below it, depth first (a 党支部 gets its own only)."""
+    return [(unit, await stats(ctx, unit.id, start, end)) for unit in await org.subtree(ctx.session, unit_id)]

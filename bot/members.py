@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import org
 from bot.config import Config
 from bot.message import Message
 from bot.models import Branch, Chat, Member, MemberIdentity, PartyGroup, Role
@@ -129,6 +130,7 @@ async def sync_config(session: AsyncSession, config: Config) -> None:
             session.add(branch)
             await session.flush()
         branch.name = spec.name
+        branch.kind = spec.kind
         existing = set(await party_group_names(session, branch.id))
         for name in spec.party_groups:
             if name not in existing:
@@ -164,6 +166,13 @@ async def sync_config(session: AsyncSession, config: Config) -> None:
             if not Role.at_least(member.role, wanted):
                 member.role = wanted
     await session.flush()
+    # The tree: a declared parent is applied each start; a unit without one keeps what was set in chat.
+    for spec in config.branches:
+        if spec.parent:
+            unit, parent = await branch_by_key(session, spec.id), await branch_by_key(session, spec.parent)
+            if unit is not None and parent is not None:
+                unit.parent_id = parent.id
+    await org.rebuild_paths(session)
 
 
 async def pinned_role(session: AsyncSession, config: Config, branch: Branch, member: Member) -> str:

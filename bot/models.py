@@ -67,12 +67,31 @@ class Role:
         return cls.ORDER.index(role) >= cls.ORDER.index(required)
 
 
+class UnitKind:
+    """What a unit of the organisation tree is (bot/org.py): 党委, 党总支 or 党支部."""
+
+    COMMITTEE = "committee_unit"  # 党委
+    GENERAL_BRANCH = "general_branch"  # 党总支
+    BRANCH = "branch"  # 党支部: a leaf; members belong to and meet in it
+    ALL = (COMMITTEE, GENERAL_BRANCH, BRANCH)
+    HIGHER = (COMMITTEE, GENERAL_BRANCH)  # the kinds that may have units below them
+
+
 class Branch(Base):
+    """A unit of the organisation tree (党委, 党总支 or 党支部; bot/org.py). Historically every unit was a 党支部,
+    hence the name: a unit's id is what every table's branch_id holds (its members, chats, roll calls …)."""
+
     __tablename__ = "branch"
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     key: Mapped[str] = mapped_column(String(64), unique=True)
     name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(20), default=UnitKind.BRANCH, server_default=UnitKind.BRANCH)
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("branch.id"), index=True)  # None: a root
+    # The ids of the units above, root first, as "/1/4/" ("/" for a root): "is U above V" and "the units below U"
+    # are then read without walking the tree (authority decides from the row in hand; bot/authority.py).
+    # Kept by bot/org.py whenever a parent changes.
+    ancestor_path: Mapped[str] = mapped_column(String(400), default="/", server_default="/")
 
 
 class PartyGroup(Base):

@@ -2,19 +2,30 @@
 
 from __future__ import annotations
 
+import dataclasses
 import statistics
 from datetime import datetime, timedelta
 
 from sqlalchemy import ColumnElement, and_, or_, select, update
 
-from bot import display, texts
+from bot import display, org, texts
 from bot.context import Context
 from bot.db import affected
-from bot.models import Branch, Member, PartyGroup, RollCall, RollCallEntry, RollCallKind, RollCallStatus
+from bot.models import (
+    Branch,
+    Chat,
+    EntryStatus,
+    Member,
+    PartyGroup,
+    RollCall,
+    RollCallEntry,
+    RollCallKind,
+    RollCallStatus,
+    UnitKind,
+)
 from bot.rollcall import (
     Audience,
     branch_audience,
-    branch_chats,
     close_roll_call,
     mark_nudged,
     open_roll_call,
@@ -47,7 +58,15 @@ def title_of(body: str) -> str:
 
 
 async def split_audience(ctx: Context, branch: Branch, sender: Member, text: str) -> tuple[Audience, str]:
-    """A leading 党小组 name narrows the audience to that group; the rest is the notice. The sender is left out."""
+    """A leading 党小组 name narrows the audience to that group; the rest is the notice. The sender is left out.
+
+    A higher unit's notice (党委, 党总支) reaches every member of the units below it, once each; a leading name of
+    a unit below narrows it to that unit and the units below that one (bot/org.py).
+    """
+    if branch.kind in UnitKind.HIGHER:
+        whole, remainder = await tree_audience(ctx, branch, text)
+        others = tuple(member_id for member_id in whole.member_ids if member_id != sender.id)
+        return dataclasses.replace(whole, member_ids=others), remainder
     groups = list(await ctx.session.scalars(select(PartyGroup).where(PartyGroup.branch_id == branch.id)))
     audience, rest = None, text
     for group in sorted(groups, key=lambda g: len(g.name), reverse=True):
@@ -59,6 +78,27 @@ async def split_audience(ctx: Context, branch: Branch, sender: Member, text: str
         audience = await branch_audience(ctx.session, branch, texts.AUDIENCE_BRANCH)
     others = tuple(member_id for member_id in audience.member_ids if member_id != sender.id)
     return Audience(audience.label, others, audience.party_group_id), rest
+
+
+async def tree_audience(ctx: Context, unit: Branch, text: str) -> tuple[Audience, str]:
+    """The members of unit and of every unit below it (or below the unit named first in text), and the rest."""
+    below = await org.subtree(ctx.session, unit.id)
+    target, rest = unit, text
+    for candidate in sorted(below[1:], key=lambda u: len(u.name), reverse=True):
+        if text.startswith(candidate.name):
+            target, rest = candidate, text[len(candidate.name) :].strip()
+            break
+    units = below if target is unit else [u for u in below if org.reaches(target.id, u)]
+    unit_ids = tuple(u.id for u in units)
+    ids = tuple(await ctx.session.scalars(select(Member.id).where(Member.branch_id.in_(unit_ids)).order_by(Member.id)))
+    label = texts.ORG_AUDIENCE_ALL_BELOW if target is unit else target.name
+    return Audience(label, ids, None, unit_ids), rest
+
+
+async def notice_chats(ctx: Context, branch: Branch, audience: Audience) -> list[Chat]:
+    """Where a notice goes: the unit's own chats, and for a higher unit's notice those of the units it reaches."""
+    unit_ids = {branch.id, *audience.units}
+    return list(await ctx.session.scalars(select(Chat).where(Chat.branch_id.in_(unit_ids)).order_by(Chat.id)))
 
 
 async def create_notice(
@@ -76,7 +116,7 @@ async def create_notice(
         title=title_of(body),
         body=body,
         audience=audience,
-        chats=await branch_chats(ctx.session, branch),
+        chats=await notice_chats(ctx, branch, audience),
         now=now,
         opens_at=opens,
         closes_at=opens + timedelta(days=config.auto_close_days),
@@ -91,10 +131,13 @@ async def create_notice(
 async def push_notice(ctx: Context, roll_call: RollCall) -> None:
     """Post the notice to every chat it was addressed to."""
     sender = await ctx.session.get(Member, roll_call.created_by) if roll_call.created_by else None
+    unit = await ctx.session.get(Branch, roll_call.branch_id)
+    if unit is not None and unit.kind in UnitKind.HIGHER:  # seen in the chats below: say whose notice it is
+        audience = unit.name
+    else:
+        audience = "" if roll_call.party_group_id is None else roll_call.audience_label
     text = texts.NOTICE_PUSH.format(
-        audience=""
-        if roll_call.party_group_id is None
-        else texts.NOTICE_PUSH_AUDIENCE.format(audience=roll_call.audience_label),
+        audience=texts.NOTICE_PUSH_AUDIENCE.format(audience=audience) if audience else "",
         seq=roll_call.seq,
         body=roll_call.body,
         sender=sender.display_name if sender else ctx.config.bot.name,
@@ -215,3 +258,70 @@ async def find_notice(ctx: Context, branch: Branch, seq: int | None, sent: bool 
         if found is not None:
             return found
     return await ctx.session.scalar(latest)
+
+
+# --- The organisation tree: notices seen from a unit, tallied per unit ---------------------------------------
+
+
+async def find_visible_notice(ctx: Context, unit: Branch) -> RollCall | None:
+    """The latest notice that went out to members of unit or of the units below it: its own, or a higher unit's."""
+    below = await org.units_below(ctx.session, unit.id)
+    reaching = (
+        select(RollCallEntry.id)
+        .join(Member, Member.id == RollCallEntry.member_id)
+        .where(RollCallEntry.roll_call_id == RollCall.id, Member.branch_id.in_(below))
+        .exists()
+    )
+    issuers = [*await org.ancestors(ctx.session, unit.id), unit.id]
+    query = (
+        select(RollCall)
+        .where(RollCall.branch_id.in_(issuers), RollCall.kind == KIND, went_out())
+        .where(or_(RollCall.branch_id == unit.id, reaching))
+        .order_by(RollCall.id.desc())
+        .limit(1)
+    )
+    return await ctx.session.scalar(query)
+
+
+async def unit_tally(ctx: Context, roll_call: RollCall, unit: Branch) -> list[tuple[Branch, int, int]]:
+    """(unit, 应收, 已收) for unit and each unit below it that has members in the roll call's audience, depth
+    first; a member counts once, in their own unit."""
+    units = await org.subtree(ctx.session, unit.id)
+    rows = await ctx.session.execute(
+        select(Member.branch_id, RollCallEntry.status)
+        .join(Member, Member.id == RollCallEntry.member_id)
+        .where(RollCallEntry.roll_call_id == roll_call.id, Member.branch_id.in_([u.id for u in units]))
+    )
+    counts: dict[int, list[int]] = {}
+    for branch_id, status in rows:
+        count = counts.setdefault(branch_id, [0, 0])
+        count[0] += 1
+        count[1] += status == EntryStatus.DONE
+    return [(u, counts[u.id][0], counts[u.id][1]) for u in units if u.id in counts]
+
+
+async def unit_status_texts(ctx: Context, roll_call: RollCall, unit: Branch) -> tuple[str, str | None]:
+    """通知情况 seen from unit for a notice that spans units: a line per unit (应收/已收) and the total; a 党支部
+    looking at a higher unit's notice sees its own line and who of its members has not acknowledged. Returned as
+    (with names, counts only — None when there are no names to keep out of a group)."""
+    issuer = await ctx.session.get(Branch, roll_call.branch_id)
+    lines = await unit_tally(ctx, roll_call, unit)
+    head = texts.ORG_NOTICE_STATUS_HEAD.format(
+        unit=issuer.name if issuer is not None else "",
+        seq=roll_call.seq,
+        audience=roll_call.audience_label,
+        sent=display.when(roll_call.opens_at, ctx.config.tz),
+        state=texts.NOTICE_STATE_CLOSED if roll_call.status == RollCallStatus.CLOSED else "",
+    )
+    parts = [head]
+    parts += [texts.ORG_NOTICE_STATUS_LINE.format(unit=u.name, expected=e, done=d) for u, e, d in lines]
+    expected, done = sum(e for _, e, _ in lines), sum(d for _, _, d in lines)
+    parts.append(texts.ORG_NOTICE_STATUS_TOTAL.format(expected=expected, done=done))
+    if unit.kind == UnitKind.BRANCH:
+        counted = await tally(ctx.session, roll_call)
+        pending = [m for m in counted.pending if m.branch_id == unit.id]
+        if pending:
+            counts_only = "\n".join(parts)
+            parts.append(texts.ORG_NOTICE_STATUS_PENDING.format(count=len(pending), names=display.names(pending)))
+            return "\n".join(parts), counts_only
+    return "\n".join(parts), None

@@ -32,7 +32,7 @@ from bot.config import Config
 from bot.context import Context, Draft, reply_target
 from bot.members import configured_role, declared_branch
 from bot.message import Message, Outgoing
-from bot.models import Branch, Chat, Member, MemberIdentity, OutboxStatus
+from bot.models import Branch, Chat, Member, MemberIdentity, OutboxStatus, UnitKind
 from bot.normalize import normalize
 from bot.quiz.answers import may_answer
 from bot.quiz.state import LATE_ANSWER_SECONDS
@@ -77,7 +77,10 @@ async def respond(route: Route | None, ctx: Context, text: str, addressed: bool)
             return "refused"
         word = route.words[0]
         if authority.is_guest(ctx.member, ctx.branch):
-            await ctx.reply(texts.NOT_ALLOWED_OUTSIDER.format(word=word))
+            outsider = (
+                texts.NOT_ALLOWED_OUTSIDER if ctx.branch.kind == UnitKind.BRANCH else texts.ORG_NOT_ALLOWED_OUTSIDER
+            )
+            await ctx.reply(outsider.format(word=word))
         else:
             await ctx.reply(texts.NOT_ALLOWED.format(word=word, role=texts.ROLE_NAMES[route.role]))
         return "refused"
@@ -108,6 +111,8 @@ class BranchCard:
     id: int
     key: str
     name: str
+    kind: str = UnitKind.BRANCH
+    ancestor_path: str = "/"
 
 
 class Directory:
@@ -121,8 +126,8 @@ class Directory:
         self.loaded = False
 
     async def load(self, session: AsyncSession) -> None:
-        for b in await session.execute(select(Branch.id, Branch.key, Branch.name)):
-            self.branches[b.id] = BranchCard(b.id, b.key, b.name)
+        for b in await session.execute(select(Branch.id, Branch.key, Branch.name, Branch.kind, Branch.ancestor_path)):
+            self.branches[b.id] = BranchCard(b.id, b.key, b.name, b.kind, b.ancestor_path)
         for c in await session.execute(select(Chat.id, Chat.branch_id, Chat.channel, Chat.platform_chat_id)):
             self.chats[(c.channel, c.platform_chat_id)] = ChatCard(c.id, c.branch_id)
         for m in await session.execute(select(Member.id, Member.branch_id, Member.role, Member.display_name)):
@@ -139,7 +144,7 @@ class Directory:
     def learn(self, msg: Message, branch: Branch | None, chat: Chat | None, member: Member | None) -> None:
         """Remember what the full pipeline just resolved (and committed) for msg."""
         if branch is not None:
-            self.branches[branch.id] = BranchCard(branch.id, branch.key, branch.name)
+            self.branches[branch.id] = BranchCard(branch.id, branch.key, branch.name, branch.kind, branch.ancestor_path)
         if chat is not None and msg.chat_id is not None:
             self.chats[(msg.channel, msg.chat_id)] = ChatCard(chat.id, chat.branch_id)
         if member is not None:
@@ -309,6 +314,12 @@ class QuickPath:
             branch = branch or d.branches.get(card.branch_id)
         if branch is None:
             return None
+        if card.branch_id != branch.id:
+            home_unit = d.branches.get(card.branch_id)
+            if home_unit is None or home_unit.kind != UnitKind.BRANCH:
+                # A higher unit's member in a chat of another unit: whether their role reaches it depends on the
+                # tree as it is now (another process may have moved a unit), so authority is decided the full way.
+                return None
 
         text, mentioned, names = normalize(msg.text, self.bot_names)
         addressed = mentioned or msg.mentions_bot or msg.is_direct
@@ -378,7 +389,7 @@ class QuickPath:
             self._objects.clear()
         found: Branch | Member | Chat
         if isinstance(card, BranchCard):
-            found = Branch(id=card.id, key=card.key, name=card.name)
+            found = Branch(id=card.id, key=card.key, name=card.name, kind=card.kind, ancestor_path=card.ancestor_path)
         elif isinstance(card, MemberCard) and not card.id:  # a newcomer: a new card per message, not worth keeping
             return Member(branch_id=card.branch_id, role=card.role, display_name=card.display_name)
         elif isinstance(card, MemberCard):

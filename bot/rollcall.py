@@ -35,6 +35,9 @@ class Audience:
     label: str
     member_ids: tuple[int, ...]
     party_group_id: int | None = None
+    # A higher unit's roll call (bot/org.py): the units below whose chats it goes to besides its own (empty: its
+    # own unit only).
+    units: tuple[int, ...] = ()
 
 
 @dataclass

@@ -921,3 +921,38 @@ INTENT_QUIZ_TALK = (
     "嘿嘿",
     "嘻嘻",
 )
+
+# --- orgtree: units 党委 / 党总支 / 党支部 (bot/org.py, handlers/org.py) ---------------------------------
+UNIT_KIND_NAMES = {"committee_unit": "党委", "general_branch": "党总支", "branch": "党支部"}
+# A higher unit's notice: the audience (every member of the units below) as 通知情况 and 定时通知 name it.
+ORG_AUDIENCE_ALL_BELOW = "下属各单位全体党员"
+ORG_NOTICE_NO_CHATS = "本单位及下级单位都还没有绑定群，通知无法发出。请管理员先绑定群。"
+# 通知情况 for a notice that spans units: a line per unit, then the total (names only within one 党支部).
+ORG_NOTICE_STATUS_HEAD = "{unit}通知#{seq}（{audience}，{sent}发出{state}）回执情况："
+ORG_NOTICE_STATUS_LINE = "· {unit}：应收{expected}人，已收{done}人"
+ORG_NOTICE_STATUS_TOTAL = "合计：应收{expected}人，已收{done}人。"
+ORG_NOTICE_STATUS_PENDING = "本支部未回执（{count}人）：{names}"
+# 本月统计/年度统计 in a 党委 or 党总支: after the sum over the units below, a line per unit.
+ORG_STATS_UNIT_LINE = "\n· {unit}：{counts}；出席率{rate}（应到{expected}人次，实到{present}人次）"
+ORG_STATS_NONE_HELD = "未召开会议"
+# A member of another unit in a 党委's or 党总支's group (NOT_ALLOWED_OUTSIDER there says 本支部).
+ORG_NOT_ALLOWED_OUTSIDER = "抱歉，您不属于本单位，不能在本群使用“{word}”，请在所在支部的群里或私聊我办理。"
+# 下级单位 (anyone) and 设置上级 (admins of a unit above both places).
+CMD_UNITS_BELOW = ("下级单位", "组织架构")
+CMD_SET_PARENT = ("设置上级",)
+SUMMARY_UNITS_BELOW = "查看本单位的上级和下级单位"
+SUMMARY_SET_PARENT = "调整单位隶属关系，如：设置上级 第一党支部 机关党总支"
+ORG_PARENT_LINE = "上级单位：{parent}"
+ORG_NO_UNITS_BELOW = "{unit}没有下级单位。"
+ORG_UNITS_BELOW_HEAD = "{unit}下级单位（{count}个）："
+ORG_INDENT = "　"
+ORG_UNIT_LINE = "{indent}· {unit}（{kind}，党员{members}人）"
+# 设置上级 X 无: X has no unit above it.
+ORG_NO_PARENT_WORDS = ("无", "没有")
+ORG_SET_PARENT_USAGE = "请写明单位和其上级单位，例如：设置上级 第一党支部 机关党总支（没有上级写“无”）"
+ORG_UNIT_NOT_FOUND = "没有找到单位“{name}”。发送“下级单位”可查看本单位及下级单位名称。"
+ORG_PARENT_IN_CONFIG = "{unit}的上级单位已在配置文件中设定，请由系统管理员修改配置。"
+ORG_SET_PARENT_NOT_ALLOWED = "只有同时管辖该单位现上级和新上级的单位管理员，才能调整隶属关系。"
+ORG_SET_PARENT_INVALID = "不能把{unit}设在“{parent}”之下：党支部下不设单位，单位也不能设在本单位或其下级单位之下。"
+ORG_PARENT_SET = "已将{unit}调整到{parent}之下。"
+ORG_PARENT_CLEARED = "{unit}已不再隶属任何上级单位。"

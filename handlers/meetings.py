@@ -13,7 +13,9 @@ from bot.authority import holders
 from bot.context import Context
 from bot.meetings import (
     MeetingView,
+    Stats,
     _views,
+    add_stats,
     check_in,
     choose_leave,
     correct,
@@ -22,13 +24,25 @@ from bot.meetings import (
     next_meeting_for,
     open_meetings,
     stats,
+    stats_below,
     stats_text,
     window,
     window_text,
 )
 from bot.members import find_member_by_name, party_group_names
 from bot.message import Message
-from bot.models import EntryStatus, Meeting, MeetingKind, Member, PartyGroup, Role, RollCall, RollCallEntry
+from bot.models import (
+    Branch,
+    EntryStatus,
+    Meeting,
+    MeetingKind,
+    Member,
+    PartyGroup,
+    Role,
+    RollCall,
+    RollCallEntry,
+    UnitKind,
+)
 from bot.normalize import normalize, remove_mentions
 from bot.rollcall import close_roll_call, roll_call_chats, tally
 from bot.router import Router
@@ -397,7 +411,15 @@ async def _stats_reply(ctx: Context, span: str) -> None:
     assert ctx.branch is not None
     now = ctx.clock().astimezone(ctx.config.tz)
     period = periods(now)[span]
-    result = await stats(ctx, ctx.branch.id, period.start, period.end)
+    unit_lines: list[str] = []
+    if ctx.branch.kind in UnitKind.HIGHER:  # a 党委 or 党总支: the sum over the units below, a line for each
+        below = await stats_below(ctx, ctx.branch.id, period.start, period.end)
+        result = add_stats([part for _, part in below])
+        unit_lines = [
+            org_stats_line(unit, part) for unit, part in below if unit.kind == UnitKind.BRANCH or part.expected
+        ]
+    else:
+        result = await stats(ctx, ctx.branch.id, period.start, period.end)
     label = (
         texts.MEETING_STATS_PERIOD_MONTH.format(year=now.year, month=now.month)
         if span == "month"
@@ -405,7 +427,21 @@ async def _stats_reply(ctx: Context, span: str) -> None:
     )
     assert ctx.command is not None
     all_items = ctx.command.args.strip() in texts.MEETING_STATS_ALL_WORDS
-    await ctx.reply(stats_text(label, result, all_items=all_items))
+    await ctx.reply(stats_text(label, result, all_items=all_items) + "".join(unit_lines))
+
+
+def org_stats_line(unit: Branch, part: Stats) -> str:
+    """One unit's line under a higher unit's 本月统计/年度统计."""
+    held_kinds = [
+        texts.MEETING_STATS_COUNT.format(kind=texts.MEETING_KIND_NAMES[k], count=n) for k, n in part.counts.items() if n
+    ]
+    return texts.ORG_STATS_UNIT_LINE.format(
+        unit=unit.name,
+        counts=texts.NAME_SEPARATOR.join(held_kinds) if held_kinds else texts.ORG_STATS_NONE_HELD,
+        rate=display.percent(part.rate),
+        expected=part.expected,
+        present=part.present,
+    )
 
 
 @router.command(*texts.CMD_STATS_MONTH, role=Role.SECRETARY, summary=texts.SUMMARY_STATS)

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from bot import display, texts
 from bot.context import Context
 from bot.message import Message
-from bot.models import Role, RollCall, RollCallKind, RollCallStatus
+from bot.models import Role, RollCall, RollCallKind, RollCallStatus, UnitKind
 from bot.normalize import normalize
 from bot.notices import (
     KIND,
@@ -17,11 +17,15 @@ from bot.notices import (
     close_notice,
     create_notice,
     find_notice,
+    find_visible_notice,
+    notice_chats,
     split_audience,
     status_texts,
+    unit_status_texts,
+    was_sent,
 )
 from bot.points import award_timely_receipt
-from bot.rollcall import Audience, branch_chats, open_roll_calls_for, respond, tally
+from bot.rollcall import Audience, open_roll_calls_for, respond, tally
 from bot.router import Router
 from bot.timeparse import parse_when
 
@@ -88,8 +92,9 @@ async def _ready(ctx: Context, audience: Audience, body: str) -> bool:
     if not audience.member_ids:
         await ctx.reply(texts.NOTICE_NO_AUDIENCE.format(audience=audience.label))
         return False
-    if not await branch_chats(ctx.session, ctx.branch):
-        await ctx.reply(texts.NOTICE_NO_CHATS)
+    if not await notice_chats(ctx, ctx.branch, audience):
+        higher = ctx.branch.kind in UnitKind.HIGHER
+        await ctx.reply(texts.ORG_NOTICE_NO_CHATS if higher else texts.NOTICE_NO_CHATS)
         return False
     return True
 
@@ -136,9 +141,21 @@ async def _named_notice(ctx: Context, sent: bool = False) -> RollCall | None:
 
 @router.command(*texts.CMD_NOTICE_STATUS, role=Role.SECRETARY, summary=texts.SUMMARY_NOTICE_STATUS)
 async def handle_notice_status(msg: Message, ctx: Context) -> None:
-    """Who has not acknowledged the latest notice that went out (or notice #N)."""
-    roll_call = await _named_notice(ctx, sent=True)
-    if roll_call is not None:
+    """Who has not acknowledged the latest notice that went out (or notice #N); a notice of a higher unit, or one
+    that spans units, is tallied per unit (bot/org.py)."""
+    assert ctx.command is not None and ctx.branch is not None
+    roll_call = None
+    if not _SEQ.match(ctx.command.args.strip()):
+        roll_call = await find_visible_notice(ctx, ctx.branch)
+    if roll_call is None:
+        roll_call = await _named_notice(ctx, sent=True)
+    if roll_call is None:
+        return
+    spans_units = roll_call.branch_id != ctx.branch.id or ctx.branch.kind in UnitKind.HIGHER
+    if spans_units and was_sent(roll_call):
+        full, counts_only = await unit_status_texts(ctx, roll_call, ctx.branch)
+        await reply_keeping_names_private(msg, ctx, full, counts_only)
+    else:
         full, counts_only = await status_texts(ctx, roll_call)
         await reply_keeping_names_private(msg, ctx, full, counts_only)
 
