@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import ColumnElement, and_, or_, select, update
 
 from bot import display, texts
+from bot.cards import receipt_card
 from bot.context import Context
 from bot.db import affected
 from bot.models import Branch, Member, PartyGroup, RollCall, RollCallEntry, RollCallKind, RollCallStatus
@@ -97,8 +98,9 @@ async def push_notice(ctx: Context, roll_call: RollCall) -> None:
         body=roll_call.body,
         sender=sender.display_name if sender else ctx.config.bot.name,
     )
+    card = receipt_card(roll_call.id, texts.CARD_TITLE_NOTICE.format(seq=roll_call.seq))
     for chat in await roll_call_chats(ctx.session, roll_call):
-        await ctx.send_to_chat(chat, text)
+        await ctx.send_to_chat(chat, text, card=card)
 
 
 async def nudge_notice(ctx: Context, roll_call: RollCall) -> None:

@@ -546,3 +546,25 @@ SERVICE_BUSY = "系统繁忙，本条消息未被处理，请稍后再试。"
 
 # --- Question bank size: 搜题 while the index is first built -----------------------------------
 LOOKUP_NOT_READY = "题库正在加载，请稍后再搜题。"
+
+# --- cards ---
+# Template cards (bot/cards.py): button labels and what the tapper's copy of the card says afterwards.
+CARD_RECEIPT_BUTTON = "收到"
+CARD_CHECK_IN_BUTTON = "签到"
+CARD_LEAVE_BUTTON = "请假"
+CARD_STUDY_BUTTON = "学习打卡"
+CARD_JUDGE_TRUE = "对"
+CARD_JUDGE_FALSE = "错"
+CARD_SUBMIT_BUTTON = "提交"
+CARD_DONE_RECEIPT = "已收到"
+CARD_DONE_CHECK_IN = "已签到"
+CARD_DONE_LEAVE = "已请假"
+CARD_DONE_STUDY = "已打卡"
+CARD_DONE_ANSWERED = "已作答"
+CARD_TITLE_NOTICE = "通知#{seq}"
+CARD_TITLE_MEETING = "{kind}#{seq}"
+CARD_TITLE_STUDY = "学习日 {date}"
+CARD_TITLE_QUIZ = "第{position}题"
+# 请假 by tap: recorded at once with this reason; the member may still send "请假 原因" to give the real one.
+CARD_LEAVE_NO_REASON = "未填写"
+CARD_LEAVE_ADD_REASON = "如需补充原因，请发送“请假 原因”，例如：请假 在外执法"

@@ -25,6 +25,7 @@ from aiohttp import web
 from aiohttp.typedefs import Handler
 
 from bot.clock import Clock
+from tests.channels.wecom.fake_cards import INVALID, CardBoard, CardRefused
 from tests.channels.wecom.fake_ws import FakeLongConnection
 
 # The documented limits the fake enforces (per minute).
@@ -65,6 +66,8 @@ class FakeWecom:
     # The AI bot's long connection (ws://…/aibot/ws here; wss://openws.work.weixin.qq.com at WeCom).
     long_connection: FakeLongConnection | None = None
     media: dict[str, bytes] = field(default_factory=dict)  # media_id -> uploaded file
+    cards: CardBoard = field(default_factory=CardBoard)  # template cards (shared with the long connection)
+    response_chats: dict[str, str] = field(default_factory=dict)  # response code -> the chat it answers in
     _tokens: dict[str, datetime] = field(default_factory=dict)
     _failures: dict[str, deque[int]] = field(default_factory=lambda: defaultdict(deque))
     _windows: dict[tuple[str, str], deque[datetime]] = field(default_factory=lambda: defaultdict(deque))
@@ -83,8 +86,10 @@ class FakeWecom:
         for token in self._tokens:
             self._tokens[token] = self.clock() - timedelta(seconds=1)
 
-    def response_url(self, base: str, code: str) -> str:
+    def response_url(self, base: str, code: str, chat: str | None = None) -> str:
         self.response_codes[code] = False
+        if chat:
+            self.response_chats[code] = chat
         return f"{base}/cgi-bin/aibot/response?response_code={code}"
 
     def contents(self, endpoint: str | None = None, target: str | None = None) -> list[str]:
@@ -222,6 +227,11 @@ class FakeWecom:
             return failed
         if self.response_codes.get(code, True):
             return _error(40058, "response_code invalid or used")
+        if body.get("msgtype") == "template_card":  # markdown or template_card (path/101138)
+            try:
+                self.cards.post(self.response_chats.get(code, ""), body.get("template_card") or {})
+            except CardRefused as exc:
+                return _error(INVALID, f"invalid template_card: {exc}")
         self.response_codes[code] = True
         self._record("aibot/response", code, body)
         return web.json_response({"errcode": 0, "errmsg": "ok"})
