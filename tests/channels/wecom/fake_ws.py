@@ -126,9 +126,7 @@ class FakeLongConnection:
         body = self.cards.event(task_id, user, label, chat, chosen=chosen, nested=False, bot_id=self.bot_id)
         return {"cmd": "aibot_event_callback", "headers": {"req_id": f"req-{body['msgid']}"}, "body": body}
 
-    async def tap(
-        self, task_id: str, user: str, label: str, chat: str | None, chosen: tuple[str, ...] = ()
-    ) -> str:
+    async def tap(self, task_id: str, user: str, label: str, chat: str | None, chosen: tuple[str, ...] = ()) -> str:
         """Tap; the event's req_id (its update, if any, is reply_to(req_id))."""
         frame = self.tap_frame(task_id, user, label, chat, chosen)
         await self.push(frame)
@@ -269,8 +267,10 @@ class FakeLongConnection:
 
 def _is_tap(frame: dict[str, Any]) -> bool:
     event = frame.get("body", {}).get("event")
-    return frame.get("cmd") == "aibot_event_callback" and isinstance(event, dict) and (
-        event.get("eventtype") == "template_card_event"
+    return (
+        frame.get("cmd") == "aibot_event_callback"
+        and isinstance(event, dict)
+        and (event.get("eventtype") == "template_card_event")
     )
 
 
