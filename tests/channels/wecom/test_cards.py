@@ -348,3 +348,73 @@ async def test_taps_that_are_not_allowed_change_nothing(aiohttp_client, db_url, 
     assert fake.contents("aibot/response", f"code-{guest['msgid']}") == [typed[1]["stream"]["content"]]
     _, status = await wecom.aibot_say("@学习驿站 通知情况", user=ADMIN)
     assert "已回执1人" in status["stream"]["content"]
+
+
+async def test_study_day_card_and_judge_and_multiple_choice_quiz_cards(aiohttp_client, db_url, clock, fake):
+    ws = fake.long_connection
+    wecom = await start_long(aiohttp_client, db_url, clock, fake)
+    await ws.wait_subscribed()
+    clock.set(datetime(2026, 11, 20, 9, 0, tzinfo=TZ))  # Friday: the study day
+    users = [f"s{i:02d}" for i in range(4)]
+    await join(ws, users)
+    assert await wecom.services.jobs.fire("study_reminder.demo", clock())
+    await wecom.drain_outbox()
+    card = fake.cards.latest(AIBOT_CHAT, "学习日")
+    assert [b["text"] for b in card["button_list"]] == [texts.CARD_STUDY_BUTTON]
+    for user in users[:3]:
+        assert await tap_and_wait(ws, card["task_id"], user, texts.CARD_STUDY_BUTTON) is not None
+        assert fake.cards.labels(card["task_id"], user) == [texts.CARD_DONE_STUDY]
+    assert await count(wecom, RollCallEntry, RollCallEntry.status == EntryStatus.DONE) == 3
+
+    now = wecom.services.clock()
+    async with wecom.services.sessions() as session, session.begin():
+        common = {"explanation": "", "source": "", "tags": ["判断多选"], "difficulty": 1}
+        session.add(
+            Question(
+                key="j1",
+                type="judge",
+                stem="党员应当按期交纳党费。",
+                options=[],
+                answer="对",
+                **common,
+                created_at=now,
+                updated_at=now,
+            )
+        )
+        session.add(
+            Question(
+                key="m1",
+                type="multi",
+                stem="“三会一课”包括？",
+                options=["支部党员大会", "年终总结会", "党小组会"],
+                answer="AC",
+                **common,
+                created_at=now,
+                updated_at=now,
+            )
+        )
+    started = await ws.say("@学习驿站 抢答 2题 判断多选", user=ADMIN, chat=AIBOT_CHAT)
+    assert started is not None
+    for position in (1, 2):
+        card = fake.cards.latest(AIBOT_CHAT, texts.CARD_TITLE_QUIZ.format(position=position))
+        round_id, right = await open_answer(wecom)
+        if card["card_type"] == "button_interaction":  # the judge question: 对 / 错
+            assert [b["text"] for b in card["button_list"]] == [texts.CARD_JUDGE_TRUE, texts.CARD_JUDGE_FALSE]
+            await tap_and_wait(ws, card["task_id"], users[0], texts.CARD_JUDGE_FALSE)
+            update = await tap_and_wait(ws, card["task_id"], users[1], texts.CARD_JUDGE_TRUE)
+        else:  # the multiple-choice question: a vote card with 提交 (its text went just before it)
+            assert card["card_type"] == "vote_interaction" and card["checkbox"]["mode"] == 1
+            assert [o["id"] for o in card["checkbox"]["option_list"]] == ["A", "B", "C"]
+            assert any("三会一课" in p.content for p in [*ws.pushes(AIBOT_CHAT), *ws.replies()])
+            await tap_and_wait(ws, card["task_id"], users[0], texts.CARD_SUBMIT_BUTTON, chosen=("A",))
+            update = await tap_and_wait(ws, card["task_id"], users[1], texts.CARD_SUBMIT_BUTTON, chosen=("C", "A"))
+            assert update is not None and update.body["template_card"]["checkbox"]["disable"] is True
+        assert update is not None
+        async with wecom.services.sessions() as session:
+            rnd = await session.get(QuizRound, round_id)
+            answers = set(await session.scalars(select(QuizAttempt.answer).where(QuizAttempt.round_id == round_id)))
+        assert rnd is not None and rnd.winner_member_id is not None and right in answers and len(answers) == 2
+        clock.advance(seconds=61)
+        await wecom.drain_outbox()
+        await tick(wecom.services.config, wecom.services.sessions, wecom.services.clock)
+        await wecom.drain_outbox()
