@@ -17,7 +17,15 @@ from bot import texts
 from bot.config import BranchConfig
 from bot.models import EntryStatus, InboundMessage, PointsEntry, Question, QuizAttempt, QuizRound, RollCallEntry
 from bot.quiz.timer import tick
-from tests.channels.wecom.conftest import ADMIN, AIBOT_CHAT, WecomDriver, wecom_config
+from tests.channels.wecom.conftest import (
+    ADMIN,
+    AIBOT_CHAT,
+    APPCHAT,
+    ROBOT_CHAT,
+    ROBOT_KEY,
+    WecomDriver,
+    wecom_config,
+)
 from tests.channels.wecom.fake_api import FakeWecom
 from tests.channels.wecom.fake_ws import FakeLongConnection
 from tests.channels.wecom.test_longconn import FAST
@@ -309,6 +317,12 @@ async def test_taps_that_are_not_allowed_change_nothing(aiohttp_client, db_url, 
 
     _, answer = await wecom.aibot_say("@学习驿站 发起主题党日 11月27日14:30 三楼会议室", user=ADMIN)
     meeting_task = answer["template_card"]["task_id"]
+    # Where WeCom shows no interactive card (the group robot, an app group chat) the same row goes as its text.
+    await wecom.drain_outbox()
+    for endpoint, chat in (("webhook/send", ROBOT_KEY), ("appchat/send", APPCHAT)):
+        [announced] = [c for c in fake.contents(endpoint, chat) if c.startswith("【主题党日】")]
+        assert announced in answer["stream"]["content"]
+    assert fake.cards.in_chat(ROBOT_CHAT) == [] and fake.cards.in_chat(APPCHAT) == []
     # Outside the window: the tap gets what a typed 签到 gets, and nothing is stored.
     typed = await wecom.aibot_say("@学习驿站 签到", user="a2")
     early = wecom.tap_payload(meeting_task, "a1", texts.CARD_CHECK_IN_BUTTON)
