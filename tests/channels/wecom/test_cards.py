@@ -15,7 +15,16 @@ from sqlalchemy import func, select
 
 from bot import texts
 from bot.config import BranchConfig
-from bot.models import EntryStatus, InboundMessage, PointsEntry, Question, QuizAttempt, QuizRound, RollCallEntry
+from bot.models import (
+    EntryStatus,
+    InboundMessage,
+    MemberIdentity,
+    PointsEntry,
+    Question,
+    QuizAttempt,
+    QuizRound,
+    RollCallEntry,
+)
 from bot.quiz.timer import tick
 from tests.channels.wecom.conftest import (
     ADMIN,
@@ -104,6 +113,15 @@ async def open_answer(wecom: WecomDriver) -> tuple[int, str]:
             )
         ).one()
     return row[0], row[1]
+
+
+async def round_state(wecom: WecomDriver, round_id: int) -> tuple[QuizRound, list[int]]:
+    """The round, and the members with an attempt on it (one entry per attempt)."""
+    async with wecom.services.sessions() as session:
+        rnd = await session.get(QuizRound, round_id)
+        answered = list(await session.scalars(select(QuizAttempt.member_id).where(QuizAttempt.round_id == round_id)))
+    assert rnd is not None
+    return rnd, answered
 
 
 def wrong(letter: str) -> str:
@@ -226,13 +244,12 @@ async def test_rush_answered_by_taps_over_the_long_connection(aiohttp_client, db
             await ws.drop()
             await ws.wait_subscribed(after=ws.subscribes)
         await settle(wecom, inbound + 6)
-        async with wecom.services.sessions() as session:
-            rnd = await session.get(QuizRound, round_id)
-            attempts = await session.scalar(
-                select(func.count()).select_from(QuizAttempt).where(QuizAttempt.round_id == round_id)
-            )
-        assert rnd is not None and rnd.winner_member_id is not None
-        assert attempts == 2  # the wrong one and the winner's: the others were too slow
+        rnd, answered = await round_state(wecom, round_id)
+        assert rnd.winner_member_id is not None and rnd.winner_member_id in answered
+        assert len(answered) == len(set(answered))  # one attempt per member, re-delivered taps included
+        # The wrong tap and the winner's are recorded; a right tap that lost the race is recorded only if it was
+        # in before the round closed (on PostgreSQL they run at once), never doubled.
+        assert 2 <= len(answered) <= 6
         await drain_over_minutes(wecom, clock, 1)
         await tick(wecom.services.config, wecom.services.sessions, wecom.services.clock)
         await wecom.drain_outbox()
@@ -278,14 +295,18 @@ async def test_notice_and_rush_by_taps_over_the_http_callback_with_retries(wecom
         taps = [wecom.tap_payload(card["task_id"], user, right) for user in users[1:6]]
         results = await asyncio.gather(*(wecom.aibot_post(p) for p in taps))
         await asyncio.gather(*(wecom.aibot_post(p) for p in taps))  # every tap retried by WeCom
-        updated = [r[1] for r in results if r[1] is not None]
-        assert len(updated) == 1 and updated[0]["template_card"]["button_list"][0]["text"] == texts.CARD_DONE_ANSWERED
+        updated = {r[1]["userids"][0] for r in results if r[1] is not None}
+        rnd, answered = await round_state(wecom, round_id)
+        assert rnd.winner_member_id is not None and len(answered) == len(set(answered))
+        # Exactly the tappers whose answer was recorded see 已作答 (the winner always; a loser if it was in time).
         async with wecom.services.sessions() as session:
-            rnd = await session.get(QuizRound, round_id)
-            attempts = await session.scalar(
-                select(func.count()).select_from(QuizAttempt).where(QuizAttempt.round_id == round_id)
+            recorded = set(
+                await session.scalars(
+                    select(MemberIdentity.platform_user_id).where(MemberIdentity.member_id.in_(answered))
+                )
             )
-        assert rnd is not None and rnd.winner_member_id is not None and attempts == 2
+        assert updated == recorded - {users[0]} and updated
+        assert all(fake.cards.labels(card["task_id"], u) == [texts.CARD_DONE_ANSWERED] for u in updated)
         await wecom.drain_outbox()
         # The next question is a push: over HTTP only a response_url can carry it (as a card). A member's
         # @-message answered in its own response leaves its response_url for it.
@@ -295,7 +316,6 @@ async def test_notice_and_rush_by_taps_over_the_http_callback_with_retries(wecom
         await wecom.drain_outbox()
     assert await count(wecom, QuizRound, QuizRound.winner_member_id.is_not(None)) == 5
     assert await count(wecom, PointsEntry, PointsEntry.source.like("quiz%")) == 5  # one win a question
-    assert await count(wecom, QuizAttempt) == 10
 
 
 # --- taps that are not allowed ---------------------------------------------------------------------
