@@ -84,8 +84,12 @@ class Context:
         """
         self._add(chat.channel, "chat", chat.platform_chat_id, text, mentions, card=card)
 
-    async def send_to_member(self, member: Member, text: str, channel: str | None = None) -> bool:
-        """Send text directly to a member, on channel (default: the current message's) if they have one."""
+    async def send_to_member(
+        self, member: Member, text: str, channel: str | None = None, card: dict[str, Any] | None = None
+    ) -> bool:
+        """Send text directly to a member, on channel (default: the current message's) if they have one.
+
+        card (bot/cards.py): buttons, where the channel shows them in a 1:1 chat; the text stands on its own."""
         preferred = channel or (self.message.channel if self.message else None)
         identities = (
             await self.session.scalars(select(MemberIdentity).where(MemberIdentity.member_id == member.id))
@@ -93,7 +97,7 @@ class Context:
         chosen = next((i for i in identities if i.channel == preferred), identities[0] if identities else None)
         if chosen is None:
             return False
-        self._add(chosen.channel, "user", chosen.platform_user_id, text, ())
+        self._add(chosen.channel, "user", chosen.platform_user_id, text, (), card=card)
         return True
 
     def _add(

@@ -109,7 +109,8 @@ async def nudge_notice(ctx: Context, roll_call: RollCall) -> None:
     reached = []
     for member in counted.pending:
         text = texts.NOTICE_NUDGE.format(name=member.display_name, seq=roll_call.seq, title=roll_call.title)
-        if await ctx.send_to_member(member, text):
+        card = receipt_card(roll_call.id, texts.CARD_TITLE_NOTICE.format(seq=roll_call.seq))
+        if await ctx.send_to_member(member, text, card=card):
             reached.append(member)
     await mark_nudged(ctx.session, roll_call, reached)
     roll_call.nudges_sent += 1

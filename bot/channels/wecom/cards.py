@@ -22,9 +22,9 @@ What a card means is bot/cards.py; this module only speaks WeCom's formats. Wher
   {text, style 1–4, key ≤1024 bytes}; checkbox {question_key, mode 0 单选 | 1 多选, disable (更新时),
   option_list ≤20 {id ≤128 bytes, text, is_checked}}; submit_button {text, key}; task_id "同一个机器人不能
   重复，只能由数字、字母和"_-@"组成，最长 128 字节".
-Not used: the app's own template cards. The app reaches groups only by appchat/send, which has no
-template_card (path/90248 lists text, image, voice, video, file, textcard, news, mpnews, markdown), and the
-bot's cards all go to groups; rows to members stay text.
+The app: its template cards go to members 1:1 only (a notice's nudge, below); the app reaches groups only by
+appchat/send, which has no template_card (path/90248 lists text, image, voice, video, file, textcard, news,
+mpnews, markdown), so a card row to an app group chat goes as its text.
 """
 
 from __future__ import annotations
@@ -196,3 +196,55 @@ def answer_body(content: str, card: Card | None, card_text: str, card_row: int) 
         "stream": stream,
         "template_card": template_card(card, card_text, task_id(card_row), with_text=False),
     }
+
+
+# --- the self-built app: cards in 1:1 messages ------------------------------------------------------
+# [90236] path/90236 发送应用消息, 模板卡片消息 按钮交互型: {"touser", "msgtype": "template_card", "agentid",
+# "template_card": {card_type, main_title, sub_title_text, button_list, task_id}, enable_duplicate_check, …}.
+# [90240] path/90240 接收事件, 模板卡片事件推送: <MsgType>event</MsgType><Event>template_card_event</Event>
+# <EventKey>, <TaskId>, <CardType>, <ResponseCode>, <AgentID> (no MsgId: the dedupe id is made of the sender,
+# CreateTime, TaskId and EventKey, which a retry repeats).
+# [94888] path/94888 更新模版卡片消息: POST message/update_template_card {"userids", "agentid", "response_code",
+# "button": {"replace_name"}}: the ResponseCode is used once, within 72 h.
+APP_EVENT = "template_card_event"
+
+
+def app_card_shown(card: Card | None, text: str) -> bool:
+    """Whether an app message shows this row as a card (a button card whose text fits in it)."""
+    return card is not None and text_in_card(card, text)
+
+
+def read_app_tap(data: dict[str, Any], now: datetime) -> tuple[Message, Tap, str] | None:
+    """The app callback's template_card_event as (message, tap, ResponseCode); None if it is not one of ours."""
+    if str(data.get("Event") or "").lower() != APP_EVENT:
+        return None
+    key, task, code = data.get("EventKey"), data.get("TaskId"), data.get("ResponseCode")
+    sender, created = data.get("FromUserName"), data.get("CreateTime")
+    if not all(isinstance(v, str) and v for v in (key, task, code, sender, created)):
+        raise CallbackRejected(400, "card event without EventKey, TaskId, ResponseCode, FromUserName or CreateTime")
+    assert isinstance(key, str) and isinstance(task, str) and isinstance(code, str) and isinstance(sender, str)
+    if key.startswith(DONE_PREFIX) or platform_id(sender, USER_ID_MAX_BYTES) is None or not str(created).isdigit():
+        return None
+    tap = understand(key)
+    if tap is None:
+        return None
+    msg = Message(
+        channel=CHANNEL,
+        platform_msg_id=f"app-card:{sender}:{created}:{task}:{key}"[:128],
+        sender_id=sender,
+        text=tap.word,
+        sent_at=now,
+        card_key=key,
+    )
+    return msg, tap, code
+
+
+async def tap_label(channel: WecomChannel, msg: Message, tap: Tap) -> str | None:
+    """What the tapper's copy says now (read from the database), or None while nothing was recorded."""
+    async with channel.services.sessions() as session:
+        member = await session.scalar(
+            select(Member)
+            .join(MemberIdentity, MemberIdentity.member_id == Member.id)
+            .where(MemberIdentity.channel == CHANNEL, MemberIdentity.platform_user_id == msg.sender_id)
+        )
+        return await state_label(session, member, tap) if member is not None else None

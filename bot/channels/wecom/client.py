@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import texts
 from bot.channels.wecom import api
-from bot.channels.wecom.cards import task_id, template_card, text_in_card
+from bot.channels.wecom.cards import app_card_shown, task_id, template_card, text_in_card
 from bot.channels.wecom.models import WecomSentPart
 from bot.channels.wecom.routing import (
     APP,
@@ -108,6 +108,8 @@ class WecomClient:
                 await self._answer(route, text, item)
             elif item.card is not None and route.kind == LONG_CONNECTION:
                 await self._send_card(route, item, text)
+            elif route.kind == APP and app_card_shown(item.card, text):
+                await self._send_app_card(route, item, text)
             else:
                 await self._send_parts(route, item, text)
         except api.ApiError as err:
@@ -156,6 +158,30 @@ class WecomClient:
             if count > 1:
                 async with transaction(self.sessions) as session:
                     session.add(WecomSentPart(outbox_id=item.id, part=index, sent_at=self.clock()))
+
+    async def _send_app_card(self, route: Route, item: Outgoing, text: str) -> None:
+        """A button card in the app's 1:1 chat (message/send, msgtype template_card: cards.py [90236])."""
+        assert item.card is not None
+        body: dict[str, Any] = {
+            "touser": route.address,
+            "msgtype": "template_card",
+            "agentid": self.config.agent_id,
+            "template_card": template_card(item.card, text, task_id(item.id)),
+        }
+        if self.config.duplicate_check_seconds:
+            body["enable_duplicate_check"] = 1
+            body["duplicate_check_interval"] = self.config.duplicate_check_seconds
+        await self._with_token("message/send", body=body)
+
+    async def update_app_button(self, user_id: str, response_code: str, label: str) -> None:
+        """The tapper's button in an app card renamed (message/update_template_card: cards.py [94888])."""
+        body = {
+            "userids": [user_id],
+            "agentid": self.config.agent_id,
+            "response_code": response_code,
+            "button": {"replace_name": label},
+        }
+        await self._with_token("message/update_template_card", body=body)
 
     async def _send(self, route: Route, content: str, mentions: tuple[str, ...]) -> None:
         if route.kind == ROBOT and mentions:

@@ -159,6 +159,25 @@ class WecomDriver:
         assert inner.findtext("MsgType") == "text"
         return inner.findtext("Content") or ""
 
+    def app_tap_xml(self, task_id: str, user: str, label: str) -> str:
+        """A member's tap on an app card they see (path/90240 模板卡片事件推送), with its ResponseCode."""
+        card = self.fake.cards.seen_by(task_id, user)
+        key = self.fake.cards.key_of(task_id, user, label)
+        code = f"rc-{next(self._ids)}"
+        self.fake.card_codes[code] = (task_id, user)
+        return (
+            f"<xml><ToUserName><![CDATA[{CORP_ID}]]></ToUserName><FromUserName><![CDATA[{user}]]></FromUserName>"
+            f"<CreateTime>{self.now()}</CreateTime><MsgType><![CDATA[event]]></MsgType>"
+            f"<Event><![CDATA[template_card_event]]></Event><EventKey><![CDATA[{key}]]></EventKey>"
+            f"<TaskId><![CDATA[{task_id}]]></TaskId><CardType><![CDATA[{card['card_type']}]]></CardType>"
+            f"<ResponseCode><![CDATA[{code}]]></ResponseCode><AgentID>{AGENT_ID}</AgentID></xml>"
+        )
+
+    async def app_post_xml(self, plaintext_xml: str) -> tuple[int, str | None]:
+        query, body = self.app_envelope(plaintext_xml)
+        resp = await self.client.post("/wecom/callback", params=query, data=body)
+        return resp.status, await resp.text()
+
     # --- the AI bot ---------------------------------------------------------------------------
     def aibot_payload(
         self, text: str, user: str = "lisi", chat: str | None = AIBOT_CHAT, msg_id: str | None = None

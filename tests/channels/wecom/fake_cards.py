@@ -100,6 +100,12 @@ class CardBoard:
         for user in users:
             self.views[(task_id, user)] = copy.deepcopy(card)
 
+    def rename_button(self, task_id: str, user: str, name: str) -> None:
+        """The app's update (更新点击用户的按钮文案): the tapper's copy shows one button with the new name."""
+        card = copy.deepcopy(self.seen_by(task_id, user))
+        card["button_list"] = [{"text": name, "key": f"renamed:{task_id}"}]
+        self.views[(task_id, user)] = card
+
     # --- what members see and do ------------------------------------------------------------
     def in_chat(self, chat: str) -> list[dict[str, Any]]:
         return [p.card for p in self.posted.values() if p.chat == chat]

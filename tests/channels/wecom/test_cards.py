@@ -452,3 +452,31 @@ async def test_study_day_card_and_judge_and_multiple_choice_quiz_cards(aiohttp_c
         await wecom.drain_outbox()
         await tick(wecom.services.config, wecom.services.sessions, wecom.services.clock)
         await wecom.drain_outbox()
+
+
+# --- the self-built app ------------------------------------------------------------------------------
+async def test_a_notice_nudge_in_the_app_is_acknowledged_by_its_button(wecom, fake, clock):
+    for user in ("p1", "p2", "p3"):
+        await wecom.aibot_say("@学习驿站 帮助", user=user)
+    _, answer = await wecom.aibot_say("@学习驿站 通知 周五集中学习", user=ADMIN)
+    assert answer["msgtype"] == "stream_with_template_card"
+    await wecom.drain_outbox()
+    clock.advance(minutes=61)  # the first nudge: to each member who has not acknowledged, in the app's 1:1 chat
+    await wecom.services.jobs.fire("tick_roll_calls", clock())
+    await wecom.drain_outbox()
+    [nudge] = fake.cards.in_chat("p1")
+    assert nudge["card_type"] == "button_interaction" and "p1同志" in nudge["sub_title_text"]
+    assert [b["text"] for b in nudge["button_list"]] == [texts.CARD_RECEIPT_BUTTON]
+    task = nudge["task_id"]
+    tap = wecom.app_tap_xml(task, "p1", texts.CARD_RECEIPT_BUTTON)
+    assert await wecom.app_post_xml(tap) == (200, "")  # the update goes by message/update_template_card
+    assert fake.cards.labels(task, "p1") == [texts.CARD_DONE_RECEIPT]
+    assert await wecom.app_post_xml(tap) == (200, "")  # WeCom retries the event: handled once
+    assert await count(wecom, InboundMessage, InboundMessage.platform_msg_id.like("app-card:%")) == 1
+    assert await count(wecom, RollCallEntry, RollCallEntry.status == EntryStatus.DONE) == 1
+    await wecom.drain_outbox()
+    # A 收到 said directly is answered directly (as typed in the app's chat): which notices it acknowledged.
+    assert fake.contents("message/send", "p1")[-1] == texts.NOTICE_ACK_DIRECT.format(
+        notices=texts.NOTICE_REF.format(seq=1)
+    )
+    assert fake.cards.labels(fake.cards.in_chat("p2")[0]["task_id"], "p2") == [texts.CARD_RECEIPT_BUTTON]
