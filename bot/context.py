@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -75,12 +75,21 @@ class Context:
         await self.session.flush()
         return row.id
 
-    async def send_to_chat(self, chat: Chat, text: str, mentions: tuple[str, ...] = ()) -> None:
-        """Post text to a group chat; mentions are platform user ids on that chat's channel."""
-        self._add(chat.channel, "chat", chat.platform_chat_id, text, mentions)
+    async def send_to_chat(
+        self, chat: Chat, text: str, mentions: tuple[str, ...] = (), card: dict[str, Any] | None = None
+    ) -> None:
+        """Post text to a group chat; mentions are platform user ids on that chat's channel.
 
-    async def send_to_member(self, member: Member, text: str, channel: str | None = None) -> bool:
-        """Send text directly to a member, on channel (default: the current message's) if they have one."""
+        card (bot/cards.py): buttons for channels that show template cards; the text must stand on its own.
+        """
+        self._add(chat.channel, "chat", chat.platform_chat_id, text, mentions, card=card)
+
+    async def send_to_member(
+        self, member: Member, text: str, channel: str | None = None, card: dict[str, Any] | None = None
+    ) -> bool:
+        """Send text directly to a member, on channel (default: the current message's) if they have one.
+
+        card (bot/cards.py): buttons, where the channel shows them in a 1:1 chat; the text stands on its own."""
         preferred = channel or (self.message.channel if self.message else None)
         identities = (
             await self.session.scalars(select(MemberIdentity).where(MemberIdentity.member_id == member.id))
@@ -88,15 +97,22 @@ class Context:
         chosen = next((i for i in identities if i.channel == preferred), identities[0] if identities else None)
         if chosen is None:
             return False
-        self._add(chosen.channel, "user", chosen.platform_user_id, text, ())
+        self._add(chosen.channel, "user", chosen.platform_user_id, text, (), card=card)
         return True
 
     def _add(
-        self, channel: str, kind: str, target: str, text: str, mentions: tuple[str, ...], media_id: int | None = None
+        self,
+        channel: str,
+        kind: str,
+        target: str,
+        text: str,
+        mentions: tuple[str, ...],
+        media_id: int | None = None,
+        card: dict[str, Any] | None = None,
     ) -> None:
         if self.drafts is not None:
-            if media_id is not None:
-                raise RuntimeError("the quick path cannot send media")
+            if media_id is not None or card is not None:
+                raise RuntimeError("the quick path cannot send media or cards")
             self.drafts.append(Draft(channel, kind, target, text, mentions))
             return
         now = self.clock()
@@ -115,6 +131,7 @@ class Context:
             next_attempt_at=now + timedelta(seconds=hold),
             created_at=now,
             media_id=media_id,
+            card=card,
         )
         self.session.add(row)
         self.outgoing.append(row)

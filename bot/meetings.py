@@ -12,6 +12,7 @@ from sqlalchemy import ColumnElement, and_, func, select
 
 from bot import display, org, texts
 from bot.authority import holders
+from bot.cards import meeting_card
 from bot.config import BranchConfig, RecurringMeetingConfig
 from bot.context import Context
 from bot.holidays import adjust_for_holiday, rule_date
@@ -171,8 +172,9 @@ async def create_meeting(
         **_parts(meeting),
     )
     chats = await roll_call_chats(ctx.session, roll_call)
+    card = meeting_card(roll_call.id, texts.CARD_TITLE_MEETING.format(kind=view.kind_name, seq=roll_call.seq))
     for chat in chats:
-        await ctx.send_to_chat(chat, announcement)
+        await ctx.send_to_chat(chat, announcement, card=card)
     if not chats:
         for member in (await tally(ctx.session, roll_call)).pending:
             await ctx.send_to_member(member, announcement)
@@ -419,8 +421,9 @@ async def send_due_reminders(ctx: Context) -> None:
         text = texts.MEETING_REMINDER.format(
             kind=view.kind_name, when=when, window=window_text(ctx, meeting), **_parts(meeting)
         )
+        title = texts.CARD_TITLE_MEETING.format(kind=view.kind_name, seq=view.roll_call.seq)
         for chat in await roll_call_chats(ctx.session, view.roll_call):
-            await ctx.send_to_chat(chat, text)
+            await ctx.send_to_chat(chat, text, card=meeting_card(view.roll_call.id, title))
         if ctx.config.meetings.remind_members_directly:
             for member in (await tally(ctx.session, view.roll_call)).pending:
                 await ctx.send_to_member(

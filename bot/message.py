@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -20,6 +21,8 @@ class Message:
     sender_name: str | None = None
     mentions_bot: bool = False
     mentions: tuple[str, ...] = ()
+    # A card tap (bot/cards.py): the tapped key, e.g. "quiz:12:B"; the text is the word the tap stands for.
+    card_key: str | None = None
 
     @property
     def is_direct(self) -> bool:
@@ -59,3 +62,4 @@ class Outgoing:
     mentions: tuple[str, ...] = ()
     media_id: int | None = None  # an image to send with the text, where the channel can show one
     image: bytes | None = None
+    card: dict[str, Any] | None = None  # buttons or choices (bot/cards.py), where the channel shows cards

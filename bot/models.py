@@ -195,6 +195,8 @@ class Outbox(Base):
     sent_at: Mapped[datetime | None]
     delivered_via: Mapped[str | None] = mapped_column(String(20))
     media_id: Mapped[int | None] = mapped_column(ForeignKey("media.id", ondelete="SET NULL"))
+    # Buttons or choices (bot/cards.py) for channels that show template cards; the text stands on its own.
+    card: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
 
 class ScheduledFire(Base):

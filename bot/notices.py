@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import ColumnElement, and_, or_, select, update
 
 from bot import display, org, texts
+from bot.cards import receipt_card
 from bot.context import Context
 from bot.db import affected
 from bot.models import (
@@ -142,8 +143,9 @@ async def push_notice(ctx: Context, roll_call: RollCall) -> None:
         body=roll_call.body,
         sender=sender.display_name if sender else ctx.config.bot.name,
     )
+    card = receipt_card(roll_call.id, texts.CARD_TITLE_NOTICE.format(seq=roll_call.seq))
     for chat in await roll_call_chats(ctx.session, roll_call):
-        await ctx.send_to_chat(chat, text)
+        await ctx.send_to_chat(chat, text, card=card)
 
 
 async def nudge_notice(ctx: Context, roll_call: RollCall) -> None:
@@ -152,7 +154,8 @@ async def nudge_notice(ctx: Context, roll_call: RollCall) -> None:
     reached = []
     for member in counted.pending:
         text = texts.NOTICE_NUDGE.format(name=member.display_name, seq=roll_call.seq, title=roll_call.title)
-        if await ctx.send_to_member(member, text):
+        card = receipt_card(roll_call.id, texts.CARD_TITLE_NOTICE.format(seq=roll_call.seq))
+        if await ctx.send_to_member(member, text, card=card):
             reached.append(member)
     await mark_nudged(ctx.session, roll_call, reached)
     roll_call.nudges_sent += 1

@@ -86,6 +86,7 @@ def _outgoing(row: Outbox, image: bytes | None = None) -> Outgoing:
         mentions=tuple(row.mentions or ()),
         media_id=row.media_id,
         image=image,
+        card=row.card,
     )
 
 

@@ -285,8 +285,8 @@ class QuickPath:
 
     async def _plan(self, msg: Message, passive: PassivePolicy | None) -> _Plan | None:
         d = self.directory
-        if not d.loaded:
-            return None
+        if not d.loaded or msg.card_key is not None:
+            return None  # a card tap always acts on something stored: the full way
         chat: ChatCard | None = None
         branch: BranchCard | None = None
         if msg.chat_id is not None:

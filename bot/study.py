@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 
 from bot import display, texts
 from bot.authority import holders
+from bot.cards import study_card
 from bot.config import BranchConfig, StudyConfig
 from bot.context import Context
 from bot.holidays import study_week_starting_on, week_key
@@ -99,8 +100,9 @@ async def send_reminder(ctx: Context, spec: BranchConfig) -> RollCall | None:
     text = texts.STUDY_REMINDER.format(date=display.day(today), material=material)
     if today != nominal:
         text += texts.STUDY_REMINDER_MOVED.format(nominal=display.day(nominal))
+    card = study_card(roll_call.id, texts.CARD_TITLE_STUDY.format(date=display.day(today)))
     for chat in await roll_call_chats(ctx.session, roll_call):
-        await ctx.send_to_chat(chat, text)
+        await ctx.send_to_chat(chat, text, card=card)
     return roll_call
 
 

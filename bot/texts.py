@@ -956,3 +956,25 @@ ORG_SET_PARENT_NOT_ALLOWED = "只有同时管辖该单位现上级和新上级�
 ORG_SET_PARENT_INVALID = "不能把{unit}设在“{parent}”之下：党支部下不设单位，单位也不能设在本单位或其下级单位之下。"
 ORG_PARENT_SET = "已将{unit}调整到{parent}之下。"
 ORG_PARENT_CLEARED = "{unit}已不再隶属任何上级单位。"
+
+# --- cards ---
+# Template cards (bot/cards.py): button labels and what the tapper's copy of the card says afterwards.
+CARD_RECEIPT_BUTTON = "收到"
+CARD_CHECK_IN_BUTTON = "签到"
+CARD_LEAVE_BUTTON = "请假"
+CARD_STUDY_BUTTON = "学习打卡"
+CARD_JUDGE_TRUE = "对"
+CARD_JUDGE_FALSE = "错"
+CARD_SUBMIT_BUTTON = "提交"
+CARD_DONE_RECEIPT = "已收到"
+CARD_DONE_CHECK_IN = "已签到"
+CARD_DONE_LEAVE = "已请假"
+CARD_DONE_STUDY = "已打卡"
+CARD_DONE_ANSWERED = "已作答"
+CARD_TITLE_NOTICE = "通知#{seq}"
+CARD_TITLE_MEETING = "{kind}#{seq}"
+CARD_TITLE_STUDY = "学习日 {date}"
+CARD_TITLE_QUIZ = "第{position}题"
+# 请假 by tap: recorded at once with this reason; the member may still send "请假 原因" to give the real one.
+CARD_LEAVE_NO_REASON = "未填写"
+CARD_LEAVE_ADD_REASON = "如需补充原因，请发送“请假 原因”，例如：请假 在外执法"

@@ -187,6 +187,10 @@ async def handle_leave(msg: Message, ctx: Context) -> None:
     """请假 原因 — for the next meeting that expects this member."""
     assert ctx.command is not None and ctx.branch is not None and ctx.member is not None
     reason = ctx.command.raw_args
+    # A 请假 tap (bot/cards.py) carries no reason: the leave is recorded now and the reason may follow as text.
+    tapped = not reason and msg.card_key is not None
+    if tapped:
+        reason = texts.CARD_LEAVE_NO_REASON
     if not reason:
         await ctx.reply(texts.MEETING_LEAVE_NEED_REASON)
         return
@@ -213,6 +217,8 @@ async def handle_leave(msg: Message, ctx: Context) -> None:
             await ctx.send_to_member(secretary, request)
     else:
         await ctx.reply(texts.MEETING_LEAVE_OK.format(name=name, kind=view.kind_name, reason=reason))
+    if tapped:
+        await ctx.reply(texts.CARD_LEAVE_ADD_REASON)
 
 
 @router.command(*texts.CMD_CANCEL_LEAVE, summary=texts.SUMMARY_CANCEL_LEAVE)

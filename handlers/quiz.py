@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 
 from bot import display, texts
+from bot.cards import quiz_round
 from bot.context import Context
 from bot.message import Message
 from bot.models import (
@@ -130,6 +131,13 @@ async def _answer_target(msg: Message, ctx: Context) -> tuple[engine.Live, str] 
         quiz = await _just_finished_rush(ctx)  # (a waiting 每日一题 has no live round either)
     if quiz is None:
         return None
+    tapped = quiz_round(msg.card_key)
+    if tapped is not None and (live is None or live.round.id != tapped):
+        # A tap on the card of a question that is over (bot/cards.py) answers nothing; a late tap on the
+        # question just won still hears who was faster, as a late typed answer does.
+        last = await engine.last_closed(ctx, quiz) if live is None and quiz.mode == QuizMode.RUSH else None
+        if last is None or last.round.id != tapped:
+            return None
     if live is not None:
         canonical = engine.accepts(live, text, mentioned or msg.mentions_bot)
         return (live, canonical) if canonical is not None else None

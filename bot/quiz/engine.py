@@ -16,6 +16,7 @@ from sqlalchemy.orm import aliased
 from sqlalchemy.orm.attributes import set_committed_value
 
 from bot import display, texts
+from bot.cards import Card, quiz_card
 from bot.context import Context
 from bot.db import affected
 from bot.intent import may_be_blank_answer
@@ -135,12 +136,12 @@ async def pick_questions(ctx: Context, count: int, tag: str, rng: random.Random 
     return [loaded[question_id] for question_id in chosen if question_id in loaded]
 
 
-async def _say(ctx: Context, quiz: QuizSession, text: str) -> None:
-    """Post to the quiz's chat (or, for practice, to its member directly)."""
+async def _say(ctx: Context, quiz: QuizSession, text: str, card: Card | None = None) -> None:
+    """Post to the quiz's chat (with the card, where the channel shows one), or, for practice, to its member."""
     if quiz.chat_id is not None:
         chat = await ctx.session.get(Chat, quiz.chat_id)
         if chat is not None:
-            await ctx.send_to_chat(chat, text)
+            await ctx.send_to_chat(chat, text, card=card)
     elif quiz.member_id is not None:
         member = await ctx.session.get(Member, quiz.member_id)
         if member is not None:
@@ -232,7 +233,8 @@ async def _open(
         rnd.closes_at = now + timedelta(seconds=quiz.seconds_per_question)
     question = await ctx.session.get(Question, rnd.question_id)
     assert question is not None
-    await _say(ctx, quiz, question_text(ctx, Live(quiz, rnd, question)))
+    card = quiz_card(rnd.id, question, texts.CARD_TITLE_QUIZ.format(position=rnd.position))
+    await _say(ctx, quiz, question_text(ctx, Live(quiz, rnd, question)), card)
 
 
 async def live_round(ctx: Context, quiz: QuizSession) -> Live | None:

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import re
-import uuid
 from typing import Any
 
 from aiohttp import web
 from sqlalchemy.exc import IntegrityError
 
+from bot.channels.wecom import cards
 from bot.channels.wecom.channel import (
     Reply,
     WecomChannel,
@@ -66,7 +67,10 @@ async def receive(request: web.Request) -> web.Response:
         # The body is only an envelope around the ciphertext; what the message says is parsed only once the
         # signature on that ciphertext is checked and it decrypts (strict UTF-8).
         plaintext, nonce = await open_callback(request, cipher, config.aibot_token, _encrypt_field)
-        found = _message(parse_json_object(plaintext, "decrypted message"), channel)
+        payload = parse_json_object(plaintext, "decrypted message")
+        if cards.is_tap(payload):
+            return await _tap(channel, started, payload, nonce)
+        found = _message(payload, channel)
     except CallbackRejected as exc:
         return rejection(request, exc)
     if found is None:
@@ -83,23 +87,59 @@ async def receive(request: web.Request) -> web.Response:
         again = await channel.answered_before(msg, kind, target)
         content = JOINER.join([await channel.spelled_out(reply) for reply in again])
         if not await channel.in_time(started, [reply.id for reply in again]):
-            content = ""
+            content, again = "", []
+        answered = again
     else:
-        content = await _answer(channel, started, outcome.reply_ids, kind, target)
+        content, answered = await _answer(channel, started, outcome.reply_ids, kind, target)
     if not content:
         return empty()
-    # A stream that is finished at once is the reply the AI bot accepts to a message (被动回复消息).
-    plaintext = json.dumps(
-        {"msgtype": "stream", "stream": {"id": uuid.uuid4().hex, "finish": True, "content": content}},
-        ensure_ascii=False,
+    # A stream that is finished at once is the reply the AI bot accepts to a message (被动回复消息); with the
+    # card of a row in it, stream_with_template_card (cards.answer_body).
+    carded = next((reply for reply in answered if reply.card is not None), None)
+    answer = (
+        cards.answer_body(content, carded.card, carded.text, carded.id)
+        if carded is not None
+        else cards.answer_body(content, None, "", 0)
     )
+    return _encrypted(channel, cipher, answer, nonce)
+
+
+def _encrypted(channel: WecomChannel, cipher: Cipher, answer: dict[str, Any], nonce: str) -> web.Response:
+    plaintext = json.dumps(answer, ensure_ascii=False)
     now = str(int(channel.services.clock().timestamp()))
-    body = encrypted_json_reply(cipher, config.aibot_token, plaintext, now, nonce)
+    body = encrypted_json_reply(cipher, channel.config.aibot_token, plaintext, now, nonce)
     return web.Response(text=body, content_type="application/json")
 
 
-async def _answer(channel: WecomChannel, started: float, reply_ids: list[int], kind: str, target: str) -> str:
-    """Claim the replies to this conversation that fit one passive answer (in order); their joined text."""
+async def _tap(channel: WecomChannel, started: float, payload: dict[str, Any], nonce: str) -> web.Response:
+    """A card tap (template_card_event): the word it stands for through the pipeline, then the tapper's copy of
+    the card updated in the answer ([101031] 回复消息更新模板卡片). The tap's own replies go through the outbox
+    (by the event's response_url, [101138]): the answer to an event can only update the card."""
+    found = cards.read_tap(payload, channel.services.clock())
+    if found is None:
+        log.debug("wecom: AI bot card event with a key that is not ours; ignored")
+        return empty()
+    msg, tap, task = found
+    response_url = payload.get("response_url")
+    if isinstance(response_url, str) and response_url:
+        await _store_response_url(channel, msg, response_url)
+    outcome = await channel.process(msg)
+    if outcome is not None and not outcome.duplicate:
+        await channel.claim([], outcome.reply_ids)
+    update = await cards.update_for(channel, msg, tap, task)
+    if update is None or asyncio.get_running_loop().time() - started > channel.config.reply_budget_seconds:
+        return empty()
+    assert channel.aibot_cipher is not None
+    return _encrypted(channel, channel.aibot_cipher, update, nonce)
+
+
+async def _answer(
+    channel: WecomChannel, started: float, reply_ids: list[int], kind: str, target: str
+) -> tuple[str, list[Reply]]:
+    """Claim the replies to this conversation that fit one passive answer (in order); their joined text, and them.
+
+    At most one of them has a card: a second card row and the rows after it go through the outbox.
+    """
     replies = await channel.replies(reply_ids)
     answer: list[Reply] = []
     parts: list[str] = []
@@ -108,6 +148,8 @@ async def _answer(channel: WecomChannel, started: float, reply_ids: list[int], k
             continue
         if kind == "chat" and channel.pushes_image(reply):
             break  # the group's robot (or appchat) shows the image: this row and the ones after it go that way
+        if reply.card is not None and any(item.card is not None for item in answer):
+            break  # one card per answer
         text = await channel.spelled_out(reply)
         if utf8_len(JOINER.join([*parts, text])) > RESPONSE_URL_MAX_BYTES:
             break  # keep order: this row and the ones after it go through the outbox
@@ -115,8 +157,8 @@ async def _answer(channel: WecomChannel, started: float, reply_ids: list[int], k
         parts.append(text)
     claimed = await channel.claim(answer, reply_ids)
     if not await channel.in_time(started, [item.id for item in claimed]):
-        return ""
-    return JOINER.join(parts[: len(claimed)])
+        return "", []
+    return JOINER.join(parts[: len(claimed)]), answer[: len(claimed)]
 
 
 # WeCom's envelope is exactly {"encrypt": "<base64>"}: read by this pattern, nothing is parsed before the signature.

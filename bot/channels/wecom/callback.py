@@ -7,6 +7,8 @@ from datetime import datetime
 
 from aiohttp import web
 
+from bot.cards import Tap
+from bot.channels.wecom import api, cards
 from bot.channels.wecom.channel import (
     WecomChannel,
     channel_of,
@@ -31,6 +33,7 @@ from bot.channels.wecom.routing import TEXT_MAX_BYTES
 from bot.channels.wecom.split import utf8_len
 from bot.context import Draft
 from bot.message import Message
+from bot.outbox import PermanentError, TransientError
 from bot.quick import PassivePolicy
 
 log = logging.getLogger(__name__)
@@ -58,6 +61,9 @@ async def receive(request: web.Request) -> web.Response:
     config = channel.config
     try:
         plaintext, nonce = await open_callback(request, cipher, config.callback_token, _encrypted)
+        tap = _card_tap(plaintext, channel) if cards.APP_EVENT in plaintext else None
+        if tap is not None:
+            return await _tapped(channel, *tap)
         msg = _message(plaintext, channel)
     except CallbackRejected as exc:
         return rejection(request, exc)
@@ -90,6 +96,36 @@ async def receive(request: web.Request) -> web.Response:
     )
     body = encrypted_xml_reply(cipher, config.callback_token, reply_xml, now, nonce)
     return web.Response(text=body, content_type="application/xml")
+
+
+def _card_tap(plaintext: str, channel: WecomChannel) -> tuple[Message, Tap, str] | None:
+    """A tap on one of our cards in the app's 1:1 chat (cards.py [90240]); None for anything else."""
+    try:
+        parsed = parse_message(plaintext)
+    except CallbackRejected:
+        raise
+    except Exception:
+        raise CallbackRejected(400, "decrypted message is malformed") from None
+    data = getattr(parsed, "_data", None)  # wechatpy has no class for this event: its fields as parsed
+    if not isinstance(data, dict) or str(data.get("MsgType") or "").lower() != "event":
+        return None
+    return cards.read_app_tap(data, channel.services.clock())
+
+
+async def _tapped(channel: WecomChannel, msg: Message, tap: Tap, response_code: str) -> web.Response:
+    """The tap's word through the pipeline (its replies are pushed), then the tapper's button renamed by
+    message/update_template_card with the event's ResponseCode (once: a retried event changes nothing)."""
+    outcome = await channel.process(msg)
+    if outcome is None or outcome.duplicate:
+        return empty()
+    await channel.claim([], outcome.reply_ids)
+    label = await cards.tap_label(channel, msg, tap)
+    if label is not None:
+        try:
+            await channel.client.update_app_button(msg.sender_id, response_code, label)
+        except (api.ApiError, TransientError, PermanentError) as exc:
+            log.warning("wecom: the app card of %s was not updated: %s", msg.sender_id, exc)
+    return empty()
 
 
 def _encrypted(body: bytes) -> str:

@@ -6,7 +6,7 @@ import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import aiohttp
 from aiohttp import web
@@ -39,6 +39,7 @@ class Reply:
     text: str
     mentions: tuple[str, ...]
     media_id: int | None = None
+    card: dict[str, Any] | None = None  # buttons (bot/cards.py): a passive answer carries at most one card
 
 
 class WecomChannel:
@@ -139,7 +140,7 @@ class WecomChannel:
         """
         async with read_only(self.services.sessions) as session:
             rows = await session.execute(
-                select(Outbox.id, Outbox.target_kind, Outbox.target_id, Outbox.text, Outbox.mentions, Outbox.media_id)
+                select(*_REPLY_COLUMNS)
                 .join(InboundMessage, InboundMessage.id == Outbox.cause_inbound_id)
                 .where(
                     InboundMessage.channel == msg.channel,
@@ -151,7 +152,7 @@ class WecomChannel:
                 )
                 .order_by(Outbox.id)
             )
-            return [Reply(r.id, r.target_kind, r.target_id, r.text, tuple(r.mentions or ()), r.media_id) for r in rows]
+            return [_reply(r) for r in rows]
 
     async def replies(self, ids: list[int]) -> list[Reply]:
         """The rows a message produced, in order."""
@@ -159,11 +160,9 @@ class WecomChannel:
             return []
         async with self.services.sessions() as session:
             rows = await session.execute(
-                select(Outbox.id, Outbox.target_kind, Outbox.target_id, Outbox.text, Outbox.mentions, Outbox.media_id)
-                .where(Outbox.id.in_(ids), Outbox.channel == CHANNEL)
-                .order_by(Outbox.id)
+                select(*_REPLY_COLUMNS).where(Outbox.id.in_(ids), Outbox.channel == CHANNEL).order_by(Outbox.id)
             )
-            return [Reply(r.id, r.target_kind, r.target_id, r.text, tuple(r.mentions or ()), r.media_id) for r in rows]
+            return [_reply(r) for r in rows]
 
     def pushes_image(self, reply: Reply) -> bool:
         """Whether the reply has an image that a push can show: then it is pushed, not answered passively
@@ -203,6 +202,20 @@ class WecomChannel:
 
 
 WECOM = web.AppKey("wecom", WecomChannel)
+
+_REPLY_COLUMNS = (
+    Outbox.id,
+    Outbox.target_kind,
+    Outbox.target_id,
+    Outbox.text,
+    Outbox.mentions,
+    Outbox.media_id,
+    Outbox.card,
+)
+
+
+def _reply(r: Any) -> Reply:
+    return Reply(r.id, r.target_kind, r.target_id, r.text, tuple(r.mentions or ()), r.media_id, r.card)
 
 
 def channel_of(request: web.Request) -> WecomChannel:

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import texts
 from bot.channels.wecom import api
+from bot.channels.wecom.cards import app_card_shown, task_id, template_card, text_in_card
 from bot.channels.wecom.models import WecomSentPart
 from bot.channels.wecom.routing import (
     APP,
@@ -92,6 +93,8 @@ class WecomClient:
         route = self.router.static_route(item)
         if route is None:
             return 1
+        if item.card is not None and route.kind == LONG_CONNECTION:
+            return 1 + (0 if text_in_card(item.card, item.text) else len(split_text(item.text, route.max_bytes)))
         return len(split_text(item.text, route.max_bytes)) + shows_image(route, item)
 
     async def deliver(self, item: Outgoing) -> None:
@@ -102,7 +105,11 @@ class WecomClient:
         text = with_mentions(item.text, item.mentions, names) if spell_out else item.text
         try:
             if route.kind == RESPONSE_URL:
-                await self._answer(route, text)
+                await self._answer(route, text, item)
+            elif item.card is not None and route.kind == LONG_CONNECTION:
+                await self._send_card(route, item, text)
+            elif route.kind == APP and app_card_shown(item.card, text):
+                await self._send_app_card(route, item, text)
             else:
                 await self._send_parts(route, item, text)
         except api.ApiError as err:
@@ -131,6 +138,50 @@ class WecomClient:
             if count > 1:
                 async with transaction(self.sessions) as session:
                     session.add(WecomSentPart(outbox_id=item.id, part=index, sent_at=self.clock()))
+
+    async def _send_card(self, route: Route, item: Outgoing, text: str) -> None:
+        """A card row over the long connection: its text inside a button card, or as its own message(s) first
+        (long text, or a choice card, which has no text area); each part once even across retries."""
+        assert item.card is not None and self.long_connection is not None
+        inside = text_in_card(item.card, text)
+        parts = [] if inside else split_text(text, route.max_bytes)
+        count = len(parts) + 1
+        done = await self._sent_parts(item.id) if count > 1 else set()
+        for index in range(count):
+            if index in done:
+                continue
+            if index < len(parts):
+                await self._send(route, parts[index], item.mentions if index == 0 else ())
+            else:
+                card = template_card(item.card, text, task_id(item.id), with_text=inside)
+                await self.long_connection.send_card(route.address, card)
+            if count > 1:
+                async with transaction(self.sessions) as session:
+                    session.add(WecomSentPart(outbox_id=item.id, part=index, sent_at=self.clock()))
+
+    async def _send_app_card(self, route: Route, item: Outgoing, text: str) -> None:
+        """A button card in the app's 1:1 chat (message/send, msgtype template_card: cards.py [90236])."""
+        assert item.card is not None
+        body: dict[str, Any] = {
+            "touser": route.address,
+            "msgtype": "template_card",
+            "agentid": self.config.agent_id,
+            "template_card": template_card(item.card, text, task_id(item.id)),
+        }
+        if self.config.duplicate_check_seconds:
+            body["enable_duplicate_check"] = 1
+            body["duplicate_check_interval"] = self.config.duplicate_check_seconds
+        await self._with_token("message/send", body=body)
+
+    async def update_app_button(self, user_id: str, response_code: str, label: str) -> None:
+        """The tapper's button in an app card renamed (message/update_template_card: cards.py [94888])."""
+        body = {
+            "userids": [user_id],
+            "agentid": self.config.agent_id,
+            "response_code": response_code,
+            "button": {"replace_name": label},
+        }
+        await self._with_token("message/update_template_card", body=body)
 
     async def _send(self, route: Route, content: str, mentions: tuple[str, ...]) -> None:
         if route.kind == ROBOT and mentions:
@@ -195,10 +246,18 @@ class WecomClient:
         else:  # pragma: no cover - routes are closed
             raise ValueError(route.kind)
 
-    async def _answer(self, route: Route, text: str) -> None:
-        """Answer through an AI-bot response_url: one call only, so long text is cut, not split."""
-        content = truncate(text, route.max_bytes, texts.WECOM_TRUNCATED)
-        body = {"msgtype": "markdown", "markdown": {"content": content}}
+    async def _answer(self, route: Route, text: str, item: Outgoing) -> None:
+        """Answer through an AI-bot response_url: one call only, so long text is cut, not split.
+
+        A button card whose text fits in it goes as the card (response_url takes markdown or template_card:
+        path/101138); any other card row goes as its text (typed words still work).
+        """
+        body: dict[str, Any]
+        if item.card is not None and text_in_card(item.card, text):
+            body = {"msgtype": "template_card", "template_card": template_card(item.card, text, task_id(item.id))}
+        else:
+            content = truncate(text, route.max_bytes, texts.WECOM_TRUNCATED)
+            body = {"msgtype": "markdown", "markdown": {"content": content}}
         try:
             await api.call(self.http, "POST", route.address, "aibot/response", body=body)
         except TransientError:

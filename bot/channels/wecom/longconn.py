@@ -56,7 +56,7 @@ from typing import TYPE_CHECKING, Any
 
 import aiohttp
 
-from bot.channels.wecom import aibot
+from bot.channels.wecom import aibot, cards
 from bot.channels.wecom.crypto import CallbackRejected
 from bot.channels.wecom.lease import Lease
 from bot.channels.wecom.split import utf8_len
@@ -131,7 +131,7 @@ class LongConnection:
         self._stopping = asyncio.Event()
         # Events by eventtype; the rest are taken and logged at DEBUG (template_card_event gets its handler with
         # cards; a welcome on enter_chat would answer with RESPOND_WELCOME within 5 s).
-        self.event_handlers: dict[str, EventHandler] = {}
+        self.event_handlers: dict[str, EventHandler] = {cards.EVENT: self._on_card_event}
 
     # --- lifecycle -------------------------------------------------------------------------------
     def start(self) -> None:
@@ -307,6 +307,17 @@ class LongConnection:
         except ConnectionError as exc:
             raise TransientError(f"long connection closed while pushing: {exc}") from None
 
+    async def send_card(self, chat_id: str, template_card: dict[str, Any]) -> None:
+        """A template card pushed (aibot_send_msg, msgtype template_card: [101463], SDK SendTemplateCardMsgBody)."""
+        if not self.ready:
+            raise TransientError("the AI bot's long connection is not open in this process", 1.0, counted=False)
+        try:
+            await self.request(SEND, {"chatid": chat_id, "msgtype": "template_card", "template_card": template_card})
+        except FrameRefused as exc:
+            raise TransientError(str(exc)) from None
+        except ConnectionError as exc:
+            raise TransientError(f"long connection closed while pushing a card: {exc}") from None
+
     async def send_image(self, chat_id: str, image: bytes, filename: str) -> None:
         """Upload an image over the connection, then push it (aibot_send_msg, msgtype image)."""
         if not self.ready:
@@ -385,6 +396,40 @@ class LongConnection:
             return
         await handler(frame)
 
+    async def _on_card_event(self, frame: Frame) -> None:
+        """A card tap: the word it stands for through the pipeline (its replies are pushed: an event is not
+        answered with a stream), then the tapper's copy of the card updated in the event's context
+        (aibot_respond_update_msg, within 5 s: SDK updateTemplateCard). A re-delivered event is a duplicate
+        for the pipeline and gets the same update."""
+        req_id = frame["headers"]["req_id"]
+        body = frame.get("body")
+        if not isinstance(body, dict):
+            return
+        channel = self.channel
+        try:
+            found = cards.read_tap(body, channel.services.clock())
+        except CallbackRejected as exc:
+            log.warning("wecom: long connection card event %s refused: %s", req_id, exc.reason)
+            return
+        if found is None:
+            log.debug("wecom: long connection card event with a key that is not ours; ignored")
+            return
+        msg, tap, task = found
+        try:
+            outcome = await channel.process(msg)
+        except Exception:
+            log.exception("wecom: long connection card event %s failed in the pipeline", msg.platform_msg_id)
+            return
+        if outcome is not None and not outcome.duplicate:
+            await channel.claim([], outcome.reply_ids)  # all of them go out as pushes
+        update = await cards.update_for(channel, msg, tap, task)
+        if update is None:
+            return
+        try:
+            await self.request(RESPOND_UPDATE, update, req_id=req_id)
+        except (FrameRefused, ConnectionError) as exc:
+            log.warning("wecom: card update for %s not taken (%s)", msg.platform_msg_id, exc)
+
     async def _on_message(self, frame: Frame) -> None:
         """A message: through the pipeline, then its replies in the frame's context as one finished stream."""
         req_id = frame["headers"]["req_id"]
@@ -414,9 +459,14 @@ class LongConnection:
             return
         ids = [item.id for item in claimed]
         text = aibot.JOINER.join(content[: len(claimed)])
-        stream = {"id": uuid.uuid4().hex, "finish": True, "content": text}
+        carded = next((reply for reply in answer[: len(claimed)] if reply.card is not None), None)
+        body = (
+            cards.answer_body(text, carded.card, carded.text, carded.id)
+            if carded is not None
+            else cards.answer_body(text, None, "", 0)
+        )
         try:
-            await self.request(RESPOND, {"msgtype": "stream", "stream": stream}, req_id=req_id)
+            await self.request(RESPOND, body, req_id=req_id)
         except (FrameRefused, ConnectionError) as exc:
             # Not answered in the frame: the outbox pushes these rows instead (once the connection is back).
             log.warning("wecom: reply to %s not taken (%s); it goes out as a push", msg.platform_msg_id, exc)
@@ -432,6 +482,8 @@ class LongConnection:
                 continue
             if kind == "chat" and self.channel.pushes_image(reply):
                 break  # an image goes by a push route that shows it: this row and the later ones go that way
+            if reply.card is not None and any(item.card is not None for item in answer):
+                break  # one card per answer (stream_with_template_card); the next card row is pushed
             text = await self.channel.spelled_out(reply)
             if utf8_len(aibot.JOINER.join([*parts, text])) > STREAM_MAX_BYTES:
                 break  # keep order: this row and the ones after it go through the outbox

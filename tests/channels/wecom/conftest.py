@@ -23,6 +23,7 @@ from bot.logs import config_secrets, setup_logging
 from bot.models import InboundMessage, Outbox
 from bot.services import SERVICES, Services
 from tests.channels.wecom.fake_api import LONG_CONNECTION_PATH, FakeWecom
+from tests.channels.wecom.fake_cards import CardBoard
 from tests.channels.wecom.fake_ws import FakeLongConnection
 from tests.conftest import make_config
 from tests.support import drain
@@ -158,6 +159,25 @@ class WecomDriver:
         assert inner.findtext("MsgType") == "text"
         return inner.findtext("Content") or ""
 
+    def app_tap_xml(self, task_id: str, user: str, label: str) -> str:
+        """A member's tap on an app card they see (path/90240 模板卡片事件推送), with its ResponseCode."""
+        card = self.fake.cards.seen_by(task_id, user)
+        key = self.fake.cards.key_of(task_id, user, label)
+        code = f"rc-{next(self._ids)}"
+        self.fake.card_codes[code] = (task_id, user)
+        return (
+            f"<xml><ToUserName><![CDATA[{CORP_ID}]]></ToUserName><FromUserName><![CDATA[{user}]]></FromUserName>"
+            f"<CreateTime>{self.now()}</CreateTime><MsgType><![CDATA[event]]></MsgType>"
+            f"<Event><![CDATA[template_card_event]]></Event><EventKey><![CDATA[{key}]]></EventKey>"
+            f"<TaskId><![CDATA[{task_id}]]></TaskId><CardType><![CDATA[{card['card_type']}]]></CardType>"
+            f"<ResponseCode><![CDATA[{code}]]></ResponseCode><AgentID>{AGENT_ID}</AgentID></xml>"
+        )
+
+    async def app_post_xml(self, plaintext_xml: str) -> tuple[int, str | None]:
+        query, body = self.app_envelope(plaintext_xml)
+        resp = await self.client.post("/wecom/callback", params=query, data=body)
+        return resp.status, await resp.text()
+
     # --- the AI bot ---------------------------------------------------------------------------
     def aibot_payload(
         self, text: str, user: str = "lisi", chat: str | None = AIBOT_CHAT, msg_id: str | None = None
@@ -170,7 +190,7 @@ class WecomDriver:
             "aibotid": "AIBOTID",
             "chattype": "group" if chat else "single",
             "from": {"userid": user},
-            "response_url": self.fake.response_url(base, code),
+            "response_url": self.fake.response_url(base, code, chat),
             "msgtype": "text",
             "text": {"content": text},
         }
@@ -194,6 +214,8 @@ class WecomDriver:
         return await self.aibot_post(self.aibot_payload(text, **kw))
 
     async def aibot_post(self, payload: dict[str, Any]) -> tuple[int, dict[str, Any] | None]:
+        """Post a callback; (status, decrypted answer). As WeCom does, a card in the answer is posted to the chat
+        (stream_with_template_card), and an answer to a tap updates the tapper's copy (update_template_card)."""
         query, body = self.aibot_envelope(payload)
         resp = await self.client.post("/wecom/aibot", params=query, data=body)
         answer = await resp.text()
@@ -201,7 +223,27 @@ class WecomDriver:
             return resp.status, None
         data = json.loads(answer)
         assert data["msgsignature"] == sign(AIBOT_TOKEN, data["timestamp"], data["nonce"], data["encrypt"])
-        return resp.status, json.loads(aibot_decrypt(data["encrypt"]))
+        decrypted = json.loads(aibot_decrypt(data["encrypt"]))
+        chat = payload.get("chatid") or payload.get("from", {}).get("userid", "")
+        if decrypted.get("msgtype") == "stream_with_template_card":
+            self.fake.cards.post(chat, decrypted["template_card"], decrypted["stream"]["content"])
+        elif "response_type" in decrypted:
+            assert payload.get("msgtype") == "event", "an update answers a card event only"
+            self.fake.cards.update(decrypted, payload["event"]["template_card_event"]["task_id"])
+        return resp.status, decrypted
+
+    def tap_payload(
+        self, task_id: str, user: str, label: str, chat: str | None = AIBOT_CHAT, chosen: tuple[str, ...] = ()
+    ) -> dict[str, Any]:
+        """A member's tap on a card they see, as the AI bot's callback delivers it ([101027]), with the
+        response_url events carry ([101138])."""
+        payload = self.fake.cards.event(task_id, user, label, chat, chosen=chosen)
+        code = f"code-{payload['msgid']}"
+        payload["response_url"] = self.fake.response_url(self.fake.base_url, code, chat)
+        return payload
+
+    async def aibot_tap(self, task_id: str, user: str, label: str, **kw: Any) -> tuple[int, dict[str, Any] | None]:
+        return await self.aibot_post(self.tap_payload(task_id, user, label, **kw))
 
     # --- reading state --------------------------------------------------------------------------
     async def drain_outbox(self, max_passes: int = 200) -> int:
@@ -242,8 +284,11 @@ def secret_free_debug_log(request: pytest.FixtureRequest) -> Iterator[io.StringI
 
 @pytest.fixture
 async def fake(aiohttp_server: Any, clock: FakeClock) -> FakeWecom:
-    long_connection = FakeLongConnection(AIBOT_BOT_ID, AIBOT_SECRET)
-    fake = FakeWecom(clock, corp_id=CORP_ID, secret=SECRET, robot_keys={ROBOT_KEY}, long_connection=long_connection)
+    board = CardBoard()  # one board: a card posted one way may be tapped and updated another
+    long_connection = FakeLongConnection(AIBOT_BOT_ID, AIBOT_SECRET, cards=board)
+    fake = FakeWecom(
+        clock, corp_id=CORP_ID, secret=SECRET, robot_keys={ROBOT_KEY}, long_connection=long_connection, cards=board
+    )
     server = await aiohttp_server(fake.app())
     fake.base_url = str(server.make_url("")).rstrip("/")
     fake.long_connection_url = str(server.make_url(LONG_CONNECTION_PATH)).replace("http://", "ws://", 1)

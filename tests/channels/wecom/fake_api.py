@@ -25,6 +25,7 @@ from aiohttp import web
 from aiohttp.typedefs import Handler
 
 from bot.clock import Clock
+from tests.channels.wecom.fake_cards import INVALID, CardBoard, CardRefused
 from tests.channels.wecom.fake_ws import FakeLongConnection
 
 # The documented limits the fake enforces (per minute).
@@ -65,6 +66,9 @@ class FakeWecom:
     # The AI bot's long connection (ws://…/aibot/ws here; wss://openws.work.weixin.qq.com at WeCom).
     long_connection: FakeLongConnection | None = None
     media: dict[str, bytes] = field(default_factory=dict)  # media_id -> uploaded file
+    cards: CardBoard = field(default_factory=CardBoard)  # template cards (shared with the long connection)
+    response_chats: dict[str, str] = field(default_factory=dict)  # response code -> the chat it answers in
+    card_codes: dict[str, tuple[str, str]] = field(default_factory=dict)  # app card ResponseCode -> (task, user)
     _tokens: dict[str, datetime] = field(default_factory=dict)
     _failures: dict[str, deque[int]] = field(default_factory=lambda: defaultdict(deque))
     _windows: dict[tuple[str, str], deque[datetime]] = field(default_factory=lambda: defaultdict(deque))
@@ -83,8 +87,10 @@ class FakeWecom:
         for token in self._tokens:
             self._tokens[token] = self.clock() - timedelta(seconds=1)
 
-    def response_url(self, base: str, code: str) -> str:
+    def response_url(self, base: str, code: str, chat: str | None = None) -> str:
         self.response_codes[code] = False
+        if chat:
+            self.response_chats[code] = chat
         return f"{base}/cgi-bin/aibot/response?response_code={code}"
 
     def contents(self, endpoint: str | None = None, target: str | None = None) -> list[str]:
@@ -103,6 +109,7 @@ class FakeWecom:
         app.router.add_post("/cgi-bin/appchat/send", self._appchat_send)
         app.router.add_post("/cgi-bin/webhook/send", self._webhook_send)
         app.router.add_post("/cgi-bin/aibot/response", self._aibot_response)
+        app.router.add_post("/cgi-bin/message/update_template_card", self._update_template_card)
         if self.long_connection is not None:
             app.router.add_get(LONG_CONNECTION_PATH, self.long_connection.handle)
         return app
@@ -173,6 +180,13 @@ class FakeWecom:
         if self._duplicate(body):
             self.duplicates_dropped += 1
             return web.json_response({"errcode": 0, "errmsg": "ok", "invaliduser": ""})
+        if body.get("msgtype") == "template_card":  # path/90236: the app's cards, in its 1:1 chat
+            if "safe" in body:
+                return _error(INVALID, "template_card takes no safe field")
+            try:
+                self.cards.post(user, body.get("template_card") or {})
+            except CardRefused as exc:
+                return _error(INVALID, f"invalid template_card: {exc}")
         return self._record("message/send", user, body) or web.json_response(
             {"errcode": 0, "errmsg": "ok", "invaliduser": ""}
         )
@@ -215,6 +229,23 @@ class FakeWecom:
             return _error(45009, "api freq out of limit")
         return self._record("webhook/send", key, body) or web.json_response({"errcode": 0, "errmsg": "ok"})
 
+    async def _update_template_card(self, request: web.Request) -> web.Response:
+        """message/update_template_card (path/94888): the ResponseCode of a tap, once; the button renamed for the
+        users named."""
+        body = await request.json()
+        if failed := self._token_error(request) or self._injected("message/update_template_card"):
+            return failed
+        code = body.get("response_code")
+        if code not in self.card_codes or body.get("agentid") is None:
+            return _error(INVALID, "invalid response_code or agentid")
+        task, tapper = self.card_codes.pop(code)  # used once
+        users = body.get("userids")
+        name = (body.get("button") or {}).get("replace_name")
+        if not isinstance(users, list) or users != [tapper] or not isinstance(name, str) or not name:
+            return _error(INVALID, "expected userids=[the tapper] and button.replace_name")
+        self.cards.rename_button(task, tapper, name)
+        return web.json_response({"errcode": 0, "errmsg": "ok", "invaliduser": []})
+
     async def _aibot_response(self, request: web.Request) -> web.Response:
         body = await request.json()
         code = request.query.get("response_code", "")
@@ -222,6 +253,11 @@ class FakeWecom:
             return failed
         if self.response_codes.get(code, True):
             return _error(40058, "response_code invalid or used")
+        if body.get("msgtype") == "template_card":  # markdown or template_card (path/101138)
+            try:
+                self.cards.post(self.response_chats.get(code, ""), body.get("template_card") or {})
+            except CardRefused as exc:
+                return _error(INVALID, f"invalid template_card: {exc}")
         self.response_codes[code] = True
         self._record("aibot/response", code, body)
         return web.json_response({"errcode": 0, "errmsg": "ok"})
@@ -240,7 +276,7 @@ class FakeWecom:
                 endpoint=endpoint,
                 target=target,
                 msgtype=msgtype,
-                content=section.get("content", ""),
+                content=section.get("content", section.get("sub_title_text", "")),  # a card: the text it shows
                 at=self.clock(),
                 mentioned=tuple(section.get("mentioned_list", ())),
                 image=image,

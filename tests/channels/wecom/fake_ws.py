@@ -20,6 +20,8 @@ from typing import Any
 
 from aiohttp import web
 
+from tests.channels.wecom.fake_cards import INVALID, CardBoard, CardRefused
+
 BAD_SECRET = 40001  # the fake's answer to a wrong bot id or secret
 
 
@@ -34,7 +36,7 @@ class Sent:
     @property
     def content(self) -> str:
         kind = self.body.get("msgtype", "")
-        section = self.body.get(kind)
+        section = self.body.get("stream" if kind == "stream_with_template_card" else kind)
         return section.get("content", "") if isinstance(section, dict) else ""
 
 
@@ -49,6 +51,8 @@ class FakeLongConnection:
     current: web.WebSocketResponse | None = None
     unanswered: dict[str, dict[str, Any]] = field(default_factory=dict)  # req_id -> message frame
     media: dict[str, bytes] = field(default_factory=dict)  # media_id -> uploaded file
+    cards: CardBoard = field(default_factory=CardBoard)  # template cards posted, and who sees what on them
+    frames: dict[str, dict[str, Any]] = field(default_factory=dict)  # req_id -> callback frame pushed
     _uploads: dict[str, tuple[dict[str, Any], dict[int, bytes]]] = field(default_factory=dict)
     _subscribed: asyncio.Event = field(default_factory=asyncio.Event)
     _changed: asyncio.Condition = field(default_factory=asyncio.Condition)
@@ -102,7 +106,8 @@ class FakeLongConnection:
 
     async def push(self, frame: dict[str, Any]) -> None:
         """Send a callback frame to the subscribed connection (a message is re-sent after a drop until answered)."""
-        if frame["cmd"] == "aibot_msg_callback":
+        self.frames[frame["headers"]["req_id"]] = frame
+        if frame["cmd"] == "aibot_msg_callback" or _is_tap(frame):
             self.unanswered[frame["headers"]["req_id"]] = frame
         assert self.current is not None, "no subscribed connection"
         await self.current.send_str(json.dumps(frame, ensure_ascii=False))
@@ -112,6 +117,20 @@ class FakeLongConnection:
         frame = self.message_frame(text, **kw)
         await self.push(frame)
         return await self.reply_to(frame["headers"]["req_id"], timeout)
+
+    def tap_frame(
+        self, task_id: str, user: str, label: str, chat: str | None, chosen: tuple[str, ...] = ()
+    ) -> dict[str, Any]:
+        """A member's tap on a card they see, as the long connection delivers it (aibot_event_callback with
+        event.eventtype template_card_event, event_key and task_id in event: the SDK's TemplateCardEventData)."""
+        body = self.cards.event(task_id, user, label, chat, chosen=chosen, nested=False, bot_id=self.bot_id)
+        return {"cmd": "aibot_event_callback", "headers": {"req_id": f"req-{body['msgid']}"}, "body": body}
+
+    async def tap(self, task_id: str, user: str, label: str, chat: str | None, chosen: tuple[str, ...] = ()) -> str:
+        """Tap; the event's req_id (its update, if any, is reply_to(req_id))."""
+        frame = self.tap_frame(task_id, user, label, chat, chosen)
+        await self.push(frame)
+        return str(frame["headers"]["req_id"])
 
     async def reply_to(self, req_id: str, timeout: float = 5.0) -> Sent | None:
         with contextlib.suppress(TimeoutError):
@@ -152,12 +171,26 @@ class FakeLongConnection:
                 self.pings += 1
                 await _ack(ws, req_id)
             elif cmd in ("aibot_respond_msg", "aibot_respond_welcome_msg", "aibot_respond_update_msg"):
+                try:
+                    self._card_answer(cmd, req_id, frame["body"])
+                except CardRefused as exc:
+                    await _ack(ws, req_id, INVALID, f"invalid template_card: {exc}")
+                    await self._notify()
+                    continue
                 self.unanswered.pop(req_id, None)
                 self.sent.append(Sent(cmd, req_id, frame["body"]))
                 await _ack(ws, req_id)
             elif cmd == "aibot_send_msg":
                 body = frame["body"]
-                if body.get("msgtype") == "image" and body["image"].get("media_id") not in self.media:
+                refused = None
+                if body.get("msgtype") == "template_card":
+                    try:
+                        self.cards.post(body.get("chatid", ""), body.get("template_card") or {})
+                    except CardRefused as exc:
+                        refused = str(exc)
+                if refused is not None:
+                    await _ack(ws, req_id, INVALID, f"invalid template_card: {refused}")
+                elif body.get("msgtype") == "image" and body["image"].get("media_id") not in self.media:
                     await _ack(ws, req_id, 40007, "invalid media_id")
                 else:
                     self.sent.append(Sent(cmd, req_id, body))
@@ -171,6 +204,19 @@ class FakeLongConnection:
             self.current = None
         await self._notify()
         return ws
+
+    def _card_answer(self, cmd: str, req_id: str, body: dict[str, Any]) -> None:
+        """Cards in answers: a stream_with_template_card posts its card to the message's chat; an update must
+        answer a tap (its req_id) and name that card's task_id ([101031], SDK updateTemplateCard)."""
+        frame = self.frames.get(req_id, {})
+        callback = frame.get("body", {})
+        if cmd == "aibot_respond_update_msg":
+            if not _is_tap(frame):
+                raise CardRefused("an update answers a template_card_event only")
+            self.cards.update(body, callback["event"]["task_id"])
+        elif body.get("msgtype") == "stream_with_template_card":
+            chat = callback.get("chatid") or callback.get("from", {}).get("userid", "")
+            self.cards.post(chat, body.get("template_card") or {}, body["stream"]["content"])
 
     async def _subscribe(self, ws: web.WebSocketResponse, req_id: str, body: dict[str, Any]) -> None:
         if body.get("bot_id") != self.bot_id or body.get("secret") != self.secret:
@@ -217,6 +263,15 @@ class FakeLongConnection:
         media_id = f"lc-media-{next(self._ids)}"
         self.media[media_id] = data
         await _ack(ws, req_id, body={"type": announced["type"], "media_id": media_id, "created_at": "1700000000"})
+
+
+def _is_tap(frame: dict[str, Any]) -> bool:
+    event = frame.get("body", {}).get("event")
+    return (
+        frame.get("cmd") == "aibot_event_callback"
+        and isinstance(event, dict)
+        and (event.get("eventtype") == "template_card_event")
+    )
 
 
 async def _ack(

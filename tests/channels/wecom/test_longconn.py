@@ -102,7 +102,10 @@ async def test_a_notice_goes_to_the_group_as_a_push_and_its_receipt_is_taken_qui
     assert sent is not None and "第1号通知" in sent.content
     await wecom.drain_outbox()
     [push] = ws.pushes(AIBOT_CHAT)
-    assert push.body["msgtype"] == "markdown" and "明天上午9点前交学习笔记" in push.content
+    # A card (cards.py): the notice's text in it, and its 收到 button.
+    card = push.body["template_card"]
+    assert push.body["msgtype"] == "template_card" and "明天上午9点前交学习笔记" in card["sub_title_text"]
+    assert [b["text"] for b in card["button_list"]] == [texts.CARD_RECEIPT_BUTTON]
     frame = ws.message_frame("@学习驿站 收到", user="lisi", chat=AIBOT_CHAT)
     await ws.push(frame)
     assert await ws.reply_to(frame["headers"]["req_id"], timeout=0.5) is None  # taken quietly
@@ -190,7 +193,8 @@ async def test_template_card_and_other_events_are_taken_and_logged(start_long_co
         for kind in ("template_card_event", "enter_chat", "feedback_event"):
             await ws.push(ws.event_frame(kind, chat=AIBOT_CHAT, event_key="ack", task_id="t1"))
         await wait_for(lambda: "'feedback_event' taken" in caplog.text)
-    assert "'template_card_event' taken" in caplog.text
+    # A card event whose key is not one of our cards' (test_cards.py taps real ones) changes nothing.
+    assert "card event with a key that is not ours" in caplog.text
     assert await wecom.counts() == (0, 0) and ws.sent == []
     assert ws.current is not None  # still connected
 

@@ -1,0 +1,25 @@
+"""outbox: the card (buttons or choices) a message carries, for channels that show template cards
+
+Revision ID: 0012
+Revises: 0011
+Create Date: 2026-12-01 03:00:00
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0012"
+down_revision = "0011"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    # Nullable: existing rows (and every row without buttons) carry no card.
+    with op.batch_alter_table("outbox") as batch:
+        batch.add_column(sa.Column("card", sa.JSON(), nullable=True))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("outbox") as batch:
+        batch.drop_column("card")
