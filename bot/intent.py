@@ -234,6 +234,9 @@ def _question(raw: str, core: str) -> bool:
     return any(word in core for word in texts.INTENT_FACT_WORDS) and not core.endswith(texts.INTENT_CHAT_PARTICLES)
 
 
+_HELP_TOPIC_WORDS = frozenset(texts.HELP_TOPICS.values())
+
+
 @lru_cache(maxsize=4096)
 def read(raw: str, text: str, addressed: bool) -> Reading:
     """What a message may mean. raw: as typed; text: normalised (bot/normalize.py); addressed: @-mention or direct."""
@@ -249,7 +252,9 @@ def read(raw: str, text: str, addressed: bool) -> Reading:
         if label in _NEEDS and args in ("了", "啦"):  # '请假了': maybe a report of the past; only in its context
             return Reading((Option(label, word, _NEEDS[label]),), veto=True)
         joined = text[len(word) : len(word) + 1] not in (" ", ",", ":", "")
-        if label in _NEEDS and _talk(args, joined) or label == HELP and not addressed and args:
+        # '帮助 会议' / '帮助会议' ask for a help topic; '帮助一下群众' is talk.
+        help_talk = label == HELP and not addressed and args and joined and args not in _HELP_TOPIC_WORDS
+        if label in _NEEDS and _talk(args, joined) or help_talk:
             return Reading((Option(HELP, texts.CMD_HELP[0]),) if addressed else (), veto=True)
         # '通知里说的材料交给谁', '竞赛什么时候开始': talk, not a refusal or a notice ('通知 明天几点交材料' is one).
         if label == COMMAND and not addressed and joined and _talk(args):

@@ -24,6 +24,7 @@ TOPIC_OF_ROUTER = {
     "lookup": "quiz",
     "points": "points",
     "roles": "roles",
+    "org": "org",
 }
 
 

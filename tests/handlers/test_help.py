@@ -35,6 +35,7 @@ async def test_member_menu_is_short_and_shows_only_what_a_member_may_do(bot):
             menu_line("study", "member"),
             menu_line("quiz", "guest"),
             menu_line("points", "guest"),
+            menu_line("org", "guest"),
             WHOAMI_LINE,
             texts.HELP_FOOTER,
         ]
@@ -55,11 +56,17 @@ async def test_secretary_and_admin_menus(bot):
         menu_line("study", "secretary"),
         menu_line("quiz", "secretary"),
         menu_line("points", "guest"),
+        menu_line("org", "guest"),
         WHOAMI_LINE,
     ]
     admin = (await bot.say("帮助", user="u00"))["replies"][0]["text"]
     assert admin.splitlines()[0] == texts.HELP_HEADER.format(name="李建国")
-    assert admin.splitlines()[-3:] == [menu_line("roles", "admin"), WHOAMI_LINE, texts.HELP_FOOTER]
+    assert admin.splitlines()[-4:] == [
+        menu_line("roles", "admin"),
+        menu_line("org", "admin"),
+        WHOAMI_LINE,
+        texts.HELP_FOOTER,
+    ]
     for menu in (secretary, admin):
         assert len(menu.splitlines()) <= MENU_MAX_LINES and utf8(menu) < 1024
 

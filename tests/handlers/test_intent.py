@@ -93,7 +93,7 @@ async def test_tick_answers_a_true_false_question(bot):
     await add_question(bot, "judge", "对")
     await bot.say(f"抢答 1题 {TAG}", user="u00")
     await bot.say("√", user="u01")
-    assert bot.replies_to("u01")[0].startswith(texts.QUIZ_RUSH_WIN.format(name="张伟", answer="对"))
+    assert bot.replies_to("u01")[0].startswith(texts.QUIZ_RUSH_WIN.format(position=1, name="张伟", answer="对", explanation=""))
     [attempt] = await attempts(bot)
     assert (attempt.answer, attempt.correct) == ("对", True)
 
@@ -111,7 +111,7 @@ async def test_talk_during_a_blank_is_not_graded(bot):
     await bot.say("全心全意为人民服务", user="u01")
     [attempt] = await attempts(bot)
     assert attempt.correct
-    win = texts.QUIZ_RUSH_WIN.format(name="张伟", answer="为人民服务")
+    win = texts.QUIZ_RUSH_WIN.format(position=1, name="张伟", answer="为人民服务", explanation="")
     assert [r for r in bot.replies_to("u01")[1:] if r.startswith(win)]
 
 
