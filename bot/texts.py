@@ -930,7 +930,7 @@ UNIT_KIND_NAMES = {"committee_unit": "党委", "general_branch": "党总支", "b
 ORG_AUDIENCE_ALL_BELOW = "下属各单位全体党员"
 ORG_NOTICE_NO_CHATS = "本单位及下级单位都还没有绑定群，通知无法发出。请管理员先绑定群。"
 # 通知情况 for a notice that spans units: a line per unit, then the total (names only within one 党支部).
-ORG_NOTICE_STATUS_HEAD = "{unit}通知#{seq}（{audience}，{sent}发出{state}）回执情况："
+ORG_NOTICE_STATUS_HEAD = "{unit}第{seq}号通知（{audience}）于{sent}发出{state}，回执情况："
 ORG_NOTICE_STATUS_LINE = "· {unit}：应收{expected}人，已收{done}人"
 ORG_NOTICE_STATUS_TOTAL = "合计：应收{expected}人，已收{done}人。"
 ORG_NOTICE_STATUS_PENDING = "本支部未回执（{count}人）：{names}"

@@ -220,11 +220,11 @@ async def check_upgrade_keeps_data(url: str, aiohttp_client: Any, clock: Any) ->
     data = tomllib.loads(
         (ROOT / "config.toml").read_text(encoding="utf-8").replace('parent = ""', 'parent = "dw"') + TREE
     )
-    config = parse_config(data, env={}).replace(database={"url": url}, scheduler={"enabled": False})
+    config = parse_config(data, env={}).replace(database={"url": url}, scheduler={"enabled": False}, demo={"study_day_open": False})
     app = build_app(config, clock=clock, background=False)
     bot = BotDriver(await aiohttp_client(app), app)
     status = (await bot.say("通知情况", user="u00"))["replies"][-1]["text"]
-    assert status.startswith("通知#1（全体党员，") and "已全部回执" in status
+    assert status.startswith("第1号通知（全体党员）于") and "已全部回执" in status
     await bot.say("大家好", user="dw00", chat="dw-group", name="党委书记")
     answer = await bot.say("通知 各支部报送年度总结", user="dw00", chat="dw-group")
     assert answer["replies"][-1]["text"] == texts.NOTICE_SENT.format(seq=1, chats=3, expected=3)

@@ -56,7 +56,7 @@ def tree_config(db_url: str, parents: dict[str, str] = PARENTS) -> Config:
     """The shipped config.toml (its demo branch stays a root, beside the tree) with the tree appended."""
     data = tomllib.loads((ROOT / "config.toml").read_text(encoding="utf-8") + "\n" + tree_toml(parents))
     config = parse_config(data, env={})
-    return config.replace(database={"url": db_url}, scheduler={"enabled": False})
+    return config.replace(database={"url": db_url}, scheduler={"enabled": False}, demo={"study_day_open": False})
 
 
 async def populated(aiohttp_client: Any, config: Config, clock: FakeClock) -> BotDriver:
@@ -147,7 +147,7 @@ async def test_a_notice_from_the_committee_reaches_every_member_below_once_talli
     assert homes == {"zz1": 1, "zz2": 1} | {key: MEMBERS_PER_BRANCH + 1 for key in BRANCHES}
     assert pushed == {f"{key}-group": 1 for key in NAMES}  # every unit's chat once; not the demo branch's
     push = next(t for t in await outbox_to(bot, {"b4-group"}) if "推进会" in t)
-    assert push.startswith(f"【{NAMES['dw']}通知#1】")
+    assert push.startswith(f"【第1号通知·{NAMES['dw']}】")
 
     # Receipts: in one's own branch's group; a second 收到 elsewhere changes nothing.
     await bot.say("收到", user="b1m000", chat="b1-group")
@@ -159,7 +159,7 @@ async def test_a_notice_from_the_committee_reaches_every_member_below_once_talli
     status = (await bot.say("通知情况", user="dw00", chat="dw-group"))["replies"][-1]["text"]
     done = {"b1": 1, "b4": 2, "zz2": 1}
     head = status.splitlines()[0]
-    assert head.startswith(f"{NAMES['dw']}通知#1（{texts.ORG_AUDIENCE_ALL_BELOW}，")
+    assert head.startswith(f"{NAMES['dw']}第1号通知（{texts.ORG_AUDIENCE_ALL_BELOW}）于")
     lines = [
         texts.ORG_NOTICE_STATUS_LINE.format(
             unit=NAMES[key], expected=1 if key.startswith("zz") else MEMBERS_PER_BRANCH + 1, done=done.get(key, 0)
@@ -172,9 +172,13 @@ async def test_a_notice_from_the_committee_reaches_every_member_below_once_talli
     # A 党总支 sees its own part; a 党支部 its own line, with who of its members has not acknowledged.
     status = (await bot.say("通知情况", user="zz200", chat="zz2-group"))["replies"][-1]["text"]
     assert status.splitlines()[1:] == [*lines[4:], texts.ORG_NOTICE_STATUS_TOTAL.format(expected=13, done=3)]
-    status = (await bot.say("通知情况", user="b100", chat="b1-group"))["replies"][-1]["text"]
+    replies = (await bot.say("通知情况", user="b100", chat="b1-group"))["replies"]
+    status = replies[-1]["text"]  # in the group: counts only; the names go to the secretary directly
     pending = texts.ORG_NOTICE_STATUS_PENDING.format(count=3, names="第一党支部书记、B1M同志001、B1M同志002")
-    assert status.splitlines()[1:] == [lines[1], texts.ORG_NOTICE_STATUS_TOTAL.format(expected=4, done=1), pending]
+    branch_total = texts.ORG_NOTICE_STATUS_TOTAL.format(expected=4, done=1)
+    assert status.splitlines()[1:] == [lines[1], branch_total, texts.STATUS_NAMES_SENT.strip()]
+    [direct] = [r["text"] for r in replies if r["to"] != "b1-group"]
+    assert direct.splitlines()[1:] == [lines[1], branch_total, pending]
     # …and nothing of a sibling branch.
     assert NAMES["b2"] not in status and "B2M" not in status
 
@@ -247,7 +251,7 @@ async def test_a_higher_secretary_may_use_every_privileged_command_below(aiohttp
         branch = await session.scalar(select(Branch.id).where(Branch.key == chat.removesuffix("-group")))
         latest = await session.scalar(select(RollCall).order_by(RollCall.id.desc()).limit(1))
     assert latest is not None and latest.branch_id == branch
-    assert answer["replies"][-1]["text"].startswith(f"通知#{latest.seq}已发到1个群")
+    assert answer["replies"][-1]["text"].startswith(f"第{latest.seq}号通知已发到1个群")
 
 
 async def test_statistics_of_a_higher_unit_sum_over_the_branches_below(aiohttp_client, db_url, clock):
