@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import Protocol
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -20,6 +21,19 @@ class Resolved:
     branch: Branch | None
     chat: Chat | None
     member: Member | None
+
+
+class MemberNames(Protocol):
+    """A channel's source of members' names (WeCom: its contacts), refreshed by a daily job."""
+
+    def refresh_soon(self) -> bool: ...
+
+
+def configured_name(config: Config, channel: str, user_id: str) -> str | None:
+    """The name config.toml gives this identity ([wecom] member_names), which no platform name overrides."""
+    if channel != "wecom":
+        return None
+    return config.wecom.name_overrides().get(user_id)
 
 
 def identity_key(channel: str, user_id: str) -> str:
@@ -78,7 +92,8 @@ async def resolve(session: AsyncSession, config: Config, msg: Message, now_value
     member: Member | None = None
     if identity is not None:
         member = await session.get(Member, identity.member_id)
-        if member is not None and msg.sender_name and member.display_name != msg.sender_name:
+        named = configured_name(config, msg.channel, msg.sender_id)
+        if member is not None and msg.sender_name and member.display_name != msg.sender_name and named is None:
             member.display_name = msg.sender_name
     if member is None:
         # A newcomer joins the branch config.toml declares them in, else this chat's, else the default branch.
@@ -90,7 +105,7 @@ async def resolve(session: AsyncSession, config: Config, msg: Message, now_value
             return Resolved(None, chat, None)
         member = Member(
             branch_id=home.id,
-            display_name=msg.sender_name or msg.sender_id,
+            display_name=configured_name(config, msg.channel, msg.sender_id) or msg.sender_name or msg.sender_id,
             role=configured_role(config, home.key, msg.channel, msg.sender_id),
             created_at=now_value,
         )
@@ -104,11 +119,22 @@ async def resolve(session: AsyncSession, config: Config, msg: Message, now_value
 
 
 async def find_member_by_name(session: AsyncSession, branch_id: int, name: str) -> list[Member]:
-    """Members of a branch whose display name is exactly name."""
+    """Members of a branch whose display name is exactly name; else the one whose platform user id it is (a
+    mention written as "@zhangsan", or a member whose name could not be read from the platform)."""
     rows = await session.scalars(
         select(Member).where(Member.branch_id == branch_id, Member.display_name == name).order_by(Member.id)
     )
-    return list(rows)
+    found = list(rows)
+    if found:
+        return found
+    by_id = await session.scalars(
+        select(Member)
+        .join(MemberIdentity, MemberIdentity.member_id == Member.id)
+        .where(Member.branch_id == branch_id, MemberIdentity.platform_user_id == name)
+        .order_by(Member.id)
+        .distinct()
+    )
+    return list(by_id)
 
 
 async def party_group_names(session: AsyncSession, branch_id: int) -> list[str]:
@@ -141,6 +167,7 @@ async def sync_config(session: AsyncSession, config: Config) -> None:
             else:
                 chat.branch_id = branch.id
         # Declared roles are a floor: a restart never leaves a declared admin without rights.
+        # (Configured names are applied below, for every branch at once.)
         for ref in (*spec.secretaries, *spec.admins):
             channel, user_id = ref.split(":", 1)
             identity = await session.scalar(
@@ -163,7 +190,22 @@ async def sync_config(session: AsyncSession, config: Config) -> None:
                 member.branch_id, member.role, member.party_group_id = branch.id, Role.MEMBER, None
             if not Role.at_least(member.role, wanted):
                 member.role = wanted
+    await _apply_configured_names(session, config)
     await session.flush()
+
+
+async def _apply_configured_names(session: AsyncSession, config: Config) -> None:
+    """Give members the names config.toml sets for them ([wecom] member_names)."""
+    overrides = config.wecom.name_overrides()
+    if not overrides:
+        return
+    rows = await session.execute(
+        select(MemberIdentity.platform_user_id, Member)
+        .join(Member, Member.id == MemberIdentity.member_id)
+        .where(MemberIdentity.channel == "wecom", MemberIdentity.platform_user_id.in_(list(overrides)))
+    )
+    for user_id, member in rows:
+        member.display_name = overrides[user_id]
 
 
 async def pinned_role(session: AsyncSession, config: Config, branch: Branch, member: Member) -> str:

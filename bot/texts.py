@@ -546,3 +546,12 @@ SERVICE_BUSY = "系统繁忙，本条消息未被处理，请稍后再试。"
 
 # --- Question bank size: 搜题 while the index is first built -----------------------------------
 LOOKUP_NOT_READY = "题库正在加载，请稍后再搜题。"
+
+# --- names ------------------------------------------------------------------------------------------------
+# The welcome the AI bot answers when a member first enters its single chat on a day (enter_chat).
+WECOM_WELCOME = (
+    "{name}同志，您好。我是{bot}，可在此办理学习打卡、会议签到和请假、通知回执、答题与搜题。发送“帮助”查看全部功能。"
+)
+WECOM_WELCOME_NO_NAME = (
+    "同志，您好。我是{bot}，可在此办理学习打卡、会议签到和请假、通知回执、答题与搜题。发送“帮助”查看全部功能。"
+)

@@ -11,6 +11,7 @@ from typing import Any
 from aiohttp import web
 from sqlalchemy.exc import IntegrityError
 
+from bot.channels.wecom import welcome
 from bot.channels.wecom.channel import (
     Reply,
     WecomChannel,
@@ -31,7 +32,6 @@ from bot.channels.wecom.crypto import (
     platform_id,
 )
 from bot.channels.wecom.models import WecomResponseUrl
-from bot.channels.wecom.routing import RESPONSE_URL_MAX_BYTES
 from bot.channels.wecom.split import utf8_len
 from bot.db import transaction
 from bot.message import Message
@@ -39,6 +39,10 @@ from bot.message import Message
 log = logging.getLogger(__name__)
 
 PATH = "/wecom/aibot"
+# A passive answer is a finished stream: "content … 最长不超过20480个字节" (被动回复消息 流式消息回复,
+# developer.work.weixin.qq.com/document/path/101031; the SDK's StreamReplyBody says the same). The response_url's
+# markdown (routing.RESPONSE_URL_MAX_BYTES) is another message with its own limit.
+STREAM_MAX_BYTES = 20480
 # Rows joined into one passive answer are separated by a blank line.
 JOINER = "\n\n"
 _LEADING_MENTION = re.compile(r"\A\s*@\S+[\s\u2005]*")
@@ -66,7 +70,10 @@ async def receive(request: web.Request) -> web.Response:
         # The body is only an envelope around the ciphertext; what the message says is parsed only once the
         # signature on that ciphertext is checked and it decrypts (strict UTF-8).
         plaintext, nonce = await open_callback(request, cipher, config.aibot_token, _encrypt_field)
-        found = _message(parse_json_object(plaintext, "decrypted message"), channel)
+        payload = parse_json_object(plaintext, "decrypted message")
+        if (event := welcome.entered(payload)) is not None:
+            return await _welcome(channel, cipher, nonce, *event)
+        found = _message(payload, channel)
     except CallbackRejected as exc:
         return rejection(request, exc)
     if found is None:
@@ -98,6 +105,17 @@ async def receive(request: web.Request) -> web.Response:
     return web.Response(text=body, content_type="application/json")
 
 
+async def _welcome(channel: WecomChannel, cipher: Cipher, nonce: str, msgid: str, user_id: str) -> web.Response:
+    """Answer an enter_chat event with the welcome text (once per event: a retry is answered empty)."""
+    content = await welcome.welcome_for(channel, msgid, user_id)
+    if content is None:
+        return empty()
+    plaintext = json.dumps(welcome.text_reply(content), ensure_ascii=False)
+    now = str(int(channel.services.clock().timestamp()))
+    body = encrypted_json_reply(cipher, channel.config.aibot_token, plaintext, now, nonce)
+    return web.Response(text=body, content_type="application/json")
+
+
 async def _answer(channel: WecomChannel, started: float, reply_ids: list[int], kind: str, target: str) -> str:
     """Claim the replies to this conversation that fit one passive answer (in order); their joined text."""
     replies = await channel.replies(reply_ids)
@@ -109,7 +127,7 @@ async def _answer(channel: WecomChannel, started: float, reply_ids: list[int], k
         if kind == "chat" and channel.pushes_image(reply):
             break  # the group's robot (or appchat) shows the image: this row and the ones after it go that way
         text = await channel.spelled_out(reply)
-        if utf8_len(JOINER.join([*parts, text])) > RESPONSE_URL_MAX_BYTES:
+        if utf8_len(JOINER.join([*parts, text])) > STREAM_MAX_BYTES:
             break  # keep order: this row and the ones after it go through the outbox
         answer.append(reply)
         parts.append(text)

@@ -33,6 +33,7 @@ from bot.channels.wecom.token import TokenCache
 from bot.clock import Clock
 from bot.config import WecomConfig
 from bot.db import transaction
+from bot.members import MemberNames
 from bot.message import Outgoing
 from bot.models import Member, MemberIdentity, Outbox
 from bot.outbox import PermanentError, RateLimit, TransientError
@@ -78,6 +79,7 @@ class WecomClient:
             postgres=postgres,
         )
         self.long_connection: LongConnection | None = None  # set by the channel in long-connection mode
+        self.member_names: MemberNames | None = None  # names from the contacts, set by the channel
 
     # --- ChannelClient ----------------------------------------------------------------------
     def rate_limit(self, item: Outgoing) -> RateLimit | None:
@@ -216,20 +218,25 @@ class WecomClient:
         body: dict[str, Any] | None = None,
         params: dict[str, str] | None = None,
         upload: api.Upload | None = None,
+        method: str = "POST",
     ) -> dict[str, Any]:
         """Call an app API; a refused token (40014/42001) is replaced once and the call repeated once."""
         url = f"{self.base}/cgi-bin/{endpoint}"
         token = await self.tokens.get()
         try:
             query = {**(params or {}), "access_token": token}
-            return await api.call(self.http, "POST", url, endpoint, params=query, body=body, upload=upload)
+            return await api.call(self.http, method, url, endpoint, params=query, body=body, upload=upload)
         except api.ApiError as err:
             if err.code not in api.TOKEN_ERRORS:
                 raise
             log.info("wecom: %s refused the access token (%d); refreshing it", endpoint, err.code)
         token = await self.tokens.invalidate(token)
         query = {**(params or {}), "access_token": token}
-        return await api.call(self.http, "POST", url, endpoint, params=query, body=body, upload=upload)
+        return await api.call(self.http, method, url, endpoint, params=query, body=body, upload=upload)
+
+    async def call_app_api(self, endpoint: str, params: dict[str, str]) -> dict[str, Any]:
+        """A GET of the app's API with its access token (contacts.py reads 读取成员 with it)."""
+        return await self._with_token(endpoint, params=params, method="GET")
 
     async def _gettoken(self) -> tuple[str, int]:
         answer = await api.call(

@@ -63,3 +63,14 @@ class WecomConnectionLease(Base):
     name: Mapped[str] = mapped_column(String(100), primary_key=True)  # "aibot:<bot id>"
     holder: Mapped[str] = mapped_column(String(100))  # "" when released
     version: Mapped[int] = mapped_column(Integer)
+
+
+class WecomWelcome(Base):
+    """An AI-bot enter_chat event that was answered with a welcome: one reply per event, across retries and
+    processes (接收事件, path/101027: "开发者需据此进行事件排重")."""
+
+    __tablename__ = "wecom_welcome"
+
+    msgid: Mapped[str] = mapped_column(String(128), primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(128))
+    received_at: Mapped[datetime]

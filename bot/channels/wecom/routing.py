@@ -124,7 +124,29 @@ class Router:
                 return answered
         if static is not None:
             return static
+        if not await self._is_reply(session, item):
+            # A push of our own (a reminder, a notice, a nudge) never takes a response_url: it answers the message
+            # it came with, once, within an hour ("每个 response_url 用户可以调用接口一次", path/101138). Later
+            # pushes go by a robot, an app group chat, the app or the long connection.
+            return _no_route(item)
         return await self._latest_response_url(session, item, now) or _no_route(item)
+
+    async def _is_reply(self, session: AsyncSession, item: Outgoing) -> bool:
+        """Whether the row answers an inbound message in its own conversation (a job's push, or a notice a
+        secretary's message sends to other chats, is not an answer)."""
+        row = (
+            await session.execute(
+                select(InboundMessage.platform_chat_id, InboundMessage.platform_user_id)
+                .join(Outbox, Outbox.cause_inbound_id == InboundMessage.id)
+                .where(Outbox.id == item.id)
+            )
+        ).first()
+        if row is None:
+            return False
+        chat_id, user_id = row
+        if item.target_kind == "chat":
+            return chat_id == item.target_id
+        return chat_id is None and user_id == item.target_id
 
     async def _answered_response_url(self, session: AsyncSession, item: Outgoing) -> WecomResponseUrl | None:
         """The response_url of the AI-bot message this row answers, if it came in one."""

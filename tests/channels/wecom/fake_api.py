@@ -72,6 +72,14 @@ class FakeWecom:
     duplicates_dropped: int = 0
     latency_seconds: float = 0.0  # each send takes this long to answer (a real network's round trip)
     _checked: dict[str, datetime] = field(default_factory=dict)  # request JSON -> when it was accepted
+    # The contacts (通讯录) as the app sees them, for 读取成员 (user/get): userid -> name. A userid in
+    # `invisible` is outside the app's 可见范围 (60011); an unknown one is answered 60111; with
+    # `contacts_forbidden` the app may not read the contacts at all (48002, as WeCom answers an app without
+    # the interface's permission).
+    contacts: dict[str, str] = field(default_factory=dict)
+    invisible: set[str] = field(default_factory=set)
+    contacts_forbidden: bool = False
+    user_get_calls: list[str] = field(default_factory=list)
 
     # --- steering ---------------------------------------------------------------------------
     def fail(self, endpoint: str, errcode: int, times: int = 1) -> None:
@@ -99,6 +107,7 @@ class FakeWecom:
         app = web.Application(middlewares=[self._latency])
         app.router.add_get("/cgi-bin/gettoken", self._gettoken)
         app.router.add_post("/cgi-bin/media/upload", self._media_upload)
+        app.router.add_get("/cgi-bin/user/get", self._user_get)
         app.router.add_post("/cgi-bin/message/send", self._message_send)
         app.router.add_post("/cgi-bin/appchat/send", self._appchat_send)
         app.router.add_post("/cgi-bin/webhook/send", self._webhook_send)
@@ -160,6 +169,22 @@ class FakeWecom:
         return web.json_response(
             {"errcode": 0, "errmsg": "ok", "type": "image", "media_id": media_id, "created_at": created}
         )
+
+    async def _user_get(self, request: web.Request) -> web.Response:
+        """读取成员: GET user/get?access_token=…&userid=… (developer.work.weixin.qq.com/document/path/90196)."""
+        if failed := self._token_error(request) or self._injected("user/get"):
+            return failed
+        user = request.query.get("userid", "")
+        self.user_get_calls.append(user)
+        if self.contacts_forbidden:
+            return _error(48002, "api forbidden")
+        if user in self.invisible:
+            return _error(60011, "no privilege to access/modify contact/party/agent")
+        # userids are case-insensitive in WeCom ("不区分大小写").
+        found = {key.lower(): (key, name) for key, name in self.contacts.items()}.get(user.lower())
+        if found is None:
+            return _error(60111, "invalid string value `userid`. userid not found")
+        return web.json_response({"errcode": 0, "errmsg": "ok", "userid": found[0], "name": found[1]})
 
     async def _message_send(self, request: web.Request) -> web.Response:
         body = await request.json()
