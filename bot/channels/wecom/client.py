@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import texts
 from bot.channels.wecom import api
+from bot.channels.wecom.media import INVALID_MEDIA_ID, MediaCache
 from bot.channels.wecom.models import WecomSentPart
 from bot.channels.wecom.routing import (
     APP,
@@ -79,6 +80,7 @@ class WecomClient:
             postgres=postgres,
         )
         self.long_connection: LongConnection | None = None  # set by the channel in long-connection mode
+        self.media = MediaCache(sessions, clock)
         self.member_names: MemberNames | None = None  # names from the contacts, set by the channel
 
     # --- ChannelClient ----------------------------------------------------------------------
@@ -160,12 +162,26 @@ class WecomClient:
             encoded = base64.b64encode(image).decode("ascii")
             await self._post(route, "image", {"base64": encoded, "md5": hashlib.md5(image).hexdigest()})
             return
+        # One upload per picture: its media_id is reused for 2.5 of its 3 days (media.py).
+        owner = f"corp:{self.config.corp_id}"
+        media_id = await self.media.media_id(owner, image, lambda: self._upload_image(image))
+        try:
+            await self._post(route, "image", {"media_id": media_id})
+        except api.ApiError as err:
+            if err.code != INVALID_MEDIA_ID:
+                raise
+            log.info("wecom: a cached media_id was refused (%d); uploading the image again", err.code)
+            await self.media.forget(owner, image)
+            media_id = await self.media.media_id(owner, image, lambda: self._upload_image(image))
+            await self._post(route, "image", {"media_id": media_id})
+
+    async def _upload_image(self, image: bytes) -> str:
         upload = api.Upload(IMAGE_FILENAME, image, "image/png")
         answer = await self._with_token("media/upload", params={"type": "image"}, upload=upload)
         media_id = answer.get("media_id")
         if not isinstance(media_id, str) or not media_id:
             raise TransientError("media/upload: answer has no media_id")
-        await self._post(route, "image", {"media_id": media_id})
+        return media_id
 
     async def _post(self, route: Route, msgtype: str, section: dict[str, Any]) -> None:
         """One message of msgtype to a robot, an app group chat or a member."""

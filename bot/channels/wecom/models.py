@@ -74,3 +74,14 @@ class WecomWelcome(Base):
     msgid: Mapped[str] = mapped_column(String(128), primary_key=True)
     user_id: Mapped[str] = mapped_column(String(128))
     received_at: Mapped[datetime]
+
+
+class WecomMediaUpload(Base):
+    """A temporary media file uploaded to WeCom, by content: its media_id is reused while it is valid (3 days)."""
+
+    __tablename__ = "wecom_media_upload"
+
+    owner: Mapped[str] = mapped_column(String(100), primary_key=True)  # "corp:<corp id>" or "aibot:<bot id>"
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    media_id: Mapped[str] = mapped_column(Text)
+    uploaded_at: Mapped[datetime]

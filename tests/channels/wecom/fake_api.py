@@ -65,6 +65,9 @@ class FakeWecom:
     # The AI bot's long connection (ws://…/aibot/ws here; wss://openws.work.weixin.qq.com at WeCom).
     long_connection: FakeLongConnection | None = None
     media: dict[str, bytes] = field(default_factory=dict)  # media_id -> uploaded file
+    # media_id -> when uploaded: "该media_id仅三天内有效" (上传临时素材, path/90253); older ones answer 40007.
+    media_uploaded: dict[str, datetime] = field(default_factory=dict)
+    uploads: int = 0
     _tokens: dict[str, datetime] = field(default_factory=dict)
     _failures: dict[str, deque[int]] = field(default_factory=lambda: defaultdict(deque))
     _windows: dict[tuple[str, str], deque[datetime]] = field(default_factory=lambda: defaultdict(deque))
@@ -165,6 +168,8 @@ class FakeWecom:
             return _error(BAD_MEDIA, "invalid image")
         media_id = f"media-{next(self._serial)}"
         self.media[media_id] = data
+        self.media_uploaded[media_id] = self.clock()
+        self.uploads += 1
         created = str(int(self.clock().timestamp()))
         return web.json_response(
             {"errcode": 0, "errmsg": "ok", "type": "image", "media_id": media_id, "created_at": created}
@@ -275,6 +280,9 @@ class FakeWecom:
 
     def _image(self, section: dict[str, Any]) -> bytes | None:
         if "media_id" in section:
+            uploaded = self.media_uploaded.get(section["media_id"])
+            if uploaded is None or self.clock() - uploaded > timedelta(days=3):
+                return None
             return self.media.get(section["media_id"])
         try:
             data = base64.b64decode(section["base64"], validate=True)
