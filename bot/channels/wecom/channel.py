@@ -12,6 +12,7 @@ import aiohttp
 from aiohttp import web
 from sqlalchemy import select
 
+from bot.channels.wecom import markdown
 from bot.channels.wecom.client import CHANNEL, WecomClient, mention_names, with_mentions
 from bot.channels.wecom.contacts import Contacts
 from bot.channels.wecom.crypto import CallbackRejected, Cipher, check_signature, check_timestamp
@@ -197,12 +198,14 @@ class WecomChannel:
         return claimed
 
     async def spelled_out(self, reply: Reply) -> str:
-        """The reply's text with its mentions written as names (a passive answer cannot @ by user id)."""
+        """The reply's text for a passive (markdown) answer: escaped, its mentions written as names (a passive
+        answer cannot @ by user id)."""
+        text = markdown.escape(reply.text)
         if not reply.mentions:
-            return reply.text
+            return text
         async with self.services.sessions() as session:
             names = await mention_names(session, reply.mentions)
-        return with_mentions(reply.text, reply.mentions, names)
+        return with_mentions(text, reply.mentions, names)
 
     async def settle(self, timeout: float | None = None) -> None:
         """Wait for inbound work that outlived its reply budget (it writes the outbox)."""

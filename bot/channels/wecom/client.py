@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import texts
-from bot.channels.wecom import api
+from bot.channels.wecom import api, markdown
 from bot.channels.wecom.media import INVALID_MEDIA_ID, MediaCache
 from bot.channels.wecom.models import WecomSentPart
 from bot.channels.wecom.routing import (
@@ -22,6 +22,7 @@ from bot.channels.wecom.routing import (
     IMAGE_FILENAME,
     IMAGE_ROUTES,
     LONG_CONNECTION,
+    MARKDOWN_ROUTES,
     RESPONSE_URL,
     ROBOT,
     Route,
@@ -103,7 +104,8 @@ class WecomClient:
             route = await self.router.route(session, item, self.clock())
             spell_out = bool(item.mentions) and route.kind != ROBOT  # robots mention by user id instead
             names = await mention_names(session, item.mentions) if spell_out else {}
-        text = with_mentions(item.text, item.mentions, names) if spell_out else item.text
+        text = markdown.escape(item.text) if route.kind in MARKDOWN_ROUTES else item.text
+        text = with_mentions(text, item.mentions, names) if spell_out else text
         try:
             if route.kind == RESPONSE_URL:
                 await self._answer(route, text)
@@ -138,7 +140,9 @@ class WecomClient:
 
     async def _send(self, route: Route, content: str, mentions: tuple[str, ...]) -> None:
         if route.kind == ROBOT and mentions:
-            await self._post(route, "text", {"content": content, "mentioned_list": list(mentions)})
+            # "<@userid>" in a robot's markdown @s the member (群机器人配置说明); the rest was escaped.
+            heads = " ".join(markdown.mention(user_id) for user_id in mentions)
+            await self._post(route, "markdown", {"content": f"{heads} {content}"})
         elif route.kind in (ROBOT, LONG_CONNECTION):
             await self._post(route, "markdown", {"content": content})
         else:

@@ -20,6 +20,8 @@ APPCHAT = "appchat"
 APP = "app"
 RESPONSE_URL = "response_url"
 LONG_CONNECTION = "aibot_send_msg"  # a proactive push over the AI bot's long connection
+# Routes whose messages WeCom renders as markdown (their text is escaped: markdown.py).
+MARKDOWN_ROUTES = frozenset({ROBOT, LONG_CONNECTION, RESPONSE_URL})
 
 # Byte limits of one message's content (UTF-8); longer text is silently truncated by WeCom.
 TEXT_MAX_BYTES = 2048  # text: app message/send, appchat/send, robot text (发送应用消息, 群机器人配置说明)
@@ -94,8 +96,9 @@ class Router:
         if item.target_kind == "chat":
             key = self.robot_keys.get(item.target_id)
             if key is not None:
-                max_bytes = TEXT_MAX_BYTES if item.mentions else ROBOT_MARKDOWN_MAX_BYTES
-                return Route(ROBOT, key, max_bytes, ROBOT_LIMIT)
+                # Mentions ride in the markdown as "<@userid>" (their bytes are kept free of the first part).
+                spare = sum(len(user_id.encode()) + 4 for user_id in item.mentions)
+                return Route(ROBOT, key, ROBOT_MARKDOWN_MAX_BYTES - spare, ROBOT_LIMIT)
             if item.target_id in self.appchats:
                 return Route(APPCHAT, item.target_id, TEXT_MAX_BYTES, APPCHAT_LIMIT)
             return self._long_connection(item)

@@ -16,6 +16,7 @@ import binascii
 import hashlib
 import itertools
 import json
+import re
 from collections import defaultdict, deque
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -32,6 +33,7 @@ ROBOT_PER_MINUTE = 20
 APP_PER_MEMBER_PER_MINUTE = 30
 IMAGE_MAX_BYTES = 2 * 1024 * 1024
 LONG_CONNECTION_PATH = "/aibot/ws"
+MENTION = re.compile(r"<@([^<>\s]+)>")
 # The fake's answer to an image it cannot take (unknown media_id, bad base64 or MD5, wrong size).
 BAD_MEDIA = 40007
 
@@ -272,7 +274,8 @@ class FakeWecom:
                 msgtype=msgtype,
                 content=section.get("content", ""),
                 at=self.clock(),
-                mentioned=tuple(section.get("mentioned_list", ())),
+                # A robot @s members by mentioned_list (text) or "<@userid>" in the content (text and markdown).
+                mentioned=tuple(section.get("mentioned_list", ())) + tuple(MENTION.findall(section.get("content", ""))),
                 image=image,
             )
         )
