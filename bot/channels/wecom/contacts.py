@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select
@@ -48,8 +49,15 @@ NAME_MAX_CHARS = 64  # "成员名称。长度为1~64个utf8字符" (创建成员
 class Contacts:
     """Reads names with the app's access token and stores them on members (never over a configured name)."""
 
-    def __init__(self, client: WecomClient, sessions: async_sessionmaker[AsyncSession], config: WecomConfig) -> None:
+    def __init__(
+        self,
+        client: WecomClient,
+        sessions: async_sessionmaker[AsyncSession],
+        config: WecomConfig,
+        renamed: Callable[[int, str], None] | None = None,
+    ) -> None:
         self.client = client
+        self.renamed = renamed  # tells this process's member directory (bot/quick.py) of a new name
         self.sessions = sessions
         self.enabled = config.contacts_ready
         self.timeout = config.contacts_timeout_seconds
@@ -186,7 +194,7 @@ class Contacts:
         wanted = {user: name for user, name in names.items() if user not in self.overrides}
         if not wanted:
             return 0
-        changed = 0
+        renamed: list[tuple[int, str]] = []
         async with transaction(self.sessions) as session:
             rows = await session.execute(
                 select(MemberIdentity.platform_user_id, Member)
@@ -196,8 +204,11 @@ class Contacts:
             for user_id, member in rows:
                 if member.display_name != wanted[user_id]:
                     member.display_name = wanted[user_id]
-                    changed += 1
-        return changed
+                    renamed.append((member.id, member.display_name))
+        for member_id, name in renamed:
+            if self.renamed is not None:
+                self.renamed(member_id, name)
+        return len(renamed)
 
     async def settle(self, timeout: float | None = None) -> None:
         """Wait for name look-ups under way (tests, shutdown)."""

@@ -130,3 +130,18 @@ async def test_no_app_secret_means_no_lookups_and_no_job(start_wecom, fake):
     await say(wecom, "@学习驿站 我是谁", "zhouba")
     assert fake.user_get_calls == []
     assert "refresh_member_names" not in wecom.services.jobs.jobs
+
+
+async def test_the_next_answer_already_uses_the_name_read_from_the_contacts(start_wecom, fake):
+    fake.contacts.update({"qianjiu": "钱九"})
+    wecom = await start_wecom()
+    first = await say(wecom, "@学习驿站 帮助", "qianjiu")
+    assert first.startswith(texts.HELP_HEADER.format(name="qianjiu"))
+    # The quick path's member directory (a hint kept in this process) has the new name at once.
+    async with wecom.services.sessions() as session:
+        member_id = await session.scalar(
+            select(MemberIdentity.member_id).where(MemberIdentity.platform_user_id == "qianjiu")
+        )
+    assert wecom.services.pipeline.directory.members[member_id].display_name == "钱九"
+    second = await say(wecom, "@学习驿站 帮助", "qianjiu")
+    assert second.startswith(texts.HELP_HEADER.format(name="钱九"))
