@@ -31,6 +31,7 @@ from tests.channels.wecom.fake_ws import FakeLongConnection
 # The documented limits the fake enforces (per minute).
 ROBOT_PER_MINUTE = 20
 APP_PER_MEMBER_PER_MINUTE = 30
+APP_PER_MEMBER_PER_HOUR = 1000
 IMAGE_MAX_BYTES = 2 * 1024 * 1024
 LONG_CONNECTION_PATH = "/aibot/ws"
 MENTION = re.compile(r"<@([^<>\s]+)>")
@@ -134,6 +135,16 @@ class FakeWecom:
             return _error(42001, "access_token expired")
         return None
 
+    def _over_hourly(self, endpoint: str, target: str, per_hour: int) -> bool:
+        window = self._windows[(f"{endpoint}/hour", target)]
+        now = self.clock()
+        while window and window[0] <= now - timedelta(hours=1):
+            window.popleft()
+        if len(window) >= per_hour:
+            return True
+        window.append(now)
+        return False
+
     def _over_rate(self, endpoint: str, target: str, per_minute: int) -> bool:
         window = self._windows[(endpoint, target)]
         now = self.clock()
@@ -201,6 +212,9 @@ class FakeWecom:
         if user in self.invalid_users:
             return _error(81013, "user & party & tag all invalid")
         if self._over_rate("message/send", user, APP_PER_MEMBER_PER_MINUTE):
+            return _error(45009, "api freq out of limit")
+        # "每应用对同一个成员不可超过30次/分钟，1000次/小时" (发送应用消息, path/90236): the hour too.
+        if self._over_hourly("message/send", user, APP_PER_MEMBER_PER_HOUR):
             return _error(45009, "api freq out of limit")
         if self._duplicate(body):
             self.duplicates_dropped += 1
