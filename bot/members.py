@@ -6,7 +6,7 @@ import logging
 from dataclasses import dataclass
 from typing import Protocol
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Config
@@ -14,6 +14,9 @@ from bot.message import Message
 from bot.models import Branch, Chat, Member, MemberIdentity, PartyGroup, Role
 
 log = logging.getLogger(__name__)
+
+# PostgreSQL advisory lock key held by the start-up transaction (config sync, seeds): "yizhan" + 1.
+STARTUP_LOCK_KEY = 0x79697A68616F
 
 
 @dataclass
@@ -145,7 +148,15 @@ async def party_group_names(session: AsyncSession, branch_id: int) -> list[str]:
 
 
 async def sync_config(session: AsyncSession, config: Config) -> None:
-    """Make branches, party groups, bound chats and declared roles in the database match config.toml."""
+    """Make branches, party groups, bound chats and declared roles in the database match config.toml.
+
+    Instances started together take turns (as with migrations, bot/db.py): on PostgreSQL this transaction first
+    takes an advisory lock, so the second finds the first's branches instead of failing on their unique key
+    (seen: two `yizhan run` on a fresh database, one exited with "duplicate key … branch_key_key").
+    """
+    bind = session.get_bind()
+    if bind.dialect.name == "postgresql":
+        await session.execute(text(f"SELECT pg_advisory_xact_lock({STARTUP_LOCK_KEY})"))
     for line in config.declaration_conflicts():
         log.warning("config: %s", line)
     for spec in config.branches:

@@ -70,8 +70,9 @@ async def test_kill_9_the_holder_and_the_other_process_takes_over_within_30_s(pg
         async def subscribed_once() -> bool:
             return ws.subscribes >= 1 and ws.current is not None
 
-        for n in range(2):
-            log = tmp_path / f"bot{n}.log"
+        # Started together (both sync config and seed the bank on the same fresh database: they take turns).
+        logs = [tmp_path / f"bot{n}.log" for n in range(2)]
+        for log in logs:
             with log.open("ab") as out:
                 bots.append(
                     subprocess.Popen(
@@ -83,10 +84,11 @@ async def test_kill_9_the_holder_and_the_other_process_takes_over_within_30_s(pg
                     )
                 )
 
-            async def up(log: Path = log) -> bool:
-                return "yizhan is up" in log.read_text(errors="replace")
+        async def both_up() -> bool:
+            return all("yizhan is up" in log.read_text(errors="replace") for log in logs)
 
-            await _until(up, 90, f"instance {n} to start")
+        await _until(both_up, 90, "both instances to start")
+        assert all(bot.poll() is None for bot in bots)
         await _until(subscribed_once, 30, "a first subscription")
         await asyncio.sleep(5)  # lease rounds: the other process must not subscribe too
         assert ws.subscribes == 1
