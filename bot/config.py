@@ -406,6 +406,12 @@ class WecomConfig:
     # WeCom's own duplicate check on app messages (message/send): the same message to the same member within
     # this many seconds is dropped by WeCom, so one re-sent after a crash arrives once. 0 turns it off.
     duplicate_check_seconds: int = 1800
+    # Names (bot/channels/wecom/contacts.py): members' names are read from the contacts (读取成员, user/get) with
+    # the app's Secret; "<userid>=<name>" entries here are kept as they are and never overwritten.
+    member_names: tuple[str, ...] = ()
+    contacts_names: bool = True
+    # How long a welcome (enter_chat) waits for a newcomer's name from the contacts, in seconds.
+    contacts_timeout_seconds: float = 1.5
 
     @property
     def app_callback_ready(self) -> bool:
@@ -418,6 +424,15 @@ class WecomConfig:
     @property
     def app_push_ready(self) -> bool:
         return bool(self.corp_id and self.app_secret and self.agent_id)
+
+    def name_overrides(self) -> dict[str, str]:
+        """userid -> the name config.toml gives them (member_names entries "<userid>=<name>")."""
+        return {user.strip(): name.strip() for user, _, name in (e.partition("=") for e in self.member_names)}
+
+    @property
+    def contacts_ready(self) -> bool:
+        """Whether names are read from the contacts (needs the app's credentials for an access token)."""
+        return self.contacts_names and self.app_push_ready
 
     def robot_keys(self) -> dict[str, str]:
         """Group chat id -> robot webhook key, from robot_webhooks entries "<chat id>=<key>"."""
@@ -451,6 +466,12 @@ class WecomConfig:
         if self.http_timeout_seconds <= 0:
             raise ConfigError("[wecom] http_timeout_seconds: must be positive")
         self._validate_long_connection()
+        for entry in self.member_names:
+            user, sep, name = entry.partition("=")
+            if not sep or not user.strip() or not name.strip():
+                raise ConfigError(f"[wecom] member_names: {entry!r} must look like '<userid>=<name>'")
+        if not 0 < self.contacts_timeout_seconds <= 3:
+            raise ConfigError("[wecom] contacts_timeout_seconds: must be more than 0 and at most 3")
 
         if not 0 <= self.duplicate_check_seconds <= 4 * 3600:
             raise ConfigError("[wecom] duplicate_check_seconds: must be between 0 and 14400 (WeCom's maximum, 4 h)")

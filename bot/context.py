@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -53,6 +54,8 @@ class Context:
     lookup: LookupCache | None = None  # for 搜题: this process's question index (set by the pipeline)
     outgoing: list[Outbox] = field(default_factory=list)
     drafts: list[Draft] | None = None  # set on the quick path: replies are collected here, not in the session
+    # For scheduled jobs: the running channel clients (a job may start a channel's own upkeep, never send).
+    clients: Mapping[str, object] = field(default_factory=dict)
 
     def now(self) -> datetime:
         return self.clock()

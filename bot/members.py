@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import Protocol
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import org
@@ -15,12 +16,28 @@ from bot.models import Branch, Chat, Member, MemberIdentity, PartyGroup, Role
 
 log = logging.getLogger(__name__)
 
+# PostgreSQL advisory lock key held by the start-up transaction (config sync, seeds): "yizhan" + 1.
+STARTUP_LOCK_KEY = 0x79697A68616F
+
 
 @dataclass
 class Resolved:
     branch: Branch | None
     chat: Chat | None
     member: Member | None
+
+
+class MemberNames(Protocol):
+    """A channel's source of members' names (WeCom: its contacts), refreshed by a daily job."""
+
+    def refresh_soon(self) -> bool: ...
+
+
+def configured_name(config: Config, channel: str, user_id: str) -> str | None:
+    """The name config.toml gives this identity ([wecom] member_names), which no platform name overrides."""
+    if channel != "wecom":
+        return None
+    return config.wecom.name_overrides().get(user_id)
 
 
 def identity_key(channel: str, user_id: str) -> str:
@@ -79,7 +96,8 @@ async def resolve(session: AsyncSession, config: Config, msg: Message, now_value
     member: Member | None = None
     if identity is not None:
         member = await session.get(Member, identity.member_id)
-        if member is not None and msg.sender_name and member.display_name != msg.sender_name:
+        named = configured_name(config, msg.channel, msg.sender_id)
+        if member is not None and msg.sender_name and member.display_name != msg.sender_name and named is None:
             member.display_name = msg.sender_name
     if member is None:
         # A newcomer joins the branch config.toml declares them in, else this chat's, else the default branch.
@@ -91,7 +109,7 @@ async def resolve(session: AsyncSession, config: Config, msg: Message, now_value
             return Resolved(None, chat, None)
         member = Member(
             branch_id=home.id,
-            display_name=msg.sender_name or msg.sender_id,
+            display_name=configured_name(config, msg.channel, msg.sender_id) or msg.sender_name or msg.sender_id,
             role=configured_role(config, home.key, msg.channel, msg.sender_id),
             created_at=now_value,
         )
@@ -105,11 +123,22 @@ async def resolve(session: AsyncSession, config: Config, msg: Message, now_value
 
 
 async def find_member_by_name(session: AsyncSession, branch_id: int, name: str) -> list[Member]:
-    """Members of a branch whose display name is exactly name."""
+    """Members of a branch whose display name is exactly name; else the one whose platform user id it is (a
+    mention written as "@zhangsan", or a member whose name could not be read from the platform)."""
     rows = await session.scalars(
         select(Member).where(Member.branch_id == branch_id, Member.display_name == name).order_by(Member.id)
     )
-    return list(rows)
+    found = list(rows)
+    if found:
+        return found
+    by_id = await session.scalars(
+        select(Member)
+        .join(MemberIdentity, MemberIdentity.member_id == Member.id)
+        .where(Member.branch_id == branch_id, MemberIdentity.platform_user_id == name)
+        .order_by(Member.id)
+        .distinct()
+    )
+    return list(by_id)
 
 
 async def party_group_names(session: AsyncSession, branch_id: int) -> list[str]:
@@ -120,7 +149,15 @@ async def party_group_names(session: AsyncSession, branch_id: int) -> list[str]:
 
 
 async def sync_config(session: AsyncSession, config: Config) -> None:
-    """Make branches, party groups, bound chats and declared roles in the database match config.toml."""
+    """Make branches, party groups, bound chats and declared roles in the database match config.toml.
+
+    Instances started together take turns (as with migrations, bot/db.py): on PostgreSQL this transaction first
+    takes an advisory lock, so the second finds the first's branches instead of failing on their unique key
+    (seen: two `yizhan run` on a fresh database, one exited with "duplicate key … branch_key_key").
+    """
+    bind = session.get_bind()
+    if bind.dialect.name == "postgresql":
+        await session.execute(text(f"SELECT pg_advisory_xact_lock({STARTUP_LOCK_KEY})"))
     for line in config.declaration_conflicts():
         log.warning("config: %s", line)
     for spec in config.branches:
@@ -143,6 +180,7 @@ async def sync_config(session: AsyncSession, config: Config) -> None:
             else:
                 chat.branch_id = branch.id
         # Declared roles are a floor: a restart never leaves a declared admin without rights.
+        # (Configured names are applied below, for every branch at once.)
         for ref in (*spec.secretaries, *spec.admins):
             channel, user_id = ref.split(":", 1)
             identity = await session.scalar(
@@ -165,6 +203,7 @@ async def sync_config(session: AsyncSession, config: Config) -> None:
                 member.branch_id, member.role, member.party_group_id = branch.id, Role.MEMBER, None
             if not Role.at_least(member.role, wanted):
                 member.role = wanted
+    await _apply_configured_names(session, config)
     await session.flush()
     # The tree: a declared parent is applied each start; a unit without one keeps what was set in chat.
     for spec in config.branches:
@@ -173,6 +212,20 @@ async def sync_config(session: AsyncSession, config: Config) -> None:
             if unit is not None and parent is not None:
                 unit.parent_id = parent.id
     await org.rebuild_paths(session)
+
+
+async def _apply_configured_names(session: AsyncSession, config: Config) -> None:
+    """Give members the names config.toml sets for them ([wecom] member_names)."""
+    overrides = config.wecom.name_overrides()
+    if not overrides:
+        return
+    rows = await session.execute(
+        select(MemberIdentity.platform_user_id, Member)
+        .join(Member, Member.id == MemberIdentity.member_id)
+        .where(MemberIdentity.channel == "wecom", MemberIdentity.platform_user_id.in_(list(overrides)))
+    )
+    for user_id, member in rows:
+        member.display_name = overrides[user_id]
 
 
 async def pinned_role(session: AsyncSession, config: Config, branch: Branch, member: Member) -> str:

@@ -15,6 +15,7 @@ path cannot decide. Dedupe stays with the inbound table's unique key: a copy tha
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -137,6 +138,12 @@ class Directory:
         ):
             self.identities[(i.channel, i.platform_user_id)] = i.member_id
         self.loaded = True
+
+    def rename(self, member_id: int, name: str) -> None:
+        """A member's display name changed outside a message (a channel's contacts): keep the hint current."""
+        card = self.members.get(member_id)
+        if card is not None:
+            self.members[member_id] = dataclasses.replace(card, display_name=name)
 
     def branch_by_key(self, key: str) -> BranchCard | None:
         return next((b for b in self.branches.values() if b.key == key), None)

@@ -128,7 +128,8 @@ class JobRunner:
                     await session.flush()
                 except IntegrityError:
                     raise _AlreadyClaimed from None
-                ctx = Context(config=self.config, session=session, clock=self.clock, slot=slot)
+                clients = self.sender.clients if self.sender is not None else {}
+                ctx = Context(config=self.config, session=session, clock=self.clock, slot=slot, clients=clients)
                 await job.func(ctx)
                 sent = bool(ctx.outgoing)
             if outgoing is not None:

@@ -980,3 +980,12 @@ CARD_TITLE_QUIZ = "第{position}题"
 # 请假 by tap: recorded at once with this reason; the member may still send "请假 原因" to give the real one.
 CARD_LEAVE_NO_REASON = "未填写"
 CARD_LEAVE_ADD_REASON = "如需补充原因，请发送“请假 原因”，例如：请假 在外执法"
+
+# --- names ------------------------------------------------------------------------------------------------
+# The welcome the AI bot answers when a member first enters its single chat on a day (enter_chat).
+WECOM_WELCOME = (
+    "{name}同志，您好。我是{bot}，可在此办理学习打卡、会议签到和请假、通知回执、答题与搜题。发送“帮助”查看全部功能。"
+)
+WECOM_WELCOME_NO_NAME = (
+    "同志，您好。我是{bot}，可在此办理学习打卡、会议签到和请假、通知回执、答题与搜题。发送“帮助”查看全部功能。"
+)

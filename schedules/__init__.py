@@ -2,6 +2,7 @@
 
 from bot.config import Config
 from bot.scheduler import Job
+from schedules.contacts import refresh_member_names
 from schedules.housekeeping import purge_old_records
 from schedules.meetings import plan_meetings, warn_meeting_cadence
 from schedules.quiz import post_daily_questions
@@ -37,6 +38,15 @@ def declared_jobs(config: Config) -> tuple[Job, ...]:
             description="Tell secretaries about required meetings not yet held this period",
         ),
     ]
+    if config.wecom.enabled and config.wecom.contacts_ready:
+        jobs.append(
+            Job(
+                name="refresh_member_names",
+                func=refresh_member_names,
+                cron="40 4 * * *",
+                description="Read WeCom members' names again from the contacts (names in config.toml are kept)",
+            )
+        )
     if any(branch.daily_quiz for branch in config.branches):
         hour, minute = config.quiz.daily_time.split(":")
         jobs.append(

@@ -6,7 +6,8 @@ from datetime import timedelta
 
 from sqlalchemy import delete, select, update
 
-from bot.channels.wecom.models import WecomResponseUrl
+from bot.channels.wecom.media import MEDIA_ID_LIFE
+from bot.channels.wecom.models import WecomMediaUpload, WecomResponseUrl, WecomWelcome
 from bot.context import Context
 from bot.models import InboundMessage, Media, Outbox, OutboxStatus, ScheduledFire, SimMessage
 
@@ -48,3 +49,6 @@ async def purge_old_records(ctx: Context) -> None:
     # A response_url answers within an hour of its message; past that it is of no use.
     url_cutoff = now - timedelta(hours=ctx.config.housekeeping.response_url_hours)
     await ctx.session.execute(delete(WecomResponseUrl).where(WecomResponseUrl.received_at < url_cutoff))
+    # A media_id lives 3 days (上传临时素材); an enter_chat event is not delivered again after a day.
+    await ctx.session.execute(delete(WecomMediaUpload).where(WecomMediaUpload.uploaded_at < now - MEDIA_ID_LIFE))
+    await ctx.session.execute(delete(WecomWelcome).where(WecomWelcome.received_at < now - timedelta(days=2)))

@@ -220,7 +220,9 @@ async def check_upgrade_keeps_data(url: str, aiohttp_client: Any, clock: Any) ->
     data = tomllib.loads(
         (ROOT / "config.toml").read_text(encoding="utf-8").replace('parent = ""', 'parent = "dw"') + TREE
     )
-    config = parse_config(data, env={}).replace(database={"url": url}, scheduler={"enabled": False}, demo={"study_day_open": False})
+    config = parse_config(data, env={}).replace(
+        database={"url": url}, scheduler={"enabled": False}, demo={"study_day_open": False}
+    )
     app = build_app(config, clock=clock, background=False)
     bot = BotDriver(await aiohttp_client(app), app)
     status = (await bot.say("通知情况", user="u00"))["replies"][-1]["text"]

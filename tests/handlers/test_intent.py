@@ -93,7 +93,9 @@ async def test_tick_answers_a_true_false_question(bot):
     await add_question(bot, "judge", "对")
     await bot.say(f"抢答 1题 {TAG}", user="u00")
     await bot.say("√", user="u01")
-    assert bot.replies_to("u01")[0].startswith(texts.QUIZ_RUSH_WIN.format(position=1, name="张伟", answer="对", explanation=""))
+    assert bot.replies_to("u01")[0].startswith(
+        texts.QUIZ_RUSH_WIN.format(position=1, name="张伟", answer="对", explanation="")
+    )
     [attempt] = await attempts(bot)
     assert (attempt.answer, attempt.correct) == ("对", True)
 

@@ -11,7 +11,7 @@ from typing import Any
 from aiohttp import web
 from sqlalchemy.exc import IntegrityError
 
-from bot.channels.wecom import cards
+from bot.channels.wecom import cards, welcome
 from bot.channels.wecom.channel import (
     Reply,
     WecomChannel,
@@ -32,7 +32,6 @@ from bot.channels.wecom.crypto import (
     platform_id,
 )
 from bot.channels.wecom.models import WecomResponseUrl
-from bot.channels.wecom.routing import RESPONSE_URL_MAX_BYTES
 from bot.channels.wecom.split import utf8_len
 from bot.db import transaction
 from bot.message import Message
@@ -40,6 +39,10 @@ from bot.message import Message
 log = logging.getLogger(__name__)
 
 PATH = "/wecom/aibot"
+# A passive answer is a finished stream: "content … 最长不超过20480个字节" (被动回复消息 流式消息回复,
+# developer.work.weixin.qq.com/document/path/101031; the SDK's StreamReplyBody says the same). The response_url's
+# markdown (routing.RESPONSE_URL_MAX_BYTES) is another message with its own limit.
+STREAM_MAX_BYTES = 20480
 # Rows joined into one passive answer are separated by a blank line.
 JOINER = "\n\n"
 _LEADING_MENTION = re.compile(r"\A\s*@\S+[\s\u2005]*")
@@ -70,6 +73,8 @@ async def receive(request: web.Request) -> web.Response:
         payload = parse_json_object(plaintext, "decrypted message")
         if cards.is_tap(payload):
             return await _tap(channel, started, payload, nonce)
+        if (event := welcome.entered(payload)) is not None:
+            return await _welcome(channel, cipher, nonce, *event)
         found = _message(payload, channel)
     except CallbackRejected as exc:
         return rejection(request, exc)
@@ -133,6 +138,17 @@ async def _tap(channel: WecomChannel, started: float, payload: dict[str, Any], n
     return _encrypted(channel, channel.aibot_cipher, update, nonce)
 
 
+async def _welcome(channel: WecomChannel, cipher: Cipher, nonce: str, msgid: str, user_id: str) -> web.Response:
+    """Answer an enter_chat event with the welcome text (once per event: a retry is answered empty)."""
+    content = await welcome.welcome_for(channel, msgid, user_id)
+    if content is None:
+        return empty()
+    plaintext = json.dumps(welcome.text_reply(content), ensure_ascii=False)
+    now = str(int(channel.services.clock().timestamp()))
+    body = encrypted_json_reply(cipher, channel.config.aibot_token, plaintext, now, nonce)
+    return web.Response(text=body, content_type="application/json")
+
+
 async def _answer(
     channel: WecomChannel, started: float, reply_ids: list[int], kind: str, target: str
 ) -> tuple[str, list[Reply]]:
@@ -151,7 +167,7 @@ async def _answer(
         if reply.card is not None and any(item.card is not None for item in answer):
             break  # one card per answer
         text = await channel.spelled_out(reply)
-        if utf8_len(JOINER.join([*parts, text])) > RESPONSE_URL_MAX_BYTES:
+        if utf8_len(JOINER.join([*parts, text])) > STREAM_MAX_BYTES:
             break  # keep order: this row and the ones after it go through the outbox
         answer.append(reply)
         parts.append(text)

@@ -12,7 +12,9 @@ import aiohttp
 from aiohttp import web
 from sqlalchemy import select
 
+from bot.channels.wecom import markdown
 from bot.channels.wecom.client import CHANNEL, WecomClient, mention_names, with_mentions
+from bot.channels.wecom.contacts import Contacts
 from bot.channels.wecom.crypto import CallbackRejected, Cipher, check_signature, check_timestamp
 from bot.channels.wecom.routing import shows_image
 from bot.config import WecomConfig
@@ -59,14 +61,24 @@ class WecomChannel:
             self.http,
             postgres=not is_sqlite(services.config.database.url),
         )
+        # Names from the contacts; the daily refresh job finds them on the client (schedules/contacts.py).
+        self.contacts = Contacts(self.client, services.sessions, config, services.pipeline.directory.rename)
+        self.client.member_names = self.contacts
         self._background: set[asyncio.Task[Outcome]] = set()
         self._releases: set[asyncio.Future[None]] = set()
         self.long_connection: LongConnection | None = None
         if config.long_connection:
+            from bot.channels.wecom import welcome
             from bot.channels.wecom.longconn import LongConnection
 
             self.long_connection = LongConnection(self)
             self.client.long_connection = self.long_connection
+            self.long_connection.event_handlers[welcome.ENTER_CHAT] = self._welcome
+
+    async def _welcome(self, frame: dict[str, Any]) -> None:
+        from bot.channels.wecom import welcome
+
+        await welcome.answer_over_long_connection(self, frame)
 
     def start(self) -> None:
         """Start what runs on its own: the AI bot's long connection, in that mode."""
@@ -74,6 +86,13 @@ class WecomChannel:
             self.long_connection.start()
 
     async def process(self, msg: Message, passive: PassivePolicy | None = None) -> Outcome | None:
+        """Run the pipeline (see _process); then, without delaying the answer, read a newcomer's name."""
+        try:
+            return await self._process(msg, passive)
+        finally:
+            self.contacts.learn_soon(msg.sender_id)
+
+    async def _process(self, msg: Message, passive: PassivePolicy | None = None) -> Outcome | None:
         """Run the pipeline; None if it is still working when the reply budget is spent.
 
         Slow work is not cancelled: it commits in the background and its replies go out through the
@@ -178,12 +197,14 @@ class WecomChannel:
         return claimed
 
     async def spelled_out(self, reply: Reply) -> str:
-        """The reply's text with its mentions written as names (a passive answer cannot @ by user id)."""
+        """The reply's text for a passive (markdown) answer: escaped, its mentions written as names (a passive
+        answer cannot @ by user id)."""
+        text = markdown.escape(reply.text)
         if not reply.mentions:
-            return reply.text
+            return text
         async with self.services.sessions() as session:
             names = await mention_names(session, reply.mentions)
-        return with_mentions(reply.text, reply.mentions, names)
+        return with_mentions(text, reply.mentions, names)
 
     async def settle(self, timeout: float | None = None) -> None:
         """Wait for inbound work that outlived its reply budget (it writes the outbox)."""
@@ -198,6 +219,7 @@ class WecomChannel:
         if self.long_connection is not None:
             await self.long_connection.stop(timeout)
         await self.settle(timeout)
+        await self.contacts.close(timeout / 2)
         await self.http.close()
 
 

@@ -13,8 +13,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import texts
-from bot.channels.wecom import api
+from bot.channels.wecom import api, markdown
 from bot.channels.wecom.cards import app_card_shown, task_id, template_card, text_in_card
+from bot.channels.wecom.media import INVALID_MEDIA_ID, MediaCache
 from bot.channels.wecom.models import WecomSentPart
 from bot.channels.wecom.routing import (
     APP,
@@ -22,6 +23,7 @@ from bot.channels.wecom.routing import (
     IMAGE_FILENAME,
     IMAGE_ROUTES,
     LONG_CONNECTION,
+    MARKDOWN_ROUTES,
     RESPONSE_URL,
     ROBOT,
     Route,
@@ -34,6 +36,7 @@ from bot.channels.wecom.token import TokenCache
 from bot.clock import Clock
 from bot.config import WecomConfig
 from bot.db import transaction
+from bot.members import MemberNames
 from bot.message import Outgoing
 from bot.models import Member, MemberIdentity, Outbox
 from bot.outbox import PermanentError, RateLimit, TransientError
@@ -79,6 +82,8 @@ class WecomClient:
             postgres=postgres,
         )
         self.long_connection: LongConnection | None = None  # set by the channel in long-connection mode
+        self.media = MediaCache(sessions, clock)
+        self.member_names: MemberNames | None = None  # names from the contacts, set by the channel
 
     # --- ChannelClient ----------------------------------------------------------------------
     def rate_limit(self, item: Outgoing) -> RateLimit | None:
@@ -102,7 +107,8 @@ class WecomClient:
             route = await self.router.route(session, item, self.clock())
             spell_out = bool(item.mentions) and route.kind != ROBOT  # robots mention by user id instead
             names = await mention_names(session, item.mentions) if spell_out else {}
-        text = with_mentions(item.text, item.mentions, names) if spell_out else item.text
+        text = markdown.escape(item.text) if route.kind in MARKDOWN_ROUTES else item.text
+        text = with_mentions(text, item.mentions, names) if spell_out else text
         try:
             if route.kind == RESPONSE_URL:
                 await self._answer(route, text, item)
@@ -185,7 +191,9 @@ class WecomClient:
 
     async def _send(self, route: Route, content: str, mentions: tuple[str, ...]) -> None:
         if route.kind == ROBOT and mentions:
-            await self._post(route, "text", {"content": content, "mentioned_list": list(mentions)})
+            # "<@userid>" in a robot's markdown @s the member (群机器人配置说明); the rest was escaped.
+            heads = " ".join(markdown.mention(user_id) for user_id in mentions)
+            await self._post(route, "markdown", {"content": f"{heads} {content}"})
         elif route.kind in (ROBOT, LONG_CONNECTION):
             await self._post(route, "markdown", {"content": content})
         else:
@@ -209,12 +217,26 @@ class WecomClient:
             encoded = base64.b64encode(image).decode("ascii")
             await self._post(route, "image", {"base64": encoded, "md5": hashlib.md5(image).hexdigest()})
             return
+        # One upload per picture: its media_id is reused for 2.5 of its 3 days (media.py).
+        owner = f"corp:{self.config.corp_id}"
+        media_id = await self.media.media_id(owner, image, lambda: self._upload_image(image))
+        try:
+            await self._post(route, "image", {"media_id": media_id})
+        except api.ApiError as err:
+            if err.code != INVALID_MEDIA_ID:
+                raise
+            log.info("wecom: a cached media_id was refused (%d); uploading the image again", err.code)
+            await self.media.forget(owner, image)
+            media_id = await self.media.media_id(owner, image, lambda: self._upload_image(image))
+            await self._post(route, "image", {"media_id": media_id})
+
+    async def _upload_image(self, image: bytes) -> str:
         upload = api.Upload(IMAGE_FILENAME, image, "image/png")
         answer = await self._with_token("media/upload", params={"type": "image"}, upload=upload)
         media_id = answer.get("media_id")
         if not isinstance(media_id, str) or not media_id:
             raise TransientError("media/upload: answer has no media_id")
-        await self._post(route, "image", {"media_id": media_id})
+        return media_id
 
     async def _post(self, route: Route, msgtype: str, section: dict[str, Any]) -> None:
         """One message of msgtype to a robot, an app group chat or a member."""
@@ -275,20 +297,25 @@ class WecomClient:
         body: dict[str, Any] | None = None,
         params: dict[str, str] | None = None,
         upload: api.Upload | None = None,
+        method: str = "POST",
     ) -> dict[str, Any]:
         """Call an app API; a refused token (40014/42001) is replaced once and the call repeated once."""
         url = f"{self.base}/cgi-bin/{endpoint}"
         token = await self.tokens.get()
         try:
             query = {**(params or {}), "access_token": token}
-            return await api.call(self.http, "POST", url, endpoint, params=query, body=body, upload=upload)
+            return await api.call(self.http, method, url, endpoint, params=query, body=body, upload=upload)
         except api.ApiError as err:
             if err.code not in api.TOKEN_ERRORS:
                 raise
             log.info("wecom: %s refused the access token (%d); refreshing it", endpoint, err.code)
         token = await self.tokens.invalidate(token)
         query = {**(params or {}), "access_token": token}
-        return await api.call(self.http, "POST", url, endpoint, params=query, body=body, upload=upload)
+        return await api.call(self.http, method, url, endpoint, params=query, body=body, upload=upload)
+
+    async def call_app_api(self, endpoint: str, params: dict[str, str]) -> dict[str, Any]:
+        """A GET of the app's API with its access token (contacts.py reads 读取成员 with it)."""
+        return await self._with_token(endpoint, params=params, method="GET")
 
     async def _gettoken(self) -> tuple[str, int]:
         answer = await api.call(

@@ -59,6 +59,7 @@ import aiohttp
 from bot.channels.wecom import aibot, cards
 from bot.channels.wecom.crypto import CallbackRejected
 from bot.channels.wecom.lease import Lease
+from bot.channels.wecom.media import INVALID_MEDIA_ID
 from bot.channels.wecom.split import utf8_len
 from bot.outbox import TransientError
 
@@ -322,9 +323,19 @@ class LongConnection:
         """Upload an image over the connection, then push it (aibot_send_msg, msgtype image)."""
         if not self.ready:
             raise TransientError("the AI bot's long connection is not open in this process", 1.0, counted=False)
+        # One upload per picture and bot: its media_id is reused while valid (media.py).
+        owner = f"aibot:{self.config.aibot_bot_id}"
+        cache = self.channel.client.media
         try:
-            media_id = await self._upload(image, "image", filename)
-            await self.request(SEND, {"chatid": chat_id, "msgtype": "image", "image": {"media_id": media_id}})
+            media_id = await cache.media_id(owner, image, lambda: self._upload(image, "image", filename))
+            try:
+                await self.request(SEND, {"chatid": chat_id, "msgtype": "image", "image": {"media_id": media_id}})
+            except FrameRefused as refused:
+                if refused.code != INVALID_MEDIA_ID:
+                    raise
+                await cache.forget(owner, image)
+                media_id = await cache.media_id(owner, image, lambda: self._upload(image, "image", filename))
+                await self.request(SEND, {"chatid": chat_id, "msgtype": "image", "image": {"media_id": media_id}})
         except FrameRefused as exc:
             raise TransientError(str(exc)) from None
         except ConnectionError as exc:

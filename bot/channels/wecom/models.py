@@ -63,3 +63,25 @@ class WecomConnectionLease(Base):
     name: Mapped[str] = mapped_column(String(100), primary_key=True)  # "aibot:<bot id>"
     holder: Mapped[str] = mapped_column(String(100))  # "" when released
     version: Mapped[int] = mapped_column(Integer)
+
+
+class WecomWelcome(Base):
+    """An AI-bot enter_chat event that was answered with a welcome: one reply per event, across retries and
+    processes (接收事件, path/101027: "开发者需据此进行事件排重")."""
+
+    __tablename__ = "wecom_welcome"
+
+    msgid: Mapped[str] = mapped_column(String(128), primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(128))
+    received_at: Mapped[datetime]
+
+
+class WecomMediaUpload(Base):
+    """A temporary media file uploaded to WeCom, by content: its media_id is reused while it is valid (3 days)."""
+
+    __tablename__ = "wecom_media_upload"
+
+    owner: Mapped[str] = mapped_column(String(100), primary_key=True)  # "corp:<corp id>" or "aibot:<bot id>"
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    media_id: Mapped[str] = mapped_column(Text)
+    uploaded_at: Mapped[datetime]

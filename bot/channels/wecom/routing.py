@@ -20,6 +20,8 @@ APPCHAT = "appchat"
 APP = "app"
 RESPONSE_URL = "response_url"
 LONG_CONNECTION = "aibot_send_msg"  # a proactive push over the AI bot's long connection
+# Routes whose messages WeCom renders as markdown (their text is escaped: markdown.py).
+MARKDOWN_ROUTES = frozenset({ROBOT, LONG_CONNECTION, RESPONSE_URL})
 
 # Byte limits of one message's content (UTF-8); longer text is silently truncated by WeCom.
 TEXT_MAX_BYTES = 2048  # text: app message/send, appchat/send, robot text (发送应用消息, 群机器人配置说明)
@@ -94,8 +96,9 @@ class Router:
         if item.target_kind == "chat":
             key = self.robot_keys.get(item.target_id)
             if key is not None:
-                max_bytes = TEXT_MAX_BYTES if item.mentions else ROBOT_MARKDOWN_MAX_BYTES
-                return Route(ROBOT, key, max_bytes, ROBOT_LIMIT)
+                # Mentions ride in the markdown as "<@userid>" (their bytes are kept free of the first part).
+                spare = sum(len(user_id.encode()) + 4 for user_id in item.mentions)
+                return Route(ROBOT, key, ROBOT_MARKDOWN_MAX_BYTES - spare, ROBOT_LIMIT)
             if item.target_id in self.appchats:
                 return Route(APPCHAT, item.target_id, TEXT_MAX_BYTES, APPCHAT_LIMIT)
             return self._long_connection(item)
@@ -124,7 +127,29 @@ class Router:
                 return answered
         if static is not None:
             return static
+        if not await self._is_reply(session, item):
+            # A push of our own (a reminder, a notice, a nudge) never takes a response_url: it answers the message
+            # it came with, once, within an hour ("每个 response_url 用户可以调用接口一次", path/101138). Later
+            # pushes go by a robot, an app group chat, the app or the long connection.
+            return _no_route(item)
         return await self._latest_response_url(session, item, now) or _no_route(item)
+
+    async def _is_reply(self, session: AsyncSession, item: Outgoing) -> bool:
+        """Whether the row answers an inbound message in its own conversation (a job's push, or a notice a
+        secretary's message sends to other chats, is not an answer)."""
+        row = (
+            await session.execute(
+                select(InboundMessage.platform_chat_id, InboundMessage.platform_user_id)
+                .join(Outbox, Outbox.cause_inbound_id == InboundMessage.id)
+                .where(Outbox.id == item.id)
+            )
+        ).first()
+        if row is None:
+            return False
+        chat_id, user_id = row
+        if item.target_kind == "chat":
+            return chat_id == item.target_id
+        return chat_id is None and user_id == item.target_id
 
     async def _answered_response_url(self, session: AsyncSession, item: Outgoing) -> WecomResponseUrl | None:
         """The response_url of the AI-bot message this row answers, if it came in one."""

@@ -16,6 +16,7 @@ import binascii
 import hashlib
 import itertools
 import json
+import re
 from collections import defaultdict, deque
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -31,8 +32,10 @@ from tests.channels.wecom.fake_ws import FakeLongConnection
 # The documented limits the fake enforces (per minute).
 ROBOT_PER_MINUTE = 20
 APP_PER_MEMBER_PER_MINUTE = 30
+APP_PER_MEMBER_PER_HOUR = 1000
 IMAGE_MAX_BYTES = 2 * 1024 * 1024
 LONG_CONNECTION_PATH = "/aibot/ws"
+MENTION = re.compile(r"<@([^<>\s]+)>")
 # The fake's answer to an image it cannot take (unknown media_id, bad base64 or MD5, wrong size).
 BAD_MEDIA = 40007
 
@@ -69,6 +72,9 @@ class FakeWecom:
     cards: CardBoard = field(default_factory=CardBoard)  # template cards (shared with the long connection)
     response_chats: dict[str, str] = field(default_factory=dict)  # response code -> the chat it answers in
     card_codes: dict[str, tuple[str, str]] = field(default_factory=dict)  # app card ResponseCode -> (task, user)
+    # media_id -> when uploaded: "该media_id仅三天内有效" (上传临时素材, path/90253); older ones answer 40007.
+    media_uploaded: dict[str, datetime] = field(default_factory=dict)
+    uploads: int = 0
     _tokens: dict[str, datetime] = field(default_factory=dict)
     _failures: dict[str, deque[int]] = field(default_factory=lambda: defaultdict(deque))
     _windows: dict[tuple[str, str], deque[datetime]] = field(default_factory=lambda: defaultdict(deque))
@@ -76,6 +82,14 @@ class FakeWecom:
     duplicates_dropped: int = 0
     latency_seconds: float = 0.0  # each send takes this long to answer (a real network's round trip)
     _checked: dict[str, datetime] = field(default_factory=dict)  # request JSON -> when it was accepted
+    # The contacts (通讯录) as the app sees them, for 读取成员 (user/get): userid -> name. A userid in
+    # `invisible` is outside the app's 可见范围 (60011); an unknown one is answered 60111; with
+    # `contacts_forbidden` the app may not read the contacts at all (48002, as WeCom answers an app without
+    # the interface's permission).
+    contacts: dict[str, str] = field(default_factory=dict)
+    invisible: set[str] = field(default_factory=set)
+    contacts_forbidden: bool = False
+    user_get_calls: list[str] = field(default_factory=list)
 
     # --- steering ---------------------------------------------------------------------------
     def fail(self, endpoint: str, errcode: int, times: int = 1) -> None:
@@ -105,6 +119,7 @@ class FakeWecom:
         app = web.Application(middlewares=[self._latency])
         app.router.add_get("/cgi-bin/gettoken", self._gettoken)
         app.router.add_post("/cgi-bin/media/upload", self._media_upload)
+        app.router.add_get("/cgi-bin/user/get", self._user_get)
         app.router.add_post("/cgi-bin/message/send", self._message_send)
         app.router.add_post("/cgi-bin/appchat/send", self._appchat_send)
         app.router.add_post("/cgi-bin/webhook/send", self._webhook_send)
@@ -126,6 +141,16 @@ class FakeWecom:
         if self._tokens[token] <= self.clock():
             return _error(42001, "access_token expired")
         return None
+
+    def _over_hourly(self, endpoint: str, target: str, per_hour: int) -> bool:
+        window = self._windows[(f"{endpoint}/hour", target)]
+        now = self.clock()
+        while window and window[0] <= now - timedelta(hours=1):
+            window.popleft()
+        if len(window) >= per_hour:
+            return True
+        window.append(now)
+        return False
 
     def _over_rate(self, endpoint: str, target: str, per_minute: int) -> bool:
         window = self._windows[(endpoint, target)]
@@ -163,10 +188,28 @@ class FakeWecom:
             return _error(BAD_MEDIA, "invalid image")
         media_id = f"media-{next(self._serial)}"
         self.media[media_id] = data
+        self.media_uploaded[media_id] = self.clock()
+        self.uploads += 1
         created = str(int(self.clock().timestamp()))
         return web.json_response(
             {"errcode": 0, "errmsg": "ok", "type": "image", "media_id": media_id, "created_at": created}
         )
+
+    async def _user_get(self, request: web.Request) -> web.Response:
+        """读取成员: GET user/get?access_token=…&userid=… (developer.work.weixin.qq.com/document/path/90196)."""
+        if failed := self._token_error(request) or self._injected("user/get"):
+            return failed
+        user = request.query.get("userid", "")
+        self.user_get_calls.append(user)
+        if self.contacts_forbidden:
+            return _error(48002, "api forbidden")
+        if user in self.invisible:
+            return _error(60011, "no privilege to access/modify contact/party/agent")
+        # userids are case-insensitive in WeCom ("不区分大小写").
+        found = {key.lower(): (key, name) for key, name in self.contacts.items()}.get(user.lower())
+        if found is None:
+            return _error(60111, "invalid string value `userid`. userid not found")
+        return web.json_response({"errcode": 0, "errmsg": "ok", "userid": found[0], "name": found[1]})
 
     async def _message_send(self, request: web.Request) -> web.Response:
         body = await request.json()
@@ -176,6 +219,9 @@ class FakeWecom:
         if user in self.invalid_users:
             return _error(81013, "user & party & tag all invalid")
         if self._over_rate("message/send", user, APP_PER_MEMBER_PER_MINUTE):
+            return _error(45009, "api freq out of limit")
+        # "每应用对同一个成员不可超过30次/分钟，1000次/小时" (发送应用消息, path/90236): the hour too.
+        if self._over_hourly("message/send", user, APP_PER_MEMBER_PER_HOUR):
             return _error(45009, "api freq out of limit")
         if self._duplicate(body):
             self.duplicates_dropped += 1
@@ -278,7 +324,8 @@ class FakeWecom:
                 msgtype=msgtype,
                 content=section.get("content", section.get("sub_title_text", "")),  # a card: the text it shows
                 at=self.clock(),
-                mentioned=tuple(section.get("mentioned_list", ())),
+                # A robot @s members by mentioned_list (text) or "<@userid>" in the content (text and markdown).
+                mentioned=tuple(section.get("mentioned_list", ())) + tuple(MENTION.findall(section.get("content", ""))),
                 image=image,
             )
         )
@@ -286,6 +333,9 @@ class FakeWecom:
 
     def _image(self, section: dict[str, Any]) -> bytes | None:
         if "media_id" in section:
+            uploaded = self.media_uploaded.get(section["media_id"])
+            if uploaded is None or self.clock() - uploaded > timedelta(days=3):
+                return None
             return self.media.get(section["media_id"])
         try:
             data = base64.b64decode(section["base64"], validate=True)

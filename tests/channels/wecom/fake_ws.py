@@ -23,6 +23,10 @@ from aiohttp import web
 from tests.channels.wecom.fake_cards import INVALID, CardBoard, CardRefused
 
 BAD_SECRET = 40001  # the fake's answer to a wrong bot id or secret
+# The fake's answer to a welcome sent late, twice, or to something other than enter_chat. WeCom's own code for this
+# is not documented in what we could read; the outcome (not delivered) is what matters.
+WELCOME_REFUSED = 40008
+WELCOME_SECONDS = 5.0
 
 
 @dataclass(frozen=True)
@@ -57,6 +61,9 @@ class FakeLongConnection:
     _subscribed: asyncio.Event = field(default_factory=asyncio.Event)
     _changed: asyncio.Condition = field(default_factory=asyncio.Condition)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+    # enter_chat frames pushed: req_id -> loop time. A welcome (aibot_respond_welcome_msg) is taken once per such
+    # event, within 5 s of it, as text or a template card (智能机器人长连接, 回复欢迎语; 被动回复消息 path/101031).
+    welcome_events: dict[str, float] = field(default_factory=dict)
 
     # --- steering ---------------------------------------------------------------------------
     async def wait_subscribed(self, timeout: float = 5.0, after: int = 0) -> None:
@@ -109,6 +116,8 @@ class FakeLongConnection:
         self.frames[frame["headers"]["req_id"]] = frame
         if frame["cmd"] == "aibot_msg_callback" or _is_tap(frame):
             self.unanswered[frame["headers"]["req_id"]] = frame
+        if frame["cmd"] == "aibot_event_callback" and frame["body"]["event"].get("eventtype") == "enter_chat":
+            self.welcome_events[frame["headers"]["req_id"]] = asyncio.get_running_loop().time()
         assert self.current is not None, "no subscribed connection"
         await self.current.send_str(json.dumps(frame, ensure_ascii=False))
 
@@ -170,6 +179,8 @@ class FakeLongConnection:
             elif cmd == "ping":
                 self.pings += 1
                 await _ack(ws, req_id)
+            elif cmd == "aibot_respond_welcome_msg" and not self._welcome_allowed(req_id, frame.get("body") or {}):
+                await _ack(ws, req_id, WELCOME_REFUSED, "welcome not allowed for this req_id")
             elif cmd in ("aibot_respond_msg", "aibot_respond_welcome_msg", "aibot_respond_update_msg"):
                 try:
                     self._card_answer(cmd, req_id, frame["body"])
@@ -217,6 +228,13 @@ class FakeLongConnection:
         elif body.get("msgtype") == "stream_with_template_card":
             chat = callback.get("chatid") or callback.get("from", {}).get("userid", "")
             self.cards.post(chat, body.get("template_card") or {}, body["stream"]["content"])
+
+    def _welcome_allowed(self, req_id: str, body: dict[str, Any]) -> bool:
+        """Once per enter_chat event, within 5 s of it, text or template_card only."""
+        pushed = self.welcome_events.pop(req_id, None)
+        if pushed is None or asyncio.get_running_loop().time() - pushed > WELCOME_SECONDS:
+            return False
+        return body.get("msgtype") in ("text", "template_card")
 
     async def _subscribe(self, ws: web.WebSocketResponse, req_id: str, body: dict[str, Any]) -> None:
         if body.get("bot_id") != self.bot_id or body.get("secret") != self.secret:

@@ -39,7 +39,12 @@ async def test_a_robot_gets_markdown_and_mentions_by_user_id(wecom):
         "markdown",
         "本周五学习日",
     )
-    assert (second.msgtype, second.content, second.mentioned) == ("text", "请回执", ("zhangsan", "lisi"))
+    # "<@userid>" in the markdown (群机器人配置说明): the mention and up to 4096 bytes, as markdown.
+    assert (second.msgtype, second.content, second.mentioned) == (
+        "markdown",
+        "<@zhangsan> <@lisi> 请回执",
+        ("zhangsan", "lisi"),
+    )
     assert wecom.fake.gettoken_calls == 0  # robots need no token
 
 
