@@ -94,6 +94,19 @@ def quiz_card(round_id: int, question: Question, title: str) -> Card | None:
     return None
 
 
+def asks_a_live_question(card: Card | None) -> bool:
+    """Whether a card puts a quiz question that is live now (not a notice, meeting or study-day card).
+
+    The WeCom AI bot's HTTP callback can push such a card into a group only by an unused response_url of that
+    group (bot/channels/wecom/routing.py); reminders and notices never take one.
+    """
+    if not card:
+        return False
+    keys = [str(button.get("key", "")) for button in card.get("buttons", ())]
+    keys.append(str(card.get("question_key", "")))
+    return any(key.startswith(f"{QUIZ}:") for key in keys)
+
+
 # WeCom's button_interaction shows at most 6 buttons (button_list "列表长度不超过 6"); more options: a choice card.
 MAX_BUTTONS = 6
 

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.cards import asks_a_live_question
 from bot.channels.wecom.models import WecomResponseUrl
 from bot.config import WecomConfig
 from bot.message import Outgoing
@@ -127,10 +128,13 @@ class Router:
                 return answered
         if static is not None:
             return static
-        if not await self._is_reply(session, item):
+        if not asks_a_live_question(item.card) and not await self._is_reply(session, item):
             # A push of our own (a reminder, a notice, a nudge) never takes a response_url: it answers the message
             # it came with, once, within an hour ("每个 response_url 用户可以调用接口一次", path/101138). Later
-            # pushes go by a robot, an app group chat, the app or the long connection.
+            # pushes go by a robot, an app group chat, the app or the long connection. The one exception is the
+            # next question of a live 抢答/竞赛 (a card): it continues an exchange members are in now, and an
+            # unused response_url of that group from the last hour is the only way an HTTP-callback AI bot
+            # can show it.
             return _no_route(item)
         return await self._latest_response_url(session, item, now) or _no_route(item)
 
