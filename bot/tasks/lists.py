@@ -481,12 +481,14 @@ def on_time(item: TaskItem, tz: tzinfo) -> bool:
 
 
 async def quarter_items(ctx: Context, unit: Branch, start: date, end: date) -> list[TaskItem]:
-    """Items issued within the unit's part of the tree whose due date (in force) falls in [start, end)."""
+    """Items of the units below the unit (issued by it, by a unit above or below it) due in [start, end)."""
     ids = await org.units_below(ctx.session, unit.id)
     return list(
         await ctx.session.scalars(
             select(TaskItem)
-            .where(TaskItem.issuer_id.in_(ids), TaskItem.branch_id.in_(ids), TaskItem.due >= start, TaskItem.due < end)
+            .where(
+                TaskItem.branch_id.in_(ids), TaskItem.branch_id != unit.id, TaskItem.due >= start, TaskItem.due < end
+            )
             .order_by(TaskItem.branch_id, TaskItem.seq)
         )
     )
