@@ -513,8 +513,8 @@ async def _tasks(config: Config, args: argparse.Namespace) -> int:
                     for month, draft in drafts:
                         months.setdefault(month, []).append(draft)
                     rows = 0
-                    for month, items in months.items():
-                        issued = await lists.issue(ctx, unit, month, items, None)
+                    for month, listed in months.items():
+                        issued = await lists.issue(ctx, unit, month, listed, None)
                         await lists.announce(ctx, unit, month, issued)
                         rows += len(issued.items)
                 except lists.TaskInputError as exc:

@@ -322,3 +322,30 @@ def test_the_template_round_trips_and_a_bad_row_is_reported(tmp_path: Path):
         texts.TASK_FILE_ROW.format(row=4, reason=texts.TASK_BAD_KIND.format(kind="工作", kinds="责任、任务、问题")),
         texts.TASK_FILE_ROW.format(row=5, reason=texts.TASK_BAD_MONTH.format(month="13月")),
     ]
+
+
+async def test_the_cli_writes_the_template_and_issues_it_all_or_nothing(
+    aiohttp_client, db_url, clock, tmp_path, monkeypatch
+):
+    bot = await populated(aiohttp_client, tree_config(db_url), clock)
+    config_path = tmp_path / "config.toml"
+    config_path.write_text((ROOT / "config.toml").read_text(encoding="utf-8") + "\n" + tree_toml(), encoding="utf-8")
+    monkeypatch.setenv("YIZHAN_DATABASE_URL", db_url)
+    base = ["--config", str(config_path), "tasks"]
+    sheet = tmp_path / "list.xlsx"
+    assert await asyncio.to_thread(main, [*base, "template", str(sheet)]) == 0
+    book = load_workbook(sheet)
+    assert book.active is not None
+    book.active.append(["2026-12", "问题", "第四党支部", "2026-12-25", "整改问题", ""])
+    book.save(sheet)
+    # zz1 cannot issue to 第四党支部 (under zz2): nothing at all is issued.
+    assert await asyncio.to_thread(main, [*base, "import", str(sheet), "--unit", "zz1"]) == 2
+    async with bot.services.sessions() as session:
+        assert (await session.scalars(select(TaskItem))).all() == []
+    assert await asyncio.to_thread(main, [*base, "import", str(sheet), "--unit", "dw"]) == 0
+    ids = await unit_ids(bot)
+    async with bot.services.sessions() as session:
+        items = list(await session.scalars(select(TaskItem)))
+    assert len(items) == 1 + len(BRANCHES) + 1
+    assert sorted(i.seq for i in items if i.branch_id == ids["b4"]) == [1, 2]
+    assert {i.issuer_id for i in items} == {ids["dw"]}
