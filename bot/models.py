@@ -87,7 +87,7 @@ class Branch(Base):
     key: Mapped[str] = mapped_column(String(64), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     kind: Mapped[str] = mapped_column(String(20), default=UnitKind.BRANCH, server_default=UnitKind.BRANCH)
-    parent_id: Mapped[int | None] = mapped_column(ForeignKey("branch.id", ondelete="SET NULL"), index=True)
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("branch.id"), index=True)  # None: a root
     # The ids of the units above, root first, as "/1/4/" ("/" for a root): "is U above V" and "the units below U"
     # are then read without walking the tree (authority decides from the row in hand; bot/authority.py).
     # Kept by bot/org.py whenever a parent changes.

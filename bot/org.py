@@ -106,6 +106,12 @@ async def children(session: AsyncSession, unit_id: int) -> list[Branch]:
 
 async def set_parent(session: AsyncSession, unit: Branch, parent: Branch | None) -> None:
     """Put unit (with everything below it) under parent, or at the root; refuses a cycle or a 党支部 parent."""
+    # Two moves at once could each pass the cycle check against the other's old tree: the tree is a few rows,
+    # so a move locks them all (PostgreSQL; SQLite writers are serialised already) and rereads its two units.
+    await session.execute(select(Branch.id).with_for_update())
+    await session.refresh(unit)
+    if parent is not None:
+        await session.refresh(parent)
     if parent is not None:
         if parent.kind == UnitKind.BRANCH:
             raise TreeError(f"unit {parent.key!r} is a 党支部: nothing goes below it")

@@ -77,7 +77,10 @@ async def respond(route: Route | None, ctx: Context, text: str, addressed: bool)
             return "refused"
         word = route.words[0]
         if authority.is_guest(ctx.member, ctx.branch):
-            await ctx.reply(texts.NOT_ALLOWED_OUTSIDER.format(word=word))
+            outsider = (
+                texts.NOT_ALLOWED_OUTSIDER if ctx.branch.kind == UnitKind.BRANCH else texts.ORG_NOT_ALLOWED_OUTSIDER
+            )
+            await ctx.reply(outsider.format(word=word))
         else:
             await ctx.reply(texts.NOT_ALLOWED.format(word=word, role=texts.ROLE_NAMES[route.role]))
         return "refused"

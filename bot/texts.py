@@ -560,6 +560,8 @@ ORG_NOTICE_STATUS_PENDING = "本支部未回执（{count}人）：{names}"
 # 本月统计/年度统计 in a 党委 or 党总支: after the sum over the units below, a line per unit.
 ORG_STATS_UNIT_LINE = "\n· {unit}：{counts}；出席率{rate}（应到{expected}人次，实到{present}人次）"
 ORG_STATS_NONE_HELD = "未召开会议"
+# A member of another unit in a 党委's or 党总支's group (NOT_ALLOWED_OUTSIDER there says 本支部).
+ORG_NOT_ALLOWED_OUTSIDER = "抱歉，您不属于本单位，不能在本群使用“{word}”，请在所在支部的群里或私聊我办理。"
 # 下级单位 (anyone) and 设置上级 (admins of a unit above both places).
 CMD_UNITS_BELOW = ("下级单位", "组织架构")
 CMD_SET_PARENT = ("设置上级",)

@@ -64,28 +64,23 @@ async def handle_set_parent(msg: Message, ctx: Context) -> None:
     if len(parts) != 2:
         await ctx.reply(texts.ORG_SET_PARENT_USAGE)
         return
+    to_top = parts[1] in texts.ORG_NO_PARENT_WORDS
     unit = await _unit_named(ctx, parts[0])
-    parent = None if parts[1] in texts.ORG_NO_PARENT_WORDS else await _unit_named(ctx, parts[1])
-    missing = (
-        parts[0] if unit is None else parts[1] if parent is None and parts[1] not in texts.ORG_NO_PARENT_WORDS else ""
-    )
-    if unit is None or missing:
-        await ctx.reply(texts.ORG_UNIT_NOT_FOUND.format(name=missing))
-        return
-    declared = ctx.config.branch(unit.key)
-    if declared is not None and declared.parent:
-        await ctx.reply(texts.ORG_PARENT_IN_CONFIG.format(unit=unit.name))
+    parent = None if to_top else await _unit_named(ctx, parts[1])
+    if unit is None or (parent is None and not to_top):
+        await ctx.reply(texts.ORG_UNIT_NOT_FOUND.format(name=parts[0] if unit is None else parts[1]))
         return
     # Moving a unit changes who oversees it: the admin must reach where it is now (its parent, or the unit itself
     # when it has none) and where it goes — so nobody moves a unit sideways, up, or out from under their superior.
     home = ctx.member.branch_id
     current = await ctx.session.get(Branch, unit.parent_id) if unit.parent_id is not None else unit
-    if (
-        current is None
-        or not authority.reaches(home, current)
-        or (parent is not None and not authority.reaches(home, parent))
-    ):
+    allowed = current is not None and authority.reaches(home, current)
+    if not allowed or (parent is not None and not authority.reaches(home, parent)):
         await ctx.reply(texts.ORG_SET_PARENT_NOT_ALLOWED)
+        return
+    declared = ctx.config.branch(unit.key)
+    if declared is not None and declared.parent:
+        await ctx.reply(texts.ORG_PARENT_IN_CONFIG.format(unit=unit.name))
         return
     try:
         await org.set_parent(ctx.session, unit, parent)

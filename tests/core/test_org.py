@@ -216,10 +216,11 @@ async def test_every_privileged_command_is_refused_sideways_and_up(aiohttp_clien
     assert len(routes) > 20 and any(route.name == "handle_set_parent" for route in routes)
     before = await state(bot)
     units_before = await tree_rows(bot)
+    refusal = texts.NOT_ALLOWED_OUTSIDER if chat.startswith("b") else texts.ORG_NOT_ALLOWED_OUTSIDER
     for route in routes:
         answer = await bot.say(route.words[0] + ARGS, user=user, chat=chat)
         assert answer["handled_by"] == "refused", route.name
-        assert [r["text"] for r in answer["replies"]] == [texts.NOT_ALLOWED_OUTSIDER.format(word=route.words[0])]
+        assert [r["text"] for r in answer["replies"]] == [refusal.format(word=route.words[0])]
     assert await state(bot) == before
     assert await tree_rows(bot) == units_before
     # 通知情况 there shows nothing either (refused above); at home it works.
@@ -312,6 +313,11 @@ async def test_units_below_and_moving_a_unit_in_chat(aiohttp_client, db_url, clo
     # zz1's admin does not reach 执法党总支, where 第六党支部 is now: refused, nothing changes.
     answer = await bot.say(f"设置上级 {NAMES['b6']} {NAMES['zz1']}", user="zz100", chat="zz1-group")
     assert answer["replies"][-1]["text"] == texts.ORG_SET_PARENT_NOT_ALLOWED
+    # The demo branch's admin cannot put their branch (a root) under the 党委, nor take a unit of the tree.
+    answer = await bot.say(f"设置上级 市城管局机关第一党支部 {NAMES['dw']}", user="u00")
+    assert answer["replies"][-1]["text"] == texts.ORG_SET_PARENT_NOT_ALLOWED
+    answer = await bot.say(f"设置上级 {NAMES['b6']} 无", user="u00")
+    assert answer["replies"][-1]["text"] == texts.ORG_SET_PARENT_NOT_ALLOWED
     # A declared parent is config's to change.
     answer = await bot.say(f"设置上级 {NAMES['b5']} {NAMES['zz1']}", user="dw00", chat="dw-group")
     assert answer["replies"][-1]["text"] == texts.ORG_PARENT_IN_CONFIG.format(unit=NAMES["b5"])
@@ -344,7 +350,7 @@ async def test_units_below_and_moving_a_unit_in_chat(aiohttp_client, db_url, clo
 async def test_a_branch_member_in_the_committee_group_is_a_guest_there(aiohttp_client, db_url, clock):
     bot = await populated(aiohttp_client, tree_config(db_url), clock)
     answer = await bot.say("签到", user="b1m001", chat="dw-group")
-    assert [r["text"] for r in answer["replies"]] == [texts.NOT_ALLOWED_OUTSIDER.format(word="签到")]
+    assert [r["text"] for r in answer["replies"]] == [texts.ORG_NOT_ALLOWED_OUTSIDER.format(word="签到")]
     answer = await bot.say("下级单位", user="b1m001", chat="b1-group")
     assert answer["replies"][-1]["text"].splitlines() == [
         texts.ORG_PARENT_LINE.format(parent=NAMES["zz1"]),

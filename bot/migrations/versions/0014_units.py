@@ -18,18 +18,25 @@ depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("branch", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("kind", sa.String(length=20), nullable=False, server_default="branch"))
-        batch_op.add_column(sa.Column("parent_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True))
-        batch_op.add_column(sa.Column("ancestor_path", sa.String(length=400), nullable=False, server_default="/"))
-        batch_op.create_foreign_key("fk_branch_parent_id_branch", "branch", ["parent_id"], ["id"], ondelete="SET NULL")
-        batch_op.create_index("ix_branch_parent_id", ["parent_id"], unique=False)
+    # Columns are added in place, never by rebuilding the table (batch mode): on SQLite a rebuild drops the old
+    # table, and with foreign keys on, that implicit DELETE would cascade to every member, chat and roll call.
+    # The parent reference has no ON DELETE action: SQLite reflects none from a column's inline REFERENCES, and
+    # a unit with units below it is not to be deleted anyway.
+    op.add_column("branch", sa.Column("kind", sa.String(length=20), nullable=False, server_default="branch"))
+    op.add_column("branch", sa.Column("ancestor_path", sa.String(length=400), nullable=False, server_default="/"))
+    if op.get_bind().dialect.name == "sqlite":
+        op.execute("ALTER TABLE branch ADD COLUMN parent_id INTEGER REFERENCES branch (id)")
+    else:
+        op.add_column("branch", sa.Column("parent_id", sa.BigInteger(), nullable=True))
+        op.create_foreign_key("fk_branch_parent_id_branch", "branch", "branch", ["parent_id"], ["id"])
+    op.create_index("ix_branch_parent_id", "branch", ["parent_id"], unique=False)
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("branch", schema=None) as batch_op:
-        batch_op.drop_index("ix_branch_parent_id")
-        batch_op.drop_constraint("fk_branch_parent_id_branch", type_="foreignkey")
-        batch_op.drop_column("ancestor_path")
-        batch_op.drop_column("parent_id")
-        batch_op.drop_column("kind")
+    # In place as well (SQLite 3.35+ drops columns without a rebuild).
+    op.drop_index("ix_branch_parent_id", table_name="branch")
+    if op.get_bind().dialect.name != "sqlite":
+        op.drop_constraint("fk_branch_parent_id_branch", "branch", type_="foreignkey")
+    op.drop_column("branch", "parent_id")
+    op.drop_column("branch", "ancestor_path")
+    op.drop_column("branch", "kind")
