@@ -53,13 +53,20 @@ async def handle_month_list(msg: Message, ctx: Context) -> None:
 
 
 async def _own_item(msg: Message, ctx: Context) -> tuple[TaskItem, str] | None:
-    """The item a 完成/延期 names, of the sender's own unit; None once answered (or silently for chatter)."""
+    """The item a 完成/延期 names, of the sender's own unit; None once answered (or silently for chatter).
+
+    The route is open to everyone so that talk ("完成了") stays unanswered; with a number the sender must be a
+    secretary where they write, and the item is always one of their own unit's."""
     assert ctx.command is not None and ctx.member is not None and ctx.branch is not None
     match = _NUMBER.match(ctx.command.raw_args.strip())
     if match is None:
         if not ctx.command.args:
             await ctx.reply(texts.TASK_NUMBER_USAGE.format(word=ctx.command.word))
         return None  # "完成了", "延期了吗": talk, not a command
+    if authority.is_guest(ctx.member, ctx.branch):
+        outsider = texts.NOT_ALLOWED_OUTSIDER if ctx.branch.kind == UnitKind.BRANCH else texts.ORG_NOT_ALLOWED_OUTSIDER
+        await ctx.reply(outsider.format(word=ctx.command.word))
+        return None
     if not authority.may(ctx.member, Role.SECRETARY, ctx.branch):
         await ctx.reply(texts.NOT_ALLOWED.format(word=ctx.command.word, role=texts.ROLE_NAMES[Role.SECRETARY]))
         return None
@@ -70,7 +77,7 @@ async def _own_item(msg: Message, ctx: Context) -> tuple[TaskItem, str] | None:
     return item, match.group(2).strip()
 
 
-@router.command(*texts.CMD_TASK_DONE, role=Role.MEMBER, summary=texts.SUMMARY_TASK_DONE)
+@router.command(*texts.CMD_TASK_DONE, role=Role.GUEST, summary=texts.SUMMARY_TASK_DONE)
 async def handle_task_done(msg: Message, ctx: Context) -> None:
     """完成 <序号> <说明>: the branch's secretary reports its own item done."""
     found = await _own_item(msg, ctx)
@@ -85,7 +92,7 @@ async def handle_task_done(msg: Message, ctx: Context) -> None:
     await ctx.reply((texts.TASK_DONE_LATE if late else texts.TASK_DONE).format(seq=item.seq, title=item.title))
 
 
-@router.command(*texts.CMD_TASK_EXTEND, role=Role.MEMBER, summary=texts.SUMMARY_TASK_EXTEND)
+@router.command(*texts.CMD_TASK_EXTEND, role=Role.GUEST, summary=texts.SUMMARY_TASK_EXTEND)
 async def handle_task_extend(msg: Message, ctx: Context) -> None:
     """延期 <序号> <新时限> <原因>: asks the issuing unit; recorded as requested until its secretary decides."""
     found = await _own_item(msg, ctx)

@@ -186,7 +186,7 @@ async def test_the_years_scores_equal_the_hand_computation_and_the_ranking_stays
 
     # 年度评比: a member of the 党委's chat may not; its secretary gets it privately, not in the group.
     refused = await bot.say(f"年度评比 {YEAR}", user="b1m001", chat="dw-group")
-    assert refused["replies"][-1]["text"] == texts.NOT_ALLOWED_OUTSIDER.format(word=texts.CMD_RANKING[0])
+    assert refused["replies"][-1]["text"] == texts.ORG_NOT_ALLOWED_OUTSIDER.format(word=texts.CMD_RANKING[0])
     answer = await bot.say(f"年度评比 {YEAR}", user="dw00", chat="dw-group")
     group_replies = [r["text"] for r in answer["replies"] if r["to"] == "dw-group"]
     assert group_replies == [texts.SCORE_RANKING_SENT_DIRECT]

@@ -81,7 +81,7 @@ async def test_a_months_list_to_six_branches_reminders_completions_extensions_ov
         name="第四党支部", unit=NAMES["zz1"]
     )
     refused = last(await bot.say(LIST_TEXT, user="b1m001", chat="dw-group"))
-    assert refused == texts.NOT_ALLOWED_OUTSIDER.format(word=texts.CMD_TASK_ISSUE[0])
+    assert refused == texts.ORG_NOT_ALLOWED_OUTSIDER.format(word=texts.CMD_TASK_ISSUE[0])
     async with bot.services.sessions() as session:
         assert (await session.scalars(select(TaskItem))).all() == []
 
@@ -157,8 +157,11 @@ async def test_a_months_list_to_six_branches_reminders_completions_extensions_ov
     above = await bot.say("完成 2 已召开", user="zz100", chat="b1-group")
     assert last(above) == texts.TASK_NOT_FOUND.format(seq=2)
     assert (await item(bot, "b1", 2)).status == TaskStatus.OPEN
-    # A member's chatter is not a command.
+    # Chatter is not a command, from a member or a guest; a member is not a secretary.
     assert (await bot.say("完成了", user="b1m001", chat="b1-group"))["replies"] == []
+    assert (await bot.say("延期了吗", user="b2m001", chat="b1-group"))["replies"] == []
+    member = await bot.say("完成 2 已召开", user="b1m001", chat="b1-group")
+    assert last(member) == texts.NOT_ALLOWED.format(word="完成", role=texts.ROLE_NAMES["secretary"])
 
     # A late completion.
     clock.set(datetime(2026, 10, 12, 16, 0, tzinfo=TZ))
