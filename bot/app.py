@@ -34,6 +34,7 @@ from handlers import points as points_handlers
 from handlers import quiz as quiz_handlers
 from handlers import roles as role_handlers
 from handlers import study as study_handlers
+from handlers import tasks as task_handlers
 from schedules import declared_jobs
 
 log = logging.getLogger(__name__)
@@ -49,6 +50,7 @@ ROUTERS: tuple[Router, ...] = (
     notice_handlers.router,
     role_handlers.router,
     org_handlers.router,
+    task_handlers.router,
 )
 
 

@@ -124,7 +124,28 @@ def _parser() -> argparse.ArgumentParser:
         one.add_argument("--to", dest="end", type=_date, required=True, help=t.CLI_HELP_TO)
         one.add_argument("--out", type=_xlsx_path, required=True, help=t.CLI_HELP_OUT)
         one.add_argument("--branch", help=t.CLI_HELP_BRANCH)
+    _task_parsers(sub)
     return parser
+
+
+def _task_parsers(sub: typing.Any) -> None:
+    """`yizhan tasks …`: 月清单 template/import, 季调度 export, 年评比 scores (help and output in Chinese)."""
+    tasks = sub.add_parser("tasks", help="月清单、季调度、年评比")
+    tasks_sub = tasks.add_subparsers(dest="tasks_command", metavar="ACTION", required=True)
+    template = tasks_sub.add_parser("template", help="写出月度清单导入模板（.xlsx）")
+    template.add_argument("file", type=_xlsx_path, help="要写入的 .xlsx 文件")
+    task_import = tasks_sub.add_parser("import", help="从填好的模板下发清单（有错误的行则一项也不下发）")
+    task_import.add_argument("file", type=Path, help="填好的 .xlsx 模板")
+    task_import.add_argument("--unit", required=True, help="下发单位在 config.toml 中的 id（党委或党总支）")
+    task_export = tasks_sub.add_parser("export", help="季度调度：各单位清单完成情况及事项明细（.xlsx）")
+    task_export.add_argument("--quarter", required=True, help="季度，如 2026Q4")
+    task_export.add_argument("--unit", required=True, help="单位在 config.toml 中的 id")
+    task_export.add_argument("file", type=_xlsx_path, help="要写入的 .xlsx 文件")
+    scores = tasks_sub.add_parser("scores", help="年度评比：下属党支部量化考核得分（.xlsx，可另出图表 .png）")
+    scores.add_argument("--year", type=int, required=True, help="年份，如 2026")
+    scores.add_argument("--unit", required=True, help="单位在 config.toml 中的 id")
+    scores.add_argument("--chart", type=Path, help="另写出得分图表（.png）")
+    scores.add_argument("file", type=_xlsx_path, help="要写入的 .xlsx 文件")
 
 
 # --- errors: every error an operator can cause or meet is one line on stderr, never a traceback -------------
@@ -254,6 +275,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return asyncio.run(_meetings(config, args))
     if args.command == "questions":
         return asyncio.run(_questions(config, args))
+    if args.command == "tasks":
+        return asyncio.run(_tasks(config, args))
     return asyncio.run(_jobs_run(config, args.name))
 
 
@@ -644,4 +667,100 @@ async def _questions(config: Config, args: argparse.Namespace) -> int:
     if result.imported == 0:
         _say_error(texts.CLI_NOTHING_IMPORTED)
         return 1
+    return 0
+
+
+@_reported_async
+async def _tasks(config: Config, args: argparse.Namespace) -> int:
+    """`yizhan tasks template|import|export|scores`."""
+    from sqlalchemy import select
+
+    from bot import db, org
+    from bot.clock import system_clock
+    from bot.context import Context
+    from bot.members import branch_by_key
+    from bot.models import Member
+    from bot.tasks import files, lists, scoring
+    from bot.tasks.chart import ranking_png
+
+    if args.tasks_command == "template":
+        _writable(args.file)
+        files.write_template(args.file)
+        print(f"已写出模板 {args.file}")
+        return 0
+    clock = system_clock(config.tz)
+    drafts: list[tuple[str, lists.Draft]] = []
+    if args.tasks_command == "import":
+        try:
+            drafts, errors = files.read_list(args.file, clock().astimezone(config.tz).date())
+        except lists.TaskInputError as exc:
+            print(f"yizhan: {exc}", file=sys.stderr)
+            return EXIT_CONFIG
+        if errors or not drafts:
+            for line in errors or ["没有可下发的事项"]:
+                print(f"yizhan: {args.file.name} {line}", file=sys.stderr)
+            print("yizhan: 未下发任何事项", file=sys.stderr)
+            return 1
+    else:
+        _writable(args.file)
+        if args.tasks_command == "scores" and args.chart is not None:
+            _writable(args.chart)
+    engine = db.create_engine(config.database)
+    try:
+        await db.upgrade(engine)
+        async with db.transaction(db.session_factory(engine)) as session:
+            ctx = Context(config=config, session=session, clock=clock)
+            unit = await branch_by_key(session, args.unit)
+            if unit is None:
+                print(f"yizhan: 数据库中没有单位 {args.unit!r}", file=sys.stderr)
+                return 1
+            if args.tasks_command == "import":
+                try:
+                    months: dict[str, list[lists.Draft]] = {}
+                    for month, draft in drafts:
+                        months.setdefault(month, []).append(draft)
+                    rows = 0
+                    for month, listed in months.items():
+                        issued = await lists.issue(ctx, unit, month, listed, None)
+                        await lists.announce(ctx, unit, month, issued)
+                        rows += len(issued.items)
+                except lists.TaskInputError as exc:
+                    raise UsageError(str(exc)) from None  # rolls the whole import back
+                print(f"{unit.name}：已下发{len(drafts)}项，共{rows}条（由运行中的机器人通知各单位）")
+                return 0
+            if args.tasks_command == "export":
+                try:
+                    summary, items = await lists.quarter_summary(ctx, unit, args.quarter.upper())
+                except lists.TaskInputError as exc:
+                    print(f"yizhan: {exc}", file=sys.stderr)
+                    return EXIT_USAGE
+                names = {u.id: u.name for u in await org.subtree(session, unit.id)}
+                member_ids = {
+                    i
+                    for item in items
+                    for i in (item.done_by, item.extension_requested_by, item.extension_decided_by)
+                    if i is not None
+                }
+                members = dict(
+                    (
+                        await session.execute(select(Member.id, Member.display_name).where(Member.id.in_(member_ids)))
+                    ).all()
+                )
+                files.write_quarter(args.file, summary, items, names, members, config.tz)
+                print(f"已写出 {args.file}：{len(summary)}个单位，{len(items)}项（{unit.name}）")
+                return 0
+            scores = await scoring.unit_scores(ctx, unit, args.year)
+            files.write_scores(args.file, scores, args.year)
+            print(f"已写出 {args.file}：{len(scores)}个党支部（{unit.name}{args.year}年度评比）")
+            if args.chart is not None:
+                from bot import texts
+
+                png = ranking_png(texts.SCORE_CHART_TITLE.format(unit=unit.name, year=args.year), scores)
+                if png is None:
+                    print("yizhan: 未找到中文字体（请安装 fonts-wqy-microhei），未生成图表", file=sys.stderr)
+                    return 1
+                args.chart.write_bytes(png)
+                print(f"已写出图表 {args.chart}")
+    finally:
+        await engine.dispose()
     return 0

@@ -562,6 +562,63 @@ class QuizConfig:
             raise ConfigError("[quiz] lookup_min_score: must be between 0 and 100")
 
 
+TASK_KINDS = ("责任", "任务", "问题")
+
+
+@dataclass(frozen=True)
+class RecurringTaskConfig:
+    """An item a higher unit issues every month ([[tasks.recurring]]), e.g. 每月25日前报送组织生活情况."""
+
+    unit: str  # the issuing unit's id in [[branches]]
+    title: str
+    kind: str = "任务"
+    owners: tuple[str, ...] = ()  # unit ids below the issuing unit; empty = every 党支部 below it
+    due_day: int = 25
+    criteria: str = ""
+
+    def validate(self, where: str) -> None:
+        if self.kind not in TASK_KINDS:
+            raise ConfigError(f"{where} kind: must be one of {', '.join(TASK_KINDS)}")
+        if not 1 <= self.due_day <= 28:
+            raise ConfigError(f"{where} due_day: must be between 1 and 28")
+        if not self.title.strip():
+            raise ConfigError(f"{where} title: must not be empty")
+
+
+@dataclass(frozen=True)
+class TasksConfig:
+    """月清单: reminders before the due day (in workdays), the time jobs run, items issued every month."""
+
+    remind_workdays_before: int = 3
+    reminder_time: str = "09:00"
+    quarterly_push: bool = True
+    recurring: tuple[RecurringTaskConfig, ...] = ()
+
+    def validate(self) -> None:
+        if not 0 <= self.remind_workdays_before <= 10:
+            raise ConfigError("[tasks] remind_workdays_before: must be between 0 and 10")
+        _check_hhmm(self.reminder_time, "[tasks] reminder_time")
+        for i, rule in enumerate(self.recurring):
+            rule.validate(f"[[tasks.recurring]] #{i + 1}")
+
+
+@dataclass(frozen=True)
+class ScoringConfig:
+    """量化计分 of branches (bot/tasks/scoring.py): full marks per rule; 0 turns a rule off."""
+
+    public_ranking: bool = False  # 年度评比 in the unit's chat; false: only its secretaries, privately
+    meetings_per_period: float = 2.0  # each 三会一课 kind held in each period its cadence requires
+    theme_day_per_month: float = 1.0  # each month with a 主题党日 held
+    study_full: float = 10.0  # × 参学率
+    notices_full: float = 10.0  # × 回执率
+    tasks_full: float = 20.0  # × share of 月清单 items due in the year done on time
+
+    def validate(self) -> None:
+        for key in ("meetings_per_period", "theme_day_per_month", "study_full", "notices_full", "tasks_full"):
+            if getattr(self, key) < 0:
+                raise ConfigError(f"[scoring] {key}: must not be negative")
+
+
 # Kinds of unit in the organisation tree, as config.toml writes them (bot/models.py UnitKind).
 UNIT_KINDS = ("branch", "general_branch", "committee_unit")
 
@@ -621,6 +678,8 @@ class Config:
     meetings: MeetingsConfig = field(default_factory=MeetingsConfig)
     quiz: QuizConfig = field(default_factory=QuizConfig)
     points: PointsConfig = field(default_factory=PointsConfig)
+    tasks: TasksConfig = field(default_factory=TasksConfig)
+    scoring: ScoringConfig = field(default_factory=ScoringConfig)
     branches: tuple[BranchConfig, ...] = ()
     path: str = ""
 
@@ -696,6 +755,8 @@ SECTIONS: dict[str, type] = {
     "meetings": MeetingsConfig,
     "quiz": QuizConfig,
     "points": PointsConfig,
+    "tasks": TasksConfig,
+    "scoring": ScoringConfig,
 }
 
 _TYPE_NAMES = {bool: "true or false", int: "an integer", float: "a number", str: "a string"}
@@ -822,6 +883,10 @@ def parse_config(data: dict[str, typing.Any], env: typing.Mapping[str, str] | No
     if config.bot.default_branch and config.bot.default_branch not in seen:
         raise ConfigError(f"[bot] default_branch: no branch with id {config.bot.default_branch!r}")
     _check_tree(branches)
+    for i, rule in enumerate(config.tasks.recurring):
+        for key in (rule.unit, *rule.owners):
+            if key not in seen:
+                raise ConfigError(f"[[tasks.recurring]] #{i + 1}: no unit with id {key!r}")
     return config
 
 

@@ -511,3 +511,4 @@ class RankingOptOut(Base):
 
 # Channel tables live with their channel; importing them here puts them in Base.metadata for Alembic.
 from bot.channels.wecom import models as _wecom_models  # noqa: E402, F401
+from bot.tasks import models as _task_models  # noqa: E402, F401

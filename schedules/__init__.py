@@ -8,6 +8,7 @@ from schedules.meetings import plan_meetings, warn_meeting_cadence
 from schedules.quiz import post_daily_questions
 from schedules.rollcalls import tick_roll_calls
 from schedules.study import study_reminder
+from schedules.tasks import issue_recurring_tasks, push_quarter_summary, remind_tasks
 
 
 def declared_jobs(config: Config) -> tuple[Job, ...]:
@@ -45,6 +46,33 @@ def declared_jobs(config: Config) -> tuple[Job, ...]:
                 func=refresh_member_names,
                 cron="40 4 * * *",
                 description="Read WeCom members' names again from the contacts (names in config.toml are kept)",
+            )
+        )
+    hour, minute = config.tasks.reminder_time.split(":")
+    jobs.append(
+        Job(
+            name="remind_tasks",
+            func=remind_tasks,
+            cron=f"{int(minute)} {int(hour)} * * *",
+            description="月清单: reminders before the due day (workdays), overdue items to the issuing unit once",
+        )
+    )
+    if config.tasks.recurring:
+        jobs.append(
+            Job(
+                name="issue_recurring_tasks",
+                func=issue_recurring_tasks,
+                cron="0 8 1 * *",
+                description="月清单: issue this month's [[tasks.recurring]] items",
+            )
+        )
+    if config.tasks.quarterly_push:
+        jobs.append(
+            Job(
+                name="push_quarter_summary",
+                func=push_quarter_summary,
+                cron="30 9 1 1,4,7,10 *",
+                description="季调度: last quarter's task summary to the units that issued items",
             )
         )
     if any(branch.daily_quiz for branch in config.branches):

@@ -1,0 +1,354 @@
+"""月清单 and 季调度 over the tree 党委 → 2 党总支 → 6 党支部 (tests/core/test_org.py builds it): a month's list of
+8 items, reminders before due (holiday-aware), completions and extensions with who and when, overdue items to the
+党委's secretary, the quarter's xlsx read back with openpyxl; authority never sideways or up."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+from sqlalchemy import select
+
+from bot import texts
+from bot.cli import main
+from bot.models import Member, MemberIdentity, Outbox
+from bot.tasks.lists import date_text
+from bot.tasks.models import ExtensionStatus, TaskItem, TaskStatus
+from tests.conftest import ROOT, TZ
+from tests.core.test_org import BRANCHES, NAMES, populated, tree_config, tree_toml, unit_ids
+from tests.support import fire
+
+# Set on 25 September for October: item 1 is due on Friday 9 October, right after the National Day holiday
+# (1–7 October 2026; Saturday 10 October is a 调休 workday).
+SEPT_25 = datetime(2026, 9, 25, 10, 0, tzinfo=TZ)
+ITEMS = [
+    "任务 全部支部 10月9日前 报送三季度党建工作总结 完成标准：报送书面总结",
+    "任务 全部支部 10月16日前 召开专题组织生活会",
+    "责任 全部支部 10月20日前 落实意识形态工作责任制",
+    "问题 第一党支部、第四党支部 10月23日前 整改党费收缴不规范问题",
+    "任务 全部支部 10月26日 开展主题党日活动",
+    "任务 全部支部 2026-10-28 更新党员信息",
+    "责任 全部支部 10月30日前 做好发展党员工作",
+    "问题 全部支部 10月31日前 整改组织生活记录不全问题",
+]
+LIST_TEXT = "下发清单 10月\n" + "\n".join(ITEMS)
+ROWS = 7 * len(BRANCHES) + 2
+
+
+async def direct(bot, user: str) -> list[str]:
+    """Texts sent to user directly (target id = the sim user id)."""
+    async with bot.services.sessions() as session:
+        rows = await session.scalars(
+            select(Outbox.text).where(Outbox.target_kind == "user", Outbox.target_id == user).order_by(Outbox.id)
+        )
+        return list(rows)
+
+
+async def item(bot, branch: str, seq: int) -> TaskItem:
+    ids = await unit_ids(bot)
+    async with bot.services.sessions() as session:
+        row = await session.scalar(select(TaskItem).where(TaskItem.branch_id == ids[branch], TaskItem.seq == seq))
+        assert row is not None
+        return row
+
+
+async def member_id(bot, user: str) -> int:
+    async with bot.services.sessions() as session:
+        found = await session.scalar(
+            select(Member.id).join(MemberIdentity).where(MemberIdentity.platform_user_id == user)
+        )
+        assert found is not None
+        return found
+
+
+def last(answer: dict) -> str:
+    return answer["replies"][-1]["text"]
+
+
+async def test_a_months_list_to_six_branches_reminders_completions_extensions_overdue_and_the_quarter(
+    aiohttp_client, db_url, clock, tmp_path, monkeypatch
+):
+    clock.set(SEPT_25)
+    bot = await populated(aiohttp_client, tree_config(db_url), clock)
+
+    # Authority: a 党支部 issues nothing; a 党总支 only to its own branches; a member never.
+    assert last(await bot.say(LIST_TEXT, user="b100", chat="b1-group")) == texts.TASK_ISSUE_ONLY_HIGHER
+    sideways = "下发清单 10月 任务 第四党支部 10月9日前 报送总结"
+    assert last(await bot.say(sideways, user="zz100", chat="zz1-group")) == texts.TASK_OWNER_NOT_BELOW.format(
+        name="第四党支部", unit=NAMES["zz1"]
+    )
+    refused = last(await bot.say(LIST_TEXT, user="b1m001", chat="dw-group"))
+    assert refused == texts.ORG_NOT_ALLOWED_OUTSIDER.format(word=texts.CMD_TASK_ISSUE[0])
+    async with bot.services.sessions() as session:
+        assert (await session.scalars(select(TaskItem))).all() == []
+
+    answer = await bot.say(LIST_TEXT, user="dw00", chat="dw-group")
+    assert last(answer) == texts.TASK_ISSUED.format(month="2026年10月", items=8, units=6, rows=ROWS)
+    ids = await unit_ids(bot)
+    async with bot.services.sessions() as session:
+        items = list(await session.scalars(select(TaskItem).order_by(TaskItem.branch_id, TaskItem.seq)))
+        announced = {
+            target: text
+            for target, text in (await session.execute(select(Outbox.target_id, Outbox.text))).all()
+            if text.startswith(f"【{NAMES['dw']}下发")
+        }
+    assert len(items) == ROWS
+    assert {i.issuer_id for i in items} == {ids["dw"]}
+    per_branch = {key: [i for i in items if i.branch_id == ids[key]] for key in BRANCHES}
+    assert {key: len(v) for key, v in per_branch.items()} == {k: 8 if k in ("b1", "b4") else 7 for k in BRANCHES}
+    assert [i.seq for i in per_branch["b2"]] == list(range(1, 8))
+    first = per_branch["b1"][0]
+    assert (first.kind, first.title, first.criteria, first.due) == (
+        "任务",
+        "报送三季度党建工作总结",
+        "报送书面总结",
+        date(2026, 10, 9),
+    )
+    assert set(announced) == {f"{key}-group" for key in BRANCHES}  # the branches' chats; not the 总支's
+    assert "整改党费收缴不规范问题" in announced["b4-group"] and "整改党费收缴不规范问题" not in announced["b2-group"]
+
+    # Reminders: 3 workdays before the due day and on it, at 09:00. Item 1 (due 9 Oct) is reminded on 29 Sept —
+    # the holiday is skipped — not on 6 Oct, three calendar days before; item 2 (due Fri 16 Oct) on 13 Oct.
+    reminded: dict[date, list[str]] = {}
+    day = date(2026, 9, 26)
+    while day <= date(2026, 10, 16):
+        clock.set(datetime(day.year, day.month, day.day, 9, 0, tzinfo=TZ))
+        before = len(await direct(bot, "b300"))
+        assert await fire(bot, "remind_tasks")
+        reminded[day] = (await direct(bot, "b300"))[before:]
+        if day == date(2026, 10, 8):
+            # Completions are recorded with who and when; a second one changes nothing.
+            answer = await bot.say("完成 1 已报送书面总结", user="b100", chat="b1-group")
+            assert last(answer) == texts.TASK_DONE.format(seq=1, title="报送三季度党建工作总结")
+            again = await bot.say("完成 1 再次报送", user="b100", chat="b1-group")
+            assert last(again) == texts.TASK_ALREADY_DONE.format(seq=1)
+        day += timedelta(days=1)
+    item1 = "报送三季度党建工作总结"
+    days_item1 = sorted(d for d, texts_ in reminded.items() if any(item1 in t for t in texts_))
+    assert days_item1 == [date(2026, 9, 29), date(2026, 10, 9)]
+    days_item2 = sorted(d for d, texts_ in reminded.items() if any("召开专题组织生活会" in t for t in texts_))
+    assert days_item2 == [date(2026, 10, 13), date(2026, 10, 16)]
+    assert texts.TASK_DUE_TODAY in next(t for t in reminded[date(2026, 10, 9)] if item1 in t)
+    # b1 finished item 1 on 8 October: it is not reminded on the due day.
+    b1_on_due_day = [t for t in await direct(bot, "b100") if item1 in t]
+    assert len(b1_on_due_day) == 1  # the 29 September reminder only
+
+    done = await item(bot, "b1", 1)
+    assert done.status == TaskStatus.DONE and done.done_note == "已报送书面总结"
+    assert done.done_by == await member_id(bot, "b100")
+    assert done.done_at == datetime(2026, 10, 8, 9, 0, tzinfo=TZ)
+
+    # Overdue: on 10 October the 党委's secretary hears once of item 1 of the five branches that did not finish it.
+    overdue = [t for t in await direct(bot, "dw00") if t.startswith(texts.TASK_OVERDUE.split("\n")[0])]
+    assert len(overdue) == 1
+    lines = overdue[0].splitlines()[1:]
+    assert lines == [
+        texts.TASK_OVERDUE_LINE.format(unit=NAMES[key], seq=1, title=item1, due=date_text(date(2026, 10, 9)))
+        for key in BRANCHES[1:]
+    ]
+    assert not any(item1 in t for t in await direct(bot, "zz100"))  # reported to the issuing unit, not the 总支
+
+    # Sideways or up: another branch's secretary, a 党总支's secretary cannot complete b1's items.
+    guest = await bot.say("完成 2 已召开", user="b200", chat="b1-group")
+    assert last(guest) == texts.NOT_ALLOWED_OUTSIDER.format(word=texts.CMD_TASK_DONE[0])
+    above = await bot.say("完成 2 已召开", user="zz100", chat="b1-group")
+    assert last(above) == texts.TASK_NOT_FOUND.format(seq=2)
+    assert (await item(bot, "b1", 2)).status == TaskStatus.OPEN
+    # Chatter is not a command, from a member or a guest; a member is not a secretary.
+    assert (await bot.say("完成了", user="b1m001", chat="b1-group"))["replies"] == []
+    assert (await bot.say("延期了吗", user="b2m001", chat="b1-group"))["replies"] == []
+    member = await bot.say("完成 2 已召开", user="b1m001", chat="b1-group")
+    assert last(member) == texts.NOT_ALLOWED.format(word="完成", role=texts.ROLE_NAMES["secretary"])
+
+    # A late completion.
+    clock.set(datetime(2026, 10, 12, 16, 0, tzinfo=TZ))
+    late = await bot.say("完成 1 已补报总结", user="b300", chat="b3-group")
+    assert last(late) == texts.TASK_DONE_LATE.format(seq=1, title=item1)
+
+    # An extension: asked by the branch, refused to a 党总支 and a sibling, approved by the issuing 党委.
+    clock.set(datetime(2026, 10, 14, 11, 0, tzinfo=TZ))
+    asked = await bot.say("延期 3 10月30日 支部书记参加集中培训", user="b200", chat="b2-group")
+    assert last(asked) == texts.TASK_EXTENSION_REQUESTED.format(seq=3, due=date_text(date(2026, 10, 30)))
+    to_issuer = texts.TASK_EXTENSION_TO_ISSUER.format(
+        unit=NAMES["b2"],
+        seq=3,
+        title="落实意识形态工作责任制",
+        due=date_text(date(2026, 10, 20)),
+        new_due=date_text(date(2026, 10, 30)),
+        reason="支部书记参加集中培训",
+    )
+    assert (await direct(bot, "dw00"))[-1] == to_issuer
+    for user, chat in (("zz100", "zz1-group"), ("b100", "b1-group")):
+        answer = await bot.say("同意延期 第二党支部 3", user=user, chat=chat)
+        assert last(answer) == texts.TASK_DECIDE_NOT_ALLOWED
+    assert (await item(bot, "b2", 3)).extension_status == ExtensionStatus.REQUESTED
+    clock.set(datetime(2026, 10, 15, 9, 30, tzinfo=TZ))
+    approved = await bot.say("同意延期 第二党支部 3", user="dw00", chat="dw-group")
+    assert last(approved) == texts.TASK_EXTENSION_APPROVED.format(
+        unit=NAMES["b2"], seq=3, due=date_text(date(2026, 10, 30))
+    )
+    extended = await item(bot, "b2", 3)
+    assert (extended.due, extended.original_due) == (date(2026, 10, 30), date(2026, 10, 20))
+    assert extended.extension_requested_by == await member_id(bot, "b200")
+    assert extended.extension_requested_at == datetime(2026, 10, 14, 11, 0, tzinfo=TZ)
+    assert extended.extension_decided_by == await member_id(bot, "dw00")
+    assert extended.extension_decided_at == datetime(2026, 10, 15, 9, 30, tzinfo=TZ)
+    # Done by the extended date counts as on time.
+    clock.set(datetime(2026, 10, 27, 10, 0, tzinfo=TZ))
+    assert last(await bot.say("完成 3 已落实", user="b200", chat="b2-group")) == texts.TASK_DONE.format(
+        seq=3, title="落实意识形态工作责任制"
+    )
+
+    # 本月清单: a branch's own list; the 党委's overview per branch.
+    mine = last(await bot.say("本月清单", user="b2m001", chat="b2-group"))
+    assert mine.startswith(texts.TASK_LIST_HEAD.format(unit=NAMES["b2"], month="2026年10月"))
+    assert len(mine.splitlines()) == 8 and texts.TASK_STATE_OVERDUE in mine.splitlines()[1]
+    overview = last(await bot.say("本月清单", user="dw00", chat="dw-group"))
+    assert texts.TASK_OVERVIEW_LINE.format(unit=NAMES["b1"], total=8, done=1, overdue=4) in overview
+
+    # 季调度 in chat, and as xlsx through the CLI, read back against the stored records.
+    clock.set(datetime(2027, 1, 4, 9, 0, tzinfo=TZ))
+    summary = last(await bot.say("季度调度 2026Q4", user="dw00", chat="dw-group"))
+    expected_lines = {
+        "b1": (8, 1, 0, 7),
+        "b2": (7, 1, 0, 6),
+        "b3": (7, 0, 1, 6),
+        "b4": (8, 0, 0, 8),
+        "b5": (7, 0, 0, 7),
+        "b6": (7, 0, 0, 7),
+    }
+    for key, (total, on_time, late_count, still_open) in expected_lines.items():
+        line = texts.TASK_QUARTER_LINE.format(
+            unit=NAMES[key], total=total, on_time=on_time, late=late_count, open=still_open
+        )
+        assert line in summary
+    zz2 = last(await bot.say("季度调度 2026Q4", user="zz200", chat="zz2-group"))
+    assert NAMES["b4"] in zz2 and NAMES["b1"] not in zz2
+
+    config_path = tmp_path / "config.toml"
+    config_path.write_text((ROOT / "config.toml").read_text(encoding="utf-8") + "\n" + tree_toml(), encoding="utf-8")
+    monkeypatch.setenv("YIZHAN_DATABASE_URL", db_url)
+    out = tmp_path / "q4.xlsx"
+    code = await asyncio.to_thread(
+        main, ["--config", str(config_path), "tasks", "export", "--quarter", "2026Q4", "--unit", "dw", str(out)]
+    )
+    assert code == 0
+    book = load_workbook(out, read_only=True)
+    head, *rows = list(book[texts.TASK_SHEET_SUMMARY].iter_rows(values_only=True))
+    assert head == texts.TASK_QUARTER_HEADER
+    assert {row[0]: tuple(row[1:]) for row in rows} == {NAMES[k]: v for k, v in expected_lines.items()}
+    head, *details = list(book[texts.TASK_SHEET_DETAIL].iter_rows(values_only=True))
+    assert head == texts.TASK_DETAIL_HEADER
+    assert len(details) == ROWS
+    by_key = {(row[0], row[1]): dict(zip(head, row, strict=True)) for row in details}
+    b1_first = by_key[(NAMES["b1"], 1)]
+    assert b1_first["状态"] == texts.TASK_XLSX_ON_TIME and b1_first["完成时间"] == "2026-10-08 09:00"
+    assert b1_first["完成人"] == f"{NAMES['b1']}书记" and b1_first["完成情况"] == "已报送书面总结"
+    assert by_key[(NAMES["b3"], 1)]["状态"] == texts.TASK_XLSX_LATE
+    b2_third = by_key[(NAMES["b2"], 3)]
+    assert (b2_third["原定时限"], b2_third["现行时限"], b2_third["延期"]) == ("2026-10-20", "2026-10-30", "已同意")
+    assert (b2_third["申请人"], b2_third["审批人"]) == (f"{NAMES['b2']}书记", f"{NAMES['dw']}书记")
+    assert by_key[(NAMES["b6"], 7)]["状态"] == texts.TASK_XLSX_OPEN
+
+
+async def test_the_quarterly_push_and_recurring_items(aiohttp_client, db_url, clock):
+    config = tree_config(db_url)
+    from bot.config import RecurringTaskConfig
+
+    rule = RecurringTaskConfig(unit="zz2", title="报送支部工作月报", due_day=5, criteria="月报表")
+    config = config.replace(tasks={"recurring": (rule,)})
+    clock.set(datetime(2026, 10, 1, 8, 0, tzinfo=TZ))
+    bot = await populated(aiohttp_client, config, clock)
+    assert await fire(bot, "issue_recurring_tasks")
+    clock.set(datetime(2026, 10, 1, 8, 1, tzinfo=TZ))
+    assert await fire(bot, "issue_recurring_tasks")  # a second run issues nothing new
+    async with bot.services.sessions() as session:
+        items = list(await session.scalars(select(TaskItem)))
+    ids = await unit_ids(bot)
+    assert sorted(i.branch_id for i in items) == [ids["b4"], ids["b5"], ids["b6"]]
+    assert {(i.title, i.due, i.criteria, i.recurring_key) for i in items} == {
+        ("报送支部工作月报", date(2026, 10, 5), "月报表", "1:2026-10")
+    }
+    clock.set(datetime(2027, 1, 1, 9, 30, tzinfo=TZ))
+    assert await fire(bot, "push_quarter_summary")
+    pushed = await direct(bot, "zz200")
+    assert pushed[-1].startswith(texts.TASK_QUARTER_HEAD.format(unit=NAMES["zz2"], year="2026", quarter="4"))
+    assert texts.TASK_QUARTER_LINE.format(unit=NAMES["b5"], total=1, on_time=0, late=0, open=1) in pushed[-1]
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        (
+            "下发清单 10月 工作 第一党支部 10月9日前 报送",
+            texts.TASK_BAD_KIND.format(kind="工作", kinds="责任、任务、问题"),
+        ),
+        ("下发清单 10月 任务 第一党支部 下周 报送", texts.TASK_BAD_DUE.format(due="下周")),
+        ("下发清单 10月 任务 第一党支部", texts.TASK_ITEM_FORMAT.format(line="任务 第一党支部")),
+        (
+            "下发清单 10月 任务 第九党支部 10月9日前 报送",
+            texts.TASK_OWNER_NOT_BELOW.format(name="第九党支部", unit="市城管局党委"),
+        ),
+    ],
+)
+async def test_a_list_that_cannot_be_issued_is_answered_and_nothing_is_written(
+    aiohttp_client, db_url, clock, text, reason
+):
+    bot = await populated(aiohttp_client, tree_config(db_url), clock)
+    assert last(await bot.say(text, user="dw00", chat="dw-group")) == reason
+    async with bot.services.sessions() as session:
+        assert (await session.scalars(select(TaskItem))).all() == []
+
+
+def test_the_template_round_trips_and_a_bad_row_is_reported(tmp_path: Path):
+    from bot.tasks.files import read_list, write_template
+
+    path = tmp_path / "t.xlsx"
+    write_template(path)
+    items, errors = read_list(path, date(2026, 11, 20))
+    assert errors == []
+    assert [(month, d.kind, d.owners, d.due, d.title, d.criteria) for month, d in items] == [
+        ("2026-12", "任务", ["第一党支部"], date(2026, 12, 20), "召开专题组织生活会", "报送会议记录"),
+        ("2026-12", "责任", ["全部支部"], date(2026, 12, 31), "落实意识形态工作责任制", "报送年度总结"),
+    ]
+    book = load_workbook(path)
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(["12月", "工作", "第一党支部", "2026-12-20", "x", ""])
+    sheet.append(["13月", "任务", "第一党支部", "2026-12-20", "x", ""])
+    book.save(path)
+    _, errors = read_list(path, date(2026, 11, 20))
+    assert errors == [
+        texts.TASK_FILE_ROW.format(row=4, reason=texts.TASK_BAD_KIND.format(kind="工作", kinds="责任、任务、问题")),
+        texts.TASK_FILE_ROW.format(row=5, reason=texts.TASK_BAD_MONTH.format(month="13月")),
+    ]
+
+
+async def test_the_cli_writes_the_template_and_issues_it_all_or_nothing(
+    aiohttp_client, db_url, clock, tmp_path, monkeypatch
+):
+    bot = await populated(aiohttp_client, tree_config(db_url), clock)
+    config_path = tmp_path / "config.toml"
+    config_path.write_text((ROOT / "config.toml").read_text(encoding="utf-8") + "\n" + tree_toml(), encoding="utf-8")
+    monkeypatch.setenv("YIZHAN_DATABASE_URL", db_url)
+    base = ["--config", str(config_path), "tasks"]
+    sheet = tmp_path / "list.xlsx"
+    assert await asyncio.to_thread(main, [*base, "template", str(sheet)]) == 0
+    book = load_workbook(sheet)
+    assert book.active is not None
+    book.active.append(["2026-12", "问题", "第四党支部", "2026-12-25", "整改问题", ""])
+    book.save(sheet)
+    # zz1 cannot issue to 第四党支部 (under zz2): nothing at all is issued.
+    assert await asyncio.to_thread(main, [*base, "import", str(sheet), "--unit", "zz1"]) == 2
+    async with bot.services.sessions() as session:
+        assert (await session.scalars(select(TaskItem))).all() == []
+    assert await asyncio.to_thread(main, [*base, "import", str(sheet), "--unit", "dw"]) == 0
+    ids = await unit_ids(bot)
+    async with bot.services.sessions() as session:
+        items = list(await session.scalars(select(TaskItem)))
+    assert len(items) == 1 + len(BRANCHES) + 1
+    assert sorted(i.seq for i in items if i.branch_id == ids["b4"]) == [1, 2]
+    assert {i.issuer_id for i in items} == {ids["dw"]}
