@@ -808,7 +808,11 @@ HELP_TOPIC_BLURBS = {
     "quiz": {"guest": "排行榜、错题本、搜题", "secretary": "抢答、竞赛、排行榜、错题本、搜题"},
     "points": {"guest": "本人积分、积分规则"},
     "roles": {"admin": "授予或撤销管理权限、调整党小组"},
-    "org": {"guest": "本单位的上级和下级单位", "admin": "上级和下级单位、设置上级"},
+    "org": {
+        "guest": "上下级单位、本月清单、考核得分",
+        "secretary": "上下级单位、月清单、季度调度、年度评比",
+        "admin": "上下级单位、设置上级、月清单、考核评比",
+    },
 }
 ROLE_REVOKED = "已撤销{name}同志的管理权限，现为{role}。"
 ROLE_CHANGED = "已将{name}同志的权限调整为{role}。"

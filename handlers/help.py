@@ -25,6 +25,7 @@ TOPIC_OF_ROUTER = {
     "points": "points",
     "roles": "roles",
     "org": "org",
+    "tasks": "org",
 }
 
 

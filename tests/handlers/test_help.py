@@ -56,7 +56,7 @@ async def test_secretary_and_admin_menus(bot):
         menu_line("study", "secretary"),
         menu_line("quiz", "secretary"),
         menu_line("points", "guest"),
-        menu_line("org", "guest"),
+        menu_line("org", "secretary"),
         WHOAMI_LINE,
     ]
     admin = (await bot.say("帮助", user="u00"))["replies"][0]["text"]

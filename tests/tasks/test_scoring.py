@@ -159,7 +159,8 @@ async def test_the_years_scores_equal_the_hand_computation_and_the_ranking_stays
     aiohttp_client, db_url, clock, tmp_path, monkeypatch
 ):
     clock.set(NOW)
-    config = tree_config(db_url)
+    # The 条例 asks a 党课 of the 书记 once a year (the default); these branches set themselves one a quarter.
+    config = tree_config(db_url).replace(meetings={"cadence_party_lecture": "quarter"})
     assert {k: config.meetings.cadence(k) for k in ("committee", "member_assembly", "party_lecture")} == {
         "committee": "month",
         "member_assembly": "quarter",
@@ -213,7 +214,10 @@ async def test_the_years_scores_equal_the_hand_computation_and_the_ranking_stays
 
     # The xlsx and the chart through the CLI.
     config_path = tmp_path / "config.toml"
-    config_path.write_text((ROOT / "config.toml").read_text(encoding="utf-8") + "\n" + tree_toml(), encoding="utf-8")
+    shipped = (ROOT / "config.toml").read_text(encoding="utf-8")
+    quarterly = shipped.replace('cadence_party_lecture = "year"', 'cadence_party_lecture = "quarter"')
+    assert quarterly != shipped
+    config_path.write_text(quarterly + "\n" + tree_toml(), encoding="utf-8")
     monkeypatch.setenv("YIZHAN_DATABASE_URL", db_url)
     out, chart = tmp_path / "scores.xlsx", tmp_path / "scores.png"
     args = ["--config", str(config_path), "tasks", "scores", "--year", str(YEAR), "--unit", "dw", "--chart", str(chart)]
