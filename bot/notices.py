@@ -177,7 +177,15 @@ async def close_notice(ctx: Context, roll_call: RollCall) -> bool:
     )
     sender = await ctx.session.get(Member, roll_call.created_by) if roll_call.created_by else None
     if ctx.message is not None and ctx.member is not None and sender is not None and ctx.member.id == sender.id:
-        await ctx.reply(text)
+        if ctx.message.is_direct or not counted.pending:
+            await ctx.reply(text)
+            return True
+        # Closed in a group: the group sees the counts; the names of those who did not answer go to the sender.
+        counts = texts.NOTICE_CLOSED.format(
+            seq=roll_call.seq, expected=counted.expected, done=len(counted.done), pending_part=""
+        )
+        sent = await ctx.send_to_member(sender, text)
+        await ctx.reply(counts + (texts.STATUS_NAMES_SENT if sent else texts.STATUS_NAMES_ASK_DIRECT))
     elif sender is not None:
         await ctx.send_to_member(sender, text)
     return True

@@ -18,7 +18,6 @@ from bot.models import (
     Branch,
     EntryStatus,
     Member,
-    MemberIdentity,
     Role,
     RollCall,
     RollCallEntry,
@@ -106,27 +105,22 @@ async def send_reminder(ctx: Context, spec: BranchConfig) -> RollCall | None:
     return roll_call
 
 
-async def _mentions(ctx: Context, members: list[Member], channel: str) -> tuple[str, ...]:
-    if not members:
-        return ()
-    rows = await ctx.session.scalars(
-        select(MemberIdentity.platform_user_id).where(
-            MemberIdentity.member_id.in_([m.id for m in members]), MemberIdentity.channel == channel
-        )
-    )
-    return tuple(rows)
-
-
 async def nudge_study(ctx: Context, roll_call: RollCall) -> None:
-    """At the nudge time, name (and @-mention where the channel can) those who have not checked in; once."""
+    """At the nudge time, once: the chats hear how many have not checked in (never who); each of them gets a
+    polite reminder directly, where the channel can write to them."""
     counted = await tally(ctx.session, roll_call)
     roll_call.nudges_sent += 1
     roll_call.next_nudge_at = None
     if not counted.pending:
         return
-    text = texts.STUDY_NUDGE.format(count=len(counted.pending), names=display.names(counted.pending))
+    text = texts.STUDY_NUDGE_COUNT.format(count=len(counted.pending))
+    card = study_card(
+        roll_call.id, texts.CARD_TITLE_STUDY.format(date=display.day(ctx.clock().astimezone(ctx.config.tz).date()))
+    )
     for chat in await roll_call_chats(ctx.session, roll_call):
-        await ctx.send_to_chat(chat, text, mentions=await _mentions(ctx, counted.pending, chat.channel))
+        await ctx.send_to_chat(chat, text, card=card)
+    for member in counted.pending:
+        await ctx.send_to_member(member, texts.STUDY_NUDGE_DIRECT.format(name=member.display_name))
 
 
 async def close_study(ctx: Context, roll_call: RollCall) -> bool:

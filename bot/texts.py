@@ -1140,3 +1140,8 @@ SCORE_COL_RANK = "名次"
 SCORE_COL_UNIT = "党支部"
 SCORE_COL_TOTAL = "总分"
 SCORE_DETAIL_HEADER = ("党支部", "项目", "得分", "满分", "计算依据")
+
+# --- coordinator: the study nudge names nobody in a group --------------------------------------------------------
+# The chats hear how many have not checked in; each of them is reminded directly (names are not announced in a group).
+STUDY_NUDGE_COUNT = "【学习提醒】今天是学习日，还有{count}位同志未打卡。学完后请回复“学习打卡”。"
+STUDY_NUDGE_DIRECT = "{name}同志，今天是学习日，您还没有学习打卡。学完后请回复“学习打卡”，可附学习内容。"

@@ -155,7 +155,10 @@ async def test_close_and_list(bot, clock):
         ]
     )
     await bot.say("关闭通知 1", user="u00")
-    assert bot.replies_to("u00")[-1].startswith("第1号通知已关闭：应回执10人，已回执1人。未回执：")
+    # Closed in the group: the group sees the counts, the names go to the secretary directly.
+    assert bot.replies_to("u00")[-1] == "第1号通知已关闭：应回执10人，已回执1人。" + texts.STATUS_NAMES_SENT
+    direct = [t for t in chat_lines(await bot.transcript("dm:u00")) if t.startswith("第1号通知已关闭")]
+    assert len(direct) == 1 and "未回执：" in direct[0]
     await bot.say("关闭通知 1", user="u00")
     assert bot.replies_to("u00")[-1] == texts.NOTICE_ALREADY_CLOSED.format(seq=1)
     await bot.say("关闭通知 9", user="u00")

@@ -56,8 +56,13 @@ async def test_hundred_members_sixty_check_in(aiohttp_client, config):
     [nudge] = nudge_line
     state = await (await bot.get("/api/sim/state")).json()
     names = {m["id"]: m["name"] for m in state["chats"][0]["members"]}
-    assert nudge["text"] == texts.STUDY_NUDGE.format(count=40, names="、".join(names[u] for u in missing))
-    assert sorted(nudge["mentions"]) == sorted(missing)
+    # The group hears how many, never who; each of the 40 is reminded directly, once.
+    assert nudge["text"] == texts.STUDY_NUDGE_COUNT.format(count=40) and not nudge.get("mentions")
+    assert not any(names[u] in nudge["text"] for u in missing)
+    for user in (missing[0], missing[-1]):
+        direct = [t for t in bot_lines(await bot.transcript(f"dm:{user}")) if t.startswith(f"{names[user]}同志，今天")]
+        assert direct == [texts.STUDY_NUDGE_DIRECT.format(name=names[user])]
+    assert not [t for t in bot_lines(await bot.transcript(f"dm:{checked[0]}")) if "今天是学习日，您还没有" in t]
 
     clock.set(datetime(2026, 11, 22, 21, 0, tzinfo=TZ))  # Friday 09:00 + 60 hours
     await fire(bot, "tick_roll_calls")
