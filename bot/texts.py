@@ -1145,3 +1145,5 @@ SCORE_DETAIL_HEADER = ("党支部", "项目", "得分", "满分", "计算依据"
 # The chats hear how many have not checked in; each of them is reminded directly (names are not announced in a group).
 STUDY_NUDGE_COUNT = "【学习提醒】今天是学习日，还有{count}位同志未打卡。学完后请回复“学习打卡”。"
 STUDY_NUDGE_DIRECT = "{name}同志，今天是学习日，您还没有学习打卡。学完后请回复“学习打卡”，可附学习内容。"
+# 设置上级 naming a unit by a name two units the admin reaches share.
+ORG_UNIT_AMBIGUOUS = "有多个名为“{name}”的单位，请改用配置中的单位编号（id），例如：设置上级 b3 zzb1"

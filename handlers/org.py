@@ -13,9 +13,22 @@ from bot.router import Router
 router = Router("org")
 
 
+class _Ambiguous(Exception):
+    pass
+
+
 async def _unit_named(ctx: Context, name: str) -> Branch | None:
-    """The unit whose name (or config id) is name."""
-    return await ctx.session.scalar(select(Branch).where(or_(Branch.name == name, Branch.key == name)).limit(1))
+    """The unit whose config id or name is name; among units of one name, the one the sender reaches (two such:
+    _Ambiguous — the config id tells them apart)."""
+    assert ctx.member is not None
+    rows = list(await ctx.session.scalars(select(Branch).where(or_(Branch.name == name, Branch.key == name))))
+    by_key = [u for u in rows if u.key == name]
+    if by_key:
+        return by_key[0]
+    reached = [u for u in rows if authority.reaches(ctx.member.branch_id, u)]
+    if len(reached) > 1:
+        raise _Ambiguous(name)
+    return (reached or rows or [None])[0]
 
 
 @router.command(*texts.CMD_UNITS_BELOW, summary=texts.SUMMARY_UNITS_BELOW)
@@ -65,8 +78,12 @@ async def handle_set_parent(msg: Message, ctx: Context) -> None:
         await ctx.reply(texts.ORG_SET_PARENT_USAGE)
         return
     to_top = parts[1] in texts.ORG_NO_PARENT_WORDS
-    unit = await _unit_named(ctx, parts[0])
-    parent = None if to_top else await _unit_named(ctx, parts[1])
+    try:
+        unit = await _unit_named(ctx, parts[0])
+        parent = None if to_top else await _unit_named(ctx, parts[1])
+    except _Ambiguous as exc:
+        await ctx.reply(texts.ORG_UNIT_AMBIGUOUS.format(name=exc.args[0]))
+        return
     if unit is None or (parent is None and not to_top):
         await ctx.reply(texts.ORG_UNIT_NOT_FOUND.format(name=parts[0] if unit is None else parts[1]))
         return
@@ -75,6 +92,10 @@ async def handle_set_parent(msg: Message, ctx: Context) -> None:
     home = ctx.member.branch_id
     current = await ctx.session.get(Branch, unit.parent_id) if unit.parent_id is not None else unit
     allowed = current is not None and authority.reaches(home, current)
+    if to_top:
+        # Taking a unit out of the tree takes it from every unit above it: only an admin of the tree's top may.
+        top = org.path_ids(unit.ancestor_path)[:1] or [unit.id]
+        allowed = allowed and (home == top[0])
     if not allowed or (parent is not None and not authority.reaches(home, parent)):
         await ctx.reply(texts.ORG_SET_PARENT_NOT_ALLOWED)
         return

@@ -322,6 +322,9 @@ async def test_units_below_and_moving_a_unit_in_chat(aiohttp_client, db_url, clo
     assert answer["replies"][-1]["text"] == texts.ORG_SET_PARENT_NOT_ALLOWED
     answer = await bot.say(f"设置上级 {NAMES['b6']} 无", user="u00")
     assert answer["replies"][-1]["text"] == texts.ORG_SET_PARENT_NOT_ALLOWED
+    # zz1's admin reaches 第一党支部 but may not take it out from under the 党委 (only the tree's top may).
+    answer = await bot.say(f"设置上级 {NAMES['b1']} 无", user="zz100", chat="zz1-group")
+    assert answer["replies"][-1]["text"] == texts.ORG_SET_PARENT_NOT_ALLOWED
     # A declared parent is config's to change.
     answer = await bot.say(f"设置上级 {NAMES['b5']} {NAMES['zz1']}", user="dw00", chat="dw-group")
     assert answer["replies"][-1]["text"] == texts.ORG_PARENT_IN_CONFIG.format(unit=NAMES["b5"])
