@@ -95,16 +95,13 @@ def quiz_card(round_id: int, question: Question, title: str) -> Card | None:
 
 
 def asks_a_live_question(card: Card | None) -> bool:
-    """Whether a card puts a quiz question that is live now (not a notice, meeting or study-day card).
+    """Whether a card puts the question of a running 抢答/竞赛 (marked "live" by the engine; not the 每日一题, a
+    notice, meeting or study-day card).
 
     The WeCom AI bot's HTTP callback can push such a card into a group only by an unused response_url of that
     group (bot/channels/wecom/routing.py); reminders and notices never take one.
     """
-    if not card:
-        return False
-    keys = [str(button.get("key", "")) for button in card.get("buttons", ())]
-    keys.append(str(card.get("question_key", "")))
-    return any(key.startswith(f"{QUIZ}:") for key in keys)
+    return card is not None and card.get("live") is True
 
 
 # WeCom's button_interaction shows at most 6 buttons (button_list "列表长度不超过 6"); more options: a choice card.
@@ -124,7 +121,8 @@ class Tap:
 def understand(key: str, chosen: tuple[str, ...] = ()) -> Tap | None:
     """The typed word a tapped key (and, for a choice card, its chosen option ids) stands for; None if unknown."""
     parts = key.split(":")
-    if len(parts) < 2 or not parts[1].isdigit():
+    # An id is ASCII digits of a size a row id can have ('²'.isdigit() is True; int() of it is not).
+    if len(parts) < 2 or not (parts[1].isascii() and parts[1].isdigit() and len(parts[1]) <= 18):
         return None
     action, ref = parts[0], int(parts[1])
     if action in _WORDS and len(parts) == 2:
@@ -141,6 +139,14 @@ def understand(key: str, chosen: tuple[str, ...] = ()) -> Tap | None:
     else:
         return None
     return Tap(key, action, ref, word)
+
+
+def tapped_roll_call(card_key: str | None, action: str) -> int | None:
+    """The roll call (notice, meeting, study week) a tap of this action is about; None for a typed word.
+
+    A tap acts on that roll call only — never on another one the typed word would have chosen."""
+    tap = understand(card_key) if card_key else None
+    return tap.ref if tap is not None and tap.action == action else None
 
 
 def quiz_round(card_key: str | None) -> int | None:

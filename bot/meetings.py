@@ -217,10 +217,12 @@ class CheckInResult:
     recorded: bool = False
 
 
-async def check_in(ctx: Context, branch: Branch, member: Member, code: str) -> CheckInResult:
-    """签到: inside the window, in the audience, with the code if the meeting has one; once."""
+async def check_in(ctx: Context, branch: Branch, member: Member, code: str, only: int | None = None) -> CheckInResult:
+    """签到: inside the window, in the audience, with the code if the meeting has one; once.
+
+    only: the roll call a 签到 tap is about (bot/cards.py) — no other meeting is considered."""
     now = ctx.clock()
-    candidates = await open_meetings(ctx, branch)
+    candidates = [v for v in await open_meetings(ctx, branch) if only is None or v.roll_call.id == only]
     in_window = [v for v in candidates if window(ctx, v.meeting)[0] <= now <= window(ctx, v.meeting)[1]]
     if not in_window:
         upcoming = [v for v in candidates if v.meeting.starts_at > now and await entry_of(ctx, v, member)]
@@ -267,10 +269,13 @@ async def check_in_member(ctx: Context, view: MeetingView, member: Member, now: 
     return bool(recorded)
 
 
-async def next_meeting_for(ctx: Context, branch: Branch, member: Member) -> MeetingView | None:
-    """The soonest open meeting whose check-in has not closed and that expects this member."""
+async def next_meeting_for(ctx: Context, branch: Branch, member: Member, only: int | None = None) -> MeetingView | None:
+    """The soonest open meeting whose check-in has not closed and that expects this member (only: that roll call,
+    the one a 请假 tap is about)."""
     now = ctx.clock()
     for view in await open_meetings(ctx, branch):
+        if only is not None and view.roll_call.id != only:
+            continue
         if window(ctx, view.meeting)[1] >= now and await entry_of(ctx, view, member):
             return view
     return None

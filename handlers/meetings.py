@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from bot import display, texts
 from bot.authority import holders
+from bot.cards import CHECK_IN, LEAVE, tapped_roll_call
 from bot.context import Context
 from bot.meetings import (
     MeetingView,
@@ -158,7 +159,8 @@ async def handle_check_in(msg: Message, ctx: Context) -> None:
     """签到 (with the 4-digit code when the meeting has one)."""
     assert ctx.command is not None and ctx.branch is not None and ctx.member is not None
     match = _CODE.search(ctx.command.args)
-    result = await check_in(ctx, ctx.branch, ctx.member, match.group(1) if match else "")
+    only = tapped_roll_call(msg.card_key, CHECK_IN)  # a tap checks in to its own card's meeting only
+    result = await check_in(ctx, ctx.branch, ctx.member, match.group(1) if match else "", only)
     await ctx.reply(result.text)
 
 
@@ -194,7 +196,8 @@ async def handle_leave(msg: Message, ctx: Context) -> None:
     if not reason:
         await ctx.reply(texts.MEETING_LEAVE_NEED_REASON)
         return
-    view = await next_meeting_for(ctx, ctx.branch, ctx.member)
+    only = tapped_roll_call(msg.card_key, LEAVE)  # a tap asks leave for its own card's meeting only
+    view = await next_meeting_for(ctx, ctx.branch, ctx.member, only)
     if view is None:
         await ctx.reply(texts.MEETING_LEAVE_NONE)
         return

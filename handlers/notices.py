@@ -7,6 +7,7 @@ import re
 from sqlalchemy import select
 
 from bot import display, texts
+from bot.cards import RECEIPT, tapped_roll_call
 from bot.context import Context
 from bot.message import Message
 from bot.models import Role, RollCall, RollCallKind, RollCallStatus, UnitKind
@@ -115,7 +116,10 @@ async def handle_receipt(msg: Message, ctx: Context) -> None:
     assert ctx.member is not None
     now = ctx.clock()
     acknowledged = []
+    tapped = tapped_roll_call(msg.card_key, RECEIPT)  # a 收到 tap acknowledges its own card's notice only
     for roll_call in await open_roll_calls_for(ctx.session, ctx.member, KIND):
+        if tapped is not None and roll_call.id != tapped:
+            continue
         if await respond(ctx.session, roll_call, ctx.member, now):
             acknowledged.append(roll_call)
             await award_timely_receipt(ctx, roll_call, ctx.member, now)

@@ -28,7 +28,8 @@ async def _unit_named(ctx: Context, name: str) -> Branch | None:
     reached = [u for u in rows if authority.reaches(ctx.member.branch_id, u)]
     if len(reached) > 1:
         raise _Ambiguous(name)
-    return (reached or rows or [None])[0]
+    found = reached or rows
+    return found[0] if found else None
 
 
 @router.command(*texts.CMD_UNITS_BELOW, summary=texts.SUMMARY_UNITS_BELOW)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from bot import display, texts
+from bot.cards import STUDY, tapped_roll_call
 from bot.context import Context
 from bot.holidays import week_key
 from bot.message import Message
@@ -34,7 +35,8 @@ async def handle_study_check_in(msg: Message, ctx: Context) -> None:
     """Check in for this week's study day, with an optional note of what was studied."""
     assert ctx.command is not None and ctx.branch is not None and ctx.member is not None
     roll_call = await current_study(ctx, ctx.branch)
-    if roll_call is None:
+    tapped = tapped_roll_call(msg.card_key, STUDY)  # a tap on an earlier week's card is not this week's check-in
+    if roll_call is None or (tapped is not None and tapped != roll_call.id):
         await ctx.reply(texts.STUDY_NOT_OPEN)
         return
     note = ctx.command.raw_args

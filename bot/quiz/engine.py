@@ -234,6 +234,8 @@ async def _open(
     question = await ctx.session.get(Question, rnd.question_id)
     assert question is not None
     card = quiz_card(rnd.id, question, texts.CARD_TITLE_QUIZ.format(position=rnd.position))
+    if card is not None and quiz.mode in (QuizMode.RUSH, QuizMode.MATCH):
+        card["live"] = True  # the next question of a running exchange (bot/cards.py asks_a_live_question)
     await _say(ctx, quiz, question_text(ctx, Live(quiz, rnd, question)), card)
 
 

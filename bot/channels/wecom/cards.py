@@ -62,7 +62,7 @@ def outbox_id_of(task: str) -> int | None:
     if not task.startswith(_TASK_PREFIX):
         return None
     head = task[len(_TASK_PREFIX) :].split("-", 1)[0]
-    return int(head) if head.isdigit() else None
+    return int(head) if head.isascii() and head.isdigit() and len(head) <= 18 else None
 
 
 def text_in_card(card: Card, text: str) -> bool:
@@ -171,8 +171,13 @@ async def update_for(channel: WecomChannel, msg: Message, tap: Tap, task: str) -
         )
         if member is None or row_id is None:
             return None
-        row = (await session.execute(select(Outbox.card, Outbox.text).where(Outbox.id == row_id))).first()
+        row = (
+            await session.execute(select(Outbox.card, Outbox.text, Outbox.target_id).where(Outbox.id == row_id))
+        ).first()
         if row is None or row.card is None:
+            return None
+        # The card must be one sent where the tap came from, and carry the tapped key.
+        if row.target_id not in (msg.chat_id, msg.sender_id) or tap.key not in _keys(row.card):
             return None
         label = await state_label(session, member, tap)
     if label is None:
@@ -248,3 +253,11 @@ async def tap_label(channel: WecomChannel, msg: Message, tap: Tap) -> str | None
             .where(MemberIdentity.channel == CHANNEL, MemberIdentity.platform_user_id == msg.sender_id)
         )
         return await state_label(session, member, tap) if member is not None else None
+
+
+def _keys(card: Card) -> set[str]:
+    """The keys a card's taps can carry."""
+    keys = {str(button.get("key", "")) for button in card.get("buttons", ())}
+    submit = card.get("submit") or {}
+    keys.add(str(submit.get("key", "")))
+    return keys

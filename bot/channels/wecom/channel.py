@@ -204,7 +204,7 @@ class WecomChannel:
             return text
         async with self.services.sessions() as session:
             names = await mention_names(session, reply.mentions)
-        return with_mentions(text, reply.mentions, names)
+        return with_mentions(text, reply.mentions, names, as_markdown=True)
 
     async def settle(self, timeout: float | None = None) -> None:
         """Wait for inbound work that outlived its reply budget (it writes the outbox)."""

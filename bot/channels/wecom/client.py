@@ -108,7 +108,8 @@ class WecomClient:
             spell_out = bool(item.mentions) and route.kind != ROBOT  # robots mention by user id instead
             names = await mention_names(session, item.mentions) if spell_out else {}
         text = markdown.escape(item.text) if route.kind in MARKDOWN_ROUTES else item.text
-        text = with_mentions(text, item.mentions, names) if spell_out else text
+        markdown_route = route.kind in MARKDOWN_ROUTES
+        text = with_mentions(text, item.mentions, names, as_markdown=markdown_route) if spell_out else text
         try:
             if route.kind == RESPONSE_URL:
                 await self._answer(route, text, item)
@@ -360,7 +361,13 @@ async def mention_names(session: AsyncSession, user_ids: tuple[str, ...]) -> dic
     return {user_id: name for user_id, name in rows}
 
 
-def with_mentions(text: str, mentions: tuple[str, ...], names: Mapping[str, str]) -> str:
-    """The text with "@name" for each mention in front, where mentions must be written out."""
-    heads = [texts.WECOM_MENTION.format(name=names.get(user_id, user_id)) for user_id in mentions]
+def with_mentions(
+    text: str, mentions: tuple[str, ...], names: Mapping[str, str], *, as_markdown: bool = False
+) -> str:
+    """The text with "@name" for each mention in front, where mentions must be written out (as_markdown: the
+    names escaped like the text — a name comes from the contacts or config, not from us)."""
+    spelled = {user_id: names.get(user_id, user_id) for user_id in mentions}
+    if as_markdown:
+        spelled = {user_id: markdown.escape(name) for user_id, name in spelled.items()}
+    heads = [texts.WECOM_MENTION.format(name=spelled[user_id]) for user_id in mentions]
     return " ".join(heads) + " " + text

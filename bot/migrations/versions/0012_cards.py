@@ -15,11 +15,10 @@ depends_on = None
 
 
 def upgrade() -> None:
-    # Nullable: existing rows (and every row without buttons) carry no card.
-    with op.batch_alter_table("outbox") as batch:
-        batch.add_column(sa.Column("card", sa.JSON(), nullable=True))
+    # Nullable: existing rows (and every row without buttons) carry no card. In place, never a batch rebuild: on
+    # SQLite a rebuild drops the table, and its DROP cascades to rows that reference the outbox (wecom_sent_part).
+    op.add_column("outbox", sa.Column("card", sa.JSON(), nullable=True))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("outbox") as batch:
-        batch.drop_column("card")
+    op.drop_column("outbox", "card")  # SQLite ≥ 3.35 drops a column in place

@@ -2,7 +2,7 @@
 temporary media uploaded once per content and reused while its media_id is valid
 
 Revision ID: 0013
-Revises: 0011
+Revises: 0012
 Create Date: 2026-12-01 03:00:00
 """
 

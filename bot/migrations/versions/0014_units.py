@@ -4,7 +4,7 @@ Every existing branch becomes a 党支部 at the root (kind "branch", no parent,
 [[branches]] kind/parent put units under one another when the bot starts (bot/members.py sync_config).
 
 Revision ID: 0014
-Revises: 0011
+Revises: 0013
 Create Date: 2026-12-01 02:45:00
 """
 
