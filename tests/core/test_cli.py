@@ -67,7 +67,7 @@ def test_unknown_command_is_a_usage_error(capsys):
         main(["frobnicate"])
     assert done.value.code == 2
     assert capsys.readouterr().err == (
-        "yizhan: COMMAND：无效的选项 'frobnicate'（可选：'run', 'db', 'jobs', 'meetings', 'questions', 'export'）"
+        "yizhan: COMMAND：无效的选项 'frobnicate'（可选：'run', 'db', 'jobs', 'meetings', 'questions', 'export', 'tasks'）"
         "（用法见 yizhan --help）\n"
     )
 
