@@ -119,7 +119,7 @@ async def test_theme_day_end_to_end(aiohttp_client, config, tmp_path, db_url):
     assert ["李建国", None, 1, 0, 1, 0, "0%"] in summary_rows
     assert ["刘洋", "执法党小组", 1, 0, 0, 1, "0%"] in summary_rows
     counts = {row[0]: row[1] for row in summary_rows if row[0] in texts.MEETING_KIND_NAMES.values()}
-    assert counts == {"主题党日": 1, "支部党员大会": 0, "支部委员会": 0, "党小组会": 0, "党课": 0}
+    assert counts == {"主题党日": 1, "支部党员大会": 0, "支委会": 0, "党小组会": 0, "党课": 0}
     sheet = [list(r) for r in book["主题党日#1 11-27"].iter_rows(values_only=True)]
     statuses = [row[2] for row in sheet[1:]]
     assert (statuses.count("出席"), statuses.count("请假"), statuses.count("缺席")) == (30, 3, 3)
