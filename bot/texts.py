@@ -252,7 +252,9 @@ MEETING_LEAVE_ASKED = "{name}同志，请假申请已提交，待书记批准：
 MEETING_LEAVE_NEED_REASON = "请写明请假原因，例如：请假 在外执法"
 MEETING_LEAVE_NONE = "近期没有需要您参加的会议。"
 MEETING_LEAVE_ALREADY_IN = "{name}同志，您已签到，无需请假。"
-MEETING_LEAVE_REQUEST_TO_SECRETARY = "【请假申请】{name}同志申请{when}的{kind}请假：{reason}。同意请回复“准假 @{name}”。"
+MEETING_LEAVE_REQUEST_TO_SECRETARY = (
+    "【请假申请】{name}同志申请{when}的{kind}请假：{reason}。同意请回复“准假 @{name}”。"
+)
 MEETING_LEAVE_APPROVED = "已批准{name}同志的{kind}请假。"
 MEETING_LEAVE_APPROVED_DIRECT = "您的{kind}请假已获批准。"
 MEETING_NO_REQUEST = "{name}同志没有待批准的请假。"
@@ -637,12 +639,10 @@ STATUS_NAMES_ASK_DIRECT = "\n名单请私聊我查看。"
 # --- firstrun ---
 # 取消请假 when the member has leave for several upcoming meetings: which one (by number or date).
 LEAVE_CANCEL_CHOICE_LINE = "· {kind}#{seq} {when}"
-LEAVE_CANCEL_WHICH = "您在以下会议请了假，请说明取消哪一个：\n{lines}\n例如：取消请假 #{seq}，或 取消请假 {day}"
-LEAVE_CANCEL_NOT_FOUND = (
-    "没有找到“{text}”对应的请假。您请了假的会议：\n{lines}\n例如：取消请假 #{seq}，或 取消请假 {day}"
-)
+LEAVE_CANCEL_WHICH = "您在以下会议已请假，请写明取消哪一项：\n{lines}\n例如：取消请假 #{seq}，或 取消请假 {day}"
+LEAVE_CANCEL_NOT_FOUND = "未找到“{text}”对应的请假。您已请假的会议：\n{lines}\n例如：取消请假 #{seq}，或 取消请假 {day}"
 # 取消请假 chose one of several leaves: say which meeting it was.
-LEAVE_CANCELLED_ONE = "{name}同志，已取消{kind}#{seq}的请假，会议时间{when}。"
+LEAVE_CANCELLED_ONE = "{name}同志，已取消{when}的{kind}#{seq}请假。"
 LEAVE_CANCEL_DAY = "{month}月{day}日"
 
 # --- firstrun: the `yizhan` command line, for Chinese operators (bot/cli.py) ---
@@ -676,7 +676,7 @@ CLI_HELP_BRANCH = "config.toml 中的支部 id（默认：第一个支部）"
 CLI_HELP_MEETINGS_LIST = "列出未结束的会议（即将召开或正在签到）"
 CLI_HELP_QUESTIONS = "题库"
 CLI_HELP_QUESTIONS_IMPORT = "从 .xlsx、.csv 或 .json 导入题目；有问题的行逐一报告，其余导入"
-CLI_HELP_BANK_FILE = "题库文件（表头：题型、题干、选项或A–F、答案……）"
+CLI_HELP_BANK_FILE = "题库文件（表头：题型、题干、选项或A至F列、答案……）"
 CLI_HELP_QUESTIONS_EXPORT = "把在用的题目写入 .xlsx（或 .json）"
 CLI_HELP_BANK_OUT = "要写入的 .xlsx（或 .json）文件"
 CLI_HELP_EXPORT = "导出台账（xlsx）"

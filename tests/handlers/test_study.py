@@ -155,7 +155,7 @@ async def test_check_in_rules_and_goals(aiohttp_client, config):
     await bot.say("学习打卡", user="u01")
     assert bot.replies_to("u01") == [texts.STUDY_NOT_OPEN]
     await bot.say("本周学习 《中国共产党章程》总纲", user="u00")
-    assert bot.replies_to("u00")[-1] == "好的，本周（11月16日至22日）的学习内容已设为：《中国共产党章程》总纲"
+    assert bot.replies_to("u00")[-1] == "本周（11月16日至22日）的学习内容已设为：《中国共产党章程》总纲"
     clock.set(FRIDAY_9)
     await fire(bot, JOB)
     assert bot_lines(await bot.transcript())[-1] == texts.STUDY_REMINDER.format(
@@ -195,10 +195,10 @@ async def test_nothing_due_is_said_so(aiohttp_client, config):
     await bot.say("我的学习", user="u01")
     await bot.say("本周学习 党章第二章", user="u00")
     assert bot.replies_to("u00") == [
-        "本周学习日还没开始。\n本月还没有学习日。",
-        "好的，本周（11月30日至12月6日）的学习内容已设为：党章第二章",
+        "本周学习日尚未开始。\n本月尚无学习日。",
+        "本周（11月30日至12月6日）的学习内容已设为：党章第二章",
     ]
-    assert bot.replies_to("u01") == ["张伟同志的学习进度：\n· 本月还没有学习日"]
+    assert bot.replies_to("u01") == ["张伟同志的学习进度：\n· 本月尚无学习日"]
 
 
 async def test_material_queue_is_used_in_order(aiohttp_client, config):
