@@ -21,6 +21,7 @@ EXEMPT = (
     "ORG_NO_PARENT_WORDS",
     "STUDY_TAGS",
     "CLI_",
+    "TASK_FILE_",  # {name} there is a file name, for the operator
 )
 # Sentence-final particles and small talk that do not belong in a branch's work chat.
 CHATTY = re.compile(r"[呢哦啦吧嘛呀]|您好|就行|一下|加油|感谢参与|[！!]|[🎉⏰🏁🏆✅]")
