@@ -49,7 +49,7 @@ GENERIC_ERROR = "系统处理出错，本条消息未能办理，请稍后重试
 CHAT_NOT_BOUND = "本群尚未绑定党支部，暂不能使用。请管理员在配置文件中绑定本群。"
 NEED_MENTION = "请在命令后 @ 要设置的同志，例如：{example}"
 MEMBER_NOT_FOUND = "未找到“{name}”，请核对姓名与群内显示是否一致。"
-MEMBER_AMBIGUOUS = "本支部有多位“{name}”，请联系管理员处理。"
+MEMBER_AMBIGUOUS = "本单位有多位“{name}”，请联系管理员处理。"
 # Setting a role grants or withdraws a permission in this app; it appoints nobody to a post.
 ROLE_SET = "已授予{name}同志{role}。此为本系统操作权限，不涉及党内职务任免。"
 ROLE_UNCHANGED = "{name}同志目前已是{role}，无需调整。"
@@ -91,7 +91,7 @@ RECEIPT_WORDS = (
 
 SUMMARY_NOTICE = "发通知并收集回执，如：通知 明天上午9点交学习笔记；对一个党小组：通知 执法党小组 ……"
 SUMMARY_SCHEDULED_NOTICE = "定时发通知，如：定时通知 明天9:00 请按时参加主题党日"
-SUMMARY_NOTICE_STATUS = "查看谁还没回执（最近一条，或：通知情况 第3号通知）"
+SUMMARY_NOTICE_STATUS = "查看回执情况（最近一条，或：通知情况 第3号通知）"
 SUMMARY_NOTICE_LIST = "查看进行中的通知"
 SUMMARY_NOTICE_CLOSE = "结束收集回执，如：关闭第3号通知"
 
@@ -99,19 +99,19 @@ NOTICE_PUSH = "【第{seq}号通知{audience}】{body}\n——{sender}\n请回�
 # After the number in NOTICE_PUSH when the notice is for one 党小组.
 NOTICE_PUSH_AUDIENCE = "·{audience}"
 NOTICE_SENT = "第{seq}号通知已发到{chats}个群，需回执{expected}人。发送“通知情况”可查看回执。"
-NOTICE_SCHEDULED = "好的，第{seq}号通知将于{when}发出，对象：{audience}（{expected}人）。"
+NOTICE_SCHEDULED = "第{seq}号通知将于{when}发出，对象：{audience}（{expected}人）。"
 NOTICE_NEED_BODY = "请写上通知内容，例如：通知 明天上午9点前交学习笔记"
-NOTICE_NO_CHATS = "本支部还没有绑定群，通知无法发出。请管理员先绑定群。"
-NOTICE_NO_AUDIENCE = "{audience}还没有成员，通知没有发出。"
+NOTICE_NO_CHATS = "本单位尚未绑定群，通知无法发出。请管理员先绑定群。"
+NOTICE_NO_AUDIENCE = "{audience}尚无成员，通知未发出。"
 NOTICE_TIME_MISSING = "请写明发送时间，例如：定时通知 明天9:00 请按时参加主题党日"
-NOTICE_TIME_AMBIGUOUS = "“{text}”是上午还是下午？请写成“下午3点”或“15:00”再发一次。"
-NOTICE_TIME_PAST = "{when}已经过去了，请换一个以后的时间。"
-NOTICE_TIME_INVALID = "没看懂这个时间，请写成“明天9:00”或“11月28日14:30”这样的格式。"
+NOTICE_TIME_AMBIGUOUS = "“{text}”未注明上午或下午，请写成“下午3点”或“15:00”后重新发送。"
+NOTICE_TIME_PAST = "{when}已过，请改为此后的时间。"
+NOTICE_TIME_INVALID = "未能识别发送时间，请写成“明天9:00”或“11月28日14:30”。"
 NOTICE_ACK_DIRECT = "已确认收到：{notices}。"
 NOTICE_ACK_NONE = "目前没有需要您回执的通知。"
 NOTICE_REF = "第{seq}号通知"
-NOTICE_NOT_FOUND = "没有找到第{seq}号通知。发送“通知列表”可查看进行中的通知。"
-NOTICE_NONE_YET = "本支部还没有发过通知。"
+NOTICE_NOT_FOUND = "未找到第{seq}号通知。发送“通知列表”可查看进行中的通知。"
+NOTICE_NONE_YET = "本单位尚未发过通知。"
 NOTICE_STATUS = (
     "第{seq}号通知（{audience}）于{sent}发出{state}。应回执{expected}人，已回执{done}人。"
     "\n未回执（{pending_count}人）：{pending}"
@@ -122,10 +122,10 @@ NOTICE_STATE_CLOSED = "，已关闭"
 NOTICE_LIST_HEADER = "进行中的通知："
 NOTICE_LIST_LINE = "· 第{seq}号通知 {title}（已回执{done}人，应回执{expected}人）"
 NOTICE_LIST_EMPTY = "目前没有进行中的通知。"
-NOTICE_NUDGE = "【温馨提醒】{name}同志，第{seq}号通知还等您回执：{title}\n看到后回复“收到”即可，谢谢！"
+NOTICE_NUDGE = "【回执提醒】{name}同志，第{seq}号通知尚未回执：{title}\n请回复“收到”确认。"
 NOTICE_CLOSED = "第{seq}号通知已关闭：应回执{expected}人，已回执{done}人。{pending_part}"
 NOTICE_CLOSED_PENDING = "未回执：{names}。"
-NOTICE_ALREADY_CLOSED = "第{seq}号通知已经关闭。"
+NOTICE_ALREADY_CLOSED = "第{seq}号通知已关闭。"
 AUDIENCE_BRANCH = "全体党员"
 AUDIENCE_GROUP = "{group}"
 
@@ -139,7 +139,7 @@ CMD_STUDY_STATUS = ("学习情况", "学习统计")
 SUMMARY_STUDY_CHECK_IN = "学习日打卡，可附学习内容，如：学习打卡 纪录片《……》"
 SUMMARY_STUDY_SET = "设定本周学习内容，如：本周学习 党章第一章"
 SUMMARY_STUDY_QUEUE = "预先排好以后几周的学习内容"
-SUMMARY_MY_STUDY = "查看我的学习目标进度"
+SUMMARY_MY_STUDY = "查看本人学习进度"
 SUMMARY_STUDY_STATUS = "查看本周打卡情况和本月参学率"
 
 # Tags a check-in note may carry, by keyword; they count towards the study goals.
@@ -148,32 +148,32 @@ STUDY_TAGS = {"微党课": ("微党课", "党课"), "原著": ("原著", "读书
 STUDY_REMINDER = "【学习日】今天{date}是本周学习日。\n本周学习：{material}\n学完后请回复“学习打卡”，可附学习内容。"
 STUDY_REMINDER_MOVED = "\n原定{nominal}为节假日，学习日提前到今天。"
 STUDY_NO_MATERIAL = "自主学习党章党规和理论文章"
-STUDY_MATERIAL_SET = "好的，{week}的学习内容已设为：{text}"
+STUDY_MATERIAL_SET = "{week}的学习内容已设为：{text}"
 STUDY_MATERIAL_PUSH = "【本周学习内容更新】{text}"
 STUDY_MATERIAL_QUEUED = "已加入学习材料库（排在第{position}位），之后的学习日会依次使用。"
 STUDY_NEED_TEXT = "请写上学习内容，例如：本周学习 党章第一章 总纲"
 STUDY_THIS_WEEK = "本周（{span}）"
 STUDY_NEXT_WEEK = "下周（{span}）"
-STUDY_CHECKED_IN = "{name}，打卡成功！本周参学{done}/{expected}人。"
+STUDY_CHECKED_IN = "{name}同志，学习打卡已记录。本周参学{done}/{expected}人。"
 STUDY_CHECKED_IN_TAG = "（已记入“{tag}”）"
-STUDY_ALREADY = "{name}，您本周已经打过卡了，发送“我的学习”可以查看进度。"
-STUDY_NOT_OPEN = "现在不在学习打卡时间。每周学习日收到提醒后再打卡就行。"
-STUDY_NUDGE = "【学习提醒】今天是学习日，还有{count}位同志没有打卡：{names}\n学完后回复“学习打卡”即可。"
+STUDY_ALREADY = "{name}同志，您本周已打卡。发送“我的学习”可查看进度。"
+STUDY_NOT_OPEN = "现在不在学习打卡时间。请在每周学习日收到提醒后打卡。"
+STUDY_NUDGE = "【学习提醒】今天是学习日，还有{count}位同志未打卡：{names}\n学完后请回复“学习打卡”。"
 STUDY_SUMMARY = "【学习日小结】{day}学习日：应参学{expected}人，已打卡{done}人，参学率{rate}。{names_part}"
-STUDY_SUMMARY_NAMES = "感谢{names}按时学习！"
+STUDY_SUMMARY_NAMES = "按时学习的同志：{names}。"
 STUDY_SUMMARY_MISSING = "【学习日小结·仅支委可见】{day}学习日未打卡（{count}人）：{names}"
-STUDY_MINE = "{name}的学习进度：{lines}"
+STUDY_MINE = "{name}同志的学习进度：{lines}"
 STUDY_MINE_WEEKS = "\n· 本月学习日打卡：{done}/{weeks}次"
-STUDY_MINE_NO_WEEKS = "\n· 本月还没有学习日"
+STUDY_MINE_NO_WEEKS = "\n· 本月尚无学习日"
 # A goal of 0 is no goal: the line shows what was done, or is left out when nothing was.
 STUDY_MINE_GOAL = "\n· {tag}（{span}）：{done}/{goal}次"
 STUDY_MINE_NO_GOAL = "\n· {tag}（{span}）：{done}次"
 STUDY_GOAL_SPANS = {"微党课": "本月", "原著": "本半年", "纪录片": "本年"}
 STUDY_STATUS = "本周学习日{day}：应参学{expected}人，已打卡{done}人，参学率{rate}。\n未打卡：{pending}\n{month}"
-STUDY_STATUS_NONE = "本周学习日还没开始。\n{month}"
+STUDY_STATUS_NONE = "本周学习日尚未开始。\n{month}"
 # 本月参学率: check-ins ÷ expected over the study days held this month, in person-times.
 STUDY_MONTH_RATE = "本月参学率{rate}（应参学{expected}人次，已打卡{done}人次）。"
-STUDY_MONTH_NONE = "本月还没有学习日。"
+STUDY_MONTH_NONE = "本月尚无学习日。"
 
 PERCENT = "{value:.0%}"
 PERCENT_PRECISE = "{value:.1%}"
@@ -186,7 +186,7 @@ WEEKDAY_NAMES = "一二三四五六日"
 MEETING_KIND_NAMES = {
     "theme_day": "主题党日",
     "member_assembly": "支部党员大会",
-    "committee": "支部委员会",
+    "committee": "支委会",
     "group_meeting": "党小组会",
     "party_lecture": "党课",
 }
@@ -218,7 +218,7 @@ SUMMARY_APPROVE_LEAVE = "批准请假，如：准假 @张三"
 SUMMARY_MAKE_UP = "更正记录为已出席，如：补签 @张三 现场签到时手机没电"
 SUMMARY_MARK_LEAVE = "更正记录为请假，如：记请假 @张三 临时执勤"
 SUMMARY_MEETINGS = "查看近期会议"
-SUMMARY_MEETING_CODE = "查看进行中会议的签到码（仅自己可见）"
+SUMMARY_MEETING_CODE = "查看进行中会议的签到码（仅本人可见）"
 SUMMARY_CANCEL_MEETING = "取消一场会议，如：取消会议 3"
 SUMMARY_STATS = "本月/年度会议次数与出席率（本月统计、年度统计）"
 
@@ -232,36 +232,38 @@ MEETING_LOCATION_PART = "，地点：{location}"
 MEETING_TOPIC_PART = "，主题：{topic}"
 MEETING_CODE_SECRET = "{kind}#{seq}的签到码是 {code}，请在会场公布。"
 MEETING_NEED_GROUP = "请写明是哪个党小组，例如：发起党小组会 执法党小组 周五15:00 ……。本支部的党小组有：{groups}"
-MEETING_NO_AUDIENCE = "{audience}还没有成员，会议没有创建。"
+MEETING_NO_AUDIENCE = "{audience}尚无成员，会议未创建。"
 MEETING_ANNOUNCE = (
     "【{kind}】{when}{location_part}{topic_part}。\n应参加：{audience}。签到时间{window}，不能参加请回复“请假 原因”。"
 )
 MEETING_REMINDER = "【会议提醒】{kind}将于{when}开始{location_part}{topic_part}。签到时间{window}。"
 MEETING_REMINDER_DIRECT = "【会议提醒】{name}同志，{kind}将于{when}开始{location_part}。不能参加请回复“请假 原因”。"
 MEETING_WINDOW = "{start}至{end}"
-MEETING_CHECKED_IN = "{name}，{kind}签到成功（{time}）。"
-MEETING_CHECKED_IN_LATE = "{name}，{kind}签到成功（{time}，迟到）。"
-MEETING_ALREADY = "{name}，您已经签过到了。"
-MEETING_NO_WINDOW = "现在没有可以签到的会议。"
-MEETING_NOT_YET = "{kind}的签到从{start}开始，请到时再签。"
-MEETING_NOT_AUDIENCE = "本次{kind}的参加对象是{audience}，您不需要签到。"
+MEETING_CHECKED_IN = "{name}同志，{kind}签到成功（{time}）。"
+MEETING_CHECKED_IN_LATE = "{name}同志，{kind}签到成功（{time}，迟到）。"
+MEETING_ALREADY = "{name}同志，您已签到，无需重复签到。"
+MEETING_NO_WINDOW = "目前没有正在签到的会议。"
+MEETING_NOT_YET = "{kind}签到时间从{start}开始，请届时签到。"
+MEETING_NOT_AUDIENCE = "本次{kind}的参加对象是{audience}，您无需签到。"
 MEETING_CODE_NEEDED = "本次{kind}需要签到码，请发送“签到 四位签到码”（签到码在会场公布）。"
-MEETING_CODE_WRONG = "签到码不对，请核对会场公布的四位数字后再试。"
-MEETING_LEAVE_OK = "{name}，已为您登记{kind}请假：{reason}。"
-MEETING_LEAVE_ASKED = "{name}，请假申请已提交，待书记批准：{reason}。"
+MEETING_CODE_WRONG = "签到码有误，请核对会场公布的四位数字后重新签到。"
+MEETING_LEAVE_OK = "{name}同志，已登记{kind}请假：{reason}。"
+MEETING_LEAVE_ASKED = "{name}同志，请假申请已提交，待书记批准：{reason}。"
 MEETING_LEAVE_NEED_REASON = "请写明请假原因，例如：请假 在外执法"
 MEETING_LEAVE_NONE = "近期没有需要您参加的会议。"
-MEETING_LEAVE_ALREADY_IN = "{name}，您已签到，不需要请假。"
-MEETING_LEAVE_REQUEST_TO_SECRETARY = "【请假申请】{name}申请{when}的{kind}请假：{reason}。同意请回复“准假 @{name}”。"
-MEETING_LEAVE_APPROVED = "已批准{name}的{kind}请假。"
+MEETING_LEAVE_ALREADY_IN = "{name}同志，您已签到，无需请假。"
+MEETING_LEAVE_REQUEST_TO_SECRETARY = (
+    "【请假申请】{name}同志申请{when}的{kind}请假：{reason}。同意请回复“准假 @{name}”。"
+)
+MEETING_LEAVE_APPROVED = "已批准{name}同志的{kind}请假。"
 MEETING_LEAVE_APPROVED_DIRECT = "您的{kind}请假已获批准。"
-MEETING_NO_REQUEST = "{name}没有待批准的请假。"
-MEETING_LEAVE_CANCELLED = "{name}，已取消{kind}的请假。"
+MEETING_NO_REQUEST = "{name}同志没有待批准的请假。"
+MEETING_LEAVE_CANCELLED = "{name}同志，已取消{kind}请假。"
 MEETING_NO_LEAVE = "您没有可取消的请假。"
-MEETING_CORRECTED = "已将{name}在{kind}#{seq}的记录更正为{status}（原因：{reason}），已记入更正记录。"
+MEETING_CORRECTED = "已将{name}同志在{kind}#{seq}的记录更正为{status}（原因：{reason}），已记入更正记录。"
 MEETING_CORRECT_NEED_REASON = "请写明原因，例如：补签 @张三 现场签到时手机没电"
-MEETING_CORRECT_NO_MEETING = "没有找到可更正的会议。"
-MEETING_CORRECT_NOT_AUDIENCE = "{name}不在{kind}#{seq}的参加对象中。"
+MEETING_CORRECT_NO_MEETING = "未找到可更正的会议。"
+MEETING_CORRECT_NOT_AUDIENCE = "{name}同志不在{kind}#{seq}的参加对象中。"
 # The summary in the group: counts only. The names of those on leave and absent go to the 支委 directly.
 MEETING_SUMMARY = (
     "【{kind}#{seq} 签到结果】应到{expected}人，实到{present}人{late_part}，请假{leave}人，缺席{absent}人。"
@@ -279,7 +281,7 @@ MEETING_LIST_EMPTY = "近期没有安排会议。"
 MEETING_CODE_SHOWN = "{kind}#{seq}的签到码：{code}"
 MEETING_NO_CODE = "进行中的会议没有设置签到码。"
 MEETING_CANCELLED = "【会议取消】原定{when}的{kind}取消，请相互转告。"
-MEETING_NOT_FOUND = "没有找到会议#{seq}。发送“会议列表”可查看近期会议。"
+MEETING_NOT_FOUND = "未找到会议#{seq}。发送“会议列表”可查看近期会议。"
 # 本月统计 / 年度统计, as a report writes it: 三会一课 first, then 主题党日; items held 0 times are left out
 # unless asked for with “全部”. 参会率 = 实参会人次 ÷ 应参会人次 over the meetings held; a member on leave is
 # expected and did not attend (请假 counts are shown beside it).
@@ -299,10 +301,10 @@ MEETING_STATS_PERIOD_MONTH = "{year}年{month}月"
 MEETING_STATS_PERIOD_YEAR = "{year}年"
 # The cadence reminder names each missing kind with its rule: the 《中国共产党支部工作条例（试行）》 rule where the
 # configured cadence is the 条例's, else the branch's own setting.
-MEETING_CADENCE_WARNING = "【会议提醒·仅支委可见】{period}还没有{actions}。{rules}\n请及时安排。"
+MEETING_CADENCE_WARNING = "【会议提醒·仅支委可见】{period}尚未{actions}。{rules}\n请及时安排。"
 MEETING_CADENCE_ACTIONS = {
     "member_assembly": "召开支部党员大会",
-    "committee": "召开支部委员会会议",
+    "committee": "召开支委会",
     "group_meeting": "召开党小组会",
     "party_lecture": "上党课",
     "theme_day": "开展主题党日",
@@ -517,7 +519,7 @@ WECOM_TRUNCATED = "……（内容过长，后面的部分未能发出）"
 # A member of another branch in this branch's group: refused every command that acts for the branch.
 NOT_ALLOWED_OUTSIDER = "您不是本支部党员，不能在本群使用“{word}”。请在所在支部的群内或私聊我办理。"
 # Ends the help menu a member of another branch sees in this branch's group.
-HELP_GUEST_NOTE = "您不是本支部党员，在本群只能使用以上功能。"
+HELP_GUEST_NOTE = "您不属于本单位，在本群只能使用以上功能。"
 # Follows 我是谁 when asked in another branch's group.
 WHOAMI_GUEST_NOTE = "本群属于{branch}，您在本群不计入应到、应回执人数。"
 
@@ -637,12 +639,10 @@ STATUS_NAMES_ASK_DIRECT = "\n名单请私聊我查看。"
 # --- firstrun ---
 # 取消请假 when the member has leave for several upcoming meetings: which one (by number or date).
 LEAVE_CANCEL_CHOICE_LINE = "· {kind}#{seq} {when}"
-LEAVE_CANCEL_WHICH = "您在以下会议请了假，请说明取消哪一个：\n{lines}\n例如：取消请假 #{seq}，或 取消请假 {day}"
-LEAVE_CANCEL_NOT_FOUND = (
-    "没有找到“{text}”对应的请假。您请了假的会议：\n{lines}\n例如：取消请假 #{seq}，或 取消请假 {day}"
-)
+LEAVE_CANCEL_WHICH = "您在以下会议已请假，请写明取消哪一项：\n{lines}\n例如：取消请假 #{seq}，或 取消请假 {day}"
+LEAVE_CANCEL_NOT_FOUND = "未找到“{text}”对应的请假。您已请假的会议：\n{lines}\n例如：取消请假 #{seq}，或 取消请假 {day}"
 # 取消请假 chose one of several leaves: say which meeting it was.
-LEAVE_CANCELLED_ONE = "{name}，已取消{kind}#{seq}（{when}）的请假。"
+LEAVE_CANCELLED_ONE = "{name}同志，已取消{when}的{kind}#{seq}请假。"
 LEAVE_CANCEL_DAY = "{month}月{day}日"
 
 # --- firstrun: the `yizhan` command line, for Chinese operators (bot/cli.py) ---
@@ -676,7 +676,7 @@ CLI_HELP_BRANCH = "config.toml 中的支部 id（默认：第一个支部）"
 CLI_HELP_MEETINGS_LIST = "列出未结束的会议（即将召开或正在签到）"
 CLI_HELP_QUESTIONS = "题库"
 CLI_HELP_QUESTIONS_IMPORT = "从 .xlsx、.csv 或 .json 导入题目；有问题的行逐一报告，其余导入"
-CLI_HELP_BANK_FILE = "题库文件（表头：题型、题干、选项或A–F、答案……）"
+CLI_HELP_BANK_FILE = "题库文件（表头：题型、题干、选项或A至F列、答案……）"
 CLI_HELP_QUESTIONS_EXPORT = "把在用的题目写入 .xlsx（或 .json）"
 CLI_HELP_BANK_OUT = "要写入的 .xlsx（或 .json）文件"
 CLI_HELP_EXPORT = "导出台账（xlsx）"
@@ -932,7 +932,7 @@ INTENT_QUIZ_TALK = (
 UNIT_KIND_NAMES = {"committee_unit": "党委", "general_branch": "党总支", "branch": "党支部"}
 # A higher unit's notice: the audience (every member of the units below) as 通知情况 and 定时通知 name it.
 ORG_AUDIENCE_ALL_BELOW = "下属各单位全体党员"
-ORG_NOTICE_NO_CHATS = "本单位及下级单位都还没有绑定群，通知无法发出。请管理员先绑定群。"
+ORG_NOTICE_NO_CHATS = "本单位及下级单位均未绑定群，通知无法发出。请管理员先绑定群。"
 # 通知情况 for a notice that spans units: a line per unit, then the total (names only within one 党支部).
 ORG_NOTICE_STATUS_HEAD = "{unit}第{seq}号通知（{audience}）于{sent}发出{state}，回执情况："
 ORG_NOTICE_STATUS_LINE = "· {unit}：应收{expected}人，已收{done}人"
@@ -942,7 +942,7 @@ ORG_NOTICE_STATUS_PENDING = "本支部未回执（{count}人）：{names}"
 ORG_STATS_UNIT_LINE = "\n· {unit}：{counts}；出席率{rate}（应到{expected}人次，实到{present}人次）"
 ORG_STATS_NONE_HELD = "未召开会议"
 # A member of another unit in a 党委's or 党总支's group (NOT_ALLOWED_OUTSIDER there says 本支部).
-ORG_NOT_ALLOWED_OUTSIDER = "抱歉，您不属于本单位，不能在本群使用“{word}”，请在所在支部的群里或私聊我办理。"
+ORG_NOT_ALLOWED_OUTSIDER = "您不属于本单位，不能在本群使用“{word}”。请在所在支部的群内或私聊我办理。"
 # 下级单位 (anyone) and 设置上级 (admins of a unit above both places).
 CMD_UNITS_BELOW = ("下级单位", "组织架构")
 CMD_SET_PARENT = ("设置上级",)
@@ -988,10 +988,10 @@ CARD_LEAVE_ADD_REASON = "如需补充原因，请发送“请假 原因”，例
 # --- names ------------------------------------------------------------------------------------------------
 # The welcome the AI bot answers when a member first enters its single chat on a day (enter_chat).
 WECOM_WELCOME = (
-    "{name}同志，您好。我是{bot}，可在此办理学习打卡、会议签到和请假、通知回执、答题与搜题。发送“帮助”查看全部功能。"
+    "{name}同志，我是{bot}，可在此办理学习打卡、会议签到和请假、通知回执、答题与搜题。发送“帮助”查看全部功能。"
 )
 WECOM_WELCOME_NO_NAME = (
-    "同志，您好。我是{bot}，可在此办理学习打卡、会议签到和请假、通知回执、答题与搜题。发送“帮助”查看全部功能。"
+    "同志，我是{bot}，可在此办理学习打卡、会议签到和请假、通知回执、答题与搜题。发送“帮助”查看全部功能。"
 )
 # --- tasks: 月清单、季调度、年评比 (bot/tasks/, handlers/tasks.py) ---
 CMD_TASK_ISSUE = ("下发清单", "下达清单")

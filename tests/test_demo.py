@@ -37,7 +37,7 @@ async def study_weeks(services) -> int:
 async def test_study_check_in_can_be_tried_in_the_demo_on_a_tuesday(aiohttp_client, db_url):
     config = make_config(db_url, demo={"study_day_open": True})
     bot, clock = await demo_driver(aiohttp_client, config, TUESDAY)
-    reminder = texts.DEMO_STUDY_REMINDER.format(week="第48周", material=texts.STUDY_NO_MATERIAL)
+    reminder = texts.DEMO_STUDY_REMINDER.format(week="11月23日至29日", material=texts.STUDY_NO_MATERIAL)
     assert bot_lines(await bot.transcript()) == [reminder]
     await bot.say("学习打卡 纪录片《信仰》", user="u01")
     assert bot.replies_to("u01") == [

@@ -132,7 +132,7 @@ async def test_attendance_counts_only_meetings_that_have_taken_place(bot, clock,
     assert load_workbook(out).sheetnames == ["汇总", "主题党日#1 11-20"]
     summary = rows(out, "汇总")
     counts = {row[0]: row[1] for row in summary if row[0] in texts.MEETING_KIND_NAMES.values()}
-    assert counts == {"主题党日": 1, "支部党员大会": 0, "支部委员会": 0, "党小组会": 0, "党课": 0}
+    assert counts == {"主题党日": 1, "支部党员大会": 0, "支委会": 0, "党小组会": 0, "党课": 0}
     people = {row[0]: row for row in summary[1:] if row[0] and row[0] not in ("会议类别", *counts)}
     assert people["张伟"] == ["张伟", "执法党小组", 1, 1, 0, 0, "100%"]
     assert people["陈静"][2:] == [1, 0, 0, 1, "0%"]

@@ -75,7 +75,7 @@ async def test_theme_day_end_to_end(aiohttp_client, config, tmp_path, db_url):
     assert bot.replies_to(present[-1])[-1].endswith("迟到）。")
     await bot.say("签到", user="u06")
     assert bot.replies_to(present[0])[-1] == texts.MEETING_ALREADY.format(
-        name="刘洋" if present[0] == "u03" else bot.replies_to(present[0])[-1].split("，")[0]
+        name="刘洋" if present[0] == "u03" else bot.replies_to(present[0])[-1].split("同志，")[0]
     )
 
     clock.set(START + timedelta(minutes=31))
@@ -119,7 +119,7 @@ async def test_theme_day_end_to_end(aiohttp_client, config, tmp_path, db_url):
     assert ["李建国", None, 1, 0, 1, 0, "0%"] in summary_rows
     assert ["刘洋", "执法党小组", 1, 0, 0, 1, "0%"] in summary_rows
     counts = {row[0]: row[1] for row in summary_rows if row[0] in texts.MEETING_KIND_NAMES.values()}
-    assert counts == {"主题党日": 1, "支部党员大会": 0, "支部委员会": 0, "党小组会": 0, "党课": 0}
+    assert counts == {"主题党日": 1, "支部党员大会": 0, "支委会": 0, "党小组会": 0, "党课": 0}
     sheet = [list(r) for r in book["主题党日#1 11-27"].iter_rows(values_only=True)]
     statuses = [row[2] for row in sheet[1:]]
     assert (statuses.count("出席"), statuses.count("请假"), statuses.count("缺席")) == (30, 3, 3)
@@ -318,11 +318,11 @@ async def test_cadence_warning_once(aiohttp_client, config):
     # Each missing kind with the 条例's rule: 党员大会 each quarter, 党小组会 each month, 党课 checked yearly
     # (the 条例 sets no per-quarter 党课); the 支委会 planned for the 21st counts.
     assert warnings == [
-        "【会议提醒·仅支委可见】2026年第4季度还没有召开支部党员大会。"
+        "【会议提醒·仅支委可见】2026年第4季度尚未召开支部党员大会。"
         "\n· 《中国共产党支部工作条例（试行）》第十一条：党支部党员大会一般每季度召开1次。\n请及时安排。",
-        "【会议提醒·仅支委可见】2026年12月还没有召开党小组会。"
+        "【会议提醒·仅支委可见】2026年12月尚未召开党小组会。"
         "\n· 《中国共产党支部工作条例（试行）》第十三条：党小组会一般每月召开1次。\n请及时安排。",
-        "【会议提醒·仅支委可见】2026年还没有上党课。"
+        "【会议提醒·仅支委可见】2026年尚未上党课。"
         "\n· 《中国共产党支部工作条例（试行）》第十六条：党支部应当组织党员按期上党课；"
         "党员领导干部要定期为基层党员讲党课，党委（党组）书记每年至少讲1次党课。\n请及时安排。",
     ]
@@ -343,6 +343,6 @@ async def test_cadence_set_by_the_branch_is_not_attributed_to_the_rules(aiohttp_
             rules="\n· 《中国共产党支部工作条例（试行）》第十一条：党支部党员大会一般每季度召开1次。"
             "\n· 本支部设定：党课每季度至少1次。",
         ),
-        "【会议提醒·仅支委可见】2026年12月还没有开展主题党日。"
+        "【会议提醒·仅支委可见】2026年12月尚未开展主题党日。"
         "\n· 《中国共产党支部工作条例（试行）》规定，党支部每月相对固定1天开展主题党日。\n请及时安排。",
     ]

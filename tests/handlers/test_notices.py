@@ -72,7 +72,7 @@ async def test_notice_to_three_chats_counts_each_member_once(aiohttp_client, db_
     nudges = {}
     for user in silent:
         lines = await bot.transcript(f"dm:{user}")
-        nudges[user] = [t for t in chat_lines(lines) if t.startswith("【温馨提醒】")]
+        nudges[user] = [t for t in chat_lines(lines) if t.startswith("【回执提醒】")]
     assert len(nudges[silent[0]]) == 1
     assert all(len(nudges[u]) == 2 for u in silent[1:])
     for user in answering[:3]:

@@ -164,7 +164,7 @@ async def test_notices_are_numbered_as_secretaries_write_them(bot, clock):
         "第1号通知已关闭：应回执10人，已回执2人。未回执：刘洋、陈静、杨帆、赵磊、黄丽、周强、吴敏、孙涛。",
         "第2号通知已关闭：应回执10人，已回执2人。未回执：刘洋、陈静、杨帆、赵磊、黄丽、周强、吴敏、孙涛。",
     ]
-    assert texts.NOTICE_NOT_FOUND.format(seq=9) == "没有找到第9号通知。发送“通知列表”可查看进行中的通知。"
+    assert texts.NOTICE_NOT_FOUND.format(seq=9) == "未找到第9号通知。发送“通知列表”可查看进行中的通知。"
 
 
 async def test_a_receipt_within_the_minute_is_under_a_minute(bot, clock):

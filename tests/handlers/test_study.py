@@ -160,7 +160,7 @@ async def test_check_in_rules_and_goals(aiohttp_client, config):
     await bot.say("学习打卡", user="u01")
     assert bot.replies_to("u01") == [texts.STUDY_NOT_OPEN]
     await bot.say("本周学习 《中国共产党章程》总纲", user="u00")
-    assert bot.replies_to("u00")[-1] == "好的，本周（11月16日至22日）的学习内容已设为：《中国共产党章程》总纲"
+    assert bot.replies_to("u00")[-1] == "本周（11月16日至22日）的学习内容已设为：《中国共产党章程》总纲"
     clock.set(FRIDAY_9)
     await fire(bot, JOB)
     assert bot_lines(await bot.transcript())[-1] == texts.STUDY_REMINDER.format(
@@ -173,7 +173,7 @@ async def test_check_in_rules_and_goals(aiohttp_client, config):
         texts.STUDY_CHECKED_IN.format(name="张伟", done=1, expected=11)
         + texts.STUDY_CHECKED_IN_TAG.format(tag="纪录片"),
         texts.STUDY_ALREADY.format(name="张伟"),
-        "张伟的学习进度：\n· 本月学习日打卡：1/1次\n· 微党课（本月）：0/1次\n· 原著（本半年）：0/1次\n· 纪录片（本年）：1/3次",
+        "张伟同志的学习进度：\n· 本月学习日打卡：1/1次\n· 微党课（本月）：0/1次\n· 原著（本半年）：0/1次\n· 纪录片（本年）：1/3次",
     ]
     await bot.say("学习情况", user="u00")
     # Asked in the group: the group sees counts, the names go to the secretary directly.
@@ -200,10 +200,10 @@ async def test_nothing_due_is_said_so(aiohttp_client, config):
     await bot.say("我的学习", user="u01")
     await bot.say("本周学习 党章第二章", user="u00")
     assert bot.replies_to("u00") == [
-        "本周学习日还没开始。\n本月还没有学习日。",
-        "好的，本周（11月30日至12月6日）的学习内容已设为：党章第二章",
+        "本周学习日尚未开始。\n本月尚无学习日。",
+        "本周（11月30日至12月6日）的学习内容已设为：党章第二章",
     ]
-    assert bot.replies_to("u01") == ["张伟的学习进度：\n· 本月还没有学习日"]
+    assert bot.replies_to("u01") == ["张伟同志的学习进度：\n· 本月尚无学习日"]
 
 
 async def test_material_queue_is_used_in_order(aiohttp_client, config):

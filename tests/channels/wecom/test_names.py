@@ -51,7 +51,7 @@ async def test_a_newcomers_name_shows_in_notice_status_and_works_in_make_up(star
     await wecom.services.jobs.fire("tick_roll_calls", clock())
     await wecom.drain_outbox()
     answer = await say(wecom, "补签 @张三 现场签到时手机没电", ADMIN, chat=None)
-    assert answer.startswith("已将张三在主题党日#1的记录更正为")
+    assert answer.startswith("已将张三同志在主题党日#1的记录更正为")
 
 
 async def test_duplicate_names_get_the_ambiguity_question(start_wecom, fake, clock):
