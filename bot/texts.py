@@ -989,3 +989,11 @@ WECOM_WELCOME = (
 WECOM_WELCOME_NO_NAME = (
     "同志，您好。我是{bot}，可在此办理学习打卡、会议签到和请假、通知回执、答题与搜题。发送“帮助”查看全部功能。"
 )
+
+# --- wecomgaps ---
+# Private pushes of one content to many members (a notice's nudge, a meeting reminder) carry no name: the same
+# text goes to every member in one WeCom app call (touser "a|b|c", up to 1,000) with its card's buttons.
+NOTICE_NUDGE_ALL = "【温馨提醒】第{seq}号通知还等您回执：{title}\n看到后回复“收到”即可。"
+MEETING_REMINDER_DIRECT_ALL = (
+    "【会议提醒】{kind}将于{when}开始{location_part}。签到时间{window}；不能参加请回复“请假 原因”。"
+)
