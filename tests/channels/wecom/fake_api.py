@@ -4,7 +4,8 @@ long-connection endpoint (fake_ws.py).
 Tokens expire by the injected clock; the documented rates answer 45009 when exceeded; any endpoint
 fails with a chosen errcode on demand; every message received is recorded. An app message sent with
 enable_duplicate_check is dropped (answered ok, not delivered) when the same request was accepted within its
-duplicate_check_interval (default 1800 s), as WeCom does. Images: the app uploads them
+duplicate_check_interval (default 1800 s), as WeCom does. message/send takes up to 1,000 members in touser
+("a|b|c") and answers the unknown ones in invaliduser; every call taken is counted with its recipients. Images: the app uploads them
 (media/upload, multipart field "media") and sends the media_id; a robot sends base64 with the MD5.
 """
 
