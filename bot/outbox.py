@@ -1,4 +1,9 @@
-"""The outbox sender: delivers outbox rows through channel clients, rate-limited, retried, resumable."""
+"""The outbox sender: delivers outbox rows through channel clients, rate-limited, retried, resumable.
+
+Rows go one at a time per target; pushes of one message to many targets go in one call where the channel can
+(a batch, claimed and marked together). After a crash at most `concurrency` deliveries — single rows or
+batches — can have been sent twice (OutboxSender).
+"""
 
 from __future__ import annotations
 
