@@ -997,3 +997,6 @@ NOTICE_NUDGE_ALL = "【温馨提醒】第{seq}号通知还等您回执：{title}
 MEETING_REMINDER_DIRECT_ALL = (
     "【会议提醒】{kind}将于{when}开始{location_part}。签到时间{window}；不能参加请回复“请假 原因”。"
 )
+# For the study-day nudge to each pending member (main's STUDY_NUDGE_DIRECT names the member): nameless, so it goes
+# to all of them in one app call, with the 学习打卡 card (study_card).
+STUDY_NUDGE_DIRECT_ALL = "今天是学习日，您还没有学习打卡。学完后请回复“学习打卡”，可附学习内容。"
