@@ -500,7 +500,12 @@ class OutboxSender:
             await session.execute(
                 update(Outbox)
                 .where(Outbox.id.in_(chosen), self._claimable(now), ~_blocked())
-                .values(status=OutboxStatus.SENDING, lease_until=self._lease_end(), lease_token=token)
+                # The head's lease end: the batch's rows lapse together, so after a crash the first pass that
+                # finds them claimable forms the same batch again (the same request, which WeCom's duplicate
+                # check drops), not the head alone and then the rest.
+                .values(
+                    status=OutboxStatus.SENDING, lease_until=head.lease_until or self._lease_end(), lease_token=token
+                )
                 .execution_options(synchronize_session=False)
             )
             rows = (
