@@ -177,7 +177,7 @@ async def create_meeting(
         await ctx.send_to_chat(chat, announcement, card=card)
     if not chats:
         for member in (await tally(ctx.session, roll_call)).pending:
-            await ctx.send_to_member(member, announcement)
+            await ctx.send_to_member(member, announcement, card=card)
     if meeting.check_in_code and creator is not None:
         await ctx.send_to_member(
             creator,
@@ -430,16 +430,17 @@ async def send_due_reminders(ctx: Context) -> None:
         for chat in await roll_call_chats(ctx.session, view.roll_call):
             await ctx.send_to_chat(chat, text, card=meeting_card(view.roll_call.id, title))
         if ctx.config.meetings.remind_members_directly:
+            # One text and card for all (no name): the WeCom app sends them to up to 1,000 members in one call,
+            # with 签到/请假 buttons as the group's card has (a tap is the typed word, checked when tapped).
+            direct = texts.MEETING_REMINDER_DIRECT_ALL.format(
+                kind=view.kind_name,
+                when=when,
+                location_part=_parts(meeting)["location_part"],
+                window=window_text(ctx, meeting),
+            )
+            card = meeting_card(view.roll_call.id, title)
             for member in (await tally(ctx.session, view.roll_call)).pending:
-                await ctx.send_to_member(
-                    member,
-                    texts.MEETING_REMINDER_DIRECT.format(
-                        name=member.display_name,
-                        kind=view.kind_name,
-                        when=when,
-                        location_part=_parts(meeting)["location_part"],
-                    ),
-                )
+                await ctx.send_to_member(member, direct, card=card)
 
 
 # --- recurring meetings and cadence ------------------------------------------------------

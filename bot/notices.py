@@ -152,9 +152,10 @@ async def nudge_notice(ctx: Context, roll_call: RollCall) -> None:
     """Remind each member who has not acknowledged, directly; schedule the next nudge or stop."""
     counted = await tally(ctx.session, roll_call)
     reached = []
+    # One text and card for all (no name): the WeCom app sends them to up to 1,000 members in one call.
+    text = texts.NOTICE_NUDGE_ALL.format(seq=roll_call.seq, title=roll_call.title)
+    card = receipt_card(roll_call.id, texts.CARD_TITLE_NOTICE.format(seq=roll_call.seq))
     for member in counted.pending:
-        text = texts.NOTICE_NUDGE.format(name=member.display_name, seq=roll_call.seq, title=roll_call.title)
-        card = receipt_card(roll_call.id, texts.CARD_TITLE_NOTICE.format(seq=roll_call.seq))
         if await ctx.send_to_member(member, text, card=card):
             reached.append(member)
     await mark_nudged(ctx.session, roll_call, reached)

@@ -1,4 +1,9 @@
-"""The outbox sender: delivers outbox rows through channel clients, rate-limited, retried, resumable."""
+"""The outbox sender: delivers outbox rows through channel clients, rate-limited, retried, resumable.
+
+Rows go one at a time per target; pushes of one message to many targets go in one call where the channel can
+(a batch, claimed and marked together). After a crash at most `concurrency` deliveries — single rows or
+batches — can have been sent twice (OutboxSender).
+"""
 
 from __future__ import annotations
 
@@ -6,7 +11,7 @@ import asyncio
 import contextlib
 import logging
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterable, Mapping
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -76,6 +81,22 @@ class ChannelClient(Protocol):
     def rate_limit(self, item: Outgoing) -> RateLimit | None: ...
 
 
+class BatchingClient(ChannelClient, Protocol):
+    """A channel that can send the same message to many targets in one call (WeCom's app: touser "a|b|c")."""
+
+    def batch_limit(self, item: Outgoing) -> int:
+        """How many targets one call may carry for a row like this one; 1: the row goes alone."""
+        ...
+
+    async def deliver_batch(self, items: Sequence[Outgoing]) -> Mapping[int, PermanentError]:
+        """Send these rows (the same text and card, each to its own target) in one call.
+
+        Returns the rows the platform refused one by one (e.g. a recipient it does not know), by row id; the
+        others were delivered. Raises as deliver() does when the whole call failed.
+        """
+        ...
+
+
 def _outgoing(row: Outbox, image: bytes | None = None) -> Outgoing:
     return Outgoing(
         id=row.id,
@@ -103,9 +124,16 @@ class OutboxSender:
 
     A row is claimed (status sending, a lease with a fresh token) only when one of `concurrency` delivery
     slots is free, and a slot is freed only once the row's outcome is written. So after a crash at most
-    `concurrency` rows were delivered without their "sent" mark: those, and only those, can be sent twice.
+    `concurrency` deliveries were made without their "sent" mark: those, and only those, can be sent twice.
     The lease is renewed while its delivery runs, so a slow delivery is not taken over; every mark after a
     delivery matches the lease token, so a sender whose lease was taken over cannot overwrite the outcome.
+
+    Batches: a push (a row answering no message) on a channel that can send one message to many targets
+    (BatchingClient) takes along the other due pushes of the same text and card to other targets, each the
+    head of its own target's line (a target with an earlier undelivered row is not batched ahead of it). They
+    are claimed under the head's lease token, sent in one call and marked together, in one slot: a batch is
+    one delivery. So after a crash at most `concurrency` batches (each up to the channel's batch limit of rows)
+    can be sent twice; a recipient the platform refuses fails its own row only.
     """
 
     def __init__(
@@ -163,14 +191,37 @@ class OutboxSender:
         """Deliver the due head-of-line row of every target; return how many rows were attempted."""
         now = self.clock()
         async with read_only(self.sessions) as session:
-            ids = list(
-                await session.scalars(
-                    select(Outbox.id)
+            rows = (
+                await session.execute(
+                    select(
+                        Outbox.id,
+                        Outbox.channel,
+                        Outbox.target_kind,
+                        Outbox.target_id,
+                        Outbox.text,
+                        Outbox.mentions,
+                        Outbox.media_id,
+                        Outbox.cause_inbound_id,
+                    )
                     .where(self._claimable(now), ~_blocked())
                     .order_by(Outbox.id)
                     .limit(self.config.batch_size)
                 )
+            ).all()
+        # Pushes of one message on a batching channel: only the first is attempted here, and it takes the others
+        # along (_attempt_batch); were they attempted side by side, each would claim its own row first. Any it
+        # leaves (another card, a full window) are taken in the next pass.
+        ids, heads = [], set()
+        for row in rows:
+            key = (row.channel, row.target_kind, row.text)
+            item = Outgoing(
+                row.id, row.channel, row.target_kind, row.target_id, row.text, tuple(row.mentions or ()), row.media_id
             )
+            if row.cause_inbound_id is None and _batching(self.clients.get(row.channel), item):
+                if key in heads:
+                    continue
+                heads.add(key)
+            ids.append(row.id)
         if not ids:
             return 0
         results = await asyncio.gather(*(self._attempt_in_slot(row_id) for row_id in ids), return_exceptions=True)
@@ -281,7 +332,7 @@ class OutboxSender:
     @contextlib.asynccontextmanager
     async def _leased(self, row_id: int, token: str) -> AsyncIterator[None]:
         """Keep renewing the row's lease while its delivery and the writing of its outcome run."""
-        renewal = asyncio.create_task(self._renew(row_id, token), name=f"outbox-lease-{row_id}")
+        renewal = asyncio.create_task(self._renew(row_id, token), name=f"outbox-lease-{row_id}")  # and its batch
         try:
             yield
         finally:
@@ -295,8 +346,8 @@ class OutboxSender:
             try:
                 async with transaction(self.sessions) as session:
                     await session.execute(
-                        update(Outbox)
-                        .where(Outbox.id == row_id, Outbox.lease_token == token)
+                        update(Outbox)  # the token names the row, and every row of its batch
+                        .where(Outbox.lease_token == token)
                         .values(lease_until=self._lease_end())
                     )
             except Exception as exc:  # the database is away: the outcome write waits for it too
@@ -305,8 +356,6 @@ class OutboxSender:
     async def _window_start(self, item: Outgoing, limit: RateLimit, now: datetime) -> datetime | None:
         """None if the target may receive this row's messages now; otherwise when enough sends leave the window."""
         since = now - timedelta(seconds=limit.seconds)
-        # A row of more messages than the limit takes a whole window (WeCom refuses the rest; they are retried).
-        need = min(limit.messages, limit.count)
         window = (
             Outbox.channel == item.channel,
             Outbox.target_kind == item.target_kind,
@@ -320,14 +369,7 @@ class OutboxSender:
         async with read_only(self.sessions) as session:
             rows = (await session.scalars(select(Outbox).where(*window).order_by(Outbox.sent_at))).all()
             used = [(row.sent_at or now, weigh(_outgoing(row))) for row in rows]
-        total = sum(messages for _, messages in used)
-        if total + need <= limit.count:
-            return None
-        for sent_at, messages in used:  # oldest first: when has enough of the window left it?
-            total -= messages
-            if total + need <= limit.count:
-                return sent_at + timedelta(seconds=limit.seconds)
-        return now + timedelta(seconds=limit.seconds)  # not reached: need <= limit.count
+        return _not_before(used, limit, now)
 
     async def _attempt(self, row_id: int, via: str, due_only: bool) -> tuple[Outgoing, bool] | None:
         """Claim, rate-check and deliver one row; (item, delivered) or None if someone else has it."""
@@ -336,6 +378,10 @@ class OutboxSender:
         if claimed is None:
             return None
         row, item, token = claimed
+        client = self.clients.get(item.channel)
+        if due_only and row.cause_inbound_id is None and _batching(client, item):
+            assert client is not None
+            return await self._attempt_batch(client, row, item, token, now, via)  # type: ignore[arg-type]
         async with self._leased(row_id, token):
             outcome = await self._deliver(row, item, now)
             delivered = outcome["status"] == OutboxStatus.SENT
@@ -356,20 +402,164 @@ class OutboxSender:
                 return {"status": OutboxStatus.PENDING, "next_attempt_at": not_before}
         try:
             await client.deliver(item)
-        except PermanentError as exc:
+        except Exception as exc:
+            return self._outcome(row, item, exc)
+        return self._sent(row)
+
+    def _sent(self, row: Outbox) -> dict[str, object]:
+        return {"status": OutboxStatus.SENT, "sent_at": self.clock(), "attempts": row.attempts + 1, "last_error": None}
+
+    def _outcome(self, row: Outbox, item: Outgoing, exc: Exception) -> dict[str, object]:
+        """The values a failed delivery of the row writes."""
+        if isinstance(exc, PermanentError):
             log.warning("outbox %s to %s:%s failed permanently: %s", row.id, item.channel, item.target_id, exc.reason)
             return self._failed(row, exc.reason)
-        except TransientError as exc:
+        if isinstance(exc, TransientError):
             if not exc.counted:  # e.g. the long connection is down: wait for it without using up an attempt
                 return {
                     "status": OutboxStatus.PENDING,
                     "next_attempt_at": self.clock() + timedelta(seconds=exc.retry_after or 0),
                 }
             return self._retry(row, exc.reason, exc.retry_after)
-        except Exception as exc:  # a bug, an unexpected network error or the database away: treat as transient
-            log.exception("outbox %s: unexpected delivery error", row.id)
-            return self._retry(row, f"{type(exc).__name__}: {exc}", None)
-        return {"status": OutboxStatus.SENT, "sent_at": self.clock(), "attempts": row.attempts + 1, "last_error": None}
+        # A bug, an unexpected network error or the database away: treat as transient.
+        log.error("outbox %s: unexpected delivery error", row.id, exc_info=exc)
+        return self._retry(row, f"{type(exc).__name__}: {exc}", None)
+
+    # --- batches -----------------------------------------------------------------------------
+    async def _attempt_batch(
+        self, client: BatchingClient, head: Outbox, item: Outgoing, token: str, now: datetime, via: str
+    ) -> tuple[Outgoing, bool]:
+        """Deliver the claimed head row with the pushes of the same message to other targets, in one call."""
+        async with self._leased(head.id, token):
+            batch = [(head, item), *await self._claim_companions(client, head, item, token, now)]
+            outcomes: dict[int, dict[str, object]] = {}
+            limit = client.rate_limit(item)
+            if limit is not None:  # each target's own window, as for a row sent alone
+                for row_id, not_before in (await self._windows_start([i for _, i in batch], limit, now)).items():
+                    outcomes[row_id] = {"status": OutboxStatus.PENDING, "next_attempt_at": not_before}
+            ready = [(row, one) for row, one in batch if row.id not in outcomes]
+            if ready:
+                try:
+                    refused = await client.deliver_batch([one for _, one in ready])
+                except Exception as exc:
+                    outcomes.update({row.id: self._outcome(row, one, exc) for row, one in ready})
+                else:
+                    for row, one in ready:
+                        failure = refused.get(row.id)
+                        outcomes[row.id] = self._sent(row) if failure is None else self._outcome(row, one, failure)
+                    log.info(
+                        "outbox: one %s call delivered %d of %d rows",
+                        item.channel,
+                        len(ready) - len(refused),
+                        len(ready),
+                    )
+            for values in outcomes.values():
+                if values["status"] == OutboxStatus.SENT:
+                    values["delivered_via"] = via
+            await self._record_batch(token, outcomes)
+        return item, outcomes[head.id]["status"] == OutboxStatus.SENT
+
+    async def _claim_companions(
+        self, client: BatchingClient, head: Outbox, item: Outgoing, token: str, now: datetime
+    ) -> list[tuple[Outbox, Outgoing]]:
+        """Lease, under the head's token, the due pushes of the same text and card to other targets, each first
+        in line for its target, up to the channel's limit per call."""
+        room = client.batch_limit(item) - 1
+        async with transaction(self.sessions) as session:
+            candidates = (
+                await session.scalars(
+                    select(Outbox)
+                    .where(
+                        Outbox.channel == head.channel,
+                        Outbox.target_kind == head.target_kind,
+                        Outbox.target_id != head.target_id,
+                        Outbox.text == head.text,
+                        Outbox.media_id.is_(None),
+                        Outbox.cause_inbound_id.is_(None),
+                        self._claimable(now),
+                        ~_blocked(),
+                    )
+                    .order_by(Outbox.id)
+                    .limit(room)
+                )
+            ).all()
+            targets = {head.target_id}
+            chosen = []
+            for row in candidates:
+                one = _outgoing(row)
+                if (
+                    row.card == head.card
+                    and not row.mentions
+                    and row.target_id not in targets
+                    and _batching(client, one)
+                ):
+                    targets.add(row.target_id)
+                    chosen.append(row.id)
+            if not chosen:
+                return []
+            await session.execute(
+                update(Outbox)
+                .where(Outbox.id.in_(chosen), self._claimable(now), ~_blocked())
+                # The head's lease end: the batch's rows lapse together, so after a crash the first pass that
+                # finds them claimable forms the same batch again (the same request, which WeCom's duplicate
+                # check drops), not the head alone and then the rest.
+                .values(
+                    status=OutboxStatus.SENDING, lease_until=head.lease_until or self._lease_end(), lease_token=token
+                )
+                .execution_options(synchronize_session=False)
+            )
+            rows = (
+                await session.scalars(
+                    select(Outbox).where(Outbox.id.in_(chosen), Outbox.lease_token == token).order_by(Outbox.id)
+                )
+            ).all()
+            return [(row, _outgoing(row)) for row in rows]
+
+    async def _windows_start(self, items: Sequence[Outgoing], limit: RateLimit, now: datetime) -> dict[int, datetime]:
+        """The rows whose target may not receive them now (as _window_start, for many targets in one query)."""
+        since = now - timedelta(seconds=limit.seconds)
+        first = items[0]
+        weigh = limit.weigh or (lambda _item: 1)
+        used: dict[str, list[tuple[datetime, int]]] = {}
+        async with read_only(self.sessions) as session:
+            rows = await session.scalars(
+                select(Outbox)
+                .where(
+                    Outbox.channel == first.channel,
+                    Outbox.target_kind == first.target_kind,
+                    Outbox.target_id.in_([item.target_id for item in items]),
+                    Outbox.status == OutboxStatus.SENT,
+                    Outbox.sent_at > since,
+                    or_(Outbox.delivered_via.is_(None), Outbox.delivered_via != "passive"),
+                )
+                .order_by(Outbox.sent_at)
+            )
+            for row in rows:
+                used.setdefault(row.target_id, []).append((row.sent_at or now, weigh(_outgoing(row))))
+        held = {}
+        for item in items:
+            not_before = _not_before(used.get(item.target_id, []), limit, now)
+            if not_before is not None:
+                held[item.id] = not_before
+        return held
+
+    async def _record_batch(self, token: str, outcomes: Mapping[int, dict[str, object]]) -> None:
+        """Write a batch's outcomes (each row's own, if still ours) in one transaction, retrying as _record."""
+        delay = 0.2
+        while True:
+            try:
+                async with transaction(self.sessions) as session:
+                    for row_id, values in outcomes.items():
+                        await session.execute(
+                            update(Outbox)
+                            .where(Outbox.id == row_id, Outbox.lease_token == token)
+                            .values(lease_until=None, lease_token=None, **values)
+                        )
+                return
+            except (DBAPIError, OSError) as exc:
+                log.warning("outbox: could not record a batch's outcome (%s); retrying in %.1fs", exc, delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
 
     async def _record(self, row_id: int, token: str, values: dict[str, object]) -> None:
         """Write a delivery's outcome if the row is still ours, retrying until the database takes it.
@@ -412,6 +602,27 @@ class OutboxSender:
     @staticmethod
     def _failed(row: Outbox, error: str) -> dict[str, object]:
         return {"status": OutboxStatus.FAILED, "attempts": row.attempts + 1, "last_error": error}
+
+
+def _not_before(used: Sequence[tuple[datetime, int]], limit: RateLimit, now: datetime) -> datetime | None:
+    """None if a target that was sent `used` (when, messages; oldest first) in the window may receive a row of
+    limit.messages now; otherwise when enough of them leave the window."""
+    # A row of more messages than the limit takes a whole window (WeCom refuses the rest; they are retried).
+    need = min(limit.messages, limit.count)
+    total = sum(messages for _, messages in used)
+    if total + need <= limit.count:
+        return None
+    for sent_at, messages in used:  # oldest first: when has enough of the window left it?
+        total -= messages
+        if total + need <= limit.count:
+            return sent_at + timedelta(seconds=limit.seconds)
+    return now + timedelta(seconds=limit.seconds)  # not reached: need <= limit.count
+
+
+def _batching(client: ChannelClient | None, item: Outgoing) -> bool:
+    """Whether the client can send this row in one call with others of the same message."""
+    batch_limit = getattr(client, "batch_limit", None)
+    return batch_limit is not None and hasattr(client, "deliver_batch") and batch_limit(item) > 1
 
 
 def _blocked(now: datetime | None = None) -> ColumnElement[bool]:

@@ -119,8 +119,8 @@ async def nudge_study(ctx: Context, roll_call: RollCall) -> None:
     )
     for chat in await roll_call_chats(ctx.session, roll_call):
         await ctx.send_to_chat(chat, text, card=card)
-    for member in counted.pending:
-        await ctx.send_to_member(member, texts.STUDY_NUDGE_DIRECT.format(name=member.display_name))
+    for member in counted.pending:  # one text for all: the app sends it to them in one call (bot/outbox.py)
+        await ctx.send_to_member(member, texts.STUDY_NUDGE_DIRECT_ALL, card=card)
 
 
 async def close_study(ctx: Context, roll_call: RollCall) -> bool:

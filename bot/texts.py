@@ -122,7 +122,6 @@ NOTICE_STATE_CLOSED = "，已关闭"
 NOTICE_LIST_HEADER = "进行中的通知："
 NOTICE_LIST_LINE = "· 第{seq}号通知 {title}（已回执{done}人，应回执{expected}人）"
 NOTICE_LIST_EMPTY = "目前没有进行中的通知。"
-NOTICE_NUDGE = "【回执提醒】{name}同志，第{seq}号通知尚未回执：{title}\n请回复“收到”确认。"
 NOTICE_CLOSED = "第{seq}号通知已关闭：应回执{expected}人，已回执{done}人。{pending_part}"
 NOTICE_CLOSED_PENDING = "未回执：{names}。"
 NOTICE_ALREADY_CLOSED = "第{seq}号通知已关闭。"
@@ -158,7 +157,6 @@ STUDY_CHECKED_IN = "{name}同志，学习打卡已记录。本周参学{done}/{e
 STUDY_CHECKED_IN_TAG = "（已记入“{tag}”）"
 STUDY_ALREADY = "{name}同志，您本周已打卡。发送“我的学习”可查看进度。"
 STUDY_NOT_OPEN = "现在不在学习打卡时间。请在每周学习日收到提醒后打卡。"
-STUDY_NUDGE = "【学习提醒】今天是学习日，还有{count}位同志未打卡：{names}\n学完后请回复“学习打卡”。"
 STUDY_SUMMARY = "【学习日小结】{day}学习日：应参学{expected}人，已打卡{done}人，参学率{rate}。{names_part}"
 STUDY_SUMMARY_NAMES = "按时学习的同志：{names}。"
 STUDY_SUMMARY_MISSING = "【学习日小结·仅支委可见】{day}学习日未打卡（{count}人）：{names}"
@@ -237,7 +235,6 @@ MEETING_ANNOUNCE = (
     "【{kind}】{when}{location_part}{topic_part}。\n应参加：{audience}。签到时间{window}，不能参加请回复“请假 原因”。"
 )
 MEETING_REMINDER = "【会议提醒】{kind}将于{when}开始{location_part}{topic_part}。签到时间{window}。"
-MEETING_REMINDER_DIRECT = "【会议提醒】{name}同志，{kind}将于{when}开始{location_part}。不能参加请回复“请假 原因”。"
 MEETING_WINDOW = "{start}至{end}"
 MEETING_CHECKED_IN = "{name}同志，{kind}签到成功（{time}）。"
 MEETING_CHECKED_IN_LATE = "{name}同志，{kind}签到成功（{time}，迟到）。"
@@ -1144,6 +1141,16 @@ SCORE_DETAIL_HEADER = ("党支部", "项目", "得分", "满分", "计算依据"
 # --- coordinator: the study nudge names nobody in a group --------------------------------------------------------
 # The chats hear how many have not checked in; each of them is reminded directly (names are not announced in a group).
 STUDY_NUDGE_COUNT = "【学习提醒】今天是学习日，还有{count}位同志未打卡。学完后请回复“学习打卡”。"
-STUDY_NUDGE_DIRECT = "{name}同志，今天是学习日，您还没有学习打卡。学完后请回复“学习打卡”，可附学习内容。"
 # 设置上级 naming a unit by a name two units the admin reaches share.
 ORG_UNIT_AMBIGUOUS = "有多个名为“{name}”的单位，请改用配置中的单位编号（id），例如：设置上级 b3 zzb1"
+
+# --- wecomgaps ---
+# Private pushes of one content to many members (a notice's nudge, a meeting reminder) carry no name: the same
+# text goes to every member in one WeCom app call (touser "a|b|c", up to 1,000) with its card's buttons.
+NOTICE_NUDGE_ALL = "【回执提醒】第{seq}号通知尚未回执：{title}\n请回复“收到”确认。"
+MEETING_REMINDER_DIRECT_ALL = (
+    "【会议提醒】{kind}将于{when}开始{location_part}。签到时间{window}；不能参加请回复“请假 原因”。"
+)
+# For the study-day nudge to each pending member (main's STUDY_NUDGE_DIRECT names the member): nameless, so it goes
+# to all of them in one app call, with the 学习打卡 card (study_card).
+STUDY_NUDGE_DIRECT_ALL = "今天是学习日，您还没有学习打卡。学完后请回复“学习打卡”，可附学习内容。"

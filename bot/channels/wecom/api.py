@@ -21,6 +21,9 @@ TOO_MANY_CONCURRENT = 45033
 IP_NOT_TRUSTED = 60020
 ALL_RECIPIENTS_INVALID = 81013
 BAD_WEBHOOK_KEY = 93000
+# Why a member named in message/send's answer did not receive it (发送应用消息, path/90236).
+INVALID_USER = "unknown userid or outside the app's 可见范围"
+UNLICENSED_USER = "in the app's 可见范围 but without 基础接口权限 (an account licence)"
 TOKEN_ERRORS = frozenset({BAD_TOKEN, TOKEN_EXPIRED})
 
 BUSY_RETRIES = 3

@@ -22,7 +22,8 @@ What a card means is bot/cards.py; this module only speaks WeCom's formats. Wher
   {text, style 1–4, key ≤1024 bytes}; checkbox {question_key, mode 0 单选 | 1 多选, disable (更新时),
   option_list ≤20 {id ≤128 bytes, text, is_checked}}; submit_button {text, key}; task_id "同一个机器人不能
   重复，只能由数字、字母和"_-@"组成，最长 128 字节".
-The app: its template cards go to members 1:1 only (a notice's nudge, below); the app reaches groups only by
+The app: its template cards go to members 1:1 only (a notice's nudge, a meeting's reminder to members, below;
+one card to many members in one call, touser "a|b|c": client.py deliver_batch); the app reaches groups only by
 appchat/send, which has no template_card (path/90248 lists text, image, voice, video, file, textcard, news,
 mpnews, markdown), so a card row to an app group chat goes as its text.
 """

@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import aiohttp
@@ -19,6 +19,7 @@ from bot.channels.wecom.media import INVALID_MEDIA_ID, MediaCache
 from bot.channels.wecom.models import WecomSentPart
 from bot.channels.wecom.routing import (
     APP,
+    APP_MAX_RECIPIENTS,
     APPCHAT,
     IMAGE_FILENAME,
     IMAGE_ROUTES,
@@ -26,6 +27,7 @@ from bot.channels.wecom.routing import (
     MARKDOWN_ROUTES,
     RESPONSE_URL,
     ROBOT,
+    TEXT_MAX_BYTES,
     Route,
     Router,
     release,
@@ -92,6 +94,45 @@ class WecomClient:
         if route is None or route.limit is None:
             return None
         return RateLimit(route.limit.count, route.limit.seconds, self.messages(item), self.messages)
+
+    def batch_limit(self, item: Outgoing) -> int:
+        """How many members one app message/send may carry for a row like this (BatchingClient): touser takes
+        up to 1,000 userids (routing.py); a row of one message (a short text, or a card with its text) to a
+        member by the app, with no image or mention, can go with others; anything else goes alone."""
+        route = self.router.static_route(item)
+        if route is None or route.kind != APP or item.target_kind != "user" or item.mentions or item.media_id:
+            return 1
+        return APP_MAX_RECIPIENTS if self.messages(item) == 1 else 1
+
+    async def deliver_batch(self, items: Sequence[Outgoing]) -> Mapping[int, PermanentError]:
+        """One message/send to every row's member (touser "a|b|c"); the rows of members WeCom names in
+        invaliduser or unlicenseduser are refused, the others delivered.
+
+        发送应用消息 (path/90236): "touser 成员ID列表（消息接收者，多个接收者用'|'分隔，最多支持1000个）"; the answer
+        lists "invaliduser": "userid1|userid2" (unknown or outside the app's 可见范围) and "unlicenseduser" (in
+        the 可见范围 but without 基础接口权限), userids "不区分大小写，统一转为小写"; "如果全部接收人无权限或不存在，
+        则本次调用返回失败，errcode为81013".
+        """
+        first = items[0]
+        assert all(i.text == first.text and i.card == first.card for i in items) and len(items) <= APP_MAX_RECIPIENTS
+        route = Route(APP, "|".join(item.target_id for item in items), TEXT_MAX_BYTES, None)
+        try:
+            if app_card_shown(first.card, first.text):
+                answer = await self._send_app_card(route, first, first.text)
+            else:
+                answer = await self._post(route, "text", {"content": first.text})
+        except api.ApiError as err:
+            failure = await self._delivery_error(err, first)
+            if err.code == api.IP_NOT_TRUSTED:
+                log.error("wecom: %s", failure)
+            raise failure from None
+        refused: dict[int, PermanentError] = {}
+        for field_name, reason in (("invaliduser", api.INVALID_USER), ("unlicenseduser", api.UNLICENSED_USER)):
+            named = {user.lower() for user in str(answer.get(field_name) or "").split("|") if user}
+            for item in items:
+                if item.target_id.lower() in named and item.id not in refused:
+                    refused[item.id] = PermanentError(f"message/send: {field_name} {item.target_id}: {reason}")
+        return refused
 
     def messages(self, item: Outgoing) -> int:
         """How many WeCom messages the row makes on its configured route (1 where there is none)."""
@@ -166,8 +207,9 @@ class WecomClient:
                 async with transaction(self.sessions) as session:
                     session.add(WecomSentPart(outbox_id=item.id, part=index, sent_at=self.clock()))
 
-    async def _send_app_card(self, route: Route, item: Outgoing, text: str) -> None:
-        """A button card in the app's 1:1 chat (message/send, msgtype template_card: cards.py [90236])."""
+    async def _send_app_card(self, route: Route, item: Outgoing, text: str) -> dict[str, Any]:
+        """A button card in the app's 1:1 chat (message/send, msgtype template_card: cards.py [90236]); to every
+        member of a batch at once (one task_id: each member's copy is their own, updated by their ResponseCode)."""
         assert item.card is not None
         body: dict[str, Any] = {
             "touser": route.address,
@@ -178,7 +220,7 @@ class WecomClient:
         if self.config.duplicate_check_seconds:
             body["enable_duplicate_check"] = 1
             body["duplicate_check_interval"] = self.config.duplicate_check_seconds
-        await self._with_token("message/send", body=body)
+        return await self._with_token("message/send", body=body)
 
     async def update_app_button(self, user_id: str, response_code: str, label: str) -> None:
         """The tapper's button in an app card renamed (message/update_template_card: cards.py [94888])."""
@@ -239,20 +281,21 @@ class WecomClient:
             raise TransientError("media/upload: answer has no media_id")
         return media_id
 
-    async def _post(self, route: Route, msgtype: str, section: dict[str, Any]) -> None:
-        """One message of msgtype to a robot, an app group chat or a member."""
+    async def _post(self, route: Route, msgtype: str, section: dict[str, Any]) -> dict[str, Any]:
+        """One message of msgtype to a robot, an app group chat or a member (or members: "a|b|c"); the answer."""
         if route.kind == ROBOT:
             url = f"{self.base}/cgi-bin/webhook/send"
             body: dict[str, Any] = {"msgtype": msgtype, msgtype: section}
-            await api.call(self.http, "POST", url, "webhook/send", params={"key": route.address}, body=body)
-        elif route.kind == APPCHAT:
+            return await api.call(self.http, "POST", url, "webhook/send", params={"key": route.address}, body=body)
+        if route.kind == APPCHAT:
             body = {"chatid": route.address, "msgtype": msgtype, msgtype: section, "safe": 0}
-            await self._with_token("appchat/send", body=body)
-        elif route.kind == LONG_CONNECTION:
+            return await self._with_token("appchat/send", body=body)
+        if route.kind == LONG_CONNECTION:
             if self.long_connection is None:  # pragma: no cover - the route exists only in that mode
                 raise PermanentError("the AI bot's long connection is not configured")
             await self.long_connection.send_markdown(route.address, section["content"])
-        elif route.kind == APP:
+            return {}
+        if route.kind == APP:
             body = {
                 "touser": route.address,
                 "msgtype": msgtype,
@@ -265,9 +308,8 @@ class WecomClient:
                 # crash (its "sent" mark lost) arrives once. Robots and app group chats have no such check.
                 body["enable_duplicate_check"] = 1
                 body["duplicate_check_interval"] = self.config.duplicate_check_seconds
-            await self._with_token("message/send", body=body)
-        else:  # pragma: no cover - routes are closed
-            raise ValueError(route.kind)
+            return await self._with_token("message/send", body=body)
+        raise ValueError(route.kind)  # pragma: no cover - routes are closed
 
     async def _answer(self, route: Route, text: str, item: Outgoing) -> None:
         """Answer through an AI-bot response_url: one call only, so long text is cut, not split.
@@ -361,9 +403,7 @@ async def mention_names(session: AsyncSession, user_ids: tuple[str, ...]) -> dic
     return {user_id: name for user_id, name in rows}
 
 
-def with_mentions(
-    text: str, mentions: tuple[str, ...], names: Mapping[str, str], *, as_markdown: bool = False
-) -> str:
+def with_mentions(text: str, mentions: tuple[str, ...], names: Mapping[str, str], *, as_markdown: bool = False) -> str:
     """The text with "@name" for each mention in front, where mentions must be written out (as_markdown: the
     names escaped like the text — a name comes from the contacts or config, not from us)."""
     spelled = {user_id: names.get(user_id, user_id) for user_id in mentions}

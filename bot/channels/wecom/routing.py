@@ -36,6 +36,12 @@ ROBOT_LIMIT = RateLimit(count=20, seconds=60)
 # App messages: "每应用对同一个成员不可超过30次/分钟，1000次/小时，超过部分会被丢弃不下发" (访问频率限制,
 # developer.work.weixin.qq.com/document/path/90312). The outbox enforces one window: the minute one.
 APP_MEMBER_LIMIT = RateLimit(count=30, seconds=60)
+# One app message/send reaches many members: "touser 成员ID列表（消息接收者，多个接收者用'|'分隔，最多支持1000个）"
+# (发送应用消息, path/90236). It saves calls and round trips, not quota: "每应用不可超过账号上限数*200人次/天（注：
+# 若调用api一次发给1000人，算1000人次）", and the per-member limit above holds for each recipient, so the outbox
+# checks every target's window as for a row sent alone; "发消息频率不计入基础频率" (访问频率限制, path/90312 and
+# path/90454).
+APP_MAX_RECIPIENTS = 1000
 # App group chats: "每个成员在群中收到的应用消息不可超过200条/分" (same page); per chat this bounds every member.
 APPCHAT_LIMIT = RateLimit(count=200, seconds=60)
 

@@ -4,7 +4,8 @@ long-connection endpoint (fake_ws.py).
 Tokens expire by the injected clock; the documented rates answer 45009 when exceeded; any endpoint
 fails with a chosen errcode on demand; every message received is recorded. An app message sent with
 enable_duplicate_check is dropped (answered ok, not delivered) when the same request was accepted within its
-duplicate_check_interval (default 1800 s), as WeCom does. Images: the app uploads them
+duplicate_check_interval (default 1800 s), as WeCom does. message/send takes up to 1,000 members in touser
+("a|b|c") and answers the unknown ones in invaliduser; every call taken is counted with its recipients. Images: the app uploads them
 (media/upload, multipart field "media") and sends the media_id; a robot sends base64 with the MD5.
 """
 
@@ -33,6 +34,7 @@ from tests.channels.wecom.fake_ws import FakeLongConnection
 ROBOT_PER_MINUTE = 20
 APP_PER_MEMBER_PER_MINUTE = 30
 APP_PER_MEMBER_PER_HOUR = 1000
+APP_MAX_RECIPIENTS = 1000  # touser "最多支持1000个" (发送应用消息, path/90236)
 IMAGE_MAX_BYTES = 2 * 1024 * 1024
 LONG_CONNECTION_PATH = "/aibot/ws"
 MENTION = re.compile(r"<@([^<>\s]+)>")
@@ -80,6 +82,8 @@ class FakeWecom:
     _windows: dict[tuple[str, str], deque[datetime]] = field(default_factory=lambda: defaultdict(deque))
     _serial: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     duplicates_dropped: int = 0
+    app_calls: list[tuple[str, ...]] = field(default_factory=list)  # message/send calls taken: their recipients
+    over_limit_dropped: int = 0  # recipients of a many-member message/send dropped over the per-member limit
     latency_seconds: float = 0.0  # each send takes this long to answer (a real network's round trip)
     _checked: dict[str, datetime] = field(default_factory=dict)  # request JSON -> when it was accepted
     # The contacts (通讯录) as the app sees them, for 读取成员 (user/get): userid -> name. A userid in
@@ -212,30 +216,47 @@ class FakeWecom:
         return web.json_response({"errcode": 0, "errmsg": "ok", "userid": found[0], "name": found[1]})
 
     async def _message_send(self, request: web.Request) -> web.Response:
+        """发送应用消息 (path/90236): touser is up to 1,000 userids joined by "|"; the answer names in invaliduser
+        those unknown (or outside the 可见范围), in lowercase ("返回包中的userid，不区分大小写，统一转为小写"); if no
+        recipient is valid the call fails with 81013. Each call and its recipients are counted (app_calls)."""
         body = await request.json()
         if failed := self._token_error(request) or self._injected("message/send"):
             return failed
-        user = body["touser"]
-        if user in self.invalid_users:
+        users = [user for user in str(body.get("touser", "")).split("|") if user]
+        if not users or len(users) > APP_MAX_RECIPIENTS or len(set(users)) != len(users):
+            return _error(INVALID, "touser: 1 to 1000 distinct userids joined by |")
+        invalid = [user for user in users if user in self.invalid_users]
+        valid = [user for user in users if user not in self.invalid_users]
+        if not valid:
             return _error(81013, "user & party & tag all invalid")
-        if self._over_rate("message/send", user, APP_PER_MEMBER_PER_MINUTE):
+        # "每应用对同一个成员不可超过30次/分钟，1000次/小时，超过部分会被丢弃不下发" (访问频率限制, path/90312). A call
+        # to one member over the limit is answered 45009 (the fake's long-standing choice); in a call to many,
+        # the members over it are dropped and counted (the outbox must never let that happen).
+        within = [
+            user
+            for user in valid
+            if not self._over_rate("message/send", user, APP_PER_MEMBER_PER_MINUTE)
+            and not self._over_hourly("message/send", user, APP_PER_MEMBER_PER_HOUR)
+        ]
+        if len(users) == 1 and not within:
             return _error(45009, "api freq out of limit")
-        # "每应用对同一个成员不可超过30次/分钟，1000次/小时" (发送应用消息, path/90236): the hour too.
-        if self._over_hourly("message/send", user, APP_PER_MEMBER_PER_HOUR):
-            return _error(45009, "api freq out of limit")
+        self.over_limit_dropped += len(valid) - len(within)
+        answer = {"errcode": 0, "errmsg": "ok", "invaliduser": "|".join(user.lower() for user in invalid)}
         if self._duplicate(body):
             self.duplicates_dropped += 1
-            return web.json_response({"errcode": 0, "errmsg": "ok", "invaliduser": ""})
+            return web.json_response(answer)
+        self.app_calls.append(tuple(within))
         if body.get("msgtype") == "template_card":  # path/90236: the app's cards, in its 1:1 chat
             if "safe" in body:
                 return _error(INVALID, "template_card takes no safe field")
             try:
-                self.cards.post(user, body.get("template_card") or {})
+                self.cards.post(within[0] if within else "", body.get("template_card") or {}, members=within)
             except CardRefused as exc:
                 return _error(INVALID, f"invalid template_card: {exc}")
-        return self._record("message/send", user, body) or web.json_response(
-            {"errcode": 0, "errmsg": "ok", "invaliduser": ""}
-        )
+        for user in within:
+            if refused := self._record("message/send", user, body):
+                return refused
+        return web.json_response(answer)
 
     @web.middleware
     async def _latency(self, request: web.Request, handler: Handler) -> web.StreamResponse:

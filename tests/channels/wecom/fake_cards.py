@@ -68,6 +68,7 @@ class Posted:
     chat: str
     card: dict[str, Any]
     text: str = ""  # the stream text it came with, if any
+    members: tuple[str, ...] = ()  # an app card sent to many members at once (touser "a|b"): each has a copy
 
 
 @dataclass
@@ -77,11 +78,11 @@ class CardBoard:
     updates: list[dict[str, Any]] = field(default_factory=list)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
-    def post(self, chat: str, card: dict[str, Any], text: str = "") -> None:
+    def post(self, chat: str, card: dict[str, Any], text: str = "", members: list[str] | None = None) -> None:
         check_card(card)
         if card["task_id"] in self.posted:
             raise CardRefused("task_id used before (同一个机器人不能重复)")
-        self.posted[card["task_id"]] = Posted(chat, copy.deepcopy(card), text)
+        self.posted[card["task_id"]] = Posted(chat, copy.deepcopy(card), text, tuple(members or ()))
 
     def update(self, body: dict[str, Any], task_id: str) -> None:
         """update_template_card in the answer to a tap on task_id ([101031])."""
@@ -108,7 +109,7 @@ class CardBoard:
 
     # --- what members see and do ------------------------------------------------------------
     def in_chat(self, chat: str) -> list[dict[str, Any]]:
-        return [p.card for p in self.posted.values() if p.chat == chat]
+        return [p.card for p in self.posted.values() if p.chat == chat or chat in p.members]
 
     def latest(self, chat: str, title_prefix: str = "") -> dict[str, Any]:
         found = [c for c in self.in_chat(chat) if c["main_title"]["title"].startswith(title_prefix)]

@@ -465,7 +465,10 @@ async def test_a_notice_nudge_in_the_app_is_acknowledged_by_its_button(wecom, fa
     await wecom.services.jobs.fire("tick_roll_calls", clock())
     await wecom.drain_outbox()
     [nudge] = fake.cards.in_chat("p1")
-    assert nudge["card_type"] == "button_interaction" and "p1同志" in nudge["sub_title_text"]
+    nudged = texts.NOTICE_NUDGE_ALL.format(seq=1, title="周五集中学习")
+    assert nudge["card_type"] == "button_interaction" and nudge["sub_title_text"] == nudged
+    assert fake.cards.in_chat("p2") == [nudge]  # one card to all three members, in one call
+    assert sorted(fake.app_calls[-1]) == ["p1", "p2", "p3"]
     assert [b["text"] for b in nudge["button_list"]] == [texts.CARD_RECEIPT_BUTTON]
     task = nudge["task_id"]
     tap = wecom.app_tap_xml(task, "p1", texts.CARD_RECEIPT_BUTTON)

@@ -36,7 +36,12 @@ async def test_theme_day_over_the_ai_bot(start_wecom, fake, clock, db_url, tmp_p
     await wecom.services.jobs.fire("tick_roll_calls", clock())
     await wecom.drain_outbox()
     assert any(c.startswith("【会议提醒】主题党日将于") for c in fake.contents("webhook/send"))
-    assert any(c.startswith("【会议提醒】m05同志") for c in fake.contents("message/send", "m05"))
+    # Each member is reminded in the app's 1:1 chat too: one text and card (签到/请假) to all 35, in one call.
+    [call] = [members for members in fake.app_calls if "m05" in members]
+    assert len(call) == 35
+    [card] = fake.cards.in_chat("m05")
+    assert card["sub_title_text"].startswith("【会议提醒】主题党日将于11月27日")
+    assert [b["text"] for b in card["button_list"]] == [texts.CARD_CHECK_IN_BUTTON, texts.CARD_LEAVE_BUTTON]
 
     clock.set(START - timedelta(hours=3))
     for user, reason in zip(users[:3], ("在外执法", "值班", "培训"), strict=True):
