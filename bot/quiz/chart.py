@@ -7,6 +7,7 @@ import logging
 from collections import Counter
 from dataclasses import dataclass
 from functools import cache
+from typing import Any
 
 from bot import texts
 
@@ -97,12 +98,22 @@ def leaderboard_png(title: str, bars: list[Bar]) -> bytes | None:
         fontfamily=family,
         fontsize=10,
     )
+    label_axes(axes, title, family)
+    axes.set_xlim(0, max(values) * 1.2 if max(values) > 0 else 1)
+    axes.tick_params(axis="x", labelsize=8)
+    return png(figure, axes)
+
+
+def label_axes(axes: Any, title: str, family: str) -> None:
+    """A horizontal bar chart's title and row labels in the CJK font."""
     axes.set_title(title, fontfamily=family, fontsize=13, pad=10)
     for label in axes.get_yticklabels():
         label.set_fontfamily(family)
         label.set_fontsize(11)
-    axes.set_xlim(0, max(values) * 1.2 if max(values) > 0 else 1)
-    axes.tick_params(axis="x", labelsize=8)
+
+
+def png(figure: Any, axes: Any) -> bytes:
+    """The chart, without its top and right frame, as PNG bytes."""
     for side in ("top", "right"):
         axes.spines[side].set_visible(False)
     figure.tight_layout()

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import io
-
 from bot import texts
-from bot.quiz.chart import cjk_family
+from bot.quiz.chart import cjk_family, label_axes, png
 from bot.tasks.scoring import RULES, BranchScore
 
 RULE_COLORS = ("#c8161d", "#e06c3c", "#d4a017", "#6a8caf", "#4e8a5a")
@@ -30,17 +28,9 @@ def ranking_png(title: str, scores: list[BranchScore]) -> bytes | None:
     for position, s in zip(positions, shown, strict=True):
         axes.text(s.total, position, f" {s.total:g}", va="center", fontfamily=family, fontsize=10)
     axes.set_yticks(positions, [s.unit.name for s in shown])
-    for label in axes.get_yticklabels():
-        label.set_fontfamily(family)
-        label.set_fontsize(11)
-    axes.set_title(title, fontfamily=family, fontsize=13, pad=10)
+    label_axes(axes, title, family)
     axes.set_xlim(0, max(max(left), 1) * 1.15)
     axes.legend(
         prop={"family": family, "size": 9}, loc="lower right", ncols=len(RULES), bbox_to_anchor=(1, 1.06), frameon=False
     )
-    for side in ("top", "right"):
-        axes.spines[side].set_visible(False)
-    figure.tight_layout()
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png")
-    return buffer.getvalue()
+    return png(figure, axes)

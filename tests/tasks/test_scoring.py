@@ -183,7 +183,7 @@ async def test_the_years_scores_equal_the_hand_computation_and_the_ranking_stays
         ):
             assert line.startswith(f"· {texts.SCORE_RULE_NAMES[rule]}：{want[rule]:g}分"), (key, line)
     b3 = (await bot.say(f"考核得分 {YEAR}", user="b3m001", chat="b3-group"))["replies"][-1]["text"]
-    assert "支部委员会9/12期" in b3 and "党小组会0/12期" in b3 and "9/12个月" in b3  # the inputs are shown
+    assert "支委会9/12期" in b3 and "党小组会0/12期" in b3 and "9/12个月" in b3  # the inputs are shown
 
     # 年度评比: a member of the 党委's chat may not; its secretary gets it privately, not in the group.
     refused = await bot.say(f"年度评比 {YEAR}", user="b1m001", chat="dw-group")
