@@ -4,6 +4,7 @@ and when, and closing turns them into 问题 items of the reviewed branch only."
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import select, text
@@ -292,3 +293,21 @@ async def test_upgrading_from_0015_keeps_task_items_and_the_new_tables_work(tmp_
             assert stored is not None and (stored.text, stored.author_id, stored.task_item_id) == ("记录不全", 7, 5)
     finally:
         await engine.dispose()
+
+
+async def test_two_closes_at_once_turn_each_finding_into_one_item(aiohttp_client, db_url, clock):
+    bot = await populated(aiohttp_client, tree_config(db_url), clock)
+    await bot.say("开展互查", user="zz100", chat="zz1-group")
+    await bot.say("互查意见 发展党员材料不全", user="b300", chat="b3-group")  # 第三党支部 reviews 第一党支部
+    answers = await asyncio.gather(
+        bot.say("结束互查", user="zz100", chat="zz1-group"), bot.say("结束互查", user="dw00", chat="zz1-group")
+    )
+    due = date_text(START.date() + timedelta(days=30))
+    head = texts.CROSSCHECK_CLOSED.format(quarter=Q4, findings=1, units=1, due=due)
+    assert sorted(last(a) for a in answers) == sorted(
+        [f"{head}\n{texts.CROSSCHECK_CLOSED_SENT}", texts.CROSSCHECK_NO_ROUND.format(unit=NAMES["zz1"])]
+    )
+    ids = await unit_ids(bot)
+    async with bot.services.sessions() as session:
+        items = [(i.branch_id, i.issuer_id, i.kind) for i in await session.scalars(select(TaskItem))]
+    assert items == [(ids["b1"], ids["zz1"], "问题")]
