@@ -25,6 +25,7 @@ from bot.quiz.timer import QuizTimer
 from bot.router import Dispatcher, Router
 from bot.scheduler import Job, JobRunner
 from bot.services import SERVICES, Services
+from handlers import crosscheck as crosscheck_handlers
 from handlers import help as help_handlers
 from handlers import lookup as lookup_handlers
 from handlers import meetings as meeting_handlers
@@ -51,6 +52,7 @@ ROUTERS: tuple[Router, ...] = (
     role_handlers.router,
     org_handlers.router,
     task_handlers.router,
+    crosscheck_handlers.router,
 )
 
 

@@ -593,11 +593,14 @@ class TasksConfig:
     reminder_time: str = "09:00"
     quarterly_push: bool = True
     recurring: tuple[RecurringTaskConfig, ...] = ()
+    crosscheck_due_days: int = 30  # 互查 findings become 问题 items due this many days after the round closes
 
     def validate(self) -> None:
         if not 0 <= self.remind_workdays_before <= 10:
             raise ConfigError("[tasks] remind_workdays_before: must be between 0 and 10")
         _check_hhmm(self.reminder_time, "[tasks] reminder_time")
+        if not 1 <= self.crosscheck_due_days <= 366:
+            raise ConfigError("[tasks] crosscheck_due_days: must be between 1 and 366")
         for i, rule in enumerate(self.recurring):
             rule.validate(f"[[tasks.recurring]] #{i + 1}")
 

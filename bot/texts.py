@@ -807,8 +807,8 @@ HELP_TOPIC_BLURBS = {
     "roles": {"admin": "授予或撤销管理权限、调整党小组"},
     "org": {
         "guest": "上下级单位、本月清单、考核得分",
-        "secretary": "上下级单位、月清单、季度调度、年度评比",
-        "admin": "上下级单位、设置上级、月清单、考核评比",
+        "secretary": "上下级单位、月清单、季度调度、互查、年度评比",
+        "admin": "上下级单位、设置上级、月清单、互查、考核评比",
     },
 }
 ROLE_REVOKED = "已撤销{name}同志的管理权限，现为{role}。"
@@ -1154,3 +1154,55 @@ MEETING_REMINDER_DIRECT_ALL = (
 # For the study-day nudge to each pending member (main's STUDY_NUDGE_DIRECT names the member): nameless, so it goes
 # to all of them in one app call, with the 学习打卡 card (study_card).
 STUDY_NUDGE_DIRECT_ALL = "今天是学习日，您还没有学习打卡。学完后请回复“学习打卡”，可附学习内容。"
+
+# --- crosscheck: 互查 (bot/tasks/crosscheck.py, handlers/crosscheck.py) ---
+CMD_CROSSCHECK_OPEN = ("开展互查", "组织互查", "开启互查")
+CMD_CROSSCHECK_VIEW = ("互查查看", "互查 查看", "查看互查")
+CMD_CROSSCHECK_FINDING = ("互查意见", "互查 意见")
+CMD_CROSSCHECK_STATUS = ("互查情况", "互查进度")
+CMD_CROSSCHECK_CLOSE = ("结束互查", "互查结束")
+SUMMARY_CROSSCHECK_OPEN = "组织下属党支部季度互查（轮流互查），如：开展互查 2026Q4"
+SUMMARY_CROSSCHECK_VIEW = "查看本支部互查对象本季度的会议、学习、清单情况"
+SUMMARY_CROSSCHECK_FINDING = "提出互查意见（可多条），如：互查意见 党小组会记录不全"
+SUMMARY_CROSSCHECK_STATUS = "查看本轮互查安排和意见条数"
+SUMMARY_CROSSCHECK_CLOSE = "结束互查，互查意见转为被查支部的问题清单"
+CROSSCHECK_QUARTER = "{year}年第{quarter}季度"
+CROSSCHECK_ONLY_HIGHER = "互查由党委、党总支组织，党支部不能开展互查。"
+CROSSCHECK_NO_BRANCHES = "{unit}下没有党支部，无法开展互查。"
+CROSSCHECK_ONE_BRANCH = "{unit}下只有1个党支部，无法开展互查。"
+CROSSCHECK_ALREADY = "{unit}{quarter}互查已开展，不能重复开展。"
+CROSSCHECK_OVERLAP = "{unit}正在开展互查，涉及相同的党支部，请待其结束后再开展。"
+CROSSCHECK_OPENED = (
+    "已开展{quarter}互查，{count}个党支部轮流互查：\n{lines}\n各支部书记已收到通知。结束后请发送“结束互查”。"
+)
+CROSSCHECK_PAIR_LINE = "· {reviewer}检查{reviewed}"
+CROSSCHECK_ASSIGNED = (
+    "【互查】{unit}开展{quarter}互查，{reviewer}负责检查{reviewed}。\n"
+    "发送“互查查看”查阅其本季度会议、学习、清单情况；发送“互查意见 内容”提出意见，可多条。"
+)
+CROSSCHECK_NOT_ASSIGNED = "本支部没有进行中的互查任务。"
+CROSSCHECK_NOT_YOURS = "本轮互查中{reviewer}的检查对象是{reviewed}，不能查看{asked}。"
+CROSSCHECK_VIEW_HEAD = "{reviewed}{quarter}情况（互查用，{reviewer}查阅）："
+CROSSCHECK_VIEW_MEETINGS = "会议："
+CROSSCHECK_VIEW_MEETING_LINE = "· {kind}{count}次，应到{expected}人次，实到{present}人次，请假{leave}人次"
+CROSSCHECK_VIEW_NO_MEETINGS = "会议：本季度未召开会议。"
+CROSSCHECK_VIEW_STUDY = "学习日：{weeks}次，参学率{rate}（应参学{expected}人次，已打卡{done}人次）"
+CROSSCHECK_VIEW_NO_STUDY = "学习日：本季度未开展。"
+CROSSCHECK_VIEW_TASKS = "清单（本季度到期{total}项，已完成{done}项，逾期未完成{overdue}项）："
+CROSSCHECK_VIEW_NO_TASKS = "清单：本季度没有到期事项。"
+CROSSCHECK_VIEW_FOOTER = "本支部已提出意见{count}条。提出意见请发送“互查意见 内容”。"
+CROSSCHECK_VIEW_SENT_DIRECT = "互查情况已私信发送。"
+CROSSCHECK_FINDING_USAGE = "请写明互查意见，如：互查意见 党小组会记录不全"
+CROSSCHECK_FINDING_TOO_LONG = "互查意见不超过{limit}字，请分条提出。"
+CROSSCHECK_FINDING_SAVED = "已记录对{reviewed}的第{count}条互查意见。"
+CROSSCHECK_NO_ROUND = "{unit}没有进行中的互查。"
+CROSSCHECK_STATUS_HEAD = "{unit}{quarter}互查（进行中）："
+CROSSCHECK_STATUS_LINE = "· {reviewer}检查{reviewed}：意见{count}条"
+CROSSCHECK_STATUS_MINE = "{unit}{quarter}互查：{reviewer}检查{reviewed}，已提出意见{count}条。"
+CROSSCHECK_TASK_TITLE = "{quarter}互查发现：{finding}"
+CROSSCHECK_TASK_CRITERIA = "整改到位并报送整改情况"
+CROSSCHECK_CLOSED = "{quarter}互查已结束：意见{findings}条，已作为问题清单下发{units}个党支部，整改时限{due}。"
+CROSSCHECK_CLOSED_SENT = "互查汇总已私信发送本单位书记。"
+CROSSCHECK_SUMMARY_HEAD = "{unit}{quarter}互查汇总（已结束）："
+CROSSCHECK_SUMMARY_LINE = "· {reviewer}检查{reviewed}：意见{count}条"
+CROSSCHECK_SUMMARY_TOTAL = "共{pairs}组，意见{findings}条，已转为问题清单，整改时限{due}。"

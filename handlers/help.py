@@ -26,6 +26,7 @@ TOPIC_OF_ROUTER = {
     "roles": "roles",
     "org": "org",
     "tasks": "org",
+    "crosscheck": "org",
 }
 
 

@@ -61,3 +61,52 @@ class TaskItem(Base):
     recurring_key: Mapped[str | None] = mapped_column(String(60))  # "<rule #>:<month>" for [[tasks.recurring]]
     created_by: Mapped[int | None] = mapped_column(ForeignKey("member.id", ondelete="SET NULL"))
     created_at: Mapped[datetime]
+
+
+# --- 互查 (bot/tasks/crosscheck.py) ------------------------------------------------------------------------------
+
+
+class CrosscheckStatus:
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+class CrosscheckRound(Base):
+    """A quarter's 互查 opened by a higher unit (unit_id) over the 党支部 below it; one per unit and quarter."""
+
+    __tablename__ = "crosscheck_round"
+    __table_args__ = (UniqueConstraint("unit_id", "quarter"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("branch.id", ondelete="CASCADE"), index=True)
+    quarter: Mapped[str] = mapped_column(String(7))  # "2026Q4"
+    status: Mapped[str] = mapped_column(String(10), default=CrosscheckStatus.OPEN)
+    opened_by: Mapped[int | None] = mapped_column(ForeignKey("member.id", ondelete="SET NULL"))
+    opened_at: Mapped[datetime]
+    closed_by: Mapped[int | None] = mapped_column(ForeignKey("member.id", ondelete="SET NULL"))
+    closed_at: Mapped[datetime | None]
+
+
+class CrosscheckPair(Base):
+    """In a round, the 党支部 reviewer_id reviews the 党支部 reviewed_id (each reviews one, each is reviewed once)."""
+
+    __tablename__ = "crosscheck_pair"
+    __table_args__ = (UniqueConstraint("round_id", "reviewer_id"), UniqueConstraint("round_id", "reviewed_id"))
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("crosscheck_round.id", ondelete="CASCADE"), index=True)
+    reviewer_id: Mapped[int] = mapped_column(ForeignKey("branch.id", ondelete="CASCADE"), index=True)
+    reviewed_id: Mapped[int] = mapped_column(ForeignKey("branch.id", ondelete="CASCADE"))
+
+
+class CrosscheckFinding(Base):
+    """A finding a reviewer's secretary left, with who and when; task_item_id once the round closed (a 问题)."""
+
+    __tablename__ = "crosscheck_finding"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    pair_id: Mapped[int] = mapped_column(ForeignKey("crosscheck_pair.id", ondelete="CASCADE"), index=True)
+    text: Mapped[str] = mapped_column(Text)
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("member.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime]
+    task_item_id: Mapped[int | None] = mapped_column(ForeignKey("task_item.id", ondelete="SET NULL"))
