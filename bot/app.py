@@ -135,32 +135,39 @@ def build_app(
         except BaseException:
             await services.close()
             raise
-        if config.wecom.enabled:
-            wecom.attach(app, services)
         quiz_timer = QuizTimer(config, services.sessions, services.clock, services.sender)
-        if background:
-            warming = asyncio.create_task(_warm_up(services), name="lookup-warm-up")
-            app[WARM] = warming
-            services.sender.start()
-            quiz_timer.start()
-            if config.scheduler.enabled:
-                await services.jobs.catch_up()
-                services.jobs.start()
-        log.info("yizhan is up: %d routers, %d jobs", len(routers), len(services.jobs.jobs))
+        warming: asyncio.Task[None] | None = None
+        # Whatever fails or is cancelled from here on (a catch-up, the listener's start when the port is taken),
+        # every background task is stopped and awaited and then the engine disposed, while the loop still runs:
+        # a connection left checked out would be finalised by the garbage collector after the loop closed.
         try:
+            if config.wecom.enabled:
+                wecom.attach(app, services)
+            if background:
+                warming = asyncio.create_task(_warm_up(services), name="lookup-warm-up")
+                app[WARM] = warming
+                services.sender.start()
+                quiz_timer.start()
+                if config.scheduler.enabled:
+                    await services.jobs.catch_up()
+                    services.jobs.start()
+            log.info("yizhan is up: %d routers, %d jobs", len(routers), len(services.jobs.jobs))
             yield
         finally:
-            if background:
-                warming.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await warming
-            await services.lookup.close()
-            await sim.stop(app)
-            services.jobs.shutdown()
-            await quiz_timer.stop()
-            await services.sender.stop(config.server.shutdown_timeout_seconds)
-            await wecom.close(app, config.server.shutdown_timeout_seconds)
-            await services.close()
+            try:
+                if warming is not None:
+                    warming.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await warming
+                await services.lookup.close()
+                await sim.stop(app)
+                services.jobs.shutdown()
+                await services.jobs.settle()  # the cancelled retries, each out of its transaction
+                await quiz_timer.stop()
+                await services.sender.stop(config.server.shutdown_timeout_seconds)
+                await wecom.close(app, config.server.shutdown_timeout_seconds)
+            finally:
+                await services.close()
             log.info("yizhan stopped; database closed")
 
     app.cleanup_ctx.append(lifecycle)

@@ -78,11 +78,18 @@ def create_engine(config: DatabaseConfig) -> AsyncEngine:
         @event.listens_for(engine.sync_engine, "commit")
         @event.listens_for(engine.sync_engine, "rollback")
         def _on_end(conn: Connection) -> None:
-            _release(conn.info)
+            # An invalidated connection (a statement cut short, e.g. by a task's cancellation) has no info to
+            # read: asking raises PendingRollbackError, which would fail the very rollback that ends it. Its
+            # lock went back when it was invalidated (below).
+            if not conn.invalidated:
+                _release(conn.info)
 
+        @event.listens_for(engine.sync_engine, "invalidate")
         @event.listens_for(engine.sync_engine, "checkin")
-        def _on_checkin(_dbapi_connection: Any, record: Any) -> None:
-            _release(record.info)  # a connection returned without commit or rollback (e.g. invalidated)
+        def _on_gone(_dbapi_connection: Any, record: Any, *_exception: Any) -> None:
+            # A connection invalidated (its SQLite connection is closed, and with it its transaction; the
+            # record's info is cleared before it reconnects) or returned without commit or rollback.
+            _release(record.info)
 
     return engine
 
@@ -151,12 +158,11 @@ async def transaction(sessions: async_sessionmaker[AsyncSession]) -> AsyncIterat
 @asynccontextmanager
 async def read_only(sessions: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
     """A transaction that only reads (its end rolls back): on SQLite it does not queue for the write lock."""
+    # The session's close on leaving the block rolls the transaction back and returns the connection, and it
+    # runs to completion even if the task is cancelled meanwhile (an explicit rollback here would not).
     async with sessions() as session:
         await session.connection(execution_options={_DEFERRED: True})
-        try:
-            yield session
-        finally:
-            await session.rollback()
+        yield session
 
 
 def _alembic_config(connection: Connection | None = None) -> AlembicConfig:

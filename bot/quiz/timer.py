@@ -53,5 +53,9 @@ class QuizTimer:
                 if await tick(self.config, self.sessions, self.clock):
                     self.sender.notify()
             except Exception:
+                task = asyncio.current_task()
+                if task is not None and task.cancelling():
+                    # Stopped mid-step: what the cancelled step raised on its way out is no failure to retry.
+                    raise asyncio.CancelledError from None
                 log.exception("quiz clock step failed; trying again in a second")
             await asyncio.sleep(TICK_SECONDS)

@@ -3,7 +3,7 @@
 import asyncio
 from datetime import timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from bot import db
 from bot.config import DatabaseConfig
@@ -70,3 +70,62 @@ async def test_models_and_migrations_agree(db_url):
     finally:
         await engine.dispose()
     assert diff == []
+
+
+# A statement that keeps SQLite busy for a while (about a second), so that a task can be cancelled in the middle.
+_SLOW = text("WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 3000000) SELECT count(*) FROM c")
+
+
+async def test_a_write_cancelled_mid_statement_gives_back_its_connection_and_the_writer_lock(tmp_path):
+    """A background task stopped (cancelled) while its write transaction runs a statement: the cancellation is
+    what the task ends with (not PendingRollbackError from the rollback that ends it), its connection goes back
+    to the pool, this process's writer lock is given back, and the engine disposes (as at a shutdown, e.g. when
+    the port is in use at start)."""
+    engine = db.create_engine(DatabaseConfig(url=f"sqlite+aiosqlite:///{tmp_path}/cancel.db"))
+    sessions = db.session_factory(engine)
+    running = asyncio.Event()
+
+    async def write() -> None:
+        async with db.transaction(sessions) as session:
+            await session.execute(text("CREATE TABLE IF NOT EXISTS t (x INTEGER)"))
+            running.set()
+            await session.execute(_SLOW)
+
+    try:
+        task = asyncio.create_task(write())
+        await asyncio.wait_for(running.wait(), 10)
+        await asyncio.sleep(0.05)
+        task.cancel()
+        done, _ = await asyncio.wait({task}, timeout=30)
+        assert done and task.cancelled(), task.exception() if done else "not stopped"
+        assert engine.sync_engine.pool.checkedout() == 0  # type: ignore[attr-defined]
+        assert not db.writer_queue(engine).locked()  # this process's next writer does not queue forever
+        async with asyncio.timeout(30):
+            await engine.dispose()
+    finally:
+        await engine.dispose()
+
+
+async def test_a_read_cancelled_mid_statement_gives_back_its_connection(tmp_path):
+    """The same for a read_only() transaction (the quiz clock's and the sender's every-second look)."""
+    engine = db.create_engine(DatabaseConfig(url=f"sqlite+aiosqlite:///{tmp_path}/cancel.db"))
+    sessions = db.session_factory(engine)
+    running = asyncio.Event()
+
+    async def read() -> None:
+        async with db.read_only(sessions) as session:
+            running.set()
+            await session.execute(_SLOW)
+
+    try:
+        task = asyncio.create_task(read())
+        await asyncio.wait_for(running.wait(), 10)
+        await asyncio.sleep(0.05)
+        task.cancel()
+        done, _ = await asyncio.wait({task}, timeout=30)
+        assert done and task.cancelled(), task.exception() if done else "not stopped"
+        assert engine.sync_engine.pool.checkedout() == 0  # type: ignore[attr-defined]
+        async with asyncio.timeout(30), db.transaction(sessions) as session:
+            assert await session.scalar(text("SELECT 1")) == 1
+    finally:
+        await engine.dispose()

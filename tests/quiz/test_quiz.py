@@ -337,3 +337,34 @@ async def test_leaderboard_png_in_the_simulator(bot, clock):
     png = await resp.read()
     assert png.startswith(b"\x89PNG\r\n\x1a\n") and len(png) > 5000
     assert (await bot.get("/api/sim/media/999999")).status == 404
+
+
+async def test_the_quiz_clock_stops_when_a_cancelled_step_fails_on_its_way_out(bot: BotDriver, monkeypatch):
+    """A step cancelled mid-transaction whose clean-up then raises (as a rollback on an invalidated connection did:
+    PendingRollbackError) is stopped, not logged and retried every second on an engine about to be disposed."""
+    from bot.quiz import timer as timer_module
+
+    stepping = asyncio.Event()
+    failing = [True]
+
+    async def step(*_args: object) -> int:
+        stepping.set()
+        try:
+            await asyncio.sleep(3600)
+        except asyncio.CancelledError:
+            if failing:
+                raise RuntimeError("Can't reconnect until invalid transaction is rolled back") from None
+            raise
+        return 0
+
+    monkeypatch.setattr(timer_module, "tick", step)
+    services = bot.services
+    clock = timer_module.QuizTimer(services.config, services.sessions, services.clock, services.sender)
+    clock.start()
+    await asyncio.wait_for(stepping.wait(), 5)
+    stopping = asyncio.create_task(clock.stop())
+    done, _ = await asyncio.wait({stopping}, timeout=5)
+    if not done:  # let the loop go, so that the test ends
+        failing.clear()
+        stopping.cancel()
+    assert done, "the quiz clock kept going after it was stopped"
