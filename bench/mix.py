@@ -91,6 +91,7 @@ LOOKUP_STEMS = (
 )
 MENTION = "@学习驿站 "
 BURST_SECONDS = 60  # seconds per 竞赛 question
+BURST_TAG = "基准单选"  # the tag of the seeded single-choice questions the burst's 竞赛 asks (seed_members)
 
 # kind -> the handlers that may answer it (judged again from the database after the run).
 HANDLERS: Mapping[str, frozenset[str]] = {
@@ -296,7 +297,7 @@ def wecom_section(fake_base: str) -> dict[str, Any]:
 async def seed_members(url: str, config: Any, groups: Sequence[str]) -> None:
     """The deployment as it stands before the day: migrated, branches synced, 500 members with WeCom names."""
     from bot.members import branch_by_key, sync_config
-    from bot.models import Member, MemberIdentity
+    from bot.models import Member, MemberIdentity, Question
 
     engine = db.create_engine(DatabaseConfig(url=url))
     try:
@@ -317,6 +318,27 @@ async def seed_members(url: str, config: Any, groups: Sequence[str]) -> None:
                 session.add(MemberIdentity(member_id=member.id, channel="wecom", platform_user_id=user))
             await session.flush()
             await sync_config(session, config)  # declared secretaries now exist: give them their role
+            for i in range(10):  # the burst's 竞赛 (BURST_TAG): single choice, so each letter is an answer
+                session.add(
+                    Question(
+                        key=f"bench-{i}",
+                        type="single",
+                        stem=f"基准题{i + 1}：党的最高领导机关是？",
+                        options=[
+                            "党的全国代表大会和它所产生的中央委员会",
+                            "党的全国代表大会",
+                            "中央委员会",
+                            "中央政治局",
+                        ],
+                        answer="A",
+                        explanation="《中国共产党章程》第十条。",
+                        source="《中国共产党章程》第二章第十条",
+                        tags=[BURST_TAG],
+                        difficulty=1,
+                        created_at=created,
+                        updated_at=created,
+                    )
+                )
     finally:
         await engine.dispose()
 
@@ -331,6 +353,9 @@ class World:
     fake: Any
     groups: Sequence[str] = tuple(GROUP_OF)  # each member's group, by index
     setup_answers: list[str] = field(default_factory=list)
+    # The 竞赛's tag: the burst pins its questions to the seeded single-choice ones (a letter answers them); the mix
+    # draws from the whole bank (a 对/错 or 填空 question takes letters as talk or as wrong answers).
+    quiz_tag: str = ""
 
     @property
     def config(self) -> dict[str, Any]:
@@ -352,7 +377,7 @@ class World:
             (SECRETARY_B, CHAT_B1, "通知 明早八点在大队部集合开展志愿服务，收到请回复"),
             (SECRETARY_A, CHAT_A1, f"发起主题党日 {when} 三楼会议室 主题：学习党章"),
             (SECRETARY_B, CHAT_B1, f"发起党员大会 {when} 二楼会议室 主题：民主评议党员"),
-            (SECRETARY_A, QUIZ_CHAT, f"竞赛 10题 {BURST_SECONDS}秒"),
+            (SECRETARY_A, QUIZ_CHAT, f"竞赛 10题 {BURST_SECONDS}秒 {self.quiz_tag}".rstrip()),
         ]
         async with aiohttp.ClientSession(base_url) as session:
             for user, chat, text in steps:
@@ -503,7 +528,7 @@ async def verify_burst(world: World, url: str, units: Sequence[Unit]) -> Verific
 
 
 @contextlib.asynccontextmanager
-async def open_world(groups: Sequence[str] = tuple(GROUP_OF)) -> AsyncIterator[World]:
+async def open_world(groups: Sequence[str] = tuple(GROUP_OF), quiz_tag: str = "") -> AsyncIterator[World]:
     """Serve a fake WeCom API in this process for the round (pushes land there), and give the round's world."""
     from bot.clock import system_clock
     from tests.channels.wecom.fake_api import FakeWecom
@@ -516,7 +541,7 @@ async def open_world(groups: Sequence[str] = tuple(GROUP_OF)) -> AsyncIterator[W
     base = f"http://127.0.0.1:{runner.addresses[0][1]}"
     fake.base_url = base
     try:
-        yield World(fake_base=base, today=now_local(), sender=Sender(base), fake=fake, groups=groups)
+        yield World(fake_base=base, today=now_local(), sender=Sender(base), fake=fake, groups=groups, quiz_tag=quiz_tag)
     finally:
         await runner.cleanup()
 
@@ -590,7 +615,7 @@ MIX_SCENARIOS: dict[str, Scenario] = {
             "app",
             "竞赛 burst: all 500 members are in the 竞赛 group and answer its first question at once",
             _no_units,
-            world=partial(open_world, (QUIZ_CHAT,) * MEMBERS),
+            world=partial(open_world, (QUIZ_CHAT,) * MEMBERS, BURST_TAG),
             baseline="aibot-bare",
             build_in=_build(burst_messages),
             verify_in=verify_burst,
