@@ -223,6 +223,8 @@ async def check_in(ctx: Context, branch: Branch, member: Member, code: str, only
     only: the roll call a 签到 tap is about (bot/cards.py) — no other meeting is considered."""
     now = ctx.clock()
     candidates = [v for v in await open_meetings(ctx, branch) if only is None or v.roll_call.id == only]
+    if only is not None and not candidates:
+        return CheckInResult(texts.CARD_STALE_MEETING)  # the card's meeting is over or cancelled
     in_window = [v for v in candidates if window(ctx, v.meeting)[0] <= now <= window(ctx, v.meeting)[1]]
     if not in_window:
         upcoming = [v for v in candidates if v.meeting.starts_at > now and await entry_of(ctx, v, member)]

@@ -187,8 +187,14 @@ async def close_notice(ctx: Context, roll_call: RollCall) -> bool:
         )
         sent = await ctx.send_to_member(sender, text)
         await ctx.reply(counts + (texts.STATUS_NAMES_SENT if sent else texts.STATUS_NAMES_ASK_DIRECT))
-    elif sender is not None:
-        await ctx.send_to_member(sender, text)
+    else:
+        if sender is not None:
+            await ctx.send_to_member(sender, text)
+        if ctx.message is not None and ctx.member is not None:  # another secretary closed it: tell them (counts)
+            counts = texts.NOTICE_CLOSED.format(
+                seq=roll_call.seq, expected=counted.expected, done=len(counted.done), pending_part=""
+            )
+            await ctx.reply(text if ctx.message.is_direct else counts)
     return True
 
 

@@ -1206,3 +1206,8 @@ CROSSCHECK_CLOSED_SENT = "互查汇总已私信发送本单位书记。"
 CROSSCHECK_SUMMARY_HEAD = "{unit}{quarter}互查汇总（已结束）："
 CROSSCHECK_SUMMARY_LINE = "· {reviewer}检查{reviewed}：意见{count}条"
 CROSSCHECK_SUMMARY_TOTAL = "共{pairs}组，意见{findings}条，已转为问题清单，整改时限{due}。"
+
+# --- coordinator: a tap on a card whose notice, meeting or study week is over --------------------------------------
+CARD_STALE_NOTICE = "第{seq}号通知已关闭，或您已回执。"
+CARD_STALE_MEETING = "该会议的签到已结束或会议已取消。"
+CARD_STALE_STUDY = "这是往期学习日的卡片。本周学习打卡请点本周的卡片，或回复“学习打卡”。"

@@ -199,7 +199,7 @@ async def handle_leave(msg: Message, ctx: Context) -> None:
     only = tapped_roll_call(msg.card_key, LEAVE)  # a tap asks leave for its own card's meeting only
     view = await next_meeting_for(ctx, ctx.branch, ctx.member, only)
     if view is None:
-        await ctx.reply(texts.MEETING_LEAVE_NONE)
+        await ctx.reply(texts.CARD_STALE_MEETING if only is not None else texts.MEETING_LEAVE_NONE)
         return
     entry = await _entry(ctx, view, ctx.member)
     assert entry is not None

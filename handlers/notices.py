@@ -127,6 +127,8 @@ async def handle_receipt(msg: Message, ctx: Context) -> None:
         if acknowledged:
             refs = texts.NAME_SEPARATOR.join(texts.NOTICE_REF.format(seq=r.seq) for r in acknowledged)
             await ctx.reply(texts.NOTICE_ACK_DIRECT.format(notices=refs))
+        elif tapped is not None and (stale := await ctx.session.get(RollCall, tapped)) is not None:
+            await ctx.reply(texts.CARD_STALE_NOTICE.format(seq=stale.seq))  # the card's notice: closed or answered
         else:
             await ctx.reply(texts.NOTICE_ACK_NONE)
 

@@ -37,7 +37,7 @@ async def handle_study_check_in(msg: Message, ctx: Context) -> None:
     roll_call = await current_study(ctx, ctx.branch)
     tapped = tapped_roll_call(msg.card_key, STUDY)  # a tap on an earlier week's card is not this week's check-in
     if roll_call is None or (tapped is not None and tapped != roll_call.id):
-        await ctx.reply(texts.STUDY_NOT_OPEN)
+        await ctx.reply(texts.CARD_STALE_STUDY if roll_call is not None else texts.STUDY_NOT_OPEN)
         return
     note = ctx.command.raw_args
     tag = tag_of(note)

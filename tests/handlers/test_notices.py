@@ -217,3 +217,14 @@ async def test_closing_a_scheduled_notice_cancels_it(bot, clock):
     assert not [t for t in chat_lines(await bot.transcript()) if "第二件事" in t]
     assert bot.replies_to("u00")[-1] == texts.NOTICE_LIST_EMPTY  # and no final tally of a notice nobody got
     assert not [t for t in chat_lines(await bot.transcript("dm:u00")) if t.startswith("第1号通知已关闭")]
+
+
+async def test_a_notice_closed_by_another_secretary_tells_them_the_counts(bot):
+    await bot.say("设为书记 @王芳", user="u00")
+    await bot.say("通知 周五交学习笔记", user="u00")
+    await bot.say("收到", user="u01")
+    await bot.say("关闭通知 1", user="u02")
+    # The closer hears the counts in the group; the names go to the notice's sender directly, never to the group.
+    assert bot.replies_to("u02")[-1] == "第1号通知已关闭：应回执10人，已回执1人。"
+    direct = [t for t in chat_lines(await bot.transcript("dm:u00")) if t.startswith("第1号通知已关闭")]
+    assert len(direct) == 1 and "未回执：" in direct[0]
