@@ -5,7 +5,8 @@ from __future__ import annotations
 import base64
 import hashlib
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import aiohttp
@@ -173,7 +174,14 @@ class WecomClient:
         image = item.image if shows_image(route, item) else None
         if item.image is not None and image is None and route.kind in IMAGE_ROUTES:
             log.warning("wecom: the image of outbox row %d is over 2 MB; its text goes alone", item.id)
-        count = len(parts) + (image is not None)
+        last = None if image is None else partial(self._send_image_or_let_go, route, item, image)
+        await self._in_parts(route, item, parts, last)
+
+    async def _in_parts(
+        self, route: Route, item: Outgoing, parts: list[str], last: Callable[[], Awaitable[None]] | None
+    ) -> None:
+        """The text's parts, then last (an image or a card) if any; each once even across retries (WecomSentPart)."""
+        count = len(parts) + (last is not None)
         done = await self._sent_parts(item.id) if count > 1 else set()
         for index in range(count):
             if index in done:
@@ -181,8 +189,8 @@ class WecomClient:
             if index < len(parts):
                 await self._send(route, parts[index], item.mentions if index == 0 else ())
             else:
-                assert image is not None
-                await self._send_image_or_let_go(route, item, image)
+                assert last is not None
+                await last()
             if count > 1:
                 async with transaction(self.sessions) as session:
                     session.add(WecomSentPart(outbox_id=item.id, part=index, sent_at=self.clock()))
@@ -193,19 +201,8 @@ class WecomClient:
         assert item.card is not None and self.long_connection is not None
         inside = text_in_card(item.card, text)
         parts = [] if inside else split_text(text, route.max_bytes)
-        count = len(parts) + 1
-        done = await self._sent_parts(item.id) if count > 1 else set()
-        for index in range(count):
-            if index in done:
-                continue
-            if index < len(parts):
-                await self._send(route, parts[index], item.mentions if index == 0 else ())
-            else:
-                card = template_card(item.card, text, task_id(item.id), with_text=inside)
-                await self.long_connection.send_card(route.address, card)
-            if count > 1:
-                async with transaction(self.sessions) as session:
-                    session.add(WecomSentPart(outbox_id=item.id, part=index, sent_at=self.clock()))
+        card = template_card(item.card, text, task_id(item.id), with_text=inside)
+        await self._in_parts(route, item, parts, partial(self.long_connection.send_card, route.address, card))
 
     async def _send_app_card(self, route: Route, item: Outgoing, text: str) -> dict[str, Any]:
         """A button card in the app's 1:1 chat (message/send, msgtype template_card: cards.py [90236]); to every
