@@ -161,7 +161,8 @@ class Sender:
 
     def _next(self, kind: str, prefix: str) -> str:
         self.serial += 1
-        return f"{prefix}{int(time.time()) % 100000:05d}{self.serial:07d}"
+        # A leading 1: an app MsgId is a number, so a leading zero would not survive the app's parsing.
+        return f"{prefix}1{int(time.time()) % 100000:05d}{self.serial:07d}"
 
     def aibot(self, kind: str, user: str, chat: str | None, text: str) -> Request:
         msg_id = self._next(kind, "MIX")
