@@ -15,10 +15,10 @@ from bot.clock import Clock, system_clock
 from bot.config import Config
 from bot.context import Context
 from bot.demo import open_demo_study_day, seed_demo
+from bot.directory import Directory
 from bot.members import sync_config
 from bot.outbox import ChannelClient, OutboxSender
 from bot.pipeline import Pipeline
-from bot.quick import Directory, QuickPath
 from bot.quiz.bank import seed_sample_bank
 from bot.quiz.lookup import LookupCache, warm_up
 from bot.quiz.timer import QuizTimer
@@ -83,12 +83,9 @@ async def open_services(
     lookup = LookupCache()
     dispatcher = Dispatcher(routers)
     directory = Directory()
-    quick = None
-    if config.bot.quick_path:
-        async with db.read_only(sessions) as session:
-            await directory.load(session)
-        quick = QuickPath(config, engine, clock, dispatcher, directory, sender.notify)
-    pipeline = Pipeline(config, sessions, clock, dispatcher, lookup, quick, directory)
+    async with db.read_only(sessions) as session:
+        await directory.load(session)
+    pipeline = Pipeline(config, sessions, engine, clock, dispatcher, lookup, directory, sender.notify)
     runner = JobRunner(declared_jobs(config) if jobs is None else jobs, config, sessions, clock, sender)
     return Services(config, clock, engine, sessions, pipeline, sender, runner, clients, lookup)
 

@@ -28,8 +28,6 @@ class BotConfig:
     aliases: tuple[str, ...] = ("驿站",)
     timezone: str = "Asia/Shanghai"
     default_branch: str = ""
-    # Answer messages that need no database reads from what the process knows, in group commits (bot/quick.py).
-    quick_path: bool = True
 
     def validate(self) -> None:
         if not self.name.strip():

@@ -95,7 +95,7 @@ def create_engine(config: DatabaseConfig) -> AsyncEngine:
 
 
 def writer_queue(engine: AsyncEngine) -> asyncio.Lock:
-    """The queue of this process's SQLite writers (the engine's transactions and the quick path's batches)."""
+    """The queue of this process's SQLite writers (the engine's transactions, the group commit's among them)."""
     return _WRITERS.setdefault(engine.sync_engine, asyncio.Lock())
 
 

@@ -43,7 +43,7 @@ async def post(bot: BotDriver, text: str, msg_id: str):
 
 async def outage_then_recovery(bot: BotDriver, cut: Callable[[], Awaitable[None]], restore) -> None:
     await cut()
-    # 帮助 takes the quick path (group commit), 我是谁 the full pipeline: neither may be lost or answered 500.
+    # 帮助 is decided before the write, 我是谁 runs its handler in the group commit: neither may be lost or answered 500.
     for text, msg_id in (("帮助", "during-1"), ("我是谁", "during-2")):
         resp = await post(bot, text, msg_id)
         assert resp.status == 503, await resp.text()

@@ -1,9 +1,9 @@
 """A live quiz does not slow the rest of the chat down (issue 13, finding 19).
 
-While a 抢答 was live, every message in its chat took the full pipeline (a transaction of its own, ~10
-statements, holding SQLite's write lock), because any text might have answered it: chatter lost the quick
-path's group commit. Text that cannot answer the live question (no letter, 对/错, √/× — unless a blank is
-live) is now decided quickly again; answers still take the full way.
+While a 抢答 was live, every message in its chat had its handlers run in the transaction (~10 statements,
+holding SQLite's write lock), because any text might have answered it. Text that cannot answer the live
+question (no letter, 对/错, √/× — unless a blank is live) is decided from the directory before the write again;
+answers still run their handler in the group commit.
 """
 
 from datetime import timedelta
@@ -48,26 +48,26 @@ async def live_rush(bot: BotDriver, question_type: str) -> None:
     await bot.say("哈哈", user="u03")  # the next group commit sees the quiz
 
 
-async def test_chatter_during_a_choice_rush_takes_the_quick_path_and_answers_do_not(bot: BotDriver):
-    quick = bot.services.pipeline.quick
+async def test_chatter_during_a_choice_rush_is_decided_before_the_write_and_answers_are_not(bot: BotDriver):
+    commits = bot.services.pipeline.commits
     await live_rush(bot, QuestionType.SINGLE)
-    written = quick.written
+    handled = commits.in_savepoints
     assert (await bot.say("大家辛苦了", user="u02"))["handled_by"] is None
-    assert quick.written == written + 1  # written in a group commit
+    assert commits.in_savepoints == handled  # decided from the directory: no handler, no reads
     assert (await bot.say("B", user="u02"))["handled_by"] == "handle_answer"
-    assert quick.written == written + 1  # an answer: the full way
+    assert commits.in_savepoints == handled + 1  # an answer: its handler in the transaction
 
 
 async def test_during_a_blank_rush_any_text_may_be_an_answer(bot: BotDriver):
-    quick = bot.services.pipeline.quick
+    commits = bot.services.pipeline.commits
     await live_rush(bot, QuestionType.BLANK)
-    written = quick.written
+    handled = commits.in_savepoints
     await bot.say("大家辛苦了", user="u02")
-    assert quick.written == written  # the full way: it might be the blank's answer
+    assert commits.in_savepoints == handled + 1  # through the filters in the transaction: it might be the answer
 
 
 async def test_whatever_parses_as_a_choice_or_judge_answer_is_let_through(bot: BotDriver):
-    """The quick path's gate never keeps an answer from the quiz: parse() ⇒ may_answer()."""
+    """The directory's quiz gate never keeps an answer from the quiz: parse() ⇒ may_answer()."""
     from bot.quiz.answers import may_answer, parse
 
     texts_ = [

@@ -141,14 +141,13 @@ async def test_talk_about_a_command_is_not_the_command(bot):
     assert bot.replies_to("u01") == []
 
 
-async def test_chatter_stays_on_the_quick_path(bot):
+async def test_chatter_is_decided_before_the_write(bot):
     """Talk that only looks like a command (no context live) is decided without the database, as before."""
-    quick = bot.services.pipeline.quick
-    assert quick is not None
+    commits = bot.services.pipeline.commits
     await bot.say("大家好", user="u01")  # the directory learns this member
-    written = quick.written
+    handled = commits.in_savepoints
     chatter = ["好的我马上到", "书记辛苦了", "三号路口有占道经营，谁去看一下", "签到了吗？", "b选项", "√", "哈哈"]
     for i, text in enumerate(chatter):
         data = await bot.say(text, user="u01", msg_id=f"c{i}")
         assert data["handled_by"] is None and data["replies"] == [], text
-    assert quick.written - written == len(chatter)
+    assert commits.in_savepoints == handled  # no handler ran in the transaction

@@ -32,9 +32,9 @@ from bot.channels.wecom.crypto import (
 from bot.channels.wecom.routing import TEXT_MAX_BYTES
 from bot.channels.wecom.split import utf8_len
 from bot.context import Draft
+from bot.groupcommit import PassivePolicy
 from bot.message import Message
 from bot.outbox import PermanentError, TransientError
-from bot.quick import PassivePolicy
 
 log = logging.getLogger(__name__)
 

@@ -19,10 +19,10 @@ from bot.channels.wecom.crypto import CallbackRejected, Cipher, check_signature,
 from bot.channels.wecom.routing import shows_image
 from bot.config import WecomConfig
 from bot.db import is_sqlite, read_only
+from bot.groupcommit import PassivePolicy
 from bot.message import Message, Outgoing
 from bot.models import InboundMessage, Outbox, OutboxStatus
 from bot.pipeline import Outcome
-from bot.quick import PassivePolicy
 from bot.services import Services
 
 if TYPE_CHECKING:
@@ -98,20 +98,8 @@ class WecomChannel:
         Slow work is not cancelled: it commits in the background and its replies go out through the
         outbox, while the callback answers at once (WeCom retries after 5 s; the retry is a duplicate).
         """
-        started = asyncio.get_running_loop().time()
-        quick = await self.services.pipeline.process_quickly(msg, passive)
-        spent = asyncio.get_running_loop().time() - started
-        if quick is not None and quick.passive and spent > self.config.reply_budget_seconds:
-            # Only when SQLite's lock was held for seconds: WeCom no longer waits for this answer.
-            log.warning("wecom: message %s was written too late to answer; sending its reply", msg.platform_msg_id)
-            await self.services.sender.unclaim_passive([row.id for row in quick.passive])
-            return None
-        # (The quick path checks order per target itself, in its group commit: an answer that would overtake a
-        # push being sent is written for the sender instead — bot/quick.py.)
-        if quick is not None:
-            return quick
-        task = asyncio.create_task(self.services.pipeline.process(msg, passive, quick=False))
-        done, _ = await asyncio.wait({task}, timeout=max(0.0, self.config.reply_budget_seconds - spent))
+        task = asyncio.ensure_future(self.services.pipeline.process(msg, passive))
+        done, _ = await asyncio.wait({task}, timeout=self.config.reply_budget_seconds)
         if done:
             return task.result()
         log.warning("wecom: message %s took longer than the reply budget; answering later", msg.platform_msg_id)
@@ -127,10 +115,18 @@ class WecomChannel:
         if error is not None:
             log.error("wecom: a message handled after its reply budget failed", exc_info=error)
             return
-        # Too late for a passive answer: let the sender deliver the replies now.
-        release = asyncio.ensure_future(self.services.sender.release(task.result().reply_ids))
+        # Too late for a passive answer: let the sender deliver the replies now (a reply the group commit wrote
+        # as carried in the HTTP answer, too: that answer is never sent).
+        outcome = task.result()
+        carried = [row.id for row in outcome.passive or ()]
+        release = asyncio.ensure_future(self._hand_back(carried, outcome.reply_ids))
         self._releases.add(release)
         release.add_done_callback(self._released)
+
+    async def _hand_back(self, carried: list[int], reply_ids: list[int]) -> None:
+        if carried:
+            await self.services.sender.unclaim_passive(carried)
+        await self.services.sender.release(reply_ids)
 
     def _released(self, release: asyncio.Future[None]) -> None:
         self._releases.discard(release)

@@ -78,7 +78,7 @@ async def test_second_reply_goes_through_message_send(start_wecom):
 
 
 async def test_a_passive_reply_answered_too_late_is_sent_by_the_api(wecom):
-    # What the channel does when a quick-path answer was only written after WeCom stopped waiting.
+    # What the channel does when an answer decided before the write was only written after WeCom stopped waiting.
     _, reply = await wecom.app_say("帮助", user="zhangsan")
     [row] = await wecom.outbox()
     await wecom.services.sender.unclaim_passive([row.id])

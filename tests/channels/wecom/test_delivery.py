@@ -119,20 +119,15 @@ async def test_a_failure_after_the_reply_budget_is_logged(start_wecom, caplog):
     wecom = await start_wecom(reply_budget_seconds=0.05)
     pipeline = wecom.services.pipeline
 
-    async def failing(msg, passive=None, *, quick=True):
+    async def failing(msg, passive=None):
         await asyncio.sleep(0.1)
         raise RuntimeError("the database went away")
 
-    pipeline.process_quickly = _none  # type: ignore[method-assign]
     pipeline.process = failing  # type: ignore[method-assign]
     with caplog.at_level(logging.ERROR, logger="bot.channels.wecom.channel"):
         assert await wecom.app_say("帮助", user="zhangsan") == (200, None)
         await wecom.app[WECOM].settle()
     assert any("the database went away" in (r.exc_text or str(r.exc_info)) for r in caplog.records)
-
-
-async def _none(msg, passive=None):
-    return None
 
 
 async def test_a_retry_answered_too_late_again_is_pushed(start_wecom):

@@ -137,7 +137,7 @@ async def test_the_next_answer_already_uses_the_name_read_from_the_contacts(star
     wecom = await start_wecom()
     first = await say(wecom, "@学习驿站 帮助", "qianjiu")
     assert first.startswith(texts.HELP_HEADER.format(name="qianjiu"))
-    # The quick path's member directory (a hint kept in this process) has the new name at once.
+    # The pipeline's member directory (a hint kept in this process) has the new name at once.
     async with wecom.services.sessions() as session:
         member_id = await session.scalar(
             select(MemberIdentity.member_id).where(MemberIdentity.platform_user_id == "qianjiu")

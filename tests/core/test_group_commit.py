@@ -1,15 +1,15 @@
-"""The quick path (bot/quick.py): group commits, and every way its knowledge can go stale."""
+"""The group commit (bot/groupcommit.py) and the directory: batches, savepoints, and every way the cache can go stale."""
 
 import asyncio
 import logging
 import sqlite3
 
 import pytest
-from sqlalchemy import func, select, text, update
+from sqlalchemy import event, func, select, text, update
 
 from bot import texts
 from bot.app import ROUTERS, build_app, open_services
-from bot.db import read_only, transaction
+from bot.db import DatabaseUnavailable, read_only, transaction
 from bot.message import Message
 from bot.models import Branch, Chat, InboundMessage, Member, MemberIdentity, Outbox, QuizMode, QuizSession, Role
 from bot.quiz.state import RUNNING
@@ -34,14 +34,13 @@ def sim_message(msg_id: str, user: str, body: str, chat: str | None = "demo-grou
 
 
 async def test_concurrent_help_is_written_in_few_transactions(bot: BotDriver):
-    quick = bot.services.pipeline.quick
-    assert quick is not None
-    before = quick.batches
+    commits = bot.services.pipeline.commits
+    before = commits.batches
     users = [f"u{i:02d}" for i in range(1, 11)]
     answers = await asyncio.gather(*(bot.say("帮助", user=users[i % 10], msg_id=f"h{i}") for i in range(30)))
     assert all(a["handled_by"] == "handle_help" for a in answers)
     assert all(a["replies"][0]["text"].startswith("【学习驿站】") for a in answers)
-    assert quick.batches - before < 30  # several messages per group commit
+    assert commits.batches - before < 30  # several messages per group commit
     assert await count(bot.services, InboundMessage, InboundMessage.handled_by == "handle_help") == 30
     assert await count(bot.services, InboundMessage, InboundMessage.member_id.is_(None)) == 0
     assert await count(bot.services, Outbox) == 30
@@ -64,9 +63,9 @@ async def test_a_role_changed_by_another_process_is_seen(bot: BotDriver):
 
 
 async def test_a_quiz_started_by_another_process_keeps_its_answers(bot: BotDriver):
-    pipeline = bot.services.pipeline
-    assert (await bot.say("哈哈", user="u02"))["handled_by"] is None  # chatter: quick, silent
-    written = pipeline.quick.written
+    commits = bot.services.pipeline.commits
+    assert (await bot.say("哈哈", user="u02"))["handled_by"] is None  # chatter: decided before the write, silent
+    handled = commits.in_savepoints
     async with transaction(bot.services.sessions) as session:
         chat = await session.scalar(select(Chat).where(Chat.platform_chat_id == "demo-group"))
         session.add(
@@ -83,10 +82,10 @@ async def test_a_quiz_started_by_another_process_keeps_its_answers(bot: BotDrive
     # "B" may answer that quiz: it must not be settled from stale knowledge, not even once.
     assert (await bot.say("B", user="u02"))["duplicate"] is False
     assert await count(bot.services, InboundMessage, InboundMessage.text == "B") == 1
-    assert pipeline.quick.written == written + 1  # tried quickly, refused by the group commit's check
-    assert pipeline.quick._busy_chats  # and now known: the next one goes the full way at once
+    assert commits.in_savepoints == handled + 1  # the group commit's check sent it through the filters
+    assert commits.busy_chats  # and now known: the next one is not decided before the write
     await bot.say("C", user="u02")
-    assert pipeline.quick.written == written + 1
+    assert commits.in_savepoints == handled + 2
 
 
 async def test_a_newcomer_is_registered_once_by_concurrent_first_messages(bot: BotDriver):
@@ -124,28 +123,19 @@ async def test_two_processes_register_a_newcomer_once_and_dedupe(db_url, clock):
 
 
 async def test_a_failed_group_commit_loses_nothing(bot: BotDriver, monkeypatch, caplog):
-    quick = bot.services.pipeline.quick
+    commits = bot.services.pipeline.commits
 
-    async def broken(body):
-        raise OSError("disk I/O error")
+    def broken(*args):
+        raise RuntimeError("a bug in the batch")
 
-    monkeypatch.setattr(quick.store, "run", broken)
-    with caplog.at_level(logging.WARNING, logger="bot.quick"):
+    monkeypatch.setattr(commits, "_write_decided", broken)
+    with caplog.at_level(logging.WARNING, logger="bot.groupcommit"):
         answer = await bot.say("帮助", user="u03")
-    assert answer["handled_by"] == "handle_help"  # the full pipeline took over
+    assert answer["handled_by"] == "handle_help"  # written again in a transaction of its own
     assert answer["replies"][0]["text"].startswith("【学习驿站】")
-    assert "take the full way" in caplog.text
+    assert "each is written alone" in caplog.text
     assert await count(bot.services, InboundMessage) == 1
     assert await count(bot.services, Outbox) == 1
-
-
-async def test_the_quick_path_can_be_switched_off(aiohttp_client, db_url, clock):
-    app = build_app(make_config(db_url, bot={"quick_path": False}), clock=clock, background=False)
-    driver = BotDriver(await aiohttp_client(app), app)
-    assert driver.services.pipeline.quick is None
-    answer = await driver.say("帮助")
-    assert answer["handled_by"] == "handle_help"
-    assert await count(driver.services, Outbox) == 1
 
 
 async def test_a_read_only_transaction_does_not_hold_writers_up(db_url, clock):
@@ -164,15 +154,15 @@ async def test_a_read_only_transaction_does_not_hold_writers_up(db_url, clock):
 # --- found in review: cancellation, slow locks, failed commits, chats moved elsewhere ----------------------------
 
 
-async def delayed(quick, seconds: float) -> None:
+async def delayed(commits, seconds: float) -> None:
     """Make every group commit take a while (so a test can act while one is being written)."""
-    run = quick.store.run
+    write = commits._write
 
-    async def slow(body):
+    async def slow(batch):
         await asyncio.sleep(seconds)
-        return await run(body)
+        return await write(batch)
 
-    quick.store.run = slow
+    commits._write = slow
 
 
 async def test_a_cancelled_request_neither_stalls_nor_doubles_others(db_url, clock):
@@ -180,7 +170,7 @@ async def test_a_cancelled_request_neither_stalls_nor_doubles_others(db_url, clo
     try:
         pipeline = services.pipeline
         await pipeline.process(sim_message("w", "u02", "帮助"))
-        await delayed(pipeline.quick, 0.2)
+        await delayed(pipeline.commits, 0.2)
         first = asyncio.create_task(pipeline.process(sim_message("a", "u01", "帮助")))
         await asyncio.sleep(0.05)  # "a" is being written
         gone = asyncio.create_task(pipeline.process(sim_message("x", "u02", "帮助")))
@@ -202,7 +192,7 @@ async def test_a_cancelled_request_neither_stalls_nor_doubles_others(db_url, clo
         await services.close()
 
 
-async def test_a_batch_that_cannot_get_the_lock_soon_goes_the_full_way(db_url, clock, caplog):
+async def test_a_batch_waits_for_the_write_lock(db_url, clock):
     if not db_url.startswith("sqlite"):
         pytest.skip("SQLite's one write lock (PostgreSQL does not make these inserts wait for an UPDATE)")
     services = await open_services(make_config(db_url), clock=clock, jobs=())
@@ -219,11 +209,11 @@ async def test_a_batch_that_cannot_get_the_lock_soon_goes_the_full_way(db_url, c
         holder = asyncio.create_task(long_writer())
         await asyncio.sleep(0.05)
         waiting = asyncio.create_task(pipeline.process(sim_message("late", "u01", "帮助")))
-        await asyncio.sleep(1.3)  # longer than a group commit waits for the lock
+        await asyncio.sleep(0.3)
+        assert not waiting.done()  # behind the other writer, in this process's queue for the lock
         release.set()
         await holder
         assert (await waiting).handled_by == "handle_help"
-        assert "take the full way" in caplog.text  # the batch gave up on the lock after a second
         assert await count(services, InboundMessage, InboundMessage.platform_msg_id == "late") == 1
         assert await count(services, Outbox) == 2
     finally:
@@ -245,7 +235,7 @@ async def test_a_chat_moved_to_another_branch_elsewhere_is_seen(bot: BotDriver):
         assert member.branch_id == other.id
 
 
-async def test_a_failing_quick_handler_gets_the_full_pipelines_apology(aiohttp_client, config, clock):
+async def test_a_handler_that_fails_before_the_write_is_run_again_in_it_and_apologised_for(aiohttp_client, config, clock):
     broken = Router("broken")
 
     @broken.command("坏了", quick=True)
@@ -263,39 +253,59 @@ async def test_a_failing_quick_handler_gets_the_full_pipelines_apology(aiohttp_c
         assert (await session.scalars(select(InboundMessage.handled_by))).all() == ["error"]
 
 
-class _CommitFailsOnce:
-    """A sqlite3 connection whose first COMMIT fails (a full disk, an I/O error)."""
-
-    def __init__(self, conn):
-        self.conn, self.failed = conn, False
-
-    def execute(self, sql, *args):
-        if sql == "COMMIT" and not self.failed:
-            self.failed = True
-            raise sqlite3.OperationalError("disk I/O error")
-        return self.conn.execute(sql, *args)
-
-    def __getattr__(self, name):
-        return getattr(self.conn, name)
-
-
-async def test_a_failed_commit_does_not_keep_the_write_lock(db_url, clock):
-    if not db_url.startswith("sqlite"):
-        pytest.skip("the SQLite group commit's own connection")
+async def test_a_failed_commit_loses_the_batch_and_keeps_no_lock(db_url, clock):
     services = await open_services(make_config(db_url), clock=clock, jobs=())
+    failing = {"left": 1}
+
+    def fail_once(conn):
+        if failing["left"]:
+            failing["left"] -= 1
+            raise sqlite3.OperationalError("disk I/O error")
+
     try:
-        pipeline, store = services.pipeline, services.pipeline.quick.store
+        pipeline = services.pipeline
         await pipeline.process(sim_message("w", "u01", "帮助"))
-
-        def wrap():
-            store._conn = _CommitFailsOnce(store._connection())
-
-        await asyncio.get_running_loop().run_in_executor(store._executor, wrap)
-        failed_commit = await pipeline.process(sim_message("a", "u01", "帮助"))  # its batch fails: the full way
-        after = await pipeline.process(sim_message("b", "u01", "帮助"))  # and the next batch writes again
-        assert (failed_commit.handled_by, after.handled_by) == ("handle_help", "handle_help")
-        assert pipeline.quick.written >= 3
-        assert await count(services, InboundMessage) == 3
-        assert await count(services, Outbox) == 3
+        event.listen(services.engine.sync_engine, "commit", fail_once)
+        with pytest.raises(DatabaseUnavailable):  # nothing stored: the platform's retry is handled as new
+            await pipeline.process(sim_message("a", "u01", "帮助"))
+        after = await pipeline.process(sim_message("a", "u01", "帮助"))  # and the next batch writes again
+        assert after.handled_by == "handle_help"
+        assert await count(services, InboundMessage) == 2
+        assert await count(services, Outbox) == 2
     finally:
+        event.remove(services.engine.sync_engine, "commit", fail_once)
         await services.close()
+
+
+async def test_a_failing_handler_rolls_back_only_its_own_message(aiohttp_client, config, clock):
+    broken = Router("broken")
+
+    @broken.command("坏了")
+    async def handle_broken(msg, ctx):
+        ctx.member.display_name = "改坏了"  # a state change in the batch's transaction, then a failure
+        await ctx.session.flush()
+        raise RuntimeError("boom")
+
+    app = build_app(config, clock=clock, background=False, routers=(*ROUTERS, broken))
+    driver = BotDriver(await aiohttp_client(app), app)
+    await driver.say("帮助", user="u01", msg_id="warm")
+    commits = driver.services.pipeline.commits
+    before = commits.batches
+    answers = await asyncio.gather(
+        driver.say("坏了", user="u01", msg_id="bad"),
+        *(driver.say(word, user=f"u0{i}", msg_id=f"ok{i}") for i, word in enumerate(("帮助", "会议列表", "哈哈"), 2)),
+    )
+    assert commits.batches - before < 4  # written together
+    assert [r["text"] for r in answers[0]["replies"]] == [texts.GENERIC_ERROR]
+    assert [a["handled_by"] for a in answers[1:]] == ["handle_help", "handle_meetings", None]
+    async with driver.services.sessions() as session:
+        renamed = await session.scalar(select(func.count()).select_from(Member).where(Member.display_name == "改坏了"))
+        handled = dict((await session.execute(select(InboundMessage.platform_msg_id, InboundMessage.handled_by))).all())
+    assert renamed == 0
+    assert handled == {
+        "warm": "handle_help",
+        "bad": "error",
+        "ok2": "handle_help",
+        "ok3": "handle_meetings",
+        "ok4": None,
+    }
