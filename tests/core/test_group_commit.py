@@ -235,7 +235,9 @@ async def test_a_chat_moved_to_another_branch_elsewhere_is_seen(bot: BotDriver):
         assert member.branch_id == other.id
 
 
-async def test_a_handler_that_fails_before_the_write_is_run_again_in_it_and_apologised_for(aiohttp_client, config, clock):
+async def test_a_handler_that_fails_before_the_write_is_run_again_in_it_and_apologised_for(
+    aiohttp_client, config, clock
+):
     broken = Router("broken")
 
     @broken.command("坏了", quick=True)
