@@ -44,7 +44,7 @@ class RoundResult:
         return self.measured.requests / self.measured.seconds if self.measured.seconds else 0.0
 
 
-_QUICK = re.compile(r"quick path: (\d+) messages written in (\d+) group commits \(([\d.]+) per commit\)")
+_GROUP = re.compile(r"group commit: (\d+) messages written in (\d+) transactions \(([\d.]+) per transaction\)")
 
 
 def read_server_log(path: Path, requests: int) -> dict[str, Any]:
@@ -57,10 +57,14 @@ def read_server_log(path: Path, requests: int) -> dict[str, Any]:
         "errors": len(errors),
         "first_errors": errors[:5],
     }
-    # bot/quick.py logs its group commits at shutdown (warm-up included).
-    quick = next((_QUICK.search(line) for line in lines if _QUICK.search(line)), None)
-    if quick is not None:
-        out["quick_path"] = {"messages": int(quick[1]), "group_commits": int(quick[2]), "per_commit": float(quick[3])}
+    # bot/groupcommit.py logs its transactions at shutdown (warm-up included).
+    group = next((_GROUP.search(line) for line in lines if _GROUP.search(line)), None)
+    if group is not None:
+        out["group_commit"] = {
+            "messages": int(group[1]),
+            "transactions": int(group[2]),
+            "per_transaction": float(group[3]),
+        }
     stats = next((json.loads(line[len("SQLSTATS ") :]) for line in lines if line.startswith("SQLSTATS ")), None)
     if stats is not None and requests:
         counts, seconds = stats["counts"], stats["seconds"]
@@ -71,7 +75,7 @@ def read_server_log(path: Path, requests: int) -> dict[str, Any]:
         # Time from sending a statement to the event loop seeing its result (BEGIN: includes waiting for the lock).
         out["sql_mean_ms"] = {k: round(1000 * seconds[k] / counts[k], 2) for k in sorted(seconds) if counts.get(k)}
         out["transaction_spans_ms"] = stats["transaction_spans_ms"]
-        # The engine's most frequent statements (the quick path's group commits on SQLite are not among them).
+        # The engine's most frequent statements (the group commit's among them).
         out["top_statements"] = stats.get("top_statements", {})
     return out
 

@@ -274,7 +274,7 @@ def main(argv: list[str] | None = None) -> None:
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     # Retries of lost races are logged at INFO; the runner counts them.
     logging.getLogger("bot.pipeline").setLevel(logging.INFO)
-    logging.getLogger("bot.quick").setLevel(logging.INFO)
+    logging.getLogger("bot.groupcommit").setLevel(logging.INFO)
     profile_path = spec.get("profile")
     profiler = cProfile.Profile() if profile_path else None
     if profiler is not None:

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, cast
@@ -66,8 +66,13 @@ _GATHER_TURNS = 3
 # Attempts for a message whose savepoint lost a race (e.g. two first messages registering one member).
 _MAX_ATTEMPTS = 3
 
-# Which reply row the channel will carry in its HTTP answer (None: it claims rows itself, or never).
-PassivePolicy = Callable[[Draft], bool]
+# Which of a message's reply rows (in order; ids not known yet) the channel will carry in its HTTP answer, by
+# index. The writer marks them as delivered in the message's own transaction and leaves the rest to the sender
+# at once. None: the rows are held briefly for the channel to claim itself (OutboxSender.claim_passive).
+PassivePolicy = Callable[[Sequence[Outgoing]], list[int]]
+
+# Extra rows a channel keeps with a message, written in its batch's transaction (e.g. a WeCom response_url).
+Keep = Callable[[Connection], None]
 
 
 @dataclass(frozen=True)
@@ -100,6 +105,7 @@ class Plan:
     decision: Decision | None  # None: the handler runs in the transaction
     passive: PassivePolicy | None
     wake: asyncio.Future[None]
+    keep: Keep | None = None
     done: bool = False
     result: Outcome | None = None  # None once done: write it alone (the batch failed for another reason)
     error: BaseException | None = None
@@ -110,8 +116,9 @@ class Plan:
             self.wake.set_result(None)
 
 
-# Runs a message's handler in session, given its stored inbound row's id (bot/pipeline.py).
-HandleIn = Callable[[AsyncSession, Message, int], Awaitable[Outcome]]
+# Runs a message's handler in session, given its stored inbound row's id (bot/pipeline.py): the handler's name
+# and the outbox rows it added.
+HandleIn = Callable[[AsyncSession, Message, int], Awaitable[tuple[str | None, list[Outbox]]]]
 
 
 @dataclass
@@ -154,6 +161,7 @@ class GroupCommit:
         self.busy_members: dict[int, QuizGate] = {}
         # What handlers resolved in the open transaction, for the directory once it commits (Directory.learn).
         self.learned: list[tuple[Message, Any, Any, Any]] = []
+        self._released = False  # a handler's rows were left to the sender (wake it after the commit)
 
     async def close(self) -> None:
         if self.batches:
@@ -215,7 +223,7 @@ class GroupCommit:
                 await conn.run_sync(lambda sync: self._write_decided(sync, batch, now, results, seen))
                 for i, item in enumerate(batch):
                     if results[i] is None:
-                        results[i] = await self._handle(conn, item.msg, now)
+                        results[i] = await self._handle(conn, item.msg, item.passive, now)
         except Exception as exc:
             if is_unavailable(exc):
                 log.warning("group commit of %d messages: database unavailable (%s)", len(batch), exc)
@@ -249,7 +257,8 @@ class GroupCommit:
         for key, card in seen.registered.items():
             d.identities[key] = card.id
             d.members[card.id] = card
-        if seen.pushed:
+        if seen.pushed or self._released:
+            self._released = False
             self.notify()
 
     def apply_learned(self) -> None:
@@ -260,16 +269,20 @@ class GroupCommit:
 
     # --- undecided plans: the handler in a savepoint ---------------------------------------------------------
 
-    async def handle_alone(self, conn: AsyncConnection, msg: Message, now: datetime) -> Outcome:
+    async def handle_alone(
+        self, conn: AsyncConnection, msg: Message, passive: PassivePolicy | None, now: datetime
+    ) -> Outcome:
         """Write msg in conn's transaction, which holds nothing else (its batch failed for another reason)."""
         self.learned.clear()
-        return await self._handle(conn, msg, now)
+        return await self._handle(conn, msg, passive, now)
 
-    async def _handle(self, conn: AsyncConnection, msg: Message, now: datetime) -> Outcome:
+    async def _handle(
+        self, conn: AsyncConnection, msg: Message, passive: PassivePolicy | None, now: datetime
+    ) -> Outcome:
         """Store msg and run its handler in a savepoint; a failure rolls it back and is stored with an apology."""
         for attempt in range(1, _MAX_ATTEMPTS + 1):
             try:
-                return await self._in_savepoint(conn, msg, now, failed=False)
+                return await self._in_savepoint(conn, msg, passive, now, failed=False)
             except Exception as exc:
                 if is_unavailable(exc):
                     raise
@@ -280,9 +293,11 @@ class GroupCommit:
                 what = "database error" if isinstance(exc, DBAPIError) else "handler failed"
                 log.exception("%s for %s:%s", what, msg.channel, msg.platform_msg_id)
                 break
-        return await self._in_savepoint(conn, msg, now, failed=True)
+        return await self._in_savepoint(conn, msg, passive, now, failed=True)
 
-    async def _in_savepoint(self, conn: AsyncConnection, msg: Message, now: datetime, failed: bool) -> Outcome:
+    async def _in_savepoint(
+        self, conn: AsyncConnection, msg: Message, passive: PassivePolicy | None, now: datetime, failed: bool
+    ) -> Outcome:
         from bot import texts
         from bot.context import Context
 
@@ -298,11 +313,45 @@ class GroupCommit:
                     ctx = Context(config=self.config, session=session, clock=self.clock, message=msg)
                     ctx.inbound_id = inbound_id
                     await ctx.reply(texts.GENERIC_ERROR)
-                    await session.flush()
-                    return Outcome(handled_by="error", reply_ids=[row.id for row in ctx.outgoing])
-                return await self.handle_in(session, msg, inbound_id)
+                    handled_by: str | None = "error"
+                    rows = ctx.outgoing
+                else:
+                    handled_by, rows = await self.handle_in(session, msg, inbound_id)
+                carried = await self._carry(session, rows, passive, now) if passive is not None else None
+                await session.flush()
+                return Outcome(
+                    handled_by=handled_by,
+                    reply_ids=[row.id for row in rows],
+                    passive=[_outgoing(row) for row in carried] if carried is not None else None,
+                )
         finally:
             await session.close()
+
+    async def _carry(
+        self, session: AsyncSession, rows: list[Outbox], passive: PassivePolicy, now: datetime
+    ) -> list[Outbox]:
+        """Mark the rows the channel's HTTP answer carries as delivered; make the others due for the sender now.
+
+        An answer must not overtake a push to the same target that is due or being sent (a notice, a quiz's
+        question): from the first such row on, the rows go to the sender, behind it.
+        """
+        chosen = [rows[i] for i in passive([_outgoing(row) for row in rows])]
+        if chosen:
+            targets = sorted({row.target_id for row in chosen})
+            found = await session.execute(
+                self.statements.pushes_pending, {"channel": chosen[0].channel, "targets": targets, "now": now}
+            )
+            behind = {(r.target_kind, r.target_id) for r in found}
+            cut = next((i for i, row in enumerate(chosen) if (row.target_kind, row.target_id) in behind), None)
+            chosen = chosen[:cut]
+        for row in rows:
+            if any(row is c for c in chosen):
+                row.status, row.sent_at, row.attempts, row.delivered_via = OutboxStatus.SENT, now, 1, "passive"
+                row.next_attempt_at = now
+            elif row.status == OutboxStatus.PENDING and not row.attempts:
+                row.next_attempt_at = now
+                self._released = True
+        return chosen
 
     # --- decided plans: Core, a few statements for the whole batch ----------------------------------------
 
@@ -314,6 +363,9 @@ class GroupCommit:
         A plan whose grounds changed loses its decision: its handler runs after this, in the same transaction.
         """
         s = self.statements
+        for item in batch:
+            if item.keep is not None:
+                item.keep(conn)
         decided = [i for i, item in enumerate(batch) if item.decision is not None]
         if not decided:
             return
@@ -333,7 +385,7 @@ class GroupCommit:
         claimed: set[int] = set()  # two plans for one message (should not happen): the second is a duplicate
         rows: list[dict[str, Any]] = []
         owners: dict[int, int] = {}  # inbound id → batch index
-        carried_rows: dict[int, Draft] = {}  # batch index → the reply carried in the HTTP answer
+        carried_rows: dict[int, list[Draft]] = {}  # batch index → the replies carried in the HTTP answer
         # Order per target: an answer carried in an HTTP response must not overtake a push to the same chat or
         # member that is being sent or due (a notice, a quiz's question); such an answer goes to the sender,
         # behind it. Asked here, in the batch's own transaction, once per batch.
@@ -356,17 +408,17 @@ class GroupCommit:
             claimed.add(inbound_id)
             results[i] = Outcome(handled_by=decision.handled_by, passive=[] if item.passive else None)
             owners[inbound_id] = i
-            carried = False
-            for row in decision.rows:
-                passive = (
-                    not carried
-                    and item.passive is not None
-                    and (row.channel, row.target_kind, row.target_id) not in behind
-                    and item.passive(row)
-                )
-                if passive:
-                    carried, carried_rows[i] = True, row
-                rows.append(self._outbox(row, item, inbound_id, passive, now))
+            chosen: set[int] = set()
+            if item.passive is not None:
+                for index in item.passive([_draft_outgoing(row) for row in decision.rows]):
+                    row = decision.rows[index]
+                    if (row.channel, row.target_kind, row.target_id) in behind:
+                        break
+                    chosen.add(index)
+            for index, row in enumerate(decision.rows):
+                if index in chosen:
+                    carried_rows.setdefault(i, []).append(row)
+                rows.append(self._outbox(row, item, inbound_id, index in chosen, now))
         if not rows:
             return
         # One statement's rows get ascending ids in the order given: sorting restores each message's order.
@@ -377,8 +429,10 @@ class GroupCommit:
             assert outcome is not None
             outcome.reply_ids.append(row_id)
             if via == "passive" and outcome.passive is not None:
-                draft = carried_rows[i]
-                outcome.passive.append(Outgoing(row_id, draft.channel, draft.target_kind, draft.target_id, draft.text))
+                draft = carried_rows[i][len(outcome.passive)]
+                outcome.passive.append(
+                    Outgoing(row_id, draft.channel, draft.target_kind, draft.target_id, draft.text, draft.mentions)
+                )
             else:
                 seen.pushed = True
 
@@ -468,6 +522,23 @@ class GroupCommit:
             "delivered_via": via,
             "media_id": None,
         }
+
+
+def _outgoing(row: Outbox) -> Outgoing:
+    return Outgoing(
+        row.id or 0,
+        row.channel,
+        row.target_kind,
+        row.target_id,
+        row.text,
+        tuple(row.mentions or ()),
+        row.media_id,
+        card=row.card,
+    )
+
+
+def _draft_outgoing(draft: Draft) -> Outgoing:
+    return Outgoing(0, draft.channel, draft.target_kind, draft.target_id, draft.text, draft.mentions)
 
 
 def is_race(exc: DBAPIError) -> bool:

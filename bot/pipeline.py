@@ -35,10 +35,10 @@ from bot.config import Config
 from bot.context import Context, Draft, reply_target
 from bot.db import DatabaseUnavailable, is_unavailable
 from bot.directory import BranchCard, ChatCard, Directory, MemberCard
-from bot.groupcommit import Decision, GroupCommit, Outcome, PassivePolicy, Plan
+from bot.groupcommit import Decision, GroupCommit, Keep, Outcome, PassivePolicy, Plan
 from bot.members import configured_role, declared_branch, resolve
 from bot.message import Message
-from bot.models import Branch, Chat, Member, UnitKind
+from bot.models import Branch, Chat, Member, Outbox, UnitKind
 from bot.normalize import normalize
 from bot.quiz.lookup import LookupCache
 from bot.router import Dispatcher, Hints, Route
@@ -97,11 +97,12 @@ class Pipeline:
     async def close(self) -> None:
         await self.commits.close()
 
-    async def process(self, msg: Message, passive: PassivePolicy | None = None) -> Outcome:
+    async def process(self, msg: Message, passive: PassivePolicy | None = None, keep: Keep | None = None) -> Outcome:
         """Handle msg exactly once; a repeat of a stored platform message id has no effect.
 
-        passive: which reply the caller will carry in its HTTP answer; a decided message's reply is then written
-        as delivered (Outcome.passive). Otherwise replies are held briefly for the channel to claim.
+        passive: which replies the caller will carry in its HTTP answer; they are written as delivered in the
+        message's transaction (Outcome.passive), the others left to the sender. Without it replies are held
+        briefly for the channel to claim. keep: the channel's own rows for msg, written in the same transaction.
         Raises DatabaseUnavailable when the message could not be stored: nothing was done, and the sender should
         send it again (storing an apology then would make that retry a duplicate).
         """
@@ -116,19 +117,21 @@ class Pipeline:
             return Outcome(duplicate=True)
         self._inflight[key] = None
         try:
-            plan = await self._decide(msg, passive)
+            plan = await self._decide(msg, passive, keep)
             outcome = await self.commits.submit(plan)
-            return outcome if outcome is not None else await self._alone(msg)
+            return outcome if outcome is not None else await self._alone(msg, passive, keep)
         finally:
             waiting = self._inflight.pop(key)
             if waiting is not None:
                 waiting.set_result(None)
 
-    async def _alone(self, msg: Message) -> Outcome:
+    async def _alone(self, msg: Message, passive: PassivePolicy | None, keep: Keep | None) -> Outcome:
         """Write msg in a transaction of its own (its batch failed for a reason other than the database)."""
         try:
             async with self.engine.begin() as conn:
-                outcome = await self.commits.handle_alone(conn, msg, self.clock())
+                if keep is not None:
+                    await conn.run_sync(keep)
+                outcome = await self.commits.handle_alone(conn, msg, passive, self.clock())
             self.commits.apply_learned()
             return outcome
         except Exception as exc:
@@ -138,11 +141,11 @@ class Pipeline:
 
     # --- 2–5 before the write, from the directory ------------------------------------------------------------
 
-    async def _decide(self, msg: Message, passive: PassivePolicy | None) -> Plan:
+    async def _decide(self, msg: Message, passive: PassivePolicy | None, keep: Keep | None) -> Plan:
         """The plan for msg: decided here when the directory knows enough and the handler reads nothing."""
         wake = asyncio.get_running_loop().create_future()
         decision = await self._decision(msg)
-        return Plan(msg, decision, passive, wake)
+        return Plan(msg, decision, passive, wake, keep)
 
     async def _decision(self, msg: Message) -> Decision | None:
         d = self.directory
@@ -260,7 +263,7 @@ class Pipeline:
 
     # --- 2–7 inside the write -----------------------------------------------------------------------------
 
-    async def handle_in(self, session: AsyncSession, msg: Message, inbound_id: int) -> Outcome:
+    async def handle_in(self, session: AsyncSession, msg: Message, inbound_id: int) -> tuple[str | None, list[Outbox]]:
         """Resolve, route and handle msg in session (the writer's savepoint); its inbound row is inbound_id."""
         text, mentioned, names = normalize(msg.text, self.bot_names)
         mentioned = mentioned or msg.mentions_bot
@@ -282,7 +285,7 @@ class Pipeline:
             self.commits.statements.set_handled, {"inbound_id": inbound_id, "member": member_id, "handled": handled_by}
         )
         self.commits.learned.append((msg, resolved.branch, resolved.chat, resolved.member))
-        return Outcome(handled_by=handled_by, reply_ids=[row.id for row in ctx.outgoing])
+        return handled_by, ctx.outgoing
 
     async def _route(
         self, msg: Message, ctx: Context, text: str, mentioned: bool, names: tuple[str, ...]

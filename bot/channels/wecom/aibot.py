@@ -6,12 +6,14 @@ import asyncio
 import json
 import logging
 import re
+from collections.abc import Sequence
 from typing import Any
 
 from aiohttp import web
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection
 
-from bot.channels.wecom import cards, welcome
+from bot.channels.wecom import cards, markdown, welcome
 from bot.channels.wecom.channel import (
     Reply,
     WecomChannel,
@@ -33,8 +35,8 @@ from bot.channels.wecom.crypto import (
 )
 from bot.channels.wecom.models import WecomResponseUrl
 from bot.channels.wecom.split import utf8_len
-from bot.db import transaction
-from bot.message import Message
+from bot.groupcommit import Keep, PassivePolicy
+from bot.message import Message, Outgoing
 
 log = logging.getLogger(__name__)
 
@@ -81,21 +83,23 @@ async def receive(request: web.Request) -> web.Response:
     if found is None:
         return empty()
     msg, response_url = found
-    if response_url:
-        await _store_response_url(channel, msg, response_url)
-    outcome = await channel.process(msg)
+    kind, target = ("chat", msg.chat_id) if msg.chat_id is not None else ("user", msg.sender_id)
+    keep = response_url_row(channel, msg, response_url) if response_url else None
+    outcome = await channel.process(msg, stream_policy(channel, kind, target), keep)
     if outcome is None:
         return empty()
-    kind, target = ("chat", msg.chat_id) if msg.chat_id is not None else ("user", msg.sender_id)
     if outcome.duplicate:
         # A retry: WeCom did not get the first copy's answer; give it that answer again (if there was one).
         again = await channel.answered_before(msg, kind, target)
         content = JOINER.join([await channel.spelled_out(reply) for reply in again])
         if not await channel.in_time(started, [reply.id for reply in again]):
             content, again = "", []
-        answered = again
+        answered: list[Reply | Outgoing] = list(again)
     else:
-        content, answered = await _answer(channel, started, outcome.reply_ids, kind, target)
+        answered = list(outcome.passive or ())  # the group commit wrote them as carried in this answer
+        content = JOINER.join(markdown.escape(reply.text) for reply in answered)
+        if not await channel.in_time(started, [reply.id for reply in answered]):
+            content, answered = "", []
     if not content:
         return empty()
     # A stream that is finished at once is the reply the AI bot accepts to a message (被动回复消息); with the
@@ -126,11 +130,8 @@ async def _tap(channel: WecomChannel, started: float, payload: dict[str, Any], n
         return empty()
     msg, tap, task = found
     response_url = payload.get("response_url")
-    if isinstance(response_url, str) and response_url:
-        await _store_response_url(channel, msg, response_url)
-    outcome = await channel.process(msg)
-    if outcome is not None and not outcome.duplicate:
-        await channel.claim([], outcome.reply_ids)
+    keep = response_url_row(channel, msg, response_url) if isinstance(response_url, str) and response_url else None
+    await channel.process(msg, PUSH_ALL, keep)  # the answer to an event can only update the card
     update = await cards.update_for(channel, msg, tap, task)
     if update is None or asyncio.get_running_loop().time() - started > channel.config.reply_budget_seconds:
         return empty()
@@ -149,32 +150,36 @@ async def _welcome(channel: WecomChannel, cipher: Cipher, nonce: str, msgid: str
     return web.Response(text=body, content_type="application/json")
 
 
-async def _answer(
-    channel: WecomChannel, started: float, reply_ids: list[int], kind: str, target: str
-) -> tuple[str, list[Reply]]:
-    """Claim the replies to this conversation that fit one passive answer (in order); their joined text, and them.
+def stream_policy(channel: WecomChannel, kind: str, target: str) -> PassivePolicy:
+    """The rows one passive answer carries: the leading rows to this conversation that fit one finished stream.
 
-    At most one of them has a card: a second card row and the rows after it go through the outbox.
+    At most one of them has a card: a second card row and the rows after it go through the outbox, as do an
+    image a push can show, and a row that @-mentions members (a passive answer cannot @ by user id; a push can).
     """
-    replies = await channel.replies(reply_ids)
-    answer: list[Reply] = []
-    parts: list[str] = []
-    for reply in replies:
-        if reply.target_kind != kind or reply.target_id != target:
-            continue
-        if kind == "chat" and channel.pushes_image(reply):
-            break  # the group's robot (or appchat) shows the image: this row and the ones after it go that way
-        if reply.card is not None and any(item.card is not None for item in answer):
-            break  # one card per answer
-        text = await channel.spelled_out(reply)
-        if utf8_len(JOINER.join([*parts, text])) > STREAM_MAX_BYTES:
-            break  # keep order: this row and the ones after it go through the outbox
-        answer.append(reply)
-        parts.append(text)
-    claimed = await channel.claim(answer, reply_ids)
-    if not await channel.in_time(started, [item.id for item in claimed]):
-        return "", []
-    return JOINER.join(parts[: len(claimed)]), answer[: len(claimed)]
+
+    def carried(rows: Sequence[Outgoing]) -> list[int]:
+        chosen: list[int] = []
+        parts: list[str] = []
+        carded = False
+        for index, row in enumerate(rows):
+            if row.target_kind != kind or row.target_id != target:
+                continue
+            if (kind == "chat" and channel.pushes_image(row)) or row.mentions or (row.card is not None and carded):
+                break
+            text = markdown.escape(row.text)
+            if utf8_len(JOINER.join([*parts, text])) > STREAM_MAX_BYTES:
+                break  # keep order: this row and the ones after it go through the outbox
+            chosen.append(index)
+            parts.append(text)
+            carded = carded or row.card is not None
+        return chosen
+
+    return carried
+
+
+def PUSH_ALL(rows: Sequence[Outgoing]) -> list[int]:  # noqa: N802 — a policy constant
+    """No row is carried in the HTTP answer: the sender pushes them all at once."""
+    return []
 
 
 # WeCom's envelope is exactly {"encrypt": "<base64>"}: read by this pattern, nothing is parsed before the signature.
@@ -250,24 +255,25 @@ def _strip_bot_mention(text: str, aibot_name: str, group: bool) -> str:
     return text
 
 
-async def _store_response_url(channel: WecomChannel, msg: Message, url: str) -> None:
-    """Keep the message's response_url for an answer that misses the reply budget (used once, within 1 h)."""
+def response_url_row(channel: WecomChannel, msg: Message, url: str) -> Keep | None:
+    """The message's response_url, kept for an answer that misses the reply budget (used once, within 1 h);
+    written in the message's own transaction. None for a URL outside WeCom."""
     expected = channel.config.api_base_url.rstrip("/") + "/cgi-bin/aibot/response"
     if not url.startswith(expected + "?"):
         # Only ever post to WeCom itself, whatever a (signed) callback says.
         log.warning("wecom: AI bot message %s has a response_url outside %s; not kept", msg.platform_msg_id, expected)
-        return
+        return None
     kind, target = ("chat", msg.chat_id) if msg.chat_id is not None else ("user", msg.sender_id)
-    try:
-        async with transaction(channel.services.sessions) as session:
-            session.add(
-                WecomResponseUrl(
-                    platform_msg_id=msg.platform_msg_id,
-                    target_kind=kind,
-                    target_id=target,
-                    url=url,
-                    received_at=channel.services.clock(),
-                )
-            )
-    except IntegrityError:
-        pass  # a retried delivery of a message we already have
+    row = {
+        "platform_msg_id": msg.platform_msg_id,
+        "target_kind": kind,
+        "target_id": target,
+        "url": url,
+        "received_at": channel.services.clock(),
+    }
+
+    def keep(conn: Connection) -> None:
+        upsert = sqlite.insert if conn.dialect.name == "sqlite" else postgresql.insert
+        conn.execute(upsert(WecomResponseUrl).on_conflict_do_nothing(), row)  # a retry: kept already
+
+    return keep

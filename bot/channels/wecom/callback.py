@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from datetime import datetime
 
 from aiohttp import web
@@ -31,9 +32,8 @@ from bot.channels.wecom.crypto import (
 )
 from bot.channels.wecom.routing import TEXT_MAX_BYTES
 from bot.channels.wecom.split import utf8_len
-from bot.context import Draft
 from bot.groupcommit import PassivePolicy
-from bot.message import Message
+from bot.message import Message, Outgoing
 from bot.outbox import PermanentError, TransientError
 
 log = logging.getLogger(__name__)
@@ -69,7 +69,7 @@ async def receive(request: web.Request) -> web.Response:
         return rejection(request, exc)
     if msg is None:
         return empty()
-    outcome = await channel.process(msg, _passive_policy(msg.sender_id))
+    outcome = await channel.process(msg, _passive_policy(channel, msg.sender_id))
     if outcome is None:
         return empty()
     if outcome.duplicate:
@@ -77,14 +77,7 @@ async def receive(request: web.Request) -> web.Response:
         again = (await channel.answered_before(msg, "user", msg.sender_id))[:1]
         text = again[0].text if again and await channel.in_time(started, [again[0].id]) else None
     else:
-        if outcome.passive is not None:
-            claimed = outcome.passive  # the quick path wrote it as answered here
-        else:
-            replies = await channel.replies(outcome.reply_ids)
-            first = next((r for r in replies if r.target_kind == "user" and r.target_id == msg.sender_id), None)
-            if first is not None and (utf8_len(first.text) > TEXT_MAX_BYTES or channel.pushes_image(first)):
-                first = None
-            claimed = await channel.claim([first] if first else [], outcome.reply_ids)
+        claimed = outcome.passive or []  # the group commit wrote it as answered here
         text = claimed[0].text if claimed and await channel.in_time(started, [claimed[0].id]) else None
     if text is None:
         return empty()
@@ -132,16 +125,16 @@ def _encrypted(body: bytes) -> str:
     return ciphertext(parse_envelope(body).get("Encrypt", ""))
 
 
-def _passive_policy(sender_id: str) -> PassivePolicy:
-    """The passive reply is one message: the first row for this member, if it fits; the rest go by the outbox."""
-    seen = False
+def _passive_policy(channel: WecomChannel, sender_id: str) -> PassivePolicy:
+    """The passive reply is one message: the first row for this member, if it fits as text (no image a push can
+    show); the rest go by the outbox."""
 
-    def carried(row: Draft) -> bool:
-        nonlocal seen
-        if seen or row.target_kind != "user" or row.target_id != sender_id:
-            return False
-        seen = True
-        return utf8_len(row.text) <= TEXT_MAX_BYTES
+    def carried(rows: Sequence[Outgoing]) -> list[int]:
+        for index, row in enumerate(rows):
+            if row.target_kind == "user" and row.target_id == sender_id:
+                fits = utf8_len(row.text) <= TEXT_MAX_BYTES and not channel.pushes_image(row)
+                return [index] if fits else []
+        return []
 
     return carried
 

@@ -19,7 +19,7 @@ from bot.channels.wecom.crypto import CallbackRejected, Cipher, check_signature,
 from bot.channels.wecom.routing import shows_image
 from bot.config import WecomConfig
 from bot.db import is_sqlite, read_only
-from bot.groupcommit import PassivePolicy
+from bot.groupcommit import Keep, PassivePolicy
 from bot.message import Message, Outgoing
 from bot.models import InboundMessage, Outbox, OutboxStatus
 from bot.pipeline import Outcome
@@ -85,20 +85,24 @@ class WecomChannel:
         if self.long_connection is not None:
             self.long_connection.start()
 
-    async def process(self, msg: Message, passive: PassivePolicy | None = None) -> Outcome | None:
+    async def process(
+        self, msg: Message, passive: PassivePolicy | None = None, keep: Keep | None = None
+    ) -> Outcome | None:
         """Run the pipeline (see _process); then, without delaying the answer, read a newcomer's name."""
         try:
-            return await self._process(msg, passive)
+            return await self._process(msg, passive, keep)
         finally:
             self.contacts.learn_soon(msg.sender_id)
 
-    async def _process(self, msg: Message, passive: PassivePolicy | None = None) -> Outcome | None:
+    async def _process(
+        self, msg: Message, passive: PassivePolicy | None = None, keep: Keep | None = None
+    ) -> Outcome | None:
         """Run the pipeline; None if it is still working when the reply budget is spent.
 
         Slow work is not cancelled: it commits in the background and its replies go out through the
         outbox, while the callback answers at once (WeCom retries after 5 s; the retry is a duplicate).
         """
-        task = asyncio.ensure_future(self.services.pipeline.process(msg, passive))
+        task = asyncio.ensure_future(self.services.pipeline.process(msg, passive, keep))
         done, _ = await asyncio.wait({task}, timeout=self.config.reply_budget_seconds)
         if done:
             return task.result()
@@ -179,7 +183,7 @@ class WecomChannel:
             )
             return [_reply(r) for r in rows]
 
-    def pushes_image(self, reply: Reply) -> bool:
+    def pushes_image(self, reply: Reply | Outgoing) -> bool:
         """Whether the reply has an image that a push can show: then it is pushed, not answered passively
         (a passive answer carries text only)."""
         item = Outgoing(reply.id, CHANNEL, reply.target_kind, reply.target_id, reply.text, media_id=reply.media_id)

@@ -56,15 +56,14 @@ from typing import TYPE_CHECKING, Any
 
 import aiohttp
 
-from bot.channels.wecom import aibot, cards
+from bot.channels.wecom import aibot, cards, markdown
 from bot.channels.wecom.crypto import CallbackRejected
 from bot.channels.wecom.lease import Lease
 from bot.channels.wecom.media import INVALID_MEDIA_ID
-from bot.channels.wecom.split import utf8_len
 from bot.outbox import TransientError
 
 if TYPE_CHECKING:
-    from bot.channels.wecom.channel import Reply, WecomChannel
+    from bot.channels.wecom.channel import WecomChannel
 
 log = logging.getLogger(__name__)
 
@@ -427,12 +426,10 @@ class LongConnection:
             return
         msg, tap, task = found
         try:
-            outcome = await channel.process(msg)
+            await channel.process(msg, aibot.PUSH_ALL)  # its replies go out as pushes
         except Exception:
             log.exception("wecom: long connection card event %s failed in the pipeline", msg.platform_msg_id)
             return
-        if outcome is not None and not outcome.duplicate:
-            await channel.claim([], outcome.reply_ids)  # all of them go out as pushes
         update = await cards.update_for(channel, msg, tap, task)
         if update is None:
             return
@@ -457,20 +454,18 @@ class LongConnection:
         if found is None:
             return
         msg, _ = found  # a response_url, if any, is not needed: the answer goes in the frame's context
+        kind, target = ("chat", msg.chat_id) if msg.chat_id is not None else ("user", msg.sender_id)
         try:
-            outcome = await channel.process(msg)
+            outcome = await channel.process(msg, aibot.stream_policy(channel, kind, target))
         except Exception:
             log.exception("wecom: long connection message %s failed in the pipeline", msg.platform_msg_id)
             return
-        if outcome is None or outcome.duplicate:
+        if outcome is None or outcome.duplicate or not outcome.passive:
             return
-        answer, content = await self._answer(await channel.replies(outcome.reply_ids), msg.chat_id, msg.sender_id)
-        claimed = await channel.claim(answer, outcome.reply_ids)
-        if not claimed:
-            return
+        claimed = outcome.passive  # written as carried in this answer by the group commit
         ids = [item.id for item in claimed]
-        text = aibot.JOINER.join(content[: len(claimed)])
-        carded = next((reply for reply in answer[: len(claimed)] if reply.card is not None), None)
+        text = aibot.JOINER.join(markdown.escape(item.text) for item in claimed)
+        carded = next((item for item in claimed if item.card is not None), None)
         body = (
             cards.answer_body(text, carded.card, carded.text, carded.id)
             if carded is not None
@@ -482,25 +477,6 @@ class LongConnection:
             # Not answered in the frame: the outbox pushes these rows instead (once the connection is back).
             log.warning("wecom: reply to %s not taken (%s); it goes out as a push", msg.platform_msg_id, exc)
             await channel.services.sender.unclaim_passive(ids)
-
-    async def _answer(self, replies: list[Reply], chat_id: str | None, sender: str) -> tuple[list[Reply], list[str]]:
-        """The leading rows for this conversation that fit in one stream reply, and their texts."""
-        kind, target = ("chat", chat_id) if chat_id is not None else ("user", sender)
-        answer: list[Reply] = []
-        parts: list[str] = []
-        for reply in replies:
-            if reply.target_kind != kind or reply.target_id != target:
-                continue
-            if kind == "chat" and self.channel.pushes_image(reply):
-                break  # an image goes by a push route that shows it: this row and the later ones go that way
-            if reply.card is not None and any(item.card is not None for item in answer):
-                break  # one card per answer (stream_with_template_card); the next card row is pushed
-            text = await self.channel.spelled_out(reply)
-            if utf8_len(aibot.JOINER.join([*parts, text])) > STREAM_MAX_BYTES:
-                break  # keep order: this row and the ones after it go through the outbox
-            answer.append(reply)
-            parts.append(text)
-        return answer, parts
 
 
 def _answer_field(ack: Frame, name: str, cmd: str) -> str:
