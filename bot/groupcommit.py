@@ -28,7 +28,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, delete, exists, insert, or_, select, update
+from sqlalchemy import Executable, Table, bindparam, delete, exists, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError, IntegrityError
@@ -36,7 +36,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
 from bot.clock import Clock
 from bot.config import Config
-from bot.context import Draft
+from bot.context import Draft, reply_target
 from bot.db import DatabaseUnavailable, is_unavailable
 from bot.directory import BusyQuiz, ChatCard, Directory, MemberCard, QuizGate, chat_by_id, gates
 from bot.message import Message, Outgoing
@@ -71,8 +71,9 @@ _MAX_ATTEMPTS = 3
 # at once. None: the rows are held briefly for the channel to claim itself (OutboxSender.claim_passive).
 PassivePolicy = Callable[[Sequence[Outgoing]], list[int]]
 
-# Extra rows a channel keeps with a message, written in its batch's transaction (e.g. a WeCom response_url).
-Keep = Callable[[Connection], None]
+# A row a channel keeps with a message, written in its batch's transaction (e.g. a WeCom response_url): an
+# INSERT statement (the same object for every message, so a batch's rows go in one executemany) and its row.
+Keep = tuple[Executable, dict[str, Any]]
 
 
 @dataclass(frozen=True)
@@ -131,6 +132,8 @@ class _Seen:
     chats: dict[int, ChatCard | None] = field(default_factory=dict)
     registered: dict[tuple[str, str], MemberCard] = field(default_factory=dict)
     pushed: bool = False  # rows for the outbox sender
+    # (channel, target kind, target id) with a push due or being sent: an answer must not overtake it.
+    behind: set[tuple[str, str, str]] = field(default_factory=set)
 
 
 class GroupCommit:
@@ -223,7 +226,7 @@ class GroupCommit:
                 await conn.run_sync(lambda sync: self._write_decided(sync, batch, now, results, seen))
                 for i, item in enumerate(batch):
                     if results[i] is None:
-                        results[i] = await self._handle(conn, item.msg, item.passive, now)
+                        results[i] = await self._handle(conn, item.msg, item.passive, now, seen.behind)
         except Exception as exc:
             if is_unavailable(exc):
                 log.warning("group commit of %d messages: database unavailable (%s)", len(batch), exc)
@@ -270,19 +273,27 @@ class GroupCommit:
     # --- undecided plans: the handler in a savepoint ---------------------------------------------------------
 
     async def handle_alone(
-        self, conn: AsyncConnection, msg: Message, passive: PassivePolicy | None, now: datetime
+        self, conn: AsyncConnection, msg: Message, passive: PassivePolicy | None, keep: Keep | None, now: datetime
     ) -> Outcome:
         """Write msg in conn's transaction, which holds nothing else (its batch failed for another reason)."""
         self.learned.clear()
-        return await self._handle(conn, msg, passive, now)
+        if keep is not None:
+            await conn.execute(keep[0], keep[1])
+        behind = await conn.run_sync(lambda sync: self._behind(sync, [(msg, passive)], now))
+        return await self._handle(conn, msg, passive, now, behind)
 
     async def _handle(
-        self, conn: AsyncConnection, msg: Message, passive: PassivePolicy | None, now: datetime
+        self,
+        conn: AsyncConnection,
+        msg: Message,
+        passive: PassivePolicy | None,
+        now: datetime,
+        behind: set[tuple[str, str, str]],
     ) -> Outcome:
         """Store msg and run its handler in a savepoint; a failure rolls it back and is stored with an apology."""
         for attempt in range(1, _MAX_ATTEMPTS + 1):
             try:
-                return await self._in_savepoint(conn, msg, passive, now, failed=False)
+                return await self._in_savepoint(conn, msg, passive, now, behind, failed=False)
             except Exception as exc:
                 if is_unavailable(exc):
                     raise
@@ -293,10 +304,16 @@ class GroupCommit:
                 what = "database error" if isinstance(exc, DBAPIError) else "handler failed"
                 log.exception("%s for %s:%s", what, msg.channel, msg.platform_msg_id)
                 break
-        return await self._in_savepoint(conn, msg, passive, now, failed=True)
+        return await self._in_savepoint(conn, msg, passive, now, behind, failed=True)
 
     async def _in_savepoint(
-        self, conn: AsyncConnection, msg: Message, passive: PassivePolicy | None, now: datetime, failed: bool
+        self,
+        conn: AsyncConnection,
+        msg: Message,
+        passive: PassivePolicy | None,
+        now: datetime,
+        behind: set[tuple[str, str, str]],
+        failed: bool,
     ) -> Outcome:
         from bot import texts
         from bot.context import Context
@@ -317,7 +334,7 @@ class GroupCommit:
                     rows = ctx.outgoing
                 else:
                     handled_by, rows = await self.handle_in(session, msg, inbound_id)
-                carried = await self._carry(session, rows, passive, now) if passive is not None else None
+                carried = self._carry(rows, passive, now, behind) if passive is not None else None
                 await session.flush()
                 return Outcome(
                     handled_by=handled_by,
@@ -327,23 +344,18 @@ class GroupCommit:
         finally:
             await session.close()
 
-    async def _carry(
-        self, session: AsyncSession, rows: list[Outbox], passive: PassivePolicy, now: datetime
+    def _carry(
+        self, rows: list[Outbox], passive: PassivePolicy, now: datetime, behind: set[tuple[str, str, str]]
     ) -> list[Outbox]:
         """Mark the rows the channel's HTTP answer carries as delivered; make the others due for the sender now.
 
         An answer must not overtake a push to the same target that is due or being sent (a notice, a quiz's
-        question): from the first such row on, the rows go to the sender, behind it.
+        question; `behind`, read at the start of the batch): from the first such row on, the rows go to the
+        sender, behind it.
         """
         chosen = [rows[i] for i in passive([_outgoing(row) for row in rows])]
-        if chosen:
-            targets = sorted({row.target_id for row in chosen})
-            found = await session.execute(
-                self.statements.pushes_pending, {"channel": chosen[0].channel, "targets": targets, "now": now}
-            )
-            behind = {(r.target_kind, r.target_id) for r in found}
-            cut = next((i for i, row in enumerate(chosen) if (row.target_kind, row.target_id) in behind), None)
-            chosen = chosen[:cut]
+        cut = next((i for i, row in enumerate(chosen) if (row.channel, row.target_kind, row.target_id) in behind), None)
+        chosen = chosen[:cut]
         for row in rows:
             if any(row is c for c in chosen):
                 row.status, row.sent_at, row.attempts, row.delivered_via = OutboxStatus.SENT, now, 1, "passive"
@@ -363,9 +375,14 @@ class GroupCommit:
         A plan whose grounds changed loses its decision: its handler runs after this, in the same transaction.
         """
         s = self.statements
+        keeps: dict[int, tuple[Executable, list[dict[str, Any]]]] = {}
         for item in batch:
             if item.keep is not None:
-                item.keep(conn)
+                keeps.setdefault(id(item.keep[0]), (item.keep[0], []))[1].append(item.keep[1])
+        for statement, kept in keeps.values():
+            conn.execute(statement, kept)
+        seen.behind = self._behind(conn, [(item.msg, item.passive) for item in batch], now)
+        behind = seen.behind
         decided = [i for i, item in enumerate(batch) if item.decision is not None]
         if not decided:
             return
@@ -386,18 +403,6 @@ class GroupCommit:
         rows: list[dict[str, Any]] = []
         owners: dict[int, int] = {}  # inbound id → batch index
         carried_rows: dict[int, list[Draft]] = {}  # batch index → the replies carried in the HTTP answer
-        # Order per target: an answer carried in an HTTP response must not overtake a push to the same chat or
-        # member that is being sent or due (a notice, a quiz's question); such an answer goes to the sender,
-        # behind it. Asked here, in the batch's own transaction, once per batch.
-        behind: set[tuple[str, str, str]] = set()
-        wanted: dict[str, set[str]] = {}
-        for i in live:
-            if batch[i].passive is not None:
-                for row in cast(Decision, batch[i].decision).rows:
-                    wanted.setdefault(row.channel, set()).add(row.target_id)
-        for channel, targets in wanted.items():
-            pending = conn.execute(s.pushes_pending, {"channel": channel, "targets": sorted(targets), "now": now})
-            behind.update((channel, r.target_kind, r.target_id) for r in pending)
         for i in live:
             item = batch[i]
             decision = cast(Decision, item.decision)
@@ -435,6 +440,25 @@ class GroupCommit:
                 )
             else:
                 seen.pushed = True
+
+    def _behind(
+        self, conn: Connection, items: list[tuple[Message, PassivePolicy | None]], now: datetime
+    ) -> set[tuple[str, str, str]]:
+        """Order per target: an answer carried in an HTTP response must not overtake a push to the same chat or
+        member that is being sent or due (a notice, a quiz's question); such an answer goes to the sender,
+        behind it. Asked once per batch, for the conversations whose answers a channel carries (a policy carries
+        only rows to the message's own conversation)."""
+        wanted: dict[str, set[str]] = {}
+        for msg, passive in items:
+            if passive is not None:
+                wanted.setdefault(msg.channel, set()).add(reply_target(msg)[1])
+        behind: set[tuple[str, str, str]] = set()
+        for channel, targets in wanted.items():
+            found = conn.execute(
+                self.statements.pushes_pending, {"channel": channel, "targets": sorted(targets), "now": now}
+            )
+            behind.update((channel, r.target_kind, r.target_id) for r in found)
+        return behind
 
     def _still_valid(
         self, conn: Connection, batch: list[Plan], decided: list[int], now: datetime, seen: _Seen

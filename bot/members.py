@@ -6,7 +6,7 @@ import logging
 from dataclasses import dataclass
 from typing import Protocol
 
-from sqlalchemy import select, text
+from sqlalchemy import and_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import org
@@ -72,6 +72,12 @@ async def branch_by_key(session: AsyncSession, key: str) -> Branch | None:
 
 async def resolve(session: AsyncSession, config: Config, msg: Message, now_value: object) -> Resolved:
     """Find (or register) the member, chat and branch for an inbound message."""
+    known = await _known(session, msg)
+    if known is not None:
+        named = configured_name(config, msg.channel, msg.sender_id)
+        if msg.sender_name and known[0].display_name != msg.sender_name and named is None:
+            known[0].display_name = msg.sender_name
+        return Resolved(known[2], known[1], known[0])
     chat: Chat | None = None
     branch: Branch | None = None
     if msg.chat_id is not None:
@@ -120,6 +126,31 @@ async def resolve(session: AsyncSession, config: Config, msg: Message, now_value
     if branch is None:
         branch = await session.get(Branch, member.branch_id)
     return Resolved(branch, chat, member)
+
+
+async def _known(session: AsyncSession, msg: Message) -> tuple[Member, Chat | None, Branch] | None:
+    """The usual case in one statement: a registered member, in a chat bound to a unit (or a direct message)."""
+    by_identity = (MemberIdentity.channel == msg.channel, MemberIdentity.platform_user_id == msg.sender_id)
+    if msg.chat_id is None:
+        found = await session.execute(
+            select(Member, Branch)
+            .select_from(MemberIdentity)
+            .join(Member, Member.id == MemberIdentity.member_id)
+            .join(Branch, Branch.id == Member.branch_id)
+            .where(*by_identity)
+        )
+        alone = found.first()
+        return (alone[0], None, alone[1]) if alone is not None else None
+    grouped = await session.execute(
+        select(Member, Chat, Branch)
+        .select_from(MemberIdentity)
+        .join(Member, Member.id == MemberIdentity.member_id)
+        .join(Chat, and_(Chat.channel == msg.channel, Chat.platform_chat_id == msg.chat_id))
+        .join(Branch, Branch.id == Chat.branch_id)
+        .where(*by_identity)
+    )
+    row = grouped.first()
+    return (row[0], row[1], row[2]) if row is not None else None
 
 
 async def find_member_by_name(session: AsyncSession, branch_id: int, name: str) -> list[Member]:

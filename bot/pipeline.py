@@ -129,9 +129,7 @@ class Pipeline:
         """Write msg in a transaction of its own (its batch failed for a reason other than the database)."""
         try:
             async with self.engine.begin() as conn:
-                if keep is not None:
-                    await conn.run_sync(keep)
-                outcome = await self.commits.handle_alone(conn, msg, passive, self.clock())
+                outcome = await self.commits.handle_alone(conn, msg, passive, keep, self.clock())
             self.commits.apply_learned()
             return outcome
         except Exception as exc:

@@ -10,8 +10,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from aiohttp import web
+from sqlalchemy import Executable
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Connection
 
 from bot.channels.wecom import cards, markdown, welcome
 from bot.channels.wecom.channel import (
@@ -271,9 +271,10 @@ def response_url_row(channel: WecomChannel, msg: Message, url: str) -> Keep | No
         "url": url,
         "received_at": channel.services.clock(),
     }
+    return _KEEP_URL[channel.services.engine.dialect.name], row  # a retry's row: kept already, nothing inserted
 
-    def keep(conn: Connection) -> None:
-        upsert = sqlite.insert if conn.dialect.name == "sqlite" else postgresql.insert
-        conn.execute(upsert(WecomResponseUrl).on_conflict_do_nothing(), row)  # a retry: kept already
 
-    return keep
+_KEEP_URL: dict[str, Executable] = {
+    "sqlite": sqlite.insert(WecomResponseUrl).on_conflict_do_nothing(),
+    "postgresql": postgresql.insert(WecomResponseUrl).on_conflict_do_nothing(),
+}
