@@ -85,7 +85,12 @@ async def open_services(
     directory = Directory()
     async with db.read_only(sessions) as session:
         await directory.load(session)
-    pipeline = Pipeline(config, sessions, engine, clock, dispatcher, lookup, directory, sender.notify)
+    # On a SQLite file the group commit has an engine of its own whose statements run without a thread hop
+    # (bot/sqlite_inline.py); it queues for the write lock with the app engine's writers.
+    writer = engine
+    if db.inline_path(config.database) is not None:
+        writer = db.create_engine(config.database, inline=True, writers=db.writer_queue(engine))
+    pipeline = Pipeline(config, sessions, writer, clock, dispatcher, lookup, directory, sender.notify)
     runner = JobRunner(declared_jobs(config) if jobs is None else jobs, config, sessions, clock, sender)
     return Services(config, clock, engine, sessions, pipeline, sender, runner, clients, lookup)
 

@@ -13,11 +13,12 @@ from typing import Any, cast
 from alembic import command
 from alembic.config import Config as AlembicConfig
 from sqlalchemy import event
-from sqlalchemy.engine import Connection, CursorResult, Engine, Result
+from sqlalchemy.engine import Connection, CursorResult, Engine, Result, make_url
 from sqlalchemy.exc import DBAPIError, InterfaceError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.util.concurrency import await_only, in_greenlet
 
+from bot import sqlite_inline
 from bot.config import DatabaseConfig
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
@@ -33,15 +34,34 @@ def is_sqlite(url: str) -> bool:
     return url.startswith("sqlite")
 
 
-def create_engine(config: DatabaseConfig) -> AsyncEngine:
-    """An async engine; on SQLite every transaction begins IMMEDIATE so writers queue, not fail."""
+def inline_path(config: DatabaseConfig) -> str | None:
+    """The SQLite file an inline engine can open (bot/sqlite_inline.py); None for PostgreSQL or in-memory SQLite."""
+    if not is_sqlite(config.url):
+        return None
+    path = make_url(config.url).database
+    return path if path and path != ":memory:" and not path.startswith("file:") else None
+
+
+def create_engine(config: DatabaseConfig, *, inline: bool = False, writers: asyncio.Lock | None = None) -> AsyncEngine:
+    """An async engine; on SQLite every transaction begins IMMEDIATE so writers queue, not fail.
+
+    inline: on a SQLite file, connections that run each statement at once on the event loop's thread
+    (bot/sqlite_inline.py) instead of in aiosqlite's thread per connection — the group commit's engine;
+    writers: the lock its transactions queue on (the app engine's, so the two never wait in SQLite's busy loop).
+    """
     # Parameters hold access tokens and message texts: never in the SQL log nor in a database error's text.
     kwargs: dict[str, Any] = {"echo": config.echo, "hide_parameters": True}
     if not is_sqlite(config.url):
         kwargs.update(pool_size=config.pool_size, max_overflow=config.pool_size * 2, pool_pre_ping=True)
+    path = inline_path(config) if inline else None
+    if path is not None:
+        kwargs["async_creator"] = sqlite_inline.connector(path, config.sqlite_busy_timeout_ms)
     engine = create_async_engine(config.url, **kwargs)
     if is_sqlite(config.url):
-        busy_ms = config.sqlite_busy_timeout_ms
+        # An inline connection waits for another process's lock itself, without blocking the loop.
+        busy_ms = 0 if path is not None else config.sqlite_busy_timeout_ms
+        if writers is not None:
+            _WRITERS[engine.sync_engine] = writers
 
         @event.listens_for(engine.sync_engine, "connect")
         def _on_connect(dbapi_connection: Any, _record: Any) -> None:

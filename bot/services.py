@@ -32,6 +32,8 @@ class Services:
     async def close(self) -> None:
         """Stop the pipeline's group commits and close the database."""
         await self.pipeline.close()
+        if self.pipeline.engine is not self.engine:
+            await self.pipeline.engine.dispose()
         await self.engine.dispose()
 
 

@@ -25,9 +25,9 @@ from bot.models import (
     Role,
 )
 from bot.normalize import normalize
-from bot.quiz import engine
+from bot.quiz import chart, engine
 from bot.quiz.answers import is_correct, parse
-from bot.quiz.chart import Bar, labels, leaderboard_png
+from bot.quiz.chart import Bar, labels
 from bot.quiz.scoring import opted_out, standings
 from bot.quiz.state import LATE_ANSWER_SECONDS, RUNNING, live_session
 from bot.router import Router
@@ -245,7 +245,11 @@ async def handle_leaderboard(msg: Message, ctx: Context) -> None:
         texts.LEADERBOARD_LINE.format(place=row.place, name=row.item[1] + row.mark, points=row.item[0].points)
         for row in display.ranking(list(zip(bars, labels(bars), strict=True)), lambda pair: pair[0].points)
     )
-    image = await asyncio.to_thread(leaderboard_png, title, bars)
+    # Drawn once per change of the standings: asked again meanwhile, the same chart is sent.
+    known, image = chart.rendered(title, bars)
+    if not known:
+        image = await asyncio.to_thread(chart.leaderboard_png, title, bars)
+        chart.remember(title, bars, image)
     await ctx.reply(title + lines, image=image)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 import logging
-from collections import Counter
+from collections import Counter, OrderedDict
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -70,6 +70,27 @@ def labels(bars: list[Bar]) -> list[str]:
                 texts.CHART_NAMESAKE.format(name=bar.name, detail=texts.CHART_MEMBER_NUMBER.format(id=bar.member_id))
             )
     return out
+
+
+# Charts rendered lately, by what they show: a leaderboard asked again before its standings change is not
+# drawn again (rendering takes tens of milliseconds; asking takes microseconds).
+_RENDERED: OrderedDict[tuple[str, tuple[Bar, ...]], bytes | None] = OrderedDict()
+_RENDERED_MAX = 32
+
+
+def rendered(title: str, bars: list[Bar]) -> tuple[bool, bytes | None]:
+    """(True, the PNG) if this chart was drawn lately; (False, None) if it must be drawn."""
+    key = (title, tuple(bars))
+    if key in _RENDERED:
+        _RENDERED.move_to_end(key)
+        return True, _RENDERED[key]
+    return False, None
+
+
+def remember(title: str, bars: list[Bar], png: bytes | None) -> None:
+    _RENDERED[(title, tuple(bars))] = png
+    while len(_RENDERED) > _RENDERED_MAX:
+        _RENDERED.popitem(last=False)
 
 
 def leaderboard_png(title: str, bars: list[Bar]) -> bytes | None:

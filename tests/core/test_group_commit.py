@@ -267,7 +267,7 @@ async def test_a_failed_commit_loses_the_batch_and_keeps_no_lock(db_url, clock):
     try:
         pipeline = services.pipeline
         await pipeline.process(sim_message("w", "u01", "帮助"))
-        event.listen(services.engine.sync_engine, "commit", fail_once)
+        event.listen(services.pipeline.engine.sync_engine, "commit", fail_once)
         with pytest.raises(DatabaseUnavailable):  # nothing stored: the platform's retry is handled as new
             await pipeline.process(sim_message("a", "u01", "帮助"))
         after = await pipeline.process(sim_message("a", "u01", "帮助"))  # and the next batch writes again
@@ -275,7 +275,7 @@ async def test_a_failed_commit_loses_the_batch_and_keeps_no_lock(db_url, clock):
         assert await count(services, InboundMessage) == 2
         assert await count(services, Outbox) == 2
     finally:
-        event.remove(services.engine.sync_engine, "commit", fail_once)
+        event.remove(services.pipeline.engine.sync_engine, "commit", fail_once)
         await services.close()
 
 

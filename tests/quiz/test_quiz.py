@@ -339,6 +339,36 @@ async def test_leaderboard_png_in_the_simulator(bot, clock):
     assert (await bot.get("/api/sim/media/999999")).status == 404
 
 
+async def test_a_leaderboard_is_drawn_once_per_change_of_the_standings(bot, clock, monkeypatch):
+    from bot.quiz import chart
+
+    def points(member, n):
+        return PointsEntry(
+            branch_id=member.branch_id,
+            member_id=member.id,
+            points=n,
+            rule="quiz_rush",
+            source=f"t{n}",
+            created_at=clock(),
+        )
+
+    drawn = []
+    monkeypatch.setattr(chart, "leaderboard_png", lambda title, bars: drawn.append(bars) or b"png")
+    monkeypatch.setattr(chart, "_RENDERED", chart.OrderedDict())
+    async with bot.services.sessions() as session, session.begin():
+        member = await session.scalar(
+            select(Member).join(MemberIdentity).where(MemberIdentity.platform_user_id == "u01")
+        )
+        session.add(points(member, 3))
+    for user in ("u02", "u03", "u04"):
+        await bot.say("排行榜", user=user)
+    assert len(drawn) == 1  # asked three times, drawn once
+    async with bot.services.sessions() as session, session.begin():
+        session.add(points(member, 2))
+    await bot.say("排行榜", user="u02")
+    assert len(drawn) == 2 and drawn[1][0].points == 5  # the standings changed: drawn again
+
+
 async def test_the_quiz_clock_stops_when_a_cancelled_step_fails_on_its_way_out(bot: BotDriver, monkeypatch):
     """A step cancelled mid-transaction whose clean-up then raises (as a rollback on an invalidated connection did:
     PendingRollbackError) is stopped, not logged and retried every second on an engine about to be disposed."""
