@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import collections
 import sqlite3
 import weakref
 from collections.abc import AsyncIterator
@@ -27,7 +28,54 @@ MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 _DEFERRED = "yizhan_deferred"
 # Connection info key: the writer queue this connection's open transaction holds.
 _HELD = "yizhan_writer"
-_WRITERS: weakref.WeakKeyDictionary[Engine, asyncio.Lock] = weakref.WeakKeyDictionary()
+_WRITERS: weakref.WeakKeyDictionary[Engine, WriterQueue] = weakref.WeakKeyDictionary()
+
+# How long a background writer (the outbox sender, a timer, a job) may be passed over by the group commit.
+URGENT_PATIENCE_SECONDS = 0.25
+
+
+class WriterQueue:
+    """This process's SQLite writers take turns here before BEGIN IMMEDIATE (so they do not poll for SQLite's
+    lock in its busy handler). First come, first served — except that a message being answered (the group
+    commit) goes before background writers that have waited less than URGENT_PATIENCE_SECONDS: a member
+    waits for an answer, a push can wait a little."""
+
+    def __init__(self) -> None:
+        self._held = False
+        self._urgent: collections.deque[asyncio.Future[None]] = collections.deque()
+        self._others: collections.deque[tuple[float, asyncio.Future[None]]] = collections.deque()
+
+    def locked(self) -> bool:
+        return self._held
+
+    async def acquire(self, urgent: bool = False) -> bool:
+        if not self._held:  # (waiters exist only while the turn is held: release() hands it to them)
+            self._held = True
+            return True
+        loop = asyncio.get_running_loop()
+        turn: asyncio.Future[None] = loop.create_future()
+        if urgent:
+            self._urgent.append(turn)
+        else:
+            self._others.append((loop.time(), turn))
+        try:
+            await turn
+        except asyncio.CancelledError:
+            if turn.done() and not turn.cancelled():
+                self.release()  # handed over just as the waiter was cancelled: pass it on
+            raise
+        return True
+
+    def release(self) -> None:
+        """Hand the turn to the next waiter (see the class docstring), or free it."""
+        now = asyncio.get_running_loop().time() if (self._urgent or self._others) else 0.0
+        while self._urgent or self._others:
+            patient = self._others and now - self._others[0][0] >= URGENT_PATIENCE_SECONDS
+            turn = self._urgent.popleft() if self._urgent and not patient else self._others.popleft()[1]
+            if not turn.done():  # a cancelled waiter's future is done already
+                turn.set_result(None)
+                return
+        self._held = False
 
 
 def is_sqlite(url: str) -> bool:
@@ -42,7 +90,7 @@ def inline_path(config: DatabaseConfig) -> str | None:
     return path if path and path != ":memory:" and not path.startswith("file:") else None
 
 
-def create_engine(config: DatabaseConfig, *, inline: bool = False, writers: asyncio.Lock | None = None) -> AsyncEngine:
+def create_engine(config: DatabaseConfig, *, inline: bool = False, writers: WriterQueue | None = None) -> AsyncEngine:
     """An async engine; on SQLite every transaction begins IMMEDIATE so writers queue, not fail.
 
     inline: on a SQLite file, connections that run each statement at once on the event loop's thread
@@ -62,6 +110,7 @@ def create_engine(config: DatabaseConfig, *, inline: bool = False, writers: asyn
         busy_ms = 0 if path is not None else config.sqlite_busy_timeout_ms
         if writers is not None:
             _WRITERS[engine.sync_engine] = writers
+        urgent = path is not None  # the group commit's engine: its transactions answer members
 
         @event.listens_for(engine.sync_engine, "connect")
         def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -87,7 +136,7 @@ def create_engine(config: DatabaseConfig, *, inline: bool = False, writers: asyn
             # This process's writers take turns on an asyncio lock first (first come, first served), so
             # they do not poll for SQLite's lock in its busy handler (sleeps of up to 100 ms each).
             if _HELD not in conn.info and in_greenlet():
-                await_only(writers.acquire())
+                await_only(writers.acquire(urgent))
                 conn.info[_HELD] = writers
             try:
                 conn.exec_driver_sql("BEGIN IMMEDIATE")
@@ -96,13 +145,34 @@ def create_engine(config: DatabaseConfig, *, inline: bool = False, writers: asyn
                 raise
 
         @event.listens_for(engine.sync_engine, "commit")
+        def _on_commit(conn: Connection) -> None:
+            _end(conn, "commit")
+
         @event.listens_for(engine.sync_engine, "rollback")
-        def _on_end(conn: Connection) -> None:
+        def _on_rollback(conn: Connection) -> None:
+            _end(conn, "rollback")
+
+        def _end(conn: Connection, how: str) -> None:
             # An invalidated connection (a statement cut short, e.g. by a task's cancellation) has no info to
             # read: asking raises PendingRollbackError, which would fail the very rollback that ends it. Its
             # lock went back when it was invalidated (below).
-            if not conn.invalidated:
-                _release(conn.info)
+            if conn.invalidated or _HELD not in conn.info:
+                return
+            # The event comes before the driver's COMMIT/ROLLBACK: end the transaction here first, so that
+            # the writer handed the turn next finds SQLite's lock free (and never waits in a busy loop for a
+            # COMMIT still on its way). SQLAlchemy's own call afterwards finds no transaction: a no-op.
+            dbapi = conn.connection.dbapi_connection
+            assert dbapi is not None
+            try:
+                if how == "commit":
+                    dbapi.commit()
+                else:
+                    dbapi.rollback()
+            except BaseException:
+                if how == "rollback":  # (a failed commit keeps the turn until its rollback)
+                    _release(conn.info)
+                raise
+            _release(conn.info)
 
         @event.listens_for(engine.sync_engine, "invalidate")
         @event.listens_for(engine.sync_engine, "checkin")
@@ -114,9 +184,9 @@ def create_engine(config: DatabaseConfig, *, inline: bool = False, writers: asyn
     return engine
 
 
-def writer_queue(engine: AsyncEngine) -> asyncio.Lock:
+def writer_queue(engine: AsyncEngine) -> WriterQueue:
     """The queue of this process's SQLite writers (the engine's transactions, the group commit's among them)."""
-    return _WRITERS.setdefault(engine.sync_engine, asyncio.Lock())
+    return _WRITERS.setdefault(engine.sync_engine, WriterQueue())
 
 
 def _release(info: dict[Any, Any]) -> None:

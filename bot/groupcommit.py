@@ -60,8 +60,10 @@ log = logging.getLogger(__name__)
 # Messages written by one transaction at most (a larger queue is written in several).
 MAX_BATCH = 64
 
-# Event-loop turns the writer task yields before taking a batch (a parsed request needs a few to reach the queue).
+# Event-loop turns the writer task yields before taking a batch (a parsed request needs a few to reach the queue),
+# and at most while the queue still grows.
 _GATHER_TURNS = 3
+_GATHER_TURNS_MAX = 12
 
 # Attempts for a message whose savepoint lost a race (e.g. two first messages registering one member).
 _MAX_ATTEMPTS = 3
@@ -202,8 +204,13 @@ class GroupCommit:
         try:
             while self._queue:
                 # Let the requests already read reach the queue: the more per transaction, the cheaper each.
-                for _ in range(_GATHER_TURNS):
+                # (The transaction itself may never yield to the loop — on SQLite its statements run inline —
+                # so what arrives meanwhile waits for the next batch.) A few turns more while more arrive.
+                turns, seen = 0, -1
+                while turns < _GATHER_TURNS_MAX and (turns < _GATHER_TURNS or len(self._queue) != seen):
+                    seen = len(self._queue)
                     await asyncio.sleep(0)
+                    turns += 1
                 batch, self._queue = self._queue[:MAX_BATCH], self._queue[MAX_BATCH:]
                 await self._write(batch)
         finally:

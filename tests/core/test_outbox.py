@@ -209,6 +209,11 @@ async def test_replies_wait_for_the_passive_answer_then_fall_back_to_the_sender(
 # --- leases, crashes, outages, order (issue #13) ------------------------------------------------------------
 
 
+async def status_of_the_row(driver) -> str | None:
+    async with driver.services.sessions() as session:
+        return await session.scalar(select(Outbox.status).order_by(Outbox.id).limit(1))
+
+
 def sender_on_own_engine(config, clients, clock, **outbox):
     """A second sender as another process would run it: its own engine on the same database."""
     from bot import db
@@ -268,6 +273,9 @@ async def test_a_slow_delivery_keeps_its_lease_and_is_not_sent_twice(aiohttp_cli
     engine, other = sender_on_own_engine(config, {"rec": client}, clock)
     try:
         first = asyncio.create_task(driver.services.sender.run_once())
+        async with asyncio.timeout(5):  # the first sender holds the row's lease before the other looks
+            while await status_of_the_row(driver) != OutboxStatus.SENDING:
+                await asyncio.sleep(0.01)
         takeovers = 0
         while not first.done():
             takeovers += await other.run_once()

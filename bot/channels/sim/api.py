@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot import texts
 from bot.channels.sim.access import ACCESS, SimAccess, guarded, json_response
 from bot.config import Config
-from bot.db import transaction
+from bot.db import read_only, transaction
 from bot.message import Message, Outgoing
 from bot.models import Branch, Chat, Media, Member, MemberIdentity, PartyGroup, SimMessage
 from bot.outbox import RateLimit
@@ -192,7 +192,7 @@ async def login(request: web.Request) -> web.Response:
 async def state(request: web.Request) -> web.Response:
     """The bot's name and, per simulated group, its members (those with a simulator identity)."""
     services = _services(request)
-    async with services.sessions() as session:
+    async with read_only(services.sessions) as session:
         chats = (await session.scalars(select(Chat).where(Chat.channel == CHANNEL).order_by(Chat.id))).all()
         out = []
         for chat in chats:
@@ -299,7 +299,7 @@ async def post_message(request: web.Request) -> web.Response:
     chat: str | None = body.get("chat")
     msg_id: str = body.get("id") or uuid.uuid4().hex
     name: str | None = body.get("name")
-    async with services.sessions() as session:
+    async with read_only(services.sessions) as session:
         if chat is not None and await _sim_chat_id(session, chat) is None:
             return _json({"error": texts.SIM_UNKNOWN_CHAT}, status=404)
         known = await _known_name(session, user)
@@ -373,7 +373,7 @@ async def transcript(request: web.Request) -> web.Response:
     after, limit = int(after_text), max(1, min(int(limit_text), 1000))
     if not chat:
         return _bad(texts.SIM_REASON_NO_CHAT)
-    async with services.sessions() as session:
+    async with read_only(services.sessions) as session:
         if not await _readable(session, chat):
             return _json({"error": texts.SIM_UNKNOWN_CHAT}, status=404)
         rows = await session.scalars(
@@ -393,7 +393,7 @@ async def events(request: web.Request) -> web.StreamResponse:
     chat = request.query.get("chat", "")
     if not chat:
         return _bad(texts.SIM_REASON_NO_CHAT)
-    async with _services(request).sessions() as session:
+    async with read_only(_services(request).sessions) as session:
         if not await _readable(session, chat):
             return _json({"error": texts.SIM_UNKNOWN_CHAT}, status=404)
     hub: SimHub = request.app[HUB]
@@ -431,7 +431,7 @@ async def media(request: web.Request) -> web.Response:
     media_id = int(request.match_info["id"])  # the route takes at most 18 digits
     if media_id > MAX_ROW_ID:
         raise web.HTTPNotFound()
-    async with services.sessions() as session:
+    async with read_only(services.sessions) as session:
         row = await session.scalar(
             select(Media).where(
                 Media.id == media_id, select(SimMessage.id).where(SimMessage.media_id == media_id).exists()

@@ -39,6 +39,7 @@ from sqlalchemy import select
 from bot.cards import Card, Tap, state_label, understand
 from bot.channels.wecom.crypto import USER_ID_MAX_BYTES, CallbackRejected, platform_id
 from bot.channels.wecom.split import truncate, utf8_len
+from bot.db import read_only
 from bot.message import Message
 from bot.models import Member, MemberIdentity, Outbox
 
@@ -164,7 +165,7 @@ async def update_for(channel: WecomChannel, msg: Message, tap: Tap, task: str) -
     Read from the database, not from this tap's outcome, so a retried event (a duplicate) gets the same update.
     """
     row_id = outbox_id_of(task)
-    async with channel.services.sessions() as session:
+    async with read_only(channel.services.sessions) as session:
         member = await session.scalar(
             select(Member)
             .join(MemberIdentity, MemberIdentity.member_id == Member.id)
@@ -247,7 +248,7 @@ def read_app_tap(data: dict[str, Any], now: datetime) -> tuple[Message, Tap, str
 
 async def tap_label(channel: WecomChannel, msg: Message, tap: Tap) -> str | None:
     """What the tapper's copy says now (read from the database), or None while nothing was recorded."""
-    async with channel.services.sessions() as session:
+    async with read_only(channel.services.sessions) as session:
         member = await session.scalar(
             select(Member)
             .join(MemberIdentity, MemberIdentity.member_id == Member.id)

@@ -177,7 +177,7 @@ class WecomChannel:
         """The rows a message produced, in order."""
         if not ids:
             return []
-        async with self.services.sessions() as session:
+        async with read_only(self.services.sessions) as session:
             rows = await session.execute(
                 select(*_REPLY_COLUMNS).where(Outbox.id.in_(ids), Outbox.channel == CHANNEL).order_by(Outbox.id)
             )
@@ -202,7 +202,7 @@ class WecomChannel:
         text = markdown.escape(reply.text)
         if not reply.mentions:
             return text
-        async with self.services.sessions() as session:
+        async with read_only(self.services.sessions) as session:
             names = await mention_names(session, reply.mentions)
         return with_mentions(text, reply.mentions, names, as_markdown=True)
 

@@ -38,7 +38,7 @@ from bot.channels.wecom.split import split_text, truncate
 from bot.channels.wecom.token import TokenCache
 from bot.clock import Clock
 from bot.config import WecomConfig
-from bot.db import transaction
+from bot.db import read_only, transaction
 from bot.members import MemberNames
 from bot.message import Outgoing
 from bot.models import Member, MemberIdentity, Outbox
@@ -372,7 +372,7 @@ class WecomClient:
 
     # --- bookkeeping ----------------------------------------------------------------------------
     async def _sent_parts(self, outbox_id: int) -> set[int]:
-        async with self.sessions() as session:
+        async with read_only(self.sessions) as session:
             rows = await session.scalars(select(WecomSentPart.part).where(WecomSentPart.outbox_id == outbox_id))
             return set(rows)
 
@@ -382,7 +382,7 @@ class WecomClient:
         return api.delivery_error(err, previous)
 
     async def _previous_attempts(self, outbox_id: int) -> int:
-        async with self.sessions() as session:
+        async with read_only(self.sessions) as session:
             return await session.scalar(select(Outbox.attempts).where(Outbox.id == outbox_id)) or 0
 
     async def _release(self, route: Route) -> None:
