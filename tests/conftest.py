@@ -15,13 +15,14 @@ import fcntl
 import os
 import shutil
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from aiohttp import web
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
@@ -32,7 +33,7 @@ from bot.app import build_app
 from bot.clock import FakeClock
 from bot.config import Config, DatabaseConfig, load_config
 from bot.models import Base
-from tests.support import BotDriver
+from tests.support import BotDriver, InProcessDriver
 
 ROOT = Path(__file__).resolve().parent.parent
 TZ = ZoneInfo("Asia/Shanghai")
@@ -145,15 +146,20 @@ async def _truncate(url: str) -> None:
         await engine.dispose()
 
 
-@pytest.fixture
-async def db_url(migrated_template: str, tmp_path: Path) -> str:
-    """An empty, migrated database for one test."""
+async def empty_database(migrated_template: str, tmp_path: Path, name: str = "yizhan.db") -> str:
+    """An empty, migrated database: a copy of the template (SQLite), or the worker's database emptied."""
     if PG_URL:
         await _truncate(migrated_template)
         return migrated_template
-    path = tmp_path / "yizhan.db"
+    path = tmp_path / name
     shutil.copyfile(migrated_template, path)
     return f"sqlite+aiosqlite:///{path}"
+
+
+@pytest.fixture
+async def db_url(migrated_template: str, tmp_path: Path) -> str:
+    """An empty, migrated database for one test."""
+    return await empty_database(migrated_template, tmp_path)
 
 
 @pytest.fixture
@@ -206,3 +212,26 @@ async def bot(aiohttp_client: Any, config: Config, clock: FakeClock) -> AsyncIte
     client = await aiohttp_client(app)
     yield BotDriver(client, app)
 
+
+StartInProcess = Callable[[web.Application], Awaitable[InProcessDriver]]
+
+
+@pytest.fixture
+async def in_process() -> AsyncIterator[StartInProcess]:
+    """Start apps without HTTP, as aiohttp_client starts them on a test server; each is stopped after the test."""
+    drivers: list[InProcessDriver] = []
+
+    async def start(app: web.Application) -> InProcessDriver:
+        driver = await InProcessDriver.start(app)
+        drivers.append(driver)
+        return driver
+
+    yield start
+    for driver in reversed(drivers):
+        await driver.close()
+
+
+@pytest.fixture
+async def bot_in_process(in_process: StartInProcess, config: Config, clock: FakeClock) -> InProcessDriver:
+    """The `bot` fixture's app, driven in process (no HTTP): for handler logic (tests/handlers, quiz, tasks)."""
+    return await in_process(build_app(config, clock=clock, background=False))
