@@ -3,21 +3,26 @@
 The database is SQLite unless YIZHAN_TEST_DATABASE_URL names a PostgreSQL database
 (postgresql+asyncpg://user@host/dbname); each test process then works in a database of its own
 created next to it, and each test starts from empty tables.
+
+The suite runs in pytest-xdist worker processes (`-n auto` in pyproject.toml). Everything a test writes is
+its worker's own: files under tmp_path (per worker), databases named by the worker's pid, ports chosen free.
 """
 
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import os
 import shutil
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from aiohttp import web
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
@@ -28,7 +33,7 @@ from bot.app import build_app
 from bot.clock import FakeClock
 from bot.config import Config, DatabaseConfig, load_config
 from bot.models import Base
-from tests.support import BotDriver
+from tests.support import BotDriver, InProcessDriver
 
 ROOT = Path(__file__).resolve().parent.parent
 TZ = ZoneInfo("Asia/Shanghai")
@@ -40,6 +45,43 @@ PG_URL = os.environ.get("YIZHAN_TEST_DATABASE_URL", "")
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 CI_PG_URL = "postgresql+asyncpg://postgres@127.0.0.1/postgres"
+# Workers for `-n auto`: one per core, at most this many (each worker holds its own app, database pools
+# and, on PostgreSQL, connections: many workers on a large machine would only contend for the server).
+MAX_WORKERS = 4
+
+
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
+    """How many workers `-n auto` starts: PYTEST_XDIST_AUTO_NUM_WORKERS if set, else the usable cores, capped."""
+    wanted = os.environ.get("PYTEST_XDIST_AUTO_NUM_WORKERS", "")
+    if wanted.isdigit():
+        return int(wanted)
+    return max(1, min(len(os.sched_getaffinity(0)), MAX_WORKERS))
+
+
+@pytest.fixture(autouse=True)
+def _timed_alone(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Under xdist, a test marked `timed` (it asserts on wall-clock latency) runs with no other test beside it.
+
+    Every test holds a shared lock on a file of this run (the workers' temp directories share a parent); a
+    timed test holds it exclusively. A gate lock, taken briefly by every test and held by a timed one while it
+    waits, keeps new tests from starting in the meantime, so a timed test is never starved.
+    """
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if worker is None:
+        yield
+        return
+    run = tmp_path_factory.getbasetemp().parent
+    timed = request.node.get_closest_marker("timed") is not None
+    with (run / "tests.gate").open("a") as gate, (run / "tests.lock").open("a") as lock:
+        fcntl.flock(gate, fcntl.LOCK_EX)
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX if timed else fcntl.LOCK_SH)
+        finally:
+            fcntl.flock(gate, fcntl.LOCK_UN)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 def pg_admin_url() -> str:
@@ -104,15 +146,20 @@ async def _truncate(url: str) -> None:
         await engine.dispose()
 
 
-@pytest.fixture
-async def db_url(migrated_template: str, tmp_path: Path) -> str:
-    """An empty, migrated database for one test."""
+async def empty_database(migrated_template: str, tmp_path: Path, name: str = "yizhan.db") -> str:
+    """An empty, migrated database: a copy of the template (SQLite), or the worker's database emptied."""
     if PG_URL:
         await _truncate(migrated_template)
         return migrated_template
-    path = tmp_path / "yizhan.db"
+    path = tmp_path / name
     shutil.copyfile(migrated_template, path)
     return f"sqlite+aiosqlite:///{path}"
+
+
+@pytest.fixture
+async def db_url(migrated_template: str, tmp_path: Path) -> str:
+    """An empty, migrated database for one test."""
+    return await empty_database(migrated_template, tmp_path)
 
 
 @pytest.fixture
@@ -164,3 +211,27 @@ async def bot(aiohttp_client: Any, config: Config, clock: FakeClock) -> AsyncIte
     app = build_app(config, clock=clock, background=False)
     client = await aiohttp_client(app)
     yield BotDriver(client, app)
+
+
+StartInProcess = Callable[[web.Application], Awaitable[InProcessDriver]]
+
+
+@pytest.fixture
+async def in_process() -> AsyncIterator[StartInProcess]:
+    """Start apps without HTTP, as aiohttp_client starts them on a test server; each is stopped after the test."""
+    drivers: list[InProcessDriver] = []
+
+    async def start(app: web.Application) -> InProcessDriver:
+        driver = await InProcessDriver.start(app)
+        drivers.append(driver)
+        return driver
+
+    yield start
+    for driver in reversed(drivers):
+        await driver.close()
+
+
+@pytest.fixture
+async def bot_in_process(in_process: StartInProcess, config: Config, clock: FakeClock) -> InProcessDriver:
+    """The `bot` fixture's app, driven in process (no HTTP): for handler logic (tests/handlers, quiz, tasks)."""
+    return await in_process(build_app(config, clock=clock, background=False))

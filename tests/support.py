@@ -1,14 +1,23 @@
-"""Test helpers shared by the suite: the BotDriver that talks to the app over HTTP."""
+"""Test helpers shared by the suite: the drivers that talk to the app as the simulator's page does.
+
+BotDriver goes over HTTP (the end-to-end path); InProcessDriver calls the simulator API's handlers in this
+process with no HTTP in between (for handler logic: the same answers, without a socket per message).
+"""
 
 from __future__ import annotations
 
+import asyncio
+import json
 import re
 from collections import defaultdict
 from typing import Any
+from urllib.parse import urlencode
 
 from aiohttp import web
-from aiohttp.test_utils import TestClient
+from aiohttp.streams import StreamReader
+from aiohttp.test_utils import TestClient, make_mocked_request
 
+from bot.channels.sim import api
 from bot.channels.sim.access import CSRF_HEADER
 from bot.services import SERVICES, Services
 
@@ -78,7 +87,7 @@ class BotDriver:
             body["id"] = msg_id
         if name is not None:
             body["name"] = name
-        resp = await self.client.post("/api/sim/messages", json=body, headers=await self.headers())
+        resp = await self._send(body)
         assert resp.status == 200, await resp.text()
         data = await resp.json()
         # What this user sees in answer: lines in the chat they wrote in (or, directly, to them).
@@ -86,6 +95,9 @@ class BotDriver:
             r["text"] for r in data["replies"] if r["to"] == (chat if chat is not None else user)
         )
         return data
+
+    async def _send(self, body: dict[str, Any]) -> Any:
+        return await self.client.post("/api/sim/messages", json=body, headers=await self.headers())
 
     def replies_to(self, user: str) -> list[str]:
         """The bot's answers to user's messages so far (in the chat they wrote in), in order."""
@@ -99,6 +111,120 @@ class BotDriver:
     async def drain_outbox(self, max_passes: int = 100) -> int:
         """Run the outbox sender until nothing is due; return rows attempted."""
         return await drain(self.services, max_passes)
+
+
+class Answer:
+    """What an in-process call answered: the parts of a client response the tests read."""
+
+    def __init__(self, status: int, content_type: str, body: bytes) -> None:
+        self.status = status
+        self.content_type = content_type
+        self._body = body
+
+    @classmethod
+    def of(cls, response: web.Response) -> Answer:
+        body = response.body
+        assert isinstance(body, bytes | bytearray), "a streamed answer has no place here"
+        return cls(response.status, response.content_type, bytes(body))
+
+    async def read(self) -> bytes:
+        return self._body
+
+    async def text(self) -> str:
+        return self._body.decode("utf-8")
+
+    async def json(self) -> Any:
+        return json.loads(self._body)
+
+
+# The simulator API's GET paths and their handlers, without the access checks (the HTTP tests keep those).
+_GETS = {"/api/sim/messages": api.transcript, "/api/sim/state": api.state}
+_MEDIA = re.compile(r"/api/sim/media/(?P<id>\d{1,18})")
+
+
+class InProcessDriver(BotDriver):
+    """BotDriver's interface with no HTTP: the simulator API's own handlers are called in this process.
+
+    The app is started as a server starts it (its startup and cleanup contexts, AppRunner) but listens on
+    nothing; say() runs the API's message handler (pipeline, transcript, in-line delivery) on a request built
+    here, so the answers are the API's own. The access checks (session, CSRF, Host) and the middlewares are
+    HTTP's business and stay with the end-to-end tests.
+    """
+
+    def __init__(self, runner: web.AppRunner) -> None:
+        self.runner = runner
+        self.app = runner.app
+        self._replies: dict[str, list[str]] = defaultdict(list)
+        self.csrf = "in-process"
+        self._closed = False
+        # make_mocked_request's transport, protocol and writer, made once: a request of its own is cheap then.
+        first = make_mocked_request("GET", "/", app=self.app)
+        self._parts = {"transport": first.transport, "protocol": first.protocol, "writer": first.writer}
+
+    @classmethod
+    async def start(cls, app: web.Application) -> InProcessDriver:
+        runner = web.AppRunner(app, handle_signals=False)
+        await runner.setup()
+        return cls(runner)
+
+    async def close(self) -> None:
+        """Stop the app (its cleanup contexts), once."""
+        if not self._closed:
+            self._closed = True
+            await self.runner.cleanup()
+
+    async def open_session(self) -> str:
+        return self.csrf
+
+    async def post_raw(self, data: str | bytes, headers: dict[str, str] | None = None) -> Answer:
+        """POST data to the message handler as the page would (headers other than Content-Type are not read)."""
+        body = data.encode("utf-8") if isinstance(data, str) else data
+        payload = StreamReader(_NO_PROTOCOL, 2**16, loop=asyncio.get_running_loop())
+        payload.feed_data(body)
+        payload.feed_eof()
+        request = make_mocked_request(
+            "POST",
+            "/api/sim/messages",
+            headers={"Content-Type": "application/json", **(headers or {})},
+            app=self.app,
+            payload=payload,
+            client_max_size=self.services.config.server.max_body_bytes,
+            **self._parts,
+        )
+        response = await api.post_message(request)
+        assert isinstance(response, web.Response)
+        return Answer.of(response)
+
+    async def get(self, path: str, **params: str) -> Answer:
+        """GET a simulator API path (its handler, called here)."""
+        url = f"{path}?{urlencode(params)}" if params else path
+        media = _MEDIA.fullmatch(path)
+        handler = api.media if media else _GETS[path]
+        request = make_mocked_request(
+            "GET", url, app=self.app, match_info=media.groupdict() if media else {}, **self._parts
+        )
+        try:
+            response = await handler(request)
+        except web.HTTPException as exc:
+            return Answer(exc.status, "text/plain", exc.text.encode() if exc.text else b"")
+        assert isinstance(response, web.Response)
+        return Answer.of(response)
+
+    async def _send(self, body: dict[str, Any]) -> Answer:
+        return await self.post_raw(json.dumps(body, ensure_ascii=False))
+
+
+class _NoProtocol:
+    """The protocol a StreamReader fed in one piece needs: nothing to pause or resume."""
+
+    def pause_reading(self, *args: Any, **kwargs: Any) -> None:
+        pass
+
+    def resume_reading(self, *args: Any, **kwargs: Any) -> None:
+        pass
+
+
+_NO_PROTOCOL: Any = _NoProtocol()
 
 
 async def drain(services: Services, max_passes: int = 100) -> int:

@@ -479,6 +479,7 @@ async def test_csv_bounds(db_url, tmp_path, capsys):
 
 
 # --- A large import beside a running bot (finding 12) -------------------------------------------
+@pytest.mark.timed
 async def test_large_import_does_not_hold_the_bot_up(bot, db_url, tmp_path):
     """The import wrote the whole file in one transaction: on SQLite members' messages waited for all of it.
     Now it commits in chunks with pauses between them, so each message waits at most about one chunk.

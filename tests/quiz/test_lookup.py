@@ -12,6 +12,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy import delete, event, select, update
 
 from bot import texts
@@ -221,6 +222,7 @@ async def timed_say(bot: Any, text: str, user: str) -> float:
     return time.perf_counter() - start
 
 
+@pytest.mark.timed
 async def test_a_large_bank_change_does_not_stall_messages(bot, clock):
     """Finding 12: after a large import the first 搜题 rebuilt the whole index inside its message's write
     transaction — every other message waited for it. Now the refresh runs beside the messages: a 搜题 waits
