@@ -56,6 +56,8 @@ class Context:
     drafts: list[Draft] | None = None  # set on the quick path: replies are collected here, not in the session
     # For scheduled jobs: the running channel clients (a job may start a channel's own upkeep, never send).
     clients: Mapping[str, object] = field(default_factory=dict)
+    # What a filter found out about this message, for its handler (keyed by the filter's own name).
+    memo: dict[str, Any] = field(default_factory=dict)
 
     def now(self) -> datetime:
         return self.clock()
@@ -94,6 +96,11 @@ class Context:
 
         card (bot/cards.py): buttons, where the channel shows them in a 1:1 chat; the text stands on its own."""
         preferred = channel or (self.message.channel if self.message else None)
+        msg = self.message
+        if msg is not None and self.member is not None and member.id == self.member.id and preferred == msg.channel:
+            # The member who wrote this message, on its channel: their id there is the message's sender.
+            self._add(msg.channel, "user", msg.sender_id, text, (), card=card)
+            return True
         identities = (
             await self.session.scalars(select(MemberIdentity).where(MemberIdentity.member_id == member.id))
         ).all()

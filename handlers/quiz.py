@@ -169,7 +169,12 @@ async def _just_finished_rush(ctx: Context) -> QuizSession | None:
 
 
 async def _is_answer(msg: Message, ctx: Context) -> bool:
-    return await _answer_target(msg, ctx) is not None
+    found = await _answer_target(msg, ctx)
+    ctx.memo[_ANSWER_TARGET] = (msg, found)  # handle_answer() asks the same of the same message next
+    return found is not None
+
+
+_ANSWER_TARGET = "quiz.answer_target"
 
 
 # Any text may answer a live question (a blank's answer is free text): only no quiz at all rules it out.
@@ -177,7 +182,8 @@ async def _is_answer(msg: Message, ctx: Context) -> bool:
 async def handle_answer(msg: Message, ctx: Context) -> None:
     """An answer to the live question (one attempt per member per question)."""
     assert ctx.member is not None
-    found = await _answer_target(msg, ctx)
+    known = ctx.memo.get(_ANSWER_TARGET)
+    found = known[1] if known is not None and known[0] is msg else await _answer_target(msg, ctx)
     if found is None:
         return
     live, canonical = found
