@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import gc
 import logging
 from collections.abc import AsyncIterator, Sequence
@@ -80,17 +81,18 @@ async def open_services(
             log.info("question bank was empty: imported %d sample questions", seeded)
     clients: dict[str, ChannelClient] = {}
     sender = OutboxSender(sessions, clients, config.outbox, clock)
-    lookup = LookupCache()
+    lookup = LookupCache(engine=engine)
     dispatcher = Dispatcher(routers)
     directory = Directory()
     async with db.read_only(sessions) as session:
         await directory.load(session)
     # On a SQLite file the group commit has an engine of its own whose statements run without a thread hop
     # (bot/sqlite_inline.py); it queues for the write lock with the app engine's writers.
-    writer = engine
+    writer, checkpoint = engine, None
     if db.inline_path(config.database) is not None:
         writer = db.create_engine(config.database, inline=True, writers=db.writer_queue(engine))
-    pipeline = Pipeline(config, sessions, writer, clock, dispatcher, lookup, directory, sender.notify)
+        checkpoint = functools.partial(db.checkpoint, engine)
+    pipeline = Pipeline(config, sessions, writer, clock, dispatcher, lookup, directory, sender.notify, checkpoint)
     runner = JobRunner(declared_jobs(config) if jobs is None else jobs, config, sessions, clock, sender)
     return Services(config, clock, engine, sessions, pipeline, sender, runner, clients, lookup)
 

@@ -121,6 +121,10 @@ def create_engine(config: DatabaseConfig, *, inline: bool = False, writers: Writ
             cursor.execute("PRAGMA journal_mode = WAL")
             cursor.execute("PRAGMA synchronous = NORMAL")
             cursor.execute("PRAGMA foreign_keys = ON")
+            if path is not None:
+                # A COMMIT crossing the WAL's checkpoint size would copy and sync pages on the event loop: the
+                # inline engine leaves checkpoints to checkpoint() below, on an aiosqlite connection.
+                cursor.execute("PRAGMA wal_autocheckpoint = 0")
             cursor.close()
 
         writers = writer_queue(engine)
@@ -182,6 +186,13 @@ def create_engine(config: DatabaseConfig, *, inline: bool = False, writers: Writ
             _release(record.info)
 
     return engine
+
+
+async def checkpoint(engine: AsyncEngine) -> None:
+    """A PASSIVE WAL checkpoint on one of engine's connections (the app engine's: aiosqlite runs it in its thread)."""
+    async with engine.connect() as conn:
+        raw = await conn.get_raw_connection()
+        await raw.driver_connection.execute("PRAGMA wal_checkpoint(PASSIVE)")  # type: ignore[union-attr]
 
 
 def writer_queue(engine: AsyncEngine) -> WriterQueue:

@@ -77,15 +77,29 @@ class Directory:
     def branch_by_key(self, key: str) -> BranchCard | None:
         return next((b for b in self.branches.values() if b.key == key), None)
 
-    def learn(self, msg: Message, branch: Branch | None, chat: Chat | None, member: Member | None) -> None:
-        """Remember what the full pipeline just resolved (and committed) for msg."""
+    def learn(self, learned: Learned) -> None:
+        """Remember what a handler's transaction resolved for a message (once it committed)."""
+        msg, branch, chat, member = learned
         if branch is not None:
-            self.branches[branch.id] = BranchCard(branch.id, branch.key, branch.name, branch.kind, branch.ancestor_path)
+            self.branches[branch.id] = branch
         if chat is not None and msg.chat_id is not None:
-            self.chats[(msg.channel, msg.chat_id)] = ChatCard(chat.id, chat.branch_id)
+            self.chats[(msg.channel, msg.chat_id)] = chat
         if member is not None:
-            self.members[member.id] = MemberCard(member.id, member.branch_id, member.role, member.display_name)
+            self.members[member.id] = member
             self.identities[(msg.channel, msg.sender_id)] = member.id
+
+
+# What a message resolved to, as cards (read from the ORM objects while their transaction is open).
+Learned = tuple[Message, BranchCard | None, ChatCard | None, MemberCard | None]
+
+
+def cards_of(msg: Message, branch: Branch | None, chat: Chat | None, member: Member | None) -> Learned:
+    return (
+        msg,
+        BranchCard(branch.id, branch.key, branch.name, branch.kind, branch.ancestor_path) if branch else None,
+        ChatCard(chat.id, chat.branch_id) if chat else None,
+        MemberCard(member.id, member.branch_id, member.role, member.display_name) if member else None,
+    )
 
 
 @dataclass(frozen=True)

@@ -38,7 +38,7 @@ from bot.clock import Clock
 from bot.config import Config
 from bot.context import Draft, reply_target
 from bot.db import DatabaseUnavailable, is_unavailable
-from bot.directory import BusyQuiz, ChatCard, Directory, MemberCard, QuizGate, chat_by_id, gates
+from bot.directory import BusyQuiz, ChatCard, Directory, Learned, MemberCard, QuizGate, chat_by_id, gates
 from bot.message import Message, Outgoing
 from bot.models import (
     Chat,
@@ -64,6 +64,9 @@ MAX_BATCH = 64
 # and at most while the queue still grows.
 _GATHER_TURNS = 3
 _GATHER_TURNS_MAX = 12
+
+# Batches between two WAL checkpoints on SQLite (the group commit's own connections do not checkpoint).
+CHECKPOINT_EVERY = 200
 
 # Attempts for a message whose savepoint lost a race (e.g. two first messages registering one member).
 _MAX_ATTEMPTS = 3
@@ -119,9 +122,9 @@ class Plan:
             self.wake.set_result(None)
 
 
-# Runs a message's handler in session, given its stored inbound row's id (bot/pipeline.py): the handler's name
-# and the outbox rows it added.
-HandleIn = Callable[[AsyncSession, Message, int], Awaitable[tuple[str | None, list[Outbox]]]]
+# Runs a message's handler in session, given its stored inbound row's id (bot/pipeline.py): the handler's name,
+# the outbox rows it added, and what the message resolved to (for the directory, once the transaction commits).
+HandleIn = Callable[[AsyncSession, Message, int], Awaitable[tuple[str | None, list[Outbox], Learned | None]]]
 
 
 @dataclass
@@ -136,6 +139,8 @@ class _Seen:
     pushed: bool = False  # rows for the outbox sender
     # (channel, target kind, target id) with a push due or being sent: an answer must not overtake it.
     behind: set[tuple[str, str, str]] = field(default_factory=set)
+    learned: list[Learned] = field(default_factory=list)  # what handlers resolved, savepoints released
+    released: bool = False  # a handler's rows were left to the sender
 
 
 class GroupCommit:
@@ -149,6 +154,7 @@ class GroupCommit:
         directory: Directory,
         handle_in: HandleIn,
         notify: Callable[[], None] = lambda: None,
+        checkpoint: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         self.config = config
         self.engine = engine
@@ -156,6 +162,9 @@ class GroupCommit:
         self.directory = directory
         self.handle_in = handle_in
         self.notify = notify
+        # SQLite's WAL checkpoint, every CHECKPOINT_EVERY batches, beside the writes (bot/db.py checkpoint()).
+        self.checkpoint = checkpoint
+        self._checkpointing: asyncio.Task[None] | None = None
         self.statements = _Statements(engine.dialect.name)
         self._queue: list[Plan] = []
         self._writer: asyncio.Task[None] | None = None
@@ -164,9 +173,6 @@ class GroupCommit:
         # Where quizzes were live at the last group commit (chat ids; member ids for 错题 practice).
         self.busy_chats: dict[int, QuizGate] = {}
         self.busy_members: dict[int, QuizGate] = {}
-        # What handlers resolved in the open transaction, for the directory once it commits (Directory.learn).
-        self.learned: list[tuple[Message, Any, Any, Any]] = []
-        self._released = False  # a handler's rows were left to the sender (wake it after the commit)
 
     async def close(self) -> None:
         if self.batches:
@@ -178,6 +184,8 @@ class GroupCommit:
             )
         if self._writer is not None:
             await asyncio.shield(self._writer)
+        if self._checkpointing is not None:
+            await asyncio.gather(self._checkpointing, return_exceptions=True)
 
     async def submit(self, plan: Plan) -> Outcome | None:
         """Queue plan for the writer task (started when the queue was empty); wait for its outcome.
@@ -227,15 +235,14 @@ class GroupCommit:
         self.written += len(batch)
         results: list[Outcome | None] = [None] * len(batch)
         seen = _Seen()
-        self.learned.clear()
         try:
             async with self.engine.begin() as conn:
                 await conn.run_sync(lambda sync: self._write_decided(sync, batch, now, results, seen))
                 for i, item in enumerate(batch):
                     if results[i] is None:
-                        results[i] = await self._handle(conn, item.msg, item.passive, now, seen.behind)
+                        results[i] = await self._handle(conn, item.msg, item.passive, now, seen)
         except Exception as exc:
-            if is_unavailable(exc):
+            if _unavailable(exc):
                 log.warning("group commit of %d messages: database unavailable (%s)", len(batch), exc)
                 error = DatabaseUnavailable(str(exc)[:200])
                 for item in batch:
@@ -245,13 +252,27 @@ class GroupCommit:
             for item in batch:
                 item.finish(None)
             return
-        self._learn(seen)
+        try:
+            self._learn(seen)
+        except Exception:  # the batch is committed: what it taught the directory is only a hint
+            log.exception("group commit: the directory could not learn from a batch")
         for item, result in zip(batch, results, strict=True):
             item.finish(result)
+        due = self.checkpoint is not None and self.batches % CHECKPOINT_EVERY == 0
+        if due and (self._checkpointing is None or self._checkpointing.done()):
+            self._checkpointing = asyncio.get_running_loop().create_task(self._checkpoint(), name="checkpoint")
+
+    async def _checkpoint(self) -> None:
+        assert self.checkpoint is not None
+        try:
+            await self.checkpoint()
+        except Exception as exc:  # the next one will try again; the WAL only grows meanwhile
+            log.warning("group commit: WAL checkpoint failed (%s)", exc)
 
     def _learn(self, seen: _Seen) -> None:
         """Apply what the committed transaction saw to the directory (on the event loop's thread)."""
-        self.apply_learned()
+        for learned in seen.learned:
+            self.directory.learn(learned)
         self.busy_chats, self.busy_members = seen.busy_chats, seen.busy_members
         d = self.directory
         for member_id, current in seen.members.items():
@@ -267,27 +288,30 @@ class GroupCommit:
         for key, card in seen.registered.items():
             d.identities[key] = card.id
             d.members[card.id] = card
-        if seen.pushed or self._released:
-            self._released = False
+        if seen.pushed or seen.released:
             self.notify()
-
-    def apply_learned(self) -> None:
-        """Teach the directory what handlers resolved in the transaction that just committed."""
-        for msg, branch, chat, member in self.learned:
-            self.directory.learn(msg, branch, chat, member)
-        self.learned.clear()
 
     # --- undecided plans: the handler in a savepoint ---------------------------------------------------------
 
-    async def handle_alone(
-        self, conn: AsyncConnection, msg: Message, passive: PassivePolicy | None, keep: Keep | None, now: datetime
-    ) -> Outcome:
-        """Write msg in conn's transaction, which holds nothing else (its batch failed for another reason)."""
-        self.learned.clear()
-        if keep is not None:
-            await conn.execute(keep[0], keep[1])
-        behind = await conn.run_sync(lambda sync: self._behind(sync, [(msg, passive)], now))
-        return await self._handle(conn, msg, passive, now, behind)
+    async def write_alone(self, msg: Message, passive: PassivePolicy | None, keep: Keep | None) -> Outcome:
+        """Write msg in a transaction of its own (its batch failed for a reason other than the database)."""
+        now = self.clock()
+        seen = _Seen()
+        try:
+            async with self.engine.begin() as conn:
+                if keep is not None:
+                    await conn.execute(keep[0], keep[1])
+                seen.behind = await conn.run_sync(lambda sync: self._behind(sync, [(msg, passive)], now))
+                outcome = await self._handle(conn, msg, passive, now, seen)
+        except Exception as exc:
+            if _unavailable(exc):
+                raise DatabaseUnavailable(str(exc)[:200]) from exc
+            raise
+        for learned in seen.learned:
+            self.directory.learn(learned)
+        if seen.released:
+            self.notify()
+        return outcome
 
     async def _handle(
         self,
@@ -295,14 +319,14 @@ class GroupCommit:
         msg: Message,
         passive: PassivePolicy | None,
         now: datetime,
-        behind: set[tuple[str, str, str]],
+        seen: _Seen,
     ) -> Outcome:
         """Store msg and run its handler in a savepoint; a failure rolls it back and is stored with an apology."""
         for attempt in range(1, _MAX_ATTEMPTS + 1):
             try:
-                return await self._in_savepoint(conn, msg, passive, now, behind, failed=False)
+                return await self._in_savepoint(conn, msg, passive, now, seen, failed=False)
             except Exception as exc:
-                if is_unavailable(exc):
+                if _unavailable(exc):
                     raise
                 retryable = isinstance(exc, IntegrityError) or (isinstance(exc, DBAPIError) and is_race(exc))
                 if retryable and attempt < _MAX_ATTEMPTS:
@@ -311,7 +335,7 @@ class GroupCommit:
                 what = "database error" if isinstance(exc, DBAPIError) else "handler failed"
                 log.exception("%s for %s:%s", what, msg.channel, msg.platform_msg_id)
                 break
-        return await self._in_savepoint(conn, msg, passive, now, behind, failed=True)
+        return await self._in_savepoint(conn, msg, passive, now, seen, failed=True)
 
     async def _in_savepoint(
         self,
@@ -319,7 +343,7 @@ class GroupCommit:
         msg: Message,
         passive: PassivePolicy | None,
         now: datetime,
-        behind: set[tuple[str, str, str]],
+        seen: _Seen,
         failed: bool,
     ) -> Outcome:
         from bot import texts
@@ -338,22 +362,24 @@ class GroupCommit:
                     ctx.inbound_id = inbound_id
                     await ctx.reply(texts.GENERIC_ERROR)
                     handled_by: str | None = "error"
-                    rows = ctx.outgoing
+                    rows: list[Outbox] = ctx.outgoing
+                    learned: Learned | None = None
                 else:
-                    handled_by, rows = await self.handle_in(session, msg, inbound_id)
-                carried = self._carry(rows, passive, now, behind) if passive is not None else None
+                    handled_by, rows, learned = await self.handle_in(session, msg, inbound_id)
+                carried = self._carry(rows, passive, now, seen) if passive is not None else None
                 await session.flush()
-                return Outcome(
+                outcome = Outcome(
                     handled_by=handled_by,
                     reply_ids=[row.id for row in rows],
                     passive=[_outgoing(row) for row in carried] if carried is not None else None,
                 )
         finally:
             await session.close()
+        if learned is not None:  # only now: a savepoint rolled back teaches nothing
+            seen.learned.append(learned)
+        return outcome
 
-    def _carry(
-        self, rows: list[Outbox], passive: PassivePolicy, now: datetime, behind: set[tuple[str, str, str]]
-    ) -> list[Outbox]:
+    def _carry(self, rows: list[Outbox], passive: PassivePolicy, now: datetime, seen: _Seen) -> list[Outbox]:
         """Mark the rows the channel's HTTP answer carries as delivered; make the others due for the sender now.
 
         An answer must not overtake a push to the same target that is due or being sent (a notice, a quiz's
@@ -361,7 +387,9 @@ class GroupCommit:
         sender, behind it.
         """
         chosen = [rows[i] for i in passive([_outgoing(row) for row in rows])]
-        cut = next((i for i, row in enumerate(chosen) if (row.channel, row.target_kind, row.target_id) in behind), None)
+        cut = next(
+            (i for i, row in enumerate(chosen) if (row.channel, row.target_kind, row.target_id) in seen.behind), None
+        )
         chosen = chosen[:cut]
         for row in rows:
             if any(row is c for c in chosen):
@@ -369,7 +397,7 @@ class GroupCommit:
                 row.next_attempt_at = now
             elif row.status == OutboxStatus.PENDING and not row.attempts:
                 row.next_attempt_at = now
-                self._released = True
+                seen.released = True
         return chosen
 
     # --- decided plans: Core, a few statements for the whole batch ----------------------------------------
@@ -570,6 +598,12 @@ def _outgoing(row: Outbox) -> Outgoing:
 
 def _draft_outgoing(draft: Draft) -> Outgoing:
     return Outgoing(0, draft.channel, draft.target_kind, draft.target_id, draft.text, draft.mentions)
+
+
+def _unavailable(exc: BaseException) -> bool:
+    """The database is unavailable (the whole batch answers "try again"): only the database's own errors count —
+    a handler's OSError or TimeoutError (an HTTP call, a font) is that handler's failure, not the batch's."""
+    return is_unavailable(exc) and not isinstance(exc, OSError | TimeoutError)
 
 
 def is_race(exc: DBAPIError) -> bool:

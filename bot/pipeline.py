@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import NoReturn, cast, overload
 
@@ -33,8 +34,7 @@ from bot import authority, intent, texts
 from bot.clock import Clock
 from bot.config import Config
 from bot.context import Context, Draft, reply_target
-from bot.db import DatabaseUnavailable, is_unavailable
-from bot.directory import BranchCard, ChatCard, Directory, MemberCard
+from bot.directory import BranchCard, ChatCard, Directory, Learned, MemberCard, cards_of
 from bot.groupcommit import Decision, GroupCommit, Keep, Outcome, PassivePolicy, Plan
 from bot.members import configured_role, declared_branch, resolve
 from bot.message import Message
@@ -81,14 +81,17 @@ class Pipeline:
     dispatcher: Dispatcher
     lookup: LookupCache | None = None
     directory: Directory = field(default_factory=Directory)
-    notify: object = None  # the outbox sender's wake-up (a callable), for replies the writer leaves to it
+    notify: Callable[[], None] | None = None  # the outbox sender's wake-up, for replies the writer leaves to it
+    checkpoint: Callable[[], Awaitable[None]] | None = None  # SQLite's WAL checkpoint (bot/db.py)
     # Messages being handled here; a future once a copy waits for the first to finish.
     _inflight: dict[tuple[str, str], asyncio.Future[None] | None] = field(default_factory=dict)
     _objects: dict[int, tuple[object, Branch | Member | Chat]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        notify = self.notify if callable(self.notify) else (lambda: None)
-        self.commits = GroupCommit(self.config, self.engine, self.clock, self.directory, self.handle_in, notify)
+        notify = self.notify if self.notify is not None else (lambda: None)
+        self.commits = GroupCommit(
+            self.config, self.engine, self.clock, self.directory, self.handle_in, notify, self.checkpoint
+        )
 
     @property
     def bot_names(self) -> tuple[str, ...]:
@@ -119,23 +122,11 @@ class Pipeline:
         try:
             plan = await self._decide(msg, passive, keep)
             outcome = await self.commits.submit(plan)
-            return outcome if outcome is not None else await self._alone(msg, passive, keep)
+            return outcome if outcome is not None else await self.commits.write_alone(msg, passive, keep)
         finally:
             waiting = self._inflight.pop(key)
             if waiting is not None:
                 waiting.set_result(None)
-
-    async def _alone(self, msg: Message, passive: PassivePolicy | None, keep: Keep | None) -> Outcome:
-        """Write msg in a transaction of its own (its batch failed for a reason other than the database)."""
-        try:
-            async with self.engine.begin() as conn:
-                outcome = await self.commits.handle_alone(conn, msg, passive, keep, self.clock())
-            self.commits.apply_learned()
-            return outcome
-        except Exception as exc:
-            if is_unavailable(exc):
-                raise DatabaseUnavailable(str(exc)[:200]) from exc
-            raise
 
     # --- 2–5 before the write, from the directory ------------------------------------------------------------
 
@@ -261,7 +252,9 @@ class Pipeline:
 
     # --- 2–7 inside the write -----------------------------------------------------------------------------
 
-    async def handle_in(self, session: AsyncSession, msg: Message, inbound_id: int) -> tuple[str | None, list[Outbox]]:
+    async def handle_in(
+        self, session: AsyncSession, msg: Message, inbound_id: int
+    ) -> tuple[str | None, list[Outbox], Learned]:
         """Resolve, route and handle msg in session (the writer's savepoint); its inbound row is inbound_id."""
         text, mentioned, names = normalize(msg.text, self.bot_names)
         mentioned = mentioned or msg.mentions_bot
@@ -282,8 +275,7 @@ class Pipeline:
         await session.execute(
             self.commits.statements.set_handled, {"inbound_id": inbound_id, "member": member_id, "handled": handled_by}
         )
-        self.commits.learned.append((msg, resolved.branch, resolved.chat, resolved.member))
-        return handled_by, ctx.outgoing
+        return handled_by, ctx.outgoing, cards_of(msg, resolved.branch, resolved.chat, resolved.member)
 
     async def _route(
         self, msg: Message, ctx: Context, text: str, mentioned: bool, names: tuple[str, ...]

@@ -21,11 +21,12 @@ from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import cast
 
 import jieba
 from rapidfuzz import fuzz
 from sqlalchemy import Row, select
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
 from bot.db import read_only, session_factory
 from bot.models import Question
@@ -332,6 +333,12 @@ def segment(rows: Sequence[tuple[int, str, str, Sequence[str]]]) -> list[tuple[i
     return [(entry.question_id, entry.key, entry.tokens, entry.options) for entry in entries]
 
 
+def _engine_of(session: AsyncSession) -> AsyncEngine:
+    """The engine under a session bound to an engine or to one of its connections."""
+    bind = session.bind
+    return bind.engine if isinstance(bind, AsyncConnection) else cast(AsyncEngine, bind)
+
+
 class LookupCache:
     """This process's 搜题 index, kept up to date with the bank (changed by this process or another, e.g. a CLI
     import) by a background refresh.
@@ -350,7 +357,15 @@ class LookupCache:
     event loop needs for tens of seconds — and each batch is applied on the event loop between messages.
     """
 
-    def __init__(self, refresh_wait: float = REFRESH_WAIT, first_wait: float = FIRST_BUILD_WAIT) -> None:
+    def __init__(
+        self,
+        refresh_wait: float = REFRESH_WAIT,
+        first_wait: float = FIRST_BUILD_WAIT,
+        engine: AsyncEngine | None = None,
+    ) -> None:
+        # The engine a refresh reads with (the app's): never a handler's session, which is a savepoint of the
+        # group commit's transaction and ends with it.
+        self.engine = engine
         self.refresh_wait = refresh_wait
         self.first_wait = first_wait
         self._index = LookupIndex()
@@ -386,7 +401,7 @@ class LookupCache:
         version = await fingerprint(session)
         if version != self._version:
             running = self._task is not None and not self._task.done()
-            task = self.refresh(session.bind)  # type: ignore[arg-type]  # an AsyncSession's bind is its engine
+            task = self.refresh(self.engine if self.engine is not None else _engine_of(session))
             if not self._built:
                 await asyncio.wait({task}, timeout=self.first_wait)
             elif not running:

@@ -7,7 +7,7 @@ import sqlite3
 import pytest
 from sqlalchemy import event, func, select, text, update
 
-from bot import db, sqlite_inline, texts
+from bot import db, groupcommit, sqlite_inline, texts
 from bot.app import ROUTERS, build_app, open_services
 from bot.db import DatabaseUnavailable, read_only, transaction
 from bot.message import Message
@@ -329,3 +329,70 @@ async def test_a_failing_handler_rolls_back_only_its_own_message(aiohttp_client,
         "ok3": "handle_meetings",
         "ok4": None,
     }
+
+
+async def test_a_savepoint_rolled_back_after_its_handler_ran_leaves_its_batch_intact(bot: BotDriver):
+    """Found in review: what such a message resolved was taught to the directory, which then failed the batch."""
+    await bot.say("帮助", user="u01", msg_id="warm")
+    pipeline = bot.services.pipeline
+    calls = []
+
+    def policy_failing_once(rows):
+        calls.append(rows)
+        if len(calls) == 1:
+            raise RuntimeError("a channel's policy fails after the handler ran")
+        return []
+
+    # In one batch: a message whose savepoint rolls back after handle_in taught GroupCommit.learned (its
+    # Branch/Member are expired by the rollback), and two ordinary messages.
+    outcomes = await asyncio.gather(
+        pipeline.process(sim_message("x1", "newx", "会议列表"), passive=policy_failing_once),
+        pipeline.process(sim_message("ok2", "u02", "帮助")),
+        pipeline.process(sim_message("ok3", "u03", "会议列表")),
+    )
+    # All three were committed by the batch; none of them is a duplicate of anything.
+    assert [o.duplicate for o in outcomes] == [False, False, False]
+    assert [o.handled_by for o in outcomes] == ["error", "handle_help", "handle_meetings"]
+    # And the directory did not learn the newcomer whose registration was rolled back.
+    assert ("sim", "newx") not in pipeline.directory.identities or await count(
+        bot.services, MemberIdentity, MemberIdentity.platform_user_id == "newx"
+    )
+
+
+async def test_a_handlers_os_error_fails_that_message_only(aiohttp_client, config, clock):
+    """An OSError or TimeoutError raised by a handler (an HTTP call, a font) is its own failure, not the
+    database's: the other messages of its batch are written and answered."""
+    broken = Router("broken")
+
+    @broken.command("超时")
+    async def handle_timeout(msg, ctx):
+        await ctx.session.flush()
+        raise TimeoutError("a platform call timed out")
+
+    app = build_app(config, clock=clock, background=False, routers=(*ROUTERS, broken))
+    driver = BotDriver(await aiohttp_client(app), app)
+    await driver.say("帮助", user="u01", msg_id="warm")
+    pipeline = driver.services.pipeline
+    outcomes = await asyncio.gather(
+        pipeline.process(sim_message("t1", "u01", "超时")), pipeline.process(sim_message("t2", "u02", "帮助"))
+    )
+    assert [o.handled_by for o in outcomes] == ["error", "handle_help"]
+
+
+async def test_the_wal_is_checkpointed_beside_the_group_commit(bot: BotDriver, monkeypatch):
+    commits = bot.services.pipeline.commits
+    if commits.checkpoint is None:
+        pytest.skip("SQLite files only: their group commit's connections do not checkpoint")
+    done = []
+    real = commits.checkpoint
+
+    async def counted():
+        await real()
+        done.append(1)
+
+    monkeypatch.setattr(groupcommit, "CHECKPOINT_EVERY", 2)
+    monkeypatch.setattr(commits, "checkpoint", counted)
+    for i in range(4):
+        await bot.say("帮助", user="u01", msg_id=f"c{i}")
+    await asyncio.sleep(0.2)
+    assert done

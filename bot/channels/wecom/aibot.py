@@ -131,7 +131,7 @@ async def _tap(channel: WecomChannel, started: float, payload: dict[str, Any], n
     msg, tap, task = found
     response_url = payload.get("response_url")
     keep = response_url_row(channel, msg, response_url) if isinstance(response_url, str) and response_url else None
-    await channel.process(msg, PUSH_ALL, keep)  # the answer to an event can only update the card
+    await channel.process(msg, push_all, keep)  # the answer to an event can only update the card
     update = await cards.update_for(channel, msg, tap, task)
     if update is None or asyncio.get_running_loop().time() - started > channel.config.reply_budget_seconds:
         return empty()
@@ -177,8 +177,8 @@ def stream_policy(channel: WecomChannel, kind: str, target: str) -> PassivePolic
     return carried
 
 
-def PUSH_ALL(rows: Sequence[Outgoing]) -> list[int]:  # noqa: N802 — a policy constant
-    """No row is carried in the HTTP answer: the sender pushes them all at once."""
+def push_all(rows: Sequence[Outgoing]) -> list[int]:
+    """The policy of an answer that carries no row (a card tap's): the sender pushes them all at once."""
     return []
 
 
@@ -271,10 +271,9 @@ def response_url_row(channel: WecomChannel, msg: Message, url: str) -> Keep | No
         "url": url,
         "received_at": channel.services.clock(),
     }
-    return _KEEP_URL[channel.services.engine.dialect.name], row  # a retry's row: kept already, nothing inserted
+    sqlite_db = channel.services.engine.dialect.name == "sqlite"
+    return _KEEP_URL_SQLITE if sqlite_db else _KEEP_URL_POSTGRESQL, row  # a retry's row: kept already, not again
 
 
-_KEEP_URL: dict[str, Executable] = {
-    "sqlite": sqlite.insert(WecomResponseUrl).on_conflict_do_nothing(),
-    "postgresql": postgresql.insert(WecomResponseUrl).on_conflict_do_nothing(),
-}
+_KEEP_URL_SQLITE: Executable = sqlite.insert(WecomResponseUrl).on_conflict_do_nothing()
+_KEEP_URL_POSTGRESQL: Executable = postgresql.insert(WecomResponseUrl).on_conflict_do_nothing()

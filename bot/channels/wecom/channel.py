@@ -103,7 +103,12 @@ class WecomChannel:
         outbox, while the callback answers at once (WeCom retries after 5 s; the retry is a duplicate).
         """
         task = asyncio.ensure_future(self.services.pipeline.process(msg, passive, keep))
-        done, _ = await asyncio.wait({task}, timeout=self.config.reply_budget_seconds)
+        try:
+            done, _ = await asyncio.wait({task}, timeout=self.config.reply_budget_seconds)
+        except asyncio.CancelledError:  # the callback went away (a shutdown): its replies go by the outbox
+            self._background.add(task)
+            task.add_done_callback(self._finished)
+            raise
         if done:
             return task.result()
         log.warning("wecom: message %s took longer than the reply budget; answering later", msg.platform_msg_id)

@@ -426,7 +426,7 @@ class LongConnection:
             return
         msg, tap, task = found
         try:
-            await channel.process(msg, aibot.PUSH_ALL)  # its replies go out as pushes
+            await channel.process(msg, aibot.push_all)  # its replies go out as pushes
         except Exception:
             log.exception("wecom: long connection card event %s failed in the pipeline", msg.platform_msg_id)
             return
