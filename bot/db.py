@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import collections
 import sqlite3
 import weakref
 from collections.abc import AsyncIterator
@@ -28,54 +27,7 @@ MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 _DEFERRED = "yizhan_deferred"
 # Connection info key: the writer queue this connection's open transaction holds.
 _HELD = "yizhan_writer"
-_WRITERS: weakref.WeakKeyDictionary[Engine, WriterQueue] = weakref.WeakKeyDictionary()
-
-# How long a background writer (the outbox sender, a timer, a job) may be passed over by the group commit.
-URGENT_PATIENCE_SECONDS = 0.25
-
-
-class WriterQueue:
-    """This process's SQLite writers take turns here before BEGIN IMMEDIATE (so they do not poll for SQLite's
-    lock in its busy handler). First come, first served — except that a message being answered (the group
-    commit) goes before background writers that have waited less than URGENT_PATIENCE_SECONDS: a member
-    waits for an answer, a push can wait a little."""
-
-    def __init__(self) -> None:
-        self._held = False
-        self._urgent: collections.deque[asyncio.Future[None]] = collections.deque()
-        self._others: collections.deque[tuple[float, asyncio.Future[None]]] = collections.deque()
-
-    def locked(self) -> bool:
-        return self._held
-
-    async def acquire(self, urgent: bool = False) -> bool:
-        if not self._held:  # (waiters exist only while the turn is held: release() hands it to them)
-            self._held = True
-            return True
-        loop = asyncio.get_running_loop()
-        turn: asyncio.Future[None] = loop.create_future()
-        if urgent:
-            self._urgent.append(turn)
-        else:
-            self._others.append((loop.time(), turn))
-        try:
-            await turn
-        except asyncio.CancelledError:
-            if turn.done() and not turn.cancelled():
-                self.release()  # handed over just as the waiter was cancelled: pass it on
-            raise
-        return True
-
-    def release(self) -> None:
-        """Hand the turn to the next waiter (see the class docstring), or free it."""
-        now = asyncio.get_running_loop().time() if (self._urgent or self._others) else 0.0
-        while self._urgent or self._others:
-            patient = self._others and now - self._others[0][0] >= URGENT_PATIENCE_SECONDS
-            turn = self._urgent.popleft() if self._urgent and not patient else self._others.popleft()[1]
-            if not turn.done():  # a cancelled waiter's future is done already
-                turn.set_result(None)
-                return
-        self._held = False
+_WRITERS: weakref.WeakKeyDictionary[Engine, asyncio.Lock] = weakref.WeakKeyDictionary()
 
 
 def is_sqlite(url: str) -> bool:
@@ -90,7 +42,7 @@ def inline_path(config: DatabaseConfig) -> str | None:
     return path if path and path != ":memory:" and not path.startswith("file:") else None
 
 
-def create_engine(config: DatabaseConfig, *, inline: bool = False, writers: WriterQueue | None = None) -> AsyncEngine:
+def create_engine(config: DatabaseConfig, *, inline: bool = False, writers: asyncio.Lock | None = None) -> AsyncEngine:
     """An async engine; on SQLite every transaction begins IMMEDIATE so writers queue, not fail.
 
     inline: on a SQLite file, connections that run each statement at once on the event loop's thread
@@ -110,7 +62,6 @@ def create_engine(config: DatabaseConfig, *, inline: bool = False, writers: Writ
         busy_ms = 0 if path is not None else config.sqlite_busy_timeout_ms
         if writers is not None:
             _WRITERS[engine.sync_engine] = writers
-        urgent = path is not None  # the group commit's engine: its transactions answer members
 
         @event.listens_for(engine.sync_engine, "connect")
         def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -140,7 +91,7 @@ def create_engine(config: DatabaseConfig, *, inline: bool = False, writers: Writ
             # This process's writers take turns on an asyncio lock first (first come, first served), so
             # they do not poll for SQLite's lock in its busy handler (sleeps of up to 100 ms each).
             if _HELD not in conn.info and in_greenlet():
-                await_only(writers.acquire(urgent))
+                await_only(writers.acquire())
                 conn.info[_HELD] = writers
             try:
                 conn.exec_driver_sql("BEGIN IMMEDIATE")
@@ -195,9 +146,13 @@ async def checkpoint(engine: AsyncEngine) -> None:
         await raw.driver_connection.execute("PRAGMA wal_checkpoint(PASSIVE)")  # type: ignore[union-attr]
 
 
-def writer_queue(engine: AsyncEngine) -> WriterQueue:
-    """The queue of this process's SQLite writers (the engine's transactions, the group commit's among them)."""
-    return _WRITERS.setdefault(engine.sync_engine, WriterQueue())
+def writer_queue(engine: AsyncEngine) -> asyncio.Lock:
+    """The queue of this process's SQLite writers (the engine's transactions, the group commit's among them).
+
+    First come, first served: the group commit does not go before the outbox sender, whose pushes a passive
+    answer to the same chat must not overtake (measured: with the group commit first, pushes waited longer and
+    more answers had to be pushed behind them)."""
+    return _WRITERS.setdefault(engine.sync_engine, asyncio.Lock())
 
 
 def _release(info: dict[Any, Any]) -> None:

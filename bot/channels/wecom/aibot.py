@@ -45,6 +45,9 @@ PATH = "/wecom/aibot"
 # developer.work.weixin.qq.com/document/path/101031; the SDK's StreamReplyBody says the same). The response_url's
 # markdown (routing.RESPONSE_URL_MAX_BYTES) is another message with its own limit.
 STREAM_MAX_BYTES = 20480
+# Room kept in a passive answer for each mention written as a name: " @" and a member's name (at most 100
+# characters, member.display_name, up to 4 bytes each).
+_MENTION_MAX_BYTES = 2 + 100 * 4
 # Rows joined into one passive answer are separated by a blank line.
 JOINER = "\n\n"
 _LEADING_MENTION = re.compile(r"\A\s*@\S+[\s\u2005]*")
@@ -97,7 +100,7 @@ async def receive(request: web.Request) -> web.Response:
         answered: list[Reply | Outgoing] = list(again)
     else:
         answered = list(outcome.passive or ())  # the group commit wrote them as carried in this answer
-        content = JOINER.join(markdown.escape(reply.text) for reply in answered)
+        content = JOINER.join([await channel.spelled_out(reply) for reply in answered])
         if not await channel.in_time(started, [reply.id for reply in answered]):
             content, answered = "", []
     if not content:
@@ -153,8 +156,9 @@ async def _welcome(channel: WecomChannel, cipher: Cipher, nonce: str, msgid: str
 def stream_policy(channel: WecomChannel, kind: str, target: str) -> PassivePolicy:
     """The rows one passive answer carries: the leading rows to this conversation that fit one finished stream.
 
-    At most one of them has a card: a second card row and the rows after it go through the outbox, as do an
-    image a push can show, and a row that @-mentions members (a passive answer cannot @ by user id; a push can).
+    At most one of them has a card: a second card row and the rows after it go through the outbox, as does an
+    image a push can show. A row's mentions are written as names in the answer (it cannot @ by user id): room
+    for the longest name is kept for each.
     """
 
     def carried(rows: Sequence[Outgoing]) -> list[int]:
@@ -164,9 +168,9 @@ def stream_policy(channel: WecomChannel, kind: str, target: str) -> PassivePolic
         for index, row in enumerate(rows):
             if row.target_kind != kind or row.target_id != target:
                 continue
-            if (kind == "chat" and channel.pushes_image(row)) or row.mentions or (row.card is not None and carded):
+            if (kind == "chat" and channel.pushes_image(row)) or (row.card is not None and carded):
                 break
-            text = markdown.escape(row.text)
+            text = markdown.escape(row.text) + "x" * (_MENTION_MAX_BYTES * len(row.mentions))
             if utf8_len(JOINER.join([*parts, text])) > STREAM_MAX_BYTES:
                 break  # keep order: this row and the ones after it go through the outbox
             chosen.append(index)

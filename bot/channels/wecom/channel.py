@@ -201,7 +201,7 @@ class WecomChannel:
         await self.services.sender.release([row_id for row_id in all_ids if row_id not in taken])
         return claimed
 
-    async def spelled_out(self, reply: Reply) -> str:
+    async def spelled_out(self, reply: Reply | Outgoing) -> str:
         """The reply's text for a passive (markdown) answer: escaped, its mentions written as names (a passive
         answer cannot @ by user id)."""
         text = markdown.escape(reply.text)

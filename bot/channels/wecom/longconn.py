@@ -56,7 +56,7 @@ from typing import TYPE_CHECKING, Any
 
 import aiohttp
 
-from bot.channels.wecom import aibot, cards, markdown
+from bot.channels.wecom import aibot, cards
 from bot.channels.wecom.crypto import CallbackRejected
 from bot.channels.wecom.lease import Lease
 from bot.channels.wecom.media import INVALID_MEDIA_ID
@@ -464,7 +464,7 @@ class LongConnection:
             return
         claimed = outcome.passive  # written as carried in this answer by the group commit
         ids = [item.id for item in claimed]
-        text = aibot.JOINER.join(markdown.escape(item.text) for item in claimed)
+        text = aibot.JOINER.join([await channel.spelled_out(item) for item in claimed])
         carded = next((item for item in claimed if item.card is not None), None)
         body = (
             cards.answer_body(text, carded.card, carded.text, carded.id)
