@@ -212,7 +212,7 @@ async def run_import(args: argparse.Namespace) -> dict[str, Any]:
     stems = write_csv(csv_path, args.questions, args.seed)
     env = {
         **os.environ,
-        "YIZHAN_DATABASE_URL": f"sqlite+aiosqlite:///{tmp / 'bot.db'}",
+        "YIZHAN_DATABASE_URL": f"sqlite+aiosqlite:///{tmp / 'bot.core.db'}",
         "YIZHAN_SERVER_PORT": str(free_port()),
         "YIZHAN_LOG_LEVEL": "WARNING",
     }

@@ -13,7 +13,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from bot.db import is_sqlite
+from bot.core.db import is_sqlite
 
 ADMIN_DATABASE = "postgres"
 

@@ -44,10 +44,10 @@ from sqlalchemy import func, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from bot import db
-from bot.clock import system_clock
-from bot.config import DatabaseConfig
-from bot.models import Outbox, OutboxStatus
+from bot.core import db
+from bot.core.clock import system_clock
+from bot.core.config import DatabaseConfig
+from bot.core.models import Outbox, OutboxStatus
 from tests.channels.wecom.fake_api import FakeWecom
 
 ROOT = Path(__file__).resolve().parent.parent

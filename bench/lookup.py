@@ -34,8 +34,8 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from bot import db
-from bot.config import DatabaseConfig, QuizConfig
+from bot.core import db
+from bot.core.config import DatabaseConfig, QuizConfig
 from bot.quiz.bank import QuestionData, import_questions, sample_bank, stable_key
 from bot.quiz.lookup import LookupCache, LookupIndex
 

@@ -54,8 +54,8 @@ from bench.scenarios import (
     Unit,
     Verification,
 )
-from bot import db, texts
-from bot.config import DatabaseConfig
+from bot.core import db, texts
+from bot.core.config import DatabaseConfig
 
 TZ = ZoneInfo("Asia/Shanghai")
 AIBOT_PATH = "/wecom/aibot"
@@ -297,8 +297,9 @@ def wecom_section(fake_base: str) -> dict[str, Any]:
 
 async def seed_members(url: str, config: Any, groups: Sequence[str]) -> None:
     """The deployment as it stands before the day: migrated, branches synced, 500 members with WeCom names."""
-    from bot.members import branch_by_key, sync_config
-    from bot.models import Member, MemberIdentity, Question
+    from bot.core.members import branch_by_key, sync_config
+    from bot.core.models import Member, MemberIdentity
+    from bot.quiz.models import Question
 
     engine = db.create_engine(DatabaseConfig(url=url))
     try:
@@ -445,7 +446,8 @@ def burst_messages(world: World, rng: random.Random, count: int) -> list[Unit]:
 
 async def verify_mix(world: World, url: str, units: Sequence[Unit]) -> Verification:
     """Every message stored once and handled as its kind expects; no failure; every outbox row sent."""
-    from bot.models import InboundMessage, Outbox, QuizAttempt
+    from bot.core.models import InboundMessage, Outbox
+    from bot.quiz.models import QuizAttempt
 
     engine = db.create_engine(DatabaseConfig(url=url))
     problems: list[str] = []
@@ -492,8 +494,8 @@ async def verify_mix(world: World, url: str, units: Sequence[Unit]) -> Verificat
 
 async def verify_burst(world: World, url: str, units: Sequence[Unit]) -> Verification:
     """As the mix, and every answer to the open question scored exactly by the documented rule."""
-    from bot.config import QuizConfig
-    from bot.models import QuizAttempt, QuizRound
+    from bot.core.config import QuizConfig
+    from bot.quiz.models import QuizAttempt, QuizRound
     from bot.quiz.scoring import match_score
 
     checked = await verify_mix(world, url, units)
@@ -531,7 +533,7 @@ async def verify_burst(world: World, url: str, units: Sequence[Unit]) -> Verific
 @contextlib.asynccontextmanager
 async def open_world(groups: Sequence[str] = tuple(GROUP_OF), quiz_tag: str = "") -> AsyncIterator[World]:
     """Serve a fake WeCom API in this process for the round (pushes land there), and give the round's world."""
-    from bot.clock import system_clock
+    from bot.core.clock import system_clock
     from tests.channels.wecom.fake_api import FakeWecom
 
     fake = FakeWecom(system_clock(TZ), corp_id=WECOM_CORP_ID, secret=APP_SECRET)

@@ -57,7 +57,7 @@ def read_server_log(path: Path, requests: int) -> dict[str, Any]:
         "errors": len(errors),
         "first_errors": errors[:5],
     }
-    # bot/groupcommit.py logs its transactions at shutdown (warm-up included).
+    # bot/core/groupcommit.py logs its transactions at shutdown (warm-up included).
     group = next((_GROUP.search(line) for line in lines if _GROUP.search(line)), None)
     if group is not None:
         out["group_commit"] = {

@@ -178,9 +178,9 @@ async def settle(url: str, seconds: float = 60.0) -> None:
     """Wait (at most `seconds`) until the server's outbox has nothing left to send: pushes are part of the day."""
     from sqlalchemy import func, select
 
-    from bot import db as bot_db
-    from bot.config import DatabaseConfig
-    from bot.models import Outbox, OutboxStatus
+    from bot.core import db as bot_db
+    from bot.core.config import DatabaseConfig
+    from bot.core.models import Outbox, OutboxStatus
 
     engine = bot_db.create_engine(DatabaseConfig(url=url))
     try:

@@ -19,9 +19,9 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from bot import db, texts
-from bot.config import DatabaseConfig
-from bot.models import InboundMessage, Outbox, SimMessage
+from bot.core import db, texts
+from bot.core.config import DatabaseConfig
+from bot.core.models import InboundMessage, Outbox, SimMessage
 
 JSON_HEADERS: Mapping[str, str] = {"Content-Type": "application/json"}
 SIM_PATH = "/api/sim/messages"

@@ -50,7 +50,7 @@ def build_bare(spec: dict[str, Any]) -> web.Application:
 
 def app_config(spec: dict[str, Any]) -> Any:
     """config.toml as shipped, on the spec's database, with the spec's sections (and branches, as dicts) changed."""
-    from bot.config import BranchConfig, StudyConfig, load_config
+    from bot.core.config import BranchConfig, StudyConfig, load_config
 
     config = load_config(ROOT / "config.toml", env={})
     config = config.replace(database={"url": spec["database_url"]}, server={"host": BIND, "port": 8080})
@@ -246,7 +246,7 @@ async def serve(spec: dict[str, Any]) -> None:
         # The app loads jieba's dictionary in a thread at start (about 1.5 s of CPU), then freezes what it
         # loaded out of the garbage collector's way: measure after that, as a server up for a while would be.
         from bot.app import WARM
-        from bot.services import SERVICES
+        from bot.core.services import SERVICES
 
         await app[WARM]
         for job in spec.get("fire_jobs") or ():  # e.g. the study day's reminder, as `yizhan jobs run` does
@@ -273,8 +273,8 @@ def main(argv: list[str] | None = None) -> None:
         os.sched_setaffinity(0, {int(spec["core"])})
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     # Retries of lost races are logged at INFO; the runner counts them.
-    logging.getLogger("bot.pipeline").setLevel(logging.INFO)
-    logging.getLogger("bot.groupcommit").setLevel(logging.INFO)
+    logging.getLogger("bot.core.pipeline").setLevel(logging.INFO)
+    logging.getLogger("bot.core.groupcommit").setLevel(logging.INFO)
     profile_path = spec.get("profile")
     profiler = cProfile.Profile() if profile_path else None
     if profiler is not None:

@@ -11,21 +11,21 @@ from collections.abc import AsyncIterator, Sequence
 
 from aiohttp import web
 
-from bot import db, overload
-from bot.clock import Clock, system_clock
-from bot.config import Config
-from bot.context import Context
+from bot.core import db, overload
+from bot.core.clock import Clock, system_clock
+from bot.core.config import Config
+from bot.core.context import Context
+from bot.core.directory import Directory
+from bot.core.members import sync_config
+from bot.core.outbox import ChannelClient, OutboxSender
+from bot.core.pipeline import Pipeline
+from bot.core.router import Dispatcher, Router
+from bot.core.scheduler import Job, JobRunner
+from bot.core.services import SERVICES, Services
 from bot.demo import open_demo_study_day, seed_demo
-from bot.directory import Directory
-from bot.members import sync_config
-from bot.outbox import ChannelClient, OutboxSender
-from bot.pipeline import Pipeline
 from bot.quiz.bank import seed_sample_bank
 from bot.quiz.lookup import LookupCache, warm_up
 from bot.quiz.timer import QuizTimer
-from bot.router import Dispatcher, Router
-from bot.scheduler import Job, JobRunner
-from bot.services import SERVICES, Services
 from handlers import crosscheck as crosscheck_handlers
 from handlers import help as help_handlers
 from handlers import lookup as lookup_handlers
@@ -87,7 +87,7 @@ async def open_services(
     async with db.read_only(sessions) as session:
         await directory.load(session)
     # On a SQLite file the group commit has an engine of its own whose statements run without a thread hop
-    # (bot/sqlite_inline.py); it queues for the write lock with the app engine's writers.
+    # (bot/core/sqlite_inline.py); it queues for the write lock with the app engine's writers.
     writer, checkpoint = engine, None
     if db.inline_path(config.database) is not None:
         writer = db.create_engine(config.database, inline=True, writers=db.writer_queue(engine))
@@ -123,7 +123,7 @@ def build_app(
     jobs: Sequence[Job] | None = None,
 ) -> web.Application:
     """The aiohttp application; with background=False the sender and scheduler are left to the caller."""
-    from bot.channels import sim, wecom
+    from bot.core.channels import sim, wecom
 
     app = web.Application(client_max_size=config.server.max_body_bytes)
     overload.setup(app, config.server)

@@ -18,9 +18,11 @@ from pathlib import Path
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot import __version__, texts
-from bot.config import MEETING_KINDS, Config, ConfigError, load_config
-from bot.logs import config_secrets, setup_logging
+from bot import __version__
+from bot.core import texts
+from bot.core.config import MEETING_KINDS, Config, ConfigError, load_config
+from bot.core.logs import config_secrets, setup_logging
+from bot.tasks import texts as task_texts
 
 EXIT_CONFIG = 2
 EXIT_USAGE = 2  # argparse's own code for a usage error
@@ -240,7 +242,7 @@ def _date(text: str) -> date:
 
 
 def _setup_logging(config: Config, command: str) -> None:
-    """Logging at YIZHAN_LOG_LEVEL, secrets masked (bot/logs.py; tests install the same).
+    """Logging at YIZHAN_LOG_LEVEL, secrets masked (bot/core/logs.py; tests install the same).
 
     By default INFO for `run` (the server's log) and WARNING for the one-shot commands, whose output is what
     they print: an operator's `yizhan jobs list` is a table, not a table between log lines.
@@ -285,7 +287,7 @@ def _run(config: Config, host: str | None, port: int | None) -> int:
     from aiohttp import web
 
     from bot.app import build_app
-    from bot.channels import sim
+    from bot.core.channels import sim
 
     changes = {k: v for k, v in (("host", host), ("port", port)) if v is not None}
     if changes:
@@ -313,7 +315,7 @@ def _run(config: Config, host: str | None, port: int | None) -> int:
 
 @_reported_async
 async def _db_upgrade(config: Config) -> int:
-    from bot import db
+    from bot.core import db
 
     engine = db.create_engine(config.database)
     try:
@@ -327,7 +329,7 @@ async def _db_upgrade(config: Config) -> int:
 
 @_reported
 def _jobs_list(config: Config) -> int:
-    from bot.clock import system_clock
+    from bot.core.clock import system_clock
     from schedules import declared_jobs
 
     now = system_clock(config.tz)()
@@ -352,7 +354,7 @@ def _job_description(config: Config, job: typing.Any) -> str:
 @_reported_async
 async def _jobs_run(config: Config, name: str) -> int:
     from bot.app import open_services
-    from bot.scheduler import JobNotFound
+    from bot.core.scheduler import JobNotFound
 
     services = await open_services(config)
     try:
@@ -397,8 +399,8 @@ async def _delivery(services: typing.Any, rows: list[typing.Any]) -> str:
     """Wait (a little) for the running bot's sender to deliver the rows; say where they are."""
     from sqlalchemy import select
 
-    from bot.db import read_only
-    from bot.models import Outbox, OutboxStatus
+    from bot.core.db import read_only
+    from bot.core.models import Outbox, OutboxStatus
 
     config = services.config
     if not _bot_is_running(config):
@@ -429,12 +431,12 @@ async def _why_nothing(services: typing.Any, name: str) -> str:
 
     from sqlalchemy import select
 
-    from bot import display
-    from bot.db import read_only
-    from bot.holidays import study_week_starting_on, week_key
-    from bot.members import branch_by_key
-    from bot.models import RollCall, RollCallStatus
-    from bot.study import KIND, week_label
+    from bot.core import display
+    from bot.core.db import read_only
+    from bot.core.holidays import study_week_starting_on, week_key
+    from bot.core.members import branch_by_key
+    from bot.core.models import RollCall, RollCallStatus
+    from bot.study.domain import KIND, week_label
 
     config = services.config
     prefix = "study_reminder."
@@ -494,9 +496,9 @@ def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
 
 async def _meetings_table(ctx: typing.Any, branch: typing.Any) -> str:
     """`meetings list`: the open meetings as a Chinese table (Beijing time), or 暂无会议."""
-    from bot import display
-    from bot.meetings import open_meetings, window
-    from bot.rollcall import tally
+    from bot.core import display
+    from bot.core.rollcall import tally
+    from bot.meetings.domain import open_meetings, window
 
     now = ctx.clock()
     rows = []
@@ -525,9 +527,10 @@ async def _meetings_table(ctx: typing.Any, branch: typing.Any) -> str:
 
 @_reported_async
 async def _export(config: Config, args: argparse.Namespace) -> int:
-    from bot import db, export
-    from bot.clock import system_clock
-    from bot.members import branch_by_key
+    from bot.core import db
+    from bot.core.clock import system_clock
+    from bot.core.members import branch_by_key
+    from bot.records import export
 
     if args.end < args.start:
         raise UsageError(texts.CLI_TO_BEFORE_FROM)
@@ -562,13 +565,13 @@ async def _export(config: Config, args: argparse.Namespace) -> int:
 async def _meetings(config: Config, args: argparse.Namespace) -> int:
     from sqlalchemy import select
 
-    from bot import display
     from bot.app import open_services
-    from bot.context import Context
-    from bot.db import transaction
-    from bot.meetings import create_meeting
-    from bot.members import branch_by_key
-    from bot.models import PartyGroup
+    from bot.core import display
+    from bot.core.context import Context
+    from bot.core.db import transaction
+    from bot.core.members import branch_by_key
+    from bot.core.models import PartyGroup
+    from bot.meetings.domain import create_meeting
 
     branch_key = _branch_key(config, args.branch)
     services = await open_services(config)
@@ -622,8 +625,8 @@ async def _meetings(config: Config, args: argparse.Namespace) -> int:
 
 @_reported_async
 async def _questions(config: Config, args: argparse.Namespace) -> int:
-    from bot import db
-    from bot.clock import system_clock
+    from bot.core import db
+    from bot.core.clock import system_clock
     from bot.quiz.bank import BankFileError, import_bank
     from bot.quiz.bankfile import read_bank, stored_questions, write_bank
 
@@ -675,11 +678,11 @@ async def _tasks(config: Config, args: argparse.Namespace) -> int:
     """`yizhan tasks template|import|export|scores`."""
     from sqlalchemy import select
 
-    from bot import db, org
-    from bot.clock import system_clock
-    from bot.context import Context
-    from bot.members import branch_by_key
-    from bot.models import Member
+    from bot.core import db, org
+    from bot.core.clock import system_clock
+    from bot.core.context import Context
+    from bot.core.members import branch_by_key
+    from bot.core.models import Member
     from bot.tasks import files, lists, scoring
     from bot.tasks.chart import ranking_png
 
@@ -753,9 +756,7 @@ async def _tasks(config: Config, args: argparse.Namespace) -> int:
             files.write_scores(args.file, scores, args.year)
             print(f"已写出 {args.file}：{len(scores)}个党支部（{unit.name}{args.year}年度评比）")
             if args.chart is not None:
-                from bot import texts
-
-                png = ranking_png(texts.SCORE_CHART_TITLE.format(unit=unit.name, year=args.year), scores)
+                png = ranking_png(task_texts.SCORE_CHART_TITLE.format(unit=unit.name, year=args.year), scores)
                 if png is None:
                     print("yizhan: 未找到中文字体（请安装 fonts-wqy-microhei），未生成图表", file=sys.stderr)
                     return 1

@@ -8,13 +8,13 @@ from datetime import datetime, time, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import texts
-from bot.config import Config
-from bot.context import Context
-from bot.holidays import week_key
-from bot.members import branch_by_key, configured_role
-from bot.models import Chat, Member, MemberIdentity, PartyGroup, Role, RollCall
-from bot.rollcall import branch_audience, branch_chats, open_roll_call, roll_call_chats
+from bot.core import texts
+from bot.core.config import Config
+from bot.core.context import Context
+from bot.core.holidays import week_key
+from bot.core.members import branch_by_key, configured_role
+from bot.core.models import Chat, Member, MemberIdentity, PartyGroup, Role, RollCall
+from bot.core.rollcall import branch_audience, branch_chats, open_roll_call, roll_call_chats
 
 log = logging.getLogger(__name__)
 
@@ -95,9 +95,9 @@ async def open_demo_study_day(ctx: Context) -> RollCall | None:
     """Demo only ([demo] study_day_open): open this week's study day now if the week has none; the roll call.
 
     A new user tries 学习打卡 on whatever day they start the demo. Never beside a real channel, and never in a
-    branch with real chats: there the study day opens on its configured day only (bot/study.py).
+    branch with real chats: there the study day opens on its configured day only (bot/study/domain.py).
     """
-    from bot import study
+    from bot.study import domain as study
 
     config = ctx.config
     spec = config.branch(config.demo.branch)

@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-from bot import texts
-from bot.authority import holders
-from bot.context import Context
-from bot.message import Message
-from bot.models import Role, UnitKind
-from bot.router import Router
+from bot.core.authority import holders
+from bot.core.context import Context
+from bot.core.message import Message
+from bot.core.models import Role, UnitKind
+from bot.core.router import Router
 from bot.tasks import crosscheck, lists
+from bot.tasks import texts as task_texts
 from bot.tasks.crosscheck import CrosscheckError
 from bot.tasks.lists import TaskInputError
 
 router = Router("crosscheck")
 
 
-@router.command(*texts.CMD_CROSSCHECK_OPEN, role=Role.SECRETARY, summary=texts.SUMMARY_CROSSCHECK_OPEN)
+@router.command(*task_texts.CMD_CROSSCHECK_OPEN, role=Role.SECRETARY, summary=task_texts.SUMMARY_CROSSCHECK_OPEN)
 async def handle_open_crosscheck(msg: Message, ctx: Context) -> None:
     """开展互查 [2026Q4]: a 党委/党总支 secretary pairs the 党支部 below in a rotation; reviewers are told privately."""
     assert ctx.command is not None and ctx.branch is not None and ctx.member is not None
@@ -26,10 +26,10 @@ async def handle_open_crosscheck(msg: Message, ctx: Context) -> None:
         await ctx.reply(str(exc))
         return
     lines = "\n".join(
-        texts.CROSSCHECK_PAIR_LINE.format(reviewer=p.reviewer.name, reviewed=p.reviewed.name) for p in pairs
+        task_texts.CROSSCHECK_PAIR_LINE.format(reviewer=p.reviewer.name, reviewed=p.reviewed.name) for p in pairs
     )
     label = crosscheck.quarter_label(round_.quarter)
-    await ctx.reply(texts.CROSSCHECK_OPENED.format(quarter=label, count=len(pairs), lines=lines))
+    await ctx.reply(task_texts.CROSSCHECK_OPENED.format(quarter=label, count=len(pairs), lines=lines))
 
 
 async def _assignment(ctx: Context) -> crosscheck.Assignment | None:
@@ -37,11 +37,11 @@ async def _assignment(ctx: Context) -> crosscheck.Assignment | None:
     assert ctx.member is not None
     found = await crosscheck.assignment_of(ctx, ctx.member.branch_id)
     if found is None:
-        await ctx.reply(texts.CROSSCHECK_NOT_ASSIGNED)
+        await ctx.reply(task_texts.CROSSCHECK_NOT_ASSIGNED)
     return found
 
 
-@router.command(*texts.CMD_CROSSCHECK_VIEW, role=Role.SECRETARY, summary=texts.SUMMARY_CROSSCHECK_VIEW)
+@router.command(*task_texts.CMD_CROSSCHECK_VIEW, role=Role.SECRETARY, summary=task_texts.SUMMARY_CROSSCHECK_VIEW)
 async def handle_view_crosscheck(msg: Message, ctx: Context) -> None:
     """互查查看 [单位]: the reviewed branch's quarter, for the reviewing branch's secretaries only (sent privately
     when asked in a group)."""
@@ -52,7 +52,7 @@ async def handle_view_crosscheck(msg: Message, ctx: Context) -> None:
     asked = ctx.command.args.strip()
     if asked and asked not in (assignment.reviewed.name, assignment.reviewed.key):
         await ctx.reply(
-            texts.CROSSCHECK_NOT_YOURS.format(
+            task_texts.CROSSCHECK_NOT_YOURS.format(
                 reviewer=assignment.reviewer.name, reviewed=assignment.reviewed.name, asked=asked
             )
         )
@@ -62,36 +62,36 @@ async def handle_view_crosscheck(msg: Message, ctx: Context) -> None:
         await ctx.reply(text)
         return
     await ctx.send_to_member(ctx.member, text)
-    await ctx.reply(texts.CROSSCHECK_VIEW_SENT_DIRECT)
+    await ctx.reply(task_texts.CROSSCHECK_VIEW_SENT_DIRECT)
 
 
-@router.command(*texts.CMD_CROSSCHECK_FINDING, role=Role.SECRETARY, summary=texts.SUMMARY_CROSSCHECK_FINDING)
+@router.command(*task_texts.CMD_CROSSCHECK_FINDING, role=Role.SECRETARY, summary=task_texts.SUMMARY_CROSSCHECK_FINDING)
 async def handle_crosscheck_finding(msg: Message, ctx: Context) -> None:
     """互查意见 <内容>: a finding on the reviewed branch, stored with who and when; several allowed."""
     assert ctx.command is not None and ctx.member is not None
     text = ctx.command.raw_args.strip()
     if not text:
-        await ctx.reply(texts.CROSSCHECK_FINDING_USAGE)
+        await ctx.reply(task_texts.CROSSCHECK_FINDING_USAGE)
         return
     if len(text) > crosscheck.MAX_FINDING_CHARS:
-        await ctx.reply(texts.CROSSCHECK_FINDING_TOO_LONG.format(limit=crosscheck.MAX_FINDING_CHARS))
+        await ctx.reply(task_texts.CROSSCHECK_FINDING_TOO_LONG.format(limit=crosscheck.MAX_FINDING_CHARS))
         return
     found = await crosscheck.assignment_of(ctx, ctx.member.branch_id, lock=True)
     if found is None:
-        await ctx.reply(texts.CROSSCHECK_NOT_ASSIGNED)
+        await ctx.reply(task_texts.CROSSCHECK_NOT_ASSIGNED)
         return
     count = await crosscheck.add_finding(ctx, found, ctx.member, text)
-    await ctx.reply(texts.CROSSCHECK_FINDING_SAVED.format(reviewed=found.reviewed.name, count=count))
+    await ctx.reply(task_texts.CROSSCHECK_FINDING_SAVED.format(reviewed=found.reviewed.name, count=count))
 
 
-@router.command(*texts.CMD_CROSSCHECK_STATUS, role=Role.SECRETARY, summary=texts.SUMMARY_CROSSCHECK_STATUS)
+@router.command(*task_texts.CMD_CROSSCHECK_STATUS, role=Role.SECRETARY, summary=task_texts.SUMMARY_CROSSCHECK_STATUS)
 async def handle_crosscheck_status(msg: Message, ctx: Context) -> None:
     """互查情况: a higher unit's open round (pairs and finding counts); a 党支部 its own assignment."""
     assert ctx.branch is not None and ctx.member is not None
     if ctx.branch.kind != UnitKind.BRANCH:
         round_ = await crosscheck.open_round_of(ctx, ctx.branch.id)
         if round_ is None:
-            await ctx.reply(texts.CROSSCHECK_NO_ROUND.format(unit=ctx.branch.name))
+            await ctx.reply(task_texts.CROSSCHECK_NO_ROUND.format(unit=ctx.branch.name))
             return
         await ctx.reply(await crosscheck.status_text(ctx, round_, ctx.branch))
         return
@@ -99,7 +99,7 @@ async def handle_crosscheck_status(msg: Message, ctx: Context) -> None:
     if assignment is None:
         return
     await ctx.reply(
-        texts.CROSSCHECK_STATUS_MINE.format(
+        task_texts.CROSSCHECK_STATUS_MINE.format(
             unit=assignment.unit.name,
             quarter=crosscheck.quarter_label(assignment.round.quarter),
             reviewer=assignment.reviewer.name,
@@ -109,7 +109,7 @@ async def handle_crosscheck_status(msg: Message, ctx: Context) -> None:
     )
 
 
-@router.command(*texts.CMD_CROSSCHECK_CLOSE, role=Role.SECRETARY, summary=texts.SUMMARY_CROSSCHECK_CLOSE)
+@router.command(*task_texts.CMD_CROSSCHECK_CLOSE, role=Role.SECRETARY, summary=task_texts.SUMMARY_CROSSCHECK_CLOSE)
 async def handle_close_crosscheck(msg: Message, ctx: Context) -> None:
     """结束互查: findings become 问题 items for the reviewed branches; the summary to the unit's secretaries."""
     assert ctx.branch is not None and ctx.member is not None
@@ -117,23 +117,23 @@ async def handle_close_crosscheck(msg: Message, ctx: Context) -> None:
     round_ = await crosscheck.open_round_of(ctx, unit.id) if unit.kind != UnitKind.BRANCH else None
     if round_ is None:
         await ctx.reply(
-            texts.CROSSCHECK_ONLY_HIGHER
+            task_texts.CROSSCHECK_ONLY_HIGHER
             if unit.kind == UnitKind.BRANCH
-            else texts.CROSSCHECK_NO_ROUND.format(unit=unit.name)
+            else task_texts.CROSSCHECK_NO_ROUND.format(unit=unit.name)
         )
         return
     closed = await crosscheck.close_round(ctx, round_, unit, ctx.member)
     if closed is None:
-        await ctx.reply(texts.CROSSCHECK_NO_ROUND.format(unit=unit.name))
+        await ctx.reply(task_texts.CROSSCHECK_NO_ROUND.format(unit=unit.name))
         return
     for secretary in list(await ctx.session.scalars(holders(unit.id, Role.SECRETARY))):
         if msg.is_direct and secretary.id == ctx.member.id:
             continue
         await ctx.send_to_member(secretary, closed.summary)
-    head = texts.CROSSCHECK_CLOSED.format(
+    head = task_texts.CROSSCHECK_CLOSED.format(
         quarter=crosscheck.quarter_label(round_.quarter),
         findings=len(closed.items),
         units=closed.units,
         due=lists.date_text(closed.due),
     )
-    await ctx.reply(f"{head}\n{closed.summary}" if msg.is_direct else f"{head}\n{texts.CROSSCHECK_CLOSED_SENT}")
+    await ctx.reply(f"{head}\n{closed.summary}" if msg.is_direct else f"{head}\n{task_texts.CROSSCHECK_CLOSED_SENT}")

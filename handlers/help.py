@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot import authority, texts
-from bot.context import Context
-from bot.message import Message
-from bot.models import Branch, PartyGroup, Role
-from bot.normalize import fold
-from bot.router import Dispatcher, Route, Router
+from bot.core import authority, texts
+from bot.core.context import Context
+from bot.core.message import Message
+from bot.core.models import Branch, PartyGroup, Role
+from bot.core.normalize import fold
+from bot.core.router import Dispatcher, Route, Router
 
 router = Router("help")
 

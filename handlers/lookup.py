@@ -4,20 +4,22 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from bot import texts
-from bot.context import Context
-from bot.message import Message
-from bot.models import Question, QuestionType, QuizMode, QuizSession, Role
-from bot.normalize import normalize, remove_mentions
+from bot.core import texts
+from bot.core.context import Context
+from bot.core.message import Message
+from bot.core.models import Role
+from bot.core.normalize import normalize, remove_mentions
+from bot.core.router import Hints, Router
+from bot.quiz import texts as quiz_texts
 from bot.quiz.bank import LETTERS
 from bot.quiz.lookup import cjk_count, too_short
+from bot.quiz.models import Question, QuestionType, QuizMode, QuizSession
 from bot.quiz.state import RUNNING, live_session
-from bot.router import Hints, Router
 
 router = Router("lookup")
 
 
-@router.command(*texts.CMD_LOOKUP, role=Role.GUEST, summary=texts.SUMMARY_LOOKUP)
+@router.command(*texts.CMD_LOOKUP, role=Role.GUEST, summary=quiz_texts.SUMMARY_LOOKUP)
 async def handle_lookup(msg: Message, ctx: Context) -> None:
     """搜题 <题目>: the best match from the bank, or a plain "not found"."""
     assert ctx.command is not None
@@ -46,7 +48,7 @@ async def _is_question(msg: Message, ctx: Context) -> bool:
         if live is not None and live.mode != QuizMode.DAILY:
             return False
         busy = live is not None
-    if busy and not any(mark in query for mark in texts.LOOKUP_QUESTION_MARKS):
+    if busy and not any(mark in query for mark in quiz_texts.LOOKUP_QUESTION_MARKS):
         return False
     match = await ctx.lookup.search(ctx.session, query)
     return match is not None and match.score >= ctx.config.quiz.lookup_min_score
@@ -81,22 +83,22 @@ async def handle_question(msg: Message, ctx: Context) -> None:
 
 async def _answer(ctx: Context, query: str) -> None:
     if not query.strip():
-        await ctx.reply(texts.LOOKUP_NEED_QUERY)
+        await ctx.reply(quiz_texts.LOOKUP_NEED_QUERY)
         return
     if await live_session(ctx.session, ctx.chat) is not None:
-        await ctx.reply(texts.LOOKUP_QUIZ_RUNNING)
+        await ctx.reply(quiz_texts.LOOKUP_QUIZ_RUNNING)
         return
     if too_short(query):
-        await ctx.reply(texts.LOOKUP_TOO_SHORT)
+        await ctx.reply(quiz_texts.LOOKUP_TOO_SHORT)
         return
     assert ctx.lookup is not None, "the pipeline hands every handler the app's LookupCache"
     match = await ctx.lookup.search(ctx.session, query)
     if match is None and not ctx.lookup.ready:
-        await ctx.reply(texts.LOOKUP_NOT_READY)
+        await ctx.reply(quiz_texts.LOOKUP_NOT_READY)
         return
     question = await ctx.session.get(Question, match.question_id) if match else None
     if match is None or question is None or match.score < ctx.config.quiz.lookup_min_score:
-        await ctx.reply(texts.LOOKUP_NOT_FOUND)
+        await ctx.reply(quiz_texts.LOOKUP_NOT_FOUND)
         return
     await ctx.reply(result_text(question, match.score))
 
@@ -104,24 +106,24 @@ async def _answer(ctx: Context, query: str) -> None:
 def result_text(question: Question, score: float) -> str:
     """The question with its options, answer, explanation and source."""
     options = list(question.options or ())
-    lines = "".join(texts.LOOKUP_OPTION_LINE.format(letter=LETTERS[i], text=o) for i, o in enumerate(options))
+    lines = "".join(quiz_texts.LOOKUP_OPTION_LINE.format(letter=LETTERS[i], text=o) for i, o in enumerate(options))
     if question.type in (QuestionType.SINGLE, QuestionType.MULTI):
-        answer = texts.LOOKUP_ANSWER_SEPARATOR.join(
-            texts.LOOKUP_ANSWER_CHOICE.format(letter=letter, text=options[LETTERS.index(letter)])
+        answer = quiz_texts.LOOKUP_ANSWER_SEPARATOR.join(
+            quiz_texts.LOOKUP_ANSWER_CHOICE.format(letter=letter, text=options[LETTERS.index(letter)])
             for letter in str(question.answer)
             if letter in LETTERS[: len(options)]
         )
     elif question.type == QuestionType.JUDGE:
-        answer = texts.LOOKUP_JUDGE_ANSWERS.get(str(question.answer), str(question.answer))
+        answer = quiz_texts.LOOKUP_JUDGE_ANSWERS.get(str(question.answer), str(question.answer))
     else:
         accepted = question.answer if isinstance(question.answer, list) else [str(question.answer)]
-        answer = texts.LOOKUP_BLANK_SEPARATOR.join(accepted)
-    return texts.LOOKUP_RESULT.format(
+        answer = quiz_texts.LOOKUP_BLANK_SEPARATOR.join(accepted)
+    return quiz_texts.LOOKUP_RESULT.format(
         score=f"{score:.0f}",
-        type=texts.QUESTION_TYPE_NAMES.get(question.type, question.type),
+        type=quiz_texts.QUESTION_TYPE_NAMES.get(question.type, question.type),
         stem=question.stem,
         options=lines if question.type in (QuestionType.SINGLE, QuestionType.MULTI) else "",
         answer=answer,
-        explanation=texts.LOOKUP_EXPLANATION.format(text=question.explanation) if question.explanation else "",
-        source=texts.LOOKUP_SOURCE.format(text=question.source) if question.source else "",
+        explanation=quiz_texts.LOOKUP_EXPLANATION.format(text=question.explanation) if question.explanation else "",
+        source=quiz_texts.LOOKUP_SOURCE.format(text=question.source) if question.source else "",
     )

@@ -8,11 +8,19 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from bot import display, texts
-from bot.authority import holders
-from bot.cards import CHECK_IN, LEAVE, tapped_roll_call
-from bot.context import Context
-from bot.meetings import (
+from bot.core import display, texts
+from bot.core.authority import holders
+from bot.core.cards import CHECK_IN, LEAVE, tapped_roll_call
+from bot.core.context import Context
+from bot.core.members import find_member_by_name, party_group_names
+from bot.core.message import Message
+from bot.core.models import Branch, EntryStatus, Member, PartyGroup, Role, RollCall, RollCallEntry, UnitKind
+from bot.core.normalize import normalize, remove_mentions
+from bot.core.rollcall import close_roll_call, roll_call_chats, tally
+from bot.core.router import Router
+from bot.core.timeparse import ParsedTime, TimeProblem, parse_when
+from bot.meetings import texts as meeting_texts
+from bot.meetings.domain import (
     MeetingView,
     Stats,
     _views,
@@ -30,25 +38,8 @@ from bot.meetings import (
     window,
     window_text,
 )
-from bot.members import find_member_by_name, party_group_names
-from bot.message import Message
-from bot.models import (
-    Branch,
-    EntryStatus,
-    Meeting,
-    MeetingKind,
-    Member,
-    PartyGroup,
-    Role,
-    RollCall,
-    RollCallEntry,
-    UnitKind,
-)
-from bot.normalize import normalize, remove_mentions
-from bot.rollcall import close_roll_call, roll_call_chats, tally
-from bot.router import Router
-from bot.study import periods
-from bot.timeparse import ParsedTime, TimeProblem, parse_when
+from bot.meetings.models import Meeting, MeetingKind
+from bot.study.domain import periods
 
 router = Router("meetings")
 
@@ -58,7 +49,7 @@ _SHORT_CHECK_INS = frozenset(("到", "已到", "到了"))
 
 
 def _split_location_topic(text: str) -> tuple[str, str]:
-    for word in texts.MEETING_TOPIC_WORDS:
+    for word in meeting_texts.MEETING_TOPIC_WORDS:
         if word in text:
             location, _, topic = text.partition(word)
             return location.strip(" ，,"), topic.strip(" ，,：:")
@@ -70,21 +61,21 @@ def _unclear_time(kind: str, parsed: ParsedTime, group: PartyGroup | None, now: 
     day = parsed.day
     if parsed.problem is TimeProblem.WEEKDAY and day is not None:
         weekday = texts.WEEKDAY_NAMES[day.weekday()]
-        understood = texts.MEETING_TIME_WEEKDAY.format(month=day.month, day=day.day, weekday=weekday)
+        understood = meeting_texts.MEETING_TIME_WEEKDAY.format(month=day.month, day=day.day, weekday=weekday)
     elif parsed.problem is TimeProblem.INVALID and parsed.matched:
-        understood = texts.MEETING_TIME_NOT_VALID.format(text=parsed.matched)
+        understood = meeting_texts.MEETING_TIME_NOT_VALID.format(text=parsed.matched)
     elif day is not None:
-        understood = texts.MEETING_TIME_UNDERSTOOD_DAY.format(day=display.day(day))
+        understood = meeting_texts.MEETING_TIME_UNDERSTOOD_DAY.format(day=display.day(day))
     else:
-        understood = texts.MEETING_TIME_UNDERSTOOD_NONE
+        understood = meeting_texts.MEETING_TIME_UNDERSTOOD_NONE
     example_day = (
-        texts.MEETING_TIME_EXAMPLE_DAY.format(month=day.month, day=day.day)
+        meeting_texts.MEETING_TIME_EXAMPLE_DAY.format(month=day.month, day=day.day)
         if day is not None and parsed.problem is TimeProblem.MISSING and day > now.date()
-        else texts.MEETING_TIME_EXAMPLE_NEXT
+        else meeting_texts.MEETING_TIME_EXAMPLE_NEXT
     )
     group_name = group.name if group is not None else texts.EXAMPLE_GROUP_NAME
-    example = texts.MEETING_TIME_EXAMPLES[kind].format(day=example_day, group=group_name)
-    return texts.MEETING_TIME_UNCLEAR.format(understood=understood, example=example)
+    example = meeting_texts.MEETING_TIME_EXAMPLES[kind].format(day=example_day, group=group_name)
+    return meeting_texts.MEETING_TIME_UNCLEAR.format(understood=understood, example=example)
 
 
 def _creator(kind: str) -> Callable[[Message, Context], Awaitable[None]]:
@@ -92,8 +83,8 @@ def _creator(kind: str) -> Callable[[Message, Context], Awaitable[None]]:
         """Create a meeting of this kind: time, place, topic (and 签到码 if asked for)."""
         assert ctx.command is not None and ctx.branch is not None and ctx.member is not None
         text = ctx.command.raw_args
-        with_code = texts.MEETING_CODE_WORD in text
-        text = text.replace(texts.MEETING_CODE_WORD, " ").strip()
+        with_code = meeting_texts.MEETING_CODE_WORD in text
+        text = text.replace(meeting_texts.MEETING_CODE_WORD, " ").strip()
         group = None
         if kind == MeetingKind.GROUP_MEETING:
             groups = list(await ctx.session.scalars(select(PartyGroup).where(PartyGroup.branch_id == ctx.branch.id)))
@@ -104,7 +95,7 @@ def _creator(kind: str) -> Callable[[Message, Context], Awaitable[None]]:
                 text = text[len(group.name) :].strip()
             if group is None:
                 names = await party_group_names(ctx.session, ctx.branch.id)
-                await ctx.reply(texts.MEETING_NEED_GROUP.format(groups=texts.NAME_SEPARATOR.join(names)))
+                await ctx.reply(meeting_texts.MEETING_NEED_GROUP.format(groups=texts.NAME_SEPARATOR.join(names)))
                 return
         parsed = parse_when(text, ctx.clock())
         if parsed.problem in (TimeProblem.AMBIGUOUS, TimeProblem.PAST):
@@ -126,16 +117,18 @@ def _creator(kind: str) -> Callable[[Message, Context], Awaitable[None]]:
             with_code=with_code,
         )
         if view is None:
-            await ctx.reply(texts.MEETING_NO_AUDIENCE.format(audience=group.name if group else texts.AUDIENCE_BRANCH))
+            await ctx.reply(
+                meeting_texts.MEETING_NO_AUDIENCE.format(audience=group.name if group else texts.AUDIENCE_BRANCH)
+            )
             return
         counted = await tally(ctx.session, view.roll_call)
         await ctx.reply(
-            texts.MEETING_CREATED.format(
+            meeting_texts.MEETING_CREATED.format(
                 kind=view.kind_name,
                 seq=view.roll_call.seq,
                 when=display.when(parsed.when, ctx.config.tz),
-                location_part=texts.MEETING_LOCATION_PART.format(location=location) if location else "",
-                topic_part=texts.MEETING_TOPIC_PART.format(topic=topic) if topic else "",
+                location_part=meeting_texts.MEETING_LOCATION_PART.format(location=location) if location else "",
+                topic_part=meeting_texts.MEETING_TOPIC_PART.format(topic=topic) if topic else "",
                 expected=counted.expected,
                 window=window_text(ctx, view.meeting),
             )
@@ -147,14 +140,14 @@ def _creator(kind: str) -> Callable[[Message, Context], Awaitable[None]]:
 
 for _kind in MeetingKind.ALL:
     router.command(
-        *texts.CMD_CREATE_MEETING[_kind],
+        *meeting_texts.CMD_CREATE_MEETING[_kind],
         role=Role.SECRETARY,
-        summary=texts.SUMMARY_CREATE_MEETING,
+        summary=meeting_texts.SUMMARY_CREATE_MEETING,
         hidden=_kind != MeetingKind.THEME_DAY,
     )(_creator(_kind))
 
 
-@router.command(*[w for w in texts.CMD_CHECK_IN if w not in _SHORT_CHECK_INS], summary=texts.SUMMARY_CHECK_IN)
+@router.command(*[w for w in texts.CMD_CHECK_IN if w not in _SHORT_CHECK_INS], summary=meeting_texts.SUMMARY_CHECK_IN)
 async def handle_check_in(msg: Message, ctx: Context) -> None:
     """签到 (with the 4-digit code when the meeting has one)."""
     assert ctx.command is not None and ctx.branch is not None and ctx.member is not None
@@ -184,27 +177,27 @@ async def handle_short_check_in(msg: Message, ctx: Context) -> None:
     await ctx.reply((await check_in(ctx, ctx.branch, ctx.member, "")).text)
 
 
-@router.command(*texts.CMD_LEAVE, summary=texts.SUMMARY_LEAVE)
+@router.command(*texts.CMD_LEAVE, summary=meeting_texts.SUMMARY_LEAVE)
 async def handle_leave(msg: Message, ctx: Context) -> None:
     """请假 原因 — for the next meeting that expects this member."""
     assert ctx.command is not None and ctx.branch is not None and ctx.member is not None
     reason = ctx.command.raw_args
-    # A 请假 tap (bot/cards.py) carries no reason: the leave is recorded now and the reason may follow as text.
+    # A 请假 tap (bot/core/cards.py) carries no reason: the leave is recorded now and the reason may follow as text.
     tapped = not reason and msg.card_key is not None
     if tapped:
-        reason = texts.CARD_LEAVE_NO_REASON
+        reason = meeting_texts.CARD_LEAVE_NO_REASON
     if not reason:
-        await ctx.reply(texts.MEETING_LEAVE_NEED_REASON)
+        await ctx.reply(meeting_texts.MEETING_LEAVE_NEED_REASON)
         return
     only = tapped_roll_call(msg.card_key, LEAVE)  # a tap asks leave for its own card's meeting only
     view = await next_meeting_for(ctx, ctx.branch, ctx.member, only)
     if view is None:
-        await ctx.reply(texts.CARD_STALE_MEETING if only is not None else texts.MEETING_LEAVE_NONE)
+        await ctx.reply(meeting_texts.CARD_STALE_MEETING if only is not None else meeting_texts.MEETING_LEAVE_NONE)
         return
     entry = await _entry(ctx, view, ctx.member)
     assert entry is not None
     if entry.status == EntryStatus.DONE:
-        await ctx.reply(texts.MEETING_LEAVE_ALREADY_IN.format(name=ctx.member.display_name))
+        await ctx.reply(meeting_texts.MEETING_LEAVE_ALREADY_IN.format(name=ctx.member.display_name))
         return
     needs_approval = ctx.config.meetings.leave_needs_approval
     entry.status = EntryStatus.LEAVE_REQUESTED if needs_approval else EntryStatus.LEAVE
@@ -212,39 +205,39 @@ async def handle_leave(msg: Message, ctx: Context) -> None:
     entry.responded_at = ctx.clock()
     name = ctx.member.display_name
     if needs_approval:
-        await ctx.reply(texts.MEETING_LEAVE_ASKED.format(name=name, reason=reason))
-        request = texts.MEETING_LEAVE_REQUEST_TO_SECRETARY.format(
+        await ctx.reply(meeting_texts.MEETING_LEAVE_ASKED.format(name=name, reason=reason))
+        request = meeting_texts.MEETING_LEAVE_REQUEST_TO_SECRETARY.format(
             name=name, kind=view.kind_name, when=display.when(view.meeting.starts_at, ctx.config.tz), reason=reason
         )
         for secretary in await _secretaries(ctx):
             await ctx.send_to_member(secretary, request)
     else:
-        await ctx.reply(texts.MEETING_LEAVE_OK.format(name=name, kind=view.kind_name, reason=reason))
+        await ctx.reply(meeting_texts.MEETING_LEAVE_OK.format(name=name, kind=view.kind_name, reason=reason))
     if tapped:
-        await ctx.reply(texts.CARD_LEAVE_ADD_REASON)
+        await ctx.reply(meeting_texts.CARD_LEAVE_ADD_REASON)
 
 
-@router.command(*texts.CMD_CANCEL_LEAVE, summary=texts.SUMMARY_CANCEL_LEAVE)
+@router.command(*meeting_texts.CMD_CANCEL_LEAVE, summary=meeting_texts.SUMMARY_CANCEL_LEAVE)
 async def handle_cancel_leave(msg: Message, ctx: Context) -> None:
     """取消请假 [#3 | 11月20日 | 党课] — back to expected for a meeting the member has leave for (asks which if several)."""
     assert ctx.command is not None and ctx.branch is not None and ctx.member is not None
     leaves = await leaves_for(ctx, ctx.branch, ctx.member)
     if not leaves:
-        await ctx.reply(texts.MEETING_NO_LEAVE)
+        await ctx.reply(meeting_texts.MEETING_NO_LEAVE)
         return
     args = ctx.command.raw_args
     chosen = choose_leave(leaves, args, ctx.config.tz)
     if len(chosen) != 1:
         lines = "\n".join(
-            texts.LEAVE_CANCEL_CHOICE_LINE.format(
+            meeting_texts.LEAVE_CANCEL_CHOICE_LINE.format(
                 kind=v.kind_name, seq=v.roll_call.seq, when=display.when(v.meeting.starts_at, ctx.config.tz)
             )
             for v in leaves
         )
         first = leaves[0]
-        template = texts.LEAVE_CANCEL_NOT_FOUND if args and not chosen else texts.LEAVE_CANCEL_WHICH
+        template = meeting_texts.LEAVE_CANCEL_NOT_FOUND if args and not chosen else meeting_texts.LEAVE_CANCEL_WHICH
         local = first.meeting.starts_at.astimezone(ctx.config.tz)
-        example_day = texts.LEAVE_CANCEL_DAY.format(month=local.month, day=local.day)
+        example_day = meeting_texts.LEAVE_CANCEL_DAY.format(month=local.month, day=local.day)
         await ctx.reply(template.format(text=args, lines=lines, seq=first.roll_call.seq, day=example_day))
         return
     view = chosen[0]
@@ -253,10 +246,12 @@ async def handle_cancel_leave(msg: Message, ctx: Context) -> None:
     entry.status, entry.note, entry.responded_at = EntryStatus.PENDING, "", None
     name = ctx.member.display_name
     if len(leaves) == 1:
-        await ctx.reply(texts.MEETING_LEAVE_CANCELLED.format(name=name, kind=view.kind_name))
+        await ctx.reply(meeting_texts.MEETING_LEAVE_CANCELLED.format(name=name, kind=view.kind_name))
         return
     when = display.when(view.meeting.starts_at, ctx.config.tz)
-    await ctx.reply(texts.LEAVE_CANCELLED_ONE.format(name=name, kind=view.kind_name, seq=view.roll_call.seq, when=when))
+    await ctx.reply(
+        meeting_texts.LEAVE_CANCELLED_ONE.format(name=name, kind=view.kind_name, seq=view.roll_call.seq, when=when)
+    )
 
 
 async def _entry(ctx: Context, view: MeetingView, member: Member) -> RollCallEntry | None:
@@ -285,21 +280,21 @@ async def _mentioned_member(ctx: Context, example: str) -> Member | None:
     return found[0]
 
 
-@router.command(*texts.CMD_APPROVE_LEAVE, role=Role.SECRETARY, summary=texts.SUMMARY_APPROVE_LEAVE)
+@router.command(*meeting_texts.CMD_APPROVE_LEAVE, role=Role.SECRETARY, summary=meeting_texts.SUMMARY_APPROVE_LEAVE)
 async def handle_approve_leave(msg: Message, ctx: Context) -> None:
     """准假 @张三 — approve a pending leave request for the next meeting."""
     assert ctx.branch is not None
-    member = await _mentioned_member(ctx, texts.EXAMPLE_APPROVE_LEAVE)
+    member = await _mentioned_member(ctx, meeting_texts.EXAMPLE_APPROVE_LEAVE)
     if member is None:
         return
     view = await next_meeting_for(ctx, ctx.branch, member)
     entry = await _entry(ctx, view, member) if view else None
     if view is None or entry is None or entry.status != EntryStatus.LEAVE_REQUESTED:
-        await ctx.reply(texts.MEETING_NO_REQUEST.format(name=member.display_name))
+        await ctx.reply(meeting_texts.MEETING_NO_REQUEST.format(name=member.display_name))
         return
     entry.status = EntryStatus.LEAVE
-    await ctx.reply(texts.MEETING_LEAVE_APPROVED.format(name=member.display_name, kind=view.kind_name))
-    await ctx.send_to_member(member, texts.MEETING_LEAVE_APPROVED_DIRECT.format(kind=view.kind_name))
+    await ctx.reply(meeting_texts.MEETING_LEAVE_APPROVED.format(name=member.display_name, kind=view.kind_name))
+    await ctx.send_to_member(member, meeting_texts.MEETING_LEAVE_APPROVED_DIRECT.format(kind=view.kind_name))
 
 
 async def _target_meeting(ctx: Context, args: str) -> MeetingView | None:
@@ -322,44 +317,44 @@ async def _correct(msg: Message, ctx: Context, status: str, example: str) -> Non
         return
     reason = _SEQ.sub("", remove_mentions(ctx.command.raw_args), count=1).strip()
     if not reason:
-        await ctx.reply(texts.MEETING_CORRECT_NEED_REASON)
+        await ctx.reply(meeting_texts.MEETING_CORRECT_NEED_REASON)
         return
     view = await _target_meeting(ctx, remove_mentions(ctx.command.args))
     if view is None:
-        await ctx.reply(texts.MEETING_CORRECT_NO_MEETING)
+        await ctx.reply(meeting_texts.MEETING_CORRECT_NO_MEETING)
         return
     old = await correct(ctx, view, member, status, reason, ctx.member)
     if old is None:
         await ctx.reply(
-            texts.MEETING_CORRECT_NOT_AUDIENCE.format(
+            meeting_texts.MEETING_CORRECT_NOT_AUDIENCE.format(
                 name=member.display_name, kind=view.kind_name, seq=view.roll_call.seq
             )
         )
         return
     await ctx.reply(
-        texts.MEETING_CORRECTED.format(
+        meeting_texts.MEETING_CORRECTED.format(
             name=member.display_name,
             kind=view.kind_name,
             seq=view.roll_call.seq,
-            status=texts.STATUS_PRESENT if status == EntryStatus.DONE else texts.STATUS_LEAVE,
+            status=meeting_texts.STATUS_PRESENT if status == EntryStatus.DONE else meeting_texts.STATUS_LEAVE,
             reason=reason,
         )
     )
 
 
-@router.command(*texts.CMD_MAKE_UP, role=Role.SECRETARY, summary=texts.SUMMARY_MAKE_UP)
+@router.command(*meeting_texts.CMD_MAKE_UP, role=Role.SECRETARY, summary=meeting_texts.SUMMARY_MAKE_UP)
 async def handle_make_up(msg: Message, ctx: Context) -> None:
     """补签 [#N] @张三 原因 — record attendance after the fact (audited)."""
-    await _correct(msg, ctx, EntryStatus.DONE, texts.EXAMPLE_MAKE_UP)
+    await _correct(msg, ctx, EntryStatus.DONE, meeting_texts.EXAMPLE_MAKE_UP)
 
 
-@router.command(*texts.CMD_MARK_LEAVE, role=Role.SECRETARY, summary=texts.SUMMARY_MARK_LEAVE)
+@router.command(*meeting_texts.CMD_MARK_LEAVE, role=Role.SECRETARY, summary=meeting_texts.SUMMARY_MARK_LEAVE)
 async def handle_mark_leave(msg: Message, ctx: Context) -> None:
     """记请假 [#N] @张三 原因 — record a leave after the fact (audited)."""
-    await _correct(msg, ctx, EntryStatus.LEAVE, texts.EXAMPLE_MARK_LEAVE)
+    await _correct(msg, ctx, EntryStatus.LEAVE, meeting_texts.EXAMPLE_MARK_LEAVE)
 
 
-@router.command(*texts.CMD_MEETINGS, role=Role.GUEST, summary=texts.SUMMARY_MEETINGS)
+@router.command(*meeting_texts.CMD_MEETINGS, role=Role.GUEST, summary=meeting_texts.SUMMARY_MEETINGS)
 async def handle_meetings(msg: Message, ctx: Context) -> None:
     """Upcoming and ongoing meetings of the branch."""
     assert ctx.branch is not None
@@ -367,36 +362,38 @@ async def handle_meetings(msg: Message, ctx: Context) -> None:
     for view in await open_meetings(ctx, ctx.branch):
         counted = await tally(ctx.session, view.roll_call)
         lines.append(
-            texts.MEETING_LIST_LINE.format(
+            meeting_texts.MEETING_LIST_LINE.format(
                 kind=view.kind_name,
                 seq=view.roll_call.seq,
                 when=display.when(view.meeting.starts_at, ctx.config.tz),
-                location_part=texts.MEETING_LOCATION_PART.format(location=view.meeting.location)
+                location_part=meeting_texts.MEETING_LOCATION_PART.format(location=view.meeting.location)
                 if view.meeting.location
                 else "",
                 expected=counted.expected,
             )
         )
-    await ctx.reply("\n".join([texts.MEETING_LIST_HEADER, *lines]) if lines else texts.MEETING_LIST_EMPTY)
+    await ctx.reply(
+        "\n".join([meeting_texts.MEETING_LIST_HEADER, *lines]) if lines else meeting_texts.MEETING_LIST_EMPTY
+    )
 
 
-@router.command(*texts.CMD_MEETING_CODE, role=Role.SECRETARY, summary=texts.SUMMARY_MEETING_CODE)
+@router.command(*meeting_texts.CMD_MEETING_CODE, role=Role.SECRETARY, summary=meeting_texts.SUMMARY_MEETING_CODE)
 async def handle_meeting_code(msg: Message, ctx: Context) -> None:
     """Send the 签到码 of open meetings to the secretary directly (never into the group)."""
     assert ctx.branch is not None and ctx.member is not None
     lines = [
-        texts.MEETING_CODE_SHOWN.format(kind=v.kind_name, seq=v.roll_call.seq, code=v.meeting.check_in_code)
+        meeting_texts.MEETING_CODE_SHOWN.format(kind=v.kind_name, seq=v.roll_call.seq, code=v.meeting.check_in_code)
         for v in await open_meetings(ctx, ctx.branch)
         if v.meeting.check_in_code
     ]
-    text = "\n".join(lines) if lines else texts.MEETING_NO_CODE
+    text = "\n".join(lines) if lines else meeting_texts.MEETING_NO_CODE
     if msg.is_direct:
         await ctx.reply(text)
     else:
         await ctx.send_to_member(ctx.member, text)
 
 
-@router.command(*texts.CMD_CANCEL_MEETING, role=Role.SECRETARY, summary=texts.SUMMARY_CANCEL_MEETING)
+@router.command(*meeting_texts.CMD_CANCEL_MEETING, role=Role.SECRETARY, summary=meeting_texts.SUMMARY_CANCEL_MEETING)
 async def handle_cancel_meeting(msg: Message, ctx: Context) -> None:
     """取消会议 N — tell everyone and stop its reminders and check-in."""
     assert ctx.command is not None and ctx.branch is not None
@@ -404,11 +401,13 @@ async def handle_cancel_meeting(msg: Message, ctx: Context) -> None:
     seq = int(match.group(1)) if match else 0
     views = await _views(ctx, Meeting.branch_id == ctx.branch.id, RollCall.seq == seq, Meeting.cancelled.is_(False))
     if not views or not await close_roll_call(ctx.session, views[0].roll_call, ctx.clock()):
-        await ctx.reply(texts.MEETING_NOT_FOUND.format(seq=seq))
+        await ctx.reply(meeting_texts.MEETING_NOT_FOUND.format(seq=seq))
         return
     view = views[0]
     view.meeting.cancelled = True
-    text = texts.MEETING_CANCELLED.format(kind=view.kind_name, when=display.when(view.meeting.starts_at, ctx.config.tz))
+    text = meeting_texts.MEETING_CANCELLED.format(
+        kind=view.kind_name, when=display.when(view.meeting.starts_at, ctx.config.tz)
+    )
     chats = await roll_call_chats(ctx.session, view.roll_call)
     for chat in chats:
         await ctx.send_to_chat(chat, text)
@@ -430,36 +429,38 @@ async def _stats_reply(ctx: Context, span: str) -> None:
     else:
         result = await stats(ctx, ctx.branch.id, period.start, period.end)
     label = (
-        texts.MEETING_STATS_PERIOD_MONTH.format(year=now.year, month=now.month)
+        meeting_texts.MEETING_STATS_PERIOD_MONTH.format(year=now.year, month=now.month)
         if span == "month"
-        else texts.MEETING_STATS_PERIOD_YEAR.format(year=now.year)
+        else meeting_texts.MEETING_STATS_PERIOD_YEAR.format(year=now.year)
     )
     assert ctx.command is not None
-    all_items = ctx.command.args.strip() in texts.MEETING_STATS_ALL_WORDS
+    all_items = ctx.command.args.strip() in meeting_texts.MEETING_STATS_ALL_WORDS
     await ctx.reply(stats_text(label, result, all_items=all_items) + "".join(unit_lines))
 
 
 def org_stats_line(unit: Branch, part: Stats) -> str:
     """One unit's line under a higher unit's 本月统计/年度统计."""
     held_kinds = [
-        texts.MEETING_STATS_COUNT.format(kind=texts.MEETING_KIND_NAMES[k], count=n) for k, n in part.counts.items() if n
+        meeting_texts.MEETING_STATS_COUNT.format(kind=texts.MEETING_KIND_NAMES[k], count=n)
+        for k, n in part.counts.items()
+        if n
     ]
-    return texts.ORG_STATS_UNIT_LINE.format(
+    return meeting_texts.ORG_STATS_UNIT_LINE.format(
         unit=unit.name,
-        counts=texts.NAME_SEPARATOR.join(held_kinds) if held_kinds else texts.ORG_STATS_NONE_HELD,
+        counts=texts.NAME_SEPARATOR.join(held_kinds) if held_kinds else meeting_texts.ORG_STATS_NONE_HELD,
         rate=display.percent(part.rate),
         expected=part.expected,
         present=part.present,
     )
 
 
-@router.command(*texts.CMD_STATS_MONTH, role=Role.SECRETARY, summary=texts.SUMMARY_STATS)
+@router.command(*meeting_texts.CMD_STATS_MONTH, role=Role.SECRETARY, summary=meeting_texts.SUMMARY_STATS)
 async def handle_stats_month(msg: Message, ctx: Context) -> None:
     """本月统计 [全部]: meetings held this month by kind, and attendance."""
     await _stats_reply(ctx, "month")
 
 
-@router.command(*texts.CMD_STATS_YEAR, role=Role.SECRETARY, summary=texts.SUMMARY_STATS, hidden=True)
+@router.command(*meeting_texts.CMD_STATS_YEAR, role=Role.SECRETARY, summary=meeting_texts.SUMMARY_STATS, hidden=True)
 async def handle_stats_year(msg: Message, ctx: Context) -> None:
     """年度统计 [全部]: the numbers a yearly report needs, as the report writes them."""
     await _stats_reply(ctx, "year")

@@ -6,13 +6,17 @@ import re
 
 from sqlalchemy import select
 
-from bot import display, texts
-from bot.cards import RECEIPT, tapped_roll_call
-from bot.context import Context
-from bot.message import Message
-from bot.models import Role, RollCall, RollCallKind, RollCallStatus, UnitKind
-from bot.normalize import normalize
-from bot.notices import (
+from bot.core import display, texts
+from bot.core.cards import RECEIPT, tapped_roll_call
+from bot.core.context import Context
+from bot.core.message import Message
+from bot.core.models import Role, RollCall, RollCallKind, RollCallStatus, UnitKind
+from bot.core.normalize import normalize
+from bot.core.rollcall import Audience, open_roll_calls_for, respond, tally
+from bot.core.router import Router
+from bot.core.timeparse import parse_when
+from bot.notices import texts as notice_texts
+from bot.notices.domain import (
     KIND,
     cancel_notice,
     close_notice,
@@ -25,10 +29,7 @@ from bot.notices import (
     unit_status_texts,
     was_sent,
 )
-from bot.points import award_timely_receipt
-from bot.rollcall import Audience, open_roll_calls_for, respond, tally
-from bot.router import Router
-from bot.timeparse import parse_when
+from bot.points.ledger import award_timely_receipt
 
 router = Router("notices")
 
@@ -41,7 +42,7 @@ async def reply_keeping_names_private(msg: Message, ctx: Context, full: str, cou
         await ctx.reply(full)
         return
     sent = await ctx.send_to_member(ctx.member, full)
-    await ctx.reply(counts_only + (texts.STATUS_NAMES_SENT if sent else texts.STATUS_NAMES_ASK_DIRECT))
+    await ctx.reply(counts_only + (notice_texts.STATUS_NAMES_SENT if sent else notice_texts.STATUS_NAMES_ASK_DIRECT))
 
 
 _RECEIPTS = frozenset(texts.RECEIPT_WORDS)
@@ -49,7 +50,7 @@ _RECEIPTS = frozenset(texts.RECEIPT_WORDS)
 _SEQ = re.compile(r"^(?:#|第)?\s*(\d+)\s*(?:号)?")
 
 
-@router.command(*texts.CMD_NOTICE, role=Role.SECRETARY, summary=texts.SUMMARY_NOTICE)
+@router.command(*notice_texts.CMD_NOTICE, role=Role.SECRETARY, summary=notice_texts.SUMMARY_NOTICE)
 async def handle_notice(msg: Message, ctx: Context) -> None:
     """Send a notice to the branch (or one 党小组) and start collecting receipts."""
     assert ctx.command is not None and ctx.branch is not None and ctx.member is not None
@@ -58,10 +59,10 @@ async def handle_notice(msg: Message, ctx: Context) -> None:
         return
     roll_call = await create_notice(ctx, ctx.branch, ctx.member, audience, body)
     chats = len(ctx.outgoing)
-    await ctx.reply(texts.NOTICE_SENT.format(seq=roll_call.seq, chats=chats, expected=len(audience.member_ids)))
+    await ctx.reply(notice_texts.NOTICE_SENT.format(seq=roll_call.seq, chats=chats, expected=len(audience.member_ids)))
 
 
-@router.command(*texts.CMD_SCHEDULED_NOTICE, role=Role.SECRETARY, summary=texts.SUMMARY_SCHEDULED_NOTICE)
+@router.command(*notice_texts.CMD_SCHEDULED_NOTICE, role=Role.SECRETARY, summary=notice_texts.SUMMARY_SCHEDULED_NOTICE)
 async def handle_scheduled_notice(msg: Message, ctx: Context) -> None:
     """Schedule a notice: 定时通知 明天9:00 [党小组] 内容."""
     assert ctx.command is not None and ctx.branch is not None and ctx.member is not None
@@ -75,7 +76,7 @@ async def handle_scheduled_notice(msg: Message, ctx: Context) -> None:
         return
     roll_call = await create_notice(ctx, ctx.branch, ctx.member, audience, body, opens_at=parsed.when)
     await ctx.reply(
-        texts.NOTICE_SCHEDULED.format(
+        notice_texts.NOTICE_SCHEDULED.format(
             seq=roll_call.seq,
             when=display.when(parsed.when, ctx.config.tz),
             audience=audience.label,
@@ -88,14 +89,14 @@ async def _ready(ctx: Context, audience: Audience, body: str) -> bool:
     """Refuse politely when there is nothing to send, nobody to send to, or nowhere to send it."""
     assert ctx.branch is not None
     if not body:
-        await ctx.reply(texts.NOTICE_NEED_BODY)
+        await ctx.reply(notice_texts.NOTICE_NEED_BODY)
         return False
     if not audience.member_ids:
-        await ctx.reply(texts.NOTICE_NO_AUDIENCE.format(audience=audience.label))
+        await ctx.reply(notice_texts.NOTICE_NO_AUDIENCE.format(audience=audience.label))
         return False
     if not await notice_chats(ctx, ctx.branch, audience):
         higher = ctx.branch.kind in UnitKind.HIGHER
-        await ctx.reply(texts.ORG_NOTICE_NO_CHATS if higher else texts.NOTICE_NO_CHATS)
+        await ctx.reply(notice_texts.ORG_NOTICE_NO_CHATS if higher else notice_texts.NOTICE_NO_CHATS)
         return False
     return True
 
@@ -125,12 +126,14 @@ async def handle_receipt(msg: Message, ctx: Context) -> None:
             await award_timely_receipt(ctx, roll_call, ctx.member, now)
     if msg.is_direct:
         if acknowledged:
-            refs = texts.NAME_SEPARATOR.join(texts.NOTICE_REF.format(seq=r.seq) for r in acknowledged)
-            await ctx.reply(texts.NOTICE_ACK_DIRECT.format(notices=refs))
+            refs = texts.NAME_SEPARATOR.join(notice_texts.NOTICE_REF.format(seq=r.seq) for r in acknowledged)
+            await ctx.reply(notice_texts.NOTICE_ACK_DIRECT.format(notices=refs))
         elif tapped is not None and (stale := await ctx.session.get(RollCall, tapped)) is not None:
-            await ctx.reply(texts.CARD_STALE_NOTICE.format(seq=stale.seq))  # the card's notice: closed or answered
+            await ctx.reply(
+                notice_texts.CARD_STALE_NOTICE.format(seq=stale.seq)
+            )  # the card's notice: closed or answered
         else:
-            await ctx.reply(texts.NOTICE_ACK_NONE)
+            await ctx.reply(notice_texts.NOTICE_ACK_NONE)
 
 
 async def _named_notice(ctx: Context, sent: bool = False) -> RollCall | None:
@@ -141,14 +144,14 @@ async def _named_notice(ctx: Context, sent: bool = False) -> RollCall | None:
     seq = int(match.group(1)) if match else None
     roll_call = await find_notice(ctx, ctx.branch, seq, sent=sent)
     if roll_call is None:
-        await ctx.reply(texts.NOTICE_NOT_FOUND.format(seq=seq) if seq else texts.NOTICE_NONE_YET)
+        await ctx.reply(notice_texts.NOTICE_NOT_FOUND.format(seq=seq) if seq else notice_texts.NOTICE_NONE_YET)
     return roll_call
 
 
-@router.command(*texts.CMD_NOTICE_STATUS, role=Role.SECRETARY, summary=texts.SUMMARY_NOTICE_STATUS)
+@router.command(*notice_texts.CMD_NOTICE_STATUS, role=Role.SECRETARY, summary=notice_texts.SUMMARY_NOTICE_STATUS)
 async def handle_notice_status(msg: Message, ctx: Context) -> None:
     """Who has not acknowledged the latest notice that went out (or notice #N); a notice of a higher unit, or one
-    that spans units, is tallied per unit (bot/org.py)."""
+    that spans units, is tallied per unit (bot/core/org.py)."""
     assert ctx.command is not None and ctx.branch is not None
     roll_call = None
     if not _SEQ.match(ctx.command.args.strip()):
@@ -166,7 +169,7 @@ async def handle_notice_status(msg: Message, ctx: Context) -> None:
         await reply_keeping_names_private(msg, ctx, full, counts_only)
 
 
-@router.command(*texts.CMD_NOTICE_LIST, role=Role.SECRETARY, summary=texts.SUMMARY_NOTICE_LIST)
+@router.command(*notice_texts.CMD_NOTICE_LIST, role=Role.SECRETARY, summary=notice_texts.SUMMARY_NOTICE_LIST)
 async def handle_notice_list(msg: Message, ctx: Context) -> None:
     """The branch's open and scheduled notices with their receipt counts."""
     assert ctx.branch is not None
@@ -184,19 +187,22 @@ async def handle_notice_list(msg: Message, ctx: Context) -> None:
         counted = await tally(ctx.session, roll_call)
         if roll_call.status == RollCallStatus.SCHEDULED:  # not sent yet: nobody can have acknowledged it
             when = display.when(roll_call.opens_at, ctx.config.tz)
-            line = texts.NOTICE_LIST_SCHEDULED_LINE.format(
+            line = notice_texts.NOTICE_LIST_SCHEDULED_LINE.format(
                 seq=roll_call.seq, title=roll_call.title, when=when, expected=counted.expected
             )
         else:
-            line = texts.NOTICE_LIST_LINE.format(
+            line = notice_texts.NOTICE_LIST_LINE.format(
                 seq=roll_call.seq, title=roll_call.title, done=len(counted.done), expected=counted.expected
             )
         lines.append(line)
-    await ctx.reply("\n".join([texts.NOTICE_LIST_HEADER, *lines]) if lines else texts.NOTICE_LIST_EMPTY)
+    await ctx.reply("\n".join([notice_texts.NOTICE_LIST_HEADER, *lines]) if lines else notice_texts.NOTICE_LIST_EMPTY)
 
 
 @router.command(
-    *texts.CMD_NOTICE_CLOSE, *texts.CMD_NOTICE_CLOSE_NUMBERED, role=Role.SECRETARY, summary=texts.SUMMARY_NOTICE_CLOSE
+    *notice_texts.CMD_NOTICE_CLOSE,
+    *notice_texts.CMD_NOTICE_CLOSE_NUMBERED,
+    role=Role.SECRETARY,
+    summary=notice_texts.SUMMARY_NOTICE_CLOSE,
 )
 async def handle_notice_close(msg: Message, ctx: Context) -> None:
     """Stop collecting receipts for notice #N and report the final tally."""
@@ -204,7 +210,7 @@ async def handle_notice_close(msg: Message, ctx: Context) -> None:
     if roll_call is None:
         return
     if roll_call.status == RollCallStatus.SCHEDULED and await cancel_notice(ctx, roll_call):
-        await ctx.reply(texts.NOTICE_CANCELLED.format(seq=roll_call.seq))  # nobody got it: no tally to report
+        await ctx.reply(notice_texts.NOTICE_CANCELLED.format(seq=roll_call.seq))  # nobody got it: no tally to report
         return
     if not await close_notice(ctx, roll_call):
-        await ctx.reply(texts.NOTICE_ALREADY_CLOSED.format(seq=roll_call.seq))
+        await ctx.reply(notice_texts.NOTICE_ALREADY_CLOSED.format(seq=roll_call.seq))

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from sqlalchemy import func, or_, select
 
-from bot import authority, org, texts
-from bot.context import Context
-from bot.message import Message
-from bot.models import Branch, Member, Role
-from bot.router import Router
+from bot.core import authority, org, texts
+from bot.core.context import Context
+from bot.core.message import Message
+from bot.core.models import Branch, Member, Role
+from bot.core.router import Router
 
 router = Router("org")
 

@@ -8,30 +8,21 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 
-from bot import display, texts
-from bot.cards import quiz_round
-from bot.context import Context
-from bot.message import Message
-from bot.models import (
-    Member,
-    PartyGroup,
-    PointsEntry,
-    Question,
-    QuizAttempt,
-    QuizMode,
-    QuizRound,
-    QuizSession,
-    RankingOptOut,
-    Role,
-)
-from bot.normalize import normalize
+from bot.core import display
+from bot.core.cards import quiz_round
+from bot.core.context import Context
+from bot.core.message import Message
+from bot.core.models import Member, PartyGroup, PointsEntry, Role
+from bot.core.normalize import normalize
+from bot.core.router import Router
+from bot.core.timeparse import chinese_number
 from bot.quiz import chart, engine
+from bot.quiz import texts as quiz_texts
 from bot.quiz.answers import is_correct, parse
 from bot.quiz.chart import Bar, labels
+from bot.quiz.models import Question, QuizAttempt, QuizMode, QuizRound, QuizSession, RankingOptOut
 from bot.quiz.scoring import opted_out, standings
 from bot.quiz.state import LATE_ANSWER_SECONDS, RUNNING, live_session
-from bot.router import Router
-from bot.timeparse import chinese_number
 
 router = Router("quiz")
 
@@ -57,11 +48,11 @@ def _parse_setup(args: str) -> tuple[int | None, int | None, str]:
 async def _start(msg: Message, ctx: Context, mode: str) -> None:
     assert ctx.command is not None and ctx.member is not None
     if ctx.chat is None:
-        await ctx.reply(texts.QUIZ_NOT_IN_GROUP)
+        await ctx.reply(quiz_texts.QUIZ_NOT_IN_GROUP)
         return
     running = await live_session(ctx.session, ctx.chat)
     if running is not None:
-        await ctx.reply(texts.QUIZ_ALREADY_RUNNING.format(mode=texts.QUIZ_MODE_NAMES[running.mode]))
+        await ctx.reply(quiz_texts.QUIZ_ALREADY_RUNNING.format(mode=quiz_texts.QUIZ_MODE_NAMES[running.mode]))
         return
     config = ctx.config.quiz
     count, seconds, tag = _parse_setup(ctx.command.args)
@@ -69,15 +60,15 @@ async def _start(msg: Message, ctx: Context, mode: str) -> None:
     default_seconds = config.rush_seconds_per_question if mode == QuizMode.RUSH else config.match_seconds_per_question
     seconds = seconds or default_seconds
     if not 1 <= count <= config.max_questions:
-        await ctx.reply(texts.QUIZ_COUNT_INVALID.format(max=config.max_questions))
+        await ctx.reply(quiz_texts.QUIZ_COUNT_INVALID.format(max=config.max_questions))
         return
     if not 5 <= seconds <= 3600:
-        await ctx.reply(texts.QUIZ_SECONDS_INVALID)
+        await ctx.reply(quiz_texts.QUIZ_SECONDS_INVALID)
         return
     questions = await engine.pick_questions(ctx, count, tag)
     if len(questions) < count:
-        tag_part = texts.QUIZ_TAG_PART.format(tag=tag) if tag else ""
-        await ctx.reply(texts.QUIZ_NOT_ENOUGH.format(tag_part=tag_part, available=len(questions)))
+        tag_part = quiz_texts.QUIZ_TAG_PART.format(tag=tag) if tag else ""
+        await ctx.reply(quiz_texts.QUIZ_NOT_ENOUGH.format(tag_part=tag_part, available=len(questions)))
         return
     quiz = await engine.start(
         ctx, mode=mode, chat=ctx.chat, questions=questions, seconds=seconds, tag=tag, starter=ctx.member
@@ -85,27 +76,27 @@ async def _start(msg: Message, ctx: Context, mode: str) -> None:
     if quiz is None:  # another one was started here a moment ago (the database keeps one per chat)
         running = await live_session(ctx.session, ctx.chat)
         shown = running.mode if running is not None else mode
-        await ctx.reply(texts.QUIZ_ALREADY_RUNNING.format(mode=texts.QUIZ_MODE_NAMES[shown]))
+        await ctx.reply(quiz_texts.QUIZ_ALREADY_RUNNING.format(mode=quiz_texts.QUIZ_MODE_NAMES[shown]))
 
 
-@router.command(*texts.CMD_RUSH, role=Role.SECRETARY, summary=texts.SUMMARY_RUSH)
+@router.command(*quiz_texts.CMD_RUSH, role=Role.SECRETARY, summary=quiz_texts.SUMMARY_RUSH)
 async def handle_rush(msg: Message, ctx: Context) -> None:
     """Start a 抢答: first correct answer to each question wins it."""
     await _start(msg, ctx, QuizMode.RUSH)
 
 
-@router.command(*texts.CMD_MATCH, role=Role.SECRETARY, summary=texts.SUMMARY_MATCH)
+@router.command(*quiz_texts.CMD_MATCH, role=Role.SECRETARY, summary=quiz_texts.SUMMARY_MATCH)
 async def handle_match(msg: Message, ctx: Context) -> None:
     """Start a timed 竞赛: everyone answers each question; faster correct answers score more."""
     await _start(msg, ctx, QuizMode.MATCH)
 
 
-@router.command(*texts.CMD_STOP_QUIZ, role=Role.SECRETARY, summary=texts.SUMMARY_STOP_QUIZ)
+@router.command(*quiz_texts.CMD_STOP_QUIZ, role=Role.SECRETARY, summary=quiz_texts.SUMMARY_STOP_QUIZ)
 async def handle_stop_quiz(msg: Message, ctx: Context) -> None:
     """End this chat's 抢答 or 竞赛 now, with the ranking so far."""
     quiz = await live_session(ctx.session, ctx.chat)
     if quiz is None or not await engine.finish(ctx, quiz, stopped=True):  # not: ended a moment ago, elsewhere
-        await ctx.reply(texts.QUIZ_NOTHING_RUNNING)
+        await ctx.reply(quiz_texts.QUIZ_NOTHING_RUNNING)
 
 
 async def _answer_target(msg: Message, ctx: Context) -> tuple[engine.Live, str] | None:
@@ -133,7 +124,7 @@ async def _answer_target(msg: Message, ctx: Context) -> tuple[engine.Live, str] 
         return None
     tapped = quiz_round(msg.card_key)
     if tapped is not None and (live is None or live.round.id != tapped):
-        # A tap on the card of a question that is over (bot/cards.py) answers nothing; a late tap on the
+        # A tap on the card of a question that is over (bot/core/cards.py) answers nothing; a late tap on the
         # question just won still hears who was faster, as a late typed answer does.
         last = await engine.last_closed(ctx, quiz) if live is None and quiz.mode == QuizMode.RUSH else None
         if last is None or last.round.id != tapped:
@@ -208,26 +199,28 @@ def _period_start(now: datetime, period: str) -> datetime | None:
     return None
 
 
-@router.command(*texts.CMD_LEADERBOARD, role=Role.GUEST, summary=texts.SUMMARY_LEADERBOARD)
+@router.command(*quiz_texts.CMD_LEADERBOARD, role=Role.GUEST, summary=quiz_texts.SUMMARY_LEADERBOARD)
 async def handle_leaderboard(msg: Message, ctx: Context) -> None:
     """Quiz points by member for a period, for the branch, this chat, or one 党小组."""
     assert ctx.command is not None and ctx.branch is not None
     spec = ctx.config.branch(ctx.branch.key)
     if spec is not None and not spec.rankings:
-        await ctx.reply(texts.LEADERBOARD_OFF)
+        await ctx.reply(quiz_texts.LEADERBOARD_OFF)
         return
     words = ctx.command.args.split()
-    period = next((texts.LEADERBOARD_PERIOD_WORDS[w] for w in words if w in texts.LEADERBOARD_PERIOD_WORDS), "month")
-    rest = [w for w in words if w not in texts.LEADERBOARD_PERIOD_WORDS]
+    period = next(
+        (quiz_texts.LEADERBOARD_PERIOD_WORDS[w] for w in words if w in quiz_texts.LEADERBOARD_PERIOD_WORDS), "month"
+    )
+    rest = [w for w in words if w not in quiz_texts.LEADERBOARD_PERIOD_WORDS]
     query = (
         select(PointsEntry.member_id, func.sum(PointsEntry.points))
         .join(Member, Member.id == PointsEntry.member_id)
         .where(Member.branch_id == ctx.branch.id, PointsEntry.rule.like("quiz_%"))
         .group_by(PointsEntry.member_id)
     )
-    scope = texts.LEADERBOARD_SCOPE_BRANCH
-    if any(w in texts.LEADERBOARD_CHAT_WORDS for w in rest) and ctx.chat is not None:
-        query, scope = query.where(PointsEntry.chat_id == ctx.chat.id), texts.LEADERBOARD_SCOPE_CHAT
+    scope = quiz_texts.LEADERBOARD_SCOPE_BRANCH
+    if any(w in quiz_texts.LEADERBOARD_CHAT_WORDS for w in rest) and ctx.chat is not None:
+        query, scope = query.where(PointsEntry.chat_id == ctx.chat.id), quiz_texts.LEADERBOARD_SCOPE_CHAT
     elif rest:
         group = await ctx.session.scalar(
             select(PartyGroup).where(PartyGroup.branch_id == ctx.branch.id, PartyGroup.name == rest[0])
@@ -240,15 +233,15 @@ async def handle_leaderboard(msg: Message, ctx: Context) -> None:
     totals = {member_id: int(points) for member_id, points in await ctx.session.execute(query)}
     hidden = await opted_out(ctx.session, list(totals))
     ranked = [row for row in await standings(ctx.session, totals) if row.member.id not in hidden and row.value > 0]
-    period_name = texts.LEADERBOARD_PERIODS[period]
+    period_name = quiz_texts.LEADERBOARD_PERIODS[period]
     if not ranked:
-        await ctx.reply(texts.LEADERBOARD_EMPTY.format(scope=scope, period=period_name))
+        await ctx.reply(quiz_texts.LEADERBOARD_EMPTY.format(scope=scope, period=period_name))
         return
     bars = [Bar(row.member.id, row.member.display_name, row.value, row.group) for row in ranked[:LEADERBOARD_SIZE]]
-    title = texts.LEADERBOARD_HEADER.format(scope=scope, period=period_name)
+    title = quiz_texts.LEADERBOARD_HEADER.format(scope=scope, period=period_name)
     # Equal points share a place (并列): bot/display.ranking.
     lines = "".join(
-        texts.LEADERBOARD_LINE.format(place=row.place, name=row.item[1] + row.mark, points=row.item[0].points)
+        quiz_texts.LEADERBOARD_LINE.format(place=row.place, name=row.item[1] + row.mark, points=row.item[0].points)
         for row in display.ranking(list(zip(bars, labels(bars), strict=True)), lambda pair: pair[0].points)
     )
     # Drawn once per change of the standings: asked again meanwhile, the same chart is sent.
@@ -259,23 +252,23 @@ async def handle_leaderboard(msg: Message, ctx: Context) -> None:
     await ctx.reply(title + lines, image=image)
 
 
-@router.command(*texts.CMD_OPT_OUT, role=Role.GUEST, summary=texts.SUMMARY_OPT_OUT)
+@router.command(*quiz_texts.CMD_OPT_OUT, role=Role.GUEST, summary=quiz_texts.SUMMARY_OPT_OUT)
 async def handle_opt_out(msg: Message, ctx: Context) -> None:
     """Leave public rankings (points are still kept)."""
     assert ctx.member is not None
     if await ctx.session.get(RankingOptOut, ctx.member.id) is None:
         ctx.session.add(RankingOptOut(member_id=ctx.member.id, created_at=ctx.clock()))
-    await ctx.reply(texts.RANKING_OPTED_OUT.format(name=ctx.member.display_name))
+    await ctx.reply(quiz_texts.RANKING_OPTED_OUT.format(name=ctx.member.display_name))
 
 
-@router.command(*texts.CMD_OPT_IN, role=Role.GUEST, hidden=True)
+@router.command(*quiz_texts.CMD_OPT_IN, role=Role.GUEST, hidden=True)
 async def handle_opt_in(msg: Message, ctx: Context) -> None:
     """Appear in public rankings again."""
     assert ctx.member is not None
     row = await ctx.session.get(RankingOptOut, ctx.member.id)
     if row is not None:
         await ctx.session.delete(row)
-    await ctx.reply(texts.RANKING_OPTED_IN.format(name=ctx.member.display_name))
+    await ctx.reply(quiz_texts.RANKING_OPTED_IN.format(name=ctx.member.display_name))
 
 
 # --- 错题本 --------------------------------------------------------------------------------
@@ -297,7 +290,7 @@ async def wrong_questions(ctx: Context, member: Member) -> list[Question]:
     return [questions[qid] for qid in wrong_ids if qid in questions]
 
 
-@router.command(*texts.CMD_WRONG_BOOK, role=Role.GUEST, summary=texts.SUMMARY_WRONG_BOOK)
+@router.command(*quiz_texts.CMD_WRONG_BOOK, role=Role.GUEST, summary=quiz_texts.SUMMARY_WRONG_BOOK)
 async def handle_wrong_book(msg: Message, ctx: Context) -> None:
     """The questions this member got wrong (and has not yet got right): never shown in a group.
 
@@ -307,18 +300,22 @@ async def handle_wrong_book(msg: Message, ctx: Context) -> None:
     name = ctx.member.display_name
     questions = await wrong_questions(ctx, ctx.member)
     if questions:
-        lines = "".join(texts.WRONG_BOOK_LINE.format(index=i, stem=q.stem) for i, q in enumerate(questions, start=1))
-        text = texts.WRONG_BOOK_HEADER.format(name=name, count=len(questions)) + lines + texts.WRONG_BOOK_FOOTER
+        lines = "".join(
+            quiz_texts.WRONG_BOOK_LINE.format(index=i, stem=q.stem) for i, q in enumerate(questions, start=1)
+        )
+        text = (
+            quiz_texts.WRONG_BOOK_HEADER.format(name=name, count=len(questions)) + lines + quiz_texts.WRONG_BOOK_FOOTER
+        )
     else:
-        text = texts.WRONG_BOOK_EMPTY.format(name=name)
+        text = quiz_texts.WRONG_BOOK_EMPTY.format(name=name)
     if msg.is_direct:
         await ctx.reply(text)
         return
     sent = await ctx.send_to_member(ctx.member, text)
-    await ctx.reply(texts.WRONG_BOOK_SENT_DIRECT.format(name=name) if sent else texts.WRONG_BOOK_ASK_DIRECT)
+    await ctx.reply(quiz_texts.WRONG_BOOK_SENT_DIRECT.format(name=name) if sent else quiz_texts.WRONG_BOOK_ASK_DIRECT)
 
 
-@router.command(*texts.CMD_RETRY, role=Role.GUEST, hidden=True)
+@router.command(*quiz_texts.CMD_RETRY, role=Role.GUEST, hidden=True)
 async def handle_retry(msg: Message, ctx: Context) -> None:
     """重做 N: ask question N of the 错题本 again, directly; a right answer takes it out of the book."""
     assert ctx.command is not None and ctx.member is not None
@@ -326,8 +323,8 @@ async def handle_retry(msg: Message, ctx: Context) -> None:
     match = _INDEX.search(ctx.command.args)
     index = int(match.group(1)) if match else 1
     if not questions or not 1 <= index <= len(questions):
-        empty = texts.WRONG_BOOK_EMPTY.format(name=ctx.member.display_name)
-        await ctx.reply(texts.WRONG_BOOK_BAD_INDEX if questions else empty)
+        empty = quiz_texts.WRONG_BOOK_EMPTY.format(name=ctx.member.display_name)
+        await ctx.reply(quiz_texts.WRONG_BOOK_BAD_INDEX if questions else empty)
         return
     running = await ctx.session.scalars(
         select(QuizSession).where(

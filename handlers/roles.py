@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from bot import texts
-from bot.context import Context
-from bot.members import find_member_by_name, party_group_names, pinned_role
-from bot.message import Message
-from bot.models import Member, PartyGroup, Role
-from bot.normalize import remove_mentions
-from bot.router import Router
+from bot.core import texts
+from bot.core.context import Context
+from bot.core.members import find_member_by_name, party_group_names, pinned_role
+from bot.core.message import Message
+from bot.core.models import Member, PartyGroup, Role
+from bot.core.normalize import remove_mentions
+from bot.core.router import Router
 
 router = Router("roles")
 

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from bot import display, texts
-from bot.cards import STUDY, tapped_roll_call
-from bot.context import Context
-from bot.holidays import week_key
-from bot.message import Message
-from bot.models import Role, StudyMaterial
-from bot.points import award_study_check_in
-from bot.rollcall import respond, roll_call_chats, tally
-from bot.router import Router
-from bot.study import (
+from bot.core import display, texts
+from bot.core.cards import STUDY, tapped_roll_call
+from bot.core.context import Context
+from bot.core.holidays import week_key
+from bot.core.message import Message
+from bot.core.models import Role
+from bot.core.rollcall import respond, roll_call_chats, tally
+from bot.core.router import Router
+from bot.points.ledger import award_study_check_in
+from bot.study import texts as study_texts
+from bot.study.domain import (
     count_done,
     current_study,
     material_week,
@@ -25,41 +26,42 @@ from bot.study import (
     week_label,
     weeks_held,
 )
+from bot.study.models import StudyMaterial
 from handlers.notices import reply_keeping_names_private
 
 router = Router("study")
 
 
-@router.command(*texts.CMD_STUDY_CHECK_IN, summary=texts.SUMMARY_STUDY_CHECK_IN)
+@router.command(*texts.CMD_STUDY_CHECK_IN, summary=study_texts.SUMMARY_STUDY_CHECK_IN)
 async def handle_study_check_in(msg: Message, ctx: Context) -> None:
     """Check in for this week's study day, with an optional note of what was studied."""
     assert ctx.command is not None and ctx.branch is not None and ctx.member is not None
     roll_call = await current_study(ctx, ctx.branch)
     tapped = tapped_roll_call(msg.card_key, STUDY)  # a tap on an earlier week's card is not this week's check-in
     if roll_call is None or (tapped is not None and tapped != roll_call.id):
-        await ctx.reply(texts.CARD_STALE_STUDY if roll_call is not None else texts.STUDY_NOT_OPEN)
+        await ctx.reply(study_texts.CARD_STALE_STUDY if roll_call is not None else study_texts.STUDY_NOT_OPEN)
         return
     note = ctx.command.raw_args
     tag = tag_of(note)
     now = ctx.clock()
     recorded = await respond(ctx.session, roll_call, ctx.member, now, note=note, tag=tag)
     if recorded is None:
-        await ctx.reply(texts.STUDY_NOT_OPEN)
+        await ctx.reply(study_texts.STUDY_NOT_OPEN)
         return
     if not recorded:
-        await ctx.reply(texts.STUDY_ALREADY.format(name=ctx.member.display_name))
+        await ctx.reply(study_texts.STUDY_ALREADY.format(name=ctx.member.display_name))
         return
     await award_study_check_in(ctx, roll_call, ctx.member, now)
     counted = await tally(ctx.session, roll_call)
-    text = texts.STUDY_CHECKED_IN.format(
+    text = study_texts.STUDY_CHECKED_IN.format(
         name=ctx.member.display_name, done=len(counted.done), expected=counted.expected
     )
     if tag:
-        text += texts.STUDY_CHECKED_IN_TAG.format(tag=tag)
+        text += study_texts.STUDY_CHECKED_IN_TAG.format(tag=tag)
     await ctx.reply(text)
 
 
-@router.command(*texts.CMD_MY_STUDY, summary=texts.SUMMARY_MY_STUDY)
+@router.command(*study_texts.CMD_MY_STUDY, summary=study_texts.SUMMARY_MY_STUDY)
 async def handle_my_study(msg: Message, ctx: Context) -> None:
     """A member's progress against the study goals."""
     assert ctx.member is not None and ctx.branch is not None
@@ -68,9 +70,9 @@ async def handle_my_study(msg: Message, ctx: Context) -> None:
     span = periods(ctx.clock().astimezone(ctx.config.tz))
     weeks = len(await weeks_held(ctx, ctx.branch.id, span["month"]))
     lines = [
-        texts.STUDY_MINE_WEEKS.format(done=await count_done(ctx, ctx.member, span["month"]), weeks=weeks)
+        study_texts.STUDY_MINE_WEEKS.format(done=await count_done(ctx, ctx.member, span["month"]), weeks=weeks)
         if weeks
-        else texts.STUDY_MINE_NO_WEEKS
+        else study_texts.STUDY_MINE_NO_WEEKS
     ]
     goals = (
         ("微党课", "month", study.micro_lectures_per_month if study else 0),
@@ -79,21 +81,21 @@ async def handle_my_study(msg: Message, ctx: Context) -> None:
     )
     for tag, period, goal in goals:
         done = await count_done(ctx, ctx.member, span[period], tag)
-        spoken = texts.STUDY_GOAL_SPANS[tag]
+        spoken = study_texts.STUDY_GOAL_SPANS[tag]
         if goal:
-            lines.append(texts.STUDY_MINE_GOAL.format(tag=tag, span=spoken, done=done, goal=goal))
+            lines.append(study_texts.STUDY_MINE_GOAL.format(tag=tag, span=spoken, done=done, goal=goal))
         elif done:  # no goal set: nothing was due, so only what was done is shown
-            lines.append(texts.STUDY_MINE_NO_GOAL.format(tag=tag, span=spoken, done=done))
-    await ctx.reply(texts.STUDY_MINE.format(name=ctx.member.display_name, lines="".join(lines)))
+            lines.append(study_texts.STUDY_MINE_NO_GOAL.format(tag=tag, span=spoken, done=done))
+    await ctx.reply(study_texts.STUDY_MINE.format(name=ctx.member.display_name, lines="".join(lines)))
 
 
-@router.command(*texts.CMD_STUDY_SET, role=Role.SECRETARY, summary=texts.SUMMARY_STUDY_SET)
+@router.command(*study_texts.CMD_STUDY_SET, role=Role.SECRETARY, summary=study_texts.SUMMARY_STUDY_SET)
 async def handle_study_set(msg: Message, ctx: Context) -> None:
     """Set this week's study material; if the reminder already went out, tell the chats."""
     assert ctx.command is not None and ctx.branch is not None and ctx.member is not None
     text = ctx.command.raw_args
     if not text:
-        await ctx.reply(texts.STUDY_NEED_TEXT)
+        await ctx.reply(study_texts.STUDY_NEED_TEXT)
         return
     key, open_now = await material_week(ctx, ctx.branch)
     ctx.session.add(
@@ -102,20 +104,20 @@ async def handle_study_set(msg: Message, ctx: Context) -> None:
         )
     )
     today = ctx.clock().astimezone(ctx.config.tz).date()
-    spoken = texts.STUDY_THIS_WEEK if key == week_key(today) else texts.STUDY_NEXT_WEEK
-    await ctx.reply(texts.STUDY_MATERIAL_SET.format(week=spoken.format(span=week_label(key)), text=text))
+    spoken = study_texts.STUDY_THIS_WEEK if key == week_key(today) else study_texts.STUDY_NEXT_WEEK
+    await ctx.reply(study_texts.STUDY_MATERIAL_SET.format(week=spoken.format(span=week_label(key)), text=text))
     if open_now is not None:
         open_now.body = text
         for chat in await roll_call_chats(ctx.session, open_now):
-            await ctx.send_to_chat(chat, texts.STUDY_MATERIAL_PUSH.format(text=text))
+            await ctx.send_to_chat(chat, study_texts.STUDY_MATERIAL_PUSH.format(text=text))
 
 
-@router.command(*texts.CMD_STUDY_QUEUE, role=Role.SECRETARY, summary=texts.SUMMARY_STUDY_QUEUE)
+@router.command(*study_texts.CMD_STUDY_QUEUE, role=Role.SECRETARY, summary=study_texts.SUMMARY_STUDY_QUEUE)
 async def handle_study_queue(msg: Message, ctx: Context) -> None:
     """Queue a material for a later study day (used in order when no material is set for the week)."""
     assert ctx.command is not None and ctx.branch is not None and ctx.member is not None
     if not ctx.command.raw_args:
-        await ctx.reply(texts.STUDY_NEED_TEXT)
+        await ctx.reply(study_texts.STUDY_NEED_TEXT)
         return
     ctx.session.add(
         StudyMaterial(
@@ -132,10 +134,10 @@ async def handle_study_queue(msg: Message, ctx: Context) -> None:
         .select_from(StudyMaterial)
         .where(StudyMaterial.branch_id == ctx.branch.id, StudyMaterial.week_key.is_(None))
     )
-    await ctx.reply(texts.STUDY_MATERIAL_QUEUED.format(position=position))
+    await ctx.reply(study_texts.STUDY_MATERIAL_QUEUED.format(position=position))
 
 
-@router.command(*texts.CMD_STUDY_STATUS, role=Role.SECRETARY, summary=texts.SUMMARY_STUDY_STATUS)
+@router.command(*study_texts.CMD_STUDY_STATUS, role=Role.SECRETARY, summary=study_texts.SUMMARY_STUDY_STATUS)
 async def handle_study_status(msg: Message, ctx: Context) -> None:
     """This week's check-ins and this month's participation rate."""
     assert ctx.branch is not None
@@ -144,7 +146,7 @@ async def handle_study_status(msg: Message, ctx: Context) -> None:
     )
     roll_call = await current_study(ctx, ctx.branch)
     if roll_call is None:
-        await ctx.reply(texts.STUDY_STATUS_NONE.format(month=month))
+        await ctx.reply(study_texts.STUDY_STATUS_NONE.format(month=month))
         return
     counted = await tally(ctx.session, roll_call)
     common = {
@@ -154,6 +156,6 @@ async def handle_study_status(msg: Message, ctx: Context) -> None:
         "rate": display.percent(counted.rate),
         "month": month,
     }
-    full = texts.STUDY_STATUS.format(**common, pending=display.names(counted.pending))
-    counts_only = texts.STUDY_STATUS_COUNTS.format(**common, pending_count=len(counted.pending))
+    full = study_texts.STUDY_STATUS.format(**common, pending=display.names(counted.pending))
+    counts_only = study_texts.STUDY_STATUS_COUNTS.format(**common, pending_count=len(counted.pending))
     await reply_keeping_names_private(msg, ctx, full, counts_only if counted.pending else None)

@@ -6,12 +6,13 @@ import re
 
 from sqlalchemy import or_, select
 
-from bot import authority, texts
-from bot.context import Context
-from bot.message import Message
-from bot.models import Branch, Role, UnitKind
-from bot.router import Router
+from bot.core import authority, texts
+from bot.core.context import Context
+from bot.core.message import Message
+from bot.core.models import Branch, Role, UnitKind
+from bot.core.router import Router
 from bot.tasks import lists, scoring
+from bot.tasks import texts as task_texts
 from bot.tasks.chart import ranking_png
 from bot.tasks.lists import TaskInputError
 from bot.tasks.models import ExtensionStatus, TaskItem, TaskStatus
@@ -21,12 +22,12 @@ router = Router("tasks")
 _NUMBER = re.compile(r"^(\d{1,4})(?:\s+|$)(.*)$", re.S)
 
 
-@router.command(*texts.CMD_TASK_ISSUE, role=Role.SECRETARY, summary=texts.SUMMARY_TASK_ISSUE)
+@router.command(*task_texts.CMD_TASK_ISSUE, role=Role.SECRETARY, summary=task_texts.SUMMARY_TASK_ISSUE)
 async def handle_issue_list(msg: Message, ctx: Context) -> None:
     """下发清单 [月份] <类别> <责任单位|全部支部> <时限> <内容> [完成标准：…], one item per line."""
     assert ctx.command is not None and ctx.branch is not None
     if ctx.branch.kind == UnitKind.BRANCH:
-        await ctx.reply(texts.TASK_ISSUE_ONLY_HIGHER)
+        await ctx.reply(task_texts.TASK_ISSUE_ONLY_HIGHER)
         return
     try:
         month, drafts = lists.parse_list(ctx.command.raw_args, lists.local_today(ctx))
@@ -36,13 +37,13 @@ async def handle_issue_list(msg: Message, ctx: Context) -> None:
         return
     await lists.announce(ctx, ctx.branch, month, issued)
     await ctx.reply(
-        texts.TASK_ISSUED.format(
+        task_texts.TASK_ISSUED.format(
             month=lists._month_label(month), items=len(drafts), units=len(issued.units), rows=len(issued.items)
         )
     )
 
 
-@router.command(*texts.CMD_TASK_LIST, summary=texts.SUMMARY_TASK_LIST)
+@router.command(*task_texts.CMD_TASK_LIST, summary=task_texts.SUMMARY_TASK_LIST)
 async def handle_month_list(msg: Message, ctx: Context) -> None:
     """本月清单: a 党支部's items; a higher unit's overview of what it issued this month."""
     assert ctx.branch is not None
@@ -61,7 +62,7 @@ async def _own_item(msg: Message, ctx: Context) -> tuple[TaskItem, str] | None:
     match = _NUMBER.match(ctx.command.raw_args.strip())
     if match is None:
         if not ctx.command.args:
-            await ctx.reply(texts.TASK_NUMBER_USAGE.format(word=ctx.command.word))
+            await ctx.reply(task_texts.TASK_NUMBER_USAGE.format(word=ctx.command.word))
         return None  # "完成了", "延期了吗": talk, not a command
     if authority.is_guest(ctx.member, ctx.branch):
         outsider = texts.NOT_ALLOWED_OUTSIDER if ctx.branch.kind == UnitKind.BRANCH else texts.ORG_NOT_ALLOWED_OUTSIDER
@@ -72,12 +73,12 @@ async def _own_item(msg: Message, ctx: Context) -> tuple[TaskItem, str] | None:
         return None
     item = await lists.own_item(ctx, ctx.member, int(match.group(1)))
     if item is None:
-        await ctx.reply(texts.TASK_NOT_FOUND.format(seq=match.group(1)))
+        await ctx.reply(task_texts.TASK_NOT_FOUND.format(seq=match.group(1)))
         return None
     return item, match.group(2).strip()
 
 
-@router.command(*texts.CMD_TASK_DONE, role=Role.GUEST, summary=texts.SUMMARY_TASK_DONE)
+@router.command(*task_texts.CMD_TASK_DONE, role=Role.GUEST, summary=task_texts.SUMMARY_TASK_DONE)
 async def handle_task_done(msg: Message, ctx: Context) -> None:
     """完成 <序号> <说明>: the branch's secretary reports its own item done."""
     found = await _own_item(msg, ctx)
@@ -86,13 +87,15 @@ async def handle_task_done(msg: Message, ctx: Context) -> None:
     item, note = found
     assert ctx.member is not None
     if not await lists.complete(ctx, item, ctx.member, note):
-        await ctx.reply(texts.TASK_ALREADY_DONE.format(seq=item.seq))
+        await ctx.reply(task_texts.TASK_ALREADY_DONE.format(seq=item.seq))
         return
     late = not lists.on_time(item, ctx.config.tz)
-    await ctx.reply((texts.TASK_DONE_LATE if late else texts.TASK_DONE).format(seq=item.seq, title=item.title))
+    await ctx.reply(
+        (task_texts.TASK_DONE_LATE if late else task_texts.TASK_DONE).format(seq=item.seq, title=item.title)
+    )
 
 
-@router.command(*texts.CMD_TASK_EXTEND, role=Role.GUEST, summary=texts.SUMMARY_TASK_EXTEND)
+@router.command(*task_texts.CMD_TASK_EXTEND, role=Role.GUEST, summary=task_texts.SUMMARY_TASK_EXTEND)
 async def handle_task_extend(msg: Message, ctx: Context) -> None:
     """延期 <序号> <新时限> <原因>: asks the issuing unit; recorded as requested until its secretary decides."""
     found = await _own_item(msg, ctx)
@@ -103,23 +106,23 @@ async def handle_task_extend(msg: Message, ctx: Context) -> None:
     due_text, _, reason = rest.partition(" ")
     new_due = lists.parse_due(due_text, item.month) if due_text else None
     if item.status == TaskStatus.DONE:
-        await ctx.reply(texts.TASK_ALREADY_DONE.format(seq=item.seq))
+        await ctx.reply(task_texts.TASK_ALREADY_DONE.format(seq=item.seq))
         return
     if new_due is None or not reason.strip():
-        await ctx.reply(texts.TASK_EXTEND_USAGE)
+        await ctx.reply(task_texts.TASK_EXTEND_USAGE)
         return
     if new_due <= item.due:
-        await ctx.reply(texts.TASK_EXTEND_NOT_LATER.format(due=lists.date_text(item.due)))
+        await ctx.reply(task_texts.TASK_EXTEND_NOT_LATER.format(due=lists.date_text(item.due)))
         return
     await lists.request_extension(ctx, item, ctx.member, new_due, reason.strip())
-    await ctx.reply(texts.TASK_EXTENSION_REQUESTED.format(seq=item.seq, due=lists.date_text(new_due)))
+    await ctx.reply(task_texts.TASK_EXTENSION_REQUESTED.format(seq=item.seq, due=lists.date_text(new_due)))
 
 
 async def _decide(ctx: Context, approve: bool) -> None:
     assert ctx.command is not None and ctx.member is not None
     parts = ctx.command.args.split()
     if len(parts) < 2 or not parts[1].isdigit():
-        await ctx.reply(texts.TASK_DECIDE_USAGE)
+        await ctx.reply(task_texts.TASK_DECIDE_USAGE)
         return
     unit = await ctx.session.scalar(select(Branch).where(or_(Branch.name == parts[0], Branch.key == parts[0])).limit(1))
     item = (
@@ -128,33 +131,33 @@ async def _decide(ctx: Context, approve: bool) -> None:
         else None
     )
     if unit is None or item is None:
-        await ctx.reply(texts.TASK_DECIDE_NOT_FOUND.format(unit=parts[0], seq=parts[1]))
+        await ctx.reply(task_texts.TASK_DECIDE_NOT_FOUND.format(unit=parts[0], seq=parts[1]))
         return
     issuer = await ctx.session.get(Branch, item.issuer_id)
     if issuer is None or not lists.may_decide(ctx.member, issuer):
-        await ctx.reply(texts.TASK_DECIDE_NOT_ALLOWED)
+        await ctx.reply(task_texts.TASK_DECIDE_NOT_ALLOWED)
         return
     if item.extension_status != ExtensionStatus.REQUESTED:
-        await ctx.reply(texts.TASK_NO_EXTENSION_ASKED.format(unit=unit.name, seq=item.seq))
+        await ctx.reply(task_texts.TASK_NO_EXTENSION_ASKED.format(unit=unit.name, seq=item.seq))
         return
     await lists.decide_extension(ctx, item, ctx.member, approve)
-    template = texts.TASK_EXTENSION_APPROVED if approve else texts.TASK_EXTENSION_REFUSED
+    template = task_texts.TASK_EXTENSION_APPROVED if approve else task_texts.TASK_EXTENSION_REFUSED
     await ctx.reply(template.format(unit=unit.name, seq=item.seq, due=lists.date_text(item.due)))
 
 
-@router.command(*texts.CMD_TASK_APPROVE, role=Role.SECRETARY, summary=texts.SUMMARY_TASK_APPROVE)
+@router.command(*task_texts.CMD_TASK_APPROVE, role=Role.SECRETARY, summary=task_texts.SUMMARY_TASK_APPROVE)
 async def handle_approve_extension(msg: Message, ctx: Context) -> None:
     """同意延期 <单位> <序号>: a secretary of the issuing unit (or above) moves the due date."""
     await _decide(ctx, approve=True)
 
 
-@router.command(*texts.CMD_TASK_REFUSE, role=Role.SECRETARY, hidden=True)
+@router.command(*task_texts.CMD_TASK_REFUSE, role=Role.SECRETARY, hidden=True)
 async def handle_refuse_extension(msg: Message, ctx: Context) -> None:
     """不同意延期 <单位> <序号>: the due date stays."""
     await _decide(ctx, approve=False)
 
 
-@router.command(*texts.CMD_TASK_QUARTER, role=Role.SECRETARY, summary=texts.SUMMARY_TASK_QUARTER)
+@router.command(*task_texts.CMD_TASK_QUARTER, role=Role.SECRETARY, summary=task_texts.SUMMARY_TASK_QUARTER)
 async def handle_quarter(msg: Message, ctx: Context) -> None:
     """季度调度 [2026Q4]: per unit below, the quarter's items done on time, late, still open."""
     assert ctx.command is not None and ctx.branch is not None
@@ -173,33 +176,33 @@ def _year(ctx: Context) -> int | None:
     return int(args) if args.isdigit() and 2000 <= int(args) <= 2100 else None
 
 
-@router.command(*texts.CMD_SCORE, summary=texts.SUMMARY_SCORE)
+@router.command(*task_texts.CMD_SCORE, summary=task_texts.SUMMARY_SCORE)
 async def handle_branch_score(msg: Message, ctx: Context) -> None:
     """考核得分 [年份]: this 党支部's score with every rule's inputs, for its members to check."""
     assert ctx.branch is not None
     year = _year(ctx)
     if year is None:
-        await ctx.reply(texts.SCORE_YEAR_USAGE)
+        await ctx.reply(task_texts.SCORE_YEAR_USAGE)
         return
     if ctx.branch.kind != UnitKind.BRANCH:
-        await ctx.reply(texts.SCORE_ONLY_BRANCH)
+        await ctx.reply(task_texts.SCORE_ONLY_BRANCH)
         return
     await ctx.reply(scoring.breakdown_text(await scoring.branch_score(ctx, ctx.branch, year), year))
 
 
-@router.command(*texts.CMD_RANKING, role=Role.SECRETARY, summary=texts.SUMMARY_RANKING)
+@router.command(*task_texts.CMD_RANKING, role=Role.SECRETARY, summary=task_texts.SUMMARY_RANKING)
 async def handle_year_ranking(msg: Message, ctx: Context) -> None:
     """年度评比 [年份]: the branches below ranked; in the group only if [scoring] public_ranking, else privately."""
     assert ctx.branch is not None and ctx.member is not None
     year = _year(ctx)
     if year is None:
-        await ctx.reply(texts.SCORE_YEAR_USAGE)
+        await ctx.reply(task_texts.SCORE_YEAR_USAGE)
         return
     scores = await scoring.unit_scores(ctx, ctx.branch, year)
     text = scoring.ranking_text(ctx.branch, scores, year)
     if msg.is_direct or ctx.config.scoring.public_ranking:
-        title = texts.SCORE_CHART_TITLE.format(unit=ctx.branch.name, year=year)
+        title = task_texts.SCORE_CHART_TITLE.format(unit=ctx.branch.name, year=year)
         await ctx.reply(text, image=ranking_png(title, scores))
         return
     sent = await ctx.send_to_member(ctx.member, text)
-    await ctx.reply(texts.SCORE_RANKING_SENT_DIRECT if sent else texts.SCORE_RANKING_ASK_DIRECT)
+    await ctx.reply(task_texts.SCORE_RANKING_SENT_DIRECT if sent else task_texts.SCORE_RANKING_ASK_DIRECT)

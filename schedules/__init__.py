@@ -1,7 +1,7 @@
-"""Scheduled jobs, declared in one place; bot/scheduler.py is the only module that talks to APScheduler."""
+"""Scheduled jobs, declared in one place; bot/core/scheduler.py is the only module that talks to APScheduler."""
 
-from bot.config import Config
-from bot.scheduler import Job
+from bot.core.config import Config
+from bot.core.scheduler import Job
 from schedules.contacts import refresh_member_names
 from schedules.housekeeping import purge_old_records
 from schedules.meetings import plan_meetings, warn_meeting_cadence

@@ -1,11 +1,11 @@
-"""The daily refresh of members' names from a channel's contacts (WeCom: bot/channels/wecom/contacts.py)."""
+"""The daily refresh of members' names from a channel's contacts (WeCom: bot/core/channels/wecom/contacts.py)."""
 
 from __future__ import annotations
 
 import logging
 
-from bot.context import Context
-from bot.members import MemberNames
+from bot.core.context import Context
+from bot.core.members import MemberNames
 
 log = logging.getLogger(__name__)
 

@@ -6,10 +6,10 @@ from datetime import timedelta
 
 from sqlalchemy import delete, select, update
 
-from bot.channels.wecom.media import MEDIA_ID_LIFE
-from bot.channels.wecom.models import WecomMediaUpload, WecomResponseUrl, WecomWelcome
-from bot.context import Context
-from bot.models import InboundMessage, Media, Outbox, OutboxStatus, ScheduledFire, SimMessage
+from bot.core.channels.wecom.media import MEDIA_ID_LIFE
+from bot.core.channels.wecom.models import WecomMediaUpload, WecomResponseUrl, WecomWelcome
+from bot.core.context import Context
+from bot.core.models import InboundMessage, Media, Outbox, OutboxStatus, ScheduledFire, SimMessage
 
 
 async def purge_old_records(ctx: Context) -> None:

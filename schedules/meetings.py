@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from bot.context import Context
-from bot.meetings import plan_recurring, warn_cadence
+from bot.core.context import Context
+from bot.meetings.domain import plan_recurring, warn_cadence
 
 
 async def plan_meetings(ctx: Context) -> None:

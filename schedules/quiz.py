@@ -6,12 +6,12 @@ import random
 
 from sqlalchemy import select
 
-from bot.context import Context
-from bot.members import branch_by_key
-from bot.models import QuizMode, QuizRound, QuizSession
+from bot.core.context import Context
+from bot.core.members import branch_by_key
+from bot.core.rollcall import branch_chats
 from bot.quiz.engine import at, pick_questions, start
+from bot.quiz.models import QuizMode, QuizRound, QuizSession
 from bot.quiz.state import live_session
-from bot.rollcall import branch_chats
 
 RECENT = 200  # questions used lately in a chat are not asked again
 

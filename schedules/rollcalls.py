@@ -6,12 +6,12 @@ from collections.abc import Awaitable, Callable
 
 from sqlalchemy import select, update
 
-from bot.context import Context
-from bot.db import affected
-from bot.meetings import close_meeting, send_due_reminders
-from bot.models import RollCall, RollCallKind, RollCallStatus
-from bot.notices import close_notice, nudge_notice, push_notice
-from bot.study import close_study, nudge_study
+from bot.core.context import Context
+from bot.core.db import affected
+from bot.core.models import RollCall, RollCallKind, RollCallStatus
+from bot.meetings.domain import close_meeting, send_due_reminders
+from bot.notices.domain import close_notice, nudge_notice, push_notice
+from bot.study.domain import close_study, nudge_study
 
 Hook = Callable[[Context, RollCall], Awaitable[object]]
 

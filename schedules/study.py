@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from bot.config import BranchConfig
-from bot.context import Context
-from bot.scheduler import JobFunc
-from bot.study import send_reminder
+from bot.core.config import BranchConfig
+from bot.core.context import Context
+from bot.core.scheduler import JobFunc
+from bot.study.domain import send_reminder
 
 
 def study_reminder(spec: BranchConfig) -> JobFunc:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.context import Context
+from bot.core.context import Context
 from bot.tasks import lists
 
 

@@ -20,11 +20,11 @@ import aiohttp
 from aiohttp import web
 from playwright.async_api import Page, async_playwright, expect
 
-from bot import texts
 from bot.app import build_app
-from bot.channels.sim.access import CSRF_HEADER
-from bot.clock import FakeClock
-from bot.config import load_config
+from bot.core import texts
+from bot.core.channels.sim.access import CSRF_HEADER
+from bot.core.clock import FakeClock
+from bot.core.config import load_config
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM_ARGS = [

@@ -28,11 +28,11 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from bot import db
 from bot.app import build_app
-from bot.clock import FakeClock
-from bot.config import Config, DatabaseConfig, load_config
-from bot.models import Base
+from bot.core import db
+from bot.core.clock import FakeClock
+from bot.core.config import Config, DatabaseConfig, load_config
+from bot.core.models import Base
 from tests.support import BotDriver, InProcessDriver
 
 ROOT = Path(__file__).resolve().parent.parent

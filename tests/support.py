@@ -17,9 +17,9 @@ from aiohttp import web
 from aiohttp.streams import StreamReader
 from aiohttp.test_utils import TestClient, make_mocked_request
 
-from bot.channels.sim import api
-from bot.channels.sim.access import CSRF_HEADER
-from bot.services import SERVICES, Services
+from bot.core.channels.sim import api
+from bot.core.channels.sim.access import CSRF_HEADER
+from bot.core.services import SERVICES, Services
 
 CSRF_META = re.compile(r'<meta name="yizhan-csrf" content="([^"]*)">')
 

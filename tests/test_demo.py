@@ -4,11 +4,12 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 
-from bot import texts
 from bot.app import build_app, open_services
-from bot.clock import FakeClock
-from bot.config import DemoConfig, parse_config
-from bot.models import RollCall, RollCallKind
+from bot.core import texts
+from bot.core.clock import FakeClock
+from bot.core.config import DemoConfig, parse_config
+from bot.core.models import RollCall, RollCallKind
+from bot.study import texts as study_texts
 from tests.conftest import TZ, make_config
 from tests.support import BotDriver, fire
 
@@ -37,12 +38,12 @@ async def study_weeks(services) -> int:
 async def test_study_check_in_can_be_tried_in_the_demo_on_a_tuesday(aiohttp_client, db_url):
     config = make_config(db_url, demo={"study_day_open": True})
     bot, clock = await demo_driver(aiohttp_client, config, TUESDAY)
-    reminder = texts.DEMO_STUDY_REMINDER.format(week="11月23日至29日", material=texts.STUDY_NO_MATERIAL)
+    reminder = texts.DEMO_STUDY_REMINDER.format(week="11月23日至29日", material=study_texts.STUDY_NO_MATERIAL)
     assert bot_lines(await bot.transcript()) == [reminder]
     await bot.say("学习打卡 纪录片《信仰》", user="u01")
     assert bot.replies_to("u01") == [
-        texts.STUDY_CHECKED_IN.format(name="张伟", done=1, expected=11)
-        + texts.STUDY_CHECKED_IN_TAG.format(tag="纪录片")
+        study_texts.STUDY_CHECKED_IN.format(name="张伟", done=1, expected=11)
+        + study_texts.STUDY_CHECKED_IN_TAG.format(tag="纪录片")
     ]
     # Friday, the branch's real study day: the week is already open, so no second reminder.
     clock.set(TUESDAY + timedelta(days=3, hours=-1))
@@ -52,7 +53,7 @@ async def test_study_check_in_can_be_tried_in_the_demo_on_a_tuesday(aiohttp_clie
     clock.set(TUESDAY + timedelta(days=5, hours=12))
     await fire(bot, "tick_roll_calls")
     await bot.say("学习打卡", user="u02")
-    assert bot.replies_to("u02") == [texts.STUDY_CHECKED_IN.format(name="王芳", done=2, expected=11)]
+    assert bot.replies_to("u02") == [study_texts.STUDY_CHECKED_IN.format(name="王芳", done=2, expected=11)]
 
 
 async def test_the_open_study_day_is_for_the_demo_only(db_url):

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.app import build_app
-from bot.clock import FakeClock
+from bot.core.clock import FakeClock
 from tests.conftest import START, StartInProcess, empty_database, make_config
 from tests.support import BotDriver, InProcessDriver
 

@@ -1,4 +1,4 @@
-"""The intent layer (bot/intent.py) on two labelled sets of what members write in a WeCom group.
+"""The intent layer (bot/core/intent.py) on two labelled sets of what members write in a WeCom group.
 
 tests/data/phrases_holdout.json was written FIRST, before the layer was tuned, and was never tuned on: the layer's
 rules were adjusted only against tests/data/phrases_tune.json. Keep it that way — add a phrase that fails to the tune
@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.intent import CONTEXTS, classify
+from bot.core.intent import CONTEXTS, classify
 
 DATA = Path(__file__).parent / "data"
 REQUIRED = 0.95

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from bot.app import build_app
-from bot.clock import FakeClock
+from bot.core.clock import FakeClock
 from bot.demo import DEMO_MEMBERS
 from tests.conftest import TZ, make_config
 from tests.support import BotDriver

@@ -1,4 +1,4 @@
-"""Checks that the sample question bank (bot/data/sample_questions.json) is well-formed."""
+"""Checks that the sample question bank (bot/quiz/data/sample_questions.json) is well-formed."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-BANK = Path(__file__).parent.parent / "bot/data/sample_questions.json"
+BANK = Path(__file__).parent.parent / "bot/quiz/data/sample_questions.json"
 
 TYPES = {"single", "multi", "judge", "blank"}
 TAGS = {

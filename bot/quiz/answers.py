@@ -6,8 +6,8 @@ import re
 import unicodedata
 from typing import Any
 
-from bot.models import Question, QuestionType
-from bot.normalize import fold, strip_edges
+from bot.core.normalize import fold, strip_edges
+from bot.quiz.models import Question, QuestionType
 
 LETTERS = "ABCDEF"
 _PREFIX = re.compile(r"^(?:我|俺)?(?:的)?(?:选择?|答案?(?:是|为|选)?|答|选项)\s*[:：]?\s*")

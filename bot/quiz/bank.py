@@ -17,9 +17,9 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot import texts
-from bot.db import transaction
-from bot.models import Question, QuestionType
+from bot.core.db import transaction
+from bot.quiz import texts as quiz_texts
+from bot.quiz.models import Question, QuestionType
 
 LETTERS = "ABCDEFGH"
 SINGLE_OPTIONS = (2, 6)
@@ -247,10 +247,10 @@ def _choice(qtype: str, options: list[str], answer: object) -> str:
 
 def _judge(answer: object) -> str:
     word = _fold(cell_text(answer)).rstrip("。.")
-    if word in texts.BANK_JUDGE_TRUE:
-        return texts.BANK_JUDGE_TRUE[0]
-    if word in texts.BANK_JUDGE_FALSE:
-        return texts.BANK_JUDGE_FALSE[0]
+    if word in quiz_texts.BANK_JUDGE_TRUE:
+        return quiz_texts.BANK_JUDGE_TRUE[0]
+    if word in quiz_texts.BANK_JUDGE_FALSE:
+        return quiz_texts.BANK_JUDGE_FALSE[0]
     raise RowError(f"judge answer {cell_text(answer)!r} is not 对/错")
 
 
@@ -258,8 +258,8 @@ def _difficulty(value: object) -> int:
     text = cell_text(value)
     if not text:
         return 1
-    if text in texts.BANK_DIFFICULTY_WORDS:
-        return texts.BANK_DIFFICULTY_WORDS[text]
+    if text in quiz_texts.BANK_DIFFICULTY_WORDS:
+        return quiz_texts.BANK_DIFFICULTY_WORDS[text]
     if not text.isdigit() or not 1 <= int(text) <= 3:
         raise RowError(f"difficulty {text!r} is not 1-3")
     return int(text)
@@ -277,7 +277,7 @@ def question_from_row(row: Mapping[str, object]) -> QuestionData:
         missing.append(HEADER_NAMES["answer"])
     if missing:
         raise RowError(f"missing {'/'.join(missing)}")
-    qtype = texts.BANK_TYPE_WORDS.get(_fold(type_text))
+    qtype = quiz_texts.BANK_TYPE_WORDS.get(_fold(type_text))
     if qtype is None:
         raise RowError(f"unknown type {type_text!r}")
     options: list[str] = []
@@ -422,8 +422,8 @@ async def import_questions(session: AsyncSession, questions: Sequence[QuestionDa
 
 # --- The shipped sample bank ------------------------------------------------------------------
 def sample_bank() -> ParsedBank:
-    """The sample questions shipped in bot/data/sample_questions.json."""
-    text = resources.files("bot").joinpath("data/sample_questions.json").read_text(encoding="utf-8")
+    """The sample questions shipped in bot/quiz/data/sample_questions.json."""
+    text = resources.files("bot.quiz").joinpath("data/sample_questions.json").read_text(encoding="utf-8")
     return parse_rows(rows_from_json(json.loads(text)), unit="item")
 
 

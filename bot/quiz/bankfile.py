@@ -16,8 +16,8 @@ from openpyxl.utils import get_column_letter
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import texts
-from bot.models import Question
+from bot.core import texts
+from bot.quiz import texts as quiz_texts
 from bot.quiz.bank import (
     HEADER_NAMES,
     LETTERS,
@@ -29,6 +29,7 @@ from bot.quiz.bank import (
     parse_rows,
     rows_from_json,
 )
+from bot.quiz.models import Question
 
 SUFFIXES = (".xlsx", ".xlsm", ".csv", ".json")
 # Bounds of a bank file, checked before reading it (an xlsx from its zip directory) or while streaming it.
@@ -195,7 +196,7 @@ def export_row(question: QuestionData, option_columns: int) -> list[object]:
     answer = "|".join(question.answer) if isinstance(question.answer, tuple) else question.answer
     return [
         question.key,
-        texts.QUESTION_TYPE_NAMES[question.type],
+        quiz_texts.QUESTION_TYPE_NAMES[question.type],
         question.stem,
         *options,
         answer,
@@ -219,7 +220,7 @@ def write_xlsx(questions: Sequence[QuestionData], path: Path) -> None:
     book = Workbook()
     sheet = book.active
     assert sheet is not None
-    sheet.title = texts.BANK_SHEET_TITLE
+    sheet.title = quiz_texts.BANK_SHEET_TITLE
     sheet.append(header)
     for cell in sheet[1]:
         cell.font = Font(bold=True)

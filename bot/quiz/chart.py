@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from bot import texts
+from bot.quiz import texts as quiz_texts
 
 log = logging.getLogger(__name__)
 
@@ -64,10 +64,12 @@ def labels(bars: list[Bar]) -> list[str]:
         if names[bar.name] == 1:
             out.append(bar.name)
         elif bar.group and groups[(bar.name, bar.group)] == 1:
-            out.append(texts.CHART_NAMESAKE.format(name=bar.name, detail=bar.group))
+            out.append(quiz_texts.CHART_NAMESAKE.format(name=bar.name, detail=bar.group))
         else:
             out.append(
-                texts.CHART_NAMESAKE.format(name=bar.name, detail=texts.CHART_MEMBER_NUMBER.format(id=bar.member_id))
+                quiz_texts.CHART_NAMESAKE.format(
+                    name=bar.name, detail=quiz_texts.CHART_MEMBER_NUMBER.format(id=bar.member_id)
+                )
             )
     return out
 
@@ -114,7 +116,7 @@ def leaderboard_png(title: str, bars: list[Bar]) -> bytes | None:
     axes.set_yticks(positions, names)
     axes.bar_label(
         bars_drawn,
-        labels=[texts.CHART_POINTS.format(value=v) for v in values],
+        labels=[quiz_texts.CHART_POINTS.format(value=v) for v in values],
         padding=4,
         fontfamily=family,
         fontsize=10,

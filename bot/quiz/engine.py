@@ -15,27 +15,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 from sqlalchemy.orm.attributes import set_committed_value
 
-from bot import display, texts
-from bot.cards import Card, quiz_card
-from bot.context import Context
-from bot.db import affected
-from bot.intent import may_be_blank_answer
-from bot.models import (
-    LIVE_QUIZ_WHERE,
-    Chat,
-    Member,
-    PointsEntry,
-    Question,
-    QuestionType,
-    QuizAttempt,
-    QuizMode,
-    QuizRound,
-    QuizSession,
-)
+from bot.core import display
+from bot.core.cards import Card, quiz_card
+from bot.core.context import Context
+from bot.core.db import affected
+from bot.core.intent import may_be_blank_answer
+from bot.core.models import Chat, Member, PointsEntry
+from bot.core.rollcall import award_points
+from bot.quiz import texts as quiz_texts
 from bot.quiz.answers import LETTERS, display_answer, has_answer_prefix, is_correct, parse
+from bot.quiz.models import LIVE_QUIZ_WHERE, Question, QuestionType, QuizAttempt, QuizMode, QuizRound, QuizSession
 from bot.quiz.scoring import match_score, opted_out, previous_streak, standings, team_totals
 from bot.quiz.state import FINISHED, RUNNING
-from bot.rollcall import award_points
 
 PENDING, OPEN, CLOSED = "pending", "open", "closed"
 # Seconds between one question's result and the next question, so everyone sees the result first.
@@ -66,21 +57,25 @@ class Live:
 def question_text(ctx: Context, live: Live) -> str:
     question, quiz = live.question, live.quiz
     options = "".join(
-        texts.QUIZ_OPTION_LINE.format(letter=LETTERS[i], text=text) for i, text in enumerate(question.options)
+        quiz_texts.QUIZ_OPTION_LINE.format(letter=LETTERS[i], text=text) for i, text in enumerate(question.options)
     )
-    common = {"type": texts.QUESTION_TYPE_NAMES[question.type], "stem": question.stem, "options": options}
+    common = {"type": quiz_texts.QUESTION_TYPE_NAMES[question.type], "stem": question.stem, "options": options}
     if quiz.mode == QuizMode.DAILY:
-        how = texts.QUIZ_HOW_TO_DAILY_BLANK if question.type == QuestionType.BLANK else texts.QUIZ_HOW_TO[question.type]
+        how = (
+            quiz_texts.QUIZ_HOW_TO_DAILY_BLANK
+            if question.type == QuestionType.BLANK
+            else quiz_texts.QUIZ_HOW_TO[question.type]
+        )
         close = live.round.closes_at.astimezone(ctx.config.tz).strftime("%H:%M") if live.round.closes_at else ""
-        return texts.QUIZ_DAILY_QUESTION.format(**common, how=how, close=close)
+        return quiz_texts.QUIZ_DAILY_QUESTION.format(**common, how=how, close=close)
     if quiz.mode == QuizMode.PRACTICE:
-        return texts.QUIZ_PRACTICE_QUESTION.format(**common, how=texts.QUIZ_HOW_TO[question.type])
-    return texts.QUIZ_QUESTION.format(
+        return quiz_texts.QUIZ_PRACTICE_QUESTION.format(**common, how=quiz_texts.QUIZ_HOW_TO[question.type])
+    return quiz_texts.QUIZ_QUESTION.format(
         **common,
-        mode=texts.QUIZ_MODE_NAMES[quiz.mode],
+        mode=quiz_texts.QUIZ_MODE_NAMES[quiz.mode],
         position=live.round.position,
         count=quiz.question_count,
-        how=texts.QUIZ_HOW_TO[question.type],
+        how=quiz_texts.QUIZ_HOW_TO[question.type],
         seconds=quiz.seconds_per_question,
     )
 
@@ -88,17 +83,17 @@ def question_text(ctx: Context, live: Live) -> str:
 def explanation(question: Question) -> str:
     """The explanation line(s) shown with an answer: explanation and source as the question has them."""
     if question.explanation and question.source:
-        return texts.QUIZ_EXPLANATION.format(explanation=question.explanation, source=question.source)
+        return quiz_texts.QUIZ_EXPLANATION.format(explanation=question.explanation, source=question.source)
     if question.explanation:
-        return texts.QUIZ_EXPLANATION_ONLY.format(explanation=question.explanation)
+        return quiz_texts.QUIZ_EXPLANATION_ONLY.format(explanation=question.explanation)
     if question.source:
-        return texts.QUIZ_SOURCE_ONLY.format(source=question.source)
+        return quiz_texts.QUIZ_SOURCE_ONLY.format(source=question.source)
     return ""
 
 
 def question_ref(live: Live) -> str:
     """How a private message names the question: '抢答第2题', '今天的每日一题'."""
-    return texts.QUIZ_QUESTION_REF[live.quiz.mode].format(position=live.round.position)
+    return quiz_texts.QUIZ_QUESTION_REF[live.quiz.mode].format(position=live.round.position)
 
 
 async def tell(ctx: Context, member: Member, text: str) -> None:
@@ -200,10 +195,10 @@ async def start(
         await _say(
             ctx,
             quiz,
-            texts.QUIZ_STARTED.format(
-                mode=texts.QUIZ_MODE_NAMES[mode],
+            quiz_texts.QUIZ_STARTED.format(
+                mode=quiz_texts.QUIZ_MODE_NAMES[mode],
                 count=len(questions),
-                tag_part=texts.QUIZ_TAG_PART.format(tag=tag) if tag else "",
+                tag_part=quiz_texts.QUIZ_TAG_PART.format(tag=tag) if tag else "",
                 seconds=seconds,
             ),
         )
@@ -233,9 +228,9 @@ async def _open(
         rnd.closes_at = now + timedelta(seconds=quiz.seconds_per_question)
     question = await ctx.session.get(Question, rnd.question_id)
     assert question is not None
-    card = quiz_card(rnd.id, question, texts.CARD_TITLE_QUIZ.format(position=rnd.position))
+    card = quiz_card(rnd.id, question, quiz_texts.CARD_TITLE_QUIZ.format(position=rnd.position))
     if card is not None and quiz.mode in (QuizMode.RUSH, QuizMode.MATCH):
-        card["live"] = True  # the next question of a running exchange (bot/cards.py asks_a_live_question)
+        card["live"] = True  # the next question of a running exchange (bot/core/cards.py asks_a_live_question)
     await _say(ctx, quiz, question_text(ctx, Live(quiz, rnd, question)), card)
 
 
@@ -262,7 +257,7 @@ async def last_closed(ctx: Context, quiz: QuizSession) -> Live | None:
 
 def accepts(live: Live, text: str, addressed: bool) -> str | None:
     """The canonical answer if this text answers the live question (a daily blank needs '答 …' or @; an unmarked
-    blank answer must look like one, bot/intent.py)."""
+    blank answer must look like one, bot/core/intent.py)."""
     blank = live.question.type == QuestionType.BLANK
     marked = has_answer_prefix(text)
     if blank and live.quiz.mode == QuizMode.DAILY and not (addressed or marked):
@@ -341,11 +336,11 @@ async def submit(ctx: Context, live: Live, member: Member, canonical: str) -> No
     if attempt_id is None:
         refusal = await _refusal(ctx, live, member)
         if refusal == Refusal.ALREADY:
-            await tell(ctx, member, texts.QUIZ_ALREADY_ANSWERED.format(name=name, question=question))
+            await tell(ctx, member, quiz_texts.QUIZ_ALREADY_ANSWERED.format(name=name, question=question))
         elif mode == QuizMode.RUSH and await _winner(ctx, live) is not None:
             await too_slow(ctx, live, member)  # the question was won while this answer was on its way
         else:
-            await tell(ctx, member, texts.QUIZ_ANSWER_LATE.format(name=name, question=question))
+            await tell(ctx, member, quiz_texts.QUIZ_ANSWER_LATE.format(name=name, question=question))
         return
     if mode == QuizMode.RUSH:
         await _submit_rush(ctx, live, member, attempt_id, correct)
@@ -353,16 +348,16 @@ async def submit(ctx: Context, live: Live, member: Member, canonical: str) -> No
         # A receipt for every answer, privately and the same whether right or wrong: the group learns the answer
         # (and the 正确率) when the question closes, and no one learns another member's result.
         elapsed = max(0.0, (now - (live.round.opened_at or now)).total_seconds())
-        await tell(ctx, member, texts.QUIZ_MATCH_RECEIVED.format(name=name, question=question, seconds=elapsed))
+        await tell(ctx, member, quiz_texts.QUIZ_MATCH_RECEIVED.format(name=name, question=question, seconds=elapsed))
     elif mode == QuizMode.DAILY:
         close = live.round.closes_at.astimezone(ctx.config.tz).strftime("%H:%M") if live.round.closes_at else ""
-        await tell(ctx, member, texts.QUIZ_DAILY_RECEIVED.format(name=name, question=question, close=close))
+        await tell(ctx, member, quiz_texts.QUIZ_DAILY_RECEIVED.format(name=name, question=question, close=close))
     elif mode == QuizMode.PRACTICE:
         answer = display_answer(live.question)
         text = (
-            texts.PRACTICE_RIGHT.format(answer=answer)
+            quiz_texts.PRACTICE_RIGHT.format(answer=answer)
             if correct
-            else texts.PRACTICE_WRONG.format(answer=answer, explanation=explanation(live.question))
+            else quiz_texts.PRACTICE_WRONG.format(answer=answer, explanation=explanation(live.question))
         )
         await ctx.reply(text)
         await close_round(ctx, live)
@@ -370,7 +365,7 @@ async def submit(ctx: Context, live: Live, member: Member, canonical: str) -> No
 
 async def _submit_rush(ctx: Context, live: Live, member: Member, attempt_id: int, correct: bool) -> None:
     if not correct:
-        await tell(ctx, member, texts.QUIZ_WRONG.format(name=member.display_name, question=question_ref(live)))
+        await tell(ctx, member, quiz_texts.QUIZ_WRONG.format(name=member.display_name, question=question_ref(live)))
         return
     # The one place the winner is decided: a conditional update, atomic in the database (deadline included).
     won = await ctx.session.execute(
@@ -382,14 +377,14 @@ async def _submit_rush(ctx: Context, live: Live, member: Member, attempt_id: int
         if await _winner(ctx, live) is not None:
             await too_slow(ctx, live, member)
         else:  # closed meanwhile without a winner: time up, or the quiz was stopped
-            late = texts.QUIZ_ANSWER_LATE.format(name=member.display_name, question=question_ref(live))
+            late = quiz_texts.QUIZ_ANSWER_LATE.format(name=member.display_name, question=question_ref(live))
             await tell(ctx, member, late)
         return
     score = ctx.config.points.quiz_rush_win
     await ctx.session.execute(update(QuizAttempt).where(QuizAttempt.id == attempt_id).values(score=score))
     await award_quiz_points(ctx, live.quiz, member, score, "quiz_rush_win", f"quiz_round:{live.round.id}")
     await ctx.reply(
-        texts.QUIZ_RUSH_WIN.format(
+        quiz_texts.QUIZ_RUSH_WIN.format(
             position=live.round.position,
             name=member.display_name,
             answer=display_answer(live.question),
@@ -411,7 +406,7 @@ async def too_slow(ctx: Context, live: Live, member: Member) -> None:
     """Tell a member, privately, that the 抢答 question they answered was already won (the group saw by whom)."""
     winner_id = await _winner(ctx, live)
     winner = await ctx.session.get(Member, winner_id) if winner_id else None
-    text = texts.QUIZ_RUSH_TOO_SLOW.format(
+    text = quiz_texts.QUIZ_RUSH_TOO_SLOW.format(
         name=member.display_name, question=question_ref(live), winner=winner.display_name if winner else ""
     )
     await tell(ctx, member, text)
@@ -441,7 +436,7 @@ async def close_round(ctx: Context, live: Live, *, announce: bool = True) -> boo
     live.round.status = CLOSED
     mode = live.quiz.mode
     if announce and mode == QuizMode.RUSH:
-        timeout = texts.QUIZ_TIMEOUT.format(
+        timeout = quiz_texts.QUIZ_TIMEOUT.format(
             position=live.round.position, answer=display_answer(live.question), explanation=explanation(live.question)
         )
         await _say(ctx, live.quiz, timeout)
@@ -475,12 +470,12 @@ async def _reveal_match(ctx: Context, live: Live) -> None:
     fastest = ""
     if correct:
         a, m = correct[0]
-        fastest = texts.QUIZ_MATCH_FASTEST.format(name=m.display_name, seconds=a.elapsed_ms / 1000)
+        fastest = quiz_texts.QUIZ_MATCH_FASTEST.format(name=m.display_name, seconds=a.elapsed_ms / 1000)
     rate = len(correct) / len(attempts) if attempts else 0.0
     await _say(
         ctx,
         live.quiz,
-        texts.QUIZ_MATCH_REVEAL.format(
+        quiz_texts.QUIZ_MATCH_REVEAL.format(
             position=live.round.position,
             answer=display_answer(live.question),
             explanation=explanation(live.question),
@@ -503,10 +498,10 @@ async def _reveal_daily(ctx: Context, live: Live) -> None:
     await _say(
         ctx,
         live.quiz,
-        texts.QUIZ_DAILY_REVEAL.format(
+        quiz_texts.QUIZ_DAILY_REVEAL.format(
             answer=display_answer(live.question),
             explanation=explanation(live.question),
-            names=display.names(winners) if winners else texts.QUIZ_DAILY_NOBODY,
+            names=display.names(winners) if winners else quiz_texts.QUIZ_DAILY_NOBODY,
             answered=len(attempts),
         ),
     )
@@ -567,42 +562,42 @@ async def finish(ctx: Context, quiz: QuizSession, *, stopped: bool = False) -> b
     public = await _public(ctx, quiz)
     hidden = await opted_out(ctx.session, [row.member.id for row in table]) if public else set()
     shown = [row for row in table if row.member.id not in hidden and row.value > 0]
-    mode_name = texts.QUIZ_MODE_NAMES[quiz.mode]
-    stopped_part = texts.QUIZ_STOPPED.format(mode=mode_name) if stopped else ""
+    mode_name = quiz_texts.QUIZ_MODE_NAMES[quiz.mode]
+    stopped_part = quiz_texts.QUIZ_STOPPED.format(mode=mode_name) if stopped else ""
     if not public:
-        body = texts.QUIZ_NO_RANKING.format(count=players)
+        body = quiz_texts.QUIZ_NO_RANKING.format(count=players)
     elif not shown:
-        body = texts.QUIZ_NO_WINNERS
+        body = quiz_texts.QUIZ_NO_WINNERS
     elif quiz.mode == QuizMode.RUSH:
         # Equal results share a place (并列): bot/display.ranking.
-        body = texts.QUIZ_RUSH_HEADER + "".join(
-            texts.QUIZ_RANK_LINE.format(
+        body = quiz_texts.QUIZ_RUSH_HEADER + "".join(
+            quiz_texts.QUIZ_RANK_LINE.format(
                 place=r.place,
                 name=r.item.member.display_name + r.mark,
-                value=texts.QUIZ_RUSH_VALUE.format(wins=r.item.value),
+                value=quiz_texts.QUIZ_RUSH_VALUE.format(wins=r.item.value),
             )
             for r in display.ranking(shown, lambda row: row.value)
         )
     else:
-        podium = texts.QUIZ_PODIUM_HEADER + "".join(
-            texts.QUIZ_RANK_LINE.format(
+        podium = quiz_texts.QUIZ_PODIUM_HEADER + "".join(
+            quiz_texts.QUIZ_RANK_LINE.format(
                 place=r.place,
                 name=r.item.member.display_name + r.mark,
-                value=texts.QUIZ_MATCH_VALUE.format(score=r.item.value),
+                value=quiz_texts.QUIZ_MATCH_VALUE.format(score=r.item.value),
             )
             for r in display.ranking(shown, lambda row: row.value)[:3]
         )
-        teams = texts.QUIZ_TEAM_HEADER + "".join(
-            texts.QUIZ_TEAM_LINE.format(group=group or texts.QUIZ_UNGROUPED, score=score)
+        teams = quiz_texts.QUIZ_TEAM_HEADER + "".join(
+            quiz_texts.QUIZ_TEAM_LINE.format(group=group or quiz_texts.QUIZ_UNGROUPED, score=score)
             for group, score in team_totals(table)
         )
         body = podium + teams
-    await _say(ctx, quiz, texts.QUIZ_FINAL.format(mode=mode_name, stopped=stopped_part, body=body))
+    await _say(ctx, quiz, quiz_texts.QUIZ_FINAL.format(mode=mode_name, stopped=stopped_part, body=body))
     return True
 
 
 async def _public(ctx: Context, quiz: QuizSession) -> bool:
-    from bot.models import Branch
+    from bot.core.models import Branch
 
     branch = await ctx.session.get(Branch, quiz.branch_id)
     spec = ctx.config.branch(branch.key) if branch else None

@@ -28,9 +28,9 @@ from rapidfuzz import fuzz
 from sqlalchemy import Row, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
-from bot.db import read_only, session_factory
-from bot.models import Question
+from bot.core.db import read_only, session_factory
 from bot.quiz.bank import active_count, fingerprint
+from bot.quiz.models import Question
 
 log = logging.getLogger(__name__)
 

@@ -8,8 +8,9 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.config import QuizConfig
-from bot.models import Member, PartyGroup, QuizAttempt, QuizRound, RankingOptOut
+from bot.core.config import QuizConfig
+from bot.core.models import Member, PartyGroup
+from bot.quiz.models import QuizAttempt, QuizRound, RankingOptOut
 
 
 def match_score(config: QuizConfig, elapsed_ms: int, seconds: int, previous_streak: int) -> int:

@@ -5,7 +5,8 @@ from __future__ import annotations
 from sqlalchemy import case, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.models import Chat, QuizMode, QuizSession
+from bot.core.models import Chat
+from bot.quiz.models import QuizMode, QuizSession
 
 RUNNING = "running"
 FINISHED = "finished"

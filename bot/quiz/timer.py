@@ -8,11 +8,11 @@ import logging
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.clock import Clock
-from bot.config import Config
-from bot.context import Context
-from bot.db import read_only, transaction
-from bot.outbox import OutboxSender
+from bot.core.clock import Clock
+from bot.core.config import Config
+from bot.core.context import Context
+from bot.core.db import read_only, transaction
+from bot.core.outbox import OutboxSender
 from bot.quiz.engine import advance, due
 
 log = logging.getLogger(__name__)

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from bot import texts
 from bot.quiz.chart import cjk_family, label_axes, png
+from bot.tasks import texts as task_texts
 from bot.tasks.scoring import RULES, BranchScore
 
 RULE_COLORS = ("#c8161d", "#e06c3c", "#d4a017", "#6a8caf", "#4e8a5a")
@@ -23,7 +23,7 @@ def ranking_png(title: str, scores: list[BranchScore]) -> bytes | None:
     left = [0.0] * len(shown)
     for rule, color in zip(RULES, RULE_COLORS, strict=True):
         values = [s.score(rule) for s in shown]
-        axes.barh(positions, values, left=left, color=color, label=texts.SCORE_RULE_NAMES[rule])
+        axes.barh(positions, values, left=left, color=color, label=task_texts.SCORE_RULE_NAMES[rule])
         left = [a + b for a, b in zip(left, values, strict=True)]
     for position, s in zip(positions, shown, strict=True):
         axes.text(s.total, position, f" {s.total:g}", va="center", fontfamily=family, fontsize=10)

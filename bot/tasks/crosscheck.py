@@ -19,15 +19,17 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import func, select, update
 
-from bot import display, org, texts
-from bot.authority import holders
-from bot.context import Context
-from bot.db import affected
-from bot.meetings import held
-from bot.models import Branch, Meeting, MeetingKind, Member, Role, RollCall, UnitKind
-from bot.rollcall import tally
-from bot.study import Period, participation, weeks_held
+from bot.core import display, org, texts
+from bot.core.authority import holders
+from bot.core.context import Context
+from bot.core.db import affected
+from bot.core.models import Branch, Member, Role, RollCall, UnitKind
+from bot.core.rollcall import tally
+from bot.meetings.domain import held
+from bot.meetings.models import Meeting, MeetingKind
+from bot.study.domain import Period, participation, weeks_held
 from bot.tasks import lists
+from bot.tasks import texts as task_texts
 from bot.tasks.models import (
     CrosscheckFinding,
     CrosscheckPair,
@@ -56,7 +58,7 @@ class Assignment:
 
 
 def quarter_label(key: str) -> str:
-    return texts.CROSSCHECK_QUARTER.format(year=key[:4], quarter=key[-1])
+    return task_texts.CROSSCHECK_QUARTER.format(year=key[:4], quarter=key[-1])
 
 
 def rotation(branch_ids: list[int]) -> list[tuple[int, int]]:
@@ -87,22 +89,22 @@ async def open_round(ctx: Context, unit: Branch, quarter: str, by: Member) -> tu
     """Open the unit's round for quarter, pair its branches and tell each reviewer's secretaries privately."""
     lists.quarter_bounds(quarter)  # validates the key (TaskInputError)
     if unit.kind == UnitKind.BRANCH:
-        raise CrosscheckError(texts.CROSSCHECK_ONLY_HIGHER)
+        raise CrosscheckError(task_texts.CROSSCHECK_ONLY_HIGHER)
     await _lock_related(ctx, unit)
     branches = [u for u in await org.subtree(ctx.session, unit.id) if u.kind == UnitKind.BRANCH]
     if not branches:
-        raise CrosscheckError(texts.CROSSCHECK_NO_BRANCHES.format(unit=unit.name))
+        raise CrosscheckError(task_texts.CROSSCHECK_NO_BRANCHES.format(unit=unit.name))
     if len(branches) == 1:
-        raise CrosscheckError(texts.CROSSCHECK_ONE_BRANCH.format(unit=unit.name))
+        raise CrosscheckError(task_texts.CROSSCHECK_ONE_BRANCH.format(unit=unit.name))
     label = quarter_label(quarter)
     if await ctx.session.scalar(
         select(CrosscheckRound.id).where(CrosscheckRound.unit_id == unit.id, CrosscheckRound.quarter == quarter)
     ):
-        raise CrosscheckError(texts.CROSSCHECK_ALREADY.format(unit=unit.name, quarter=label))
+        raise CrosscheckError(task_texts.CROSSCHECK_ALREADY.format(unit=unit.name, quarter=label))
     busy = await _open_overlapping(ctx, unit)
     if busy is not None:
         owner = await ctx.session.get(Branch, busy.unit_id)
-        raise CrosscheckError(texts.CROSSCHECK_OVERLAP.format(unit=owner.name if owner else ""))
+        raise CrosscheckError(task_texts.CROSSCHECK_OVERLAP.format(unit=owner.name if owner else ""))
     round_ = CrosscheckRound(
         unit_id=unit.id, quarter=quarter, status=CrosscheckStatus.OPEN, opened_by=by.id, opened_at=ctx.clock()
     )
@@ -116,7 +118,7 @@ async def open_round(ctx: Context, unit: Branch, quarter: str, by: Member) -> tu
         assignments.append(Assignment(round_, pair, unit, by_id[reviewer_id], by_id[reviewed_id]))
     await ctx.session.flush()
     for a in assignments:
-        text = texts.CROSSCHECK_ASSIGNED.format(
+        text = task_texts.CROSSCHECK_ASSIGNED.format(
             unit=unit.name, quarter=label, reviewer=a.reviewer.name, reviewed=a.reviewed.name
         )
         for secretary in await ctx.session.scalars(holders(a.reviewer.id, Role.SECRETARY)):
@@ -180,7 +182,7 @@ async def view_text(ctx: Context, assignment: Assignment) -> str:
     reviewed, quarter = assignment.reviewed, assignment.round.quarter
     start, end, first_day, next_quarter = _bounds(ctx, quarter)
     lines = [
-        texts.CROSSCHECK_VIEW_HEAD.format(
+        task_texts.CROSSCHECK_VIEW_HEAD.format(
             reviewed=reviewed.name, quarter=quarter_label(quarter), reviewer=assignment.reviewer.name
         )
     ]
@@ -199,12 +201,12 @@ async def view_text(ctx: Context, assignment: Assignment) -> str:
         row[2] += len(counted.done)
         row[3] += len(counted.leave)
     if per_kind:
-        lines.append(texts.CROSSCHECK_VIEW_MEETINGS)
+        lines.append(task_texts.CROSSCHECK_VIEW_MEETINGS)
         for kind in MeetingKind.ALL:
             if kind in per_kind:
                 count, expected, present, leave = per_kind[kind]
                 lines.append(
-                    texts.CROSSCHECK_VIEW_MEETING_LINE.format(
+                    task_texts.CROSSCHECK_VIEW_MEETING_LINE.format(
                         kind=texts.MEETING_KIND_NAMES[kind],
                         count=count,
                         expected=expected,
@@ -213,18 +215,18 @@ async def view_text(ctx: Context, assignment: Assignment) -> str:
                     )
                 )
     else:
-        lines.append(texts.CROSSCHECK_VIEW_NO_MEETINGS)
+        lines.append(task_texts.CROSSCHECK_VIEW_NO_MEETINGS)
     period = Period(start, min(end, ctx.clock()))
     weeks = await weeks_held(ctx, reviewed.id, period)
     study = await participation(ctx, reviewed.id, period)
     if weeks and study.expected:
         lines.append(
-            texts.CROSSCHECK_VIEW_STUDY.format(
+            task_texts.CROSSCHECK_VIEW_STUDY.format(
                 weeks=len(weeks), rate=display.percent(study.rate), expected=study.expected, done=study.done
             )
         )
     else:
-        lines.append(texts.CROSSCHECK_VIEW_NO_STUDY)
+        lines.append(task_texts.CROSSCHECK_VIEW_NO_STUDY)
     items = list(
         await ctx.session.scalars(
             select(TaskItem)
@@ -236,11 +238,11 @@ async def view_text(ctx: Context, assignment: Assignment) -> str:
     if items:
         done = sum(i.status == TaskStatus.DONE for i in items)
         overdue = sum(i.status == TaskStatus.OPEN and i.due < today for i in items)
-        lines.append(texts.CROSSCHECK_VIEW_TASKS.format(total=len(items), done=done, overdue=overdue))
+        lines.append(task_texts.CROSSCHECK_VIEW_TASKS.format(total=len(items), done=done, overdue=overdue))
         lines.extend(lists.item_line(i, today) for i in items)
     else:
-        lines.append(texts.CROSSCHECK_VIEW_NO_TASKS)
-    lines.append(texts.CROSSCHECK_VIEW_FOOTER.format(count=await finding_count(ctx, assignment.pair.id)))
+        lines.append(task_texts.CROSSCHECK_VIEW_NO_TASKS)
+    lines.append(task_texts.CROSSCHECK_VIEW_FOOTER.format(count=await finding_count(ctx, assignment.pair.id)))
     return "\n".join(lines)
 
 
@@ -269,9 +271,9 @@ async def pair_counts(ctx: Context, round_id: int) -> list[tuple[Branch, Branch,
 
 
 async def status_text(ctx: Context, round_: CrosscheckRound, unit: Branch) -> str:
-    lines = [texts.CROSSCHECK_STATUS_HEAD.format(unit=unit.name, quarter=quarter_label(round_.quarter))]
+    lines = [task_texts.CROSSCHECK_STATUS_HEAD.format(unit=unit.name, quarter=quarter_label(round_.quarter))]
     lines += [
-        texts.CROSSCHECK_STATUS_LINE.format(reviewer=a.name, reviewed=b.name, count=n)
+        task_texts.CROSSCHECK_STATUS_LINE.format(reviewer=a.name, reviewed=b.name, count=n)
         for a, b, n in await pair_counts(ctx, round_.id)
     ]
     return "\n".join(lines)
@@ -317,9 +319,9 @@ async def close_round(ctx: Context, round_: CrosscheckRound, unit: Branch, by: M
             branch_id=pair.reviewed_id,
             seq=await lists.next_seq(ctx, pair.reviewed_id),
             month=month,
-            kind=texts.TASK_KINDS[2],  # 问题
-            title=texts.CROSSCHECK_TASK_TITLE.format(quarter=label, finding=finding.text),
-            criteria=texts.CROSSCHECK_TASK_CRITERIA,
+            kind=task_texts.TASK_KINDS[2],  # 问题
+            title=task_texts.CROSSCHECK_TASK_TITLE.format(quarter=label, finding=finding.text),
+            criteria=task_texts.CROSSCHECK_TASK_CRITERIA,
             due=due,
             original_due=due,
             status=TaskStatus.OPEN,
@@ -342,9 +344,12 @@ async def close_round(ctx: Context, round_: CrosscheckRound, unit: Branch, by: M
     counts = await pair_counts(ctx, round_.id)
     summary = "\n".join(
         [
-            texts.CROSSCHECK_SUMMARY_HEAD.format(unit=unit.name, quarter=label),
-            *(texts.CROSSCHECK_SUMMARY_LINE.format(reviewer=a.name, reviewed=b.name, count=n) for a, b, n in counts),
-            texts.CROSSCHECK_SUMMARY_TOTAL.format(pairs=len(counts), findings=len(rows), due=lists.date_text(due)),
+            task_texts.CROSSCHECK_SUMMARY_HEAD.format(unit=unit.name, quarter=label),
+            *(
+                task_texts.CROSSCHECK_SUMMARY_LINE.format(reviewer=a.name, reviewed=b.name, count=n)
+                for a, b, n in counts
+            ),
+            task_texts.CROSSCHECK_SUMMARY_TOTAL.format(pairs=len(counts), findings=len(rows), due=lists.date_text(due)),
         ]
     )
     return Closed(round_, issued.items, len(issued.units), due, summary)

@@ -8,10 +8,10 @@ from zoneinfo import ZoneInfo
 
 from openpyxl import Workbook, load_workbook
 
-from bot import texts
-from bot.export import _local, _sheet
 from bot.quiz.bank import BankFileError
 from bot.quiz.bankfile import check_xlsx
+from bot.records.export import _local, _sheet
+from bot.tasks import texts as task_texts
 from bot.tasks.lists import Draft, QuarterRow, TaskInputError, on_time, parse_due, parse_item, parse_month
 from bot.tasks.models import TaskItem, TaskStatus
 from bot.tasks.scoring import RULES, BranchScore
@@ -23,7 +23,13 @@ COLUMNS = 6
 def write_template(path: Path) -> None:
     """An xlsx with the header row and two example rows."""
     book = Workbook()
-    _sheet(book, texts.TASK_SHEET_LIST, list(texts.TASK_TEMPLATE_HEADER), texts.TASK_TEMPLATE_EXAMPLES, first=True)
+    _sheet(
+        book,
+        task_texts.TASK_SHEET_LIST,
+        list(task_texts.TASK_TEMPLATE_HEADER),
+        task_texts.TASK_TEMPLATE_EXAMPLES,
+        first=True,
+    )
     book.save(path)
 
 
@@ -44,7 +50,7 @@ def read_list(path: Path, today: date) -> tuple[list[tuple[str, Draft]], list[st
     MAX_ROWS rows of COLUMNS cells.
     """
     if path.suffix.lower() != ".xlsx":
-        raise TaskInputError(texts.TASK_FILE_NOT_XLSX.format(name=path.name))
+        raise TaskInputError(task_texts.TASK_FILE_NOT_XLSX.format(name=path.name))
     try:
         check_xlsx(path)
     except BankFileError as exc:
@@ -52,18 +58,18 @@ def read_list(path: Path, today: date) -> tuple[list[tuple[str, Draft]], list[st
     try:
         book = load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises whatever its parsers meet in a malformed file
-        raise TaskInputError(texts.TASK_FILE_UNREADABLE.format(name=path.name, reason=str(exc)[:200])) from None
+        raise TaskInputError(task_texts.TASK_FILE_UNREADABLE.format(name=path.name, reason=str(exc)[:200])) from None
     items: list[tuple[str, Draft]] = []
     errors: list[str] = []
     try:
         sheet = book.worksheets[0]
         rows = sheet.iter_rows(max_col=COLUMNS, max_row=MAX_ROWS + 2, values_only=True)
         header = [_cell(v) for v in next(rows, ())]
-        if tuple(header[: len(texts.TASK_TEMPLATE_HEADER)]) != texts.TASK_TEMPLATE_HEADER:
-            raise TaskInputError(texts.TASK_FILE_HEADER.format(header="、".join(texts.TASK_TEMPLATE_HEADER)))
+        if tuple(header[: len(task_texts.TASK_TEMPLATE_HEADER)]) != task_texts.TASK_TEMPLATE_HEADER:
+            raise TaskInputError(task_texts.TASK_FILE_HEADER.format(header="、".join(task_texts.TASK_TEMPLATE_HEADER)))
         for number, values in enumerate(rows, start=2):
             if number > MAX_ROWS + 1:
-                raise TaskInputError(texts.TASK_TOO_MANY.format(limit=MAX_ROWS))
+                raise TaskInputError(task_texts.TASK_TOO_MANY.format(limit=MAX_ROWS))
             cells = [_cell(v) for v in values] + [""] * COLUMNS
             if not any(cells[:COLUMNS]):
                 continue
@@ -71,18 +77,20 @@ def read_list(path: Path, today: date) -> tuple[list[tuple[str, Draft]], list[st
             month = parse_month(month_text, today) or (month_text if _is_month_key(month_text) else None)
             if month is None:
                 errors.append(
-                    texts.TASK_FILE_ROW.format(row=number, reason=texts.TASK_BAD_MONTH.format(month=month_text))
+                    task_texts.TASK_FILE_ROW.format(
+                        row=number, reason=task_texts.TASK_BAD_MONTH.format(month=month_text)
+                    )
                 )
                 continue
             try:
                 if parse_due(due, month) is None:
-                    raise TaskInputError(texts.TASK_BAD_DUE.format(due=due))
+                    raise TaskInputError(task_texts.TASK_BAD_DUE.format(due=due))
                 line = f"{kind} {owners.replace(' ', '')} {due} {title}"
                 draft = parse_item(line, month, number)
                 draft.criteria = criteria
                 items.append((month, draft))
             except TaskInputError as exc:
-                errors.append(texts.TASK_FILE_ROW.format(row=number, reason=str(exc)))
+                errors.append(task_texts.TASK_FILE_ROW.format(row=number, reason=str(exc)))
     finally:
         book.close()
     return items, errors
@@ -101,8 +109,8 @@ def _is_month_key(text: str) -> bool:
 
 def item_state(item: TaskItem, tz: ZoneInfo) -> str:
     if item.status != TaskStatus.DONE:
-        return texts.TASK_XLSX_OPEN
-    return texts.TASK_XLSX_ON_TIME if on_time(item, tz) else texts.TASK_XLSX_LATE
+        return task_texts.TASK_XLSX_OPEN
+    return task_texts.TASK_XLSX_ON_TIME if on_time(item, tz) else task_texts.TASK_XLSX_LATE
 
 
 def write_quarter(
@@ -116,7 +124,7 @@ def write_quarter(
     """季调度: a summary sheet (a line per unit) and every item with who did what when."""
     book = Workbook()
     summary = [[r.unit.name, r.total, r.on_time, r.late, r.open] for r in rows]
-    _sheet(book, texts.TASK_SHEET_SUMMARY, list(texts.TASK_QUARTER_HEADER), summary, first=True)
+    _sheet(book, task_texts.TASK_SHEET_SUMMARY, list(task_texts.TASK_QUARTER_HEADER), summary, first=True)
     detail = [
         [
             names.get(item.branch_id, ""),
@@ -131,7 +139,7 @@ def write_quarter(
             _local(item.done_at, tz),
             members.get(item.done_by or 0, ""),
             item.done_note,
-            texts.TASK_EXTENSION_STATES.get(item.extension_status or "", ""),
+            task_texts.TASK_EXTENSION_STATES.get(item.extension_status or "", ""),
             f"{item.extension_due:%Y-%m-%d}" if item.extension_due else "",
             item.extension_reason,
             members.get(item.extension_requested_by or 0, ""),
@@ -141,22 +149,24 @@ def write_quarter(
         ]
         for item in items
     ]
-    _sheet(book, texts.TASK_SHEET_DETAIL, list(texts.TASK_DETAIL_HEADER), detail)
+    _sheet(book, task_texts.TASK_SHEET_DETAIL, list(task_texts.TASK_DETAIL_HEADER), detail)
     book.save(path)
 
 
 def write_scores(path: Path, scores: list[BranchScore], year: int) -> None:
     """年评比: the ranking with each rule's score, and each rule's inputs."""
     book = Workbook()
-    names = [texts.SCORE_RULE_NAMES[rule] for rule in RULES]
+    names = [task_texts.SCORE_RULE_NAMES[rule] for rule in RULES]
     table = [[i + 1, s.unit.name, *(r.score for r in s.rules), s.total] for i, s in enumerate(scores)]
     _sheet(
         book,
-        texts.SCORE_SHEET_RANKING.format(year=year),
-        [texts.SCORE_COL_RANK, texts.SCORE_COL_UNIT, *names, texts.SCORE_COL_TOTAL],
+        task_texts.SCORE_SHEET_RANKING.format(year=year),
+        [task_texts.SCORE_COL_RANK, task_texts.SCORE_COL_UNIT, *names, task_texts.SCORE_COL_TOTAL],
         table,
         first=True,
     )
-    detail = [[s.unit.name, texts.SCORE_RULE_NAMES[r.rule], r.score, r.full, r.detail] for s in scores for r in s.rules]
-    _sheet(book, texts.SCORE_SHEET_DETAIL, list(texts.SCORE_DETAIL_HEADER), detail)
+    detail = [
+        [s.unit.name, task_texts.SCORE_RULE_NAMES[r.rule], r.score, r.full, r.detail] for s in scores for r in s.rules
+    ]
+    _sheet(book, task_texts.SCORE_SHEET_DETAIL, list(task_texts.SCORE_DETAIL_HEADER), detail)
     book.save(path)

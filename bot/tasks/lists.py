@@ -1,6 +1,6 @@
 """月清单: issuing items to the units below, a branch's list, completion, extension, reminders, overdue, 季调度.
 
-Authority (bot/authority.py, bot/org.py): a unit issues only to units strictly below it; an extension is decided by
+Authority (bot/core/authority.py, bot/core/org.py): a unit issues only to units strictly below it; an extension is decided by
 a secretary of the issuing unit or of a unit above it; a branch reports on and asks about its own items only.
 """
 
@@ -13,11 +13,12 @@ from datetime import date, datetime, time, timedelta, tzinfo
 
 from sqlalchemy import func, or_, select
 
-from bot import org, texts
-from bot.authority import holders
-from bot.context import Context
-from bot.holidays import is_workday
-from bot.models import Branch, Chat, Member, Role, UnitKind
+from bot.core import org
+from bot.core.authority import holders
+from bot.core.context import Context
+from bot.core.holidays import is_workday
+from bot.core.models import Branch, Chat, Member, Role, UnitKind
+from bot.tasks import texts as task_texts
 from bot.tasks.models import ExtensionStatus, TaskItem, TaskStatus
 
 _MONTH = re.compile(r"^(?:(\d{4})年)?(\d{1,2})月(?:份)?(?:清单)?$")
@@ -86,16 +87,16 @@ def parse_item(line: str, month: str, number: int = 0) -> Draft:
     """One item: '<类别> <责任单位[、单位…]|全部支部> <时限> <内容> [完成标准：…]'."""
     parts = unicodedata.normalize("NFKC", line).split(maxsplit=3)
     if len(parts) < 4:
-        raise TaskInputError(texts.TASK_ITEM_FORMAT.format(line=line.strip()))
+        raise TaskInputError(task_texts.TASK_ITEM_FORMAT.format(line=line.strip()))
     kind, owners, due_text, rest = parts
-    if kind not in texts.TASK_KINDS:
-        raise TaskInputError(texts.TASK_BAD_KIND.format(kind=kind, kinds="、".join(texts.TASK_KINDS)))
+    if kind not in task_texts.TASK_KINDS:
+        raise TaskInputError(task_texts.TASK_BAD_KIND.format(kind=kind, kinds="、".join(task_texts.TASK_KINDS)))
     due = parse_due(due_text, month)
     if due is None:
-        raise TaskInputError(texts.TASK_BAD_DUE.format(due=due_text))
+        raise TaskInputError(task_texts.TASK_BAD_DUE.format(due=due_text))
     title, _, criteria = (piece.strip() for piece in _split_criteria(rest))
     if not title:
-        raise TaskInputError(texts.TASK_ITEM_FORMAT.format(line=line.strip()))
+        raise TaskInputError(task_texts.TASK_ITEM_FORMAT.format(line=line.strip()))
     names = [name for name in re.split(r"[、,，]", owners) if name]
     return Draft(kind, names, due, title, criteria, number)
 
@@ -111,7 +112,7 @@ def parse_list(text: str, today: date) -> tuple[str, list[Draft]]:
     """A 下发清单 message: '[月份] item' on one line, or '[月份]' then an item per line."""
     lines = [line.strip() for line in text.splitlines() if line.strip()]
     if not lines:
-        raise TaskInputError(texts.TASK_ISSUE_USAGE)
+        raise TaskInputError(task_texts.TASK_ISSUE_USAGE)
     head, _, rest = lines[0].partition(" ")
     month = parse_month(head, today)
     if month is None:
@@ -120,9 +121,9 @@ def parse_list(text: str, today: date) -> tuple[str, list[Draft]]:
         first = rest.strip()
     item_lines = ([first] if first else []) + lines[1:]
     if not item_lines:
-        raise TaskInputError(texts.TASK_ISSUE_USAGE)
+        raise TaskInputError(task_texts.TASK_ISSUE_USAGE)
     if len(item_lines) > MAX_ITEMS:
-        raise TaskInputError(texts.TASK_TOO_MANY.format(limit=MAX_ITEMS))
+        raise TaskInputError(task_texts.TASK_TOO_MANY.format(limit=MAX_ITEMS))
     return month, [parse_item(line, month, i + 1) for i, line in enumerate(item_lines)]
 
 
@@ -131,14 +132,14 @@ async def resolve_owners(ctx: Context, issuer: Branch, names: list[str]) -> list
     below = [unit for unit in await org.subtree(ctx.session, issuer.id) if unit.id != issuer.id]
     units: list[Branch] = []
     for name in names:
-        if name in texts.TASK_ALL_BRANCHES:
+        if name in task_texts.TASK_ALL_BRANCHES:
             chosen = [unit for unit in below if unit.kind == UnitKind.BRANCH]
             if not chosen:
-                raise TaskInputError(texts.TASK_NO_UNITS_BELOW.format(unit=issuer.name))
+                raise TaskInputError(task_texts.TASK_NO_UNITS_BELOW.format(unit=issuer.name))
         else:
             found = next((unit for unit in below if name in (unit.name, unit.key)), None)
             if found is None:
-                raise TaskInputError(texts.TASK_OWNER_NOT_BELOW.format(name=name, unit=issuer.name))
+                raise TaskInputError(task_texts.TASK_OWNER_NOT_BELOW.format(name=name, unit=issuer.name))
             chosen = [found]
         units.extend(unit for unit in chosen if unit not in units)
     return units
@@ -194,21 +195,21 @@ async def unit_chats(ctx: Context, unit_id: int) -> list[Chat]:
 def item_line(item: TaskItem, today: date) -> str:
     """One item as a branch sees it, with its state."""
     if item.status == TaskStatus.DONE:
-        state = texts.TASK_STATE_DONE
+        state = task_texts.TASK_STATE_DONE
     elif item.due < today:
-        state = texts.TASK_STATE_OVERDUE
+        state = task_texts.TASK_STATE_OVERDUE
     elif item.extension_status == ExtensionStatus.REQUESTED:
-        state = texts.TASK_STATE_EXTENSION_ASKED
+        state = task_texts.TASK_STATE_EXTENSION_ASKED
     else:
-        state = texts.TASK_STATE_OPEN
-    criteria = texts.TASK_CRITERIA.format(criteria=item.criteria) if item.criteria else ""
-    return texts.TASK_LINE.format(
+        state = task_texts.TASK_STATE_OPEN
+    criteria = task_texts.TASK_CRITERIA.format(criteria=item.criteria) if item.criteria else ""
+    return task_texts.TASK_LINE.format(
         seq=item.seq, kind=item.kind, title=item.title, due=date_text(item.due), criteria=criteria, state=state
     )
 
 
 def date_text(day: date) -> str:
-    return texts.TASK_DATE.format(month=day.month, day=day.day)
+    return task_texts.TASK_DATE.format(month=day.month, day=day.day)
 
 
 async def announce(ctx: Context, issuer: Branch, month: str, issued: Issued) -> None:
@@ -216,7 +217,7 @@ async def announce(ctx: Context, issuer: Branch, month: str, issued: Issued) -> 
     today = local_today(ctx)
     for unit in issued.units:
         items = [item for item in issued.items if item.branch_id == unit.id]
-        text = texts.TASK_ANNOUNCE.format(
+        text = task_texts.TASK_ANNOUNCE.format(
             issuer=issuer.name,
             unit=unit.name,
             month=_month_label(month),
@@ -228,7 +229,7 @@ async def announce(ctx: Context, issuer: Branch, month: str, issued: Issued) -> 
 
 def _month_label(month: str) -> str:
     year, number = month.split("-")
-    return texts.TASK_MONTH.format(year=int(year), month=int(number))
+    return task_texts.TASK_MONTH.format(year=int(year), month=int(number))
 
 
 async def branch_list(ctx: Context, unit: Branch) -> str:
@@ -247,8 +248,8 @@ async def branch_list(ctx: Context, unit: Branch) -> str:
         )
     )
     if not items:
-        return texts.TASK_LIST_EMPTY.format(unit=unit.name, month=_month_label(month))
-    return texts.TASK_LIST_HEAD.format(unit=unit.name, month=_month_label(month)) + "\n".join(
+        return task_texts.TASK_LIST_EMPTY.format(unit=unit.name, month=_month_label(month))
+    return task_texts.TASK_LIST_HEAD.format(unit=unit.name, month=_month_label(month)) + "\n".join(
         item_line(item, today) for item in items
     )
 
@@ -265,7 +266,7 @@ async def issued_overview(ctx: Context, unit: Branch) -> str:
         )
     )
     if not items:
-        return texts.TASK_OVERVIEW_EMPTY.format(unit=unit.name, month=_month_label(month))
+        return task_texts.TASK_OVERVIEW_EMPTY.format(unit=unit.name, month=_month_label(month))
     lines = []
     for owner in below:
         mine = [item for item in items if item.branch_id == owner.id]
@@ -273,8 +274,8 @@ async def issued_overview(ctx: Context, unit: Branch) -> str:
             continue
         done = sum(item.status == TaskStatus.DONE for item in mine)
         overdue = sum(item.status == TaskStatus.OPEN and item.due < today for item in mine)
-        lines.append(texts.TASK_OVERVIEW_LINE.format(unit=owner.name, total=len(mine), done=done, overdue=overdue))
-    return texts.TASK_OVERVIEW_HEAD.format(unit=unit.name, month=_month_label(month)) + "\n".join(lines)
+        lines.append(task_texts.TASK_OVERVIEW_LINE.format(unit=owner.name, total=len(mine), done=done, overdue=overdue))
+    return task_texts.TASK_OVERVIEW_HEAD.format(unit=unit.name, month=_month_label(month)) + "\n".join(lines)
 
 
 async def own_item(ctx: Context, member: Member, seq: int) -> TaskItem | None:
@@ -305,7 +306,7 @@ async def request_extension(ctx: Context, item: TaskItem, member: Member, new_du
     item.extension_decided_at = None
     await ctx.session.flush()
     unit = await ctx.session.get(Branch, item.branch_id)
-    text = texts.TASK_EXTENSION_TO_ISSUER.format(
+    text = task_texts.TASK_EXTENSION_TO_ISSUER.format(
         unit=unit.name if unit else "",
         seq=item.seq,
         title=item.title,
@@ -327,7 +328,7 @@ async def decide_extension(ctx: Context, item: TaskItem, member: Member, approve
         item.reminders_sent = []
         item.overdue_reported_at = None
     await ctx.session.flush()
-    template = texts.TASK_EXTENSION_APPROVED_NOTE if approve else texts.TASK_EXTENSION_REFUSED_NOTE
+    template = task_texts.TASK_EXTENSION_APPROVED_NOTE if approve else task_texts.TASK_EXTENSION_REFUSED_NOTE
     text = template.format(seq=item.seq, title=item.title, due=date_text(item.due))
     for chat in await unit_chats(ctx, item.branch_id):
         await ctx.send_to_chat(chat, text)
@@ -342,7 +343,7 @@ def may_decide(member: Member, issuer: Branch) -> bool:
 
 
 def workdays_before(due: date, count: int) -> date:
-    """The day `count` workdays before due (holidays and 调休 from bot/holidays.py); due itself for 0."""
+    """The day `count` workdays before due (holidays and 调休 from bot/core/holidays.py); due itself for 0."""
     day = due
     while count > 0:
         day -= timedelta(days=1)
@@ -380,10 +381,12 @@ async def send_reminders(ctx: Context) -> int:
             due_now.setdefault(item.branch_id, []).append(item)
     for branch_id, mine in due_now.items():
         lines = "\n".join(
-            texts.TASK_REMINDER_LINE.format(seq=i.seq, title=i.title, due=date_text(i.due), days=_days_left(i, today))
+            task_texts.TASK_REMINDER_LINE.format(
+                seq=i.seq, title=i.title, due=date_text(i.due), days=_days_left(i, today)
+            )
             for i in mine
         )
-        text = texts.TASK_REMINDER.format(lines=lines)
+        text = task_texts.TASK_REMINDER.format(lines=lines)
         for secretary in await ctx.session.scalars(holders(branch_id, Role.SECRETARY)):
             await ctx.send_to_member(secretary, text)
     await ctx.session.flush()
@@ -391,7 +394,9 @@ async def send_reminders(ctx: Context) -> int:
 
 
 def _days_left(item: TaskItem, today: date) -> str:
-    return texts.TASK_DUE_TODAY if item.due == today else texts.TASK_DUE_IN.format(days=(item.due - today).days)
+    return (
+        task_texts.TASK_DUE_TODAY if item.due == today else task_texts.TASK_DUE_IN.format(days=(item.due - today).days)
+    )
 
 
 async def report_overdue(ctx: Context) -> int:
@@ -414,13 +419,13 @@ async def report_overdue(ctx: Context) -> int:
             for u in await ctx.session.scalars(select(Branch).where(Branch.id.in_({i.branch_id for i in mine})))
         }
         lines = "\n".join(
-            texts.TASK_OVERDUE_LINE.format(
+            task_texts.TASK_OVERDUE_LINE.format(
                 unit=names.get(i.branch_id, ""), seq=i.seq, title=i.title, due=date_text(i.due)
             )
             for i in mine
         )
         for secretary in await ctx.session.scalars(holders(issuer_id, Role.SECRETARY)):
-            await ctx.send_to_member(secretary, texts.TASK_OVERDUE.format(lines=lines))
+            await ctx.send_to_member(secretary, task_texts.TASK_OVERDUE.format(lines=lines))
     await ctx.session.flush()
     return len(items)
 
@@ -434,7 +439,7 @@ async def issue_recurring(ctx: Context) -> int:
         issuer = await ctx.session.scalar(select(Branch).where(Branch.key == rule.unit))
         if issuer is None:
             continue
-        owners = list(rule.owners) or [texts.TASK_ALL_BRANCHES[0]]
+        owners = list(rule.owners) or [task_texts.TASK_ALL_BRANCHES[0]]
         names = [(await ctx.session.scalar(select(Branch.name).where(Branch.key == key))) or key for key in owners]
         draft = Draft(rule.kind, names, date(today.year, today.month, rule.due_day), rule.title, rule.criteria)
         try:
@@ -463,7 +468,7 @@ def quarter_bounds(key: str) -> tuple[date, date]:
     """'2026Q4' → [first day, first day of the next quarter)."""
     match = re.fullmatch(r"(\d{4})\s*[Qq]([1-4])", key.strip())
     if match is None:
-        raise TaskInputError(texts.TASK_BAD_QUARTER.format(quarter=key))
+        raise TaskInputError(task_texts.TASK_BAD_QUARTER.format(quarter=key))
     year, quarter = int(match.group(1)), int(match.group(2))
     start = date(year, 3 * quarter - 2, 1)
     end = date(year + (1 if quarter == 4 else 0), 1 if quarter == 4 else 3 * quarter + 1, 1)
@@ -517,9 +522,11 @@ async def quarter_text(ctx: Context, unit: Branch, key: str) -> str:
     rows, _ = await quarter_summary(ctx, unit, key)
     year, quarter = key[:4], key[-1]
     if not rows:
-        return texts.TASK_QUARTER_EMPTY.format(unit=unit.name, year=year, quarter=quarter)
+        return task_texts.TASK_QUARTER_EMPTY.format(unit=unit.name, year=year, quarter=quarter)
     lines = "\n".join(
-        texts.TASK_QUARTER_LINE.format(unit=r.unit.name, total=r.total, on_time=r.on_time, late=r.late, open=r.open)
+        task_texts.TASK_QUARTER_LINE.format(
+            unit=r.unit.name, total=r.total, on_time=r.on_time, late=r.late, open=r.open
+        )
         for r in rows
     )
     total = QuarterRow(unit)
@@ -531,9 +538,11 @@ async def quarter_text(ctx: Context, unit: Branch, key: str) -> str:
             total.open + r.open,
         )
     return (
-        texts.TASK_QUARTER_HEAD.format(unit=unit.name, year=year, quarter=quarter)
+        task_texts.TASK_QUARTER_HEAD.format(unit=unit.name, year=year, quarter=quarter)
         + lines
-        + texts.TASK_QUARTER_TOTAL.format(total=total.total, on_time=total.on_time, late=total.late, open=total.open)
+        + task_texts.TASK_QUARTER_TOTAL.format(
+            total=total.total, on_time=total.on_time, late=total.late, open=total.open
+        )
     )
 
 

@@ -3,9 +3,9 @@
 The rules ([scoring] in config.toml; README "量化计分"), for a year as of now (local dates):
 - 三会一课: meetings_per_period × the periods (month or quarter, by [meetings] cadence_<kind>) of the year in
   which the branch held at least one meeting of that kind, summed over 支部党员大会, 支委会, 党小组会, 党课.
-  Held = not cancelled and its start has passed (bot/meetings.py held()).
+  Held = not cancelled and its start has passed (bot/meetings/domain.py held()).
 - 主题党日: theme_day_per_month × the months of the year with a 主题党日 held.
-- 参学率: study_full × check-ins ÷ audience over the branch's study weeks opened in the year (bot/study.py).
+- 参学率: study_full × check-ins ÷ audience over the branch's study weeks opened in the year (bot/study/domain.py).
 - 回执率: notices_full × receipts ÷ audience over the notices that went out in the year (the branch's own and
   those of units above it), counting the branch's members only.
 - 月清单: tasks_full × items done by their due date ÷ items counted; counted are the branch's items due in the
@@ -20,21 +20,13 @@ from datetime import date, datetime, time
 
 from sqlalchemy import ColumnElement, case, func, select
 
-from bot import org, texts
-from bot.context import Context
-from bot.meetings import held, period_of
-from bot.models import (
-    Branch,
-    EntryStatus,
-    Meeting,
-    MeetingKind,
-    Member,
-    RollCall,
-    RollCallEntry,
-    RollCallKind,
-    UnitKind,
-)
-from bot.notices import went_out
+from bot.core import org, texts
+from bot.core.context import Context
+from bot.core.models import Branch, EntryStatus, Member, RollCall, RollCallEntry, RollCallKind, UnitKind
+from bot.meetings.domain import held, period_of
+from bot.meetings.models import Meeting, MeetingKind
+from bot.notices.domain import went_out
+from bot.tasks import texts as task_texts
 from bot.tasks.lists import local_today, on_time
 from bot.tasks.models import TaskItem, TaskStatus
 
@@ -114,7 +106,9 @@ async def _meeting_rule(ctx: Context, branch_id: int, year: int, today: date) ->
             kind_counted += ok or ended
         met += kind_met
         counted += kind_counted
-        parts.append(texts.SCORE_KIND_PART.format(kind=texts.MEETING_KIND_NAMES[kind], met=kind_met, of=kind_counted))
+        parts.append(
+            task_texts.SCORE_KIND_PART.format(kind=texts.MEETING_KIND_NAMES[kind], met=kind_met, of=kind_counted)
+        )
     return RuleScore("meetings", round(per * met, 1), round(per * counted, 1), texts.NAME_SEPARATOR.join(parts))
 
 
@@ -126,7 +120,7 @@ async def _theme_day_rule(ctx: Context, branch_id: int, year: int, today: date) 
         met += ok
         counted += ok or ended
     return RuleScore(
-        "theme_day", round(per * met, 1), round(per * counted, 1), texts.SCORE_MONTHS.format(met=met, of=counted)
+        "theme_day", round(per * met, 1), round(per * counted, 1), task_texts.SCORE_MONTHS.format(met=met, of=counted)
     )
 
 
@@ -152,7 +146,9 @@ async def _rate(ctx: Context, kind: str, year: int, *where: ColumnElement[bool])
 
 def _share_rule(rule: str, full: float, done: int, of: int) -> RuleScore:
     share = done / of if of else 0.0
-    return RuleScore(rule, round(full * share, 1), full, texts.SCORE_RATE.format(done=done, of=of, rate=share * 100))
+    return RuleScore(
+        rule, round(full * share, 1), full, task_texts.SCORE_RATE.format(done=done, of=of, rate=share * 100)
+    )
 
 
 async def _tasks_rule(ctx: Context, branch_id: int, year: int, today: date) -> RuleScore:
@@ -197,18 +193,20 @@ async def unit_scores(ctx: Context, unit: Branch, year: int) -> list[BranchScore
 
 def breakdown_text(score: BranchScore, year: int) -> str:
     lines = "\n".join(
-        texts.SCORE_RULE_LINE.format(name=texts.SCORE_RULE_NAMES[r.rule], score=r.score, full=r.full, detail=r.detail)
+        task_texts.SCORE_RULE_LINE.format(
+            name=task_texts.SCORE_RULE_NAMES[r.rule], score=r.score, full=r.full, detail=r.detail
+        )
         for r in score.rules
     )
-    return texts.SCORE_BREAKDOWN.format(unit=score.unit.name, year=year, total=score.total, lines=lines)
+    return task_texts.SCORE_BREAKDOWN.format(unit=score.unit.name, year=year, total=score.total, lines=lines)
 
 
 def ranking_text(unit: Branch, scores: list[BranchScore], year: int) -> str:
     if not scores:
-        return texts.SCORE_RANKING_EMPTY.format(unit=unit.name)
-    header = "｜".join(texts.SCORE_RULE_NAMES[rule] for rule in RULES)
+        return task_texts.SCORE_RANKING_EMPTY.format(unit=unit.name)
+    header = "｜".join(task_texts.SCORE_RULE_NAMES[rule] for rule in RULES)
     lines = "\n".join(
-        texts.SCORE_RANKING_LINE.format(
+        task_texts.SCORE_RANKING_LINE.format(
             rank=i + 1,
             unit=s.unit.name,
             total=s.total,
@@ -216,4 +214,4 @@ def ranking_text(unit: Branch, scores: list[BranchScore], year: int) -> str:
         )
         for i, s in enumerate(scores)
     )
-    return texts.SCORE_RANKING_HEAD.format(unit=unit.name, year=year, header=header) + lines
+    return task_texts.SCORE_RANKING_HEAD.format(unit=unit.name, year=year, header=header) + lines

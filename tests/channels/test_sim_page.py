@@ -22,17 +22,17 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 from sqlalchemy import func, select
 
-from bot import texts
 from bot.app import build_app
-from bot.channels.sim import MAX_TEXT
-from bot.channels.sim.access import CSRF_HEADER
-from bot.clock import FakeClock
-from bot.config import Config
-from bot.context import Context
-from bot.db import transaction
+from bot.core import texts
+from bot.core.channels.sim import MAX_TEXT
+from bot.core.channels.sim.access import CSRF_HEADER
+from bot.core.clock import FakeClock
+from bot.core.config import Config
+from bot.core.context import Context
+from bot.core.db import transaction
+from bot.core.models import Chat, InboundMessage, Outbox, RollCall, SimMessage
+from bot.core.services import SERVICES
 from bot.demo import DEMO_CHAT_NAME, DEMO_MEMBERS
-from bot.models import Chat, InboundMessage, Outbox, RollCall, SimMessage
-from bot.services import SERVICES
 from tests.support import csrf_from_page
 
 CHROMIUM = os.environ.get("YIZHAN_CHROMIUM", "/usr/bin/chromium")

@@ -10,11 +10,11 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from bot import texts
 from bot.app import build_app
-from bot.channels.sim.access import CSRF_HEADER, SESSION_COOKIE
-from bot.config import BranchConfig
-from bot.models import Chat, InboundMessage, Media, Member, MemberIdentity, Outbox, RollCall, SimMessage
+from bot.core import texts
+from bot.core.channels.sim.access import CSRF_HEADER, SESSION_COOKIE
+from bot.core.config import BranchConfig
+from bot.core.models import Chat, InboundMessage, Media, Member, MemberIdentity, Outbox, RollCall, SimMessage
 from tests.support import BotDriver, csrf_from_page
 
 NOTICE = {"chat": "demo-group", "user": "u00", "text": "通知 今晚八点到三楼开会"}

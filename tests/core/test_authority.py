@@ -8,26 +8,18 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from bot import texts
 from bot.app import build_app
-from bot.clock import FakeClock
-from bot.config import BranchConfig, Config, parse_config
-from bot.db import transaction
-from bot.members import configured_role, declared_branch, sync_config
-from bot.models import (
-    Branch,
-    Meeting,
-    Member,
-    MemberIdentity,
-    Outbox,
-    PointsEntry,
-    QuizSession,
-    Role,
-    RollCall,
-    RollCallEntry,
-    StudyMaterial,
-)
-from bot.router import Route
+from bot.core import texts
+from bot.core.clock import FakeClock
+from bot.core.config import BranchConfig, Config, parse_config
+from bot.core.db import transaction
+from bot.core.members import configured_role, declared_branch, sync_config
+from bot.core.models import Branch, Member, MemberIdentity, Outbox, PointsEntry, Role, RollCall, RollCallEntry
+from bot.core.router import Route
+from bot.meetings.models import Meeting
+from bot.notices import texts as notice_texts
+from bot.quiz.models import QuizSession
+from bot.study.models import StudyMaterial
 from tests.conftest import make_config
 from tests.support import BotDriver, register
 
@@ -108,9 +100,9 @@ async def test_a_secretary_of_a_is_refused_every_privileged_command_in_b(aiohttp
 
     # The same setup works for B's own secretary, and for A's secretary at home.
     answer = await bot.say("通知 明早八点集合", user=B_SECRETARY, chat=B_CHAT)
-    assert answer["replies"][-1]["text"] == texts.NOTICE_SENT.format(seq=1, chats=1, expected=3)
+    assert answer["replies"][-1]["text"] == notice_texts.NOTICE_SENT.format(seq=1, chats=1, expected=3)
     answer = await bot.say("通知 明早九点集合", user="u00")
-    assert answer["replies"][-1]["text"] == texts.NOTICE_SENT.format(seq=1, chats=1, expected=10)
+    assert answer["replies"][-1]["text"] == notice_texts.NOTICE_SENT.format(seq=1, chats=1, expected=10)
 
 
 async def test_an_outsider_is_never_in_b_audiences_nor_counted(aiohttp_client, db_url, clock):
@@ -120,7 +112,7 @@ async def test_an_outsider_is_never_in_b_audiences_nor_counted(aiohttp_client, d
     await bot.say("大家好", user="u01", chat=B_CHAT)  # 张伟 of branch A sits in B's group
     await bot.say("通知 A支部的通知", user="u00")
     await bot.say("通知 B支部的通知", user=B_SECRETARY, chat=B_CHAT)
-    assert bot.replies_to(B_SECRETARY)[-1] == texts.NOTICE_SENT.format(seq=1, chats=1, expected=2)
+    assert bot.replies_to(B_SECRETARY)[-1] == notice_texts.NOTICE_SENT.format(seq=1, chats=1, expected=2)
 
     # 收到 in B's group neither counts for B's notice nor acknowledges A's from the wrong branch's chat.
     answer = await bot.say("收到", user="u01", chat=B_CHAT)
@@ -192,7 +184,7 @@ async def test_a_declared_secretary_joins_the_declaring_branch_wherever_first_he
     answer = await bot.say("通知 发错了群", user=B_SECRETARY, chat="demo-group", name="B书记")
     assert [r["text"] for r in answer["replies"]] == [texts.NOT_ALLOWED_OUTSIDER.format(word="通知")]
     answer = await bot.say("通知 明早八点集合", user=B_SECRETARY, chat=B_CHAT)
-    assert answer["replies"][-1]["text"] == texts.NOTICE_SENT.format(seq=1, chats=1, expected=2)
+    assert answer["replies"][-1]["text"] == notice_texts.NOTICE_SENT.format(seq=1, chats=1, expected=2)
 
 
 def test_an_identity_declared_in_two_branches_keeps_the_first_and_says_so():

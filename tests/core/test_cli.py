@@ -14,9 +14,10 @@ from typing import Any
 
 import pytest
 
-from bot import __version__, texts
-from bot.channels.sim.access import CSRF_HEADER
+from bot import __version__
 from bot.cli import main
+from bot.core import texts
+from bot.core.channels.sim.access import CSRF_HEADER
 from tests.support import csrf_from_page
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -77,7 +78,7 @@ def test_db_upgrade_and_jobs(tmp_path, capsys):
     assert main(["--config", str(path), "db", "upgrade"]) == 0
     from alembic.script import ScriptDirectory
 
-    from bot.db import _alembic_config
+    from bot.core.db import _alembic_config
 
     head = ",".join(sorted(ScriptDirectory.from_config(_alembic_config()).get_heads()))
     assert texts.CLI_DB_AT.format(revision=head) in capsys.readouterr().out

@@ -5,9 +5,9 @@ from datetime import timedelta
 
 from sqlalchemy import func, select, text
 
-from bot import db
-from bot.config import DatabaseConfig
-from bot.models import InboundMessage, Member, ScheduledFire
+from bot.core import db
+from bot.core.config import DatabaseConfig
+from bot.core.models import InboundMessage, Member, ScheduledFire
 from tests.conftest import START
 
 
@@ -47,7 +47,7 @@ async def test_migrations_are_current(db_url):
         await db.upgrade(engine)  # idempotent
         from alembic.script import ScriptDirectory
 
-        from bot.db import _alembic_config
+        from bot.core.db import _alembic_config
 
         heads = ScriptDirectory.from_config(_alembic_config()).get_heads()
         assert await db.current_revision(engine) == ",".join(sorted(heads))
@@ -60,8 +60,8 @@ async def test_models_and_migrations_agree(db_url):
     from alembic.autogenerate import compare_metadata
     from alembic.runtime.migration import MigrationContext
 
-    import bot.channels.wecom  # noqa: F401 - registers the WeCom tables on the metadata
-    from bot.models import Base
+    import bot.core.channels.wecom  # noqa: F401 - registers the WeCom tables on the metadata
+    from bot.core.models import Base
 
     engine = db.create_engine(DatabaseConfig(url=db_url))
     try:

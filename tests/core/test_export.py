@@ -6,8 +6,9 @@ from pathlib import Path
 
 from openpyxl import load_workbook
 
-from bot import texts
 from bot.cli import main
+from bot.core import texts
+from bot.records import texts as record_texts
 from tests.conftest import ROOT, TZ
 from tests.support import fire
 
@@ -152,7 +153,7 @@ async def test_notice_export_shows_scheduled_and_cancelled_notices_as_not_sent(b
     summary = rows(out, "通知汇总")
     assert summary[0][-1] == "状态"
     sent, scheduled, cancelled = summary[1:]
-    assert sent[4:7] == [10, 1, "10%"] and sent[-1] == texts.RECORDS_NOTICE_OPEN
+    assert sent[4:7] == [10, 1, "10%"] and sent[-1] == record_texts.RECORDS_NOTICE_OPEN
     assert scheduled == [2, "周六值班安排。", "全体党员", "2026-11-21 09:00", 10, None, None, None, None, "待发送"]
     assert cancelled[0] == 3 and cancelled[5:8] == [None, None, None] and cancelled[-1] == "已取消（未发出）"
     detail = rows(out, "回执明细")

@@ -1,4 +1,4 @@
-"""The group commit (bot/groupcommit.py) and the directory: batches, savepoints, and every way the cache can go stale."""
+"""The group commit (bot/core/groupcommit.py) and the directory: batches, savepoints, and every way the cache can go stale."""
 
 import asyncio
 import logging
@@ -7,13 +7,14 @@ import sqlite3
 import pytest
 from sqlalchemy import event, func, select, text, update
 
-from bot import db, groupcommit, sqlite_inline, texts
 from bot.app import ROUTERS, build_app, open_services
-from bot.db import DatabaseUnavailable, read_only, transaction
-from bot.message import Message
-from bot.models import Branch, Chat, InboundMessage, Member, MemberIdentity, Outbox, QuizMode, QuizSession, Role
+from bot.core import db, groupcommit, sqlite_inline, texts
+from bot.core.db import DatabaseUnavailable, read_only, transaction
+from bot.core.message import Message
+from bot.core.models import Branch, Chat, InboundMessage, Member, MemberIdentity, Outbox, Role
+from bot.core.router import Router
+from bot.quiz.models import QuizMode, QuizSession
 from bot.quiz.state import RUNNING
-from bot.router import Router
 from handlers.help import help_text
 from tests.conftest import START, make_config
 from tests.support import BotDriver
@@ -129,7 +130,7 @@ async def test_a_failed_group_commit_loses_nothing(bot: BotDriver, monkeypatch, 
         raise RuntimeError("a bug in the batch")
 
     monkeypatch.setattr(commits, "_write_decided", broken)
-    with caplog.at_level(logging.WARNING, logger="bot.groupcommit"):
+    with caplog.at_level(logging.WARNING, logger="bot.core.groupcommit"):
         answer = await bot.say("帮助", user="u03")
     assert answer["handled_by"] == "handle_help"  # written again in a transaction of its own
     assert answer["replies"][0]["text"].startswith("【学习驿站】")
@@ -264,7 +265,7 @@ async def test_a_failed_commit_loses_the_batch_and_keeps_no_lock(db_url, clock, 
             failing["left"] -= 1
             raise sqlite3.OperationalError("disk I/O error")
 
-    if db_url.startswith("sqlite"):  # the driver's COMMIT fails (bot/db.py ends the transaction in the event)
+    if db_url.startswith("sqlite"):  # the driver's COMMIT fails (bot/core/db.py ends the transaction in the event)
         commit = sqlite_inline.Connection.commit
 
         async def failing_commit(self):

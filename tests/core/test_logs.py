@@ -7,7 +7,7 @@ import logging
 
 import pytest
 
-from bot.logs import MASK, redact, setup_logging
+from bot.core.logs import MASK, redact, setup_logging
 
 
 @pytest.mark.parametrize(

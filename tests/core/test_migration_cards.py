@@ -4,8 +4,8 @@ from datetime import UTC, datetime
 
 from sqlalchemy import text
 
-from bot import db
-from bot.config import DatabaseConfig
+from bot.core import db
+from bot.core.config import DatabaseConfig
 
 
 async def test_upgrade_from_0011_keeps_the_outbox(db_url):

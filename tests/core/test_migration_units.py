@@ -12,10 +12,11 @@ import sqlalchemy as sa
 from alembic import command
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot import db, texts
 from bot.app import build_app
-from bot.config import DatabaseConfig, parse_config
-from bot.models import UtcDateTime
+from bot.core import db
+from bot.core.config import DatabaseConfig, parse_config
+from bot.core.models import UtcDateTime
+from bot.notices import texts as notice_texts
 from tests.conftest import ROOT, START
 from tests.support import BotDriver
 
@@ -229,13 +230,13 @@ async def check_upgrade_keeps_data(url: str, aiohttp_client: Any, clock: Any) ->
     assert status.startswith("第1号通知（全体党员）于") and "已全部回执" in status
     await bot.say("大家好", user="dw00", chat="dw-group", name="党委书记")
     answer = await bot.say("通知 各支部报送年度总结", user="dw00", chat="dw-group")
-    assert answer["replies"][-1]["text"] == texts.NOTICE_SENT.format(seq=1, chats=3, expected=3)
+    assert answer["replies"][-1]["text"] == notice_texts.NOTICE_SENT.format(seq=1, chats=3, expected=3)
     await bot.say("收到", user="u01")
     status = (await bot.say("通知情况", user="dw00", chat="dw-group"))["replies"][-1]["text"]
     assert status.splitlines()[1:] == [
-        texts.ORG_NOTICE_STATUS_LINE.format(unit="市城管局机关第一党支部", expected=2, done=1),
-        texts.ORG_NOTICE_STATUS_LINE.format(unit="市城管局执法大队党支部", expected=1, done=0),
-        texts.ORG_NOTICE_STATUS_TOTAL.format(expected=3, done=1),
+        notice_texts.ORG_NOTICE_STATUS_LINE.format(unit="市城管局机关第一党支部", expected=2, done=1),
+        notice_texts.ORG_NOTICE_STATUS_LINE.format(unit="市城管局执法大队党支部", expected=1, done=0),
+        notice_texts.ORG_NOTICE_STATUS_TOTAL.format(expected=3, done=1),
     ]
 
 

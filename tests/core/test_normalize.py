@@ -2,7 +2,7 @@
 
 import pytest
 
-from bot.normalize import normalize
+from bot.core.normalize import normalize
 
 BOT = ("学习驿站", "驿站")
 

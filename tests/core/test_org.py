@@ -10,14 +10,16 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from bot import db, org, texts
 from bot.app import build_app
-from bot.clock import FakeClock
-from bot.config import Config, ConfigError, DatabaseConfig, parse_config
-from bot.context import Context
-from bot.meetings import add_stats, stats, stats_below
-from bot.members import branch_by_key, sync_config
-from bot.models import Branch, Member, MemberIdentity, Outbox, RollCall, RollCallEntry, UnitKind
+from bot.core import db, org, texts
+from bot.core.clock import FakeClock
+from bot.core.config import Config, ConfigError, DatabaseConfig, parse_config
+from bot.core.context import Context
+from bot.core.members import branch_by_key, sync_config
+from bot.core.models import Branch, Member, MemberIdentity, Outbox, RollCall, RollCallEntry, UnitKind
+from bot.meetings import texts as meeting_texts
+from bot.meetings.domain import add_stats, stats, stats_below
+from bot.notices import texts as notice_texts
 from tests.conftest import ROOT, START
 from tests.core.test_authority import ARGS, outbox_to, privileged_routes, state
 from tests.support import BotDriver, register
@@ -128,7 +130,7 @@ async def test_a_notice_from_the_committee_reaches_every_member_below_once_talli
     await bot.say("大家好", user="b1m000", chat="dw-group")
     expected = len(BRANCHES) * (MEMBERS_PER_BRANCH + 1) + 2  # each branch's members and secretary, 2 总支 secretaries
     answer = await bot.say("通知 明天上午9点召开全系统党建工作推进会", user="dw00", chat="dw-group")
-    assert answer["replies"][-1]["text"] == texts.NOTICE_SENT.format(seq=1, chats=len(NAMES), expected=expected)
+    assert answer["replies"][-1]["text"] == notice_texts.NOTICE_SENT.format(seq=1, chats=len(NAMES), expected=expected)
 
     async with bot.services.sessions() as session:
         entries = list(await session.scalars(select(RollCallEntry.member_id)))
@@ -159,24 +161,24 @@ async def test_a_notice_from_the_committee_reaches_every_member_below_once_talli
     status = (await bot.say("通知情况", user="dw00", chat="dw-group"))["replies"][-1]["text"]
     done = {"b1": 1, "b4": 2, "zz2": 1}
     head = status.splitlines()[0]
-    assert head.startswith(f"{NAMES['dw']}第1号通知（{texts.ORG_AUDIENCE_ALL_BELOW}）于")
+    assert head.startswith(f"{NAMES['dw']}第1号通知（{notice_texts.ORG_AUDIENCE_ALL_BELOW}）于")
     lines = [
-        texts.ORG_NOTICE_STATUS_LINE.format(
+        notice_texts.ORG_NOTICE_STATUS_LINE.format(
             unit=NAMES[key], expected=1 if key.startswith("zz") else MEMBERS_PER_BRANCH + 1, done=done.get(key, 0)
         )
         for key in ("zz1", "b1", "b2", "b3", "zz2", "b4", "b5", "b6")
     ]
-    total = texts.ORG_NOTICE_STATUS_TOTAL.format(expected=expected, done=4)
+    total = notice_texts.ORG_NOTICE_STATUS_TOTAL.format(expected=expected, done=4)
     assert status.splitlines()[1:] == [*lines, total]
 
     # A 党总支 sees its own part; a 党支部 its own line, with who of its members has not acknowledged.
     status = (await bot.say("通知情况", user="zz200", chat="zz2-group"))["replies"][-1]["text"]
-    assert status.splitlines()[1:] == [*lines[4:], texts.ORG_NOTICE_STATUS_TOTAL.format(expected=13, done=3)]
+    assert status.splitlines()[1:] == [*lines[4:], notice_texts.ORG_NOTICE_STATUS_TOTAL.format(expected=13, done=3)]
     replies = (await bot.say("通知情况", user="b100", chat="b1-group"))["replies"]
     status = replies[-1]["text"]  # in the group: counts only; the names go to the secretary directly
-    pending = texts.ORG_NOTICE_STATUS_PENDING.format(count=3, names="第一党支部书记、B1M同志001、B1M同志002")
-    branch_total = texts.ORG_NOTICE_STATUS_TOTAL.format(expected=4, done=1)
-    assert status.splitlines()[1:] == [lines[1], branch_total, texts.STATUS_NAMES_SENT.strip()]
+    pending = notice_texts.ORG_NOTICE_STATUS_PENDING.format(count=3, names="第一党支部书记、B1M同志001、B1M同志002")
+    branch_total = notice_texts.ORG_NOTICE_STATUS_TOTAL.format(expected=4, done=1)
+    assert status.splitlines()[1:] == [lines[1], branch_total, notice_texts.STATUS_NAMES_SENT.strip()]
     [direct] = [r["text"] for r in replies if r["to"] != "b1-group"]
     assert direct.splitlines()[1:] == [lines[1], branch_total, pending]
     # …and nothing of a sibling branch.
@@ -184,14 +186,14 @@ async def test_a_notice_from_the_committee_reaches_every_member_below_once_talli
 
     # The branch's own notices keep their own numbering and status.
     answer = await bot.say("通知 本支部下午学习", user="b100", chat="b1-group")
-    assert answer["replies"][-1]["text"] == texts.NOTICE_SENT.format(seq=1, chats=1, expected=MEMBERS_PER_BRANCH)
+    assert answer["replies"][-1]["text"] == notice_texts.NOTICE_SENT.format(seq=1, chats=1, expected=MEMBERS_PER_BRANCH)
 
 
 async def test_a_notice_from_a_committee_narrowed_to_one_general_branch(aiohttp_client, db_url, clock):
     bot = await populated(aiohttp_client, tree_config(db_url), clock)
     answer = await bot.say(f"通知 {NAMES['zz2']} 下周一报送材料", user="dw00", chat="dw-group")
     # zz2's secretary and its three branches' members; pushed to the 党委's, zz2's and its branches' groups.
-    assert answer["replies"][-1]["text"] == texts.NOTICE_SENT.format(seq=1, chats=5, expected=13)
+    assert answer["replies"][-1]["text"] == notice_texts.NOTICE_SENT.format(seq=1, chats=5, expected=13)
     async with bot.services.sessions() as session:
         label = await session.scalar(select(RollCall.audience_label))
         targets = set(
@@ -264,11 +266,11 @@ async def test_statistics_of_a_higher_unit_sum_over_the_branches_below(aiohttp_c
         clock.set(START)
     clock.set(START.replace(hour=17))
     reply = (await bot.say("本月统计", user="dw00", chat="dw-group"))["replies"][-1]["text"]
-    assembly = texts.MEETING_STATS_COUNT.format(kind=texts.MEETING_KIND_NAMES["member_assembly"], count=1)
+    assembly = meeting_texts.MEETING_STATS_COUNT.format(kind=texts.MEETING_KIND_NAMES["member_assembly"], count=1)
     line = {
-        key: texts.ORG_STATS_UNIT_LINE.format(
+        key: meeting_texts.ORG_STATS_UNIT_LINE.format(
             unit=NAMES[key],
-            counts=assembly if key in ("b1", "b4") else texts.ORG_STATS_NONE_HELD,
+            counts=assembly if key in ("b1", "b4") else meeting_texts.ORG_STATS_NONE_HELD,
             rate={"b1": "75%", "b4": "25%"}.get(key, "0%"),
             expected=MEMBERS_PER_BRANCH + 1 if key in ("b1", "b4") else 0,
             present={"b1": 3, "b4": 1}.get(key, 0),

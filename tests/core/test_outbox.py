@@ -10,10 +10,10 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import OperationalError
 
 from bot.app import build_app
-from bot.message import Outgoing
-from bot.models import Chat, Outbox, OutboxStatus
-from bot.outbox import PermanentError, RateLimit, TransientError
-from bot.scheduler import Job
+from bot.core.message import Outgoing
+from bot.core.models import Chat, Outbox, OutboxStatus
+from bot.core.outbox import PermanentError, RateLimit, TransientError
+from bot.core.scheduler import Job
 from tests.support import BotDriver
 
 
@@ -187,7 +187,7 @@ async def test_passive_answers_do_not_use_the_push_quota(aiohttp_client, config,
 
 
 async def test_replies_wait_for_the_passive_answer_then_fall_back_to_the_sender(bot, clock):
-    from bot.message import Message
+    from bot.core.message import Message
 
     async def process(msg_id: str):
         msg = Message(
@@ -216,8 +216,8 @@ async def status_of_the_row(driver) -> str | None:
 
 def sender_on_own_engine(config, clients, clock, **outbox):
     """A second sender as another process would run it: its own engine on the same database."""
-    from bot import db
-    from bot.outbox import OutboxSender
+    from bot.core import db
+    from bot.core.outbox import OutboxSender
 
     engine = db.create_engine(config.database)
     outbox_config = replace(config.outbox, **outbox) if outbox else config.outbox
@@ -344,7 +344,7 @@ class FlakySessions:
 
 async def test_a_sent_mark_that_cannot_be_written_is_retried_not_resent(aiohttp_client, config, clock):
     """The database goes away between the delivery and its "sent" mark: the mark waits for it; no second send."""
-    from bot.outbox import OutboxSender
+    from bot.core.outbox import OutboxSender
 
     driver = await start(aiohttp_client, config, clock, jobs=[announce(3, channel="rec", chat="g")])
     flaky = FlakySessions(driver.services.sessions)
@@ -429,9 +429,9 @@ async def test_a_wake_up_during_a_pass_is_not_lost(aiohttp_client, config, clock
 
 async def test_two_senders_on_two_engines_deliver_each_row_once(pg_url, clock):
     """Two processes' senders race over one PostgreSQL outbox: every row is delivered exactly once."""
-    from bot import db
-    from bot.config import DatabaseConfig
-    from bot.outbox import OutboxSender
+    from bot.core import db
+    from bot.core.config import DatabaseConfig
+    from bot.core.outbox import OutboxSender
     from tests.conftest import make_config
 
     config = make_config(pg_url)

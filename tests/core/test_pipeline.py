@@ -5,11 +5,11 @@ import json
 
 from sqlalchemy import func, select
 
-from bot import texts
 from bot.app import ROUTERS, build_app
-from bot.message import Message
-from bot.models import InboundMessage, Member, MemberIdentity, Outbox, Role
-from bot.router import Router
+from bot.core import texts
+from bot.core.message import Message
+from bot.core.models import InboundMessage, Member, MemberIdentity, Outbox, Role
+from bot.core.router import Router
 from tests.support import BotDriver
 
 

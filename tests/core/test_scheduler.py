@@ -6,11 +6,11 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from bot import db
-from bot.clock import FakeClock
-from bot.config import DatabaseConfig
-from bot.models import Chat, Outbox, ScheduledFire
-from bot.scheduler import Job, JobRunner
+from bot.core import db
+from bot.core.clock import FakeClock
+from bot.core.config import DatabaseConfig
+from bot.core.models import Chat, Outbox, ScheduledFire
+from bot.core.scheduler import Job, JobRunner
 from tests.conftest import TZ, make_config
 
 

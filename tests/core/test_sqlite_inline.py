@@ -1,4 +1,4 @@
-"""The group commit's SQLite connections (bot/sqlite_inline.py): statements at once, lock waits off the loop."""
+"""The group commit's SQLite connections (bot/core/sqlite_inline.py): statements at once, lock waits off the loop."""
 
 import asyncio
 import sqlite3
@@ -7,8 +7,8 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 
-from bot import db
-from bot.config import DatabaseConfig
+from bot.core import db
+from bot.core.config import DatabaseConfig
 
 
 def inline_engine(path, busy_ms: int = 5000):

@@ -4,7 +4,8 @@ import re
 
 import pytest
 
-from bot import texts
+from bot import all_texts
+from bot.core import texts
 
 # Every user-facing text is held to the register, except: command words and the words members type (CMD_*,
 # RECEIPT_WORDS, INTENT_*, the words an imported sheet or a question may contain), and the operator's command line.
@@ -40,7 +41,7 @@ def _strings(value):
 
 CHECKED = sorted(
     (name, text)
-    for name, value in vars(texts).items()
+    for name, value in all_texts.items()
     if name.isupper() and not name.startswith(EXEMPT)
     for text in _strings(value)
 )
@@ -66,3 +67,10 @@ def test_roles_read_as_permissions_not_posts():
         assert texts.ROLE_NAMES[role].endswith(("权限", "权限（书记/组织委员）"))
     granted = texts.ROLE_SET.format(name="张三", role=texts.ROLE_NAMES["secretary"])
     assert granted.startswith("已授予张三同志支部管理权限") and "设为书记" not in granted and "任命" not in granted
+
+
+def test_every_text_has_one_home():
+    """Each name lives in one texts module: its feature's own, or core's shared words."""
+    names = [name for name, _ in all_texts.items()]
+    assert len(names) == len(set(names))
+    assert len(all_texts.MODULES) > 1

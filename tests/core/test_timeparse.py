@@ -4,7 +4,7 @@ from datetime import date, datetime
 
 import pytest
 
-from bot.timeparse import TimeProblem, chinese_number, parse_when
+from bot.core.timeparse import TimeProblem, chinese_number, parse_when
 from tests.conftest import TZ
 
 # Friday 2026-11-20 10:00

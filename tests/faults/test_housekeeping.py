@@ -5,9 +5,9 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
-from bot.channels.wecom.models import WecomResponseUrl
-from bot.db import transaction
-from bot.models import InboundMessage, Media, Outbox, OutboxStatus, SimMessage
+from bot.core.channels.wecom.models import WecomResponseUrl
+from bot.core.db import transaction
+from bot.core.models import InboundMessage, Media, Outbox, OutboxStatus, SimMessage
 from tests.support import BotDriver
 
 PNG = b"\x89PNG\r\n\x1a\n"

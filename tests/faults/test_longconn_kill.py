@@ -16,8 +16,8 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from bench.faults import ROOT, _free_port
-from bot.clock import system_clock
-from bot.models import InboundMessage
+from bot.core.clock import system_clock
+from bot.core.models import InboundMessage
 from tests.channels.wecom.fake_api import LONG_CONNECTION_PATH, FakeWecom
 from tests.channels.wecom.fake_ws import FakeLongConnection
 

@@ -12,15 +12,15 @@ import uuid
 import pytest
 from alembic.script import ScriptDirectory
 
-from bot import db
-from bot.config import DatabaseConfig
-from bot.db import _alembic_config
+from bot.core import db
+from bot.core.config import DatabaseConfig
+from bot.core.db import _alembic_config
 from tests.conftest import ROOT, _pg_create, _pg_drop, pg_admin_url
 
 _UPGRADE = """
 import asyncio, sys
-from bot import db
-from bot.config import DatabaseConfig
+from bot.core import db
+from bot.core.config import DatabaseConfig
 
 async def main():
     engine = db.create_engine(DatabaseConfig(url=sys.argv[1]))

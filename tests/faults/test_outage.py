@@ -13,10 +13,10 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
-from bot import outbox, texts
 from bot.app import build_app
-from bot.clock import FakeClock
-from bot.models import InboundMessage, Outbox, ScheduledFire
+from bot.core import outbox, texts
+from bot.core.clock import FakeClock
+from bot.core.models import InboundMessage, Outbox, ScheduledFire
 from tests.conftest import PG_URL, TZ, make_config
 from tests.faults.proxy import Proxy
 from tests.support import BotDriver

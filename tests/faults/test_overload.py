@@ -3,12 +3,12 @@ nothing is done; what was accepted is handled; afterwards the server takes messa
 
 import asyncio
 
-from bot import texts
 from bot.app import ROUTERS, build_app
-from bot.context import Context
-from bot.message import Message
-from bot.overload import GATE
-from bot.router import Router
+from bot.core import texts
+from bot.core.context import Context
+from bot.core.message import Message
+from bot.core.overload import GATE
+from bot.core.router import Router
 from tests.conftest import make_config
 from tests.support import BotDriver
 

@@ -10,9 +10,10 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from bot.db import transaction
-from bot.models import Chat, Question, QuestionType, QuizMode, QuizRound, QuizSession
+from bot.core.db import transaction
+from bot.core.models import Chat
 from bot.quiz.engine import OPEN
+from bot.quiz.models import Question, QuestionType, QuizMode, QuizRound, QuizSession
 from bot.quiz.state import RUNNING
 from tests.conftest import START
 from tests.support import BotDriver

@@ -2,10 +2,13 @@
 
 import pytest
 
-from bot import texts
 from bot.app import ROUTERS
-from bot.models import Role
-from bot.router import Dispatcher
+from bot.core import texts
+from bot.core.models import Role
+from bot.core.router import Dispatcher
+from bot.meetings import texts as meeting_texts
+from bot.points import texts as points_texts
+from bot.quiz import texts as quiz_texts
 from handlers.help import TOPIC_OF_ROUTER, build
 
 # WeCom's text message: content at most 2048 bytes of UTF-8 (app message/send, group robot, app group chat).
@@ -97,22 +100,22 @@ async def test_topics_list_the_commands_of_the_role(bot):
     assert member_meetings == "\n".join(
         [
             texts.HELP_TOPIC_HEADER.format(topic="会议"),
-            texts.HELP_LINE.format(word="签到", summary=texts.SUMMARY_CHECK_IN),
-            texts.HELP_LINE.format(word="请假", summary=texts.SUMMARY_LEAVE),
-            texts.HELP_LINE.format(word="取消请假", summary=texts.SUMMARY_CANCEL_LEAVE),
-            texts.HELP_LINE.format(word="会议列表", summary=texts.SUMMARY_MEETINGS),
+            texts.HELP_LINE.format(word="签到", summary=meeting_texts.SUMMARY_CHECK_IN),
+            texts.HELP_LINE.format(word="请假", summary=meeting_texts.SUMMARY_LEAVE),
+            texts.HELP_LINE.format(word="取消请假", summary=meeting_texts.SUMMARY_CANCEL_LEAVE),
+            texts.HELP_LINE.format(word="会议列表", summary=meeting_texts.SUMMARY_MEETINGS),
             texts.HELP_TOPIC_FOOTER,
         ]
     )
-    assert texts.HELP_LINE.format(word="搜题", summary=texts.SUMMARY_LOOKUP) in member_quiz
-    assert texts.HELP_LINE.format(word="错题本", summary=texts.SUMMARY_WRONG_BOOK) in member_quiz
+    assert texts.HELP_LINE.format(word="搜题", summary=quiz_texts.SUMMARY_LOOKUP) in member_quiz
+    assert texts.HELP_LINE.format(word="错题本", summary=quiz_texts.SUMMARY_WRONG_BOOK) in member_quiz
     assert "抢答" not in member_quiz  # a member cannot start one
     await bot.say("帮助 积分", user="u05")
     assert bot.replies_to("u05")[-1] == "\n".join(
         [
             texts.HELP_TOPIC_HEADER.format(topic="积分"),
-            texts.HELP_LINE.format(word="我的积分", summary=texts.SUMMARY_MY_POINTS),
-            texts.HELP_LINE.format(word="积分规则", summary=texts.SUMMARY_POINTS_RULES),
+            texts.HELP_LINE.format(word="我的积分", summary=points_texts.SUMMARY_MY_POINTS),
+            texts.HELP_LINE.format(word="积分规则", summary=points_texts.SUMMARY_POINTS_RULES),
             texts.HELP_TOPIC_FOOTER,
         ]
     )
@@ -127,7 +130,7 @@ async def test_topics_list_the_commands_of_the_role(bot):
     assert roles.startswith(texts.HELP_TOPIC_HEADER.format(topic="管理"))
     assert texts.HELP_LINE.format(word="设为书记", summary=texts.SUMMARY_SET_SECRETARY) in roles
     assert quiz.startswith(texts.HELP_TOPIC_HEADER.format(topic="答题"))
-    assert texts.HELP_LINE.format(word="抢答", summary=texts.SUMMARY_RUSH) in quiz
+    assert texts.HELP_LINE.format(word="抢答", summary=quiz_texts.SUMMARY_RUSH) in quiz
     assert notices.startswith(texts.HELP_TOPIC_HEADER.format(topic="通知"))
     for text in (member_meetings, member_quiz, roles, quiz, notices):
         assert utf8(text) <= WECOM_TEXT_MAX_BYTES

@@ -5,8 +5,11 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from bot import texts
-from bot.models import MemberIdentity, Question, QuizAttempt, RollCallEntry
+from bot.core import texts
+from bot.core.models import MemberIdentity, RollCallEntry
+from bot.meetings import texts as meeting_texts
+from bot.quiz import texts as quiz_texts
+from bot.quiz.models import Question, QuizAttempt
 from tests.handlers.test_meetings import MONDAY, START, driver_at
 from tests.quiz.test_quiz import TAG
 from tests.support import BotDriver
@@ -71,8 +74,10 @@ async def test_pinyin_initials_check_in_while_the_window_is_open(aiohttp_client,
     await bot.say("ｑｄ", user="u01")
     await bot.say("我已到会场", user="u02")
     await bot.say("马上到", user="u03")  # on the way: not a check-in
-    assert bot.replies_to("u01") == [texts.MEETING_CHECKED_IN.format(name="张伟", kind="主题党日", time="14:25")]
-    assert bot.replies_to("u02")[0].startswith(texts.MEETING_CHECKED_IN.split("，")[0].format(name="王芳"))
+    assert bot.replies_to("u01") == [
+        meeting_texts.MEETING_CHECKED_IN.format(name="张伟", kind="主题党日", time="14:25")
+    ]
+    assert bot.replies_to("u02")[0].startswith(meeting_texts.MEETING_CHECKED_IN.split("，")[0].format(name="王芳"))
     assert bot.replies_to("u03") == []
     statuses = await entry_status(bot)
     assert statuses[await member_id(bot, "u01")] == statuses[await member_id(bot, "u02")] == "done"
@@ -85,7 +90,9 @@ async def test_leave_said_as_a_sentence(aiohttp_client, config):
     assert bot.replies_to("u01") == []
     await bot.say("发起主题党日 11月27日14:30 三楼会议室 主题：学习党章", user="u00")
     await bot.say("请个假，家里有事", user="u01")
-    assert bot.replies_to("u01") == [texts.MEETING_LEAVE_OK.format(name="张伟", kind="主题党日", reason="家里有事")]
+    assert bot.replies_to("u01") == [
+        meeting_texts.MEETING_LEAVE_OK.format(name="张伟", kind="主题党日", reason="家里有事")
+    ]
     assert (await entry_status(bot))[await member_id(bot, "u01")] == "leave"
 
 
@@ -94,7 +101,7 @@ async def test_tick_answers_a_true_false_question(bot):
     await bot.say(f"抢答 1题 {TAG}", user="u00")
     await bot.say("√", user="u01")
     assert bot.replies_to("u01")[0].startswith(
-        texts.QUIZ_RUSH_WIN.format(position=1, name="张伟", answer="对", explanation="")
+        quiz_texts.QUIZ_RUSH_WIN.format(position=1, name="张伟", answer="对", explanation="")
     )
     [attempt] = await attempts(bot)
     assert (attempt.answer, attempt.correct) == ("对", True)
@@ -113,7 +120,7 @@ async def test_talk_during_a_blank_is_not_graded(bot):
     await bot.say("全心全意为人民服务", user="u01")
     [attempt] = await attempts(bot)
     assert attempt.correct
-    win = texts.QUIZ_RUSH_WIN.format(position=1, name="张伟", answer="为人民服务", explanation="")
+    win = quiz_texts.QUIZ_RUSH_WIN.format(position=1, name="张伟", answer="为人民服务", explanation="")
     assert [r for r in bot.replies_to("u01")[1:] if r.startswith(win)]
 
 
@@ -126,7 +133,7 @@ async def test_lookup_prefix_and_a_question_put_to_the_bot(bot):
     data = await bot.say("@学习驿站 入党誓词是在什么旗帜下宣誓的？", user="u02")
     assert data["handled_by"] == "handle_lookup"
     [reply] = bot.replies_to("u02")
-    assert reply == texts.LOOKUP_NOT_FOUND or "答案：" in reply
+    assert reply == quiz_texts.LOOKUP_NOT_FOUND or "答案：" in reply
     await bot.say("@学习驿站", user="u03")
     await bot.say("@学习驿站 ？", user="u03")
     await bot.say("？", user="u04")  # not addressed: a reply to a colleague

@@ -4,8 +4,9 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from bot import texts
-from bot.models import Meeting
+from bot.core import texts
+from bot.meetings import texts as meeting_texts
+from bot.meetings.models import Meeting
 from tests.conftest import TZ
 
 FORMS = [
@@ -41,30 +42,33 @@ async def test_meetings_are_created_from_the_forms_secretaries_write(bot):
 
 async def test_an_unclear_time_is_answered_with_what_was_understood_and_an_example_of_the_kind(bot):
     await bot.say("发起党员大会 12月3日 三楼会议室", user="u00")
-    example = texts.MEETING_TIME_EXAMPLES["member_assembly"].format(day="12月3日", group="")
-    assert bot.replies_to("u00")[-1] == texts.MEETING_TIME_UNCLEAR.format(
-        understood=texts.MEETING_TIME_UNDERSTOOD_DAY.format(day="12月3日（周四）"), example=example
+    example = meeting_texts.MEETING_TIME_EXAMPLES["member_assembly"].format(day="12月3日", group="")
+    assert bot.replies_to("u00")[-1] == meeting_texts.MEETING_TIME_UNCLEAR.format(
+        understood=meeting_texts.MEETING_TIME_UNDERSTOOD_DAY.format(day="12月3日（周四）"), example=example
     )
     await bot.say("发起支委会 尽快开会", user="u00")
-    example = texts.MEETING_TIME_EXAMPLES["committee"].format(day=texts.MEETING_TIME_EXAMPLE_NEXT, group="")
-    assert bot.replies_to("u00")[-1] == texts.MEETING_TIME_UNCLEAR.format(
-        understood=texts.MEETING_TIME_UNDERSTOOD_NONE, example=example
+    example = meeting_texts.MEETING_TIME_EXAMPLES["committee"].format(
+        day=meeting_texts.MEETING_TIME_EXAMPLE_NEXT, group=""
+    )
+    assert bot.replies_to("u00")[-1] == meeting_texts.MEETING_TIME_UNCLEAR.format(
+        understood=meeting_texts.MEETING_TIME_UNDERSTOOD_NONE, example=example
     )
     await bot.say("发起主题党日 12月3日（周三）14:30 礼堂", user="u00")
     assert bot.replies_to("u00")[-1].startswith(
-        texts.MEETING_TIME_WEEKDAY.format(month=12, day=3, weekday="四") + "请写明会议日期和时间，例如：发起主题党日"
+        meeting_texts.MEETING_TIME_WEEKDAY.format(month=12, day=3, weekday="四")
+        + "请写明会议日期和时间，例如：发起主题党日"
     )
     await bot.say("发起党课 2月30日 14:30", user="u00")
-    assert bot.replies_to("u00")[-1].startswith(texts.MEETING_TIME_NOT_VALID.format(text="2月30日"))
+    assert bot.replies_to("u00")[-1].startswith(meeting_texts.MEETING_TIME_NOT_VALID.format(text="2月30日"))
     await bot.say("发起党小组会 执法党小组 明天 三楼", user="u00")
-    example = texts.MEETING_TIME_EXAMPLES["group_meeting"].format(day="11月21日", group="执法党小组")
+    example = meeting_texts.MEETING_TIME_EXAMPLES["group_meeting"].format(day="11月21日", group="执法党小组")
     assert bot.replies_to("u00")[-1].endswith(example)
     async with bot.services.sessions() as session:
         assert list(await session.scalars(select(Meeting))) == []
 
 
 async def test_each_kinds_example_is_accepted(bot):
-    for kind, words in texts.CMD_CREATE_MEETING.items():
+    for kind, words in meeting_texts.CMD_CREATE_MEETING.items():
         group = " 执法党小组" if kind == "group_meeting" else ""
         await bot.say(f"{words[0]}{group} 过几天", user="u00")
         example = bot.replies_to("u00")[-1].split("例如：")[1]

@@ -7,11 +7,13 @@ from datetime import date, datetime, timedelta
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 
-from bot import texts
 from bot.app import build_app
-from bot.clock import FakeClock
-from bot.config import RecurringMeetingConfig
-from bot.models import AttendanceAudit, Meeting, RollCallEntry
+from bot.core import texts
+from bot.core.clock import FakeClock
+from bot.core.config import RecurringMeetingConfig
+from bot.core.models import RollCallEntry
+from bot.meetings import texts as meeting_texts
+from bot.meetings.models import AttendanceAudit, Meeting
 from tests.conftest import TZ
 from tests.core.test_export import config_for, run_cli
 from tests.support import BotDriver, fire, register
@@ -41,7 +43,7 @@ async def test_theme_day_end_to_end(aiohttp_client, config, tmp_path, db_url):
     bot, clock = await driver_at(aiohttp_client, config, MONDAY)
     newcomers = await register(bot, 25)  # 11 demo members + 25 = 36 expected
     await bot.say("发起主题党日 11月27日14:30 三楼会议室 主题：学习党章", user="u00")
-    assert bot.replies_to("u00")[-1] == texts.MEETING_CREATED.format(
+    assert bot.replies_to("u00")[-1] == meeting_texts.MEETING_CREATED.format(
         kind="主题党日",
         seq=1,
         when="11月27日（周五）14:30",
@@ -74,7 +76,7 @@ async def test_theme_day_end_to_end(aiohttp_client, config, tmp_path, db_url):
         await bot.say("签到", user=user)
     assert bot.replies_to(present[-1])[-1].endswith("迟到）。")
     await bot.say("签到", user="u06")
-    assert bot.replies_to(present[0])[-1] == texts.MEETING_ALREADY.format(
+    assert bot.replies_to(present[0])[-1] == meeting_texts.MEETING_ALREADY.format(
         name="刘洋" if present[0] == "u03" else bot.replies_to(present[0])[-1].split("同志，")[0]
     )
 
@@ -82,7 +84,7 @@ async def test_theme_day_end_to_end(aiohttp_client, config, tmp_path, db_url):
     await fire(bot, "tick_roll_calls")
     # The group sees the counts only; the names of those on leave and absent go to the 支委 directly.
     [summary] = [t for t in bot_lines(await bot.transcript()) if t.startswith("【主题党日#1 签到结果")]
-    assert summary == texts.MEETING_SUMMARY.format(
+    assert summary == meeting_texts.MEETING_SUMMARY.format(
         kind="主题党日", seq=1, expected=36, present=30, late_part="（其中迟到5人）", leave=3, absent=3
     )
     assert summary == "【主题党日#1 签到结果】应到36人，实到30人（其中迟到5人），请假3人，缺席3人。"
@@ -152,17 +154,19 @@ async def test_refusals_record_nothing(aiohttp_client, config):
     wrong = "0000" if code != "0000" else "1111"
     await bot.say(f"签到 {wrong}", user="u06")
     assert bot.replies_to("u06") == [
-        texts.MEETING_NOT_YET.format(kind="党小组会", start="11月27日（周五）14:00"),
-        texts.MEETING_CODE_NEEDED.format(kind="党小组会"),
-        texts.MEETING_CODE_WRONG,
+        meeting_texts.MEETING_NOT_YET.format(kind="党小组会", start="11月27日（周五）14:00"),
+        meeting_texts.MEETING_CODE_NEEDED.format(kind="党小组会"),
+        meeting_texts.MEETING_CODE_WRONG,
     ]
-    assert bot.replies_to("u01") == [texts.MEETING_NOT_AUDIENCE.format(kind="党小组会", audience="环卫党小组")]
+    assert bot.replies_to("u01") == [meeting_texts.MEETING_NOT_AUDIENCE.format(kind="党小组会", audience="环卫党小组")]
     assert await entries(bot) == {"pending": 5}
     await bot.say(f"签到 {code}", user="u06")
-    assert bot.replies_to("u06")[-1] == texts.MEETING_CHECKED_IN.format(name="赵磊", kind="党小组会", time="14:20")
+    assert bot.replies_to("u06")[-1] == meeting_texts.MEETING_CHECKED_IN.format(
+        name="赵磊", kind="党小组会", time="14:20"
+    )
     clock.set(START + timedelta(minutes=31))
     await bot.say("签到", user="u07")  # after the window
-    assert bot.replies_to("u07") == [texts.MEETING_NO_WINDOW]
+    assert bot.replies_to("u07") == [meeting_texts.MEETING_NO_WINDOW]
     assert await entries(bot) == {"done": 1, "pending": 4}
 
 
@@ -181,39 +185,39 @@ async def test_cancel_leave_for_any_upcoming_meeting(aiohttp_client, config):
     await bot.say("请假 外出执勤", user="u03")  # leave for #2 as well
     # 王芳 has leave for the later meeting only: it is found, though it is not the next one.
     await bot.say("取消请假", user="u02")
-    assert bot.replies_to("u02")[-1] == texts.MEETING_LEAVE_CANCELLED.format(name="王芳", kind="党课")
+    assert bot.replies_to("u02")[-1] == meeting_texts.MEETING_LEAVE_CANCELLED.format(name="王芳", kind="党课")
     # 刘洋 has leave for both: the bot asks which, soonest first.
     await bot.say("取消请假", user="u03")
     lines = "\n".join(
         [
-            texts.LEAVE_CANCEL_CHOICE_LINE.format(kind="主题党日", seq=2, when="11月25日（周三）15:00"),
-            texts.LEAVE_CANCEL_CHOICE_LINE.format(kind="党课", seq=1, when="11月27日（周五）14:30"),
+            meeting_texts.LEAVE_CANCEL_CHOICE_LINE.format(kind="主题党日", seq=2, when="11月25日（周三）15:00"),
+            meeting_texts.LEAVE_CANCEL_CHOICE_LINE.format(kind="党课", seq=1, when="11月27日（周五）14:30"),
         ]
     )
-    assert bot.replies_to("u03")[-1] == texts.LEAVE_CANCEL_WHICH.format(lines=lines, seq=2, day="11月25日")
+    assert bot.replies_to("u03")[-1] == meeting_texts.LEAVE_CANCEL_WHICH.format(lines=lines, seq=2, day="11月25日")
     await bot.say("取消请假 #7", user="u03")
-    assert bot.replies_to("u03")[-1] == texts.LEAVE_CANCEL_NOT_FOUND.format(
+    assert bot.replies_to("u03")[-1] == meeting_texts.LEAVE_CANCEL_NOT_FOUND.format(
         text="#7", lines=lines, seq=2, day="11月25日"
     )
     await bot.say("取消请假 11月27日", user="u03")
-    assert bot.replies_to("u03")[-1] == texts.LEAVE_CANCELLED_ONE.format(
+    assert bot.replies_to("u03")[-1] == meeting_texts.LEAVE_CANCELLED_ONE.format(
         name="刘洋", kind="党课", seq=1, when="11月27日（周五）14:30"
     )
     await bot.say("取消请假", user="u03")  # one left: no question
-    assert bot.replies_to("u03")[-1] == texts.MEETING_LEAVE_CANCELLED.format(name="刘洋", kind="主题党日")
+    assert bot.replies_to("u03")[-1] == meeting_texts.MEETING_LEAVE_CANCELLED.format(name="刘洋", kind="主题党日")
     await bot.say("取消请假", user="u03")
-    assert bot.replies_to("u03")[-1] == texts.MEETING_NO_LEAVE
+    assert bot.replies_to("u03")[-1] == meeting_texts.MEETING_NO_LEAVE
     assert await entries(bot) == {"pending": 22}  # 11 members × 2 meetings, every leave withdrawn
     # By number, and by kind.
     await bot.say("请假 值班", user="u04")
     await bot.say("取消请假 2", user="u04")
-    assert bot.replies_to("u04")[-1] == texts.MEETING_LEAVE_CANCELLED.format(name="陈静", kind="主题党日")
+    assert bot.replies_to("u04")[-1] == meeting_texts.MEETING_LEAVE_CANCELLED.format(name="陈静", kind="主题党日")
     await bot.say("请假 培训", user="u05")
     await bot.say("取消请假 能参加了", user="u05")  # words that name no meeting: the one leave there is
-    assert bot.replies_to("u05")[-1] == texts.MEETING_LEAVE_CANCELLED.format(name="杨帆", kind="主题党日")
+    assert bot.replies_to("u05")[-1] == meeting_texts.MEETING_LEAVE_CANCELLED.format(name="杨帆", kind="主题党日")
     await bot.say("请假 培训", user="u05")
     await bot.say("取消请假 党课", user="u05")  # a leave for 党课 there is not
-    not_found = texts.LEAVE_CANCEL_NOT_FOUND.format(text="党课", lines="", seq=0, day="").splitlines()[0]
+    not_found = meeting_texts.LEAVE_CANCEL_NOT_FOUND.format(text="党课", lines="", seq=0, day="").splitlines()[0]
     assert bot.replies_to("u05")[-1].startswith(not_found)
 
 
@@ -224,24 +228,26 @@ async def test_leave_with_approval_cancel_and_corrections(aiohttp_client, config
     await bot.say("请假", user="u02")
     await bot.say("请假 参加业务培训", user="u02")
     assert bot.replies_to("u02") == [
-        texts.MEETING_LEAVE_NEED_REASON,
-        texts.MEETING_LEAVE_ASKED.format(name="王芳", reason="参加业务培训"),
+        meeting_texts.MEETING_LEAVE_NEED_REASON,
+        meeting_texts.MEETING_LEAVE_ASKED.format(name="王芳", reason="参加业务培训"),
     ]
     assert any(t.startswith("【请假申请】王芳") for t in bot_lines(await bot.transcript("dm:u00")))
     await bot.say("准假 @王芳", user="u00")
-    assert bot.replies_to("u00")[-1] == texts.MEETING_LEAVE_APPROVED.format(name="王芳", kind="党课")
+    assert bot.replies_to("u00")[-1] == meeting_texts.MEETING_LEAVE_APPROVED.format(name="王芳", kind="党课")
     await bot.say("请假 值班", user="u03")
     await bot.say("取消请假", user="u03")
-    assert bot.replies_to("u03")[-1] == texts.MEETING_LEAVE_CANCELLED.format(name="刘洋", kind="党课")
+    assert bot.replies_to("u03")[-1] == meeting_texts.MEETING_LEAVE_CANCELLED.format(name="刘洋", kind="党课")
     clock.set(START + timedelta(hours=1))
     await fire(bot, "tick_roll_calls")
     await bot.say("补签 @刘洋 现场签到时手机没电", user="u00")
     await bot.say("记请假 #1 @陈静 临时执勤", user="u00")
     await bot.say("补签 @陈静", user="u00")
     assert bot.replies_to("u00")[-3:] == [
-        texts.MEETING_CORRECTED.format(name="刘洋", kind="党课", seq=1, status="已出席", reason="现场签到时手机没电"),
-        texts.MEETING_CORRECTED.format(name="陈静", kind="党课", seq=1, status="请假", reason="临时执勤"),
-        texts.MEETING_CORRECT_NEED_REASON,
+        meeting_texts.MEETING_CORRECTED.format(
+            name="刘洋", kind="党课", seq=1, status="已出席", reason="现场签到时手机没电"
+        ),
+        meeting_texts.MEETING_CORRECTED.format(name="陈静", kind="党课", seq=1, status="请假", reason="临时执勤"),
+        meeting_texts.MEETING_CORRECT_NEED_REASON,
     ]
     async with bot.services.sessions() as session:
         audits = (await session.execute(select(AttendanceAudit.old_status, AttendanceAudit.new_status))).all()
@@ -337,7 +343,7 @@ async def test_cadence_set_by_the_branch_is_not_attributed_to_the_rules(aiohttp_
     await fire(bot, "warn_meeting_cadence")
     warnings = [t for t in bot_lines(await bot.transcript("dm:u00")) if t.startswith("【会议提醒")]
     assert warnings == [
-        texts.MEETING_CADENCE_WARNING.format(
+        meeting_texts.MEETING_CADENCE_WARNING.format(
             period="2026年第4季度",
             actions="召开支部党员大会、上党课",
             rules="\n· 《中国共产党支部工作条例（试行）》第十一条：党支部党员大会一般每季度召开1次。"

@@ -2,8 +2,9 @@
 
 from sqlalchemy import func, select
 
-from bot import texts
-from bot.models import Outbox, PointsEntry, RollCall, RollCallEntry
+from bot.core import texts
+from bot.core.models import Outbox, PointsEntry, RollCall, RollCallEntry
+from bot.notices import texts as notice_texts
 from tests.conftest import make_config
 from tests.support import BotDriver, fire, register
 
@@ -30,10 +31,10 @@ async def test_notice_to_three_chats_counts_each_member_once(aiohttp_client, db_
         *await register(bot, 13, "g3", "c"),
     ]
     await bot.say("通知 本周五下午两点在三楼会议室召开主题党日，请准时参加。", user="u00")
-    assert bot.replies_to("u00")[-1] == texts.NOTICE_SENT.format(seq=1, chats=3, expected=50)
+    assert bot.replies_to("u00")[-1] == notice_texts.NOTICE_SENT.format(seq=1, chats=3, expected=50)
     for chat in ("demo-group", "g2", "g3"):
         push = chat_lines(await bot.transcript(chat))[0]
-        assert push == texts.NOTICE_PUSH.format(
+        assert push == notice_texts.NOTICE_PUSH.format(
             audience="", seq=1, body="本周五下午两点在三楼会议室召开主题党日，请准时参加。", sender="李建国"
         )
 
@@ -84,7 +85,10 @@ async def test_receipt_in_direct_chat_is_confirmed_and_earns_points(bot, clock):
     clock.advance(minutes=5)
     await bot.say("收到", user="u03", chat=None)
     await bot.say("收到", user="u03", chat=None)
-    assert bot.replies_to("u03") == [texts.NOTICE_ACK_DIRECT.format(notices="第1号通知"), texts.NOTICE_ACK_NONE]
+    assert bot.replies_to("u03") == [
+        notice_texts.NOTICE_ACK_DIRECT.format(notices="第1号通知"),
+        notice_texts.NOTICE_ACK_NONE,
+    ]
     async with bot.services.sessions() as session:
         points = (await session.scalars(select(PointsEntry.rule))).all()
     assert points == ["timely_receipt"]
@@ -92,7 +96,7 @@ async def test_receipt_in_direct_chat_is_confirmed_and_earns_points(bot, clock):
 
 async def test_group_notice_goes_to_one_party_group(bot):
     await bot.say("通知 环卫党小组 明早七点集合清扫积雪。", user="u00")
-    assert bot.replies_to("u00")[-1] == texts.NOTICE_SENT.format(seq=1, chats=1, expected=5)
+    assert bot.replies_to("u00")[-1] == notice_texts.NOTICE_SENT.format(seq=1, chats=1, expected=5)
     push = chat_lines(await bot.transcript())[0]
     assert push.startswith("【第1号通知·环卫党小组】明早七点集合清扫积雪。")
     await bot.say("收到", user="u01")  # 张伟 is in 执法党小组: not in this audience
@@ -119,7 +123,7 @@ async def test_member_cannot_send_notices_and_nothing_is_sent(bot):
 async def test_scheduled_notice_goes_out_at_its_time(bot, clock):
     await bot.say("定时通知 明天下午3点 请到社区参加志愿服务。", user="u00")
     assert bot.replies_to("u00") == [
-        texts.NOTICE_SCHEDULED.format(seq=1, when="11月21日（周六）15:00", audience="全体党员", expected=10)
+        notice_texts.NOTICE_SCHEDULED.format(seq=1, when="11月21日（周六）15:00", audience="全体党员", expected=10)
     ]
     before = chat_lines(await bot.transcript())
     clock.advance(hours=28, minutes=59)
@@ -149,20 +153,20 @@ async def test_close_and_list(bot, clock):
     await bot.say("通知列表", user="u00")
     assert bot.replies_to("u00")[-1] == "\n".join(
         [
-            texts.NOTICE_LIST_HEADER,
-            texts.NOTICE_LIST_LINE.format(seq=1, title="第一件事", done=1, expected=10),
-            texts.NOTICE_LIST_LINE.format(seq=2, title="第二件事", done=1, expected=10),
+            notice_texts.NOTICE_LIST_HEADER,
+            notice_texts.NOTICE_LIST_LINE.format(seq=1, title="第一件事", done=1, expected=10),
+            notice_texts.NOTICE_LIST_LINE.format(seq=2, title="第二件事", done=1, expected=10),
         ]
     )
     await bot.say("关闭通知 1", user="u00")
     # Closed in the group: the group sees the counts, the names go to the secretary directly.
-    assert bot.replies_to("u00")[-1] == "第1号通知已关闭：应回执10人，已回执1人。" + texts.STATUS_NAMES_SENT
+    assert bot.replies_to("u00")[-1] == "第1号通知已关闭：应回执10人，已回执1人。" + notice_texts.STATUS_NAMES_SENT
     direct = [t for t in chat_lines(await bot.transcript("dm:u00")) if t.startswith("第1号通知已关闭")]
     assert len(direct) == 1 and "未回执：" in direct[0]
     await bot.say("关闭通知 1", user="u00")
-    assert bot.replies_to("u00")[-1] == texts.NOTICE_ALREADY_CLOSED.format(seq=1)
+    assert bot.replies_to("u00")[-1] == notice_texts.NOTICE_ALREADY_CLOSED.format(seq=1)
     await bot.say("关闭通知 9", user="u00")
-    assert bot.replies_to("u00")[-1] == texts.NOTICE_NOT_FOUND.format(seq=9)
+    assert bot.replies_to("u00")[-1] == notice_texts.NOTICE_NOT_FOUND.format(seq=9)
 
 
 async def test_notice_closes_by_itself_after_auto_close_days(bot, clock):
@@ -183,16 +187,18 @@ async def test_a_scheduled_notice_is_shown_as_scheduled_not_as_unacknowledged(bo
     await bot.say("通知列表", user="u00")
     assert bot.replies_to("u00")[-1] == "\n".join(
         [
-            texts.NOTICE_LIST_HEADER,
-            texts.NOTICE_LIST_LINE.format(seq=1, title="第一件事", done=1, expected=10),
-            texts.NOTICE_LIST_SCHEDULED_LINE.format(seq=2, title="第二件事", when="11月21日（周六）09:00", expected=10),
+            notice_texts.NOTICE_LIST_HEADER,
+            notice_texts.NOTICE_LIST_LINE.format(seq=1, title="第一件事", done=1, expected=10),
+            notice_texts.NOTICE_LIST_SCHEDULED_LINE.format(
+                seq=2, title="第二件事", when="11月21日（周六）09:00", expected=10
+            ),
         ]
     )
     # 通知情况 without a number: the latest notice that went out, not the one still waiting.
     await bot.say("通知情况", user="u00")
     assert bot.replies_to("u00")[-1].startswith("第1号通知（全体党员")
     await bot.say("回执 2", user="u00")
-    assert bot.replies_to("u00")[-1] == texts.NOTICE_STATUS_SCHEDULED.format(
+    assert bot.replies_to("u00")[-1] == notice_texts.NOTICE_STATUS_SCHEDULED.format(
         seq=2, audience="全体党员", when="11月21日（周六）09:00", expected=10
     )
     # Once it has gone out, receipts are counted as for any notice.
@@ -207,15 +213,15 @@ async def test_a_scheduled_notice_is_shown_as_scheduled_not_as_unacknowledged(bo
 async def test_closing_a_scheduled_notice_cancels_it(bot, clock):
     await bot.say("定时通知 明天9:00 第二件事", user="u00")
     await bot.say("关闭通知 1", user="u00")
-    assert bot.replies_to("u00")[-1] == texts.NOTICE_CANCELLED.format(seq=1)
+    assert bot.replies_to("u00")[-1] == notice_texts.NOTICE_CANCELLED.format(seq=1)
     await bot.say("回执 1", user="u00")
-    assert bot.replies_to("u00")[-1] == texts.NOTICE_STATUS_CANCELLED.format(seq=1, audience="全体党员")
+    assert bot.replies_to("u00")[-1] == notice_texts.NOTICE_STATUS_CANCELLED.format(seq=1, audience="全体党员")
     await bot.say("通知列表", user="u00")
-    assert bot.replies_to("u00")[-1] == texts.NOTICE_LIST_EMPTY
+    assert bot.replies_to("u00")[-1] == notice_texts.NOTICE_LIST_EMPTY
     clock.advance(days=1)
     await fire(bot, "tick_roll_calls")
     assert not [t for t in chat_lines(await bot.transcript()) if "第二件事" in t]
-    assert bot.replies_to("u00")[-1] == texts.NOTICE_LIST_EMPTY  # and no final tally of a notice nobody got
+    assert bot.replies_to("u00")[-1] == notice_texts.NOTICE_LIST_EMPTY  # and no final tally of a notice nobody got
     assert not [t for t in chat_lines(await bot.transcript("dm:u00")) if t.startswith("第1号通知已关闭")]
 
 

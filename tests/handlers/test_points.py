@@ -4,10 +4,11 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from bot import texts
 from bot.app import build_app
-from bot.clock import FakeClock
-from bot.models import MemberIdentity, PointsEntry
+from bot.core import texts
+from bot.core.clock import FakeClock
+from bot.core.models import MemberIdentity, PointsEntry
+from bot.points import texts as points_texts
 from tests.conftest import START, TZ, make_config
 from tests.quiz.test_quiz import TAG, add_questions, current_answer
 from tests.support import BotDriver, fire
@@ -31,7 +32,7 @@ async def ledger_sums(bot: BotDriver, user: str, now: datetime) -> tuple[int, in
 
 
 def line(source: str, month: int, year: int, total: int) -> str:
-    return texts.POINTS_MINE_LINE.format(source=source, month=month, year=year, total=total)
+    return points_texts.POINTS_MINE_LINE.format(source=source, month=month, year=year, total=total)
 
 
 async def test_points_by_source_and_period_equal_the_ledger_and_stay_private(bot, clock):
@@ -58,9 +59,9 @@ async def test_points_by_source_and_period_equal_the_ledger_and_stay_private(bot
     assert await ledger_sums(bot, "u05", now) == (6, 7, 8)
     asked = await bot.say("积分", user="u05")
     assert asked["handled_by"] == "handle_my_points"
-    assert bot.replies_to("u05")[-1] == texts.POINTS_SENT_DIRECT.format(name="杨帆")
+    assert bot.replies_to("u05")[-1] == points_texts.POINTS_SENT_DIRECT.format(name="杨帆")
     await bot.drain_outbox()
-    expected = texts.POINTS_MINE.format(
+    expected = points_texts.POINTS_MINE.format(
         name="杨帆",
         date="11月20日",
         month=6,
@@ -74,11 +75,11 @@ async def test_points_by_source_and_period_equal_the_ledger_and_stay_private(bot
     # Another member, directly: only their own points.
     assert await ledger_sums(bot, "u06", now) == (0, 1, 1)
     await bot.say("我的积分", user="u06", chat=None)
-    assert bot.replies_to("u06")[-1] == texts.POINTS_MINE.format(
+    assert bot.replies_to("u06")[-1] == points_texts.POINTS_MINE.format(
         name="赵磊", date="11月20日", month=0, year=1, total=1, lines=line("及时回执", 0, 1, 1)
     )
     await bot.say("查积分", user="u07", chat=None)
-    assert bot.replies_to("u07")[-1] == texts.POINTS_MINE_EMPTY.format(name="黄丽")
+    assert bot.replies_to("u07")[-1] == points_texts.POINTS_MINE_EMPTY.format(name="黄丽")
 
 
 async def test_rules_follow_the_config_and_a_rule_set_to_zero_is_not_shown(aiohttp_client, db_url):
@@ -87,14 +88,14 @@ async def test_rules_follow_the_config_and_a_rule_set_to_zero_is_not_shown(aioht
     bot = BotDriver(await aiohttp_client(app), app)
     await bot.say("积分规则", user="u05")
     await bot.say("积分 规则", user="u05")
-    expected = texts.POINTS_RULES_HEADER + "".join(
-        texts.POINTS_RULE_LINE.format(text=t)
+    expected = points_texts.POINTS_RULES_HEADER + "".join(
+        points_texts.POINTS_RULE_LINE.format(text=t)
         for t in (
-            texts.POINTS_RULES["study_check_in"].format(points=1),
-            texts.POINTS_RULES["meeting_attendance"].format(points=2),
-            texts.POINTS_RULES["quiz_daily_correct"].format(points=1),
-            texts.POINTS_RULES["quiz_rush_win"].format(points=5),
-            texts.POINTS_RULES["quiz_match_per_100"].format(points=1),
+            points_texts.POINTS_RULES["study_check_in"].format(points=1),
+            points_texts.POINTS_RULES["meeting_attendance"].format(points=2),
+            points_texts.POINTS_RULES["quiz_daily_correct"].format(points=1),
+            points_texts.POINTS_RULES["quiz_rush_win"].format(points=5),
+            points_texts.POINTS_RULES["quiz_match_per_100"].format(points=1),
         )
     )
     assert bot.replies_to("u05") == [expected, expected]
@@ -107,7 +108,7 @@ async def test_points_off(aiohttp_client, db_url):
     bot = BotDriver(await aiohttp_client(app), app)
     await bot.say("我的积分", user="u05")
     await bot.say("积分规则", user="u05")
-    assert bot.replies_to("u05") == [texts.POINTS_OFF, texts.POINTS_OFF]
+    assert bot.replies_to("u05") == [points_texts.POINTS_OFF, points_texts.POINTS_OFF]
 
 
 async def test_points_words_do_not_take_the_leaderboard_or_chatter(bot, clock):
@@ -142,7 +143,7 @@ async def test_points_words_do_not_take_the_leaderboard_or_chatter(bot, clock):
 
 async def test_help_lists_the_points_command(bot):
     await bot.say("帮助 积分", user="u05")
-    assert texts.HELP_LINE.format(word="我的积分", summary=texts.SUMMARY_MY_POINTS) in bot.replies_to("u05")[-1]
+    assert texts.HELP_LINE.format(word="我的积分", summary=points_texts.SUMMARY_MY_POINTS) in bot.replies_to("u05")[-1]
 
 
 async def test_points_answer_uses_the_member_month(bot, clock):
@@ -152,6 +153,6 @@ async def test_points_answer_uses_the_member_month(bot, clock):
     await bot.say("收到", user="u05")
     clock.set(datetime(2026, 12, 1, 0, 30, tzinfo=TZ))
     await bot.say("我的积分", user="u05", chat=None)
-    assert bot.replies_to("u05")[-1] == texts.POINTS_MINE.format(
+    assert bot.replies_to("u05")[-1] == points_texts.POINTS_MINE.format(
         name="杨帆", date="12月1日", month=0, year=1, total=1, lines=line("及时回执", 0, 1, 1)
     )

@@ -5,10 +5,11 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
-from bot import display, texts
 from bot.app import build_app
-from bot.clock import FakeClock
-from bot.models import Member, PointsEntry
+from bot.core import display
+from bot.core.clock import FakeClock
+from bot.core.models import Member, PointsEntry
+from bot.notices import texts as notice_texts
 from tests.conftest import TZ
 from tests.support import BotDriver, fire
 
@@ -156,15 +157,15 @@ async def test_notices_are_numbered_as_secretaries_write_them(bot, clock):
     await bot.say("关闭通知 2", user="u00")
     await bot.say("关闭第9号通知", user="u00")
     assert bot.replies_to("u00")[-3:] == [
-        "第1号通知已关闭：应回执10人，已回执2人。" + texts.STATUS_NAMES_SENT,
-        "第2号通知已关闭：应回执10人，已回执2人。" + texts.STATUS_NAMES_SENT,
-        texts.NOTICE_NOT_FOUND.format(seq=9),
+        "第1号通知已关闭：应回执10人，已回执2人。" + notice_texts.STATUS_NAMES_SENT,
+        "第2号通知已关闭：应回执10人，已回执2人。" + notice_texts.STATUS_NAMES_SENT,
+        notice_texts.NOTICE_NOT_FOUND.format(seq=9),
     ]
     assert bot_lines(await bot.transcript("dm:u00"))[-2:] == [
         "第1号通知已关闭：应回执10人，已回执2人。未回执：刘洋、陈静、杨帆、赵磊、黄丽、周强、吴敏、孙涛。",
         "第2号通知已关闭：应回执10人，已回执2人。未回执：刘洋、陈静、杨帆、赵磊、黄丽、周强、吴敏、孙涛。",
     ]
-    assert texts.NOTICE_NOT_FOUND.format(seq=9) == "未找到第9号通知。发送“通知列表”可查看进行中的通知。"
+    assert notice_texts.NOTICE_NOT_FOUND.format(seq=9) == "未找到第9号通知。发送“通知列表”可查看进行中的通知。"
 
 
 async def test_a_receipt_within_the_minute_is_under_a_minute(bot, clock):

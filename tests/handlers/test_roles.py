@@ -1,6 +1,6 @@
 """Setting roles in chat: a permission in this app is granted or withdrawn; nobody is appointed to a post."""
 
-from bot import texts
+from bot.core import texts
 
 
 async def test_granting_the_branch_permission_is_said_as_a_permission(bot):

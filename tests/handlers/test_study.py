@@ -6,12 +6,13 @@ from datetime import datetime
 
 from sqlalchemy import func, select
 
-from bot import db, texts
 from bot.app import build_app
-from bot.clock import FakeClock
-from bot.config import DatabaseConfig
-from bot.models import PointsEntry, RollCall
-from bot.scheduler import JobRunner
+from bot.core import db
+from bot.core.clock import FakeClock
+from bot.core.config import DatabaseConfig
+from bot.core.models import PointsEntry, RollCall
+from bot.core.scheduler import JobRunner
+from bot.study import texts as study_texts
 from schedules import declared_jobs
 from tests.conftest import TZ, make_config
 from tests.support import BotDriver, fire, register
@@ -41,14 +42,18 @@ async def test_hundred_members_sixty_check_in(aiohttp_client, config):
     newcomers = await register(bot, 89)
     assert await fire(bot, JOB)
     [reminder] = bot_lines(await bot.transcript())
-    assert reminder == texts.STUDY_REMINDER.format(date="11月20日（周五）", material=texts.STUDY_NO_MATERIAL)
+    assert reminder == study_texts.STUDY_REMINDER.format(
+        date="11月20日（周五）", material=study_texts.STUDY_NO_MATERIAL
+    )
 
     members = [f"u{i:02d}" for i in range(11)] + newcomers
     checked, missing = members[:60], members[60:]
     clock.advance(hours=2)
     for user in checked:
         await bot.say("学习打卡 学习了党章总纲", user=user)
-    assert bot.replies_to(checked[-1])[-1] == texts.STUDY_CHECKED_IN.format(name="M同志048", done=60, expected=100)
+    assert bot.replies_to(checked[-1])[-1] == study_texts.STUDY_CHECKED_IN.format(
+        name="M同志048", done=60, expected=100
+    )
 
     clock.set(datetime(2026, 11, 20, 16, 0, tzinfo=TZ))
     await fire(bot, "tick_roll_calls")
@@ -57,10 +62,10 @@ async def test_hundred_members_sixty_check_in(aiohttp_client, config):
     state = await (await bot.get("/api/sim/state")).json()
     names = {m["id"]: m["name"] for m in state["chats"][0]["members"]}
     # The group hears how many, never who; each of the 40 is reminded directly, once.
-    assert nudge["text"] == texts.STUDY_NUDGE_COUNT.format(count=40) and not nudge.get("mentions")
+    assert nudge["text"] == study_texts.STUDY_NUDGE_COUNT.format(count=40) and not nudge.get("mentions")
     assert not any(names[u] in nudge["text"] for u in missing)
     for user in (missing[0], missing[-1]):
-        direct = [t for t in bot_lines(await bot.transcript(f"dm:{user}")) if t == texts.STUDY_NUDGE_DIRECT_ALL]
+        direct = [t for t in bot_lines(await bot.transcript(f"dm:{user}")) if t == study_texts.STUDY_NUDGE_DIRECT_ALL]
         assert len(direct) == 1
     assert not [t for t in bot_lines(await bot.transcript(f"dm:{checked[0]}")) if "今天是学习日，您还没有" in t]
 
@@ -131,8 +136,10 @@ async def test_holiday_friday_moves_to_previous_workday(aiohttp_client, config):
     bot, clock = await driver_at(aiohttp_client, config, datetime(2026, 9, 30, 9, 0, tzinfo=TZ))
     assert await fire(bot, JOB)
     [reminder] = bot_lines(await bot.transcript())
-    assert reminder.startswith(texts.STUDY_REMINDER.format(date="9月30日（周三）", material=texts.STUDY_NO_MATERIAL))
-    assert reminder.endswith(texts.STUDY_REMINDER_MOVED.format(nominal="10月2日（周五）"))
+    assert reminder.startswith(
+        study_texts.STUDY_REMINDER.format(date="9月30日（周三）", material=study_texts.STUDY_NO_MATERIAL)
+    )
+    assert reminder.endswith(study_texts.STUDY_REMINDER_MOVED.format(nominal="10月2日（周五）"))
     clock.set(datetime(2026, 10, 2, 9, 0, tzinfo=TZ))
     await fire(bot, JOB)
     assert len(bot_lines(await bot.transcript())) == 1
@@ -152,27 +159,27 @@ async def test_make_up_workday_counts(aiohttp_client, config):
     bot, _ = await driver_at(aiohttp_client, config, datetime(2026, 2, 14, 9, 0, tzinfo=TZ))
     await fire(bot, JOB)
     [reminder] = bot_lines(await bot.transcript())
-    assert reminder.endswith(texts.STUDY_REMINDER_MOVED.format(nominal="2月20日（周五）"))
+    assert reminder.endswith(study_texts.STUDY_REMINDER_MOVED.format(nominal="2月20日（周五）"))
 
 
 async def test_check_in_rules_and_goals(aiohttp_client, config):
     bot, clock = await driver_at(aiohttp_client, config, datetime(2026, 11, 19, 9, 0, tzinfo=TZ))
     await bot.say("学习打卡", user="u01")
-    assert bot.replies_to("u01") == [texts.STUDY_NOT_OPEN]
+    assert bot.replies_to("u01") == [study_texts.STUDY_NOT_OPEN]
     await bot.say("本周学习 《中国共产党章程》总纲", user="u00")
     assert bot.replies_to("u00")[-1] == "本周（11月16日至22日）的学习内容已设为：《中国共产党章程》总纲"
     clock.set(FRIDAY_9)
     await fire(bot, JOB)
-    assert bot_lines(await bot.transcript())[-1] == texts.STUDY_REMINDER.format(
+    assert bot_lines(await bot.transcript())[-1] == study_texts.STUDY_REMINDER.format(
         date="11月20日（周五）", material="《中国共产党章程》总纲"
     )
     await bot.say("学习打卡 看了纪录片《榜样》", user="u01")
     await bot.say("学习打卡", user="u01")
     await bot.say("我的学习", user="u01")
     assert bot.replies_to("u01")[1:] == [
-        texts.STUDY_CHECKED_IN.format(name="张伟", done=1, expected=11)
-        + texts.STUDY_CHECKED_IN_TAG.format(tag="纪录片"),
-        texts.STUDY_ALREADY.format(name="张伟"),
+        study_texts.STUDY_CHECKED_IN.format(name="张伟", done=1, expected=11)
+        + study_texts.STUDY_CHECKED_IN_TAG.format(tag="纪录片"),
+        study_texts.STUDY_ALREADY.format(name="张伟"),
         "张伟同志的学习进度：\n· 本月学习日打卡：1/1次\n· 微党课（本月）：0/1次\n· 原著（本半年）：0/1次\n· 纪录片（本年）：1/3次",
     ]
     await bot.say("学习情况", user="u00")
@@ -211,8 +218,8 @@ async def test_material_queue_is_used_in_order(aiohttp_client, config):
     await bot.say("添加学习材料 第一课", user="u00")
     await bot.say("添加学习材料 第二课", user="u00")
     assert bot.replies_to("u00") == [
-        texts.STUDY_MATERIAL_QUEUED.format(position=1),
-        texts.STUDY_MATERIAL_QUEUED.format(position=2),
+        study_texts.STUDY_MATERIAL_QUEUED.format(position=1),
+        study_texts.STUDY_MATERIAL_QUEUED.format(position=2),
     ]
     for friday in (FRIDAY_9, datetime(2026, 11, 27, 9, 0, tzinfo=TZ)):
         clock.set(friday)

@@ -4,8 +4,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot.models import Question
 from bot.quiz.answers import display_answer, is_correct, parse
+from bot.quiz.models import Question
 
 NOW = datetime(2026, 11, 20, tzinfo=UTC)
 

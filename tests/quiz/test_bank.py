@@ -19,17 +19,17 @@ import pytest
 from openpyxl import Workbook, load_workbook
 from sqlalchemy import func, select
 
-from bot import db, texts
 from bot.app import open_services
 from bot.cli import main
-from bot.config import DatabaseConfig
-from bot.models import Question
+from bot.core import db, texts
+from bot.core.config import DatabaseConfig
 from bot.quiz import bankfile
 from bot.quiz.bank import RowError, question_from_row, sample_bank, stable_key
+from bot.quiz.models import Question
 from tests.conftest import ROOT, make_config
 
 HEADER = ["编号", "题型", "题干", "选项", "A", "B", "C", "D", "答案", "解析", "出处", "标签", "难度"]
-SAMPLE = ROOT / "bot/data/sample_questions.json"
+SAMPLE = ROOT / "bot/quiz/data/sample_questions.json"
 GOOD_ROWS = 980
 
 

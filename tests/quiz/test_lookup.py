@@ -15,12 +15,14 @@ from typing import Any
 import pytest
 from sqlalchemy import delete, event, select, update
 
-from bot import texts
 from bot.cli import main
-from bot.db import transaction
-from bot.models import Chat, Question, QuizSession
+from bot.core import texts
+from bot.core.db import transaction
+from bot.core.models import Chat
+from bot.quiz import texts as quiz_texts
 from bot.quiz.bank import QuestionData, import_questions, sample_bank
 from bot.quiz.lookup import Entry, LookupIndex
+from bot.quiz.models import Question, QuizSession
 from tests.conftest import ROOT
 
 QUERIES = json.loads((ROOT / "tests/data/lookup_queries.json").read_text(encoding="utf-8"))
@@ -37,7 +39,7 @@ def config_for(db_url: str, tmp_path: Path) -> Path:
 
 def found_stem(reply: str) -> str | None:
     """The stem a 搜题 answer shows (its second line), or None for any other reply."""
-    if not reply.startswith(texts.LOOKUP_RESULT.split("{", 1)[0]):
+    if not reply.startswith(quiz_texts.LOOKUP_RESULT.split("{", 1)[0]):
         return None
     return reply.split("\n")[1].split("）", 1)[1]
 
@@ -62,7 +64,7 @@ async def test_top1_accuracy_on_paraphrased_truncated_and_typod_stems(bot):
 async def test_nonsense_is_not_guessed(bot):
     for text in QUERIES["nonsense"]:
         await bot.say(f"查题 {text}", user="u02")
-    assert bot.replies_to("u02") == [texts.LOOKUP_NOT_FOUND] * len(QUERIES["nonsense"])
+    assert bot.replies_to("u02") == [quiz_texts.LOOKUP_NOT_FOUND] * len(QUERIES["nonsense"])
 
 
 async def test_answer_shows_options_answer_explanation_and_source(bot):
@@ -93,7 +95,7 @@ async def test_question_addressed_to_the_bot(bot):
 async def test_lookup_needs_a_question(bot):
     await bot.say("搜题", user="u01")
     await bot.say("查题 党员？", user="u01")
-    assert bot.replies_to("u01") == [texts.LOOKUP_NEED_QUERY, texts.LOOKUP_TOO_SHORT]
+    assert bot.replies_to("u01") == [quiz_texts.LOOKUP_NEED_QUERY, quiz_texts.LOOKUP_TOO_SHORT]
 
 
 async def test_refused_during_a_live_quiz_in_that_chat_only(bot, clock):
@@ -113,7 +115,7 @@ async def test_refused_during_a_live_quiz_in_that_chat_only(bot, clock):
         session.add(quiz)
     await bot.say("搜题 预备党员的预备期为多长时间", user="u01")
     await bot.say("预备党员的预备期为多长时间", user="u01", chat=None)  # directly: no quiz there
-    assert bot.replies_to("u01")[0] == texts.LOOKUP_QUIZ_RUNNING
+    assert bot.replies_to("u01")[0] == quiz_texts.LOOKUP_QUIZ_RUNNING
     assert found_stem(bot.replies_to("u01")[1]) == STEMS["dz-0047"]
 
     async with transaction(services.sessions) as session:
@@ -127,7 +129,7 @@ async def test_refused_during_a_live_quiz_in_that_chat_only(bot, clock):
 async def test_index_follows_an_import_by_another_process(bot, db_url, tmp_path):
     question = "学习驿站测试题：支部书记每季度至少要给党员讲几次微党课？"
     await bot.say(f"搜题 {question}", user="u01")
-    assert bot.replies_to("u01") == [texts.LOOKUP_NOT_FOUND]
+    assert bot.replies_to("u01") == [quiz_texts.LOOKUP_NOT_FOUND]
 
     bank = tmp_path / "extra.json"
     item = {"key": "t-1", "type": "单选", "stem": question, "options": ["一次", "两次"], "answer": "A"}
@@ -313,5 +315,5 @@ async def test_a_quiz_start_loads_only_the_questions_it_asks(bot, clock):
         await bot.say("抢答 3题", user="u00")
     finally:
         event.remove(Question, "load", count)
-    assert texts.QUIZ_NOT_ENOUGH.split("{", 1)[0] not in bot.replies_to("u00")[0]
+    assert quiz_texts.QUIZ_NOT_ENOUGH.split("{", 1)[0] not in bot.replies_to("u00")[0]
     assert len(set(loaded)) <= 3, len(loaded)

@@ -6,9 +6,11 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from bot import texts
-from bot.models import Member, MemberIdentity, PointsEntry, Question, QuizAttempt, QuizRound
+from bot.core import texts
+from bot.core.models import Member, MemberIdentity, PointsEntry
+from bot.quiz import texts as quiz_texts
 from bot.quiz.answers import display_answer
+from bot.quiz.models import Question, QuizAttempt, QuizRound
 from bot.quiz.timer import tick
 from tests.conftest import TZ
 from tests.support import BotDriver, fire, register
@@ -38,7 +40,7 @@ async def add_questions(bot: BotDriver, count: int = 6) -> None:
 
 
 # The explanation every test question carries, as it follows an answer.
-EXPLANATION = texts.QUIZ_EXPLANATION.format(explanation="党章第十条。", source="《中国共产党章程》第二章第十条")
+EXPLANATION = quiz_texts.QUIZ_EXPLANATION.format(explanation="党章第十条。", source="《中国共产党章程》第二章第十条")
 
 
 async def current_question(bot: BotDriver) -> Question:
@@ -93,22 +95,22 @@ async def test_two_hundred_concurrent_correct_answers_have_one_winner(bot, clock
     winner_user = in_group[0][0]
     winner = names[winner_user]
     answer = display_answer(question)
-    ranking = texts.QUIZ_RUSH_HEADER + texts.QUIZ_RANK_LINE.format(place=1, name=winner, value="1题")
+    ranking = quiz_texts.QUIZ_RUSH_HEADER + quiz_texts.QUIZ_RANK_LINE.format(place=1, name=winner, value="1题")
     assert [text for _, text in in_group] == [
-        texts.QUIZ_RUSH_WIN.format(position=1, name=winner, answer=answer, explanation=EXPLANATION),
-        texts.QUIZ_FINAL.format(mode="抢答", stopped="", body=ranking),
+        quiz_texts.QUIZ_RUSH_WIN.format(position=1, name=winner, answer=answer, explanation=EXPLANATION),
+        quiz_texts.QUIZ_FINAL.format(mode="抢答", stopped="", body=ranking),
     ]
     private = {u: [r["text"] for r in res["replies"] if r["to"] == u] for u, res in zip(users, results, strict=True)}
     for user in users:
         if user != winner_user:
-            slow = texts.QUIZ_RUSH_TOO_SLOW.format(name=names[user], question="抢答第1题", winner=winner)
+            slow = quiz_texts.QUIZ_RUSH_TOO_SLOW.format(name=names[user], question="抢答第1题", winner=winner)
             assert private[user] == [slow]
     async with bot.services.sessions() as session:
         winners = (await session.scalars(select(QuizRound.winner_member_id))).all()
         points = await session.scalar(select(func.count()).select_from(PointsEntry))
     assert len(winners) == 1 and winners[0] is not None
     assert points == 1
-    assert texts.QUIZ_FINAL.format(mode="抢答", stopped="", body=ranking) in bot_lines(await bot.transcript())
+    assert quiz_texts.QUIZ_FINAL.format(mode="抢答", stopped="", body=ranking) in bot_lines(await bot.transcript())
 
 
 async def test_rush_wrong_answers_are_told_privately_and_the_winner_hears_the_explanation(bot, clock):
@@ -122,13 +124,13 @@ async def test_rush_wrong_answers_are_told_privately_and_the_winner_hears_the_ex
     # Nothing about 张伟's answers in the group; he alone is told, privately.
     assert bot.replies_to("u01") == []
     assert bot_lines(await bot.transcript("dm:u01")) == [
-        texts.QUIZ_WRONG.format(name="张伟", question="抢答第1题"),
-        texts.QUIZ_ALREADY_ANSWERED.format(name="张伟", question="抢答第1题"),
+        quiz_texts.QUIZ_WRONG.format(name="张伟", question="抢答第1题"),
+        quiz_texts.QUIZ_ALREADY_ANSWERED.format(name="张伟", question="抢答第1题"),
     ]
     assert bot.replies_to("u02") == []
     clock.advance(seconds=60)
     await clock_tick(bot)
-    timeout = texts.QUIZ_TIMEOUT.format(position=1, answer=display_answer(first), explanation=EXPLANATION)
+    timeout = quiz_texts.QUIZ_TIMEOUT.format(position=1, answer=display_answer(first), explanation=EXPLANATION)
     assert bot_lines(await bot.transcript())[-1] == timeout
     clock.advance(seconds=3)
     await clock_tick(bot)
@@ -136,11 +138,13 @@ async def test_rush_wrong_answers_are_told_privately_and_the_winner_hears_the_ex
     second = await current_question(bot)
     await bot.say(second.answer, user="u03")
     # The winner's line carries the answer and its explanation, as the time-out line does.
-    win = texts.QUIZ_RUSH_WIN.format(position=2, name="刘洋", answer=display_answer(second), explanation=EXPLANATION)
+    win = quiz_texts.QUIZ_RUSH_WIN.format(
+        position=2, name="刘洋", answer=display_answer(second), explanation=EXPLANATION
+    )
     assert bot.replies_to("u03")[-2] == win
     assert win.startswith("【抢答 第2题】刘洋同志抢答正确。正确答案：") and "\n解析：党章第十条。" in win
-    ranking = texts.QUIZ_RUSH_HEADER + texts.QUIZ_RANK_LINE.format(place=1, name="刘洋", value="1题")
-    assert bot_lines(await bot.transcript())[-1] == texts.QUIZ_FINAL.format(mode="抢答", stopped="", body=ranking)
+    ranking = quiz_texts.QUIZ_RUSH_HEADER + quiz_texts.QUIZ_RANK_LINE.format(place=1, name="刘洋", value="1题")
+    assert bot_lines(await bot.transcript())[-1] == quiz_texts.QUIZ_FINAL.format(mode="抢答", stopped="", body=ranking)
     assert not [line for line in bot_lines(await bot.transcript()) if "张伟" in line]
 
 
@@ -156,10 +160,10 @@ async def test_each_match_answer_is_acknowledged_privately(bot, clock):
     # The same receipt whether right or wrong, to the member alone; nothing in the group per answer.
     assert bot.replies_to("u01") == bot.replies_to("u02") == []
     assert bot_lines(await bot.transcript("dm:u01")) == [
-        texts.QUIZ_MATCH_RECEIVED.format(name="张伟", question="竞赛第1题", seconds=3)
+        quiz_texts.QUIZ_MATCH_RECEIVED.format(name="张伟", question="竞赛第1题", seconds=3)
     ]
     assert bot_lines(await bot.transcript("dm:u02")) == [
-        texts.QUIZ_MATCH_RECEIVED.format(name="王芳", question="竞赛第1题", seconds=5.5)
+        quiz_texts.QUIZ_MATCH_RECEIVED.format(name="王芳", question="竞赛第1题", seconds=5.5)
     ]
     assert bot_lines(await bot.transcript("dm:u01"))[0].endswith("（用时3.0秒），本题结束后在群内公布答案。")
     group = bot_lines(await bot.transcript())
@@ -167,14 +171,14 @@ async def test_each_match_answer_is_acknowledged_privately(bot, clock):
     clock.set(opened + timedelta(seconds=20))
     await clock_tick(bot)
     reveal = bot_lines(await bot.transcript())[-2]
-    assert reveal == texts.QUIZ_MATCH_REVEAL.format(
+    assert reveal == quiz_texts.QUIZ_MATCH_REVEAL.format(
         position=1,
         answer=display_answer(question),
         explanation=EXPLANATION,
         answered=2,
         correct=1,
         rate="50%",
-        fastest=texts.QUIZ_MATCH_FASTEST.format(name="张伟", seconds=3),
+        fastest=quiz_texts.QUIZ_MATCH_FASTEST.format(name="张伟", seconds=3),
     )
     assert "王芳" not in reveal
 
@@ -230,7 +234,7 @@ async def test_match_scores_follow_the_documented_rule(bot, clock):
 async def test_match_ranking_respects_opt_out_and_branch_setting(bot, clock):
     await add_questions(bot, 1)
     await bot.say("不参加排名", user="u01")
-    assert bot.replies_to("u01") == [texts.RANKING_OPTED_OUT.format(name="张伟")]
+    assert bot.replies_to("u01") == [quiz_texts.RANKING_OPTED_OUT.format(name="张伟")]
     await bot.say(f"竞赛 1题 {TAG}", user="u00")
     right = await current_answer(bot)
     await bot.say(right, user="u01")
@@ -265,7 +269,7 @@ async def test_daily_question(bot, clock):
     await bot.say(answer, user="u01")
     await bot.say(wrong, user="u03")
     assert bot.replies_to("u01") == bot.replies_to("u03") == []  # answered quietly; the receipt comes directly
-    received = [texts.QUIZ_DAILY_RECEIVED.format(name="张伟", question="今天的每日一题", close="20:00")]
+    received = [quiz_texts.QUIZ_DAILY_RECEIVED.format(name="张伟", question="今天的每日一题", close="20:00")]
     assert bot_lines(await bot.transcript("dm:u01")) == received
     await fire(bot, "post_daily_questions")  # once a day
     assert len([t for t in bot_lines(await bot.transcript()) if t.startswith("【每日一题】")]) == 1
@@ -277,9 +281,9 @@ async def test_daily_question(bot, clock):
     )
     assert "刘洋" not in reveal  # who answered wrong is not said
     await bot.say("排行榜 本周", user="u03")
-    assert bot.replies_to("u03")[-1] == texts.LEADERBOARD_HEADER.format(
+    assert bot.replies_to("u03")[-1] == quiz_texts.LEADERBOARD_HEADER.format(
         scope="全支部", period="本周"
-    ) + texts.LEADERBOARD_LINE.format(place=1, name="张伟", points=1)
+    ) + quiz_texts.LEADERBOARD_LINE.format(place=1, name="张伟", points=1)
 
 
 async def test_wrong_book_and_retry(bot, clock):
@@ -291,17 +295,17 @@ async def test_wrong_book_and_retry(bot, clock):
     await clock_tick(bot)
     # Asked in the group, the 错题本 goes to the member privately; the group reads only that it was sent.
     await bot.say("错题本", user="u04")
-    assert bot.replies_to("u04")[-1] == texts.WRONG_BOOK_SENT_DIRECT.format(name="陈静")
+    assert bot.replies_to("u04")[-1] == quiz_texts.WRONG_BOOK_SENT_DIRECT.format(name="陈静")
     book = bot_lines(await bot.transcript("dm:u04"))[-1]
-    assert book.startswith("陈静同志的错题本（最近1道）：\n1. 测试题1") and book.endswith(texts.WRONG_BOOK_FOOTER)
+    assert book.startswith("陈静同志的错题本（最近1道）：\n1. 测试题1") and book.endswith(quiz_texts.WRONG_BOOK_FOOTER)
     assert not [line for line in bot_lines(await bot.transcript()) if "测试题1" in line and "错题本" in line]
     await bot.say("重做 1", user="u04", chat=None)
     practice = bot_lines(await bot.transcript("dm:u04"))[-1]
     assert practice.startswith("【错题重做】（单选）测试题1")
     await bot.say("A", user="u04", chat=None)
-    assert bot.replies_to("u04")[-1] == texts.PRACTICE_RIGHT.format(answer=display_answer(question))
+    assert bot.replies_to("u04")[-1] == quiz_texts.PRACTICE_RIGHT.format(answer=display_answer(question))
     await bot.say("错题本", user="u04", chat=None)
-    assert bot.replies_to("u04")[-1] == texts.WRONG_BOOK_EMPTY.format(name="陈静")
+    assert bot.replies_to("u04")[-1] == quiz_texts.WRONG_BOOK_EMPTY.format(name="陈静")
 
 
 async def test_members_cannot_start_quizzes(bot):

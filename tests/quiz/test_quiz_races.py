@@ -13,9 +13,11 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from bot import outbox, texts
 from bot.app import build_app
-from bot.models import Outbox, PointsEntry, QuizMode, QuizSession
+from bot.core import outbox
+from bot.core.models import Outbox, PointsEntry
+from bot.quiz import texts as quiz_texts
+from bot.quiz.models import QuizMode, QuizSession
 from bot.quiz.state import RUNNING
 from bot.quiz.timer import tick
 from tests.conftest import TZ, make_config
@@ -66,7 +68,7 @@ async def ticks(a: BotDriver, b: BotDriver) -> None:
 
 def stopped(mode: str) -> str:
     """The start of the final ranking of a quiz that 结束答题 ended."""
-    return texts.QUIZ_FINAL.format(mode=mode, stopped=texts.QUIZ_STOPPED.format(mode=mode), body="")
+    return quiz_texts.QUIZ_FINAL.format(mode=mode, stopped=quiz_texts.QUIZ_STOPPED.format(mode=mode), body="")
 
 
 async def stop_both(a: BotDriver, b: BotDriver, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -92,7 +94,9 @@ async def test_two_starts_at_once_run_one_quiz(aiohttp_client, pg_url, clock):
         results = await asyncio.gather(a.say(f"抢答 1题 {TAG}", user="u00"), b.say(f"竞赛 1题 {TAG}", user="u00"))
         replies = texts_of(list(results))
         started = [t for t in replies if t.startswith(("【抢答】现在开始", "【竞赛】现在开始"))]
-        refused = [t for t in replies if t in {texts.QUIZ_ALREADY_RUNNING.format(mode=m) for m in ("抢答", "竞赛")}]
+        refused = [
+            t for t in replies if t in {quiz_texts.QUIZ_ALREADY_RUNNING.format(mode=m) for m in ("抢答", "竞赛")}
+        ]
         assert len(started) == 1 and len(refused) == 1, replies
         assert len(await running(a)) == 1
         await a.say("结束答题", user="u00")
@@ -112,7 +116,7 @@ async def test_two_stops_at_once_post_one_ranking(aiohttp_client, pg_url, clock,
         await stop_both(a, b, monkeypatch)
         # The loser's answer may wait behind the clock's push to the chat (order per target): read the outbox.
         await a.drain_outbox()
-        assert len(await sent_texts(a, texts.QUIZ_NOTHING_RUNNING, mark)) == 1
+        assert len(await sent_texts(a, quiz_texts.QUIZ_NOTHING_RUNNING, mark)) == 1
         assert len(await sent_texts(a, stopped("竞赛"), mark)) == 1
         assert await running(a) == []
         clock.advance(seconds=5)

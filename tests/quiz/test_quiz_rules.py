@@ -7,11 +7,12 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from bot import texts
-from bot.context import Context
-from bot.db import transaction
-from bot.models import Member, PointsEntry, Question, QuizAttempt, QuizMode, QuizRound, QuizSession
+from bot.core.context import Context
+from bot.core.db import transaction
+from bot.core.models import Member, PointsEntry
 from bot.quiz import engine
+from bot.quiz import texts as quiz_texts
+from bot.quiz.models import Question, QuizAttempt, QuizMode, QuizRound, QuizSession
 from bot.quiz.state import RUNNING
 from tests.conftest import TZ
 from tests.quiz.test_quiz import TAG, add_questions, bot_lines, clock_tick
@@ -62,7 +63,7 @@ async def test_daily_question_waits_for_a_live_rush_and_answers_go_to_the_rush(b
     assert bot_lines(await bot.transcript())[-1].startswith("【每日一题】")
     daily = await open_question(bot, QuizMode.DAILY)
     await bot.say(right_answer(daily), user="u02")
-    received = texts.QUIZ_DAILY_RECEIVED.format(name="王芳", question="今天的每日一题", close="20:00")
+    received = quiz_texts.QUIZ_DAILY_RECEIVED.format(name="王芳", question="今天的每日一题", close="20:00")
     assert bot_lines(await bot.transcript("dm:u02")) == [received]
     await fire(bot, "post_daily_questions")  # still once a day
     assert len([t for t in bot_lines(await bot.transcript()) if t.startswith("【每日一题】")]) == 1
@@ -94,7 +95,7 @@ async def test_starting_a_rush_during_the_daily_question_takes_the_answers(bot, 
     assert bot.replies_to("u03")[0].startswith("【抢答 第1题】刘洋同志抢答正确。")
     daily = await open_question(bot, QuizMode.DAILY)  # still open, for the rest of the day
     await bot.say(right_answer(daily), user="u03")
-    received = texts.QUIZ_DAILY_RECEIVED.format(name="刘洋", question="今天的每日一题", close="20:00")
+    received = quiz_texts.QUIZ_DAILY_RECEIVED.format(name="刘洋", question="今天的每日一题", close="20:00")
     assert bot_lines(await bot.transcript("dm:u03")) == [received]
 
 
@@ -108,7 +109,7 @@ async def test_an_answer_after_the_deadline_is_refused_as_late(bot, clock, mode)
     clock.advance(seconds=25)  # the quiz clock has not closed the round yet
     await bot.say(question.answer, user="u01")
     assert bot.replies_to("u01") == []  # told privately, not in the group
-    late = texts.QUIZ_ANSWER_LATE.format(name="张伟", question=f"{word}第1题")
+    late = quiz_texts.QUIZ_ANSWER_LATE.format(name="张伟", question=f"{word}第1题")
     assert bot_lines(await bot.transcript("dm:u01")) == [late]
     assert await attempts(bot) == []
     async with bot.services.sessions() as session:
@@ -127,7 +128,7 @@ async def test_a_daily_answer_after_the_close_is_refused_as_late(bot, clock):
     clock.set(datetime(2026, 11, 20, 20, 0, 5, tzinfo=TZ))  # closed at 20:00; the clock has not revealed it yet
     await bot.say(right_answer(daily), user="u01")
     assert bot.replies_to("u01") == []  # the daily question is answered directly
-    late = texts.QUIZ_ANSWER_LATE.format(name="张伟", question="今天的每日一题")
+    late = quiz_texts.QUIZ_ANSWER_LATE.format(name="张伟", question="今天的每日一题")
     assert bot_lines(await bot.transcript("dm:u01")) == [late]
     assert await attempts(bot) == []
 
@@ -163,7 +164,7 @@ async def test_only_a_repeat_answer_is_read_as_already_answered(bot, clock):
     await bot.say(question.answer, user="u01")
     assert bot.replies_to("u01") == []
     assert bot_lines(await bot.transcript("dm:u01"))[1:] == [
-        texts.QUIZ_ALREADY_ANSWERED.format(name="张伟", question="竞赛第1题")
+        quiz_texts.QUIZ_ALREADY_ANSWERED.format(name="张伟", question="竞赛第1题")
     ]
 
 
@@ -215,8 +216,8 @@ async def test_the_migration_keeps_the_newest_of_two_running_quizzes_in_a_chat(t
     """A database that ran two quizzes at once in a chat (the old race) still migrates: the newer one runs on."""
     from sqlalchemy import text
 
-    from bot import db
-    from bot.config import DatabaseConfig
+    from bot.core import db
+    from bot.core.config import DatabaseConfig
 
     engine = db.create_engine(DatabaseConfig(url=f"sqlite+aiosqlite:///{tmp_path / 'old.db'}"))
     try:

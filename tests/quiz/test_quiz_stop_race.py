@@ -6,7 +6,8 @@ import asyncio
 from sqlalchemy import select
 
 from bot.app import build_app
-from bot.models import PointsEntry, QuizAttempt, QuizMode, QuizRound, QuizSession
+from bot.core.models import PointsEntry
+from bot.quiz.models import QuizAttempt, QuizMode, QuizRound, QuizSession
 from tests.conftest import make_config
 from tests.quiz.test_quiz import add_questions
 from tests.quiz.test_quiz_races import MEMBERS, open_question

@@ -9,9 +9,10 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import select, text
 
-from bot import db, texts
-from bot.config import DatabaseConfig
-from bot.models import Branch, Member, Outbox
+from bot.core import db, texts
+from bot.core.config import DatabaseConfig
+from bot.core.models import Branch, Member, Outbox
+from bot.tasks import texts as task_texts
 from bot.tasks.crosscheck import rotation
 from bot.tasks.lists import date_text
 from bot.tasks.models import (
@@ -28,7 +29,7 @@ from tests.support import fire
 from tests.tasks.test_task_lists import direct, last, member_id
 
 FRIDAY_9 = datetime(2026, 11, 20, 9, 0, tzinfo=TZ)  # Q4; the default study day
-Q4 = texts.CROSSCHECK_QUARTER.format(year=2026, quarter=4)
+Q4 = task_texts.CROSSCHECK_QUARTER.format(year=2026, quarter=4)
 
 
 def test_rotation_pairs_each_branch_with_the_next_never_itself():
@@ -56,17 +57,17 @@ async def test_a_round_pairs_six_branches_reviewers_see_counts_findings_become_p
     clock.set(datetime(2026, 11, 23, 10, 0, tzinfo=TZ))
 
     # Only a 党委/党总支 secretary opens a round; a 党支部 secretary and a member are refused.
-    assert last(await bot.say("开展互查 2026Q4", user="b100", chat="b1-group")) == texts.CROSSCHECK_ONLY_HIGHER
+    assert last(await bot.say("开展互查 2026Q4", user="b100", chat="b1-group")) == task_texts.CROSSCHECK_ONLY_HIGHER
     refused = last(await bot.say("开展互查 2026Q4", user="b1m000", chat="b1-group"))
     assert refused == texts.NOT_ALLOWED.format(word="开展互查", role=texts.ROLE_NAMES["secretary"])
     bad = last(await bot.say("开展互查 2026Q5", user="dw00", chat="dw-group"))
-    assert bad == texts.TASK_BAD_QUARTER.format(quarter="2026Q5")
+    assert bad == task_texts.TASK_BAD_QUARTER.format(quarter="2026Q5")
 
     answer = await bot.say("开展互查 2026Q4", user="dw00", chat="dw-group")
     order = ["b1", "b2", "b3", "b4", "b5", "b6"]  # depth first: 机关党总支's three, then 执法党总支's
     pairs = [(order[i], order[(i + 1) % 6]) for i in range(6)]
-    lines = "\n".join(texts.CROSSCHECK_PAIR_LINE.format(reviewer=NAMES[a], reviewed=NAMES[b]) for a, b in pairs)
-    assert last(answer) == texts.CROSSCHECK_OPENED.format(quarter=Q4, count=6, lines=lines)
+    lines = "\n".join(task_texts.CROSSCHECK_PAIR_LINE.format(reviewer=NAMES[a], reviewed=NAMES[b]) for a, b in pairs)
+    assert last(answer) == task_texts.CROSSCHECK_OPENED.format(quarter=Q4, count=6, lines=lines)
     ids = await unit_ids(bot)
     async with bot.services.sessions() as session:
         [round_] = (await session.scalars(select(CrosscheckRound))).all()
@@ -76,32 +77,32 @@ async def test_a_round_pairs_six_branches_reviewers_see_counts_findings_become_p
     for reviewer, reviewed in pairs:  # each reviewing branch's secretary is told privately, once
         told = [t for t in await direct(bot, f"{reviewer}00") if t.startswith("【互查】")]
         assert told == [
-            texts.CROSSCHECK_ASSIGNED.format(
+            task_texts.CROSSCHECK_ASSIGNED.format(
                 unit=NAMES["dw"], quarter=Q4, reviewer=NAMES[reviewer], reviewed=NAMES[reviewed]
             )
         ]
     assert not any(t.startswith("【互查】") for t in await direct(bot, "b1m000"))
     # Rounds over the same branches never run at once; a second round of the quarter is refused.
     overlap = last(await bot.say("开展互查", user="zz100", chat="zz1-group"))
-    assert overlap == texts.CROSSCHECK_OVERLAP.format(unit=NAMES["dw"])
+    assert overlap == task_texts.CROSSCHECK_OVERLAP.format(unit=NAMES["dw"])
     again = last(await bot.say("开展互查 2026Q4", user="dw00", chat="dw-group"))
-    assert again == texts.CROSSCHECK_ALREADY.format(unit=NAMES["dw"], quarter=Q4)
+    assert again == task_texts.CROSSCHECK_ALREADY.format(unit=NAMES["dw"], quarter=Q4)
 
     # 第一党支部 reviews 第二党支部: counts and states, sent privately when asked in the group.
-    assert last(await bot.say("互查查看", user="b100", chat="b1-group")) == texts.CROSSCHECK_VIEW_SENT_DIRECT
+    assert last(await bot.say("互查查看", user="b100", chat="b1-group")) == task_texts.CROSSCHECK_VIEW_SENT_DIRECT
     view = (await direct(bot, "b100"))[-1]
-    item_line = texts.TASK_LINE.format(
+    item_line = task_texts.TASK_LINE.format(
         seq=1, kind="任务", title="报送党建工作总结", due=date_text(date(2026, 11, 30)), criteria="", state="已完成"
     )
     assert view == "\n".join(
         [
-            texts.CROSSCHECK_VIEW_HEAD.format(reviewed=NAMES["b2"], quarter=Q4, reviewer=NAMES["b1"]),
-            texts.CROSSCHECK_VIEW_MEETINGS,
-            texts.CROSSCHECK_VIEW_MEETING_LINE.format(kind="主题党日", count=1, expected=4, present=2, leave=0),
-            texts.CROSSCHECK_VIEW_STUDY.format(weeks=1, rate="25%", expected=4, done=1),
-            texts.CROSSCHECK_VIEW_TASKS.format(total=1, done=1, overdue=0),
+            task_texts.CROSSCHECK_VIEW_HEAD.format(reviewed=NAMES["b2"], quarter=Q4, reviewer=NAMES["b1"]),
+            task_texts.CROSSCHECK_VIEW_MEETINGS,
+            task_texts.CROSSCHECK_VIEW_MEETING_LINE.format(kind="主题党日", count=1, expected=4, present=2, leave=0),
+            task_texts.CROSSCHECK_VIEW_STUDY.format(weeks=1, rate="25%", expected=4, done=1),
+            task_texts.CROSSCHECK_VIEW_TASKS.format(total=1, done=1, overdue=0),
             item_line,
-            texts.CROSSCHECK_VIEW_FOOTER.format(count=0),
+            task_texts.CROSSCHECK_VIEW_FOOTER.format(count=0),
         ]
     )
     assert "同志" not in view  # no member is named
@@ -110,35 +111,39 @@ async def test_a_round_pairs_six_branches_reviewers_see_counts_findings_become_p
 
     # Nobody else sees 第二党支部: another reviewer naming it, a member, a secretary in a chat not theirs, the 党委.
     sideways = last(await bot.say("互查查看 第二党支部", user="b300", chat="b3-group"))
-    assert sideways == texts.CROSSCHECK_NOT_YOURS.format(reviewer=NAMES["b3"], reviewed=NAMES["b4"], asked="第二党支部")
+    assert sideways == task_texts.CROSSCHECK_NOT_YOURS.format(
+        reviewer=NAMES["b3"], reviewed=NAMES["b4"], asked="第二党支部"
+    )
     asked_other = last(await bot.say("互查查看 第三党支部", user="b100", chat=None))
-    assert asked_other == texts.CROSSCHECK_NOT_YOURS.format(
+    assert asked_other == task_texts.CROSSCHECK_NOT_YOURS.format(
         reviewer=NAMES["b1"], reviewed=NAMES["b2"], asked="第三党支部"
     )
     member = last(await bot.say("互查查看", user="b1m000", chat="b1-group"))
     assert member == texts.NOT_ALLOWED.format(word="互查查看", role=texts.ROLE_NAMES["secretary"])
     outsider = last(await bot.say("互查查看", user="b300", chat="b2-group"))
     assert outsider == texts.NOT_ALLOWED_OUTSIDER.format(word="互查查看")
-    assert last(await bot.say("互查查看", user="dw00", chat="dw-group")) == texts.CROSSCHECK_NOT_ASSIGNED
+    assert last(await bot.say("互查查看", user="dw00", chat="dw-group")) == task_texts.CROSSCHECK_NOT_ASSIGNED
     for user in ("b300", "b1m000", "dw00", "b200"):
         assert not any(
-            t.startswith(texts.CROSSCHECK_VIEW_HEAD.split("{")[0] + NAMES["b2"]) for t in await direct(bot, user)
+            t.startswith(task_texts.CROSSCHECK_VIEW_HEAD.split("{")[0] + NAMES["b2"]) for t in await direct(bot, user)
         )
 
     # Findings: several, with who and when; only the reviewer's secretary writes them.
     first = last(await bot.say("互查意见 主题党日签到率偏低", user="b100", chat="b1-group"))
-    assert first == texts.CROSSCHECK_FINDING_SAVED.format(reviewed=NAMES["b2"], count=1)
+    assert first == task_texts.CROSSCHECK_FINDING_SAVED.format(reviewed=NAMES["b2"], count=1)
     clock.advance(minutes=5)
     second = last(await bot.say("互查意见 学习日参学率不足，请加强督促", user="b100", chat=None))
-    assert second == texts.CROSSCHECK_FINDING_SAVED.format(reviewed=NAMES["b2"], count=2)
+    assert second == task_texts.CROSSCHECK_FINDING_SAVED.format(reviewed=NAMES["b2"], count=2)
     await bot.say("互查意见 第五党支部清单完成及时", user="b400", chat="b4-group")
-    assert last(await bot.say("互查意见", user="b100", chat="b1-group")) == texts.CROSSCHECK_FINDING_USAGE
+    assert last(await bot.say("互查意见", user="b100", chat="b1-group")) == task_texts.CROSSCHECK_FINDING_USAGE
     refused = last(await bot.say("互查意见 不应记录", user="b1m001", chat="b1-group"))
     assert refused == texts.NOT_ALLOWED.format(word="互查意见", role=texts.ROLE_NAMES["secretary"])
     assert last(await bot.say("互查意见 不应记录", user="b300", chat="b2-group")) == texts.NOT_ALLOWED_OUTSIDER.format(
         word="互查意见"
     )
-    assert last(await bot.say("互查意见 不应记录", user="zz100", chat="zz1-group")) == texts.CROSSCHECK_NOT_ASSIGNED
+    assert (
+        last(await bot.say("互查意见 不应记录", user="zz100", chat="zz1-group")) == task_texts.CROSSCHECK_NOT_ASSIGNED
+    )
     b100 = await member_id(bot, "b100")
     async with bot.services.sessions() as session:
         found = (
@@ -157,26 +162,26 @@ async def test_a_round_pairs_six_branches_reviewers_see_counts_findings_become_p
     assert found[1][0].created_at == datetime(2026, 11, 23, 10, 5, tzinfo=TZ)
 
     status = last(await bot.say("互查情况", user="dw00", chat="dw-group"))
-    assert texts.CROSSCHECK_STATUS_LINE.format(reviewer=NAMES["b1"], reviewed=NAMES["b2"], count=2) in status
+    assert task_texts.CROSSCHECK_STATUS_LINE.format(reviewer=NAMES["b1"], reviewed=NAMES["b2"], count=2) in status
     mine = last(await bot.say("互查情况", user="b100", chat="b1-group"))
-    assert mine == texts.CROSSCHECK_STATUS_MINE.format(
+    assert mine == task_texts.CROSSCHECK_STATUS_MINE.format(
         unit=NAMES["dw"], quarter=Q4, reviewer=NAMES["b1"], reviewed=NAMES["b2"], count=2
     )
 
     # Closing: only the round's unit; findings become 问题 items of the reviewed branch, due in 30 days.
-    assert last(await bot.say("结束互查", user="b100", chat="b1-group")) == texts.CROSSCHECK_ONLY_HIGHER
+    assert last(await bot.say("结束互查", user="b100", chat="b1-group")) == task_texts.CROSSCHECK_ONLY_HIGHER
     no_round = last(await bot.say("结束互查", user="zz100", chat="zz1-group"))
-    assert no_round == texts.CROSSCHECK_NO_ROUND.format(unit=NAMES["zz1"])
+    assert no_round == task_texts.CROSSCHECK_NO_ROUND.format(unit=NAMES["zz1"])
     due = date(2026, 11, 23) + timedelta(days=30)
     closed = last(await bot.say("结束互查", user="dw00", chat="dw-group"))
-    head = texts.CROSSCHECK_CLOSED.format(quarter=Q4, findings=3, units=2, due=date_text(due))
-    assert closed == f"{head}\n{texts.CROSSCHECK_CLOSED_SENT}"
+    head = task_texts.CROSSCHECK_CLOSED.format(quarter=Q4, findings=3, units=2, due=date_text(due))
+    assert closed == f"{head}\n{task_texts.CROSSCHECK_CLOSED_SENT}"
     summary = (await direct(bot, "dw00"))[-1]
-    assert summary.startswith(texts.CROSSCHECK_SUMMARY_HEAD.format(unit=NAMES["dw"], quarter=Q4))
-    assert texts.CROSSCHECK_SUMMARY_LINE.format(reviewer=NAMES["b1"], reviewed=NAMES["b2"], count=2) in summary
-    assert texts.CROSSCHECK_SUMMARY_LINE.format(reviewer=NAMES["b2"], reviewed=NAMES["b3"], count=0) in summary
-    assert summary.endswith(texts.CROSSCHECK_SUMMARY_TOTAL.format(pairs=6, findings=3, due=date_text(due)))
-    assert last(await bot.say("结束互查", user="dw00", chat="dw-group")) == texts.CROSSCHECK_NO_ROUND.format(
+    assert summary.startswith(task_texts.CROSSCHECK_SUMMARY_HEAD.format(unit=NAMES["dw"], quarter=Q4))
+    assert task_texts.CROSSCHECK_SUMMARY_LINE.format(reviewer=NAMES["b1"], reviewed=NAMES["b2"], count=2) in summary
+    assert task_texts.CROSSCHECK_SUMMARY_LINE.format(reviewer=NAMES["b2"], reviewed=NAMES["b3"], count=0) in summary
+    assert summary.endswith(task_texts.CROSSCHECK_SUMMARY_TOTAL.format(pairs=6, findings=3, due=date_text(due)))
+    assert last(await bot.say("结束互查", user="dw00", chat="dw-group")) == task_texts.CROSSCHECK_NO_ROUND.format(
         unit=NAMES["dw"]
     )
 
@@ -193,7 +198,7 @@ async def test_a_round_pairs_six_branches_reviewers_see_counts_findings_become_p
         (ids["b2"], ids["dw"], 3, due, TaskStatus.OPEN),
         (ids["b5"], ids["dw"], 2, due, TaskStatus.OPEN),
     ]
-    assert problems[0].title == texts.CROSSCHECK_TASK_TITLE.format(quarter=Q4, finding="主题党日签到率偏低")
+    assert problems[0].title == task_texts.CROSSCHECK_TASK_TITLE.format(quarter=Q4, finding="主题党日签到率偏低")
     assert links == [p.id for p in problems]
 
     # The reviewed branch sees them in its list; a branch with no findings does not.
@@ -206,7 +211,9 @@ async def test_a_round_pairs_six_branches_reviewers_see_counts_findings_become_p
         announced = [t for t in await direct_chat(bot, f"{key}-group") if "互查发现" in t]
         assert bool(announced) == (key in ("b2", "b5")), key
     # A finding after the close is refused.
-    assert last(await bot.say("互查意见 迟到的意见", user="b100", chat="b1-group")) == texts.CROSSCHECK_NOT_ASSIGNED
+    assert (
+        last(await bot.say("互查意见 迟到的意见", user="b100", chat="b1-group")) == task_texts.CROSSCHECK_NOT_ASSIGNED
+    )
 
 
 async def direct_chat(bot, chat: str) -> list[str]:
@@ -221,24 +228,24 @@ async def test_a_general_branch_round_and_a_unit_with_one_branch(aiohttp_client,
     # 第二、第三党支部 moved to 执法党总支: 机关党总支 keeps one branch.
     bot = await populated(aiohttp_client, tree_config(db_url, {**PARENTS, "b2": "zz2", "b3": "zz2"}), clock)
     one = last(await bot.say("开展互查", user="zz100", chat="zz1-group"))
-    assert one == texts.CROSSCHECK_ONE_BRANCH.format(unit=NAMES["zz1"])
+    assert one == task_texts.CROSSCHECK_ONE_BRANCH.format(unit=NAMES["zz1"])
     answer = await bot.say("开展互查", user="zz200", chat="zz2-group")  # the current quarter: 2026Q4
     order = ["b2", "b3", "b4", "b5", "b6"]
     lines = "\n".join(
-        texts.CROSSCHECK_PAIR_LINE.format(reviewer=NAMES[order[i]], reviewed=NAMES[order[(i + 1) % 5]])
+        task_texts.CROSSCHECK_PAIR_LINE.format(reviewer=NAMES[order[i]], reviewed=NAMES[order[(i + 1) % 5]])
         for i in range(5)
     )
-    assert last(answer) == texts.CROSSCHECK_OPENED.format(quarter=Q4, count=5, lines=lines)
+    assert last(answer) == task_texts.CROSSCHECK_OPENED.format(quarter=Q4, count=5, lines=lines)
     # 第一党支部 is not in 执法党总支's round.
-    assert last(await bot.say("互查查看", user="b100", chat="b1-group")) == texts.CROSSCHECK_NOT_ASSIGNED
-    assert last(await bot.say("互查查看 第三党支部", user="b100", chat=None)) == texts.CROSSCHECK_NOT_ASSIGNED
+    assert last(await bot.say("互查查看", user="b100", chat="b1-group")) == task_texts.CROSSCHECK_NOT_ASSIGNED
+    assert last(await bot.say("互查查看 第三党支部", user="b100", chat=None)) == task_texts.CROSSCHECK_NOT_ASSIGNED
     # The 党委 above cannot open a round over the same branches meanwhile.
     busy = last(await bot.say("开展互查", user="dw00", chat="dw-group"))
-    assert busy == texts.CROSSCHECK_OVERLAP.format(unit=NAMES["zz2"])
+    assert busy == task_texts.CROSSCHECK_OVERLAP.format(unit=NAMES["zz2"])
     # Closing without findings issues nothing.
     closed = last(await bot.say("结束互查", user="zz200", chat=None))
     due = START.date() + timedelta(days=30)
-    assert closed.startswith(texts.CROSSCHECK_CLOSED.format(quarter=Q4, findings=0, units=0, due=date_text(due)))
+    assert closed.startswith(task_texts.CROSSCHECK_CLOSED.format(quarter=Q4, findings=0, units=0, due=date_text(due)))
     async with bot.services.sessions() as session:
         assert (await session.scalars(select(TaskItem))).all() == []
 
@@ -303,9 +310,9 @@ async def test_two_closes_at_once_turn_each_finding_into_one_item(aiohttp_client
         bot.say("结束互查", user="zz100", chat="zz1-group"), bot.say("结束互查", user="dw00", chat="zz1-group")
     )
     due = date_text(START.date() + timedelta(days=30))
-    head = texts.CROSSCHECK_CLOSED.format(quarter=Q4, findings=1, units=1, due=due)
+    head = task_texts.CROSSCHECK_CLOSED.format(quarter=Q4, findings=1, units=1, due=due)
     assert sorted(last(a) for a in answers) == sorted(
-        [f"{head}\n{texts.CROSSCHECK_CLOSED_SENT}", texts.CROSSCHECK_NO_ROUND.format(unit=NAMES["zz1"])]
+        [f"{head}\n{task_texts.CROSSCHECK_CLOSED_SENT}", task_texts.CROSSCHECK_NO_ROUND.format(unit=NAMES["zz1"])]
     )
     ids = await unit_ids(bot)
     async with bot.services.sessions() as session:

@@ -6,9 +6,9 @@ from datetime import date
 
 from sqlalchemy import select, text
 
-from bot import db
-from bot.config import DatabaseConfig
-from bot.models import Branch, Member
+from bot.core import db
+from bot.core.config import DatabaseConfig
+from bot.core.models import Branch, Member
 from bot.tasks.models import TaskItem, TaskStatus
 from tests.conftest import START
 

@@ -9,9 +9,9 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from bot import texts
-from bot.models import Member, MemberIdentity, PointsEntry
-from bot.points import source_of
+from bot.core.models import Member, MemberIdentity, PointsEntry
+from bot.points import texts as points_texts
+from bot.points.ledger import source_of
 from tests.conftest import TZ
 from tests.support import register
 
@@ -59,7 +59,7 @@ async def test_every_rule_and_period_shown_equals_the_ledger(bot, clock):
                     )
                 )
     clock.set(NOW)
-    names = {**texts.POINTS_SOURCE_NAMES}
+    names = {**points_texts.POINTS_SOURCE_NAMES}
     for user, member in members.items():
         assert member is not None
         async with bot.services.sessions() as session:
@@ -68,7 +68,7 @@ async def test_every_rule_and_period_shown_equals_the_ledger(bot, clock):
         for row in rows:
             local = row.created_at.astimezone(TZ)
             source = source_of(row.rule)
-            name = names.get(source, texts.POINTS_SOURCE_OTHER)
+            name = names.get(source, points_texts.POINTS_SOURCE_OTHER)
             sums = by_source.setdefault(name, [0, 0, 0])
             sums[0] += row.points if (local.year, local.month) == (NOW.year, NOW.month) else 0
             sums[1] += row.points if local.year == NOW.year else 0

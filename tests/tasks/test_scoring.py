@@ -10,9 +10,11 @@ from datetime import date, datetime, timedelta
 from openpyxl import load_workbook
 from sqlalchemy import select
 
-from bot import texts
 from bot.cli import main
-from bot.models import EntryStatus, Meeting, MeetingKind, Member, Outbox, RollCall, RollCallEntry, RollCallKind
+from bot.core import texts
+from bot.core.models import EntryStatus, Member, Outbox, RollCall, RollCallEntry, RollCallKind
+from bot.meetings.models import Meeting, MeetingKind
+from bot.tasks import texts as task_texts
 from bot.tasks.models import TaskItem, TaskStatus
 from tests.conftest import ROOT, TZ
 from tests.core.test_org import BRANCHES, NAMES, populated, tree_config, tree_toml, unit_ids
@@ -175,22 +177,22 @@ async def test_the_years_scores_equal_the_hand_computation_and_the_ranking_stays
         answer = await bot.say(f"考核得分 {YEAR}", user=f"{key}m001", chat=f"{key}-group")
         text = answer["replies"][-1]["text"]
         want = plan.expected()
-        assert text.splitlines()[0] == texts.SCORE_BREAKDOWN.format(
+        assert text.splitlines()[0] == task_texts.SCORE_BREAKDOWN.format(
             unit=NAMES[key], year=YEAR, total=want["total"], lines=""
         ).rstrip("\n")
         for line, rule in zip(
             text.splitlines()[1:], ("meetings", "theme_day", "study", "notices", "tasks"), strict=True
         ):
-            assert line.startswith(f"· {texts.SCORE_RULE_NAMES[rule]}：{want[rule]:g}分"), (key, line)
+            assert line.startswith(f"· {task_texts.SCORE_RULE_NAMES[rule]}：{want[rule]:g}分"), (key, line)
     b3 = (await bot.say(f"考核得分 {YEAR}", user="b3m001", chat="b3-group"))["replies"][-1]["text"]
     assert "支委会9/12期" in b3 and "党小组会0/12期" in b3 and "9/12个月" in b3  # the inputs are shown
 
     # 年度评比: a member of the 党委's chat may not; its secretary gets it privately, not in the group.
     refused = await bot.say(f"年度评比 {YEAR}", user="b1m001", chat="dw-group")
-    assert refused["replies"][-1]["text"] == texts.ORG_NOT_ALLOWED_OUTSIDER.format(word=texts.CMD_RANKING[0])
+    assert refused["replies"][-1]["text"] == texts.ORG_NOT_ALLOWED_OUTSIDER.format(word=task_texts.CMD_RANKING[0])
     answer = await bot.say(f"年度评比 {YEAR}", user="dw00", chat="dw-group")
     group_replies = [r["text"] for r in answer["replies"] if r["to"] == "dw-group"]
-    assert group_replies == [texts.SCORE_RANKING_SENT_DIRECT]
+    assert group_replies == [task_texts.SCORE_RANKING_SENT_DIRECT]
     ranking = [r["text"] for r in answer["replies"] if r["to"] == "dw00"][-1]
     order = sorted(plans, key=lambda k: -plans[k].expected()["total"])
     assert [line.split("：")[0] for line in ranking.splitlines()[1:]] == [
@@ -209,7 +211,7 @@ async def test_the_years_scores_equal_the_hand_computation_and_the_ranking_stays
     public = await populated(aiohttp_client, config.replace(scoring={"public_ranking": True}), clock)
     answer = await public.say(f"年度评比 {YEAR}", user="dw00", chat="dw-group")
     assert answer["replies"][-1]["to"] == "dw-group" and answer["replies"][-1]["text"].startswith(
-        texts.SCORE_RANKING_HEAD.format(unit=NAMES["dw"], year=YEAR, header="").split("（")[0]
+        task_texts.SCORE_RANKING_HEAD.format(unit=NAMES["dw"], year=YEAR, header="").split("（")[0]
     )
 
     # The xlsx and the chart through the CLI.
@@ -223,14 +225,14 @@ async def test_the_years_scores_equal_the_hand_computation_and_the_ranking_stays
     args = ["--config", str(config_path), "tasks", "scores", "--year", str(YEAR), "--unit", "dw", "--chart", str(chart)]
     assert await asyncio.to_thread(main, [*args, str(out)]) == 0
     book = load_workbook(out, read_only=True)
-    head, *rows = list(book[texts.SCORE_SHEET_RANKING.format(year=YEAR)].iter_rows(values_only=True))
-    assert head[:2] == (texts.SCORE_COL_RANK, texts.SCORE_COL_UNIT) and head[-1] == texts.SCORE_COL_TOTAL
+    head, *rows = list(book[task_texts.SCORE_SHEET_RANKING.format(year=YEAR)].iter_rows(values_only=True))
+    assert head[:2] == (task_texts.SCORE_COL_RANK, task_texts.SCORE_COL_UNIT) and head[-1] == task_texts.SCORE_COL_TOTAL
     by_name = {NAMES[k]: k for k in BRANCHES}
     for row in rows:
         want = plans[by_name[row[1]]].expected()
         assert list(row[2:]) == [want[r] for r in ("meetings", "theme_day", "study", "notices", "tasks", "total")]
     assert [row[1] for row in rows] == [NAMES[k] for k in order]
-    _, *detail = list(book[texts.SCORE_SHEET_DETAIL].iter_rows(values_only=True))
+    _, *detail = list(book[task_texts.SCORE_SHEET_DETAIL].iter_rows(values_only=True))
     assert len(detail) == 5 * len(BRANCHES)
     from PIL import Image
 

@@ -12,9 +12,10 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
 
-from bot import texts
 from bot.cli import main
-from bot.models import Member, MemberIdentity, Outbox
+from bot.core import texts
+from bot.core.models import Member, MemberIdentity, Outbox
+from bot.tasks import texts as task_texts
 from bot.tasks.lists import date_text
 from bot.tasks.models import ExtensionStatus, TaskItem, TaskStatus
 from tests.conftest import ROOT, TZ
@@ -75,18 +76,18 @@ async def test_a_months_list_to_six_branches_reminders_completions_extensions_ov
     bot = await populated(aiohttp_client, tree_config(db_url), clock)
 
     # Authority: a 党支部 issues nothing; a 党总支 only to its own branches; a member never.
-    assert last(await bot.say(LIST_TEXT, user="b100", chat="b1-group")) == texts.TASK_ISSUE_ONLY_HIGHER
+    assert last(await bot.say(LIST_TEXT, user="b100", chat="b1-group")) == task_texts.TASK_ISSUE_ONLY_HIGHER
     sideways = "下发清单 10月 任务 第四党支部 10月9日前 报送总结"
-    assert last(await bot.say(sideways, user="zz100", chat="zz1-group")) == texts.TASK_OWNER_NOT_BELOW.format(
+    assert last(await bot.say(sideways, user="zz100", chat="zz1-group")) == task_texts.TASK_OWNER_NOT_BELOW.format(
         name="第四党支部", unit=NAMES["zz1"]
     )
     refused = last(await bot.say(LIST_TEXT, user="b1m001", chat="dw-group"))
-    assert refused == texts.ORG_NOT_ALLOWED_OUTSIDER.format(word=texts.CMD_TASK_ISSUE[0])
+    assert refused == texts.ORG_NOT_ALLOWED_OUTSIDER.format(word=task_texts.CMD_TASK_ISSUE[0])
     async with bot.services.sessions() as session:
         assert (await session.scalars(select(TaskItem))).all() == []
 
     answer = await bot.say(LIST_TEXT, user="dw00", chat="dw-group")
-    assert last(answer) == texts.TASK_ISSUED.format(month="2026年10月", items=8, units=6, rows=ROWS)
+    assert last(answer) == task_texts.TASK_ISSUED.format(month="2026年10月", items=8, units=6, rows=ROWS)
     ids = await unit_ids(bot)
     async with bot.services.sessions() as session:
         items = list(await session.scalars(select(TaskItem).order_by(TaskItem.branch_id, TaskItem.seq)))
@@ -122,16 +123,16 @@ async def test_a_months_list_to_six_branches_reminders_completions_extensions_ov
         if day == date(2026, 10, 8):
             # Completions are recorded with who and when; a second one changes nothing.
             answer = await bot.say("完成 1 已报送书面总结", user="b100", chat="b1-group")
-            assert last(answer) == texts.TASK_DONE.format(seq=1, title="报送三季度党建工作总结")
+            assert last(answer) == task_texts.TASK_DONE.format(seq=1, title="报送三季度党建工作总结")
             again = await bot.say("完成 1 再次报送", user="b100", chat="b1-group")
-            assert last(again) == texts.TASK_ALREADY_DONE.format(seq=1)
+            assert last(again) == task_texts.TASK_ALREADY_DONE.format(seq=1)
         day += timedelta(days=1)
     item1 = "报送三季度党建工作总结"
     days_item1 = sorted(d for d, texts_ in reminded.items() if any(item1 in t for t in texts_))
     assert days_item1 == [date(2026, 9, 29), date(2026, 10, 9)]
     days_item2 = sorted(d for d, texts_ in reminded.items() if any("召开专题组织生活会" in t for t in texts_))
     assert days_item2 == [date(2026, 10, 13), date(2026, 10, 16)]
-    assert texts.TASK_DUE_TODAY in next(t for t in reminded[date(2026, 10, 9)] if item1 in t)
+    assert task_texts.TASK_DUE_TODAY in next(t for t in reminded[date(2026, 10, 9)] if item1 in t)
     # b1 finished item 1 on 8 October: it is not reminded on the due day.
     b1_on_due_day = [t for t in await direct(bot, "b100") if item1 in t]
     assert len(b1_on_due_day) == 1  # the 29 September reminder only
@@ -142,20 +143,20 @@ async def test_a_months_list_to_six_branches_reminders_completions_extensions_ov
     assert done.done_at == datetime(2026, 10, 8, 9, 0, tzinfo=TZ)
 
     # Overdue: on 10 October the 党委's secretary hears once of item 1 of the five branches that did not finish it.
-    overdue = [t for t in await direct(bot, "dw00") if t.startswith(texts.TASK_OVERDUE.split("\n")[0])]
+    overdue = [t for t in await direct(bot, "dw00") if t.startswith(task_texts.TASK_OVERDUE.split("\n")[0])]
     assert len(overdue) == 1
     lines = overdue[0].splitlines()[1:]
     assert lines == [
-        texts.TASK_OVERDUE_LINE.format(unit=NAMES[key], seq=1, title=item1, due=date_text(date(2026, 10, 9)))
+        task_texts.TASK_OVERDUE_LINE.format(unit=NAMES[key], seq=1, title=item1, due=date_text(date(2026, 10, 9)))
         for key in BRANCHES[1:]
     ]
     assert not any(item1 in t for t in await direct(bot, "zz100"))  # reported to the issuing unit, not the 总支
 
     # Sideways or up: another branch's secretary, a 党总支's secretary cannot complete b1's items.
     guest = await bot.say("完成 2 已召开", user="b200", chat="b1-group")
-    assert last(guest) == texts.NOT_ALLOWED_OUTSIDER.format(word=texts.CMD_TASK_DONE[0])
+    assert last(guest) == texts.NOT_ALLOWED_OUTSIDER.format(word=task_texts.CMD_TASK_DONE[0])
     above = await bot.say("完成 2 已召开", user="zz100", chat="b1-group")
-    assert last(above) == texts.TASK_NOT_FOUND.format(seq=2)
+    assert last(above) == task_texts.TASK_NOT_FOUND.format(seq=2)
     assert (await item(bot, "b1", 2)).status == TaskStatus.OPEN
     # Chatter is not a command, from a member or a guest; a member is not a secretary.
     assert (await bot.say("完成了", user="b1m001", chat="b1-group"))["replies"] == []
@@ -166,13 +167,13 @@ async def test_a_months_list_to_six_branches_reminders_completions_extensions_ov
     # A late completion.
     clock.set(datetime(2026, 10, 12, 16, 0, tzinfo=TZ))
     late = await bot.say("完成 1 已补报总结", user="b300", chat="b3-group")
-    assert last(late) == texts.TASK_DONE_LATE.format(seq=1, title=item1)
+    assert last(late) == task_texts.TASK_DONE_LATE.format(seq=1, title=item1)
 
     # An extension: asked by the branch, refused to a 党总支 and a sibling, approved by the issuing 党委.
     clock.set(datetime(2026, 10, 14, 11, 0, tzinfo=TZ))
     asked = await bot.say("延期 3 10月30日 支部书记参加集中培训", user="b200", chat="b2-group")
-    assert last(asked) == texts.TASK_EXTENSION_REQUESTED.format(seq=3, due=date_text(date(2026, 10, 30)))
-    to_issuer = texts.TASK_EXTENSION_TO_ISSUER.format(
+    assert last(asked) == task_texts.TASK_EXTENSION_REQUESTED.format(seq=3, due=date_text(date(2026, 10, 30)))
+    to_issuer = task_texts.TASK_EXTENSION_TO_ISSUER.format(
         unit=NAMES["b2"],
         seq=3,
         title="落实意识形态工作责任制",
@@ -183,11 +184,11 @@ async def test_a_months_list_to_six_branches_reminders_completions_extensions_ov
     assert (await direct(bot, "dw00"))[-1] == to_issuer
     for user, chat in (("zz100", "zz1-group"), ("b100", "b1-group")):
         answer = await bot.say("同意延期 第二党支部 3", user=user, chat=chat)
-        assert last(answer) == texts.TASK_DECIDE_NOT_ALLOWED
+        assert last(answer) == task_texts.TASK_DECIDE_NOT_ALLOWED
     assert (await item(bot, "b2", 3)).extension_status == ExtensionStatus.REQUESTED
     clock.set(datetime(2026, 10, 15, 9, 30, tzinfo=TZ))
     approved = await bot.say("同意延期 第二党支部 3", user="dw00", chat="dw-group")
-    assert last(approved) == texts.TASK_EXTENSION_APPROVED.format(
+    assert last(approved) == task_texts.TASK_EXTENSION_APPROVED.format(
         unit=NAMES["b2"], seq=3, due=date_text(date(2026, 10, 30))
     )
     extended = await item(bot, "b2", 3)
@@ -198,16 +199,16 @@ async def test_a_months_list_to_six_branches_reminders_completions_extensions_ov
     assert extended.extension_decided_at == datetime(2026, 10, 15, 9, 30, tzinfo=TZ)
     # Done by the extended date counts as on time.
     clock.set(datetime(2026, 10, 27, 10, 0, tzinfo=TZ))
-    assert last(await bot.say("完成 3 已落实", user="b200", chat="b2-group")) == texts.TASK_DONE.format(
+    assert last(await bot.say("完成 3 已落实", user="b200", chat="b2-group")) == task_texts.TASK_DONE.format(
         seq=3, title="落实意识形态工作责任制"
     )
 
     # 本月清单: a branch's own list; the 党委's overview per branch.
     mine = last(await bot.say("本月清单", user="b2m001", chat="b2-group"))
-    assert mine.startswith(texts.TASK_LIST_HEAD.format(unit=NAMES["b2"], month="2026年10月"))
-    assert len(mine.splitlines()) == 8 and texts.TASK_STATE_OVERDUE in mine.splitlines()[1]
+    assert mine.startswith(task_texts.TASK_LIST_HEAD.format(unit=NAMES["b2"], month="2026年10月"))
+    assert len(mine.splitlines()) == 8 and task_texts.TASK_STATE_OVERDUE in mine.splitlines()[1]
     overview = last(await bot.say("本月清单", user="dw00", chat="dw-group"))
-    assert texts.TASK_OVERVIEW_LINE.format(unit=NAMES["b1"], total=8, done=1, overdue=4) in overview
+    assert task_texts.TASK_OVERVIEW_LINE.format(unit=NAMES["b1"], total=8, done=1, overdue=4) in overview
 
     # 季调度 in chat, and as xlsx through the CLI, read back against the stored records.
     clock.set(datetime(2027, 1, 4, 9, 0, tzinfo=TZ))
@@ -221,7 +222,7 @@ async def test_a_months_list_to_six_branches_reminders_completions_extensions_ov
         "b6": (7, 0, 0, 7),
     }
     for key, (total, on_time, late_count, still_open) in expected_lines.items():
-        line = texts.TASK_QUARTER_LINE.format(
+        line = task_texts.TASK_QUARTER_LINE.format(
             unit=NAMES[key], total=total, on_time=on_time, late=late_count, open=still_open
         )
         assert line in summary
@@ -237,26 +238,26 @@ async def test_a_months_list_to_six_branches_reminders_completions_extensions_ov
     )
     assert code == 0
     book = load_workbook(out, read_only=True)
-    head, *rows = list(book[texts.TASK_SHEET_SUMMARY].iter_rows(values_only=True))
-    assert head == texts.TASK_QUARTER_HEADER
+    head, *rows = list(book[task_texts.TASK_SHEET_SUMMARY].iter_rows(values_only=True))
+    assert head == task_texts.TASK_QUARTER_HEADER
     assert {row[0]: tuple(row[1:]) for row in rows} == {NAMES[k]: v for k, v in expected_lines.items()}
-    head, *details = list(book[texts.TASK_SHEET_DETAIL].iter_rows(values_only=True))
-    assert head == texts.TASK_DETAIL_HEADER
+    head, *details = list(book[task_texts.TASK_SHEET_DETAIL].iter_rows(values_only=True))
+    assert head == task_texts.TASK_DETAIL_HEADER
     assert len(details) == ROWS
     by_key = {(row[0], row[1]): dict(zip(head, row, strict=True)) for row in details}
     b1_first = by_key[(NAMES["b1"], 1)]
-    assert b1_first["状态"] == texts.TASK_XLSX_ON_TIME and b1_first["完成时间"] == "2026-10-08 09:00"
+    assert b1_first["状态"] == task_texts.TASK_XLSX_ON_TIME and b1_first["完成时间"] == "2026-10-08 09:00"
     assert b1_first["完成人"] == f"{NAMES['b1']}书记" and b1_first["完成情况"] == "已报送书面总结"
-    assert by_key[(NAMES["b3"], 1)]["状态"] == texts.TASK_XLSX_LATE
+    assert by_key[(NAMES["b3"], 1)]["状态"] == task_texts.TASK_XLSX_LATE
     b2_third = by_key[(NAMES["b2"], 3)]
     assert (b2_third["原定时限"], b2_third["现行时限"], b2_third["延期"]) == ("2026-10-20", "2026-10-30", "已同意")
     assert (b2_third["申请人"], b2_third["审批人"]) == (f"{NAMES['b2']}书记", f"{NAMES['dw']}书记")
-    assert by_key[(NAMES["b6"], 7)]["状态"] == texts.TASK_XLSX_OPEN
+    assert by_key[(NAMES["b6"], 7)]["状态"] == task_texts.TASK_XLSX_OPEN
 
 
 async def test_the_quarterly_push_and_recurring_items(aiohttp_client, db_url, clock):
     config = tree_config(db_url)
-    from bot.config import RecurringTaskConfig
+    from bot.core.config import RecurringTaskConfig
 
     rule = RecurringTaskConfig(unit="zz2", title="报送支部工作月报", due_day=5, criteria="月报表")
     config = config.replace(tasks={"recurring": (rule,)})
@@ -275,8 +276,8 @@ async def test_the_quarterly_push_and_recurring_items(aiohttp_client, db_url, cl
     clock.set(datetime(2027, 1, 1, 9, 30, tzinfo=TZ))
     assert await fire(bot, "push_quarter_summary")
     pushed = await direct(bot, "zz200")
-    assert pushed[-1].startswith(texts.TASK_QUARTER_HEAD.format(unit=NAMES["zz2"], year="2026", quarter="4"))
-    assert texts.TASK_QUARTER_LINE.format(unit=NAMES["b5"], total=1, on_time=0, late=0, open=1) in pushed[-1]
+    assert pushed[-1].startswith(task_texts.TASK_QUARTER_HEAD.format(unit=NAMES["zz2"], year="2026", quarter="4"))
+    assert task_texts.TASK_QUARTER_LINE.format(unit=NAMES["b5"], total=1, on_time=0, late=0, open=1) in pushed[-1]
 
 
 @pytest.mark.parametrize(
@@ -284,13 +285,13 @@ async def test_the_quarterly_push_and_recurring_items(aiohttp_client, db_url, cl
     [
         (
             "下发清单 10月 工作 第一党支部 10月9日前 报送",
-            texts.TASK_BAD_KIND.format(kind="工作", kinds="责任、任务、问题"),
+            task_texts.TASK_BAD_KIND.format(kind="工作", kinds="责任、任务、问题"),
         ),
-        ("下发清单 10月 任务 第一党支部 下周 报送", texts.TASK_BAD_DUE.format(due="下周")),
-        ("下发清单 10月 任务 第一党支部", texts.TASK_ITEM_FORMAT.format(line="任务 第一党支部")),
+        ("下发清单 10月 任务 第一党支部 下周 报送", task_texts.TASK_BAD_DUE.format(due="下周")),
+        ("下发清单 10月 任务 第一党支部", task_texts.TASK_ITEM_FORMAT.format(line="任务 第一党支部")),
         (
             "下发清单 10月 任务 第九党支部 10月9日前 报送",
-            texts.TASK_OWNER_NOT_BELOW.format(name="第九党支部", unit="市城管局党委"),
+            task_texts.TASK_OWNER_NOT_BELOW.format(name="第九党支部", unit="市城管局党委"),
         ),
     ],
 )
@@ -322,8 +323,10 @@ def test_the_template_round_trips_and_a_bad_row_is_reported(tmp_path: Path):
     book.save(path)
     _, errors = read_list(path, date(2026, 11, 20))
     assert errors == [
-        texts.TASK_FILE_ROW.format(row=4, reason=texts.TASK_BAD_KIND.format(kind="工作", kinds="责任、任务、问题")),
-        texts.TASK_FILE_ROW.format(row=5, reason=texts.TASK_BAD_MONTH.format(month="13月")),
+        task_texts.TASK_FILE_ROW.format(
+            row=4, reason=task_texts.TASK_BAD_KIND.format(kind="工作", kinds="责任、任务、问题")
+        ),
+        task_texts.TASK_FILE_ROW.format(row=5, reason=task_texts.TASK_BAD_MONTH.format(month="13月")),
     ]
 
 

@@ -17,11 +17,11 @@ from sqlalchemy import func, select
 from wechatpy.work.crypto import PrpCrypto, WeChatCrypto
 
 from bot.app import build_app
-from bot.clock import FakeClock
-from bot.config import BranchConfig, Config
-from bot.logs import config_secrets, setup_logging
-from bot.models import InboundMessage, Outbox
-from bot.services import SERVICES, Services
+from bot.core.clock import FakeClock
+from bot.core.config import BranchConfig, Config
+from bot.core.logs import config_secrets, setup_logging
+from bot.core.models import InboundMessage, Outbox
+from bot.core.services import SERVICES, Services
 from tests.channels.wecom.fake_api import LONG_CONNECTION_PATH, FakeWecom
 from tests.channels.wecom.fake_cards import CardBoard
 from tests.channels.wecom.fake_ws import FakeLongConnection

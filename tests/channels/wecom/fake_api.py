@@ -26,7 +26,7 @@ from typing import Any
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
-from bot.clock import Clock
+from bot.core.clock import Clock
 from tests.channels.wecom.fake_cards import INVALID, CardBoard, CardRefused
 from tests.channels.wecom.fake_ws import FakeLongConnection
 

@@ -3,7 +3,7 @@
 Cards reach the board from every path that carries them (a long-connection push or stream_with_template_card
 answer, an AI-bot passive answer, a response_url call); a member can only tap a button (or submit a choice)
 that their copy of the card shows; an update replaces the copies of the users it names. Every card and update
-is checked against WeCom's documented fields (see bot/channels/wecom/cards.py for the doc paths); a card that
+is checked against WeCom's documented fields (see bot/core/channels/wecom/cards.py for the doc paths); a card that
 breaks them is refused, as WeCom refuses it.
 """
 

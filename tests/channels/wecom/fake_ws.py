@@ -1,6 +1,6 @@
 """The fake WeCom's long-connection endpoint (智能机器人长连接), on the fake API's aiohttp app.
 
-It speaks the frames of WeCom's own SDK (see bot/channels/wecom/longconn.py): checks the subscribe frame's
+It speaks the frames of WeCom's own SDK (see bot/core/channels/wecom/longconn.py): checks the subscribe frame's
 bot id and secret, acks pings, replies and pushes, takes media uploads in chunks, keeps one connection per bot (a second subscribe sends
 disconnected_event to the old one and closes it), lets a test push message/event frames, records replies
 and pushes, drops connections on demand, and re-delivers a message frame that was not answered before its

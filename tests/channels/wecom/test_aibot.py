@@ -4,13 +4,13 @@ import asyncio
 
 from sqlalchemy import select
 
-from bot import texts
 from bot.app import ROUTERS
-from bot.channels.wecom.channel import WECOM
-from bot.context import Context
-from bot.message import Message
-from bot.models import Chat, InboundMessage, OutboxStatus
-from bot.router import Router
+from bot.core import texts
+from bot.core.channels.wecom.channel import WECOM
+from bot.core.context import Context
+from bot.core.message import Message
+from bot.core.models import Chat, InboundMessage, OutboxStatus
+from bot.core.router import Router
 from tests.channels.wecom.conftest import AIBOT_CHAT, AIBOT_TOKEN, aibot_encrypt, sign
 
 
@@ -127,7 +127,7 @@ async def test_a_response_url_outside_wecom_is_not_kept(wecom):
     payload["response_url"] = "http://169.254.169.254/latest/meta-data"
     assert (await wecom.aibot_post(payload))[0] == 200
     async with wecom.services.sessions() as session:
-        from bot.channels.wecom.models import WecomResponseUrl
+        from bot.core.channels.wecom.models import WecomResponseUrl
 
         assert (await session.scalars(select(WecomResponseUrl))).all() == []
 

@@ -8,8 +8,9 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
-from bot import texts
-from bot.models import EntryStatus, Outbox, OutboxStatus, RollCallEntry
+from bot.core import texts
+from bot.core.models import EntryStatus, Outbox, OutboxStatus, RollCallEntry
+from bot.notices import texts as notice_texts
 from tests.channels.wecom.conftest import ADMIN, AIBOT_CHAT, ROBOT_KEY
 from tests.conftest import TZ
 
@@ -52,7 +53,7 @@ async def test_300_members_nudges_go_in_one_call(wecom, fake, clock):
     await wecom.drain_outbox()
     [call] = fake.app_calls[calls:]
     assert set(users) <= set(call) and len(call) == len(set(call))
-    nudged = texts.NOTICE_NUDGE_ALL.format(seq=1, title="周五集中学习")
+    nudged = notice_texts.NOTICE_NUDGE_ALL.format(seq=1, title="周五集中学习")
     assert all(fake.contents("message/send", user) == [nudged] for user in users)
     [card] = fake.cards.in_chat("p150")
     assert fake.cards.in_chat("p007") == [card] and card["sub_title_text"] == nudged

@@ -2,13 +2,13 @@
 
 import asyncio
 
-from bot import texts
 from bot.app import ROUTERS
-from bot.channels.wecom.channel import WECOM
-from bot.context import Context
-from bot.message import Message
-from bot.models import OutboxStatus
-from bot.router import Router
+from bot.core import texts
+from bot.core.channels.wecom.channel import WECOM
+from bot.core.context import Context
+from bot.core.message import Message
+from bot.core.models import OutboxStatus
+from bot.core.router import Router
 from tests.channels.wecom.conftest import AGENT_ID, CORP_ID
 
 

@@ -13,18 +13,13 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from bot import texts
-from bot.config import BranchConfig
-from bot.models import (
-    EntryStatus,
-    InboundMessage,
-    MemberIdentity,
-    PointsEntry,
-    Question,
-    QuizAttempt,
-    QuizRound,
-    RollCallEntry,
-)
+from bot.core import texts
+from bot.core.config import BranchConfig
+from bot.core.models import EntryStatus, InboundMessage, MemberIdentity, PointsEntry, RollCallEntry
+from bot.meetings import texts as meeting_texts
+from bot.notices import texts as notice_texts
+from bot.quiz import texts as quiz_texts
+from bot.quiz.models import Question, QuizAttempt, QuizRound
 from bot.quiz.timer import tick
 from tests.channels.wecom.conftest import (
     ADMIN,
@@ -172,13 +167,13 @@ async def test_theme_day_checked_in_by_taps_over_the_long_connection(aiohttp_cli
     assert await count(wecom, RollCallEntry, RollCallEntry.status == EntryStatus.LEAVE) == 2
     async with wecom.services.sessions() as session:
         notes = set(await session.scalars(select(RollCallEntry.note).where(RollCallEntry.status == EntryStatus.LEAVE)))
-    assert notes == {texts.CARD_LEAVE_NO_REASON}
+    assert notes == {meeting_texts.CARD_LEAVE_NO_REASON}
 
     # A tap's answer goes to the group as the typed word's would (pushed: an event is not answered by a stream).
     await drain_over_minutes(wecom, clock, 2)
     pushed = [p.content for p in ws.pushes(AIBOT_CHAT)]
-    assert pushed.count(texts.MEETING_CHECKED_IN.format(name="m00", kind="主题党日", time="14:15")) == 1
-    assert texts.CARD_LEAVE_ADD_REASON in pushed
+    assert pushed.count(meeting_texts.MEETING_CHECKED_IN.format(name="m00", kind="主题党日", time="14:15")) == 1
+    assert meeting_texts.CARD_LEAVE_ADD_REASON in pushed
 
     clock.set(START + timedelta(minutes=31))
     await wecom.services.jobs.fire("tick_roll_calls", clock())
@@ -231,7 +226,7 @@ async def test_rush_answered_by_taps_over_the_long_connection(aiohttp_client, db
     assert started is not None and started.body["msgtype"] == "stream_with_template_card"
     winners: list[str] = []
     for position in range(1, 6):
-        card = fake.cards.latest(AIBOT_CHAT, texts.CARD_TITLE_QUIZ.format(position=position))
+        card = fake.cards.latest(AIBOT_CHAT, quiz_texts.CARD_TITLE_QUIZ.format(position=position))
         task = card["task_id"]
         assert [b["text"] for b in card["button_list"]] == ["A", "B", "C", "D"]
         round_id, right = await open_answer(wecom)
@@ -289,7 +284,7 @@ async def test_notice_and_rush_by_taps_over_the_http_callback_with_retries(wecom
     _, answer = await wecom.aibot_say(f"@学习驿站 抢答 5题 {TAG}", user=ADMIN)
     assert answer["msgtype"] == "stream_with_template_card"
     for position in range(1, 6):
-        card = fake.cards.latest(AIBOT_CHAT, texts.CARD_TITLE_QUIZ.format(position=position))
+        card = fake.cards.latest(AIBOT_CHAT, quiz_texts.CARD_TITLE_QUIZ.format(position=position))
         round_id, right = await open_answer(wecom)
         await wecom.aibot_tap(card["task_id"], users[0], wrong(right))
         taps = [wecom.tap_payload(card["task_id"], user, right) for user in users[1:6]]
@@ -430,7 +425,7 @@ async def test_study_day_card_and_judge_and_multiple_choice_quiz_cards(aiohttp_c
     started = await ws.say("@学习驿站 抢答 2题 判断多选", user=ADMIN, chat=AIBOT_CHAT)
     assert started is not None
     for position in (1, 2):
-        card = fake.cards.latest(AIBOT_CHAT, texts.CARD_TITLE_QUIZ.format(position=position))
+        card = fake.cards.latest(AIBOT_CHAT, quiz_texts.CARD_TITLE_QUIZ.format(position=position))
         round_id, right = await open_answer(wecom)
         if card["card_type"] == "button_interaction":  # the judge question: 对 / 错
             assert [b["text"] for b in card["button_list"]] == [texts.CARD_JUDGE_TRUE, texts.CARD_JUDGE_FALSE]
@@ -465,7 +460,7 @@ async def test_a_notice_nudge_in_the_app_is_acknowledged_by_its_button(wecom, fa
     await wecom.services.jobs.fire("tick_roll_calls", clock())
     await wecom.drain_outbox()
     [nudge] = fake.cards.in_chat("p1")
-    nudged = texts.NOTICE_NUDGE_ALL.format(seq=1, title="周五集中学习")
+    nudged = notice_texts.NOTICE_NUDGE_ALL.format(seq=1, title="周五集中学习")
     assert nudge["card_type"] == "button_interaction" and nudge["sub_title_text"] == nudged
     assert fake.cards.in_chat("p2") == [nudge]  # one card to all three members, in one call
     assert sorted(fake.app_calls[-1]) == ["p1", "p2", "p3"]
@@ -479,7 +474,7 @@ async def test_a_notice_nudge_in_the_app_is_acknowledged_by_its_button(wecom, fa
     assert await count(wecom, RollCallEntry, RollCallEntry.status == EntryStatus.DONE) == 1
     await wecom.drain_outbox()
     # A 收到 said directly is answered directly (as typed in the app's chat): which notices it acknowledged.
-    assert fake.contents("message/send", "p1")[-1] == texts.NOTICE_ACK_DIRECT.format(
-        notices=texts.NOTICE_REF.format(seq=1)
+    assert fake.contents("message/send", "p1")[-1] == notice_texts.NOTICE_ACK_DIRECT.format(
+        notices=notice_texts.NOTICE_REF.format(seq=1)
     )
     assert fake.cards.labels(fake.cards.in_chat("p2")[0]["task_id"], "p2") == [texts.CARD_RECEIPT_BUTTON]

@@ -5,11 +5,11 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from bot.channels.wecom.models import WecomAccessToken, WecomSentPart
-from bot.channels.wecom.split import utf8_len
-from bot.context import Context
-from bot.db import transaction
-from bot.models import Chat, Member, MemberIdentity, OutboxStatus
+from bot.core.channels.wecom.models import WecomAccessToken, WecomSentPart
+from bot.core.channels.wecom.split import utf8_len
+from bot.core.context import Context
+from bot.core.db import transaction
+from bot.core.models import Chat, Member, MemberIdentity, OutboxStatus
 from tests.channels.wecom.conftest import APPCHAT, ROBOT_CHAT, ROBOT_KEY
 
 

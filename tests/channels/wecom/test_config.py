@@ -2,13 +2,13 @@
 
 import pytest
 
-from bot.config import ConfigError, parse_config
+from bot.core.config import ConfigError, parse_config
 from tests.channels.wecom.conftest import AES_KEY
 from tests.conftest import ROOT
 
 
 def test_shipped_config_has_wecom_off():
-    from bot.config import load_config
+    from bot.core.config import load_config
 
     assert load_config(ROOT / "config.toml", env={}).wecom.enabled is False
 

@@ -5,13 +5,13 @@ import logging
 
 from sqlalchemy import update
 
-from bot import texts
 from bot.app import ROUTERS
-from bot.channels.wecom.channel import WECOM
-from bot.context import Context
-from bot.message import Message
-from bot.models import Outbox, OutboxStatus
-from bot.router import Router
+from bot.core import texts
+from bot.core.channels.wecom.channel import WECOM
+from bot.core.context import Context
+from bot.core.message import Message
+from bot.core.models import Outbox, OutboxStatus
+from bot.core.router import Router
 
 
 async def push_to(wecom, user: str, text: str) -> None:
@@ -115,7 +115,7 @@ async def test_a_failure_after_the_reply_budget_is_logged(start_wecom, caplog):
         raise RuntimeError("the database went away")
 
     pipeline.process = failing  # type: ignore[method-assign]
-    with caplog.at_level(logging.ERROR, logger="bot.channels.wecom.channel"):
+    with caplog.at_level(logging.ERROR, logger="bot.core.channels.wecom.channel"):
         assert await wecom.app_say("帮助", user="zhangsan") == (200, None)
         await wecom.app[WECOM].settle()
     assert any("the database went away" in (r.exc_text or str(r.exc_info)) for r in caplog.records)

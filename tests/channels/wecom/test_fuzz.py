@@ -324,7 +324,7 @@ async def test_no_input_makes_a_500_or_a_traceback(wecom, caplog):
 
 async def test_bytes_no_client_would_send_in_the_query_get_a_400(wecom, caplog):
     """Raw non-UTF-8 and surrogate bytes in the request target: aiohttp's own parser answers 400 before any
-    route runs. aiohttp logs that at ERROR with a traceback; our logging (bot/logs.py) makes it one INFO line."""
+    route runs. aiohttp logs that at ERROR with a traceback; our logging (bot/core/logs.py) makes it one INFO line."""
     caplog.set_level(logging.DEBUG)
     for path in (APP.encode(), AIBOT.encode()):
         for method in (b"GET", b"POST"):

@@ -8,10 +8,10 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from bot import texts
-from bot.context import Context
-from bot.db import transaction
-from bot.models import Member, MemberIdentity, OutboxStatus, PointsEntry
+from bot.core.context import Context
+from bot.core.db import transaction
+from bot.core.models import Member, MemberIdentity, OutboxStatus, PointsEntry
+from bot.quiz import texts as quiz_texts
 from tests.channels.wecom.conftest import AIBOT_CHAT, APPCHAT, ROBOT_CHAT, ROBOT_KEY
 
 
@@ -100,7 +100,7 @@ async def test_a_failed_upload_is_retried_with_a_fresh_token_once_it_expired(wec
 async def test_an_image_refused_for_good_is_let_go_once_its_text_is_delivered(wecom, caplog):
     await push_image(wecom, "user", "zhangsan", "本周积分榜", png())
     wecom.fake.fail("media/upload", 40004)  # not busy, not a rate or token error: WeCom will not take it
-    with caplog.at_level(logging.WARNING, logger="bot.channels.wecom.client"):
+    with caplog.at_level(logging.WARNING, logger="bot.core.channels.wecom.client"):
         await wecom.drain_outbox()
     assert [(r.msgtype, r.content) for r in wecom.fake.received] == [("text", "本周积分榜")]
     assert "was not delivered, its text was" in caplog.text and "40004" in caplog.text
@@ -110,7 +110,7 @@ async def test_an_image_refused_for_good_is_let_go_once_its_text_is_delivered(we
 async def test_an_image_over_two_megabytes_leaves_its_text_to_go_alone(wecom, caplog):
     big = png(padding=2 * 1024 * 1024)
     await push_image(wecom, "chat", ROBOT_CHAT, "本周积分榜", big)
-    with caplog.at_level(logging.WARNING, logger="bot.channels.wecom.client"):
+    with caplog.at_level(logging.WARNING, logger="bot.core.channels.wecom.client"):
         await wecom.drain_outbox()
     assert [(r.msgtype, r.content) for r in wecom.fake.received] == [("markdown", "本周积分榜")]
     assert "over 2 MB" in caplog.text
@@ -160,7 +160,7 @@ async def test_the_leaderboard_asked_in_the_app_is_pushed_with_its_chart(wecom):
     await wecom.drain_outbox()
     text, picture = [r for r in wecom.fake.received if r.endpoint == "message/send"]
     assert text.target == picture.target == "zhangsan"
-    assert texts.LEADERBOARD_PERIODS["all"] in text.content and "12" in text.content
+    assert quiz_texts.LEADERBOARD_PERIODS["all"] in text.content and "12" in text.content
     assert picture.msgtype == "image" and picture.image.startswith(b"\x89PNG")
 
 

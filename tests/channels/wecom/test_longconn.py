@@ -11,15 +11,15 @@ import aiohttp
 import pytest
 from sqlalchemy import func, select, update
 
-from bot import texts
 from bot.app import build_app
-from bot.channels.wecom.channel import WECOM
-from bot.channels.wecom.longconn import LongConnection
-from bot.channels.wecom.models import WecomConnectionLease
-from bot.config import ConfigError
-from bot.db import transaction
-from bot.logs import config_secrets
-from bot.models import InboundMessage, Outbox, OutboxStatus
+from bot.core import texts
+from bot.core.channels.wecom.channel import WECOM
+from bot.core.channels.wecom.longconn import LongConnection
+from bot.core.channels.wecom.models import WecomConnectionLease
+from bot.core.config import ConfigError
+from bot.core.db import transaction
+from bot.core.logs import config_secrets
+from bot.core.models import InboundMessage, Outbox, OutboxStatus
 from tests.channels.wecom.conftest import ADMIN, AIBOT_BOT_ID, AIBOT_CHAT, AIBOT_SECRET, WecomDriver, wecom_config
 from tests.channels.wecom.fake_api import FakeWecom
 from tests.channels.wecom.fake_ws import FakeLongConnection
@@ -189,7 +189,7 @@ async def test_two_drops_in_the_middle_of_traffic_lose_nothing_and_double_nothin
 async def test_template_card_and_other_events_are_taken_and_logged(start_long_connection, ws, caplog):
     wecom = await start_long_connection()
     await ws.wait_subscribed()
-    with caplog.at_level(logging.DEBUG, logger="bot.channels.wecom.longconn"):
+    with caplog.at_level(logging.DEBUG, logger="bot.core.channels.wecom.longconn"):
         for kind in ("template_card_event", "enter_chat", "feedback_event"):
             await ws.push(ws.event_frame(kind, chat=AIBOT_CHAT, event_key="ack", task_id="t1"))
         await wait_for(lambda: "'feedback_event' taken" in caplog.text)

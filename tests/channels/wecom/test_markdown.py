@@ -3,8 +3,8 @@ response_url answers its own conversation only, never a later push."""
 
 import pytest
 
-from bot.channels.wecom.markdown import ZWSP, escape
-from bot.models import OutboxStatus
+from bot.core.channels.wecom.markdown import ZWSP, escape
+from bot.core.models import OutboxStatus
 from tests.channels.wecom.conftest import AIBOT_CHAT, ROBOT_CHAT
 from tests.channels.wecom.test_client import push
 

@@ -5,8 +5,9 @@ from datetime import datetime, timedelta
 
 from openpyxl import load_workbook
 
-from bot import texts
 from bot.cli import main
+from bot.core import texts
+from bot.meetings import texts as meeting_texts
 from tests.channels.wecom.conftest import ADMIN, AIBOT_CHAT, ROBOT_KEY
 from tests.conftest import TZ
 from tests.core.test_export import config_for
@@ -46,12 +47,16 @@ async def test_theme_day_over_the_ai_bot(start_wecom, fake, clock, db_url, tmp_p
     clock.set(START - timedelta(hours=3))
     for user, reason in zip(users[:3], ("在外执法", "值班", "培训"), strict=True):
         _, answer = await wecom.aibot_say(f"@学习驿站 请假 {reason}", user=user)
-        assert answer["stream"]["content"] == texts.MEETING_LEAVE_OK.format(name=user, kind="主题党日", reason=reason)
+        assert answer["stream"]["content"] == meeting_texts.MEETING_LEAVE_OK.format(
+            name=user, kind="主题党日", reason=reason
+        )
     clock.set(START - timedelta(minutes=15))
     variants = ["签到", "签到！", "【签到】", "到", "到了", "签个到"]
     for i, user in enumerate(users[3:33]):
         _, answer = await wecom.aibot_say(f"@学习驿站 {variants[i % len(variants)]}", user=user)
-        assert answer["stream"]["content"] == texts.MEETING_CHECKED_IN.format(name=user, kind="主题党日", time="14:15")
+        assert answer["stream"]["content"] == meeting_texts.MEETING_CHECKED_IN.format(
+            name=user, kind="主题党日", time="14:15"
+        )
     # A retried delivery of a check-in has one effect.
     payload = wecom.aibot_payload("@学习驿站 签到", user=users[33], msg_id="CAIQ-retry")
     for _ in range(3):

@@ -4,11 +4,11 @@ from datetime import datetime
 
 from sqlalchemy import func, select, text
 
-from bot import db
-from bot.channels.wecom.models import WecomMediaUpload, WecomWelcome
-from bot.config import DatabaseConfig
-from bot.db import session_factory, transaction
-from bot.models import Branch, Member
+from bot.core import db
+from bot.core.channels.wecom.models import WecomMediaUpload, WecomWelcome
+from bot.core.config import DatabaseConfig
+from bot.core.db import session_factory, transaction
+from bot.core.models import Branch, Member
 from tests.conftest import TZ
 
 

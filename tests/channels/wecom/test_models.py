@@ -1,11 +1,11 @@
-"""Migration 0002 creates exactly the tables bot/channels/wecom/models.py declares."""
+"""Migration 0002 creates exactly the tables bot/core/channels/wecom/models.py declares."""
 
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
-from bot import db
-from bot.config import DatabaseConfig
-from bot.models import Base
+from bot.core import db
+from bot.core.config import DatabaseConfig
+from bot.core.models import Base
 
 WECOM_TABLES = {"wecom_access_token", "wecom_response_url", "wecom_sent_part"}
 

@@ -6,9 +6,9 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from bot import texts
-from bot.channels.wecom.channel import WECOM
-from bot.models import Member, MemberIdentity
+from bot.core import texts
+from bot.core.channels.wecom.channel import WECOM
+from bot.core.models import Member, MemberIdentity
 from tests.channels.wecom.conftest import ADMIN, AIBOT_CHAT, ROBOT_KEY
 from tests.conftest import TZ
 
@@ -82,7 +82,7 @@ async def test_outside_the_apps_visibility_or_unknown_keeps_the_userid(start_wec
     fake.contacts.update({"wangwu": "王五"})
     fake.invisible.add("wangwu")
     wecom = await start_wecom()
-    with caplog.at_level(logging.INFO, logger="bot.channels.wecom.contacts"):
+    with caplog.at_level(logging.INFO, logger="bot.core.channels.wecom.contacts"):
         await say(wecom, "@学习驿站 我是谁", "wangwu")
         await say(wecom, "@学习驿站 我是谁", "ghost")
     assert (await names(wecom))["wangwu"] == "wangwu"
@@ -95,7 +95,7 @@ async def test_without_contacts_permission_it_logs_once_and_keeps_userids(start_
     fake.contacts.update({"a1": "甲", "a2": "乙"})
     fake.contacts_forbidden = True
     wecom = await start_wecom()
-    with caplog.at_level(logging.WARNING, logger="bot.channels.wecom.contacts"):
+    with caplog.at_level(logging.WARNING, logger="bot.core.channels.wecom.contacts"):
         for user in ("a1", "a2"):
             await say(wecom, "@学习驿站 我是谁", user)
     assert (await names(wecom)) == {"a1": "a1", "a2": "a2"}

@@ -5,8 +5,8 @@ import sqlite3
 import pytest
 from sqlalchemy.engine import make_url
 
-from bot import texts
 from bot.app import build_app
+from bot.core import texts
 from tests.channels.wecom.conftest import WecomDriver, wecom_config
 from tests.conftest import PG_URL
 

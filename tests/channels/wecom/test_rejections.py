@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import func, select
 from wechatpy.work.crypto import WeChatCrypto
 
-from bot.channels.wecom.models import WecomResponseUrl
+from bot.core.channels.wecom.models import WecomResponseUrl
 from tests.channels.wecom.conftest import AES_KEY, AIBOT_TOKEN, TOKEN, aibot_encrypt, sign
 
 BOMB = (

@@ -16,11 +16,11 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.app import build_app
-from bot.channels.sim import SIM_RUNNER
-from bot.channels.sim.access import CSRF_HEADER
-from bot.config import SIM_TOKEN_ENV, ConfigError, parse_config
-from bot.models import Chat, InboundMessage, Member, Outbox, RollCall, SimMessage
-from bot.services import SERVICES
+from bot.core.channels.sim import SIM_RUNNER
+from bot.core.channels.sim.access import CSRF_HEADER
+from bot.core.config import SIM_TOKEN_ENV, ConfigError, parse_config
+from bot.core.models import Chat, InboundMessage, Member, Outbox, RollCall, SimMessage
+from bot.core.services import SERVICES
 from tests.channels.wecom.conftest import ROBOT_CHAT, ROBOT_KEY, wecom_config, wecom_section
 from tests.conftest import make_config
 from tests.core.test_cli import config_file, free_port

@@ -5,9 +5,9 @@ import asyncio
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from bot import db
-from bot.channels.wecom.token import TokenCache
-from bot.config import DatabaseConfig
+from bot.core import db
+from bot.core.channels.wecom.token import TokenCache
+from bot.core.config import DatabaseConfig
 
 
 async def test_two_processes_refresh_once_on_postgresql(pg_url, clock):

@@ -8,11 +8,11 @@ import pytest
 from sqlalchemy import select
 from wechatpy.work.crypto import WeChatCrypto
 
-from bot import texts
 from bot.app import build_app
-from bot.channels.wecom.crypto import Cipher, signature
-from bot.clock import FakeClock
-from bot.models import InboundMessage
+from bot.core import texts
+from bot.core.channels.wecom.crypto import Cipher, signature
+from bot.core.clock import FakeClock
+from bot.core.models import InboundMessage
 from tests.channels.wecom.conftest import WecomDriver, wecom_config
 from tests.conftest import TZ
 
@@ -99,7 +99,7 @@ def test_our_parse_message_reads_what_wechatpy_reads():
     """ElementTree makes the dict, wechatpy's classes read it: the same message as wechatpy's own parser."""
     from wechatpy.work.parser import parse_message as wechatpy_parse
 
-    from bot.channels.wecom.crypto import parse_message
+    from bot.core.channels.wecom.crypto import parse_message
 
     for xml in PARITY_SAMPLES:
         ours, theirs = parse_message(xml), wechatpy_parse(xml)
@@ -144,7 +144,7 @@ def test_flat_documents_read_as_elementtree_reads_them():
 
     from wechatpy.work.parser import parse_message as wechatpy_parse
 
-    from bot.channels.wecom.crypto import CallbackRejected, flat_fields, parse_envelope, parse_message
+    from bot.core.channels.wecom.crypto import CallbackRejected, flat_fields, parse_envelope, parse_message
 
     def outcome(read, document):
         try:

@@ -4,9 +4,9 @@ import json
 
 from sqlalchemy import func, select
 
-from bot import texts
-from bot.channels.wecom.channel import WECOM
-from bot.channels.wecom.models import WecomWelcome
+from bot.core import texts
+from bot.core.channels.wecom.channel import WECOM
+from bot.core.channels.wecom.models import WecomWelcome
 from tests.channels.wecom.conftest import ADMIN
 from tests.channels.wecom.test_longconn import start_long_connection, ws  # noqa: F401 - fixtures
 

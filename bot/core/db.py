@@ -1,0 +1,262 @@
+"""Database engine, sessions and migrations (SQLite with WAL and IMMEDIATE writes, or PostgreSQL)."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import weakref
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any, cast
+
+from alembic import command
+from alembic.config import Config as AlembicConfig
+from sqlalchemy import event
+from sqlalchemy.engine import Connection, CursorResult, Engine, Result, make_url
+from sqlalchemy.exc import DBAPIError, InterfaceError
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.util.concurrency import await_only, in_greenlet
+
+from bot.core import sqlite_inline
+from bot.core.config import DatabaseConfig
+
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+
+# Execution option of a connection whose transaction only reads (see read_only()).
+_DEFERRED = "yizhan_deferred"
+# Connection info key: the writer queue this connection's open transaction holds.
+_HELD = "yizhan_writer"
+_WRITERS: weakref.WeakKeyDictionary[Engine, asyncio.Lock] = weakref.WeakKeyDictionary()
+
+
+def is_sqlite(url: str) -> bool:
+    return url.startswith("sqlite")
+
+
+def inline_path(config: DatabaseConfig) -> str | None:
+    """The SQLite file an inline engine can open (bot/core/sqlite_inline.py); None for PostgreSQL or in-memory SQLite."""
+    if not is_sqlite(config.url):
+        return None
+    path = make_url(config.url).database
+    return path if path and path != ":memory:" and not path.startswith("file:") else None
+
+
+def create_engine(config: DatabaseConfig, *, inline: bool = False, writers: asyncio.Lock | None = None) -> AsyncEngine:
+    """An async engine; on SQLite every transaction begins IMMEDIATE so writers queue, not fail.
+
+    inline: on a SQLite file, connections that run each statement at once on the event loop's thread
+    (bot/core/sqlite_inline.py) instead of in aiosqlite's thread per connection — the group commit's engine;
+    writers: the lock its transactions queue on (the app engine's, so the two never wait in SQLite's busy loop).
+    """
+    # Parameters hold access tokens and message texts: never in the SQL log nor in a database error's text.
+    kwargs: dict[str, Any] = {"echo": config.echo, "hide_parameters": True}
+    if not is_sqlite(config.url):
+        kwargs.update(pool_size=config.pool_size, max_overflow=config.pool_size * 2, pool_pre_ping=True)
+    path = inline_path(config) if inline else None
+    if path is not None:
+        kwargs["async_creator"] = sqlite_inline.connector(path, config.sqlite_busy_timeout_ms)
+    engine = create_async_engine(config.url, **kwargs)
+    if is_sqlite(config.url):
+        # An inline connection waits for another process's lock itself, without blocking the loop.
+        busy_ms = 0 if path is not None else config.sqlite_busy_timeout_ms
+        if writers is not None:
+            _WRITERS[engine.sync_engine] = writers
+
+        @event.listens_for(engine.sync_engine, "connect")
+        def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+            # Hand transaction control to SQLAlchemy's "begin" event below.
+            dbapi_connection.isolation_level = None
+            cursor = dbapi_connection.cursor()
+            cursor.execute(f"PRAGMA busy_timeout = {int(busy_ms)}")
+            cursor.execute("PRAGMA journal_mode = WAL")
+            cursor.execute("PRAGMA synchronous = NORMAL")
+            cursor.execute("PRAGMA foreign_keys = ON")
+            if path is not None:
+                # A COMMIT crossing the WAL's checkpoint size would copy and sync pages on the event loop: the
+                # inline engine leaves checkpoints to checkpoint() below, on an aiosqlite connection.
+                cursor.execute("PRAGMA wal_autocheckpoint = 0")
+            cursor.close()
+
+        writers = writer_queue(engine)
+
+        @event.listens_for(engine.sync_engine, "begin")
+        def _on_begin(conn: Connection) -> None:
+            # IMMEDIATE takes the write lock up front; a DEFERRED reader that later writes
+            # could fail with "database is locked" without waiting for busy_timeout. Only
+            # read_only() transactions begin DEFERRED: they neither wait for writers nor block them.
+            if conn.get_execution_options().get(_DEFERRED):
+                conn.exec_driver_sql("BEGIN")
+                return
+            # This process's writers take turns on an asyncio lock first (first come, first served), so
+            # they do not poll for SQLite's lock in its busy handler (sleeps of up to 100 ms each).
+            if _HELD not in conn.info and in_greenlet():
+                await_only(writers.acquire())
+                conn.info[_HELD] = writers
+            try:
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
+            except BaseException:
+                _release(conn.info)
+                raise
+
+        @event.listens_for(engine.sync_engine, "commit")
+        def _on_commit(conn: Connection) -> None:
+            _end(conn, "commit")
+
+        @event.listens_for(engine.sync_engine, "rollback")
+        def _on_rollback(conn: Connection) -> None:
+            _end(conn, "rollback")
+
+        def _end(conn: Connection, how: str) -> None:
+            # An invalidated connection (a statement cut short, e.g. by a task's cancellation) has no info to
+            # read: asking raises PendingRollbackError, which would fail the very rollback that ends it. Its
+            # lock went back when it was invalidated (below).
+            if conn.invalidated or _HELD not in conn.info:
+                return
+            # The event comes before the driver's COMMIT/ROLLBACK: end the transaction here first, so that
+            # the writer handed the turn next finds SQLite's lock free (and never waits in a busy loop for a
+            # COMMIT still on its way). SQLAlchemy's own call afterwards finds no transaction: a no-op.
+            dbapi = conn.connection.dbapi_connection
+            assert dbapi is not None
+            try:
+                if how == "commit":
+                    dbapi.commit()
+                else:
+                    dbapi.rollback()
+            except BaseException:
+                if how == "rollback":  # (a failed commit keeps the turn until its rollback)
+                    _release(conn.info)
+                raise
+            _release(conn.info)
+
+        @event.listens_for(engine.sync_engine, "invalidate")
+        @event.listens_for(engine.sync_engine, "checkin")
+        def _on_gone(_dbapi_connection: Any, record: Any, *_exception: Any) -> None:
+            # A connection invalidated (its SQLite connection is closed, and with it its transaction; the
+            # record's info is cleared before it reconnects) or returned without commit or rollback.
+            _release(record.info)
+
+    return engine
+
+
+async def checkpoint(engine: AsyncEngine) -> None:
+    """A PASSIVE WAL checkpoint on one of engine's connections (the app engine's: aiosqlite runs it in its thread)."""
+    async with engine.connect() as conn:
+        raw = await conn.get_raw_connection()
+        await raw.driver_connection.execute("PRAGMA wal_checkpoint(PASSIVE)")  # type: ignore[union-attr]
+
+
+def writer_queue(engine: AsyncEngine) -> asyncio.Lock:
+    """The queue of this process's SQLite writers (the engine's transactions, the group commit's among them).
+
+    First come, first served: the group commit does not go before the outbox sender, whose pushes a passive
+    answer to the same chat must not overtake (measured: with the group commit first, pushes waited longer and
+    more answers had to be pushed behind them)."""
+    return _WRITERS.setdefault(engine.sync_engine, asyncio.Lock())
+
+
+def _release(info: dict[Any, Any]) -> None:
+    lock = info.pop(_HELD, None)
+    if lock is not None:
+        lock.release()
+
+
+class DatabaseUnavailable(Exception):
+    """The database cannot take this write now (unreachable, locked past the busy timeout, full): try later.
+
+    Raised instead of storing an error, so that a caller answers "try again" (a 503 with Retry-After) and the
+    sender's retry is handled as if it were the first copy.
+    """
+
+
+# PostgreSQL SQLSTATE classes and codes that mean "not now" rather than "never": connection exceptions (08),
+# insufficient resources (53: disk full, out of memory, too many connections), operator intervention (57P: a
+# shutdown or a restart), and lock/statement timeouts (55P03, 57014).
+_PG_UNAVAILABLE_CLASSES = ("08", "53", "57P")
+_PG_UNAVAILABLE_CODES = ("55P03", "57014")
+# SQLite's messages for the same (a lock held past busy_timeout, a full disk, an I/O error).
+_SQLITE_UNAVAILABLE = ("database is locked", "database table is locked", "disk is full", "disk i/o error")
+
+
+def is_unavailable(exc: BaseException) -> bool:
+    """Whether exc means the database is unavailable for now (a retry later may succeed), not a bug or bad data."""
+    if isinstance(exc, DatabaseUnavailable | OSError | TimeoutError):
+        return True  # OSError: a refused or reset connection, raised by the driver before SQLAlchemy wraps it
+    if isinstance(exc, DBAPIError):
+        if exc.connection_invalidated or isinstance(exc, InterfaceError):
+            return True
+        return exc.orig is not None and is_unavailable(exc.orig)
+    code = getattr(exc, "sqlstate", None) or getattr(exc, "pgcode", None)
+    if isinstance(code, str):
+        return code.startswith(_PG_UNAVAILABLE_CLASSES) or code in _PG_UNAVAILABLE_CODES
+    if isinstance(exc, sqlite3.Error):
+        return any(s in str(exc).lower() for s in _SQLITE_UNAVAILABLE)
+    cause = exc.__cause__
+    return cause is not None and cause is not exc and is_unavailable(cause)
+
+
+def affected(result: Result[Any]) -> int:
+    """Rows matched by an UPDATE/DELETE (the conditional updates that make claims atomic)."""
+    return cast(CursorResult[Any], result).rowcount
+
+
+def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    return async_sessionmaker(engine, expire_on_commit=False)
+
+
+@asynccontextmanager
+async def transaction(sessions: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
+    """One unit of work: commit on success, roll back on any error."""
+    async with sessions() as session, session.begin():
+        yield session
+
+
+@asynccontextmanager
+async def read_only(sessions: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
+    """A transaction that only reads (its end rolls back): on SQLite it does not queue for the write lock."""
+    # The session's close on leaving the block rolls the transaction back and returns the connection, and it
+    # runs to completion even if the task is cancelled meanwhile (an explicit rollback here would not).
+    async with sessions() as session:
+        await session.connection(execution_options={_DEFERRED: True})
+        yield session
+
+
+def _alembic_config(connection: Connection | None = None) -> AlembicConfig:
+    cfg = AlembicConfig()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    if connection is not None:
+        cfg.attributes["connection"] = connection
+    return cfg
+
+
+# PostgreSQL advisory lock key held while migrating (any number, the same in every instance): "yizhan".
+MIGRATION_LOCK_KEY = 0x79697A68616E
+
+
+async def upgrade(engine: AsyncEngine, revision: str = "heads") -> None:
+    """Apply Alembic migrations up to revision (default: every head) on this engine's database.
+
+    Instances started together take turns: on PostgreSQL a transaction-level advisory lock is the first thing
+    the migrating transaction takes (the next instance waits for the commit, then finds nothing left to do);
+    on SQLite the transaction begins IMMEDIATE, which holds the database's write lock from the start.
+    """
+
+    def _run(connection: Connection) -> None:
+        command.upgrade(_alembic_config(connection), revision)
+
+    async with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            await conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK_KEY})")
+        await conn.run_sync(_run)
+
+
+async def current_revision(engine: AsyncEngine) -> str | None:
+    """The database's Alembic revision(s), comma-separated, or None when it has never been migrated."""
+    from alembic.runtime.migration import MigrationContext
+
+    def _read(connection: Connection) -> str | None:
+        heads = MigrationContext.configure(connection).get_current_heads()
+        return ",".join(sorted(heads)) or None
+
+    async with engine.connect() as conn:
+        return await conn.run_sync(_read)

@@ -1,0 +1,447 @@
+"""The intent layer: what members really type, read as the command they mean — and talk left as talk.
+
+Members abbreviate (qd, ｓｄ), wrap a word in courtesy (好的，收到 · 收到谢谢书记), say it as a sentence (我请假，家里有事
+· 我已到会场 · 今日学习已完成), answer as they would to a person (b选项 · 应该是D吧 · 正确的) and ask the bot
+questions (@学习驿站 入党誓词是在什么旗帜下宣誓的？). read() turns such a text into options: the command text to route
+instead, each with the context it needs. The rule of confidence: an interpretation is taken only while its context is
+live — a check-in window is open, a notice awaits this member's receipt, a meeting expects them, the study day is
+open, a quiz is taking answers. Otherwise the text stays what it was: silence in a group, the short help when it was
+addressed to the bot. Exact command words keep working as before, except where the word is only part of talk about
+it ("签到了吗", "请假条怎么写"): that is not a command (veto).
+
+Both paths use it: the quick path sends a message with options the full way (they need the database), the full
+pipeline asks live_contexts() for the contexts the options need and routes the chosen option's text. read() is pure
+and cached, so chatter costs one dictionary look-up after the first time.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+from functools import lru_cache
+from typing import TYPE_CHECKING
+
+from bot import all_texts
+from bot.core import texts
+from bot.core.message import Message
+from bot.core.normalize import fold, normalize
+
+if TYPE_CHECKING:
+    from bot.core.context import Context
+
+# Contexts an interpretation may need (the phrase sets in tests/data name them the same way).
+NOTICE_OPEN = "notice_open"
+CHECKIN_OPEN = "checkin_open"
+MEETING_UPCOMING = "meeting_upcoming"
+STUDY_DAY = "study_day"
+QUIZ = "quiz"
+
+RECEIPT, CHECK_IN, LEAVE, STUDY_CHECK_IN = "receipt", "check_in", "leave", "study_check_in"
+ANSWER, LOOKUP, HELP, POINTS, COMMAND, CHATTER = "answer", "lookup", "help", "points", "command", "chatter"
+
+
+@dataclass(frozen=True)
+class Option:
+    """One reading of a text: the command text to route instead, and the context it needs (None: none)."""
+
+    label: str
+    text: str
+    need: str | None = None
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What a text may mean, best first; veto: a command word inside talk about it, not a command."""
+
+    options: tuple[Option, ...] = ()
+    veto: bool = False
+
+    @property
+    def needs(self) -> frozenset[str]:
+        return frozenset(o.need for o in self.options if o.need is not None)
+
+    def choose(self, live: frozenset[str]) -> Option | None:
+        """The first option whose context is live."""
+        return next((o for o in self.options if o.need is None or o.need in live), None)
+
+
+_NOTHING = Reading()
+# The context a member command needs when it is only an interpretation (an abbreviation, a statement).
+_NEEDS = {CHECK_IN: CHECKIN_OPEN, LEAVE: MEETING_UPCOMING, STUDY_CHECK_IN: STUDY_DAY}
+
+# --- vocabulary, folded once --------------------------------------------------------------------------------
+
+
+def _folded(words: tuple[str, ...] | list[str]) -> tuple[str, ...]:
+    return tuple(sorted({fold(w).replace(" ", "") for w in words}, key=len, reverse=True))
+
+
+def _command_words() -> list[tuple[str, str, bool]]:
+    """Every command word (folded) with the label of its member command (or COMMAND) and whether it is exact-only."""
+    labels = {
+        "CMD_CHECK_IN": CHECK_IN,
+        "CMD_LEAVE": LEAVE,
+        "CMD_STUDY_CHECK_IN": STUDY_CHECK_IN,
+        "CMD_LOOKUP": LOOKUP,
+        "CMD_HELP": HELP,
+        "CMD_MY_POINTS": POINTS,
+        "CMD_POINTS_BARE": POINTS,
+    }
+    words: list[tuple[str, str, bool]] = []
+    for name, value in all_texts.items():
+        if not name.startswith("CMD_"):
+            continue
+        groups = value.values() if isinstance(value, dict) else [value]
+        for group in groups:
+            for word in group:
+                exact = name == "CMD_POINTS_BARE" or (name == "CMD_CHECK_IN" and word in SHORT_CHECK_INS)
+                words.append((fold(word), labels.get(name, COMMAND), exact))
+    return sorted(words, key=lambda w: len(w[0]), reverse=True)
+
+
+# '到' and its variants are check-ins only while a window is open (handlers/meetings.py's filter).
+SHORT_CHECK_INS = frozenset(("到", "已到", "到了"))
+_COMMANDS_BY_FIRST: dict[str, list[tuple[str, str, bool]]] = {}
+for _entry in _command_words():  # longest first within each first character
+    _COMMANDS_BY_FIRST.setdefault(_entry[0][:1], []).append(_entry)
+RECEIPTS = frozenset(fold(w) for w in texts.RECEIPT_WORDS)
+_COURTESY = _folded([*texts.RECEIPT_WORDS, *texts.INTENT_COURTESY_WORDS])
+_LEADING = _folded(texts.INTENT_LEADING_WORDS)
+_LEADING_FIRST = frozenset(w[0] for w in _LEADING)
+_ABBREVIATION = re.compile(
+    r"^(" + "|".join(sorted(texts.INTENT_ABBREVIATIONS, key=len, reverse=True)) + r")(?![a-z])\s*(.*)$"
+)
+_SEPARATORS = re.compile(r"[\s,.。、!~;:…·]+")
+# Emoji and symbols (one regex instead of a Unicode category per character: this runs for every message).
+_SYMBOLS = re.compile(
+    "[\"#$%&'()*+<=>@\\[\\]^_`{|}\u00a6-\u00bf\u2010-\u2bff\u2e00-\u2e7f\u3000-\u303f\u3200-\u33ff"
+    "\ufe00-\ufe0f\ufe30-\ufe4f\U0001f000-\U0001faff]+"
+)
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+_TICKS, _CROSSES = "√✓✔☑", "×✗✘❌"
+
+# The words of a member command followed by talk about it: '签到了吗', '请假条怎么写', '学习打卡怎么弄'.
+_TALK_AFTER = re.compile(
+    r"^(?:了?吗|了?么|了?没|了没有|的|里|上|条|单|表|人|时|情况|制度|流程|时间|要不要|能不能|怎|如何|在哪|哪|找谁|谁)"
+)
+_ASKING = ("谁", "怎么", "哪", "什么", "吗", "几点")
+_QUESTION_END = re.compile(r"(?:吗|么|没|没有|呢|\?)$")
+
+_LOOKUP_PREFIX = re.compile(r"^(?:搜索?|搜一下|问|请问|查询?|查一下)\s*:\s*(\S.*)$")
+_CHECK_IN_STATEMENT = re.compile(
+    r"^(?:我|本人)?(?:已经?)?(?:签到|签个到|签了到|签上了|打卡签到|签到打卡)(?:了|啦|完毕|成功)?$"
+    r"|^(?:我|本人)?(?:已经?)?(?:到|到达|抵达)了?(?:会场|现场|会议室|活动室|党员活动室)?了?$"
+)
+_PUNCH = re.compile(r"^(?:我|本人)?(?:已经?)?打卡(?:了|啦|完毕|成功)?$")
+_PUNCH_NOTE = re.compile(r"^打卡\s*[:,]?\s*(\S.*)$")
+_STUDY_DONE = re.compile(
+    r"^(?:今天|今日|本周)?的?学习(?:任务)?(?:已经?)?(?:完成|学完|完毕|结束)(?:了|啦)?$"
+    r"|^(?:我|今天|今日)?(?:已经?)?(?:完成|学完)了?(?:学习|今天的学习|今日学习|本周学习)?了?$"
+)
+_WHEN = r"(?:今天|明天|后天|今晚|这次|本次|下午|上午|晚上|今天下午|今天上午|明天上午|明天下午)?"
+_LEAVE_FIRST = re.compile(
+    r"^(?:书记|报告)?[\s,]*(?:我|本人)?" + _WHEN + r"(?:要|想|需要|得|申请|只能)?请(?:个|一下|一天|半天)?假(?:了|一下)?"
+    r"(?:[\s,.。;!~]+(?P<reason>.*))?$"
+)
+_LEAVE_AFTER = re.compile(r"^(?P<reason>[^\s,]{2,20}?)[\s,]*(?:我|本人)?(?:需要|要|想|申请|只能)?请(?:个|一下)?假$")
+_LETTERS = re.compile(
+    r"^(?:我|俺)?(?:觉得|认为|猜)?(?:应该)?(?:是|选|选择)?(?:答案|选项)?(?:是|选)?"
+    r"([a-f](?:[和与及/]?[a-f]){0,5})(?:选项|项)?(?:吧|啊|呀)?$"
+)
+_JUDGE = re.compile(r"^(?:我)?(?:觉得|认为|选)?(?:是)?(对|错|正确|错误)(?:的|吧)?$")
+
+
+def _squash(text: str) -> str:
+    """Text without separators, emoji and symbols: what courtesy and statements are compared on."""
+    return _SYMBOLS.sub("", _SEPARATORS.sub("", text))
+
+
+def _by_first(words: tuple[str, ...]) -> dict[str, tuple[str, ...]]:
+    """Words by their first character, longest first (a text can only start with a word of its own first one)."""
+    index: dict[str, list[str]] = {}
+    for word in words:
+        index.setdefault(word[:1], []).append(word)
+    return {first: tuple(found) for first, found in index.items()}
+
+
+_COURTESY_INDEX = _by_first(_COURTESY)
+
+
+def _consume(text: str, words: dict[str, tuple[str, ...]]) -> list[str] | None:
+    """text as a sequence of words (longest first at each step), or None if some of it is none of them."""
+    found: list[str] = []
+    while text:
+        word = next((w for w in words.get(text[0], ()) if text.startswith(w)), None)
+        if word is None:
+            return None
+        found.append(word)
+        text = text[len(word) :]
+    return found
+
+
+def is_receipt(core: str) -> bool:
+    """Receipt words with courtesy around them ('好的收到', '收到准时参加'), at least one of them a receipt word."""
+    words = _consume(core, _COURTESY_INDEX)
+    return bool(words) and any(w in RECEIPTS for w in words or ())
+
+
+def _strip_leading(core: str) -> str:
+    """Drop courtesy said before a statement ('好的，已签到' → '已签到')."""
+    if core[:1] not in _LEADING_FIRST:
+        return core
+    for word in _LEADING:
+        if core.startswith(word) and len(core) > len(word):
+            return core[len(word) :]
+    return core
+
+
+def command_word(text: str) -> tuple[str, str, str] | None:
+    """The command word text starts with (as the dispatcher matches it), its label, and the rest."""
+    for word, label, exact in _COMMANDS_BY_FIRST.get(text[:1], ()):
+        if text == word:
+            return word, label, ""
+        if exact or not text.startswith(word):
+            continue
+        nxt = text[len(word)]
+        if word[-1].isascii() and word[-1].isalnum() and nxt.isascii() and nxt.isalnum():
+            continue
+        return word, label, text[len(word) :].strip()
+    return None
+
+
+def _talk(args: str, joined: bool = True) -> bool:
+    """The rest after a command word is talk about it ('了吗', '条怎么写', '要找谁', '里说的材料交给谁').
+
+    joined: the rest follows the word without a space or colon — a command's own arguments are set apart
+    ('请假 家里有事，可以吗' is a leave), talk about the word runs on from it.
+    """
+    rest = _SEPARATORS.sub("", args)
+    if not rest:
+        return False
+    if _TALK_AFTER.match(rest) or (len(rest) <= 6 and _QUESTION_END.search(rest)):
+        return True
+    return joined and len(rest) <= 8 and any(word in rest for word in _ASKING)
+
+
+def _how_to(core: str) -> bool:
+    return any(w in core for w in texts.INTENT_HOW_WORDS) and any(w in core for w in texts.INTENT_FEATURE_WORDS)
+
+
+def _question(raw: str, core: str) -> bool:
+    """Asked like a quiz question: a question mark, or a word that asks for a fact and no chat particle at the end
+    ('今天天气怎么样', '中午吃什么好呢' are small talk)."""
+    if "?" in fold(raw):
+        return True
+    return any(word in core for word in texts.INTENT_FACT_WORDS) and not core.endswith(texts.INTENT_CHAT_PARTICLES)
+
+
+_HELP_TOPIC_WORDS = frozenset(texts.HELP_TOPICS.values())
+
+
+@lru_cache(maxsize=4096)
+def read(raw: str, text: str, addressed: bool) -> Reading:
+    """What a message may mean. raw: as typed; text: normalised (bot/core/normalize.py); addressed: @-mention or direct."""
+    if not text:
+        # √ and × are symbols, trimmed by normalisation like emoji: a text of nothing else is a true/false answer.
+        marks = {"对" if ch in _TICKS else "错" for ch in fold(raw) if ch in _TICKS or ch in _CROSSES}
+        if len(marks) == 1:
+            return Reading((Option(ANSWER, marks.pop(), QUIZ),))
+        return _NOTHING  # a bare @ or '？': the short help when addressed, else nothing
+    found = command_word(text)
+    if found is not None:
+        word, label, args = found
+        if label in _NEEDS and args in ("了", "啦"):  # '请假了': maybe a report of the past; only in its context
+            return Reading((Option(label, word, _NEEDS[label]),), veto=True)
+        joined = text[len(word) : len(word) + 1] not in (" ", ",", ":", "")
+        # '帮助 会议' / '帮助会议' ask for a help topic; '帮助一下群众' is talk.
+        help_talk = label == HELP and not addressed and args and joined and args not in _HELP_TOPIC_WORDS
+        if label in _NEEDS and _talk(args, joined) or help_talk:
+            return Reading((Option(HELP, texts.CMD_HELP[0]),) if addressed else (), veto=True)
+        # '通知里说的材料交给谁', '竞赛什么时候开始': talk, not a refusal or a notice ('通知 明天几点交材料' is one).
+        if label == COMMAND and not addressed and joined and _talk(args):
+            return Reading(veto=True)
+        return _NOTHING  # a command as written: the router takes it
+    prefixed = _LOOKUP_PREFIX.match(text)
+    if prefixed:
+        return Reading((Option(LOOKUP, f"{texts.CMD_LOOKUP[0]} {prefixed.group(1).strip()}"),))
+    abbreviated = _ABBREVIATION.match(text)
+    if abbreviated:
+        word = texts.INTENT_ABBREVIATIONS[abbreviated.group(1)]
+        rest = abbreviated.group(2).strip()
+        expanded = f"{word} {rest}" if rest else word
+        found = command_word(expanded)
+        if found is not None and found[1] in _NEEDS:
+            return Reading((Option(found[1], expanded, _NEEDS[found[1]]),))
+        text = expanded
+    core = _squash(text)
+    options = [*_statements(text, core), *_answers(core)] if core else []
+    if addressed and not options:
+        if _how_to(core):
+            options.append(Option(HELP, texts.CMD_HELP[0]))
+        elif "积分" in core and not any(w in core for w in ("排", "规则", "榜")):
+            options.append(Option(POINTS, texts.CMD_MY_POINTS[0]))
+        elif len(_CJK.findall(core)) >= texts.LOOKUP_MIN_QUESTION_CHARS and _question(raw, core):
+            options.append(Option(LOOKUP, f"{texts.CMD_LOOKUP[0]} {text}"))
+    return Reading(tuple(options))
+
+
+def _statements(text: str, core: str) -> list[Option]:
+    """Receipts, check-ins, study check-ins and leave said the way people say them (core: text squashed)."""
+    if is_receipt(core):
+        return [Option(RECEIPT, texts.RECEIPT_WORDS[0], NOTICE_OPEN)]
+    stated = _strip_leading(core)
+    if _CHECK_IN_STATEMENT.match(stated):
+        return [Option(CHECK_IN, texts.CMD_CHECK_IN[0], CHECKIN_OPEN)]
+    if _PUNCH.match(stated):
+        return [
+            Option(CHECK_IN, texts.CMD_CHECK_IN[0], CHECKIN_OPEN),
+            Option(STUDY_CHECK_IN, texts.CMD_STUDY_CHECK_IN[0], STUDY_DAY),
+        ]
+    note = _PUNCH_NOTE.match(text)
+    if note and not _talk(note.group(1)):
+        return [Option(STUDY_CHECK_IN, f"{texts.CMD_STUDY_CHECK_IN[0]} {note.group(1).strip()}", STUDY_DAY)]
+    if _STUDY_DONE.match(stated):
+        return [Option(STUDY_CHECK_IN, texts.CMD_STUDY_CHECK_IN[0], STUDY_DAY)]
+    leave = _leave_reason(text)
+    if leave is not None:
+        return [Option(LEAVE, f"{texts.CMD_LEAVE[0]} {leave}".strip(), MEETING_UPCOMING)]
+    return []
+
+
+def _leave_reason(text: str) -> str | None:
+    """The reason of a leave said as a sentence ('我请假，孩子发烧' → '孩子发烧'; '今天请假' → ''), else None."""
+    first = _LEAVE_FIRST.match(text)
+    if first:
+        reason = (first.group("reason") or "").strip()
+        return None if reason and _QUESTION_END.search(reason) else reason
+    after = _LEAVE_AFTER.match(_SEPARATORS.sub(",", text).strip(","))
+    if after and any(hint in after.group("reason") for hint in texts.INTENT_LEAVE_REASON_HINTS):
+        return after.group("reason")
+    return None
+
+
+def _answers(core: str) -> list[Option]:
+    """Answer forms the quiz's own parser does not take as they are ('b选项', '应该是D吧', '正确的')."""
+    letters = _LETTERS.match(core)
+    if letters and letters.group(1) != core:
+        return [Option(ANSWER, re.sub(r"[^a-f]", "", letters.group(1)), QUIZ)]
+    judge = _JUDGE.match(core)
+    if judge and judge.group(0) != judge.group(1):
+        return [Option(ANSWER, "对" if judge.group(1) in ("对", "正确") else "错", QUIZ)]
+    return []
+
+
+def may_be_blank_answer(text: str) -> bool:
+    """Could this unmarked text answer a 填空 question? Short, not a receipt or courtesy, not talk about the quiz.
+
+    A 填空 answer is a term, not a sentence: at most 16 characters, no laughter, no question, none of the words
+    people use to talk about a question ('这题', '好难', '不会', '谁'…), and not a receipt ('收到', '好的'). A member
+    who means such a text as the answer marks it: '答 …'.
+    """
+    core = _squash(fold(text))
+    if not core or "?" in core or len(core) > 16:
+        return False
+    if is_receipt(core) or _consume(core, _COURTESY_INDEX) is not None:
+        return False
+    return not any(word in core for word in texts.INTENT_QUIZ_TALK)
+
+
+def rewritten(msg: Message, text: str, mentioned: bool) -> Message:
+    """msg as the chosen option says it (the handler reads the message; the stored inbound keeps what was typed)."""
+    return replace(msg, text=text, mentions_bot=msg.mentions_bot or mentioned)
+
+
+async def live_contexts(ctx: Context, needs: frozenset[str]) -> frozenset[str]:
+    """Which of the needed contexts are live for this member here and now (a few small queries, only those needed)."""
+    from bot.core.models import RollCallKind
+    from bot.core.rollcall import open_roll_calls_for
+    from bot.meetings.domain import next_meeting_for, open_meetings, window
+    from bot.quiz.models import QuizMode, QuizSession
+    from bot.quiz.state import RUNNING, live_session
+    from bot.study.domain import current_study
+
+    member, branch = ctx.member, ctx.branch
+    if member is None or branch is None:
+        return frozenset()
+    live: set[str] = set()
+    if NOTICE_OPEN in needs and await open_roll_calls_for(ctx.session, member, RollCallKind.NOTICE):
+        live.add(NOTICE_OPEN)
+    if CHECKIN_OPEN in needs:
+        now = ctx.clock()
+        if any(window(ctx, v.meeting)[0] <= now <= window(ctx, v.meeting)[1] for v in await open_meetings(ctx, branch)):
+            live.add(CHECKIN_OPEN)
+    if MEETING_UPCOMING in needs and await next_meeting_for(ctx, branch, member) is not None:
+        live.add(MEETING_UPCOMING)
+    if STUDY_DAY in needs and await current_study(ctx, branch) is not None:
+        live.add(STUDY_DAY)
+    if QUIZ in needs:
+        from sqlalchemy import select
+
+        if ctx.message is not None and ctx.message.is_direct:
+            quiz = await ctx.session.scalar(
+                select(QuizSession.id)
+                .where(
+                    QuizSession.mode == QuizMode.PRACTICE,
+                    QuizSession.member_id == member.id,
+                    QuizSession.status == RUNNING,
+                )
+                .limit(1)
+            )
+            if quiz is not None:
+                live.add(QUIZ)
+        elif await live_session(ctx.session, ctx.chat, include_daily=True) is not None:
+            live.add(QUIZ)
+    return frozenset(live)
+
+
+# --- classifying a phrase in a named context (the phrase sets; the same decisions the pipeline takes) ----------
+
+CONTEXTS: dict[str, frozenset[str]] = {
+    "none": frozenset(),
+    "notice_open": frozenset({NOTICE_OPEN}),
+    "checkin_open": frozenset({CHECKIN_OPEN, MEETING_UPCOMING}),  # a meeting whose window is open is also coming
+    "meeting_upcoming": frozenset({MEETING_UPCOMING}),
+    "study_day": frozenset({STUDY_DAY}),
+    "quiz_single": frozenset({QUIZ, "single"}),
+    "quiz_multi": frozenset({QUIZ, "multi"}),
+    "quiz_judge": frozenset({QUIZ, "judge"}),
+    "quiz_fill": frozenset({QUIZ, "blank"}),
+}
+
+
+def classify(raw: str, context: str, bot_names: tuple[str, ...] = ("学习驿站",)) -> str:
+    """The label of what the bot does with raw said in a group in context: receipt, check_in, answer:B, chatter…"""
+    text, mentioned, _names = normalize(raw, bot_names)
+    live = CONTEXTS[context]
+    reading = read(raw, text, mentioned)
+    option = reading.choose(live)
+    if option is not None:
+        raw = text = option.text
+    elif reading.veto:
+        return CHATTER
+    found = command_word(text)
+    if found is not None and text not in SHORT_CHECK_INS:
+        return found[1]
+    kind = next((k for k in ("single", "multi", "judge", "blank") if k in live), None)
+    if kind is not None:
+        answer = _parse_answer(raw, text, kind)
+        if answer is not None:
+            return f"{ANSWER}:{answer}"
+    if text in RECEIPTS and NOTICE_OPEN in live:
+        return RECEIPT
+    if text in SHORT_CHECK_INS and CHECKIN_OPEN in live:
+        return CHECK_IN
+    return HELP if mentioned else CHATTER
+
+
+def _parse_answer(raw: str, text: str, kind: str) -> str | None:
+    from bot.quiz.answers import parse
+    from bot.quiz.models import Question
+
+    if kind == "blank" and not may_be_blank_answer(text):
+        from bot.quiz.answers import has_answer_prefix
+
+        if not has_answer_prefix(raw):
+            return None
+    question = Question(type=kind, options=["甲", "乙", "丙", "丁"], answer="")
+    return parse(raw, question)

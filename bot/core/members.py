@@ -1,0 +1,272 @@
+"""Resolve who sent a message and where: member, chat and branch; register newcomers; sync config."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Protocol
+
+from sqlalchemy import and_, select, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.core import org
+from bot.core.config import Config
+from bot.core.message import Message
+from bot.core.models import Branch, Chat, Member, MemberIdentity, PartyGroup, Role
+
+log = logging.getLogger(__name__)
+
+# PostgreSQL advisory lock key held by the start-up transaction (config sync, seeds): "yizhan" + 1.
+STARTUP_LOCK_KEY = 0x79697A68616F
+
+
+@dataclass
+class Resolved:
+    branch: Branch | None
+    chat: Chat | None
+    member: Member | None
+
+
+class MemberNames(Protocol):
+    """A channel's source of members' names (WeCom: its contacts), refreshed by a daily job."""
+
+    def refresh_soon(self) -> bool: ...
+
+
+def configured_name(config: Config, channel: str, user_id: str) -> str | None:
+    """The name config.toml gives this identity ([wecom] member_names), which no platform name overrides."""
+    if channel != "wecom":
+        return None
+    return config.wecom.name_overrides().get(user_id)
+
+
+def identity_key(channel: str, user_id: str) -> str:
+    return f"{channel}:{user_id}"
+
+
+def configured_role(config: Config, branch_key: str, channel: str, user_id: str) -> str:
+    """The role config.toml declares for this identity in this branch (member if none).
+
+    It applies in that branch only: to a member of that branch (bot/core/authority.py).
+    """
+    branch = config.branch(branch_key)
+    if branch is None:
+        return Role.MEMBER
+    key = identity_key(channel, user_id)
+    if key in branch.admins:
+        return Role.ADMIN
+    if key in branch.secretaries:
+        return Role.SECRETARY
+    return Role.MEMBER
+
+
+def declared_branch(config: Config, channel: str, user_id: str) -> str | None:
+    """The id of the branch whose admins or secretaries list this identity (config allows one), if any."""
+    key = identity_key(channel, user_id)
+    return next((b.id for b in config.branches if key in b.admins or key in b.secretaries), None)
+
+
+async def branch_by_key(session: AsyncSession, key: str) -> Branch | None:
+    return await session.scalar(select(Branch).where(Branch.key == key))
+
+
+async def resolve(session: AsyncSession, config: Config, msg: Message, now_value: object) -> Resolved:
+    """Find (or register) the member, chat and branch for an inbound message."""
+    known = await _known(session, msg)
+    if known is not None:
+        named = configured_name(config, msg.channel, msg.sender_id)
+        if msg.sender_name and known[0].display_name != msg.sender_name and named is None:
+            known[0].display_name = msg.sender_name
+        return Resolved(known[2], known[1], known[0])
+    chat: Chat | None = None
+    branch: Branch | None = None
+    if msg.chat_id is not None:
+        chat = await session.scalar(
+            select(Chat).where(Chat.channel == msg.channel, Chat.platform_chat_id == msg.chat_id)
+        )
+        if chat is None and config.bot.default_branch:
+            default = await branch_by_key(session, config.bot.default_branch)
+            if default is not None:
+                chat = Chat(branch_id=default.id, channel=msg.channel, platform_chat_id=msg.chat_id, name="")
+                session.add(chat)
+                await session.flush()
+        if chat is None:
+            return Resolved(None, None, None)
+        branch = await session.get(Branch, chat.branch_id)
+
+    identity = await session.scalar(
+        select(MemberIdentity).where(
+            MemberIdentity.channel == msg.channel, MemberIdentity.platform_user_id == msg.sender_id
+        )
+    )
+    member: Member | None = None
+    if identity is not None:
+        member = await session.get(Member, identity.member_id)
+        named = configured_name(config, msg.channel, msg.sender_id)
+        if member is not None and msg.sender_name and member.display_name != msg.sender_name and named is None:
+            member.display_name = msg.sender_name
+    if member is None:
+        # A newcomer joins the branch config.toml declares them in, else this chat's, else the default branch.
+        home_key = declared_branch(config, msg.channel, msg.sender_id)
+        home = await branch_by_key(session, home_key) if home_key else branch
+        if home is None and config.bot.default_branch:
+            home = await branch_by_key(session, config.bot.default_branch)
+        if home is None:
+            return Resolved(None, chat, None)
+        member = Member(
+            branch_id=home.id,
+            display_name=configured_name(config, msg.channel, msg.sender_id) or msg.sender_name or msg.sender_id,
+            role=configured_role(config, home.key, msg.channel, msg.sender_id),
+            created_at=now_value,
+        )
+        session.add(member)
+        await session.flush()
+        session.add(MemberIdentity(member_id=member.id, channel=msg.channel, platform_user_id=msg.sender_id))
+        await session.flush()
+    if branch is None:
+        branch = await session.get(Branch, member.branch_id)
+    return Resolved(branch, chat, member)
+
+
+async def _known(session: AsyncSession, msg: Message) -> tuple[Member, Chat | None, Branch] | None:
+    """The usual case in one statement: a registered member, in a chat bound to a unit (or a direct message)."""
+    by_identity = (MemberIdentity.channel == msg.channel, MemberIdentity.platform_user_id == msg.sender_id)
+    if msg.chat_id is None:
+        found = await session.execute(
+            select(Member, Branch)
+            .select_from(MemberIdentity)
+            .join(Member, Member.id == MemberIdentity.member_id)
+            .join(Branch, Branch.id == Member.branch_id)
+            .where(*by_identity)
+        )
+        alone = found.first()
+        return (alone[0], None, alone[1]) if alone is not None else None
+    grouped = await session.execute(
+        select(Member, Chat, Branch)
+        .select_from(MemberIdentity)
+        .join(Member, Member.id == MemberIdentity.member_id)
+        .join(Chat, and_(Chat.channel == msg.channel, Chat.platform_chat_id == msg.chat_id))
+        .join(Branch, Branch.id == Chat.branch_id)
+        .where(*by_identity)
+    )
+    row = grouped.first()
+    return (row[0], row[1], row[2]) if row is not None else None
+
+
+async def find_member_by_name(session: AsyncSession, branch_id: int, name: str) -> list[Member]:
+    """Members of a branch whose display name is exactly name; else the one whose platform user id it is (a
+    mention written as "@zhangsan", or a member whose name could not be read from the platform)."""
+    rows = await session.scalars(
+        select(Member).where(Member.branch_id == branch_id, Member.display_name == name).order_by(Member.id)
+    )
+    found = list(rows)
+    if found:
+        return found
+    by_id = await session.scalars(
+        select(Member)
+        .join(MemberIdentity, MemberIdentity.member_id == Member.id)
+        .where(Member.branch_id == branch_id, MemberIdentity.platform_user_id == name)
+        .order_by(Member.id)
+        .distinct()
+    )
+    return list(by_id)
+
+
+async def party_group_names(session: AsyncSession, branch_id: int) -> list[str]:
+    rows = await session.scalars(
+        select(PartyGroup.name).where(PartyGroup.branch_id == branch_id).order_by(PartyGroup.id)
+    )
+    return list(rows)
+
+
+async def sync_config(session: AsyncSession, config: Config) -> None:
+    """Make branches, party groups, bound chats and declared roles in the database match config.toml.
+
+    Instances started together take turns (as with migrations, bot/core/db.py): on PostgreSQL this transaction first
+    takes an advisory lock, so the second finds the first's branches instead of failing on their unique key
+    (seen: two `yizhan run` on a fresh database, one exited with "duplicate key … branch_key_key").
+    """
+    bind = session.get_bind()
+    if bind.dialect.name == "postgresql":
+        await session.execute(text(f"SELECT pg_advisory_xact_lock({STARTUP_LOCK_KEY})"))
+    for line in config.declaration_conflicts():
+        log.warning("config: %s", line)
+    for spec in config.branches:
+        branch = await branch_by_key(session, spec.id)
+        if branch is None:
+            branch = Branch(key=spec.id, name=spec.name)
+            session.add(branch)
+            await session.flush()
+        branch.name = spec.name
+        branch.kind = spec.kind
+        existing = set(await party_group_names(session, branch.id))
+        for name in spec.party_groups:
+            if name not in existing:
+                session.add(PartyGroup(branch_id=branch.id, name=name))
+        for ref in spec.chats:
+            channel, chat_id = ref.split(":", 1)
+            chat = await session.scalar(select(Chat).where(Chat.channel == channel, Chat.platform_chat_id == chat_id))
+            if chat is None:
+                session.add(Chat(branch_id=branch.id, channel=channel, platform_chat_id=chat_id, name=""))
+            else:
+                chat.branch_id = branch.id
+        # Declared roles are a floor: a restart never leaves a declared admin without rights.
+        # (Configured names are applied below, for every branch at once.)
+        for ref in (*spec.secretaries, *spec.admins):
+            channel, user_id = ref.split(":", 1)
+            identity = await session.scalar(
+                select(MemberIdentity).where(
+                    MemberIdentity.channel == channel, MemberIdentity.platform_user_id == user_id
+                )
+            )
+            if identity is None:
+                continue
+            member = await session.get(Member, identity.member_id)
+            if member is None:
+                continue
+            wanted = configured_role(config, spec.id, channel, user_id)
+            if declared_branch(config, channel, user_id) != spec.id:
+                continue  # declared in an earlier branch too: that one is theirs (config.declaration_conflicts)
+            if member.branch_id != branch.id:
+                # The declaring branch is this person's own (they first wrote somewhere else, or moved): a role
+                # declared for a branch counts in that branch only, so their home follows the declaration.
+                log.warning("config: %s is declared %s of branch %r; moving them there", ref, wanted, spec.id)
+                member.branch_id, member.role, member.party_group_id = branch.id, Role.MEMBER, None
+            if not Role.at_least(member.role, wanted):
+                member.role = wanted
+    await _apply_configured_names(session, config)
+    await session.flush()
+    # The tree: a declared parent is applied each start; a unit without one keeps what was set in chat.
+    for spec in config.branches:
+        if spec.parent:
+            unit, parent = await branch_by_key(session, spec.id), await branch_by_key(session, spec.parent)
+            if unit is not None and parent is not None:
+                unit.parent_id = parent.id
+    await org.rebuild_paths(session)
+
+
+async def _apply_configured_names(session: AsyncSession, config: Config) -> None:
+    """Give members the names config.toml sets for them ([wecom] member_names)."""
+    overrides = config.wecom.name_overrides()
+    if not overrides:
+        return
+    rows = await session.execute(
+        select(MemberIdentity.platform_user_id, Member)
+        .join(Member, Member.id == MemberIdentity.member_id)
+        .where(MemberIdentity.channel == "wecom", MemberIdentity.platform_user_id.in_(list(overrides)))
+    )
+    for user_id, member in rows:
+        member.display_name = overrides[user_id]
+
+
+async def pinned_role(session: AsyncSession, config: Config, branch: Branch, member: Member) -> str:
+    """The highest role config.toml declares in branch for any of this member's identities (if they belong there)."""
+    if member.branch_id != branch.id:
+        return Role.MEMBER
+    identities = await session.scalars(select(MemberIdentity).where(MemberIdentity.member_id == member.id))
+    best = Role.MEMBER
+    for identity in identities:
+        role = configured_role(config, branch.key, identity.channel, identity.platform_user_id)
+        if Role.at_least(role, best):
+            best = role
+    return best

@@ -1,0 +1,652 @@
+"""The outbox sender: delivers outbox rows through channel clients, rate-limited, retried, resumable.
+
+Rows go one at a time per target; pushes of one message to many targets go in one call where the channel can
+(a batch, claimed and marked together). After a crash at most `concurrency` deliveries — single rows or
+batches — can have been sent twice (OutboxSender).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from sqlalchemy import and_, exists, or_, select, update
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import aliased
+from sqlalchemy.sql.elements import ColumnElement
+
+from bot.core.clock import Clock
+from bot.core.config import OutboxConfig
+from bot.core.db import affected, read_only, transaction
+from bot.core.message import Outgoing
+from bot.core.models import Media, Outbox, OutboxStatus
+
+log = logging.getLogger(__name__)
+
+# How long a reply delivered at once waits for earlier rows to its target, and how often it looks.
+_IN_LINE_WAIT_SECONDS = 3.0
+_IN_LINE_POLL_SECONDS = 0.02
+
+
+@dataclass(frozen=True)
+class RateLimit:
+    """At most `count` messages per `seconds` to one target.
+
+    A row may make several messages on its platform (text split under a byte limit, an image after its text):
+    `messages` is this row's number, `weigh` tells it for a row already sent (None: one message a row).
+    """
+
+    count: int
+    seconds: float
+    messages: int = 1
+    weigh: Callable[[Outgoing], int] | None = None
+
+
+class TransientError(Exception):
+    """Delivery failed for now; try again later (optionally not before retry_after seconds).
+
+    counted=False: nothing was attempted (the channel's way out is not open here right now, e.g. another
+    process holds its connection); the row waits retry_after seconds without using up an attempt.
+    """
+
+    def __init__(self, reason: str, retry_after: float | None = None, *, counted: bool = True) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.retry_after = retry_after
+        self.counted = counted
+
+
+class PermanentError(Exception):
+    """Delivery can never succeed (bad recipient, missing permission); record the reason."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class ChannelClient(Protocol):
+    """What the sender needs from a channel: deliver one message, and the limit per target."""
+
+    name: str
+
+    async def deliver(self, item: Outgoing) -> None: ...
+
+    def rate_limit(self, item: Outgoing) -> RateLimit | None: ...
+
+
+class BatchingClient(ChannelClient, Protocol):
+    """A channel that can send the same message to many targets in one call (WeCom's app: touser "a|b|c")."""
+
+    def batch_limit(self, item: Outgoing) -> int:
+        """How many targets one call may carry for a row like this one; 1: the row goes alone."""
+        ...
+
+    async def deliver_batch(self, items: Sequence[Outgoing]) -> Mapping[int, PermanentError]:
+        """Send these rows (the same text and card, each to its own target) in one call.
+
+        Returns the rows the platform refused one by one (e.g. a recipient it does not know), by row id; the
+        others were delivered. Raises as deliver() does when the whole call failed.
+        """
+        ...
+
+
+def _outgoing(row: Outbox, image: bytes | None = None) -> Outgoing:
+    return Outgoing(
+        id=row.id,
+        channel=row.channel,
+        target_kind=row.target_kind,
+        target_id=row.target_id,
+        text=row.text,
+        mentions=tuple(row.mentions or ()),
+        media_id=row.media_id,
+        image=image,
+        card=row.card,
+    )
+
+
+async def _load(session: AsyncSession, row_id: int) -> Outgoing | None:
+    row = await session.get(Outbox, row_id)
+    if row is None:
+        return None
+    media = await session.get(Media, row.media_id) if row.media_id is not None else None
+    return _outgoing(row, media.data if media else None)
+
+
+class OutboxSender:
+    """Delivers due outbox rows; one head-of-line row per target at a time keeps each target in order.
+
+    A row is claimed (status sending, a lease with a fresh token) only when one of `concurrency` delivery
+    slots is free, and a slot is freed only once the row's outcome is written. So after a crash at most
+    `concurrency` deliveries were made without their "sent" mark: those, and only those, can be sent twice.
+    The lease is renewed while its delivery runs, so a slow delivery is not taken over; every mark after a
+    delivery matches the lease token, so a sender whose lease was taken over cannot overwrite the outcome.
+
+    Batches: a push (a row answering no message) on a channel that can send one message to many targets
+    (BatchingClient) takes along the other due pushes of the same text and card to other targets, each the
+    head of its own target's line (a target with an earlier undelivered row is not batched ahead of it). They
+    are claimed under the head's lease token, sent in one call and marked together, in one slot: a batch is
+    one delivery. So after a crash at most `concurrency` batches (each up to the channel's batch limit of rows)
+    can be sent twice; a recipient the platform refuses fails its own row only.
+    """
+
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        clients: Mapping[str, ChannelClient],
+        config: OutboxConfig,
+        clock: Clock,
+    ) -> None:
+        self.sessions = sessions
+        self.clients = clients
+        self.config = config
+        self.clock = clock
+        self._wake = asyncio.Event()
+        self._slots = asyncio.Semaphore(config.concurrency)
+        self._stopping = False
+        self._task: asyncio.Task[None] | None = None
+
+    # --- lifecycle -------------------------------------------------------------------------
+    def notify(self) -> None:
+        """New rows were committed: look now rather than at the next poll."""
+        self._wake.set()
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._loop(), name="outbox-sender")
+
+    async def stop(self, timeout: float = 10.0) -> None:
+        """Finish the deliveries in flight, then stop; pending rows stay for the next start."""
+        self._stopping = True
+        self._wake.set()
+        if self._task is not None:
+            try:
+                await asyncio.wait_for(self._task, timeout)
+            except TimeoutError:
+                self._task.cancel()
+                log.warning("outbox sender did not finish within %.0fs; leased rows resume after restart", timeout)
+            self._task = None
+
+    async def _loop(self) -> None:
+        while not self._stopping:
+            # Cleared before the pass: a notify() while it runs makes the next wait return at once.
+            self._wake.clear()
+            try:
+                processed = await self.run_once()
+            except Exception:
+                log.exception("outbox sender pass failed; retrying after the poll interval")
+                processed = 0
+            if processed:
+                continue
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self.config.poll_interval_seconds)
+
+    # --- delivery --------------------------------------------------------------------------
+    async def run_once(self) -> int:
+        """Deliver the due head-of-line row of every target; return how many rows were attempted."""
+        now = self.clock()
+        async with read_only(self.sessions) as session:
+            rows = (
+                await session.execute(
+                    select(
+                        Outbox.id,
+                        Outbox.channel,
+                        Outbox.target_kind,
+                        Outbox.target_id,
+                        Outbox.text,
+                        Outbox.mentions,
+                        Outbox.media_id,
+                        Outbox.cause_inbound_id,
+                    )
+                    .where(self._claimable(now), ~_blocked())
+                    .order_by(Outbox.id)
+                    .limit(self.config.batch_size)
+                )
+            ).all()
+        # Pushes of one message on a batching channel: only the first is attempted here, and it takes the others
+        # along (_attempt_batch); were they attempted side by side, each would claim its own row first. Any it
+        # leaves (another card, a full window) are taken in the next pass.
+        ids, heads = [], set()
+        for row in rows:
+            key = (row.channel, row.target_kind, row.text)
+            item = Outgoing(
+                row.id, row.channel, row.target_kind, row.target_id, row.text, tuple(row.mentions or ()), row.media_id
+            )
+            if row.cause_inbound_id is None and _batching(self.clients.get(row.channel), item):
+                if key in heads:
+                    continue
+                heads.add(key)
+            ids.append(row.id)
+        if not ids:
+            return 0
+        results = await asyncio.gather(*(self._attempt_in_slot(row_id) for row_id in ids), return_exceptions=True)
+        failed = [r for r in results if isinstance(r, BaseException)]
+        if failed:
+            error = failed[0]
+            log.error("outbox: %d of %d rows could not be attempted", len(failed), len(ids), exc_info=error)
+        return sum(1 for r in results if r is not None and not isinstance(r, BaseException))
+
+    async def _attempt_in_slot(self, row_id: int) -> tuple[Outgoing, bool] | None:
+        async with self._slots:
+            return await self._attempt(row_id, via="sender", due_only=True)
+
+    async def deliver_now(self, ids: Iterable[int], via: str = "passive") -> list[Outgoing]:
+        """Deliver these rows at once (a reply to the message in hand); return those delivered.
+
+        A row behind an earlier undelivered row to the same target waits for it (order per target): a
+        little, as when replies to two messages race for one chat; then it is left to the sender.
+        """
+        delivered: list[Outgoing] = []
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + _IN_LINE_WAIT_SECONDS
+        for row_id in ids:
+            while True:
+                item = await self._attempt(row_id, via=via, due_only=False)
+                if item is not None or loop.time() >= deadline or not await self._pending(row_id):
+                    break
+                await asyncio.sleep(_IN_LINE_POLL_SECONDS)
+            if item is not None and item[1]:
+                delivered.append(item[0])
+        return delivered
+
+    async def _pending(self, row_id: int) -> bool:
+        """Whether the row still waits (not claimed: an earlier row to its target was in the way)."""
+        async with read_only(self.sessions) as session:
+            status = await session.scalar(select(Outbox.status).where(Outbox.id == row_id))
+        return status == OutboxStatus.PENDING
+
+    async def release(self, ids: Iterable[int]) -> None:
+        """Rows held for a passive answer that will not come: the sender may take them now."""
+        await self._due_now(ids, and_(Outbox.status == OutboxStatus.PENDING, Outbox.attempts == 0))
+
+    async def unclaim_passive(self, ids: Iterable[int]) -> None:
+        """Rows marked as answered in an HTTP response that did not arrive in time: the sender pushes them now."""
+        passive = and_(Outbox.status == OutboxStatus.SENT, Outbox.delivered_via == "passive")
+        await self._due_now(
+            ids, passive, status=OutboxStatus.PENDING, attempts=0, sent_at=None, delivered_via=None, lease_token=None
+        )
+
+    async def _due_now(self, ids: Iterable[int], condition: ColumnElement[bool], **values: object) -> None:
+        """Make these rows (those still matching condition) due now, changed as given, and wake the sender."""
+        ids = list(ids)
+        if not ids:
+            return
+        async with transaction(self.sessions) as session:
+            await session.execute(
+                update(Outbox).where(Outbox.id.in_(ids), condition).values(next_attempt_at=self.clock(), **values)
+            )
+        self.notify()
+
+    async def claim_passive(self, ids: Iterable[int]) -> list[Outgoing]:
+        """Mark rows as answered in the platform's HTTP response (e.g. a WeCom passive reply).
+
+        A row behind an earlier undelivered row to the same target is not claimed (it would overtake it), nor
+        is any row after it: the caller leaves them to the sender.
+        """
+        now = self.clock()
+        claimed: list[Outgoing] = []
+        async with transaction(self.sessions) as session:
+            for row_id in ids:
+                result = await session.execute(
+                    update(Outbox)
+                    .where(Outbox.id == row_id, Outbox.status == OutboxStatus.PENDING, ~_blocked(now))
+                    .values(status=OutboxStatus.SENT, sent_at=now, attempts=1, delivered_via="passive")
+                )
+                if affected(result) != 1:
+                    break
+                item = await _load(session, row_id)
+                if item is not None:
+                    claimed.append(item)
+        return claimed
+
+    def _claimable(self, now: datetime, due_only: bool = True):  # type: ignore[no-untyped-def]
+        pending = Outbox.status == OutboxStatus.PENDING
+        return or_(
+            and_(pending, Outbox.next_attempt_at <= now) if due_only else pending,
+            and_(Outbox.status == OutboxStatus.SENDING, Outbox.lease_until < now),
+        )
+
+    async def _claim(self, row_id: int, now: datetime, due_only: bool) -> tuple[Outbox, Outgoing, str] | None:
+        """Lease the row under a fresh token if it is claimable and first in line for its target."""
+        token = uuid.uuid4().hex
+        async with transaction(self.sessions) as session:
+            result = await session.execute(
+                update(Outbox)
+                .where(Outbox.id == row_id, self._claimable(now, due_only), ~_blocked(None if due_only else now))
+                .values(status=OutboxStatus.SENDING, lease_until=self._lease_end(), lease_token=token)
+            )
+            if affected(result) != 1:
+                return None
+            row = await session.get(Outbox, row_id)
+            item = await _load(session, row_id)
+            return (row, item, token) if row is not None and item is not None else None
+
+    def _lease_end(self) -> datetime:
+        return self.clock() + timedelta(seconds=self.config.lease_seconds)
+
+    @contextlib.asynccontextmanager
+    async def _leased(self, row_id: int, token: str) -> AsyncIterator[None]:
+        """Keep renewing the row's lease while its delivery and the writing of its outcome run."""
+        renewal = asyncio.create_task(self._renew(row_id, token), name=f"outbox-lease-{row_id}")  # and its batch
+        try:
+            yield
+        finally:
+            renewal.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await renewal
+
+    async def _renew(self, row_id: int, token: str) -> None:
+        while True:
+            await asyncio.sleep(self.config.lease_seconds / 3)
+            try:
+                async with transaction(self.sessions) as session:
+                    await session.execute(
+                        update(Outbox)  # the token names the row, and every row of its batch
+                        .where(Outbox.lease_token == token)
+                        .values(lease_until=self._lease_end())
+                    )
+            except Exception as exc:  # the database is away: the outcome write waits for it too
+                log.warning("outbox %s: could not renew the lease: %s", row_id, exc)
+
+    async def _window_start(self, item: Outgoing, limit: RateLimit, now: datetime) -> datetime | None:
+        """None if the target may receive this row's messages now; otherwise when enough sends leave the window."""
+        since = now - timedelta(seconds=limit.seconds)
+        window = (
+            Outbox.channel == item.channel,
+            Outbox.target_kind == item.target_kind,
+            Outbox.target_id == item.target_id,
+            Outbox.status == OutboxStatus.SENT,
+            Outbox.sent_at > since,
+            # Answers carried in the platform's HTTP response do not use the push quota.
+            or_(Outbox.delivered_via.is_(None), Outbox.delivered_via != "passive"),
+        )
+        weigh = limit.weigh or (lambda _item: 1)
+        async with read_only(self.sessions) as session:
+            rows = (await session.scalars(select(Outbox).where(*window).order_by(Outbox.sent_at))).all()
+            used = [(row.sent_at or now, weigh(_outgoing(row))) for row in rows]
+        return _not_before(used, limit, now)
+
+    async def _attempt(self, row_id: int, via: str, due_only: bool) -> tuple[Outgoing, bool] | None:
+        """Claim, rate-check and deliver one row; (item, delivered) or None if someone else has it."""
+        now = self.clock()
+        claimed = await self._claim(row_id, now, due_only)
+        if claimed is None:
+            return None
+        row, item, token = claimed
+        client = self.clients.get(item.channel)
+        if due_only and row.cause_inbound_id is None and _batching(client, item):
+            assert client is not None
+            return await self._attempt_batch(client, row, item, token, now, via)  # type: ignore[arg-type]
+        async with self._leased(row_id, token):
+            outcome = await self._deliver(row, item, now)
+            delivered = outcome["status"] == OutboxStatus.SENT
+            if delivered:
+                outcome["delivered_via"] = via
+            await self._record(row_id, token, outcome)
+        return item, delivered
+
+    async def _deliver(self, row: Outbox, item: Outgoing, now: datetime) -> dict[str, object]:
+        """Deliver the row; the values its outcome writes."""
+        client = self.clients.get(item.channel)
+        if client is None:
+            return self._failed(row, f"no client for channel {item.channel!r}")
+        limit = client.rate_limit(item)
+        if limit is not None:
+            not_before = await self._window_start(item, limit, now)
+            if not_before is not None:
+                return {"status": OutboxStatus.PENDING, "next_attempt_at": not_before}
+        try:
+            await client.deliver(item)
+        except Exception as exc:
+            return self._outcome(row, item, exc)
+        return self._sent(row)
+
+    def _sent(self, row: Outbox) -> dict[str, object]:
+        return {"status": OutboxStatus.SENT, "sent_at": self.clock(), "attempts": row.attempts + 1, "last_error": None}
+
+    def _outcome(self, row: Outbox, item: Outgoing, exc: Exception) -> dict[str, object]:
+        """The values a failed delivery of the row writes."""
+        if isinstance(exc, PermanentError):
+            log.warning("outbox %s to %s:%s failed permanently: %s", row.id, item.channel, item.target_id, exc.reason)
+            return self._failed(row, exc.reason)
+        if isinstance(exc, TransientError):
+            if not exc.counted:  # e.g. the long connection is down: wait for it without using up an attempt
+                return {
+                    "status": OutboxStatus.PENDING,
+                    "next_attempt_at": self.clock() + timedelta(seconds=exc.retry_after or 0),
+                }
+            return self._retry(row, exc.reason, exc.retry_after)
+        # A bug, an unexpected network error or the database away: treat as transient.
+        log.error("outbox %s: unexpected delivery error", row.id, exc_info=exc)
+        return self._retry(row, f"{type(exc).__name__}: {exc}", None)
+
+    # --- batches -----------------------------------------------------------------------------
+    async def _attempt_batch(
+        self, client: BatchingClient, head: Outbox, item: Outgoing, token: str, now: datetime, via: str
+    ) -> tuple[Outgoing, bool]:
+        """Deliver the claimed head row with the pushes of the same message to other targets, in one call."""
+        async with self._leased(head.id, token):
+            batch = [(head, item), *await self._claim_companions(client, head, item, token, now)]
+            outcomes: dict[int, dict[str, object]] = {}
+            limit = client.rate_limit(item)
+            if limit is not None:  # each target's own window, as for a row sent alone
+                for row_id, not_before in (await self._windows_start([i for _, i in batch], limit, now)).items():
+                    outcomes[row_id] = {"status": OutboxStatus.PENDING, "next_attempt_at": not_before}
+            ready = [(row, one) for row, one in batch if row.id not in outcomes]
+            if ready:
+                try:
+                    refused = await client.deliver_batch([one for _, one in ready])
+                except Exception as exc:
+                    outcomes.update({row.id: self._outcome(row, one, exc) for row, one in ready})
+                else:
+                    for row, one in ready:
+                        failure = refused.get(row.id)
+                        outcomes[row.id] = self._sent(row) if failure is None else self._outcome(row, one, failure)
+                    log.info(
+                        "outbox: one %s call delivered %d of %d rows",
+                        item.channel,
+                        len(ready) - len(refused),
+                        len(ready),
+                    )
+            for values in outcomes.values():
+                if values["status"] == OutboxStatus.SENT:
+                    values["delivered_via"] = via
+            await self._record_batch(token, outcomes)
+        return item, outcomes[head.id]["status"] == OutboxStatus.SENT
+
+    async def _claim_companions(
+        self, client: BatchingClient, head: Outbox, item: Outgoing, token: str, now: datetime
+    ) -> list[tuple[Outbox, Outgoing]]:
+        """Lease, under the head's token, the due pushes of the same text and card to other targets, each first
+        in line for its target, up to the channel's limit per call."""
+        room = client.batch_limit(item) - 1
+        async with transaction(self.sessions) as session:
+            candidates = (
+                await session.scalars(
+                    select(Outbox)
+                    .where(
+                        Outbox.channel == head.channel,
+                        Outbox.target_kind == head.target_kind,
+                        Outbox.target_id != head.target_id,
+                        Outbox.text == head.text,
+                        Outbox.media_id.is_(None),
+                        Outbox.cause_inbound_id.is_(None),
+                        self._claimable(now),
+                        ~_blocked(),
+                    )
+                    .order_by(Outbox.id)
+                    .limit(room)
+                )
+            ).all()
+            targets = {head.target_id}
+            chosen = []
+            for row in candidates:
+                one = _outgoing(row)
+                if (
+                    row.card == head.card
+                    and not row.mentions
+                    and row.target_id not in targets
+                    and _batching(client, one)
+                ):
+                    targets.add(row.target_id)
+                    chosen.append(row.id)
+            if not chosen:
+                return []
+            await session.execute(
+                update(Outbox)
+                .where(Outbox.id.in_(chosen), self._claimable(now), ~_blocked())
+                # The head's lease end: the batch's rows lapse together, so after a crash the first pass that
+                # finds them claimable forms the same batch again (the same request, which WeCom's duplicate
+                # check drops), not the head alone and then the rest.
+                .values(
+                    status=OutboxStatus.SENDING, lease_until=head.lease_until or self._lease_end(), lease_token=token
+                )
+                .execution_options(synchronize_session=False)
+            )
+            rows = (
+                await session.scalars(
+                    select(Outbox).where(Outbox.id.in_(chosen), Outbox.lease_token == token).order_by(Outbox.id)
+                )
+            ).all()
+            return [(row, _outgoing(row)) for row in rows]
+
+    async def _windows_start(self, items: Sequence[Outgoing], limit: RateLimit, now: datetime) -> dict[int, datetime]:
+        """The rows whose target may not receive them now (as _window_start, for many targets in one query)."""
+        since = now - timedelta(seconds=limit.seconds)
+        first = items[0]
+        weigh = limit.weigh or (lambda _item: 1)
+        used: dict[str, list[tuple[datetime, int]]] = {}
+        async with read_only(self.sessions) as session:
+            rows = await session.scalars(
+                select(Outbox)
+                .where(
+                    Outbox.channel == first.channel,
+                    Outbox.target_kind == first.target_kind,
+                    Outbox.target_id.in_([item.target_id for item in items]),
+                    Outbox.status == OutboxStatus.SENT,
+                    Outbox.sent_at > since,
+                    or_(Outbox.delivered_via.is_(None), Outbox.delivered_via != "passive"),
+                )
+                .order_by(Outbox.sent_at)
+            )
+            for row in rows:
+                used.setdefault(row.target_id, []).append((row.sent_at or now, weigh(_outgoing(row))))
+        held = {}
+        for item in items:
+            not_before = _not_before(used.get(item.target_id, []), limit, now)
+            if not_before is not None:
+                held[item.id] = not_before
+        return held
+
+    async def _record_batch(self, token: str, outcomes: Mapping[int, dict[str, object]]) -> None:
+        """Write a batch's outcomes (each row's own, if still ours) in one transaction, retrying as _record."""
+        delay = 0.2
+        while True:
+            try:
+                async with transaction(self.sessions) as session:
+                    for row_id, values in outcomes.items():
+                        await session.execute(
+                            update(Outbox)
+                            .where(Outbox.id == row_id, Outbox.lease_token == token)
+                            .values(lease_until=None, lease_token=None, **values)
+                        )
+                return
+            except (DBAPIError, OSError) as exc:
+                log.warning("outbox: could not record a batch's outcome (%s); retrying in %.1fs", exc, delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
+
+    async def _record(self, row_id: int, token: str, values: dict[str, object]) -> None:
+        """Write a delivery's outcome if the row is still ours, retrying until the database takes it.
+
+        Giving up would leave a delivered row to be sent again once its lease ran out, so the slot stays
+        taken (no new claim) until this is written.
+        """
+        delay = 0.2
+        while True:
+            try:
+                async with transaction(self.sessions) as session:
+                    result = await session.execute(
+                        update(Outbox)
+                        .where(Outbox.id == row_id, Outbox.lease_token == token)
+                        .values(lease_until=None, lease_token=None, **values)
+                    )
+                if affected(result) != 1:
+                    log.warning("outbox %s: the lease was taken over; its outcome is the new holder's", row_id)
+                return
+            except (DBAPIError, OSError) as exc:
+                log.warning("outbox %s: could not record the outcome (%s); retrying in %.1fs", row_id, exc, delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
+
+    def _retry(self, row: Outbox, reason: str, retry_after: float | None) -> dict[str, object]:
+        attempts = row.attempts + 1
+        if attempts >= self.config.max_attempts:
+            log.warning("outbox %s: giving up after %d attempts: %s", row.id, attempts, reason)
+            return self._failed(row, f"{reason} (after {attempts} attempts)")
+        delay = min(self.config.backoff_base_seconds * 2 ** (attempts - 1), self.config.backoff_max_seconds)
+        if retry_after is not None:
+            delay = max(delay, retry_after)
+        return {
+            "status": OutboxStatus.PENDING,
+            "attempts": attempts,
+            "next_attempt_at": self.clock() + timedelta(seconds=delay),
+            "last_error": reason,
+        }
+
+    @staticmethod
+    def _failed(row: Outbox, error: str) -> dict[str, object]:
+        return {"status": OutboxStatus.FAILED, "attempts": row.attempts + 1, "last_error": error}
+
+
+def _not_before(used: Sequence[tuple[datetime, int]], limit: RateLimit, now: datetime) -> datetime | None:
+    """None if a target that was sent `used` (when, messages; oldest first) in the window may receive a row of
+    limit.messages now; otherwise when enough of them leave the window."""
+    # A row of more messages than the limit takes a whole window (WeCom refuses the rest; they are retried).
+    need = min(limit.messages, limit.count)
+    total = sum(messages for _, messages in used)
+    if total + need <= limit.count:
+        return None
+    for sent_at, messages in used:  # oldest first: when has enough of the window left it?
+        total -= messages
+        if total + need <= limit.count:
+            return sent_at + timedelta(seconds=limit.seconds)
+    return now + timedelta(seconds=limit.seconds)  # not reached: need <= limit.count
+
+
+def _batching(client: ChannelClient | None, item: Outgoing) -> bool:
+    """Whether the client can send this row in one call with others of the same message."""
+    batch_limit = getattr(client, "batch_limit", None)
+    return batch_limit is not None and hasattr(client, "deliver_batch") and batch_limit(item) > 1
+
+
+def _blocked(now: datetime | None = None) -> ColumnElement[bool]:
+    """An earlier row to the same target is not delivered yet (the row would overtake it).
+
+    With now (a reply delivered or answered at once): the earlier rows of the same message, and pushes that
+    answer no message (a notice, a reminder, a quiz's next question) being sent or due by now. Replies to
+    other messages do not count: those messages raced this one and no one can tell their order; nor does a
+    push due later (a retry after back-off, a rate-limited push).
+    """
+    earlier = aliased(Outbox)
+    undelivered: ColumnElement[bool] = earlier.status.in_((OutboxStatus.PENDING, OutboxStatus.SENDING))
+    if now is not None:
+        undelivered = and_(
+            undelivered,  # kept as its own term: the index on (channel, target_id, status) serves it
+            or_(earlier.status == OutboxStatus.SENDING, earlier.next_attempt_at <= now),
+            or_(earlier.cause_inbound_id.is_(None), earlier.cause_inbound_id == Outbox.cause_inbound_id),
+        )
+    return exists().where(
+        and_(
+            earlier.channel == Outbox.channel,
+            earlier.target_kind == Outbox.target_kind,
+            earlier.target_id == Outbox.target_id,
+            earlier.id < Outbox.id,
+            undelivered,
+        )
+    )

@@ -1,0 +1,693 @@
+"""Meetings (主题党日, 三会一课): creation, reminders, check-in, leave, corrections, summary, statistics."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import ColumnElement, and_, func, select
+
+from bot.core import display, org, texts
+from bot.core.authority import holders
+from bot.core.cards import meeting_card
+from bot.core.config import BranchConfig, RecurringMeetingConfig
+from bot.core.context import Context
+from bot.core.holidays import adjust_for_holiday, rule_date
+from bot.core.members import branch_by_key
+from bot.core.models import (
+    Branch,
+    EntryStatus,
+    Member,
+    MemberIdentity,
+    PartyGroup,
+    Role,
+    RollCall,
+    RollCallEntry,
+    RollCallKind,
+    RollCallStatus,
+)
+from bot.core.rollcall import (
+    Audience,
+    branch_audience,
+    branch_chats,
+    close_roll_call,
+    open_roll_call,
+    roll_call_chats,
+    tally,
+)
+from bot.meetings import texts as meeting_texts
+from bot.meetings.models import AttendanceAudit, CadenceWarning, Meeting, MeetingKind
+from bot.points.ledger import award_meeting_attendance
+
+KIND = RollCallKind.MEETING
+LATE = "late"
+MADE_UP = "made_up"
+# Kinds announced in the branch's group chats; a 支委会 is announced to its members directly.
+ANNOUNCED_IN_CHATS = (
+    MeetingKind.THEME_DAY,
+    MeetingKind.MEMBER_ASSEMBLY,
+    MeetingKind.PARTY_LECTURE,
+    MeetingKind.GROUP_MEETING,
+)
+
+
+@dataclass
+class MeetingView:
+    meeting: Meeting
+    roll_call: RollCall
+
+    @property
+    def kind_name(self) -> str:
+        return texts.MEETING_KIND_NAMES[self.meeting.kind]
+
+
+def window(ctx: Context, meeting: Meeting) -> tuple[datetime, datetime]:
+    config = ctx.config.meetings
+    return (
+        meeting.starts_at - timedelta(minutes=config.check_in_before_minutes),
+        meeting.starts_at + timedelta(minutes=config.check_in_after_minutes),
+    )
+
+
+def window_text(ctx: Context, meeting: Meeting) -> str:
+    start, end = window(ctx, meeting)
+    tz = ctx.config.tz
+    return meeting_texts.MEETING_WINDOW.format(
+        start=start.astimezone(tz).strftime("%H:%M"), end=end.astimezone(tz).strftime("%H:%M")
+    )
+
+
+def _parts(meeting: Meeting) -> dict[str, str]:
+    return {
+        "location_part": meeting_texts.MEETING_LOCATION_PART.format(location=meeting.location)
+        if meeting.location
+        else "",
+        "topic_part": meeting_texts.MEETING_TOPIC_PART.format(topic=meeting.topic) if meeting.topic else "",
+    }
+
+
+async def audience_for(ctx: Context, branch: Branch, kind: str, party_group: PartyGroup | None) -> Audience:
+    """Who is expected: the whole branch, the committee (支委), or one 党小组."""
+    if kind == MeetingKind.GROUP_MEETING and party_group is not None:
+        return await branch_audience(ctx.session, branch, party_group.name, party_group)
+    if kind != MeetingKind.COMMITTEE:
+        return await branch_audience(ctx.session, branch, texts.AUDIENCE_BRANCH)
+    spec = ctx.config.branch(branch.key)
+    declared = spec.committee if spec else ()
+    if declared:
+        pairs = [ref.split(":", 1) for ref in declared]
+        ids = set()
+        for channel, user_id in pairs:
+            # A declared 支委 who is a member of another branch is not in this branch's audience.
+            member_id = await ctx.session.scalar(
+                select(MemberIdentity.member_id)
+                .join(Member, Member.id == MemberIdentity.member_id)
+                .where(
+                    MemberIdentity.channel == channel,
+                    MemberIdentity.platform_user_id == user_id,
+                    Member.branch_id == branch.id,
+                )
+            )
+            if member_id is not None:
+                ids.add(member_id)
+    else:
+        ids = {member.id for member in await ctx.session.scalars(holders(branch.id, Role.SECRETARY))}
+    return Audience(texts.MEETING_KIND_NAMES[MeetingKind.COMMITTEE], tuple(sorted(ids)))
+
+
+async def create_meeting(
+    ctx: Context,
+    branch: Branch,
+    kind: str,
+    starts_at: datetime,
+    *,
+    topic: str = "",
+    location: str = "",
+    party_group: PartyGroup | None = None,
+    creator: Member | None = None,
+    with_code: bool = False,
+    rule_key: str | None = None,
+) -> MeetingView | None:
+    """Create a meeting and its roll call, and announce it; None if the audience is empty."""
+    audience = await audience_for(ctx, branch, kind, party_group)
+    if not audience.member_ids:
+        return None
+    now = ctx.clock()
+    after = timedelta(minutes=ctx.config.meetings.check_in_after_minutes)
+    roll_call = await open_roll_call(
+        ctx.session,
+        branch=branch,
+        kind=KIND,
+        title=texts.MEETING_KIND_NAMES[kind],
+        body=topic,
+        audience=audience,
+        chats=await branch_chats(ctx.session, branch) if kind in ANNOUNCED_IN_CHATS else [],
+        now=now,
+        closes_at=starts_at + after,
+        created_by=creator,
+    )
+    meeting = Meeting(
+        branch_id=branch.id,
+        roll_call_id=roll_call.id,
+        kind=kind,
+        topic=topic,
+        location=location,
+        starts_at=starts_at,
+        check_in_code=f"{secrets.randbelow(10000):04d}" if with_code else None,
+        rule_key=rule_key,
+        reminders_sent=[],
+        cancelled=False,
+    )
+    ctx.session.add(meeting)
+    await ctx.session.flush()
+    view = MeetingView(meeting, roll_call)
+    announcement = meeting_texts.MEETING_ANNOUNCE.format(
+        kind=view.kind_name,
+        when=display.when(starts_at, ctx.config.tz),
+        audience=audience.label,
+        window=window_text(ctx, meeting),
+        **_parts(meeting),
+    )
+    chats = await roll_call_chats(ctx.session, roll_call)
+    card = meeting_card(roll_call.id, meeting_texts.CARD_TITLE_MEETING.format(kind=view.kind_name, seq=roll_call.seq))
+    for chat in chats:
+        await ctx.send_to_chat(chat, announcement, card=card)
+    if not chats:
+        for member in (await tally(ctx.session, roll_call)).pending:
+            await ctx.send_to_member(member, announcement, card=card)
+    if meeting.check_in_code and creator is not None:
+        await ctx.send_to_member(
+            creator,
+            meeting_texts.MEETING_CODE_SECRET.format(
+                kind=view.kind_name, seq=roll_call.seq, code=meeting.check_in_code
+            ),
+        )
+    return view
+
+
+async def _views(ctx: Context, *conditions: object) -> list[MeetingView]:
+    rows = await ctx.session.execute(
+        select(Meeting, RollCall)
+        .join(RollCall, RollCall.id == Meeting.roll_call_id)
+        .where(*conditions)  # type: ignore[arg-type]
+        .order_by(Meeting.starts_at)
+    )
+    return [MeetingView(m, r) for m, r in rows]
+
+
+async def open_meetings(ctx: Context, branch: Branch) -> list[MeetingView]:
+    """Meetings of the branch still collecting responses, soonest first."""
+    return await _views(
+        ctx, Meeting.branch_id == branch.id, Meeting.cancelled.is_(False), RollCall.status == RollCallStatus.OPEN
+    )
+
+
+async def entry_of(ctx: Context, view: MeetingView, member: Member) -> RollCallEntry | None:
+    return await ctx.session.scalar(
+        select(RollCallEntry).where(
+            RollCallEntry.roll_call_id == view.roll_call.id, RollCallEntry.member_id == member.id
+        )
+    )
+
+
+@dataclass
+class CheckInResult:
+    text: str
+    recorded: bool = False
+
+
+async def check_in(ctx: Context, branch: Branch, member: Member, code: str, only: int | None = None) -> CheckInResult:
+    """签到: inside the window, in the audience, with the code if the meeting has one; once.
+
+    only: the roll call a 签到 tap is about (bot/core/cards.py) — no other meeting is considered."""
+    now = ctx.clock()
+    candidates = [v for v in await open_meetings(ctx, branch) if only is None or v.roll_call.id == only]
+    if only is not None and not candidates:
+        return CheckInResult(meeting_texts.CARD_STALE_MEETING)  # the card's meeting is over or cancelled
+    in_window = [v for v in candidates if window(ctx, v.meeting)[0] <= now <= window(ctx, v.meeting)[1]]
+    if not in_window:
+        upcoming = [v for v in candidates if v.meeting.starts_at > now and await entry_of(ctx, v, member)]
+        if upcoming and upcoming[0].meeting.starts_at - now <= timedelta(hours=12):
+            start = window(ctx, upcoming[0].meeting)[0]
+            return CheckInResult(
+                meeting_texts.MEETING_NOT_YET.format(
+                    kind=upcoming[0].kind_name, start=display.when(start, ctx.config.tz)
+                )
+            )
+        return CheckInResult(meeting_texts.MEETING_NO_WINDOW)
+    mine = [v for v in in_window if await entry_of(ctx, v, member)]
+    if not mine:
+        view = in_window[0]
+        return CheckInResult(
+            meeting_texts.MEETING_NOT_AUDIENCE.format(kind=view.kind_name, audience=view.roll_call.audience_label)
+        )
+    view = min(mine, key=lambda v: abs((v.meeting.starts_at - now).total_seconds()))
+    if view.meeting.check_in_code:
+        if not code:
+            return CheckInResult(meeting_texts.MEETING_CODE_NEEDED.format(kind=view.kind_name))
+        if code != view.meeting.check_in_code:
+            return CheckInResult(meeting_texts.MEETING_CODE_WRONG)
+    late = now > view.meeting.starts_at + timedelta(minutes=ctx.config.meetings.late_after_minutes)
+    recorded = await check_in_member(ctx, view, member, now, tag=LATE if late else None)
+    if not recorded:
+        return CheckInResult(meeting_texts.MEETING_ALREADY.format(name=member.display_name))
+    template = meeting_texts.MEETING_CHECKED_IN_LATE if late else meeting_texts.MEETING_CHECKED_IN
+    clock_text = now.astimezone(ctx.config.tz).strftime("%H:%M")
+    return CheckInResult(template.format(name=member.display_name, kind=view.kind_name, time=clock_text), True)
+
+
+async def check_in_member(ctx: Context, view: MeetingView, member: Member, now: datetime, tag: str | None) -> bool:
+    from bot.core.rollcall import respond
+
+    recorded = await respond(
+        ctx.session,
+        view.roll_call,
+        member,
+        now,
+        tag=tag,
+        allow_change=(EntryStatus.LEAVE, EntryStatus.LEAVE_REQUESTED),
+    )
+    if recorded:
+        await award_meeting_attendance(ctx, view.roll_call, member, now)
+    return bool(recorded)
+
+
+async def next_meeting_for(ctx: Context, branch: Branch, member: Member, only: int | None = None) -> MeetingView | None:
+    """The soonest open meeting whose check-in has not closed and that expects this member (only: that roll call,
+    the one a 请假 tap is about)."""
+    now = ctx.clock()
+    for view in await open_meetings(ctx, branch):
+        if only is not None and view.roll_call.id != only:
+            continue
+        if window(ctx, view.meeting)[1] >= now and await entry_of(ctx, view, member):
+            return view
+    return None
+
+
+async def leaves_for(ctx: Context, branch: Branch, member: Member) -> list[MeetingView]:
+    """The open meetings, check-in not yet closed, for which this member has leave (granted or asked), soonest first."""
+    now = ctx.clock()
+    found = []
+    for view in await open_meetings(ctx, branch):
+        if window(ctx, view.meeting)[1] < now:
+            continue
+        entry = await entry_of(ctx, view, member)
+        if entry is not None and entry.status in (EntryStatus.LEAVE, EntryStatus.LEAVE_REQUESTED):
+            found.append(view)
+    return found
+
+
+_LEAVE_SEQ = re.compile(r"^(?:#\s*(\d+)|(\d+))$")
+_LEAVE_DAY = re.compile(r"(\d{1,2})\s*(?:月|[./-])\s*(\d{1,2})\s*[日号]?")
+
+
+def choose_leave(views: list[MeetingView], args: str, tz: ZoneInfo) -> list[MeetingView]:
+    """The leaves `取消请假 …` names: by meeting number (`#3`, `3`), date (`11月20日`, `11.20`) or kind (`党课`);
+    all of them when the words name none."""
+    text = args.strip().replace("＃", "#")
+    if not text:
+        return views
+    by_seq = _LEAVE_SEQ.match(text)
+    if by_seq:
+        seq = int(by_seq.group(1) or by_seq.group(2))
+        return [v for v in views if v.roll_call.seq == seq]
+    by_day = _LEAVE_DAY.search(text)
+    if by_day:
+        month, day = int(by_day.group(1)), int(by_day.group(2))
+        views = [
+            v
+            for v in views
+            if (v.meeting.starts_at.astimezone(tz).month, v.meeting.starts_at.astimezone(tz).day) == (month, day)
+        ]
+    kinds = [kind for kind, name in texts.MEETING_KIND_NAMES.items() if name in text]
+    if kinds:
+        views = [v for v in views if v.meeting.kind in kinds]
+    # Words that name no meeting (a reason: "取消请假 能参加了") choose nothing: the caller asks if several.
+    return views
+
+
+async def correct(
+    ctx: Context, view: MeetingView, member: Member, new_status: str, reason: str, by: Member
+) -> str | None:
+    """A secretary's correction (补签 / 记请假), kept in the audit log; None if not in the audience."""
+    entry = await entry_of(ctx, view, member)
+    if entry is None:
+        return None
+    old = entry.status
+    entry.status = new_status
+    entry.note = reason
+    entry.tag = MADE_UP if new_status == EntryStatus.DONE else None
+    entry.responded_at = entry.responded_at or ctx.clock()
+    ctx.session.add(
+        AttendanceAudit(
+            meeting_id=view.meeting.id,
+            member_id=member.id,
+            old_status=old,
+            new_status=new_status,
+            reason=reason,
+            changed_by=by.id,
+            changed_at=ctx.clock(),
+        )
+    )
+    if new_status == EntryStatus.DONE:
+        await award_meeting_attendance(ctx, view.roll_call, member, ctx.clock())
+    return old
+
+
+async def summary_texts(ctx: Context, view: MeetingView) -> tuple[str, str]:
+    """The check-in result: (counts only, for the group; with the names of those on leave and absent, for the
+    支委 directly). Names of the absent are never announced in a group."""
+    counted = await tally(ctx.session, view.roll_call)
+    late = await ctx.session.scalar(
+        select(func.count())
+        .select_from(RollCallEntry)
+        .where(RollCallEntry.roll_call_id == view.roll_call.id, RollCallEntry.tag == LATE)
+    )
+    counts = {
+        "kind": view.kind_name,
+        "seq": view.roll_call.seq,
+        "expected": counted.expected,
+        "present": len(counted.done),
+        "late_part": meeting_texts.MEETING_LATE_PART.format(late=late) if late else "",
+        "leave": len(counted.leave),
+        "absent": len(counted.pending),
+    }
+    names = ""
+    if counted.leave:
+        names += meeting_texts.MEETING_SUMMARY_LEAVE_NAMES.format(names=display.names(counted.leave))
+    if counted.pending:
+        names += meeting_texts.MEETING_SUMMARY_ABSENT_NAMES.format(names=display.names(counted.pending))
+    return meeting_texts.MEETING_SUMMARY.format(**counts), meeting_texts.MEETING_SUMMARY_PRIVATE.format(
+        **counts, names=names
+    )
+
+
+async def close_meeting(ctx: Context, roll_call: RollCall) -> bool:
+    """At the end of the check-in window: the summary to the chats (or the committee) and the organiser."""
+    if not await close_roll_call(ctx.session, roll_call, ctx.clock()):
+        return False
+    meeting = await ctx.session.scalar(select(Meeting).where(Meeting.roll_call_id == roll_call.id))
+    if meeting is None or meeting.cancelled:
+        return True
+    view = MeetingView(meeting, roll_call)
+    public, private = await summary_texts(ctx, view)
+    chats = await roll_call_chats(ctx.session, roll_call)
+    for chat in chats:
+        await ctx.send_to_chat(chat, public)
+    # The 支委 (secretaries) and the organiser get the names; a meeting announced in no chat (支委会) tells
+    # those who attended the counts.
+    readers = {m.id: m for m in await ctx.session.scalars(holders(roll_call.branch_id, Role.SECRETARY))}
+    organiser = await ctx.session.get(Member, roll_call.created_by) if roll_call.created_by else None
+    if organiser is not None:
+        readers.setdefault(organiser.id, organiser)
+    for reader in readers.values():
+        await ctx.send_to_member(reader, private)
+    if not chats:
+        for member in (await tally(ctx.session, roll_call)).done:
+            if member.id not in readers:
+                await ctx.send_to_member(member, public)
+    return True
+
+
+async def send_due_reminders(ctx: Context) -> None:
+    """Reminders at the configured offsets before each upcoming meeting; each offset once."""
+    now = ctx.clock()
+    offsets = sorted(ctx.config.meetings.reminder_offsets_minutes, reverse=True)
+    views = await _views(
+        ctx, Meeting.cancelled.is_(False), RollCall.status == RollCallStatus.OPEN, Meeting.starts_at > now
+    )
+    for view in views:
+        meeting = view.meeting
+        sent = list(meeting.reminders_sent or [])
+        due = [o for o in offsets if o not in sent and now >= meeting.starts_at - timedelta(minutes=o)]
+        if not due:
+            continue
+        # Only the latest due offset is sent; earlier ones that were missed (or fell before creation) are skipped.
+        offset = min(due)
+        meeting.reminders_sent = sorted({*sent, *due})
+        if meeting.starts_at - timedelta(minutes=offset) < view.roll_call.created_at:
+            continue
+        when = display.when(meeting.starts_at, ctx.config.tz)
+        text = meeting_texts.MEETING_REMINDER.format(
+            kind=view.kind_name, when=when, window=window_text(ctx, meeting), **_parts(meeting)
+        )
+        title = meeting_texts.CARD_TITLE_MEETING.format(kind=view.kind_name, seq=view.roll_call.seq)
+        for chat in await roll_call_chats(ctx.session, view.roll_call):
+            await ctx.send_to_chat(chat, text, card=meeting_card(view.roll_call.id, title))
+        if ctx.config.meetings.remind_members_directly:
+            # One text and card for all (no name): the WeCom app sends them to up to 1,000 members in one call,
+            # with 签到/请假 buttons as the group's card has (a tap is the typed word, checked when tapped).
+            direct = meeting_texts.MEETING_REMINDER_DIRECT_ALL.format(
+                kind=view.kind_name,
+                when=when,
+                location_part=_parts(meeting)["location_part"],
+                window=window_text(ctx, meeting),
+            )
+            card = meeting_card(view.roll_call.id, title)
+            for member in (await tally(ctx.session, view.roll_call)).pending:
+                await ctx.send_to_member(member, direct, card=card)
+
+
+# --- recurring meetings and cadence ------------------------------------------------------
+
+
+def _at(day: date, hhmm: str, ctx: Context) -> datetime:
+    hour, minute = (int(part) for part in hhmm.split(":"))
+    return datetime.combine(day, time(hour, minute), tzinfo=ctx.config.tz)
+
+
+def planned_date(rule: RecurringMeetingConfig, year: int, month: int) -> date | None:
+    return adjust_for_holiday(rule_date(rule.rule, year, month), rule.holiday_rule)
+
+
+async def plan_recurring(ctx: Context, spec: BranchConfig) -> list[MeetingView]:
+    """Create this and next month's rule meetings once they are within create_days_before."""
+    branch = await branch_by_key(ctx.session, spec.id)
+    if branch is None:
+        return []
+    today = ctx.clock().astimezone(ctx.config.tz).date()
+    created = []
+    for rule in spec.meetings:
+        for year, month in ((today.year, today.month), (today.year + today.month // 12, today.month % 12 + 1)):
+            day = planned_date(rule, year, month)
+            if day is None or not (today <= day <= today + timedelta(days=rule.create_days_before)):
+                continue
+            key = f"{rule.kind}:{rule.rule}:{year}-{month:02d}"
+            if await ctx.session.scalar(
+                select(Meeting.id).where(Meeting.branch_id == branch.id, Meeting.rule_key == key)
+            ):
+                continue
+            group = None
+            if rule.party_group:
+                group = await ctx.session.scalar(
+                    select(PartyGroup).where(PartyGroup.branch_id == branch.id, PartyGroup.name == rule.party_group)
+                )
+            starts = _at(day, rule.time, ctx)
+            if starts <= ctx.clock():
+                continue
+            view = await create_meeting(
+                ctx,
+                branch,
+                rule.kind,
+                starts,
+                topic=rule.topic,
+                location=rule.location,
+                party_group=group,
+                with_code=rule.check_in_code,
+                rule_key=key,
+            )
+            if view is not None:
+                created.append(view)
+    return created
+
+
+def period_of(day: date, cadence: str) -> tuple[str, date, date, bool]:
+    """(label key, first day, day after last, whether day is in the period's last month)."""
+    if cadence == "month":
+        start = date(day.year, day.month, 1)
+        end = date(day.year + day.month // 12, day.month % 12 + 1, 1)
+        return f"{day:%Y-%m}", start, end, True
+    if cadence == "quarter":
+        first_month = (day.month - 1) // 3 * 3 + 1
+        start = date(day.year, first_month, 1)
+        end = date(day.year + (first_month + 2) // 12, (first_month + 2) % 12 + 1, 1)
+        return f"{day.year}-Q{(day.month - 1) // 3 + 1}", start, end, day.month == first_month + 2
+    start, end = date(day.year, 1, 1), date(day.year + 1, 1, 1)
+    return f"{day.year}", start, end, day.month == 12
+
+
+def held(now: datetime) -> ColumnElement[bool]:
+    """Meetings that count as held (召开) in records and statistics: not cancelled, and their start time has
+    passed by now. A meeting still ahead is not counted, and nobody is marked absent from it."""
+    return and_(Meeting.cancelled.is_(False), Meeting.starts_at <= now)
+
+
+async def held_count(ctx: Context, branch_id: int, kind: str, start: datetime, end: datetime) -> int:
+    """Meetings of a kind held or still planned (not cancelled) in [start, end): one planned later in the
+    period is enough not to warn about it."""
+    return (
+        await ctx.session.scalar(
+            select(func.count())
+            .select_from(Meeting)
+            .where(
+                Meeting.branch_id == branch_id,
+                Meeting.kind == kind,
+                Meeting.cancelled.is_(False),
+                Meeting.starts_at >= start,
+                Meeting.starts_at < end,
+            )
+        )
+        or 0
+    )
+
+
+async def warn_cadence(ctx: Context, spec: BranchConfig) -> list[str]:
+    """On the warn day of a period's last month, tell the secretaries which required kinds are missing."""
+    branch = await branch_by_key(ctx.session, spec.id)
+    config = ctx.config.meetings
+    today = ctx.clock().astimezone(ctx.config.tz).date()
+    if branch is None or today.day != config.cadence_warn_day:
+        return []
+    missing: dict[tuple[str, str], list[str]] = {}
+    for kind in MeetingKind.ALL:
+        cadence = config.cadence(kind)
+        if not cadence:
+            continue
+        period, start, end, last_month = period_of(today, cadence)
+        if not last_month:
+            continue
+        since, until = _at(start, "00:00", ctx), _at(end, "00:00", ctx)
+        if await held_count(ctx, branch.id, kind, since, until):
+            continue
+        if await ctx.session.scalar(
+            select(CadenceWarning.id).where(
+                CadenceWarning.branch_id == branch.id, CadenceWarning.kind == kind, CadenceWarning.period == period
+            )
+        ):
+            continue
+        ctx.session.add(CadenceWarning(branch_id=branch.id, kind=kind, period=period, sent_at=ctx.clock()))
+        missing.setdefault((cadence, period), []).append(kind)
+    secretaries = list(await ctx.session.scalars(holders(branch.id, Role.SECRETARY)))
+    sent = []
+    # One message per period, in 三会一课 order of the kinds it names.
+    ordered = sorted(missing.items(), key=lambda item: min(STATS_ORDER.index(k) for k in item[1]))
+    for (cadence, _period), kinds in ordered:
+        label = meeting_texts.PERIOD_NAMES[cadence].format(
+            year=today.year, month=today.month, quarter=(today.month - 1) // 3 + 1
+        )
+        text = cadence_warning_text(label, cadence, kinds)
+        for secretary in secretaries:
+            await ctx.send_to_member(secretary, text)
+        sent.extend(kinds)
+    return sent
+
+
+def cadence_rule(kind: str, cadence: str) -> str:
+    """The rule a missing kind is held to: the 条例's where the configured cadence is the 条例's, else the
+    branch's own setting (never a 条例 rule it does not have)."""
+    rule = meeting_texts.MEETING_CADENCE_RULES.get((kind, cadence))
+    if rule is not None:
+        return rule
+    return meeting_texts.MEETING_CADENCE_RULE_LOCAL.format(
+        kind=texts.MEETING_KIND_NAMES[kind], cadence=meeting_texts.CADENCE_NAMES[cadence]
+    )
+
+
+def cadence_warning_text(period: str, cadence: str, kinds: list[str]) -> str:
+    """'【会议提醒·仅支委可见】2026年12月还没有召开党小组会。' with each kind's rule, in 三会一课 order."""
+    ordered = [k for k in STATS_ORDER if k in kinds]
+    return meeting_texts.MEETING_CADENCE_WARNING.format(
+        period=period,
+        actions=texts.NAME_SEPARATOR.join(meeting_texts.MEETING_CADENCE_ACTIONS[k] for k in ordered),
+        rules="".join(meeting_texts.MEETING_CADENCE_RULE_LINE.format(rule=cadence_rule(k, cadence)) for k in ordered),
+    )
+
+
+# 三会一课 in the order reports list them (党员大会, 支委会, 党小组会, 党课), then 主题党日.
+STATS_ORDER = (
+    MeetingKind.MEMBER_ASSEMBLY,
+    MeetingKind.COMMITTEE,
+    MeetingKind.GROUP_MEETING,
+    MeetingKind.PARTY_LECTURE,
+    MeetingKind.THEME_DAY,
+)
+
+
+@dataclass
+class Stats:
+    counts: dict[str, int]
+    expected: int
+    present: int
+    leave: int
+
+    @property
+    def rate(self) -> float:
+        return self.present / self.expected if self.expected else 0.0
+
+
+async def stats(ctx: Context, branch_id: int, start: datetime, end: datetime) -> Stats:
+    """Meetings held in [start, end) by kind, and attendance over them (person-times)."""
+    views = await _views(
+        ctx, Meeting.branch_id == branch_id, held(ctx.clock()), Meeting.starts_at >= start, Meeting.starts_at < end
+    )
+    counts = {kind: 0 for kind in MeetingKind.ALL}
+    expected = present = leave = 0
+    for view in views:
+        counts[view.meeting.kind] += 1
+        counted = await tally(ctx.session, view.roll_call)
+        expected += counted.expected
+        present += len(counted.done)
+        leave += len(counted.leave)
+    return Stats(counts, expected, present, leave)
+
+
+def stats_text(period: str, result: Stats, *, all_items: bool = False) -> str:
+    """'2026年，支部召开党员大会4次、支委会12次、党小组会24次，上党课4次，开展主题党日活动12次；党员参会率95.5%
+    （应参会264人次，实参会252人次）。' — items held 0 times only with all_items; nothing held says so."""
+    shown = {k: n for k, n in result.counts.items() if n or all_items}
+    if not shown:
+        return meeting_texts.MEETING_STATS_NONE.format(period=period)
+    held_items = [
+        meeting_texts.MEETING_STATS_COUNT.format(kind=meeting_texts.MEETING_STATS_SHORT_NAMES[k], count=shown[k])
+        for k in (MeetingKind.MEMBER_ASSEMBLY, MeetingKind.COMMITTEE, MeetingKind.GROUP_MEETING)
+        if k in shown
+    ]
+    items = [meeting_texts.MEETING_STATS_HELD.format(items=texts.NAME_SEPARATOR.join(held_items))] if held_items else []
+    if MeetingKind.PARTY_LECTURE in shown:
+        items.append(meeting_texts.MEETING_STATS_LECTURE.format(count=shown[MeetingKind.PARTY_LECTURE]))
+    if MeetingKind.THEME_DAY in shown:
+        items.append(meeting_texts.MEETING_STATS_THEME_DAY.format(count=shown[MeetingKind.THEME_DAY]))
+    if result.expected:
+        rate = meeting_texts.MEETING_STATS_RATE.format(
+            rate=display.percent(result.rate),
+            expected=result.expected,
+            present=result.present,
+            leave_part=meeting_texts.MEETING_STATS_LEAVE_PART.format(leave=result.leave) if result.leave else "",
+        )
+    else:
+        rate = meeting_texts.MEETING_STATS_NO_EXPECTED
+    return meeting_texts.MEETING_STATS.format(
+        period=period, items=meeting_texts.MEETING_STATS_ITEM_SEPARATOR.join(items), rate=rate
+    )
+
+
+# --- The organisation tree: statistics across the units below a higher unit (bot/core/org.py) ---------------------
+
+
+def add_stats(parts: list[Stats]) -> Stats:
+    """The sum of several units' statistics."""
+    counts = {kind: sum(part.counts.get(kind, 0) for part in parts) for kind in MeetingKind.ALL}
+    return Stats(
+        counts,
+        sum(part.expected for part in parts),
+        sum(part.present for part in parts),
+        sum(part.leave for part in parts),
+    )
+
+
+async def stats_below(ctx: Context, unit_id: int, start: datetime, end: datetime) -> list[tuple[Branch, Stats]]:
+    """stats() of the unit and of every unit below it, depth first (a 党支部 gets its own only)."""
+    return [(unit, await stats(ctx, unit.id, start, end)) for unit in await org.subtree(ctx.session, unit_id)]

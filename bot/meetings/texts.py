@@ -1,0 +1,180 @@
+"""What the meetings feature says in chat, and its command words, kept in one place for review."""
+
+from __future__ import annotations
+
+# --- Meetings (主题党日 / 三会一课): check-in, leave, records ------------------------------
+# Command words that create each kind ("发起主题党日 11月28日14:30 三楼会议室 主题：学习党章").
+CMD_CREATE_MEETING = {
+    "theme_day": ("发起主题党日", "召开主题党日"),
+    "member_assembly": ("发起党员大会", "发起支部党员大会", "召开党员大会"),
+    "committee": ("发起支委会", "发起支部委员会", "召开支委会"),
+    "group_meeting": ("发起党小组会", "召开党小组会"),
+    "party_lecture": ("发起党课", "上党课"),
+}
+CMD_CANCEL_LEAVE = ("取消请假", "销假")
+CMD_APPROVE_LEAVE = ("准假", "批准请假")
+CMD_MAKE_UP = ("补签",)
+CMD_MARK_LEAVE = ("记请假",)
+CMD_MEETINGS = ("会议列表", "近期会议")
+CMD_MEETING_CODE = ("签到码",)
+CMD_CANCEL_MEETING = ("取消会议",)
+CMD_STATS_MONTH = ("本月统计",)
+CMD_STATS_YEAR = ("年度统计", "本年统计")
+SUMMARY_CREATE_MEETING = "发起会议，如：发起主题党日 11月28日14:30 三楼会议室 主题：学习党章（支委会、党员大会、党小组会、党课同理；加“签到码”需现场签到码）"
+SUMMARY_CHECK_IN = "会议签到（签到时间内），有签到码时：签到 1234"
+SUMMARY_LEAVE = "会议请假，如：请假 在外执法"
+SUMMARY_CANCEL_LEAVE = "取消请假"
+SUMMARY_APPROVE_LEAVE = "批准请假，如：准假 @张三"
+SUMMARY_MAKE_UP = "更正记录为已出席，如：补签 @张三 现场签到时手机没电"
+SUMMARY_MARK_LEAVE = "更正记录为请假，如：记请假 @张三 临时执勤"
+SUMMARY_MEETINGS = "查看近期会议"
+SUMMARY_MEETING_CODE = "查看进行中会议的签到码（仅本人可见）"
+SUMMARY_CANCEL_MEETING = "取消一场会议，如：取消会议 3"
+SUMMARY_STATS = "本月/年度会议次数与出席率（本月统计、年度统计）"
+EXAMPLE_APPROVE_LEAVE = "准假 @张三"
+EXAMPLE_MAKE_UP = "补签 @张三 现场签到时手机没电"
+EXAMPLE_MARK_LEAVE = "记请假 @张三 临时执勤"
+MEETING_CODE_WORD = "签到码"
+MEETING_TOPIC_WORDS = ("主题：", "主题:", "主题")
+MEETING_CREATED = "已发起{kind}#{seq}：{when}{location_part}{topic_part}。\n应到{expected}人，签到时间{window}。"
+MEETING_LOCATION_PART = "，地点：{location}"
+MEETING_TOPIC_PART = "，主题：{topic}"
+MEETING_CODE_SECRET = "{kind}#{seq}的签到码是 {code}，请在会场公布。"
+MEETING_NEED_GROUP = "请写明是哪个党小组，例如：发起党小组会 执法党小组 周五15:00 ……。本支部的党小组有：{groups}"
+MEETING_NO_AUDIENCE = "{audience}尚无成员，会议未创建。"
+MEETING_ANNOUNCE = (
+    "【{kind}】{when}{location_part}{topic_part}。\n应参加：{audience}。签到时间{window}，不能参加请回复“请假 原因”。"
+)
+MEETING_REMINDER = "【会议提醒】{kind}将于{when}开始{location_part}{topic_part}。签到时间{window}。"
+MEETING_WINDOW = "{start}至{end}"
+MEETING_CHECKED_IN = "{name}同志，{kind}签到成功（{time}）。"
+MEETING_CHECKED_IN_LATE = "{name}同志，{kind}签到成功（{time}，迟到）。"
+MEETING_ALREADY = "{name}同志，您已签到，无需重复签到。"
+MEETING_NO_WINDOW = "目前没有正在签到的会议。"
+MEETING_NOT_YET = "{kind}签到时间从{start}开始，请届时签到。"
+MEETING_NOT_AUDIENCE = "本次{kind}的参加对象是{audience}，您无需签到。"
+MEETING_CODE_NEEDED = "本次{kind}需要签到码，请发送“签到 四位签到码”（签到码在会场公布）。"
+MEETING_CODE_WRONG = "签到码有误，请核对会场公布的四位数字后重新签到。"
+MEETING_LEAVE_OK = "{name}同志，已登记{kind}请假：{reason}。"
+MEETING_LEAVE_ASKED = "{name}同志，请假申请已提交，待书记批准：{reason}。"
+MEETING_LEAVE_NEED_REASON = "请写明请假原因，例如：请假 在外执法"
+MEETING_LEAVE_NONE = "近期没有需要您参加的会议。"
+MEETING_LEAVE_ALREADY_IN = "{name}同志，您已签到，无需请假。"
+MEETING_LEAVE_REQUEST_TO_SECRETARY = (
+    "【请假申请】{name}同志申请{when}的{kind}请假：{reason}。同意请回复“准假 @{name}”。"
+)
+MEETING_LEAVE_APPROVED = "已批准{name}同志的{kind}请假。"
+MEETING_LEAVE_APPROVED_DIRECT = "您的{kind}请假已获批准。"
+MEETING_NO_REQUEST = "{name}同志没有待批准的请假。"
+MEETING_LEAVE_CANCELLED = "{name}同志，已取消{kind}请假。"
+MEETING_NO_LEAVE = "您没有可取消的请假。"
+MEETING_CORRECTED = "已将{name}同志在{kind}#{seq}的记录更正为{status}（原因：{reason}），已记入更正记录。"
+MEETING_CORRECT_NEED_REASON = "请写明原因，例如：补签 @张三 现场签到时手机没电"
+MEETING_CORRECT_NO_MEETING = "未找到可更正的会议。"
+MEETING_CORRECT_NOT_AUDIENCE = "{name}同志不在{kind}#{seq}的参加对象中。"
+# The summary in the group: counts only. The names of those on leave and absent go to the 支委 directly.
+MEETING_SUMMARY = (
+    "【{kind}#{seq} 签到结果】应到{expected}人，实到{present}人{late_part}，请假{leave}人，缺席{absent}人。"
+)
+MEETING_SUMMARY_PRIVATE = (
+    "【{kind}#{seq} 签到结果·仅支委可见】应到{expected}人，实到{present}人{late_part}，请假{leave}人，缺席{absent}人。"
+    "{names}"
+)
+MEETING_SUMMARY_LEAVE_NAMES = "\n请假：{names}"
+MEETING_SUMMARY_ABSENT_NAMES = "\n缺席：{names}"
+MEETING_LATE_PART = "（其中迟到{late}人）"
+MEETING_LIST_HEADER = "近期会议："
+MEETING_LIST_LINE = "· {kind}#{seq} {when}{location_part}（应到{expected}人）"
+MEETING_LIST_EMPTY = "近期没有安排会议。"
+MEETING_CODE_SHOWN = "{kind}#{seq}的签到码：{code}"
+MEETING_NO_CODE = "进行中的会议没有设置签到码。"
+MEETING_CANCELLED = "【会议取消】原定{when}的{kind}取消，请相互转告。"
+MEETING_NOT_FOUND = "未找到会议#{seq}。发送“会议列表”可查看近期会议。"
+# 本月统计 / 年度统计, as a report writes it: 三会一课 first, then 主题党日; items held 0 times are left out
+# unless asked for with “全部”. 参会率 = 实参会人次 ÷ 应参会人次 over the meetings held; a member on leave is
+# expected and did not attend (请假 counts are shown beside it).
+MEETING_STATS = "{period}，支部{items}{rate}"
+MEETING_STATS_HELD = "召开{items}"
+MEETING_STATS_COUNT = "{kind}{count}次"
+MEETING_STATS_LECTURE = "上党课{count}次"
+MEETING_STATS_THEME_DAY = "开展主题党日活动{count}次"
+MEETING_STATS_SHORT_NAMES = {"member_assembly": "党员大会", "committee": "支委会", "group_meeting": "党小组会"}
+MEETING_STATS_ITEM_SEPARATOR = "，"
+MEETING_STATS_RATE = "；党员参会率{rate}（应参会{expected}人次，实参会{present}人次{leave_part}）。"
+MEETING_STATS_LEAVE_PART = "，请假{leave}人次"
+MEETING_STATS_NO_EXPECTED = "；无应参会人员。"
+MEETING_STATS_NONE = "{period}，支部尚未召开会议。"
+MEETING_STATS_ALL_WORDS = ("全部", "全部项目", "含零项")
+MEETING_STATS_PERIOD_MONTH = "{year}年{month}月"
+MEETING_STATS_PERIOD_YEAR = "{year}年"
+# The cadence reminder names each missing kind with its rule: the 《中国共产党支部工作条例（试行）》 rule where the
+# configured cadence is the 条例's, else the branch's own setting.
+MEETING_CADENCE_WARNING = "【会议提醒·仅支委可见】{period}尚未{actions}。{rules}\n请及时安排。"
+MEETING_CADENCE_ACTIONS = {
+    "member_assembly": "召开支部党员大会",
+    "committee": "召开支委会",
+    "group_meeting": "召开党小组会",
+    "party_lecture": "上党课",
+    "theme_day": "开展主题党日",
+}
+MEETING_CADENCE_RULE_LINE = "\n· {rule}"
+MEETING_CADENCE_RULES = {
+    ("member_assembly", "quarter"): "《中国共产党支部工作条例（试行）》第十一条：党支部党员大会一般每季度召开1次。",
+    ("committee", "month"): "《中国共产党支部工作条例（试行）》第十二条：党支部委员会会议一般每月召开1次。",
+    ("group_meeting", "month"): "《中国共产党支部工作条例（试行）》第十三条：党小组会一般每月召开1次。",
+    ("party_lecture", "year"): (
+        "《中国共产党支部工作条例（试行）》第十六条：党支部应当组织党员按期上党课；"
+        "党员领导干部要定期为基层党员讲党课，党委（党组）书记每年至少讲1次党课。"
+    ),
+    ("theme_day", "month"): "《中国共产党支部工作条例（试行）》规定，党支部每月相对固定1天开展主题党日。",
+}
+MEETING_CADENCE_RULE_LOCAL = "本支部设定：{kind}每{cadence}至少1次。"
+CADENCE_NAMES = {"month": "月", "quarter": "季度", "year": "年"}
+PERIOD_NAMES = {"month": "{year}年{month}月", "quarter": "{year}年第{quarter}季度", "year": "{year}年"}
+STATUS_PRESENT = "已出席"
+STATUS_LEAVE = "请假"
+
+# --- Dates and times in meeting commands; the points command (积分) ---------------------
+# A meeting time that cannot be used: what was understood, then an example of the same kind of meeting.
+MEETING_TIME_UNCLEAR = "{understood}请写明会议日期和时间，例如：{example}"
+MEETING_TIME_UNDERSTOOD_NONE = "未能识别会议时间。"
+MEETING_TIME_UNDERSTOOD_DAY = "已识别日期为{day}，但缺少具体时间。"
+MEETING_TIME_NOT_VALID = "“{text}”不是有效的日期或时间。"
+MEETING_TIME_WEEKDAY = "{month}月{day}日是星期{weekday}，与所写的星期不符。"
+MEETING_TIME_EXAMPLE_DAY = "{month}月{day}日"
+MEETING_TIME_EXAMPLE_NEXT = "下周四"
+MEETING_TIME_EXAMPLES = {
+    "theme_day": "发起主题党日 {day}14:30 三楼会议室 主题：学习党章",
+    "member_assembly": "发起党员大会 {day}14:30 三楼会议室 主题：讨论接收预备党员",
+    "committee": "发起支委会 {day}14:30 支部办公室 主题：研究发展党员工作",
+    "group_meeting": "发起党小组会 {group} {day}14:30 三楼会议室 主题：交流学习体会",
+    "party_lecture": "发起党课 {day}14:30 三楼会议室 主题：学习党章",
+}
+
+# --- firstrun ---
+# 取消请假 when the member has leave for several upcoming meetings: which one (by number or date).
+LEAVE_CANCEL_CHOICE_LINE = "· {kind}#{seq} {when}"
+LEAVE_CANCEL_WHICH = "您在以下会议已请假，请写明取消哪一项：\n{lines}\n例如：取消请假 #{seq}，或 取消请假 {day}"
+LEAVE_CANCEL_NOT_FOUND = "未找到“{text}”对应的请假。您已请假的会议：\n{lines}\n例如：取消请假 #{seq}，或 取消请假 {day}"
+# 取消请假 chose one of several leaves: say which meeting it was.
+LEAVE_CANCELLED_ONE = "{name}同志，已取消{when}的{kind}#{seq}请假。"
+LEAVE_CANCEL_DAY = "{month}月{day}日"
+
+# --- orgtree: units 党委 / 党总支 / 党支部 (bot/core/org.py, handlers/org.py) ---------------------------------
+# 本月统计/年度统计 in a 党委 or 党总支: after the sum over the units below, a line per unit.
+ORG_STATS_UNIT_LINE = "\n· {unit}：{counts}；出席率{rate}（应到{expected}人次，实到{present}人次）"
+ORG_STATS_NONE_HELD = "未召开会议"
+
+# --- cards ---
+CARD_TITLE_MEETING = "{kind}#{seq}"
+# 请假 by tap: recorded at once with this reason; the member may still send "请假 原因" to give the real one.
+CARD_LEAVE_NO_REASON = "未填写"
+CARD_LEAVE_ADD_REASON = "如需补充原因，请发送“请假 原因”，例如：请假 在外执法"
+
+# --- wecomgaps ---
+MEETING_REMINDER_DIRECT_ALL = (
+    "【会议提醒】{kind}将于{when}开始{location_part}。签到时间{window}；不能参加请回复“请假 原因”。"
+)
+
+# --- coordinator: a tap on a card whose notice, meeting or study week is over --------------------------------------
+CARD_STALE_MEETING = "该会议的签到已结束或会议已取消。"

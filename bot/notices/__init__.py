@@ -1,0 +1,1 @@
+"""Notices (通知) with receipts (回执): domain and texts."""

@@ -1,0 +1,1 @@
+"""Records (台账) as xlsx: meeting attendance, study participation and notice receipts."""

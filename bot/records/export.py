@@ -1,0 +1,307 @@
+"""Records (台账) as xlsx: meeting attendance, study participation and notice receipts over a period."""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font
+from openpyxl.utils import get_column_letter
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.core import display
+from bot.core.models import (
+    Branch,
+    EntryStatus,
+    Member,
+    PartyGroup,
+    RollCall,
+    RollCallEntry,
+    RollCallKind,
+    RollCallStatus,
+)
+from bot.meetings.domain import held
+from bot.notices.domain import was_sent
+from bot.records import texts as record_texts
+
+STATUS_NAMES = {EntryStatus.DONE: "已完成", EntryStatus.LEAVE: "请假", EntryStatus.PENDING: "未完成"}
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    path: Path
+    roll_calls: int
+    rows: int
+
+
+def _local(moment: datetime | None, tz: ZoneInfo) -> str:
+    return moment.astimezone(tz).strftime("%Y-%m-%d %H:%M") if moment else ""
+
+
+def _sheet(
+    book: Workbook, title: str, header: list[str], rows: Sequence[Sequence[object]], first: bool = False
+) -> None:
+    sheet = book.active if first else book.create_sheet()
+    assert sheet is not None
+    sheet.title = title
+    sheet.append(header)
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+        cell.alignment = Alignment(horizontal="center")
+    for row in rows:
+        sheet.append(row)
+    for index, name in enumerate(header, start=1):
+        width = max([len(str(name)) * 2, *(len(str(r[index - 1])) * 2 for r in rows if index <= len(r))], default=8)
+        sheet.column_dimensions[get_column_letter(index)].width = min(max(width, 8), 60)
+    sheet.freeze_panes = "A2"
+
+
+async def _roll_calls(
+    session: AsyncSession, branch: Branch, kind: str, start: date, end: date, tz: ZoneInfo
+) -> list[RollCall]:
+    since = datetime.combine(start, time(0), tzinfo=tz)
+    until = datetime.combine(end + timedelta(days=1), time(0), tzinfo=tz)
+    rows = await session.scalars(
+        select(RollCall)
+        .where(
+            RollCall.branch_id == branch.id,
+            RollCall.kind == kind,
+            RollCall.opens_at >= since,
+            RollCall.opens_at < until,
+        )
+        .order_by(RollCall.opens_at, RollCall.id)
+    )
+    return list(rows)
+
+
+async def _entries(session: AsyncSession, roll_call: RollCall) -> list[tuple[RollCallEntry, Member, str]]:
+    rows = await session.execute(
+        select(RollCallEntry, Member, PartyGroup.name)
+        .join(Member, Member.id == RollCallEntry.member_id)
+        .outerjoin(PartyGroup, PartyGroup.id == Member.party_group_id)
+        .where(RollCallEntry.roll_call_id == roll_call.id)
+        .order_by(Member.id)
+    )
+    return [(entry, member, group or "") for entry, member, group in rows]
+
+
+async def export_study(
+    session: AsyncSession, branch: Branch, start: date, end: date, out: Path, tz: ZoneInfo
+) -> ExportResult:
+    """Study weeks in [start, end]: a summary sheet, per-member totals and every check-in."""
+    weeks = await _roll_calls(session, branch, RollCallKind.STUDY, start, end, tz)
+    summary, detail = [], []
+    per_member: dict[int, list[object]] = {}
+    for week in weeks:
+        entries = await _entries(session, week)
+        done = sum(1 for e, _, _ in entries if e.status == EntryStatus.DONE)
+        rate = done / len(entries) if entries else 0.0
+        # The study day by its date ('11月20日（周五）'), as records name it; not the ISO week.
+        label = display.day(week.opens_at.astimezone(tz).date())
+        summary.append([label, _local(week.opens_at, tz), week.body, len(entries), done, display.percent(rate)])
+        for entry, member, group in entries:
+            detail.append(
+                [
+                    label,
+                    member.display_name,
+                    group,
+                    STATUS_NAMES[entry.status],
+                    _local(entry.responded_at, tz),
+                    entry.tag or "",
+                    entry.note,
+                ]
+            )
+            totals = per_member.setdefault(member.id, [member.display_name, group, 0, 0, 0, 0, 0])
+            totals[2] = int(totals[2]) + 1  # type: ignore[call-overload]
+            if entry.status == EntryStatus.DONE:
+                totals[3] = int(totals[3]) + 1  # type: ignore[call-overload]
+                tag_column = {"微党课": 4, "原著": 5, "纪录片": 6}.get(entry.tag or "")
+                if tag_column is not None:
+                    totals[tag_column] = int(totals[tag_column]) + 1  # type: ignore[call-overload]
+    members = [
+        [*row[:4], display.percent(int(row[3]) / int(row[2])) if row[2] else "", *row[4:]]  # type: ignore[call-overload]
+        for row in per_member.values()
+    ]
+    book = Workbook()
+    _sheet(book, "学习日汇总", ["学习日", "提醒时间", "学习内容", "应参学", "已打卡", "参学率"], summary, first=True)
+    _sheet(book, "个人统计", ["姓名", "党小组", "学习日数", "打卡次数", "参学率", "微党课", "原著", "纪录片"], members)
+    _sheet(book, "打卡明细", ["学习日", "姓名", "党小组", "状态", "打卡时间", "类别", "学习内容"], detail)
+    book.save(out)
+    return ExportResult(out, len(weeks), len(detail))
+
+
+def _notice_state(notice: RollCall) -> str:
+    if notice.status == RollCallStatus.SCHEDULED:
+        return record_texts.RECORDS_NOTICE_SCHEDULED
+    if not was_sent(notice):
+        return record_texts.RECORDS_NOTICE_CANCELLED
+    return (
+        record_texts.RECORDS_NOTICE_CLOSED
+        if notice.status == RollCallStatus.CLOSED
+        else record_texts.RECORDS_NOTICE_OPEN
+    )
+
+
+async def export_notices(
+    session: AsyncSession, branch: Branch, start: date, end: date, out: Path, tz: ZoneInfo
+) -> ExportResult:
+    """Notices of [start, end]: one row per notice, and every receipt with its delay.
+
+    A notice that has not gone out (scheduled, or cancelled before its time) has a row saying so, with its
+    audience, and no receipts, rate or delay: nobody could acknowledge it.
+    """
+    notices = await _roll_calls(session, branch, RollCallKind.NOTICE, start, end, tz)
+    summary, detail = [], []
+    for notice in notices:
+        entries = await _entries(session, notice)
+        state = _notice_state(notice)
+        if not was_sent(notice):
+            summary.append(
+                [notice.seq, notice.title, notice.audience_label, _local(notice.opens_at, tz), len(entries)]
+                + ["", "", "", _local(notice.closed_at, tz), state]
+            )
+            continue
+        minutes = [
+            (e.responded_at - notice.opens_at).total_seconds() / 60
+            for e, _, _ in entries
+            if e.status == EntryStatus.DONE and e.responded_at is not None
+        ]
+        done = len(minutes)
+        summary.append(
+            [
+                notice.seq,
+                notice.title,
+                notice.audience_label,
+                _local(notice.opens_at, tz),
+                len(entries),
+                done,
+                display.percent(done / len(entries)) if entries else "",
+                round(statistics.median(minutes)) if minutes else "",
+                _local(notice.closed_at, tz),
+                state,
+            ]
+        )
+        for entry, member, group in entries:
+            delay = (
+                round((entry.responded_at - notice.opens_at).total_seconds() / 60)
+                if entry.responded_at is not None
+                else ""
+            )
+            detail.append(
+                [
+                    notice.seq,
+                    member.display_name,
+                    group,
+                    "已回执" if entry.status == EntryStatus.DONE else "未回执",
+                    _local(entry.responded_at, tz),
+                    delay,
+                ]
+            )
+    book = Workbook()
+    _sheet(
+        book,
+        "通知汇总",
+        [
+            "通知编号",
+            "标题",
+            "对象",
+            "发出时间",
+            "应回执",
+            "已回执",
+            "回执率",
+            "回执用时中位数(分钟)",
+            "关闭时间",
+            "状态",
+        ],
+        summary,
+        first=True,
+    )
+    _sheet(book, "回执明细", ["通知编号", "姓名", "党小组", "状态", "回执时间", "用时(分钟)"], detail)
+    book.save(out)
+    return ExportResult(out, len(notices), len(detail))
+
+
+ATTENDANCE_STATUS = {
+    EntryStatus.DONE: "出席",
+    EntryStatus.LEAVE: "请假",
+    EntryStatus.LEAVE_REQUESTED: "请假待批",
+    EntryStatus.PENDING: "缺席",
+}
+
+
+async def export_attendance(
+    session: AsyncSession, branch: Branch, start: date, end: date, out: Path, tz: ZoneInfo, now: datetime
+) -> ExportResult:
+    """Meetings held in [start, end] by `now`: a summary (counts by kind, each member's attendance rate) and a
+    sheet each. A meeting still ahead is left out (bot.meetings.domain.held): nobody is absent from it yet."""
+    from bot.core.texts import MEETING_KIND_NAMES
+    from bot.meetings.models import AttendanceAudit, Meeting
+
+    since = datetime.combine(start, time(0), tzinfo=tz)
+    until = datetime.combine(end + timedelta(days=1), time(0), tzinfo=tz)
+    rows = await session.execute(
+        select(Meeting, RollCall)
+        .join(RollCall, RollCall.id == Meeting.roll_call_id)
+        .where(Meeting.branch_id == branch.id, held(now), Meeting.starts_at >= since, Meeting.starts_at < until)
+        .order_by(Meeting.starts_at)
+    )
+    meetings = list(rows)
+    book = Workbook()
+    counts = {kind: 0 for kind in MEETING_KIND_NAMES}
+    per_member: dict[int, list[object]] = {}
+    sheets: list[tuple[str, list[list[object]]]] = []
+    total_rows = 0
+    for meeting, roll_call in meetings:
+        counts[meeting.kind] += 1
+        detail: list[list[object]] = []
+        audits = {
+            a.member_id: a.reason
+            for a in await session.scalars(select(AttendanceAudit).where(AttendanceAudit.meeting_id == meeting.id))
+        }
+        for entry, member, group in await _entries(session, roll_call):
+            status = ATTENDANCE_STATUS[entry.status]
+            late = "是" if entry.tag == "late" else ""
+            detail.append(
+                [
+                    member.display_name,
+                    group,
+                    status,
+                    _local(entry.responded_at, tz),
+                    late,
+                    entry.note,
+                    audits.get(member.id, ""),
+                ]
+            )
+            totals = per_member.setdefault(member.id, [member.display_name, group, 0, 0, 0, 0])
+            totals[2] = int(totals[2]) + 1  # type: ignore[call-overload]
+            column = {EntryStatus.DONE: 3, EntryStatus.LEAVE: 4}.get(entry.status, 5)
+            totals[column] = int(totals[column]) + 1  # type: ignore[call-overload]
+        name = f"{MEETING_KIND_NAMES[meeting.kind]}#{roll_call.seq} {meeting.starts_at.astimezone(tz):%m-%d}"
+        sheets.append((name, detail))
+        total_rows += len(detail)
+    members = [
+        [*row, display.percent(int(row[3]) / int(row[2])) if row[2] else ""]  # type: ignore[call-overload]
+        for row in per_member.values()
+    ]
+    header = ["姓名", "党小组", "应出席", "出席", "请假", "缺席", "出席率"]
+    _sheet(book, "汇总", header, members, first=True)
+    summary_sheet = book["汇总"]
+    summary_sheet.append([])
+    summary_sheet.append(["会议类别", "召开次数"])
+    for kind, count in counts.items():
+        summary_sheet.append([MEETING_KIND_NAMES[kind], count])
+    for name, meeting_rows in sheets:
+        _sheet(
+            book,
+            name[:31],
+            ["姓名", "党小组", "状态", "签到/请假时间", "迟到", "备注（请假原因）", "更正原因"],
+            meeting_rows,
+        )
+    book.save(out)
+    return ExportResult(out, len(meetings), total_rows)

@@ -1,0 +1,259 @@
+"""The weekly study day (学习日): reminder with material, 学习打卡, nudge, weekly summary and goals."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from sqlalchemy import func, select
+
+from bot.core import display, texts
+from bot.core.authority import holders
+from bot.core.cards import study_card
+from bot.core.config import BranchConfig, StudyConfig
+from bot.core.context import Context
+from bot.core.holidays import study_week_starting_on, week_key
+from bot.core.members import branch_by_key
+from bot.core.models import Branch, EntryStatus, Member, Role, RollCall, RollCallEntry, RollCallKind, RollCallStatus
+from bot.core.rollcall import branch_audience, branch_chats, close_roll_call, open_roll_call, roll_call_chats, tally
+from bot.study import texts as study_texts
+from bot.study.models import StudyMaterial
+
+KIND = RollCallKind.STUDY
+
+
+def _at(day: date, hhmm: str, ctx: Context) -> datetime:
+    hour, minute = (int(part) for part in hhmm.split(":"))
+    return datetime.combine(day, time(hour, minute), tzinfo=ctx.config.tz)
+
+
+def week_label(key: str) -> str:
+    """'2026-W47' → '11月16日至22日' (secretaries name weeks by their dates, not ISO numbers)."""
+    return display.week(key)
+
+
+def study_day(ctx: Context, roll_call: RollCall) -> str:
+    """The study day a study roll call was held on, '11月20日（周五）'."""
+    return display.day(roll_call.opens_at.astimezone(ctx.config.tz).date())
+
+
+async def take_material(ctx: Context, branch: Branch, key: str) -> str:
+    """This week's material: the one set for the week, else the oldest queued one (now assigned to the week)."""
+    chosen = await ctx.session.scalar(
+        select(StudyMaterial)
+        .where(StudyMaterial.branch_id == branch.id, StudyMaterial.week_key == key)
+        .order_by(StudyMaterial.id.desc())
+        .limit(1)
+    )
+    if chosen is None:
+        chosen = await ctx.session.scalar(
+            select(StudyMaterial)
+            .where(StudyMaterial.branch_id == branch.id, StudyMaterial.week_key.is_(None))
+            .order_by(StudyMaterial.id)
+            .limit(1)
+        )
+        if chosen is not None:
+            chosen.week_key = key
+    return chosen.text if chosen else study_texts.STUDY_NO_MATERIAL
+
+
+async def send_reminder(ctx: Context, spec: BranchConfig) -> RollCall | None:
+    """If today is this branch's study day, open the week's roll call and push the reminder (once per week)."""
+    study: StudyConfig = spec.study
+    branch = await branch_by_key(ctx.session, spec.id)
+    if branch is None or not study.enabled:
+        return None
+    today = ctx.clock().astimezone(ctx.config.tz).date()
+    found = study_week_starting_on(today, study.weekday, study.holiday_rule)
+    if found is None:
+        return None
+    key, nominal = found
+    exists = await ctx.session.scalar(
+        select(RollCall.id).where(RollCall.branch_id == branch.id, RollCall.kind == KIND, RollCall.period_key == key)
+    )
+    if exists is not None:
+        return None
+    material = await take_material(ctx, branch, key)
+    opens = _at(today, study.time, ctx)
+    roll_call = await open_roll_call(
+        ctx.session,
+        branch=branch,
+        kind=KIND,
+        title=week_label(key),
+        body=material,
+        audience=await branch_audience(ctx.session, branch, texts.AUDIENCE_BRANCH),
+        chats=await branch_chats(ctx.session, branch, study.chats),
+        now=ctx.clock(),
+        closes_at=opens + timedelta(hours=study.close_after_hours),
+        next_nudge_at=_at(today, study.nudge_time, ctx) if study.nudge else None,
+        period_key=key,
+    )
+    text = study_texts.STUDY_REMINDER.format(date=display.day(today), material=material)
+    if today != nominal:
+        text += study_texts.STUDY_REMINDER_MOVED.format(nominal=display.day(nominal))
+    card = study_card(roll_call.id, study_texts.CARD_TITLE_STUDY.format(date=display.day(today)))
+    for chat in await roll_call_chats(ctx.session, roll_call):
+        await ctx.send_to_chat(chat, text, card=card)
+    return roll_call
+
+
+async def nudge_study(ctx: Context, roll_call: RollCall) -> None:
+    """At the nudge time, once: the chats hear how many have not checked in (never who); each of them gets a
+    polite reminder directly, where the channel can write to them."""
+    counted = await tally(ctx.session, roll_call)
+    roll_call.nudges_sent += 1
+    roll_call.next_nudge_at = None
+    if not counted.pending:
+        return
+    text = study_texts.STUDY_NUDGE_COUNT.format(count=len(counted.pending))
+    card = study_card(
+        roll_call.id,
+        study_texts.CARD_TITLE_STUDY.format(date=display.day(ctx.clock().astimezone(ctx.config.tz).date())),
+    )
+    for chat in await roll_call_chats(ctx.session, roll_call):
+        await ctx.send_to_chat(chat, text, card=card)
+    for member in counted.pending:  # one text for all: the app sends it to them in one call (bot/core/outbox.py)
+        await ctx.send_to_member(member, study_texts.STUDY_NUDGE_DIRECT_ALL, card=card)
+
+
+async def close_study(ctx: Context, roll_call: RollCall) -> bool:
+    """Close the week: 参学率 and thanks in the chats; the names of those missing only to the secretaries."""
+    if not await close_roll_call(ctx.session, roll_call, ctx.clock()):
+        return False
+    counted = await tally(ctx.session, roll_call)
+    label = study_day(ctx, roll_call)
+    names_part = study_texts.STUDY_SUMMARY_NAMES.format(names=display.names(counted.done)) if counted.done else ""
+    text = study_texts.STUDY_SUMMARY.format(
+        day=label,
+        expected=counted.expected,
+        done=len(counted.done),
+        rate=display.percent(counted.rate),
+        names_part=names_part,
+    )
+    for chat in await roll_call_chats(ctx.session, roll_call):
+        await ctx.send_to_chat(chat, text)
+    if counted.pending:
+        missing = study_texts.STUDY_SUMMARY_MISSING.format(
+            day=label, count=len(counted.pending), names=display.names(counted.pending)
+        )
+        secretaries = await ctx.session.scalars(holders(roll_call.branch_id, Role.SECRETARY))
+        for secretary in secretaries:
+            await ctx.send_to_member(secretary, missing)
+    return True
+
+
+def tag_of(note: str) -> str | None:
+    """The study goal a check-in note counts towards, by keyword."""
+    for tag, words in study_texts.STUDY_TAGS.items():
+        if any(word in note for word in words):
+            return tag
+    return None
+
+
+async def current_study(ctx: Context, branch: Branch) -> RollCall | None:
+    """The open study roll call of the branch, if any."""
+    return await ctx.session.scalar(
+        select(RollCall)
+        .where(RollCall.branch_id == branch.id, RollCall.kind == KIND, RollCall.status == RollCallStatus.OPEN)
+        .order_by(RollCall.id.desc())
+        .limit(1)
+    )
+
+
+@dataclass(frozen=True)
+class Period:
+    start: datetime
+    end: datetime
+
+
+def periods(now: datetime) -> dict[str, Period]:
+    """This month, half-year and year, in now's time zone."""
+    tz = now.tzinfo
+    month_start = datetime(now.year, now.month, 1, tzinfo=tz)
+    month_end = datetime(now.year + now.month // 12, now.month % 12 + 1, 1, tzinfo=tz)
+    half = 1 if now.month <= 6 else 7
+    half_start = datetime(now.year, half, 1, tzinfo=tz)
+    half_end = datetime(now.year, 7, 1, tzinfo=tz) if half == 1 else datetime(now.year + 1, 1, 1, tzinfo=tz)
+    year_start, year_end = datetime(now.year, 1, 1, tzinfo=tz), datetime(now.year + 1, 1, 1, tzinfo=tz)
+    return {
+        "month": Period(month_start, month_end),
+        "half": Period(half_start, half_end),
+        "year": Period(year_start, year_end),
+    }
+
+
+async def count_done(ctx: Context, member: Member, period: Period, tag: str | None = None) -> int:
+    query = (
+        select(func.count())
+        .select_from(RollCallEntry)
+        .join(RollCall, RollCall.id == RollCallEntry.roll_call_id)
+        .where(
+            RollCall.kind == KIND,
+            RollCallEntry.member_id == member.id,
+            RollCallEntry.status == EntryStatus.DONE,
+            RollCall.opens_at >= period.start,
+            RollCall.opens_at < period.end,
+        )
+    )
+    if tag is not None:
+        query = query.where(RollCallEntry.tag == tag)
+    return await ctx.session.scalar(query) or 0
+
+
+async def weeks_held(ctx: Context, branch_id: int, period: Period) -> list[RollCall]:
+    rows = await ctx.session.scalars(
+        select(RollCall)
+        .where(
+            RollCall.branch_id == branch_id,
+            RollCall.kind == KIND,
+            RollCall.opens_at >= period.start,
+            RollCall.opens_at < period.end,
+        )
+        .order_by(RollCall.opens_at)
+    )
+    return list(rows)
+
+
+@dataclass(frozen=True)
+class Participation:
+    """Check-ins and expected check-ins (person-times) over the study days held in a period."""
+
+    done: int
+    expected: int
+
+    @property
+    def rate(self) -> float:
+        return self.done / self.expected if self.expected else 0.0
+
+
+async def participation(ctx: Context, branch_id: int, period: Period) -> Participation:
+    """Check-ins ÷ expected over the study weeks held in the period (参学率)."""
+    expected = done = 0
+    for roll_call in await weeks_held(ctx, branch_id, period):
+        counted = await tally(ctx.session, roll_call)
+        expected += counted.expected
+        done += len(counted.done)
+    return Participation(done, expected)
+
+
+def month_participation_text(result: Participation) -> str:
+    """'本月参学率90%（应参学20人次，已打卡18人次）。', or that no study day was held (nothing was due)."""
+    if not result.expected:
+        return study_texts.STUDY_MONTH_NONE
+    return study_texts.STUDY_MONTH_RATE.format(
+        rate=display.percent(result.rate), expected=result.expected, done=result.done
+    )
+
+
+async def material_week(ctx: Context, branch: Branch) -> tuple[str, RollCall | None]:
+    """The week a 本周学习 sets (this one, unless its study day is over) and that week's open roll call."""
+    today = ctx.clock().astimezone(ctx.config.tz).date()
+    this_week = week_key(today)
+    held = await ctx.session.scalar(
+        select(RollCall).where(RollCall.branch_id == branch.id, RollCall.kind == KIND, RollCall.period_key == this_week)
+    )
+    if held is None:
+        return this_week, None
+    if held.status == RollCallStatus.OPEN:
+        return this_week, held
+    return week_key(today + timedelta(days=7)), None
