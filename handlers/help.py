@@ -93,7 +93,7 @@ def help_text(dispatcher: Dispatcher, role: str, name: str, asked: str = "") -> 
     return texts.HELP_HEADER.format(name=name) + "\n" + made.menu
 
 
-@router.command(*texts.CMD_HELP, role=Role.GUEST, summary=texts.SUMMARY_HELP, quick=True)
+@router.command(*texts.CMD_HELP, role=Role.GUEST, summary=texts.SUMMARY_HELP, reads_nothing=True)
 async def handle_help(msg: Message, ctx: Context) -> None:
     """The menu of topics this member's role may use, or one topic's commands; answered where asked."""
     member, dispatcher = ctx.member, ctx.dispatcher

@@ -23,7 +23,7 @@ from bot.core.models import Member, Role
 
 
 class Holder(Protocol):
-    """A member as authority sees them: home branch and role there (an ORM Member or the quick path's card)."""
+    """A member as authority sees them: home branch and role there (an ORM Member or the directory's card)."""
 
     @property
     def branch_id(self) -> int: ...
@@ -33,7 +33,7 @@ class Holder(Protocol):
 
 
 class Unit(Protocol):
-    """Where something is asked: a unit of the tree (an ORM Branch or the quick path's card)."""
+    """Where something is asked: a unit of the tree (an ORM Branch or the directory's card)."""
 
     @property
     def id(self) -> int: ...

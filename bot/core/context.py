@@ -27,7 +27,7 @@ def reply_target(msg: Message) -> tuple[str, str]:
 
 @dataclass(frozen=True)
 class Draft:
-    """A reply made on the quick path (bot/quick.py), written to the outbox by its group commit."""
+    """A reply made before the write (bot/core/pipeline.py), written to the outbox by the group commit."""
 
     channel: str
     target_kind: str  # "chat" or "user"
@@ -53,7 +53,7 @@ class Context:
     dispatcher: Dispatcher | None = None  # for the help menu
     lookup: LookupCache | None = None  # for 搜题: this process's question index (set by the pipeline)
     outgoing: list[Outbox] = field(default_factory=list)
-    drafts: list[Draft] | None = None  # set on the quick path: replies are collected here, not in the session
+    drafts: list[Draft] | None = None  # set before the write: replies are collected here, not in the session
     # For scheduled jobs: the running channel clients (a job may start a channel's own upkeep, never send).
     clients: Mapping[str, object] = field(default_factory=dict)
     # What a filter found out about this message, for its handler (keyed by the filter's own name).
@@ -122,7 +122,7 @@ class Context:
     ) -> None:
         if self.drafts is not None:
             if media_id is not None or card is not None:
-                raise RuntimeError("the quick path cannot send media or cards")
+                raise RuntimeError("a handler that reads nothing cannot send media or cards")
             self.drafts.append(Draft(channel, kind, target, text, mentions))
             return
         now = self.clock()

@@ -9,8 +9,9 @@ open, a quiz is taking answers. Otherwise the text stays what it was: silence in
 addressed to the bot. Exact command words keep working as before, except where the word is only part of talk about
 it ("签到了吗", "请假条怎么写"): that is not a command (veto).
 
-Both paths use it: the quick path sends a message with options the full way (they need the database), the full
-pipeline asks live_contexts() for the contexts the options need and routes the chosen option's text. read() is pure
+The pipeline uses it twice: before the write a message with options is left to the transaction (the options'
+contexts are in the database), and there live_contexts() says which contexts are live and the chosen option's text
+is routed. read() is pure
 and cached, so chatter costs one dictionary look-up after the first time.
 """
 

@@ -28,7 +28,7 @@ class TreeError(Exception):
 
 
 class Placed(Protocol):
-    """A unit as the tree sees it: an ORM Branch, or the quick path's card."""
+    """A unit as the tree sees it: an ORM Branch, or the directory's card."""
 
     @property
     def id(self) -> int: ...

@@ -15,7 +15,7 @@ In order (STYLE.md 14; each step is a method below, and `MIDDLEWARES` names them
 7. handler    — with a Context whose session is the writer's transaction (a savepoint of it).
 
 Steps 2–5 run before the write when the directory knows enough and the chosen handler reads nothing (it says so
-with `quick=True` at registration: 帮助); the writer (bot/core/groupcommit.py) then checks their grounds in its
+with `reads_nothing=True` at registration: 帮助); the writer (bot/core/groupcommit.py) then checks their grounds in its
 transaction. Otherwise they run inside the transaction, before the handler. Either way the message, its state
 changes and its replies are written by the same group commit.
 """
@@ -188,7 +188,7 @@ class Pipeline:
         route: Route | None = None
         if found is not None:
             route = found[0]
-            if not route.quick and authority.may(card, route.role, branch):
+            if not route.reads_nothing and authority.may(card, route.role, branch):
                 return None  # respond() would run the handler, which reads the database
         else:
             hints = Hints(text, addressed, gate is None or not gate.admits(text, addressed))

@@ -20,7 +20,7 @@ Filter = Callable[[Message, "Context"], Awaitable[bool]]
 
 @dataclass(frozen=True)
 class Hints:
-    """What the quick path knows about a message without the database (see bot/quick.py)."""
+    """What the pipeline knows about a message before the write, without the database (bot/core/pipeline.py)."""
 
     text: str  # normalised
     addressed: bool  # @-mentioned or direct
@@ -29,7 +29,7 @@ class Hints:
     quiz_idle: bool
 
 
-# A filter's precheck: False only when the filter certainly does not match (then the quick path may skip it).
+# A filter's precheck: False only when the filter certainly does not match (then a message is decided before the write without it).
 Precheck = Callable[[Message, Hints], bool]
 
 
@@ -44,8 +44,9 @@ class Route:
     exact: bool = False
     hidden: bool = False
     filter: Filter | None = None
-    # quick: the handler needs no database (only ctx.member/branch/chat/dispatcher) and may run on the quick path.
-    quick: bool = False
+    # reads_nothing: the handler needs no database (only ctx.member/branch/chat/dispatcher): it may run before the
+    # write, from the directory (bot/core/pipeline.py), and its replies are written by the group commit.
+    reads_nothing: bool = False
     # For a filter: a database-free test that may rule it out; without one every message goes the full way.
     precheck: Precheck | None = None
 
@@ -68,17 +69,17 @@ class Router:
         summary: str = "",
         exact: bool = False,
         hidden: bool = False,
-        quick: bool = False,
+        reads_nothing: bool = False,
     ) -> Callable[[Handler], Handler]:
         """Register a handler for command words (the first word is the one shown in help).
 
-        quick=True declares that the handler reads nothing from the database and writes only replies.
+        reads_nothing=True declares that the handler reads nothing from the database and writes only replies.
         """
         if not words:
             raise ValueError("a command needs at least one word")
 
         def register(handler: Handler) -> Handler:
-            self.routes.append(Route(handler, tuple(words), role, summary, exact, hidden, quick=quick))
+            self.routes.append(Route(handler, tuple(words), role, summary, exact, hidden, reads_nothing=reads_nothing))
             return handler
 
         return register
@@ -88,7 +89,7 @@ class Router:
     ) -> Callable[[Handler], Handler]:
         """Register a handler for messages that match no command but satisfy condition.
 
-        precheck(msg, hints) must be False only where condition is certainly False: it lets the quick path
+        precheck(msg, hints) must be False only where condition is certainly False: it lets the pipeline
         answer ordinary messages without asking this filter's database questions.
         """
 

@@ -241,7 +241,7 @@ async def test_a_handler_that_fails_before_the_write_is_run_again_in_it_and_apol
 ):
     broken = Router("broken")
 
-    @broken.command("坏了", quick=True)
+    @broken.command("坏了", reads_nothing=True)
     async def handle_broken(msg, ctx):
         await ctx.reply("this reply must never be sent")
         raise RuntimeError("boom")

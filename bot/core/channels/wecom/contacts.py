@@ -57,7 +57,7 @@ class Contacts:
         renamed: Callable[[int, str], None] | None = None,
     ) -> None:
         self.client = client
-        self.renamed = renamed  # tells this process's member directory (bot/quick.py) of a new name
+        self.renamed = renamed  # tells this process's member directory (bot/core/directory.py) of a new name
         self.sessions = sessions
         self.enabled = config.contacts_ready
         self.timeout = config.contacts_timeout_seconds
