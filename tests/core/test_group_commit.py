@@ -129,7 +129,7 @@ async def test_a_failed_group_commit_loses_nothing(bot: BotDriver, monkeypatch, 
     def broken(*args):
         raise RuntimeError("a bug in the batch")
 
-    monkeypatch.setattr(commits, "_write_decided", broken)
+    monkeypatch.setattr(commits.decided, "write", broken)
     with caplog.at_level(logging.WARNING, logger="bot.core.groupcommit"):
         answer = await bot.say("帮助", user="u03")
     assert answer["handled_by"] == "handle_help"  # written again in a transaction of its own

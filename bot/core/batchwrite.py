@@ -1,0 +1,320 @@
+"""The group commit's statements, and how it writes the plans the pipeline decided before the write.
+
+SQLAlchemy Core, a few statements for the whole batch: the grounds each decision relied on are read again in
+the transaction (members, chats, the quizzes that could take an answer); a plan whose grounds changed loses its
+decision and runs its handler after this, in the same transaction (bot/core/groupcommit.py).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime, timedelta
+from typing import Any, cast
+
+from sqlalchemy import Executable, Table, bindparam, delete, exists, insert, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection
+
+from bot.core.config import Config
+from bot.core.context import Draft, reply_target
+from bot.core.directory import BusyQuiz, ChatCard, MemberCard, gates
+from bot.core.message import Message, Outgoing
+from bot.core.models import Chat, InboundMessage, Member, MemberIdentity, Outbox, OutboxStatus
+from bot.core.plans import Decision, Outcome, PassivePolicy, Plan, Seen
+from bot.quiz.models import Question, QuestionType, QuizMode, QuizRound, QuizSession
+from bot.quiz.state import LATE_ANSWER_SECONDS, RUNNING
+
+
+class DecidedWriter:
+    """Writes a batch's decided plans (synchronous: it runs in the transaction's greenlet)."""
+
+    def __init__(self, config: Config, statements: Statements) -> None:
+        self.config = config
+        self.statements = statements
+
+    def write(
+        self, conn: Connection, batch: list[Plan], now: datetime, results: list[Outcome | None], seen: Seen
+    ) -> None:
+        """Write the decided plans whose grounds hold (synchronous: it runs in the transaction's greenlet).
+
+        A plan whose grounds changed loses its decision: its handler runs after this, in the same transaction.
+        """
+        s = self.statements
+        keeps: dict[int, tuple[Executable, list[dict[str, Any]]]] = {}
+        for item in batch:
+            if item.keep is not None:
+                keeps.setdefault(id(item.keep[0]), (item.keep[0], []))[1].append(item.keep[1])
+        for statement, kept in keeps.values():
+            conn.execute(statement, kept)
+        seen.behind = self.behind(conn, [(item.msg, item.passive) for item in batch], now)
+        behind = seen.behind
+        decided = [i for i, item in enumerate(batch) if item.decision is not None]
+        if not decided:
+            return
+        live = self._still_valid(conn, batch, decided, now, seen)
+        live = self._register(conn, batch, live, now, seen)
+        for i in set(decided) - set(live):
+            batch[i].decision = None
+        if not live:
+            return
+        params = []
+        for i in live:
+            item = batch[i]
+            decision = cast(Decision, item.decision)
+            params.append(s.inbound_params(item.msg, decision.member.id, now, decision.handled_by))
+        inserted = conn.execute(s.insert_inbound, params)
+        inbound_ids = {(r.channel, r.platform_msg_id): r.id for r in inserted}
+        claimed: set[int] = set()  # two plans for one message (should not happen): the second is a duplicate
+        rows: list[dict[str, Any]] = []
+        owners: dict[int, int] = {}  # inbound id → batch index
+        carried_rows: dict[int, list[Draft]] = {}  # batch index → the replies carried in the HTTP answer
+        for i in live:
+            item = batch[i]
+            decision = cast(Decision, item.decision)
+            inbound_id = inbound_ids.get((item.msg.channel, item.msg.platform_msg_id))
+            if inbound_id is None or inbound_id in claimed:
+                results[i] = Outcome(duplicate=True)
+                continue
+            claimed.add(inbound_id)
+            results[i] = Outcome(handled_by=decision.handled_by, passive=[] if item.passive else None)
+            owners[inbound_id] = i
+            chosen: set[int] = set()
+            if item.passive is not None:
+                for index in item.passive([_draft_outgoing(row) for row in decision.rows]):
+                    row = decision.rows[index]
+                    if (row.channel, row.target_kind, row.target_id) in behind:
+                        break
+                    chosen.add(index)
+            for index, row in enumerate(decision.rows):
+                if index in chosen:
+                    carried_rows.setdefault(i, []).append(row)
+                rows.append(self._outbox(row, item, inbound_id, index in chosen, now))
+        if not rows:
+            return
+        # One statement's rows get ascending ids in the order given: sorting restores each message's order.
+        written = conn.execute(s.insert_outbox, rows)
+        for row_id, cause, via in sorted((r.id, r.cause_inbound_id, r.delivered_via) for r in written):
+            i = owners[cause]
+            outcome = results[i]
+            assert outcome is not None
+            outcome.reply_ids.append(row_id)
+            if via == "passive" and outcome.passive is not None:
+                draft = carried_rows[i][len(outcome.passive)]
+                outcome.passive.append(
+                    Outgoing(row_id, draft.channel, draft.target_kind, draft.target_id, draft.text, draft.mentions)
+                )
+            else:
+                seen.pushed = True
+
+    def behind(
+        self, conn: Connection, items: list[tuple[Message, PassivePolicy | None]], now: datetime
+    ) -> set[tuple[str, str, str]]:
+        """Order per target: an answer carried in an HTTP response must not overtake a push to the same chat or
+        member that is being sent or due (a notice, a quiz's question); such an answer goes to the sender,
+        behind it. Asked once per batch, for the conversations whose answers a channel carries (a policy carries
+        only rows to the message's own conversation)."""
+        wanted: dict[str, set[str]] = {}
+        for msg, passive in items:
+            if passive is not None:
+                wanted.setdefault(msg.channel, set()).add(reply_target(msg)[1])
+        behind: set[tuple[str, str, str]] = set()
+        for channel, targets in wanted.items():
+            found = conn.execute(
+                self.statements.pushes_pending, {"channel": channel, "targets": sorted(targets), "now": now}
+            )
+            behind.update((channel, r.target_kind, r.target_id) for r in found)
+        return behind
+
+    def _still_valid(
+        self, conn: Connection, batch: list[Plan], decided: list[int], now: datetime, seen: Seen
+    ) -> list[int]:
+        """Indices of the decided plans whose grounds hold in this transaction (noting what it saw)."""
+        s = self.statements
+        since = now - timedelta(seconds=LATE_ANSWER_SECONDS)
+        busy: list[BusyQuiz] = [
+            (r.chat_id, r.member_id, bool(r.daily), bool(r.blank))
+            for r in conn.execute(s.busy_quizzes, {"since": since})
+        ]
+        seen.busy_chats, seen.busy_members = gates(busy)
+        decisions = [cast(Decision, batch[i].decision) for i in decided]
+        chats = {d.chat.id: d.chat for d in decisions if d.chat is not None}
+        current_chats = (
+            {r.id: ChatCard(r.id, r.branch_id) for r in conn.execute(s.chats, {"ids": list(chats)})} if chats else {}
+        )
+        seen.chats = {chat_id: current_chats.get(chat_id) for chat_id in chats}
+        known = list({d.member.id for d in decisions if d.member.id})
+        current = (
+            {
+                r.id: MemberCard(r.id, r.branch_id, r.role, r.display_name)
+                for r in conn.execute(s.members, {"ids": known})
+            }
+            if known
+            else {}
+        )
+        seen.members = {member_id: current.get(member_id) for member_id in known}
+        valid = []
+        for i, d in zip(decided, decisions, strict=True):
+            if d.member.id and current.get(d.member.id) != d.member:
+                continue
+            if d.chat is not None and current_chats.get(d.chat.id) != d.chat:
+                continue  # rebound to another branch (another process synced its config), or gone
+            if d.gated:
+                gate = seen.busy_chats.get(d.chat.id) if d.chat else seen.busy_members.get(d.member.id)
+                if gate is not None and gate.admits(d.text, d.addressed):
+                    continue
+            valid.append(i)
+        return valid
+
+    def _register(self, conn: Connection, batch: list[Plan], live: list[int], now: datetime, seen: Seen) -> list[int]:
+        """Register the newcomers among live, once per user id.
+
+        Someone registered meanwhile (an earlier batch, another process) keeps the decision only if they are
+        the member it assumed (same branch, role and name); otherwise the plan loses its decision.
+        """
+        keep = []
+        for i in live:
+            item = batch[i]
+            decision = cast(Decision, item.decision)
+            if decision.member.id:
+                keep.append(i)
+                continue
+            key = (item.msg.channel, item.msg.sender_id)
+            if key not in seen.registered:
+                card = decision.member
+                member = {"branch_id": card.branch_id, "display_name": card.display_name, "role": card.role}
+                seen.registered[key] = self.statements.register(conn, member, now, *key)
+            if replace(seen.registered[key], id=0) == decision.member:
+                decision.member = seen.registered[key]
+                keep.append(i)
+        return keep
+
+    def _outbox(self, row: Draft, item: Plan, inbound_id: int, passive: bool, now: datetime) -> dict[str, Any]:
+        if passive:
+            status, attempts, sent_at, via, due = OutboxStatus.SENT, 1, now, "passive", now
+        else:
+            # Without a passive policy the channel may still claim the row; with one, what it will not carry
+            # goes to the sender at once.
+            hold = self.config.outbox.reply_hold_seconds if item.passive is None else 0
+            status, attempts, sent_at, via, due = OutboxStatus.PENDING, 0, None, None, now + timedelta(seconds=hold)
+        return {
+            "channel": row.channel,
+            "target_kind": row.target_kind,
+            "target_id": row.target_id,
+            "text": row.text,
+            "mentions": list(row.mentions),
+            "cause_inbound_id": inbound_id,
+            "status": status,
+            "attempts": attempts,
+            "next_attempt_at": due,
+            "created_at": now,
+            "sent_at": sent_at,
+            "delivered_via": via,
+            "media_id": None,
+        }
+
+
+def _draft_outgoing(draft: Draft) -> Outgoing:
+    return Outgoing(0, draft.channel, draft.target_kind, draft.target_id, draft.text, draft.mentions)
+
+
+# --- the statements ----------------------------------------------------------------------------------------
+
+_INBOUND = cast(Table, InboundMessage.__table__)
+_OUTBOX = cast(Table, Outbox.__table__)
+_MEMBER = cast(Table, Member.__table__)
+_IDENTITY = cast(Table, MemberIdentity.__table__)
+
+
+class Statements:
+    """The group commit's Core statements (compiled once per dialect by SQLAlchemy's cache)."""
+
+    busy_quizzes = select(
+        QuizSession.chat_id,
+        QuizSession.member_id,
+        (QuizSession.mode == QuizMode.DAILY).label("daily"),
+        exists()
+        .where(
+            QuizRound.session_id == QuizSession.id,
+            Question.id == QuizRound.question_id,
+            Question.type == QuestionType.BLANK,
+        )
+        .label("blank"),
+    ).where(or_(QuizSession.status == RUNNING, QuizSession.finished_at >= bindparam("since")))
+    chats = select(Chat.id, Chat.branch_id).where(Chat.id.in_(bindparam("ids", expanding=True)))
+    pushes_pending = (
+        select(Outbox.target_kind, Outbox.target_id)
+        .where(
+            Outbox.channel == bindparam("channel"),
+            Outbox.target_id.in_(bindparam("targets", expanding=True)),
+            Outbox.status.in_((OutboxStatus.PENDING, OutboxStatus.SENDING)),
+            Outbox.cause_inbound_id.is_(None),
+            or_(Outbox.status == OutboxStatus.SENDING, Outbox.next_attempt_at <= bindparam("now")),
+        )
+        .distinct()
+    )
+    members = select(Member.id, Member.branch_id, Member.role, Member.display_name).where(
+        Member.id.in_(bindparam("ids", expanding=True))
+    )
+    # Not sort_by_parameter_order: SQLite would then insert row by row. Callers match rows by their cause.
+    insert_outbox = insert(_OUTBOX).returning(_OUTBOX.c.id, _OUTBOX.c.cause_inbound_id, _OUTBOX.c.delivered_via)
+    insert_member = insert(_MEMBER).returning(_MEMBER.c.id)
+    identity_member = (
+        select(Member.id, Member.branch_id, Member.role, Member.display_name)
+        .join(MemberIdentity, MemberIdentity.member_id == Member.id)
+        .where(MemberIdentity.channel == bindparam("channel"), MemberIdentity.platform_user_id == bindparam("user_id"))
+    )
+    delete_member = delete(_MEMBER).where(_MEMBER.c.id == bindparam("member_id"))
+    set_handled = (
+        update(_INBOUND)
+        .where(_INBOUND.c.id == bindparam("inbound_id"))
+        .values(member_id=bindparam("member"), handled_by=bindparam("handled"))
+    )
+
+    def __init__(self, dialect: str) -> None:
+        upsert = sqlite.insert if dialect == "sqlite" else postgresql.insert
+        # Dedupe: a message already stored (a platform's retry, another instance) inserts nothing.
+        self.insert_inbound = (
+            upsert(_INBOUND)
+            .on_conflict_do_nothing(index_elements=["channel", "platform_msg_id"])
+            .returning(_INBOUND.c.id, _INBOUND.c.channel, _INBOUND.c.platform_msg_id)
+        )
+        self.insert_inbound_one = (
+            upsert(_INBOUND)
+            .on_conflict_do_nothing(index_elements=["channel", "platform_msg_id"])
+            .returning(_INBOUND.c.id)
+        )
+        self.insert_identity = (
+            upsert(_IDENTITY)
+            .on_conflict_do_nothing(index_elements=["channel", "platform_user_id"])
+            .returning(_IDENTITY.c.id)
+        )
+
+    @staticmethod
+    def inbound_params(msg: Message, member_id: int, now: datetime, handled_by: str | None) -> dict[str, Any]:
+        return {
+            "channel": msg.channel,
+            "platform_msg_id": msg.platform_msg_id,
+            "platform_chat_id": msg.chat_id,
+            "platform_user_id": msg.sender_id,
+            "member_id": member_id or None,
+            "text": msg.text,
+            "sent_at": msg.sent_at,
+            "received_at": now,
+            "handled_by": handled_by,
+        }
+
+    def register(
+        self, conn: Connection, member: dict[str, Any], now: datetime, channel: str, user_id: str
+    ) -> MemberCard:
+        found = conn.execute(self.identity_member, {"channel": channel, "user_id": user_id}).first()
+        if found is None:
+            member_id = conn.scalar(self.insert_member, dict(member, created_at=now))
+            identity = conn.scalar(
+                self.insert_identity, {"member_id": member_id, "channel": channel, "platform_user_id": user_id}
+            )
+            if identity is not None:
+                return MemberCard(cast(int, member_id), member["branch_id"], member["role"], member["display_name"])
+            # Registered meanwhile by another process (PostgreSQL): theirs counts.
+            conn.execute(self.delete_member, {"member_id": member_id})
+            found = conn.execute(self.identity_member, {"channel": channel, "user_id": user_id}).one()
+        return MemberCard(found.id, found.branch_id, found.role, found.display_name)
