@@ -80,7 +80,7 @@ class DecidedWriter:
             owners[inbound_id] = i
             chosen: set[int] = set()
             if item.passive is not None:
-                for index in item.passive([_draft_outgoing(row) for row in decision.rows]):
+                for index in item.passive(decision.rows):
                     row = decision.rows[index]
                     if (row.channel, row.target_kind, row.target_id) in behind:
                         break
@@ -211,10 +211,6 @@ class DecidedWriter:
             "delivered_via": via,
             "media_id": None,
         }
-
-
-def _draft_outgoing(draft: Draft) -> Outgoing:
-    return Outgoing(0, draft.channel, draft.target_kind, draft.target_id, draft.text, draft.mentions)
 
 
 # --- the statements ----------------------------------------------------------------------------------------

@@ -35,6 +35,11 @@ class Draft:
     text: str
     mentions: tuple[str, ...] = ()
 
+    # As a passive policy reads a reply row (bot/core/plans.py ReplyRow): no id yet, no image, no card.
+    id = None
+    media_id = None
+    card = None
+
 
 @dataclass
 class Context:

@@ -36,9 +36,19 @@ from bot.core.db import DatabaseUnavailable, is_unavailable
 from bot.core.directory import Directory, Learned, QuizGate, chat_by_id
 from bot.core.message import Message, Outgoing
 from bot.core.models import Outbox, OutboxStatus
-from bot.core.plans import Decision, Keep, Outcome, PassivePolicy, Plan, Seen
+from bot.core.plans import Decision, Keep, Outcome, PassivePolicy, Plan, ReplyRow, Seen
 
-__all__ = ["CHECKPOINT_EVERY", "MAX_BATCH", "Decision", "GroupCommit", "Keep", "Outcome", "PassivePolicy", "Plan"]
+__all__ = [
+    "CHECKPOINT_EVERY",
+    "MAX_BATCH",
+    "Decision",
+    "GroupCommit",
+    "Keep",
+    "Outcome",
+    "PassivePolicy",
+    "Plan",
+    "ReplyRow",
+]
 
 log = logging.getLogger(__name__)
 
@@ -305,7 +315,7 @@ class GroupCommit:
         question; `behind`, read at the start of the batch): from the first such row on, the rows go to the
         sender, behind it.
         """
-        chosen = [rows[i] for i in passive([_outgoing(row) for row in rows])]
+        chosen = [rows[i] for i in passive(rows)]
         cut = next(
             (i for i, row in enumerate(chosen) if (row.channel, row.target_kind, row.target_id) in seen.behind), None
         )

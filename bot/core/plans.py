@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import Executable
 
@@ -13,10 +13,31 @@ from bot.core.context import Draft
 from bot.core.directory import ChatCard, Learned, MemberCard, QuizGate
 from bot.core.message import Message, Outgoing
 
+
+class ReplyRow(Protocol):
+    """What a passive policy reads of a reply row: a Draft (decided before the write) or an Outbox row."""
+
+    @property
+    def id(self) -> int | None: ...
+    @property
+    def target_kind(self) -> str: ...
+    @property
+    def target_id(self) -> str: ...
+    @property
+    def text(self) -> str: ...
+    @property
+    def mentions(self) -> Sequence[str] | None: ...
+    @property
+    def media_id(self) -> int | None: ...
+    @property
+    def card(self) -> dict[str, Any] | None: ...
+
+
 # Which of a message's reply rows (in order; ids not known yet) the channel will carry in its HTTP answer, by
 # index. The writer marks them as delivered in the message's own transaction and leaves the rest to the sender
 # at once. None: the rows are held briefly for the channel to claim itself (OutboxSender.claim_passive).
-PassivePolicy = Callable[[Sequence[Outgoing]], list[int]]
+PassivePolicy = Callable[[Sequence[ReplyRow]], list[int]]
+
 
 # A row a channel keeps with a message, written in its batch's transaction (e.g. a WeCom response_url): an
 # INSERT statement (the same object for every message, so a batch's rows go in one executemany) and its row.

@@ -35,7 +35,7 @@ from bot.core.channels.wecom.crypto import (
 )
 from bot.core.channels.wecom.models import WecomResponseUrl
 from bot.core.channels.wecom.split import utf8_len
-from bot.core.groupcommit import Keep, PassivePolicy
+from bot.core.groupcommit import Keep, PassivePolicy, ReplyRow
 from bot.core.message import Message, Outgoing
 
 log = logging.getLogger(__name__)
@@ -161,7 +161,7 @@ def stream_policy(channel: WecomChannel, kind: str, target: str) -> PassivePolic
     for the longest name is kept for each.
     """
 
-    def carried(rows: Sequence[Outgoing]) -> list[int]:
+    def carried(rows: Sequence[ReplyRow]) -> list[int]:
         chosen: list[int] = []
         parts: list[str] = []
         carded = False
@@ -170,7 +170,7 @@ def stream_policy(channel: WecomChannel, kind: str, target: str) -> PassivePolic
                 continue
             if (kind == "chat" and channel.pushes_image(row)) or (row.card is not None and carded):
                 break
-            text = markdown.escape(row.text) + "x" * (_MENTION_MAX_BYTES * len(row.mentions))
+            text = markdown.escape(row.text) + "x" * (_MENTION_MAX_BYTES * len(row.mentions or ()))
             if utf8_len(JOINER.join([*parts, text])) > STREAM_MAX_BYTES:
                 break  # keep order: this row and the ones after it go through the outbox
             chosen.append(index)
@@ -181,7 +181,7 @@ def stream_policy(channel: WecomChannel, kind: str, target: str) -> PassivePolic
     return carried
 
 
-def push_all(rows: Sequence[Outgoing]) -> list[int]:
+def push_all(rows: Sequence[ReplyRow]) -> list[int]:
     """The policy of an answer that carries no row (a card tap's): the sender pushes them all at once."""
     return []
 

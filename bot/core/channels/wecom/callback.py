@@ -32,8 +32,8 @@ from bot.core.channels.wecom.crypto import (
 )
 from bot.core.channels.wecom.routing import TEXT_MAX_BYTES
 from bot.core.channels.wecom.split import utf8_len
-from bot.core.groupcommit import PassivePolicy
-from bot.core.message import Message, Outgoing
+from bot.core.groupcommit import PassivePolicy, ReplyRow
+from bot.core.message import Message
 from bot.core.outbox import PermanentError, TransientError
 
 log = logging.getLogger(__name__)
@@ -129,7 +129,7 @@ def _passive_policy(channel: WecomChannel, sender_id: str) -> PassivePolicy:
     """The passive reply is one message: the first row for this member, if it fits as text (no image a push can
     show); the rest go by the outbox."""
 
-    def carried(rows: Sequence[Outgoing]) -> list[int]:
+    def carried(rows: Sequence[ReplyRow]) -> list[int]:
         for index, row in enumerate(rows):
             if row.target_kind == "user" and row.target_id == sender_id:
                 fits = utf8_len(row.text) <= TEXT_MAX_BYTES and not channel.pushes_image(row)

@@ -19,7 +19,7 @@ from bot.core.channels.wecom.crypto import CallbackRejected, Cipher, check_signa
 from bot.core.channels.wecom.routing import shows_image
 from bot.core.config import WecomConfig
 from bot.core.db import is_sqlite, read_only
-from bot.core.groupcommit import Keep, PassivePolicy
+from bot.core.groupcommit import Keep, PassivePolicy, ReplyRow
 from bot.core.message import Message, Outgoing
 from bot.core.models import InboundMessage, Outbox, OutboxStatus
 from bot.core.pipeline import Outcome
@@ -188,10 +188,12 @@ class WecomChannel:
             )
             return [_reply(r) for r in rows]
 
-    def pushes_image(self, reply: Reply | Outgoing) -> bool:
+    def pushes_image(self, reply: Reply | Outgoing | ReplyRow) -> bool:
         """Whether the reply has an image that a push can show: then it is pushed, not answered passively
         (a passive answer carries text only)."""
-        item = Outgoing(reply.id, CHANNEL, reply.target_kind, reply.target_id, reply.text, media_id=reply.media_id)
+        if reply.media_id is None:
+            return False
+        item = Outgoing(reply.id or 0, CHANNEL, reply.target_kind, reply.target_id, reply.text, media_id=reply.media_id)
         return shows_image(self.client.router.static_route(item), item)
 
     async def claim(self, replies: list[Reply], all_ids: list[int]) -> list[Outgoing]:
