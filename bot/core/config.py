@@ -17,6 +17,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 ENV_PREFIX = "YIZHAN_"
 
+# The longest member name kept (the contacts give at most 64 characters; member.display_name holds 100).
+MEMBER_NAME_MAX = 64
+
 
 class ConfigError(Exception):
     """A configuration problem, phrased as one line that names the key."""
@@ -468,6 +471,8 @@ class WecomConfig:
             user, sep, name = entry.partition("=")
             if not sep or not user.strip() or not name.strip():
                 raise ConfigError(f"[wecom] member_names: {entry!r} must look like '<userid>=<name>'")
+            if len(name.strip()) > MEMBER_NAME_MAX:
+                raise ConfigError(f"[wecom] member_names: {entry!r}: a name has at most {MEMBER_NAME_MAX} characters")
         if not 0 < self.contacts_timeout_seconds <= 3:
             raise ConfigError("[wecom] contacts_timeout_seconds: must be more than 0 and at most 3")
 

@@ -171,7 +171,9 @@ class GroupCommit:
                     if results[i] is None:
                         results[i] = await self._handle(conn, item.msg, item.passive, now, seen)
         except Exception as exc:
-            if _unavailable(exc):
+            # (A handler's own OSError or TimeoutError never gets here: _handle() stores it as that message's
+            # failure. What does is the database's: a refused connection, a lock held too long, a full disk.)
+            if is_unavailable(exc):
                 log.warning("group commit of %d messages: database unavailable (%s)", len(batch), exc)
                 error = DatabaseUnavailable(str(exc)[:200])
                 for item in batch:
@@ -233,7 +235,7 @@ class GroupCommit:
                 seen.behind = await conn.run_sync(lambda sync: self.decided.behind(sync, [(msg, passive)], now))
                 outcome = await self._handle(conn, msg, passive, now, seen)
         except Exception as exc:
-            if _unavailable(exc):
+            if is_unavailable(exc):
                 raise DatabaseUnavailable(str(exc)[:200]) from exc
             raise
         for learned in seen.learned:

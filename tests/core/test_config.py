@@ -55,6 +55,7 @@ def test_every_key_in_shipped_config_is_commented():
             '[[branches]]\nid = "a"\nname = "x"\nadmins = ["u00"]\n',
             "[[branches]] #1 admins: 'u00' must look like",
         ),
+        (f'[wecom]\nmember_names = ["zhangsan={"张" * 65}"]\n', "a name has at most 64 characters"),
     ],
 )
 def test_bad_config_exits_2_naming_the_key(tmp_path, capsys, body, expected):

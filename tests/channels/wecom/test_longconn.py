@@ -311,3 +311,38 @@ async def test_a_clean_shutdown_gives_the_lease_back(start_long_connection, ws):
         holder = await session.scalar(select(WecomConnectionLease.holder))
     assert holder == ""  # another process may take it at once
     await wait_for(lambda: ws.current is None)
+
+
+async def test_a_reply_whose_mention_names_cannot_be_read_is_not_lost(
+    aiohttp_client, db_url, clock, fake, ws, monkeypatch
+):
+    """The group commit marks a carried row as delivered; if spelling out its mentions (a read after the commit)
+    fails, the frame is never answered, so the row must go back to the sender, not stay "sent" unsent."""
+    from bot.app import ROUTERS
+    from bot.core.channels.wecom import channel as channel_module
+    from bot.core.router import Router
+
+    router = Router("mention")
+
+    @router.command("点我")
+    async def handle_mention(msg, ctx):
+        await ctx.reply("点到了", mention_sender=True)
+
+    app = build_app(long_connection_config(db_url, fake), clock=clock, background=False, routers=(*ROUTERS, router))
+    wecom = WecomDriver(await aiohttp_client(app), app, fake, clock)
+    await ws.wait_subscribed()
+    assert await ws.say("@学习驿站 帮助", user="lisi", chat=AIBOT_CHAT) is not None  # lisi joins
+
+    async def unreadable(session, user_ids):
+        raise ConnectionResetError("the database went away after the commit")
+
+    monkeypatch.setattr(channel_module, "mention_names", unreadable)
+    frame = ws.message_frame("@学习驿站 点我", user="lisi", chat=AIBOT_CHAT)
+    await ws.push(frame)
+    assert await ws.reply_to(frame["headers"]["req_id"], timeout=0.5) is None
+    monkeypatch.undo()
+    wecom.clock.advance(seconds=30)
+    await wecom.drain_outbox()
+    [row] = [r for r in await wecom.outbox() if r.text == "点到了"]
+    assert row.delivered_via != "passive", "marked as answered in a frame that was never sent"
+    assert any("点到了" in p.content for p in ws.pushes(AIBOT_CHAT))

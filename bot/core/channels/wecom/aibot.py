@@ -100,7 +100,11 @@ async def receive(request: web.Request) -> web.Response:
         answered: list[Reply | Outgoing] = list(again)
     else:
         answered = list(outcome.passive or ())  # the group commit wrote them as carried in this answer
-        content = JOINER.join([await channel.spelled_out(reply) for reply in answered])
+        try:
+            content = JOINER.join([await channel.spelled_out(reply) for reply in answered])
+        except BaseException:  # (the names could not be read): the rows go out as pushes, never lost
+            await asyncio.shield(channel.services.sender.unclaim_passive([reply.id for reply in answered]))
+            raise
         if not await channel.in_time(started, [reply.id for reply in answered]):
             content, answered = "", []
     if not content:

@@ -464,7 +464,11 @@ class LongConnection:
             return
         claimed = outcome.passive  # written as carried in this answer by the group commit
         ids = [item.id for item in claimed]
-        text = aibot.JOINER.join([await channel.spelled_out(item) for item in claimed])
+        try:
+            text = aibot.JOINER.join([await channel.spelled_out(item) for item in claimed])
+        except BaseException:  # (the names could not be read): the rows go out as pushes, never lost
+            await asyncio.shield(channel.services.sender.unclaim_passive(ids))
+            raise
         carded = next((item for item in claimed if item.card is not None), None)
         body = (
             cards.answer_body(text, carded.card, carded.text, carded.id)
