@@ -312,27 +312,15 @@ async def close_round(ctx: Context, round_: CrosscheckRound, unit: Branch, by: M
         )
     ).all()
     issued = lists.Issued()
-    now = ctx.clock()
     for finding, pair in rows:
-        item = TaskItem(
-            issuer_id=unit.id,
-            branch_id=pair.reviewed_id,
-            seq=await lists.next_seq(ctx, pair.reviewed_id),
-            month=month,
-            kind=task_texts.TASK_KINDS[2],  # 问题
-            title=task_texts.CROSSCHECK_TASK_TITLE.format(quarter=label, finding=finding.text),
-            criteria=task_texts.CROSSCHECK_TASK_CRITERIA,
-            due=due,
-            original_due=due,
-            status=TaskStatus.OPEN,
-            done_note="",
-            extension_reason="",
-            reminders_sent=[],
-            created_by=by.id,
-            created_at=now,
+        draft = lists.Draft(
+            task_texts.TASK_KINDS[2],  # 问题
+            [],
+            due,
+            task_texts.CROSSCHECK_TASK_TITLE.format(quarter=label, finding=finding.text),
+            task_texts.CROSSCHECK_TASK_CRITERIA,
         )
-        ctx.session.add(item)
-        await ctx.session.flush()
+        item = await lists.new_item(ctx, unit.id, pair.reviewed_id, month, draft, by.id)
         finding.task_item_id = item.id
         issued.items.append(item)
         reviewed = await ctx.session.get(Branch, pair.reviewed_id)

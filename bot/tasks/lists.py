@@ -149,39 +149,54 @@ async def next_seq(ctx: Context, branch_id: int) -> int:
     return (await ctx.session.scalar(select(func.max(TaskItem.seq)).where(TaskItem.branch_id == branch_id)) or 0) + 1
 
 
+async def new_item(
+    ctx: Context,
+    issuer_id: int,
+    branch_id: int,
+    month: str,
+    draft: Draft,
+    by_id: int | None,
+    recurring_key: str | None = None,
+) -> TaskItem:
+    """Write one open item of the unit branch_id, numbered next in its list (the one place a TaskItem is made)."""
+    item = TaskItem(
+        issuer_id=issuer_id,
+        branch_id=branch_id,
+        seq=await next_seq(ctx, branch_id),
+        month=month,
+        kind=draft.kind,
+        title=draft.title,
+        criteria=draft.criteria,
+        due=draft.due,
+        original_due=draft.due,
+        status=TaskStatus.OPEN,
+        done_note="",
+        extension_reason="",
+        reminders_sent=[],
+        recurring_key=recurring_key,
+        created_by=by_id,
+        created_at=ctx.clock(),
+    )
+    ctx.session.add(item)
+    await ctx.session.flush()
+    return item
+
+
 async def issue(
     ctx: Context, issuer: Branch, month: str, drafts: list[Draft], by: Member | None, recurring_key: str | None = None
 ) -> Issued:
     """Write the items (one row per owner unit); every owner is checked before anything is written."""
     resolved = [(draft, await resolve_owners(ctx, issuer, draft.owners)) for draft in drafts]
     result = Issued()
-    now = ctx.clock()
     for draft, units in resolved:
         for unit in units:
             if recurring_key is not None and await ctx.session.scalar(
                 select(TaskItem.id).where(TaskItem.branch_id == unit.id, TaskItem.recurring_key == recurring_key)
             ):
                 continue
-            item = TaskItem(
-                issuer_id=issuer.id,
-                branch_id=unit.id,
-                seq=await next_seq(ctx, unit.id),
-                month=month,
-                kind=draft.kind,
-                title=draft.title,
-                criteria=draft.criteria,
-                due=draft.due,
-                original_due=draft.due,
-                status=TaskStatus.OPEN,
-                done_note="",
-                extension_reason="",
-                reminders_sent=[],
-                recurring_key=recurring_key,
-                created_by=by.id if by is not None else None,
-                created_at=now,
+            item = await new_item(
+                ctx, issuer.id, unit.id, month, draft, by.id if by is not None else None, recurring_key
             )
-            ctx.session.add(item)
-            await ctx.session.flush()
             result.items.append(item)
             if unit not in result.units:
                 result.units.append(unit)
