@@ -16,7 +16,7 @@ Each rule's score is rounded to one decimal; the total is the sum of the rounded
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import date
 
 from sqlalchemy import ColumnElement, case, func, select
 
@@ -27,7 +27,7 @@ from bot.meetings.domain import held, period_of
 from bot.meetings.models import Meeting, MeetingKind
 from bot.notices.domain import went_out
 from bot.tasks import texts as task_texts
-from bot.tasks.lists import local_today, on_time
+from bot.tasks.lists import local_midnight, local_today, on_time
 from bot.tasks.models import TaskItem, TaskStatus
 
 THREE_MEETINGS = (
@@ -60,10 +60,6 @@ class BranchScore:
         return next(r.score for r in self.rules if r.rule == rule)
 
 
-def _at(day: date, ctx: Context) -> datetime:
-    return datetime.combine(day, time(0), tzinfo=ctx.config.tz)
-
-
 def _periods(year: int, cadence: str, today: date) -> list[tuple[date, date, bool]]:
     """The year's periods of a cadence that have begun by today: (start, end, ended)."""
     out = []
@@ -84,8 +80,8 @@ async def _held_in(ctx: Context, branch_id: int, kind: str, start: date, end: da
             Meeting.branch_id == branch_id,
             Meeting.kind == kind,
             held(ctx.clock()),
-            Meeting.starts_at >= _at(start, ctx),
-            Meeting.starts_at < _at(end, ctx),
+            Meeting.starts_at >= local_midnight(start, ctx),
+            Meeting.starts_at < local_midnight(end, ctx),
         )
     )
     return bool(count)
@@ -135,8 +131,8 @@ async def _rate(ctx: Context, kind: str, year: int, *where: ColumnElement[bool])
             .join(Member, Member.id == RollCallEntry.member_id)
             .where(
                 RollCall.kind == kind,
-                RollCall.opens_at >= _at(date(year, 1, 1), ctx),
-                RollCall.opens_at < _at(date(year + 1, 1, 1), ctx),
+                RollCall.opens_at >= local_midnight(date(year, 1, 1), ctx),
+                RollCall.opens_at < local_midnight(date(year + 1, 1, 1), ctx),
                 *where,
             )
         )
@@ -166,9 +162,7 @@ async def _tasks_rule(ctx: Context, branch_id: int, year: int, today: date) -> R
 
 async def branch_score(ctx: Context, unit: Branch, year: int) -> BranchScore:
     """Every rule's score for the unit over the year, as of now."""
-    today = min(local_today(ctx), date(year, 12, 31))
-    if local_today(ctx).year > year:
-        today = date(year + 1, 1, 1)  # the whole year has ended
+    today = min(local_today(ctx), date(year + 1, 1, 1))  # after the year: the whole year has ended
     scoring = ctx.config.scoring
     study_done, study_of = await _rate(ctx, RollCallKind.STUDY, year, RollCall.branch_id == unit.id)
     notice_done, notice_of = await _rate(ctx, RollCallKind.NOTICE, year, Member.branch_id == unit.id, went_out())
