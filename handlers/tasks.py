@@ -38,7 +38,7 @@ async def handle_issue_list(msg: Message, ctx: Context) -> None:
     await lists.announce(ctx, ctx.branch, month, issued)
     await ctx.reply(
         task_texts.TASK_ISSUED.format(
-            month=lists._month_label(month), items=len(drafts), units=len(issued.units), rows=len(issued.items)
+            month=lists.month_label(month), items=len(drafts), units=len(issued.units), rows=len(issued.items)
         )
     )
 

@@ -13,11 +13,12 @@ from datetime import date, datetime, time, timedelta, tzinfo
 
 from sqlalchemy import func, or_, select
 
-from bot.core import org
+from bot.core import authority, org
 from bot.core.authority import holders
 from bot.core.context import Context
 from bot.core.holidays import is_workday
 from bot.core.models import Branch, Chat, Member, Role, UnitKind
+from bot.meetings.domain import period_of
 from bot.tasks import texts as task_texts
 from bot.tasks.models import ExtensionStatus, TaskItem, TaskStatus
 
@@ -235,14 +236,15 @@ async def announce(ctx: Context, issuer: Branch, month: str, issued: Issued) -> 
         text = task_texts.TASK_ANNOUNCE.format(
             issuer=issuer.name,
             unit=unit.name,
-            month=_month_label(month),
+            month=month_label(month),
             lines="\n".join(item_line(item, today) for item in items),
         )
         for chat in await unit_chats(ctx, unit.id):
             await ctx.send_to_chat(chat, text)
 
 
-def _month_label(month: str) -> str:
+def month_label(month: str) -> str:
+    """'2026-12' as '2026年12月'."""
     year, number = month.split("-")
     return task_texts.TASK_MONTH.format(year=int(year), month=int(number))
 
@@ -263,8 +265,8 @@ async def branch_list(ctx: Context, unit: Branch) -> str:
         )
     )
     if not items:
-        return task_texts.TASK_LIST_EMPTY.format(unit=unit.name, month=_month_label(month))
-    return task_texts.TASK_LIST_HEAD.format(unit=unit.name, month=_month_label(month)) + "\n".join(
+        return task_texts.TASK_LIST_EMPTY.format(unit=unit.name, month=month_label(month))
+    return task_texts.TASK_LIST_HEAD.format(unit=unit.name, month=month_label(month)) + "\n".join(
         item_line(item, today) for item in items
     )
 
@@ -281,7 +283,7 @@ async def issued_overview(ctx: Context, unit: Branch) -> str:
         )
     )
     if not items:
-        return task_texts.TASK_OVERVIEW_EMPTY.format(unit=unit.name, month=_month_label(month))
+        return task_texts.TASK_OVERVIEW_EMPTY.format(unit=unit.name, month=month_label(month))
     lines = []
     for owner in below:
         mine = [item for item in items if item.branch_id == owner.id]
@@ -290,7 +292,7 @@ async def issued_overview(ctx: Context, unit: Branch) -> str:
         done = sum(item.status == TaskStatus.DONE for item in mine)
         overdue = sum(item.status == TaskStatus.OPEN and item.due < today for item in mine)
         lines.append(task_texts.TASK_OVERVIEW_LINE.format(unit=owner.name, total=len(mine), done=done, overdue=overdue))
-    return task_texts.TASK_OVERVIEW_HEAD.format(unit=unit.name, month=_month_label(month)) + "\n".join(lines)
+    return task_texts.TASK_OVERVIEW_HEAD.format(unit=unit.name, month=month_label(month)) + "\n".join(lines)
 
 
 async def own_item(ctx: Context, member: Member, seq: int) -> TaskItem | None:
@@ -351,7 +353,7 @@ async def decide_extension(ctx: Context, item: TaskItem, member: Member, approve
 
 def may_decide(member: Member, issuer: Branch) -> bool:
     """Only a secretary of the issuing unit or of a unit above it decides on an extension."""
-    return Role.at_least(member.role, Role.SECRETARY) and org.reaches(member.branch_id, issuer)
+    return authority.may(member, Role.SECRETARY, issuer)
 
 
 # --- Reminders and overdue reports (schedules/tasks.py) --------------------------------------------------------
@@ -484,9 +486,7 @@ def quarter_bounds(key: str) -> tuple[date, date]:
     match = re.fullmatch(r"(\d{4})\s*[Qq]([1-4])", key.strip())
     if match is None:
         raise TaskInputError(task_texts.TASK_BAD_QUARTER.format(quarter=key))
-    year, quarter = int(match.group(1)), int(match.group(2))
-    start = date(year, 3 * quarter - 2, 1)
-    end = date(year + (1 if quarter == 4 else 0), 1 if quarter == 4 else 3 * quarter + 1, 1)
+    _, start, end, _ = period_of(date(int(match.group(1)), 3 * int(match.group(2)) - 2, 1), "quarter")
     return start, end
 
 
@@ -544,19 +544,14 @@ async def quarter_text(ctx: Context, unit: Branch, key: str) -> str:
         )
         for r in rows
     )
-    total = QuarterRow(unit)
-    for r in rows:
-        total.total, total.on_time, total.late, total.open = (
-            total.total + r.total,
-            total.on_time + r.on_time,
-            total.late + r.late,
-            total.open + r.open,
-        )
     return (
         task_texts.TASK_QUARTER_HEAD.format(unit=unit.name, year=year, quarter=quarter)
         + lines
         + task_texts.TASK_QUARTER_TOTAL.format(
-            total=total.total, on_time=total.on_time, late=total.late, open=total.open
+            total=sum(r.total for r in rows),
+            on_time=sum(r.on_time for r in rows),
+            late=sum(r.late for r in rows),
+            open=sum(r.open for r in rows),
         )
     )
 
