@@ -68,16 +68,16 @@ def rotation(branch_ids: list[int]) -> list[tuple[int, int]]:
     return [(branch_ids[i], branch_ids[(i + 1) % len(branch_ids)]) for i in range(len(branch_ids))]
 
 
-async def _lock_related(ctx: Context, unit: Branch) -> None:
-    """Lock the unit, the units above it and below it (PostgreSQL): two rounds over shared branches opened at
-    once conflict here, and the second sees the first (SQLite serialises writers already)."""
+async def _related_locked(ctx: Context, unit: Branch) -> list[int]:
+    """Ids of the unit, the units above it and below it, locked (PostgreSQL): two rounds over shared branches
+    opened at once conflict here, and the second sees the first (SQLite serialises writers already)."""
     ids = [*org.path_ids(unit.ancestor_path), *await org.units_below(ctx.session, unit.id)]
     await ctx.session.execute(select(Branch.id).where(Branch.id.in_(ids)).with_for_update())
+    return ids
 
 
-async def _open_overlapping(ctx: Context, unit: Branch) -> CrosscheckRound | None:
-    """An open round of this unit, of a unit above it or of a unit below it."""
-    related = [*org.path_ids(unit.ancestor_path), *await org.units_below(ctx.session, unit.id)]
+async def _open_overlapping(ctx: Context, related: list[int]) -> CrosscheckRound | None:
+    """An open round of one of the related units (this unit, a unit above it or a unit below it)."""
     return await ctx.session.scalar(
         select(CrosscheckRound)
         .where(CrosscheckRound.status == CrosscheckStatus.OPEN, CrosscheckRound.unit_id.in_(related))
@@ -90,7 +90,7 @@ async def open_round(ctx: Context, unit: Branch, quarter: str, by: Member) -> tu
     lists.quarter_bounds(quarter)  # validates the key (TaskInputError)
     if unit.kind == UnitKind.BRANCH:
         raise CrosscheckError(task_texts.CROSSCHECK_ONLY_HIGHER)
-    await _lock_related(ctx, unit)
+    related = await _related_locked(ctx, unit)
     branches = [u for u in await org.subtree(ctx.session, unit.id) if u.kind == UnitKind.BRANCH]
     if not branches:
         raise CrosscheckError(task_texts.CROSSCHECK_NO_BRANCHES.format(unit=unit.name))
@@ -101,7 +101,7 @@ async def open_round(ctx: Context, unit: Branch, quarter: str, by: Member) -> tu
         select(CrosscheckRound.id).where(CrosscheckRound.unit_id == unit.id, CrosscheckRound.quarter == quarter)
     ):
         raise CrosscheckError(task_texts.CROSSCHECK_ALREADY.format(unit=unit.name, quarter=label))
-    busy = await _open_overlapping(ctx, unit)
+    busy = await _open_overlapping(ctx, related)
     if busy is not None:
         owner = await ctx.session.get(Branch, busy.unit_id)
         raise CrosscheckError(task_texts.CROSSCHECK_OVERLAP.format(unit=owner.name if owner else ""))
