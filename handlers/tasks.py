@@ -170,7 +170,7 @@ async def handle_quarter(msg: Message, ctx: Context) -> None:
 
 def _year(ctx: Context) -> int | None:
     assert ctx.command is not None
-    args = ctx.command.args.replace("年", "").strip()
+    args = ctx.command.args.replace(task_texts.SCORE_YEAR_SUFFIX, "").strip()
     if not args:
         return lists.local_today(ctx).year
     return int(args) if args.isdigit() and 2000 <= int(args) <= 2100 else None

@@ -314,7 +314,7 @@ async def close_round(ctx: Context, round_: CrosscheckRound, unit: Branch, by: M
     issued = lists.Issued()
     for finding, pair in rows:
         draft = lists.Draft(
-            task_texts.TASK_KINDS[2],  # 问题
+            task_texts.TASK_KIND_PROBLEM,
             [],
             due,
             task_texts.CROSSCHECK_TASK_TITLE.format(quarter=label, finding=finding.text),

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 from openpyxl import Workbook, load_workbook
 
+from bot.core import texts
 from bot.quiz.bank import BankFileError
 from bot.quiz.bankfile import check_xlsx
 from bot.records.export import _local, _sheet
@@ -66,7 +67,9 @@ def read_list(path: Path, today: date) -> tuple[list[tuple[str, Draft]], list[st
         rows = sheet.iter_rows(max_col=COLUMNS, max_row=MAX_ROWS + 2, values_only=True)
         header = [_cell(v) for v in next(rows, ())]
         if tuple(header[: len(task_texts.TASK_TEMPLATE_HEADER)]) != task_texts.TASK_TEMPLATE_HEADER:
-            raise TaskInputError(task_texts.TASK_FILE_HEADER.format(header="、".join(task_texts.TASK_TEMPLATE_HEADER)))
+            raise TaskInputError(
+                task_texts.TASK_FILE_HEADER.format(header=texts.LIST_SEPARATOR.join(task_texts.TASK_TEMPLATE_HEADER))
+            )
         for number, values in enumerate(rows, start=2):
             if number > MAX_ROWS + 1:
                 raise TaskInputError(task_texts.TASK_TOO_MANY.format(limit=MAX_ROWS))

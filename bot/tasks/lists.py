@@ -13,7 +13,7 @@ from datetime import date, datetime, time, timedelta, tzinfo
 
 from sqlalchemy import func, or_, select
 
-from bot.core import authority, org
+from bot.core import authority, org, texts
 from bot.core.authority import holders
 from bot.core.context import Context
 from bot.core.holidays import is_workday
@@ -22,9 +22,10 @@ from bot.meetings.domain import period_of
 from bot.tasks import texts as task_texts
 from bot.tasks.models import ExtensionStatus, TaskItem, TaskStatus
 
-_MONTH = re.compile(r"^(?:(\d{4})年)?(\d{1,2})月(?:份)?(?:清单)?$")
-_DATE = re.compile(r"^(?:(\d{4})[年\-/.])?(\d{1,2})[月\-/.](\d{1,2})[日号]?(?:之?前)?$")
-_CRITERIA = re.compile(r"(?:完成)?标准[:：]")
+_MONTH = re.compile(task_texts.TASK_MONTH_PATTERN)
+_DATE = re.compile(task_texts.TASK_DUE_PATTERN)
+_CRITERIA = re.compile(task_texts.TASK_CRITERIA_PATTERN)
+_OWNER_SEPARATORS = re.compile(f"[{re.escape(task_texts.TASK_OWNER_SEPARATORS)}]")
 MAX_ITEMS = 200  # one message, or one file: a list is never longer
 
 
@@ -91,14 +92,16 @@ def parse_item(line: str, month: str, number: int = 0) -> Draft:
         raise TaskInputError(task_texts.TASK_ITEM_FORMAT.format(line=line.strip()))
     kind, owners, due_text, rest = parts
     if kind not in task_texts.TASK_KINDS:
-        raise TaskInputError(task_texts.TASK_BAD_KIND.format(kind=kind, kinds="、".join(task_texts.TASK_KINDS)))
+        raise TaskInputError(
+            task_texts.TASK_BAD_KIND.format(kind=kind, kinds=texts.LIST_SEPARATOR.join(task_texts.TASK_KINDS))
+        )
     due = parse_due(due_text, month)
     if due is None:
         raise TaskInputError(task_texts.TASK_BAD_DUE.format(due=due_text))
     title, _, criteria = (piece.strip() for piece in _split_criteria(rest))
     if not title:
         raise TaskInputError(task_texts.TASK_ITEM_FORMAT.format(line=line.strip()))
-    names = [name for name in re.split(r"[、,，]", owners) if name]
+    names = [name for name in _OWNER_SEPARATORS.split(owners) if name]
     return Draft(kind, names, due, title, criteria, number)
 
 

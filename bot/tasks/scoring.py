@@ -198,13 +198,13 @@ def breakdown_text(score: BranchScore, year: int) -> str:
 def ranking_text(unit: Branch, scores: list[BranchScore], year: int) -> str:
     if not scores:
         return task_texts.SCORE_RANKING_EMPTY.format(unit=unit.name)
-    header = "｜".join(task_texts.SCORE_RULE_NAMES[rule] for rule in RULES)
+    header = task_texts.SCORE_COLUMN_SEPARATOR.join(task_texts.SCORE_RULE_NAMES[rule] for rule in RULES)
     lines = "\n".join(
         task_texts.SCORE_RANKING_LINE.format(
             rank=i + 1,
             unit=s.unit.name,
             total=s.total,
-            parts="｜".join(f"{r.score:g}" for r in s.rules),
+            parts=task_texts.SCORE_COLUMN_SEPARATOR.join(f"{r.score:g}" for r in s.rules),
         )
         for i, s in enumerate(scores)
     )

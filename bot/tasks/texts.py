@@ -22,7 +22,15 @@ SUMMARY_SCORE = "查看本支部量化考核得分及各项明细"
 SUMMARY_RANKING = "查看下属支部年度评比（考核得分排名）"
 # 下发清单: 全部支部 (and these words) stands for every 党支部 below the issuing unit.
 TASK_ALL_BRANCHES = ("全部支部", "各支部", "所有支部", "全体支部")
-TASK_KINDS = ("责任", "任务", "问题")
+TASK_KIND_PROBLEM = "问题"  # a 互查 finding becomes one of these (bot/tasks/crosscheck.py)
+TASK_KINDS = ("责任", "任务", TASK_KIND_PROBLEM)
+# What a secretary writes (bot/tasks/lists.py): the owner units' separators, a month ("12月", "2026年12月份清单"),
+# a due date ("12月20日前", "2026-12-20"), the criteria marker ("完成标准：") and the year of 年度评比 ("2026年").
+TASK_OWNER_SEPARATORS = "、,，"
+TASK_MONTH_PATTERN = r"^(?:(\d{4})年)?(\d{1,2})月(?:份)?(?:清单)?$"
+TASK_DUE_PATTERN = r"^(?:(\d{4})[年\-/.])?(\d{1,2})[月\-/.](\d{1,2})[日号]?(?:之?前)?$"
+TASK_CRITERIA_PATTERN = r"(?:完成)?标准[:：]"
+SCORE_YEAR_SUFFIX = "年"
 TASK_ISSUE_USAGE = (
     "请按格式下发清单，每项一行：\n下发清单 12月\n任务 第一党支部 12月20日前 召开专题组织生活会\n"
     "责任 全部支部 12月31日前 落实意识形态工作责任制 完成标准：报送总结\n（类别：责任/任务/问题；责任单位可写“全部支部”或用顿号分隔多个单位）"
@@ -137,6 +145,7 @@ SCORE_RULE_LINE = "· {name}：{score:g}分（满分{full:g}；{detail}）"
 SCORE_BREAKDOWN = "{unit}{year}年量化考核得分：{total:g}分\n{lines}"
 SCORE_ONLY_BRANCH = "考核得分按党支部计算；党委、党总支请发送“年度评比”查看下属支部得分。"
 SCORE_YEAR_USAGE = "请写年份，如：年度评比 2026"
+SCORE_COLUMN_SEPARATOR = "｜"
 SCORE_RANKING_HEAD = "{unit}{year}年度评比（总分｜{header}）：\n"
 SCORE_RANKING_LINE = "{rank}. {unit}：{total:g}分（{parts}）"
 SCORE_RANKING_EMPTY = "{unit}下没有党支部。"
