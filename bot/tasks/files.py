@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from openpyxl import Workbook, load_workbook
 
-from bot.core import texts
+from bot.core import display, texts
 from bot.quiz.bank import BankFileError
 from bot.quiz.bankfile import check_xlsx
 from bot.records.export import _local, _sheet
@@ -160,7 +160,10 @@ def write_scores(path: Path, scores: list[BranchScore], year: int) -> None:
     """年评比: the ranking with each rule's score, and each rule's inputs."""
     book = Workbook()
     names = [task_texts.SCORE_RULE_NAMES[rule] for rule in RULES]
-    table = [[i + 1, s.unit.name, *(r.score for r in s.rules), s.total] for i, s in enumerate(scores)]
+    table = [
+        [row.place, row.item.unit.name, *(r.score for r in row.item.rules), row.item.total]
+        for row in display.ranking(scores, lambda s: s.total)
+    ]
     _sheet(
         book,
         task_texts.SCORE_SHEET_RANKING.format(year=year),

@@ -20,7 +20,7 @@ from datetime import date
 
 from sqlalchemy import ColumnElement, case, func, select
 
-from bot.core import org, texts
+from bot.core import display, org, texts
 from bot.core.context import Context
 from bot.core.models import Branch, EntryStatus, Member, RollCall, RollCallEntry, RollCallKind, UnitKind
 from bot.meetings.domain import held, period_of
@@ -196,16 +196,17 @@ def breakdown_text(score: BranchScore, year: int) -> str:
 
 
 def ranking_text(unit: Branch, scores: list[BranchScore], year: int) -> str:
+    """年度评比 as text: equal totals share a place (并列, bot/core/display.py ranking)."""
     if not scores:
         return task_texts.SCORE_RANKING_EMPTY.format(unit=unit.name)
     header = task_texts.SCORE_COLUMN_SEPARATOR.join(task_texts.SCORE_RULE_NAMES[rule] for rule in RULES)
     lines = "\n".join(
         task_texts.SCORE_RANKING_LINE.format(
-            rank=i + 1,
-            unit=s.unit.name,
-            total=s.total,
-            parts=task_texts.SCORE_COLUMN_SEPARATOR.join(f"{r.score:g}" for r in s.rules),
+            rank=row.place,
+            unit=row.item.unit.name + row.mark,
+            total=row.item.total,
+            parts=task_texts.SCORE_COLUMN_SEPARATOR.join(f"{r.score:g}" for r in row.item.rules),
         )
-        for i, s in enumerate(scores)
+        for row in display.ranking(scores, lambda s: s.total)
     )
     return task_texts.SCORE_RANKING_HEAD.format(unit=unit.name, year=year, header=header) + lines

@@ -12,10 +12,11 @@ from sqlalchemy import select
 
 from bot.cli import main
 from bot.core import texts
-from bot.core.models import EntryStatus, Member, Outbox, RollCall, RollCallEntry, RollCallKind
+from bot.core.models import Branch, EntryStatus, Member, Outbox, RollCall, RollCallEntry, RollCallKind
 from bot.meetings.models import Meeting, MeetingKind
 from bot.tasks import texts as task_texts
 from bot.tasks.models import TaskItem, TaskStatus
+from bot.tasks.scoring import RULES, BranchScore, RuleScore, ranking_text
 from tests.conftest import ROOT, TZ
 from tests.core.test_org import BRANCHES, NAMES, populated, tree_config, tree_toml, unit_ids
 
@@ -238,3 +239,17 @@ async def test_the_years_scores_equal_the_hand_computation_and_the_ranking_stays
 
     image = Image.open(io.BytesIO(chart.read_bytes()))
     assert image.format == "PNG" and image.width > 600 and image.height > 300
+
+
+def test_equal_totals_share_a_place_in_the_ranking() -> None:
+    def score(name: str, total: float) -> BranchScore:
+        rules = [RuleScore(rule, total if rule == RULES[0] else 0.0, 10.0, "") for rule in RULES]
+        return BranchScore(Branch(name=name), rules)
+
+    unit = Branch(name="机关党委")
+    text = ranking_text(unit, [score("第一党支部", 9), score("第二党支部", 9), score("第三党支部", 7)], 2026)
+    assert [line.split("：")[0] for line in text.splitlines()[1:]] == [
+        f"1. 第一党支部{texts.RANK_TIED}",
+        f"1. 第二党支部{texts.RANK_TIED}",
+        "3. 第三党支部",
+    ]
