@@ -103,6 +103,8 @@ MEETING_KIND_NAMES = {
     "party_lecture": "党课",
 }
 CMD_CHECK_IN = ("签到", "我签到", "签个到", "到", "已到", "到了", "报到", "签到了")
+# Of those, the short ones: a check-in only while a window is open (handlers/meetings.py, bot/core/intent.py).
+SHORT_CHECK_INS = frozenset(("到", "已到", "到了"))
 CMD_LEAVE = ("请假",)
 
 # --- Question bank and 搜题 -------------------------------------------------------------
