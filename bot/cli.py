@@ -132,22 +132,23 @@ def _parser() -> argparse.ArgumentParser:
 
 def _task_parsers(sub: typing.Any) -> None:
     """`yizhan tasks …`: 月清单 template/import, 季调度 export, 年评比 scores (help and output in Chinese)."""
-    tasks = sub.add_parser("tasks", help="月清单、季调度、年评比")
+    t = texts
+    tasks = sub.add_parser("tasks", help=t.CLI_HELP_TASKS)
     tasks_sub = tasks.add_subparsers(dest="tasks_command", metavar="ACTION", required=True)
-    template = tasks_sub.add_parser("template", help="写出月度清单导入模板（.xlsx）")
-    template.add_argument("file", type=_xlsx_path, help="要写入的 .xlsx 文件")
-    task_import = tasks_sub.add_parser("import", help="从填好的模板下发清单（有错误的行则一项也不下发）")
-    task_import.add_argument("file", type=Path, help="填好的 .xlsx 模板")
-    task_import.add_argument("--unit", required=True, help="下发单位在 config.toml 中的 id（党委或党总支）")
-    task_export = tasks_sub.add_parser("export", help="季度调度：各单位清单完成情况及事项明细（.xlsx）")
-    task_export.add_argument("--quarter", required=True, help="季度，如 2026Q4")
-    task_export.add_argument("--unit", required=True, help="单位在 config.toml 中的 id")
-    task_export.add_argument("file", type=_xlsx_path, help="要写入的 .xlsx 文件")
-    scores = tasks_sub.add_parser("scores", help="年度评比：下属党支部量化考核得分（.xlsx，可另出图表 .png）")
-    scores.add_argument("--year", type=int, required=True, help="年份，如 2026")
-    scores.add_argument("--unit", required=True, help="单位在 config.toml 中的 id")
-    scores.add_argument("--chart", type=Path, help="另写出得分图表（.png）")
-    scores.add_argument("file", type=_xlsx_path, help="要写入的 .xlsx 文件")
+    template = tasks_sub.add_parser("template", help=t.CLI_HELP_TASKS_TEMPLATE)
+    template.add_argument("file", type=_xlsx_path, help=t.CLI_HELP_XLSX_OUT)
+    task_import = tasks_sub.add_parser("import", help=t.CLI_HELP_TASKS_IMPORT)
+    task_import.add_argument("file", type=Path, help=t.CLI_HELP_XLSX_IN)
+    task_import.add_argument("--unit", required=True, help=t.CLI_HELP_ISSUING_UNIT)
+    task_export = tasks_sub.add_parser("export", help=t.CLI_HELP_TASKS_EXPORT)
+    task_export.add_argument("--quarter", required=True, help=t.CLI_HELP_QUARTER)
+    task_export.add_argument("--unit", required=True, help=t.CLI_HELP_UNIT)
+    task_export.add_argument("file", type=_xlsx_path, help=t.CLI_HELP_XLSX_OUT)
+    scores = tasks_sub.add_parser("scores", help=t.CLI_HELP_TASKS_SCORES)
+    scores.add_argument("--year", type=int, required=True, help=t.CLI_HELP_YEAR)
+    scores.add_argument("--unit", required=True, help=t.CLI_HELP_UNIT)
+    scores.add_argument("--chart", type=Path, help=t.CLI_HELP_SCORE_CHART)
+    scores.add_argument("file", type=_xlsx_path, help=t.CLI_HELP_XLSX_OUT)
 
 
 # --- errors: every error an operator can cause or meet is one line on stderr, never a traceback -------------
@@ -689,7 +690,7 @@ async def _tasks(config: Config, args: argparse.Namespace) -> int:
     if args.tasks_command == "template":
         _writable(args.file)
         files.write_template(args.file)
-        print(f"已写出模板 {args.file}")
+        print(texts.CLI_TASKS_TEMPLATE_WRITTEN.format(file=args.file))
         return 0
     clock = system_clock(config.tz)
     drafts: list[tuple[str, lists.Draft]] = []
@@ -700,9 +701,9 @@ async def _tasks(config: Config, args: argparse.Namespace) -> int:
             print(f"yizhan: {exc}", file=sys.stderr)
             return EXIT_CONFIG
         if errors or not drafts:
-            for line in errors or ["没有可下发的事项"]:
+            for line in errors or [texts.CLI_TASKS_NOTHING_TO_ISSUE]:
                 print(f"yizhan: {args.file.name} {line}", file=sys.stderr)
-            print("yizhan: 未下发任何事项", file=sys.stderr)
+            print(texts.CLI_TASKS_NONE_ISSUED, file=sys.stderr)
             return 1
     else:
         _writable(args.file)
@@ -715,7 +716,7 @@ async def _tasks(config: Config, args: argparse.Namespace) -> int:
             ctx = Context(config=config, session=session, clock=clock)
             unit = await branch_by_key(session, args.unit)
             if unit is None:
-                print(f"yizhan: 数据库中没有单位 {args.unit!r}", file=sys.stderr)
+                print(texts.CLI_TASKS_NO_UNIT.format(unit=args.unit), file=sys.stderr)
                 return 1
             if args.tasks_command == "import":
                 try:
@@ -729,7 +730,7 @@ async def _tasks(config: Config, args: argparse.Namespace) -> int:
                         rows += len(issued.items)
                 except lists.TaskInputError as exc:
                     raise UsageError(str(exc)) from None  # rolls the whole import back
-                print(f"{unit.name}：已下发{len(drafts)}项，共{rows}条（由运行中的机器人通知各单位）")
+                print(texts.CLI_TASKS_ISSUED.format(unit=unit.name, items=len(drafts), rows=rows))
                 return 0
             if args.tasks_command == "export":
                 try:
@@ -750,18 +751,26 @@ async def _tasks(config: Config, args: argparse.Namespace) -> int:
                     ).all()
                 )
                 files.write_quarter(args.file, summary, items, names, members, config.tz)
-                print(f"已写出 {args.file}：{len(summary)}个单位，{len(items)}项（{unit.name}）")
+                print(
+                    texts.CLI_TASKS_QUARTER_WRITTEN.format(
+                        file=args.file, units=len(summary), items=len(items), unit=unit.name
+                    )
+                )
                 return 0
             scores = await scoring.unit_scores(ctx, unit, args.year)
             files.write_scores(args.file, scores, args.year)
-            print(f"已写出 {args.file}：{len(scores)}个党支部（{unit.name}{args.year}年度评比）")
+            print(
+                texts.CLI_TASKS_SCORES_WRITTEN.format(
+                    file=args.file, branches=len(scores), unit=unit.name, year=args.year
+                )
+            )
             if args.chart is not None:
                 png = ranking_png(task_texts.SCORE_CHART_TITLE.format(unit=unit.name, year=args.year), scores)
                 if png is None:
-                    print("yizhan: 未找到中文字体（请安装 fonts-wqy-microhei），未生成图表", file=sys.stderr)
+                    print(texts.CLI_TASKS_NO_FONT, file=sys.stderr)
                     return 1
                 args.chart.write_bytes(png)
-                print(f"已写出图表 {args.chart}")
+                print(texts.CLI_TASKS_CHART_WRITTEN.format(file=args.chart))
     finally:
         await engine.dispose()
     return 0

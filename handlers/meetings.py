@@ -45,7 +45,6 @@ router = Router("meetings")
 
 _CODE = re.compile(r"(\d{4})")
 _SEQ = re.compile(r"^#?\s*(\d+)\s*")
-_SHORT_CHECK_INS = frozenset(("到", "已到", "到了"))
 
 
 def _split_location_topic(text: str) -> tuple[str, str]:
@@ -147,7 +146,9 @@ for _kind in MeetingKind.ALL:
     )(_creator(_kind))
 
 
-@router.command(*[w for w in texts.CMD_CHECK_IN if w not in _SHORT_CHECK_INS], summary=meeting_texts.SUMMARY_CHECK_IN)
+@router.command(
+    *[w for w in texts.CMD_CHECK_IN if w not in texts.SHORT_CHECK_INS], summary=meeting_texts.SUMMARY_CHECK_IN
+)
 async def handle_check_in(msg: Message, ctx: Context) -> None:
     """签到 (with the 4-digit code when the meeting has one)."""
     assert ctx.command is not None and ctx.branch is not None and ctx.member is not None
@@ -162,7 +163,7 @@ async def _is_short_check_in(msg: Message, ctx: Context) -> bool:
     if ctx.member is None or ctx.branch is None:
         return False
     text, _mentioned, _names = normalize(msg.text, (ctx.config.bot.name, *ctx.config.bot.aliases))
-    if text not in _SHORT_CHECK_INS:
+    if text not in texts.SHORT_CHECK_INS:
         return False
     now = ctx.clock()
     return any(
@@ -170,7 +171,7 @@ async def _is_short_check_in(msg: Message, ctx: Context) -> bool:
     )
 
 
-@router.message(_is_short_check_in, precheck=lambda msg, hints: hints.text in _SHORT_CHECK_INS)
+@router.message(_is_short_check_in, precheck=lambda msg, hints: hints.text in texts.SHORT_CHECK_INS)
 async def handle_short_check_in(msg: Message, ctx: Context) -> None:
     """'到' said during a meeting's check-in window."""
     assert ctx.branch is not None and ctx.member is not None

@@ -95,13 +95,11 @@ def _command_words() -> list[tuple[str, str, bool]]:
         groups = value.values() if isinstance(value, dict) else [value]
         for group in groups:
             for word in group:
-                exact = name == "CMD_POINTS_BARE" or (name == "CMD_CHECK_IN" and word in SHORT_CHECK_INS)
+                exact = name == "CMD_POINTS_BARE" or (name == "CMD_CHECK_IN" and word in texts.SHORT_CHECK_INS)
                 words.append((fold(word), labels.get(name, COMMAND), exact))
     return sorted(words, key=lambda w: len(w[0]), reverse=True)
 
 
-# '到' and its variants are check-ins only while a window is open (handlers/meetings.py's filter).
-SHORT_CHECK_INS = frozenset(("到", "已到", "到了"))
 _COMMANDS_BY_FIRST: dict[str, list[tuple[str, str, bool]]] = {}
 for _entry in _command_words():  # longest first within each first character
     _COMMANDS_BY_FIRST.setdefault(_entry[0][:1], []).append(_entry)
@@ -421,7 +419,7 @@ def classify(raw: str, context: str, bot_names: tuple[str, ...] = ("学习驿站
     elif reading.veto:
         return CHATTER
     found = command_word(text)
-    if found is not None and text not in SHORT_CHECK_INS:
+    if found is not None and text not in texts.SHORT_CHECK_INS:
         return found[1]
     kind = next((k for k in ("single", "multi", "judge", "blank") if k in live), None)
     if kind is not None:
@@ -430,7 +428,7 @@ def classify(raw: str, context: str, bot_names: tuple[str, ...] = ("学习驿站
             return f"{ANSWER}:{answer}"
     if text in RECEIPTS and NOTICE_OPEN in live:
         return RECEIPT
-    if text in SHORT_CHECK_INS and CHECKIN_OPEN in live:
+    if text in texts.SHORT_CHECK_INS and CHECKIN_OPEN in live:
         return CHECK_IN
     return HELP if mentioned else CHATTER
 

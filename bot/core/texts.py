@@ -103,6 +103,8 @@ MEETING_KIND_NAMES = {
     "party_lecture": "党课",
 }
 CMD_CHECK_IN = ("签到", "我签到", "签个到", "到", "已到", "到了", "报到", "签到了")
+# Of those, the short ones: a check-in only while a window is open (handlers/meetings.py, bot/core/intent.py).
+SHORT_CHECK_INS = frozenset(("到", "已到", "到了"))
 CMD_LEAVE = ("请假",)
 
 # --- Question bank and 搜题 -------------------------------------------------------------
@@ -315,6 +317,28 @@ CLI_JOB_FAILED = (
     "送达失败 {count} 条（已送达 {sent} 条），原因：{error}。详见："
     "SELECT id, status, last_error FROM outbox WHERE id >= {first};"
 )
+# `yizhan tasks …` (bot/cli.py _task_parsers, _tasks): 月清单, 季调度, 年评比.
+CLI_HELP_TASKS = "月清单、季调度、年评比"
+CLI_HELP_TASKS_TEMPLATE = "写出月度清单导入模板（.xlsx）"
+CLI_HELP_TASKS_IMPORT = "从填好的模板下发清单（有错误的行则一项也不下发）"
+CLI_HELP_TASKS_EXPORT = "季度调度：各单位清单完成情况及事项明细（.xlsx）"
+CLI_HELP_TASKS_SCORES = "年度评比：下属党支部量化考核得分（.xlsx，可另出图表 .png）"
+CLI_HELP_XLSX_OUT = "要写入的 .xlsx 文件"
+CLI_HELP_XLSX_IN = "填好的 .xlsx 模板"
+CLI_HELP_ISSUING_UNIT = "下发单位在 config.toml 中的 id（党委或党总支）"
+CLI_HELP_UNIT = "单位在 config.toml 中的 id"
+CLI_HELP_QUARTER = "季度，如 2026Q4"
+CLI_HELP_YEAR = "年份，如 2026"
+CLI_HELP_SCORE_CHART = "另写出得分图表（.png）"
+CLI_TASKS_TEMPLATE_WRITTEN = "已写出模板 {file}"
+CLI_TASKS_NOTHING_TO_ISSUE = "没有可下发的事项"
+CLI_TASKS_NONE_ISSUED = "yizhan: 未下发任何事项"
+CLI_TASKS_NO_UNIT = "yizhan: 数据库中没有单位 {unit!r}"
+CLI_TASKS_ISSUED = "{unit}：已下发{items}项，共{rows}条（由运行中的机器人通知各单位）"
+CLI_TASKS_QUARTER_WRITTEN = "已写出 {file}：{units}个单位，{items}项（{unit}）"
+CLI_TASKS_SCORES_WRITTEN = "已写出 {file}：{branches}个党支部（{unit}{year}年度评比）"
+CLI_TASKS_NO_FONT = "yizhan: 未找到中文字体（请安装 fonts-wqy-microhei），未生成图表"
+CLI_TASKS_CHART_WRITTEN = "已写出图表 {file}"
 
 # --- register --- (issue #15: help menu topics, roles as permissions, a member's quiz results in private)
 HELP_MENU_LINE = "· 帮助 {topic} — {blurb}"

@@ -20,6 +20,7 @@ from bot.core.channels.wecom.channel import (
     channel_of,
     empty,
     open_callback,
+    push_all,
     rejection,
     verify_callback_url,
 )
@@ -100,24 +101,14 @@ async def receive(request: web.Request) -> web.Response:
         answered: list[Reply | Outgoing] = list(again)
     else:
         answered = list(outcome.passive or ())  # the group commit wrote them as carried in this answer
-        try:
-            content = JOINER.join([await channel.spelled_out(reply) for reply in answered])
-        except BaseException:  # (the names could not be read): the rows go out as pushes, never lost
-            await asyncio.shield(channel.services.sender.unclaim_passive([reply.id for reply in answered]))
-            raise
+        content = await carried_text(channel, answered)
         if not await channel.in_time(started, [reply.id for reply in answered]):
             content, answered = "", []
     if not content:
         return empty()
     # A stream that is finished at once is the reply the AI bot accepts to a message (被动回复消息); with the
     # card of a row in it, stream_with_template_card (cards.answer_body).
-    carded = next((reply for reply in answered if reply.card is not None), None)
-    answer = (
-        cards.answer_body(content, carded.card, carded.text, carded.id)
-        if carded is not None
-        else cards.answer_body(content, None, "", 0)
-    )
-    return _encrypted(channel, cipher, answer, nonce)
+    return _encrypted(channel, cipher, cards.answer_body(content, answered), nonce)
 
 
 def _encrypted(channel: WecomChannel, cipher: Cipher, answer: dict[str, Any], nonce: str) -> web.Response:
@@ -185,9 +176,14 @@ def stream_policy(channel: WecomChannel, kind: str, target: str) -> PassivePolic
     return carried
 
 
-def push_all(rows: Sequence[ReplyRow]) -> list[int]:
-    """The policy of an answer that carries no row (a card tap's): the sender pushes them all at once."""
-    return []
+async def carried_text(channel: WecomChannel, rows: Sequence[Reply | Outgoing]) -> str:
+    """The text of the rows the group commit wrote as carried in one passive answer. If it cannot be written (the
+    names could not be read), the rows are handed back to the sender as pushes: never lost."""
+    try:
+        return JOINER.join([await channel.spelled_out(row) for row in rows])
+    except BaseException:
+        await asyncio.shield(channel.services.sender.unclaim_passive([row.id for row in rows]))
+        raise
 
 
 # WeCom's envelope is exactly {"encrypt": "<base64>"}: read by this pattern, nothing is parsed before the signature.

@@ -15,6 +15,7 @@ from bot.core.channels.wecom.channel import (
     channel_of,
     empty,
     open_callback,
+    push_all,
     rejection,
     verify_callback_url,
 )
@@ -108,10 +109,9 @@ def _card_tap(plaintext: str, channel: WecomChannel) -> tuple[Message, Tap, str]
 async def _tapped(channel: WecomChannel, msg: Message, tap: Tap, response_code: str) -> web.Response:
     """The tap's word through the pipeline (its replies are pushed), then the tapper's button renamed by
     message/update_template_card with the event's ResponseCode (once: a retried event changes nothing)."""
-    outcome = await channel.process(msg)
+    outcome = await channel.process(msg, push_all)
     if outcome is None or outcome.duplicate:
         return empty()
-    await channel.claim([], outcome.reply_ids)
     label = await cards.tap_label(channel, msg, tap)
     if label is not None:
         try:

@@ -31,6 +31,7 @@ mpnews, markdown), so a card row to an app group chat goes as its text.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -44,7 +45,8 @@ from bot.core.message import Message
 from bot.core.models import Member, MemberIdentity, Outbox
 
 if TYPE_CHECKING:
-    from bot.core.channels.wecom.channel import WecomChannel
+    from bot.core.channels.wecom.channel import Reply, WecomChannel
+    from bot.core.message import Outgoing
 
 EVENT = "template_card_event"
 UPDATE = "update_template_card"
@@ -192,16 +194,18 @@ async def update_for(channel: WecomChannel, msg: Message, tap: Tap, task: str) -
 
 
 # --- cards in passive answers -------------------------------------------------------------------
-def answer_body(content: str, card: Card | None, card_text: str, card_row: int) -> dict[str, Any]:
-    """A finished stream, with the card when one of the answer's rows has one (stream_with_template_card,
-    [101031]: "同一个消息只能回复一次" a card). The card's text is in the stream: the card shows title and buttons."""
+def answer_body(content: str, rows: Sequence[Reply | Outgoing]) -> dict[str, Any]:
+    """A finished stream carrying rows (content: their text), with the card when one of them has one
+    (stream_with_template_card, [101031]: "同一个消息只能回复一次" a card). The card's text is in the stream: the
+    card shows title and buttons."""
     stream = {"id": uuid.uuid4().hex, "finish": True, "content": content}
-    if card is None:
+    carded = next((row for row in rows if row.card is not None), None)
+    if carded is None or carded.card is None:
         return {"msgtype": "stream", "stream": stream}
     return {
         "msgtype": "stream_with_template_card",
         "stream": stream,
-        "template_card": template_card(card, card_text, task_id(card_row), with_text=False),
+        "template_card": template_card(carded.card, carded.text, task_id(carded.id), with_text=False),
     }
 
 

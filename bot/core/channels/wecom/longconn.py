@@ -57,6 +57,7 @@ from typing import TYPE_CHECKING, Any
 import aiohttp
 
 from bot.core.channels.wecom import aibot, cards
+from bot.core.channels.wecom.channel import push_all
 from bot.core.channels.wecom.crypto import CallbackRejected
 from bot.core.channels.wecom.lease import Lease
 from bot.core.channels.wecom.media import INVALID_MEDIA_ID
@@ -426,7 +427,7 @@ class LongConnection:
             return
         msg, tap, task = found
         try:
-            await channel.process(msg, aibot.push_all)  # its replies go out as pushes
+            await channel.process(msg, push_all)  # its replies go out as pushes
         except Exception:
             log.exception("wecom: long connection card event %s failed in the pipeline", msg.platform_msg_id)
             return
@@ -464,17 +465,7 @@ class LongConnection:
             return
         claimed = outcome.passive  # written as carried in this answer by the group commit
         ids = [item.id for item in claimed]
-        try:
-            text = aibot.JOINER.join([await channel.spelled_out(item) for item in claimed])
-        except BaseException:  # (the names could not be read): the rows go out as pushes, never lost
-            await asyncio.shield(channel.services.sender.unclaim_passive(ids))
-            raise
-        carded = next((item for item in claimed if item.card is not None), None)
-        body = (
-            cards.answer_body(text, carded.card, carded.text, carded.id)
-            if carded is not None
-            else cards.answer_body(text, None, "", 0)
-        )
+        body = cards.answer_body(await aibot.carried_text(channel, claimed), claimed)
         try:
             await self.request(RESPOND, body, req_id=req_id)
         except (FrameRefused, ConnectionError) as exc:
