@@ -28,7 +28,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import NoReturn, cast, overload
 
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from bot.core import authority, intent, texts
 from bot.core.clock import Clock
@@ -75,7 +75,6 @@ class Pipeline:
     """Runs inbound messages through the middlewares (see the module's docstring) into the group commit."""
 
     config: Config
-    sessions: async_sessionmaker[AsyncSession]
     engine: AsyncEngine
     clock: Clock
     dispatcher: Dispatcher
