@@ -36,7 +36,7 @@ from bot.core.db import DatabaseUnavailable, is_unavailable
 from bot.core.directory import Directory, Learned, QuizGate, chat_by_id
 from bot.core.message import Message, Outgoing
 from bot.core.models import Outbox, OutboxStatus
-from bot.core.plans import Decision, Keep, Outcome, PassivePolicy, Plan, ReplyRow, Seen
+from bot.core.plans import Decision, Keep, Outcome, PassivePolicy, Plan, ReplyRow, Seen, carried
 
 __all__ = [
     "CHECKPOINT_EVERY",
@@ -317,19 +317,15 @@ class GroupCommit:
         question; `behind`, read at the start of the batch): from the first such row on, the rows go to the
         sender, behind it.
         """
-        chosen = [rows[i] for i in passive(rows)]
-        cut = next(
-            (i for i, row in enumerate(chosen) if (row.channel, row.target_kind, row.target_id) in seen.behind), None
-        )
-        chosen = chosen[:cut]
-        for row in rows:
-            if any(row is c for c in chosen):
+        chosen = carried(rows, passive, seen.behind)
+        for index, row in enumerate(rows):
+            if index in chosen:
                 row.status, row.sent_at, row.attempts, row.delivered_via = OutboxStatus.SENT, now, 1, "passive"
                 row.next_attempt_at = now
             elif row.status == OutboxStatus.PENDING and not row.attempts:
                 row.next_attempt_at = now
                 seen.released = True
-        return chosen
+        return [rows[index] for index in chosen]
 
 
 def _outgoing(row: Outbox) -> Outgoing:
