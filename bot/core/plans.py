@@ -37,7 +37,7 @@ class ReplyRow(Protocol):
 
 # Which of a message's reply rows (in order; ids not known yet) the channel will carry in its HTTP answer, by
 # index. The writer marks them as delivered in the message's own transaction and leaves the rest to the sender
-# at once. None: the rows are held briefly for the channel to claim itself (OutboxSender.claim_passive).
+# at once. None: the rows are held briefly for the channel to claim itself (OutboxSender.deliver_now, or release).
 PassivePolicy = Callable[[Sequence[ReplyRow]], list[int]]
 
 

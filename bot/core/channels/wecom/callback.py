@@ -111,7 +111,7 @@ async def _tapped(channel: WecomChannel, msg: Message, tap: Tap, response_code: 
     outcome = await channel.process(msg)
     if outcome is None or outcome.duplicate:
         return empty()
-    await channel.claim([], outcome.reply_ids)
+    await channel.services.sender.release(outcome.reply_ids)  # pushed now, not held for an answer
     label = await cards.tap_label(channel, msg, tap)
     if label is not None:
         try:

@@ -178,16 +178,6 @@ class WecomChannel:
             )
             return [_reply(r) for r in rows]
 
-    async def replies(self, ids: list[int]) -> list[Reply]:
-        """The rows a message produced, in order."""
-        if not ids:
-            return []
-        async with read_only(self.services.sessions) as session:
-            rows = await session.execute(
-                select(*_REPLY_COLUMNS).where(Outbox.id.in_(ids), Outbox.channel == CHANNEL).order_by(Outbox.id)
-            )
-            return [_reply(r) for r in rows]
-
     def pushes_image(self, reply: Reply | Outgoing | ReplyRow) -> bool:
         """Whether the reply has an image that a push can show: then it is pushed, not answered passively
         (a passive answer carries text only)."""
@@ -195,13 +185,6 @@ class WecomChannel:
             return False
         item = Outgoing(reply.id or 0, CHANNEL, reply.target_kind, reply.target_id, reply.text, media_id=reply.media_id)
         return shows_image(self.client.router.static_route(item), item)
-
-    async def claim(self, replies: list[Reply], all_ids: list[int]) -> list[Outgoing]:
-        """Mark rows as answered in the HTTP response; the sender takes the others of this message now."""
-        claimed = await self.services.sender.claim_passive([r.id for r in replies]) if replies else []
-        taken = {item.id for item in claimed}
-        await self.services.sender.release([row_id for row_id in all_ids if row_id not in taken])
-        return claimed
 
     async def spelled_out(self, reply: Reply | Outgoing) -> str:
         """The reply's text for a passive (markdown) answer: escaped, its mentions written as names (a passive
