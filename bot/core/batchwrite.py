@@ -20,7 +20,7 @@ from bot.core.context import Draft, reply_target
 from bot.core.directory import BusyQuiz, ChatCard, MemberCard, gates
 from bot.core.message import Message, Outgoing
 from bot.core.models import Chat, InboundMessage, Member, MemberIdentity, Outbox, OutboxStatus
-from bot.core.plans import Decision, Outcome, PassivePolicy, Plan, Seen
+from bot.core.plans import Decision, Outcome, PassivePolicy, Plan, Seen, carried
 from bot.quiz.models import Question, QuestionType, QuizMode, QuizRound, QuizSession
 from bot.quiz.state import LATE_ANSWER_SECONDS, RUNNING
 
@@ -46,8 +46,7 @@ class DecidedWriter:
                 keeps.setdefault(id(item.keep[0]), (item.keep[0], []))[1].append(item.keep[1])
         for statement, kept in keeps.values():
             conn.execute(statement, kept)
-        seen.behind = self.behind(conn, [(item.msg, item.passive) for item in batch], now)
-        behind = seen.behind
+        behind = seen.behind = self.behind(conn, [(item.msg, item.passive) for item in batch], now)
         decided = [i for i, item in enumerate(batch) if item.decision is not None]
         if not decided:
             return
@@ -78,13 +77,7 @@ class DecidedWriter:
             claimed.add(inbound_id)
             results[i] = Outcome(handled_by=decision.handled_by, passive=[] if item.passive else None)
             owners[inbound_id] = i
-            chosen: set[int] = set()
-            if item.passive is not None:
-                for index in item.passive(decision.rows):
-                    row = decision.rows[index]
-                    if (row.channel, row.target_kind, row.target_id) in behind:
-                        break
-                    chosen.add(index)
+            chosen = set(carried(decision.rows, item.passive, behind)) if item.passive is not None else set()
             for index, row in enumerate(decision.rows):
                 if index in chosen:
                     carried_rows.setdefault(i, []).append(row)

@@ -132,7 +132,7 @@ class Context:
             return
         now = self.clock()
         # A reply to an inbound message is held back briefly so the channel can carry it in its HTTP
-        # response (OutboxSender.deliver_now / claim_passive); the sender takes it if that never happens.
+        # response (OutboxSender.deliver_now); the sender takes it if that never happens.
         hold = self.config.outbox.reply_hold_seconds if self.inbound_id is not None else 0
         row = Outbox(
             channel=channel,

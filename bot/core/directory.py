@@ -88,6 +88,30 @@ class Directory:
             self.members[member.id] = member
             self.identities[(msg.channel, msg.sender_id)] = member.id
 
+    def refresh(
+        self,
+        members: dict[int, MemberCard | None],
+        chats: dict[int, ChatCard | None],
+        registered: dict[tuple[str, str], MemberCard],
+    ) -> None:
+        """Apply what a committed transaction read again (None: gone) and the newcomers it registered.
+
+        An unchanged card is kept (the pipeline keys its objects by it); a chat that changed or is gone is
+        forgotten: the next message there is resolved in the transaction and teaches the directory again.
+        """
+        for member_id, current in members.items():
+            if current is None:
+                self.members.pop(member_id, None)
+            elif self.members.get(member_id) != current:
+                self.members[member_id] = current
+        known = {card.id: card for card in self.chats.values() if card.id in chats}
+        stale = {chat_id for chat_id, current in chats.items() if current is None or current != known.get(chat_id)}
+        if stale:
+            self.chats = {key: card for key, card in self.chats.items() if card.id not in stale}
+        for key, card in registered.items():
+            self.identities[key] = card.id
+            self.members[card.id] = card
+
 
 # What a message resolved to, as cards (read from the ORM objects while their transaction is open).
 Learned = tuple[Message, BranchCard | None, ChatCard | None, MemberCard | None]
@@ -126,7 +150,3 @@ def gates(busy: list[BusyQuiz]) -> tuple[dict[int, QuizGate], dict[int, QuizGate
             gate = place.get(key, QuizGate())
             place[key] = QuizGate(gate.any_text or (blank and not daily), gate.marked_text or (blank and daily))
     return chats, members
-
-
-def chat_by_id(d: Directory, chat_id: int) -> ChatCard | None:
-    return next((card for card in d.chats.values() if card.id == chat_id), None)

@@ -33,10 +33,10 @@ from bot.core.batchwrite import DecidedWriter, Statements
 from bot.core.clock import Clock
 from bot.core.config import Config
 from bot.core.db import DatabaseUnavailable, is_unavailable
-from bot.core.directory import Directory, Learned, QuizGate, chat_by_id
+from bot.core.directory import Directory, Learned, QuizGate
 from bot.core.message import Message, Outgoing
 from bot.core.models import Outbox, OutboxStatus
-from bot.core.plans import Decision, Keep, Outcome, PassivePolicy, Plan, ReplyRow, Seen
+from bot.core.plans import Decision, Keep, Outcome, PassivePolicy, Plan, ReplyRow, Seen, carried
 
 __all__ = [
     "CHECKPOINT_EVERY",
@@ -183,10 +183,8 @@ class GroupCommit:
             for item in batch:
                 item.finish(None)
             return
-        try:
-            self._learn(seen)
-        except Exception:  # the batch is committed: what it taught the directory is only a hint
-            log.exception("group commit: the directory could not learn from a batch")
+        self.busy_chats, self.busy_members = seen.busy_chats, seen.busy_members
+        self._learn(seen)
         for item, result in zip(batch, results, strict=True):
             item.finish(result)
         due = self.checkpoint is not None and self.batches % CHECKPOINT_EVERY == 0
@@ -201,24 +199,13 @@ class GroupCommit:
             log.warning("group commit: WAL checkpoint failed (%s)", exc)
 
     def _learn(self, seen: Seen) -> None:
-        """Apply what the committed transaction saw to the directory (on the event loop's thread)."""
-        for learned in seen.learned:
-            self.directory.learn(learned)
-        self.busy_chats, self.busy_members = seen.busy_chats, seen.busy_members
-        d = self.directory
-        for member_id, current in seen.members.items():
-            if current is None:
-                d.members.pop(member_id, None)
-            elif d.members.get(member_id) != current:  # keep an unchanged card: the pipeline keys objects by it
-                d.members[member_id] = current
-        stale = {
-            chat_id for chat_id, current in seen.chats.items() if current is None or current != chat_by_id(d, chat_id)
-        }
-        if stale:  # forget them: the next message there is resolved in the transaction and teaches the directory
-            d.chats = {key: card for key, card in d.chats.items() if card.id not in stale}
-        for key, card in seen.registered.items():
-            d.identities[key] = card.id
-            d.members[card.id] = card
+        """Apply what a committed transaction saw to the directory; wake the sender for rows left to it."""
+        try:
+            for learned in seen.learned:
+                self.directory.learn(learned)
+            self.directory.refresh(seen.members, seen.chats, seen.registered)
+        except Exception:  # the transaction is committed: what it taught the directory is only a hint
+            log.exception("group commit: the directory could not learn from a transaction")
         if seen.pushed or seen.released:
             self.notify()
 
@@ -238,10 +225,7 @@ class GroupCommit:
             if is_unavailable(exc):
                 raise DatabaseUnavailable(str(exc)[:200]) from exc
             raise
-        for learned in seen.learned:
-            self.directory.learn(learned)
-        if seen.released:
-            self.notify()
+        self._learn(seen)
         return outcome
 
     async def _handle(
@@ -317,19 +301,15 @@ class GroupCommit:
         question; `behind`, read at the start of the batch): from the first such row on, the rows go to the
         sender, behind it.
         """
-        chosen = [rows[i] for i in passive(rows)]
-        cut = next(
-            (i for i, row in enumerate(chosen) if (row.channel, row.target_kind, row.target_id) in seen.behind), None
-        )
-        chosen = chosen[:cut]
-        for row in rows:
-            if any(row is c for c in chosen):
+        chosen = carried(rows, passive, seen.behind)
+        for index, row in enumerate(rows):
+            if index in chosen:
                 row.status, row.sent_at, row.attempts, row.delivered_via = OutboxStatus.SENT, now, 1, "passive"
                 row.next_attempt_at = now
             elif row.status == OutboxStatus.PENDING and not row.attempts:
                 row.next_attempt_at = now
                 seen.released = True
-        return chosen
+        return [rows[index] for index in chosen]
 
 
 def _outgoing(row: Outbox) -> Outgoing:

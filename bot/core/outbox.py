@@ -282,28 +282,6 @@ class OutboxSender:
             )
         self.notify()
 
-    async def claim_passive(self, ids: Iterable[int]) -> list[Outgoing]:
-        """Mark rows as answered in the platform's HTTP response (e.g. a WeCom passive reply).
-
-        A row behind an earlier undelivered row to the same target is not claimed (it would overtake it), nor
-        is any row after it: the caller leaves them to the sender.
-        """
-        now = self.clock()
-        claimed: list[Outgoing] = []
-        async with transaction(self.sessions) as session:
-            for row_id in ids:
-                result = await session.execute(
-                    update(Outbox)
-                    .where(Outbox.id == row_id, Outbox.status == OutboxStatus.PENDING, ~_blocked(now))
-                    .values(status=OutboxStatus.SENT, sent_at=now, attempts=1, delivered_via="passive")
-                )
-                if affected(result) != 1:
-                    break
-                item = await _load(session, row_id)
-                if item is not None:
-                    claimed.append(item)
-        return claimed
-
     def _claimable(self, now: datetime, due_only: bool = True):  # type: ignore[no-untyped-def]
         pending = Outbox.status == OutboxStatus.PENDING
         return or_(

@@ -28,12 +28,12 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import NoReturn, cast, overload
 
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from bot.core import authority, intent, texts
 from bot.core.clock import Clock
 from bot.core.config import Config
-from bot.core.context import Context, Draft, reply_target
+from bot.core.context import Context
 from bot.core.directory import BranchCard, ChatCard, Directory, Learned, MemberCard, cards_of
 from bot.core.groupcommit import Decision, GroupCommit, Keep, Outcome, PassivePolicy, Plan
 from bot.core.members import configured_role, declared_branch, resolve
@@ -75,7 +75,6 @@ class Pipeline:
     """Runs inbound messages through the middlewares (see the module's docstring) into the group commit."""
 
     config: Config
-    sessions: async_sessionmaker[AsyncSession]
     engine: AsyncEngine
     clock: Clock
     dispatcher: Dispatcher
@@ -195,10 +194,7 @@ class Pipeline:
             for r in self.dispatcher.filters:
                 if r.precheck is None or r.precheck(msg, hints):
                     return None
-            # Nothing matched: the short help if the message was for the bot, else silence (as respond() would).
-            drafts = [Draft(msg.channel, *reply_target(msg), texts.HELP_SHORT)] if addressed else []
-            handled_by = "help_short" if addressed else None
-            return Decision(card, chat, True, handled_by, drafts, text, addressed)
+            # Nothing matched: respond() answers with the short help if the message was for the bot, else nothing.
 
         ctx = Context(
             config=self.config,

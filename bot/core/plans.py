@@ -20,6 +20,8 @@ class ReplyRow(Protocol):
     @property
     def id(self) -> int | None: ...
     @property
+    def channel(self) -> str: ...
+    @property
     def target_kind(self) -> str: ...
     @property
     def target_id(self) -> str: ...
@@ -35,8 +37,20 @@ class ReplyRow(Protocol):
 
 # Which of a message's reply rows (in order; ids not known yet) the channel will carry in its HTTP answer, by
 # index. The writer marks them as delivered in the message's own transaction and leaves the rest to the sender
-# at once. None: the rows are held briefly for the channel to claim itself (OutboxSender.claim_passive).
+# at once. None: the rows are held briefly for the channel to claim itself (OutboxSender.deliver_now, or release).
 PassivePolicy = Callable[[Sequence[ReplyRow]], list[int]]
+
+
+def carried(rows: Sequence[ReplyRow], passive: PassivePolicy, behind: set[tuple[str, str, str]]) -> list[int]:
+    """The indices of rows the HTTP answer carries: the policy's choice, up to the first row to a target that
+    has a push due or being sent (`behind`: an answer must not overtake it; from there on the sender takes them)."""
+    chosen = []
+    for index in passive(rows):
+        row = rows[index]
+        if (row.channel, row.target_kind, row.target_id) in behind:
+            break
+        chosen.append(index)
+    return chosen
 
 
 # A row a channel keeps with a message, written in its batch's transaction (e.g. a WeCom response_url): an

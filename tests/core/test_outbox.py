@@ -181,7 +181,10 @@ async def test_passive_answers_do_not_use_the_push_quota(aiohttp_client, config,
     driver.services.clients["rec"] = client
     await driver.services.jobs.run_now("announce")
     first, second = await rows(driver)
-    assert [item.id for item in await driver.services.sender.claim_passive([first.id])] == [first.id]
+    # Marked as carried in an HTTP answer, as the group commit marks a passive reply.
+    async with driver.services.sessions() as session, session.begin():
+        passive = dict(status=OutboxStatus.SENT, sent_at=clock(), attempts=1, delivered_via="passive")
+        await session.execute(update(Outbox).where(Outbox.id == first.id).values(**passive))
     await driver.drain_outbox()
     assert [text for _, text in client.delivered] == ["通知 2"]  # not held back by the passive answer
 
