@@ -41,7 +41,7 @@ from zoneinfo import ZoneInfo
 
 import aiohttp
 from aiohttp import web
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 
 from bench.scenarios import (
     WECOM_AES_KEY,
@@ -150,6 +150,10 @@ class Sender:
     fake_base: str
     serial: int = 0
     kinds: dict[str, str] = field(default_factory=dict)  # platform message id -> kind
+    last: str = ""  # the key of the last message built (as `kinds` has it)
+    # Messages whose reply was not in the HTTP answer: the bot pushes an answer instead when a push to the same
+    # chat is due (it must not overtake it); verify_mix checks that each got its reply that way.
+    pushed_instead: set[str] = field(default_factory=set)
     _aibot: Any = None
     _app: Any = None
 
@@ -166,7 +170,8 @@ class Sender:
 
     def aibot(self, kind: str, user: str, chat: str | None, text: str) -> Request:
         msg_id = self._next(kind, "MIX")
-        self.kinds[f"aibot:{msg_id}"] = kind
+        self.last = f"aibot:{msg_id}"
+        self.kinds[self.last] = kind
         payload: dict[str, Any] = {
             "msgid": msg_id,
             "aibotid": "AIBOTMIX",
@@ -188,7 +193,7 @@ class Sender:
         return Request(AIBOT_PATH, json.dumps({"encrypt": encrypted}).encode(), headers=JSON_HEADERS, query=query)
 
     def app(self, kind: str, user: str, text: str) -> Request:
-        msg_id = self._next(kind, "")
+        msg_id = self.last = self._next(kind, "")
         self.kinds[msg_id] = kind
         timestamp, nonce = str(int(time.time())), f"x{self.serial}"
         plain = (
@@ -232,14 +237,18 @@ def answer_text(response: Response) -> str | None:
     return content.group(1) if content else ""
 
 
-def judge(kind: str, responses: Sequence[Response]) -> str | None:
+def judge(kind: str, responses: Sequence[Response], key: str = "", pushed: set[str] | None = None) -> str | None:
+    """What is wrong with a message's answer, if anything. key, pushed: the message's key and where to note that
+    its reply was not in the answer (verify_mix then checks that it was pushed); without them that is wrong."""
     text = answer_text(responses[0])
     if text is None:
         return f"{kind}: HTTP {responses[0].status}, not a valid encrypted answer: {responses[0].body[:100]!r}"
     if texts.GENERIC_ERROR in text:
         return f"{kind}: the bot apologised: {text[:80]!r}"
     if kind in REPLIES and not text:
-        return f"{kind}: no answer"
+        if pushed is None:
+            return f"{kind}: no answer"
+        pushed.add(key)
     if kind in ("chatter", "chatter_dm") and text != texts.HELP_SHORT:
         return f"{kind}: {text[:80]!r} is not the short help"
     if kind in ("receipt", "receipt_quiz") and text:
@@ -247,6 +256,11 @@ def judge(kind: str, responses: Sequence[Response]) -> str | None:
     if kind == "chatter_quiz" and text not in ("", texts.HELP_SHORT):
         return f"chatter_quiz: {text[:80]!r} is neither the short help nor a silent answer"
     return None
+
+
+def _judge_of(world: World, kind: str) -> Callable[[Sequence[Response]], str | None]:
+    """The judge of the message just built."""
+    return partial(judge, kind, key=world.sender.last, pushed=world.sender.pushed_instead)
 
 
 def judge_bare(responses: Sequence[Response]) -> str | None:
@@ -395,8 +409,9 @@ class World:
 
 
 def member_messages(world: World, rng: random.Random, count: int) -> list[Unit]:
-    """Each member's ten messages (fewer members when count < 5000), shuffled across members."""
-    people = member_ids()[: max(1, min(MEMBERS, count // 10))]
+    """Each member's ten messages, shuffled across all members; the first count of them (so a shorter run still
+    comes from all 500 members in all three groups, in the same proportions)."""
+    people = member_ids()
     plan: list[tuple[str, str, str | None, str]] = []  # kind, user, chat (None: 1:1 to the app), text
     for i, user in enumerate(people):
         chat = world.groups[i]
@@ -427,7 +442,7 @@ def member_messages(world: World, rng: random.Random, count: int) -> list[Unit]:
             request = world.sender.app(kind, user, text)
         else:
             request = world.sender.aibot(kind, user, chat, MENTION + text)
-        units.append(Unit(kind, (request,), partial(judge, kind), replies=0))
+        units.append(Unit(kind, (request,), _judge_of(world, kind), replies=0))
     return units
 
 
@@ -465,8 +480,24 @@ async def verify_mix(world: World, url: str, units: Sequence[Unit]) -> Verificat
                 )
             )
             attempts = await conn.scalar(select(func.count()).select_from(QuizAttempt))
+            # The replies pushed instead of answered: each such message must have a reply the sender delivered.
+            pushed_ok = {
+                r.platform_msg_id
+                for r in await conn.execute(
+                    select(InboundMessage.platform_msg_id)
+                    .join(Outbox, Outbox.cause_inbound_id == InboundMessage.id)
+                    .where(
+                        InboundMessage.platform_msg_id.in_(sorted(world.sender.pushed_instead)),
+                        Outbox.status == "sent",
+                        or_(Outbox.delivered_via.is_(None), Outbox.delivered_via != "passive"),
+                    )
+                )
+            }
     finally:
         await engine.dispose()
+    unanswered = world.sender.pushed_instead - pushed_ok
+    if unanswered:
+        problems.append(f"{len(unanswered)} replies neither answered nor pushed, e.g. {sorted(unanswered)[0]}")
     stored = Counter(msg_id for msg_id, _ in rows)
     expected = set(world.sender.kinds)
     if set(stored) != expected:
@@ -487,6 +518,7 @@ async def verify_mix(world: World, url: str, units: Sequence[Unit]) -> Verificat
         "outbox_status": dict(statuses),
         "delivered_via": {str(k): v for k, v in via.items()},
         "quiz_attempts": attempts,
+        "replies_pushed_instead_of_answered": len(world.sender.pushed_instead),
         "setup_answers": [a.splitlines()[0][:80] if a else "" for a in world.setup_answers],
     }
     return Verification(info, problems)
@@ -558,9 +590,9 @@ def warmup_messages(world: World, rng: random.Random, count: int) -> list[Unit]:
         kind, text = rng.choice((("help", "帮助"), ("lookup", f"搜题 {rng.choice(LOOKUP_STEMS)}")))
         if rng.random() < 0.5:
             kind, text = "chatter_dm", rng.choice(CHATTER_DM)
-            units.append(Unit(kind, (world.sender.app(kind, user, text),), partial(judge, kind)))
+            units.append(Unit(kind, (world.sender.app(kind, user, text),), _judge_of(world, kind)))
         else:
-            units.append(Unit(kind, (world.sender.aibot(kind, user, chat, MENTION + text),), partial(judge, kind)))
+            units.append(Unit(kind, (world.sender.aibot(kind, user, chat, MENTION + text),), _judge_of(world, kind)))
     return units
 
 
