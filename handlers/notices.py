@@ -46,6 +46,8 @@ async def reply_keeping_names_private(msg: Message, ctx: Context, full: str, cou
 
 
 _RECEIPTS = frozenset(texts.RECEIPT_WORDS)
+# ctx.memo key: the open notices _is_receipt found for this member (the same transaction, just before the handler).
+_OPEN_NOTICES = "open_notices"
 # A notice's number as secretaries write it: "第3号通知", "第3号", "3号", "#3", "3".
 _SEQ = re.compile(r"^(?:#|第)?\s*(\d+)\s*(?:号)?")
 
@@ -108,7 +110,10 @@ async def _is_receipt(msg: Message, ctx: Context) -> bool:
     text, _mentioned, _names = normalize(msg.text, (ctx.config.bot.name, *ctx.config.bot.aliases))
     if text not in _RECEIPTS:
         return False
-    return msg.is_direct or bool(await open_roll_calls_for(ctx.session, ctx.member, KIND))
+    if msg.is_direct:
+        return True
+    ctx.memo[_OPEN_NOTICES] = await open_roll_calls_for(ctx.session, ctx.member, KIND)  # handle_receipt's next
+    return bool(ctx.memo[_OPEN_NOTICES])
 
 
 @router.message(_is_receipt, precheck=lambda msg, hints: hints.text in _RECEIPTS)
@@ -118,7 +123,8 @@ async def handle_receipt(msg: Message, ctx: Context) -> None:
     now = ctx.clock()
     acknowledged = []
     tapped = tapped_roll_call(msg.card_key, RECEIPT)  # a 收到 tap acknowledges its own card's notice only
-    for roll_call in await open_roll_calls_for(ctx.session, ctx.member, KIND):
+    found = ctx.memo.pop(_OPEN_NOTICES, None)
+    for roll_call in found if found is not None else await open_roll_calls_for(ctx.session, ctx.member, KIND):
         if tapped is not None and roll_call.id != tapped:
             continue
         if await respond(ctx.session, roll_call, ctx.member, now):
