@@ -12,18 +12,19 @@ from bot.core.context import Context
 from bot.core.message import Message
 from bot.core.models import Role, RollCall, RollCallKind, RollCallStatus, UnitKind
 from bot.core.normalize import normalize
-from bot.core.rollcall import Audience, open_roll_calls_for, respond, tally
+from bot.core.rollcall import Audience, respond, tally
 from bot.core.router import Router
 from bot.core.timeparse import parse_when
 from bot.notices import texts as notice_texts
 from bot.notices.domain import (
-    KIND,
     cancel_notice,
     close_notice,
     create_notice,
     find_notice,
     find_visible_notice,
+    forget_open_notices,
     notice_chats,
+    open_notices,
     split_audience,
     status_texts,
     unit_status_texts,
@@ -46,8 +47,6 @@ async def reply_keeping_names_private(msg: Message, ctx: Context, full: str, cou
 
 
 _RECEIPTS = frozenset(texts.RECEIPT_WORDS)
-# ctx.memo key: the open notices _is_receipt found for this member (the same transaction, just before the handler).
-_OPEN_NOTICES = "open_notices"
 # A notice's number as secretaries write it: "第3号通知", "第3号", "3号", "#3", "3".
 _SEQ = re.compile(r"^(?:#|第)?\s*(\d+)\s*(?:号)?")
 
@@ -110,10 +109,7 @@ async def _is_receipt(msg: Message, ctx: Context) -> bool:
     text, _mentioned, _names = normalize(msg.text, (ctx.config.bot.name, *ctx.config.bot.aliases))
     if text not in _RECEIPTS:
         return False
-    if msg.is_direct:
-        return True
-    ctx.memo[_OPEN_NOTICES] = await open_roll_calls_for(ctx.session, ctx.member, KIND)  # handle_receipt's next
-    return bool(ctx.memo[_OPEN_NOTICES])
+    return msg.is_direct or bool(await open_notices(ctx, ctx.member))
 
 
 @router.message(_is_receipt, precheck=lambda msg, hints: hints.text in _RECEIPTS)
@@ -123,8 +119,9 @@ async def handle_receipt(msg: Message, ctx: Context) -> None:
     now = ctx.clock()
     acknowledged = []
     tapped = tapped_roll_call(msg.card_key, RECEIPT)  # a 收到 tap acknowledges its own card's notice only
-    found = ctx.memo.pop(_OPEN_NOTICES, None)
-    for roll_call in found if found is not None else await open_roll_calls_for(ctx.session, ctx.member, KIND):
+    found = await open_notices(ctx, ctx.member)
+    forget_open_notices(ctx)
+    for roll_call in found:
         if tapped is not None and roll_call.id != tapped:
             continue
         if await respond(ctx.session, roll_call, ctx.member, now):
