@@ -267,7 +267,10 @@ def _respond_statement(allow_change: tuple[str, ...]) -> Update:
         .where(
             _ENTRY.c.roll_call_id == bindparam("roll_call"),
             _ENTRY.c.member_id == bindparam("member"),
-            _ENTRY.c.status.in_((EntryStatus.PENDING, *allow_change)),
+            # (A plain comparison when only pending may change: an IN of values is expanded at each execution.)
+            _ENTRY.c.status.in_((EntryStatus.PENDING, *allow_change))
+            if allow_change
+            else _ENTRY.c.status == EntryStatus.PENDING,
         )
         .values(
             status=bindparam("new_status"), responded_at=bindparam("now"), note=bindparam("note"), tag=bindparam("tag")
