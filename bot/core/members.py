@@ -74,8 +74,11 @@ async def resolve(session: AsyncSession, config: Config, msg: Message, now_value
     """Find (or register) the member, chat and branch for an inbound message."""
     known = await _known(session, msg)
     if known is not None:
-        named = configured_name(config, msg.channel, msg.sender_id)
-        if msg.sender_name and known[0].display_name != msg.sender_name and named is None:
+        if (
+            msg.sender_name
+            and known[0].display_name != msg.sender_name
+            and configured_name(config, msg.channel, msg.sender_id) is None
+        ):
             known[0].display_name = msg.sender_name
         return Resolved(known[2], known[1], known[0])
     chat: Chat | None = None
