@@ -202,7 +202,8 @@ class MyStudy:
 async def my_study(
     ctx: Context, branch_id: int, member: Member, month: Period, goals: Sequence[tuple[str, Period]]
 ) -> MyStudy:
-    """MyStudy for these goals (tag, span), in one statement; every span holds the month and lies in the year."""
+    """MyStudy for these goals (tag, span), in one statement (it reads the check-ins from the earliest span's start to
+    the latest one's end and counts each goal's own span)."""
     params: dict[str, object] = {"branch": branch_id, "member": member.id, "start": month.start, "end": month.end}
     for i, (tag, span) in enumerate(goals):
         params.update({f"tag{i}": tag, f"start{i}": span.start, f"end{i}": span.end})
