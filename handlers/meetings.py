@@ -16,7 +16,7 @@ from bot.core.members import find_member_by_name, party_group_names
 from bot.core.message import Message
 from bot.core.models import Branch, EntryStatus, Member, PartyGroup, Role, RollCall, RollCallEntry, UnitKind
 from bot.core.normalize import normalize, remove_mentions
-from bot.core.rollcall import close_roll_call, roll_call_chats, tally
+from bot.core.rollcall import close_roll_call, counts, roll_call_chats
 from bot.core.router import Router
 from bot.core.timeparse import ParsedTime, TimeProblem, parse_when
 from bot.meetings import texts as meeting_texts
@@ -32,6 +32,7 @@ from bot.meetings.domain import (
     leaves_for,
     next_meeting_for,
     open_meetings,
+    open_meetings_expecting,
     stats,
     stats_below,
     stats_text,
@@ -120,7 +121,7 @@ def _creator(kind: str) -> Callable[[Message, Context], Awaitable[None]]:
                 meeting_texts.MEETING_NO_AUDIENCE.format(audience=group.name if group else texts.AUDIENCE_BRANCH)
             )
             return
-        counted = await tally(ctx.session, view.roll_call)
+        _done, expected = await counts(ctx.session, view.roll_call)
         await ctx.reply(
             meeting_texts.MEETING_CREATED.format(
                 kind=view.kind_name,
@@ -128,7 +129,7 @@ def _creator(kind: str) -> Callable[[Message, Context], Awaitable[None]]:
                 when=display.when(parsed.when, ctx.config.tz),
                 location_part=meeting_texts.MEETING_LOCATION_PART.format(location=location) if location else "",
                 topic_part=meeting_texts.MEETING_TOPIC_PART.format(topic=topic) if topic else "",
-                expected=counted.expected,
+                expected=expected,
                 window=window_text(ctx, view.meeting),
             )
         )
@@ -360,8 +361,7 @@ async def handle_meetings(msg: Message, ctx: Context) -> None:
     """Upcoming and ongoing meetings of the branch."""
     assert ctx.branch is not None
     lines = []
-    for view in await open_meetings(ctx, ctx.branch):
-        counted = await tally(ctx.session, view.roll_call)
+    for view, expected in await open_meetings_expecting(ctx, ctx.branch):
         lines.append(
             meeting_texts.MEETING_LIST_LINE.format(
                 kind=view.kind_name,
@@ -370,7 +370,7 @@ async def handle_meetings(msg: Message, ctx: Context) -> None:
                 location_part=meeting_texts.MEETING_LOCATION_PART.format(location=view.meeting.location)
                 if view.meeting.location
                 else "",
-                expected=counted.expected,
+                expected=expected,
             )
         )
     await ctx.reply(

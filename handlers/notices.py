@@ -12,18 +12,19 @@ from bot.core.context import Context
 from bot.core.message import Message
 from bot.core.models import Role, RollCall, RollCallKind, RollCallStatus, UnitKind
 from bot.core.normalize import normalize
-from bot.core.rollcall import Audience, open_roll_calls_for, respond, tally
+from bot.core.rollcall import Audience, respond, tally
 from bot.core.router import Router
 from bot.core.timeparse import parse_when
 from bot.notices import texts as notice_texts
 from bot.notices.domain import (
-    KIND,
     cancel_notice,
     close_notice,
     create_notice,
     find_notice,
     find_visible_notice,
+    forget_open_notices,
     notice_chats,
+    open_notices,
     split_audience,
     status_texts,
     unit_status_texts,
@@ -108,7 +109,7 @@ async def _is_receipt(msg: Message, ctx: Context) -> bool:
     text, _mentioned, _names = normalize(msg.text, (ctx.config.bot.name, *ctx.config.bot.aliases))
     if text not in _RECEIPTS:
         return False
-    return msg.is_direct or bool(await open_roll_calls_for(ctx.session, ctx.member, KIND))
+    return msg.is_direct or bool(await open_notices(ctx, ctx.member))
 
 
 @router.message(_is_receipt, precheck=lambda msg, hints: hints.text in _RECEIPTS)
@@ -118,7 +119,9 @@ async def handle_receipt(msg: Message, ctx: Context) -> None:
     now = ctx.clock()
     acknowledged = []
     tapped = tapped_roll_call(msg.card_key, RECEIPT)  # a 收到 tap acknowledges its own card's notice only
-    for roll_call in await open_roll_calls_for(ctx.session, ctx.member, KIND):
+    found = await open_notices(ctx, ctx.member)
+    forget_open_notices(ctx)
+    for roll_call in found:
         if tapped is not None and roll_call.id != tapped:
             continue
         if await respond(ctx.session, roll_call, ctx.member, now):

@@ -10,21 +10,20 @@ from bot.core.context import Context
 from bot.core.holidays import week_key
 from bot.core.message import Message
 from bot.core.models import Role
-from bot.core.rollcall import respond, roll_call_chats, tally
+from bot.core.rollcall import counts, respond, roll_call_chats, tally
 from bot.core.router import Router
 from bot.points.ledger import award_study_check_in
 from bot.study import texts as study_texts
 from bot.study.domain import (
-    count_done,
     current_study,
     material_week,
     month_participation_text,
+    my_study,
     participation,
     periods,
     study_day,
     tag_of,
     week_label,
-    weeks_held,
 )
 from bot.study.models import StudyMaterial
 from handlers.notices import reply_keeping_names_private
@@ -52,10 +51,8 @@ async def handle_study_check_in(msg: Message, ctx: Context) -> None:
         await ctx.reply(study_texts.STUDY_ALREADY.format(name=ctx.member.display_name))
         return
     await award_study_check_in(ctx, roll_call, ctx.member, now)
-    counted = await tally(ctx.session, roll_call)
-    text = study_texts.STUDY_CHECKED_IN.format(
-        name=ctx.member.display_name, done=len(counted.done), expected=counted.expected
-    )
+    done, expected = await counts(ctx.session, roll_call)
+    text = study_texts.STUDY_CHECKED_IN.format(name=ctx.member.display_name, done=done, expected=expected)
     if tag:
         text += study_texts.STUDY_CHECKED_IN_TAG.format(tag=tag)
     await ctx.reply(text)
@@ -68,19 +65,20 @@ async def handle_my_study(msg: Message, ctx: Context) -> None:
     spec = ctx.config.branch(ctx.branch.key)
     study = spec.study if spec else None
     span = periods(ctx.clock().astimezone(ctx.config.tz))
-    weeks = len(await weeks_held(ctx, ctx.branch.id, span["month"]))
-    lines = [
-        study_texts.STUDY_MINE_WEEKS.format(done=await count_done(ctx, ctx.member, span["month"]), weeks=weeks)
-        if weeks
-        else study_texts.STUDY_MINE_NO_WEEKS
-    ]
     goals = (
         ("微党课", "month", study.micro_lectures_per_month if study else 0),
         ("原著", "half", study.classics_per_half_year if study else 0),
         ("纪录片", "year", study.documentaries_per_year if study else 0),
     )
-    for tag, period, goal in goals:
-        done = await count_done(ctx, ctx.member, span[period], tag)
+    mine = await my_study(
+        ctx, ctx.branch.id, ctx.member, span["month"], [(tag, span[period]) for tag, period, _ in goals]
+    )
+    lines = [
+        study_texts.STUDY_MINE_WEEKS.format(done=mine.done, weeks=mine.weeks)
+        if mine.weeks
+        else study_texts.STUDY_MINE_NO_WEEKS
+    ]
+    for (tag, _period, goal), done in zip(goals, mine.goals, strict=True):
         spoken = study_texts.STUDY_GOAL_SPANS[tag]
         if goal:
             lines.append(study_texts.STUDY_MINE_GOAL.format(tag=tag, span=spoken, done=done, goal=goal))

@@ -352,9 +352,8 @@ def rewritten(msg: Message, text: str, mentioned: bool) -> Message:
 
 async def live_contexts(ctx: Context, needs: frozenset[str]) -> frozenset[str]:
     """Which of the needed contexts are live for this member here and now (a few small queries, only those needed)."""
-    from bot.core.models import RollCallKind
-    from bot.core.rollcall import open_roll_calls_for
     from bot.meetings.domain import next_meeting_for, open_meetings, window
+    from bot.notices.domain import open_notices
     from bot.quiz.models import QuizMode, QuizSession
     from bot.quiz.state import RUNNING, live_session
     from bot.study.domain import current_study
@@ -363,7 +362,7 @@ async def live_contexts(ctx: Context, needs: frozenset[str]) -> frozenset[str]:
     if member is None or branch is None:
         return frozenset()
     live: set[str] = set()
-    if NOTICE_OPEN in needs and await open_roll_calls_for(ctx.session, member, RollCallKind.NOTICE):
+    if NOTICE_OPEN in needs and await open_notices(ctx, member):
         live.add(NOTICE_OPEN)
     if CHECKIN_OPEN in needs:
         now = ctx.clock()

@@ -6,7 +6,7 @@ import logging
 from dataclasses import dataclass
 from typing import Protocol
 
-from sqlalchemy import and_, select, text
+from sqlalchemy import and_, bindparam, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core import org
@@ -74,8 +74,11 @@ async def resolve(session: AsyncSession, config: Config, msg: Message, now_value
     """Find (or register) the member, chat and branch for an inbound message."""
     known = await _known(session, msg)
     if known is not None:
-        named = configured_name(config, msg.channel, msg.sender_id)
-        if msg.sender_name and known[0].display_name != msg.sender_name and named is None:
+        if (
+            msg.sender_name
+            and known[0].display_name != msg.sender_name
+            and configured_name(config, msg.channel, msg.sender_id) is None
+        ):
             known[0].display_name = msg.sender_name
         return Resolved(known[2], known[1], known[0])
     chat: Chat | None = None
@@ -130,27 +133,34 @@ async def resolve(session: AsyncSession, config: Config, msg: Message, now_value
 
 async def _known(session: AsyncSession, msg: Message) -> tuple[Member, Chat | None, Branch] | None:
     """The usual case in one statement: a registered member, in a chat bound to a unit (or a direct message)."""
-    by_identity = (MemberIdentity.channel == msg.channel, MemberIdentity.platform_user_id == msg.sender_id)
+    params = {"channel": msg.channel, "user_id": msg.sender_id, "chat_id": msg.chat_id}
     if msg.chat_id is None:
-        found = await session.execute(
-            select(Member, Branch)
-            .select_from(MemberIdentity)
-            .join(Member, Member.id == MemberIdentity.member_id)
-            .join(Branch, Branch.id == Member.branch_id)
-            .where(*by_identity)
-        )
-        alone = found.first()
+        alone = (await session.execute(_KNOWN_DIRECT, params)).first()
         return (alone[0], None, alone[1]) if alone is not None else None
-    grouped = await session.execute(
-        select(Member, Chat, Branch)
-        .select_from(MemberIdentity)
-        .join(Member, Member.id == MemberIdentity.member_id)
-        .join(Chat, and_(Chat.channel == msg.channel, Chat.platform_chat_id == msg.chat_id))
-        .join(Branch, Branch.id == Chat.branch_id)
-        .where(*by_identity)
-    )
-    row = grouped.first()
+    row = (await session.execute(_KNOWN_IN_CHAT, params)).first()
     return (row[0], row[1], row[2]) if row is not None else None
+
+
+# Built once (SQLAlchemy caches the compiled form): every message runs one of them.
+_BY_IDENTITY = (
+    MemberIdentity.channel == bindparam("channel"),
+    MemberIdentity.platform_user_id == bindparam("user_id"),
+)
+_KNOWN_DIRECT = (
+    select(Member, Branch)
+    .select_from(MemberIdentity)
+    .join(Member, Member.id == MemberIdentity.member_id)
+    .join(Branch, Branch.id == Member.branch_id)
+    .where(*_BY_IDENTITY)
+)
+_KNOWN_IN_CHAT = (
+    select(Member, Chat, Branch)
+    .select_from(MemberIdentity)
+    .join(Member, Member.id == MemberIdentity.member_id)
+    .join(Chat, and_(Chat.channel == bindparam("channel"), Chat.platform_chat_id == bindparam("chat_id")))
+    .join(Branch, Branch.id == Chat.branch_id)
+    .where(*_BY_IDENTITY)
+)
 
 
 async def find_member_by_name(session: AsyncSession, branch_id: int, name: str) -> list[Member]:

@@ -9,8 +9,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cache
+from typing import cast
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Table, Update, bindparam, case, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.db import affected
@@ -143,37 +146,24 @@ async def respond(
 
     `allow_change` lists earlier statuses that this response may replace (e.g. checking in after asking for leave).
     """
-    result = await session.execute(
-        update(RollCallEntry)
-        .where(
-            RollCallEntry.roll_call_id == roll_call.id,
-            RollCallEntry.member_id == member.id,
-            RollCallEntry.status.in_((EntryStatus.PENDING, *allow_change)),
-        )
-        .values(status=status, responded_at=now, note=note, tag=tag)
-    )
+    params = {
+        "roll_call": roll_call.id,
+        "member": member.id,
+        "new_status": status,
+        "now": now,
+        "note": note,
+        "tag": tag,
+    }
+    result = await session.execute(_respond_statement(allow_change), params)
     if affected(result) == 1:
         return True
-    exists = await session.scalar(
-        select(RollCallEntry.id).where(RollCallEntry.roll_call_id == roll_call.id, RollCallEntry.member_id == member.id)
-    )
+    exists = await session.scalar(_ENTRY_ID, {"roll_call": roll_call.id, "member": member.id})
     return False if exists is not None else None
 
 
 async def open_roll_calls_for(session: AsyncSession, member: Member, kind: str) -> list[RollCall]:
     """Open roll calls of a kind that expect an answer from this member and have none yet, oldest first."""
-    rows = await session.scalars(
-        select(RollCall)
-        .join(RollCallEntry, RollCallEntry.roll_call_id == RollCall.id)
-        .where(
-            RollCall.kind == kind,
-            RollCall.status == RollCallStatus.OPEN,
-            RollCallEntry.member_id == member.id,
-            RollCallEntry.status == EntryStatus.PENDING,
-        )
-        .order_by(RollCall.id)
-    )
-    return list(rows)
+    return list(await session.scalars(_OPEN_FOR, {"kind": kind, "member": member.id}))
 
 
 async def tally(session: AsyncSession, roll_call: RollCall) -> Tally:
@@ -190,6 +180,13 @@ async def tally(session: AsyncSession, roll_call: RollCall) -> Tally:
         {EntryStatus.DONE: result.done, EntryStatus.LEAVE: result.leave}.get(status, result.pending).append(member)
     result.pending.sort(key=lambda m: m.id)
     return result
+
+
+async def counts(session: AsyncSession, roll_call: RollCall) -> tuple[int, int]:
+    """How many of the roll call's audience have answered (实到, not leave) and how many it expects (应到): tally's
+    numbers in one row, for a reply that shows no names."""
+    row = (await session.execute(_COUNTS, {"roll_call": roll_call.id})).one()
+    return int(row[0] or 0), int(row[1] or 0)
 
 
 async def roll_call_chats(session: AsyncSession, roll_call: RollCall) -> list[Chat]:
@@ -230,17 +227,74 @@ async def close_roll_call(session: AsyncSession, roll_call: RollCall, now: datet
 
 
 async def award_points(
-    session: AsyncSession, member: Member, points: int, rule: str, source: str, now: datetime
+    session: AsyncSession,
+    member: Member,
+    points: int,
+    rule: str,
+    source: str,
+    now: datetime,
+    chat_id: int | None = None,
 ) -> None:
-    """Append to the points ledger unless this member already has an entry for this source."""
+    """Append to the points ledger unless this member already has an entry for this source (chat_id: where quiz
+    points were won)."""
     if points <= 0:
         return
-    exists = await session.scalar(
-        select(PointsEntry.id).where(PointsEntry.member_id == member.id, PointsEntry.source == source)
-    )
-    if exists is None:
-        session.add(
-            PointsEntry(
-                branch_id=member.branch_id, member_id=member.id, points=points, rule=rule, source=source, created_at=now
-            )
+    params = {
+        "branch_id": member.branch_id,
+        "member_id": member.id,
+        "points": points,
+        "rule": rule,
+        "source": source,
+        "created_at": now,
+        "chat_id": chat_id,
+    }
+    dialect = session.get_bind().dialect.name
+    await session.execute(_AWARD_SQLITE if dialect == "sqlite" else _AWARD_POSTGRESQL, params)
+
+
+# --- the statements the busiest paths run (built once; SQLAlchemy caches their compiled form per dialect) ----------
+# The writes are Core statements on the tables: no ORM bookkeeping (and no refresh of entries a session has loaded —
+# nothing that responds reads its entry again).
+_ENTRY = cast(Table, RollCallEntry.__table__)
+_POINTS = cast(Table, PointsEntry.__table__)
+
+
+@cache
+def _respond_statement(allow_change: tuple[str, ...]) -> Update:
+    """A response recorded when the entry is pending (or in one of the statuses it may replace)."""
+    return (
+        update(_ENTRY)
+        .where(
+            _ENTRY.c.roll_call_id == bindparam("roll_call"),
+            _ENTRY.c.member_id == bindparam("member"),
+            # (A plain comparison when only pending may change: an IN of values is expanded at each execution.)
+            _ENTRY.c.status.in_((EntryStatus.PENDING, *allow_change))
+            if allow_change
+            else _ENTRY.c.status == EntryStatus.PENDING,
         )
+        .values(
+            status=bindparam("new_status"), responded_at=bindparam("now"), note=bindparam("note"), tag=bindparam("tag")
+        )
+    )
+
+
+_ENTRY_ID = select(RollCallEntry.id).where(
+    RollCallEntry.roll_call_id == bindparam("roll_call"), RollCallEntry.member_id == bindparam("member")
+)
+_OPEN_FOR = (
+    select(RollCall)
+    .join(RollCallEntry, RollCallEntry.roll_call_id == RollCall.id)
+    .where(
+        RollCall.kind == bindparam("kind"),
+        RollCall.status == RollCallStatus.OPEN,
+        RollCallEntry.member_id == bindparam("member"),
+        RollCallEntry.status == EntryStatus.PENDING,
+    )
+    .order_by(RollCall.id)
+)
+_COUNTS = select(func.count(case((RollCallEntry.status == EntryStatus.DONE, 1))), func.count(RollCallEntry.id)).where(
+    RollCallEntry.roll_call_id == bindparam("roll_call")
+)
+# One entry per member and source (the ledger's unique key): a second award inserts nothing.
+_AWARD_SQLITE = sqlite.insert(_POINTS).on_conflict_do_nothing(index_elements=["member_id", "source"])
+_AWARD_POSTGRESQL = postgresql.insert(_POINTS).on_conflict_do_nothing(index_elements=["member_id", "source"])

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, and_, func, select
+from sqlalchemy import ColumnElement, and_, bindparam, func, select
 
 from bot.core import display, org, texts
 from bot.core.authority import holders
@@ -200,9 +200,21 @@ async def _views(ctx: Context, *conditions: object) -> list[MeetingView]:
 
 async def open_meetings(ctx: Context, branch: Branch) -> list[MeetingView]:
     """Meetings of the branch still collecting responses, soonest first."""
-    return await _views(
-        ctx, Meeting.branch_id == branch.id, Meeting.cancelled.is_(False), RollCall.status == RollCallStatus.OPEN
-    )
+    rows = await ctx.session.execute(_OPEN_MEETINGS, {"branch": branch.id})
+    return [MeetingView(m, r) for m, r in rows]
+
+
+async def open_meetings_expecting(ctx: Context, branch: Branch) -> list[tuple[MeetingView, int]]:
+    """open_meetings() with how many members each expects (应到)."""
+    rows = await ctx.session.execute(_OPEN_MEETINGS_EXPECTED, {"branch": branch.id})
+    return [(MeetingView(m, r), int(expected or 0)) for m, r, expected in rows]
+
+
+async def open_meetings_for(ctx: Context, branch: Branch, member: Member) -> list[tuple[MeetingView, str | None]]:
+    """open_meetings() with this member's entry status in each (None: the meeting does not expect them), in one
+    statement."""
+    rows = await ctx.session.execute(_OPEN_MEETINGS_FOR, {"branch": branch.id, "member": member.id})
+    return [(MeetingView(m, r), status) for m, r, status in rows]
 
 
 async def entry_of(ctx: Context, view: MeetingView, member: Member) -> RollCallEntry | None:
@@ -211,6 +223,39 @@ async def entry_of(ctx: Context, view: MeetingView, member: Member) -> RollCallE
             RollCallEntry.roll_call_id == view.roll_call.id, RollCallEntry.member_id == member.id
         )
     )
+
+
+# The statements every 签到 / 请假 / 会议列表 runs, built once (SQLAlchemy caches their compiled form).
+_OPEN = (
+    Meeting.branch_id == bindparam("branch"),
+    Meeting.cancelled.is_(False),
+    RollCall.status == RollCallStatus.OPEN,
+)
+_OPEN_MEETINGS = (
+    select(Meeting, RollCall)
+    .join(RollCall, RollCall.id == Meeting.roll_call_id)
+    .where(*_OPEN)
+    .order_by(Meeting.starts_at)
+)
+_OPEN_MEETINGS_EXPECTED = (
+    select(
+        Meeting,
+        RollCall,
+        select(func.count(RollCallEntry.id)).where(RollCallEntry.roll_call_id == RollCall.id).scalar_subquery(),
+    )
+    .join(RollCall, RollCall.id == Meeting.roll_call_id)
+    .where(*_OPEN)
+    .order_by(Meeting.starts_at)
+)
+_OPEN_MEETINGS_FOR = (
+    select(Meeting, RollCall, RollCallEntry.status)
+    .join(RollCall, RollCall.id == Meeting.roll_call_id)
+    .outerjoin(
+        RollCallEntry, and_(RollCallEntry.roll_call_id == RollCall.id, RollCallEntry.member_id == bindparam("member"))
+    )
+    .where(*_OPEN)
+    .order_by(Meeting.starts_at)
+)
 
 
 @dataclass
@@ -224,12 +269,14 @@ async def check_in(ctx: Context, branch: Branch, member: Member, code: str, only
 
     only: the roll call a 签到 tap is about (bot/core/cards.py) — no other meeting is considered."""
     now = ctx.clock()
-    candidates = [v for v in await open_meetings(ctx, branch) if only is None or v.roll_call.id == only]
+    found = await open_meetings_for(ctx, branch, member)
+    candidates = [v for v, _ in found if only is None or v.roll_call.id == only]
     if only is not None and not candidates:
         return CheckInResult(meeting_texts.CARD_STALE_MEETING)  # the card's meeting is over or cancelled
+    expects_member = {v.roll_call.id for v, status in found if status is not None}
     in_window = [v for v in candidates if window(ctx, v.meeting)[0] <= now <= window(ctx, v.meeting)[1]]
     if not in_window:
-        upcoming = [v for v in candidates if v.meeting.starts_at > now and await entry_of(ctx, v, member)]
+        upcoming = [v for v in candidates if v.meeting.starts_at > now and v.roll_call.id in expects_member]
         if upcoming and upcoming[0].meeting.starts_at - now <= timedelta(hours=12):
             start = window(ctx, upcoming[0].meeting)[0]
             return CheckInResult(
@@ -238,7 +285,7 @@ async def check_in(ctx: Context, branch: Branch, member: Member, code: str, only
                 )
             )
         return CheckInResult(meeting_texts.MEETING_NO_WINDOW)
-    mine = [v for v in in_window if await entry_of(ctx, v, member)]
+    mine = [v for v in in_window if v.roll_call.id in expects_member]
     if not mine:
         view = in_window[0]
         return CheckInResult(
@@ -279,10 +326,10 @@ async def next_meeting_for(ctx: Context, branch: Branch, member: Member, only: i
     """The soonest open meeting whose check-in has not closed and that expects this member (only: that roll call,
     the one a 请假 tap is about)."""
     now = ctx.clock()
-    for view in await open_meetings(ctx, branch):
+    for view, status in await open_meetings_for(ctx, branch, member):
         if only is not None and view.roll_call.id != only:
             continue
-        if window(ctx, view.meeting)[1] >= now and await entry_of(ctx, view, member):
+        if window(ctx, view.meeting)[1] >= now and status is not None:
             return view
     return None
 
@@ -290,14 +337,11 @@ async def next_meeting_for(ctx: Context, branch: Branch, member: Member, only: i
 async def leaves_for(ctx: Context, branch: Branch, member: Member) -> list[MeetingView]:
     """The open meetings, check-in not yet closed, for which this member has leave (granted or asked), soonest first."""
     now = ctx.clock()
-    found = []
-    for view in await open_meetings(ctx, branch):
-        if window(ctx, view.meeting)[1] < now:
-            continue
-        entry = await entry_of(ctx, view, member)
-        if entry is not None and entry.status in (EntryStatus.LEAVE, EntryStatus.LEAVE_REQUESTED):
-            found.append(view)
-    return found
+    return [
+        view
+        for view, status in await open_meetings_for(ctx, branch, member)
+        if window(ctx, view.meeting)[1] >= now and status in (EntryStatus.LEAVE, EntryStatus.LEAVE_REQUESTED)
+    ]
 
 
 _LEAVE_SEQ = re.compile(r"^(?:#\s*(\d+)|(\d+))$")

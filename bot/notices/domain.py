@@ -30,6 +30,7 @@ from bot.core.rollcall import (
     close_roll_call,
     mark_nudged,
     open_roll_call,
+    open_roll_calls_for,
     roll_call_chats,
     tally,
 )
@@ -37,6 +38,22 @@ from bot.notices import texts as notice_texts
 
 KIND = RollCallKind.NOTICE
 TITLE_LENGTH = 24
+# ctx.memo key of open_notices().
+_OPEN_NOTICES = "notices.open"
+
+
+async def open_notices(ctx: Context, member: Member) -> list[RollCall]:
+    """The open notices awaiting this member's receipt, oldest first — read once per message: the intent layer, the
+    receipt filter and its handler all ask, with nothing written in between (forget_open_notices() after a write)."""
+    found: list[RollCall] | None = ctx.memo.get(_OPEN_NOTICES)
+    if found is None:
+        found = ctx.memo[_OPEN_NOTICES] = await open_roll_calls_for(ctx.session, member, KIND)
+    return found
+
+
+def forget_open_notices(ctx: Context) -> None:
+    """Receipts were recorded: open_notices() reads again if asked."""
+    ctx.memo.pop(_OPEN_NOTICES, None)
 
 
 def was_sent(roll_call: RollCall) -> bool:

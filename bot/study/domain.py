@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from functools import cache
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, Select, and_, bindparam, case, func, select
+from sqlalchemy.orm import aliased
 
 from bot.core import display, texts
 from bot.core.authority import holders
@@ -152,12 +156,15 @@ def tag_of(note: str) -> str | None:
 
 async def current_study(ctx: Context, branch: Branch) -> RollCall | None:
     """The open study roll call of the branch, if any."""
-    return await ctx.session.scalar(
-        select(RollCall)
-        .where(RollCall.branch_id == branch.id, RollCall.kind == KIND, RollCall.status == RollCallStatus.OPEN)
-        .order_by(RollCall.id.desc())
-        .limit(1)
-    )
+    return await ctx.session.scalar(_CURRENT, {"branch": branch.id})
+
+
+_CURRENT = (
+    select(RollCall)
+    .where(RollCall.branch_id == bindparam("branch"), RollCall.kind == KIND, RollCall.status == RollCallStatus.OPEN)
+    .order_by(RollCall.id.desc())
+    .limit(1)
+)
 
 
 @dataclass(frozen=True)
@@ -182,22 +189,65 @@ def periods(now: datetime) -> dict[str, Period]:
     }
 
 
-async def count_done(ctx: Context, member: Member, period: Period, tag: str | None = None) -> int:
-    query = (
-        select(func.count())
+@dataclass(frozen=True)
+class MyStudy:
+    """A member's study in numbers (我的学习): study days held this month, those they checked in to, and per goal the
+    check-ins with its tag in its span."""
+
+    weeks: int
+    done: int
+    goals: tuple[int, ...]
+
+
+async def my_study(
+    ctx: Context, branch_id: int, member: Member, month: Period, goals: Sequence[tuple[str, Period]]
+) -> MyStudy:
+    """MyStudy for these goals (tag, span), in one statement (it reads the check-ins from the earliest span's start to
+    the latest one's end and counts each goal's own span)."""
+    params: dict[str, object] = {"branch": branch_id, "member": member.id, "start": month.start, "end": month.end}
+    for i, (tag, span) in enumerate(goals):
+        params.update({f"tag{i}": tag, f"start{i}": span.start, f"end{i}": span.end})
+    starts, ends = [month.start, *(span.start for _, span in goals)], [month.end, *(span.end for _, span in goals)]
+    params.update({"from": min(starts), "to": max(ends)})
+    row = (await ctx.session.execute(_my_study_statement(len(goals)), params)).one()
+    return MyStudy(int(row[0] or 0), int(row[1] or 0), tuple(int(n or 0) for n in row[2:]))
+
+
+@cache
+def _my_study_statement(goals: int) -> Select[Any]:
+    def within(suffix: str) -> ColumnElement[bool]:
+        return and_(RollCall.opens_at >= bindparam(f"start{suffix}"), RollCall.opens_at < bindparam(f"end{suffix}"))
+
+    held = aliased(RollCall)  # the branch's study days this month (not correlated with the member's check-ins)
+    weeks = (
+        select(func.count(held.id))
+        .where(
+            held.branch_id == bindparam("branch"),
+            held.kind == KIND,
+            held.opens_at >= bindparam("start"),
+            held.opens_at < bindparam("end"),
+        )
+        .scalar_subquery()
+    )
+    return (
+        select(
+            weeks,
+            func.count(case((within(""), 1))),
+            *(
+                func.count(case((and_(within(str(i)), RollCallEntry.tag == bindparam(f"tag{i}")), 1)))
+                for i in range(goals)
+            ),
+        )
         .select_from(RollCallEntry)
         .join(RollCall, RollCall.id == RollCallEntry.roll_call_id)
         .where(
             RollCall.kind == KIND,
-            RollCallEntry.member_id == member.id,
+            RollCallEntry.member_id == bindparam("member"),
             RollCallEntry.status == EntryStatus.DONE,
-            RollCall.opens_at >= period.start,
-            RollCall.opens_at < period.end,
+            RollCall.opens_at >= bindparam("from"),
+            RollCall.opens_at < bindparam("to"),
         )
     )
-    if tag is not None:
-        query = query.where(RollCallEntry.tag == tag)
-    return await ctx.session.scalar(query) or 0
 
 
 async def weeks_held(ctx: Context, branch_id: int, period: Period) -> list[RollCall]:

@@ -352,3 +352,38 @@ async def test_cadence_set_by_the_branch_is_not_attributed_to_the_rules(aiohttp_
         "【会议提醒·仅支委可见】2026年12月尚未开展主题党日。"
         "\n· 《中国共产党支部工作条例（试行）》规定，党支部每月相对固定1天开展主题党日。\n请及时安排。",
     ]
+
+
+async def test_meeting_list_counts_each_meetings_own_audience(aiohttp_client, config):
+    """会议列表: the open meetings, soonest first, each with the audience fixed when it was created; a cancelled one
+    is gone."""
+    bot, clock = await driver_at(aiohttp_client, config, MONDAY)
+    await bot.say("会议列表", user="u01")
+    await bot.say("发起党员大会 11月28日9:00 二楼会议室", user="u00")  # the 11 demo members
+    await register(bot, 3)
+    await bot.say("发起主题党日 11月27日14:30 三楼会议室", user="u00")  # and the 3 newcomers
+    await bot.say("发起党课 11月30日15:00", user="u00")
+    await bot.say("取消会议 3", user="u00")
+    await bot.say("会议列表", user="u01")
+    assert bot.replies_to("u01") == [
+        meeting_texts.MEETING_LIST_EMPTY,
+        "\n".join(
+            [
+                meeting_texts.MEETING_LIST_HEADER,
+                meeting_texts.MEETING_LIST_LINE.format(
+                    kind=texts.MEETING_KIND_NAMES["theme_day"],
+                    seq=2,
+                    when="11月27日（周五）14:30",
+                    location_part="，地点：三楼会议室",
+                    expected=14,
+                ),
+                meeting_texts.MEETING_LIST_LINE.format(
+                    kind=texts.MEETING_KIND_NAMES["member_assembly"],
+                    seq=1,
+                    when="11月28日（周六）09:00",
+                    location_part="，地点：二楼会议室",
+                    expected=11,
+                ),
+            ]
+        ),
+    ]

@@ -226,3 +226,26 @@ async def test_material_queue_is_used_in_order(aiohttp_client, config):
         await fire(bot, JOB)
     reminders = [t for t in bot_lines(await bot.transcript()) if t.startswith("【学习日】")]
     assert ["第一课" in reminders[0], "第二课" in reminders[1]] == [True, True]
+
+
+async def test_my_study_counts_each_goal_in_its_own_span(aiohttp_client, config):
+    """我的学习: this month's study days of the branch, and each goal's check-ins in its month, half-year or year —
+    the member's own, with the goal's tag."""
+    days = [
+        (datetime(2025, 12, 5, 9, 0, tzinfo=TZ), "学习打卡 看了纪录片《榜样》"),  # last year: counts for nothing
+        (datetime(2026, 6, 5, 9, 0, tzinfo=TZ), "学习打卡 读了原著"),  # the first half-year: not 本半年
+        (datetime(2026, 10, 16, 9, 0, tzinfo=TZ), "学习打卡 读完《共产党宣言》"),  # 原著 this half-year
+        (datetime(2026, 11, 6, 9, 0, tzinfo=TZ), None),  # a study day this month without a check-in
+        (FRIDAY_9, "学习打卡 微党课《党章》"),
+    ]
+    bot, clock = await driver_at(aiohttp_client, config, days[0][0])
+    for day, text in days:
+        clock.set(day)
+        assert await fire(bot, JOB)
+        if text is not None:
+            await bot.say(text, user="u01")
+    await bot.say("学习打卡 看了纪录片", user="u02")  # another member's check-in is not u01's
+    await bot.say("我的学习", user="u01")
+    assert bot.replies_to("u01")[-1] == (
+        "张伟同志的学习进度：\n· 本月学习日打卡：1/2次\n· 微党课（本月）：1/1次\n· 原著（本半年）：1/1次\n· 纪录片（本年）：0/3次"
+    )
