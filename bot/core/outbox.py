@@ -286,7 +286,11 @@ class OutboxSender:
             )
             if affected(result) == 0:
                 return []
-            rows = (await session.scalars(select(Outbox).where(Outbox.lease_token == token).order_by(Outbox.id))).all()
+            rows = (
+                await session.scalars(
+                    select(Outbox).where(Outbox.id.in_(ids), Outbox.lease_token == token).order_by(Outbox.id)
+                )
+            ).all()
             media_ids = [row.media_id for row in rows if row.media_id is not None]
             images = (
                 {m.id: m.data for m in await session.scalars(select(Media).where(Media.id.in_(media_ids)))}
@@ -583,7 +587,7 @@ class OutboxSender:
         """
         written: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._marks.append(_Mark(row_id, token, values, written))
-        if self._marking is None or self._marking.done():
+        if self._marking is None or self._marking.done() or self._marking.get_loop() is not written.get_loop():
             self._marking = asyncio.create_task(self._write_marks(), name="outbox-marks")
         await written
 
