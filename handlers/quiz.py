@@ -115,9 +115,9 @@ async def _answer_target(msg: Message, ctx: Context) -> tuple[engine.Live, str] 
             .order_by(QuizSession.id.desc())
             .limit(1)
         )
+        live = await engine.live_round(ctx, quiz) if quiz is not None else None
     else:
-        quiz = await live_session(ctx.session, ctx.chat, include_daily=True)
-    live = await engine.live_round(ctx, quiz) if quiz is not None else None
+        quiz, live = await engine.live_in_chat(ctx, ctx.chat)
     if live is None and not msg.is_direct and (quiz is None or quiz.mode == QuizMode.DAILY):
         quiz = await _just_finished_rush(ctx)  # (a waiting 每日一题 has no live round either)
     if quiz is None:

@@ -1,22 +1,24 @@
 """The outbox sender: delivers outbox rows through channel clients, rate-limited, retried, resumable.
 
 Rows go one at a time per target; pushes of one message to many targets go in one call where the channel can
-(a batch, claimed and marked together). After a crash at most `concurrency` deliveries — single rows or
-batches — can have been sent twice (OutboxSender).
+(a batch, claimed and marked together). The due rows a pass finds are claimed in one transaction, and the outcomes
+of deliveries that end together are written in one. After a crash at most `concurrency` deliveries — single rows
+or batches — can have been sent twice (OutboxSender).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import Protocol, cast
 
-from sqlalchemy import and_, exists, or_, select, update
+from sqlalchemy import BindParameter, Select, Table, Update, and_, bindparam, exists, or_, select, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import aliased
@@ -122,11 +124,13 @@ async def _load(session: AsyncSession, row_id: int) -> Outgoing | None:
 class OutboxSender:
     """Delivers due outbox rows; one head-of-line row per target at a time keeps each target in order.
 
-    A row is claimed (status sending, a lease with a fresh token) only when one of `concurrency` delivery
-    slots is free, and a slot is freed only once the row's outcome is written. So after a crash at most
-    `concurrency` deliveries were made without their "sent" mark: those, and only those, can be sent twice.
-    The lease is renewed while its delivery runs, so a slow delivery is not taken over; every mark after a
-    delivery matches the lease token, so a sender whose lease was taken over cannot overwrite the outcome.
+    A pass claims the due head-of-line rows it found together (status sending, one lease with a fresh token,
+    renewed until the last of them is written), then delivers them in `concurrency` delivery slots; a slot is
+    freed only once its row's outcome is written (the outcomes of deliveries that end together go in one
+    transaction). So after a crash at most `concurrency` deliveries were made without their "sent" mark: those,
+    and only those, can be sent twice; a claimed row not yet delivered is taken again once its lease ran out.
+    The lease is renewed while its rows wait and are delivered, so a slow delivery is not taken over; every mark
+    after a delivery matches the lease token, so a sender whose lease was taken over cannot overwrite the outcome.
 
     Batches: a push (a row answering no message) on a channel that can send one message to many targets
     (BatchingClient) takes along the other due pushes of the same text and card to other targets, each the
@@ -151,6 +155,24 @@ class OutboxSender:
         self._slots = asyncio.Semaphore(config.concurrency)
         self._stopping = False
         self._task: asyncio.Task[None] | None = None
+        # Outcomes waiting to be written, and the task writing them (_record).
+        self._marks: list[_Mark] = []
+        self._marking: asyncio.Task[None] | None = None
+        self._due_rows = (
+            select(
+                Outbox.id,
+                Outbox.channel,
+                Outbox.target_kind,
+                Outbox.target_id,
+                Outbox.text,
+                Outbox.mentions,
+                Outbox.media_id,
+                Outbox.cause_inbound_id,
+            )
+            .where(_claimable(), ~_blocked())
+            .order_by(Outbox.id)
+            .limit(config.batch_size)
+        )
 
     # --- lifecycle -------------------------------------------------------------------------
     def notify(self) -> None:
@@ -191,27 +213,11 @@ class OutboxSender:
         """Deliver the due head-of-line row of every target; return how many rows were attempted."""
         now = self.clock()
         async with read_only(self.sessions) as session:
-            rows = (
-                await session.execute(
-                    select(
-                        Outbox.id,
-                        Outbox.channel,
-                        Outbox.target_kind,
-                        Outbox.target_id,
-                        Outbox.text,
-                        Outbox.mentions,
-                        Outbox.media_id,
-                        Outbox.cause_inbound_id,
-                    )
-                    .where(self._claimable(now), ~_blocked())
-                    .order_by(Outbox.id)
-                    .limit(self.config.batch_size)
-                )
-            ).all()
+            rows = (await session.execute(self._due_rows, {"now": now})).all()
         # Pushes of one message on a batching channel: only the first is attempted here, and it takes the others
         # along (_attempt_batch); were they attempted side by side, each would claim its own row first. Any it
         # leaves (another card, a full window) are taken in the next pass.
-        ids, heads = [], set()
+        ids, singles, heads = [], [], set()
         for row in rows:
             key = (row.channel, row.target_kind, row.text)
             item = Outgoing(
@@ -221,19 +227,93 @@ class OutboxSender:
                 if key in heads:
                     continue
                 heads.add(key)
-            ids.append(row.id)
-        if not ids:
+                ids.append(row.id)
+            else:
+                singles.append(row.id)
+        if not ids and not singles:
             return 0
-        results = await asyncio.gather(*(self._attempt_in_slot(row_id) for row_id in ids), return_exceptions=True)
+        attempts = [self._attempt_in_slot(row_id) for row_id in ids]
+        if singles:
+            attempts.append(self._attempt_claimed(singles))
+        results = await asyncio.gather(*attempts, return_exceptions=True)
         failed = [r for r in results if isinstance(r, BaseException)]
         if failed:
             error = failed[0]
-            log.error("outbox: %d of %d rows could not be attempted", len(failed), len(ids), exc_info=error)
-        return sum(1 for r in results if r is not None and not isinstance(r, BaseException))
+            log.error("outbox: %d of %d attempts failed", len(failed), len(results), exc_info=error)
+        return sum(r for r in results if not isinstance(r, BaseException))
 
-    async def _attempt_in_slot(self, row_id: int) -> tuple[Outgoing, bool] | None:
+    async def _attempt_in_slot(self, row_id: int) -> int:
         async with self._slots:
-            return await self._attempt(row_id, via="sender", due_only=True)
+            return 0 if await self._attempt(row_id, via="sender", due_only=True) is None else 1
+
+    async def _attempt_claimed(self, ids: list[int]) -> int:
+        """Claim these rows in one transaction, then deliver each in a slot; how many were claimed."""
+        now = self.clock()
+        token = uuid.uuid4().hex
+        claimed = await self._claim_many(ids, now, token)
+        if not claimed:
+            return 0
+        async with self._leased(claimed[0][0].id, token):  # the token names every row claimed here
+            held = await self._held_back(claimed, now)
+            results = await asyncio.gather(
+                *(self._deliver_claimed(row, item, token, now, held.get(row.id)) for row, item in claimed),
+                return_exceptions=True,
+            )
+        failed = [r for r in results if isinstance(r, BaseException)]
+        if failed:
+            log.error("outbox: %d of %d claimed rows failed", len(failed), len(claimed), exc_info=failed[0])
+        return len(claimed)
+
+    async def _deliver_claimed(
+        self, row: Outbox, item: Outgoing, token: str, now: datetime, held: dict[str, object] | None
+    ) -> None:
+        """Deliver one claimed row in a slot (or write that its target's rate limit holds it back)."""
+        if held is not None:  # nothing is sent: no slot needed
+            await self._record(row.id, token, held)
+            return
+        async with self._slots:
+            outcome = await self._deliver(row, item, now, checked=True)
+            if outcome["status"] == OutboxStatus.SENT:
+                outcome["delivered_via"] = "sender"
+            await self._record(row.id, token, outcome)
+
+    async def _claim_many(self, ids: list[int], now: datetime, token: str) -> list[tuple[Outbox, Outgoing]]:
+        """Lease those of these rows that are still claimable and first in line for their target, under token."""
+        async with transaction(self.sessions) as session:
+            result = await session.execute(
+                _claim_statement(True, many=True),
+                {"ids": ids, "now": now, "lease_end": self._lease_end(), "token": token},
+            )
+            if affected(result) == 0:
+                return []
+            rows = (
+                await session.scalars(
+                    select(Outbox).where(Outbox.id.in_(ids), Outbox.lease_token == token).order_by(Outbox.id)
+                )
+            ).all()
+            media_ids = [row.media_id for row in rows if row.media_id is not None]
+            images = (
+                {m.id: m.data for m in await session.scalars(select(Media).where(Media.id.in_(media_ids)))}
+                if media_ids
+                else {}
+            )
+            return [(row, _outgoing(row, images.get(row.media_id) if row.media_id else None)) for row in rows]
+
+    async def _held_back(
+        self, claimed: Sequence[tuple[Outbox, Outgoing]], now: datetime
+    ) -> dict[int, dict[str, object]]:
+        """The outcome of each claimed row its target's rate limit holds back (one query per channel and kind)."""
+        limited: dict[tuple[str, str], list[tuple[Outgoing, RateLimit]]] = {}
+        for _row, item in claimed:
+            client = self.clients.get(item.channel)
+            limit = client.rate_limit(item) if client is not None else None
+            if limit is not None:
+                limited.setdefault((item.channel, item.target_kind), []).append((item, limit))
+        held: dict[int, dict[str, object]] = {}
+        for group in limited.values():
+            for row_id, not_before in (await self._windows_start(group, now)).items():
+                held[row_id] = {"status": OutboxStatus.PENDING, "next_attempt_at": not_before}
+        return held
 
     async def deliver_now(self, ids: Iterable[int], via: str = "passive") -> list[Outgoing]:
         """Deliver these rows at once (a reply to the message in hand); return those delivered.
@@ -282,21 +362,13 @@ class OutboxSender:
             )
         self.notify()
 
-    def _claimable(self, now: datetime, due_only: bool = True):  # type: ignore[no-untyped-def]
-        pending = Outbox.status == OutboxStatus.PENDING
-        return or_(
-            and_(pending, Outbox.next_attempt_at <= now) if due_only else pending,
-            and_(Outbox.status == OutboxStatus.SENDING, Outbox.lease_until < now),
-        )
-
     async def _claim(self, row_id: int, now: datetime, due_only: bool) -> tuple[Outbox, Outgoing, str] | None:
         """Lease the row under a fresh token if it is claimable and first in line for its target."""
         token = uuid.uuid4().hex
         async with transaction(self.sessions) as session:
             result = await session.execute(
-                update(Outbox)
-                .where(Outbox.id == row_id, self._claimable(now, due_only), ~_blocked(None if due_only else now))
-                .values(status=OutboxStatus.SENDING, lease_until=self._lease_end(), lease_token=token)
+                _claim_statement(due_only, many=False),
+                {"row_id": row_id, "now": now, "lease_end": self._lease_end(), "token": token},
             )
             if affected(result) != 1:
                 return None
@@ -331,24 +403,6 @@ class OutboxSender:
             except Exception as exc:  # the database is away: the outcome write waits for it too
                 log.warning("outbox %s: could not renew the lease: %s", row_id, exc)
 
-    async def _window_start(self, item: Outgoing, limit: RateLimit, now: datetime) -> datetime | None:
-        """None if the target may receive this row's messages now; otherwise when enough sends leave the window."""
-        since = now - timedelta(seconds=limit.seconds)
-        window = (
-            Outbox.channel == item.channel,
-            Outbox.target_kind == item.target_kind,
-            Outbox.target_id == item.target_id,
-            Outbox.status == OutboxStatus.SENT,
-            Outbox.sent_at > since,
-            # Answers carried in the platform's HTTP response do not use the push quota.
-            or_(Outbox.delivered_via.is_(None), Outbox.delivered_via != "passive"),
-        )
-        weigh = limit.weigh or (lambda _item: 1)
-        async with read_only(self.sessions) as session:
-            rows = (await session.scalars(select(Outbox).where(*window).order_by(Outbox.sent_at))).all()
-            used = [(row.sent_at or now, weigh(_outgoing(row))) for row in rows]
-        return _not_before(used, limit, now)
-
     async def _attempt(self, row_id: int, via: str, due_only: bool) -> tuple[Outgoing, bool] | None:
         """Claim, rate-check and deliver one row; (item, delivered) or None if someone else has it."""
         now = self.clock()
@@ -368,14 +422,14 @@ class OutboxSender:
             await self._record(row_id, token, outcome)
         return item, delivered
 
-    async def _deliver(self, row: Outbox, item: Outgoing, now: datetime) -> dict[str, object]:
-        """Deliver the row; the values its outcome writes."""
+    async def _deliver(self, row: Outbox, item: Outgoing, now: datetime, *, checked: bool = False) -> dict[str, object]:
+        """Deliver the row (checked: its target's rate limit was looked at already); the values its outcome writes."""
         client = self.clients.get(item.channel)
         if client is None:
             return self._failed(row, f"no client for channel {item.channel!r}")
         limit = client.rate_limit(item)
-        if limit is not None:
-            not_before = await self._window_start(item, limit, now)
+        if limit is not None and not checked:
+            not_before = (await self._windows_start([(item, limit)], now)).get(item.id)
             if not_before is not None:
                 return {"status": OutboxStatus.PENDING, "next_attempt_at": not_before}
         try:
@@ -413,7 +467,7 @@ class OutboxSender:
             outcomes: dict[int, dict[str, object]] = {}
             limit = client.rate_limit(item)
             if limit is not None:  # each target's own window, as for a row sent alone
-                for row_id, not_before in (await self._windows_start([i for _, i in batch], limit, now)).items():
+                for row_id, not_before in (await self._windows_start([(i, limit) for _, i in batch], now)).items():
                     outcomes[row_id] = {"status": OutboxStatus.PENDING, "next_attempt_at": not_before}
             ready = [(row, one) for row, one in batch if row.id not in outcomes]
             if ready:
@@ -454,11 +508,12 @@ class OutboxSender:
                         Outbox.text == head.text,
                         Outbox.media_id.is_(None),
                         Outbox.cause_inbound_id.is_(None),
-                        self._claimable(now),
+                        _claimable(),
                         ~_blocked(),
                     )
                     .order_by(Outbox.id)
-                    .limit(room)
+                    .limit(room),
+                    {"now": now},
                 )
             ).all()
             targets = {head.target_id}
@@ -475,16 +530,12 @@ class OutboxSender:
                     chosen.append(row.id)
             if not chosen:
                 return []
+            # The head's lease end: the batch's rows lapse together, so after a crash the first pass that finds them
+            # claimable forms the same batch again (the same request, which WeCom's duplicate check drops), not the
+            # head alone and then the rest.
             await session.execute(
-                update(Outbox)
-                .where(Outbox.id.in_(chosen), self._claimable(now), ~_blocked())
-                # The head's lease end: the batch's rows lapse together, so after a crash the first pass that
-                # finds them claimable forms the same batch again (the same request, which WeCom's duplicate
-                # check drops), not the head alone and then the rest.
-                .values(
-                    status=OutboxStatus.SENDING, lease_until=head.lease_until or self._lease_end(), lease_token=token
-                )
-                .execution_options(synchronize_session=False)
+                _claim_statement(True, many=True),
+                {"ids": chosen, "now": now, "lease_end": head.lease_until or self._lease_end(), "token": token},
             )
             rows = (
                 await session.scalars(
@@ -493,72 +544,93 @@ class OutboxSender:
             ).all()
             return [(row, _outgoing(row)) for row in rows]
 
-    async def _windows_start(self, items: Sequence[Outgoing], limit: RateLimit, now: datetime) -> dict[int, datetime]:
-        """The rows whose target may not receive them now (as _window_start, for many targets in one query)."""
-        since = now - timedelta(seconds=limit.seconds)
-        first = items[0]
-        weigh = limit.weigh or (lambda _item: 1)
-        used: dict[str, list[tuple[datetime, int]]] = {}
+    async def _windows_start(self, limited: Sequence[tuple[Outgoing, RateLimit]], now: datetime) -> dict[int, datetime]:
+        """The rows whose target may not receive their messages now, with when enough sends leave its window.
+
+        One query for rows of one channel and target kind (a row alone, a batch, or the rows a pass claimed).
+        """
+        first = limited[0][0]
+        since = now - timedelta(seconds=max(limit.seconds for _, limit in limited))
+        used: dict[str, list[tuple[datetime, Outgoing]]] = {}
         async with read_only(self.sessions) as session:
             rows = await session.scalars(
-                select(Outbox)
-                .where(
-                    Outbox.channel == first.channel,
-                    Outbox.target_kind == first.target_kind,
-                    Outbox.target_id.in_([item.target_id for item in items]),
-                    Outbox.status == OutboxStatus.SENT,
-                    Outbox.sent_at > since,
-                    or_(Outbox.delivered_via.is_(None), Outbox.delivered_via != "passive"),
-                )
-                .order_by(Outbox.sent_at)
+                _window_query(),
+                {
+                    "channel": first.channel,
+                    "kind": first.target_kind,
+                    "targets": sorted({item.target_id for item, _ in limited}),
+                    "since": since,
+                },
             )
             for row in rows:
-                used.setdefault(row.target_id, []).append((row.sent_at or now, weigh(_outgoing(row))))
+                used.setdefault(row.target_id, []).append((row.sent_at or now, _outgoing(row)))
         held = {}
-        for item in items:
-            not_before = _not_before(used.get(item.target_id, []), limit, now)
+        for item, limit in limited:
+            weigh = limit.weigh or (lambda _item: 1)
+            window_since = now - timedelta(seconds=limit.seconds)
+            sent = [(at, weigh(one)) for at, one in used.get(item.target_id, ()) if at > window_since]
+            not_before = _not_before(sent, limit, now)
             if not_before is not None:
                 held[item.id] = not_before
         return held
 
     async def _record_batch(self, token: str, outcomes: Mapping[int, dict[str, object]]) -> None:
-        """Write a batch's outcomes (each row's own, if still ours) in one transaction, retrying as _record."""
-        delay = 0.2
-        while True:
-            try:
-                async with transaction(self.sessions) as session:
-                    for row_id, values in outcomes.items():
-                        await session.execute(
-                            update(Outbox)
-                            .where(Outbox.id == row_id, Outbox.lease_token == token)
-                            .values(lease_until=None, lease_token=None, **values)
-                        )
-                return
-            except (DBAPIError, OSError) as exc:
-                log.warning("outbox: could not record a batch's outcome (%s); retrying in %.1fs", exc, delay)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 5.0)
+        """Write a batch's outcomes (each row's own, if still ours), together, as _record."""
+        await asyncio.gather(*(self._record(row_id, token, values) for row_id, values in outcomes.items()))
 
     async def _record(self, row_id: int, token: str, values: dict[str, object]) -> None:
-        """Write a delivery's outcome if the row is still ours, retrying until the database takes it.
+        """Write a delivery's outcome if the row is still ours; return once it is written.
 
-        Giving up would leave a delivered row to be sent again once its lease ran out, so the slot stays
-        taken (no new claim) until this is written.
+        The outcomes of deliveries that end together are written in one transaction (_write_marks), retried until
+        the database takes them: giving up would leave a delivered row to be sent again once its lease ran out, so
+        the slot stays taken (no new claim) until this returns.
         """
+        written: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._marks.append(_Mark(row_id, token, values, written))
+        if self._marking is None or self._marking.done() or self._marking.get_loop() is not written.get_loop():
+            self._marking = asyncio.create_task(self._write_marks(), name="outbox-marks")
+        await written
+
+    async def _write_marks(self) -> None:
+        """Write the queued outcomes, those queued meanwhile in the next transaction, until none is left."""
+        marks: list[_Mark] = []
+        try:
+            while self._marks:
+                await asyncio.sleep(0)  # deliveries that end in this turn of the loop join
+                marks, self._marks = self._marks, []
+                await self._write(marks)
+                for mark in marks:
+                    if not mark.written.done():
+                        mark.written.set_result(None)
+        except BaseException:
+            for mark in (*marks, *self._marks):
+                if not mark.written.done():
+                    mark.written.cancel()
+            self._marks = []
+            raise
+
+    async def _write(self, marks: Sequence[_Mark]) -> None:
+        """Write these outcomes in one transaction (rows whose lease was taken over are left to the new holder)."""
+        groups: dict[tuple[str, ...], list[dict[str, object]]] = {}
+        for mark in marks:
+            params = {"mark_id": mark.row_id, "mark_token": mark.token, "lease_until": None, "lease_token": None}
+            params.update(mark.values)
+            groups.setdefault(tuple(sorted(params)), []).append(params)
         delay = 0.2
         while True:
             try:
                 async with transaction(self.sessions) as session:
-                    result = await session.execute(
-                        update(Outbox)
-                        .where(Outbox.id == row_id, Outbox.lease_token == token)
-                        .values(lease_until=None, lease_token=None, **values)
-                    )
-                if affected(result) != 1:
-                    log.warning("outbox %s: the lease was taken over; its outcome is the new holder's", row_id)
+                    for group in groups.values():
+                        result = await session.execute(_mark_statement(), group)
+                        found = affected(result)
+                        if 0 <= found < len(group):  # (a driver that cannot count an executemany says -1)
+                            log.warning(
+                                "outbox %s: the lease was taken over; its outcome is the new holder's",
+                                group[0]["mark_id"] if len(group) == 1 else f"({len(group) - found} of {len(group)})",
+                            )
                 return
             except (DBAPIError, OSError) as exc:
-                log.warning("outbox %s: could not record the outcome (%s); retrying in %.1fs", row_id, exc, delay)
+                log.warning("outbox: could not record %d outcomes (%s); retrying in %.1fs", len(marks), exc, delay)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 5.0)
 
@@ -603,20 +675,31 @@ def _batching(client: ChannelClient | None, item: Outgoing) -> bool:
     return batch_limit is not None and hasattr(client, "deliver_batch") and batch_limit(item) > 1
 
 
-def _blocked(now: datetime | None = None) -> ColumnElement[bool]:
+def _claimable(due_only: bool = True) -> ColumnElement[bool]:
+    """Pending (and due by :now, with due_only), or being sent under a lease that ran out by :now."""
+    now: BindParameter[datetime] = bindparam("now")
+    pending = Outbox.status == OutboxStatus.PENDING
+    return or_(
+        and_(pending, Outbox.next_attempt_at <= now) if due_only else pending,
+        and_(Outbox.status == OutboxStatus.SENDING, Outbox.lease_until < now),
+    )
+
+
+@functools.cache
+def _blocked(at_once: bool = False) -> ColumnElement[bool]:
     """An earlier row to the same target is not delivered yet (the row would overtake it).
 
-    With now (a reply delivered or answered at once): the earlier rows of the same message, and pushes that
+    at_once (a reply delivered or answered at once, by :now): the earlier rows of the same message, and pushes that
     answer no message (a notice, a reminder, a quiz's next question) being sent or due by now. Replies to
     other messages do not count: those messages raced this one and no one can tell their order; nor does a
     push due later (a retry after back-off, a rate-limited push).
     """
     earlier = aliased(Outbox)
     undelivered: ColumnElement[bool] = earlier.status.in_((OutboxStatus.PENDING, OutboxStatus.SENDING))
-    if now is not None:
+    if at_once:
         undelivered = and_(
             undelivered,  # kept as its own term: the index on (channel, target_id, status) serves it
-            or_(earlier.status == OutboxStatus.SENDING, earlier.next_attempt_at <= now),
+            or_(earlier.status == OutboxStatus.SENDING, earlier.next_attempt_at <= bindparam("now")),
             or_(earlier.cause_inbound_id.is_(None), earlier.cause_inbound_id == Outbox.cause_inbound_id),
         )
     return exists().where(
@@ -628,3 +711,53 @@ def _blocked(now: datetime | None = None) -> ColumnElement[bool]:
             undelivered,
         )
     )
+
+
+# Statements built once (their construction costs more than their execution): parameters by name.
+_TABLE = cast(Table, Outbox.__table__)
+
+
+@functools.cache
+def _claim_statement(due_only: bool, *, many: bool) -> Update:
+    """Lease a row (:row_id) or rows (:ids) that are claimable and first in line, until :lease_end under :token."""
+    which = _TABLE.c.id.in_(bindparam("ids", expanding=True)) if many else _TABLE.c.id == bindparam("row_id")
+    return (
+        update(_TABLE)
+        .where(which, _claimable(due_only), ~_blocked(at_once=not due_only))
+        .values(status=OutboxStatus.SENDING, lease_until=bindparam("lease_end"), lease_token=bindparam("token"))
+    )
+
+
+@functools.cache
+def _mark_statement() -> Update:
+    """A delivery's outcome for row :mark_id if its lease is still :mark_token; the values set are the other
+    parameters (the same columns for every row of one executemany)."""
+    return update(_TABLE).where(_TABLE.c.id == bindparam("mark_id"), _TABLE.c.lease_token == bindparam("mark_token"))
+
+
+@functools.cache
+def _window_query() -> Select[Outbox]:
+    """The pushes sent to :targets (of :channel, :kind) since :since, oldest first."""
+    return (
+        select(Outbox)
+        .where(
+            Outbox.channel == bindparam("channel"),
+            Outbox.target_kind == bindparam("kind"),
+            Outbox.target_id.in_(bindparam("targets", expanding=True)),
+            Outbox.status == OutboxStatus.SENT,
+            Outbox.sent_at > bindparam("since"),
+            # Answers carried in the platform's HTTP response do not use the push quota.
+            or_(Outbox.delivered_via.is_(None), Outbox.delivered_via != "passive"),
+        )
+        .order_by(Outbox.sent_at)
+    )
+
+
+@dataclass
+class _Mark:
+    """An outcome to write (OutboxSender._record), and the future its delivery waits on."""
+
+    row_id: int
+    token: str
+    values: dict[str, object]
+    written: asyncio.Future[None]

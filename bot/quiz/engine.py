@@ -2,14 +2,31 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import random
+import typing
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import ColumnElement, Text, and_, cast, exists, func, literal, or_, select, text, update
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    Select,
+    Table,
+    Text,
+    and_,
+    bindparam,
+    cast,
+    exists,
+    func,
+    or_,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
@@ -26,7 +43,7 @@ from bot.quiz import texts as quiz_texts
 from bot.quiz.answers import LETTERS, display_answer, has_answer_prefix, is_correct, parse
 from bot.quiz.models import LIVE_QUIZ_WHERE, Question, QuestionType, QuizAttempt, QuizMode, QuizRound, QuizSession
 from bot.quiz.scoring import match_score, opted_out, previous_streak, standings, team_totals
-from bot.quiz.state import FINISHED, RUNNING
+from bot.quiz.state import FINISHED, RUNNING, running_first
 
 PENDING, OPEN, CLOSED = "pending", "open", "closed"
 # Seconds between one question's result and the next question, so everyone sees the result first.
@@ -244,6 +261,30 @@ async def live_round(ctx: Context, quiz: QuizSession) -> Live | None:
     return Live(quiz, rnd, question) if question else None
 
 
+async def live_in_chat(ctx: Context, chat: Chat | None) -> tuple[QuizSession | None, Live | None]:
+    """The chat's running quiz (state.live_session with include_daily) and its live round (live_round), read at once."""
+    if chat is None:
+        return None, None
+    found = (await ctx.session.execute(_live_in_chat_query(), {"chat_id": chat.id})).first()
+    if found is None:
+        return None, None
+    quiz, rnd, question = found
+    return quiz, Live(quiz, rnd, question) if rnd is not None and question is not None else None
+
+
+@functools.cache
+def _live_in_chat_query() -> Select[QuizSession, QuizRound, Question]:
+    """Built once (its construction costs more than its execution); the chat is :chat_id."""
+    return (
+        select(QuizSession, QuizRound, Question)
+        .outerjoin(QuizRound, and_(QuizRound.session_id == QuizSession.id, QuizRound.status == OPEN))
+        .outerjoin(Question, Question.id == QuizRound.question_id)
+        .where(QuizSession.chat_id == bindparam("chat_id"), QuizSession.status == RUNNING)
+        .order_by(*running_first(), QuizRound.id)
+        .limit(1)
+    )
+
+
 async def last_closed(ctx: Context, quiz: QuizSession) -> Live | None:
     rnd = await ctx.session.scalar(
         select(QuizRound)
@@ -278,33 +319,53 @@ async def _attempt(
     before now, ON CONFLICT on (round, member) DO NOTHING. Any other integrity error is a real error.
     """
     elapsed_ms = max(0, int((now - (live.round.opened_at or now)).total_seconds() * 1000))
-    columns = QuizAttempt.__table__.c
+    dialect = ctx.session.get_bind().dialect.name
+    statement = _attempt_statement(dialect, locked=live.quiz.mode != QuizMode.RUSH)
+    values = {
+        "round_id": live.round.id,
+        "member_id": member.id,
+        "answer": canonical[:200],
+        "correct": correct,
+        "now": now,
+        "elapsed_ms": elapsed_ms,
+        "score": score,
+    }
+    attempt_id: int | None = await ctx.session.scalar(statement, values)
+    return attempt_id
+
+
+@functools.cache
+def _attempt_statement(dialect: str, *, locked: bool) -> Any:
+    """_attempt()'s INSERT … SELECT, built once per dialect (its construction costs more than its execution)."""
+    table = typing.cast(Table, QuizAttempt.__table__)
+    columns = table.c
+    round_id = bindparam("round_id", type_=columns.round_id.type)
+    now = bindparam("now", type_=columns.answered_at.type)
     row = select(
-        literal(live.round.id, columns.round_id.type),
-        literal(member.id, columns.member_id.type),
-        literal(canonical[:200], columns.answer.type),
-        literal(correct, columns.correct.type),
-        literal(now, columns.answered_at.type),
-        literal(elapsed_ms, columns.elapsed_ms.type),
-        literal(score, columns.score.type),
-    ).where(QuizRound.id == live.round.id, taking_answers(now))
-    if live.quiz.mode != QuizMode.RUSH:
+        round_id,
+        bindparam("member_id", type_=columns.member_id.type),
+        bindparam("answer", type_=columns.answer.type),
+        bindparam("correct", type_=columns.correct.type),
+        now,
+        bindparam("elapsed_ms", type_=columns.elapsed_ms.type),
+        bindparam("score", type_=columns.score.type),
+    ).where(QuizRound.id == round_id, taking_answers(now))
+    if locked:
         # PostgreSQL: wait for a finish() or the clock's close that holds the round, then see it closed —
         # otherwise an answer racing 结束答题 is scored after the ranking and the ledger were written. (A 抢答
         # needs no lock: its winner is decided by the conditional UPDATE; a shared lock there would deadlock
         # the winner's own update.) SQLite renders nothing: its writers take turns.
         row = row.with_for_update(read=True)
-    statement = (
-        _insert(ctx.session, QuizAttempt)
+    return (
+        # The table, not the entity: an ORM INSERT given parameters would take them for rows to insert.
+        (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
         .from_select(["round_id", "member_id", "answer", "correct", "answered_at", "elapsed_ms", "score"], row)
         .on_conflict_do_nothing(index_elements=["round_id", "member_id"])
-        .returning(QuizAttempt.id)
+        .returning(columns.id)
     )
-    attempt_id: int | None = await ctx.session.scalar(statement)
-    return attempt_id
 
 
-def taking_answers(now: datetime) -> ColumnElement[bool]:
+def taking_answers(now: datetime | BindParameter[datetime]) -> ColumnElement[bool]:
     """A round takes answers while it is open and its time is not up (an answer at the last instant counts).
 
     The quiz clock closes the round a moment later; until then this is what keeps late answers out.

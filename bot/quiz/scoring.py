@@ -27,6 +27,8 @@ def match_score(config: QuizConfig, elapsed_ms: int, seconds: int, previous_stre
 
 async def previous_streak(session: AsyncSession, quiz_id: int, position: int, member_id: int) -> int:
     """Consecutive correct answers by a member in the rounds right before `position`."""
+    if position <= 1:
+        return 0
     rows = await session.execute(
         select(QuizRound.position, QuizAttempt.correct)
         .join(QuizAttempt, QuizAttempt.round_id == QuizRound.id)

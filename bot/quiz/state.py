@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import case, select
+import functools
+
+from sqlalchemy import ColumnElement, Select, UnaryExpression, bindparam, case, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.models import Chat
@@ -20,8 +22,18 @@ async def live_session(session: AsyncSession, chat: Chat | None, *, include_dail
     """
     if chat is None:
         return None
-    query = select(QuizSession).where(QuizSession.chat_id == chat.id, QuizSession.status == RUNNING)
+    return await session.scalar(_live_session_query(include_daily), {"chat_id": chat.id})
+
+
+def running_first() -> tuple[ColumnElement[int], UnaryExpression[int]]:
+    """The order that puts a chat's running 抢答/竞赛 before its 每日一题, the newest first."""
+    return (case((QuizSession.mode == QuizMode.DAILY, 1), else_=0), QuizSession.id.desc())
+
+
+@functools.cache
+def _live_session_query(include_daily: bool) -> Select[QuizSession]:
+    """Built once (its construction costs more than its execution); the chat is :chat_id."""
+    query = select(QuizSession).where(QuizSession.chat_id == bindparam("chat_id"), QuizSession.status == RUNNING)
     if not include_daily:
         query = query.where(QuizSession.mode != QuizMode.DAILY)
-    daily_last = case((QuizSession.mode == QuizMode.DAILY, 1), else_=0)
-    return await session.scalar(query.order_by(daily_last, QuizSession.id.desc()).limit(1))
+    return query.order_by(*running_first()).limit(1)

@@ -480,3 +480,82 @@ async def test_two_senders_on_two_engines_deliver_each_row_once(pg_url, clock):
     finally:
         for engine in engines:
             await engine.dispose()
+
+
+def add_pushes(count: int, now, channel: str = "rec") -> list[Outbox]:
+    """Due pushes of count different texts to count different members (one each)."""
+    return [
+        Outbox(
+            channel=channel,
+            target_kind="user",
+            target_id=f"m{i:03d}",
+            text=f"回执 {i}",
+            mentions=[],
+            status=OutboxStatus.PENDING,
+            attempts=0,
+            next_attempt_at=now,
+            created_at=now,
+        )
+        for i in range(count)
+    ]
+
+
+async def test_a_pass_claims_its_rows_together_and_writes_outcomes_together(aiohttp_client, config, clock):
+    """The rows one pass finds are claimed by one statement; outcomes that end together are written together."""
+    from sqlalchemy import event
+
+    driver = await start(aiohttp_client, config, clock)
+    async with driver.services.sessions() as session, session.begin():
+        session.add_all(add_pushes(12, clock()))
+    client = RecordingClient(clock)
+    driver.services.clients["rec"] = client
+    updates: list[str] = []
+
+    def count(conn, cursor, statement, parameters, context, executemany) -> None:
+        if statement.lstrip().upper().startswith("UPDATE OUTBOX"):
+            updates.append(statement)
+
+    engine = driver.services.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        assert await driver.services.sender.run_once() == 12
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert sorted(text for _, text in client.delivered) == sorted(f"回执 {i}" for i in range(12))
+    assert {r.status for r in await rows(driver)} == {OutboxStatus.SENT}
+    assert {r.delivered_via for r in await rows(driver)} == {"sender"}
+    # One at a time, each row took a claim and a mark of its own (24 statements).
+    assert 2 <= len(updates) <= 1 + 12 // config.outbox.concurrency
+
+
+async def test_rows_claimed_together_keep_their_lease_while_they_wait_for_a_slot(aiohttp_client, config, clock):
+    """With one delivery slot, rows claimed together wait longer than the lease: none is taken over meanwhile."""
+    config = config.replace(outbox={**vars(config.outbox), "lease_seconds": 0.6, "concurrency": 1})
+    driver = await start(aiohttp_client, config, clock)
+    async with driver.services.sessions() as session, session.begin():
+        session.add_all(add_pushes(3, clock()))
+
+    class Slow(RecordingClient):
+        async def deliver(self, item):
+            for _ in range(5):  # 0.5 s of (fake and real) time each: the third waits past the lease
+                clock.advance(seconds=0.1)
+                await asyncio.sleep(0.1)
+            await super().deliver(item)
+
+    client = Slow(clock)
+    driver.services.clients["rec"] = client
+    engine, other = sender_on_own_engine(config, {"rec": client}, clock)
+    try:
+        first = asyncio.create_task(driver.services.sender.run_once())
+        async with asyncio.timeout(5):
+            while await status_of_the_row(driver) != OutboxStatus.SENDING:
+                await asyncio.sleep(0.01)
+        takeovers = 0
+        while not first.done():
+            takeovers += await other.run_once()
+            await asyncio.sleep(0.05)
+        assert await first == 3
+    finally:
+        await engine.dispose()
+    assert takeovers == 0
+    assert sorted(text for _, text in client.delivered) == ["回执 0", "回执 1", "回执 2"]

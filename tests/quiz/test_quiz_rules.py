@@ -260,3 +260,44 @@ async def test_the_migration_keeps_the_newest_of_two_running_quizzes_in_a_chat(t
         assert rounds == [(1, "closed"), (2, "closed"), (3, "open")]
     finally:
         await engine.dispose()
+
+
+async def test_the_live_quiz_and_round_read_at_once_are_those_read_one_by_one(bot, clock):
+    """engine.live_in_chat (one statement on the answer path) agrees with live_session + live_round throughout."""
+    from bot.core.models import Chat
+    from bot.quiz.state import live_session
+
+    async def both() -> tuple[tuple[object, object], tuple[object, object]]:
+        async with transaction(bot.services.sessions) as session:
+            ctx = Context(config=bot.services.config, session=session, clock=clock)
+            chat = await session.scalar(select(Chat).where(Chat.platform_chat_id == "demo-group"))
+            quiz, live = await engine.live_in_chat(ctx, chat)
+            at_once = (quiz.id if quiz else None, (live.round.id, live.question.id) if live else None)
+            quiz = await live_session(session, chat, include_daily=True)
+            live = await engine.live_round(ctx, quiz) if quiz is not None else None
+            one_by_one = (quiz.id if quiz else None, (live.round.id, live.question.id) if live else None)
+            return at_once, one_by_one
+
+    await add_questions(bot, 3)
+    await bot.say("帮助", user="u01")  # the chat exists
+    seen = [await both()]  # nothing running
+    clock.set(DAILY_TIME - timedelta(seconds=10))
+    await bot.say(f"竞赛 2题 20秒 {TAG}", user="u00")
+    clock.set(DAILY_TIME)
+    await fire(bot, "post_daily_questions")  # waits for the 竞赛
+    seen.append(await both())  # the 竞赛's first round, not the waiting 每日一题
+    clock.advance(seconds=20)
+    await clock_tick(bot)
+    seen.append(await both())  # between two rounds: the 竞赛, no live round
+    clock.advance(seconds=3)
+    await clock_tick(bot)
+    seen.append(await both())  # the second round
+    clock.advance(seconds=20)
+    await clock_tick(bot)
+    clock.advance(seconds=1)
+    await clock_tick(bot)
+    seen.append(await both())  # the 竞赛 is over: the 每日一题 is live
+    assert all(at_once == one_by_one for at_once, one_by_one in seen)
+    assert [quiz is not None for (quiz, _), _ in seen] == [False, True, True, True, True]
+    assert [live is not None for (_, live), _ in seen] == [False, True, False, True, True]
+    assert len({live for (_, live), _ in seen if live is not None}) == 3
