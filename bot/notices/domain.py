@@ -38,22 +38,24 @@ from bot.notices import texts as notice_texts
 
 KIND = RollCallKind.NOTICE
 TITLE_LENGTH = 24
-# ctx.memo key of open_notices().
+# ctx.memo key of open_notices(), with the member's id after a colon.
 _OPEN_NOTICES = "notices.open"
 
 
 async def open_notices(ctx: Context, member: Member) -> list[RollCall]:
     """The open notices awaiting this member's receipt, oldest first — read once per message: the intent layer, the
     receipt filter and its handler all ask, with nothing written in between (forget_open_notices() after a write)."""
-    found: list[RollCall] | None = ctx.memo.get(_OPEN_NOTICES)
+    key = f"{_OPEN_NOTICES}:{member.id}"
+    found: list[RollCall] | None = ctx.memo.get(key)
     if found is None:
-        found = ctx.memo[_OPEN_NOTICES] = await open_roll_calls_for(ctx.session, member, KIND)
+        found = ctx.memo[key] = await open_roll_calls_for(ctx.session, member, KIND)
     return found
 
 
 def forget_open_notices(ctx: Context) -> None:
-    """Receipts were recorded: open_notices() reads again if asked."""
-    ctx.memo.pop(_OPEN_NOTICES, None)
+    """Receipts were recorded: open_notices() reads again if asked (for any member)."""
+    for key in [k for k in ctx.memo if k.startswith(_OPEN_NOTICES + ":")]:
+        del ctx.memo[key]
 
 
 def was_sent(roll_call: RollCall) -> bool:

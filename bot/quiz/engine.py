@@ -37,7 +37,7 @@ from bot.core.cards import Card, quiz_card
 from bot.core.context import Context
 from bot.core.db import affected
 from bot.core.intent import may_be_blank_answer
-from bot.core.models import Chat, Member, PointsEntry
+from bot.core.models import Chat, Member
 from bot.core.rollcall import award_points
 from bot.quiz import texts as quiz_texts
 from bot.quiz.answers import LETTERS, display_answer, has_answer_prefix, is_correct, parse
@@ -478,12 +478,7 @@ async def award_quiz_points(
 ) -> None:
     if not ctx.config.points.enabled or points <= 0:
         return
-    await award_points(ctx.session, member, points, rule, source, ctx.clock())
-    entry = await ctx.session.scalar(
-        select(PointsEntry).where(PointsEntry.member_id == member.id, PointsEntry.source == source)
-    )
-    if entry is not None and quiz.chat_id is not None:
-        entry.chat_id = quiz.chat_id
+    await award_points(ctx.session, member, points, rule, source, ctx.clock(), chat_id=quiz.chat_id)
 
 
 async def close_round(ctx: Context, live: Live, *, announce: bool = True) -> bool:
