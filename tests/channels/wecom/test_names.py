@@ -145,3 +145,30 @@ async def test_the_next_answer_already_uses_the_name_read_from_the_contacts(star
     assert wecom.services.pipeline.directory.members[member_id].display_name == "钱九"
     second = await say(wecom, "@学习驿站 帮助", "qianjiu")
     assert second.startswith(texts.HELP_HEADER.format(name="钱九"))
+
+
+async def test_a_name_the_member_directory_knows_is_settled_without_reading(start_wecom, fake, monkeypatch):
+    fake.contacts.update({"zhengshi": "郑十"})
+    fake.invisible.add("wujiu")  # outside the app's 可见范围: keeps the userid as the name
+    wecom = await start_wecom()
+    await say(wecom, "@学习驿站 我是谁", "zhengshi")
+    await say(wecom, "@学习驿站 我是谁", "wujiu")
+    assert fake.user_get_calls == ["zhengshi", "wujiu"]
+    contacts = wecom.app[WECOM].contacts
+    opened: list[None] = []
+    sessions = contacts.sessions
+
+    def counting_sessions():
+        opened.append(None)
+        return sessions()
+
+    monkeypatch.setattr(contacts, "sessions", counting_sessions)
+    # As on a member's first message to a new process (learn itself keeps no memory of who was read):
+    # the directory knows 郑十, so neither the database nor the contacts are asked.
+    assert await contacts.learn("zhengshi") == "郑十"
+    assert opened == []
+    assert fake.user_get_calls == ["zhengshi", "wujiu"]
+    # A member the directory still knows by their userid is looked up as before: their row, then the contacts.
+    assert await contacts.learn("wujiu") == "wujiu"
+    assert len(opened) == 1
+    assert fake.user_get_calls == ["zhengshi", "wujiu", "wujiu"]

@@ -62,7 +62,7 @@ class WecomChannel:
             postgres=not is_sqlite(services.config.database.url),
         )
         # Names from the contacts; the daily refresh job finds them on the client (schedules/contacts.py).
-        self.contacts = Contacts(self.client, services.sessions, config, services.pipeline.directory.rename)
+        self.contacts = Contacts(self.client, services.sessions, config, services.pipeline.directory)
         self.client.member_names = self.contacts
         self._background: set[asyncio.Task[Outcome]] = set()
         self._releases: set[asyncio.Future[None]] = set()

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select
@@ -34,6 +33,7 @@ from bot.core.outbox import TransientError
 
 if TYPE_CHECKING:
     from bot.core.channels.wecom.client import WecomClient
+    from bot.core.directory import Directory
 
 log = logging.getLogger(__name__)
 
@@ -54,10 +54,12 @@ class Contacts:
         client: WecomClient,
         sessions: async_sessionmaker[AsyncSession],
         config: WecomConfig,
-        renamed: Callable[[int, str], None] | None = None,
+        directory: Directory | None = None,
     ) -> None:
         self.client = client
-        self.renamed = renamed  # tells this process's member directory (bot/core/directory.py) of a new name
+        # This process's member directory (bot/core/directory.py): a first look at a member's name, and told of
+        # each name stored here.
+        self.directory = directory
         self.sessions = sessions
         self.enabled = config.contacts_ready
         self.timeout = config.contacts_timeout_seconds
@@ -116,6 +118,15 @@ class Contacts:
         if user_id in self.overrides:
             self._settled.add(user_id)
             return self.overrides[user_id]
+        known = self._known_name(user_id)
+        if known is not None and known != user_id:
+            # The directory is a hint that may lag the database (another process, a commit not yet learnt), but
+            # a name other than the userid is settled either way: nothing stores a userid over a name (names come
+            # from config.toml, a platform's sender name or the contacts), so the row holds this name or a newer
+            # one, and the daily refresh reads every name again. A hint that is missing or still the userid only
+            # means the row is read, as without a directory.
+            self._settled.add(user_id)
+            return known
         async with read_only(self.sessions) as session:
             current = await _display_name(session, user_id)
         if current is None:
@@ -133,6 +144,14 @@ class Contacts:
             return current
         await self._store({user_id: name})
         return name
+
+    def _known_name(self, user_id: str) -> str | None:
+        """The name this process's member directory has for user_id, if any (a hint: see learn)."""
+        if self.directory is None:
+            return None
+        member_id = self.directory.identities.get((CHANNEL, user_id))
+        card = None if member_id is None else self.directory.members.get(member_id)
+        return None if card is None else card.display_name
 
     async def name_for_welcome(self, user_id: str) -> str | None:
         """The name to greet user_id by: stored, configured, or read from the contacts within a short timeout."""
@@ -205,9 +224,9 @@ class Contacts:
                 if member.display_name != wanted[user_id]:
                     member.display_name = wanted[user_id]
                     renamed.append((member.id, member.display_name))
-        for member_id, name in renamed:
-            if self.renamed is not None:
-                self.renamed(member_id, name)
+        if self.directory is not None:
+            for member_id, name in renamed:
+                self.directory.rename(member_id, name)
         return len(renamed)
 
     async def settle(self, timeout: float | None = None) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.cards import asks_a_live_question
@@ -90,6 +90,26 @@ def shows_image(route: Route | None, item: Outgoing) -> bool:
     )
 
 
+# The conversation of the inbound message an outbox row answers (none for a push of our own).
+CAUSE = (
+    select(InboundMessage.platform_chat_id, InboundMessage.platform_user_id)
+    .join(Outbox, Outbox.cause_inbound_id == InboundMessage.id)
+    .where(Outbox.id == bindparam("outbox_id"))
+)
+# The response_url of the AI-bot message an outbox row answers, for the row's target (one statement: the cause's
+# platform message id is joined, not read first).
+ANSWERED_RESPONSE_URL = (
+    select(WecomResponseUrl)
+    .join(InboundMessage, InboundMessage.platform_msg_id == WecomResponseUrl.platform_msg_id)
+    .join(Outbox, Outbox.cause_inbound_id == InboundMessage.id)
+    .where(
+        Outbox.id == bindparam("outbox_id"),
+        WecomResponseUrl.target_kind == bindparam("target_kind"),
+        WecomResponseUrl.target_id == bindparam("target_id"),
+    )
+)
+
+
 class Router:
     """Decides the route of a row from config and, for AI-bot answers, the stored response_urls."""
 
@@ -147,13 +167,7 @@ class Router:
     async def _is_reply(self, session: AsyncSession, item: Outgoing) -> bool:
         """Whether the row answers an inbound message in its own conversation (a job's push, or a notice a
         secretary's message sends to other chats, is not an answer)."""
-        row = (
-            await session.execute(
-                select(InboundMessage.platform_chat_id, InboundMessage.platform_user_id)
-                .join(Outbox, Outbox.cause_inbound_id == InboundMessage.id)
-                .where(Outbox.id == item.id)
-            )
-        ).first()
+        row = (await session.execute(CAUSE, {"outbox_id": item.id})).first()
         if row is None:
             return False
         chat_id, user_id = row
@@ -163,19 +177,9 @@ class Router:
 
     async def _answered_response_url(self, session: AsyncSession, item: Outgoing) -> WecomResponseUrl | None:
         """The response_url of the AI-bot message this row answers, if it came in one."""
-        cause = await session.scalar(
-            select(InboundMessage.platform_msg_id)
-            .join(Outbox, Outbox.cause_inbound_id == InboundMessage.id)
-            .where(Outbox.id == item.id)
-        )
-        if cause is None:
-            return None
         return await session.scalar(
-            select(WecomResponseUrl).where(
-                WecomResponseUrl.platform_msg_id == cause,
-                WecomResponseUrl.target_kind == item.target_kind,
-                WecomResponseUrl.target_id == item.target_id,
-            )
+            ANSWERED_RESPONSE_URL,
+            {"outbox_id": item.id, "target_kind": item.target_kind, "target_id": item.target_id},
         )
 
     async def _latest_response_url(self, session: AsyncSession, item: Outgoing, now: datetime) -> Route | None:
