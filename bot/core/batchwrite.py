@@ -11,9 +11,9 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Executable, Table, bindparam, delete, exists, insert, or_, select, update
+from sqlalchemy import Executable, Insert, Row, Table, bindparam, delete, exists, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Dialect
 
 from bot.core.config import Config
 from bot.core.context import Draft, reply_target
@@ -56,15 +56,19 @@ class DecidedWriter:
             batch[i].decision = None
         if not live:
             return
-        params = []
+        inbound = []
         for i in live:
             item = batch[i]
-            decision = cast(Decision, item.decision)
-            params.append(s.inbound_params(item.msg, decision.member.id, now, decision.handled_by))
-        inserted = conn.execute(s.insert_inbound, params)
+            msg, decision = item.msg, cast(Decision, item.decision)
+            member_id = decision.member.id or None
+            inbound.append(
+                (msg.channel, msg.platform_msg_id, msg.chat_id, msg.sender_id, member_id, msg.text, msg.sent_at, now)
+                + (decision.handled_by,)
+            )
+        inserted = s.inbound_rows.execute(conn, inbound)
         inbound_ids = {(r.channel, r.platform_msg_id): r.id for r in inserted}
         claimed: set[int] = set()  # two plans for one message (should not happen): the second is a duplicate
-        rows: list[dict[str, Any]] = []
+        rows: list[tuple[Any, ...]] = []
         owners: dict[int, int] = {}  # inbound id → batch index
         carried_rows: dict[int, list[Draft]] = {}  # batch index → the replies carried in the HTTP answer
         for i in live:
@@ -85,7 +89,7 @@ class DecidedWriter:
         if not rows:
             return
         # One statement's rows get ascending ids in the order given: sorting restores each message's order.
-        written = conn.execute(s.insert_outbox, rows)
+        written = s.outbox_rows.execute(conn, rows)
         for row_id, cause, via in sorted((r.id, r.cause_inbound_id, r.delivered_via) for r in written):
             i = owners[cause]
             outcome = results[i]
@@ -181,29 +185,26 @@ class DecidedWriter:
                 keep.append(i)
         return keep
 
-    def _outbox(self, row: Draft, item: Plan, inbound_id: int, passive: bool, now: datetime) -> dict[str, Any]:
+    def _outbox(self, row: Draft, item: Plan, inbound_id: int, passive: bool, now: datetime) -> tuple[Any, ...]:
+        """An outbox row in OUTBOX_KEYS' order."""
         if passive:
-            status, attempts, sent_at, via, due = OutboxStatus.SENT, 1, now, "passive", now
-        else:
-            # Without a passive policy the channel may still claim the row; with one, what it will not carry
-            # goes to the sender at once.
-            hold = self.config.outbox.reply_hold_seconds if item.passive is None else 0
-            status, attempts, sent_at, via, due = OutboxStatus.PENDING, 0, None, None, now + timedelta(seconds=hold)
-        return {
-            "channel": row.channel,
-            "target_kind": row.target_kind,
-            "target_id": row.target_id,
-            "text": row.text,
-            "mentions": list(row.mentions),
-            "cause_inbound_id": inbound_id,
-            "status": status,
-            "attempts": attempts,
-            "next_attempt_at": due,
-            "created_at": now,
-            "sent_at": sent_at,
-            "delivered_via": via,
-            "media_id": None,
-        }
+            return (*_target(row), _mentions(row), inbound_id, OutboxStatus.SENT, 1, now, now, now, "passive", None)
+        # Without a passive policy the channel may still claim the row; with one, what it will not carry goes to
+        # the sender at once.
+        due = now + timedelta(seconds=self.config.outbox.reply_hold_seconds) if item.passive is None else now
+        return (*_target(row), _mentions(row), inbound_id, OutboxStatus.PENDING, 0, due, now, None, None, None)
+
+
+def _target(row: Draft) -> tuple[str, str, str, str]:
+    return row.channel, row.target_kind, row.target_id, row.text
+
+
+def _mentions(row: Draft) -> list[str]:
+    # One list object for the rows that mention nobody: the JSON is made once per batch (BatchInsert).
+    return list(row.mentions) if row.mentions else _NO_MENTIONS
+
+
+_NO_MENTIONS: list[str] = []
 
 
 # --- the statements ----------------------------------------------------------------------------------------
@@ -212,6 +213,98 @@ _INBOUND = cast(Table, InboundMessage.__table__)
 _OUTBOX = cast(Table, Outbox.__table__)
 _MEMBER = cast(Table, Member.__table__)
 _IDENTITY = cast(Table, MemberIdentity.__table__)
+
+# Rows per statement of a BatchInsert (a longer list is written in several; each count is compiled once).
+_ROWS_PER_STATEMENT = 64
+
+
+class BatchInsert:
+    """An INSERT … RETURNING of many rows in one statement, compiled once per row count for the connection's dialect.
+
+    The statement is Core's multi-row VALUES form of `statement` (what SQLAlchemy's insertmanyvalues sends for an
+    executemany with RETURNING), and its values are made by the columns' own bind processors, so what reaches the
+    database is what conn.execute(statement, rows) would send. It saves that path's per-row work: a parameter
+    dict built and processed per row, and each processor called again for a value the rows share (the batch's
+    time: a value is processed once per run of the same object in a column).
+    """
+
+    def __init__(self, statement: Insert, keys: tuple[str, ...]) -> None:
+        self.statement = statement
+        self.keys = keys  # a row is a tuple in this order
+        self._compiled: dict[tuple[str, int], tuple[str, list[tuple[int, Any]]]] = {}
+
+    def execute(self, conn: Connection, rows: list[tuple[Any, ...]]) -> list[Row[Any]]:
+        """The RETURNING rows of rows inserted (in no particular order)."""
+        found: list[Row[Any]] = []
+        for start in range(0, len(rows), _ROWS_PER_STATEMENT):
+            chunk = rows[start : start + _ROWS_PER_STATEMENT]
+            sql, columns = self._compile(conn.dialect, len(chunk))
+            values: list[Any] = []
+            last: list[Any] = [_NOTHING] * len(columns)
+            made: list[Any] = [None] * len(columns)
+            for row in chunk:
+                for k, (j, process) in enumerate(columns):
+                    value = row[j]
+                    if process is not None:
+                        if value is not last[k]:
+                            last[k], made[k] = value, process(value)
+                        value = made[k]
+                    values.append(value)
+            found.extend(conn.exec_driver_sql(sql, tuple(values)).all())
+        return found
+
+    def _compile(self, dialect: Dialect, count: int) -> tuple[str, list[tuple[int, Any]]]:
+        """The SQL for count rows, and per placeholder of a row: the row's position and its bind processor."""
+        key = (dialect.name, count)
+        compiled = self._compiled.get(key)
+        if compiled is not None:
+            return compiled
+        table = cast(Table, self.statement.table)
+        binds = [
+            {name: bindparam(f"r{i}_{j}", type_=table.c[name].type) for j, name in enumerate(self.keys)}
+            for i in range(count)
+        ]
+        done = self.statement.values(binds).compile(dialect=dialect)
+        placeholders = list(done.positiontup or ())
+        first = {f"r0_{j}": j for j in range(len(self.keys))}
+        order = [first.get(name, -1) for name in placeholders[: len(self.keys)]]
+        # Every row's placeholders in one order, all of them ours (no default added for a missing column).
+        if placeholders != [f"r{i}_{j}" for i in range(count) for j in order]:
+            raise ValueError(f"{table.name}: the insert does not compile to {count} rows of {self.keys}")
+        columns = [(j, table.c[self.keys[j]].type.dialect_impl(dialect).bind_processor(dialect)) for j in order]
+        compiled = self._compiled[key] = (done.string, columns)
+        return compiled
+
+
+_NOTHING = object()
+
+# The columns of the rows the decided writer inserts, in the order of its tuples.
+INBOUND_KEYS = (
+    "channel",
+    "platform_msg_id",
+    "platform_chat_id",
+    "platform_user_id",
+    "member_id",
+    "text",
+    "sent_at",
+    "received_at",
+    "handled_by",
+)
+OUTBOX_KEYS = (
+    "channel",
+    "target_kind",
+    "target_id",
+    "text",
+    "mentions",
+    "cause_inbound_id",
+    "status",
+    "attempts",
+    "next_attempt_at",
+    "created_at",
+    "sent_at",
+    "delivered_via",
+    "media_id",
+)
 
 
 class Statements:
@@ -244,7 +337,7 @@ class Statements:
     members = select(Member.id, Member.branch_id, Member.role, Member.display_name).where(
         Member.id.in_(bindparam("ids", expanding=True))
     )
-    # Not sort_by_parameter_order: SQLite would then insert row by row. Callers match rows by their cause.
+    # The rows come back in no particular order: callers match them by their cause.
     insert_outbox = insert(_OUTBOX).returning(_OUTBOX.c.id, _OUTBOX.c.cause_inbound_id, _OUTBOX.c.delivered_via)
     insert_member = insert(_MEMBER).returning(_MEMBER.c.id)
     identity_member = (
@@ -267,6 +360,8 @@ class Statements:
             .on_conflict_do_nothing(index_elements=["channel", "platform_msg_id"])
             .returning(_INBOUND.c.id, _INBOUND.c.channel, _INBOUND.c.platform_msg_id)
         )
+        self.inbound_rows = BatchInsert(self.insert_inbound, INBOUND_KEYS)
+        self.outbox_rows = BatchInsert(self.insert_outbox, OUTBOX_KEYS)
         self.insert_inbound_one = (
             upsert(_INBOUND)
             .on_conflict_do_nothing(index_elements=["channel", "platform_msg_id"])
