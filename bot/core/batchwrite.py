@@ -11,12 +11,26 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Executable, Insert, Row, Table, bindparam, delete, exists, insert, or_, select, update
+from sqlalchemy import (
+    BindParameter,
+    Executable,
+    Insert,
+    Select,
+    Table,
+    bindparam,
+    delete,
+    exists,
+    insert,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Dialect
 
 from bot.core.config import Config
 from bot.core.context import Draft, reply_target
+from bot.core.db import Form, Prepared, listed
 from bot.core.directory import BusyQuiz, ChatCard, MemberCard, gates
 from bot.core.message import Message, Outgoing
 from bot.core.models import Chat, InboundMessage, Member, MemberIdentity, Outbox, OutboxStatus
@@ -116,8 +130,8 @@ class DecidedWriter:
                 wanted.setdefault(msg.channel, set()).add(reply_target(msg)[1])
         behind: set[tuple[str, str, str]] = set()
         for channel, targets in wanted.items():
-            found = conn.execute(
-                self.statements.pushes_pending, {"channel": channel, "targets": sorted(targets), "now": now}
+            found = self.statements.pushes_pending.rows(
+                conn, {"channel": channel, "targets": sorted(targets), "now": now}
             )
             behind.update((channel, r.target_kind, r.target_id) for r in found)
         return behind
@@ -129,22 +143,18 @@ class DecidedWriter:
         s = self.statements
         since = now - timedelta(seconds=LATE_ANSWER_SECONDS)
         busy: list[BusyQuiz] = [
-            (r.chat_id, r.member_id, bool(r.daily), bool(r.blank))
-            for r in conn.execute(s.busy_quizzes, {"since": since})
+            (r.chat_id, r.member_id, bool(r.daily), bool(r.blank)) for r in s.busy_quizzes.rows(conn, {"since": since})
         ]
         seen.busy_chats, seen.busy_members = gates(busy)
         decisions = [cast(Decision, batch[i].decision) for i in decided]
         chats = {d.chat.id: d.chat for d in decisions if d.chat is not None}
         current_chats = (
-            {r.id: ChatCard(r.id, r.branch_id) for r in conn.execute(s.chats, {"ids": list(chats)})} if chats else {}
+            {r.id: ChatCard(r.id, r.branch_id) for r in s.chats.rows(conn, {"ids": list(chats)})} if chats else {}
         )
         seen.chats = {chat_id: current_chats.get(chat_id) for chat_id in chats}
         known = list({d.member.id for d in decisions if d.member.id})
         current = (
-            {
-                r.id: MemberCard(r.id, r.branch_id, r.role, r.display_name)
-                for r in conn.execute(s.members, {"ids": known})
-            }
+            {r.id: MemberCard(r.id, r.branch_id, r.role, r.display_name) for r in s.members.rows(conn, {"ids": known})}
             if known
             else {}
         )
@@ -219,30 +229,37 @@ _ROWS_PER_STATEMENT = 64
 
 
 class BatchInsert:
-    """An INSERT … RETURNING of many rows in a few statements, compiled once per row count for the dialect.
+    """An INSERT … RETURNING of many rows in a few statements (bot/core/db.py Prepared, a form per row count).
 
     The statement is Core's multi-row VALUES form of `statement` (what SQLAlchemy's insertmanyvalues sends for an
-    executemany with RETURNING), and its values are made by the columns' own bind processors, so what reaches the
-    database is what conn.execute(statement, rows) would send. It saves that path's per-row work: a parameter
-    dict built and processed per row, and each processor called again for a value the rows share (the batch's
-    time: a value is processed once per run of the same object in a column).
+    executemany with RETURNING), with values made by the columns' own bind processors: what reaches the database
+    is what conn.execute(statement, rows) would send. It saves that path's per-row work (a parameter dict built
+    and processed per row) and calls a processor once for a value the rows share (the batch's time).
     """
 
     def __init__(self, statement: Insert, keys: tuple[str, ...]) -> None:
-        self.statement = statement
         self.keys = keys  # a row is a tuple in this order
-        self._compiled: dict[tuple[str, int], tuple[str, list[tuple[int, Any]]]] = {}
+        table = cast(Table, statement.table)
+        self.prepared = Prepared(
+            lambda count: statement.values(
+                [
+                    {name: bindparam(f"r{i}_{j}", type_=table.c[name].type) for j, name in enumerate(keys)}
+                    for i in range(count)
+                ]
+            )
+        )
+        self._columns: dict[tuple[str, int], list[tuple[int, Any]]] = {}
 
-    def execute(self, conn: Connection, rows: list[tuple[Any, ...]]) -> list[Row[Any]]:
+    def execute(self, conn: Connection, rows: list[tuple[Any, ...]]) -> list[Any]:
         """The RETURNING rows of rows inserted (in no particular order)."""
-        found: list[Row[Any]] = []
+        found: list[Any] = []
         start = 0
         while start < len(rows):
             # A power of two rows per statement: few compiled forms (each costs milliseconds), few statements.
             count = 1 << (min(len(rows) - start, _ROWS_PER_STATEMENT).bit_length() - 1)
             chunk = rows[start : start + count]
             start += count
-            sql, columns = self._compile(conn.dialect, count)
+            form, columns = self._form(conn.dialect, count)
             values: list[Any] = []
             last: list[Any] = [_NOTHING] * len(columns)
             made: list[Any] = [None] * len(columns)
@@ -254,30 +271,21 @@ class BatchInsert:
                             last[k], made[k] = value, process(value)
                         value = made[k]
                     values.append(value)
-            found.extend(conn.exec_driver_sql(sql, tuple(values)).all())
+            found.extend(form.run(conn, tuple(values)))
         return found
 
-    def _compile(self, dialect: Dialect, count: int) -> tuple[str, list[tuple[int, Any]]]:
-        """The SQL for count rows, and per placeholder of a row: the row's position and its bind processor."""
-        key = (dialect.name, count)
-        compiled = self._compiled.get(key)
-        if compiled is not None:
-            return compiled
-        table = cast(Table, self.statement.table)
-        binds = [
-            {name: bindparam(f"r{i}_{j}", type_=table.c[name].type) for j, name in enumerate(self.keys)}
-            for i in range(count)
-        ]
-        done = self.statement.values(binds).compile(dialect=dialect)
-        placeholders = list(done.positiontup or ())
-        first = {f"r0_{j}": j for j in range(len(self.keys))}
-        order = [first.get(name, -1) for name in placeholders[: len(self.keys)]]
-        # Every row's placeholders in one order, all of them ours (no default added for a missing column).
-        if placeholders != [f"r{i}_{j}" for i in range(count) for j in order]:
-            raise ValueError(f"{table.name}: the insert does not compile to {count} rows of {self.keys}")
-        columns = [(j, table.c[self.keys[j]].type.dialect_impl(dialect).bind_processor(dialect)) for j in order]
-        compiled = self._compiled[key] = (done.string, columns)
-        return compiled
+    def _form(self, dialect: Dialect, count: int) -> tuple[Form, list[tuple[int, Any]]]:
+        """The form for count rows, and per placeholder of a row: the row's position and its bind processor."""
+        form = self.prepared.form(dialect, count)
+        columns = self._columns.get((dialect.name, count))
+        if columns is None:
+            first = {f"r0_{j}": j for j in range(len(self.keys))}
+            columns = [(first.get(name, -1), process) for name, process in form.binds[: len(self.keys)]]
+            # Every row's placeholders in one order, all of them ours (no default added for a missing column).
+            if [name for name, _ in form.binds] != [f"r{i}_{j}" for i in range(count) for j, _ in columns]:
+                raise ValueError(f"the insert does not compile to {count} rows of {self.keys}")
+            self._columns[(dialect.name, count)] = columns
+        return form, columns
 
 
 _NOTHING = object()
@@ -312,49 +320,16 @@ OUTBOX_KEYS = (
 
 
 class Statements:
-    """The group commit's Core statements (compiled once per dialect by SQLAlchemy's cache)."""
+    """The group commit's Core statements; those of the decided write run Prepared (bot/core/db.py)."""
 
-    busy_quizzes = select(
-        QuizSession.chat_id,
-        QuizSession.member_id,
-        (QuizSession.mode == QuizMode.DAILY).label("daily"),
-        exists()
-        .where(
-            QuizRound.session_id == QuizSession.id,
-            Question.id == QuizRound.question_id,
-            Question.type == QuestionType.BLANK,
-        )
-        .label("blank"),
-    ).where(or_(QuizSession.status == RUNNING, QuizSession.finished_at >= bindparam("since")))
-    chats = select(Chat.id, Chat.branch_id).where(Chat.id.in_(bindparam("ids", expanding=True)))
-    pushes_pending = (
-        select(Outbox.target_kind, Outbox.target_id)
-        .where(
-            Outbox.channel == bindparam("channel"),
-            Outbox.target_id.in_(bindparam("targets", expanding=True)),
-            Outbox.status.in_((OutboxStatus.PENDING, OutboxStatus.SENDING)),
-            Outbox.cause_inbound_id.is_(None),
-            or_(Outbox.status == OutboxStatus.SENDING, Outbox.next_attempt_at <= bindparam("now")),
-        )
-        .distinct()
-    )
-    members = select(Member.id, Member.branch_id, Member.role, Member.display_name).where(
-        Member.id.in_(bindparam("ids", expanding=True))
-    )
     # The rows come back in no particular order: callers match them by their cause.
     insert_outbox = insert(_OUTBOX).returning(_OUTBOX.c.id, _OUTBOX.c.cause_inbound_id, _OUTBOX.c.delivered_via)
-    insert_member = insert(_MEMBER).returning(_MEMBER.c.id)
-    identity_member = (
-        select(Member.id, Member.branch_id, Member.role, Member.display_name)
-        .join(MemberIdentity, MemberIdentity.member_id == Member.id)
-        .where(MemberIdentity.channel == bindparam("channel"), MemberIdentity.platform_user_id == bindparam("user_id"))
-    )
-    delete_member = delete(_MEMBER).where(_MEMBER.c.id == bindparam("member_id"))
     set_handled = (
         update(_INBOUND)
         .where(_INBOUND.c.id == bindparam("inbound_id"))
         .values(member_id=bindparam("member"), handled_by=bindparam("handled"))
     )
+    delete_member = delete(_MEMBER).where(_MEMBER.c.id == bindparam("member_id"))
 
     def __init__(self, dialect: str) -> None:
         upsert = sqlite.insert if dialect == "sqlite" else postgresql.insert
@@ -371,10 +346,25 @@ class Statements:
             .on_conflict_do_nothing(index_elements=["channel", "platform_msg_id"])
             .returning(_INBOUND.c.id)
         )
-        self.insert_identity = (
-            upsert(_IDENTITY)
-            .on_conflict_do_nothing(index_elements=["channel", "platform_user_id"])
-            .returning(_IDENTITY.c.id)
+        self.busy_quizzes = Prepared(lambda _: _BUSY_QUIZZES)
+        self.chats = Prepared(lambda n: select(Chat.id, Chat.branch_id).where(Chat.id.in_(listed("ids", n))), "ids")
+        self.members = Prepared(lambda n: _MEMBER_CARD.where(Member.id.in_(listed("ids", n))), "ids")
+        self.pushes_pending = Prepared(_pushes_pending, "targets")
+        self.identity_member = Prepared(lambda _: _IDENTITY_MEMBER)
+        self.insert_member = Prepared(
+            lambda _: (
+                insert(_MEMBER)
+                .values(_binds(_MEMBER, "branch_id", "display_name", "role", "created_at"))
+                .returning(_MEMBER.c.id)
+            )
+        )
+        self.insert_identity = Prepared(
+            lambda _: (
+                upsert(_IDENTITY)
+                .values(_binds(_IDENTITY, "member_id", "channel", "platform_user_id"))
+                .on_conflict_do_nothing(index_elements=["channel", "platform_user_id"])
+                .returning(_IDENTITY.c.id)
+            )
         )
 
     @staticmethod
@@ -394,15 +384,57 @@ class Statements:
     def register(
         self, conn: Connection, member: dict[str, Any], now: datetime, channel: str, user_id: str
     ) -> MemberCard:
-        found = conn.execute(self.identity_member, {"channel": channel, "user_id": user_id}).first()
+        who = {"channel": channel, "user_id": user_id}
+        found = self.identity_member.first(conn, who)
         if found is None:
-            member_id = conn.scalar(self.insert_member, dict(member, created_at=now))
-            identity = conn.scalar(
-                self.insert_identity, {"member_id": member_id, "channel": channel, "platform_user_id": user_id}
+            member_id = self.insert_member.first(conn, dict(member, created_at=now)).id
+            identity = self.insert_identity.first(
+                conn, {"member_id": member_id, "channel": channel, "platform_user_id": user_id}
             )
             if identity is not None:
-                return MemberCard(cast(int, member_id), member["branch_id"], member["role"], member["display_name"])
+                return MemberCard(member_id, member["branch_id"], member["role"], member["display_name"])
             # Registered meanwhile by another process (PostgreSQL): theirs counts.
             conn.execute(self.delete_member, {"member_id": member_id})
-            found = conn.execute(self.identity_member, {"channel": channel, "user_id": user_id}).one()
+            found = self.identity_member.first(conn, who)
         return MemberCard(found.id, found.branch_id, found.role, found.display_name)
+
+
+_BUSY_QUIZZES = select(
+    QuizSession.chat_id,
+    QuizSession.member_id,
+    (QuizSession.mode == QuizMode.DAILY).label("daily"),
+    exists()
+    .where(
+        QuizRound.session_id == QuizSession.id,
+        Question.id == QuizRound.question_id,
+        Question.type == QuestionType.BLANK,
+    )
+    .label("blank"),
+).where(or_(QuizSession.status == RUNNING, QuizSession.finished_at >= bindparam("since")))
+_MEMBER_CARD = select(Member.id, Member.branch_id, Member.role, Member.display_name)
+_IDENTITY_MEMBER = _MEMBER_CARD.join(MemberIdentity, MemberIdentity.member_id == Member.id).where(
+    MemberIdentity.channel == bindparam("channel"), MemberIdentity.platform_user_id == bindparam("user_id")
+)
+
+
+def _pushes_pending(count: int) -> Select[str, str]:
+    undelivered: list[BindParameter[str]] = [
+        bindparam("pending", OutboxStatus.PENDING),
+        bindparam("sending", OutboxStatus.SENDING),
+    ]
+    return (
+        select(Outbox.target_kind, Outbox.target_id)
+        .where(
+            Outbox.channel == bindparam("channel"),
+            Outbox.target_id.in_(listed("targets", count)),
+            Outbox.status.in_(undelivered),
+            Outbox.cause_inbound_id.is_(None),
+            or_(Outbox.status == OutboxStatus.SENDING, Outbox.next_attempt_at <= bindparam("now")),
+        )
+        .distinct()
+    )
+
+
+def _binds(table: Table, *names: str) -> dict[str, BindParameter[Any]]:
+    """An INSERT's values: a parameter per column, named and typed as the column."""
+    return {name: bindparam(name, type_=table.c[name].type) for name in names}

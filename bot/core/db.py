@@ -5,17 +5,19 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import weakref
-from collections.abc import AsyncIterator
+from collections import namedtuple
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, cast
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
-from sqlalchemy import event
-from sqlalchemy.engine import Connection, CursorResult, Engine, Result, make_url
+from sqlalchemy import BindParameter, ClauseElement, bindparam, event
+from sqlalchemy.engine import Connection, CursorResult, Dialect, Engine, Result, make_url
 from sqlalchemy.exc import DBAPIError, InterfaceError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.util.concurrency import await_only, in_greenlet
 
 from bot.core import sqlite_inline
@@ -260,3 +262,109 @@ async def current_revision(engine: AsyncEngine) -> str | None:
 
     async with engine.connect() as conn:
         return await conn.run_sync(_read)
+
+
+# --- Core statements compiled once, run on the DBAPI cursor ---------------------------------------------------
+
+
+class Prepared:
+    """A Core statement compiled once per dialect and row count, run on the connection's DBAPI cursor.
+
+    Connection.execute() makes an execution context, a cursor result and its metadata for every statement: tens
+    of microseconds, more than SQLite takes to run one of the group commit's. Its few statements per batch run
+    this way instead: the compiled SQL with values made by the bind processors of its parameters' types, and rows
+    made by the result processors of its columns' types — what execute() would send and return. On SQLite the
+    SQL goes to the DBAPI cursor directly (an error is raised as SQLAlchemy's DBAPIError); elsewhere through
+    exec_driver_sql(), which keeps SQLAlchemy's handling of a lost connection.
+
+    build(n) makes the statement; `listed` names a list parameter (for IN): build gets its length rounded up to a
+    power of two and writes the list as listed(name, n) (the list is padded with its last value), so a few forms
+    are ever compiled. A parameter not given takes the value the statement holds.
+    """
+
+    def __init__(self, build: Callable[[int], ClauseElement], listed: str | None = None) -> None:
+        self.build = build
+        self.listed = listed
+        self._forms: dict[tuple[str, int], Form] = {}
+
+    def rows(self, conn: Connection, params: Mapping[str, Any]) -> list[Any]:
+        """The statement's rows (named tuples; none for a statement that returns none)."""
+        count = 0
+        if self.listed is not None:
+            values = list(params[self.listed])
+            if not values:
+                raise ValueError(f"{self.listed}: an empty list")
+            count = 1 << (len(values) - 1).bit_length()
+            values += values[-1:] * (count - len(values))
+            params = {**params, **{f"{self.listed}_{k}": value for k, value in enumerate(values)}}
+        form = self.form(conn.dialect, count)
+        return form.run(conn, tuple(form.value(name, process, params) for name, process in form.binds))
+
+    def first(self, conn: Connection, params: Mapping[str, Any]) -> Any:
+        found = self.rows(conn, params)
+        return found[0] if found else None
+
+    def form(self, dialect: Dialect, count: int) -> Form:
+        key = (dialect.name, count)
+        form = self._forms.get(key)
+        if form is None:
+            form = self._forms[key] = Form(self.build(count), dialect)
+        return form
+
+
+def listed(name: str, count: int) -> list[BindParameter[Any]]:
+    """count parameters standing for the list `name` of a Prepared statement."""
+    return [bindparam(f"{name}_{k}") for k in range(count)]
+
+
+class Form:
+    """One compiled form of a Prepared statement."""
+
+    def __init__(self, statement: ClauseElement, dialect: Dialect) -> None:
+        compiled = cast(SQLCompiler, statement.compile(dialect=dialect))
+        if "POSTCOMPILE" in compiled.string or getattr(compiled, "insert_prefetch", None):
+            # An expanding IN, or a column default made in Python at execution: only execute() can do these.
+            raise ValueError(f"not a statement Prepared can run: {compiled.string[:80]}")
+        self.sql = compiled.string
+        self.binds = [
+            (name, compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect))
+            for name in compiled.positiontup or ()
+        ]
+        self.defaults = {name: bind.value for name, bind in compiled.binds.items()}
+        columns = list(getattr(statement, "exported_columns", None) or ())  # a SELECT's, or an INSERT's RETURNING
+        self.row: Any = namedtuple("Row", [c.key for c in columns]) if columns else None  # type: ignore[misc]
+        self.results = [
+            (index, process)
+            for index, c in enumerate(columns)
+            if (process := c.type.dialect_impl(dialect).result_processor(dialect, None)) is not None
+        ]
+        self.direct = dialect.name == "sqlite"
+
+    def value(self, name: str, process: Callable[[Any], Any] | None, params: Mapping[str, Any]) -> Any:
+        value = params[name] if name in params else self.defaults[name]
+        return value if process is None else process(value)
+
+    def run(self, conn: Connection, values: tuple[Any, ...]) -> list[Any]:
+        found = self.fetch(conn, values)
+        if self.row is None:
+            return []
+        if self.results:
+            for i, raw in enumerate(found):
+                cells = list(raw)
+                for index, process in self.results:
+                    cells[index] = process(cells[index])
+                found[i] = cells
+        return [self.row._make(raw) for raw in found]
+
+    def fetch(self, conn: Connection, values: tuple[Any, ...]) -> list[Any]:
+        if not self.direct:
+            return list(conn.exec_driver_sql(self.sql, values).all())
+        error = conn.dialect.loaded_dbapi.Error
+        cursor = conn.connection.cursor()
+        try:
+            cursor.execute(self.sql, values)
+            return list(cursor.fetchall()) if cursor.description else []
+        except error as exc:
+            raise DBAPIError.instance(self.sql, None, exc, error, hide_parameters=True, dialect=conn.dialect) from exc
+        finally:
+            cursor.close()
