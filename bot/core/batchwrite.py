@@ -21,6 +21,7 @@ from sqlalchemy import (
     delete,
     exists,
     insert,
+    literal,
     or_,
     select,
     update,
@@ -410,7 +411,11 @@ _BUSY_QUIZZES = select(
         Question.type == QuestionType.BLANK,
     )
     .label("blank"),
-).where(or_(QuizSession.status == RUNNING, QuizSession.finished_at >= bindparam("since")))
+).where(
+    # RUNNING as a literal in the SQL: compared with a parameter, SQLite prepares the statement again at every
+    # execution (a partial index, uq_quiz_session_live_chat, depends on the status): 30 µs instead of 1.
+    or_(QuizSession.status == literal(RUNNING, literal_execute=True), QuizSession.finished_at >= bindparam("since"))
+)
 _MEMBER_CARD = select(Member.id, Member.branch_id, Member.role, Member.display_name)
 _IDENTITY_MEMBER = _MEMBER_CARD.join(MemberIdentity, MemberIdentity.member_id == Member.id).where(
     MemberIdentity.channel == bindparam("channel"), MemberIdentity.platform_user_id == bindparam("user_id")
@@ -418,16 +423,12 @@ _IDENTITY_MEMBER = _MEMBER_CARD.join(MemberIdentity, MemberIdentity.member_id ==
 
 
 def _pushes_pending(count: int) -> Select[str, str]:
-    undelivered: list[BindParameter[str]] = [
-        bindparam("pending", OutboxStatus.PENDING),
-        bindparam("sending", OutboxStatus.SENDING),
-    ]
     return (
         select(Outbox.target_kind, Outbox.target_id)
         .where(
             Outbox.channel == bindparam("channel"),
             Outbox.target_id.in_(listed("targets", count)),
-            Outbox.status.in_(undelivered),
+            Outbox.status.in_((OutboxStatus.PENDING, OutboxStatus.SENDING)),
             Outbox.cause_inbound_id.is_(None),
             or_(Outbox.status == OutboxStatus.SENDING, Outbox.next_attempt_at <= bindparam("now")),
         )

@@ -1,6 +1,6 @@
 """The group commit's statements run Prepared (compiled once, on the DBAPI cursor): the same rows as execute()."""
 
-from datetime import timedelta
+from datetime import UTC, timedelta
 from typing import Any
 
 import pytest
@@ -99,3 +99,38 @@ def test_a_statement_prepared_cannot_run_is_refused():
     expanding = db.Prepared(lambda _: select(Member.id).where(Member.id.in_(bindparam("ids", expanding=True))))
     with pytest.raises(ValueError, match="not a statement"):
         expanding.form(sqlite.dialect(), 0)
+
+
+async def test_a_push_is_found_pending_by_its_due_time(bot):
+    """A time given to a Prepared statement is bound as execute() binds it (UTC, the stored format)."""
+    commits = bot.services.pipeline.commits
+    statements = commits.statements
+    due = START + timedelta(minutes=5)
+    push = {
+        "channel": "wecom",
+        "target_kind": "user",
+        "target_id": "u1",
+        "text": "通知",
+        "mentions": [],
+        "cause_inbound_id": None,
+        "status": "pending",
+        "attempts": 0,
+        "next_attempt_at": due,
+        "created_at": START,
+        "sent_at": None,
+        "delivered_via": None,
+        "media_id": None,
+    }
+
+    def pending(conn: Any) -> list[list[Any]]:
+        conn.execute(statements.insert_outbox, [push])
+        asked = {"channel": "wecom", "targets": ["u0", "u1", "u2"]}
+        return [
+            [tuple(r) for r in statements.pushes_pending.rows(conn, {**asked, "now": now})]
+            for now in (due - timedelta(seconds=1), due, due.astimezone(UTC) + timedelta(seconds=1))
+        ]
+
+    async with commits.engine.begin() as conn:
+        before, at, after = await conn.run_sync(pending)
+        await conn.rollback()
+    assert (before, at, after) == ([], [("user", "u1")], [("user", "u1")])
