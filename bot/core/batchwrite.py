@@ -235,7 +235,8 @@ class BatchInsert:
     The statement is Core's multi-row VALUES form of `statement` (what SQLAlchemy's insertmanyvalues sends for an
     executemany with RETURNING), with values made by the columns' own bind processors: what reaches the database
     is what conn.execute(statement, rows) would send. It saves that path's per-row work (a parameter dict built
-    and processed per row) and calls a processor once for a value the rows share (the batch's time).
+    and processed per row) and calls a processor once for a value the rows share (the batch's time; a second's
+    messages' sent_at).
     """
 
     def __init__(self, statement: Insert, keys: tuple[str, ...]) -> None:
@@ -268,7 +269,7 @@ class BatchInsert:
                 for k, (j, process) in enumerate(columns):
                     value = row[j]
                     if process is not None:
-                        if value is not last[k]:
+                        if value is not last[k] and not _same_time(value, last[k]):
                             last[k], made[k] = value, process(value)
                         value = made[k]
                     values.append(value)
@@ -290,6 +291,11 @@ class BatchInsert:
 
 
 _NOTHING = object()
+
+
+def _same_time(value: Any, last: Any) -> bool:
+    """Two equal datetimes (messages of one second have one sent_at, as distinct objects): bound alike."""
+    return type(value) is datetime and type(last) is datetime and value == last
 
 # The columns of the rows the decided writer inserts, in the order of its tuples.
 INBOUND_KEYS = (
