@@ -278,8 +278,9 @@ class Prepared:
     of microseconds, more than SQLite takes to run one of the group commit's. Its few statements per batch run
     this way instead: the compiled SQL with values made by the bind processors of its parameters' types, and rows
     made by the result processors of its columns' types — what execute() would send and return. On SQLite the
-    SQL goes to the DBAPI cursor directly (an error is raised as SQLAlchemy's DBAPIError); elsewhere through
-    exec_driver_sql(), which keeps SQLAlchemy's handling of a lost connection.
+    SQL goes to the DBAPI cursor directly (an error is raised as SQLAlchemy's DBAPIError), or, on an inline
+    connection in a transaction (the group commit's, holding the write lock), to its sqlite3 connection at once;
+    elsewhere through exec_driver_sql(), which keeps SQLAlchemy's handling of a lost connection.
 
     build(n) makes the statement; `listed` names a list parameter (for IN): build gets its length rounded up to a
     power of two and writes the list as listed(name, n) (the list is padded with its last value), so a few forms
@@ -376,11 +377,15 @@ class Form:
         if not self.direct:
             return list(conn.exec_driver_sql(self.sql, values).all())
         error = conn.dialect.loaded_dbapi.Error
-        cursor = conn.connection.cursor()
+        driver = conn.connection.driver_connection
         try:
-            cursor.execute(self.sql, values)
-            return list(cursor.fetchall()) if cursor.description else []
+            if isinstance(driver, sqlite_inline.Connection) and conn.in_transaction():
+                return driver.rows_now(self.sql, values)  # the group commit's: its transaction holds the lock
+            cursor = conn.connection.cursor()
+            try:
+                cursor.execute(self.sql, values)
+                return list(cursor.fetchall()) if cursor.description else []
+            finally:
+                cursor.close()
         except error as exc:
             raise DBAPIError.instance(self.sql, None, exc, error, hide_parameters=True, dialect=conn.dialect) from exc
-        finally:
-            cursor.close()
