@@ -7,6 +7,7 @@ decision and runs its handler after this, in the same transaction (bot/core/grou
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any, cast
@@ -31,7 +32,7 @@ from sqlalchemy.engine import Connection, Dialect
 
 from bot.core.config import Config
 from bot.core.context import Draft, reply_target
-from bot.core.db import Form, Prepared, listed
+from bot.core.db import FORM_SIZES, Form, Prepared, listed
 from bot.core.directory import BusyQuiz, ChatCard, MemberCard, gates
 from bot.core.message import Message, Outgoing
 from bot.core.models import Chat, InboundMessage, Member, MemberIdentity, Outbox, OutboxStatus
@@ -225,9 +226,6 @@ _OUTBOX = cast(Table, Outbox.__table__)
 _MEMBER = cast(Table, Member.__table__)
 _IDENTITY = cast(Table, MemberIdentity.__table__)
 
-# Rows per statement of a BatchInsert at most (a power of two).
-_ROWS_PER_STATEMENT = 64
-
 
 class BatchInsert:
     """An INSERT … RETURNING of many rows in a few statements (bot/core/db.py Prepared, a form per row count).
@@ -257,8 +255,8 @@ class BatchInsert:
         found: list[Any] = []
         start = 0
         while start < len(rows):
-            # A power of two rows per statement: few compiled forms (each costs milliseconds), few statements.
-            count = 1 << (min(len(rows) - start, _ROWS_PER_STATEMENT).bit_length() - 1)
+            # The largest form size that fits (bot/core/db.py FORM_SIZES): few compiled forms, few statements.
+            count = FORM_SIZES[bisect.bisect_right(FORM_SIZES, len(rows) - start) - 1]
             chunk = rows[start : start + count]
             start += count
             form, columns = self._form(conn.dialect, count)
@@ -296,6 +294,7 @@ _NOTHING = object()
 def _same_time(value: Any, last: Any) -> bool:
     """Two equal datetimes (messages of one second have one sent_at, as distinct objects): bound alike."""
     return type(value) is datetime and type(last) is datetime and value == last
+
 
 # The columns of the rows the decided writer inserts, in the order of its tuples.
 INBOUND_KEYS = (

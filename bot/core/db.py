@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import bisect
 import sqlite3
 import weakref
 from collections import namedtuple
@@ -271,6 +272,12 @@ async def current_revision(engine: AsyncEngine) -> str | None:
 # --- Core statements compiled once, run on the DBAPI cursor ---------------------------------------------------
 
 
+# The sizes a Prepared statement's forms are compiled for (a list parameter's length, a batch insert's rows): each
+# form costs milliseconds to compile, so a few sizes serve every batch (powers of four: a batch of 25 rows is 16 +
+# 4 + 4 + 1, all compiled within a server's first few batches).
+FORM_SIZES = (1, 4, 16, 64)
+
+
 class Prepared:
     """A Core statement compiled once per dialect and row count, run on the connection's DBAPI cursor.
 
@@ -283,7 +290,7 @@ class Prepared:
     elsewhere through exec_driver_sql(), which keeps SQLAlchemy's handling of a lost connection.
 
     build(n) makes the statement; `listed` names a list parameter (for IN): build gets its length rounded up to a
-    power of two and writes the list as listed(name, n) (the list is padded with its last value), so a few forms
+    power of four and writes the list as listed(name, n) (the list is padded with its last value), so a few forms
     are ever compiled. A parameter not given takes the value the statement holds.
     """
 
@@ -299,7 +306,10 @@ class Prepared:
             values = list(params[self.listed])
             if not values:
                 raise ValueError(f"{self.listed}: an empty list")
-            count = 1 << (len(values) - 1).bit_length()
+            if len(values) > FORM_SIZES[-1]:
+                count = len(values)  # longer than any form (a batch has at most 64 messages): a form of its own
+            else:
+                count = FORM_SIZES[bisect.bisect_left(FORM_SIZES, len(values))]
             values += values[-1:] * (count - len(values))
             params = {**params, **{f"{self.listed}_{k}": value for k, value in enumerate(values)}}
         form = self.form(conn.dialect, count)

@@ -16,7 +16,7 @@ from tests.conftest import START
 
 async def test_batch_inserts_store_what_execute_stores(db_url):
     """The same rows written by conn.execute() (SQLAlchemy's insertmanyvalues) and by the batch insert (70 rows:
-    statements of 64, 4 and 2) are stored alike: times, JSON, texts."""
+    statements of 64, 4, 1 and 1) are stored alike: times, JSON, texts."""
     engine = db.create_engine(DatabaseConfig(url=db_url), inline=True)
     statements = Statements(engine.dialect.name)
     now = START + timedelta(microseconds=123456)
