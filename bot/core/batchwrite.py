@@ -7,16 +7,32 @@ decision and runs its handler after this, in the same transaction (bot/core/grou
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Executable, Table, bindparam, delete, exists, insert, or_, select, update
+from sqlalchemy import (
+    BindParameter,
+    Executable,
+    Insert,
+    Select,
+    Table,
+    bindparam,
+    delete,
+    exists,
+    insert,
+    literal,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Dialect
 
 from bot.core.config import Config
 from bot.core.context import Draft, reply_target
+from bot.core.db import FORM_SIZES, Form, Prepared, listed
 from bot.core.directory import BusyQuiz, ChatCard, MemberCard, gates
 from bot.core.message import Message, Outgoing
 from bot.core.models import Chat, InboundMessage, Member, MemberIdentity, Outbox, OutboxStatus
@@ -56,15 +72,19 @@ class DecidedWriter:
             batch[i].decision = None
         if not live:
             return
-        params = []
+        inbound = []
         for i in live:
             item = batch[i]
-            decision = cast(Decision, item.decision)
-            params.append(s.inbound_params(item.msg, decision.member.id, now, decision.handled_by))
-        inserted = conn.execute(s.insert_inbound, params)
+            msg, decision = item.msg, cast(Decision, item.decision)
+            member_id = decision.member.id or None
+            inbound.append(
+                (msg.channel, msg.platform_msg_id, msg.chat_id, msg.sender_id, member_id, msg.text, msg.sent_at, now)
+                + (decision.handled_by,)
+            )
+        inserted = s.inbound_rows.execute(conn, inbound)
         inbound_ids = {(r.channel, r.platform_msg_id): r.id for r in inserted}
         claimed: set[int] = set()  # two plans for one message (should not happen): the second is a duplicate
-        rows: list[dict[str, Any]] = []
+        rows: list[tuple[Any, ...]] = []
         owners: dict[int, int] = {}  # inbound id → batch index
         carried_rows: dict[int, list[Draft]] = {}  # batch index → the replies carried in the HTTP answer
         for i in live:
@@ -85,7 +105,7 @@ class DecidedWriter:
         if not rows:
             return
         # One statement's rows get ascending ids in the order given: sorting restores each message's order.
-        written = conn.execute(s.insert_outbox, rows)
+        written = s.outbox_rows.execute(conn, rows)
         for row_id, cause, via in sorted((r.id, r.cause_inbound_id, r.delivered_via) for r in written):
             i = owners[cause]
             outcome = results[i]
@@ -112,8 +132,8 @@ class DecidedWriter:
                 wanted.setdefault(msg.channel, set()).add(reply_target(msg)[1])
         behind: set[tuple[str, str, str]] = set()
         for channel, targets in wanted.items():
-            found = conn.execute(
-                self.statements.pushes_pending, {"channel": channel, "targets": sorted(targets), "now": now}
+            found = self.statements.pushes_pending.rows(
+                conn, {"channel": channel, "targets": sorted(targets), "now": now}
             )
             behind.update((channel, r.target_kind, r.target_id) for r in found)
         return behind
@@ -125,22 +145,18 @@ class DecidedWriter:
         s = self.statements
         since = now - timedelta(seconds=LATE_ANSWER_SECONDS)
         busy: list[BusyQuiz] = [
-            (r.chat_id, r.member_id, bool(r.daily), bool(r.blank))
-            for r in conn.execute(s.busy_quizzes, {"since": since})
+            (r.chat_id, r.member_id, bool(r.daily), bool(r.blank)) for r in s.busy_quizzes.rows(conn, {"since": since})
         ]
         seen.busy_chats, seen.busy_members = gates(busy)
         decisions = [cast(Decision, batch[i].decision) for i in decided]
         chats = {d.chat.id: d.chat for d in decisions if d.chat is not None}
         current_chats = (
-            {r.id: ChatCard(r.id, r.branch_id) for r in conn.execute(s.chats, {"ids": list(chats)})} if chats else {}
+            {r.id: ChatCard(r.id, r.branch_id) for r in s.chats.rows(conn, {"ids": list(chats)})} if chats else {}
         )
         seen.chats = {chat_id: current_chats.get(chat_id) for chat_id in chats}
         known = list({d.member.id for d in decisions if d.member.id})
         current = (
-            {
-                r.id: MemberCard(r.id, r.branch_id, r.role, r.display_name)
-                for r in conn.execute(s.members, {"ids": known})
-            }
+            {r.id: MemberCard(r.id, r.branch_id, r.role, r.display_name) for r in s.members.rows(conn, {"ids": known})}
             if known
             else {}
         )
@@ -181,29 +197,26 @@ class DecidedWriter:
                 keep.append(i)
         return keep
 
-    def _outbox(self, row: Draft, item: Plan, inbound_id: int, passive: bool, now: datetime) -> dict[str, Any]:
+    def _outbox(self, row: Draft, item: Plan, inbound_id: int, passive: bool, now: datetime) -> tuple[Any, ...]:
+        """An outbox row in OUTBOX_KEYS' order."""
         if passive:
-            status, attempts, sent_at, via, due = OutboxStatus.SENT, 1, now, "passive", now
-        else:
-            # Without a passive policy the channel may still claim the row; with one, what it will not carry
-            # goes to the sender at once.
-            hold = self.config.outbox.reply_hold_seconds if item.passive is None else 0
-            status, attempts, sent_at, via, due = OutboxStatus.PENDING, 0, None, None, now + timedelta(seconds=hold)
-        return {
-            "channel": row.channel,
-            "target_kind": row.target_kind,
-            "target_id": row.target_id,
-            "text": row.text,
-            "mentions": list(row.mentions),
-            "cause_inbound_id": inbound_id,
-            "status": status,
-            "attempts": attempts,
-            "next_attempt_at": due,
-            "created_at": now,
-            "sent_at": sent_at,
-            "delivered_via": via,
-            "media_id": None,
-        }
+            return (*_target(row), _mentions(row), inbound_id, OutboxStatus.SENT, 1, now, now, now, "passive", None)
+        # Without a passive policy the channel may still claim the row; with one, what it will not carry goes to
+        # the sender at once.
+        due = now + timedelta(seconds=self.config.outbox.reply_hold_seconds) if item.passive is None else now
+        return (*_target(row), _mentions(row), inbound_id, OutboxStatus.PENDING, 0, due, now, None, None, None)
+
+
+def _target(row: Draft) -> tuple[str, str, str, str]:
+    return row.channel, row.target_kind, row.target_id, row.text
+
+
+def _mentions(row: Draft) -> list[str]:
+    # One list object for the rows that mention nobody: the JSON is made once per batch (BatchInsert).
+    return list(row.mentions) if row.mentions else _NO_MENTIONS
+
+
+_NO_MENTIONS: list[str] = []
 
 
 # --- the statements ----------------------------------------------------------------------------------------
@@ -214,50 +227,115 @@ _MEMBER = cast(Table, Member.__table__)
 _IDENTITY = cast(Table, MemberIdentity.__table__)
 
 
-class Statements:
-    """The group commit's Core statements (compiled once per dialect by SQLAlchemy's cache)."""
+class BatchInsert:
+    """An INSERT … RETURNING of many rows in a few statements (bot/core/db.py Prepared, a form per row count).
 
-    busy_quizzes = select(
-        QuizSession.chat_id,
-        QuizSession.member_id,
-        (QuizSession.mode == QuizMode.DAILY).label("daily"),
-        exists()
-        .where(
-            QuizRound.session_id == QuizSession.id,
-            Question.id == QuizRound.question_id,
-            Question.type == QuestionType.BLANK,
+    The statement is Core's multi-row VALUES form of `statement` (what SQLAlchemy's insertmanyvalues sends for an
+    executemany with RETURNING), with values made by the columns' own bind processors: what reaches the database
+    is what conn.execute(statement, rows) would send. It saves that path's per-row work (a parameter dict built
+    and processed per row) and calls a processor once for a value the rows share (the batch's time; a second's
+    messages' sent_at).
+    """
+
+    def __init__(self, statement: Insert, keys: tuple[str, ...]) -> None:
+        self.keys = keys  # a row is a tuple in this order
+        table = cast(Table, statement.table)
+        self.prepared = Prepared(
+            lambda count: statement.values(
+                [
+                    {name: bindparam(f"r{i}_{j}", type_=table.c[name].type) for j, name in enumerate(keys)}
+                    for i in range(count)
+                ]
+            )
         )
-        .label("blank"),
-    ).where(or_(QuizSession.status == RUNNING, QuizSession.finished_at >= bindparam("since")))
-    chats = select(Chat.id, Chat.branch_id).where(Chat.id.in_(bindparam("ids", expanding=True)))
-    pushes_pending = (
-        select(Outbox.target_kind, Outbox.target_id)
-        .where(
-            Outbox.channel == bindparam("channel"),
-            Outbox.target_id.in_(bindparam("targets", expanding=True)),
-            Outbox.status.in_((OutboxStatus.PENDING, OutboxStatus.SENDING)),
-            Outbox.cause_inbound_id.is_(None),
-            or_(Outbox.status == OutboxStatus.SENDING, Outbox.next_attempt_at <= bindparam("now")),
-        )
-        .distinct()
-    )
-    members = select(Member.id, Member.branch_id, Member.role, Member.display_name).where(
-        Member.id.in_(bindparam("ids", expanding=True))
-    )
-    # Not sort_by_parameter_order: SQLite would then insert row by row. Callers match rows by their cause.
+        self._columns: dict[tuple[str, int], list[tuple[int, Any]]] = {}
+
+    def execute(self, conn: Connection, rows: list[tuple[Any, ...]]) -> list[Any]:
+        """The RETURNING rows of rows inserted (in no particular order)."""
+        found: list[Any] = []
+        start = 0
+        while start < len(rows):
+            # The largest form size that fits (bot/core/db.py FORM_SIZES): few compiled forms, few statements.
+            count = FORM_SIZES[bisect.bisect_right(FORM_SIZES, len(rows) - start) - 1]
+            chunk = rows[start : start + count]
+            start += count
+            form, columns = self._form(conn.dialect, count)
+            values: list[Any] = []
+            last: list[Any] = [_NOTHING] * len(columns)
+            made: list[Any] = [None] * len(columns)
+            for row in chunk:
+                for k, (j, process) in enumerate(columns):
+                    value = row[j]
+                    if process is not None:
+                        if value is not last[k] and not _same_time(value, last[k]):
+                            last[k], made[k] = value, process(value)
+                        value = made[k]
+                    values.append(value)
+            found.extend(form.run(conn, tuple(values)))
+        return found
+
+    def _form(self, dialect: Dialect, count: int) -> tuple[Form, list[tuple[int, Any]]]:
+        """The form for count rows, and per placeholder of a row: the row's position and its bind processor."""
+        form = self.prepared.form(dialect, count)
+        columns = self._columns.get((dialect.name, count))
+        if columns is None:
+            first = {f"r0_{j}": j for j in range(len(self.keys))}
+            columns = [(first.get(name, -1), process) for name, process in form.binds[: len(self.keys)]]
+            # Every row's placeholders in one order, all of them ours (no default added for a missing column).
+            if [name for name, _ in form.binds] != [f"r{i}_{j}" for i in range(count) for j, _ in columns]:
+                raise ValueError(f"the insert does not compile to {count} rows of {self.keys}")
+            self._columns[(dialect.name, count)] = columns
+        return form, columns
+
+
+_NOTHING = object()
+
+
+def _same_time(value: Any, last: Any) -> bool:
+    """Two equal datetimes (messages of one second have one sent_at, as distinct objects): bound alike."""
+    return type(value) is datetime and type(last) is datetime and value == last
+
+
+# The columns of the rows the decided writer inserts, in the order of its tuples.
+INBOUND_KEYS = (
+    "channel",
+    "platform_msg_id",
+    "platform_chat_id",
+    "platform_user_id",
+    "member_id",
+    "text",
+    "sent_at",
+    "received_at",
+    "handled_by",
+)
+OUTBOX_KEYS = (
+    "channel",
+    "target_kind",
+    "target_id",
+    "text",
+    "mentions",
+    "cause_inbound_id",
+    "status",
+    "attempts",
+    "next_attempt_at",
+    "created_at",
+    "sent_at",
+    "delivered_via",
+    "media_id",
+)
+
+
+class Statements:
+    """The group commit's Core statements; those of the decided write run Prepared (bot/core/db.py)."""
+
+    # The rows come back in no particular order: callers match them by their cause.
     insert_outbox = insert(_OUTBOX).returning(_OUTBOX.c.id, _OUTBOX.c.cause_inbound_id, _OUTBOX.c.delivered_via)
-    insert_member = insert(_MEMBER).returning(_MEMBER.c.id)
-    identity_member = (
-        select(Member.id, Member.branch_id, Member.role, Member.display_name)
-        .join(MemberIdentity, MemberIdentity.member_id == Member.id)
-        .where(MemberIdentity.channel == bindparam("channel"), MemberIdentity.platform_user_id == bindparam("user_id"))
-    )
-    delete_member = delete(_MEMBER).where(_MEMBER.c.id == bindparam("member_id"))
     set_handled = (
         update(_INBOUND)
         .where(_INBOUND.c.id == bindparam("inbound_id"))
         .values(member_id=bindparam("member"), handled_by=bindparam("handled"))
     )
+    delete_member = delete(_MEMBER).where(_MEMBER.c.id == bindparam("member_id"))
 
     def __init__(self, dialect: str) -> None:
         upsert = sqlite.insert if dialect == "sqlite" else postgresql.insert
@@ -267,15 +345,32 @@ class Statements:
             .on_conflict_do_nothing(index_elements=["channel", "platform_msg_id"])
             .returning(_INBOUND.c.id, _INBOUND.c.channel, _INBOUND.c.platform_msg_id)
         )
+        self.inbound_rows = BatchInsert(self.insert_inbound, INBOUND_KEYS)
+        self.outbox_rows = BatchInsert(self.insert_outbox, OUTBOX_KEYS)
         self.insert_inbound_one = (
             upsert(_INBOUND)
             .on_conflict_do_nothing(index_elements=["channel", "platform_msg_id"])
             .returning(_INBOUND.c.id)
         )
-        self.insert_identity = (
-            upsert(_IDENTITY)
-            .on_conflict_do_nothing(index_elements=["channel", "platform_user_id"])
-            .returning(_IDENTITY.c.id)
+        self.busy_quizzes = Prepared(lambda _: _BUSY_QUIZZES)
+        self.chats = Prepared(lambda n: select(Chat.id, Chat.branch_id).where(Chat.id.in_(listed("ids", n))), "ids")
+        self.members = Prepared(lambda n: _MEMBER_CARD.where(Member.id.in_(listed("ids", n))), "ids")
+        self.pushes_pending = Prepared(_pushes_pending, "targets")
+        self.identity_member = Prepared(lambda _: _IDENTITY_MEMBER)
+        self.insert_member = Prepared(
+            lambda _: (
+                insert(_MEMBER)
+                .values(_binds(_MEMBER, "branch_id", "display_name", "role", "created_at"))
+                .returning(_MEMBER.c.id)
+            )
+        )
+        self.insert_identity = Prepared(
+            lambda _: (
+                upsert(_IDENTITY)
+                .values(_binds(_IDENTITY, "member_id", "channel", "platform_user_id"))
+                .on_conflict_do_nothing(index_elements=["channel", "platform_user_id"])
+                .returning(_IDENTITY.c.id)
+            )
         )
 
     @staticmethod
@@ -295,15 +390,57 @@ class Statements:
     def register(
         self, conn: Connection, member: dict[str, Any], now: datetime, channel: str, user_id: str
     ) -> MemberCard:
-        found = conn.execute(self.identity_member, {"channel": channel, "user_id": user_id}).first()
+        who = {"channel": channel, "user_id": user_id}
+        found = self.identity_member.first(conn, who)
         if found is None:
-            member_id = conn.scalar(self.insert_member, dict(member, created_at=now))
-            identity = conn.scalar(
-                self.insert_identity, {"member_id": member_id, "channel": channel, "platform_user_id": user_id}
+            member_id = self.insert_member.first(conn, dict(member, created_at=now)).id
+            identity = self.insert_identity.first(
+                conn, {"member_id": member_id, "channel": channel, "platform_user_id": user_id}
             )
             if identity is not None:
-                return MemberCard(cast(int, member_id), member["branch_id"], member["role"], member["display_name"])
+                return MemberCard(member_id, member["branch_id"], member["role"], member["display_name"])
             # Registered meanwhile by another process (PostgreSQL): theirs counts.
             conn.execute(self.delete_member, {"member_id": member_id})
-            found = conn.execute(self.identity_member, {"channel": channel, "user_id": user_id}).one()
+            found = self.identity_member.first(conn, who)
         return MemberCard(found.id, found.branch_id, found.role, found.display_name)
+
+
+_BUSY_QUIZZES = select(
+    QuizSession.chat_id,
+    QuizSession.member_id,
+    (QuizSession.mode == QuizMode.DAILY).label("daily"),
+    exists()
+    .where(
+        QuizRound.session_id == QuizSession.id,
+        Question.id == QuizRound.question_id,
+        Question.type == QuestionType.BLANK,
+    )
+    .label("blank"),
+).where(
+    # RUNNING as a literal in the SQL: compared with a parameter, SQLite prepares the statement again at every
+    # execution (a partial index, uq_quiz_session_live_chat, depends on the status): 30 µs instead of 1.
+    or_(QuizSession.status == literal(RUNNING, literal_execute=True), QuizSession.finished_at >= bindparam("since"))
+)
+_MEMBER_CARD = select(Member.id, Member.branch_id, Member.role, Member.display_name)
+_IDENTITY_MEMBER = _MEMBER_CARD.join(MemberIdentity, MemberIdentity.member_id == Member.id).where(
+    MemberIdentity.channel == bindparam("channel"), MemberIdentity.platform_user_id == bindparam("user_id")
+)
+
+
+def _pushes_pending(count: int) -> Select[str, str]:
+    return (
+        select(Outbox.target_kind, Outbox.target_id)
+        .where(
+            Outbox.channel == bindparam("channel"),
+            Outbox.target_id.in_(listed("targets", count)),
+            Outbox.status.in_((OutboxStatus.PENDING, OutboxStatus.SENDING)),
+            Outbox.cause_inbound_id.is_(None),
+            or_(Outbox.status == OutboxStatus.SENDING, Outbox.next_attempt_at <= bindparam("now")),
+        )
+        .distinct()
+    )
+
+
+def _binds(table: Table, *names: str) -> dict[str, BindParameter[Any]]:
+    """An INSERT's values: a parameter per column, named and typed as the column."""
+    return {name: bindparam(name, type_=table.c[name].type) for name in names}

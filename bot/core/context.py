@@ -25,7 +25,8 @@ def reply_target(msg: Message) -> tuple[str, str]:
     return ("user", msg.sender_id) if msg.chat_id is None else ("chat", msg.chat_id)
 
 
-@dataclass(frozen=True)
+# Not frozen: made for every reply decided before the write (a frozen __init__ costs several times as much).
+@dataclass
 class Draft:
     """A reply made before the write (bot/core/pipeline.py), written to the outbox by the group commit."""
 

@@ -58,7 +58,8 @@ def carried(rows: Sequence[ReplyRow], passive: PassivePolicy, behind: set[tuple[
 Keep = tuple[Executable, dict[str, Any]]
 
 
-@dataclass(frozen=True)
+# Not frozen: one is made for every message, and a frozen dataclass's __init__ costs several times as much.
+@dataclass
 class Outcome:
     """What happened to one inbound message."""
 

@@ -69,6 +69,16 @@ class Connection:
                 await asyncio.sleep(min(pause, deadline - now))
                 pause = min(pause * 2, _LONGEST_PAUSE)
 
+    def rows_now(self, sql: str, parameters: Sequence[Any]) -> list[Any]:
+        """Run sql at once and return its rows, without the busy loop: only for a transaction that holds the write
+        lock (BEGIN IMMEDIATE), in which SQLite in WAL mode never answers busy (bot/core/db.py Prepared)."""
+        cursor = self._conn.cursor()
+        try:
+            cursor.execute(sql, parameters)
+            return cursor.fetchall()
+        finally:
+            cursor.close()
+
     def cursor(self) -> Cursor:
         """A cursor (SQLAlchemy enters it with `async with`, as aiosqlite's)."""
         return Cursor(self, self._conn.cursor())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -102,9 +103,9 @@ class WecomChannel:
         Slow work is not cancelled: it commits in the background and its replies go out through the
         outbox, while the callback answers at once (WeCom retries after 5 s; the retry is a duplicate).
         """
-        task = asyncio.ensure_future(self.services.pipeline.process(msg, passive, keep))
+        task = asyncio.get_running_loop().create_task(self.services.pipeline.process(msg, passive, keep))
         try:
-            done, _ = await asyncio.wait({task}, timeout=self.config.reply_budget_seconds)
+            done = await _within(task, self.config.reply_budget_seconds)
         except asyncio.CancelledError:  # the callback went away (a shutdown): its replies go by the outbox
             self._background.add(task)
             task.add_done_callback(self._finished)
@@ -214,6 +215,31 @@ class WecomChannel:
 
 
 WECOM = web.AppKey("wecom", WecomChannel)
+
+
+async def _within(task: asyncio.Task[Outcome], seconds: float) -> bool:
+    """Wait for task at most seconds; whether it is done (it is never cancelled here).
+
+    asyncio.wait() does the same with sets and a callback per future: this runs for every callback.
+    """
+    if task.done():
+        return True
+    loop = asyncio.get_running_loop()
+    waiter: asyncio.Future[None] = loop.create_future()
+    wake = functools.partial(_wake, waiter)
+    timer = loop.call_later(seconds, wake)
+    task.add_done_callback(wake)
+    try:
+        await waiter
+    finally:
+        timer.cancel()
+        task.remove_done_callback(wake)
+    return task.done()
+
+
+def _wake(waiter: asyncio.Future[None], *_: object) -> None:
+    if not waiter.done():
+        waiter.set_result(None)
 
 
 def push_all(rows: Sequence[ReplyRow]) -> list[int]:

@@ -112,16 +112,25 @@ _CDATA_CHARS = r"[^\]\r\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]*"
 _TEXT_CHARS = r"[^\]<&\r\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]*"
 _NAME = r"[A-Za-z_][A-Za-z0-9_]*"
 _FLAT_FIELD = re.compile(rf"<({_NAME})>(?:<!\[CDATA\[({_CDATA_CHARS})\]\]>|({_TEXT_CHARS}))</\1>")
-_FLAT_DOCUMENT = re.compile(rf"<xml>(?:[ \t\n]*{_FLAT_FIELD.pattern})*[ \t\n]*</xml>[ \t\n]*\Z")
+# The document is `<xml>`, then fields each after optional whitespace, then `</xml>`: read in one pass, field by field
+# (a field's end is unambiguous: its content holds no `]` and no `<`).
+_FLAT_NEXT = re.compile(rf"[ \t\n]*{_FLAT_FIELD.pattern}")
+_FLAT_END = re.compile(r"[ \t\n]*</xml>[ \t\n]*\Z")
 
 
 def flat_fields(document: str) -> dict[str, str] | None:
     """The fields of a flat document as ElementTree reads them (text, "" when empty); None: not that shape."""
-    if _FLAT_DOCUMENT.match(document) is None:
+    if not document.startswith("<xml>"):
         return None
-    found = _FLAT_FIELD.findall(document, len("<xml>"))
-    fields = {tag: cdata_text or text for tag, cdata_text, text in found}
-    return fields if len(fields) == len(found) else None
+    fields: dict[str, str] = {}
+    position, count = len("<xml>"), 0
+    while (found := _FLAT_NEXT.match(document, position)) is not None:
+        tag, cdata_text, text = found.groups()
+        fields[tag] = cdata_text or text or ""
+        position, count = found.end(), count + 1
+    if _FLAT_END.match(document, position) is None:
+        return None
+    return fields if len(fields) == count else None
 
 
 def parse_envelope(body: bytes) -> dict[str, str]:

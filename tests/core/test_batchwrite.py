@@ -1,0 +1,136 @@
+"""The group commit's statements run Prepared (compiled once, on the DBAPI cursor): the same rows as execute()."""
+
+from datetime import UTC, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import bindparam, select, text
+from sqlalchemy.exc import IntegrityError
+
+from bot.core import db
+from bot.core.batchwrite import INBOUND_KEYS, OUTBOX_KEYS, Statements
+from bot.core.config import DatabaseConfig
+from bot.core.models import Member
+from tests.conftest import START
+
+
+async def test_batch_inserts_store_what_execute_stores(db_url):
+    """The same rows written by conn.execute() (SQLAlchemy's insertmanyvalues) and by the batch insert (70 rows:
+    statements of 64, 4, 1 and 1) are stored alike: times, JSON, texts."""
+    engine = db.create_engine(DatabaseConfig(url=db_url), inline=True)
+    statements = Statements(engine.dialect.name)
+    now = START + timedelta(microseconds=123456)
+    inbound = [
+        (
+            "test",
+            f"m{i}",
+            None if i % 2 else "c1",
+            f"u{i}",
+            None,
+            f"说 {i} ’'\x01",
+            now - timedelta(seconds=i),
+            now,
+            "h",
+        )
+        for i in range(70)
+    ]
+    outbox = [
+        ("test", "user", f"u{i}", f"t{i}", ["a", "b"] if i % 3 else [], None, "sent", 1, now, now)
+        + (None if i % 2 else now, "passive", None)
+        for i in range(70)
+    ]
+    read_inbound = text(f"SELECT {', '.join(INBOUND_KEYS)} FROM inbound_message WHERE channel = 'test' ORDER BY id")
+    read_outbox = text(f"SELECT {', '.join(OUTBOX_KEYS)} FROM outbox WHERE channel = 'test' ORDER BY id")
+
+    def write(conn: Any) -> None:
+        rows = conn.execute(statements.insert_inbound, [dict(zip(INBOUND_KEYS, r, strict=True)) for r in inbound]).all()
+        assert len(rows) == 70
+        conn.execute(statements.insert_outbox, [dict(zip(OUTBOX_KEYS, r, strict=True)) for r in outbox])
+        by_core = (conn.execute(read_inbound).all(), conn.execute(read_outbox).all())
+        conn.execute(text("DELETE FROM outbox WHERE channel = 'test'"))
+        conn.execute(text("DELETE FROM inbound_message WHERE channel = 'test'"))
+
+        rows = statements.inbound_rows.execute(conn, inbound)
+        assert sorted(r.platform_msg_id for r in rows) == sorted(f"m{i}" for i in range(70))
+        assert {r.channel for r in rows} == {"test"}
+        written = statements.outbox_rows.execute(conn, outbox)
+        assert len(written) == 70 and {r.delivered_via for r in written} == {"passive"}
+        assert (conn.execute(read_inbound).all(), conn.execute(read_outbox).all()) == by_core
+        # A message already stored inserts nothing (ON CONFLICT DO NOTHING): only the new one comes back.
+        again = statements.inbound_rows.execute(conn, [inbound[5], ("test", "m-new", *inbound[0][2:])])
+        assert [r.platform_msg_id for r in again] == ["m-new"]
+
+    try:
+        async with engine.begin() as conn:
+            await conn.run_sync(write)
+    finally:
+        await engine.dispose()
+
+
+async def test_prepared_statements_read_as_execute_reads(bot):
+    commits = bot.services.pipeline.commits
+    statements = commits.statements
+
+    def read(conn: Any) -> None:
+        members = conn.execute(select(Member.id, Member.branch_id, Member.role, Member.display_name)).all()
+        assert len(members) >= 3
+        # Three ids go as four parameters (the last repeated); the rows are the same, by name too.
+        got = statements.members.rows(conn, {"ids": [m.id for m in members[:3]]})
+        assert sorted(tuple(r) for r in got) == sorted(tuple(m) for m in members[:3])
+        assert {r.display_name for r in got} == {m.display_name for m in members[:3]}
+        assert statements.busy_quizzes.rows(conn, {"since": START}) == []
+        assert statements.identity_member.first(conn, {"channel": "nowhere", "user_id": "nobody"}) is None
+
+    async with commits.engine.begin() as conn:
+        await conn.run_sync(read)
+
+
+async def test_a_prepared_statements_error_is_sqlalchemys(bot):
+    commits = bot.services.pipeline.commits
+    member = {"branch_id": 10**9, "display_name": "x", "role": "member", "created_at": START}
+    with pytest.raises(IntegrityError):  # no such branch (a foreign key)
+        async with commits.engine.begin() as conn:
+            await conn.run_sync(lambda sync: commits.statements.insert_member.first(sync, member))
+
+
+def test_a_statement_prepared_cannot_run_is_refused():
+    from sqlalchemy.dialects import sqlite
+
+    expanding = db.Prepared(lambda _: select(Member.id).where(Member.id.in_(bindparam("ids", expanding=True))))
+    with pytest.raises(ValueError, match="not a statement"):
+        expanding.form(sqlite.dialect(), 0)
+
+
+async def test_a_push_is_found_pending_by_its_due_time(bot):
+    """A time given to a Prepared statement is bound as execute() binds it (UTC, the stored format)."""
+    commits = bot.services.pipeline.commits
+    statements = commits.statements
+    due = START + timedelta(minutes=5)
+    push = {
+        "channel": "wecom",
+        "target_kind": "user",
+        "target_id": "u1",
+        "text": "通知",
+        "mentions": [],
+        "cause_inbound_id": None,
+        "status": "pending",
+        "attempts": 0,
+        "next_attempt_at": due,
+        "created_at": START,
+        "sent_at": None,
+        "delivered_via": None,
+        "media_id": None,
+    }
+
+    def pending(conn: Any) -> list[list[Any]]:
+        conn.execute(statements.insert_outbox, [push])
+        asked = {"channel": "wecom", "targets": ["u0", "u1", "u2"]}
+        return [
+            [tuple(r) for r in statements.pushes_pending.rows(conn, {**asked, "now": now})]
+            for now in (due - timedelta(seconds=1), due, due.astimezone(UTC) + timedelta(seconds=1))
+        ]
+
+    async with commits.engine.begin() as conn:
+        before, at, after = await conn.run_sync(pending)
+        await conn.rollback()
+    assert (before, at, after) == ([], [("user", "u1")], [("user", "u1")])
