@@ -129,8 +129,10 @@ class OutboxSender:
     freed only once its row's outcome is written (the outcomes of deliveries that end together go in one
     transaction). So after a crash at most `concurrency` deliveries were made without their "sent" mark: those,
     and only those, can be sent twice; a claimed row not yet delivered is taken again once its lease ran out.
-    The lease is renewed while its rows wait and are delivered, so a slow delivery is not taken over; every mark
-    after a delivery matches the lease token, so a sender whose lease was taken over cannot overwrite the outcome.
+    The lease is renewed while its rows wait and are delivered, so a slow delivery is not taken over; a row that
+    waited past a renewal is confirmed still ours (under the token) before it is delivered, so one taken over
+    meanwhile is not sent twice; every mark after a delivery matches the lease token, so a sender whose lease was
+    taken over cannot overwrite the outcome.
 
     Batches: a push (a row answering no message) on a channel that can send one message to many targets
     (BatchingClient) takes along the other due pushes of the same text and card to other targets, each the
@@ -272,10 +274,29 @@ class OutboxSender:
             await self._record(row.id, token, held)
             return
         async with self._slots:
+            if self.clock() - now > timedelta(seconds=self.config.lease_seconds / 3) and not await self._still_ours(
+                row.id, token
+            ):
+                # It waited past a renewal that may not have got through, its lease ran out and another sender
+                # (or the channel's passive answer) took it: delivering it here would send it twice.
+                log.warning(
+                    "outbox %s: the lease ran out while the row waited for a slot; left to its new holder", row.id
+                )
+                return
             outcome = await self._deliver(row, item, now, checked=True)
             if outcome["status"] == OutboxStatus.SENT:
                 outcome["delivered_via"] = "sender"
             await self._record(row.id, token, outcome)
+
+    async def _still_ours(self, row_id: int, token: str) -> bool:
+        """Extend a claimed row's lease if it is still under token (right before a delivery that waited)."""
+        async with transaction(self.sessions) as session:
+            result = await session.execute(
+                update(Outbox)
+                .where(Outbox.id == row_id, Outbox.lease_token == token)
+                .values(lease_until=self._lease_end())
+            )
+        return affected(result) == 1
 
     async def _claim_many(self, ids: list[int], now: datetime, token: str) -> list[tuple[Outbox, Outgoing]]:
         """Lease those of these rows that are still claimable and first in line for their target, under token."""

@@ -559,3 +559,38 @@ async def test_rows_claimed_together_keep_their_lease_while_they_wait_for_a_slot
         await engine.dispose()
     assert takeovers == 0
     assert sorted(text for _, text in client.delivered) == ["回执 0", "回执 1", "回执 2"]
+
+
+async def test_a_claimed_row_whose_lease_ran_out_while_it_waited_for_a_slot_is_not_sent_again(
+    aiohttp_client, config, clock
+):
+    """Rows claimed together wait for a slot; if their lease ran out meanwhile (the renewal did not get through)
+    and another instance took and delivered one, the first sender must not deliver it too."""
+    config = config.replace(outbox={**vars(config.outbox), "concurrency": 1})
+    driver = await start(aiohttp_client, config, clock)
+    async with driver.services.sessions() as session, session.begin():
+        session.add_all(add_pushes(2, clock()))
+    entered, finish = asyncio.Event(), asyncio.Event()
+
+    class Stalled(RecordingClient):
+        async def deliver(self, item):
+            if not entered.is_set():
+                entered.set()
+                await finish.wait()
+            await super().deliver(item)
+
+    client = Stalled(clock)
+    driver.services.clients["rec"] = client
+    first = asyncio.create_task(driver.services.sender.run_once())
+    await entered.wait()  # the first row is being delivered; the second waits for the one slot
+    clock.advance(seconds=config.outbox.lease_seconds + 1)  # and no renewal got through meanwhile
+    engine, other = sender_on_own_engine(config, {"rec": RecordingClient(clock)}, clock)
+    try:
+        assert await other.run_once() == 2  # both leases ran out: the other instance takes and sends both
+    finally:
+        await engine.dispose()
+    finish.set()
+    await first
+    # The first row was in flight when its lease ran out (the documented at-most-`concurrency`); the second was not.
+    assert [text for _, text in client.delivered] == ["回执 0"]
+    assert {r.status for r in await rows(driver)} == {OutboxStatus.SENT}
