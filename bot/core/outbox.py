@@ -129,8 +129,10 @@ class OutboxSender:
     freed only once its row's outcome is written (the outcomes of deliveries that end together go in one
     transaction). So after a crash at most `concurrency` deliveries were made without their "sent" mark: those,
     and only those, can be sent twice; a claimed row not yet delivered is taken again once its lease ran out.
-    The lease is renewed while its rows wait and are delivered, so a slow delivery is not taken over; every mark
-    after a delivery matches the lease token, so a sender whose lease was taken over cannot overwrite the outcome.
+    The lease is renewed while its rows wait and are delivered, so a slow delivery is not taken over; a row that
+    waited past a renewal is confirmed still ours (under the token) before it is delivered, so one taken over
+    meanwhile is not sent twice; every mark after a delivery matches the lease token, so a sender whose lease was
+    taken over cannot overwrite the outcome.
 
     Batches: a push (a row answering no message) on a channel that can send one message to many targets
     (BatchingClient) takes along the other due pushes of the same text and card to other targets, each the
@@ -158,6 +160,7 @@ class OutboxSender:
         # Outcomes waiting to be written, and the task writing them (_record).
         self._marks: list[_Mark] = []
         self._marking: asyncio.Task[None] | None = None
+        self._alone: set[asyncio.Task[None]] = set()  # outcomes written one by one (_write_marks)
         self._due_rows = (
             select(
                 Outbox.id,
@@ -272,10 +275,29 @@ class OutboxSender:
             await self._record(row.id, token, held)
             return
         async with self._slots:
+            if self.clock() - now > timedelta(seconds=self.config.lease_seconds / 3) and not await self._still_ours(
+                row.id, token
+            ):
+                # It waited past a renewal that may not have got through, its lease ran out and another sender
+                # (or the channel's passive answer) took it: delivering it here would send it twice.
+                log.warning(
+                    "outbox %s: the lease ran out while the row waited for a slot; left to its new holder", row.id
+                )
+                return
             outcome = await self._deliver(row, item, now, checked=True)
             if outcome["status"] == OutboxStatus.SENT:
                 outcome["delivered_via"] = "sender"
             await self._record(row.id, token, outcome)
+
+    async def _still_ours(self, row_id: int, token: str) -> bool:
+        """Extend a claimed row's lease if it is still under token (right before a delivery that waited)."""
+        async with transaction(self.sessions) as session:
+            result = await session.execute(
+                update(Outbox)
+                .where(Outbox.id == row_id, Outbox.lease_token == token)
+                .values(lease_until=self._lease_end())
+            )
+        return affected(result) == 1
 
     async def _claim_many(self, ids: list[int], now: datetime, token: str) -> list[tuple[Outbox, Outgoing]]:
         """Lease those of these rows that are still claimable and first in line for their target, under token."""
@@ -592,25 +614,55 @@ class OutboxSender:
         await written
 
     async def _write_marks(self) -> None:
-        """Write the queued outcomes, those queued meanwhile in the next transaction, until none is left."""
+        """Write the queued outcomes, those queued meanwhile in the next transaction, until none is left.
+
+        If the database refuses them together, each is written on its own, retried until the database takes it (in
+        a task of its own): one it refuses for good (on PostgreSQL, a NUL character in an error text) then holds up
+        its own slot only, not every outcome after it.
+        """
         marks: list[_Mark] = []
         try:
             while self._marks:
                 await asyncio.sleep(0)  # deliveries that end in this turn of the loop join
                 marks, self._marks = self._marks, []
-                await self._write(marks)
-                for mark in marks:
-                    if not mark.written.done():
-                        mark.written.set_result(None)
-        except BaseException:
+                if await self._write(marks, retry=False):
+                    for mark in marks:
+                        if not mark.written.done():
+                            mark.written.set_result(None)
+                else:
+                    for mark in marks:
+                        alone = asyncio.create_task(self._write_alone(mark), name=f"outbox-mark-{mark.row_id}")
+                        self._alone.add(alone)
+                        alone.add_done_callback(self._alone.discard)
+                marks = []
+        except BaseException as exc:  # their deliveries hear of it (and not as a cancellation of their own)
             for mark in (*marks, *self._marks):
                 if not mark.written.done():
-                    mark.written.cancel()
+                    if isinstance(exc, Exception):
+                        mark.written.set_exception(exc)
+                    else:
+                        mark.written.cancel()
             self._marks = []
-            raise
+            if not isinstance(exc, Exception):
+                raise
 
-    async def _write(self, marks: Sequence[_Mark]) -> None:
-        """Write these outcomes in one transaction (rows whose lease was taken over are left to the new holder)."""
+    async def _write_alone(self, mark: _Mark) -> None:
+        """Write one outcome in its own transaction, retrying until the database takes it."""
+        try:
+            await self._write([mark], retry=True)
+        except asyncio.CancelledError:
+            mark.written.cancel()
+            raise
+        except Exception as exc:  # its delivery hears of it
+            if not mark.written.done():
+                mark.written.set_exception(exc)
+            return
+        if not mark.written.done():
+            mark.written.set_result(None)
+
+    async def _write(self, marks: Sequence[_Mark], *, retry: bool) -> bool:
+        """Write these outcomes in one transaction (rows whose lease was taken over are left to the new holder);
+        whether they were written (retry: keep trying until they are)."""
         groups: dict[tuple[str, ...], list[dict[str, object]]] = {}
         for mark in marks:
             params = {"mark_id": mark.row_id, "mark_token": mark.token, "lease_until": None, "lease_token": None}
@@ -628,8 +680,11 @@ class OutboxSender:
                                 "outbox %s: the lease was taken over; its outcome is the new holder's",
                                 group[0]["mark_id"] if len(group) == 1 else f"({len(group) - found} of {len(group)})",
                             )
-                return
+                return True
             except (DBAPIError, OSError) as exc:
+                if not retry:
+                    log.warning("outbox: could not record %d outcomes together (%s); one by one", len(marks), exc)
+                    return False
                 log.warning("outbox: could not record %d outcomes (%s); retrying in %.1fs", len(marks), exc, delay)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 5.0)

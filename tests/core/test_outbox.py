@@ -559,3 +559,76 @@ async def test_rows_claimed_together_keep_their_lease_while_they_wait_for_a_slot
         await engine.dispose()
     assert takeovers == 0
     assert sorted(text for _, text in client.delivered) == ["回执 0", "回执 1", "回执 2"]
+
+
+async def test_a_claimed_row_whose_lease_ran_out_while_it_waited_for_a_slot_is_not_sent_again(
+    aiohttp_client, config, clock
+):
+    """Rows claimed together wait for a slot; if their lease ran out meanwhile (the renewal did not get through)
+    and another instance took and delivered one, the first sender must not deliver it too."""
+    config = config.replace(outbox={**vars(config.outbox), "concurrency": 1})
+    driver = await start(aiohttp_client, config, clock)
+    async with driver.services.sessions() as session, session.begin():
+        session.add_all(add_pushes(2, clock()))
+    entered, finish = asyncio.Event(), asyncio.Event()
+
+    class Stalled(RecordingClient):
+        async def deliver(self, item):
+            if not entered.is_set():
+                entered.set()
+                await finish.wait()
+            await super().deliver(item)
+
+    client = Stalled(clock)
+    driver.services.clients["rec"] = client
+    first = asyncio.create_task(driver.services.sender.run_once())
+    await entered.wait()  # the first row is being delivered; the second waits for the one slot
+    clock.advance(seconds=config.outbox.lease_seconds + 1)  # and no renewal got through meanwhile
+    engine, other = sender_on_own_engine(config, {"rec": RecordingClient(clock)}, clock)
+    try:
+        assert await other.run_once() == 2  # both leases ran out: the other instance takes and sends both
+    finally:
+        await engine.dispose()
+    finish.set()
+    await first
+    # The first row was in flight when its lease ran out (the documented at-most-`concurrency`); the second was not.
+    assert [text for _, text in client.delivered] == ["回执 0"]
+    assert {r.status for r in await rows(driver)} == {OutboxStatus.SENT}
+
+
+async def test_an_outcome_the_database_refuses_holds_up_its_own_row_only(aiohttp_client, config, clock):
+    """Outcomes that end together are written together; one the database refuses for good (on PostgreSQL an error
+    text with a NUL character) must not keep the others unwritten (their rows would be sent again)."""
+
+    class NotText:  # a reason no database takes as text: refused on SQLite and PostgreSQL alike
+        def __str__(self) -> str:
+            return "refused"
+
+    driver = await start(aiohttp_client, config, clock)
+    async with driver.services.sessions() as session, session.begin():
+        session.add_all(add_pushes(3, clock()))
+
+    class Poison(RecordingClient):
+        async def deliver(self, item):
+            if item.target_id == "m000":
+                raise PermanentError(NotText())  # type: ignore[arg-type]
+            await super().deliver(item)
+
+    client = Poison(clock)
+    driver.services.clients["rec"] = client
+    first = asyncio.create_task(driver.services.sender.run_once())
+    try:
+        async with asyncio.timeout(5):
+            while {r.target_id for r in await rows(driver) if r.status == OutboxStatus.SENT} != {"m001", "m002"}:
+                await asyncio.sleep(0.05)
+        # A reply delivered at once is not held up behind it either.
+        async with driver.services.sessions() as session, session.begin():
+            [reply] = add_pushes(4, clock())[3:]
+            session.add(reply)
+        async with asyncio.timeout(5):
+            assert [one.text for one in await driver.services.sender.deliver_now([reply.id])] == ["回执 3"]
+    finally:
+        first.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await first
+    assert sorted(text for _, text in client.delivered) == ["回执 1", "回执 2", "回执 3"]
