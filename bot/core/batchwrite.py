@@ -292,8 +292,13 @@ _NOTHING = object()
 
 
 def _same_time(value: Any, last: Any) -> bool:
-    """Two equal datetimes (messages of one second have one sent_at, as distinct objects): bound alike."""
-    return type(value) is datetime and type(last) is datetime and value == last
+    """Two equal datetimes (messages of one second have one sent_at, as distinct objects): bound alike.
+
+    Equal offsets too: in one zone, == ignores fold, so the 01:30 before and after a clock goes back compare equal
+    though an hour apart."""
+    return (
+        type(value) is datetime and type(last) is datetime and value == last and value.utcoffset() == last.utcoffset()
+    )
 
 
 # The columns of the rows the decided writer inserts, in the order of its tuples.

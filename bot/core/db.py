@@ -284,10 +284,11 @@ class Prepared:
     Connection.execute() makes an execution context, a cursor result and its metadata for every statement: tens
     of microseconds, more than SQLite takes to run one of the group commit's. Its few statements per batch run
     this way instead: the compiled SQL with values made by the bind processors of its parameters' types, and rows
-    made by the result processors of its columns' types — what execute() would send and return. On SQLite the
-    SQL goes to the DBAPI cursor directly (an error is raised as SQLAlchemy's DBAPIError), or, on an inline
-    connection in a transaction (the group commit's, holding the write lock), to its sqlite3 connection at once;
-    elsewhere through exec_driver_sql(), which keeps SQLAlchemy's handling of a lost connection.
+    made by the result processors of its columns' types — what execute() would send and return. On SQLite, in a
+    transaction, the SQL goes to the DBAPI cursor directly (an error is raised as SQLAlchemy's DBAPIError), or, on
+    an inline connection (the group commit's, holding the write lock), to its sqlite3 connection at once; elsewhere
+    (and before a transaction has begun) through exec_driver_sql(), which begins one as execute() does and keeps
+    SQLAlchemy's handling of a lost connection.
 
     build(n) makes the statement; `listed` names a list parameter (for IN): build gets its length rounded up to a
     power of four and writes the list as listed(name, n) (the list is padded with its last value), so a few forms
@@ -384,8 +385,11 @@ class Form:
         return [self.row._make(raw) for raw in found]
 
     def fetch(self, conn: Connection, values: tuple[Any, ...]) -> list[Any]:
-        if not self.direct:
-            return list(conn.exec_driver_sql(self.sql, values).all())
+        # Outside a transaction, through exec_driver_sql(): it begins one as execute() does (on SQLite, BEGIN
+        # IMMEDIATE in the "begin" event, with the writer's turn); the cursor would run the statement in autocommit.
+        if not self.direct or not conn.in_transaction():
+            result = conn.exec_driver_sql(self.sql, values)
+            return list(result.all()) if result.returns_rows else []
         error = conn.dialect.loaded_dbapi.Error
         driver = conn.connection.driver_connection
         try:

@@ -134,3 +134,53 @@ async def test_a_push_is_found_pending_by_its_due_time(bot):
         before, at, after = await conn.run_sync(pending)
         await conn.rollback()
     assert (before, at, after) == ([], [("user", "u1")], [("user", "u1")])
+
+
+async def test_times_an_hour_apart_that_compare_equal_are_bound_apart(db_url):
+    """In one zone, 01:30 before and after the clocks go back compare equal (== ignores fold) but are an hour apart:
+    the batch insert binds each as execute() would, not the first one's value for both."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from bot.core.models import InboundMessage
+
+    before = datetime(2023, 11, 5, 1, 30, tzinfo=ZoneInfo("America/New_York"))
+    after = before.replace(fold=1)
+    assert before == after and after - before == timedelta(0) and after.utcoffset() != before.utcoffset()
+    engine = db.create_engine(DatabaseConfig(url=db_url), inline=True)
+    statements = Statements(engine.dialect.name)
+    # Four rows: one statement (two would go as two statements of one row).
+    times = (before, after, after, before)
+    rows = [("test", f"m{i}", None, "u1", None, "t", sent, START, None) for i, sent in enumerate(times)]
+    read = select(InboundMessage.sent_at).where(InboundMessage.channel == "test").order_by(InboundMessage.id)
+
+    def write(conn: Any) -> list[Any]:
+        statements.inbound_rows.execute(conn, rows)
+        return list(conn.scalars(read))
+
+    try:
+        async with engine.begin() as conn:
+            stored = await conn.run_sync(write)
+            await conn.rollback()
+    finally:
+        await engine.dispose()
+    assert [t.astimezone(UTC) for t in stored] == [t.astimezone(UTC) for t in times]
+    assert stored[1] - stored[0] == timedelta(hours=1)
+
+
+async def test_a_prepared_statement_begins_a_transaction_as_execute_does(bot):
+    """On a connection with no transaction yet, a Prepared statement begins one (as execute() would: on SQLite,
+    BEGIN IMMEDIATE); it is not committed on its own, so a rollback undoes it."""
+    from bot.core.models import Branch
+
+    commits = bot.services.pipeline.commits
+    member = {"display_name": "未提交", "role": "member", "created_at": START}
+    named = select(Member.id).where(Member.display_name == "未提交")
+    async with commits.engine.connect() as conn:
+        member["branch_id"] = await conn.scalar(select(Branch.id).limit(1))
+        await conn.rollback()
+        assert not conn.in_transaction()
+        await conn.run_sync(lambda sync: commits.statements.insert_member.first(sync, member))
+        assert conn.in_transaction()
+        await conn.rollback()
+        assert (await conn.execute(named)).all() == []
