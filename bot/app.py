@@ -104,8 +104,8 @@ _GC_YOUNG = 50_000
 
 
 async def _warm_up(services: Services) -> None:
-    """Load jieba's dictionary in a thread and build the 搜题 index, then take everything loaded so far out of
-    the garbage collector.
+    """Load jieba's dictionary in a thread, build the 搜题 index and compile the group commit's statements, then
+    take everything loaded so far out of the garbage collector.
 
     The dictionary, the question index and the ORM's mappings are hundreds of thousands of long-lived
     objects: without gc.freeze() every full collection walks them all (pauses of ~100 ms under load).
@@ -117,6 +117,8 @@ async def _warm_up(services: Services) -> None:
     """
     await asyncio.to_thread(warm_up)
     await services.lookup.refresh(services.engine)
+    commits = services.pipeline.commits
+    commits.statements.warm(commits.engine.dialect)
     gc.collect()
     gc.freeze()
     gc.set_threshold(_GC_YOUNG, 20, 20)

@@ -320,6 +320,11 @@ class Prepared:
         found = self.rows(conn, params)
         return found[0] if found else None
 
+    def warm(self, dialect: Dialect) -> None:
+        """Compile every form this statement can take now (rather than at first use)."""
+        for count in FORM_SIZES if self.listed is not None else (0,):
+            self.form(dialect, count)
+
     def form(self, dialect: Dialect, count: int) -> Form:
         key = (dialect.name, count)
         form = self._forms.get(key)

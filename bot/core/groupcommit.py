@@ -93,7 +93,7 @@ class GroupCommit:
         # SQLite's WAL checkpoint, every CHECKPOINT_EVERY batches, beside the writes (bot/core/db.py checkpoint()).
         self.checkpoint = checkpoint
         self._checkpointing: asyncio.Task[None] | None = None
-        self.statements = Statements(engine.dialect.name)
+        self.statements = Statements.of(engine.dialect.name)
         self.decided = DecidedWriter(config, self.statements)
         self._queue: list[Plan] = []
         self._writer: asyncio.Task[None] | None = None
