@@ -59,7 +59,7 @@ async def handle_notice(msg: Message, ctx: Context) -> None:
     if not await _ready(ctx, audience, body):
         return
     roll_call = await create_notice(ctx, ctx.branch, ctx.member, audience, body)
-    chats = len(ctx.outgoing)
+    chats = ctx.sent
     await ctx.reply(notice_texts.NOTICE_SENT.format(seq=roll_call.seq, chats=chats, expected=len(audience.member_ids)))
 
 

@@ -24,6 +24,7 @@ from sqlalchemy import (
     exists,
     insert,
     literal,
+    null,
     or_,
     select,
     update,
@@ -99,10 +100,13 @@ class DecidedWriter:
             results[i] = Outcome(handled_by=decision.handled_by, passive=[] if item.passive else None)
             owners[inbound_id] = i
             chosen = set(carried(decision.rows, item.passive, behind)) if item.passive is not None else set()
+            # Without a passive policy the channel may still claim the rows; with one, what it will not carry
+            # goes to the sender at once.
+            held = item.passive is None
             for index, row in enumerate(decision.rows):
                 if index in chosen:
                     carried_rows.setdefault(i, []).append(row)
-                rows.append(self._outbox(row, item, inbound_id, index in chosen, now))
+                rows.append(self._outbox(row, inbound_id, index in chosen, held, now))
         if not rows:
             return
         # One statement's rows get ascending ids in the order given: sorting restores each message's order.
@@ -113,12 +117,24 @@ class DecidedWriter:
             assert outcome is not None
             outcome.reply_ids.append(row_id)
             if via == "passive" and outcome.passive is not None:
-                draft = carried_rows[i][len(outcome.passive)]
-                outcome.passive.append(
-                    Outgoing(row_id, draft.channel, draft.target_kind, draft.target_id, draft.text, draft.mentions)
-                )
+                outcome.passive.append(outgoing(row_id, carried_rows[i][len(outcome.passive)]))
             else:
                 seen.pushed = True
+
+    def replies(
+        self, conn: Connection, rows: list[Draft], inbound_id: int, chosen: list[int] | None, now: datetime
+    ) -> list[int]:
+        """Insert the replies a handler made to the message stored as inbound_id (in its savepoint, after the
+        handler returned); their ids, in order.
+
+        chosen: the rows the channel's HTTP answer carries (bot/core/plans.py carried), written as delivered, the
+        others due now; None (no passive policy): held for the channel to claim, as a decided plan's.
+        """
+        picked = set(chosen) if chosen is not None else ()
+        held = chosen is None
+        values = [self._outbox(row, inbound_id, i in picked, held, now) for i, row in enumerate(rows)]
+        # One statement's rows get ascending ids in the order given (as the decided plans' replies).
+        return sorted(r.id for r in self.statements.outbox_rows.execute(conn, values))
 
     def behind(
         self, conn: Connection, items: list[tuple[Message, PassivePolicy | None]], now: datetime
@@ -198,14 +214,25 @@ class DecidedWriter:
                 keep.append(i)
         return keep
 
-    def _outbox(self, row: Draft, item: Plan, inbound_id: int, passive: bool, now: datetime) -> tuple[Any, ...]:
-        """An outbox row in OUTBOX_KEYS' order."""
+    def _outbox(self, row: Draft, inbound_id: int, passive: bool, held: bool, now: datetime) -> tuple[Any, ...]:
+        """An outbox row in OUTBOX_KEYS' order: carried in the HTTP answer (passive), else pending — held briefly
+        for the channel to claim (OutboxSender.deliver_now), or due now."""
+        created = row.created_at or now
+        # A handler's reply without a card stores None as its ORM row did (JSON null); a decided one never had
+        # the column (SQL NULL). Both read as None.
+        card = row.card if row.card is not None or row.created_at is not None else _SQL_NULL
+        target = (*_target(row), _mentions(row), inbound_id)
         if passive:
-            return (*_target(row), _mentions(row), inbound_id, OutboxStatus.SENT, 1, now, now, now, "passive", None)
-        # Without a passive policy the channel may still claim the row; with one, what it will not carry goes to
-        # the sender at once.
-        due = now + timedelta(seconds=self.config.outbox.reply_hold_seconds) if item.passive is None else now
-        return (*_target(row), _mentions(row), inbound_id, OutboxStatus.PENDING, 0, due, now, None, None, None)
+            return (*target, OutboxStatus.SENT, 1, now, created, now, "passive", row.media_id, card)
+        due = created + timedelta(seconds=self.config.outbox.reply_hold_seconds) if held else now
+        return (*target, OutboxStatus.PENDING, 0, due, created, None, None, row.media_id, card)
+
+
+def outgoing(row_id: int, row: Draft) -> Outgoing:
+    """What a channel carries in its HTTP answer for the reply row_id, made as row."""
+    return Outgoing(
+        row_id, row.channel, row.target_kind, row.target_id, row.text, row.mentions, row.media_id, card=row.card
+    )
 
 
 def _target(row: Draft) -> tuple[str, str, str, str]:
@@ -218,6 +245,7 @@ def _mentions(row: Draft) -> list[str]:
 
 
 _NO_MENTIONS: list[str] = []
+_SQL_NULL = null()
 
 
 # --- the statements ----------------------------------------------------------------------------------------
@@ -339,6 +367,7 @@ OUTBOX_KEYS = (
     "sent_at",
     "delivered_via",
     "media_id",
+    "card",
 )
 
 

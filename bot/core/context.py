@@ -25,21 +25,25 @@ def reply_target(msg: Message) -> tuple[str, str]:
     return ("user", msg.sender_id) if msg.chat_id is None else ("chat", msg.chat_id)
 
 
-# Not frozen: made for every reply decided before the write (a frozen __init__ costs several times as much).
+# Not frozen: made for every reply to a message (a frozen __init__ costs several times as much).
 @dataclass
 class Draft:
-    """A reply made before the write (bot/core/pipeline.py), written to the outbox by the group commit."""
+    """A reply to a message, written to the outbox by the group commit (bot/core/batchwrite.py):
+    decided before the write (bot/core/pipeline.py), or made by a handler in the transaction."""
 
     channel: str
     target_kind: str  # "chat" or "user"
     target_id: str
     text: str
     mentions: tuple[str, ...] = ()
+    media_id: int | None = None
+    card: dict[str, Any] | None = None
+    # When a handler in the transaction made it (the row's created_at); None: decided before the write, stamped
+    # with the batch's time.
+    created_at: datetime | None = None
 
-    # As a passive policy reads a reply row (bot/core/plans.py ReplyRow): no id yet, no image, no card.
+    # As a passive policy reads a reply row (bot/core/plans.py ReplyRow): no id yet.
     id = None
-    media_id = None
-    card = None
 
 
 @dataclass
@@ -58,8 +62,10 @@ class Context:
     slot: datetime | None = None  # for scheduled jobs: the slot being fired
     dispatcher: Dispatcher | None = None  # for the help menu
     lookup: LookupCache | None = None  # for 搜题: this process's question index (set by the pipeline)
-    outgoing: list[Outbox] = field(default_factory=list)
-    drafts: list[Draft] | None = None  # set before the write: replies are collected here, not in the session
+    outgoing: list[Outbox] = field(default_factory=list)  # a job's rows (in its session)
+    # Replies to a message are collected here, not in the session: the group commit writes them (before the write,
+    # and in its savepoint once the handler returned). None (jobs): each send is an Outbox row in the session.
+    drafts: list[Draft] | None = None
     # For scheduled jobs: the running channel clients (a job may start a channel's own upkeep, never send).
     clients: Mapping[str, object] = field(default_factory=dict)
     # What a filter found out about this message, for its handler (keyed by the filter's own name).
@@ -67,6 +73,11 @@ class Context:
 
     def now(self) -> datetime:
         return self.clock()
+
+    @property
+    def sent(self) -> int:
+        """How many messages this handler or job has sent so far."""
+        return len(self.drafts) if self.drafts is not None else len(self.outgoing)
 
     async def reply(self, text: str, *, mention_sender: bool = False, image: bytes | None = None) -> None:
         """Answer the current message where it came from: in its group, or directly (with a PNG, optionally).
@@ -127,6 +138,9 @@ class Context:
         card: dict[str, Any] | None = None,
     ) -> None:
         if self.drafts is not None:
+            if self.inbound_id is not None:  # in the transaction: stamped now, as a row made here would be
+                self.drafts.append(Draft(channel, kind, target, text, mentions, media_id, card, self.clock()))
+                return
             if media_id is not None or card is not None:
                 raise RuntimeError("a handler that reads nothing cannot send media or cards")
             self.drafts.append(Draft(channel, kind, target, text, mentions))

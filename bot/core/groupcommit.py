@@ -9,9 +9,10 @@ plans, and writes them in one transaction:
    decision relied on and the quizzes that could take an answer are read again first, so that a plan whose
    grounds changed (a new role, a quiz that just started, another process registered the sender) becomes an
    undecided one; then the newcomers, the inbound rows and the replies;
-2. every undecided plan, in a savepoint of its own: its inbound row, then its handler with an ORM session. A
-   handler's failure rolls back its savepoint only, and the message is stored as failed with one apology (the
-   error boundary); a lost race (PostgreSQL) is tried again.
+2. every undecided plan, in a savepoint of its own: its inbound row, then its handler with an ORM session, then
+   the replies it made, through the decided plans' Core insert. A handler's failure rolls back its savepoint
+   only, and the message is stored as failed with one apology (the error boundary); a lost race (PostgreSQL) is
+   tried again.
 
 One commit then makes all of it durable. Dedupe is the inbound table's unique key: a copy that loses there is a
 duplicate. If the transaction fails because the database is unavailable, every message of the batch gets
@@ -29,13 +30,13 @@ from datetime import datetime
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
-from bot.core.batchwrite import DecidedWriter, Statements
+from bot.core.batchwrite import DecidedWriter, Statements, outgoing
 from bot.core.clock import Clock
 from bot.core.config import Config
+from bot.core.context import Draft
 from bot.core.db import DatabaseUnavailable, is_unavailable
 from bot.core.directory import Directory, Learned, QuizGate
-from bot.core.message import Message, Outgoing
-from bot.core.models import Outbox, OutboxStatus
+from bot.core.message import Message
 from bot.core.plans import Decision, Keep, Outcome, PassivePolicy, Plan, ReplyRow, Seen, carried
 
 __all__ = [
@@ -67,8 +68,9 @@ CHECKPOINT_EVERY = 200
 _MAX_ATTEMPTS = 3
 
 # Runs a message's handler in session, given its stored inbound row's id (bot/core/pipeline.py): the handler's name,
-# the outbox rows it added, and what the message resolved to (for the directory, once the transaction commits).
-HandleIn = Callable[[AsyncSession, Message, int], Awaitable[tuple[str | None, list[Outbox], Learned | None]]]
+# the replies it made (written by the group commit once it returned), and what the message resolved to (for the
+# directory, once the transaction commits).
+HandleIn = Callable[[AsyncSession, Message, int], Awaitable[tuple[str | None, list[Draft], Learned | None]]]
 
 
 class GroupCommit:
@@ -273,20 +275,32 @@ class GroupCommit:
                 if inbound_id is None:
                     return Outcome(duplicate=True)
                 if failed:  # the error boundary: stored as failed, one apology
-                    ctx = Context(config=self.config, session=session, clock=self.clock, message=msg)
-                    ctx.inbound_id = inbound_id
+                    ctx = Context(
+                        config=self.config,
+                        session=session,
+                        clock=self.clock,
+                        message=msg,
+                        inbound_id=inbound_id,
+                        drafts=[],
+                    )
                     await ctx.reply(texts.GENERIC_ERROR)
                     handled_by: str | None = "error"
-                    rows: list[Outbox] = ctx.outgoing
+                    rows: list[Draft] = ctx.drafts or []
                     learned: Learned | None = None
                 else:
                     handled_by, rows, learned = await self.handle_in(session, msg, inbound_id)
-                carried = self._carry(rows, passive, now, seen) if passive is not None else None
-                await session.flush()
+                chosen = self._carry(rows, passive, seen) if passive is not None else None
+                # The replies in one Core INSERT (what the ORM's flush of Outbox rows would write), inside the
+                # savepoint: a failure after this rolls them back with the message.
+                ids = (
+                    await conn.run_sync(lambda sync: self.decided.replies(sync, rows, inbound_id, chosen, now))
+                    if rows
+                    else []
+                )
                 outcome = Outcome(
                     handled_by=handled_by,
-                    reply_ids=[row.id for row in rows],
-                    passive=[_outgoing(row) for row in carried] if carried is not None else None,
+                    reply_ids=ids,
+                    passive=[outgoing(ids[i], rows[i]) for i in chosen] if chosen is not None else None,
                 )
         finally:
             await session.close()
@@ -294,35 +308,17 @@ class GroupCommit:
             seen.learned.append(learned)
         return outcome
 
-    def _carry(self, rows: list[Outbox], passive: PassivePolicy, now: datetime, seen: Seen) -> list[Outbox]:
-        """Mark the rows the channel's HTTP answer carries as delivered; make the others due for the sender now.
+    def _carry(self, rows: list[Draft], passive: PassivePolicy, seen: Seen) -> list[int]:
+        """The rows the channel's HTTP answer carries (written as delivered); the others are due for the sender now.
 
         An answer must not overtake a push to the same target that is due or being sent (a notice, a quiz's
         question; `behind`, read at the start of the batch): from the first such row on, the rows go to the
         sender, behind it.
         """
         chosen = carried(rows, passive, seen.behind)
-        for index, row in enumerate(rows):
-            if index in chosen:
-                row.status, row.sent_at, row.attempts, row.delivered_via = OutboxStatus.SENT, now, 1, "passive"
-                row.next_attempt_at = now
-            elif row.status == OutboxStatus.PENDING and not row.attempts:
-                row.next_attempt_at = now
-                seen.released = True
-        return [rows[index] for index in chosen]
-
-
-def _outgoing(row: Outbox) -> Outgoing:
-    return Outgoing(
-        row.id or 0,
-        row.channel,
-        row.target_kind,
-        row.target_id,
-        row.text,
-        tuple(row.mentions or ()),
-        row.media_id,
-        card=row.card,
-    )
+        if len(chosen) < len(rows):
+            seen.released = True
+        return chosen
 
 
 def _unavailable(exc: BaseException) -> bool:

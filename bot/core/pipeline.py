@@ -33,12 +33,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from bot.core import authority, intent, texts
 from bot.core.clock import Clock
 from bot.core.config import Config
-from bot.core.context import Context
+from bot.core.context import Context, Draft
 from bot.core.directory import BranchCard, ChatCard, Directory, Learned, MemberCard, cards_of
 from bot.core.groupcommit import Decision, GroupCommit, Keep, Outcome, PassivePolicy, Plan
 from bot.core.members import configured_role, declared_branch, resolve
 from bot.core.message import Message
-from bot.core.models import Branch, Chat, Member, Outbox, UnitKind
+from bot.core.models import Branch, Chat, Member, UnitKind
 from bot.core.normalize import normalize
 from bot.core.router import Dispatcher, Hints, Route
 from bot.quiz.lookup import LookupCache
@@ -250,8 +250,10 @@ class Pipeline:
 
     async def handle_in(
         self, session: AsyncSession, msg: Message, inbound_id: int
-    ) -> tuple[str | None, list[Outbox], Learned]:
-        """Resolve, route and handle msg in session (the writer's savepoint); its inbound row is inbound_id."""
+    ) -> tuple[str | None, list[Draft], Learned]:
+        """Resolve, route and handle msg in session (the writer's savepoint); its inbound row is inbound_id.
+
+        The handler's replies are collected, not added to the session: the writer inserts them once it returned."""
         text, mentioned, names = normalize(msg.text, self.bot_names)
         mentioned = mentioned or msg.mentions_bot
         ctx = Context(
@@ -262,6 +264,7 @@ class Pipeline:
             inbound_id=inbound_id,
             dispatcher=self.dispatcher,
             lookup=self.lookup,
+            drafts=[],
         )
         resolved = await resolve(session, self.config, msg, self.clock())
         ctx.branch, ctx.chat, ctx.member = resolved.branch, resolved.chat, resolved.member
@@ -271,7 +274,8 @@ class Pipeline:
         await session.execute(
             self.commits.statements.set_handled, {"inbound_id": inbound_id, "member": member_id, "handled": handled_by}
         )
-        return handled_by, ctx.outgoing, cards_of(msg, resolved.branch, resolved.chat, resolved.member)
+        assert ctx.drafts is not None
+        return handled_by, ctx.drafts, cards_of(msg, resolved.branch, resolved.chat, resolved.member)
 
     async def _route(
         self, msg: Message, ctx: Context, text: str, mentioned: bool, names: tuple[str, ...]

@@ -15,7 +15,7 @@ from bot.core.message import Message, Outgoing
 
 
 class ReplyRow(Protocol):
-    """What a passive policy reads of a reply row: a Draft (decided before the write) or an Outbox row."""
+    """What a passive policy reads of a reply row: a Draft (bot/core/context.py), before it is written."""
 
     @property
     def id(self) -> int | None: ...

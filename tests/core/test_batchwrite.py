@@ -4,7 +4,7 @@ from datetime import UTC, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import bindparam, select, text
+from sqlalchemy import bindparam, null, select, text
 from sqlalchemy.exc import IntegrityError
 
 from bot.core import db
@@ -16,7 +16,7 @@ from tests.conftest import START
 
 async def test_batch_inserts_store_what_execute_stores(db_url):
     """The same rows written by conn.execute() (SQLAlchemy's insertmanyvalues) and by the batch insert (70 rows:
-    statements of 64, 4, 1 and 1) are stored alike: times, JSON, texts."""
+    statements of 64, 4, 1 and 1) are stored alike: times, JSON (and a JSON null apart from SQL NULL), texts."""
     engine = db.create_engine(DatabaseConfig(url=db_url), inline=True)
     statements = Statements(engine.dialect.name)
     now = START + timedelta(microseconds=123456)
@@ -34,9 +34,11 @@ async def test_batch_inserts_store_what_execute_stores(db_url):
         )
         for i in range(70)
     ]
+    # A card: a dict, None (JSON null, as the ORM stores it) or SQL NULL (a decided reply's).
+    cards = [{"buttons": [{"key": "k", "label": "收到"}]}, None, null()]
     outbox = [
         ("test", "user", f"u{i}", f"t{i}", ["a", "b"] if i % 3 else [], None, "sent", 1, now, now)
-        + (None if i % 2 else now, "passive", None)
+        + (None if i % 2 else now, "passive", None, cards[i % 3])
         for i in range(70)
     ]
     read_inbound = text(f"SELECT {', '.join(INBOUND_KEYS)} FROM inbound_message WHERE channel = 'test' ORDER BY id")
@@ -56,6 +58,8 @@ async def test_batch_inserts_store_what_execute_stores(db_url):
         written = statements.outbox_rows.execute(conn, outbox)
         assert len(written) == 70 and {r.delivered_via for r in written} == {"passive"}
         assert (conn.execute(read_inbound).all(), conn.execute(read_outbox).all()) == by_core
+        nulls = text("SELECT card IS NULL FROM outbox WHERE channel = 'test' ORDER BY id")
+        assert [bool(n) for (n,) in conn.execute(nulls)] == [i % 3 == 2 for i in range(70)]
         # A message already stored inserts nothing (ON CONFLICT DO NOTHING): only the new one comes back.
         again = statements.inbound_rows.execute(conn, [inbound[5], ("test", "m-new", *inbound[0][2:])])
         assert [r.platform_msg_id for r in again] == ["m-new"]
@@ -120,6 +124,7 @@ async def test_a_push_is_found_pending_by_its_due_time(bot):
         "sent_at": None,
         "delivered_via": None,
         "media_id": None,
+        "card": None,
     }
 
     def pending(conn: Any) -> list[list[Any]]:
