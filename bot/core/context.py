@@ -48,7 +48,11 @@ class Draft:
 
 @dataclass
 class Context:
-    """Everything a handler or job may use; all sends become outbox rows in this session's transaction."""
+    """Everything a handler or job may use; all sends become outbox rows in this session's transaction.
+
+    For a message (`drafts` set) the sends are collected as drafts, which the group commit inserts once the handler
+    returned, still in its savepoint: a handler does not see its own replies through the session. For a job they
+    are ORM rows in the session (`outgoing`)."""
 
     config: Config
     session: AsyncSession

@@ -189,3 +189,18 @@ async def test_a_prepared_statement_begins_a_transaction_as_execute_does(bot):
         assert conn.in_transaction()
         await conn.rollback()
         assert (await conn.execute(named)).all() == []
+
+
+async def test_every_form_of_the_decided_write_compiles_at_start_up(db_url):
+    """The warm-up (bot/app.py) compiles every form of the group commit's statements for the writer's dialect."""
+    engine = db.create_engine(DatabaseConfig(url=db_url), inline=True)
+    try:
+        statements = Statements.of(engine.dialect.name)
+        assert Statements.of(engine.dialect.name) is statements  # one set per process and dialect
+        statements.warm(engine.dialect)
+        assert all((engine.dialect.name, count) in statements.members._forms for count in (1, 4, 16, 64)), (
+            statements.members._forms.keys()
+        )
+        assert (engine.dialect.name, 0) in statements.busy_quizzes._forms
+    finally:
+        await engine.dispose()
