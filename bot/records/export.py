@@ -29,8 +29,13 @@ from bot.core.models import (
 from bot.meetings.domain import held
 from bot.notices.domain import was_sent
 from bot.records import texts as record_texts
+from bot.study.texts import STUDY_TAGS
 
-STATUS_NAMES = {EntryStatus.DONE: "已完成", EntryStatus.LEAVE: "请假", EntryStatus.PENDING: "未完成"}
+STATUS_NAMES = {
+    EntryStatus.DONE: record_texts.STUDY_DONE,
+    EntryStatus.LEAVE: record_texts.STUDY_LEAVE,
+    EntryStatus.PENDING: record_texts.STUDY_PENDING,
+}
 
 
 @dataclass(frozen=True)
@@ -121,7 +126,7 @@ async def export_study(
             totals[2] = int(totals[2]) + 1  # type: ignore[call-overload]
             if entry.status == EntryStatus.DONE:
                 totals[3] = int(totals[3]) + 1  # type: ignore[call-overload]
-                tag_column = {"微党课": 4, "原著": 5, "纪录片": 6}.get(entry.tag or "")
+                tag_column = {tag: 4 + i for i, tag in enumerate(STUDY_TAGS)}.get(entry.tag or "")
                 if tag_column is not None:
                     totals[tag_column] = int(totals[tag_column]) + 1  # type: ignore[call-overload]
     members = [
@@ -129,9 +134,9 @@ async def export_study(
         for row in per_member.values()
     ]
     book = Workbook()
-    _sheet(book, "学习日汇总", ["学习日", "提醒时间", "学习内容", "应参学", "已打卡", "参学率"], summary, first=True)
-    _sheet(book, "个人统计", ["姓名", "党小组", "学习日数", "打卡次数", "参学率", "微党课", "原著", "纪录片"], members)
-    _sheet(book, "打卡明细", ["学习日", "姓名", "党小组", "状态", "打卡时间", "类别", "学习内容"], detail)
+    _sheet(book, record_texts.STUDY_SHEET_SUMMARY, record_texts.STUDY_SUMMARY_HEADER, summary, first=True)
+    _sheet(book, record_texts.STUDY_SHEET_MEMBERS, [*record_texts.STUDY_MEMBERS_HEADER, *STUDY_TAGS], members)
+    _sheet(book, record_texts.STUDY_SHEET_DETAIL, record_texts.STUDY_DETAIL_HEADER, detail)
     book.save(out)
     return ExportResult(out, len(weeks), len(detail))
 
@@ -198,7 +203,7 @@ async def export_notices(
                     notice.seq,
                     member.display_name,
                     group,
-                    "已回执" if entry.status == EntryStatus.DONE else "未回执",
+                    record_texts.RECEIPT_DONE if entry.status == EntryStatus.DONE else record_texts.RECEIPT_PENDING,
                     _local(entry.responded_at, tz),
                     delay,
                 ]
@@ -206,32 +211,21 @@ async def export_notices(
     book = Workbook()
     _sheet(
         book,
-        "通知汇总",
-        [
-            "通知编号",
-            "标题",
-            "对象",
-            "发出时间",
-            "应回执",
-            "已回执",
-            "回执率",
-            "回执用时中位数(分钟)",
-            "关闭时间",
-            "状态",
-        ],
+        record_texts.NOTICE_SHEET_SUMMARY,
+        record_texts.NOTICE_SUMMARY_HEADER,
         summary,
         first=True,
     )
-    _sheet(book, "回执明细", ["通知编号", "姓名", "党小组", "状态", "回执时间", "用时(分钟)"], detail)
+    _sheet(book, record_texts.NOTICE_SHEET_DETAIL, record_texts.NOTICE_DETAIL_HEADER, detail)
     book.save(out)
     return ExportResult(out, len(notices), len(detail))
 
 
 ATTENDANCE_STATUS = {
-    EntryStatus.DONE: "出席",
-    EntryStatus.LEAVE: "请假",
-    EntryStatus.LEAVE_REQUESTED: "请假待批",
-    EntryStatus.PENDING: "缺席",
+    EntryStatus.DONE: record_texts.ATTENDANCE_PRESENT,
+    EntryStatus.LEAVE: record_texts.ATTENDANCE_LEAVE,
+    EntryStatus.LEAVE_REQUESTED: record_texts.ATTENDANCE_LEAVE_REQUESTED,
+    EntryStatus.PENDING: record_texts.ATTENDANCE_ABSENT,
 }
 
 
@@ -266,7 +260,7 @@ async def export_attendance(
         }
         for entry, member, group in await _entries(session, roll_call):
             status = ATTENDANCE_STATUS[entry.status]
-            late = "是" if entry.tag == "late" else ""
+            late = record_texts.ATTENDANCE_LATE if entry.tag == "late" else ""
             detail.append(
                 [
                     member.display_name,
@@ -289,18 +283,17 @@ async def export_attendance(
         [*row, display.percent(int(row[3]) / int(row[2])) if row[2] else ""]  # type: ignore[call-overload]
         for row in per_member.values()
     ]
-    header = ["姓名", "党小组", "应出席", "出席", "请假", "缺席", "出席率"]
-    _sheet(book, "汇总", header, members, first=True)
-    summary_sheet = book["汇总"]
+    _sheet(book, record_texts.ATTENDANCE_SHEET_SUMMARY, record_texts.ATTENDANCE_SUMMARY_HEADER, members, first=True)
+    summary_sheet = book[record_texts.ATTENDANCE_SHEET_SUMMARY]
     summary_sheet.append([])
-    summary_sheet.append(["会议类别", "召开次数"])
+    summary_sheet.append(record_texts.ATTENDANCE_COUNTS_HEADER)
     for kind, count in counts.items():
         summary_sheet.append([MEETING_KIND_NAMES[kind], count])
     for name, meeting_rows in sheets:
         _sheet(
             book,
             name[:31],
-            ["姓名", "党小组", "状态", "签到/请假时间", "迟到", "备注（请假原因）", "更正原因"],
+            record_texts.ATTENDANCE_DETAIL_HEADER,
             meeting_rows,
         )
     book.save(out)
