@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import statistics
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font
-from openpyxl.utils import get_column_letter
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -26,6 +23,7 @@ from bot.core.models import (
     RollCallKind,
     RollCallStatus,
 )
+from bot.core.sheets import add_sheet, local_minute
 from bot.meetings.domain import held
 from bot.notices.domain import was_sent
 from bot.records import texts as record_texts
@@ -43,28 +41,6 @@ class ExportResult:
     path: Path
     roll_calls: int
     rows: int
-
-
-def _local(moment: datetime | None, tz: ZoneInfo) -> str:
-    return moment.astimezone(tz).strftime("%Y-%m-%d %H:%M") if moment else ""
-
-
-def _sheet(
-    book: Workbook, title: str, header: list[str], rows: Sequence[Sequence[object]], first: bool = False
-) -> None:
-    sheet = book.active if first else book.create_sheet()
-    assert sheet is not None
-    sheet.title = title
-    sheet.append(header)
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-        cell.alignment = Alignment(horizontal="center")
-    for row in rows:
-        sheet.append(row)
-    for index, name in enumerate(header, start=1):
-        width = max([len(str(name)) * 2, *(len(str(r[index - 1])) * 2 for r in rows if index <= len(r))], default=8)
-        sheet.column_dimensions[get_column_letter(index)].width = min(max(width, 8), 60)
-    sheet.freeze_panes = "A2"
 
 
 async def _roll_calls(
@@ -109,7 +85,7 @@ async def export_study(
         rate = done / len(entries) if entries else 0.0
         # The study day by its date ('11月20日（周五）'), as records name it; not the ISO week.
         label = display.day(week.opens_at.astimezone(tz).date())
-        summary.append([label, _local(week.opens_at, tz), week.body, len(entries), done, display.percent(rate)])
+        summary.append([label, local_minute(week.opens_at, tz), week.body, len(entries), done, display.percent(rate)])
         for entry, member, group in entries:
             detail.append(
                 [
@@ -117,7 +93,7 @@ async def export_study(
                     member.display_name,
                     group,
                     STATUS_NAMES[entry.status],
-                    _local(entry.responded_at, tz),
+                    local_minute(entry.responded_at, tz),
                     entry.tag or "",
                     entry.note,
                 ]
@@ -134,9 +110,9 @@ async def export_study(
         for row in per_member.values()
     ]
     book = Workbook()
-    _sheet(book, record_texts.STUDY_SHEET_SUMMARY, record_texts.STUDY_SUMMARY_HEADER, summary, first=True)
-    _sheet(book, record_texts.STUDY_SHEET_MEMBERS, [*record_texts.STUDY_MEMBERS_HEADER, *STUDY_TAGS], members)
-    _sheet(book, record_texts.STUDY_SHEET_DETAIL, record_texts.STUDY_DETAIL_HEADER, detail)
+    add_sheet(book, record_texts.STUDY_SHEET_SUMMARY, record_texts.STUDY_SUMMARY_HEADER, summary, first=True)
+    add_sheet(book, record_texts.STUDY_SHEET_MEMBERS, [*record_texts.STUDY_MEMBERS_HEADER, *STUDY_TAGS], members)
+    add_sheet(book, record_texts.STUDY_SHEET_DETAIL, record_texts.STUDY_DETAIL_HEADER, detail)
     book.save(out)
     return ExportResult(out, len(weeks), len(detail))
 
@@ -168,8 +144,8 @@ async def export_notices(
         state = _notice_state(notice)
         if not was_sent(notice):
             summary.append(
-                [notice.seq, notice.title, notice.audience_label, _local(notice.opens_at, tz), len(entries)]
-                + ["", "", "", _local(notice.closed_at, tz), state]
+                [notice.seq, notice.title, notice.audience_label, local_minute(notice.opens_at, tz), len(entries)]
+                + ["", "", "", local_minute(notice.closed_at, tz), state]
             )
             continue
         minutes = [
@@ -183,12 +159,12 @@ async def export_notices(
                 notice.seq,
                 notice.title,
                 notice.audience_label,
-                _local(notice.opens_at, tz),
+                local_minute(notice.opens_at, tz),
                 len(entries),
                 done,
                 display.percent(done / len(entries)) if entries else "",
                 round(statistics.median(minutes)) if minutes else "",
-                _local(notice.closed_at, tz),
+                local_minute(notice.closed_at, tz),
                 state,
             ]
         )
@@ -204,19 +180,19 @@ async def export_notices(
                     member.display_name,
                     group,
                     record_texts.RECEIPT_DONE if entry.status == EntryStatus.DONE else record_texts.RECEIPT_PENDING,
-                    _local(entry.responded_at, tz),
+                    local_minute(entry.responded_at, tz),
                     delay,
                 ]
             )
     book = Workbook()
-    _sheet(
+    add_sheet(
         book,
         record_texts.NOTICE_SHEET_SUMMARY,
         record_texts.NOTICE_SUMMARY_HEADER,
         summary,
         first=True,
     )
-    _sheet(book, record_texts.NOTICE_SHEET_DETAIL, record_texts.NOTICE_DETAIL_HEADER, detail)
+    add_sheet(book, record_texts.NOTICE_SHEET_DETAIL, record_texts.NOTICE_DETAIL_HEADER, detail)
     book.save(out)
     return ExportResult(out, len(notices), len(detail))
 
@@ -266,7 +242,7 @@ async def export_attendance(
                     member.display_name,
                     group,
                     status,
-                    _local(entry.responded_at, tz),
+                    local_minute(entry.responded_at, tz),
                     late,
                     entry.note,
                     audits.get(member.id, ""),
@@ -283,14 +259,14 @@ async def export_attendance(
         [*row, display.percent(int(row[3]) / int(row[2])) if row[2] else ""]  # type: ignore[call-overload]
         for row in per_member.values()
     ]
-    _sheet(book, record_texts.ATTENDANCE_SHEET_SUMMARY, record_texts.ATTENDANCE_SUMMARY_HEADER, members, first=True)
+    add_sheet(book, record_texts.ATTENDANCE_SHEET_SUMMARY, record_texts.ATTENDANCE_SUMMARY_HEADER, members, first=True)
     summary_sheet = book[record_texts.ATTENDANCE_SHEET_SUMMARY]
     summary_sheet.append([])
     summary_sheet.append(record_texts.ATTENDANCE_COUNTS_HEADER)
     for kind, count in counts.items():
         summary_sheet.append([MEETING_KIND_NAMES[kind], count])
     for name, meeting_rows in sheets:
-        _sheet(
+        add_sheet(
             book,
             name[:31],
             record_texts.ATTENDANCE_DETAIL_HEADER,

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import func, select, update
+from sqlalchemy.orm import aliased
 
 from bot.core import display, org, texts
 from bot.core.authority import holders
@@ -255,19 +256,23 @@ async def open_round_of(ctx: Context, unit_id: int) -> CrosscheckRound | None:
 
 
 async def pair_counts(ctx: Context, round_id: int) -> list[tuple[Branch, Branch, int]]:
-    """(reviewer, reviewed, findings) per pair of the round, in pairing order."""
-    pairs = list(
-        await ctx.session.scalars(
-            select(CrosscheckPair).where(CrosscheckPair.round_id == round_id).order_by(CrosscheckPair.id)
-        )
+    """(reviewer, reviewed, findings) per pair of the round, in pairing order: one statement."""
+    reviewer, reviewed = aliased(Branch), aliased(Branch)
+    findings = (
+        select(func.count())
+        .select_from(CrosscheckFinding)
+        .where(CrosscheckFinding.pair_id == CrosscheckPair.id)
+        .scalar_subquery()
     )
-    result = []
-    for pair in pairs:
-        reviewer = await ctx.session.get(Branch, pair.reviewer_id)
-        reviewed = await ctx.session.get(Branch, pair.reviewed_id)
-        assert reviewer is not None and reviewed is not None
-        result.append((reviewer, reviewed, await finding_count(ctx, pair.id)))
-    return result
+    rows = await ctx.session.execute(
+        select(reviewer, reviewed, findings)
+        .select_from(CrosscheckPair)
+        .join(reviewer, reviewer.id == CrosscheckPair.reviewer_id)
+        .join(reviewed, reviewed.id == CrosscheckPair.reviewed_id)
+        .where(CrosscheckPair.round_id == round_id)
+        .order_by(CrosscheckPair.id)
+    )
+    return [(a, b, n) for a, b, n in rows]
 
 
 async def status_text(ctx: Context, round_: CrosscheckRound, unit: Branch) -> str:

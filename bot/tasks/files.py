@@ -9,9 +9,9 @@ from zoneinfo import ZoneInfo
 from openpyxl import Workbook, load_workbook
 
 from bot.core import display, texts
+from bot.core.sheets import add_sheet, local_minute
 from bot.quiz.bank import BankFileError
 from bot.quiz.bankfile import check_xlsx
-from bot.records.export import _local, _sheet
 from bot.tasks import texts as task_texts
 from bot.tasks.lists import Draft, QuarterRow, TaskInputError, on_time, parse_due, parse_item, parse_month
 from bot.tasks.models import TaskItem, TaskStatus
@@ -24,7 +24,7 @@ COLUMNS = 6
 def write_template(path: Path) -> None:
     """An xlsx with the header row and two example rows."""
     book = Workbook()
-    _sheet(
+    add_sheet(
         book,
         task_texts.TASK_SHEET_LIST,
         list(task_texts.TASK_TEMPLATE_HEADER),
@@ -127,7 +127,7 @@ def write_quarter(
     """季调度: a summary sheet (a line per unit) and every item with who did what when."""
     book = Workbook()
     summary = [[r.unit.name, r.total, r.on_time, r.late, r.open] for r in rows]
-    _sheet(book, task_texts.TASK_SHEET_SUMMARY, list(task_texts.TASK_QUARTER_HEADER), summary, first=True)
+    add_sheet(book, task_texts.TASK_SHEET_SUMMARY, list(task_texts.TASK_QUARTER_HEADER), summary, first=True)
     detail = [
         [
             names.get(item.branch_id, ""),
@@ -139,20 +139,20 @@ def write_quarter(
             f"{item.original_due:%Y-%m-%d}",
             f"{item.due:%Y-%m-%d}",
             item_state(item, tz),
-            _local(item.done_at, tz),
+            local_minute(item.done_at, tz),
             members.get(item.done_by or 0, ""),
             item.done_note,
             task_texts.TASK_EXTENSION_STATES.get(item.extension_status or "", ""),
             f"{item.extension_due:%Y-%m-%d}" if item.extension_due else "",
             item.extension_reason,
             members.get(item.extension_requested_by or 0, ""),
-            _local(item.extension_requested_at, tz),
+            local_minute(item.extension_requested_at, tz),
             members.get(item.extension_decided_by or 0, ""),
-            _local(item.extension_decided_at, tz),
+            local_minute(item.extension_decided_at, tz),
         ]
         for item in items
     ]
-    _sheet(book, task_texts.TASK_SHEET_DETAIL, list(task_texts.TASK_DETAIL_HEADER), detail)
+    add_sheet(book, task_texts.TASK_SHEET_DETAIL, list(task_texts.TASK_DETAIL_HEADER), detail)
     book.save(path)
 
 
@@ -164,7 +164,7 @@ def write_scores(path: Path, scores: list[BranchScore], year: int) -> None:
         [row.place, row.item.unit.name, *(r.score for r in row.item.rules), row.item.total]
         for row in display.ranking(scores, lambda s: s.total)
     ]
-    _sheet(
+    add_sheet(
         book,
         task_texts.SCORE_SHEET_RANKING.format(year=year),
         [task_texts.SCORE_COL_RANK, task_texts.SCORE_COL_UNIT, *names, task_texts.SCORE_COL_TOTAL],
@@ -174,5 +174,5 @@ def write_scores(path: Path, scores: list[BranchScore], year: int) -> None:
     detail = [
         [s.unit.name, task_texts.SCORE_RULE_NAMES[r.rule], r.score, r.full, r.detail] for s in scores for r in s.rules
     ]
-    _sheet(book, task_texts.SCORE_SHEET_DETAIL, list(task_texts.SCORE_DETAIL_HEADER), detail)
+    add_sheet(book, task_texts.SCORE_SHEET_DETAIL, list(task_texts.SCORE_DETAIL_HEADER), detail)
     book.save(path)
