@@ -35,6 +35,8 @@ log = logging.getLogger(__name__)
 # How long a reply delivered at once waits for earlier rows to its target, and how often it looks.
 _IN_LINE_WAIT_SECONDS = 3.0
 _IN_LINE_POLL_SECONDS = 0.02
+# How long stop() waits, past its timeout, for the outcomes of deliveries that ended to be written.
+_OUTCOMES_GRACE_SECONDS = 2.0
 
 
 @dataclass(frozen=True)
@@ -161,6 +163,7 @@ class OutboxSender:
         self._marks: list[_Mark] = []
         self._marking: asyncio.Task[None] | None = None
         self._alone: set[asyncio.Task[None]] = set()  # outcomes written one by one (_write_marks)
+        self._unwritten: dict[asyncio.Future[None], int] = {}  # each queued outcome's future: its row (stop())
         self._due_rows = (
             select(
                 Outbox.id,
@@ -185,17 +188,41 @@ class OutboxSender:
     def start(self) -> None:
         self._task = asyncio.create_task(self._loop(), name="outbox-sender")
 
-    async def stop(self, timeout: float = 10.0) -> None:
-        """Finish the deliveries in flight, then stop; pending rows stay for the next start."""
+    async def stop(self, timeout: float = 10.0, *, outcomes_grace: float = _OUTCOMES_GRACE_SECONDS) -> None:
+        """Finish the deliveries in flight and write their outcomes, then stop; pending rows stay for the next start.
+
+        Deliveries still running after timeout are cancelled (whether each reached the platform is unknown: its row
+        goes again once its lease ran out). The outcomes of deliveries that ended, those cancelled ones' peers
+        included, are still written, for up to outcomes_grace more (milliseconds while the database answers); one
+        not written by then is given up and logged: its row was delivered but is not marked so, and is delivered
+        again after its lease (as after a crash, at most `concurrency` deliveries).
+        """
         self._stopping = True
         self._wake.set()
         if self._task is not None:
             try:
-                await asyncio.wait_for(self._task, timeout)
+                await asyncio.wait_for(self._task, timeout)  # (cancels the pass on timeout)
             except TimeoutError:
-                self._task.cancel()
                 log.warning("outbox sender did not finish within %.0fs; leased rows resume after restart", timeout)
             self._task = None
+        await self._drain_outcomes(outcomes_grace)
+
+    async def _drain_outcomes(self, grace: float) -> None:
+        """Wait up to grace for the outcomes queued or being written; then give up those left (stop())."""
+        if self._unwritten:
+            await asyncio.wait(list(self._unwritten), timeout=grace)
+        if not self._unwritten:
+            return
+        log.warning(
+            "outbox: %d outcomes not written within %.1fs of the stop (rows %s); delivered again after their lease",
+            len(self._unwritten),
+            grace,
+            sorted(self._unwritten.values()),
+        )
+        writers = [task for task in (self._marking, *self._alone) if task is not None]
+        for task in writers:
+            task.cancel()
+        await asyncio.gather(*writers, return_exceptions=True)
 
     async def _loop(self) -> None:
         while not self._stopping:
@@ -608,10 +635,14 @@ class OutboxSender:
         the slot stays taken (no new claim) until this returns.
         """
         written: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._unwritten[written] = row_id
+        written.add_done_callback(self._unwritten.pop)
         self._marks.append(_Mark(row_id, token, values, written))
         if self._marking is None or self._marking.done() or self._marking.get_loop() is not written.get_loop():
             self._marking = asyncio.create_task(self._write_marks(), name="outbox-marks")
-        await written
+        # Shielded: a delivery cancelled now (a stop past its timeout) leaves its outcome to be written (stop()
+        # waits for the futures), rather than cancelling the future the writer is to resolve.
+        await asyncio.shield(written)
 
     async def _write_marks(self) -> None:
         """Write the queued outcomes, those queued meanwhile in the next transaction, until none is left.

@@ -632,3 +632,58 @@ async def test_an_outcome_the_database_refuses_holds_up_its_own_row_only(aiohttp
         with contextlib.suppress(asyncio.CancelledError):
             await first
     assert sorted(text for _, text in client.delivered) == ["回执 1", "回执 2", "回执 3"]
+
+
+async def test_stop_writes_the_outcome_of_a_delivery_that_ended_before_it(aiohttp_client, config, clock, caplog):
+    """A stop past its timeout cancels the delivery still running, but the "sent" mark of one that ended just before
+    is written before stop() returns (the database was slow to take it): that row is not sent again after its lease.
+    A mark the database does not take within the grace is given up and logged, naming its row."""
+    from bot.core.outbox import OutboxSender
+
+    driver = await start(aiohttp_client, config, clock)
+    async with driver.services.sessions() as session, session.begin():
+        session.add_all(add_pushes(2, clock()))
+    flaky = FlakySessions(driver.services.sessions)
+    hang = asyncio.Event()
+
+    class SlowDatabaseAfterFirst(RecordingClient):
+        async def deliver(self, item):
+            if item.target_id == "m001":
+                await hang.wait()  # never answers: still running at the stop
+            await super().deliver(item)
+            flaky.down = True  # the "sent" mark waits for the database
+            asyncio.get_running_loop().call_later(0.5, setattr, flaky, "down", False)
+
+    client = SlowDatabaseAfterFirst(clock)
+    sender = OutboxSender(flaky, {"rec": client}, config.outbox, clock)
+    sender.start()
+    async with asyncio.timeout(5):
+        while not client.delivered:
+            await asyncio.sleep(0.01)
+    await sender.stop(timeout=0.1)
+    first, second = await rows(driver)
+    assert (first.target_id, first.status, first.delivered_via) == ("m000", OutboxStatus.SENT, "sender")
+    assert second.status == OutboxStatus.SENDING  # cancelled mid-delivery: goes again after its lease
+
+    # The database away past the grace: stop() returns anyway and names the row whose mark it gave up.
+    async with driver.services.sessions() as session, session.begin():
+        session.add_all(add_pushes(3, clock())[2:])
+    flaky.down = False
+
+    class DownForGood(RecordingClient):
+        async def deliver(self, item):
+            await super().deliver(item)
+            flaky.down = True
+
+    sender = OutboxSender(flaky, {"rec": DownForGood(clock)}, config.outbox, clock)
+    sender.start()
+    async with asyncio.timeout(5):
+        while not flaky.down:
+            await asyncio.sleep(0.01)
+    loop = asyncio.get_running_loop()
+    began = loop.time()
+    await sender.stop(timeout=0.1, outcomes_grace=0.3)
+    assert loop.time() - began < 2
+    [third] = [row for row in await rows(driver) if row.target_id == "m002"]
+    assert third.status == OutboxStatus.SENDING
+    assert f"1 outcomes not written within 0.3s of the stop (rows [{third.id}])" in caplog.text
