@@ -596,23 +596,35 @@ class OutboxSender:
     async def _windows_start(self, limited: Sequence[tuple[Outgoing, RateLimit]], now: datetime) -> dict[int, datetime]:
         """The rows whose target may not receive their messages now, with when enough sends leave its window.
 
-        One query for rows of one channel and target kind (a row alone, a batch, or the rows a pass claimed).
+        One query for rows of one channel and target kind (a row alone, a batch, or the rows a pass claimed). If the
+        database does not answer it, these rows (only these) are held until the next poll: not sent unchecked, and
+        not left claimed until their lease runs out.
         """
         first = limited[0][0]
         since = now - timedelta(seconds=max(limit.seconds for _, limit in limited))
         used: dict[str, list[tuple[datetime, Outgoing]]] = {}
-        async with read_only(self.sessions) as session:
-            rows = await session.scalars(
-                _window_query(),
-                {
-                    "channel": first.channel,
-                    "kind": first.target_kind,
-                    "targets": sorted({item.target_id for item, _ in limited}),
-                    "since": since,
-                },
+        try:
+            async with read_only(self.sessions) as session:
+                rows = await session.scalars(
+                    _window_query(),
+                    {
+                        "channel": first.channel,
+                        "kind": first.target_kind,
+                        "targets": sorted({item.target_id for item, _ in limited}),
+                        "since": since,
+                    },
+                )
+                for row in rows:
+                    used.setdefault(row.target_id, []).append((row.sent_at or now, _outgoing(row)))
+        except (DBAPIError, OSError) as exc:
+            log.warning(
+                "outbox: the rate limit of %d rows (%s) could not be looked at (%s); they wait for the next poll",
+                len(limited),
+                first.channel,
+                exc,
             )
-            for row in rows:
-                used.setdefault(row.target_id, []).append((row.sent_at or now, _outgoing(row)))
+            later = self.clock() + timedelta(seconds=self.config.poll_interval_seconds)
+            return {item.id: later for item, _ in limited}
         held = {}
         for item, limit in limited:
             weigh = limit.weigh or (lambda _item: 1)

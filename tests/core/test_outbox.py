@@ -687,3 +687,46 @@ async def test_stop_writes_the_outcome_of_a_delivery_that_ended_before_it(aiohtt
     [third] = [row for row in await rows(driver) if row.target_id == "m002"]
     assert third.status == OutboxStatus.SENDING
     assert f"1 outcomes not written within 0.3s of the stop (rows [{third.id}])" in caplog.text
+
+
+async def test_a_failed_rate_limit_look_holds_back_only_its_own_rows_until_the_next_poll(aiohttp_client, config, clock):
+    """The rows a pass claimed are checked against their targets' rate limits, one query per channel: one query the
+    database fails holds back that channel's rows until the next poll (no attempt used up), not every row the pass
+    claimed until its lease runs out; nothing is sent unchecked, lost or sent twice."""
+    from sqlalchemy import event
+    from sqlalchemy.exc import OperationalError
+
+    driver = await start(aiohttp_client, config, clock)
+    now = clock()
+    pushes = add_pushes(3, now)
+    for push, channel in zip(pushes, ("lim-a", "lim-b", "free"), strict=True):
+        push.channel = channel
+    async with driver.services.sessions() as session, session.begin():
+        session.add_all(pushes)
+    clients = {
+        "lim-a": RecordingClient(clock, RateLimit(count=20, seconds=60)),
+        "lim-b": RecordingClient(clock, RateLimit(count=20, seconds=60)),
+        "free": RecordingClient(clock),
+    }
+    driver.services.clients.update(clients)
+    failing = True
+
+    def fail_lim_a(conn, cursor, statement, parameters, context, executemany) -> None:
+        if failing and "sent_at >" in statement and "lim-a" in tuple(parameters):
+            raise OperationalError(statement, parameters, ConnectionResetError("connection reset"))
+
+    engine = driver.services.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", fail_lim_a)
+    try:
+        assert await driver.services.sender.run_once() == 3
+    finally:
+        event.remove(engine, "before_cursor_execute", fail_lim_a)
+    assert [len(clients[c].delivered) for c in ("lim-a", "lim-b", "free")] == [0, 1, 1]
+    held = next(row for row in await rows(driver) if row.channel == "lim-a")
+    assert (held.status, held.attempts, held.lease_token) == (OutboxStatus.PENDING, 0, None)
+    assert held.next_attempt_at - clock() == timedelta(seconds=config.outbox.poll_interval_seconds)
+    failing = False
+    clock.advance(seconds=config.outbox.poll_interval_seconds)
+    assert await driver.services.sender.run_once() == 1
+    assert [len(clients[c].delivered) for c in ("lim-a", "lim-b", "free")] == [1, 1, 1]
+    assert {row.status for row in await rows(driver)} == {OutboxStatus.SENT}
