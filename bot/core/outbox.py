@@ -443,14 +443,14 @@ class OutboxSender:
         while True:
             await asyncio.sleep(self.config.lease_seconds / 3)
             try:
-                async with transaction(self.sessions) as session:
-                    await session.execute(
-                        update(Outbox)  # the token names the row, and every row of its batch
-                        .where(Outbox.lease_token == token)
-                        .values(lease_until=self._lease_end())
-                    )
+                await self._renew_once(token)
             except Exception as exc:  # the database is away: the outcome write waits for it too
                 log.warning("outbox %s: could not renew the lease: %s", row_id, exc)
+
+    async def _renew_once(self, token: str) -> None:
+        """Extend the lease of every row under token (a row, its batch, or the rows a pass claimed)."""
+        async with transaction(self.sessions) as session:
+            await session.execute(_renew_statement(), {"token": token, "lease_end": self._lease_end()})
 
     async def _attempt(self, row_id: int, via: str, due_only: bool) -> tuple[Outgoing, bool] | None:
         """Claim, rate-check and deliver one row; (item, delivered) or None if someone else has it."""
@@ -707,7 +707,7 @@ class OutboxSender:
         """Write these outcomes in one transaction (rows whose lease was taken over are left to the new holder);
         whether they were written (retry: keep trying until they are)."""
         groups: dict[tuple[str, ...], list[dict[str, object]]] = {}
-        for mark in marks:
+        for mark in sorted(marks, key=lambda mark: mark.row_id):
             params = {"mark_id": mark.row_id, "mark_token": mark.token, "lease_until": None, "lease_token": None}
             params.update(mark.values)
             groups.setdefault(tuple(sorted(params)), []).append(params)
@@ -715,6 +715,12 @@ class OutboxSender:
         while True:
             try:
                 async with transaction(self.sessions) as session:
+                    # Rows are locked in id order, as the lease renewal locks them (_renew_statement), so that on
+                    # PostgreSQL the two never wait for each other in a cycle (a deadlock, one of them undone): one
+                    # group's rows go in id order; with several groups, all are locked in that order first.
+                    # (SQLite locks the whole database at BEGIN IMMEDIATE: nothing to order.)
+                    if len(groups) > 1 and session.get_bind().dialect.name != "sqlite":
+                        await session.execute(_lock_statement(), {"ids": [mark.row_id for mark in marks]})
                     for group in groups.values():
                         result = await session.execute(_mark_statement(), group)
                         found = affected(result)
@@ -823,6 +829,29 @@ def _claim_statement(due_only: bool, *, many: bool) -> Update:
         update(_TABLE)
         .where(which, _claimable(due_only), ~_blocked(at_once=not due_only))
         .values(status=OutboxStatus.SENDING, lease_until=bindparam("lease_end"), lease_token=bindparam("token"))
+    )
+
+
+@functools.cache
+def _renew_statement() -> Update:
+    """Extend the lease of the rows under :token until :lease_end, locking them in id order (see _write)."""
+    leased = (
+        select(_TABLE.c.id)
+        .where(_TABLE.c.status == OutboxStatus.SENDING, _TABLE.c.lease_token == bindparam("token"))
+        .order_by(_TABLE.c.id)
+        .with_for_update()
+    )
+    return update(_TABLE).where(_TABLE.c.id.in_(leased)).values(lease_until=bindparam("lease_end"))
+
+
+@functools.cache
+def _lock_statement() -> Select[tuple[int]]:
+    """Lock the rows :ids in id order (PostgreSQL; before outcomes of several kinds are written together)."""
+    return (
+        select(_TABLE.c.id)
+        .where(_TABLE.c.id.in_(bindparam("ids", expanding=True)))
+        .order_by(_TABLE.c.id)
+        .with_for_update()
     )
 
 

@@ -10,6 +10,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import OperationalError
 
 from bot.app import build_app
+from bot.core.config import DatabaseConfig
 from bot.core.message import Outgoing
 from bot.core.models import Chat, Outbox, OutboxStatus
 from bot.core.outbox import PermanentError, RateLimit, TransientError
@@ -730,3 +731,80 @@ async def test_a_failed_rate_limit_look_holds_back_only_its_own_rows_until_the_n
     assert await driver.services.sender.run_once() == 1
     assert [len(clients[c].delivered) for c in ("lim-a", "lim-b", "free")] == [1, 1, 1]
     assert {row.status for row in await rows(driver)} == {OutboxStatus.SENT}
+
+
+async def test_lease_renewal_and_outcome_writes_lock_rows_in_one_order(pg_url, clock):
+    """On PostgreSQL a lease renewal and a transaction of outcomes lock the rows they share in id order, so neither
+    waits for the other in a cycle (a deadlock: one of them undone after a second). Made deterministic with a third
+    transaction holding one row: both queue behind it, then it lets go.
+
+    1. the renewal scanning the rows in their physical order (b before a), the outcomes going a then b;
+    2. outcomes of two kinds (one statement each) for a < b < c: "sent" for a and c, "later" for b (rows b and c
+       under the lease renewed)."""
+    from sqlalchemy import text
+
+    from bot.core import db
+    from bot.core.outbox import OutboxSender, _Mark
+    from tests.conftest import make_config
+
+    engine = db.create_engine(DatabaseConfig(url=pg_url))
+    sessions = db.session_factory(engine)
+    sender = OutboxSender(sessions, {}, make_config(pg_url).outbox, clock)
+    loop = asyncio.get_running_loop()
+
+    async def leased(*tokens: str, b_first: bool = False) -> list[int]:
+        async with db.transaction(sessions) as session:
+            pushes = add_pushes(len(tokens), clock())
+            for row, token in zip(pushes, tokens, strict=True):
+                row.status, row.lease_token, row.lease_until = OutboxStatus.SENDING, token, clock()
+            session.add_all(pushes)
+        if b_first:  # a's new version lands after b: a scan in physical order meets b first
+            async with db.transaction(sessions) as session:
+                await session.execute(update(Outbox).where(Outbox.id == pushes[0].id).values(text="moved"))
+        return [row.id for row in pushes]
+
+    def sent() -> dict[str, object]:
+        return {"status": OutboxStatus.SENT, "sent_at": clock(), "attempts": 1, "last_error": None}
+
+    async def waiting_for_locks(count: int) -> None:
+        async with asyncio.timeout(10):
+            while True:
+                async with engine.connect() as conn:
+                    found = await conn.scalar(
+                        text(
+                            "SELECT count(*) FROM pg_stat_activity"
+                            " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+                        )
+                    )
+                if found >= count:
+                    return
+                await asyncio.sleep(0.01)
+
+    async def race(token: str, held: int, marks: list[_Mark]) -> bool:
+        async with engine.connect() as gate:
+            await gate.execute(select(Outbox.id).where(Outbox.id == held).with_for_update())
+            renewal = asyncio.create_task(sender._renew_once(token))
+            await waiting_for_locks(1)
+            write = asyncio.create_task(sender._write(marks, retry=False))
+            await waiting_for_locks(2)
+            await gate.commit()
+        await renewal  # raises if the database undid it to break a deadlock
+        return await write
+
+    try:
+        a, b = await leased("t1", "t1", b_first=True)
+        marks = [_Mark(a, "t1", sent(), loop.create_future()), _Mark(b, "t1", sent(), loop.create_future())]
+        assert await race("t1", b, marks)
+        a, b, c = await leased("t3", "t2", "t2")
+        later = {"status": OutboxStatus.PENDING, "next_attempt_at": clock()}
+        marks = [
+            _Mark(a, "t3", sent(), loop.create_future()),
+            _Mark(c, "t2", sent(), loop.create_future()),
+            _Mark(b, "t2", later, loop.create_future()),
+        ]
+        assert await race("t2", b, marks)
+        async with sessions() as session:
+            statuses = list(await session.scalars(select(Outbox.status).order_by(Outbox.id)))
+        assert statuses == [OutboxStatus.SENT] * 3 + [OutboxStatus.PENDING, OutboxStatus.SENT]
+    finally:
+        await engine.dispose()
