@@ -373,9 +373,9 @@ class OutboxSender:
         A push in the way that a pass claimed with others waits for its turn for a delivery slot, and the reply
         with it: with the defaults (20 rows a pass, 4 slots) and a platform answering in 150 ms, up to about 0.6 s
         more than the push itself takes (measured). A reply pushed instead (a passive answer a push was in the way
-        of) waits likewise, for the current pass to end. Letting it go sooner would take passes that overlap, a
-        wake-up on each outcome written and replies served first for a slot: not done, the delay being bounded by
-        one pass and met only while a push to the same chat is going out.
+        of) waits likewise, for the current pass to end (its slowest delivery). Letting it go sooner would take
+        passes that overlap, a wake-up on each outcome written and replies served first for a slot: not done, the
+        delay being bounded by one pass and met only while a push to the same chat is going out.
         """
         delivered: list[Outgoing] = []
         loop = asyncio.get_running_loop()
