@@ -16,7 +16,7 @@ from alembic import command
 from alembic.config import Config as AlembicConfig
 from sqlalchemy import BindParameter, ClauseElement, bindparam, event
 from sqlalchemy.engine import Connection, CursorResult, Dialect, Engine, Result, make_url
-from sqlalchemy.exc import DBAPIError, InterfaceError
+from sqlalchemy.exc import DBAPIError, InterfaceError, InvalidRequestError, SQLAlchemyError, StatementError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.util.concurrency import await_only, in_greenlet
@@ -73,6 +73,15 @@ def create_engine(config: DatabaseConfig, *, inline: bool = False, writers: asyn
             cursor = dbapi_connection.cursor()
             cursor.execute(f"PRAGMA busy_timeout = {int(busy_ms)}")
             cursor.execute("PRAGMA journal_mode = WAL")
+            (mode,) = cursor.fetchone()
+            if str(mode).lower() != "wal":
+                cursor.close()
+                dbapi_connection.close()
+                raise UnsuitableDatabase(
+                    f"SQLite keeps {config.url!r} in journal mode {mode!r}, not WAL (an in-memory database, or a "
+                    "file system without the shared memory WAL needs, e.g. a network share or nolock=1): the bot "
+                    "reads beside its writer, which only WAL allows; use a SQLite file on a local disk, or PostgreSQL"
+                )
             cursor.execute("PRAGMA synchronous = NORMAL")
             cursor.execute("PRAGMA foreign_keys = ON")
             if path is not None:
@@ -166,6 +175,10 @@ def _release(info: dict[Any, Any]) -> None:
     lock = info.pop(_HELD, None)
     if lock is not None:
         lock.release()
+
+
+class UnsuitableDatabase(SQLAlchemyError):
+    """The database cannot work the way the bot needs (SQLite that cannot be put in WAL mode): refused at start-up."""
 
 
 class DatabaseUnavailable(Exception):
@@ -292,7 +305,8 @@ class Prepared:
 
     build(n) makes the statement; `listed` names a list parameter (for IN): build gets its length rounded up to a
     power of four and writes the list as listed(name, n) (the list is padded with its last value), so a few forms
-    are ever compiled. A parameter not given takes the value the statement holds.
+    are ever compiled. A parameter not given takes the value the statement holds (bindparam(name, value)); one
+    that holds none (bindparam(name), required) must be given: its absence raises as Connection.execute() does.
     """
 
     def __init__(self, build: Callable[[int], ClauseElement], listed: str | None = None) -> None:
@@ -364,6 +378,10 @@ class Form:
             for name in expanded.positiontup or ()
         ]
         self.defaults = dict(expanded.parameters)
+        # Parameters without a value of their own (looked at only when one is not given: no cost per call).
+        self.required = frozenset(
+            name for name in self.defaults if (bind := binds.get(name)) is not None and bind.required
+        )
         columns = list(getattr(statement, "exported_columns", None) or ())  # a SELECT's, or an INSERT's RETURNING
         self.row: Any = namedtuple("Row", [c.key for c in columns]) if columns else None  # type: ignore[misc]
         self.results = [
@@ -374,7 +392,20 @@ class Form:
         self.direct = dialect.name == "sqlite"
 
     def value(self, name: str, process: Callable[[Any], Any] | None, params: Mapping[str, Any]) -> Any:
-        value = params[name] if name in params else self.defaults[name]
+        if name in params:
+            value = params[name]
+        elif name in self.required:
+            missing = InvalidRequestError(f"A value is required for bind parameter {name!r}", code="cd3x")
+            raise StatementError(
+                f"(sqlalchemy.exc.InvalidRequestError) {missing}",
+                self.sql,
+                None,
+                missing,
+                hide_parameters=True,
+                code="cd3x",
+            )
+        else:
+            value = self.defaults[name]
         return value if process is None else process(value)
 
     def run(self, conn: Connection, values: tuple[Any, ...]) -> list[Any]:

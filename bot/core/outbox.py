@@ -35,6 +35,8 @@ log = logging.getLogger(__name__)
 # How long a reply delivered at once waits for earlier rows to its target, and how often it looks.
 _IN_LINE_WAIT_SECONDS = 3.0
 _IN_LINE_POLL_SECONDS = 0.02
+# How long stop() waits, past its timeout, for the outcomes of deliveries that ended to be written.
+_OUTCOMES_GRACE_SECONDS = 2.0
 
 
 @dataclass(frozen=True)
@@ -161,6 +163,7 @@ class OutboxSender:
         self._marks: list[_Mark] = []
         self._marking: asyncio.Task[None] | None = None
         self._alone: set[asyncio.Task[None]] = set()  # outcomes written one by one (_write_marks)
+        self._unwritten: dict[asyncio.Future[None], int] = {}  # each queued outcome's future: its row (stop())
         self._due_rows = (
             select(
                 Outbox.id,
@@ -185,17 +188,41 @@ class OutboxSender:
     def start(self) -> None:
         self._task = asyncio.create_task(self._loop(), name="outbox-sender")
 
-    async def stop(self, timeout: float = 10.0) -> None:
-        """Finish the deliveries in flight, then stop; pending rows stay for the next start."""
+    async def stop(self, timeout: float = 10.0, *, outcomes_grace: float = _OUTCOMES_GRACE_SECONDS) -> None:
+        """Finish the deliveries in flight and write their outcomes, then stop; pending rows stay for the next start.
+
+        Deliveries still running after timeout are cancelled (whether each reached the platform is unknown: its row
+        goes again once its lease ran out). The outcomes of deliveries that ended, those cancelled ones' peers
+        included, are still written, for up to outcomes_grace more (milliseconds while the database answers); one
+        not written by then is given up and logged: its row was delivered but is not marked so, and is delivered
+        again after its lease (as after a crash, at most `concurrency` deliveries).
+        """
         self._stopping = True
         self._wake.set()
         if self._task is not None:
             try:
-                await asyncio.wait_for(self._task, timeout)
+                await asyncio.wait_for(self._task, timeout)  # (cancels the pass on timeout)
             except TimeoutError:
-                self._task.cancel()
                 log.warning("outbox sender did not finish within %.0fs; leased rows resume after restart", timeout)
             self._task = None
+        await self._drain_outcomes(outcomes_grace)
+
+    async def _drain_outcomes(self, grace: float) -> None:
+        """Wait up to grace for the outcomes queued or being written; then give up those left (stop())."""
+        if self._unwritten:
+            await asyncio.wait(list(self._unwritten), timeout=grace)
+        if not self._unwritten:
+            return
+        log.warning(
+            "outbox: %d outcomes not written within %.1fs of the stop (rows %s); delivered again after their lease",
+            len(self._unwritten),
+            grace,
+            sorted(self._unwritten.values()),
+        )
+        writers = [task for task in (self._marking, *self._alone) if task is not None]
+        for task in writers:
+            task.cancel()
+        await asyncio.gather(*writers, return_exceptions=True)
 
     async def _loop(self) -> None:
         while not self._stopping:
@@ -342,6 +369,13 @@ class OutboxSender:
 
         A row behind an earlier undelivered row to the same target waits for it (order per target): a
         little, as when replies to two messages race for one chat; then it is left to the sender.
+
+        A push in the way that a pass claimed with others waits for its turn for a delivery slot, and the reply
+        with it: with the defaults (20 rows a pass, 4 slots) and a platform answering in 150 ms, up to about 0.6 s
+        more than the push itself takes (measured). A reply pushed instead (a passive answer a push was in the way
+        of) waits likewise, for the current pass to end (its slowest delivery). Letting it go sooner would take
+        passes that overlap, a wake-up on each outcome written and replies served first for a slot: not done, the
+        delay being bounded by one pass and met only while a push to the same chat is going out.
         """
         delivered: list[Outgoing] = []
         loop = asyncio.get_running_loop()
@@ -416,14 +450,14 @@ class OutboxSender:
         while True:
             await asyncio.sleep(self.config.lease_seconds / 3)
             try:
-                async with transaction(self.sessions) as session:
-                    await session.execute(
-                        update(Outbox)  # the token names the row, and every row of its batch
-                        .where(Outbox.lease_token == token)
-                        .values(lease_until=self._lease_end())
-                    )
+                await self._renew_once(token)
             except Exception as exc:  # the database is away: the outcome write waits for it too
                 log.warning("outbox %s: could not renew the lease: %s", row_id, exc)
+
+    async def _renew_once(self, token: str) -> None:
+        """Extend the lease of every row under token (a row, its batch, or the rows a pass claimed)."""
+        async with transaction(self.sessions) as session:
+            await session.execute(_renew_statement(), {"token": token, "lease_end": self._lease_end()})
 
     async def _attempt(self, row_id: int, via: str, due_only: bool) -> tuple[Outgoing, bool] | None:
         """Claim, rate-check and deliver one row; (item, delivered) or None if someone else has it."""
@@ -569,23 +603,35 @@ class OutboxSender:
     async def _windows_start(self, limited: Sequence[tuple[Outgoing, RateLimit]], now: datetime) -> dict[int, datetime]:
         """The rows whose target may not receive their messages now, with when enough sends leave its window.
 
-        One query for rows of one channel and target kind (a row alone, a batch, or the rows a pass claimed).
+        One query for rows of one channel and target kind (a row alone, a batch, or the rows a pass claimed). If the
+        database does not answer it, these rows (only these) are held until the next poll: not sent unchecked, and
+        not left claimed until their lease runs out.
         """
         first = limited[0][0]
         since = now - timedelta(seconds=max(limit.seconds for _, limit in limited))
         used: dict[str, list[tuple[datetime, Outgoing]]] = {}
-        async with read_only(self.sessions) as session:
-            rows = await session.scalars(
-                _window_query(),
-                {
-                    "channel": first.channel,
-                    "kind": first.target_kind,
-                    "targets": sorted({item.target_id for item, _ in limited}),
-                    "since": since,
-                },
+        try:
+            async with read_only(self.sessions) as session:
+                rows = await session.scalars(
+                    _window_query(),
+                    {
+                        "channel": first.channel,
+                        "kind": first.target_kind,
+                        "targets": sorted({item.target_id for item, _ in limited}),
+                        "since": since,
+                    },
+                )
+                for row in rows:
+                    used.setdefault(row.target_id, []).append((row.sent_at or now, _outgoing(row)))
+        except (DBAPIError, OSError) as exc:
+            log.warning(
+                "outbox: the rate limit of %d rows (%s) could not be looked at (%s); they wait for the next poll",
+                len(limited),
+                first.channel,
+                exc,
             )
-            for row in rows:
-                used.setdefault(row.target_id, []).append((row.sent_at or now, _outgoing(row)))
+            later = self.clock() + timedelta(seconds=self.config.poll_interval_seconds)
+            return {item.id: later for item, _ in limited}
         held = {}
         for item, limit in limited:
             weigh = limit.weigh or (lambda _item: 1)
@@ -608,10 +654,14 @@ class OutboxSender:
         the slot stays taken (no new claim) until this returns.
         """
         written: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._unwritten[written] = row_id
+        written.add_done_callback(self._unwritten.pop)
         self._marks.append(_Mark(row_id, token, values, written))
         if self._marking is None or self._marking.done() or self._marking.get_loop() is not written.get_loop():
             self._marking = asyncio.create_task(self._write_marks(), name="outbox-marks")
-        await written
+        # Shielded: a delivery cancelled now (a stop past its timeout) leaves its outcome to be written (stop()
+        # waits for the futures), rather than cancelling the future the writer is to resolve.
+        await asyncio.shield(written)
 
     async def _write_marks(self) -> None:
         """Write the queued outcomes, those queued meanwhile in the next transaction, until none is left.
@@ -664,7 +714,7 @@ class OutboxSender:
         """Write these outcomes in one transaction (rows whose lease was taken over are left to the new holder);
         whether they were written (retry: keep trying until they are)."""
         groups: dict[tuple[str, ...], list[dict[str, object]]] = {}
-        for mark in marks:
+        for mark in sorted(marks, key=lambda mark: mark.row_id):
             params = {"mark_id": mark.row_id, "mark_token": mark.token, "lease_until": None, "lease_token": None}
             params.update(mark.values)
             groups.setdefault(tuple(sorted(params)), []).append(params)
@@ -672,6 +722,12 @@ class OutboxSender:
         while True:
             try:
                 async with transaction(self.sessions) as session:
+                    # Rows are locked in id order, as the lease renewal locks them (_renew_statement), so that on
+                    # PostgreSQL the two never wait for each other in a cycle (a deadlock, one of them undone): one
+                    # group's rows go in id order; with several groups, all are locked in that order first.
+                    # (SQLite locks the whole database at BEGIN IMMEDIATE: nothing to order.)
+                    if len(groups) > 1 and session.get_bind().dialect.name != "sqlite":
+                        await session.execute(_lock_statement(), {"ids": [mark.row_id for mark in marks]})
                     for group in groups.values():
                         result = await session.execute(_mark_statement(), group)
                         found = affected(result)
@@ -780,6 +836,29 @@ def _claim_statement(due_only: bool, *, many: bool) -> Update:
         update(_TABLE)
         .where(which, _claimable(due_only), ~_blocked(at_once=not due_only))
         .values(status=OutboxStatus.SENDING, lease_until=bindparam("lease_end"), lease_token=bindparam("token"))
+    )
+
+
+@functools.cache
+def _renew_statement() -> Update:
+    """Extend the lease of the rows under :token until :lease_end, locking them in id order (see _write)."""
+    leased = (
+        select(_TABLE.c.id)
+        .where(_TABLE.c.status == OutboxStatus.SENDING, _TABLE.c.lease_token == bindparam("token"))
+        .order_by(_TABLE.c.id)
+        .with_for_update()
+    )
+    return update(_TABLE).where(_TABLE.c.id.in_(leased)).values(lease_until=bindparam("lease_end"))
+
+
+@functools.cache
+def _lock_statement() -> Select[tuple[int]]:
+    """Lock the rows :ids in id order (PostgreSQL; before outcomes of several kinds are written together)."""
+    return (
+        select(_TABLE.c.id)
+        .where(_TABLE.c.id.in_(bindparam("ids", expanding=True)))
+        .order_by(_TABLE.c.id)
+        .with_for_update()
     )
 
 

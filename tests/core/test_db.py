@@ -3,6 +3,7 @@
 import asyncio
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import func, select, text
 
 from bot.core import db
@@ -127,5 +128,46 @@ async def test_a_read_cancelled_mid_statement_gives_back_its_connection(tmp_path
         assert engine.sync_engine.pool.checkedout() == 0  # type: ignore[attr-defined]
         async with asyncio.timeout(30), db.transaction(sessions) as session:
             assert await session.scalar(text("SELECT 1")) == 1
+    finally:
+        await engine.dispose()
+
+
+async def test_a_prepared_statement_refuses_a_required_parameter_not_given(db_url):
+    """A Prepared statement binds what Connection.execute() would: a parameter the statement holds a value for may
+    be left out (that value is bound); one it holds none for must be given, or it raises as execute() does (rather
+    than bind NULL and quietly match nothing)."""
+    from sqlalchemy import bindparam, literal
+    from sqlalchemy.exc import InvalidRequestError, StatementError
+
+    engine = db.create_engine(DatabaseConfig(url=db_url))
+    statement = select(literal(1).label("one")).where(
+        bindparam("wanted", type_=Member.display_name.type) == bindparam("given", "x", type_=Member.display_name.type)
+    )
+    prepared = db.Prepared(lambda _: statement)
+    try:
+        async with engine.connect() as conn:
+            with pytest.raises(StatementError, match="'wanted'") as by_execute:
+                await conn.execute(statement, {})
+            with pytest.raises(StatementError, match="'wanted'") as by_prepared:
+                await conn.run_sync(lambda sync: prepared.rows(sync, {}))
+            assert isinstance(by_prepared.value.orig, InvalidRequestError)
+            assert str(by_prepared.value.orig) == str(by_execute.value.orig)
+            assert [tuple(r) for r in await conn.run_sync(lambda sync: prepared.rows(sync, {"wanted": "x"}))] == [(1,)]
+            assert await conn.run_sync(lambda sync: prepared.rows(sync, {"wanted": "y"})) == []
+            found = await conn.run_sync(lambda sync: prepared.rows(sync, {"wanted": "y", "given": "y"}))
+            assert [tuple(r) for r in found] == [(1,)]
+    finally:
+        await engine.dispose()
+
+
+@pytest.mark.parametrize("where", ["file:{tmp}/nolock.db?nolock=1&uri=true", ":memory:"])
+async def test_sqlite_that_cannot_be_put_in_wal_mode_is_refused_at_start_up(tmp_path, where):
+    """Without WAL a reader's lock holds up the writer's commit (the sender's and quiz clock's looks beside the group
+    commit, whose statements assume WAL) and an in-memory database is one per connection: refused, naming the mode."""
+    url = f"sqlite+aiosqlite:///{where.format(tmp=tmp_path)}"
+    engine = db.create_engine(DatabaseConfig(url=url))
+    try:
+        with pytest.raises(db.UnsuitableDatabase, match="journal mode '(delete|memory)', not WAL"):
+            await db.upgrade(engine)
     finally:
         await engine.dispose()

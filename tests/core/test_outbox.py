@@ -10,6 +10,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import OperationalError
 
 from bot.app import build_app
+from bot.core.config import DatabaseConfig
 from bot.core.message import Outgoing
 from bot.core.models import Chat, Outbox, OutboxStatus
 from bot.core.outbox import PermanentError, RateLimit, TransientError
@@ -632,3 +633,178 @@ async def test_an_outcome_the_database_refuses_holds_up_its_own_row_only(aiohttp
         with contextlib.suppress(asyncio.CancelledError):
             await first
     assert sorted(text for _, text in client.delivered) == ["回执 1", "回执 2", "回执 3"]
+
+
+async def test_stop_writes_the_outcome_of_a_delivery_that_ended_before_it(aiohttp_client, config, clock, caplog):
+    """A stop past its timeout cancels the delivery still running, but the "sent" mark of one that ended just before
+    is written before stop() returns (the database was slow to take it): that row is not sent again after its lease.
+    A mark the database does not take within the grace is given up and logged, naming its row."""
+    from bot.core.outbox import OutboxSender
+
+    driver = await start(aiohttp_client, config, clock)
+    async with driver.services.sessions() as session, session.begin():
+        session.add_all(add_pushes(2, clock()))
+    flaky = FlakySessions(driver.services.sessions)
+    hang = asyncio.Event()
+
+    class SlowDatabaseAfterFirst(RecordingClient):
+        async def deliver(self, item):
+            if item.target_id == "m001":
+                await hang.wait()  # never answers: still running at the stop
+            await super().deliver(item)
+            flaky.down = True  # the "sent" mark waits for the database
+            asyncio.get_running_loop().call_later(0.5, setattr, flaky, "down", False)
+
+    client = SlowDatabaseAfterFirst(clock)
+    sender = OutboxSender(flaky, {"rec": client}, config.outbox, clock)
+    sender.start()
+    async with asyncio.timeout(5):
+        while not client.delivered:
+            await asyncio.sleep(0.01)
+    await sender.stop(timeout=0.1)
+    first, second = await rows(driver)
+    assert (first.target_id, first.status, first.delivered_via) == ("m000", OutboxStatus.SENT, "sender")
+    assert second.status == OutboxStatus.SENDING  # cancelled mid-delivery: goes again after its lease
+
+    # The database away past the grace: stop() returns anyway and names the row whose mark it gave up.
+    async with driver.services.sessions() as session, session.begin():
+        session.add_all(add_pushes(3, clock())[2:])
+    flaky.down = False
+
+    class DownForGood(RecordingClient):
+        async def deliver(self, item):
+            await super().deliver(item)
+            flaky.down = True
+
+    sender = OutboxSender(flaky, {"rec": DownForGood(clock)}, config.outbox, clock)
+    sender.start()
+    async with asyncio.timeout(5):
+        while not flaky.down:
+            await asyncio.sleep(0.01)
+    loop = asyncio.get_running_loop()
+    began = loop.time()
+    await sender.stop(timeout=0.1, outcomes_grace=0.3)
+    assert loop.time() - began < 2
+    [third] = [row for row in await rows(driver) if row.target_id == "m002"]
+    assert third.status == OutboxStatus.SENDING
+    assert f"1 outcomes not written within 0.3s of the stop (rows [{third.id}])" in caplog.text
+
+
+async def test_a_failed_rate_limit_look_holds_back_only_its_own_rows_until_the_next_poll(aiohttp_client, config, clock):
+    """The rows a pass claimed are checked against their targets' rate limits, one query per channel: one query the
+    database fails holds back that channel's rows until the next poll (no attempt used up), not every row the pass
+    claimed until its lease runs out; nothing is sent unchecked, lost or sent twice."""
+    from sqlalchemy import event
+    from sqlalchemy.exc import OperationalError
+
+    driver = await start(aiohttp_client, config, clock)
+    now = clock()
+    pushes = add_pushes(3, now)
+    for push, channel in zip(pushes, ("lim-a", "lim-b", "free"), strict=True):
+        push.channel = channel
+    async with driver.services.sessions() as session, session.begin():
+        session.add_all(pushes)
+    clients = {
+        "lim-a": RecordingClient(clock, RateLimit(count=20, seconds=60)),
+        "lim-b": RecordingClient(clock, RateLimit(count=20, seconds=60)),
+        "free": RecordingClient(clock),
+    }
+    driver.services.clients.update(clients)
+    failing = True
+
+    def fail_lim_a(conn, cursor, statement, parameters, context, executemany) -> None:
+        if failing and "sent_at >" in statement and "lim-a" in tuple(parameters):
+            raise OperationalError(statement, parameters, ConnectionResetError("connection reset"))
+
+    engine = driver.services.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", fail_lim_a)
+    try:
+        assert await driver.services.sender.run_once() == 3
+    finally:
+        event.remove(engine, "before_cursor_execute", fail_lim_a)
+    assert [len(clients[c].delivered) for c in ("lim-a", "lim-b", "free")] == [0, 1, 1]
+    held = next(row for row in await rows(driver) if row.channel == "lim-a")
+    assert (held.status, held.attempts, held.lease_token) == (OutboxStatus.PENDING, 0, None)
+    assert held.next_attempt_at - clock() == timedelta(seconds=config.outbox.poll_interval_seconds)
+    failing = False
+    clock.advance(seconds=config.outbox.poll_interval_seconds)
+    assert await driver.services.sender.run_once() == 1
+    assert [len(clients[c].delivered) for c in ("lim-a", "lim-b", "free")] == [1, 1, 1]
+    assert {row.status for row in await rows(driver)} == {OutboxStatus.SENT}
+
+
+async def test_lease_renewal_and_outcome_writes_lock_rows_in_one_order(pg_url, clock):
+    """On PostgreSQL a lease renewal and a transaction of outcomes lock the rows they share in id order, so neither
+    waits for the other in a cycle (a deadlock: one of them undone after a second). Made deterministic with a third
+    transaction holding one row: both queue behind it, then it lets go.
+
+    1. the renewal scanning the rows in their physical order (b before a), the outcomes going a then b;
+    2. outcomes of two kinds (one statement each) for a < b < c: "sent" for a and c, "later" for b (rows b and c
+       under the lease renewed)."""
+    from sqlalchemy import text
+
+    from bot.core import db
+    from bot.core.outbox import OutboxSender, _Mark
+    from tests.conftest import make_config
+
+    engine = db.create_engine(DatabaseConfig(url=pg_url))
+    sessions = db.session_factory(engine)
+    sender = OutboxSender(sessions, {}, make_config(pg_url).outbox, clock)
+    loop = asyncio.get_running_loop()
+
+    async def leased(*tokens: str, b_first: bool = False) -> list[int]:
+        async with db.transaction(sessions) as session:
+            pushes = add_pushes(len(tokens), clock())
+            for row, token in zip(pushes, tokens, strict=True):
+                row.status, row.lease_token, row.lease_until = OutboxStatus.SENDING, token, clock()
+            session.add_all(pushes)
+        if b_first:  # a's new version lands after b: a scan in physical order meets b first
+            async with db.transaction(sessions) as session:
+                await session.execute(update(Outbox).where(Outbox.id == pushes[0].id).values(text="moved"))
+        return [row.id for row in pushes]
+
+    def sent() -> dict[str, object]:
+        return {"status": OutboxStatus.SENT, "sent_at": clock(), "attempts": 1, "last_error": None}
+
+    async def waiting_for_locks(count: int) -> None:
+        async with asyncio.timeout(10):
+            while True:
+                async with engine.connect() as conn:
+                    found = await conn.scalar(
+                        text(
+                            "SELECT count(*) FROM pg_stat_activity"
+                            " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+                        )
+                    )
+                if found >= count:
+                    return
+                await asyncio.sleep(0.01)
+
+    async def race(token: str, held: int, marks: list[_Mark]) -> bool:
+        async with engine.connect() as gate:
+            await gate.execute(select(Outbox.id).where(Outbox.id == held).with_for_update())
+            renewal = asyncio.create_task(sender._renew_once(token))
+            await waiting_for_locks(1)
+            write = asyncio.create_task(sender._write(marks, retry=False))
+            await waiting_for_locks(2)
+            await gate.commit()
+        await renewal  # raises if the database undid it to break a deadlock
+        return await write
+
+    try:
+        a, b = await leased("t1", "t1", b_first=True)
+        marks = [_Mark(a, "t1", sent(), loop.create_future()), _Mark(b, "t1", sent(), loop.create_future())]
+        assert await race("t1", b, marks)
+        a, b, c = await leased("t3", "t2", "t2")
+        later = {"status": OutboxStatus.PENDING, "next_attempt_at": clock()}
+        marks = [
+            _Mark(a, "t3", sent(), loop.create_future()),
+            _Mark(c, "t2", sent(), loop.create_future()),
+            _Mark(b, "t2", later, loop.create_future()),
+        ]
+        assert await race("t2", b, marks)
+        async with sessions() as session:
+            statuses = list(await session.scalars(select(Outbox.status).order_by(Outbox.id)))
+        assert statuses == [OutboxStatus.SENT] * 3 + [OutboxStatus.PENDING, OutboxStatus.SENT]
+    finally:
+        await engine.dispose()
