@@ -79,7 +79,7 @@ def create_engine(config: DatabaseConfig, *, inline: bool = False, writers: asyn
                 dbapi_connection.close()
                 raise UnsuitableDatabase(
                     f"SQLite keeps {config.url!r} in journal mode {mode!r}, not WAL (an in-memory database, or a "
-                    "file system without the shared memory WAL needs, e.g. a network share or nolock=1): the bot "
+                    "file opened without the shared memory WAL needs, e.g. nolock=1): the bot "
                     "reads beside its writer, which only WAL allows; use a SQLite file on a local disk, or PostgreSQL"
                 )
             cursor.execute("PRAGMA synchronous = NORMAL")

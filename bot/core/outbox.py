@@ -20,6 +20,7 @@ from typing import Protocol, cast
 
 from sqlalchemy import BindParameter, Select, Table, Update, and_, bindparam, exists, or_, select, update
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import ColumnElement
@@ -29,6 +30,10 @@ from bot.core.config import OutboxConfig
 from bot.core.db import affected, read_only, transaction
 from bot.core.message import Outgoing
 from bot.core.models import Media, Outbox, OutboxStatus
+
+# What a database that is away or overloaded raises: the driver's errors, a refused connection, and no pooled
+# connection free within the pool's timeout (SQLAlchemy's own TimeoutError, not the builtin one).
+_DB_ERRORS = (DBAPIError, OSError, PoolTimeout)
 
 log = logging.getLogger(__name__)
 
@@ -210,7 +215,10 @@ class OutboxSender:
     async def _drain_outcomes(self, grace: float) -> None:
         """Wait up to grace for the outcomes queued or being written; then give up those left (stop())."""
         if self._unwritten:
-            await asyncio.wait(list(self._unwritten), timeout=grace)
+            done, _ = await asyncio.wait(list(self._unwritten), timeout=grace)
+            for future in done:  # (a cancelled delivery's shield marked its error as read: say it here)
+                if not future.cancelled() and future.exception() is not None:
+                    log.warning("outbox: an outcome could not be written (%s)", future.exception())
         if not self._unwritten:
             return
         log.warning(
@@ -219,10 +227,11 @@ class OutboxSender:
             grace,
             sorted(self._unwritten.values()),
         )
-        writers = [task for task in (self._marking, *self._alone) if task is not None]
+        writers = [task for task in (self._marking, *self._alone) if task is not None and not task.done()]
         for task in writers:
             task.cancel()
-        await asyncio.gather(*writers, return_exceptions=True)
+        if writers:  # bounded too: a writer inside a statement waiting for a lock may not stop at once
+            await asyncio.wait(writers, timeout=grace)
 
     async def _loop(self) -> None:
         while not self._stopping:
@@ -623,7 +632,7 @@ class OutboxSender:
                 )
                 for row in rows:
                     used.setdefault(row.target_id, []).append((row.sent_at or now, _outgoing(row)))
-        except (DBAPIError, OSError) as exc:
+        except _DB_ERRORS as exc:
             log.warning(
                 "outbox: the rate limit of %d rows (%s) could not be looked at (%s); they wait for the next poll",
                 len(limited),
@@ -725,7 +734,9 @@ class OutboxSender:
                     # Rows are locked in id order, as the lease renewal locks them (_renew_statement), so that on
                     # PostgreSQL the two never wait for each other in a cycle (a deadlock, one of them undone): one
                     # group's rows go in id order; with several groups, all are locked in that order first.
-                    # (SQLite locks the whole database at BEGIN IMMEDIATE: nothing to order.)
+                    # (SQLite locks the whole database at BEGIN IMMEDIATE: nothing to order.) A claim locks rows in
+                    # its index's order instead; it meets these only when taking over a lease that ran out, and a
+                    # deadlock there is detected and undone — the claim is retried at the next poll, nothing lost.
                     if len(groups) > 1 and session.get_bind().dialect.name != "sqlite":
                         await session.execute(_lock_statement(), {"ids": [mark.row_id for mark in marks]})
                     for group in groups.values():
@@ -737,7 +748,7 @@ class OutboxSender:
                                 group[0]["mark_id"] if len(group) == 1 else f"({len(group) - found} of {len(group)})",
                             )
                 return True
-            except (DBAPIError, OSError) as exc:
+            except _DB_ERRORS as exc:
                 if not retry:
                     log.warning("outbox: could not record %d outcomes together (%s); one by one", len(marks), exc)
                     return False

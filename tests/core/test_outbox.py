@@ -740,7 +740,8 @@ async def test_lease_renewal_and_outcome_writes_lock_rows_in_one_order(pg_url, c
 
     1. the renewal scanning the rows in their physical order (b before a), the outcomes going a then b;
     2. outcomes of two kinds (one statement each) for a < b < c: "sent" for a and c, "later" for b (rows b and c
-       under the lease renewed)."""
+       under the lease renewed);
+    3. outcomes of one kind passed out of id order (c, a) — the order deliveries end in — under the lease renewed."""
     from sqlalchemy import text
 
     from bot.core import db
@@ -803,8 +804,16 @@ async def test_lease_renewal_and_outcome_writes_lock_rows_in_one_order(pg_url, c
             _Mark(b, "t2", later, loop.create_future()),
         ]
         assert await race("t2", b, marks)
+        # 3. outcomes of one kind that end out of id order (c's delivery first): written a then c all the same.
+        a, b, c = await leased("t4", "t4", "t4")
+        marks = [_Mark(c, "t4", sent(), loop.create_future()), _Mark(a, "t4", sent(), loop.create_future())]
+        assert await race("t4", b, marks)
         async with sessions() as session:
             statuses = list(await session.scalars(select(Outbox.status).order_by(Outbox.id)))
-        assert statuses == [OutboxStatus.SENT] * 3 + [OutboxStatus.PENDING, OutboxStatus.SENT]
+        assert statuses == [OutboxStatus.SENT] * 3 + [OutboxStatus.PENDING, OutboxStatus.SENT] + [
+            OutboxStatus.SENT,
+            OutboxStatus.SENDING,
+            OutboxStatus.SENT,
+        ]
     finally:
         await engine.dispose()
