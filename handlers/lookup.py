@@ -12,11 +12,14 @@ from bot.core.normalize import normalize, remove_mentions
 from bot.core.router import Hints, Router
 from bot.quiz import texts as quiz_texts
 from bot.quiz.bank import LETTERS
-from bot.quiz.lookup import cjk_count, too_short
+from bot.quiz.lookup import Match, Query, cjk_count, query_of, too_short
 from bot.quiz.models import Question, QuestionType, QuizMode, QuizSession
 from bot.quiz.state import RUNNING, live_session
 
 router = Router("lookup")
+# ctx.memo keys of _search() and _query(), with the query after a colon.
+_SEARCHED = "lookup.searched"
+_QUERY = "lookup.query"
 
 
 @router.command(*texts.CMD_LOOKUP, role=Role.GUEST, summary=quiz_texts.SUMMARY_LOOKUP)
@@ -50,8 +53,28 @@ async def _is_question(msg: Message, ctx: Context) -> bool:
         busy = live is not None
     if busy and not any(mark in query for mark in quiz_texts.LOOKUP_QUESTION_MARKS):
         return False
-    match = await ctx.lookup.search(ctx.session, query)
+    match = await _search(ctx, query)
     return match is not None and match.score >= ctx.config.quiz.lookup_min_score
+
+
+async def _search(ctx: Context, query: str) -> Match | None:
+    """The best match for query — searched once per message: a question put to the bot is searched by its filter
+    (_is_question) and again by its handler, with nothing written in between."""
+    assert ctx.lookup is not None, "the pipeline hands every handler the app's LookupCache"
+    key = f"{_SEARCHED}:{query}"
+    if key not in ctx.memo:
+        ctx.memo[key] = await ctx.lookup.search(ctx.session, _query(ctx, query))
+    found: Match | None = ctx.memo[key]
+    return found
+
+
+def _query(ctx: Context, text: str) -> Query:
+    """text cut into words once per message (too_short() and the search both need them)."""
+    key = f"{_QUERY}:{text}"
+    query: Query | None = ctx.memo.get(key)
+    if query is None:
+        query = ctx.memo[key] = query_of(text)
+    return query
 
 
 async def _practising(ctx: Context) -> bool:
@@ -88,11 +111,11 @@ async def _answer(ctx: Context, query: str) -> None:
     if await live_session(ctx.session, ctx.chat) is not None:
         await ctx.reply(quiz_texts.LOOKUP_QUIZ_RUNNING)
         return
-    if too_short(query):
+    if too_short(_query(ctx, query)):
         await ctx.reply(quiz_texts.LOOKUP_TOO_SHORT)
         return
     assert ctx.lookup is not None, "the pipeline hands every handler the app's LookupCache"
-    match = await ctx.lookup.search(ctx.session, query)
+    match = await _search(ctx, query)
     if match is None and not ctx.lookup.ready:
         await ctx.reply(quiz_texts.LOOKUP_NOT_READY)
         return

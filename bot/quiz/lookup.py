@@ -106,9 +106,14 @@ def cjk_count(text: str) -> int:
     return len(_CJK.findall(text))
 
 
-def too_short(query: str) -> bool:
+def query_of(text: str) -> Query:
+    """A query as searched: cleaned and cut into words (jieba) once, for too_short() and search() both."""
+    return _Text.of(text)
+
+
+def too_short(query: str | Query) -> bool:
     """Too little left of the query (without punctuation and question words) to look it up."""
-    return len(_Text.of(query).compact) < MIN_QUERY_CHARS
+    return len((query if isinstance(query, _Text) else _Text.of(query)).compact) < MIN_QUERY_CHARS
 
 
 def words(cleaned: str) -> list[str]:
@@ -176,6 +181,9 @@ class _Text:
     def of(cls, text: str) -> _Text:
         tokens = words(clean(text))
         return cls("".join(tokens), tokens)
+
+
+Query = _Text
 
 
 class LookupIndex:
@@ -272,9 +280,9 @@ class LookupIndex:
     def _idf(self, df: int) -> float:
         return math.log((len(self._slots) + 1) / (df + 0.5))
 
-    def search(self, query: str, limit: int = 1) -> list[Match]:
+    def search(self, query: str | Query, limit: int = 1) -> list[Match]:
         """The best matches for query, best first (scores are not filtered here)."""
-        text = _Text.of(query)
+        text = query if isinstance(query, _Text) else _Text.of(query)
         if len(text.compact) < MIN_QUERY_CHARS:
             return []
         return self._search(text, limit)
@@ -408,7 +416,7 @@ class LookupCache:
                 await asyncio.wait({task}, timeout=self.refresh_wait)
         return self._index if self._built else None
 
-    async def search(self, session: AsyncSession, query: str) -> Match | None:
+    async def search(self, session: AsyncSession, query: str | Query) -> Match | None:
         """The best match for query in the bank, or None if the query is too short, the bank empty or not
         indexed yet (see `ready`)."""
         index = await self.index(session)
