@@ -7,7 +7,6 @@ conditional update of the member's entry, so replies in two chats or platform re
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache
@@ -16,7 +15,6 @@ from typing import Any, cast
 from sqlalchemy import BindParameter, Table, bindparam, case, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Session
 
 from bot.core.db import Prepared, affected
 from bot.core.models import (
@@ -31,6 +29,7 @@ from bot.core.models import (
     RollCallEntry,
     RollCallStatus,
 )
+from bot.core.prepared import ByDatabase, run
 
 
 @dataclass(frozen=True)
@@ -252,35 +251,9 @@ async def award_points(
     await run(session, _AWARD, params)
 
 
-async def run(session: AsyncSession, statement: Prepared | ByDatabase, params: Mapping[str, Any]) -> list[Any]:
-    """Run one of the statements below in the session's transaction (its rows: named tuples).
-
-    As session.execute() would, the session flushes its pending changes first, so the statement sees what the
-    handler changed through the ORM; what the statement writes is not refreshed in objects the session holds.
-    """
-    return await session.run_sync(_run, statement, params)
-
-
-def _run(session: Session, statement: Prepared | ByDatabase, params: Mapping[str, Any]) -> list[Any]:
-    session.flush()
-    conn = session.connection()
-    if isinstance(statement, ByDatabase):
-        statement = statement.sqlite if conn.dialect.name == "sqlite" else statement.postgresql
-    return statement.rows(conn, params)
-
-
-@dataclass(frozen=True)
-class ByDatabase:
-    """A statement written differently for each database (an INSERT … ON CONFLICT)."""
-
-    sqlite: Prepared
-    postgresql: Prepared
-
-
-# --- the statements the busiest paths run: Prepared (bot/core/db.py), compiled once per database, run on the
-# DBAPI cursor (a 签到, 收到 or 学习打卡 runs three or four of them; through Session.execute each costs several
-# times what SQLite takes to run it). The writes are on the tables: no ORM bookkeeping (and no refresh of entries a
-# session has loaded — nothing that responds reads its entry again).
+# --- the statements the busiest paths run (a 签到, 收到 or 学习打卡 runs three or four of them): Prepared, run by
+# bot/core/prepared.py. The writes are on the tables: no ORM bookkeeping (and no refresh of entries a session has
+# loaded — nothing that responds reads its entry again).
 _ENTRY = cast(Table, RollCallEntry.__table__)
 _POINTS = cast(Table, PointsEntry.__table__)
 

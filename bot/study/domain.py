@@ -19,13 +19,13 @@ from bot.core.db import Prepared
 from bot.core.holidays import study_week_starting_on, week_key
 from bot.core.members import branch_by_key
 from bot.core.models import Branch, EntryStatus, Member, Role, RollCall, RollCallEntry, RollCallKind, RollCallStatus
+from bot.core.prepared import run
 from bot.core.rollcall import (
     branch_audience,
     branch_chats,
     close_roll_call,
     open_roll_call,
     roll_call_chats,
-    run,
     tally,
 )
 from bot.study import texts as study_texts
