@@ -202,6 +202,10 @@ class LookupIndex:
         self._slots: dict[int, int] = {}  # question id → slot
         self._postings: dict[str, array[int]] = {}
         self._df: dict[str, int] = {}  # live questions per feature
+        # Per slot that was a candidate: its features' summed IDF (the retrieval score's denominator), kept between
+        # searches — a search would otherwise spend most of its time on it — and forgotten whenever the index
+        # changes (every IDF depends on the whole bank).
+        self._weights: dict[int, float] = {}
         self.apply([(entry, 0.0) for entry in entries], ())
 
     @classmethod
@@ -229,6 +233,7 @@ class LookupIndex:
 
     def apply(self, added: Sequence[tuple[Entry, float]], removed: Iterable[int]) -> None:
         """Add (or replace) entries with their updated_at stamps and drop removed question ids."""
+        self._weights.clear()
         for question_id in removed:
             self._remove(question_id)
         for entry, stamp in added:
@@ -276,6 +281,14 @@ class LookupIndex:
             yield
         self._docs, self._stamps, self._slots = fresh._docs, fresh._stamps, fresh._slots
         self._postings, self._df = fresh._postings, fresh._df
+        self._weights.clear()  # by the old slot numbers
+
+    def _weight(self, slot: int, doc: Entry) -> float:
+        weight = self._weights.get(slot)
+        if weight is None:
+            df = self._df
+            weight = self._weights[slot] = sum(self._idf(df[f]) for f in doc.features())
+        return weight
 
     def _idf(self, df: int) -> float:
         return math.log((len(self._slots) + 1) / (df + 0.5))
@@ -321,7 +334,7 @@ class LookupIndex:
             fields = docs[slot]
             assert fields is not None
             doc = Entry(*fields)
-            weight = sum(self._idf(df[f]) for f in doc.features())
+            weight = self._weight(slot, doc)
             context = doc.context
             coverage = sum(idf for f, idf in wanted.items() if f in context) / total
             score = (
