@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from typing import Any, Protocol
+
+from sqlalchemy import bindparam, select
 
 from bot.core import texts
 from bot.core.context import Context
+from bot.core.db import Prepared
 from bot.core.message import Message
 from bot.core.models import Role
 from bot.core.normalize import normalize, remove_mentions
+from bot.core.prepared import run
 from bot.core.router import Hints, Router
 from bot.quiz import texts as quiz_texts
 from bot.quiz.bank import LETTERS
@@ -119,14 +123,33 @@ async def _answer(ctx: Context, query: str) -> None:
     if match is None and not ctx.lookup.ready:
         await ctx.reply(quiz_texts.LOOKUP_NOT_READY)
         return
-    question = await ctx.session.get(Question, match.question_id) if match else None
-    if match is None or question is None or match.score < ctx.config.quiz.lookup_min_score:
+    found = await run(ctx.session, _SHOWN, {"id": match.question_id}) if match else []
+    if match is None or not found or match.score < ctx.config.quiz.lookup_min_score:
         await ctx.reply(quiz_texts.LOOKUP_NOT_FOUND)
         return
-    await ctx.reply(result_text(question, match.score))
+    await ctx.reply(result_text(found[0], match.score))
 
 
-def result_text(question: Question, score: float) -> str:
+class Shown(Protocol):
+    """What a 搜题 answer shows of a question (a Question, or a row of _SHOWN)."""
+
+    type: str
+    stem: str
+    options: list[str]
+    answer: Any
+    explanation: str
+    source: str
+
+
+# The question a 搜题 found, as it is shown (its columns, no ORM object: nothing else reads or changes it).
+_SHOWN = Prepared(
+    lambda _: select(
+        Question.type, Question.stem, Question.options, Question.answer, Question.explanation, Question.source
+    ).where(Question.id == bindparam("id"))
+)
+
+
+def result_text(question: Shown, score: float) -> str:
     """The question with its options, answer, explanation and source."""
     options = list(question.options or ())
     lines = "".join(quiz_texts.LOOKUP_OPTION_LINE.format(letter=LETTERS[i], text=o) for i, o in enumerate(options))
