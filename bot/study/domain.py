@@ -21,6 +21,8 @@ from bot.core.members import branch_by_key
 from bot.core.models import Branch, EntryStatus, Member, Role, RollCall, RollCallEntry, RollCallKind, RollCallStatus
 from bot.core.prepared import run
 from bot.core.rollcall import (
+    OpenRollCall,
+    RollCallRef,
     branch_audience,
     branch_chats,
     close_roll_call,
@@ -44,7 +46,7 @@ def week_label(key: str) -> str:
     return display.week(key)
 
 
-def study_day(ctx: Context, roll_call: RollCall) -> str:
+def study_day(ctx: Context, roll_call: RollCallRef) -> str:
     """The study day a study roll call was held on, '11月20日（周五）'."""
     return display.day(roll_call.opens_at.astimezone(ctx.config.tz).date())
 
@@ -162,16 +164,19 @@ def tag_of(note: str) -> str | None:
     return None
 
 
-async def current_study(ctx: Context, branch: Branch) -> RollCall | None:
+async def current_study(ctx: Context, branch: Branch) -> OpenRollCall | None:
     """The open study roll call of the branch, if any."""
-    return await ctx.session.scalar(_CURRENT, {"branch": branch.id})
+    found = await run(ctx.session, _CURRENT, {"branch": branch.id})
+    return OpenRollCall(*found[0]) if found else None
 
 
-_CURRENT = (
-    select(RollCall)
-    .where(RollCall.branch_id == bindparam("branch"), RollCall.kind == KIND, RollCall.status == RollCallStatus.OPEN)
-    .order_by(RollCall.id.desc())
-    .limit(1)
+_CURRENT = Prepared(
+    lambda _: (
+        select(RollCall.id, RollCall.seq, RollCall.opens_at)
+        .where(RollCall.branch_id == bindparam("branch"), RollCall.kind == KIND, RollCall.status == RollCallStatus.OPEN)
+        .order_by(RollCall.id.desc())
+        .limit(1)
+    )
 )
 
 
