@@ -234,10 +234,28 @@ async def open_meetings(ctx: Context, branch: Branch) -> list[MeetingView]:
     return [MeetingView(m, r) for m, r in rows]
 
 
-async def open_meetings_expecting(ctx: Context, branch: Branch) -> list[tuple[MeetingView, int]]:
-    """open_meetings() with how many members each expects (应到)."""
-    rows = await ctx.session.execute(_OPEN_MEETINGS_EXPECTED, {"branch": branch.id})
-    return [(MeetingView(m, r), int(expected or 0)) for m, r, expected in rows]
+@dataclass(frozen=True, slots=True)
+class ListedMeeting:
+    """An open meeting as 会议列表 shows it, with how many members it expects (应到): columns, no ORM objects."""
+
+    seq: int
+    kind: str
+    starts_at: datetime
+    location: str
+    expected: int
+
+    @property
+    def kind_name(self) -> str:
+        return texts.MEETING_KIND_NAMES[self.kind]
+
+
+async def open_meetings_expecting(ctx: Context, branch: Branch) -> list[ListedMeeting]:
+    """The branch's open meetings (as open_meetings(), soonest first) with how many members each expects."""
+    rows = await run(ctx.session, _OPEN_MEETINGS_EXPECTED, {"branch": branch.id})
+    return [
+        ListedMeeting(seq, kind, starts_at, location, int(expected or 0))
+        for seq, kind, starts_at, location, expected in rows
+    ]
 
 
 async def open_meetings_for(ctx: Context, branch: Branch, member: Member) -> list[tuple[MeetingView, str | None]]:
@@ -267,15 +285,22 @@ _OPEN_MEETINGS = (
     .where(*_OPEN)
     .order_by(Meeting.starts_at)
 )
-_OPEN_MEETINGS_EXPECTED = (
-    select(
-        Meeting,
-        RollCall,
-        select(func.count(RollCallEntry.id)).where(RollCallEntry.roll_call_id == RollCall.id).scalar_subquery(),
+_OPEN_MEETINGS_EXPECTED = Prepared(
+    lambda _: (
+        select(
+            RollCall.seq,
+            Meeting.kind,
+            Meeting.starts_at,
+            Meeting.location,
+            select(func.count(RollCallEntry.id))
+            .where(RollCallEntry.roll_call_id == RollCall.id)
+            .scalar_subquery()
+            .label("expected"),
+        )
+        .join(RollCall, RollCall.id == Meeting.roll_call_id)
+        .where(*_OPEN)
+        .order_by(Meeting.starts_at)
     )
-    .join(RollCall, RollCall.id == Meeting.roll_call_id)
-    .where(*_OPEN)
-    .order_by(Meeting.starts_at)
 )
 _OPEN_MEETINGS_FOR = (
     select(Meeting, RollCall, RollCallEntry.status)
