@@ -7,14 +7,16 @@ import re
 from datetime import datetime, timedelta
 from functools import cache
 
-from sqlalchemy import Select, bindparam, func, select
+from sqlalchemy import bindparam, func, select
 
 from bot.core import display
 from bot.core.cards import quiz_round
 from bot.core.context import Context
+from bot.core.db import Prepared
 from bot.core.message import Message
 from bot.core.models import Member, PartyGroup, PointsEntry, Role
 from bot.core.normalize import normalize
+from bot.core.prepared import run
 from bot.core.router import Router
 from bot.core.timeparse import chinese_number
 from bot.quiz import chart, engine
@@ -189,10 +191,10 @@ async def handle_answer(msg: Message, ctx: Context) -> None:
 
 
 @cache
-def _totals_statement(chat: bool, group: bool, since: bool) -> Select[int, int]:
+def _totals_statement(chat: bool, group: bool, since: bool) -> Prepared:
     """Quiz points per member of a branch (in one chat, of one 党小组, since a time): built once per form."""
     query = (
-        select(PointsEntry.member_id, func.sum(PointsEntry.points))
+        select(PointsEntry.member_id, func.sum(PointsEntry.points).label("points"))
         .join(Member, Member.id == PointsEntry.member_id)
         .where(Member.branch_id == bindparam("branch"), PointsEntry.rule.like("quiz_%"))
         .group_by(PointsEntry.member_id)
@@ -203,7 +205,7 @@ def _totals_statement(chat: bool, group: bool, since: bool) -> Select[int, int]:
         query = query.where(Member.party_group_id == bindparam("group"))
     if since:
         query = query.where(PointsEntry.created_at >= bindparam("since"))
-    return query
+    return Prepared(lambda _: query)
 
 
 def _period_start(now: datetime, period: str) -> datetime | None:
@@ -245,7 +247,7 @@ async def handle_leaderboard(msg: Message, ctx: Context) -> None:
     if since is not None:
         params["since"] = since
     query = _totals_statement("chat" in params, "group" in params, since is not None)
-    totals = {member_id: int(points) for member_id, points in await ctx.session.execute(query, params)}
+    totals = {member_id: int(points) for member_id, points in await run(ctx.session, query, params)}
     hidden = await opted_out(ctx.session, list(totals))
     ranked = [row for row in await standings(ctx.session, totals) if row.member.id not in hidden and row.value > 0]
     period_name = quiz_texts.LEADERBOARD_PERIODS[period]
