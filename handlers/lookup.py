@@ -2,21 +2,28 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from typing import Any, Protocol
+
+from sqlalchemy import bindparam, select
 
 from bot.core import texts
 from bot.core.context import Context
+from bot.core.db import Prepared
 from bot.core.message import Message
 from bot.core.models import Role
 from bot.core.normalize import normalize, remove_mentions
+from bot.core.prepared import run
 from bot.core.router import Hints, Router
 from bot.quiz import texts as quiz_texts
 from bot.quiz.bank import LETTERS
-from bot.quiz.lookup import cjk_count, too_short
+from bot.quiz.lookup import Match, Query, cjk_count, query_of, too_short
 from bot.quiz.models import Question, QuestionType, QuizMode, QuizSession
 from bot.quiz.state import RUNNING, live_session
 
 router = Router("lookup")
+# ctx.memo keys of _search() and _query(), with the query after a colon.
+_SEARCHED = "lookup.searched"
+_QUERY = "lookup.query"
 
 
 @router.command(*texts.CMD_LOOKUP, role=Role.GUEST, summary=quiz_texts.SUMMARY_LOOKUP)
@@ -50,8 +57,28 @@ async def _is_question(msg: Message, ctx: Context) -> bool:
         busy = live is not None
     if busy and not any(mark in query for mark in quiz_texts.LOOKUP_QUESTION_MARKS):
         return False
-    match = await ctx.lookup.search(ctx.session, query)
+    match = await _search(ctx, query)
     return match is not None and match.score >= ctx.config.quiz.lookup_min_score
+
+
+async def _search(ctx: Context, query: str) -> Match | None:
+    """The best match for query — searched once per message: a question put to the bot is searched by its filter
+    (_is_question) and again by its handler, with nothing written in between."""
+    assert ctx.lookup is not None, "the pipeline hands every handler the app's LookupCache"
+    key = f"{_SEARCHED}:{query}"
+    if key not in ctx.memo:
+        ctx.memo[key] = await ctx.lookup.search(ctx.session, _query(ctx, query))
+    found: Match | None = ctx.memo[key]
+    return found
+
+
+def _query(ctx: Context, text: str) -> Query:
+    """text cut into words once per message (too_short() and the search both need them)."""
+    key = f"{_QUERY}:{text}"
+    query: Query | None = ctx.memo.get(key)
+    if query is None:
+        query = ctx.memo[key] = query_of(text)
+    return query
 
 
 async def _practising(ctx: Context) -> bool:
@@ -88,22 +115,41 @@ async def _answer(ctx: Context, query: str) -> None:
     if await live_session(ctx.session, ctx.chat) is not None:
         await ctx.reply(quiz_texts.LOOKUP_QUIZ_RUNNING)
         return
-    if too_short(query):
+    if too_short(_query(ctx, query)):
         await ctx.reply(quiz_texts.LOOKUP_TOO_SHORT)
         return
     assert ctx.lookup is not None, "the pipeline hands every handler the app's LookupCache"
-    match = await ctx.lookup.search(ctx.session, query)
+    match = await _search(ctx, query)
     if match is None and not ctx.lookup.ready:
         await ctx.reply(quiz_texts.LOOKUP_NOT_READY)
         return
-    question = await ctx.session.get(Question, match.question_id) if match else None
-    if match is None or question is None or match.score < ctx.config.quiz.lookup_min_score:
+    found = await run(ctx.session, _SHOWN, {"id": match.question_id}) if match else []
+    if match is None or not found or match.score < ctx.config.quiz.lookup_min_score:
         await ctx.reply(quiz_texts.LOOKUP_NOT_FOUND)
         return
-    await ctx.reply(result_text(question, match.score))
+    await ctx.reply(result_text(found[0], match.score))
 
 
-def result_text(question: Question, score: float) -> str:
+class Shown(Protocol):
+    """What a 搜题 answer shows of a question (a Question, or a row of _SHOWN)."""
+
+    type: str
+    stem: str
+    options: list[str]
+    answer: Any
+    explanation: str
+    source: str
+
+
+# The question a 搜题 found, as it is shown (its columns, no ORM object: nothing else reads or changes it).
+_SHOWN = Prepared(
+    lambda _: select(
+        Question.type, Question.stem, Question.options, Question.answer, Question.explanation, Question.source
+    ).where(Question.id == bindparam("id"))
+)
+
+
+def result_text(question: Shown, score: float) -> str:
     """The question with its options, answer, explanation and source."""
     options = list(question.options or ())
     lines = "".join(quiz_texts.LOOKUP_OPTION_LINE.format(letter=LETTERS[i], text=o) for i, o in enumerate(options))

@@ -361,16 +361,16 @@ async def handle_meetings(msg: Message, ctx: Context) -> None:
     """Upcoming and ongoing meetings of the branch."""
     assert ctx.branch is not None
     lines = []
-    for view, expected in await open_meetings_expecting(ctx, ctx.branch):
+    for meeting in await open_meetings_expecting(ctx, ctx.branch):
         lines.append(
             meeting_texts.MEETING_LIST_LINE.format(
-                kind=view.kind_name,
-                seq=view.roll_call.seq,
-                when=display.when(view.meeting.starts_at, ctx.config.tz),
-                location_part=meeting_texts.MEETING_LOCATION_PART.format(location=view.meeting.location)
-                if view.meeting.location
+                kind=meeting.kind_name,
+                seq=meeting.seq,
+                when=display.when(meeting.starts_at, ctx.config.tz),
+                location_part=meeting_texts.MEETING_LOCATION_PART.format(location=meeting.location)
+                if meeting.location
                 else "",
-                expected=expected,
+                expected=meeting.expected,
             )
         )
     await ctx.reply(

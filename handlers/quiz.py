@@ -5,15 +5,18 @@ from __future__ import annotations
 import asyncio
 import re
 from datetime import datetime, timedelta
+from functools import cache
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 
 from bot.core import display
 from bot.core.cards import quiz_round
 from bot.core.context import Context
+from bot.core.db import Prepared
 from bot.core.message import Message
 from bot.core.models import Member, PartyGroup, PointsEntry, Role
 from bot.core.normalize import normalize
+from bot.core.prepared import run
 from bot.core.router import Router
 from bot.core.timeparse import chinese_number
 from bot.quiz import chart, engine
@@ -187,6 +190,24 @@ async def handle_answer(msg: Message, ctx: Context) -> None:
 # --- leaderboards ------------------------------------------------------------------------
 
 
+@cache
+def _totals_statement(chat: bool, group: bool, since: bool) -> Prepared:
+    """Quiz points per member of a branch (in one chat, of one 党小组, since a time): built once per form."""
+    query = (
+        select(PointsEntry.member_id, func.sum(PointsEntry.points).label("points"))
+        .join(Member, Member.id == PointsEntry.member_id)
+        .where(Member.branch_id == bindparam("branch"), PointsEntry.rule.like("quiz_%"))
+        .group_by(PointsEntry.member_id)
+    )
+    if chat:
+        query = query.where(PointsEntry.chat_id == bindparam("chat"))
+    if group:
+        query = query.where(Member.party_group_id == bindparam("group"))
+    if since:
+        query = query.where(PointsEntry.created_at >= bindparam("since"))
+    return Prepared(lambda _: query)
+
+
 def _period_start(now: datetime, period: str) -> datetime | None:
     local = now
     if period == "week":
@@ -212,25 +233,21 @@ async def handle_leaderboard(msg: Message, ctx: Context) -> None:
         (quiz_texts.LEADERBOARD_PERIOD_WORDS[w] for w in words if w in quiz_texts.LEADERBOARD_PERIOD_WORDS), "month"
     )
     rest = [w for w in words if w not in quiz_texts.LEADERBOARD_PERIOD_WORDS]
-    query = (
-        select(PointsEntry.member_id, func.sum(PointsEntry.points))
-        .join(Member, Member.id == PointsEntry.member_id)
-        .where(Member.branch_id == ctx.branch.id, PointsEntry.rule.like("quiz_%"))
-        .group_by(PointsEntry.member_id)
-    )
+    params: dict[str, object] = {"branch": ctx.branch.id}
     scope = quiz_texts.LEADERBOARD_SCOPE_BRANCH
     if any(w in quiz_texts.LEADERBOARD_CHAT_WORDS for w in rest) and ctx.chat is not None:
-        query, scope = query.where(PointsEntry.chat_id == ctx.chat.id), quiz_texts.LEADERBOARD_SCOPE_CHAT
+        params["chat"], scope = ctx.chat.id, quiz_texts.LEADERBOARD_SCOPE_CHAT
     elif rest:
         group = await ctx.session.scalar(
             select(PartyGroup).where(PartyGroup.branch_id == ctx.branch.id, PartyGroup.name == rest[0])
         )
         if group is not None:
-            query, scope = query.where(Member.party_group_id == group.id), group.name
+            params["group"], scope = group.id, group.name
     since = _period_start(ctx.clock().astimezone(ctx.config.tz), period)
     if since is not None:
-        query = query.where(PointsEntry.created_at >= since)
-    totals = {member_id: int(points) for member_id, points in await ctx.session.execute(query)}
+        params["since"] = since
+    query = _totals_statement("chat" in params, "group" in params, since is not None)
+    totals = {member_id: int(points) for member_id, points in await run(ctx.session, query, params)}
     hidden = await opted_out(ctx.session, list(totals))
     ranked = [row for row in await standings(ctx.session, totals) if row.member.id not in hidden and row.value > 0]
     period_name = quiz_texts.LEADERBOARD_PERIODS[period]

@@ -9,7 +9,7 @@ from bot.core.cards import STUDY, tapped_roll_call
 from bot.core.context import Context
 from bot.core.holidays import week_key
 from bot.core.message import Message
-from bot.core.models import Role
+from bot.core.models import Branch, Role
 from bot.core.rollcall import counts, respond, roll_call_chats, tally
 from bot.core.router import Router
 from bot.points.ledger import award_study_check_in
@@ -60,9 +60,11 @@ async def handle_study_check_in(msg: Message, ctx: Context) -> None:
 
 @router.command(*study_texts.CMD_MY_STUDY, summary=study_texts.SUMMARY_MY_STUDY)
 async def handle_my_study(msg: Message, ctx: Context) -> None:
-    """A member's progress against the study goals."""
+    """A member's progress against the study goals: their own record, in their own branch (its study days and
+    goals), wherever they ask — in a higher unit's chat too."""
     assert ctx.member is not None and ctx.branch is not None
-    spec = ctx.config.branch(ctx.branch.key)
+    home = ctx.branch if ctx.branch.id == ctx.member.branch_id else await ctx.session.get(Branch, ctx.member.branch_id)
+    spec = ctx.config.branch(home.key) if home is not None else None
     study = spec.study if spec else None
     span = periods(ctx.clock().astimezone(ctx.config.tz))
     goals = (
@@ -70,9 +72,7 @@ async def handle_my_study(msg: Message, ctx: Context) -> None:
         ("原著", "half", study.classics_per_half_year if study else 0),
         ("纪录片", "year", study.documentaries_per_year if study else 0),
     )
-    mine = await my_study(
-        ctx, ctx.branch.id, ctx.member, span["month"], [(tag, span[period]) for tag, period, _ in goals]
-    )
+    mine = await my_study(ctx, ctx.member, span["month"], [(tag, span[period]) for tag, period, _ in goals])
     lines = [
         study_texts.STUDY_MINE_WEEKS.format(done=mine.done, weeks=mine.weeks)
         if mine.weeks

@@ -10,13 +10,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache
-from typing import cast
+from typing import Any, Protocol, cast
 
-from sqlalchemy import Table, Update, bindparam, case, func, select, update
+from sqlalchemy import BindParameter, Table, bindparam, case, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.core.db import affected
+from bot.core.db import Prepared, affected
 from bot.core.models import (
     Branch,
     Chat,
@@ -29,6 +29,7 @@ from bot.core.models import (
     RollCallEntry,
     RollCallStatus,
 )
+from bot.core.prepared import ByDatabase, run
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,25 @@ class Audience:
     # A higher unit's roll call (bot/core/org.py): the units below whose chats it goes to besides its own (empty: its
     # own unit only).
     units: tuple[int, ...] = ()
+
+
+class RollCallRef(Protocol):
+    """What recording, counting and paying a response need of its roll call (a RollCall, or an OpenRollCall)."""
+
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def opens_at(self) -> datetime: ...
+
+
+@dataclass(frozen=True, slots=True)
+class OpenRollCall:
+    """An open roll call as the busiest paths read it (every 收到 and 学习打卡): its columns, no ORM object."""
+
+    id: int
+    seq: int
+    opens_at: datetime
 
 
 @dataclass
@@ -133,7 +153,7 @@ async def open_roll_call(
 
 async def respond(
     session: AsyncSession,
-    roll_call: RollCall,
+    roll_call: RollCallRef,
     member: Member,
     now: datetime,
     *,
@@ -154,19 +174,18 @@ async def respond(
         "note": note,
         "tag": tag,
     }
-    result = await session.execute(_respond_statement(allow_change), params)
-    if affected(result) == 1:
+    if await run(session, _respond_statement(allow_change), params):
         return True
-    exists = await session.scalar(_ENTRY_ID, {"roll_call": roll_call.id, "member": member.id})
-    return False if exists is not None else None
+    exists = await run(session, _ENTRY_ID, {"roll_call": roll_call.id, "member": member.id})
+    return False if exists else None
 
 
-async def open_roll_calls_for(session: AsyncSession, member: Member, kind: str) -> list[RollCall]:
+async def open_roll_calls_for(session: AsyncSession, member: Member, kind: str) -> list[OpenRollCall]:
     """Open roll calls of a kind that expect an answer from this member and have none yet, oldest first."""
-    return list(await session.scalars(_OPEN_FOR, {"kind": kind, "member": member.id}))
+    return [OpenRollCall(*row) for row in await run(session, _OPEN_FOR, {"kind": kind, "member": member.id})]
 
 
-async def tally(session: AsyncSession, roll_call: RollCall) -> Tally:
+async def tally(session: AsyncSession, roll_call: RollCallRef) -> Tally:
     """Count the roll call's audience by response."""
     rows = await session.execute(
         select(RollCallEntry.status, Member)
@@ -182,11 +201,11 @@ async def tally(session: AsyncSession, roll_call: RollCall) -> Tally:
     return result
 
 
-async def counts(session: AsyncSession, roll_call: RollCall) -> tuple[int, int]:
+async def counts(session: AsyncSession, roll_call: RollCallRef) -> tuple[int, int]:
     """How many of the roll call's audience have answered (实到, not leave) and how many it expects (应到): tally's
     numbers in one row, for a reply that shows no names."""
-    row = (await session.execute(_COUNTS, {"roll_call": roll_call.id})).one()
-    return int(row[0] or 0), int(row[1] or 0)
+    [row] = await run(session, _COUNTS, {"roll_call": roll_call.id})
+    return int(row.done or 0), int(row.expected or 0)
 
 
 async def roll_call_chats(session: AsyncSession, roll_call: RollCall) -> list[Chat]:
@@ -248,26 +267,27 @@ async def award_points(
         "created_at": now,
         "chat_id": chat_id,
     }
-    dialect = session.get_bind().dialect.name
-    await session.execute(_AWARD_SQLITE if dialect == "sqlite" else _AWARD_POSTGRESQL, params)
+    await run(session, _AWARD, params)
 
 
-# --- the statements the busiest paths run (built once; SQLAlchemy caches their compiled form per dialect) ----------
-# The writes are Core statements on the tables: no ORM bookkeeping (and no refresh of entries a session has loaded —
-# nothing that responds reads its entry again).
+# --- the statements the busiest paths run (a 签到, 收到 or 学习打卡 runs three or four of them): Prepared, run by
+# bot/core/prepared.py. The writes are on the tables: no ORM bookkeeping (and no refresh of entries a session has
+# loaded — nothing that responds reads its entry again).
 _ENTRY = cast(Table, RollCallEntry.__table__)
 _POINTS = cast(Table, PointsEntry.__table__)
 
 
 @cache
-def _respond_statement(allow_change: tuple[str, ...]) -> Update:
-    """A response recorded when the entry is pending (or in one of the statuses it may replace)."""
-    return (
+def _respond_statement(allow_change: tuple[str, ...]) -> Prepared:
+    """A response recorded when the entry is pending (or in one of the statuses it may replace); its row if so.
+
+    A conditional UPDATE: of two instances recording the same response at once (PostgreSQL, READ COMMITTED), the
+    second waits for the first's row lock, then finds the entry no longer pending and changes nothing."""
+    statement = (
         update(_ENTRY)
         .where(
             _ENTRY.c.roll_call_id == bindparam("roll_call"),
             _ENTRY.c.member_id == bindparam("member"),
-            # (A plain comparison when only pending may change: an IN of values is expanded at each execution.)
             _ENTRY.c.status.in_((EntryStatus.PENDING, *allow_change))
             if allow_change
             else _ENTRY.c.status == EntryStatus.PENDING,
@@ -275,26 +295,41 @@ def _respond_statement(allow_change: tuple[str, ...]) -> Update:
         .values(
             status=bindparam("new_status"), responded_at=bindparam("now"), note=bindparam("note"), tag=bindparam("tag")
         )
+        .returning(_ENTRY.c.id)
     )
+    return Prepared(lambda _: statement)
 
 
-_ENTRY_ID = select(RollCallEntry.id).where(
-    RollCallEntry.roll_call_id == bindparam("roll_call"), RollCallEntry.member_id == bindparam("member")
-)
-_OPEN_FOR = (
-    select(RollCall)
-    .join(RollCallEntry, RollCallEntry.roll_call_id == RollCall.id)
-    .where(
-        RollCall.kind == bindparam("kind"),
-        RollCall.status == RollCallStatus.OPEN,
-        RollCallEntry.member_id == bindparam("member"),
-        RollCallEntry.status == EntryStatus.PENDING,
+_ENTRY_ID = Prepared(
+    lambda _: select(_ENTRY.c.id).where(
+        _ENTRY.c.roll_call_id == bindparam("roll_call"), _ENTRY.c.member_id == bindparam("member")
     )
-    .order_by(RollCall.id)
 )
-_COUNTS = select(func.count(case((RollCallEntry.status == EntryStatus.DONE, 1))), func.count(RollCallEntry.id)).where(
-    RollCallEntry.roll_call_id == bindparam("roll_call")
+_OPEN_FOR = Prepared(
+    lambda _: (
+        select(RollCall.id, RollCall.seq, RollCall.opens_at)
+        .join(RollCallEntry, RollCallEntry.roll_call_id == RollCall.id)
+        .where(
+            RollCall.kind == bindparam("kind"),
+            RollCall.status == RollCallStatus.OPEN,
+            RollCallEntry.member_id == bindparam("member"),
+            RollCallEntry.status == EntryStatus.PENDING,
+        )
+        .order_by(RollCall.id)
+    )
+)
+_COUNTS = Prepared(
+    lambda _: select(
+        func.count(case((_ENTRY.c.status == EntryStatus.DONE, 1))).label("done"),
+        func.count(_ENTRY.c.id).label("expected"),
+    ).where(_ENTRY.c.roll_call_id == bindparam("roll_call"))
 )
 # One entry per member and source (the ledger's unique key): a second award inserts nothing.
-_AWARD_SQLITE = sqlite.insert(_POINTS).on_conflict_do_nothing(index_elements=["member_id", "source"])
-_AWARD_POSTGRESQL = postgresql.insert(_POINTS).on_conflict_do_nothing(index_elements=["member_id", "source"])
+_UNIQUE = ["member_id", "source"]
+_AWARD_VALUES: dict[str, BindParameter[Any]] = {
+    name: bindparam(name) for name in ("branch_id", "member_id", "points", "rule", "source", "created_at", "chat_id")
+}
+_AWARD = ByDatabase(
+    Prepared(lambda _: sqlite.insert(_POINTS).values(_AWARD_VALUES).on_conflict_do_nothing(index_elements=_UNIQUE)),
+    Prepared(lambda _: postgresql.insert(_POINTS).values(_AWARD_VALUES).on_conflict_do_nothing(index_elements=_UNIQUE)),
+)

@@ -6,6 +6,7 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, and_, bindparam, func, select
@@ -15,6 +16,7 @@ from bot.core.authority import holders
 from bot.core.cards import meeting_card
 from bot.core.config import BranchConfig, RecurringMeetingConfig
 from bot.core.context import Context
+from bot.core.db import Prepared
 from bot.core.holidays import adjust_for_holiday, rule_date
 from bot.core.members import branch_by_key
 from bot.core.models import (
@@ -29,12 +31,16 @@ from bot.core.models import (
     RollCallKind,
     RollCallStatus,
 )
+from bot.core.prepared import run
 from bot.core.rollcall import (
     Audience,
+    OpenRollCall,
+    RollCallRef,
     branch_audience,
     branch_chats,
     close_roll_call,
     open_roll_call,
+    respond,
     roll_call_chats,
     tally,
 )
@@ -64,7 +70,31 @@ class MeetingView:
         return texts.MEETING_KIND_NAMES[self.meeting.kind]
 
 
-def window(ctx: Context, meeting: Meeting) -> tuple[datetime, datetime]:
+class Scheduled(Protocol):
+    """A meeting's time (a Meeting, or an OpenMeeting)."""
+
+    @property
+    def starts_at(self) -> datetime: ...
+
+
+@dataclass(frozen=True, slots=True)
+class OpenMeeting:
+    """An open meeting as a 签到 reads it, with the member's entry status (None: the meeting does not expect them):
+    its columns, no ORM objects (every member checks in once a meeting)."""
+
+    roll_call: OpenRollCall
+    audience_label: str
+    kind: str
+    starts_at: datetime
+    check_in_code: str | None
+    status: str | None
+
+    @property
+    def kind_name(self) -> str:
+        return texts.MEETING_KIND_NAMES[self.kind]
+
+
+def window(ctx: Context, meeting: Scheduled) -> tuple[datetime, datetime]:
     config = ctx.config.meetings
     return (
         meeting.starts_at - timedelta(minutes=config.check_in_before_minutes),
@@ -204,10 +234,28 @@ async def open_meetings(ctx: Context, branch: Branch) -> list[MeetingView]:
     return [MeetingView(m, r) for m, r in rows]
 
 
-async def open_meetings_expecting(ctx: Context, branch: Branch) -> list[tuple[MeetingView, int]]:
-    """open_meetings() with how many members each expects (应到)."""
-    rows = await ctx.session.execute(_OPEN_MEETINGS_EXPECTED, {"branch": branch.id})
-    return [(MeetingView(m, r), int(expected or 0)) for m, r, expected in rows]
+@dataclass(frozen=True, slots=True)
+class ListedMeeting:
+    """An open meeting as 会议列表 shows it, with how many members it expects (应到): columns, no ORM objects."""
+
+    seq: int
+    kind: str
+    starts_at: datetime
+    location: str
+    expected: int
+
+    @property
+    def kind_name(self) -> str:
+        return texts.MEETING_KIND_NAMES[self.kind]
+
+
+async def open_meetings_expecting(ctx: Context, branch: Branch) -> list[ListedMeeting]:
+    """The branch's open meetings (as open_meetings(), soonest first) with how many members each expects."""
+    rows = await run(ctx.session, _OPEN_MEETINGS_EXPECTED, {"branch": branch.id})
+    return [
+        ListedMeeting(seq, kind, starts_at, location, int(expected or 0))
+        for seq, kind, starts_at, location, expected in rows
+    ]
 
 
 async def open_meetings_for(ctx: Context, branch: Branch, member: Member) -> list[tuple[MeetingView, str | None]]:
@@ -237,15 +285,22 @@ _OPEN_MEETINGS = (
     .where(*_OPEN)
     .order_by(Meeting.starts_at)
 )
-_OPEN_MEETINGS_EXPECTED = (
-    select(
-        Meeting,
-        RollCall,
-        select(func.count(RollCallEntry.id)).where(RollCallEntry.roll_call_id == RollCall.id).scalar_subquery(),
+_OPEN_MEETINGS_EXPECTED = Prepared(
+    lambda _: (
+        select(
+            RollCall.seq,
+            Meeting.kind,
+            Meeting.starts_at,
+            Meeting.location,
+            select(func.count(RollCallEntry.id))
+            .where(RollCallEntry.roll_call_id == RollCall.id)
+            .scalar_subquery()
+            .label("expected"),
+        )
+        .join(RollCall, RollCall.id == Meeting.roll_call_id)
+        .where(*_OPEN)
+        .order_by(Meeting.starts_at)
     )
-    .join(RollCall, RollCall.id == Meeting.roll_call_id)
-    .where(*_OPEN)
-    .order_by(Meeting.starts_at)
 )
 _OPEN_MEETINGS_FOR = (
     select(Meeting, RollCall, RollCallEntry.status)
@@ -255,6 +310,29 @@ _OPEN_MEETINGS_FOR = (
     )
     .where(*_OPEN)
     .order_by(Meeting.starts_at)
+)
+
+# open_meetings_for()'s statement as columns, Prepared: what a 签到 reads (OpenMeeting's fields, in order).
+_OPEN_FOR_CHECK_IN = Prepared(
+    lambda _: (
+        select(
+            RollCall.id,
+            RollCall.seq,
+            RollCall.opens_at,
+            RollCall.audience_label,
+            Meeting.kind,
+            Meeting.starts_at,
+            Meeting.check_in_code,
+            RollCallEntry.status,
+        )
+        .join(RollCall, RollCall.id == Meeting.roll_call_id)
+        .outerjoin(
+            RollCallEntry,
+            and_(RollCallEntry.roll_call_id == RollCall.id, RollCallEntry.member_id == bindparam("member")),
+        )
+        .where(*_OPEN)
+        .order_by(Meeting.starts_at)
+    )
 )
 
 
@@ -269,56 +347,57 @@ async def check_in(ctx: Context, branch: Branch, member: Member, code: str, only
 
     only: the roll call a 签到 tap is about (bot/core/cards.py) — no other meeting is considered."""
     now = ctx.clock()
-    found = await open_meetings_for(ctx, branch, member)
-    candidates = [v for v, _ in found if only is None or v.roll_call.id == only]
+    found = [
+        OpenMeeting(OpenRollCall(row.id, row.seq, row.opens_at), *row[3:])
+        for row in await run(ctx.session, _OPEN_FOR_CHECK_IN, {"branch": branch.id, "member": member.id})
+    ]
+    candidates = [m for m in found if only is None or m.roll_call.id == only]
     if only is not None and not candidates:
         return CheckInResult(meeting_texts.CARD_STALE_MEETING)  # the card's meeting is over or cancelled
-    expects_member = {v.roll_call.id for v, status in found if status is not None}
-    in_window = [v for v in candidates if window(ctx, v.meeting)[0] <= now <= window(ctx, v.meeting)[1]]
+    expects_member = {m.roll_call.id for m in found if m.status is not None}
+    in_window = [m for m in candidates if window(ctx, m)[0] <= now <= window(ctx, m)[1]]
     if not in_window:
-        upcoming = [v for v in candidates if v.meeting.starts_at > now and v.roll_call.id in expects_member]
-        if upcoming and upcoming[0].meeting.starts_at - now <= timedelta(hours=12):
-            start = window(ctx, upcoming[0].meeting)[0]
+        upcoming = [m for m in candidates if m.starts_at > now and m.roll_call.id in expects_member]
+        if upcoming and upcoming[0].starts_at - now <= timedelta(hours=12):
+            start = window(ctx, upcoming[0])[0]
             return CheckInResult(
                 meeting_texts.MEETING_NOT_YET.format(
                     kind=upcoming[0].kind_name, start=display.when(start, ctx.config.tz)
                 )
             )
         return CheckInResult(meeting_texts.MEETING_NO_WINDOW)
-    mine = [v for v in in_window if v.roll_call.id in expects_member]
+    mine = [m for m in in_window if m.roll_call.id in expects_member]
     if not mine:
-        view = in_window[0]
+        first = in_window[0]
         return CheckInResult(
-            meeting_texts.MEETING_NOT_AUDIENCE.format(kind=view.kind_name, audience=view.roll_call.audience_label)
+            meeting_texts.MEETING_NOT_AUDIENCE.format(kind=first.kind_name, audience=first.audience_label)
         )
-    view = min(mine, key=lambda v: abs((v.meeting.starts_at - now).total_seconds()))
-    if view.meeting.check_in_code:
+    meeting = min(mine, key=lambda m: abs((m.starts_at - now).total_seconds()))
+    if meeting.check_in_code:
         if not code:
-            return CheckInResult(meeting_texts.MEETING_CODE_NEEDED.format(kind=view.kind_name))
-        if code != view.meeting.check_in_code:
+            return CheckInResult(meeting_texts.MEETING_CODE_NEEDED.format(kind=meeting.kind_name))
+        if code != meeting.check_in_code:
             return CheckInResult(meeting_texts.MEETING_CODE_WRONG)
-    late = now > view.meeting.starts_at + timedelta(minutes=ctx.config.meetings.late_after_minutes)
-    recorded = await check_in_member(ctx, view, member, now, tag=LATE if late else None)
+    late = now > meeting.starts_at + timedelta(minutes=ctx.config.meetings.late_after_minutes)
+    recorded = await check_in_member(ctx, meeting.roll_call, member, now, tag=LATE if late else None)
     if not recorded:
         return CheckInResult(meeting_texts.MEETING_ALREADY.format(name=member.display_name))
     template = meeting_texts.MEETING_CHECKED_IN_LATE if late else meeting_texts.MEETING_CHECKED_IN
     clock_text = now.astimezone(ctx.config.tz).strftime("%H:%M")
-    return CheckInResult(template.format(name=member.display_name, kind=view.kind_name, time=clock_text), True)
+    return CheckInResult(template.format(name=member.display_name, kind=meeting.kind_name, time=clock_text), True)
 
 
-async def check_in_member(ctx: Context, view: MeetingView, member: Member, now: datetime, tag: str | None) -> bool:
-    from bot.core.rollcall import respond
-
+async def check_in_member(ctx: Context, roll_call: RollCallRef, member: Member, now: datetime, tag: str | None) -> bool:
     recorded = await respond(
         ctx.session,
-        view.roll_call,
+        roll_call,
         member,
         now,
         tag=tag,
         allow_change=(EntryStatus.LEAVE, EntryStatus.LEAVE_REQUESTED),
     )
     if recorded:
-        await award_meeting_attendance(ctx, view.roll_call, member, now)
+        await award_meeting_attendance(ctx, roll_call, member, now)
     return bool(recorded)
 
 

@@ -26,6 +26,7 @@ from bot.core.models import (
 )
 from bot.core.rollcall import (
     Audience,
+    OpenRollCall,
     branch_audience,
     close_roll_call,
     mark_nudged,
@@ -42,11 +43,11 @@ TITLE_LENGTH = 24
 _OPEN_NOTICES = "notices.open"
 
 
-async def open_notices(ctx: Context, member: Member) -> list[RollCall]:
+async def open_notices(ctx: Context, member: Member) -> list[OpenRollCall]:
     """The open notices awaiting this member's receipt, oldest first — read once per message: the intent layer, the
     receipt filter and its handler all ask, with nothing written in between (forget_open_notices() after a write)."""
     key = f"{_OPEN_NOTICES}:{member.id}"
-    found: list[RollCall] | None = ctx.memo.get(key)
+    found: list[OpenRollCall] | None = ctx.memo.get(key)
     if found is None:
         found = ctx.memo[key] = await open_roll_calls_for(ctx.session, member, KIND)
     return found

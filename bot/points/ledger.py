@@ -10,12 +10,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.config import Config
 from bot.core.context import Context
-from bot.core.models import Member, PointsEntry, RollCall
-from bot.core.rollcall import award_points
+from bot.core.models import Member, PointsEntry
+from bot.core.rollcall import RollCallRef, award_points
 from bot.points import texts as points_texts
 
 
-async def award_timely_receipt(ctx: Context, roll_call: RollCall, member: Member, now: datetime) -> None:
+async def award_timely_receipt(ctx: Context, roll_call: RollCallRef, member: Member, now: datetime) -> None:
     """A receipt within [notices] timely_minutes of the notice earns [points] timely_receipt."""
     config = ctx.config.points
     if not config.enabled:
@@ -24,14 +24,14 @@ async def award_timely_receipt(ctx: Context, roll_call: RollCall, member: Member
         await award_points(ctx.session, member, config.timely_receipt, "timely_receipt", f"notice:{roll_call.id}", now)
 
 
-async def award_study_check_in(ctx: Context, roll_call: RollCall, member: Member, now: datetime) -> None:
+async def award_study_check_in(ctx: Context, roll_call: RollCallRef, member: Member, now: datetime) -> None:
     """A study-day check-in earns [points] study_check_in, once per study week."""
     config = ctx.config.points
     if config.enabled:
         await award_points(ctx.session, member, config.study_check_in, "study_check_in", f"study:{roll_call.id}", now)
 
 
-async def award_meeting_attendance(ctx: Context, roll_call: RollCall, member: Member, now: datetime) -> None:
+async def award_meeting_attendance(ctx: Context, roll_call: RollCallRef, member: Member, now: datetime) -> None:
     """Attending a meeting (checked in, or 补签) earns [points] meeting_attendance, once per meeting."""
     config = ctx.config.points
     if config.enabled:

@@ -106,9 +106,14 @@ def cjk_count(text: str) -> int:
     return len(_CJK.findall(text))
 
 
-def too_short(query: str) -> bool:
+def query_of(text: str) -> Query:
+    """A query as searched: cleaned and cut into words (jieba) once, for too_short() and search() both."""
+    return _Text.of(text)
+
+
+def too_short(query: str | Query) -> bool:
     """Too little left of the query (without punctuation and question words) to look it up."""
-    return len(_Text.of(query).compact) < MIN_QUERY_CHARS
+    return len((query if isinstance(query, _Text) else _Text.of(query)).compact) < MIN_QUERY_CHARS
 
 
 def words(cleaned: str) -> list[str]:
@@ -178,6 +183,9 @@ class _Text:
         return cls("".join(tokens), tokens)
 
 
+Query = _Text
+
+
 class LookupIndex:
     """An inverted index over the bank, updated in place between searches (all on the event loop's thread).
 
@@ -194,6 +202,10 @@ class LookupIndex:
         self._slots: dict[int, int] = {}  # question id → slot
         self._postings: dict[str, array[int]] = {}
         self._df: dict[str, int] = {}  # live questions per feature
+        # Per slot that was a candidate: its features' summed IDF (the retrieval score's denominator), kept between
+        # searches — a search would otherwise spend most of its time on it — and forgotten whenever the index
+        # changes (every IDF depends on the whole bank).
+        self._weights: dict[int, float] = {}
         self.apply([(entry, 0.0) for entry in entries], ())
 
     @classmethod
@@ -221,6 +233,7 @@ class LookupIndex:
 
     def apply(self, added: Sequence[tuple[Entry, float]], removed: Iterable[int]) -> None:
         """Add (or replace) entries with their updated_at stamps and drop removed question ids."""
+        self._weights.clear()
         for question_id in removed:
             self._remove(question_id)
         for entry, stamp in added:
@@ -268,13 +281,21 @@ class LookupIndex:
             yield
         self._docs, self._stamps, self._slots = fresh._docs, fresh._stamps, fresh._slots
         self._postings, self._df = fresh._postings, fresh._df
+        self._weights.clear()  # by the old slot numbers
+
+    def _weight(self, slot: int, doc: Entry) -> float:
+        weight = self._weights.get(slot)
+        if weight is None:
+            df = self._df
+            weight = self._weights[slot] = sum(self._idf(df[f]) for f in doc.features())
+        return weight
 
     def _idf(self, df: int) -> float:
         return math.log((len(self._slots) + 1) / (df + 0.5))
 
-    def search(self, query: str, limit: int = 1) -> list[Match]:
+    def search(self, query: str | Query, limit: int = 1) -> list[Match]:
         """The best matches for query, best first (scores are not filtered here)."""
-        text = _Text.of(query)
+        text = query if isinstance(query, _Text) else _Text.of(query)
         if len(text.compact) < MIN_QUERY_CHARS:
             return []
         return self._search(text, limit)
@@ -313,7 +334,7 @@ class LookupIndex:
             fields = docs[slot]
             assert fields is not None
             doc = Entry(*fields)
-            weight = sum(self._idf(df[f]) for f in doc.features())
+            weight = self._weight(slot, doc)
             context = doc.context
             coverage = sum(idf for f, idf in wanted.items() if f in context) / total
             score = (
@@ -408,7 +429,7 @@ class LookupCache:
                 await asyncio.wait({task}, timeout=self.refresh_wait)
         return self._index if self._built else None
 
-    async def search(self, session: AsyncSession, query: str) -> Match | None:
+    async def search(self, session: AsyncSession, query: str | Query) -> Match | None:
         """The best match for query in the bank, or None if the query is too short, the bank empty or not
         indexed yet (see `ready`)."""
         index = await self.index(session)

@@ -6,9 +6,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from functools import cache
-from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, bindparam, case, func, select
+from sqlalchemy import ColumnElement, and_, bindparam, case, func, select
 from sqlalchemy.orm import aliased
 
 from bot.core import display, texts
@@ -16,10 +15,21 @@ from bot.core.authority import holders
 from bot.core.cards import study_card
 from bot.core.config import BranchConfig, StudyConfig
 from bot.core.context import Context
+from bot.core.db import Prepared
 from bot.core.holidays import study_week_starting_on, week_key
 from bot.core.members import branch_by_key
 from bot.core.models import Branch, EntryStatus, Member, Role, RollCall, RollCallEntry, RollCallKind, RollCallStatus
-from bot.core.rollcall import branch_audience, branch_chats, close_roll_call, open_roll_call, roll_call_chats, tally
+from bot.core.prepared import run
+from bot.core.rollcall import (
+    OpenRollCall,
+    RollCallRef,
+    branch_audience,
+    branch_chats,
+    close_roll_call,
+    open_roll_call,
+    roll_call_chats,
+    tally,
+)
 from bot.study import texts as study_texts
 from bot.study.models import StudyMaterial
 
@@ -36,7 +46,7 @@ def week_label(key: str) -> str:
     return display.week(key)
 
 
-def study_day(ctx: Context, roll_call: RollCall) -> str:
+def study_day(ctx: Context, roll_call: RollCallRef) -> str:
     """The study day a study roll call was held on, '11月20日（周五）'."""
     return display.day(roll_call.opens_at.astimezone(ctx.config.tz).date())
 
@@ -154,16 +164,19 @@ def tag_of(note: str) -> str | None:
     return None
 
 
-async def current_study(ctx: Context, branch: Branch) -> RollCall | None:
+async def current_study(ctx: Context, branch: Branch) -> OpenRollCall | None:
     """The open study roll call of the branch, if any."""
-    return await ctx.session.scalar(_CURRENT, {"branch": branch.id})
+    found = await run(ctx.session, _CURRENT, {"branch": branch.id})
+    return OpenRollCall(*found[0]) if found else None
 
 
-_CURRENT = (
-    select(RollCall)
-    .where(RollCall.branch_id == bindparam("branch"), RollCall.kind == KIND, RollCall.status == RollCallStatus.OPEN)
-    .order_by(RollCall.id.desc())
-    .limit(1)
+_CURRENT = Prepared(
+    lambda _: (
+        select(RollCall.id, RollCall.seq, RollCall.opens_at)
+        .where(RollCall.branch_id == bindparam("branch"), RollCall.kind == KIND, RollCall.status == RollCallStatus.OPEN)
+        .order_by(RollCall.id.desc())
+        .limit(1)
+    )
 )
 
 
@@ -191,30 +204,37 @@ def periods(now: datetime) -> dict[str, Period]:
 
 @dataclass(frozen=True)
 class MyStudy:
-    """A member's study in numbers (我的学习): study days held this month, those they checked in to, and per goal the
-    check-ins with its tag in its span."""
+    """A member's study in numbers (我的学习): their branch's study days this month, those they checked in to, and per
+    goal their check-ins with its tag in its span."""
 
     weeks: int
     done: int
     goals: tuple[int, ...]
 
 
-async def my_study(
-    ctx: Context, branch_id: int, member: Member, month: Period, goals: Sequence[tuple[str, Period]]
-) -> MyStudy:
+async def my_study(ctx: Context, member: Member, month: Period, goals: Sequence[tuple[str, Period]]) -> MyStudy:
     """MyStudy for these goals (tag, span), in one statement (it reads the check-ins from the earliest span's start to
-    the latest one's end and counts each goal's own span)."""
-    params: dict[str, object] = {"branch": branch_id, "member": member.id, "start": month.start, "end": month.end}
+    the latest one's end and counts each goal's own span).
+
+    The study days are those of the member's own branch, and so are the check-ins counted against them (never more
+    than were held); a goal counts the member's check-ins with its tag wherever they were recorded (a member who
+    moved branch keeps what they studied)."""
+    params: dict[str, object] = {
+        "branch": member.branch_id,
+        "member": member.id,
+        "start": month.start,
+        "end": month.end,
+    }
     for i, (tag, span) in enumerate(goals):
         params.update({f"tag{i}": tag, f"start{i}": span.start, f"end{i}": span.end})
     starts, ends = [month.start, *(span.start for _, span in goals)], [month.end, *(span.end for _, span in goals)]
     params.update({"from": min(starts), "to": max(ends)})
-    row = (await ctx.session.execute(_my_study_statement(len(goals)), params)).one()
+    [row] = await run(ctx.session, _my_study_statement(len(goals)), params)
     return MyStudy(int(row[0] or 0), int(row[1] or 0), tuple(int(n or 0) for n in row[2:]))
 
 
 @cache
-def _my_study_statement(goals: int) -> Select[Any]:
+def _my_study_statement(goals: int) -> Prepared:
     def within(suffix: str) -> ColumnElement[bool]:
         return and_(RollCall.opens_at >= bindparam(f"start{suffix}"), RollCall.opens_at < bindparam(f"end{suffix}"))
 
@@ -228,13 +248,14 @@ def _my_study_statement(goals: int) -> Select[Any]:
             held.opens_at < bindparam("end"),
         )
         .scalar_subquery()
+        .label("weeks")
     )
-    return (
+    statement = (
         select(
             weeks,
-            func.count(case((within(""), 1))),
+            func.count(case((and_(within(""), RollCall.branch_id == bindparam("branch")), 1))).label("done"),
             *(
-                func.count(case((and_(within(str(i)), RollCallEntry.tag == bindparam(f"tag{i}")), 1)))
+                func.count(case((and_(within(str(i)), RollCallEntry.tag == bindparam(f"tag{i}")), 1))).label(f"goal{i}")
                 for i in range(goals)
             ),
         )
@@ -248,6 +269,7 @@ def _my_study_statement(goals: int) -> Select[Any]:
             RollCall.opens_at < bindparam("to"),
         )
     )
+    return Prepared(lambda _: statement)
 
 
 async def weeks_held(ctx: Context, branch_id: int, period: Period) -> list[RollCall]:

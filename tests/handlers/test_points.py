@@ -7,8 +7,9 @@ from sqlalchemy import select
 from bot.app import build_app
 from bot.core import texts
 from bot.core.clock import FakeClock
-from bot.core.models import MemberIdentity, PointsEntry
+from bot.core.models import Chat, Member, MemberIdentity, PointsEntry
 from bot.points import texts as points_texts
+from bot.quiz import texts as quiz_texts
 from tests.conftest import START, TZ, make_config
 from tests.quiz.test_quiz import TAG, add_questions, current_answer
 from tests.support import BotDriver, fire
@@ -156,3 +157,44 @@ async def test_points_answer_uses_the_member_month(bot, clock):
     assert bot.replies_to("u05")[-1] == points_texts.POINTS_MINE.format(
         name="杨帆", date="12月1日", month=0, year=1, total=1, lines=line("及时回执", 0, 1, 1)
     )
+
+
+async def test_leaderboard_scopes_and_periods(bot, clock):
+    """排行榜 for the branch this month (the default), 全部, 本群 (points won in this chat) and one 党小组."""
+
+    async with bot.services.sessions() as session, session.begin():
+        members = dict((await session.execute(select(MemberIdentity.platform_user_id, MemberIdentity.member_id))).all())
+        chat_id = await session.scalar(select(Chat.id).where(Chat.platform_chat_id == "demo-group"))
+        branch_id = await session.scalar(select(Member.branch_id).where(Member.id == members["u01"]))
+        for user, points, rule, at, chat in (
+            ("u01", 5, "quiz_rush_win", START, chat_id),  # 执法党小组, won in this chat
+            ("u06", 4, "quiz_daily_correct", START, None),  # 环卫党小组
+            ("u02", 9, "quiz_daily_correct", datetime(2025, 6, 1, 9, 0, tzinfo=TZ), None),  # last year
+            ("u03", 7, "study_check_in", START, None),  # not a quiz rule
+        ):
+            session.add(
+                PointsEntry(
+                    branch_id=branch_id,
+                    member_id=members[user],
+                    points=points,
+                    rule=rule,
+                    source=f"test:{user}",
+                    created_at=at,
+                    chat_id=chat,
+                )
+            )
+
+    def board(scope: str, period: str, *lines: tuple[str, int]) -> str:
+        return quiz_texts.LEADERBOARD_HEADER.format(scope=scope, period=period) + "".join(
+            quiz_texts.LEADERBOARD_LINE.format(place=place, name=name, points=points)
+            for place, (name, points) in enumerate(lines, start=1)
+        )
+
+    for text in ("排行榜", "排行榜 全部", "排行榜 本群", "排行榜 环卫党小组"):
+        await bot.say(text, user="u05")
+    assert [reply.split("\n\n")[0] for reply in bot.replies_to("u05")] == [
+        board("全支部", "本月", ("张伟", 5), ("赵磊", 4)),
+        board("全支部", "全部", ("王芳", 9), ("张伟", 5), ("赵磊", 4)),
+        board("本群", "本月", ("张伟", 5)),
+        board("环卫党小组", "本月", ("赵磊", 4)),
+    ]

@@ -249,3 +249,23 @@ async def test_my_study_counts_each_goal_in_its_own_span(aiohttp_client, config)
     assert bot.replies_to("u01")[-1] == (
         "张伟同志的学习进度：\n· 本月学习日打卡：1/2次\n· 微党课（本月）：1/1次\n· 原著（本半年）：1/1次\n· 纪录片（本年）：0/3次"
     )
+
+
+async def test_my_study_is_the_members_own_units_record_wherever_asked(aiohttp_client, db_url):
+    """我的学习 asked in the chat of a unit below (a 党总支's secretary in a 党支部's group) is the member's own
+    record: their unit's study days this month and their check-ins to those (never more than were held), not the
+    study days of the unit whose chat it is."""
+    from tests.core.test_org import populated, tree_config
+
+    clock = FakeClock(datetime(2026, 11, 13, 9, 0, tzinfo=TZ))
+    bot = await populated(aiohttp_client, tree_config(db_url), clock)
+    assert await fire(bot, "study_reminder.zz1")
+    await bot.say("学习打卡", user="zz100", chat="zz1-group")
+    clock.set(FRIDAY_9)
+    assert await fire(bot, "study_reminder.zz1")
+    assert await fire(bot, "study_reminder.b1")  # the 党支部 below holds one study day this month
+    await bot.say("学习打卡", user="zz100", chat="zz1-group")
+    await bot.say("我的学习", user="zz100", chat="b1-group")
+    await bot.say("我的学习", user="zz100", chat="zz1-group")
+    mine = study_texts.STUDY_MINE_WEEKS.format(done=2, weeks=2).strip()
+    assert [reply.splitlines()[1] for reply in bot.replies_to("zz100")[-2:]] == [mine, mine]

@@ -317,3 +317,17 @@ async def test_a_quiz_start_loads_only_the_questions_it_asks(bot, clock):
         event.remove(Question, "load", count)
     assert quiz_texts.QUIZ_NOT_ENOUGH.split("{", 1)[0] not in bot.replies_to("u00")[0]
     assert len(set(loaded)) <= 3, len(loaded)
+
+
+def test_search_after_a_change_ranks_as_a_fresh_index():
+    """What a search keeps between searches (each candidate's summed IDF) is forgotten when the index changes: after
+    questions are added and removed, searches rank as an index built from the same questions does."""
+    questions = [q for _, q in sample_bank().questions]
+    rows = [(n, q.key, q.stem, q.options) for n, q in enumerate(questions)]
+    index = LookupIndex.of(rows[: len(rows) // 2])
+    probes = [q.stem[2:12] for q in questions[::7]]
+    for probe in probes:  # every probe's candidates searched (and their weights kept) before the change
+        index.search(probe, limit=10)
+    index.apply([(Entry.of(*row), 1.0) for row in rows[len(rows) // 2 :]], range(0, len(rows) // 2, 3))
+    fresh = LookupIndex.of(row for row in rows if row[0] >= len(rows) // 2 or row[0] % 3)
+    assert [index.search(p, limit=10) for p in probes] == [fresh.search(p, limit=10) for p in probes]
