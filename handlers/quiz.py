@@ -104,7 +104,7 @@ async def handle_stop_quiz(msg: Message, ctx: Context) -> None:
 
 async def _answer_target(msg: Message, ctx: Context) -> tuple[engine.Live, str] | None:
     """The live (or, during the pause after a 抢答 was won, the last) round this text answers."""
-    if ctx.member is None:
+    if ctx.member is None or ctx.quiz_idle:
         return None
     text, mentioned, _names = normalize(msg.text, (ctx.config.bot.name, *ctx.config.bot.aliases))
     if msg.is_direct:

@@ -65,6 +65,7 @@ class DecidedWriter:
         for statement, kept in keeps.values():
             conn.execute(statement, kept)
         behind = seen.behind = self.behind(conn, [(item.msg, item.passive) for item in batch], now)
+        self.gates(conn, now, seen)
         decided = [i for i, item in enumerate(batch) if item.decision is not None]
         if not decided:
             return
@@ -155,16 +156,22 @@ class DecidedWriter:
             behind.update((channel, r.target_kind, r.target_id) for r in found)
         return behind
 
+    def gates(self, conn: Connection, now: datetime, seen: Seen) -> None:
+        """Read where quizzes may take answers (live, or a 抢答 just finished) in this transaction, for the decided
+        plans' grounds and for the handlers in the savepoints after them (Seen.gates_hold)."""
+        since = now - timedelta(seconds=LATE_ANSWER_SECONDS)
+        busy: list[BusyQuiz] = [
+            (r.chat_id, r.member_id, bool(r.daily), bool(r.blank))
+            for r in self.statements.busy_quizzes.rows(conn, {"since": since})
+        ]
+        seen.busy_chats, seen.busy_members = gates(busy)
+        seen.gates_hold = True
+
     def _still_valid(
         self, conn: Connection, batch: list[Plan], decided: list[int], now: datetime, seen: Seen
     ) -> list[int]:
         """Indices of the decided plans whose grounds hold in this transaction (noting what it saw)."""
         s = self.statements
-        since = now - timedelta(seconds=LATE_ANSWER_SECONDS)
-        busy: list[BusyQuiz] = [
-            (r.chat_id, r.member_id, bool(r.daily), bool(r.blank)) for r in s.busy_quizzes.rows(conn, {"since": since})
-        ]
-        seen.busy_chats, seen.busy_members = gates(busy)
         decisions = [cast(Decision, batch[i].decision) for i in decided]
         chats = {d.chat.id: d.chat for d in decisions if d.chat is not None}
         current_chats = (

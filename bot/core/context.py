@@ -72,6 +72,9 @@ class Context:
     drafts: list[Draft] | None = None
     # For scheduled jobs: the running channel clients (a job may start a channel's own upkeep, never send).
     clients: Mapping[str, object] = field(default_factory=dict)
+    # No quiz could take this message as an answer: none was live (or a 抢答 just finished) here as the group commit
+    # read it in this transaction, and none was started since (bot/core/groupcommit.py). False: ask the database.
+    quiz_idle: bool = False
     # What a filter found out about this message, for its handler (keyed by the filter's own name).
     memo: dict[str, Any] = field(default_factory=dict)
 

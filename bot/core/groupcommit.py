@@ -12,7 +12,8 @@ plans, and writes them in one transaction:
 2. every undecided plan, in a savepoint of its own: its inbound row, then its handler with an ORM session, then
    the replies it made, through the decided plans' Core insert. A handler's failure rolls back its savepoint
    only, and the message is stored as failed with one apology (the error boundary); a lost race (PostgreSQL) is
-   tried again.
+   tried again. Where quizzes may take answers was read in step 1 (in this transaction, before any handler ran):
+   until a handler writes a quiz session, a message where none is live asks no quiz query (Seen.gates_hold).
 
 One commit then makes all of it durable. Dedupe is the inbound table's unique key: a copy that loses there is a
 duplicate. If the transaction fails because the database is unavailable, every message of the batch gets
@@ -27,8 +28,10 @@ import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 
+from sqlalchemy import event
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
+from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction
 
 from bot.core.batchwrite import DecidedWriter, Statements, outgoing
 from bot.core.clock import Clock
@@ -38,6 +41,7 @@ from bot.core.db import DatabaseUnavailable, is_unavailable
 from bot.core.directory import Directory, Learned, QuizGate
 from bot.core.message import Message
 from bot.core.plans import Decision, Keep, Outcome, PassivePolicy, Plan, ReplyRow, Seen, carried
+from bot.quiz.models import QuizSession
 
 __all__ = [
     "CHECKPOINT_EVERY",
@@ -67,10 +71,39 @@ CHECKPOINT_EVERY = 200
 # Attempts for a message whose savepoint lost a race (e.g. two first messages registering one member).
 _MAX_ATTEMPTS = 3
 
-# Runs a message's handler in session, given its stored inbound row's id (bot/core/pipeline.py): the handler's name,
-# the replies it made (written by the group commit once it returned), and what the message resolved to (for the
-# directory, once the transaction commits).
-HandleIn = Callable[[AsyncSession, Message, int], Awaitable[tuple[str | None, list[Draft], Learned | None]]]
+# Where quizzes may take answers, per chat id and per member id (1:1 practice), as this transaction knows it.
+Gates = tuple[dict[int, QuizGate], dict[int, QuizGate]]
+
+# Runs a message's handler in session, given its stored inbound row's id and the batch's quiz gates if they still
+# hold (bot/core/pipeline.py): the handler's name, the replies it made (written by the group commit once it
+# returned), and what the message resolved to (for the directory, once the transaction commits).
+HandleIn = Callable[
+    [AsyncSession, Message, int, Gates | None], Awaitable[tuple[str | None, list[Draft], Learned | None]]
+]
+
+
+class _HandlerSession(Session):
+    """A savepoint's session (info["seen"]: its transaction's Seen): a handler that writes a quiz session (starts
+    one, ends one) makes the quiz gates read at the start of the batch stale for the rest of it (Seen.gates_hold).
+    """
+
+
+@event.listens_for(_HandlerSession, "do_orm_execute")
+def _on_execute(state: ORMExecuteState) -> None:
+    # Every statement a handler runs through its session: an INSERT or UPDATE of quiz sessions is such a write.
+    table = getattr(state.statement, "table", None)  # an INSERT's or UPDATE's
+    if (state.is_insert or state.is_update) and getattr(table, "name", None) == _QUIZ_SESSIONS:
+        state.session.info["seen"].gates_hold = False
+
+
+@event.listens_for(_HandlerSession, "before_flush")
+def _on_flush(session: Session, _flush: UOWTransaction, _instances: object) -> None:
+    # ... and a quiz session added, or changed, as an ORM object.
+    if any(isinstance(obj, QuizSession) for obj in (*session.new, *session.dirty)):
+        session.info["seen"].gates_hold = False
+
+
+_QUIZ_SESSIONS = QuizSession.__tablename__
 
 
 class GroupCommit:
@@ -267,7 +300,13 @@ class GroupCommit:
         from bot.core.context import Context
 
         self.in_savepoints += 1
-        session = AsyncSession(bind=conn, join_transaction_mode="create_savepoint", expire_on_commit=False)
+        session = AsyncSession(
+            bind=conn,
+            join_transaction_mode="create_savepoint",
+            expire_on_commit=False,
+            sync_session_class=_HandlerSession,
+            info={"seen": seen},
+        )
         try:
             async with session.begin():
                 params = self.statements.inbound_params(msg, 0, now, "error" if failed else None)
@@ -288,7 +327,8 @@ class GroupCommit:
                     rows: list[Draft] = ctx.drafts or []
                     learned: Learned | None = None
                 else:
-                    handled_by, rows, learned = await self.handle_in(session, msg, inbound_id)
+                    gates = (seen.busy_chats, seen.busy_members) if seen.gates_hold else None
+                    handled_by, rows, learned = await self.handle_in(session, msg, inbound_id, gates)
                 chosen = self._carry(rows, passive, seen) if passive is not None else None
                 # The replies in one Core INSERT (what the ORM's flush of Outbox rows would write), inside the
                 # savepoint: a failure after this rolls them back with the message.

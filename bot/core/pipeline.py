@@ -35,7 +35,7 @@ from bot.core.clock import Clock
 from bot.core.config import Config
 from bot.core.context import Context, Draft
 from bot.core.directory import BranchCard, ChatCard, Directory, Learned, MemberCard, cards_of
-from bot.core.groupcommit import Decision, GroupCommit, Keep, Outcome, PassivePolicy, Plan
+from bot.core.groupcommit import Decision, Gates, GroupCommit, Keep, Outcome, PassivePolicy, Plan
 from bot.core.members import configured_role, declared_branch, resolve
 from bot.core.message import Message
 from bot.core.models import Branch, Chat, Member, UnitKind
@@ -51,6 +51,9 @@ MIDDLEWARES = ("dedupe", "resolve", "route", "authorize", "drop", "boundary", "h
 
 # Detached ORM objects kept for handlers that read nothing (cleared when there are more).
 _MAX_OBJECTS = 10_000
+
+
+_QUIZ = frozenset({intent.QUIZ})
 
 
 class NeedsDatabase(Exception):
@@ -249,10 +252,11 @@ class Pipeline:
     # --- 2–7 inside the write -----------------------------------------------------------------------------
 
     async def handle_in(
-        self, session: AsyncSession, msg: Message, inbound_id: int
+        self, session: AsyncSession, msg: Message, inbound_id: int, gates: Gates | None
     ) -> tuple[str | None, list[Draft], Learned]:
         """Resolve, route and handle msg in session (the writer's savepoint); its inbound row is inbound_id.
 
+        gates: where quizzes may take answers, read in this transaction and still true (None: unknown).
         The handler's replies are collected, not added to the session: the writer inserts them once it returned."""
         text, mentioned, names = normalize(msg.text, self.bot_names)
         mentioned = mentioned or msg.mentions_bot
@@ -268,6 +272,10 @@ class Pipeline:
         )
         resolved = await resolve(session, self.config, msg, self.clock())
         ctx.branch, ctx.chat, ctx.member = resolved.branch, resolved.chat, resolved.member
+        if gates is not None and resolved.member is not None:
+            # No quiz here at the start of the batch, nor started since: none can take this as an answer.
+            place = resolved.member.id if msg.is_direct else resolved.chat.id if resolved.chat else None
+            ctx.quiz_idle = place not in (gates[1] if msg.is_direct else gates[0])
         handled_by = await self._route(msg, ctx, text, mentioned, names)
         await session.flush()
         member_id = resolved.member.id if resolved.member else None
@@ -288,7 +296,8 @@ class Pipeline:
             return None
         # What the member meant (bot/core/intent.py): an interpretation whose context is live is routed instead.
         reading = intent.read(msg.text, text, addressed)
-        option = reading.choose(await intent.live_contexts(ctx, reading.needs)) if reading.options else None
+        needs = reading.needs - _QUIZ if ctx.quiz_idle else reading.needs
+        option = reading.choose(await intent.live_contexts(ctx, needs)) if reading.options else None
         if option is not None:
             msg = ctx.message = intent.rewritten(msg, option.text, mentioned)
             text = option.text

@@ -106,6 +106,10 @@ class Seen:
 
     busy_chats: dict[int, QuizGate] = field(default_factory=dict)
     busy_members: dict[int, QuizGate] = field(default_factory=dict)
+    # busy_chats and busy_members were read in this transaction and still hold: no quiz session was written since
+    # (a handler that starts one clears it). Then a chat (or a member's 1:1) missing from them has no quiz that
+    # could take an answer, and a handler need not ask (handlers/quiz.py _answer_target).
+    gates_hold: bool = False
     members: dict[int, MemberCard | None] = field(default_factory=dict)  # None: no longer there
     chats: dict[int, ChatCard | None] = field(default_factory=dict)
     registered: dict[tuple[str, str], MemberCard] = field(default_factory=dict)

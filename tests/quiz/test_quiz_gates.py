@@ -1,0 +1,138 @@
+"""The group commit's quiz gates in the savepoints: a message where no quiz is live skips the quiz's queries, and
+whatever starts a quiz in the batch, or in another process before it, is still seen (bot/core/groupcommit.py)."""
+
+import asyncio
+
+from sqlalchemy import event, func, select
+
+from bot.app import ROUTERS, build_app, open_services
+from bot.core.message import Message
+from bot.core.router import Router
+from bot.quiz.models import QuizAttempt, QuizMode, QuizSession
+from bot.quiz.state import RUNNING
+from tests.conftest import START, make_config
+from tests.quiz.test_quiz import TAG, add_questions
+from tests.support import BotDriver
+
+
+def group(msg_id: str, user: str, body: str, name: str | None = None) -> Message:
+    """A message in the demo group; with a name other than the member's, resolve() renames them (in a savepoint)."""
+    return Message(
+        channel="sim",
+        platform_msg_id=msg_id,
+        sender_id=user,
+        text=body,
+        sent_at=START,
+        chat_id="demo-group",
+        sender_name=name,
+    )
+
+
+async def attempts(sessions) -> int:
+    async with sessions() as session:
+        return await session.scalar(select(func.count()).select_from(QuizAttempt))
+
+
+async def test_a_quiz_started_earlier_in_a_batch_takes_an_answer_later_in_it(bot: BotDriver):
+    await add_questions(bot)
+    pipeline = bot.services.pipeline
+    await pipeline.process(group("warm", "u02", "帮助"))
+    before = pipeline.commits.batches
+    # Both run their handlers in the batch's savepoints (a command that writes; a member whose new name is written
+    # by resolve()), the 抢答 first: the quiz gates read at the start of the batch knew no quiz in the chat.
+    started, answer = await asyncio.gather(
+        pipeline.process(group("start", "u00", f"抢答 1题 {TAG}")),
+        pipeline.process(group("answer", "u01", "A", name="张伟（执法）")),
+    )
+    assert pipeline.commits.batches - before == 1
+    assert started.handled_by == "handle_rush"
+    assert answer.handled_by == "handle_answer"
+    assert await attempts(bot.services.sessions) == 1
+
+
+async def test_a_quiz_session_added_by_a_handler_makes_the_gates_stale_for_the_rest_of_the_batch(
+    aiohttp_client, config, clock
+):
+    probe = Router("probe")
+    seen: list[bool] = []
+
+    @probe.command("开一个")
+    async def handle_open(msg, ctx):
+        ctx.session.add(
+            QuizSession(
+                branch_id=ctx.chat.branch_id,
+                chat_id=ctx.chat.id,
+                mode=QuizMode.RUSH,
+                status=RUNNING,
+                question_count=1,
+                seconds_per_question=30,
+                started_at=ctx.now(),
+            )
+        )
+
+    @probe.command("看看")
+    async def handle_look(msg, ctx):
+        seen.append(ctx.quiz_idle)
+
+    app = build_app(config, clock=clock, background=False, routers=(*ROUTERS, probe))
+    driver = BotDriver(await aiohttp_client(app), app)
+    pipeline = driver.services.pipeline
+    await pipeline.process(group("alone", "u01", "看看"))
+    assert seen == [True]  # no quiz in the chat: the handler's filters need not ask
+    before = pipeline.commits.batches
+    await asyncio.gather(
+        pipeline.process(group("open", "u02", "开一个")),
+        pipeline.process(group("look", "u01", "看看")),
+    )
+    assert pipeline.commits.batches - before == 1
+    assert seen == [True, False]  # an ORM quiz session flushed before it: ask the database
+    await pipeline.process(group("after", "u01", "看看"))
+    assert seen == [True, False, False]  # read again in the next batch: the quiz is live
+
+
+async def test_a_quiz_started_by_another_instance_takes_the_answers_of_this_one(db_url, clock):
+    """This process's last batch saw no quiz; another started one since: read in this transaction, the gates
+    know it (a copy kept from the last batch would not)."""
+    config = make_config(db_url)
+    one = await open_services(config, clock=clock, jobs=())
+    two = await open_services(config, clock=clock, migrate=False, jobs=())
+    try:
+        await add_questions(BotDriverLike(one))
+        await one.pipeline.process(group("warm", "u02", "帮助"))
+        assert not one.pipeline.commits.busy_chats
+        assert (await two.pipeline.process(group("start", "u00", f"竞赛 1题 {TAG}"))).handled_by == "handle_match"
+        renamed = await one.pipeline.process(group("a1", "u01", "A", name="张伟（执法）"))
+        assert renamed.handled_by == "handle_answer"  # in a savepoint from the start (resolve() writes the name)
+        decided = await one.pipeline.process(group("a2", "u03", "B"))
+        assert decided.handled_by == "handle_answer"
+        assert await attempts(one.sessions) == 2
+    finally:
+        await one.close()
+        await two.close()
+
+
+class BotDriverLike:
+    """What add_questions() uses of a BotDriver, for services opened without an app."""
+
+    def __init__(self, services) -> None:
+        self.services = services
+
+
+async def test_a_chat_without_a_quiz_runs_no_quiz_query(bot: BotDriver):
+    """A member's renamed message (handled in a savepoint) in a chat with no quiz: routed without asking."""
+    pipeline = bot.services.pipeline
+    await pipeline.process(group("warm", "u02", "帮助"))
+    statements: list[str] = []
+    engine = pipeline.engine.sync_engine
+
+    def note(_conn, _cursor, statement, *_args):
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", note)
+    try:
+        outcome = await pipeline.process(group("chat", "u01", "A", name="张伟（执法）"))
+    finally:
+        event.remove(engine, "before_cursor_execute", note)
+    assert outcome.handled_by is None
+    # The batch's gates only (on SQLite their prepared statement does not pass through the engine's events).
+    assert statements and [s for s in statements if "quiz_" in s and "AS daily" not in s] == []
