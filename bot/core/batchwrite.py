@@ -37,7 +37,7 @@ from bot.core.context import Draft, reply_target
 from bot.core.db import FORM_SIZES, Form, Prepared, listed
 from bot.core.directory import BusyQuiz, ChatCard, MemberCard, gates
 from bot.core.message import Message, Outgoing
-from bot.core.models import Chat, InboundMessage, Member, MemberIdentity, Outbox, OutboxStatus
+from bot.core.models import Branch, Chat, InboundMessage, Member, MemberIdentity, Outbox, OutboxStatus
 from bot.core.plans import Decision, Outcome, PassivePolicy, Plan, Seen, carried
 from bot.quiz.models import Question, QuestionType, QuizMode, QuizRound, QuizSession
 from bot.quiz.state import LATE_ANSWER_SECONDS, RUNNING
@@ -167,6 +167,27 @@ class DecidedWriter:
         seen.busy_chats, seen.busy_members = gates(busy)
         seen.gates_hold = True
 
+    def who(self, conn: Connection, msgs: list[Message], seen: Seen) -> None:
+        """Read who sent msgs (the undecided messages) and where: the members by identity, the chats, and the units
+        of both, for resolve() in the savepoints after this (Seen.who_holds)."""
+        s = self.statements
+        users: dict[str, set[str]] = {}
+        chats: dict[str, set[str]] = {}
+        for msg in msgs:
+            users.setdefault(msg.channel, set()).add(msg.sender_id)
+            if msg.chat_id is not None:
+                chats.setdefault(msg.channel, set()).add(msg.chat_id)
+        for channel, ids in users.items():
+            for r in s.known_members.rows(conn, {"channel": channel, "users": sorted(ids)}):
+                seen.known_members[(channel, r.user_id)] = r
+        for channel, ids in chats.items():
+            for r in s.known_chats.rows(conn, {"channel": channel, "chats": sorted(ids)}):
+                seen.known_chats[(channel, r.platform_chat_id)] = r
+        units = {r.branch_id for r in (*seen.known_members.values(), *seen.known_chats.values())}
+        if units:
+            seen.known_branches.update((r.id, r) for r in s.known_branches.rows(conn, {"ids": sorted(units)}))
+        seen.who_holds = True
+
     def _still_valid(
         self, conn: Connection, batch: list[Plan], decided: list[int], now: datetime, seen: Seen
     ) -> list[int]:
@@ -261,6 +282,8 @@ _INBOUND = cast(Table, InboundMessage.__table__)
 _OUTBOX = cast(Table, Outbox.__table__)
 _MEMBER = cast(Table, Member.__table__)
 _IDENTITY = cast(Table, MemberIdentity.__table__)
+_CHAT = cast(Table, Chat.__table__)
+_BRANCH = cast(Table, Branch.__table__)
 
 
 class BatchInsert:
@@ -401,7 +424,16 @@ class Statements:
         cost the first batches tens to hundreds of milliseconds."""
         self.inbound_rows.warm(dialect)
         self.outbox_rows.warm(dialect)
-        for prepared in (self.busy_quizzes, self.chats, self.members, self.pushes_pending, self.identity_member):
+        for prepared in (
+            self.busy_quizzes,
+            self.chats,
+            self.members,
+            self.pushes_pending,
+            self.identity_member,
+            self.known_members,
+            self.known_chats,
+            self.known_branches,
+        ):
             prepared.warm(dialect)
         self.insert_member.warm(dialect)
         self.insert_identity.warm(dialect)
@@ -425,6 +457,16 @@ class Statements:
         self.chats = Prepared(lambda n: select(Chat.id, Chat.branch_id).where(Chat.id.in_(listed("ids", n))), "ids")
         self.members = Prepared(lambda n: _MEMBER_CARD.where(Member.id.in_(listed("ids", n))), "ids")
         self.pushes_pending = Prepared(_pushes_pending, "targets")
+        self.known_members = Prepared(
+            lambda n: _KNOWN_MEMBERS.where(MemberIdentity.platform_user_id.in_(listed("users", n))), "users"
+        )
+        self.known_chats = Prepared(
+            lambda n: select(*_CHAT.c).where(
+                _CHAT.c.channel == bindparam("channel"), _CHAT.c.platform_chat_id.in_(listed("chats", n))
+            ),
+            "chats",
+        )
+        self.known_branches = Prepared(lambda n: select(*_BRANCH.c).where(_BRANCH.c.id.in_(listed("ids", n))), "ids")
         self.identity_member = Prepared(lambda _: _IDENTITY_MEMBER)
         self.insert_member = Prepared(
             lambda _: (
@@ -491,6 +533,11 @@ _BUSY_QUIZZES = select(
     or_(QuizSession.status == literal(RUNNING, literal_execute=True), QuizSession.finished_at >= bindparam("since"))
 )
 _MEMBER_CARD = select(Member.id, Member.branch_id, Member.role, Member.display_name)
+_KNOWN_MEMBERS = (
+    select(MemberIdentity.platform_user_id.label("user_id"), *_MEMBER.c)
+    .join_from(MemberIdentity, Member, Member.id == MemberIdentity.member_id)
+    .where(MemberIdentity.channel == bindparam("channel"))
+)
 _IDENTITY_MEMBER = _MEMBER_CARD.join(MemberIdentity, MemberIdentity.member_id == Member.id).where(
     MemberIdentity.channel == bindparam("channel"), MemberIdentity.platform_user_id == bindparam("user_id")
 )

@@ -40,6 +40,7 @@ from bot.core.context import Draft
 from bot.core.db import DatabaseUnavailable, is_unavailable
 from bot.core.directory import Directory, Learned, QuizGate
 from bot.core.message import Message
+from bot.core.models import Branch, Chat, Member, MemberIdentity
 from bot.core.plans import Decision, Keep, Outcome, PassivePolicy, Plan, ReplyRow, Seen, carried
 from bot.quiz.models import QuizSession
 
@@ -71,39 +72,45 @@ CHECKPOINT_EVERY = 200
 # Attempts for a message whose savepoint lost a race (e.g. two first messages registering one member).
 _MAX_ATTEMPTS = 3
 
-# Where quizzes may take answers, per chat id and per member id (1:1 practice), as this transaction knows it.
-Gates = tuple[dict[int, QuizGate], dict[int, QuizGate]]
-
-# Runs a message's handler in session, given its stored inbound row's id and the batch's quiz gates if they still
-# hold (bot/core/pipeline.py): the handler's name, the replies it made (written by the group commit once it
-# returned), and what the message resolved to (for the directory, once the transaction commits).
+# Runs a message's handler in session, given its stored inbound row's id and what its transaction read at the start
+# of the batch, if any of it may be trusted (bot/core/pipeline.py): the handler's name, the replies it made (written
+# by the group commit once it returned), and what the message resolved to (for the directory, once the transaction
+# commits).
 HandleIn = Callable[
-    [AsyncSession, Message, int, Gates | None], Awaitable[tuple[str | None, list[Draft], Learned | None]]
+    [AsyncSession, Message, int, Seen | None], Awaitable[tuple[str | None, list[Draft], Learned | None]]
 ]
 
 
 class _HandlerSession(Session):
-    """A savepoint's session (info["seen"]: its transaction's Seen): a handler that writes a quiz session (starts
-    one, ends one) makes the quiz gates read at the start of the batch stale for the rest of it (Seen.gates_hold).
+    """A savepoint's session (info["seen"]: its transaction's Seen). What the batch read before any handler ran is
+    stale for the rest of it once a handler writes there: a quiz session (started, ended) the quiz gates
+    (Seen.gates_hold); a member, identity, chat or unit who sent what where (Seen.who_holds).
     """
 
 
 @event.listens_for(_HandlerSession, "do_orm_execute")
 def _on_execute(state: ORMExecuteState) -> None:
-    # Every statement a handler runs through its session: an INSERT or UPDATE of quiz sessions is such a write.
-    table = getattr(state.statement, "table", None)  # an INSERT's or UPDATE's
-    if (state.is_insert or state.is_update) and getattr(table, "name", None) == _QUIZ_SESSIONS:
-        state.session.info["seen"].gates_hold = False
+    # Every statement a handler runs through its session, Core's included.
+    if state.is_insert or state.is_update or state.is_delete:
+        table = getattr(getattr(state.statement, "table", None), "name", None)
+        if table == _QUIZ_SESSIONS:
+            state.session.info["seen"].gates_hold = False
+        elif table in _WHO:
+            state.session.info["seen"].who_holds = False
 
 
 @event.listens_for(_HandlerSession, "before_flush")
 def _on_flush(session: Session, _flush: UOWTransaction, _instances: object) -> None:
-    # ... and a quiz session added, or changed, as an ORM object.
-    if any(isinstance(obj, QuizSession) for obj in (*session.new, *session.dirty)):
-        session.info["seen"].gates_hold = False
+    # ... and the ORM objects added, changed or deleted.
+    for obj in (*session.new, *session.dirty, *session.deleted):
+        if isinstance(obj, QuizSession):
+            session.info["seen"].gates_hold = False
+        elif isinstance(obj, Member | MemberIdentity | Chat | Branch):
+            session.info["seen"].who_holds = False
 
 
 _QUIZ_SESSIONS = QuizSession.__tablename__
+_WHO = frozenset(model.__tablename__ for model in (Member, MemberIdentity, Chat, Branch))
 
 
 class GroupCommit:
@@ -202,6 +209,9 @@ class GroupCommit:
         try:
             async with self.engine.begin() as conn:
                 await conn.run_sync(lambda sync: self.decided.write(sync, batch, now, results, seen))
+                undecided = [item.msg for i, item in enumerate(batch) if results[i] is None]
+                if undecided:
+                    await conn.run_sync(lambda sync: self.decided.who(sync, undecided, seen))
                 for i, item in enumerate(batch):
                     if results[i] is None:
                         results[i] = await self._handle(conn, item.msg, item.passive, now, seen)
@@ -274,7 +284,7 @@ class GroupCommit:
         """Store msg and run its handler in a savepoint; a failure rolls it back and is stored with an apology."""
         for attempt in range(1, _MAX_ATTEMPTS + 1):
             try:
-                return await self._in_savepoint(conn, msg, passive, now, seen, failed=False)
+                return await self._in_savepoint(conn, msg, passive, now, seen, attempt)
             except Exception as exc:
                 if _unavailable(exc):
                     raise
@@ -285,7 +295,7 @@ class GroupCommit:
                 what = "database error" if isinstance(exc, DBAPIError) else "handler failed"
                 log.exception("%s for %s:%s", what, msg.channel, msg.platform_msg_id)
                 break
-        return await self._in_savepoint(conn, msg, passive, now, seen, failed=True)
+        return await self._in_savepoint(conn, msg, passive, now, seen, attempt=0)
 
     async def _in_savepoint(
         self,
@@ -294,11 +304,13 @@ class GroupCommit:
         passive: PassivePolicy | None,
         now: datetime,
         seen: Seen,
-        failed: bool,
+        attempt: int,
     ) -> Outcome:
+        """Store msg and run its handler (attempt: 1, 2 … after a lost race; 0: the error boundary's apology)."""
         from bot.core import texts
         from bot.core.context import Context
 
+        failed = attempt == 0
         self.in_savepoints += 1
         session = AsyncSession(
             bind=conn,
@@ -327,8 +339,9 @@ class GroupCommit:
                     rows: list[Draft] = ctx.drafts or []
                     learned: Learned | None = None
                 else:
-                    gates = (seen.busy_chats, seen.busy_members) if seen.gates_hold else None
-                    handled_by, rows, learned = await self.handle_in(session, msg, inbound_id, gates)
+                    # A retry (a lost race) reads everything again itself.
+                    read = seen if attempt == 1 else None
+                    handled_by, rows, learned = await self.handle_in(session, msg, inbound_id, read)
                 chosen = self._carry(rows, passive, seen) if passive is not None else None
                 # The replies in one Core INSERT (what the ORM's flush of Outbox rows would write), inside the
                 # savepoint: a failure after this rolls them back with the message.

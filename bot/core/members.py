@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from sqlalchemy import and_, bindparam, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import make_transient_to_detached
 
 from bot.core import org
 from bot.core.config import Config
 from bot.core.message import Message
 from bot.core.models import Branch, Chat, Member, MemberIdentity, PartyGroup, Role
+
+if TYPE_CHECKING:
+    from bot.core.plans import Seen
 
 log = logging.getLogger(__name__)
 
@@ -74,12 +78,7 @@ async def resolve(session: AsyncSession, config: Config, msg: Message, now_value
     """Find (or register) the member, chat and branch for an inbound message."""
     known = await _known(session, msg)
     if known is not None:
-        if (
-            msg.sender_name
-            and known[0].display_name != msg.sender_name
-            and configured_name(config, msg.channel, msg.sender_id) is None
-        ):
-            known[0].display_name = msg.sender_name
+        _rename(config, msg, known[0])
         return Resolved(known[2], known[1], known[0])
     chat: Chat | None = None
     branch: Branch | None = None
@@ -129,6 +128,57 @@ async def resolve(session: AsyncSession, config: Config, msg: Message, now_value
     if branch is None:
         branch = await session.get(Branch, member.branch_id)
     return Resolved(branch, chat, member)
+
+
+def resolve_known(session: AsyncSession, config: Config, msg: Message, seen: Seen) -> Resolved | None:
+    """resolve() for a registered member in a chat bound to a unit (or a direct message), from the rows the group
+    commit read in this transaction before any handler ran (Seen.who_holds); None: resolve() decides.
+
+    The objects are made persistent in session without a load, as _known() would have loaded them (every column
+    set): a handler that changes one (a rename) has it flushed as an UPDATE.
+    """
+    member_row = seen.known_members.get((msg.channel, msg.sender_id))
+    if member_row is None:
+        return None
+    chat: Chat | None = None
+    if msg.chat_id is not None:
+        chat_row = seen.known_chats.get((msg.channel, msg.chat_id))
+        if chat_row is None:
+            return None
+        branch_row = seen.known_branches.get(chat_row.branch_id)
+    else:
+        branch_row = seen.known_branches.get(member_row.branch_id)
+    if branch_row is None:
+        return None
+    if msg.chat_id is not None:
+        chat = _persistent(session, Chat, chat_row)
+    member = _persistent(session, Member, member_row)
+    _rename(config, msg, member)
+    return Resolved(_persistent(session, Branch, branch_row), chat, member)
+
+
+def _persistent(session: AsyncSession, model: type[_Row], row: Any) -> _Row:
+    """row (a Core row holding every column of model's table) as an object of session, as if loaded there."""
+    obj = model(**{key: getattr(row, key) for key in _COLUMNS[model]})
+    make_transient_to_detached(obj)  # its values as loaded, none of them a change
+    session.add(obj)
+    return obj
+
+
+def _rename(config: Config, msg: Message, member: Member) -> None:
+    """The platform's name for the sender is their display name, unless config.toml sets one."""
+    if (
+        msg.sender_name
+        and member.display_name != msg.sender_name
+        and configured_name(config, msg.channel, msg.sender_id) is None
+    ):
+        member.display_name = msg.sender_name
+
+
+_Row = TypeVar("_Row", Member, Chat, Branch)
+_COLUMNS: dict[type, tuple[str, ...]] = {
+    model: tuple(attr.key for attr in model.__mapper__.column_attrs) for model in (Member, Chat, Branch)
+}
 
 
 async def _known(session: AsyncSession, msg: Message) -> tuple[Member, Chat | None, Branch] | None:

@@ -35,11 +35,12 @@ from bot.core.clock import Clock
 from bot.core.config import Config
 from bot.core.context import Context, Draft
 from bot.core.directory import BranchCard, ChatCard, Directory, Learned, MemberCard, cards_of
-from bot.core.groupcommit import Decision, Gates, GroupCommit, Keep, Outcome, PassivePolicy, Plan
-from bot.core.members import configured_role, declared_branch, resolve
+from bot.core.groupcommit import Decision, GroupCommit, Keep, Outcome, PassivePolicy, Plan
+from bot.core.members import configured_role, declared_branch, resolve, resolve_known
 from bot.core.message import Message
 from bot.core.models import Branch, Chat, Member, UnitKind
 from bot.core.normalize import normalize
+from bot.core.plans import Seen
 from bot.core.router import Dispatcher, Hints, Route
 from bot.quiz.lookup import LookupCache
 
@@ -252,12 +253,12 @@ class Pipeline:
     # --- 2–7 inside the write -----------------------------------------------------------------------------
 
     async def handle_in(
-        self, session: AsyncSession, msg: Message, inbound_id: int, gates: Gates | None
+        self, session: AsyncSession, msg: Message, inbound_id: int, seen: Seen | None
     ) -> tuple[str | None, list[Draft], Learned]:
         """Resolve, route and handle msg in session (the writer's savepoint); its inbound row is inbound_id.
 
-        gates: where quizzes may take answers, read in this transaction and still true (None: unknown).
-        The handler's replies are collected, not added to the session: the writer inserts them once it returned."""
+        seen: what the transaction read at the start of the batch (who is who, where quizzes may take answers),
+        used where it still holds (None: nothing). The handler's replies are collected, not added to the session: the writer inserts them once it returned."""
         text, mentioned, names = normalize(msg.text, self.bot_names)
         mentioned = mentioned or msg.mentions_bot
         ctx = Context(
@@ -270,12 +271,14 @@ class Pipeline:
             lookup=self.lookup,
             drafts=[],
         )
-        resolved = await resolve(session, self.config, msg, self.clock())
+        resolved = (
+            resolve_known(session, self.config, msg, seen) if seen is not None and seen.who_holds else None
+        ) or (await resolve(session, self.config, msg, self.clock()))
         ctx.branch, ctx.chat, ctx.member = resolved.branch, resolved.chat, resolved.member
-        if gates is not None and resolved.member is not None:
+        if seen is not None and seen.gates_hold and resolved.member is not None:
             # No quiz here at the start of the batch, nor started since: none can take this as an answer.
             place = resolved.member.id if msg.is_direct else resolved.chat.id if resolved.chat else None
-            ctx.quiz_idle = place not in (gates[1] if msg.is_direct else gates[0])
+            ctx.quiz_idle = place not in (seen.busy_members if msg.is_direct else seen.busy_chats)
         handled_by = await self._route(msg, ctx, text, mentioned, names)
         await session.flush()
         member_id = resolved.member.id if resolved.member else None

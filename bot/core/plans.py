@@ -110,6 +110,13 @@ class Seen:
     # (a handler that starts one clears it). Then a chat (or a member's 1:1) missing from them has no quiz that
     # could take an answer, and a handler need not ask (handlers/quiz.py _answer_target).
     gates_hold: bool = False
+    # Who sent the batch's undecided messages and where, read in this transaction for resolve() in their savepoints
+    # (bot/core/members.py resolve_known): member rows by (channel, user id), chat rows by (channel, chat id), unit
+    # rows by id. who_holds: they still hold, no handler has written a member, identity, chat or unit since.
+    known_members: dict[tuple[str, str], Any] = field(default_factory=dict)
+    known_chats: dict[tuple[str, str], Any] = field(default_factory=dict)
+    known_branches: dict[int, Any] = field(default_factory=dict)
+    who_holds: bool = False
     members: dict[int, MemberCard | None] = field(default_factory=dict)  # None: no longer there
     chats: dict[int, ChatCard | None] = field(default_factory=dict)
     registered: dict[tuple[str, str], MemberCard] = field(default_factory=dict)
