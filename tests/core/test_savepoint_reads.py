@@ -1,0 +1,102 @@
+"""Who sent what where, read once per batch for the handlers in its savepoints (bot/core/groupcommit.py,
+bot/core/members.py resolve_known): the same objects resolve() would load, read again after a handler wrote them."""
+
+import asyncio
+
+from sqlalchemy import event, select, update
+
+from bot.app import ROUTERS, build_app
+from bot.core.message import Message
+from bot.core.models import Member, MemberIdentity
+from bot.core.router import Router
+from tests.conftest import START
+from tests.support import BotDriver
+
+
+def group(msg_id: str, user: str, body: str, name: str | None = None) -> Message:
+    return Message(
+        channel="sim",
+        platform_msg_id=msg_id,
+        sender_id=user,
+        text=body,
+        sent_at=START,
+        chat_id="demo-group",
+        sender_name=name,
+    )
+
+
+async def member_of(services, user: str) -> Member:
+    async with services.sessions() as session:
+        return await session.scalar(
+            select(Member)
+            .join(MemberIdentity, MemberIdentity.member_id == Member.id)
+            .where(MemberIdentity.platform_user_id == user)
+        )
+
+
+def probe_app(config, clock, seen: list[tuple[str, str]]):
+    probe = Router("probe")
+
+    @probe.command("看看")
+    async def handle_look(msg, ctx):
+        seen.append((ctx.member.display_name, ctx.branch.key))
+
+    @probe.command("改名")  # another member's name, by a Core UPDATE through the session
+    async def handle_rename(msg, ctx):
+        target = await member_of_in(ctx, ctx.command.args)
+        await ctx.session.execute(update(Member).where(Member.id == target.id).values(display_name="王二"))
+
+    @probe.command("改名对象")  # … or as an ORM object, flushed
+    async def handle_rename_object(msg, ctx):
+        target = await member_of_in(ctx, ctx.command.args)
+        target.display_name = "王三"
+        await ctx.session.flush()
+
+    return build_app(config, clock=clock, background=False, routers=(*ROUTERS, probe))
+
+
+async def member_of_in(ctx, user: str) -> Member:
+    return await ctx.session.scalar(
+        select(Member)
+        .join(MemberIdentity, MemberIdentity.member_id == Member.id)
+        .where(MemberIdentity.platform_user_id == user)
+    )
+
+
+async def test_a_member_written_earlier_in_a_batch_is_read_again_for_a_later_message(aiohttp_client, config, clock):
+    seen: list[tuple[str, str]] = []
+    app = probe_app(config, clock, seen)
+    driver = BotDriver(await aiohttp_client(app), app)
+    pipeline = driver.services.pipeline
+    await pipeline.process(group("warm", "u01", "帮助"))
+    for word, name in (("改名", "王二"), ("改名对象", "王三")):
+        before = pipeline.commits.batches
+        await asyncio.gather(
+            pipeline.process(group(f"{word}-1", "u01", f"{word} u02")),
+            pipeline.process(group(f"{word}-2", "u02", "看看")),
+        )
+        assert pipeline.commits.batches - before == 1
+        assert seen[-1] == (name, "demo")
+
+
+async def test_a_known_member_in_a_savepoint_is_not_selected_again_and_a_rename_is_written(bot: BotDriver):
+    pipeline = bot.services.pipeline
+    await pipeline.process(group("warm", "u02", "帮助"))
+    statements: list[str] = []
+    engine = pipeline.engine.sync_engine
+
+    def note(_conn, _cursor, statement, *_args):
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", note)
+    try:
+        outcome = await pipeline.process(group("renamed", "u01", "会议列表", name="张伟（执法）"))
+    finally:
+        event.remove(engine, "before_cursor_execute", note)
+    assert outcome.handled_by == "handle_meetings"
+    assert [s for s in statements if s.startswith("UPDATE member SET display_name")]
+    # resolve()'s own select of member, chat and unit (_known) did not run: the batch's rows stood for it.
+    assert not [s for s in statements if "JOIN chat ON chat.channel" in s]
+    assert (await member_of(bot.services, "u01")).display_name == "张伟（执法）"
+    member = await member_of(bot.services, "u01")
+    assert bot.services.pipeline.directory.members[member.id].display_name == "张伟（执法）"
