@@ -258,7 +258,8 @@ class Pipeline:
         """Resolve, route and handle msg in session (the writer's savepoint); its inbound row is inbound_id.
 
         seen: what the transaction read at the start of the batch (who is who, where quizzes may take answers),
-        used where it still holds (None: nothing). The handler's replies are collected, not added to the session: the writer inserts them once it returned."""
+        used where it still holds (None: nothing). The handler's replies are collected, not added to the session:
+        the writer inserts them once it returned."""
         text, mentioned, names = normalize(msg.text, self.bot_names)
         mentioned = mentioned or msg.mentions_bot
         ctx = Context(
@@ -271,9 +272,9 @@ class Pipeline:
             lookup=self.lookup,
             drafts=[],
         )
-        resolved = (
-            resolve_known(session, self.config, msg, seen) if seen is not None and seen.who_holds else None
-        ) or (await resolve(session, self.config, msg, self.clock()))
+        resolved = resolve_known(session, self.config, msg, seen) if seen is not None and seen.who_holds else None
+        if resolved is None:  # a newcomer, a chat not bound yet, or what the batch read no longer holds
+            resolved = await resolve(session, self.config, msg, self.clock())
         ctx.branch, ctx.chat, ctx.member = resolved.branch, resolved.chat, resolved.member
         if seen is not None and seen.gates_hold and resolved.member is not None:
             # No quiz here at the start of the batch, nor started since: none can take this as an answer.
