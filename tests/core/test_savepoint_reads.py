@@ -34,12 +34,25 @@ async def member_of(services, user: str) -> Member:
         )
 
 
-def probe_app(config, clock, seen: list[tuple[str, str]]):
+def columns(*objects) -> list[dict[str, object]]:
+    return [{attr.key: getattr(obj, attr.key) for attr in obj.__mapper__.column_attrs} for obj in objects]
+
+
+def probe_app(config, clock, seen: list[tuple[str, str]], loaded: list[list[dict[str, object]]] | None = None):
     probe = Router("probe")
 
     @probe.command("看看")
     async def handle_look(msg, ctx):
         seen.append((ctx.member.display_name, ctx.branch.key))
+
+    @probe.command("全部")  # every column of what resolve() made, and nothing changed by making it
+    async def handle_all(msg, ctx):
+        assert not ctx.session.dirty and not ctx.session.new
+        assert loaded is not None
+        loaded.append(columns(ctx.member, ctx.chat, ctx.branch))
+        for obj in (ctx.member, ctx.chat, ctx.branch):
+            await ctx.session.refresh(obj)
+        loaded.append(columns(ctx.member, ctx.chat, ctx.branch))
 
     @probe.command("改名")  # another member's name, by a Core UPDATE through the session
     async def handle_rename(msg, ctx):
@@ -77,6 +90,16 @@ async def test_a_member_written_earlier_in_a_batch_is_read_again_for_a_later_mes
         )
         assert pipeline.commits.batches - before == 1
         assert seen[-1] == (name, "demo")
+
+
+async def test_what_resolve_makes_from_the_batch_rows_is_what_it_would_load(aiohttp_client, config, clock):
+    loaded: list[list[dict[str, object]]] = []
+    app = probe_app(config, clock, [], loaded)
+    driver = BotDriver(await aiohttp_client(app), app)
+    assert (await driver.services.pipeline.process(group("all", "u01", "全部"))).handled_by == "handle_all"
+    made, refreshed = loaded
+    assert made == refreshed
+    assert made[0]["party_group_id"] is not None and made[0]["created_at"] is not None
 
 
 async def test_a_known_member_in_a_savepoint_is_not_selected_again_and_a_rename_is_written(bot: BotDriver):
