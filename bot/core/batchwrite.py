@@ -406,11 +406,6 @@ class Statements:
 
     # The rows come back in no particular order: callers match them by their cause.
     insert_outbox = insert(_OUTBOX).returning(_OUTBOX.c.id, _OUTBOX.c.cause_inbound_id, _OUTBOX.c.delivered_via)
-    set_handled = (
-        update(_INBOUND)
-        .where(_INBOUND.c.id == bindparam("inbound_id"))
-        .values(member_id=bindparam("member"), handled_by=bindparam("handled"))
-    )
     delete_member = delete(_MEMBER).where(_MEMBER.c.id == bindparam("member_id"))
 
     @staticmethod
@@ -433,6 +428,8 @@ class Statements:
             self.known_members,
             self.known_chats,
             self.known_branches,
+            self.inbound_one,
+            self.handled,
         ):
             prepared.warm(dialect)
         self.insert_member.warm(dialect)
@@ -448,11 +445,16 @@ class Statements:
         )
         self.inbound_rows = BatchInsert(self.insert_inbound, INBOUND_KEYS)
         self.outbox_rows = BatchInsert(self.insert_outbox, OUTBOX_KEYS)
-        self.insert_inbound_one = (
-            upsert(_INBOUND)
-            .on_conflict_do_nothing(index_elements=["channel", "platform_msg_id"])
-            .returning(_INBOUND.c.id)
+        # A savepoint's inbound row (its dedupe point, before the handler runs), and what the handler made of it.
+        self.inbound_one = Prepared(
+            lambda _: (
+                upsert(_INBOUND)
+                .values(_binds(_INBOUND, *INBOUND_KEYS))
+                .on_conflict_do_nothing(index_elements=["channel", "platform_msg_id"])
+                .returning(_INBOUND.c.id)
+            )
         )
+        self.handled = Prepared(lambda _: _SET_HANDLED)
         self.busy_quizzes = Prepared(lambda _: _BUSY_QUIZZES)
         self.chats = Prepared(lambda n: select(Chat.id, Chat.branch_id).where(Chat.id.in_(listed("ids", n))), "ids")
         self.members = Prepared(lambda n: _MEMBER_CARD.where(Member.id.in_(listed("ids", n))), "ids")
@@ -531,6 +533,11 @@ _BUSY_QUIZZES = select(
     # RUNNING as a literal in the SQL: compared with a parameter, SQLite prepares the statement again at every
     # execution (a partial index, uq_quiz_session_live_chat, depends on the status): 30 µs instead of 1.
     or_(QuizSession.status == literal(RUNNING, literal_execute=True), QuizSession.finished_at >= bindparam("since"))
+)
+_SET_HANDLED = (
+    update(_INBOUND)
+    .where(_INBOUND.c.id == bindparam("inbound_id"))
+    .values(member_id=bindparam("member"), handled_by=bindparam("handled"))
 )
 _MEMBER_CARD = select(Member.id, Member.branch_id, Member.role, Member.display_name)
 _KNOWN_MEMBERS = (

@@ -29,8 +29,9 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import Connection, event
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction
@@ -75,9 +76,9 @@ CHECKPOINT_EVERY = 200
 _MAX_ATTEMPTS = 3
 
 # Runs a message's handler in session, given its stored inbound row's id and what its transaction read at the start
-# of the batch, if any of it may be trusted (bot/core/pipeline.py): the handler's name, the replies it made (written
-# by the group commit once it returned), and what the message resolved to (for the directory, once the transaction
-# commits).
+# of the batch, if any of it may be trusted (bot/core/pipeline.py): the handler's name and the replies it made
+# (written by the group commit once it returned), and what the message resolved to (its member on the inbound row;
+# for the directory, once the transaction commits).
 HandleIn = Callable[
     [AsyncSession, Message, int, Seen | None], Awaitable[tuple[str | None, list[Draft], Learned | None]]
 ]
@@ -323,10 +324,14 @@ class GroupCommit:
         )
         try:
             async with session.begin():
+                # The savepoint begins here, and the inbound row (the dedupe point) is written in it: on the session's
+                # connection, as the replies below (through the session, ORM execution costs more than the statement).
+                await session.connection()
                 params = self.statements.inbound_params(msg, 0, now, "error" if failed else None)
-                inbound_id = await session.scalar(self.statements.insert_inbound_one, params)
-                if inbound_id is None:
+                stored = await conn.run_sync(lambda sync: self.statements.inbound_one.first(sync, params))
+                if stored is None:
                     return Outcome(duplicate=True)
+                inbound_id: int = stored.id
                 if failed:  # the error boundary: stored as failed, one apology
                     ctx = Context(
                         config=self.config,
@@ -345,13 +350,12 @@ class GroupCommit:
                     read = seen if attempt == 1 else None
                     handled_by, rows, learned = await self.handle_in(session, msg, inbound_id, read)
                 chosen = self._carry(rows, passive, seen) if passive is not None else None
-                # The replies in one Core INSERT (what the ORM's flush of Outbox rows would write), inside the
-                # savepoint: a failure after this rolls them back with the message.
-                ids = (
-                    await conn.run_sync(lambda sync: self.decided.replies(sync, rows, inbound_id, chosen, now))
-                    if rows
-                    else []
+                # What the handler made of the message, and its replies in one Core INSERT (what the ORM's flush of
+                # Outbox rows would write), inside the savepoint: a failure after this rolls them back with it.
+                handled = (
+                    None if failed else {"inbound_id": inbound_id, "handled": handled_by, "member": _member(learned)}
                 )
+                ids = await conn.run_sync(lambda sync: self._written(sync, handled, rows, inbound_id, chosen, now))
                 outcome = Outcome(
                     handled_by=handled_by,
                     reply_ids=ids,
@@ -362,6 +366,21 @@ class GroupCommit:
         if learned is not None:  # only now: a savepoint rolled back teaches nothing
             seen.learned.append(learned)
         return outcome
+
+    def _written(
+        self,
+        conn: Connection,
+        handled: dict[str, Any] | None,
+        rows: list[Draft],
+        inbound_id: int,
+        chosen: list[int] | None,
+        now: datetime,
+    ) -> list[int]:
+        """Store who sent the message and which handler took it (handled; None: stored as failed already), and its
+        replies; their ids, in order."""
+        if handled is not None:
+            self.statements.handled.rows(conn, handled)
+        return self.decided.replies(conn, rows, inbound_id, chosen, now) if rows else []
 
     def _carry(self, rows: list[Draft], passive: PassivePolicy, seen: Seen) -> list[int]:
         """The rows the channel's HTTP answer carries (written as delivered); the others are due for the sender now.
@@ -374,6 +393,11 @@ class GroupCommit:
         if len(chosen) < len(rows):
             seen.released = True
         return chosen
+
+
+def _member(learned: Learned | None) -> int | None:
+    """The member a handled message was resolved to, if any."""
+    return learned[3].id if learned is not None and learned[3] is not None else None
 
 
 def _unavailable(exc: BaseException) -> bool:

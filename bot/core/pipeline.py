@@ -281,11 +281,9 @@ class Pipeline:
             place = resolved.member.id if msg.is_direct else resolved.chat.id if resolved.chat else None
             ctx.quiz_idle = place not in (seen.busy_members if msg.is_direct else seen.busy_chats)
         handled_by = await self._route(msg, ctx, text, mentioned, names)
+        # The handler's writes, before the writer's own statements on the session's connection (the handler's
+        # name and the member on the inbound row, the replies).
         await session.flush()
-        member_id = resolved.member.id if resolved.member else None
-        await session.execute(
-            self.commits.statements.set_handled, {"inbound_id": inbound_id, "member": member_id, "handled": handled_by}
-        )
         assert ctx.drafts is not None
         return handled_by, ctx.drafts, cards_of(msg, resolved.branch, resolved.chat, resolved.member)
 

@@ -61,9 +61,11 @@ async def test_a_handlers_replies_are_stored_as_its_orm_rows_were(bot: BotDriver
         async with session.begin():
             for path in ("orm", "core"):
                 msg = sim_message(f"replies-{path}", "u01", "签到")
-                inbound_id = await session.scalar(
-                    statements.insert_inbound_one, statements.inbound_params(msg, 0, now, None)
-                )
+                await session.connection()  # (the savepoint, as the group commit begins it)
+                params = statements.inbound_params(msg, 0, now, None)
+                inbound_id = (
+                    await conn.run_sync(lambda sync, params=params: statements.inbound_one.first(sync, params))
+                ).id
                 clock.set(now + timedelta(seconds=2))
                 drafts: list[Draft] | None = None if path == "orm" else []
                 ctx = Context(
