@@ -3,6 +3,7 @@ whatever starts a quiz in the batch, or in another process before it, is still s
 
 import asyncio
 
+import pytest
 from sqlalchemy import event, func, select
 
 from bot.app import ROUTERS, build_app, open_services
@@ -136,3 +137,35 @@ async def test_a_chat_without_a_quiz_runs_no_quiz_query(bot: BotDriver):
     assert outcome.handled_by is None
     # The batch's gates only (on SQLite their prepared statement does not pass through the engine's events).
     assert statements and [s for s in statements if "quiz_" in s and "AS daily" not in s] == []
+
+
+async def test_a_quiz_another_instance_starts_while_a_batch_is_written_counts_from_the_next_batch(db_url, clock):
+    """PostgreSQL, READ COMMITTED: a quiz another instance commits after this batch read its gates (while its
+    handlers run) is not seen by them — its question is sent only after that commit, and every message of the batch
+    arrived before the batch began, so none of them can answer it; the next batch reads the gates again."""
+    if db_url.startswith("sqlite"):
+        pytest.skip("SQLite: the batch holds the write lock, so no other writer commits while it is written")
+    config = make_config(db_url)
+    one = await open_services(config, clock=clock, jobs=())
+    two = await open_services(config, clock=clock, migrate=False, jobs=())
+    try:
+        await add_questions(BotDriverLike(one))
+        await one.pipeline.process(group("warm", "u02", "帮助"))
+        handle_in = one.pipeline.commits.handle_in
+        started: list[str | None] = []
+
+        async def quiz_started_meanwhile(session, msg, inbound_id, seen):
+            if not started:
+                started.append((await two.pipeline.process(group("start", "u00", f"竞赛 1题 {TAG}"))).handled_by)
+            return await handle_in(session, msg, inbound_id, seen)
+
+        one.pipeline.commits.handle_in = quiz_started_meanwhile
+        early = await one.pipeline.process(group("a1", "u01", "A", name="张伟（执法）"))
+        assert started == ["handle_match"]
+        assert early.handled_by is None  # group talk, taken by no quiz
+        later = await one.pipeline.process(group("a2", "u03", "B"))
+        assert later.handled_by == "handle_answer"
+        assert await attempts(one.sessions) == 1
+    finally:
+        await one.close()
+        await two.close()
