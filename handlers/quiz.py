@@ -107,6 +107,8 @@ async def _answer_target(msg: Message, ctx: Context) -> tuple[engine.Live, str] 
     if ctx.member is None or ctx.quiz_idle:
         return None
     text, mentioned, _names = normalize(msg.text, (ctx.config.bot.name, *ctx.config.bot.aliases))
+    if ctx.quiz_gate is not None and msg.card_key is None and ctx.quiz_gate.rules_out(text):
+        return None  # e.g. '收到' while a 竞赛 of choice questions is live
     if msg.is_direct:
         quiz = await ctx.session.scalar(
             select(QuizSession)

@@ -16,6 +16,7 @@ from bot.core.message import Command, Message
 from bot.core.models import Branch, Chat, Media, Member, MemberIdentity, Outbox, OutboxStatus
 
 if TYPE_CHECKING:
+    from bot.core.directory import QuizGate
     from bot.core.router import Dispatcher
     from bot.quiz.lookup import LookupCache
 
@@ -75,6 +76,8 @@ class Context:
     # No quiz could take this message as an answer: none was live (or a 抢答 just finished) here as the group commit
     # read it in this transaction, and none was started since (bot/core/groupcommit.py). False: ask the database.
     quiz_idle: bool = False
+    # Else, what the quizzes here may take as an answer, from the same read (None: not known).
+    quiz_gate: QuizGate | None = None
     # What a filter found out about this message, for its handler (keyed by the filter's own name).
     memo: dict[str, Any] = field(default_factory=dict)
 

@@ -138,6 +138,12 @@ class QuizGate:
         any_text = self.any_text and intent.may_be_blank_answer(text)  # '哈哈这题好难' is not a blank's answer
         return may_answer(text, any_text=any_text, marked_text=self.marked_text, addressed=addressed)
 
+    def rules_out(self, text: str) -> bool:
+        """Whether text certainly answers none of these quizzes: they have no 填空 (free text), and it is shaped as no
+        choice's or 对/错's answer (what answers.parse would take of it for any such question)."""
+        blank = self.any_text or self.marked_text
+        return not blank and not may_answer(text, any_text=False, marked_text=False, addressed=False)
+
 
 def gates(busy: list[BusyQuiz]) -> tuple[dict[int, QuizGate], dict[int, QuizGate]]:
     """Per chat id and per member id (practice), the gate of the quizzes that may take answers there."""

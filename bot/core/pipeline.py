@@ -277,9 +277,11 @@ class Pipeline:
             resolved = await resolve(session, self.config, msg, self.clock())
         ctx.branch, ctx.chat, ctx.member = resolved.branch, resolved.chat, resolved.member
         if seen is not None and seen.gates_hold and resolved.member is not None:
-            # No quiz here at the start of the batch, nor started since: none can take this as an answer.
+            # The quizzes here at the start of the batch (none started since): none, or what they may take.
+            gates = seen.busy_members if msg.is_direct else seen.busy_chats
             place = resolved.member.id if msg.is_direct else resolved.chat.id if resolved.chat else None
-            ctx.quiz_idle = place not in (seen.busy_members if msg.is_direct else seen.busy_chats)
+            ctx.quiz_gate = gates.get(place) if place is not None else None
+            ctx.quiz_idle = ctx.quiz_gate is None
         handled_by = await self._route(msg, ctx, text, mentioned, names)
         # The handler's writes, before the writer's own statements on the session's connection (the handler's
         # name and the member on the inbound row, the replies).

@@ -169,3 +169,25 @@ async def test_a_quiz_another_instance_starts_while_a_batch_is_written_counts_fr
     finally:
         await one.close()
         await two.close()
+
+
+async def test_while_a_quiz_of_choices_is_live_what_is_not_shaped_as_an_answer_runs_no_quiz_query(bot: BotDriver):
+    await add_questions(bot)  # single-choice questions only
+    pipeline = bot.services.pipeline
+    assert (await pipeline.process(group("start", "u00", f"竞赛 2题 {TAG}"))).handled_by == "handle_match"
+    statements: list[str] = []
+    engine = pipeline.engine.sync_engine
+
+    def note(_conn, _cursor, statement, *_args):
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", note)
+    try:
+        talk = await pipeline.process(group("talk", "u01", "哈哈", name="张伟（执法）"))
+    finally:
+        event.remove(engine, "before_cursor_execute", note)
+    assert talk.handled_by is None
+    assert statements and [s for s in statements if "quiz_" in s and "AS daily" not in s] == []
+    answer = await pipeline.process(group("answer", "u02", "A", name="王芳（环卫）"))
+    assert answer.handled_by == "handle_answer"  # an answer's shape: asked, and taken
+    assert await attempts(bot.services.sessions) == 1
