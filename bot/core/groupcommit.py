@@ -87,7 +87,9 @@ HandleIn = Callable[
 class _HandlerSession(Session):
     """A savepoint's session (info["seen"]: its transaction's Seen). What the batch read before any handler ran is
     stale for the rest of it once a handler writes there: a quiz session (started, ended) the quiz gates
-    (Seen.gates_hold); a member, identity, chat or unit who sent what where (Seen.who_holds).
+    (Seen.gates_hold); a member, identity, chat or unit who sent what where (Seen.who_holds). (A handler's
+    prepared statements, bot/core/prepared.py, pass no session event: none of them may write those tables — a test
+    in tests/core/test_savepoint_reads.py keeps it so.)
     """
 
 
