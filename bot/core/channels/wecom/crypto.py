@@ -8,11 +8,14 @@ import hmac
 import json
 import re
 import secrets
+import struct
 from collections.abc import Iterator
 from datetime import datetime
 from typing import Any, cast
 from xml.etree import ElementTree
 
+from cryptography.hazmat.primitives.ciphers import Cipher as AesCipher
+from cryptography.hazmat.primitives.ciphers import algorithms, modes
 from wechatpy.messages import BaseMessage, UnknownMessage
 from wechatpy.work.crypto import PrpCrypto
 from wechatpy.work.events import EVENT_TYPES
@@ -64,29 +67,37 @@ def ciphertext(value: object) -> str:
     return value
 
 
-class _PrpCrypto(PrpCrypto):
-    """wechatpy's framing with the 16-byte random prefix drawn from `secrets` rather than `random`."""
-
-    def get_random_string(self) -> str:
-        return secrets.token_hex(8)
+# WeCom's framing: the message length as 4 bytes in network order; PKCS#7 padding to 32-byte blocks.
+_LENGTH = struct.Struct(">I")
+_BLOCK = 32
 
 
 class Cipher:
     """AES-256-CBC as WeCom frames it: random(16) + length(4) + message + receive id, PKCS#7 padded to 32.
 
     The receive id is the corp id for the app callback and "" for the AI bot (智能机器人); wechatpy's
-    PrpCrypto compares it exactly, so an empty id works as documented.
+    PrpCrypto compares it exactly, so an empty id works as documented. Decryption is wechatpy's; encryption frames
+    the message here with one AES object for the key (IV: the key's first 16 bytes, as WeCom has it): wechatpy's
+    framing converts and pads in Python, half of a reply's encryption.
     """
 
     def __init__(self, encoding_aes_key: str, receive_id: str) -> None:
         key = base64.b64decode(encoding_aes_key + "=")
         if len(key) != 32:
             raise ValueError("EncodingAESKey must decode to 32 bytes")
-        self._prp = _PrpCrypto(key)
+        self._prp = PrpCrypto(key)
+        self._aes = AesCipher(algorithms.AES(key), modes.CBC(key[:16]))
         self.receive_id = receive_id
+        self._receive_id = receive_id.encode()
 
     def encrypt(self, plaintext: str) -> str:
-        return self._prp.encrypt(plaintext, self.receive_id).decode()
+        """plaintext framed and encrypted, as base64; the 16-byte prefix is drawn from `secrets`."""
+        message = plaintext.encode()
+        framed = b"".join((secrets.token_bytes(16), _LENGTH.pack(len(message)), message, self._receive_id))
+        padding = _BLOCK - len(framed) % _BLOCK  # a whole block when it fits exactly (PKCS#7)
+        encryptor = self._aes.encryptor()  # a CBC context encrypts one message
+        sealed = encryptor.update(framed + bytes((padding,)) * padding) + encryptor.finalize()
+        return base64.b64encode(sealed).decode()
 
     def decrypt(self, encrypted: str) -> str:
         """The plaintext; 403 if it was made for another receive id (corp), 400 if it does not decrypt."""
