@@ -52,10 +52,16 @@ class Gate:
         self._waiting: deque[asyncio.Future[None]] = deque()
         self._queued_since = 0.0  # when requests began waiting (the queue last became non-empty)
 
-    async def enter(self) -> bool:
-        """Take a place (True), or False when none came free in time: the request is to be refused."""
+    def take(self) -> bool:
+        """Take a place if one is free and nobody waits for one (the usual case: no coroutine to await)."""
         if self.inflight < self.limit and not self._waiting:
             self.inflight += 1
+            return True
+        return False
+
+    async def enter(self) -> bool:
+        """Take a place (True), or False when none came free in time: the request is to be refused."""
+        if self.take():
             return True
         loop = asyncio.get_running_loop()
         if not self._waiting:
@@ -101,7 +107,7 @@ def setup(app: web.Application, config: ServerConfig) -> None:
 async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
     gate = request.app[GATE]
     inbound = request.method == "POST" and request.path in INBOUND_ROUTES
-    if inbound and not await gate.enter():
+    if inbound and not gate.take() and not await gate.enter():
         gate.shed += 1
         if gate.shed == 1 or gate.shed % 1000 == 0:
             log.warning("overloaded: %d messages in flight; %d refused so far", gate.inflight, gate.shed)

@@ -34,7 +34,8 @@ class CallbackRejected(Exception):
 
 def signature(token: str, timestamp: str, nonce: str, encrypted: str) -> str:
     """msg_signature: SHA1 of the four values sorted and concatenated (WeCom's 加解密方案)."""
-    parts = sorted(value.encode() for value in (token, timestamp, nonce, encrypted))
+    parts = [token.encode(), timestamp.encode(), nonce.encode(), encrypted.encode()]
+    parts.sort()
     return hashlib.sha1(b"".join(parts)).hexdigest()
 
 
@@ -176,11 +177,11 @@ def parse_message(plaintext: str) -> BaseMessage:
     wechatpy's. A document wechatpy would refuse is refused: CallbackRejected for a prolog (check_inner_xml),
     else ElementTree.ParseError, KeyError or ValueError.
     """
-    check_inner_xml(plaintext)
-    fields = flat_fields(plaintext)
+    fields = flat_fields(plaintext)  # a flat document starts with `<xml>`: it passes check_inner_xml
     if fields is not None:
         data: dict[str, Any] | str | None = {tag: text.strip() or None for tag, text in fields.items()}
     else:
+        check_inner_xml(plaintext)
         data = _element_dict(_tree(plaintext))
     if not isinstance(data, dict):
         raise ValueError("message has no fields")
