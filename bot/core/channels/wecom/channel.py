@@ -91,16 +91,8 @@ class WecomChannel:
     async def process(
         self, msg: Message, passive: PassivePolicy | None = None, keep: Keep | None = None
     ) -> Outcome | None:
-        """Run the pipeline (see _process); then, without delaying the answer, read a newcomer's name."""
-        try:
-            return await self._process(msg, passive, keep)
-        finally:
-            self.contacts.learn_soon(msg.sender_id)
-
-    async def _process(
-        self, msg: Message, passive: PassivePolicy | None = None, keep: Keep | None = None
-    ) -> Outcome | None:
-        """Run the pipeline; None if it is still working when the reply budget is spent.
+        """Run the pipeline; None if it is still working when the reply budget is spent. Then, without delaying
+        the answer, read a newcomer's name.
 
         Slow work is not cancelled: it commits in the background and its replies go out through the
         outbox, while the callback answers at once (WeCom retries after 5 s; the retry is a duplicate).
@@ -112,6 +104,8 @@ class WecomChannel:
             self._background.add(task)
             task.add_done_callback(self._finished)
             raise
+        finally:
+            self.contacts.learn_soon(msg.sender_id)
         if done:
             return task.result()
         log.warning("wecom: message %s took longer than the reply budget; answering later", msg.platform_msg_id)
