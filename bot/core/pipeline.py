@@ -123,7 +123,10 @@ class Pipeline:
             return Outcome(duplicate=True)
         self._inflight[key] = None
         try:
-            plan = await self._decide(msg, passive, keep)
+            # Decided here when the directory knows enough and the handler reads nothing; else (None) the handler
+            # runs in the transaction.
+            wake = asyncio.get_running_loop().create_future()
+            plan = Plan(msg, await self._decision(msg), passive, wake, keep)
             outcome = await self.commits.submit(plan)
             return outcome if outcome is not None else await self.commits.write_alone(msg, passive, keep)
         finally:
@@ -132,12 +135,6 @@ class Pipeline:
                 waiting.set_result(None)
 
     # --- 2–5 before the write, from the directory ------------------------------------------------------------
-
-    async def _decide(self, msg: Message, passive: PassivePolicy | None, keep: Keep | None) -> Plan:
-        """The plan for msg: decided here when the directory knows enough and the handler reads nothing."""
-        wake = asyncio.get_running_loop().create_future()
-        decision = await self._decision(msg)
-        return Plan(msg, decision, passive, wake, keep)
 
     async def _decision(self, msg: Message) -> Decision | None:
         d = self.directory

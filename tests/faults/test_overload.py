@@ -44,3 +44,18 @@ async def test_past_the_inflight_limit_messages_are_shed_with_retry_after_and_th
     # The refused message was not handled: its retry is the first copy.
     assert (await bot.say("帮助", msg_id="over"))["handled_by"] == "handle_help"
     assert app[GATE].inflight == 0 and app[GATE].shed == 1
+
+
+def test_every_route_is_behind_the_overload_guard(db_url):
+    """The guard wraps each handler where it is registered (no middleware): a route added without it would answer
+    500 instead of a retryable 503 while the database is unavailable; the routes that take members' messages are
+    the ones shed."""
+    from tests.channels.wecom.conftest import wecom_config
+
+    guards = {}
+    for config in (make_config(db_url), wecom_config(db_url, "http://127.0.0.1:9")):
+        for route in build_app(config, background=False).router.routes():
+            guards[route.method, route.resource.canonical] = getattr(route.handler, "overload_guard", None)
+    inbound = {("POST", "/api/sim/messages"), ("POST", "/wecom/callback"), ("POST", "/wecom/aibot")}
+    assert {key for key, guard in guards.items() if guard == "inbound"} == inbound
+    assert len(guards) > 10 and all(guard == "other" for key, guard in guards.items() if key not in inbound)

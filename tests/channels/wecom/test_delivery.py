@@ -7,7 +7,7 @@ from sqlalchemy import update
 
 from bot.app import ROUTERS
 from bot.core import texts
-from bot.core.channels.wecom.channel import WECOM
+from bot.core.channels.wecom.channel import WECOM, _Budget
 from bot.core.context import Context
 from bot.core.message import Message
 from bot.core.models import Outbox, OutboxStatus
@@ -138,3 +138,25 @@ async def test_a_retry_answered_too_late_again_is_pushed(start_wecom):
     assert await wecom.app_say("帮助", user="zhangsan", msg_id=93) == (200, None)
     await wecom.drain_outbox()
     assert wecom.fake.contents("message/send", "zhangsan") == [first]
+
+
+async def test_each_wait_has_its_whole_budget_and_answered_ones_leave_no_trace():
+    """One timer serves every callback's budget: each wait still ends at its own deadline, not an earlier one's."""
+    budget = _Budget(0.2)
+    stuck = asyncio.Event()
+    first_slow = asyncio.create_task(stuck.wait())
+    first = asyncio.create_task(budget.within(first_slow))
+    await asyncio.sleep(0.1)
+    second_slow = asyncio.create_task(stuck.wait())
+    second = asyncio.create_task(budget.within(second_slow))
+    quick = asyncio.create_task(asyncio.sleep(0.01))
+    assert await budget.within(quick) is True
+    assert await first is False
+    assert not second.done()  # its budget began 0.1 s later
+    assert await second is False
+    stuck.set()
+    await asyncio.gather(first_slow, second_slow)
+    assert await budget.within(asyncio.create_task(asyncio.sleep(0))) is True
+    assert not budget._waits  # answered: gone at once; the timer stops when it next finds nothing to wait for
+    await asyncio.sleep(0.25)
+    assert budget._timer is None

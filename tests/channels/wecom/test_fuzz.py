@@ -17,8 +17,10 @@ from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+import pytest
 from wechatpy.work.crypto import PrpCrypto
 
+from bot.core.channels.wecom.crypto import CallbackRejected, parse_json_object
 from tests.channels.wecom.conftest import AES_KEY, AIBOT_CHAT, AIBOT_KEY, AIBOT_TOKEN, CORP_ID, TOKEN, sign
 
 SEED = 20261130
@@ -332,3 +334,22 @@ async def test_bytes_no_client_would_send_in_the_query_get_a_400(wecom, caplog):
                 answer = await raw_request(wecom, method + b" " + path + target + b" HTTP/1.1", b"{}")
                 assert answer.startswith((b"HTTP/1.1 400", b"HTTP/1.0 400")), answer[:80]
     assert errors(caplog) == []
+
+
+def test_json_with_a_lone_surrogate_or_nul_is_refused_however_it_is_written():
+    """Escaped (in a key, a list, a nested object) or, in text handed over as str, as it stands; without them the
+    object reads as json.loads reads it."""
+    refused = [
+        '{"a": "\\u0000"}',
+        '{"a": {"b": ["x", "y\\ud800"]}}',
+        '{"\\udfff": 1}',
+        '{"a": "\\\\", "b": "\\udc80"}',
+        '{"a": "\ud800"}',  # a str, never UTF-8 bytes: no escape needed to hold one
+    ]
+    for raw in refused:
+        with pytest.raises(CallbackRejected) as rejected:
+            parse_json_object(raw, "message")
+        assert rejected.value.status == 400, raw
+    fine = '{"a": "学\\u5b66\\\\u", "b": [1, {"c": "\\n"}], "d": "学习"}'
+    assert parse_json_object(fine, "message") == json.loads(fine)
+    assert parse_json_object(fine.encode(), "message") == json.loads(fine)

@@ -18,7 +18,7 @@ from aiohttp import web
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.core import texts
+from bot.core import overload, texts
 from bot.core.channels.sim.access import ACCESS, SimAccess, guarded, json_response
 from bot.core.config import Config
 from bot.core.db import read_only, transaction
@@ -451,10 +451,10 @@ def setup_routes(app: web.Application, config: Config) -> None:
     app[HUB] = SimHub()
     app[ACCESS] = SimAccess(config)
     app.on_shutdown.append(_close_streams)
-    app.router.add_get("/", page)
-    app.router.add_post("/api/sim/session", login)
-    app.router.add_get("/api/sim/state", guarded(state))
-    app.router.add_post("/api/sim/messages", guarded(post_message, post=True))
-    app.router.add_get("/api/sim/messages", guarded(transcript))
-    app.router.add_get("/api/sim/events", guarded(events))
-    app.router.add_get(r"/api/sim/media/{id:\d{1,18}}", guarded(media))
+    app.router.add_get("/", overload.guarded(page))
+    app.router.add_post("/api/sim/session", overload.guarded(login))
+    app.router.add_get("/api/sim/state", overload.guarded(guarded(state)))
+    app.router.add_post("/api/sim/messages", overload.guarded(guarded(post_message, post=True), inbound=True))
+    app.router.add_get("/api/sim/messages", overload.guarded(guarded(transcript)))
+    app.router.add_get("/api/sim/events", overload.guarded(guarded(events)))
+    app.router.add_get(r"/api/sim/media/{id:\d{1,18}}", overload.guarded(guarded(media)))

@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 
+from bot.core.overload import guarded
+
 if TYPE_CHECKING:
     from bot.core.services import Services
 
@@ -18,10 +20,10 @@ def setup_routes(app: web.Application) -> None:
     """Register /wecom/callback (the app) and /wecom/aibot (the AI bot); they answer 404 until configured."""
     from bot.core.channels.wecom import aibot, callback
 
-    app.router.add_get(callback.PATH, callback.verify_url)
-    app.router.add_post(callback.PATH, callback.receive)
-    app.router.add_get(aibot.PATH, aibot.verify_url)
-    app.router.add_post(aibot.PATH, aibot.receive)
+    app.router.add_get(callback.PATH, guarded(callback.verify_url))
+    app.router.add_post(callback.PATH, guarded(callback.receive, inbound=True))
+    app.router.add_get(aibot.PATH, guarded(aibot.verify_url))
+    app.router.add_post(aibot.PATH, guarded(aibot.receive, inbound=True))
 
 
 def attach(app: web.Application, services: Services) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
 import re
@@ -253,10 +254,16 @@ def _message(payload: dict[str, Any], channel: WecomChannel) -> tuple[Message, s
 def _strip_bot_mention(text: str, aibot_name: str, group: bool) -> str:
     """Drop the @-mention of the AI bot (its name in WeCom may differ from [bot] name)."""
     if aibot_name:
-        return re.sub(rf"@{re.escape(aibot_name)}[\s\u2005]*", "", text, count=1).strip()
+        return _mention_of(aibot_name).sub("", text, count=1).strip()
     if group:  # the AI bot's name is not configured: a group message starts with its mention
         return _LEADING_MENTION.sub("", text, count=1)
     return text
+
+
+@functools.cache
+def _mention_of(aibot_name: str) -> re.Pattern[str]:
+    """The AI bot's @-mention by its configured name (one name per deployment: compiled once)."""
+    return re.compile(rf"@{re.escape(aibot_name)}[\s\u2005]*")
 
 
 def response_url_row(channel: WecomChannel, msg: Message, url: str) -> Keep | None:

@@ -30,6 +30,7 @@ mpnews, markdown), so a card row to an app group chat goes as its text.
 
 from __future__ import annotations
 
+import secrets
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
@@ -198,7 +199,7 @@ def answer_body(content: str, rows: Sequence[Reply | Outgoing]) -> dict[str, Any
     """A finished stream carrying rows (content: their text), with the card when one of them has one
     (stream_with_template_card, [101031]: "同一个消息只能回复一次" a card). The card's text is in the stream: the
     card shows title and buttons."""
-    stream = {"id": uuid.uuid4().hex, "finish": True, "content": content}
+    stream = {"id": secrets.token_hex(16), "finish": True, "content": content}  # 32 hex digits, as a uuid4's
     carded = next((row for row in rows if row.card is not None), None)
     if carded is None or carded.card is None:
         return {"msgtype": "stream", "stream": stream}

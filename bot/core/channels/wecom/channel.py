@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -66,6 +67,7 @@ class WecomChannel:
         self.contacts = Contacts(self.client, services.sessions, config, services.pipeline.directory)
         self.client.member_names = self.contacts
         self._background: set[asyncio.Task[Outcome]] = set()
+        self._budget = _Budget(config.reply_budget_seconds)
         self._releases: set[asyncio.Future[None]] = set()
         self.long_connection: LongConnection | None = None
         if config.long_connection:
@@ -89,27 +91,21 @@ class WecomChannel:
     async def process(
         self, msg: Message, passive: PassivePolicy | None = None, keep: Keep | None = None
     ) -> Outcome | None:
-        """Run the pipeline (see _process); then, without delaying the answer, read a newcomer's name."""
-        try:
-            return await self._process(msg, passive, keep)
-        finally:
-            self.contacts.learn_soon(msg.sender_id)
-
-    async def _process(
-        self, msg: Message, passive: PassivePolicy | None = None, keep: Keep | None = None
-    ) -> Outcome | None:
-        """Run the pipeline; None if it is still working when the reply budget is spent.
+        """Run the pipeline; None if it is still working when the reply budget is spent. Then, without delaying
+        the answer, read a newcomer's name.
 
         Slow work is not cancelled: it commits in the background and its replies go out through the
         outbox, while the callback answers at once (WeCom retries after 5 s; the retry is a duplicate).
         """
         task = asyncio.get_running_loop().create_task(self.services.pipeline.process(msg, passive, keep))
         try:
-            done = await _within(task, self.config.reply_budget_seconds)
+            done = await self._budget.within(task)
         except asyncio.CancelledError:  # the callback went away (a shutdown): its replies go by the outbox
             self._background.add(task)
             task.add_done_callback(self._finished)
             raise
+        finally:
+            self.contacts.learn_soon(msg.sender_id)
         if done:
             return task.result()
         log.warning("wecom: message %s took longer than the reply budget; answering later", msg.platform_msg_id)
@@ -217,24 +213,54 @@ class WecomChannel:
 WECOM = web.AppKey("wecom", WecomChannel)
 
 
-async def _within(task: asyncio.Task[Outcome], seconds: float) -> bool:
-    """Wait for task at most seconds; whether it is done (it is never cancelled here).
+class _Budget:
+    """Waits for pipeline tasks, each at most `seconds`, with one timer for all of them.
 
-    asyncio.wait() does the same with sets and a callback per future: this runs for every callback.
+    A timer per callback would cost more than the rest of the wait: the loop keeps a cancelled timer in its heap
+    (thousands of them at a few thousand callbacks a second) and orders the heap by a Python comparison. Every wait
+    here is as long as every other, so their deadlines come in the order they began: a queue, and one timer for
+    the oldest wait still pending.
     """
-    if task.done():
-        return True
-    loop = asyncio.get_running_loop()
-    waiter: asyncio.Future[None] = loop.create_future()
-    wake = functools.partial(_wake, waiter)
-    timer = loop.call_later(seconds, wake)
-    task.add_done_callback(wake)
-    try:
-        await waiter
-    finally:
-        timer.cancel()
-        task.remove_done_callback(wake)
-    return task.done()
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self._waits: deque[tuple[float, asyncio.Future[None]]] = deque()
+        self._timer: asyncio.TimerHandle | None = None
+
+    async def within(self, task: asyncio.Task[Outcome]) -> bool:
+        """Wait for task at most `seconds`; whether it is done (it is never cancelled here)."""
+        if task.done():
+            return True
+        loop = asyncio.get_running_loop()
+        waiter: asyncio.Future[None] = loop.create_future()
+        deadline = loop.time() + self.seconds
+        self._waits.append((deadline, waiter))
+        if self._timer is None:
+            self._timer = loop.call_at(deadline, self._expire)
+        wake = functools.partial(_wake, waiter)
+        task.add_done_callback(wake)
+        try:
+            await waiter
+        finally:
+            task.remove_done_callback(wake)
+            # Answered waits leave the queue here, so that it holds about the callbacks in flight, not all of a
+            # budget's worth.
+            while self._waits and self._waits[0][1].done():
+                self._waits.popleft()
+        return task.done()
+
+    def _expire(self) -> None:
+        """Wake the waits whose time is up; set the timer for the oldest one left."""
+        self._timer = None
+        loop = asyncio.get_running_loop()
+        waits = self._waits
+        while waits:
+            deadline, waiter = waits[0]
+            if not waiter.done() and deadline > loop.time():
+                self._timer = loop.call_at(deadline, self._expire)
+                return
+            waits.popleft()
+            _wake(waiter)
 
 
 def _wake(waiter: asyncio.Future[None], *_: object) -> None:
