@@ -334,6 +334,10 @@ class Prepared:
         found = self.rows(conn, params)
         return found[0] if found else None
 
+    def writes(self, dialect: Dialect) -> str | None:
+        """The table the statement inserts into, updates or deletes from; None for a read."""
+        return self.form(dialect, FORM_SIZES[0] if self.listed is not None else 0).writes
+
     def warm(self, dialect: Dialect) -> None:
         """Compile every form this statement can take now (rather than at first use)."""
         for count in FORM_SIZES if self.listed is not None else (0,):
@@ -361,6 +365,8 @@ class Form:
 
     def __init__(self, statement: ClauseElement, dialect: Dialect) -> None:
         compiled = cast(SQLCompiler, statement.compile(dialect=dialect))
+        table = getattr(statement, "table", None) if getattr(statement, "is_dml", False) else None
+        self.writes: str | None = getattr(table, "name", None)
         if getattr(compiled, "insert_prefetch", None):
             raise ValueError(f"not a statement Prepared can run (a column default made in Python): {compiled.string}")
         # Parameters rendered at execution (an IN list, a literal_execute value) are rendered now, with the values

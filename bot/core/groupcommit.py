@@ -26,6 +26,7 @@ is written again in a transaction of its own, so one cannot sink the others.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime
@@ -35,6 +36,7 @@ from sqlalchemy import Connection, event
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction
+from sqlalchemy.orm.exc import StaleDataError
 
 from bot.core.batchwrite import DecidedWriter, Statements, outgoing
 from bot.core.clock import Clock
@@ -88,8 +90,11 @@ class _HandlerSession(Session):
     """A savepoint's session (info["seen"]: its transaction's Seen). What the batch read before any handler ran is
     stale for the rest of it once a handler writes there: a quiz session (started, ended) the quiz gates
     (Seen.gates_hold); a member, identity, chat or unit who sent what where (Seen.who_holds). (A handler's
-    prepared statements, bot/core/prepared.py, pass no session event: none of them may write those tables — a test
-    in tests/core/test_savepoint_reads.py keeps it so.)
+    prepared statements, bot/core/prepared.py, pass no session event: it calls info["wrote"] with their table.)
+    Another process's writes committed after the batch's read are not seen by the rest of the batch: every message
+    in it arrived before that read, so it is handled as if it came before them (a role withdrawn meanwhile applies
+    from the next batch on), as the decided messages are. A member deleted meanwhile fails its savepoint (a foreign
+    key, or StaleDataError on a rename), which is retried with a fresh resolve().
     """
 
 
@@ -97,11 +102,7 @@ class _HandlerSession(Session):
 def _on_execute(state: ORMExecuteState) -> None:
     # Every statement a handler runs through its session, Core's included.
     if state.is_insert or state.is_update or state.is_delete:
-        table = getattr(getattr(state.statement, "table", None), "name", None)
-        if table == _QUIZ_SESSIONS:
-            state.session.info["seen"].gates_hold = False
-        elif table in _WHO:
-            state.session.info["seen"].who_holds = False
+        _wrote(state.session.info["seen"], getattr(getattr(state.statement, "table", None), "name", None))
 
 
 @event.listens_for(_HandlerSession, "before_flush")
@@ -112,6 +113,14 @@ def _on_flush(session: Session, _flush: UOWTransaction, _instances: object) -> N
             session.info["seen"].gates_hold = False
         elif isinstance(obj, Member | MemberIdentity | Chat | Branch):
             session.info["seen"].who_holds = False
+
+
+def _wrote(seen: Seen, table: str | None) -> None:
+    """A handler wrote table (None: a statement that writes nothing)."""
+    if table == _QUIZ_SESSIONS:
+        seen.gates_hold = False
+    elif table in _WHO:
+        seen.who_holds = False
 
 
 _QUIZ_SESSIONS = QuizSession.__tablename__
@@ -293,7 +302,11 @@ class GroupCommit:
             except Exception as exc:
                 if _unavailable(exc):
                     raise
-                retryable = isinstance(exc, IntegrityError) or (isinstance(exc, DBAPIError) and is_race(exc))
+                # StaleDataError: a row the batch read (a member) was deleted by another process meanwhile; the
+                # retry reads afresh.
+                retryable = isinstance(exc, IntegrityError | StaleDataError) or (
+                    isinstance(exc, DBAPIError) and is_race(exc)
+                )
                 if retryable and attempt < _MAX_ATTEMPTS:
                     log.info("message %s:%s lost a race (%s); retrying", msg.channel, msg.platform_msg_id, exc)
                     continue
@@ -322,7 +335,7 @@ class GroupCommit:
             join_transaction_mode="create_savepoint",
             expire_on_commit=False,
             sync_session_class=_HandlerSession,
-            info={"seen": seen},
+            info={"seen": seen, "wrote": functools.partial(_wrote, seen)},
         )
         try:
             async with session.begin():

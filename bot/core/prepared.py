@@ -37,4 +37,7 @@ def _run(session: Session, statement: Prepared | ByDatabase, params: Mapping[str
     conn = session.connection()
     if isinstance(statement, ByDatabase):
         statement = statement.sqlite if conn.dialect.name == "sqlite" else statement.postgresql
+    wrote = session.info.get("wrote")
+    if wrote is not None:  # a group commit's savepoint: what the batch read may be stale after this write
+        wrote(statement.writes(conn.dialect))
     return statement.rows(conn, params)
