@@ -105,7 +105,8 @@ def guarded(handler: Handler, *, inbound: bool = False) -> Handler:
 
     A wrapper on each route rather than a middleware: aiohttp runs any middleware through two more coroutines
     for every request (about 1 % of a WeCom callback), for a check only these handlers need. On an app without a
-    gate (the simulator's own, beside a real channel) the handler runs as it is.
+    gate (an app of a test) the handler runs as it is; the simulator's own app beside a real channel shares the
+    main app's gate.
     """
 
     async def guarded_handler(request: web.Request) -> web.StreamResponse:

@@ -346,3 +346,17 @@ async def test_a_reply_whose_mention_names_cannot_be_read_is_not_lost(
     [row] = [r for r in await wecom.outbox() if r.text == "点到了"]
     assert row.delivered_via != "passive", "marked as answered in a frame that was never sent"
     assert any("点到了" in p.content for p in ws.pushes(AIBOT_CHAT))
+
+
+async def test_a_frame_holding_a_nul_is_ignored_as_a_callback_body_would_be_refused(start_long_connection, ws):
+    """Frames are read as strictly as a callback's body (crypto.parse_json_object): a message whose text holds a
+    NUL (which PostgreSQL cannot store) is dropped with a warning; the connection goes on."""
+    driver = await start_long_connection()
+    await ws.wait_subscribed()
+    bad = ws.message_frame("@学习驿站 帮助\x00", user="lisi", chat=AIBOT_CHAT)
+    await ws.push(bad)
+    good = ws.message_frame("@学习驿站 帮助", user="lisi", chat=AIBOT_CHAT)
+    await ws.push(good)
+    assert await ws.reply_to(good["headers"]["req_id"]) is not None
+    assert await ws.reply_to(bad["headers"]["req_id"], timeout=0.2) is None
+    assert await inbound_ids(driver) == [f"aibot:{good['body']['msgid']}"]

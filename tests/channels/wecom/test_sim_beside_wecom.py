@@ -16,10 +16,11 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.app import build_app
-from bot.core.channels.sim import SIM_RUNNER
+from bot.core.channels.sim import SIM_APP, SIM_RUNNER
 from bot.core.channels.sim.access import CSRF_HEADER
 from bot.core.config import SIM_TOKEN_ENV, ConfigError, parse_config
 from bot.core.models import Chat, InboundMessage, Member, Outbox, RollCall, SimMessage
+from bot.core.overload import GATE
 from bot.core.services import SERVICES
 from tests.channels.wecom.conftest import ROBOT_CHAT, ROBOT_KEY, wecom_config, wecom_section
 from tests.conftest import make_config
@@ -114,6 +115,8 @@ async def test_explicitly_enabled_it_listens_on_loopback_apart_and_asks_for_the_
     # Nothing of the simulator on the server's own listener (the one a reverse proxy forwards).
     for method, path, _ in ROUTES:
         assert (await client.request(method, path)).status == 404
+    # Its messages count against the app's one in-flight limit, and a database outage answers 503 there too.
+    assert app[SIM_APP][GATE] is app[GATE]
     host, port = app[SIM_RUNNER].addresses[0][:2]
     assert host == "127.0.0.1"
     base = f"http://127.0.0.1:{port}"

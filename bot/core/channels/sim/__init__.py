@@ -10,6 +10,7 @@ import logging
 
 from aiohttp import web
 
+from bot.core import overload
 from bot.core.channels.sim.api import CHANNEL, HUB, MAX_TEXT, SimClient, dm_chat, setup_routes
 from bot.core.config import SIM_TOKEN_ENV, Config, is_loopback
 from bot.core.services import SERVICES, Services
@@ -29,6 +30,10 @@ def setup(app: web.Application, config: Config) -> None:
         return
     if config.sim_beside_real_channels:
         own = web.Application(client_max_size=config.server.max_body_bytes)
+        # The same gate as the app's (bot/core/overload.py): its messages count against one in-flight limit, and
+        # a database outage answers 503 here too.
+        if overload.GATE in app:
+            own[overload.GATE] = app[overload.GATE]
         setup_routes(own, config)
         app[SIM_APP] = own
     else:

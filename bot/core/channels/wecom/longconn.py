@@ -58,7 +58,7 @@ import aiohttp
 
 from bot.core.channels.wecom import aibot, cards
 from bot.core.channels.wecom.channel import push_all
-from bot.core.channels.wecom.crypto import CallbackRejected
+from bot.core.channels.wecom.crypto import CallbackRejected, parse_json_object
 from bot.core.channels.wecom.lease import Lease
 from bot.core.channels.wecom.media import INVALID_MEDIA_ID
 from bot.core.outbox import TransientError
@@ -374,9 +374,10 @@ class LongConnection:
             if raw.type != aiohttp.WSMsgType.TEXT:
                 continue
             try:
-                frame = json.loads(raw.data)
+                # As strictly as a callback's body (depth, lone surrogates, NUL): a message's text is stored.
+                frame = parse_json_object(raw.data, "long-connection frame")
                 req_id = frame["headers"]["req_id"]
-            except (ValueError, KeyError, TypeError):
+            except (CallbackRejected, KeyError, TypeError):
                 log.warning("wecom: long connection sent a frame that is not JSON with headers.req_id; ignored")
                 continue
             cmd = frame.get("cmd") or ""
