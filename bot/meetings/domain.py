@@ -38,6 +38,7 @@ from bot.core.rollcall import (
     RollCallRef,
     branch_audience,
     branch_chats,
+    change_entry,
     close_roll_call,
     open_roll_call,
     respond,
@@ -265,14 +266,6 @@ async def open_meetings_for(ctx: Context, branch: Branch, member: Member) -> lis
     return [(MeetingView(m, r), status) for m, r, status in rows]
 
 
-async def entry_of(ctx: Context, view: MeetingView, member: Member) -> RollCallEntry | None:
-    return await ctx.session.scalar(
-        select(RollCallEntry).where(
-            RollCallEntry.roll_call_id == view.roll_call.id, RollCallEntry.member_id == member.id
-        )
-    )
-
-
 # The statements every 签到 / 请假 / 会议列表 runs, built once (SQLAlchemy caches their compiled form).
 _OPEN = (
     Meeting.branch_id == bindparam("branch"),
@@ -455,15 +448,29 @@ def choose_leave(views: list[MeetingView], args: str, tz: ZoneInfo) -> list[Meet
 async def correct(
     ctx: Context, view: MeetingView, member: Member, new_status: str, reason: str, by: Member
 ) -> str | None:
-    """A secretary's correction (补签 / 记请假), kept in the audit log; None if not in the audience."""
-    entry = await entry_of(ctx, view, member)
-    if entry is None:
-        return None
-    old = entry.status
-    entry.status = new_status
-    entry.note = reason
-    entry.tag = MADE_UP if new_status == EntryStatus.DONE else None
-    entry.responded_at = entry.responded_at or ctx.clock()
+    """A secretary's correction (补签 / 记请假), kept in the audit log: the status the entry had, None if the member
+    is not in the audience. An entry already done (签到, or an earlier 补签) is left as it is: its attendance points
+    are paid and the append-only ledger takes none back, so points and status stay in step."""
+    # Read under the entry's row lock (PostgreSQL; SQLite's writers queue anyway): a 签到 committing between this
+    # read and the write waits or is seen, never overwritten, and the audit names the status that was replaced.
+    old = await ctx.session.scalar(
+        select(RollCallEntry.status)
+        .where(RollCallEntry.roll_call_id == view.roll_call.id, RollCallEntry.member_id == member.id)
+        .with_for_update()
+    )
+    if old is None or old == EntryStatus.DONE:
+        return old
+    now = ctx.clock()
+    await change_entry(
+        ctx.session,
+        view.roll_call,
+        member,
+        (old,),
+        status=new_status,
+        note=reason,
+        tag=MADE_UP if new_status == EntryStatus.DONE else None,
+        responded_at=func.coalesce(RollCallEntry.responded_at, now),
+    )
     ctx.session.add(
         AttendanceAudit(
             meeting_id=view.meeting.id,
@@ -472,11 +479,11 @@ async def correct(
             new_status=new_status,
             reason=reason,
             changed_by=by.id,
-            changed_at=ctx.clock(),
+            changed_at=now,
         )
     )
     if new_status == EntryStatus.DONE:
-        await award_meeting_attendance(ctx, view.roll_call, member, ctx.clock())
+        await award_meeting_attendance(ctx, view.roll_call, member, now)
     return old
 
 
