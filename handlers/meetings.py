@@ -33,6 +33,7 @@ from bot.meetings.domain import (
     next_meeting_for,
     open_meetings,
     open_meetings_expecting,
+    open_meetings_to_check_in,
     stats,
     stats_below,
     stats_text,
@@ -167,9 +168,9 @@ async def _is_short_check_in(msg: Message, ctx: Context) -> bool:
     if text not in texts.SHORT_CHECK_INS:
         return False
     now = ctx.clock()
-    return any(
-        window(ctx, v.meeting)[0] <= now <= window(ctx, v.meeting)[1] for v in await open_meetings(ctx, ctx.branch)
-    )
+    # The read check_in() makes of the same message next (ctx.memo): one read of the open meetings per '到'.
+    meetings = await open_meetings_to_check_in(ctx, ctx.branch, ctx.member)
+    return any(window(ctx, m)[0] <= now <= window(ctx, m)[1] for m in meetings)
 
 
 @router.message(_is_short_check_in, precheck=lambda msg, hints: hints.text in texts.SHORT_CHECK_INS)

@@ -329,6 +329,21 @@ _OPEN_FOR_CHECK_IN = Prepared(
 )
 
 
+# ctx.memo key of open_meetings_to_check_in(), with the branch's and member's ids after colons.
+_OPEN_TO_CHECK_IN = "meetings.open_to_check_in"
+
+
+async def open_meetings_to_check_in(ctx: Context, branch: Branch, member: Member) -> list[OpenMeeting]:
+    """The branch's open meetings with this member's entry status, soonest first — read once per message: the '到'
+    filter and the 签到 it leads to both ask, with nothing written in between."""
+    key = f"{_OPEN_TO_CHECK_IN}:{branch.id}:{member.id}"
+    found: list[OpenMeeting] | None = ctx.memo.get(key)
+    if found is None:
+        rows = await run(ctx.session, _OPEN_FOR_CHECK_IN, {"branch": branch.id, "member": member.id})
+        found = ctx.memo[key] = [OpenMeeting(OpenRollCall(row.id, row.seq, row.opens_at), *row[3:]) for row in rows]
+    return found
+
+
 @dataclass
 class CheckInResult:
     text: str
@@ -340,10 +355,7 @@ async def check_in(ctx: Context, branch: Branch, member: Member, code: str, only
 
     only: the roll call a 签到 tap is about (bot/core/cards.py) — no other meeting is considered."""
     now = ctx.clock()
-    found = [
-        OpenMeeting(OpenRollCall(row.id, row.seq, row.opens_at), *row[3:])
-        for row in await run(ctx.session, _OPEN_FOR_CHECK_IN, {"branch": branch.id, "member": member.id})
-    ]
+    found = await open_meetings_to_check_in(ctx, branch, member)
     candidates = [m for m in found if only is None or m.roll_call.id == only]
     if only is not None and not candidates:
         return CheckInResult(meeting_texts.CARD_STALE_MEETING)  # the card's meeting is over or cancelled

@@ -175,6 +175,41 @@ async def test_group_chatter_to_is_not_a_check_in(bot):
     assert data["replies"] == [] and data["handled_by"] is None
 
 
+async def test_short_check_in_reads_the_open_meetings_once(aiohttp_client, config, monkeypatch):
+    """A '到' in a check-in window: the filter that lets it through and the 签到 it makes read the open meetings
+    once between them (ctx.memo), and it is a check-in."""
+    from sqlalchemy import event
+
+    from bot.meetings import domain
+
+    bot, clock = await driver_at(aiohttp_client, config, MONDAY)
+    await bot.say("发起主题党日 11月27日14:30 三楼会议室", user="u00")
+    clock.set(START - timedelta(minutes=10))
+    reads: list[object] = []
+    prepared = domain.run  # Prepared statements run on the DBAPI cursor, past the engine's events
+
+    async def counted_run(session, statement, params):
+        if statement is domain._OPEN_FOR_CHECK_IN:
+            reads.append(statement)
+        return await prepared(session, statement, params)
+
+    def count(conn, cursor, statement, parameters, context, executemany) -> None:
+        if "FROM meeting JOIN roll_call" in statement:  # through the ORM
+            reads.append(statement)
+
+    monkeypatch.setattr(domain, "run", counted_run)
+    engine = bot.services.pipeline.engine.sync_engine  # the messages' own engine
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        await bot.say("到", user="u02")
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert bot.replies_to("u02") == [
+        meeting_texts.MEETING_CHECKED_IN.format(name="王芳", kind="主题党日", time="14:20")
+    ]
+    assert len(reads) == 1, reads
+
+
 async def test_cancel_leave_for_any_upcoming_meeting(aiohttp_client, config):
     """取消请假 finds leave for whichever upcoming meeting it was asked for, and asks which when there are several."""
     bot, _clock = await driver_at(aiohttp_client, config, MONDAY)
