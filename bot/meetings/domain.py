@@ -6,10 +6,10 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import Protocol
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, and_, bindparam, func, select
+from sqlalchemy import ColumnElement, Select, and_, bindparam, func, select
 
 from bot.core import display, org, texts
 from bot.core.authority import holders
@@ -61,14 +61,29 @@ ANNOUNCED_IN_CHATS = (
 )
 
 
+class _Kinded(Protocol):
+    @property
+    def kind(self) -> str: ...
+
+
+class KindNamed:
+    """A meeting's kind as members read it (主题党日, 党课 …), for each shape a meeting is read in."""
+
+    __slots__ = ()
+
+    @property
+    def kind_name(self: _Kinded) -> str:
+        return texts.MEETING_KIND_NAMES[self.kind]
+
+
 @dataclass
-class MeetingView:
+class MeetingView(KindNamed):
     meeting: Meeting
     roll_call: RollCall
 
     @property
-    def kind_name(self) -> str:
-        return texts.MEETING_KIND_NAMES[self.meeting.kind]
+    def kind(self) -> str:
+        return self.meeting.kind
 
 
 class Scheduled(Protocol):
@@ -79,7 +94,7 @@ class Scheduled(Protocol):
 
 
 @dataclass(frozen=True, slots=True)
-class OpenMeeting:
+class OpenMeeting(KindNamed):
     """An open meeting as a 签到 reads it, with the member's entry status (None: the meeting does not expect them):
     its columns, no ORM objects (every member checks in once a meeting)."""
 
@@ -89,10 +104,6 @@ class OpenMeeting:
     starts_at: datetime
     check_in_code: str | None
     status: str | None
-
-    @property
-    def kind_name(self) -> str:
-        return texts.MEETING_KIND_NAMES[self.kind]
 
 
 def window(ctx: Context, meeting: Scheduled) -> tuple[datetime, datetime]:
@@ -236,7 +247,7 @@ async def open_meetings(ctx: Context, branch: Branch) -> list[MeetingView]:
 
 
 @dataclass(frozen=True, slots=True)
-class ListedMeeting:
+class ListedMeeting(KindNamed):
     """An open meeting as 会议列表 shows it, with how many members it expects (应到): columns, no ORM objects."""
 
     seq: int
@@ -244,10 +255,6 @@ class ListedMeeting:
     starts_at: datetime
     location: str
     expected: int
-
-    @property
-    def kind_name(self) -> str:
-        return texts.MEETING_KIND_NAMES[self.kind]
 
 
 async def open_meetings_expecting(ctx: Context, branch: Branch) -> list[ListedMeeting]:
@@ -267,64 +274,48 @@ async def open_meetings_for(ctx: Context, branch: Branch, member: Member) -> lis
 
 
 # The statements every 签到 / 请假 / 会议列表 runs, built once (SQLAlchemy caches their compiled form).
-_OPEN = (
-    Meeting.branch_id == bindparam("branch"),
-    Meeting.cancelled.is_(False),
-    RollCall.status == RollCallStatus.OPEN,
-)
-_OPEN_MEETINGS = (
-    select(Meeting, RollCall)
-    .join(RollCall, RollCall.id == Meeting.roll_call_id)
-    .where(*_OPEN)
-    .order_by(Meeting.starts_at)
-)
-_OPEN_MEETINGS_EXPECTED = Prepared(
-    lambda _: (
-        select(
-            RollCall.seq,
-            Meeting.kind,
-            Meeting.starts_at,
-            Meeting.location,
-            select(func.count(RollCallEntry.id))
-            .where(RollCallEntry.roll_call_id == RollCall.id)
-            .scalar_subquery()
-            .label("expected"),
-        )
-        .join(RollCall, RollCall.id == Meeting.roll_call_id)
-        .where(*_OPEN)
-        .order_by(Meeting.starts_at)
-    )
-)
-_OPEN_MEETINGS_FOR = (
-    select(Meeting, RollCall, RollCallEntry.status)
-    .join(RollCall, RollCall.id == Meeting.roll_call_id)
-    .outerjoin(
-        RollCallEntry, and_(RollCallEntry.roll_call_id == RollCall.id, RollCallEntry.member_id == bindparam("member"))
-    )
-    .where(*_OPEN)
-    .order_by(Meeting.starts_at)
-)
-
-# open_meetings_for()'s statement as columns, Prepared: what a 签到 reads (OpenMeeting's fields, in order).
-_OPEN_FOR_CHECK_IN = Prepared(
-    lambda _: (
-        select(
-            RollCall.id,
-            RollCall.seq,
-            RollCall.opens_at,
-            RollCall.audience_label,
-            Meeting.kind,
-            Meeting.starts_at,
-            Meeting.check_in_code,
-            RollCallEntry.status,
-        )
-        .join(RollCall, RollCall.id == Meeting.roll_call_id)
-        .outerjoin(
+def _open_meetings_of(*columns: Any, entry: bool = False) -> Select[Any]:
+    """These columns of the branch's open meetings (not cancelled, roll call open), soonest first; with entry, of
+    the member's entry in each too (outer: None where the meeting does not expect them)."""
+    query = select(*columns).select_from(Meeting).join(RollCall, RollCall.id == Meeting.roll_call_id)
+    if entry:
+        query = query.outerjoin(
             RollCallEntry,
             and_(RollCallEntry.roll_call_id == RollCall.id, RollCallEntry.member_id == bindparam("member")),
         )
-        .where(*_OPEN)
-        .order_by(Meeting.starts_at)
+    return query.where(
+        Meeting.branch_id == bindparam("branch"),
+        Meeting.cancelled.is_(False),
+        RollCall.status == RollCallStatus.OPEN,
+    ).order_by(Meeting.starts_at)
+
+
+_OPEN_MEETINGS = _open_meetings_of(Meeting, RollCall)
+_OPEN_MEETINGS_EXPECTED = Prepared(
+    lambda _: _open_meetings_of(
+        RollCall.seq,
+        Meeting.kind,
+        Meeting.starts_at,
+        Meeting.location,
+        select(func.count(RollCallEntry.id))
+        .where(RollCallEntry.roll_call_id == RollCall.id)
+        .scalar_subquery()
+        .label("expected"),
+    )
+)
+_OPEN_MEETINGS_FOR = _open_meetings_of(Meeting, RollCall, RollCallEntry.status, entry=True)
+# open_meetings_for()'s statement as columns, Prepared: what a 签到 reads (OpenMeeting's fields, in order).
+_OPEN_FOR_CHECK_IN = Prepared(
+    lambda _: _open_meetings_of(
+        RollCall.id,
+        RollCall.seq,
+        RollCall.opens_at,
+        RollCall.audience_label,
+        Meeting.kind,
+        Meeting.starts_at,
+        Meeting.check_in_code,
+        RollCallEntry.status,
+        entry=True,
     )
 )
 
