@@ -14,9 +14,9 @@ from bot.core.cards import CHECK_IN, LEAVE, tapped_roll_call
 from bot.core.context import Context
 from bot.core.members import find_member_by_name, party_group_names
 from bot.core.message import Message
-from bot.core.models import Branch, EntryStatus, Member, PartyGroup, Role, RollCall, RollCallEntry, UnitKind
+from bot.core.models import Branch, EntryStatus, Member, PartyGroup, Role, RollCall, UnitKind
 from bot.core.normalize import normalize, remove_mentions
-from bot.core.rollcall import close_roll_call, counts, roll_call_chats
+from bot.core.rollcall import change_entry, close_roll_call, counts, respond, roll_call_chats
 from bot.core.router import Router
 from bot.core.timeparse import ParsedTime, TimeProblem, parse_when
 from bot.meetings import texts as meeting_texts
@@ -33,6 +33,7 @@ from bot.meetings.domain import (
     next_meeting_for,
     open_meetings,
     open_meetings_expecting,
+    open_meetings_to_check_in,
     stats,
     stats_below,
     stats_text,
@@ -167,9 +168,9 @@ async def _is_short_check_in(msg: Message, ctx: Context) -> bool:
     if text not in texts.SHORT_CHECK_INS:
         return False
     now = ctx.clock()
-    return any(
-        window(ctx, v.meeting)[0] <= now <= window(ctx, v.meeting)[1] for v in await open_meetings(ctx, ctx.branch)
-    )
+    # The read check_in() makes of the same message next (ctx.memo): one read of the open meetings per '到'.
+    meetings = await open_meetings_to_check_in(ctx, ctx.branch, ctx.member)
+    return any(window(ctx, m)[0] <= now <= window(ctx, m)[1] for m in meetings)
 
 
 @router.message(_is_short_check_in, precheck=lambda msg, hints: hints.text in texts.SHORT_CHECK_INS)
@@ -196,15 +197,20 @@ async def handle_leave(msg: Message, ctx: Context) -> None:
     if view is None:
         await ctx.reply(meeting_texts.CARD_STALE_MEETING if only is not None else meeting_texts.MEETING_LEAVE_NONE)
         return
-    entry = await _entry(ctx, view, ctx.member)
-    assert entry is not None
-    if entry.status == EntryStatus.DONE:
+    needs_approval = ctx.config.meetings.leave_needs_approval
+    # A conditional update, as a 签到 is: leave replaces no answer or an earlier leave, never a check-in (one that
+    # commits meanwhile on another instance included — its attendance is paid for).
+    if not await respond(
+        ctx.session,
+        view.roll_call,
+        ctx.member,
+        ctx.clock(),
+        status=EntryStatus.LEAVE_REQUESTED if needs_approval else EntryStatus.LEAVE,
+        note=reason,
+        allow_change=(EntryStatus.LEAVE, EntryStatus.LEAVE_REQUESTED),
+    ):
         await ctx.reply(meeting_texts.MEETING_LEAVE_ALREADY_IN.format(name=ctx.member.display_name))
         return
-    needs_approval = ctx.config.meetings.leave_needs_approval
-    entry.status = EntryStatus.LEAVE_REQUESTED if needs_approval else EntryStatus.LEAVE
-    entry.note = reason
-    entry.responded_at = ctx.clock()
     name = ctx.member.display_name
     if needs_approval:
         await ctx.reply(meeting_texts.MEETING_LEAVE_ASKED.format(name=name, reason=reason))
@@ -243,9 +249,12 @@ async def handle_cancel_leave(msg: Message, ctx: Context) -> None:
         await ctx.reply(template.format(text=args, lines=lines, seq=first.roll_call.seq, day=example_day))
         return
     view = chosen[0]
-    entry = await _entry(ctx, view, ctx.member)
-    assert entry is not None
-    entry.status, entry.note, entry.responded_at = EntryStatus.PENDING, "", None
+    leave = (EntryStatus.LEAVE, EntryStatus.LEAVE_REQUESTED)
+    if not await change_entry(
+        ctx.session, view.roll_call, ctx.member, leave, status=EntryStatus.PENDING, note="", responded_at=None
+    ):  # checked in since it was read (on another instance): there is no leave left to cancel
+        await ctx.reply(meeting_texts.MEETING_NO_LEAVE)
+        return
     name = ctx.member.display_name
     if len(leaves) == 1:
         await ctx.reply(meeting_texts.MEETING_LEAVE_CANCELLED.format(name=name, kind=view.kind_name))
@@ -253,14 +262,6 @@ async def handle_cancel_leave(msg: Message, ctx: Context) -> None:
     when = display.when(view.meeting.starts_at, ctx.config.tz)
     await ctx.reply(
         meeting_texts.LEAVE_CANCELLED_ONE.format(name=name, kind=view.kind_name, seq=view.roll_call.seq, when=when)
-    )
-
-
-async def _entry(ctx: Context, view: MeetingView, member: Member) -> RollCallEntry | None:
-    return await ctx.session.scalar(
-        select(RollCallEntry).where(
-            RollCallEntry.roll_call_id == view.roll_call.id, RollCallEntry.member_id == member.id
-        )
     )
 
 
@@ -290,11 +291,10 @@ async def handle_approve_leave(msg: Message, ctx: Context) -> None:
     if member is None:
         return
     view = await next_meeting_for(ctx, ctx.branch, member)
-    entry = await _entry(ctx, view, member) if view else None
-    if view is None or entry is None or entry.status != EntryStatus.LEAVE_REQUESTED:
+    requested = (EntryStatus.LEAVE_REQUESTED,)  # not a request the member has since replaced by a 签到
+    if view is None or not await change_entry(ctx.session, view.roll_call, member, requested, status=EntryStatus.LEAVE):
         await ctx.reply(meeting_texts.MEETING_NO_REQUEST.format(name=member.display_name))
         return
-    entry.status = EntryStatus.LEAVE
     await ctx.reply(meeting_texts.MEETING_LEAVE_APPROVED.format(name=member.display_name, kind=view.kind_name))
     await ctx.send_to_member(member, meeting_texts.MEETING_LEAVE_APPROVED_DIRECT.format(kind=view.kind_name))
 
@@ -326,12 +326,11 @@ async def _correct(msg: Message, ctx: Context, status: str, example: str) -> Non
         await ctx.reply(meeting_texts.MEETING_CORRECT_NO_MEETING)
         return
     old = await correct(ctx, view, member, status, reason, ctx.member)
-    if old is None:
-        await ctx.reply(
-            meeting_texts.MEETING_CORRECT_NOT_AUDIENCE.format(
-                name=member.display_name, kind=view.kind_name, seq=view.roll_call.seq
-            )
+    if old is None or old == EntryStatus.DONE:
+        template = (
+            meeting_texts.MEETING_CORRECT_NOT_AUDIENCE if old is None else meeting_texts.MEETING_CORRECT_ALREADY_IN
         )
+        await ctx.reply(template.format(name=member.display_name, kind=view.kind_name, seq=view.roll_call.seq))
         return
     await ctx.reply(
         meeting_texts.MEETING_CORRECTED.format(

@@ -60,8 +60,8 @@ async def handle_study_check_in(msg: Message, ctx: Context) -> None:
 
 @router.command(*study_texts.CMD_MY_STUDY, summary=study_texts.SUMMARY_MY_STUDY)
 async def handle_my_study(msg: Message, ctx: Context) -> None:
-    """A member's progress against the study goals: their own record, in their own branch (its study days and
-    goals), wherever they ask — in a higher unit's chat too."""
+    """A member's progress against the study goals: their own record (the study days that expected them, whichever
+    unit held them) against their own unit's goals, wherever they ask — in another unit's chat too."""
     assert ctx.member is not None and ctx.branch is not None
     home = ctx.branch if ctx.branch.id == ctx.member.branch_id else await ctx.session.get(Branch, ctx.member.branch_id)
     spec = ctx.config.branch(home.key) if home is not None else None

@@ -180,6 +180,26 @@ async def respond(
     return False if exists else None
 
 
+async def change_entry(
+    session: AsyncSession, roll_call: RollCallRef, member: Member, only_from: tuple[str, ...], **values: object
+) -> bool:
+    """Set columns of a member's entry if its status is still one of `only_from`; False if it is not (or there is none).
+
+    The change a member or secretary decided on the status they read (取消请假, 准假) is a conditional UPDATE as a
+    response is: a 签到 that commits in between (another instance, PostgreSQL) makes it change nothing, never
+    overwrite the attendance already paid for."""
+    result = await session.execute(
+        update(_ENTRY)
+        .where(
+            _ENTRY.c.roll_call_id == roll_call.id,
+            _ENTRY.c.member_id == member.id,
+            _ENTRY.c.status.in_(only_from),
+        )
+        .values(**values)
+    )
+    return affected(result) == 1
+
+
 async def open_roll_calls_for(session: AsyncSession, member: Member, kind: str) -> list[OpenRollCall]:
     """Open roll calls of a kind that expect an answer from this member and have none yet, oldest first."""
     return [OpenRollCall(*row) for row in await run(session, _OPEN_FOR, {"kind": kind, "member": member.id})]

@@ -6,10 +6,10 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import Protocol
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, and_, bindparam, func, select
+from sqlalchemy import ColumnElement, Select, and_, bindparam, func, select
 
 from bot.core import display, org, texts
 from bot.core.authority import holders
@@ -38,6 +38,7 @@ from bot.core.rollcall import (
     RollCallRef,
     branch_audience,
     branch_chats,
+    change_entry,
     close_roll_call,
     open_roll_call,
     respond,
@@ -60,14 +61,29 @@ ANNOUNCED_IN_CHATS = (
 )
 
 
+class _Kinded(Protocol):
+    @property
+    def kind(self) -> str: ...
+
+
+class KindNamed:
+    """A meeting's kind as members read it (主题党日, 党课 …), for each shape a meeting is read in."""
+
+    __slots__ = ()
+
+    @property
+    def kind_name(self: _Kinded) -> str:
+        return texts.MEETING_KIND_NAMES[self.kind]
+
+
 @dataclass
-class MeetingView:
+class MeetingView(KindNamed):
     meeting: Meeting
     roll_call: RollCall
 
     @property
-    def kind_name(self) -> str:
-        return texts.MEETING_KIND_NAMES[self.meeting.kind]
+    def kind(self) -> str:
+        return self.meeting.kind
 
 
 class Scheduled(Protocol):
@@ -78,7 +94,7 @@ class Scheduled(Protocol):
 
 
 @dataclass(frozen=True, slots=True)
-class OpenMeeting:
+class OpenMeeting(KindNamed):
     """An open meeting as a 签到 reads it, with the member's entry status (None: the meeting does not expect them):
     its columns, no ORM objects (every member checks in once a meeting)."""
 
@@ -88,10 +104,6 @@ class OpenMeeting:
     starts_at: datetime
     check_in_code: str | None
     status: str | None
-
-    @property
-    def kind_name(self) -> str:
-        return texts.MEETING_KIND_NAMES[self.kind]
 
 
 def window(ctx: Context, meeting: Scheduled) -> tuple[datetime, datetime]:
@@ -235,7 +247,7 @@ async def open_meetings(ctx: Context, branch: Branch) -> list[MeetingView]:
 
 
 @dataclass(frozen=True, slots=True)
-class ListedMeeting:
+class ListedMeeting(KindNamed):
     """An open meeting as 会议列表 shows it, with how many members it expects (应到): columns, no ORM objects."""
 
     seq: int
@@ -243,10 +255,6 @@ class ListedMeeting:
     starts_at: datetime
     location: str
     expected: int
-
-    @property
-    def kind_name(self) -> str:
-        return texts.MEETING_KIND_NAMES[self.kind]
 
 
 async def open_meetings_expecting(ctx: Context, branch: Branch) -> list[ListedMeeting]:
@@ -265,75 +273,66 @@ async def open_meetings_for(ctx: Context, branch: Branch, member: Member) -> lis
     return [(MeetingView(m, r), status) for m, r, status in rows]
 
 
-async def entry_of(ctx: Context, view: MeetingView, member: Member) -> RollCallEntry | None:
-    return await ctx.session.scalar(
-        select(RollCallEntry).where(
-            RollCallEntry.roll_call_id == view.roll_call.id, RollCallEntry.member_id == member.id
-        )
-    )
-
-
 # The statements every 签到 / 请假 / 会议列表 runs, built once (SQLAlchemy caches their compiled form).
-_OPEN = (
-    Meeting.branch_id == bindparam("branch"),
-    Meeting.cancelled.is_(False),
-    RollCall.status == RollCallStatus.OPEN,
-)
-_OPEN_MEETINGS = (
-    select(Meeting, RollCall)
-    .join(RollCall, RollCall.id == Meeting.roll_call_id)
-    .where(*_OPEN)
-    .order_by(Meeting.starts_at)
-)
-_OPEN_MEETINGS_EXPECTED = Prepared(
-    lambda _: (
-        select(
-            RollCall.seq,
-            Meeting.kind,
-            Meeting.starts_at,
-            Meeting.location,
-            select(func.count(RollCallEntry.id))
-            .where(RollCallEntry.roll_call_id == RollCall.id)
-            .scalar_subquery()
-            .label("expected"),
-        )
-        .join(RollCall, RollCall.id == Meeting.roll_call_id)
-        .where(*_OPEN)
-        .order_by(Meeting.starts_at)
-    )
-)
-_OPEN_MEETINGS_FOR = (
-    select(Meeting, RollCall, RollCallEntry.status)
-    .join(RollCall, RollCall.id == Meeting.roll_call_id)
-    .outerjoin(
-        RollCallEntry, and_(RollCallEntry.roll_call_id == RollCall.id, RollCallEntry.member_id == bindparam("member"))
-    )
-    .where(*_OPEN)
-    .order_by(Meeting.starts_at)
-)
-
-# open_meetings_for()'s statement as columns, Prepared: what a 签到 reads (OpenMeeting's fields, in order).
-_OPEN_FOR_CHECK_IN = Prepared(
-    lambda _: (
-        select(
-            RollCall.id,
-            RollCall.seq,
-            RollCall.opens_at,
-            RollCall.audience_label,
-            Meeting.kind,
-            Meeting.starts_at,
-            Meeting.check_in_code,
-            RollCallEntry.status,
-        )
-        .join(RollCall, RollCall.id == Meeting.roll_call_id)
-        .outerjoin(
+def _open_meetings_of(*columns: Any, entry: bool = False) -> Select[Any]:
+    """These columns of the branch's open meetings (not cancelled, roll call open), soonest first; with entry, of
+    the member's entry in each too (outer: None where the meeting does not expect them)."""
+    query = select(*columns).select_from(Meeting).join(RollCall, RollCall.id == Meeting.roll_call_id)
+    if entry:
+        query = query.outerjoin(
             RollCallEntry,
             and_(RollCallEntry.roll_call_id == RollCall.id, RollCallEntry.member_id == bindparam("member")),
         )
-        .where(*_OPEN)
-        .order_by(Meeting.starts_at)
+    return query.where(
+        Meeting.branch_id == bindparam("branch"),
+        Meeting.cancelled.is_(False),
+        RollCall.status == RollCallStatus.OPEN,
+    ).order_by(Meeting.starts_at)
+
+
+_OPEN_MEETINGS = _open_meetings_of(Meeting, RollCall)
+_OPEN_MEETINGS_EXPECTED = Prepared(
+    lambda _: _open_meetings_of(
+        RollCall.seq,
+        Meeting.kind,
+        Meeting.starts_at,
+        Meeting.location,
+        select(func.count(RollCallEntry.id))
+        .where(RollCallEntry.roll_call_id == RollCall.id)
+        .scalar_subquery()
+        .label("expected"),
     )
 )
+_OPEN_MEETINGS_FOR = _open_meetings_of(Meeting, RollCall, RollCallEntry.status, entry=True)
+# open_meetings_for()'s statement as columns, Prepared: what a 签到 reads (OpenMeeting's fields, in order).
+_OPEN_FOR_CHECK_IN = Prepared(
+    lambda _: _open_meetings_of(
+        RollCall.id,
+        RollCall.seq,
+        RollCall.opens_at,
+        RollCall.audience_label,
+        Meeting.kind,
+        Meeting.starts_at,
+        Meeting.check_in_code,
+        RollCallEntry.status,
+        entry=True,
+    )
+)
+
+
+# ctx.memo key of open_meetings_to_check_in(), with the branch's and member's ids after colons.
+_OPEN_TO_CHECK_IN = "meetings.open_to_check_in"
+
+
+async def open_meetings_to_check_in(ctx: Context, branch: Branch, member: Member) -> list[OpenMeeting]:
+    """The branch's open meetings with this member's entry status, soonest first — read once per message: the '到'
+    filter and the 签到 it leads to both ask, with nothing written in between."""
+    key = f"{_OPEN_TO_CHECK_IN}:{branch.id}:{member.id}"
+    found: list[OpenMeeting] | None = ctx.memo.get(key)
+    if found is None:
+        rows = await run(ctx.session, _OPEN_FOR_CHECK_IN, {"branch": branch.id, "member": member.id})
+        found = ctx.memo[key] = [OpenMeeting(OpenRollCall(row.id, row.seq, row.opens_at), *row[3:]) for row in rows]
+    return found
 
 
 @dataclass
@@ -347,10 +346,7 @@ async def check_in(ctx: Context, branch: Branch, member: Member, code: str, only
 
     only: the roll call a 签到 tap is about (bot/core/cards.py) — no other meeting is considered."""
     now = ctx.clock()
-    found = [
-        OpenMeeting(OpenRollCall(row.id, row.seq, row.opens_at), *row[3:])
-        for row in await run(ctx.session, _OPEN_FOR_CHECK_IN, {"branch": branch.id, "member": member.id})
-    ]
+    found = await open_meetings_to_check_in(ctx, branch, member)
     candidates = [m for m in found if only is None or m.roll_call.id == only]
     if only is not None and not candidates:
         return CheckInResult(meeting_texts.CARD_STALE_MEETING)  # the card's meeting is over or cancelled
@@ -455,15 +451,29 @@ def choose_leave(views: list[MeetingView], args: str, tz: ZoneInfo) -> list[Meet
 async def correct(
     ctx: Context, view: MeetingView, member: Member, new_status: str, reason: str, by: Member
 ) -> str | None:
-    """A secretary's correction (补签 / 记请假), kept in the audit log; None if not in the audience."""
-    entry = await entry_of(ctx, view, member)
-    if entry is None:
-        return None
-    old = entry.status
-    entry.status = new_status
-    entry.note = reason
-    entry.tag = MADE_UP if new_status == EntryStatus.DONE else None
-    entry.responded_at = entry.responded_at or ctx.clock()
+    """A secretary's correction (补签 / 记请假), kept in the audit log: the status the entry had, None if the member
+    is not in the audience. An entry already done (签到, or an earlier 补签) is left as it is: its attendance points
+    are paid and the append-only ledger takes none back, so points and status stay in step."""
+    # Read under the entry's row lock (PostgreSQL; SQLite's writers queue anyway): a 签到 committing between this
+    # read and the write waits or is seen, never overwritten, and the audit names the status that was replaced.
+    old = await ctx.session.scalar(
+        select(RollCallEntry.status)
+        .where(RollCallEntry.roll_call_id == view.roll_call.id, RollCallEntry.member_id == member.id)
+        .with_for_update()
+    )
+    if old is None or old == EntryStatus.DONE:
+        return old
+    now = ctx.clock()
+    await change_entry(
+        ctx.session,
+        view.roll_call,
+        member,
+        (old,),
+        status=new_status,
+        note=reason,
+        tag=MADE_UP if new_status == EntryStatus.DONE else None,
+        responded_at=func.coalesce(RollCallEntry.responded_at, now),
+    )
     ctx.session.add(
         AttendanceAudit(
             meeting_id=view.meeting.id,
@@ -472,11 +482,11 @@ async def correct(
             new_status=new_status,
             reason=reason,
             changed_by=by.id,
-            changed_at=ctx.clock(),
+            changed_at=now,
         )
     )
     if new_status == EntryStatus.DONE:
-        await award_meeting_attendance(ctx, view.roll_call, member, ctx.clock())
+        await award_meeting_attendance(ctx, view.roll_call, member, now)
     return old
 
 

@@ -8,7 +8,6 @@ from datetime import date, datetime, time, timedelta
 from functools import cache
 
 from sqlalchemy import ColumnElement, and_, bindparam, case, func, select
-from sqlalchemy.orm import aliased
 
 from bot.core import display, texts
 from bot.core.authority import holders
@@ -204,8 +203,8 @@ def periods(now: datetime) -> dict[str, Period]:
 
 @dataclass(frozen=True)
 class MyStudy:
-    """A member's study in numbers (我的学习): their branch's study days this month, those they checked in to, and per
-    goal their check-ins with its tag in its span."""
+    """A member's study in numbers (我的学习): the study days this month that expected them, those they checked in
+    to, and per goal their check-ins with its tag in its span."""
 
     weeks: int
     done: int
@@ -213,18 +212,14 @@ class MyStudy:
 
 
 async def my_study(ctx: Context, member: Member, month: Period, goals: Sequence[tuple[str, Period]]) -> MyStudy:
-    """MyStudy for these goals (tag, span), in one statement (it reads the check-ins from the earliest span's start to
-    the latest one's end and counts each goal's own span).
+    """MyStudy for these goals (tag, span), in one statement over the member's own study entries (from the earliest
+    span's start to the latest one's end; each count in its own span).
 
-    The study days are those of the member's own branch, and so are the check-ins counted against them (never more
-    than were held); a goal counts the member's check-ins with its tag wherever they were recorded (a member who
-    moved branch keeps what they studied)."""
-    params: dict[str, object] = {
-        "branch": member.branch_id,
-        "member": member.id,
-        "start": month.start,
-        "end": month.end,
-    }
+    The member's own record, whichever unit held each study day: a study day counts if it expected them (its
+    audience, fixed when it opened, has their entry), a check-in if it is one of those — so a member who moved unit
+    this month keeps the days and check-ins of their old unit and owes none of the new unit's days before they came,
+    and never has more check-ins than days."""
+    params: dict[str, object] = {"member": member.id, "start": month.start, "end": month.end}
     for i, (tag, span) in enumerate(goals):
         params.update({f"tag{i}": tag, f"start{i}": span.start, f"end{i}": span.end})
     starts, ends = [month.start, *(span.start for _, span in goals)], [month.end, *(span.end for _, span in goals)]
@@ -238,24 +233,15 @@ def _my_study_statement(goals: int) -> Prepared:
     def within(suffix: str) -> ColumnElement[bool]:
         return and_(RollCall.opens_at >= bindparam(f"start{suffix}"), RollCall.opens_at < bindparam(f"end{suffix}"))
 
-    held = aliased(RollCall)  # the branch's study days this month (not correlated with the member's check-ins)
-    weeks = (
-        select(func.count(held.id))
-        .where(
-            held.branch_id == bindparam("branch"),
-            held.kind == KIND,
-            held.opens_at >= bindparam("start"),
-            held.opens_at < bindparam("end"),
-        )
-        .scalar_subquery()
-        .label("weeks")
-    )
+    done = RollCallEntry.status == EntryStatus.DONE
     statement = (
         select(
-            weeks,
-            func.count(case((and_(within(""), RollCall.branch_id == bindparam("branch")), 1))).label("done"),
+            func.count(case((within(""), 1))).label("weeks"),
+            func.count(case((and_(within(""), done), 1))).label("done"),
             *(
-                func.count(case((and_(within(str(i)), RollCallEntry.tag == bindparam(f"tag{i}")), 1))).label(f"goal{i}")
+                func.count(case((and_(within(str(i)), done, RollCallEntry.tag == bindparam(f"tag{i}")), 1))).label(
+                    f"goal{i}"
+                )
                 for i in range(goals)
             ),
         )
@@ -264,7 +250,6 @@ def _my_study_statement(goals: int) -> Prepared:
         .where(
             RollCall.kind == KIND,
             RollCallEntry.member_id == bindparam("member"),
-            RollCallEntry.status == EntryStatus.DONE,
             RollCall.opens_at >= bindparam("from"),
             RollCall.opens_at < bindparam("to"),
         )

@@ -175,6 +175,46 @@ async def test_group_chatter_to_is_not_a_check_in(bot):
     assert data["replies"] == [] and data["handled_by"] is None
 
 
+async def test_short_check_in_reads_the_open_meetings_once(aiohttp_client, config, monkeypatch):
+    """A '到' in a check-in window: the filter that lets it through and the 签到 it makes read the open meetings
+    once between them (ctx.memo), and it is a check-in."""
+    from sqlalchemy import event
+
+    from bot.meetings import domain
+
+    bot, clock = await driver_at(aiohttp_client, config, MONDAY)
+    await bot.say("发起主题党日 11月27日14:30 三楼会议室", user="u00")
+    clock.set(START - timedelta(minutes=10))
+    reads: list[object] = []
+    prepared = domain.run  # on SQLite, Prepared statements run on the DBAPI cursor, past the engine's events
+    running: list[object] = []
+
+    async def counted_run(session, statement, params):
+        if statement is domain._OPEN_FOR_CHECK_IN:
+            reads.append(statement)
+        running.append(statement)
+        try:
+            return await prepared(session, statement, params)
+        finally:
+            running.pop()
+
+    def count(conn, cursor, statement, parameters, context, executemany) -> None:
+        if "FROM meeting JOIN roll_call" in statement and not running:  # through the ORM
+            reads.append(statement)
+
+    monkeypatch.setattr(domain, "run", counted_run)
+    engine = bot.services.pipeline.engine.sync_engine  # the messages' own engine
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        await bot.say("到", user="u02")
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert bot.replies_to("u02") == [
+        meeting_texts.MEETING_CHECKED_IN.format(name="王芳", kind="主题党日", time="14:20")
+    ]
+    assert len(reads) == 1, reads
+
+
 async def test_cancel_leave_for_any_upcoming_meeting(aiohttp_client, config):
     """取消请假 finds leave for whichever upcoming meeting it was asked for, and asks which when there are several."""
     bot, _clock = await driver_at(aiohttp_client, config, MONDAY)
@@ -249,6 +289,13 @@ async def test_leave_with_approval_cancel_and_corrections(aiohttp_client, config
         meeting_texts.MEETING_CORRECTED.format(name="陈静", kind="党课", seq=1, status="请假", reason="临时执勤"),
         meeting_texts.MEETING_CORRECT_NEED_REASON,
     ]
+    # An attendance stands (its points are paid; the ledger takes none back): no leave over it, no second 补签.
+    await bot.say("记请假 #1 @刘洋 临时执勤", user="u00")
+    await bot.say("补签 #1 @刘洋 再补一次", user="u00")
+    assert (
+        bot.replies_to("u00")[-2:]
+        == [meeting_texts.MEETING_CORRECT_ALREADY_IN.format(name="刘洋", kind="党课", seq=1)] * 2
+    )
     async with bot.services.sessions() as session:
         audits = (await session.execute(select(AttendanceAudit.old_status, AttendanceAudit.new_status))).all()
     assert sorted(audits) == [("pending", "done"), ("pending", "leave")]

@@ -4,13 +4,13 @@ import asyncio
 import dataclasses
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from bot.app import build_app
 from bot.core import db
 from bot.core.clock import FakeClock
 from bot.core.config import DatabaseConfig
-from bot.core.models import PointsEntry, RollCall
+from bot.core.models import Branch, Member, MemberIdentity, PointsEntry, RollCall
 from bot.core.scheduler import JobRunner
 from bot.study import texts as study_texts
 from schedules import declared_jobs
@@ -229,8 +229,8 @@ async def test_material_queue_is_used_in_order(aiohttp_client, config):
 
 
 async def test_my_study_counts_each_goal_in_its_own_span(aiohttp_client, config):
-    """我的学习: this month's study days of the branch, and each goal's check-ins in its month, half-year or year —
-    the member's own, with the goal's tag."""
+    """我的学习: this month's study days that expected the member, and each goal's check-ins in its month, half-year or
+    year — the member's own, with the goal's tag."""
     days = [
         (datetime(2025, 12, 5, 9, 0, tzinfo=TZ), "学习打卡 看了纪录片《榜样》"),  # last year: counts for nothing
         (datetime(2026, 6, 5, 9, 0, tzinfo=TZ), "学习打卡 读了原著"),  # the first half-year: not 本半年
@@ -253,19 +253,43 @@ async def test_my_study_counts_each_goal_in_its_own_span(aiohttp_client, config)
 
 async def test_my_study_is_the_members_own_units_record_wherever_asked(aiohttp_client, db_url):
     """我的学习 asked in the chat of a unit below (a 党总支's secretary in a 党支部's group) is the member's own
-    record: their unit's study days this month and their check-ins to those (never more than were held), not the
-    study days of the unit whose chat it is."""
+    record: the study days this month that expected them and their check-ins to those, not the study days of the
+    unit whose chat it is."""
     from tests.core.test_org import populated, tree_config
 
     clock = FakeClock(datetime(2026, 11, 13, 9, 0, tzinfo=TZ))
     bot = await populated(aiohttp_client, tree_config(db_url), clock)
-    assert await fire(bot, "study_reminder.zz1")
-    await bot.say("学习打卡", user="zz100", chat="zz1-group")
+    assert await fire(bot, "study_reminder.zz1")  # a study day that expected them, missed
     clock.set(FRIDAY_9)
     assert await fire(bot, "study_reminder.zz1")
     assert await fire(bot, "study_reminder.b1")  # the 党支部 below holds one study day this month
     await bot.say("学习打卡", user="zz100", chat="zz1-group")
     await bot.say("我的学习", user="zz100", chat="b1-group")
     await bot.say("我的学习", user="zz100", chat="zz1-group")
-    mine = study_texts.STUDY_MINE_WEEKS.format(done=2, weeks=2).strip()
+    mine = study_texts.STUDY_MINE_WEEKS.format(done=1, weeks=2).strip()
     assert [reply.splitlines()[1] for reply in bot.replies_to("zz100")[-2:]] == [mine, mine]
+
+
+async def test_my_study_of_a_member_who_moved_unit_this_month(aiohttp_client, db_url):
+    """A member who moves to another 党支部 mid-month keeps the study day of their old unit and its check-in, and owes
+    none of the new unit's study days held before they came: 2 of 3 (not the new unit's 1 of 3)."""
+    from tests.core.test_org import populated, tree_config
+
+    clock = FakeClock(datetime(2026, 11, 6, 9, 0, tzinfo=TZ))
+    bot = await populated(aiohttp_client, tree_config(db_url), clock)
+    assert await fire(bot, "study_reminder.b1") and await fire(bot, "study_reminder.b2")
+    await bot.say("学习打卡", user="b1m000", chat="b1-group")
+    async with db.transaction(bot.services.sessions) as session:
+        b2 = await session.scalar(select(Branch.id).where(Branch.key == "b2"))
+        member = await session.scalar(
+            select(MemberIdentity.member_id).where(MemberIdentity.platform_user_id == "b1m000")
+        )
+        await session.execute(update(Member).where(Member.id == member).values(branch_id=b2, party_group_id=None))
+    for friday, check_in in ((datetime(2026, 11, 13, 9, 0, tzinfo=TZ), True), (FRIDAY_9, False)):
+        clock.set(friday)
+        assert await fire(bot, "study_reminder.b2")
+        if check_in:
+            await bot.say("学习打卡", user="b1m000", chat="b2-group")
+    await bot.say("我的学习", user="b1m000", chat="b2-group")
+    mine = study_texts.STUDY_MINE_WEEKS.format(done=2, weeks=3).strip()
+    assert bot.replies_to("b1m000")[-1].splitlines()[1] == mine
