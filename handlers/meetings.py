@@ -327,9 +327,12 @@ async def _correct(msg: Message, ctx: Context, status: str, example: str) -> Non
         return
     old = await correct(ctx, view, member, status, reason, ctx.member)
     if old is None or old == EntryStatus.DONE:
-        template = (
-            meeting_texts.MEETING_CORRECT_NOT_AUDIENCE if old is None else meeting_texts.MEETING_CORRECT_ALREADY_IN
-        )
+        if old is None:
+            template = meeting_texts.MEETING_CORRECT_NOT_AUDIENCE
+        elif status == EntryStatus.DONE:
+            template = meeting_texts.MEETING_CORRECT_ALREADY_IN
+        else:
+            template = meeting_texts.MEETING_CORRECT_ATTENDED_NOT_LEAVE
         await ctx.reply(template.format(name=member.display_name, kind=view.kind_name, seq=view.roll_call.seq))
         return
     await ctx.reply(

@@ -464,7 +464,7 @@ async def correct(
     if old is None or old == EntryStatus.DONE:
         return old
     now = ctx.clock()
-    await change_entry(
+    changed = await change_entry(
         ctx.session,
         view.roll_call,
         member,
@@ -474,6 +474,12 @@ async def correct(
         tag=MADE_UP if new_status == EntryStatus.DONE else None,
         responded_at=func.coalesce(RollCallEntry.responded_at, now),
     )
+    if not changed:  # (cannot happen under the row lock; if it did, nothing is written and the status is read again)
+        return await ctx.session.scalar(
+            select(RollCallEntry.status).where(
+                RollCallEntry.roll_call_id == view.roll_call.id, RollCallEntry.member_id == member.id
+            )
+        )
     ctx.session.add(
         AttendanceAudit(
             meeting_id=view.meeting.id,

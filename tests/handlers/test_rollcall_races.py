@@ -109,7 +109,7 @@ async def test_a_check_in_racing_a_leave_or_correction_stands(aiohttp_client, pg
                 "u04",
                 f"记请假 #1 @{names['u04']} 临时执勤",
                 "u00",
-                meeting_texts.MEETING_CORRECT_ALREADY_IN.format(name=names["u04"], kind="主题党日", seq=1),
+                meeting_texts.MEETING_CORRECT_ATTENDED_NOT_LEAVE.format(name=names["u04"], kind="主题党日", seq=1),
             ),
         ):
             check_in, other = await _queued(
