@@ -29,6 +29,7 @@ from bot.meetings.domain import (
     choose_leave,
     correct,
     create_meeting,
+    leave_request_for,
     leaves_for,
     next_meeting_for,
     open_meetings,
@@ -285,12 +286,12 @@ async def _mentioned_member(ctx: Context, example: str) -> Member | None:
 
 @router.command(*meeting_texts.CMD_APPROVE_LEAVE, role=Role.SECRETARY, summary=meeting_texts.SUMMARY_APPROVE_LEAVE)
 async def handle_approve_leave(msg: Message, ctx: Context) -> None:
-    """准假 @张三 — approve a pending leave request for the next meeting."""
+    """准假 @张三 — approve the member's leave request for the soonest meeting that has one."""
     assert ctx.branch is not None
     member = await _mentioned_member(ctx, meeting_texts.EXAMPLE_APPROVE_LEAVE)
     if member is None:
         return
-    view = await next_meeting_for(ctx, ctx.branch, member)
+    view = await leave_request_for(ctx, ctx.branch, member)
     requested = (EntryStatus.LEAVE_REQUESTED,)  # not a request the member has since replaced by a 签到
     if view is None or not await change_entry(ctx.session, view.roll_call, member, requested, status=EntryStatus.LEAVE):
         await ctx.reply(meeting_texts.MEETING_NO_REQUEST.format(name=member.display_name))

@@ -409,6 +409,16 @@ async def next_meeting_for(ctx: Context, branch: Branch, member: Member, only: i
     return None
 
 
+async def leave_request_for(ctx: Context, branch: Branch, member: Member) -> MeetingView | None:
+    """The soonest open meeting, check-in not yet closed, where this member's leave awaits approval (准假): not
+    always the soonest meeting — a 请假 tap asks leave for its own card's meeting."""
+    now = ctx.clock()
+    for view, status in await open_meetings_for(ctx, branch, member):
+        if window(ctx, view.meeting)[1] >= now and status == EntryStatus.LEAVE_REQUESTED:
+            return view
+    return None
+
+
 async def leaves_for(ctx: Context, branch: Branch, member: Member) -> list[MeetingView]:
     """The open meetings, check-in not yet closed, for which this member has leave (granted or asked), soonest first."""
     now = ctx.clock()

@@ -9,8 +9,10 @@ from sqlalchemy import func, select
 
 from bot.app import build_app
 from bot.core import texts
+from bot.core.cards import LEAVE
 from bot.core.clock import FakeClock
 from bot.core.config import RecurringMeetingConfig
+from bot.core.message import Message
 from bot.core.models import RollCallEntry
 from bot.meetings import texts as meeting_texts
 from bot.meetings.models import AttendanceAudit, Meeting
@@ -259,6 +261,34 @@ async def test_cancel_leave_for_any_upcoming_meeting(aiohttp_client, config):
     await bot.say("取消请假 党课", user="u05")  # a leave for 党课 there is not
     not_found = meeting_texts.LEAVE_CANCEL_NOT_FOUND.format(text="党课", lines="", seq=0, day="").splitlines()[0]
     assert bot.replies_to("u05")[-1].startswith(not_found)
+
+
+async def test_approval_finds_the_meeting_whose_leave_awaits_it(aiohttp_client, config):
+    """A 请假 tap asks leave for its own card's meeting, which need not be the soonest: 准假 approves that request."""
+    config = config.replace(meetings={"leave_needs_approval": True})
+    bot, _clock = await driver_at(aiohttp_client, config, MONDAY)
+    await bot.say("发起党课 11月27日14:30 主题：党的二十大精神", user="u00")  # #1, the soonest
+    await bot.say("发起主题党日 11月28日15:00 三楼会议室", user="u00")  # #2
+    await bot.say("请假 值班", user="u02")  # for #1
+    await bot.say("准假 @王芳", user="u00")
+    async with bot.services.sessions() as session:
+        second = await session.scalar(select(Meeting.roll_call_id).order_by(Meeting.starts_at.desc()).limit(1))
+    tap = Message(
+        channel="sim",
+        platform_msg_id="tap-leave-2",
+        sender_id="u02",
+        text="请假",
+        sent_at=MONDAY,
+        chat_id="demo-group",
+        card_key=f"{LEAVE}:{second}",
+    )
+    assert (await bot.services.pipeline.process(tap)).handled_by == "handle_leave"
+    await bot.say("准假 @王芳", user="u00")
+    assert bot.replies_to("u00")[-2:] == [
+        meeting_texts.MEETING_LEAVE_APPROVED.format(name="王芳", kind="党课"),
+        meeting_texts.MEETING_LEAVE_APPROVED.format(name="王芳", kind="主题党日"),
+    ]
+    assert await entries(bot) == {"pending": 20, "leave": 2}
 
 
 async def test_leave_with_approval_cancel_and_corrections(aiohttp_client, config):
