@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+import time
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -256,11 +257,16 @@ class _Budget:
         waits = self._waits
         while waits:
             deadline, waiter = waits[0]
-            if not waiter.done() and deadline > loop.time():
+            # (The loop runs a timer up to one clock tick early, as asyncio counts a timer due within a tick:
+            # a deadline that close is up, or the timer would be set again for it until the clock moved.)
+            if not waiter.done() and deadline > loop.time() + _TICK:
                 self._timer = loop.call_at(deadline, self._expire)
                 return
             waits.popleft()
             _wake(waiter)
+
+
+_TICK = time.get_clock_info("monotonic").resolution
 
 
 def _wake(waiter: asyncio.Future[None], *_: object) -> None:
