@@ -7,18 +7,23 @@ process with no HTTP in between (for handler logic: the same answers, without a 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import re
 from collections import defaultdict
+from collections.abc import Iterator, Sequence
 from typing import Any
 from urllib.parse import urlencode
 
 from aiohttp import web
 from aiohttp.streams import StreamReader
 from aiohttp.test_utils import TestClient, make_mocked_request
+from sqlalchemy import event, select, text
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.core.channels.sim import api
 from bot.core.channels.sim.access import CSRF_HEADER
+from bot.core.models import Member, MemberIdentity
 from bot.core.services import SERVICES, Services
 
 CSRF_META = re.compile(r'<meta name="yizhan-csrf" content="([^"]*)">')
@@ -251,3 +256,48 @@ async def fire(driver: BotDriver, job: str) -> bool:
     fired = await driver.services.jobs.fire(job, driver.services.clock())
     await driver.drain_outbox()
     return fired
+
+
+async def names_by_user(bot: BotDriver) -> dict[str, str]:
+    """Simulated user id → display name."""
+    async with bot.services.sessions() as session:
+        rows = await session.execute(
+            select(MemberIdentity.platform_user_id, Member.display_name).join(
+                Member, Member.id == MemberIdentity.member_id
+            )
+        )
+    return dict(rows.all())
+
+
+@contextlib.contextmanager
+def statements_run(engine: AsyncEngine) -> Iterator[list[str]]:
+    """The SQL statements run on engine while the block runs (those that pass its events: on SQLite, not the
+    prepared ones that go to the DBAPI cursor directly)."""
+    statements: list[str] = []
+
+    def note(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        statements.append(statement)
+
+    event.listen(engine.sync_engine, "before_cursor_execute", note)
+    try:
+        yield statements
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", note)
+
+
+async def waiting_for_locks(engine: AsyncEngine, count: int, tasks: Sequence[asyncio.Task[Any]] = ()) -> None:
+    """Until `count` sessions of this PostgreSQL database wait for a lock (10 s at most); tasks that should be among
+    them must not finish meanwhile (one that does has not raced)."""
+    async with asyncio.timeout(10):
+        while True:
+            assert not any(task.done() for task in tasks), "a copy finished without waiting for the lock"
+            async with engine.connect() as conn:
+                waiting = await conn.scalar(
+                    text(
+                        "SELECT count(*) FROM pg_stat_activity"
+                        " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+                    )
+                )
+            if waiting >= count:
+                return
+            await asyncio.sleep(0.01)

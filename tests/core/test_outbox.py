@@ -15,7 +15,7 @@ from bot.core.message import Outgoing
 from bot.core.models import Chat, Outbox, OutboxStatus
 from bot.core.outbox import PermanentError, RateLimit, TransientError
 from bot.core.scheduler import Job
-from tests.support import BotDriver
+from tests.support import BotDriver, waiting_for_locks
 
 
 class RecordingClient:
@@ -742,7 +742,6 @@ async def test_lease_renewal_and_outcome_writes_lock_rows_in_one_order(pg_url, c
     2. outcomes of two kinds (one statement each) for a < b < c: "sent" for a and c, "later" for b (rows b and c
        under the lease renewed);
     3. outcomes of one kind passed out of id order (c, a) — the order deliveries end in — under the lease renewed."""
-    from sqlalchemy import text
 
     from bot.core import db
     from bot.core.outbox import OutboxSender, _Mark
@@ -767,27 +766,13 @@ async def test_lease_renewal_and_outcome_writes_lock_rows_in_one_order(pg_url, c
     def sent() -> dict[str, object]:
         return {"status": OutboxStatus.SENT, "sent_at": clock(), "attempts": 1, "last_error": None}
 
-    async def waiting_for_locks(count: int) -> None:
-        async with asyncio.timeout(10):
-            while True:
-                async with engine.connect() as conn:
-                    found = await conn.scalar(
-                        text(
-                            "SELECT count(*) FROM pg_stat_activity"
-                            " WHERE datname = current_database() AND wait_event_type = 'Lock'"
-                        )
-                    )
-                if found >= count:
-                    return
-                await asyncio.sleep(0.01)
-
     async def race(token: str, held: int, marks: list[_Mark]) -> bool:
         async with engine.connect() as gate:
             await gate.execute(select(Outbox.id).where(Outbox.id == held).with_for_update())
             renewal = asyncio.create_task(sender._renew_once(token))
-            await waiting_for_locks(1)
+            await waiting_for_locks(engine, 1)
             write = asyncio.create_task(sender._write(marks, retry=False))
-            await waiting_for_locks(2)
+            await waiting_for_locks(engine, 2)
             await gate.commit()
         await renewal  # raises if the database undid it to break a deadlock
         return await write

@@ -3,7 +3,7 @@ bot/core/members.py resolve_known): the same objects resolve() would load, read 
 
 import asyncio
 
-from sqlalchemy import bindparam, event, select, update
+from sqlalchemy import bindparam, select, update
 
 from bot.app import ROUTERS, build_app
 from bot.core import pipeline as pipeline_module
@@ -13,7 +13,7 @@ from bot.core.message import Message
 from bot.core.models import Member, MemberIdentity
 from bot.core.router import Router
 from tests.conftest import START
-from tests.support import BotDriver
+from tests.support import BotDriver, statements_run
 
 
 def group(msg_id: str, user: str, body: str, name: str | None = None) -> Message:
@@ -123,17 +123,8 @@ async def test_what_resolve_makes_from_the_batch_rows_is_what_it_would_load(aioh
 async def test_a_known_member_in_a_savepoint_is_not_selected_again_and_a_rename_is_written(bot: BotDriver):
     pipeline = bot.services.pipeline
     await pipeline.process(group("warm", "u02", "帮助"))
-    statements: list[str] = []
-    engine = pipeline.engine.sync_engine
-
-    def note(_conn, _cursor, statement, *_args):
-        statements.append(statement)
-
-    event.listen(engine, "before_cursor_execute", note)
-    try:
+    with statements_run(pipeline.engine) as statements:
         outcome = await pipeline.process(group("renamed", "u01", "会议列表", name="张伟（执法）"))
-    finally:
-        event.remove(engine, "before_cursor_execute", note)
     assert outcome.handled_by == "handle_meetings"
     assert [s for s in statements if s.startswith("UPDATE member SET display_name")]
     # resolve()'s own select of member, chat and unit (_known) did not run: the batch's rows stood for it.

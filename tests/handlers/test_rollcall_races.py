@@ -12,20 +12,20 @@ from collections.abc import Awaitable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.app import build_app
 from bot.core import db
 from bot.core.clock import FakeClock
 from bot.core.config import DatabaseConfig
-from bot.core.models import EntryStatus, Member, MemberIdentity, PointsEntry, RollCall, RollCallEntry, RollCallKind
+from bot.core.models import EntryStatus, MemberIdentity, PointsEntry, RollCall, RollCallEntry, RollCallKind
 from bot.meetings import texts as meeting_texts
 from bot.meetings.models import AttendanceAudit
 from bot.notices import texts as notice_texts
 from bot.study import texts as study_texts
 from tests.conftest import TZ, make_config
-from tests.support import BotDriver, fire
+from tests.support import BotDriver, fire, names_by_user, waiting_for_locks
 
 FRIDAY_9 = datetime(2026, 11, 20, 9, 0, tzinfo=TZ)  # the demo branch's study day
 MEMBERS = [f"u{i:02d}" for i in range(1, 11)]  # the demo branch's members; u00 is its secretary
@@ -38,7 +38,7 @@ async def test_one_response_twice_at_once_on_two_instances_counts_once(aiohttp_c
     assert await fire(a, "study_reminder.demo")
     await a.say("通知 周五下午三点在三楼会议室学习党章，请准时参加。", user="u00")
     await a.say("发起主题党日 11月20日9:20 三楼会议室 主题：学习党章", user="u00")  # its check-in window is open
-    names = await _names(a)
+    names = await names_by_user(a)
     engine = db.create_engine(DatabaseConfig(url=pg_url))
     try:
         for n, user in enumerate(MEMBERS):
@@ -96,7 +96,7 @@ async def test_a_check_in_racing_a_leave_or_correction_stands(aiohttp_client, pg
     config = make_config(pg_url).replace(meetings={"leave_needs_approval": True})
     a, b = [d async for d in _started(aiohttp_client, config, clock)]
     await a.say("发起主题党日 11月20日9:20 三楼会议室 主题：学习党章", user="u00")  # its check-in window is open
-    names = await _names(a)
+    names = await names_by_user(a)
     await a.say("请假 值班", user="u02")
     await a.say("请假 值班", user="u03")
     engine = db.create_engine(DatabaseConfig(url=pg_url))
@@ -142,26 +142,9 @@ async def _queued(engine: AsyncEngine, entry_id: int, *calls: Awaitable[Any]) ->
         await gate.execute(select(RollCallEntry.id).where(RollCallEntry.id == entry_id).with_for_update())
         for call in calls:
             tasks.append(asyncio.ensure_future(call))
-            await _waiting_for_locks(engine, len(tasks), tasks)
+            await waiting_for_locks(engine, len(tasks), tasks)
         await gate.commit()
     return list(await asyncio.gather(*tasks))
-
-
-async def _waiting_for_locks(engine: AsyncEngine, count: int, tasks: list[asyncio.Task[Any]]) -> None:
-    """Until `count` sessions of this database wait for a lock (a copy that finishes instead has not raced)."""
-    async with asyncio.timeout(10):
-        while True:
-            assert not any(task.done() for task in tasks), "a copy finished without waiting for the entry"
-            async with engine.connect() as conn:
-                waiting = await conn.scalar(
-                    text(
-                        "SELECT count(*) FROM pg_stat_activity"
-                        " WHERE datname = current_database() AND wait_event_type = 'Lock'"
-                    )
-                )
-            if waiting >= count:
-                return
-            await asyncio.sleep(0.01)
 
 
 async def _entry_id(engine: AsyncEngine, user: str, kind: str) -> int:
@@ -181,13 +164,3 @@ async def _started(aiohttp_client, config, clock):
     for _ in range(2):  # one after the other: each migrates and seeds at start (a start-up race is not ours)
         app = build_app(config, clock=clock, background=False)
         yield BotDriver(await aiohttp_client(app), app)
-
-
-async def _names(bot: BotDriver) -> dict[str, str]:
-    async with bot.services.sessions() as session:
-        rows = await session.execute(
-            select(MemberIdentity.platform_user_id, Member.display_name).join(
-                Member, Member.id == MemberIdentity.member_id
-            )
-        )
-        return dict(rows.all())

@@ -13,7 +13,7 @@ from bot.quiz.answers import display_answer
 from bot.quiz.models import Question, QuizAttempt, QuizRound
 from bot.quiz.timer import tick
 from tests.conftest import TZ
-from tests.support import BotDriver, fire, register
+from tests.support import BotDriver, fire, names_by_user, register
 
 TAG = "测试"
 
@@ -49,17 +49,6 @@ async def current_question(bot: BotDriver) -> Question:
         return await session.scalar(
             select(Question).join(QuizRound, QuizRound.question_id == Question.id).where(QuizRound.status == "open")
         )
-
-
-async def names_by_user(bot: BotDriver) -> dict[str, str]:
-    """Simulated user id → display name."""
-    async with bot.services.sessions() as session:
-        rows = await session.execute(
-            select(MemberIdentity.platform_user_id, Member.display_name).join(
-                Member, Member.id == MemberIdentity.member_id
-            )
-        )
-    return dict(rows.all())
 
 
 async def current_answer(bot: BotDriver) -> str:

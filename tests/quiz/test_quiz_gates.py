@@ -4,7 +4,7 @@ whatever starts a quiz in the batch, or in another process before it, is still s
 import asyncio
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
 from bot.app import ROUTERS, build_app, open_services
 from bot.core.message import Message
@@ -13,7 +13,7 @@ from bot.quiz.models import QuizAttempt, QuizMode, QuizSession
 from bot.quiz.state import RUNNING
 from tests.conftest import START, make_config
 from tests.quiz.test_quiz import TAG, add_questions
-from tests.support import BotDriver
+from tests.support import BotDriver, statements_run
 
 
 def group(msg_id: str, user: str, body: str, name: str | None = None) -> Message:
@@ -123,17 +123,8 @@ async def test_a_chat_without_a_quiz_runs_no_quiz_query(bot: BotDriver):
     """A member's renamed message (handled in a savepoint) in a chat with no quiz: routed without asking."""
     pipeline = bot.services.pipeline
     await pipeline.process(group("warm", "u02", "帮助"))
-    statements: list[str] = []
-    engine = pipeline.engine.sync_engine
-
-    def note(_conn, _cursor, statement, *_args):
-        statements.append(statement)
-
-    event.listen(engine, "before_cursor_execute", note)
-    try:
+    with statements_run(pipeline.engine) as statements:
         outcome = await pipeline.process(group("chat", "u01", "A", name="张伟（执法）"))
-    finally:
-        event.remove(engine, "before_cursor_execute", note)
     assert outcome.handled_by is None
     # The batch's gates only (on SQLite their prepared statement does not pass through the engine's events).
     assert statements and [s for s in statements if "quiz_" in s and "AS daily" not in s] == []
@@ -175,17 +166,8 @@ async def test_while_a_quiz_of_choices_is_live_what_is_not_shaped_as_an_answer_r
     await add_questions(bot)  # single-choice questions only
     pipeline = bot.services.pipeline
     assert (await pipeline.process(group("start", "u00", f"竞赛 2题 {TAG}"))).handled_by == "handle_match"
-    statements: list[str] = []
-    engine = pipeline.engine.sync_engine
-
-    def note(_conn, _cursor, statement, *_args):
-        statements.append(statement)
-
-    event.listen(engine, "before_cursor_execute", note)
-    try:
+    with statements_run(pipeline.engine) as statements:
         talk = await pipeline.process(group("talk", "u01", "哈哈", name="张伟（执法）"))
-    finally:
-        event.remove(engine, "before_cursor_execute", note)
     assert talk.handled_by is None
     assert statements and [s for s in statements if "quiz_" in s and "AS daily" not in s] == []
     answer = await pipeline.process(group("answer", "u02", "A", name="王芳（环卫）"))
