@@ -17,6 +17,7 @@ from tests.support import BotDriver, statements_run
 
 
 def group(msg_id: str, user: str, body: str, name: str | None = None) -> Message:
+    """A message in the demo group; with a name other than the member's, resolve() renames them (in a savepoint)."""
     return Message(
         channel="sim",
         platform_msg_id=msg_id,

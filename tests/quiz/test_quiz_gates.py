@@ -7,26 +7,13 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.app import ROUTERS, build_app, open_services
-from bot.core.message import Message
 from bot.core.router import Router
 from bot.quiz.models import QuizAttempt, QuizMode, QuizSession
 from bot.quiz.state import RUNNING
-from tests.conftest import START, make_config
+from tests.conftest import make_config
+from tests.core.test_savepoint_reads import group
 from tests.quiz.test_quiz import TAG, add_questions
 from tests.support import BotDriver, statements_run
-
-
-def group(msg_id: str, user: str, body: str, name: str | None = None) -> Message:
-    """A message in the demo group; with a name other than the member's, resolve() renames them (in a savepoint)."""
-    return Message(
-        channel="sim",
-        platform_msg_id=msg_id,
-        sender_id=user,
-        text=body,
-        sent_at=START,
-        chat_id="demo-group",
-        sender_name=name,
-    )
 
 
 async def attempts(sessions) -> int:
