@@ -46,6 +46,29 @@ def test_our_cipher_and_signature_match_the_vectors():
     )
 
 
+def test_what_we_encrypt_is_framed_as_the_documentation_says():
+    """random(16B, a random string) + msg_len(4B, network order) + msg + receive id, PKCS#7 to 32 bytes, AES-CBC
+    with the key's first 16 bytes as IV (加解密方案说明)."""
+    import base64
+    import struct
+
+    from cryptography.hazmat.primitives.ciphers import Cipher as AesCipher
+    from cryptography.hazmat.primitives.ciphers import algorithms, modes
+
+    key = base64.b64decode(VECTORS["encoding_aes_key"] + "=")
+    for text in ("", "学" * 10, "x" * 12):  # 12 ASCII bytes + 20 + the corp id's 18: a whole block of padding
+        sealed = base64.b64decode(Cipher(VECTORS["encoding_aes_key"], VECTORS["corp_id"]).encrypt(text))
+        decryptor = AesCipher(algorithms.AES(key), modes.CBC(key[:16])).decryptor()
+        framed = decryptor.update(sealed) + decryptor.finalize()
+        padding = framed[-1]
+        assert 1 <= padding <= 32 and framed[-padding:] == bytes((padding,)) * padding and len(framed) % 32 == 0
+        framed = framed[:-padding]
+        assert framed[:16].isascii() and framed[:16].decode().isalnum()
+        (length,) = struct.unpack(">I", framed[16:20])
+        assert framed[20 : 20 + length].decode() == text
+        assert framed[20 + length :].decode() == VECTORS["corp_id"]
+
+
 async def test_url_verification_answers_the_plaintext(aiohttp_client, db_url, fake):
     verify = VECTORS["url_verification"]
     driver = await start(aiohttp_client, db_url, fake, int(verify["timestamp"]))

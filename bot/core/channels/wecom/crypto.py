@@ -92,9 +92,11 @@ class Cipher:
         self._receive_id = receive_id.encode()
 
     def encrypt(self, plaintext: str) -> str:
-        """plaintext framed and encrypted, as base64; the 16-byte prefix is drawn from `secrets`."""
+        """plaintext framed and encrypted, as base64: random(16B) + msg_len(4B, network order) + msg + receive id
+        (企业微信 加解密方案说明, developer.work.weixin.qq.com/document/path/91144, which calls the prefix a
+        "16个字节的随机字符串": 16 random ASCII characters, drawn from `secrets`, as WeCom's own samples make it)."""
         message = plaintext.encode()
-        framed = b"".join((secrets.token_bytes(16), _LENGTH.pack(len(message)), message, self._receive_id))
+        framed = b"".join((_random_prefix(), _LENGTH.pack(len(message)), message, self._receive_id))
         padding = _BLOCK - len(framed) % _BLOCK  # a whole block when it fits exactly (PKCS#7)
         encryptor = self._aes.encryptor()  # a CBC context encrypts one message
         sealed = encryptor.update(framed + bytes((padding,)) * padding) + encryptor.finalize()
@@ -108,6 +110,10 @@ class Cipher:
             raise CallbackRejected(403, "message is for another receive id (corp id)") from None
         except Exception:  # bad base64, block length, padding, length prefix or UTF-8: all mean tampering
             raise CallbackRejected(400, "ciphertext does not decrypt") from None
+
+
+def _random_prefix() -> bytes:
+    return secrets.token_hex(8).encode()
 
 
 # A document may only be `<xml>…`, optionally after an XML declaration: no DOCTYPE, so no entities at all
