@@ -78,7 +78,7 @@ def create_engine(config: DatabaseConfig, *, inline: bool = False, writers: asyn
                 cursor.close()
                 dbapi_connection.close()
                 raise UnsuitableDatabase(
-                    f"SQLite keeps {config.url!r} in journal mode {mode!r}, not WAL (an in-memory database, or a "
+                    f"SQLite keeps {make_url(config.url).render_as_string(hide_password=True)!r} in journal mode {mode!r}, not WAL (an in-memory database, or a "
                     "file opened without the shared memory WAL needs, e.g. nolock=1): the bot "
                     "reads beside its writer, which only WAL allows; use a SQLite file on a local disk, or PostgreSQL"
                 )

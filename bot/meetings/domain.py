@@ -394,6 +394,9 @@ async def check_in_member(ctx: Context, roll_call: RollCallRef, member: Member, 
     )
     if recorded:
         await award_meeting_attendance(ctx, roll_call, member, now)
+        # Entry statuses read before this write are stale: whatever asks next in this message reads again.
+        for key in [k for k in ctx.memo if k.startswith(_OPEN_TO_CHECK_IN + ":") and k.endswith(f":{member.id}")]:
+            del ctx.memo[key]
     return bool(recorded)
 
 
@@ -484,12 +487,7 @@ async def correct(
         tag=MADE_UP if new_status == EntryStatus.DONE else None,
         responded_at=func.coalesce(RollCallEntry.responded_at, now),
     )
-    if not changed:  # (cannot happen under the row lock; if it did, nothing is written and the status is read again)
-        return await ctx.session.scalar(
-            select(RollCallEntry.status).where(
-                RollCallEntry.roll_call_id == view.roll_call.id, RollCallEntry.member_id == member.id
-            )
-        )
+    assert changed, "the entry changed under its row lock"
     ctx.session.add(
         AttendanceAudit(
             meeting_id=view.meeting.id,

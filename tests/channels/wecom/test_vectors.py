@@ -54,6 +54,7 @@ def test_what_we_encrypt_is_framed_as_the_documentation_says():
 
     from cryptography.hazmat.primitives.ciphers import Cipher as AesCipher
     from cryptography.hazmat.primitives.ciphers import algorithms, modes
+    from wechatpy.crypto import PrpCrypto
 
     key = base64.b64decode(VECTORS["encoding_aes_key"] + "=")
     for text in ("", "学" * 10, "x" * 12):  # 12 ASCII bytes + 20 + the corp id's 18: a whole block of padding
@@ -67,6 +68,8 @@ def test_what_we_encrypt_is_framed_as_the_documentation_says():
         (length,) = struct.unpack(">I", framed[16:20])
         assert framed[20 : 20 + length].decode() == text
         assert framed[20 + length :].decode() == VECTORS["corp_id"]
+        # … and wechatpy's decryption (WeCom's own samples') reads it back.
+        assert PrpCrypto(key).decrypt(base64.b64encode(sealed), VECTORS["corp_id"]) == text
 
 
 async def test_url_verification_answers_the_plaintext(aiohttp_client, db_url, fake):
