@@ -60,6 +60,7 @@ def create_engine(config: DatabaseConfig, *, inline: bool = False, writers: asyn
     if path is not None:
         kwargs["async_creator"] = sqlite_inline.connector(path, config.sqlite_busy_timeout_ms)
     engine = create_async_engine(config.url, **kwargs)
+    _plain_savepoints(engine.sync_engine.dialect)
     if is_sqlite(config.url):
         # An inline connection waits for another process's lock itself, without blocking the loop.
         busy_ms = 0 if path is not None else config.sqlite_busy_timeout_ms
@@ -153,6 +154,37 @@ def create_engine(config: DatabaseConfig, *, inline: bool = False, writers: asyn
             _release(record.info)
 
     return engine
+
+
+def _plain_savepoints(dialect: Dialect) -> None:
+    """SAVEPOINT, RELEASE and ROLLBACK TO as plain SQL (the group commit makes one savepoint per message).
+
+    SQLAlchemy's dialect runs each as a statement construct: compiled anew every time (savepoint statements are not
+    cached), with an execution context and a result — ~100 µs, where SQLite takes ~5 µs. The dialect's methods are
+    SQLAlchemy's hook for this (a Connection calls them after its savepoint events): here they send the SQL through
+    exec_driver_sql(), or, on an inline SQLite connection inside its transaction (which holds the write lock, so
+    SQLite never answers busy), to its sqlite3 connection at once, as Prepared statements do.
+    """
+    quote = dialect.identifier_preparer.quote
+
+    def run(conn: Connection, sql: str) -> None:
+        driver = conn.connection.driver_connection
+        if isinstance(driver, sqlite_inline.Connection) and conn.in_transaction():
+            try:
+                driver.rows_now(sql, ())
+            except sqlite3.Error as exc:
+                raise DBAPIError.instance(sql, None, exc, sqlite3.Error, dialect=dialect) from exc
+            return
+        conn.exec_driver_sql(sql)
+
+    # (Instance attributes: the methods of this engine's dialect only.)
+    dialect.do_savepoint = lambda conn, name: run(conn, f"SAVEPOINT {quote(name)}")  # type: ignore[method-assign]
+    dialect.do_release_savepoint = lambda conn, name: run(  # type: ignore[method-assign]
+        conn, f"RELEASE SAVEPOINT {quote(name)}"
+    )
+    dialect.do_rollback_to_savepoint = lambda conn, name: run(  # type: ignore[method-assign]
+        conn, f"ROLLBACK TO SAVEPOINT {quote(name)}"
+    )
 
 
 async def checkpoint(engine: AsyncEngine) -> None:

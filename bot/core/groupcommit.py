@@ -9,8 +9,8 @@ plans, and writes them in one transaction:
    decision relied on and the quizzes that could take an answer are read again first, so that a plan whose
    grounds changed (a new role, a quiz that just started, another process registered the sender) becomes an
    undecided one; then the newcomers, the inbound rows and the replies;
-2. every undecided plan, in a savepoint of its own: its inbound row, then its handler with an ORM session, then
-   the replies it made, through the decided plans' Core insert. A handler's failure rolls back its savepoint
+2. every undecided plan, in a savepoint of its own: its inbound row, then its handler with the batch's ORM session
+   (one for all of them, _session()), then the replies it made, through the decided plans' Core insert. A handler's failure rolls back its savepoint
    only, and the message is stored as failed with one apology (the error boundary); a lost race (PostgreSQL) is
    tried again. What the batch read before any handler ran stands in for a handler's own reads until a handler
    writes there (_HandlerSession): where quizzes may take answers (step 1; a message where none is live asks no
@@ -226,9 +226,13 @@ class GroupCommit:
                 undecided = [item.msg for i, item in enumerate(batch) if results[i] is None]
                 if undecided:
                     await conn.run_sync(lambda sync: self.decided.who(sync, undecided, seen))
-                for i, item in enumerate(batch):
-                    if results[i] is None:
-                        results[i] = await self._handle(conn, item.msg, item.passive, now, seen)
+                    session = _session(conn, seen)
+                    try:
+                        for i, item in enumerate(batch):
+                            if results[i] is None:
+                                results[i] = await self._handle(session, item.msg, item.passive, now, seen)
+                    finally:
+                        await session.close()
         except Exception as exc:
             # (A handler's own OSError or TimeoutError never gets here: _handle() stores it as that message's
             # failure. What does is the database's: a refused connection, a lock held too long, a full disk.)
@@ -279,7 +283,11 @@ class GroupCommit:
                 if keep is not None:
                     await conn.execute(keep[0], keep[1])
                 seen.behind = await conn.run_sync(lambda sync: self.decided.behind(sync, [(msg, passive)], now))
-                outcome = await self._handle(conn, msg, passive, now, seen)
+                session = _session(conn, seen)
+                try:
+                    outcome = await self._handle(session, msg, passive, now, seen)
+                finally:
+                    await session.close()
         except Exception as exc:
             if is_unavailable(exc):
                 raise DatabaseUnavailable(str(exc)[:200]) from exc
@@ -289,7 +297,7 @@ class GroupCommit:
 
     async def _handle(
         self,
-        conn: AsyncConnection,
+        session: AsyncSession,
         msg: Message,
         passive: PassivePolicy | None,
         now: datetime,
@@ -298,7 +306,7 @@ class GroupCommit:
         """Store msg and run its handler in a savepoint; a failure rolls it back and is stored with an apology."""
         for attempt in range(1, _MAX_ATTEMPTS + 1):
             try:
-                return await self._in_savepoint(conn, msg, passive, now, seen, attempt)
+                return await self._in_savepoint(session, msg, passive, now, seen, attempt)
             except Exception as exc:
                 if _unavailable(exc):
                     raise
@@ -313,11 +321,11 @@ class GroupCommit:
                 what = "database error" if isinstance(exc, DBAPIError) else "handler failed"
                 log.exception("%s for %s:%s", what, msg.channel, msg.platform_msg_id)
                 break
-        return await self._in_savepoint(conn, msg, passive, now, seen, attempt=0)
+        return await self._in_savepoint(session, msg, passive, now, seen, attempt=0)
 
     async def _in_savepoint(
         self,
-        conn: AsyncConnection,
+        session: AsyncSession,
         msg: Message,
         passive: PassivePolicy | None,
         now: datetime,
@@ -330,18 +338,11 @@ class GroupCommit:
 
         failed = attempt == 0
         self.in_savepoints += 1
-        session = AsyncSession(
-            bind=conn,
-            join_transaction_mode="create_savepoint",
-            expire_on_commit=False,
-            sync_session_class=_HandlerSession,
-            info={"seen": seen, "wrote": functools.partial(_wrote, seen)},
-        )
         try:
-            async with session.begin():
+            async with session.begin_nested():
                 # The savepoint begins here, and the inbound row (the dedupe point) is written in it: on the session's
                 # connection, as the replies below (through the session, ORM execution costs more than the statement).
-                await session.connection()
+                conn = await session.connection()
                 params = self.statements.inbound_params(msg, 0, now, "error" if failed else None)
                 stored = await conn.run_sync(lambda sync: self.statements.inbound_one.first(sync, params))
                 if stored is None:
@@ -377,7 +378,9 @@ class GroupCommit:
                     passive=[outgoing(ids[i], rows[i]) for i in chosen] if chosen is not None else None,
                 )
         finally:
-            await session.close()
+            # The next message starts with no objects, as in a session of its own (a savepoint rolled back has
+            # expunged what it added and expired what it changed; this drops the rest).
+            session.expunge_all()
         if learned is not None:  # only now: a savepoint rolled back teaches nothing
             seen.learned.append(learned)
         return outcome
@@ -408,6 +411,23 @@ class GroupCommit:
         if len(chosen) < len(rows):
             seen.released = True
         return chosen
+
+
+def _session(conn: AsyncConnection, seen: Seen) -> AsyncSession:
+    """The handlers' session for one transaction: each message in a savepoint of it (Session.begin_nested()).
+
+    One session for the batch, not one per message: making, beginning and closing a session costs more than most
+    handlers' statements. It joins the transaction without a savepoint of its own and never ends it
+    ("rollback_only": a failure in a message's savepoint rolls back that savepoint only, and nothing here rolls
+    back the session itself; the group commit commits or rolls back the transaction, and close() leaves it be).
+    """
+    return AsyncSession(
+        bind=conn,
+        join_transaction_mode="rollback_only",
+        expire_on_commit=False,
+        sync_session_class=_HandlerSession,
+        info={"seen": seen, "wrote": functools.partial(_wrote, seen)},
+    )
 
 
 def _member(learned: Learned | None) -> int | None:

@@ -332,6 +332,48 @@ async def test_a_failing_handler_rolls_back_only_its_own_message(aiohttp_client,
     }
 
 
+async def test_the_batch_session_starts_each_message_afresh(aiohttp_client, config, clock):
+    """The messages of a batch share one ORM session (a savepoint each): what one message's handler changed and
+    then lost with its savepoint is not what the next message of the same member sees, and a member held by one
+    message's session objects does not collide with the same member resolved for the next."""
+    broken = Router("broken")
+    names: list[str] = []
+    held: list[Member] = []  # objects a handler keeps past its message (the identity map holds them only weakly)
+
+    @broken.command("坏了")
+    async def handle_broken(msg, ctx):
+        ctx.member.display_name = "改坏了"
+        await ctx.session.flush()
+        raise RuntimeError("boom")
+
+    @broken.command("我叫")
+    async def handle_name(msg, ctx):
+        names.append(ctx.member.display_name)
+        held.append(ctx.member)
+        await ctx.reply(ctx.member.display_name)
+
+    app = build_app(config, clock=clock, background=False, routers=(*ROUTERS, broken))
+    driver = BotDriver(await aiohttp_client(app), app)
+    await driver.say("帮助", user="u01", msg_id="warm")
+    async with driver.services.sessions() as session:
+        before = await session.scalar(
+            select(Member.display_name).join(MemberIdentity).where(MemberIdentity.platform_user_id == "u01")
+        )
+    pipeline = driver.services.pipeline
+    commits = pipeline.commits
+    batches = commits.batches
+    outcomes = await asyncio.gather(
+        pipeline.process(sim_message("n1", "u01", "我叫")),
+        pipeline.process(sim_message("bad", "u01", "坏了")),
+        pipeline.process(sim_message("n2", "u01", "我叫")),
+        pipeline.process(sim_message("n3", "u01", "我叫")),
+    )
+    assert commits.batches - batches == 1
+    assert [o.handled_by for o in outcomes] == ["handle_name", "error", "handle_name", "handle_name"]
+    assert names == [before, before, before]
+    assert await count(driver.services, Member, Member.display_name == "改坏了") == 0
+
+
 async def test_a_savepoint_rolled_back_after_its_handler_ran_leaves_its_batch_intact(bot: BotDriver):
     """Found in review: what such a message resolved was taught to the directory, which then failed the batch."""
     await bot.say("帮助", user="u01", msg_id="warm")
