@@ -177,14 +177,16 @@ def _plain_savepoints(dialect: Dialect) -> None:
             return
         conn.exec_driver_sql(sql)
 
+    def plain(keywords: str) -> Callable[[Connection, str], None]:
+        return lambda connection, name: run(connection, f"{keywords} {quote(name)}")
+
     # (Instance attributes: the methods of this engine's dialect only.)
-    dialect.do_savepoint = lambda conn, name: run(conn, f"SAVEPOINT {quote(name)}")  # type: ignore[method-assign]
-    dialect.do_release_savepoint = lambda conn, name: run(  # type: ignore[method-assign]
-        conn, f"RELEASE SAVEPOINT {quote(name)}"
-    )
-    dialect.do_rollback_to_savepoint = lambda conn, name: run(  # type: ignore[method-assign]
-        conn, f"ROLLBACK TO SAVEPOINT {quote(name)}"
-    )
+    for method, keywords in (
+        ("do_savepoint", "SAVEPOINT"),
+        ("do_release_savepoint", "RELEASE SAVEPOINT"),
+        ("do_rollback_to_savepoint", "ROLLBACK TO SAVEPOINT"),
+    ):
+        setattr(dialect, method, plain(keywords))
 
 
 async def checkpoint(engine: AsyncEngine) -> None:

@@ -4,7 +4,8 @@ import asyncio
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import event, func, select, text
+from sqlalchemy.exc import DBAPIError
 
 from bot.core import db
 from bot.core.config import DatabaseConfig
@@ -171,3 +172,37 @@ async def test_sqlite_that_cannot_be_put_in_wal_mode_is_refused_at_start_up(tmp_
             await db.upgrade(engine)
     finally:
         await engine.dispose()
+
+
+@pytest.mark.parametrize("inline", [False, True])
+async def test_savepoints_run_as_plain_sql_and_fail_as_sqlalchemy_errors(db_url, inline):
+    """The engines' SAVEPOINT/RELEASE/ROLLBACK TO skip SQLAlchemy's statement compilation (db._plain_savepoints):
+    a savepoint still keeps or undoes its own writes only, and a failing one raises SQLAlchemy's DBAPIError."""
+    engine = db.create_engine(DatabaseConfig(url=db_url), inline=inline)
+    compiled: list[str] = []
+
+    @event.listens_for(engine.sync_engine, "before_cursor_execute")
+    def _seen(_conn, _cursor, statement, *_args):
+        compiled.append(statement)
+
+    try:
+        async with engine.begin() as conn:
+            await conn.exec_driver_sql("CREATE TEMPORARY TABLE sp_probe (v INTEGER)")
+            kept = await conn.begin_nested()
+            await conn.exec_driver_sql("INSERT INTO sp_probe VALUES (1)")
+            await kept.commit()
+            undone = await conn.begin_nested()
+            await conn.exec_driver_sql("INSERT INTO sp_probe VALUES (2)")
+            await undone.rollback()
+            assert [tuple(r) for r in await conn.exec_driver_sql("SELECT v FROM sp_probe")] == [(1,)]
+            with pytest.raises(DBAPIError):
+                await conn.run_sync(lambda sync: sync.dialect.do_release_savepoint(sync, "no_such_savepoint"))
+            await conn.rollback()
+    finally:
+        await engine.dispose()
+    savepoints = [s for s in compiled if "SAVEPOINT" in s.upper()]
+    # Through exec_driver_sql() on an aiosqlite or PostgreSQL connection; not even that on an inline one.
+    if inline and db.is_sqlite(db_url):
+        assert savepoints == []
+    else:
+        assert savepoints[:2] == ["SAVEPOINT sa_savepoint_1", "RELEASE SAVEPOINT sa_savepoint_1"]
