@@ -183,7 +183,7 @@ async def handle_short_check_in(msg: Message, ctx: Context) -> None:
 
 @router.command(*texts.CMD_LEAVE, summary=meeting_texts.SUMMARY_LEAVE)
 async def handle_leave(msg: Message, ctx: Context) -> None:
-    """请假 原因 — for the next meeting that expects this member."""
+    """请假 原因 — for the next meeting that expects this member and that they have not checked in to."""
     assert ctx.command is not None and ctx.branch is not None and ctx.member is not None
     reason = ctx.command.raw_args
     # A 请假 tap (bot/core/cards.py) carries no reason: the leave is recorded now and the reason may follow as text.

@@ -401,15 +401,21 @@ async def check_in_member(ctx: Context, roll_call: RollCallRef, member: Member, 
 
 
 async def next_meeting_for(ctx: Context, branch: Branch, member: Member, only: int | None = None) -> MeetingView | None:
-    """The soonest open meeting whose check-in has not closed and that expects this member (only: that roll call,
-    the one a 请假 tap is about)."""
+    """The meeting a 请假 is for: the soonest open meeting whose check-in has not closed, that expects this member
+    and that they have not checked in to (one they have leave or a request for stays: a second 请假 replaces its
+    reason); if they have checked in to every such meeting, the soonest (whose conditional write then refuses the
+    leave: 已签到). None: no such meeting expects them. only: that roll call, the one a 请假 tap is about."""
     now = ctx.clock()
-    for view, status in await open_meetings_for(ctx, branch, member):
-        if only is not None and view.roll_call.id != only:
-            continue
-        if window(ctx, view.meeting)[1] >= now and status is not None:
-            return view
-    return None
+    expecting = [
+        (view, status)
+        for view, status in await open_meetings_for(ctx, branch, member)
+        if (only is None or view.roll_call.id == only) and status is not None and window(ctx, view.meeting)[1] >= now
+    ]
+    # Checked in to the soonest, a member asks leave for a later one: 准假 and 取消请假 find it there.
+    not_attended = [view for view, status in expecting if status != EntryStatus.DONE]
+    if not_attended:
+        return not_attended[0]
+    return expecting[0][0] if expecting else None
 
 
 async def leave_request_for(ctx: Context, branch: Branch, member: Member) -> MeetingView | None:

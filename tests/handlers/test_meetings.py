@@ -13,10 +13,10 @@ from bot.core.cards import LEAVE
 from bot.core.clock import FakeClock
 from bot.core.config import RecurringMeetingConfig
 from bot.core.message import Message
-from bot.core.models import RollCallEntry
+from bot.core.models import MemberIdentity, RollCall, RollCallEntry
 from bot.meetings import texts as meeting_texts
 from bot.meetings.models import AttendanceAudit, Meeting
-from tests.conftest import TZ
+from tests.conftest import TZ, StartInProcess
 from tests.core.test_export import config_for, run_cli
 from tests.support import BotDriver, fire, register
 
@@ -289,6 +289,84 @@ async def test_approval_finds_the_meeting_whose_leave_awaits_it(aiohttp_client, 
         meeting_texts.MEETING_LEAVE_APPROVED.format(name="王芳", kind="主题党日"),
     ]
     assert await entries(bot) == {"pending": 20, "leave": 2}
+
+
+async def in_process_at(in_process: StartInProcess, config, when):
+    clock = FakeClock(when)
+    return await in_process(build_app(config, clock=clock, background=False)), clock
+
+
+async def entries_of(bot, user: str) -> dict[int, tuple[str, str, str | None, object]]:
+    """This user's entries by meeting number: (status, note, tag, responded_at)."""
+    async with bot.services.sessions() as session:
+        rows = await session.execute(
+            select(
+                RollCall.seq, RollCallEntry.status, RollCallEntry.note, RollCallEntry.tag, RollCallEntry.responded_at
+            )
+            .join(RollCall, RollCall.id == RollCallEntry.roll_call_id)
+            .join(MemberIdentity, MemberIdentity.member_id == RollCallEntry.member_id)
+            .where(MemberIdentity.platform_user_id == user)
+        )
+        return {seq: (status, note, tag, responded_at) for seq, status, note, tag, responded_at in rows}
+
+
+async def test_typed_leave_skips_a_meeting_already_attended(in_process, config):
+    """Checked in to the meeting under way, a member's typed 请假 is for the next meeting that expects them (it was
+    refused with 已签到, the soonest meeting's answer); repeated, it replaces the reason there; 取消请假 finds it."""
+    bot, clock = await in_process_at(in_process, config, MONDAY)
+    await bot.say("发起党课 11月27日14:30 主题：党的二十大精神", user="u00")  # #1
+    await bot.say("发起主题党日 11月28日15:00 三楼会议室", user="u00")  # #2
+    clock.set(START - timedelta(minutes=10))
+    await bot.say("签到", user="u02")
+    attended = (await entries_of(bot, "u02"))[1]
+    assert attended[0] == "done"
+    await bot.say("请假 外勤", user="u02")
+    await bot.say("请假 参加培训", user="u02")  # the reason replaced, on the same meeting
+    assert bot.replies_to("u02") == [
+        meeting_texts.MEETING_CHECKED_IN.format(name="王芳", kind="党课", time="14:20"),
+        meeting_texts.MEETING_LEAVE_OK.format(name="王芳", kind="主题党日", reason="外勤"),
+        meeting_texts.MEETING_LEAVE_OK.format(name="王芳", kind="主题党日", reason="参加培训"),
+    ]
+    stored = await entries_of(bot, "u02")
+    assert stored[1] == attended  # the attendance stands, untouched
+    assert stored[2][:3] == ("leave", "参加培训", None)
+    await bot.say("取消请假", user="u02")
+    assert bot.replies_to("u02")[-1] == meeting_texts.MEETING_LEAVE_CANCELLED.format(name="王芳", kind="主题党日")
+    assert (await entries_of(bot, "u02"))[2][:2] == ("pending", "")
+
+
+async def test_typed_leave_request_for_a_later_meeting_is_approved_there(in_process, config):
+    """With approval: the request a typed 请假 makes for the meeting after one attended is the one 准假 approves."""
+    config = config.replace(meetings={"leave_needs_approval": True})
+    bot, clock = await in_process_at(in_process, config, MONDAY)
+    await bot.say("发起党课 11月27日14:30 主题：党的二十大精神", user="u00")  # #1
+    await bot.say("发起主题党日 11月28日15:00 三楼会议室", user="u00")  # #2
+    clock.set(START - timedelta(minutes=10))
+    await bot.say("签到", user="u02")
+    await bot.say("请假 外勤", user="u02")
+    assert bot.replies_to("u02")[-1] == meeting_texts.MEETING_LEAVE_ASKED.format(name="王芳", reason="外勤")
+    assert (await entries_of(bot, "u02"))[2][:2] == ("leave_req", "外勤")
+    await bot.say("准假 @王芳", user="u00")
+    assert bot.replies_to("u00")[-1] == meeting_texts.MEETING_LEAVE_APPROVED.format(name="王芳", kind="主题党日")
+    stored = await entries_of(bot, "u02")
+    assert (stored[1][0], stored[2][:2]) == ("done", ("leave", "外勤"))
+
+
+async def test_typed_leave_when_every_meeting_is_attended(in_process, config):
+    """Checked in to every meeting that expects them, a member asking leave hears 已签到 and nothing is stored."""
+    bot, clock = await in_process_at(in_process, config, MONDAY)
+    await bot.say("发起党课 11月27日14:30 主题：党的二十大精神", user="u00")  # #1, check-in 14:00-15:00
+    await bot.say("发起主题党日 11月27日14:40 三楼会议室", user="u00")  # #2, check-in 14:10-15:10
+    clock.set(START - timedelta(minutes=5))
+    await bot.say("签到", user="u02")  # #1, the nearer
+    clock.set(START + timedelta(minutes=15))
+    await bot.say("签到", user="u02")  # #2, the nearer now; #1's check-in is still open
+    before = await entries_of(bot, "u02")
+    assert [status for status, *_ in before.values()] == ["done", "done"]
+    await bot.say("请假 外勤", user="u02")
+    assert bot.replies_to("u02")[-1] == meeting_texts.MEETING_LEAVE_ALREADY_IN.format(name="王芳")
+    assert await entries_of(bot, "u02") == before
+    assert await entries(bot) == {"done": 2, "pending": 20}
 
 
 async def test_leave_with_approval_cancel_and_corrections(aiohttp_client, config):

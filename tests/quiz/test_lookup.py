@@ -196,26 +196,46 @@ async def add_questions(services: Any, questions: list[QuestionData], now: datet
 
 
 class LoopLag:
-    """How late the event loop runs a 10 ms timer, at worst, while it is being probed."""
+    """How the event loop keeps up with a 10 ms timer while it is probed: how often the timer ran (turns), how late
+    it ran at worst, and for how long the loop was probed."""
 
     def __init__(self) -> None:
+        self.turns = 0
         self.worst = 0.0
+        self.elapsed = 0.0
+        self._started = 0.0
         self._task: asyncio.Task[None] | None = None
+
+    @property
+    def rate(self) -> float:
+        """Turns a second."""
+        return self.turns / self.elapsed
 
     async def _probe(self) -> None:
         loop = asyncio.get_running_loop()
         while True:
             start = loop.time()
             await asyncio.sleep(0.01)
+            self.turns += 1
             self.worst = max(self.worst, loop.time() - start - 0.01)
 
     def __enter__(self) -> LoopLag:
-        self._task = asyncio.get_running_loop().create_task(self._probe())
+        loop = asyncio.get_running_loop()
+        self._started = loop.time()
+        self._task = loop.create_task(self._probe())
         return self
 
     def __exit__(self, *exc: object) -> None:
         assert self._task is not None
         self._task.cancel()
+        self.elapsed = asyncio.get_running_loop().time() - self._started
+
+
+async def idle_loop_rate(seconds: float = 1.0) -> float:
+    """The probe's turns a second on this loop with nothing else to do: what this machine's load allows now."""
+    with LoopLag() as idle:
+        await asyncio.sleep(seconds)
+    return idle.rate
 
 
 async def timed_say(bot: Any, text: str, user: str) -> float:
@@ -228,11 +248,12 @@ async def timed_say(bot: Any, text: str, user: str) -> float:
 async def test_a_large_bank_change_does_not_stall_messages(bot, clock):
     """Finding 12: after a large import the first 搜题 rebuilt the whole index inside its message's write
     transaction — every other message waited for it. Now the refresh runs beside the messages: a 搜题 waits
-    for it a bounded time, a 帮助 meanwhile is answered at once, and the event loop is never held up long."""
+    for it a bounded time, a 帮助 meanwhile is answered at once, and the event loop keeps turning throughout."""
     await bot.say("搜题 预备党员的预备期为多长时间", user="u01")  # the index of the sample bank is built
     questions = big_bank(BIG_BANK)
     await add_questions(bot.services, questions, clock())
     wanted = questions[BIG_BANK // 2].stem
+    idle_rate = await idle_loop_rate()
     with LoopLag() as lag:
         search = asyncio.create_task(timed_say(bot, f"搜题 {wanted[2:]}", "u01"))
         await asyncio.sleep(0.05)
@@ -245,7 +266,15 @@ async def test_a_large_bank_change_does_not_stall_messages(bot, clock):
                 break
             await asyncio.sleep(0.5)
     assert found_stem(bot.replies_to("u01")[-1]) == wanted
-    assert lag.worst < 1.0, lag.worst  # 0.8 s was seen here with the load average at 9 on 2 cores
+    # The refresh segments in a worker process and applies its batches on the loop between messages, so the loop
+    # keeps turning while it runs. Judged against this machine's own pace just before (idle_rate), not in absolute
+    # seconds: a fixed bound on the worst lag (< 1 s) failed under load (load average 9 on 2 cores: the process was
+    # not scheduled), yet passed with the segmenting moved onto the loop (held a batch at a time for nearly the
+    # whole refresh, 0.2-0.4 s at worst). Here the loop must turn at least a third as often as when idle (0.6-1.0
+    # of it was seen, loaded or not; segmenting on the loop gave 0.07-0.12), and no single hold-up may last a
+    # quarter of the run (a refresh that held the loop from start to end would).
+    assert lag.rate > idle_rate / 3, (lag.rate, idle_rate)
+    assert lag.worst < lag.elapsed / 4, (lag.worst, lag.elapsed)
 
 
 async def test_refresh_follows_added_changed_and_deleted_questions(bot, clock):
