@@ -14,7 +14,6 @@ from functools import cache
 from typing import Any, cast
 
 from sqlalchemy import (
-    BindParameter,
     Executable,
     Insert,
     Select,
@@ -29,12 +28,11 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Dialect
 
 from bot.core.config import Config
 from bot.core.context import Draft, reply_target
-from bot.core.db import FORM_SIZES, Form, Prepared, listed
+from bot.core.db import FORM_SIZES, Form, Prepared, binds, insert_for, listed
 from bot.core.directory import BusyQuiz, ChatCard, MemberCard, gates
 from bot.core.message import Message, Outgoing
 from bot.core.models import Branch, Chat, InboundMessage, Member, MemberIdentity, Outbox, OutboxStatus
@@ -436,10 +434,9 @@ class Statements:
         self.insert_identity.warm(dialect)
 
     def __init__(self, dialect: str) -> None:
-        upsert = sqlite.insert if dialect == "sqlite" else postgresql.insert
         # Dedupe: a message already stored (a platform's retry, another instance) inserts nothing.
         self.insert_inbound = (
-            upsert(_INBOUND)
+            insert_for(dialect, _INBOUND)
             .on_conflict_do_nothing(index_elements=["channel", "platform_msg_id"])
             .returning(_INBOUND.c.id, _INBOUND.c.channel, _INBOUND.c.platform_msg_id)
         )
@@ -448,8 +445,8 @@ class Statements:
         # A savepoint's inbound row (its dedupe point, before the handler runs), and what the handler made of it.
         self.inbound_one = Prepared(
             lambda _: (
-                upsert(_INBOUND)
-                .values(_binds(_INBOUND, *INBOUND_KEYS))
+                insert_for(dialect, _INBOUND)
+                .values(binds(_INBOUND, *INBOUND_KEYS))
                 .on_conflict_do_nothing(index_elements=["channel", "platform_msg_id"])
                 .returning(_INBOUND.c.id)
             )
@@ -473,14 +470,14 @@ class Statements:
         self.insert_member = Prepared(
             lambda _: (
                 insert(_MEMBER)
-                .values(_binds(_MEMBER, "branch_id", "display_name", "role", "created_at"))
+                .values(binds(_MEMBER, "branch_id", "display_name", "role", "created_at"))
                 .returning(_MEMBER.c.id)
             )
         )
         self.insert_identity = Prepared(
             lambda _: (
-                upsert(_IDENTITY)
-                .values(_binds(_IDENTITY, "member_id", "channel", "platform_user_id"))
+                insert_for(dialect, _IDENTITY)
+                .values(binds(_IDENTITY, "member_id", "channel", "platform_user_id"))
                 .on_conflict_do_nothing(index_elements=["channel", "platform_user_id"])
                 .returning(_IDENTITY.c.id)
             )
@@ -562,8 +559,3 @@ def _pushes_pending(count: int) -> Select[str, str]:
         )
         .distinct()
     )
-
-
-def _binds(table: Table, *names: str) -> dict[str, BindParameter[Any]]:
-    """An INSERT's values: a parameter per column, named and typed as the column."""
-    return {name: bindparam(name, type_=table.c[name].type) for name in names}

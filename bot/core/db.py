@@ -10,11 +10,12 @@ from collections import namedtuple
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, Literal, cast, overload
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
-from sqlalchemy import BindParameter, ClauseElement, bindparam, event
+from sqlalchemy import BindParameter, ClauseElement, Table, TableClause, bindparam, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, CursorResult, Dialect, Engine, Result, make_url
 from sqlalchemy.exc import DBAPIError, InterfaceError, InvalidRequestError, SQLAlchemyError, StatementError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
@@ -339,12 +340,24 @@ class Prepared:
 
     build(n) makes the statement; `listed` names a list parameter (for IN): build gets its length rounded up to a
     power of four and writes the list as listed(name, n) (the list is padded with its last value), so a few forms
-    are ever compiled. A parameter not given takes the value the statement holds (bindparam(name, value)); one
-    that holds none (bindparam(name), required) must be given: its absence raises as Connection.execute() does.
+    are ever compiled. With per_dialect=True build(n, dialect) also gets the dialect's name, for a statement
+    written differently for each database (an INSERT … ON CONFLICT: insert_for()). A parameter not given takes the
+    value the statement holds (bindparam(name, value)); one that holds none (bindparam(name), required) must be
+    given: its absence raises as Connection.execute() does.
     """
 
-    def __init__(self, build: Callable[[int], ClauseElement], listed: str | None = None) -> None:
-        self.build = build
+    @overload
+    def __init__(self, build: Callable[[int], ClauseElement], listed: str | None = None) -> None: ...
+
+    @overload
+    def __init__(
+        self, build: Callable[[int, str], ClauseElement], listed: str | None = None, *, per_dialect: Literal[True]
+    ) -> None: ...
+
+    def __init__(
+        self, build: Callable[..., ClauseElement], listed: str | None = None, *, per_dialect: bool = False
+    ) -> None:
+        self.build: Callable[[int, str], ClauseElement] = build if per_dialect else lambda count, _: build(count)
         self.listed = listed
         self._forms: dict[tuple[str, int], Form] = {}
 
@@ -381,13 +394,31 @@ class Prepared:
         key = (dialect.name, count)
         form = self._forms.get(key)
         if form is None:
-            form = self._forms[key] = Form(self.build(count), dialect)
+            form = self._forms[key] = Form(self.build(count, dialect.name), dialect)
         return form
 
 
 def listed(name: str, count: int) -> list[BindParameter[Any]]:
     """count parameters standing for the list `name` of a Prepared statement."""
     return [bindparam(f"{name}_{k}") for k in range(count)]
+
+
+def insert_for(dialect: str, table: TableClause | type[Any]) -> sqlite.Insert | postgresql.Insert:
+    """An INSERT into a table (or a mapped class) in the form of the dialect named, which has ON CONFLICT.
+
+    Core's insert() has no ON CONFLICT; each database's own has, and both take on_conflict_do_nothing(index_elements,
+    index_where): the dedupe of inbound messages and identities, one attempt per round, one award per source.
+    """
+    if dialect == "sqlite":
+        return sqlite.insert(table)
+    if dialect == "postgresql":
+        return postgresql.insert(table)
+    raise ValueError(f"no INSERT … ON CONFLICT for the {dialect!r} dialect (the bot runs on SQLite or PostgreSQL)")
+
+
+def binds(table: Table, *names: str) -> dict[str, BindParameter[Any]]:
+    """An INSERT's values: a parameter per column, named and typed as the column."""
+    return {name: bindparam(name, type_=table.c[name].type) for name in names}
 
 
 def _bind_processor(bind: BindParameter[Any] | None, dialect: Dialect) -> Callable[[Any], Any] | None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -12,15 +11,7 @@ from sqlalchemy.orm import Session
 from bot.core.db import Prepared
 
 
-@dataclass(frozen=True)
-class ByDatabase:
-    """A statement written differently for each database (an INSERT … ON CONFLICT)."""
-
-    sqlite: Prepared
-    postgresql: Prepared
-
-
-async def run(session: AsyncSession, statement: Prepared | ByDatabase, params: Mapping[str, Any]) -> list[Any]:
+async def run(session: AsyncSession, statement: Prepared, params: Mapping[str, Any]) -> list[Any]:
     """Run statement in the session's transaction; its rows (named tuples).
 
     Through Session.execute() a statement costs several times what SQLite takes to run it (an execution context, a
@@ -32,11 +23,9 @@ async def run(session: AsyncSession, statement: Prepared | ByDatabase, params: M
     return await session.run_sync(_run, statement, params)
 
 
-def _run(session: Session, statement: Prepared | ByDatabase, params: Mapping[str, Any]) -> list[Any]:
+def _run(session: Session, statement: Prepared, params: Mapping[str, Any]) -> list[Any]:
     session.flush()
     conn = session.connection()
-    if isinstance(statement, ByDatabase):
-        statement = statement.sqlite if conn.dialect.name == "sqlite" else statement.postgresql
     wrote = session.info.get("wrote")
     if wrote is not None:  # a group commit's savepoint: what the batch read may be stale after this write
         wrote(statement.writes(conn.dialect))

@@ -10,13 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache
-from typing import Any, Protocol, cast
+from typing import Protocol, cast
 
-from sqlalchemy import BindParameter, Table, bindparam, case, func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Table, bindparam, case, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.core.db import Prepared, affected
+from bot.core.db import Prepared, affected, binds, insert_for
 from bot.core.models import (
     Branch,
     Chat,
@@ -29,7 +28,7 @@ from bot.core.models import (
     RollCallEntry,
     RollCallStatus,
 )
-from bot.core.prepared import ByDatabase, run
+from bot.core.prepared import run
 
 
 @dataclass(frozen=True)
@@ -346,10 +345,10 @@ _COUNTS = Prepared(
 )
 # One entry per member and source (the ledger's unique key): a second award inserts nothing.
 _UNIQUE = ["member_id", "source"]
-_AWARD_VALUES: dict[str, BindParameter[Any]] = {
-    name: bindparam(name) for name in ("branch_id", "member_id", "points", "rule", "source", "created_at", "chat_id")
-}
-_AWARD = ByDatabase(
-    Prepared(lambda _: sqlite.insert(_POINTS).values(_AWARD_VALUES).on_conflict_do_nothing(index_elements=_UNIQUE)),
-    Prepared(lambda _: postgresql.insert(_POINTS).values(_AWARD_VALUES).on_conflict_do_nothing(index_elements=_UNIQUE)),
+_AWARD_VALUES = binds(_POINTS, "branch_id", "member_id", "points", "rule", "source", "created_at", "chat_id")
+_AWARD = Prepared(
+    lambda _, dialect: (
+        insert_for(dialect, _POINTS).values(_AWARD_VALUES).on_conflict_do_nothing(index_elements=_UNIQUE)
+    ),
+    per_dialect=True,
 )

@@ -27,7 +27,6 @@ from sqlalchemy import (
     text,
     update,
 )
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 from sqlalchemy.orm.attributes import set_committed_value
@@ -35,7 +34,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from bot.core import display
 from bot.core.cards import Card, quiz_card
 from bot.core.context import Context
-from bot.core.db import affected
+from bot.core.db import affected, binds, insert_for
 from bot.core.intent import may_be_blank_answer
 from bot.core.models import Chat, Member
 from bot.core.rollcall import award_points
@@ -195,7 +194,7 @@ async def start(
         "started_at": now,
         "finished_at": None,
     }
-    statement = _insert(ctx.session, QuizSession).values(**values)
+    statement = insert_for(ctx.session.get_bind().dialect.name, QuizSession).values(**values)
     if mode in LIVE_MODES:
         statement = statement.on_conflict_do_nothing(index_elements=["chat_id"], index_where=text(LIVE_QUIZ_WHERE))
     elif period_key is not None:
@@ -226,12 +225,6 @@ async def start(
     else:
         await _open(ctx, quiz, first, now, closes_at)
     return quiz
-
-
-def _insert(session: AsyncSession, model: type[Any]) -> Any:
-    """An INSERT of the session's dialect (both have ON CONFLICT … DO NOTHING)."""
-    dialect = session.get_bind().dialect.name
-    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(model)
 
 
 async def _open(
@@ -326,7 +319,7 @@ async def _attempt(
         "member_id": member.id,
         "answer": canonical[:200],
         "correct": correct,
-        "now": now,
+        "answered_at": now,
         "elapsed_ms": elapsed_ms,
         "score": score,
     }
@@ -338,18 +331,8 @@ async def _attempt(
 def _attempt_statement(dialect: str, *, locked: bool) -> Any:
     """_attempt()'s INSERT … SELECT, built once per dialect (its construction costs more than its execution)."""
     table = typing.cast(Table, QuizAttempt.__table__)
-    columns = table.c
-    round_id = bindparam("round_id", type_=columns.round_id.type)
-    now = bindparam("now", type_=columns.answered_at.type)
-    row = select(
-        round_id,
-        bindparam("member_id", type_=columns.member_id.type),
-        bindparam("answer", type_=columns.answer.type),
-        bindparam("correct", type_=columns.correct.type),
-        now,
-        bindparam("elapsed_ms", type_=columns.elapsed_ms.type),
-        bindparam("score", type_=columns.score.type),
-    ).where(QuizRound.id == round_id, taking_answers(now))
+    given = binds(table, "round_id", "member_id", "answer", "correct", "answered_at", "elapsed_ms", "score")
+    row = select(*given.values()).where(QuizRound.id == given["round_id"], taking_answers(given["answered_at"]))
     if locked:
         # PostgreSQL: wait for a finish() or the clock's close that holds the round, then see it closed —
         # otherwise an answer racing 结束答题 is scored after the ranking and the ledger were written. (A 抢答
@@ -358,10 +341,10 @@ def _attempt_statement(dialect: str, *, locked: bool) -> Any:
         row = row.with_for_update(read=True)
     return (
         # The table, not the entity: an ORM INSERT given parameters would take them for rows to insert.
-        (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
-        .from_select(["round_id", "member_id", "answer", "correct", "answered_at", "elapsed_ms", "score"], row)
+        insert_for(dialect, table)
+        .from_select(list(given), row)
         .on_conflict_do_nothing(index_elements=["round_id", "member_id"])
-        .returning(columns.id)
+        .returning(table.c.id)
     )
 
 

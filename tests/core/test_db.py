@@ -2,6 +2,7 @@
 
 import asyncio
 from datetime import timedelta
+from typing import cast
 
 import pytest
 from sqlalchemy import event, func, select, text
@@ -159,6 +160,47 @@ async def test_a_prepared_statement_refuses_a_required_parameter_not_given(db_ur
             assert [tuple(r) for r in found] == [(1,)]
     finally:
         await engine.dispose()
+
+
+async def test_a_prepared_statement_built_per_dialect_inserts_once_on_conflict(db_url):
+    """A Prepared statement whose build gets the dialect (per_dialect=True): insert_for() writes the database's own
+    INSERT … ON CONFLICT DO NOTHING, so a second claim of the same (job, slot) stores nothing and returns no row;
+    one form is compiled, for the dialect it ran on."""
+    from sqlalchemy import Table
+
+    table = cast(Table, ScheduledFire.__table__)
+    claim = db.Prepared(
+        lambda _, dialect: (
+            db.insert_for(dialect, table)
+            .values(db.binds(table, "job", "slot", "fired_at", "manual"))
+            .on_conflict_do_nothing(index_elements=["job", "slot"])
+            .returning(table.c.id)
+        ),
+        per_dialect=True,
+    )
+    params = {"job": "nightly", "slot": START, "fired_at": START, "manual": False}
+    engine = db.create_engine(DatabaseConfig(url=db_url))
+    try:
+        async with engine.begin() as conn:
+            first = await conn.run_sync(lambda sync: claim.rows(sync, params))
+            again = await conn.run_sync(lambda sync: claim.rows(sync, {**params, "fired_at": START + timedelta(1)}))
+        async with engine.connect() as conn:
+            stored = (await conn.execute(select(ScheduledFire.id, ScheduledFire.job, ScheduledFire.fired_at))).all()
+        assert [(row.id, "nightly", START) for row in first] == [tuple(row) for row in stored]
+        assert again == []
+        assert list(claim._forms) == [(engine.dialect.name, 0)]
+    finally:
+        await engine.dispose()
+
+
+def test_insert_for_writes_each_databases_own_insert():
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    for dialect in (sqlite.dialect(), postgresql.dialect()):
+        statement = db.insert_for(dialect.name, ScheduledFire).on_conflict_do_nothing(index_elements=["job", "slot"])
+        assert str(statement.compile(dialect=dialect)).endswith("ON CONFLICT (job, slot) DO NOTHING")
+    with pytest.raises(ValueError, match="'mysql'"):
+        db.insert_for("mysql", ScheduledFire)
 
 
 @pytest.mark.parametrize("where", ["file:{tmp}/nolock.db?nolock=1&uri=true", ":memory:"])

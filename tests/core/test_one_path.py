@@ -12,9 +12,9 @@ SOURCES = [
 # Where each kind of write may be made (paths relative to the repository root).
 ALLOWED = {
     r"\bInboundMessage\(": set(),  # no ORM inbound rows at all: the group commit inserts them with Core
-    r"\b(insert|upsert)\((_INBOUND|InboundMessage)\b": {"bot/core/batchwrite.py"},
+    r"\binsert(_for)?\(([\w.()]+, )?(_INBOUND|InboundMessage)\b": {"bot/core/batchwrite.py"},
     r"(?<![\w.])Outbox\(": {"bot/core/context.py"},
-    r"\binsert\((_OUTBOX|Outbox)\b": {"bot/core/batchwrite.py"},
+    r"\binsert(_for)?\(([\w.()]+, )?(_OUTBOX|Outbox)\b": {"bot/core/batchwrite.py"},
 }
 
 

@@ -12,7 +12,6 @@ from typing import Any
 
 from aiohttp import web
 from sqlalchemy import Executable
-from sqlalchemy.dialects import postgresql, sqlite
 
 from bot.core.channels.wecom import cards, markdown, welcome
 from bot.core.channels.wecom.channel import (
@@ -37,6 +36,7 @@ from bot.core.channels.wecom.crypto import (
 )
 from bot.core.channels.wecom.models import WecomResponseUrl
 from bot.core.channels.wecom.split import utf8_len
+from bot.core.db import insert_for
 from bot.core.groupcommit import Keep, PassivePolicy, ReplyRow
 from bot.core.message import Message, Outgoing
 
@@ -282,9 +282,11 @@ def response_url_row(channel: WecomChannel, msg: Message, url: str) -> Keep | No
         "url": url,
         "received_at": channel.services.clock(),
     }
-    sqlite_db = channel.services.engine.dialect.name == "sqlite"
-    return _KEEP_URL_SQLITE if sqlite_db else _KEEP_URL_POSTGRESQL, row  # a retry's row: kept already, not again
+    return _keep_url(channel.services.engine.dialect.name), row  # a retry's row: kept already, not again
 
 
-_KEEP_URL_SQLITE: Executable = sqlite.insert(WecomResponseUrl).on_conflict_do_nothing()
-_KEEP_URL_POSTGRESQL: Executable = postgresql.insert(WecomResponseUrl).on_conflict_do_nothing()
+@functools.cache
+def _keep_url(dialect: str) -> Executable:
+    """The response_url's INSERT, one statement per dialect: the group commit runs the batch's kept rows of one
+    statement as one executemany."""
+    return insert_for(dialect, WecomResponseUrl).on_conflict_do_nothing()
