@@ -213,15 +213,18 @@ async def handle_leave(msg: Message, ctx: Context) -> None:
         await ctx.reply(meeting_texts.MEETING_LEAVE_ALREADY_IN.format(name=ctx.member.display_name))
         return
     name = ctx.member.display_name
+    when = display.when(view.meeting.starts_at, ctx.config.tz)
     if needs_approval:
-        await ctx.reply(meeting_texts.MEETING_LEAVE_ASKED.format(name=name, reason=reason))
+        await ctx.reply(
+            meeting_texts.MEETING_LEAVE_ASKED.format(name=name, when=when, kind=view.kind_name, reason=reason)
+        )
         request = meeting_texts.MEETING_LEAVE_REQUEST_TO_SECRETARY.format(
-            name=name, kind=view.kind_name, when=display.when(view.meeting.starts_at, ctx.config.tz), reason=reason
+            name=name, kind=view.kind_name, when=when, reason=reason
         )
         for secretary in await _secretaries(ctx):
             await ctx.send_to_member(secretary, request)
     else:
-        await ctx.reply(meeting_texts.MEETING_LEAVE_OK.format(name=name, kind=view.kind_name, reason=reason))
+        await ctx.reply(meeting_texts.MEETING_LEAVE_OK.format(name=name, when=when, kind=view.kind_name, reason=reason))
     if tapped:
         await ctx.reply(meeting_texts.CARD_LEAVE_ADD_REASON)
 
@@ -257,10 +260,10 @@ async def handle_cancel_leave(msg: Message, ctx: Context) -> None:
         await ctx.reply(meeting_texts.MEETING_NO_LEAVE)
         return
     name = ctx.member.display_name
-    if len(leaves) == 1:
-        await ctx.reply(meeting_texts.MEETING_LEAVE_CANCELLED.format(name=name, kind=view.kind_name))
-        return
     when = display.when(view.meeting.starts_at, ctx.config.tz)
+    if len(leaves) == 1:
+        await ctx.reply(meeting_texts.MEETING_LEAVE_CANCELLED.format(name=name, when=when, kind=view.kind_name))
+        return
     await ctx.reply(
         meeting_texts.LEAVE_CANCELLED_ONE.format(name=name, kind=view.kind_name, seq=view.roll_call.seq, when=when)
     )
@@ -296,8 +299,11 @@ async def handle_approve_leave(msg: Message, ctx: Context) -> None:
     if view is None or not await change_entry(ctx.session, view.roll_call, member, requested, status=EntryStatus.LEAVE):
         await ctx.reply(meeting_texts.MEETING_NO_REQUEST.format(name=member.display_name))
         return
-    await ctx.reply(meeting_texts.MEETING_LEAVE_APPROVED.format(name=member.display_name, kind=view.kind_name))
-    await ctx.send_to_member(member, meeting_texts.MEETING_LEAVE_APPROVED_DIRECT.format(kind=view.kind_name))
+    when = display.when(view.meeting.starts_at, ctx.config.tz)
+    await ctx.reply(
+        meeting_texts.MEETING_LEAVE_APPROVED.format(name=member.display_name, when=when, kind=view.kind_name)
+    )
+    await ctx.send_to_member(member, meeting_texts.MEETING_LEAVE_APPROVED_DIRECT.format(when=when, kind=view.kind_name))
 
 
 async def _target_meeting(ctx: Context, args: str) -> MeetingView | None:

@@ -55,18 +55,20 @@ MEETING_NOT_YET = "{kind}签到时间从{start}开始，请届时签到。"
 MEETING_NOT_AUDIENCE = "本次{kind}的参加对象是{audience}，您无需签到。"
 MEETING_CODE_NEEDED = "本次{kind}需要签到码，请发送“签到 四位签到码”（签到码在会场公布）。"
 MEETING_CODE_WRONG = "签到码有误，请核对会场公布的四位数字后重新签到。"
-MEETING_LEAVE_OK = "{name}同志，已登记{kind}请假：{reason}。"
-MEETING_LEAVE_ASKED = "{name}同志，请假申请已提交，待书记批准：{reason}。"
+# The leave replies name the meeting by its time: a typed 请假 may be for a later meeting than the soonest, and
+# several meetings of one kind (two 主题党日) may be open at once.
+MEETING_LEAVE_OK = "{name}同志，已登记{when}的{kind}请假：{reason}。"
+MEETING_LEAVE_ASKED = "{name}同志，{when}的{kind}请假申请已提交，待书记批准：{reason}。"
 MEETING_LEAVE_NEED_REASON = "请写明请假原因，例如：请假 在外执法"
 MEETING_LEAVE_NONE = "近期没有需要您参加的会议。"
 MEETING_LEAVE_ALREADY_IN = "{name}同志，您已签到，无需请假。"
 MEETING_LEAVE_REQUEST_TO_SECRETARY = (
     "【请假申请】{name}同志申请{when}的{kind}请假：{reason}。同意请回复“准假 @{name}”。"
 )
-MEETING_LEAVE_APPROVED = "已批准{name}同志的{kind}请假。"
-MEETING_LEAVE_APPROVED_DIRECT = "您的{kind}请假已获批准。"
+MEETING_LEAVE_APPROVED = "已批准{name}同志{when}的{kind}请假。"
+MEETING_LEAVE_APPROVED_DIRECT = "您{when}的{kind}请假已获批准。"
 MEETING_NO_REQUEST = "{name}同志没有待批准的请假。"
-MEETING_LEAVE_CANCELLED = "{name}同志，已取消{kind}请假。"
+MEETING_LEAVE_CANCELLED = "{name}同志，已取消{when}的{kind}请假。"
 MEETING_NO_LEAVE = "您没有可取消的请假。"
 MEETING_CORRECTED = "已将{name}同志在{kind}#{seq}的记录更正为{status}（原因：{reason}），已记入更正记录。"
 # A correction of an attended entry (签到 or an earlier 补签): its attendance points are paid, so it stands.

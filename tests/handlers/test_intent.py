@@ -91,7 +91,9 @@ async def test_leave_said_as_a_sentence(aiohttp_client, config):
     await bot.say("发起主题党日 11月27日14:30 三楼会议室 主题：学习党章", user="u00")
     await bot.say("请个假，家里有事", user="u01")
     assert bot.replies_to("u01") == [
-        meeting_texts.MEETING_LEAVE_OK.format(name="张伟", kind="主题党日", reason="家里有事")
+        meeting_texts.MEETING_LEAVE_OK.format(
+            name="张伟", when="11月27日（周五）14:30", kind="主题党日", reason="家里有事"
+        )
     ]
     assert (await entry_status(bot))[await member_id(bot, "u01")] == "leave"
 

@@ -23,6 +23,7 @@ from tests.support import BotDriver, fire, register
 # Monday 2026-11-23 10:00; the meeting is on Friday 2026-11-27 14:30.
 MONDAY = datetime(2026, 11, 23, 10, 0, tzinfo=TZ)
 START = datetime(2026, 11, 27, 14, 30, tzinfo=TZ)
+SATURDAY_15 = "11月28日（周六）15:00"  # the second meeting of several tests, as replies name it
 
 
 def bot_lines(lines):
@@ -227,7 +228,9 @@ async def test_cancel_leave_for_any_upcoming_meeting(aiohttp_client, config):
     await bot.say("请假 外出执勤", user="u03")  # leave for #2 as well
     # 王芳 has leave for the later meeting only: it is found, though it is not the next one.
     await bot.say("取消请假", user="u02")
-    assert bot.replies_to("u02")[-1] == meeting_texts.MEETING_LEAVE_CANCELLED.format(name="王芳", kind="党课")
+    assert bot.replies_to("u02")[-1] == meeting_texts.MEETING_LEAVE_CANCELLED.format(
+        name="王芳", when="11月27日（周五）14:30", kind="党课"
+    )
     # 刘洋 has leave for both: the bot asks which, soonest first.
     await bot.say("取消请假", user="u03")
     lines = "\n".join(
@@ -246,17 +249,23 @@ async def test_cancel_leave_for_any_upcoming_meeting(aiohttp_client, config):
         name="刘洋", kind="党课", seq=1, when="11月27日（周五）14:30"
     )
     await bot.say("取消请假", user="u03")  # one left: no question
-    assert bot.replies_to("u03")[-1] == meeting_texts.MEETING_LEAVE_CANCELLED.format(name="刘洋", kind="主题党日")
+    assert bot.replies_to("u03")[-1] == meeting_texts.MEETING_LEAVE_CANCELLED.format(
+        name="刘洋", when="11月25日（周三）15:00", kind="主题党日"
+    )
     await bot.say("取消请假", user="u03")
     assert bot.replies_to("u03")[-1] == meeting_texts.MEETING_NO_LEAVE
     assert await entries(bot) == {"pending": 22}  # 11 members × 2 meetings, every leave withdrawn
     # By number, and by kind.
     await bot.say("请假 值班", user="u04")
     await bot.say("取消请假 2", user="u04")
-    assert bot.replies_to("u04")[-1] == meeting_texts.MEETING_LEAVE_CANCELLED.format(name="陈静", kind="主题党日")
+    assert bot.replies_to("u04")[-1] == meeting_texts.MEETING_LEAVE_CANCELLED.format(
+        name="陈静", when="11月25日（周三）15:00", kind="主题党日"
+    )
     await bot.say("请假 培训", user="u05")
     await bot.say("取消请假 能参加了", user="u05")  # words that name no meeting: the one leave there is
-    assert bot.replies_to("u05")[-1] == meeting_texts.MEETING_LEAVE_CANCELLED.format(name="杨帆", kind="主题党日")
+    assert bot.replies_to("u05")[-1] == meeting_texts.MEETING_LEAVE_CANCELLED.format(
+        name="杨帆", when="11月25日（周三）15:00", kind="主题党日"
+    )
     await bot.say("请假 培训", user="u05")
     await bot.say("取消请假 党课", user="u05")  # a leave for 党课 there is not
     not_found = meeting_texts.LEAVE_CANCEL_NOT_FOUND.format(text="党课", lines="", seq=0, day="").splitlines()[0]
@@ -285,8 +294,8 @@ async def test_approval_finds_the_meeting_whose_leave_awaits_it(aiohttp_client, 
     assert (await bot.services.pipeline.process(tap)).handled_by == "handle_leave"
     await bot.say("准假 @王芳", user="u00")
     assert bot.replies_to("u00")[-2:] == [
-        meeting_texts.MEETING_LEAVE_APPROVED.format(name="王芳", kind="党课"),
-        meeting_texts.MEETING_LEAVE_APPROVED.format(name="王芳", kind="主题党日"),
+        meeting_texts.MEETING_LEAVE_APPROVED.format(name="王芳", when="11月27日（周五）14:30", kind="党课"),
+        meeting_texts.MEETING_LEAVE_APPROVED.format(name="王芳", when="11月28日（周六）15:00", kind="主题党日"),
     ]
     assert await entries(bot) == {"pending": 20, "leave": 2}
 
@@ -324,14 +333,16 @@ async def test_typed_leave_skips_a_meeting_already_attended(in_process, config):
     await bot.say("请假 参加培训", user="u02")  # the reason replaced, on the same meeting
     assert bot.replies_to("u02") == [
         meeting_texts.MEETING_CHECKED_IN.format(name="王芳", kind="党课", time="14:20"),
-        meeting_texts.MEETING_LEAVE_OK.format(name="王芳", kind="主题党日", reason="外勤"),
-        meeting_texts.MEETING_LEAVE_OK.format(name="王芳", kind="主题党日", reason="参加培训"),
+        meeting_texts.MEETING_LEAVE_OK.format(name="王芳", when=SATURDAY_15, kind="主题党日", reason="外勤"),
+        meeting_texts.MEETING_LEAVE_OK.format(name="王芳", when=SATURDAY_15, kind="主题党日", reason="参加培训"),
     ]
     stored = await entries_of(bot, "u02")
     assert stored[1] == attended  # the attendance stands, untouched
     assert stored[2][:3] == ("leave", "参加培训", None)
     await bot.say("取消请假", user="u02")
-    assert bot.replies_to("u02")[-1] == meeting_texts.MEETING_LEAVE_CANCELLED.format(name="王芳", kind="主题党日")
+    assert bot.replies_to("u02")[-1] == meeting_texts.MEETING_LEAVE_CANCELLED.format(
+        name="王芳", when=SATURDAY_15, kind="主题党日"
+    )
     assert (await entries_of(bot, "u02"))[2][:2] == ("pending", "")
 
 
@@ -344,12 +355,43 @@ async def test_typed_leave_request_for_a_later_meeting_is_approved_there(in_proc
     clock.set(START - timedelta(minutes=10))
     await bot.say("签到", user="u02")
     await bot.say("请假 外勤", user="u02")
-    assert bot.replies_to("u02")[-1] == meeting_texts.MEETING_LEAVE_ASKED.format(name="王芳", reason="外勤")
+    assert bot.replies_to("u02")[-1] == meeting_texts.MEETING_LEAVE_ASKED.format(
+        name="王芳", when=SATURDAY_15, kind="主题党日", reason="外勤"
+    )
     assert (await entries_of(bot, "u02"))[2][:2] == ("leave_req", "外勤")
     await bot.say("准假 @王芳", user="u00")
-    assert bot.replies_to("u00")[-1] == meeting_texts.MEETING_LEAVE_APPROVED.format(name="王芳", kind="主题党日")
+    assert bot.replies_to("u00")[-1] == meeting_texts.MEETING_LEAVE_APPROVED.format(
+        name="王芳", when=SATURDAY_15, kind="主题党日"
+    )
     stored = await entries_of(bot, "u02")
     assert (stored[1][0], stored[2][:2]) == ("done", ("leave", "外勤"))
+
+
+async def test_leave_replies_name_the_meeting_by_its_time(aiohttp_client, config):
+    """With two 主题党日 open, a member checked in to the first asks leave for the second: 请假, 准假 (to the secretary
+    and to the member) and 取消请假 each say which meeting by its time, not by its kind alone."""
+    config = config.replace(meetings={"leave_needs_approval": True})
+    bot, clock = await driver_at(aiohttp_client, config, MONDAY)
+    await bot.say("发起主题党日 11月27日14:30 三楼会议室", user="u00")  # #1
+    await bot.say("发起主题党日 11月28日15:00 三楼会议室", user="u00")  # #2
+    clock.set(START - timedelta(minutes=10))
+    await bot.say("签到", user="u02")
+    await bot.say("请假 外勤", user="u02")
+    await bot.say("准假 @王芳", user="u00")
+    await bot.say("取消请假", user="u02")
+    asked, cancelled = bot.replies_to("u02")[1:]
+    approved = bot.replies_to("u00")[-1]
+    [approved_direct] = [t for t in bot_lines(await bot.transcript("dm:u02")) if t.endswith("请假已获批准。")]
+    for reply in (asked, approved, approved_direct, cancelled):
+        assert SATURDAY_15 in reply and "11月27日" not in reply
+    assert asked == meeting_texts.MEETING_LEAVE_ASKED.format(
+        name="王芳", when=SATURDAY_15, kind="主题党日", reason="外勤"
+    )
+    assert approved == meeting_texts.MEETING_LEAVE_APPROVED.format(name="王芳", when=SATURDAY_15, kind="主题党日")
+    assert approved_direct == meeting_texts.MEETING_LEAVE_APPROVED_DIRECT.format(when=SATURDAY_15, kind="主题党日")
+    assert cancelled == meeting_texts.MEETING_LEAVE_CANCELLED.format(name="王芳", when=SATURDAY_15, kind="主题党日")
+    stored = await entries_of(bot, "u02")
+    assert (stored[1][0], stored[2][:2]) == ("done", ("pending", ""))
 
 
 async def test_typed_leave_when_every_meeting_is_attended(in_process, config):
@@ -377,14 +419,20 @@ async def test_leave_with_approval_cancel_and_corrections(aiohttp_client, config
     await bot.say("请假 参加业务培训", user="u02")
     assert bot.replies_to("u02") == [
         meeting_texts.MEETING_LEAVE_NEED_REASON,
-        meeting_texts.MEETING_LEAVE_ASKED.format(name="王芳", reason="参加业务培训"),
+        meeting_texts.MEETING_LEAVE_ASKED.format(
+            name="王芳", when="11月27日（周五）14:30", kind="党课", reason="参加业务培训"
+        ),
     ]
     assert any(t.startswith("【请假申请】王芳") for t in bot_lines(await bot.transcript("dm:u00")))
     await bot.say("准假 @王芳", user="u00")
-    assert bot.replies_to("u00")[-1] == meeting_texts.MEETING_LEAVE_APPROVED.format(name="王芳", kind="党课")
+    assert bot.replies_to("u00")[-1] == meeting_texts.MEETING_LEAVE_APPROVED.format(
+        name="王芳", when="11月27日（周五）14:30", kind="党课"
+    )
     await bot.say("请假 值班", user="u03")
     await bot.say("取消请假", user="u03")
-    assert bot.replies_to("u03")[-1] == meeting_texts.MEETING_LEAVE_CANCELLED.format(name="刘洋", kind="党课")
+    assert bot.replies_to("u03")[-1] == meeting_texts.MEETING_LEAVE_CANCELLED.format(
+        name="刘洋", when="11月27日（周五）14:30", kind="党课"
+    )
     clock.set(START + timedelta(hours=1))
     await fire(bot, "tick_roll_calls")
     await bot.say("补签 @刘洋 现场签到时手机没电", user="u00")

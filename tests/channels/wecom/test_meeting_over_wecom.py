@@ -48,7 +48,7 @@ async def test_theme_day_over_the_ai_bot(start_wecom, fake, clock, db_url, tmp_p
     for user, reason in zip(users[:3], ("在外执法", "值班", "培训"), strict=True):
         _, answer = await wecom.aibot_say(f"@学习驿站 请假 {reason}", user=user)
         assert answer["stream"]["content"] == meeting_texts.MEETING_LEAVE_OK.format(
-            name=user, kind="主题党日", reason=reason
+            name=user, when="11月27日（周五）14:30", kind="主题党日", reason=reason
         )
     clock.set(START - timedelta(minutes=15))
     variants = ["签到", "签到！", "【签到】", "到", "到了", "签个到"]
