@@ -157,16 +157,24 @@ def create_engine(config: DatabaseConfig, *, inline: bool = False, writers: asyn
     return engine
 
 
+# The savepoints open on a connection, by SQLAlchemy's names, outermost first (see _plain_savepoints()).
+_SAVEPOINTS: weakref.WeakKeyDictionary[Connection, list[str]] = weakref.WeakKeyDictionary()
+
+
 def _plain_savepoints(dialect: Dialect) -> None:
-    """SAVEPOINT, RELEASE and ROLLBACK TO as plain SQL (the group commit makes one savepoint per message).
+    """SAVEPOINT, RELEASE and ROLLBACK TO as plain SQL, named by depth (the group commit makes one per message).
 
     SQLAlchemy's dialect runs each as a statement construct: compiled anew every time (savepoint statements are not
-    cached), with an execution context and a result — ~100 µs, where SQLite takes ~5 µs. The dialect's methods are
-    SQLAlchemy's hook for this (a Connection calls them after its savepoint events): here they send the SQL through
-    exec_driver_sql(), or, on an inline SQLite connection inside its transaction (which holds the write lock, so
-    SQLite never answers busy), to its sqlite3 connection at once, as Prepared statements do.
+    cached), with an execution context and a result — ~100 µs, where SQLite takes ~5 µs. And it names each savepoint
+    anew (sa_savepoint_1, _2, … for the life of the connection): on PostgreSQL every one is then a new text that
+    asyncpg prepares (a round trip more) and keeps in its statement cache, pushing out statements that are used.
+    The dialect's methods are SQLAlchemy's hook for this (a Connection calls them after its savepoint events): here
+    a savepoint is named by how deep it is (sp_0 for one in the transaction, sp_1 for one inside it …), so the same
+    few texts recur, and the SQL goes through exec_driver_sql(), or, on an inline SQLite connection inside its
+    transaction (which holds the write lock, so SQLite never answers busy), to its sqlite3 connection at once, as
+    Prepared statements do. Both databases release or roll back to the latest savepoint of a name, and release or
+    roll back every savepoint made after it, so names by depth mean what SQLAlchemy's names meant.
     """
-    quote = dialect.identifier_preparer.quote
 
     def run(conn: Connection, sql: str) -> None:
         driver = conn.connection.driver_connection
@@ -178,16 +186,33 @@ def _plain_savepoints(dialect: Dialect) -> None:
             return
         conn.exec_driver_sql(sql)
 
-    def plain(keywords: str) -> Callable[[Connection, str], None]:
-        return lambda connection, name: run(connection, f"{keywords} {quote(name)}")
+    def savepoint(connection: Connection, name: str) -> None:
+        # Called before SQLAlchemy marks the new savepoint as the connection's: none open means this is the first.
+        opened = _SAVEPOINTS.get(connection) if connection.in_nested_transaction() else None
+        if opened is None:
+            opened = _SAVEPOINTS[connection] = []
+        run(connection, f"SAVEPOINT sp_{len(opened)}")
+        opened.append(name)
 
-    # (Instance attributes: the methods of this engine's dialect only.)
-    for method, keywords in (
-        ("do_savepoint", "SAVEPOINT"),
-        ("do_release_savepoint", "RELEASE SAVEPOINT"),
-        ("do_rollback_to_savepoint", "ROLLBACK TO SAVEPOINT"),
+    def ended(keywords: str) -> Callable[[Connection, str], None]:
+        def end(connection: Connection, name: str) -> None:
+            opened = _SAVEPOINTS.get(connection, [])
+            depth = opened.index(name) if name in opened else None
+            if depth is None:  # not made here (cannot happen): as SQLAlchemy would send it
+                run(connection, f"{keywords} {dialect.identifier_preparer.quote(name)}")
+                return
+            run(connection, f"{keywords} sp_{depth}")
+            del opened[depth:]
+
+        return end
+
+    # Instance attributes: the methods of this engine's dialect only (setattr: mypy refuses assigning to a method).
+    for method, function in (
+        ("do_savepoint", savepoint),
+        ("do_release_savepoint", ended("RELEASE SAVEPOINT")),
+        ("do_rollback_to_savepoint", ended("ROLLBACK TO SAVEPOINT")),
     ):
-        setattr(dialect, method, plain(keywords))
+        setattr(dialect, method, function)
 
 
 async def checkpoint(engine: AsyncEngine) -> None:

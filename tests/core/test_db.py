@@ -217,34 +217,60 @@ async def test_sqlite_that_cannot_be_put_in_wal_mode_is_refused_at_start_up(tmp_
 
 
 @pytest.mark.parametrize("inline", [False, True])
-async def test_savepoints_run_as_plain_sql_and_fail_as_sqlalchemy_errors(db_url, inline):
-    """The engines' SAVEPOINT/RELEASE/ROLLBACK TO skip SQLAlchemy's statement compilation (db._plain_savepoints):
-    a savepoint still keeps or undoes its own writes only, and a failing one raises SQLAlchemy's DBAPIError."""
+async def test_savepoints_run_as_plain_sql_named_by_depth(db_url, inline):
+    """The engines' SAVEPOINT/RELEASE/ROLLBACK TO skip SQLAlchemy's statement compilation and are named by depth
+    (db._plain_savepoints): savepoints, nested ones included, still keep or undo exactly their own writes, and a
+    failing one raises SQLAlchemy's DBAPIError."""
     engine = db.create_engine(DatabaseConfig(url=db_url), inline=inline)
-    compiled: list[str] = []
+    sent: list[str] = []
 
     @event.listens_for(engine.sync_engine, "before_cursor_execute")
     def _seen(_conn, _cursor, statement, *_args):
-        compiled.append(statement)
+        sent.append(statement)
+
+    async def insert(conn, value: int) -> None:
+        await conn.exec_driver_sql(f"INSERT INTO sp_probe VALUES ({value})")
 
     try:
         async with engine.begin() as conn:
             await conn.exec_driver_sql("CREATE TEMPORARY TABLE sp_probe (v INTEGER)")
             kept = await conn.begin_nested()
-            await conn.exec_driver_sql("INSERT INTO sp_probe VALUES (1)")
+            await insert(conn, 1)
             await kept.commit()
             undone = await conn.begin_nested()
-            await conn.exec_driver_sql("INSERT INTO sp_probe VALUES (2)")
+            await insert(conn, 2)
             await undone.rollback()
-            assert [tuple(r) for r in await conn.exec_driver_sql("SELECT v FROM sp_probe")] == [(1,)]
+            outer = await conn.begin_nested()  # an inner savepoint released, then its outer one rolled back
+            inner = await conn.begin_nested()
+            await insert(conn, 3)
+            await inner.commit()
+            await insert(conn, 4)
+            await outer.rollback()
+            outer = await conn.begin_nested()  # an inner savepoint rolled back, its outer one kept
+            inner = await conn.begin_nested()
+            await insert(conn, 5)
+            await inner.rollback()
+            await insert(conn, 6)
+            await outer.commit()
+            stored = [tuple(r) for r in await conn.exec_driver_sql("SELECT v FROM sp_probe ORDER BY v")]
+            assert stored == [(1,), (6,)]
             with pytest.raises(DBAPIError):
                 await conn.run_sync(lambda sync: sync.dialect.do_release_savepoint(sync, "no_such_savepoint"))
             await conn.rollback()
     finally:
         await engine.dispose()
-    savepoints = [s for s in compiled if "SAVEPOINT" in s.upper()]
-    # Through exec_driver_sql() on an aiosqlite or PostgreSQL connection; not even that on an inline one.
-    if inline and db.is_sqlite(db_url):
+    savepoints = [s for s in sent if "SAVEPOINT" in s.upper()]
+    if inline and db.is_sqlite(db_url):  # straight to sqlite3: not even a cursor statement
         assert savepoints == []
-    else:
-        assert savepoints[:2] == ["SAVEPOINT sa_savepoint_1", "RELEASE SAVEPOINT sa_savepoint_1"]
+    else:  # through exec_driver_sql(), the same few texts
+        assert savepoints[:4] == [
+            "SAVEPOINT sp_0",
+            "RELEASE SAVEPOINT sp_0",
+            "SAVEPOINT sp_0",
+            "ROLLBACK TO SAVEPOINT sp_0",
+        ]
+        assert set(savepoints) <= {
+            f"{keywords} sp_{depth}"
+            for keywords in ("SAVEPOINT", "RELEASE SAVEPOINT", "ROLLBACK TO SAVEPOINT")
+            for depth in (0, 1)
+        } | {'RELEASE SAVEPOINT "no_such_savepoint"', "RELEASE SAVEPOINT no_such_savepoint"}
