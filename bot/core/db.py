@@ -255,7 +255,13 @@ class DatabaseUnavailable(Exception):
 _PG_UNAVAILABLE_CLASSES = ("08", "53", "57P")
 _PG_UNAVAILABLE_CODES = ("55P03", "57014")
 # SQLite's messages for the same (a lock held past busy_timeout, a full disk, an I/O error).
-_SQLITE_UNAVAILABLE = ("database is locked", "database table is locked", "disk is full", "disk i/o error")
+_SQLITE_UNAVAILABLE = (
+    "database is locked",
+    "database table is locked",
+    "disk is full",
+    "disk i/o error",
+    sqlite_inline.TRANSACTION_ENDED,
+)
 
 
 def is_unavailable(exc: BaseException) -> bool:

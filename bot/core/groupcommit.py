@@ -33,7 +33,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, event
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError, InvalidRequestError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction
 from sqlalchemy.orm.exc import StaleDataError
@@ -95,7 +95,20 @@ class _HandlerSession(Session):
     in it arrived before that read, so it is handled as if it came before them (a role withdrawn meanwhile applies
     from the next batch on), as the decided messages are. A member deleted meanwhile fails its savepoint (a foreign
     key, or StaleDataError on a rename), which is retried with a fresh resolve().
+    A handler neither commits nor rolls back: the session is the batch's (one for all its messages); a handler that
+    fails raises, and its savepoint alone is rolled back.
     """
+
+    def commit(self) -> None:
+        raise InvalidRequestError("a handler does not end its transaction: the group commit commits it")
+
+    def rollback(self) -> None:
+        # With the batch's session joined as "rollback_only", this would roll back every message of the batch.
+        raise InvalidRequestError("a handler does not end its transaction: raise, and its savepoint is rolled back")
+
+
+class _SavepointLost(Exception):
+    """A handler's savepoint was rolled back under it (a flush error it caught)."""
 
 
 @event.listens_for(_HandlerSession, "do_orm_execute")
@@ -339,7 +352,7 @@ class GroupCommit:
         failed = attempt == 0
         self.in_savepoints += 1
         try:
-            async with session.begin_nested():
+            async with session.begin_nested() as savepoint:
                 # The savepoint begins here, and the inbound row (the dedupe point) is written in it: on the session's
                 # connection, as the replies below (through the session, ORM execution costs more than the statement).
                 conn = await session.connection()
@@ -365,6 +378,10 @@ class GroupCommit:
                     # A retry (a lost race) reads everything again itself.
                     read = seen if attempt == 1 else None
                     handled_by, rows, learned = await self.handle_in(session, msg, inbound_id, read)
+                if not savepoint.is_active:
+                    # A flush failed in the handler and SQLAlchemy rolled the savepoint back, the inbound row with it;
+                    # the handler caught the error and went on. Its message fails (the error boundary).
+                    raise _SavepointLost(f"{msg.channel}:{msg.platform_msg_id}")
                 chosen = self._carry(rows, passive, seen) if passive is not None else None
                 # What the handler made of the message, and its replies in one Core INSERT (what the ORM's flush of
                 # Outbox rows would write), inside the savepoint: a failure after this rolls them back with it.

@@ -24,6 +24,10 @@ from typing import Any, TypeVar
 T = TypeVar("T")
 
 # The first pause after a statement found the database locked, and the longest (they double in between).
+# The error rows_now() raises when SQLite itself ended the transaction (bot/core/db.py counts it as the database
+# being unavailable: nothing of the transaction was written, and a retry later may succeed).
+TRANSACTION_ENDED = "sqlite ended the transaction itself (an i/o error, a full disk)"
+
 _FIRST_PAUSE = 0.002
 _LONGEST_PAUSE = 0.05
 
@@ -72,6 +76,10 @@ class Connection:
     def rows_now(self, sql: str, parameters: Sequence[Any]) -> list[Any]:
         """Run sql at once and return its rows, without the busy loop: only for a transaction that holds the write
         lock (BEGIN IMMEDIATE), in which SQLite in WAL mode never answers busy (bot/core/db.py Prepared)."""
+        if not self._conn.in_transaction:
+            # SQLite rolled the transaction back itself (an I/O error, a full disk) while SQLAlchemy holds it open:
+            # a statement now would run outside it (a SAVEPOINT would even begin a new one and RELEASE commit it).
+            raise sqlite3.OperationalError(TRANSACTION_ENDED)
         cursor = self._conn.cursor()
         try:
             cursor.execute(sql, parameters)

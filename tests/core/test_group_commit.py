@@ -1,11 +1,13 @@
 """The group commit (bot/core/groupcommit.py) and the directory: batches, savepoints, and every way the cache can go stale."""
 
 import asyncio
+import contextlib
 import logging
 import sqlite3
 
 import pytest
 from sqlalchemy import event, func, select, text, update
+from sqlalchemy.exc import IntegrityError
 
 from bot.app import ROUTERS, build_app, open_services
 from bot.core import db, groupcommit, sqlite_inline, texts
@@ -439,3 +441,70 @@ async def test_the_wal_is_checkpointed_beside_the_group_commit(bot: BotDriver, m
         await bot.say("帮助", user="u01", msg_id=f"c{i}")
     await asyncio.sleep(0.2)
     assert done
+
+
+def _probe_router() -> Router:
+    """Handlers that misuse the batch's session (found in review of the shared session): each must fail its own
+    message only — stored as failed, one apology — and leave the rest of its batch written."""
+    probe = Router("probe")
+
+    async def duplicate_identity(ctx) -> None:
+        mine = await ctx.session.scalar(select(MemberIdentity).where(MemberIdentity.platform_user_id == "u01"))
+        ctx.session.add(MemberIdentity(member_id=ctx.member.id, channel=mine.channel, platform_user_id="u01"))
+        with contextlib.suppress(IntegrityError):
+            await ctx.session.flush()  # fails, and SQLAlchemy rolls the message's savepoint back
+
+    @probe.command("吞")
+    async def handle_swallow(msg, ctx):
+        await duplicate_identity(ctx)
+        await ctx.reply("好")
+
+    @probe.command("默")
+    async def handle_quiet(msg, ctx):
+        await duplicate_identity(ctx)
+
+    @probe.command("撤")
+    async def handle_rollback(msg, ctx):
+        await ctx.session.rollback()
+        await ctx.reply("好")
+
+    @probe.command("交")
+    async def handle_commit(msg, ctx):
+        ctx.member.display_name = "交了"
+        await ctx.session.commit()
+        await ctx.reply("好")
+
+    return probe
+
+
+@pytest.mark.parametrize("word", ["吞", "默", "撤", "交"])
+async def test_a_handler_that_misuses_the_batch_session_fails_alone(aiohttp_client, config, clock, word):
+    app = build_app(config, clock=clock, background=False, routers=(*ROUTERS, _probe_router()))
+    driver = BotDriver(await aiohttp_client(app), app)
+    await driver.say("帮助", user="u01", msg_id="warm")
+    pipeline = driver.services.pipeline
+    before = pipeline.commits.batches
+    outcomes = await asyncio.gather(
+        pipeline.process(sim_message("a", "u02", "会议列表")),
+        pipeline.process(sim_message("bad", "u01", word)),
+        pipeline.process(sim_message("b", "u03", "会议列表")),
+    )
+    assert pipeline.commits.batches - before == 1  # the batch was not given up
+    assert [o.handled_by for o in outcomes] == ["handle_meetings", "error", "handle_meetings"]
+    async with driver.services.sessions() as session:
+        handled = dict((await session.execute(select(InboundMessage.platform_msg_id, InboundMessage.handled_by))).all())
+        apology = list(await session.scalars(select(Outbox.text).where(Outbox.id.in_(outcomes[1].reply_ids))))
+        replies = await session.scalar(
+            select(func.count())
+            .select_from(Outbox)
+            .where(Outbox.id.in_([*outcomes[0].reply_ids, *outcomes[2].reply_ids]))
+        )
+    assert {k: handled[k] for k in ("a", "bad", "b")} == {
+        "a": "handle_meetings",
+        "bad": "error",
+        "b": "handle_meetings",
+    }
+    assert apology == [texts.GENERIC_ERROR]
+    assert replies == len(outcomes[0].reply_ids) + len(outcomes[2].reply_ids) > 0
+    assert await count(driver.services, Member, Member.display_name == "交了") == 0
+    assert not db.writer_queue(driver.services.engine).locked()

@@ -86,3 +86,25 @@ async def test_a_lock_held_past_the_busy_timeout_means_unavailable(tmp_path):
     finally:
         other.close()
         await engine.dispose()
+
+
+async def test_a_transaction_sqlite_ended_itself_is_not_written_outside_it(tmp_path):
+    """SQLite rolls a transaction back on its own after an I/O error or a full disk, while SQLAlchemy still holds it
+    open: a savepoint or a prepared statement then must not run outside it (a SAVEPOINT would begin a new
+    transaction, its RELEASE commit it) — it fails as the database being unavailable, and nothing is stored."""
+    engine = inline_engine(tmp_path / "ended.db")
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(text("CREATE TABLE t (v INTEGER)"))
+        with pytest.raises(OperationalError) as failed:
+            async with engine.begin() as conn:
+                await conn.execute(text("INSERT INTO t VALUES (1)"))
+                raw = (await conn.get_raw_connection()).driver_connection
+                raw._conn.rollback()  # as SQLite does after SQLITE_FULL / SQLITE_IOERR
+                async with conn.begin_nested():
+                    await conn.execute(text("INSERT INTO t VALUES (2)"))
+        assert db.is_unavailable(failed.value)
+        async with engine.connect() as conn:
+            assert (await conn.execute(text("SELECT count(*) FROM t"))).scalar() == 0
+    finally:
+        await engine.dispose()
