@@ -319,14 +319,19 @@ async def entries_of(bot, user: str) -> dict[int, tuple[str, str, str | None, ob
         return {seq: (status, note, tag, responded_at) for seq, status, note, tag, responded_at in rows}
 
 
+async def attend_the_first_of_two(bot, clock, first: str) -> None:
+    """Meeting #1 (the secretary's `first`, 11月27日14:30) and a 主题党日 #2 on 11月28日15:00; 王芳 (u02) checks in to #1."""
+    await bot.say(first, user="u00")
+    await bot.say("发起主题党日 11月28日15:00 三楼会议室", user="u00")
+    clock.set(START - timedelta(minutes=10))
+    await bot.say("签到", user="u02")
+
+
 async def test_typed_leave_skips_a_meeting_already_attended(in_process, config):
     """Checked in to the meeting under way, a member's typed 请假 is for the next meeting that expects them (it was
     refused with 已签到, the soonest meeting's answer); repeated, it replaces the reason there; 取消请假 finds it."""
     bot, clock = await in_process_at(in_process, config, MONDAY)
-    await bot.say("发起党课 11月27日14:30 主题：党的二十大精神", user="u00")  # #1
-    await bot.say("发起主题党日 11月28日15:00 三楼会议室", user="u00")  # #2
-    clock.set(START - timedelta(minutes=10))
-    await bot.say("签到", user="u02")
+    await attend_the_first_of_two(bot, clock, "发起党课 11月27日14:30 主题：党的二十大精神")
     attended = (await entries_of(bot, "u02"))[1]
     assert attended[0] == "done"
     await bot.say("请假 外勤", user="u02")
@@ -350,10 +355,7 @@ async def test_typed_leave_request_for_a_later_meeting_is_approved_there(in_proc
     """With approval: the request a typed 请假 makes for the meeting after one attended is the one 准假 approves."""
     config = config.replace(meetings={"leave_needs_approval": True})
     bot, clock = await in_process_at(in_process, config, MONDAY)
-    await bot.say("发起党课 11月27日14:30 主题：党的二十大精神", user="u00")  # #1
-    await bot.say("发起主题党日 11月28日15:00 三楼会议室", user="u00")  # #2
-    clock.set(START - timedelta(minutes=10))
-    await bot.say("签到", user="u02")
+    await attend_the_first_of_two(bot, clock, "发起党课 11月27日14:30 主题：党的二十大精神")
     await bot.say("请假 外勤", user="u02")
     assert bot.replies_to("u02")[-1] == meeting_texts.MEETING_LEAVE_ASKED.format(
         name="王芳", when=SATURDAY_15, kind="主题党日", reason="外勤"
@@ -372,10 +374,7 @@ async def test_leave_replies_name_the_meeting_by_its_time(aiohttp_client, config
     and to the member) and 取消请假 each say which meeting by its time, not by its kind alone."""
     config = config.replace(meetings={"leave_needs_approval": True})
     bot, clock = await driver_at(aiohttp_client, config, MONDAY)
-    await bot.say("发起主题党日 11月27日14:30 三楼会议室", user="u00")  # #1
-    await bot.say("发起主题党日 11月28日15:00 三楼会议室", user="u00")  # #2
-    clock.set(START - timedelta(minutes=10))
-    await bot.say("签到", user="u02")
+    await attend_the_first_of_two(bot, clock, "发起主题党日 11月27日14:30 三楼会议室")
     await bot.say("请假 外勤", user="u02")
     await bot.say("准假 @王芳", user="u00")
     await bot.say("取消请假", user="u02")
