@@ -10,12 +10,12 @@ plans, and writes them in one transaction:
    grounds changed (a new role, a quiz that just started, another process registered the sender) becomes an
    undecided one; then the newcomers, the inbound rows and the replies;
 2. every undecided plan, in a savepoint of its own: its inbound row, then its handler with the batch's ORM session
-   (one for all of them, _session()), then the replies it made, through the decided plans' Core insert. A handler's failure rolls back its savepoint
-   only, and the message is stored as failed with one apology (the error boundary); a lost race (PostgreSQL) is
-   tried again. What the batch read before any handler ran stands in for a handler's own reads until a handler
-   writes there (_HandlerSession): where quizzes may take answers (step 1; a message where none is live asks no
-   quiz query, Seen.gates_hold) and who sent the undecided messages where (one read for all of them; resolve()
-   then loads nothing, Seen.who_holds).
+   (one for all of them, _session()), then the replies it made, through the decided plans' Core insert. A
+   handler's failure rolls back its savepoint only, and the message is stored as failed with one apology (the
+   error boundary); a lost race (PostgreSQL) is tried again. What the batch read before any handler ran stands in
+   for a handler's own reads until a handler writes there (_HandlerSession): where quizzes may take answers (step
+   1; a message where none is live asks no quiz query, Seen.gates_hold) and who sent the undecided messages where
+   (one read for all of them; resolve() then loads nothing, Seen.who_holds).
 
 One commit then makes all of it durable. Dedupe is the inbound table's unique key: a copy that loses there is a
 duplicate. If the transaction fails because the database is unavailable, every message of the batch gets
