@@ -26,15 +26,17 @@ from bot.meetings.domain import (
     _views,
     add_stats,
     check_in,
-    choose_leave,
+    choose_meetings,
     correct,
     create_meeting,
     leave_request_for,
     leaves_for,
+    meetings_to_ask_leave_for,
     next_meeting_for,
     open_meetings,
     open_meetings_expecting,
     open_meetings_to_check_in,
+    split_leave_selector,
     stats,
     stats_below,
     stats_text,
@@ -181,11 +183,48 @@ async def handle_short_check_in(msg: Message, ctx: Context) -> None:
     await ctx.reply((await check_in(ctx, ctx.branch, ctx.member, "")).text)
 
 
+def _choices(ctx: Context, template: str, views: list[MeetingView], text: str) -> str:
+    """Which meeting? The member's meetings listed, soonest first, and an example naming the first of them."""
+    lines = "\n".join(
+        meeting_texts.LEAVE_CHOICE_LINE.format(
+            kind=v.kind_name, seq=v.roll_call.seq, when=display.when(v.meeting.starts_at, ctx.config.tz)
+        )
+        for v in views
+    )
+    first = views[0]
+    local = first.meeting.starts_at.astimezone(ctx.config.tz)
+    example_day = meeting_texts.LEAVE_CHOICE_DAY.format(month=local.month, day=local.day)
+    return template.format(text=text, lines=lines, seq=first.roll_call.seq, day=example_day)
+
+
+async def _meeting_to_ask_leave_for(ctx: Context, selector: str, only: int | None) -> MeetingView | None:
+    """The meeting a 请假 is for: the one its selector names, else the next (next_meeting_for()); None after replying
+    (no meeting, or the selector names none or several of the member's)."""
+    assert ctx.branch is not None and ctx.member is not None
+    if not selector:
+        view = await next_meeting_for(ctx, ctx.branch, ctx.member, only)
+        if view is None:
+            await ctx.reply(meeting_texts.CARD_STALE_MEETING if only is not None else meeting_texts.MEETING_LEAVE_NONE)
+        return view
+    views = [view for view, _status in await meetings_to_ask_leave_for(ctx, ctx.branch, ctx.member)]
+    if not views:
+        await ctx.reply(meeting_texts.MEETING_LEAVE_NONE)
+        return None
+    chosen = choose_meetings(views, selector, ctx.config.tz)
+    if len(chosen) != 1:
+        template = meeting_texts.LEAVE_FOR_WHICH if chosen else meeting_texts.LEAVE_FOR_NOT_FOUND
+        await ctx.reply(_choices(ctx, template, views, selector))
+        return None
+    return chosen[0]
+
+
 @router.command(*texts.CMD_LEAVE, summary=meeting_texts.SUMMARY_LEAVE)
 async def handle_leave(msg: Message, ctx: Context) -> None:
-    """请假 原因 — for the next meeting that expects this member and that they have not checked in to."""
+    """请假 [#3 | 11月20日 | 党课] 原因 — for the meeting named, else the next meeting that expects this member and
+    that they have not checked in to."""
     assert ctx.command is not None and ctx.branch is not None and ctx.member is not None
-    reason = ctx.command.raw_args
+    only = tapped_roll_call(msg.card_key, LEAVE)  # a tap asks leave for its own card's meeting only
+    selector, reason = ("", ctx.command.raw_args) if only is not None else split_leave_selector(ctx.command.raw_args)
     # A 请假 tap (bot/core/cards.py) carries no reason: the leave is recorded now and the reason may follow as text.
     tapped = not reason and msg.card_key is not None
     if tapped:
@@ -193,10 +232,8 @@ async def handle_leave(msg: Message, ctx: Context) -> None:
     if not reason:
         await ctx.reply(meeting_texts.MEETING_LEAVE_NEED_REASON)
         return
-    only = tapped_roll_call(msg.card_key, LEAVE)  # a tap asks leave for its own card's meeting only
-    view = await next_meeting_for(ctx, ctx.branch, ctx.member, only)
+    view = await _meeting_to_ask_leave_for(ctx, selector, only)
     if view is None:
-        await ctx.reply(meeting_texts.CARD_STALE_MEETING if only is not None else meeting_texts.MEETING_LEAVE_NONE)
         return
     needs_approval = ctx.config.meetings.leave_needs_approval
     # A conditional update, as a 签到 is: leave replaces no answer or an earlier leave, never a check-in (one that
@@ -238,19 +275,10 @@ async def handle_cancel_leave(msg: Message, ctx: Context) -> None:
         await ctx.reply(meeting_texts.MEETING_NO_LEAVE)
         return
     args = ctx.command.raw_args
-    chosen = choose_leave(leaves, args, ctx.config.tz)
+    chosen = choose_meetings(leaves, args, ctx.config.tz)
     if len(chosen) != 1:
-        lines = "\n".join(
-            meeting_texts.LEAVE_CANCEL_CHOICE_LINE.format(
-                kind=v.kind_name, seq=v.roll_call.seq, when=display.when(v.meeting.starts_at, ctx.config.tz)
-            )
-            for v in leaves
-        )
-        first = leaves[0]
         template = meeting_texts.LEAVE_CANCEL_NOT_FOUND if args and not chosen else meeting_texts.LEAVE_CANCEL_WHICH
-        local = first.meeting.starts_at.astimezone(ctx.config.tz)
-        example_day = meeting_texts.LEAVE_CANCEL_DAY.format(month=local.month, day=local.day)
-        await ctx.reply(template.format(text=args, lines=lines, seq=first.roll_call.seq, day=example_day))
+        await ctx.reply(_choices(ctx, template, leaves, args))
         return
     view = chosen[0]
     leave = (EntryStatus.LEAVE, EntryStatus.LEAVE_REQUESTED)

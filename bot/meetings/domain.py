@@ -400,17 +400,25 @@ async def check_in_member(ctx: Context, roll_call: RollCallRef, member: Member, 
     return bool(recorded)
 
 
-async def next_meeting_for(ctx: Context, branch: Branch, member: Member, only: int | None = None) -> MeetingView | None:
-    """The meeting a 请假 is for: the soonest open meeting whose check-in has not closed, that expects this member
-    and that they have not checked in to (one they have leave or a request for stays: a second 请假 replaces its
-    reason); if they have checked in to every such meeting, the soonest (whose conditional write then refuses the
-    leave: 已签到). None: no such meeting expects them. only: that roll call, the one a 请假 tap is about."""
+async def meetings_to_ask_leave_for(
+    ctx: Context, branch: Branch, member: Member, only: int | None = None
+) -> list[tuple[MeetingView, str]]:
+    """The open meetings a 请假 may be for — check-in not closed, expecting this member — with the member's entry
+    status in each, soonest first. only: that roll call, the one a 请假 tap is about."""
     now = ctx.clock()
-    expecting = [
+    return [
         (view, status)
         for view, status in await open_meetings_for(ctx, branch, member)
         if (only is None or view.roll_call.id == only) and status is not None and window(ctx, view.meeting)[1] >= now
     ]
+
+
+async def next_meeting_for(ctx: Context, branch: Branch, member: Member, only: int | None = None) -> MeetingView | None:
+    """The meeting a 请假 without a selector is for: the soonest of meetings_to_ask_leave_for() that the member has
+    not checked in to (one they have leave or a request for stays: a second 请假 replaces its reason); if they have
+    checked in to every such meeting, the soonest (whose conditional write then refuses the leave: 已签到). None: no
+    such meeting expects them."""
+    expecting = await meetings_to_ask_leave_for(ctx, branch, member, only)
     # Checked in to the soonest, a member asks leave for a later one: 准假 and 取消请假 find it there.
     not_attended = [view for view, status in expecting if status != EntryStatus.DONE]
     if not_attended:
@@ -439,12 +447,23 @@ async def leaves_for(ctx: Context, branch: Branch, member: Member) -> list[Meeti
 
 
 _LEAVE_SEQ = re.compile(r"^(?:#\s*(\d+)|(\d+))$")
-_LEAVE_DAY = re.compile(r"(\d{1,2})\s*(?:月|[./-])\s*(\d{1,2})\s*[日号]?")
+_DAY = r"(\d{1,2})\s*(?:月|[./-])\s*(\d{1,2})\s*[日号]?"
+_LEAVE_DAY = re.compile(_DAY)
+# What a 请假 may name its meeting by, in front of the reason: a number with its # (`#2外勤` too: no reason starts
+# so), or a date or a kind's whole name as a word of its own, followed by a space. A bare number, or a date or kind
+# name run into the reason ("请假 党课备课冲突", "请假 3.5天年假"), is part of the reason: the next meeting's leave.
+_LEAVE_SELECTOR = re.compile(
+    r"^(?:[#＃]\s*\d+|(?:"
+    + _DAY
+    + "|"
+    + "|".join(re.escape(name) for name in sorted(texts.MEETING_KIND_NAMES.values(), key=len, reverse=True))
+    + r")(?=\s|$))"
+)
 
 
-def choose_leave(views: list[MeetingView], args: str, tz: ZoneInfo) -> list[MeetingView]:
-    """The leaves `取消请假 …` names: by meeting number (`#3`, `3`), date (`11月20日`, `11.20`) or kind (`党课`);
-    all of them when the words name none."""
+def choose_meetings(views: list[MeetingView], args: str, tz: ZoneInfo) -> list[MeetingView]:
+    """The meetings words name (`取消请假 …`, `请假 … 原因`): by number (`#3`, `3`), date (`11月20日`, `11.20`) or
+    kind (`党课`); all of them when the words name none."""
     text = args.strip().replace("＃", "#")
     if not text:
         return views
@@ -465,6 +484,16 @@ def choose_leave(views: list[MeetingView], args: str, tz: ZoneInfo) -> list[Meet
         views = [v for v in views if v.meeting.kind in kinds]
     # Words that name no meeting (a reason: "取消请假 能参加了") choose nothing: the caller asks if several.
     return views
+
+
+def split_leave_selector(args: str) -> tuple[str, str]:
+    """`请假 #2 外勤` → ("#2", "外勤"): the words in front of a 请假's reason that name its meeting (for
+    choose_meetings()), and the reason; ("", args) when they do not clearly name one (see _LEAVE_SELECTOR)."""
+    text = args.strip()
+    match = _LEAVE_SELECTOR.match(text)
+    if match is None:
+        return "", text
+    return match.group(0), text[match.end() :].strip()
 
 
 async def correct(

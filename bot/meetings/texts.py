@@ -22,7 +22,7 @@ CMD_STATS_MONTH = ("本月统计",)
 CMD_STATS_YEAR = ("年度统计", "本年统计")
 SUMMARY_CREATE_MEETING = "发起会议，如：发起主题党日 11月28日14:30 三楼会议室 主题：学习党章（支委会、党员大会、党小组会、党课同理；加“签到码”需现场签到码）"
 SUMMARY_CHECK_IN = "会议签到（签到时间内），有签到码时：签到 1234"
-SUMMARY_LEAVE = "会议请假，如：请假 在外执法"
+SUMMARY_LEAVE = "会议请假，如：请假 在外执法；指定会议：请假 #2 在外执法"
 SUMMARY_CANCEL_LEAVE = "取消请假"
 SUMMARY_APPROVE_LEAVE = "批准请假，如：准假 @张三"
 SUMMARY_MAKE_UP = "更正记录为已出席，如：补签 @张三 现场签到时手机没电"
@@ -157,13 +157,19 @@ MEETING_TIME_EXAMPLES = {
 }
 
 # --- firstrun ---
-# 取消请假 when the member has leave for several upcoming meetings: which one (by number or date).
-LEAVE_CANCEL_CHOICE_LINE = "· {kind}#{seq} {when}"
+# 取消请假 when the member has leave for several upcoming meetings, 请假 #2 … when #2 is not theirs: which one (by
+# number or date), the member's meetings a line each.
+LEAVE_CHOICE_LINE = "· {kind}#{seq} {when}"
 LEAVE_CANCEL_WHICH = "您在以下会议已请假，请写明取消哪一项：\n{lines}\n例如：取消请假 #{seq}，或 取消请假 {day}"
 LEAVE_CANCEL_NOT_FOUND = "未找到“{text}”对应的请假。您已请假的会议：\n{lines}\n例如：取消请假 #{seq}，或 取消请假 {day}"
 # 取消请假 chose one of several leaves: say which meeting it was.
 LEAVE_CANCELLED_ONE = "{name}同志，已取消{when}的{kind}#{seq}请假。"
-LEAVE_CANCEL_DAY = "{month}月{day}日"
+LEAVE_CHOICE_DAY = "{month}月{day}日"
+# 请假 #2 / 11月28日 / 主题党日 原因, when those words name none or several of the member's upcoming meetings.
+LEAVE_FOR_NOT_FOUND = (
+    "未找到“{text}”对应的会议。您近期应参加的会议：\n{lines}\n例如：请假 #{seq} 在外执法，或 请假 {day} 在外执法"
+)
+LEAVE_FOR_WHICH = "“{text}”对应多场会议，请写明哪一场：\n{lines}\n例如：请假 #{seq} 在外执法，或 请假 {day} 在外执法"
 
 # --- orgtree: units 党委 / 党总支 / 党支部 (bot/core/org.py, handlers/org.py) ---------------------------------
 # 本月统计/年度统计 in a 党委 or 党总支: after the sum over the units below, a line per unit.

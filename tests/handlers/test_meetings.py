@@ -235,8 +235,8 @@ async def test_cancel_leave_for_any_upcoming_meeting(aiohttp_client, config):
     await bot.say("取消请假", user="u03")
     lines = "\n".join(
         [
-            meeting_texts.LEAVE_CANCEL_CHOICE_LINE.format(kind="主题党日", seq=2, when="11月25日（周三）15:00"),
-            meeting_texts.LEAVE_CANCEL_CHOICE_LINE.format(kind="党课", seq=1, when="11月27日（周五）14:30"),
+            meeting_texts.LEAVE_CHOICE_LINE.format(kind="主题党日", seq=2, when="11月25日（周三）15:00"),
+            meeting_texts.LEAVE_CHOICE_LINE.format(kind="党课", seq=1, when="11月27日（周五）14:30"),
         ]
     )
     assert bot.replies_to("u03")[-1] == meeting_texts.LEAVE_CANCEL_WHICH.format(lines=lines, seq=2, day="11月25日")
@@ -391,6 +391,78 @@ async def test_leave_replies_name_the_meeting_by_its_time(aiohttp_client, config
     assert cancelled == meeting_texts.MEETING_LEAVE_CANCELLED.format(name="王芳", when=SATURDAY_15, kind="主题党日")
     stored = await entries_of(bot, "u02")
     assert (stored[1][0], stored[2][:2]) == ("done", ("pending", ""))
+
+
+async def test_typed_leave_names_its_meeting(in_process, config):
+    """`请假 #2 / 11月28日 / 主题党日 原因` asks leave for that meeting, not the next one (whose leave stays as it was);
+    the rest of the text is the reason."""
+    bot, _clock = await in_process_at(in_process, config, MONDAY)
+    await bot.say("发起党课 11月27日14:30 主题：党的二十大精神", user="u00")  # #1, the next meeting
+    await bot.say("发起主题党日 11月28日15:00 三楼会议室", user="u00")  # #2
+    await bot.say("请假 值班", user="u02")  # for #1
+    await bot.say("请假 #2 外勤", user="u02")
+    await bot.say("请假 ＃2 外出执勤", user="u02")  # a full-width ＃: the reason replaced on #2
+    assert bot.replies_to("u02")[-1] == meeting_texts.MEETING_LEAVE_OK.format(
+        name="王芳", when=SATURDAY_15, kind="主题党日", reason="外出执勤"
+    )
+    stored = await entries_of(bot, "u02")
+    assert (stored[1][:2], stored[2][:2]) == (("leave", "值班"), ("leave", "外出执勤"))
+    for user, name, text in (
+        ("u03", "刘洋", "请假 11月28日 参加培训"),
+        ("u04", "陈静", "请假 11.28 参加培训"),
+        ("u05", "杨帆", "请假 主题党日 参加培训"),
+    ):
+        await bot.say(text, user=user)
+        assert bot.replies_to(user)[-1] == meeting_texts.MEETING_LEAVE_OK.format(
+            name=name, when=SATURDAY_15, kind="主题党日", reason="参加培训"
+        )
+        stored = await entries_of(bot, user)
+        assert (stored[1][0], stored[2][:2]) == ("pending", ("leave", "参加培训")), text
+    await bot.say("请假 #2", user="u06")  # a meeting named, no reason
+    assert bot.replies_to("u06")[-1] == meeting_texts.MEETING_LEAVE_NEED_REASON
+    assert [status for status, *_ in (await entries_of(bot, "u06")).values()] == ["pending", "pending"]
+
+
+async def test_typed_leave_reasons_that_look_like_a_meeting(in_process, config):
+    """Only a whole first word names a meeting: reasons that start like a kind or a number go to the next meeting."""
+    bot, _clock = await in_process_at(in_process, config, MONDAY)
+    await bot.say("发起主题党日 11月27日14:30 三楼会议室", user="u00")  # #1, the next meeting
+    await bot.say("发起党课 11月28日15:00 主题：党的二十大精神", user="u00")  # #2
+    reasons = {"u02": "在外执法", "u03": "家里有事", "u04": "党课备课冲突", "u05": "11月27日外出", "u06": "2 天年假"}
+    for user, reason in reasons.items():
+        await bot.say(f"请假 {reason}", user=user)
+        assert (await entries_of(bot, user))[1][:2] == ("leave", reason)
+    assert bot.replies_to("u04")[-1] == meeting_texts.MEETING_LEAVE_OK.format(
+        name="陈静", when="11月27日（周五）14:30", kind="主题党日", reason="党课备课冲突"
+    )
+    assert await entries(bot) == {"leave": 5, "pending": 17}
+
+
+async def test_typed_leave_naming_no_meeting_or_several(in_process, config):
+    """Words that name none of the member's meetings, or several, get the list of them and an example; nothing is
+    stored. A meeting already attended is named as asked, and its conditional write refuses the leave."""
+    bot, clock = await in_process_at(in_process, config, MONDAY)
+    await attend_the_first_of_two(bot, clock, "发起主题党日 11月27日14:30 三楼会议室")  # 王芳 attends #1
+    lines = "\n".join(
+        [
+            meeting_texts.LEAVE_CHOICE_LINE.format(kind="主题党日", seq=1, when="11月27日（周五）14:30"),
+            meeting_texts.LEAVE_CHOICE_LINE.format(kind="主题党日", seq=2, when=SATURDAY_15),
+        ]
+    )
+    before = await entries_of(bot, "u02")
+    await bot.say("请假 主题党日 外勤", user="u02")
+    assert bot.replies_to("u02")[-1] == meeting_texts.LEAVE_FOR_WHICH.format(
+        text="主题党日", lines=lines, seq=1, day="11月27日"
+    )
+    for selector in ("#7", "12月1日", "党课"):
+        await bot.say(f"请假 {selector} 外勤", user="u02")
+        assert bot.replies_to("u02")[-1] == meeting_texts.LEAVE_FOR_NOT_FOUND.format(
+            text=selector, lines=lines, seq=1, day="11月27日"
+        )
+    await bot.say("请假 #1 外勤", user="u02")
+    assert bot.replies_to("u02")[-1] == meeting_texts.MEETING_LEAVE_ALREADY_IN.format(name="王芳")
+    assert await entries_of(bot, "u02") == before
+    assert await entries(bot) == {"done": 1, "pending": 21}
 
 
 async def test_typed_leave_when_every_meeting_is_attended(in_process, config):
