@@ -21,6 +21,7 @@ from bot.core.router import Router
 from bot.core.timeparse import ParsedTime, TimeProblem, parse_when
 from bot.meetings import texts as meeting_texts
 from bot.meetings.domain import (
+    LOOSE_DAY,
     MeetingView,
     Stats,
     _views,
@@ -183,39 +184,49 @@ async def handle_short_check_in(msg: Message, ctx: Context) -> None:
     await ctx.reply((await check_in(ctx, ctx.branch, ctx.member, "")).text)
 
 
-def _choices(ctx: Context, template: str, views: list[MeetingView], text: str) -> str:
-    """Which meeting? The member's meetings listed, soonest first, and an example naming the first of them."""
+def _choices(
+    ctx: Context, template: str, views: list[MeetingView], text: str, example: MeetingView | None = None
+) -> str:
+    """Which meeting? The member's meetings listed, soonest first, and an example naming one (the first of them)."""
     lines = "\n".join(
         meeting_texts.LEAVE_CHOICE_LINE.format(
             kind=v.kind_name, seq=v.roll_call.seq, when=display.when(v.meeting.starts_at, ctx.config.tz)
         )
         for v in views
     )
-    first = views[0]
+    first = example or views[0]
     local = first.meeting.starts_at.astimezone(ctx.config.tz)
     example_day = meeting_texts.LEAVE_CHOICE_DAY.format(month=local.month, day=local.day)
     return template.format(text=text, lines=lines, seq=first.roll_call.seq, day=example_day)
 
 
-async def _meeting_to_ask_leave_for(ctx: Context, selector: str, only: int | None) -> MeetingView | None:
-    """The meeting a 请假 is for: the one its selector names, else the next (next_meeting_for()); None after replying
-    (no meeting, or the selector names none or several of the member's)."""
+async def _meeting_to_ask_leave_for(
+    ctx: Context, selector: str, reason: str, only: int | None
+) -> tuple[MeetingView, str] | None:
+    """The meeting a 请假 is for and its reason: the meeting its selector names, else the next (next_meeting_for());
+    None after replying (no meeting, or the selector names none or several of the member's)."""
     assert ctx.branch is not None and ctx.member is not None
+    statuses = await meetings_to_ask_leave_for(ctx, ctx.branch, ctx.member, only) if selector else []
+    views = [view for view, _status in statuses]
+    chosen = choose_meetings(views, selector, ctx.config.tz) if views else []
+    if selector and not chosen and LOOSE_DAY.match(selector):
+        selector, reason = "", f"{selector} {reason}"  # "请假 3.5 天年假", "请假 8-12 执勤": a reason after all
     if not selector:
         view = await next_meeting_for(ctx, ctx.branch, ctx.member, only)
         if view is None:
             await ctx.reply(meeting_texts.CARD_STALE_MEETING if only is not None else meeting_texts.MEETING_LEAVE_NONE)
-        return view
-    views = [view for view, _status in await meetings_to_ask_leave_for(ctx, ctx.branch, ctx.member)]
+            return None
+        return view, reason
     if not views:
         await ctx.reply(meeting_texts.MEETING_LEAVE_NONE)
         return None
-    chosen = choose_meetings(views, selector, ctx.config.tz)
     if len(chosen) != 1:
         template = meeting_texts.LEAVE_FOR_WHICH if chosen else meeting_texts.LEAVE_FOR_NOT_FOUND
-        await ctx.reply(_choices(ctx, template, views, selector))
+        # The example names a meeting leave can still be asked for (not one the member checked in to).
+        example = next((view for view, status in statuses if status != EntryStatus.DONE), None)
+        await ctx.reply(_choices(ctx, template, views, selector, example))
         return None
-    return chosen[0]
+    return chosen[0], reason
 
 
 @router.command(*texts.CMD_LEAVE, summary=meeting_texts.SUMMARY_LEAVE)
@@ -230,11 +241,16 @@ async def handle_leave(msg: Message, ctx: Context) -> None:
     if tapped:
         reason = meeting_texts.CARD_LEAVE_NO_REASON
     if not reason:
-        await ctx.reply(meeting_texts.MEETING_LEAVE_NEED_REASON)
+        await ctx.reply(
+            meeting_texts.MEETING_LEAVE_NEED_REASON_FOR.format(selector=selector)
+            if selector
+            else meeting_texts.MEETING_LEAVE_NEED_REASON
+        )
         return
-    view = await _meeting_to_ask_leave_for(ctx, selector, only)
-    if view is None:
+    found = await _meeting_to_ask_leave_for(ctx, selector, reason, only)
+    if found is None:
         return
+    view, reason = found
     needs_approval = ctx.config.meetings.leave_needs_approval
     # A conditional update, as a 签到 is: leave replaces no answer or an earlier leave, never a check-in (one that
     # commits meanwhile on another instance included — its attendance is paid for).
@@ -263,7 +279,7 @@ async def handle_leave(msg: Message, ctx: Context) -> None:
     else:
         await ctx.reply(meeting_texts.MEETING_LEAVE_OK.format(name=name, when=when, kind=view.kind_name, reason=reason))
     if tapped:
-        await ctx.reply(meeting_texts.CARD_LEAVE_ADD_REASON)
+        await ctx.reply(meeting_texts.CARD_LEAVE_ADD_REASON.format(seq=view.roll_call.seq))
 
 
 @router.command(*meeting_texts.CMD_CANCEL_LEAVE, summary=meeting_texts.SUMMARY_CANCEL_LEAVE)

@@ -102,6 +102,14 @@ MEETING_KIND_NAMES = {
     "group_meeting": "党小组会",
     "party_lecture": "党课",
 }
+# The words members name a meeting's kind by (请假/取消请假 … 党员大会): the full name and the shorter ones in use.
+MEETING_KIND_WORDS = {
+    "theme_day": ("主题党日",),
+    "member_assembly": ("支部党员大会", "党员大会", "支部大会"),
+    "committee": ("支委会",),
+    "group_meeting": ("党小组会", "党小组"),
+    "party_lecture": ("党课",),
+}
 CMD_CHECK_IN = ("签到", "我签到", "签个到", "到", "已到", "到了", "报到", "签到了")
 # Of those, the short ones: a check-in only while a window is open (handlers/meetings.py, bot/core/intent.py).
 SHORT_CHECK_INS = frozenset(("到", "已到", "到了"))

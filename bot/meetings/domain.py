@@ -450,15 +450,21 @@ _LEAVE_SEQ = re.compile(r"^(?:#\s*(\d+)|(\d+))$")
 _DAY = r"(\d{1,2})\s*(?:月|[./-])\s*(\d{1,2})\s*[日号]?"
 _LEAVE_DAY = re.compile(_DAY)
 # What a 请假 may name its meeting by, in front of the reason: a number with its # (`#2外勤` too: no reason starts
-# so), or a date or a kind's whole name as a word of its own, followed by a space. A bare number, or a date or kind
-# name run into the reason ("请假 党课备课冲突", "请假 3.5天年假"), is part of the reason: the next meeting's leave.
+# so); a date (with the weekday and time of day the bot writes, `11月28日（周六）15:00`, `11月28日下午`) or a kind's
+# name as words of their own, followed by a space, a colon or a comma. A bare number, or a date or kind name run
+# into the reason ("请假 党课备课冲突", "请假 3.5天年假"), is part of the reason: the next meeting's leave.
+_KIND_WORDS = sorted((w for words in texts.MEETING_KIND_WORDS.values() for w in words), key=len, reverse=True)
 _LEAVE_SELECTOR = re.compile(
     r"^(?:[#＃]\s*\d+|(?:"
     + _DAY
+    + r"(?:\s*[（(]周?[一二三四五六日天][）)])?(?:\s*(?:上午|下午|晚上|早上|中午))?(?:\s*\d{1,2}[:：]\d{2})?"
     + "|"
-    + "|".join(re.escape(name) for name in sorted(texts.MEETING_KIND_NAMES.values(), key=len, reverse=True))
-    + r")(?=\s|$))"
+    + "|".join(re.escape(word) for word in _KIND_WORDS)
+    + r")(?=[\s：:，,、]|$))"
 )
+# A date written with . / or - ("3.5", "8-12"): also how members write amounts and shifts, so one that names none
+# of the member's meetings is taken as part of the reason.
+LOOSE_DAY = re.compile(r"^\d{1,2}\s*[./-]\s*\d{1,2}$")
 
 
 def choose_meetings(views: list[MeetingView], args: str, tz: ZoneInfo) -> list[MeetingView]:
@@ -479,7 +485,7 @@ def choose_meetings(views: list[MeetingView], args: str, tz: ZoneInfo) -> list[M
             for v in views
             if (v.meeting.starts_at.astimezone(tz).month, v.meeting.starts_at.astimezone(tz).day) == (month, day)
         ]
-    kinds = [kind for kind, name in texts.MEETING_KIND_NAMES.items() if name in text]
+    kinds = [kind for kind, words in texts.MEETING_KIND_WORDS.items() if any(word in text for word in words)]
     if kinds:
         views = [v for v in views if v.meeting.kind in kinds]
     # Words that name no meeting (a reason: "取消请假 能参加了") choose nothing: the caller asks if several.
@@ -493,7 +499,10 @@ def split_leave_selector(args: str) -> tuple[str, str]:
     match = _LEAVE_SELECTOR.match(text)
     if match is None:
         return "", text
-    return match.group(0), text[match.end() :].strip()
+    day = _LEAVE_DAY.match(match.group(0))
+    if day is not None and not (1 <= int(day.group(1)) <= 12 and 1 <= int(day.group(2)) <= 31):
+        return "", text  # "13.5 小时" is no date
+    return match.group(0), text[match.end() :].lstrip(" \u3000：:，,、").strip()
 
 
 async def correct(

@@ -60,6 +60,7 @@ MEETING_CODE_WRONG = "签到码有误，请核对会场公布的四位数字后�
 MEETING_LEAVE_OK = "{name}同志，已登记{when}的{kind}请假：{reason}。"
 MEETING_LEAVE_ASKED = "{name}同志，{when}的{kind}请假申请已提交，待书记批准：{reason}。"
 MEETING_LEAVE_NEED_REASON = "请写明请假原因，例如：请假 在外执法"
+MEETING_LEAVE_NEED_REASON_FOR = "请写明请假原因，例如：请假 {selector} 在外执法"
 MEETING_LEAVE_NONE = "近期没有需要您参加的会议。"
 MEETING_LEAVE_ALREADY_IN = "{name}同志，您已签到，无需请假。"
 MEETING_LEAVE_REQUEST_TO_SECRETARY = (
@@ -180,7 +181,7 @@ ORG_STATS_NONE_HELD = "未召开会议"
 CARD_TITLE_MEETING = "{kind}#{seq}"
 # 请假 by tap: recorded at once with this reason; the member may still send "请假 原因" to give the real one.
 CARD_LEAVE_NO_REASON = "未填写"
-CARD_LEAVE_ADD_REASON = "如需补充原因，请发送“请假 原因”，例如：请假 在外执法"
+CARD_LEAVE_ADD_REASON = "如需补充原因，请发送“请假 #{seq} 原因”，例如：请假 #{seq} 在外执法"
 
 # --- wecomgaps ---
 MEETING_REMINDER_DIRECT_ALL = (

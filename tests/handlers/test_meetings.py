@@ -418,9 +418,34 @@ async def test_typed_leave_names_its_meeting(in_process, config):
         )
         stored = await entries_of(bot, user)
         assert (stored[1][0], stored[2][:2]) == ("pending", ("leave", "参加培训")), text
-    await bot.say("请假 #2", user="u06")  # a meeting named, no reason
-    assert bot.replies_to("u06")[-1] == meeting_texts.MEETING_LEAVE_NEED_REASON
+    await bot.say("请假 #2", user="u06")  # a meeting named, no reason: the example names it too
+    assert bot.replies_to("u06")[-1] == meeting_texts.MEETING_LEAVE_NEED_REASON_FOR.format(selector="#2")
     assert [status for status, *_ in (await entries_of(bot, "u06")).values()] == ["pending", "pending"]
+
+
+async def test_typed_leave_names_its_meeting_as_members_write_it(in_process, config):
+    """Found in review: the short kind names (党员大会), a colon or comma after the meeting, the date with the
+    weekday or time of day the bot itself writes; and amounts or shifts written like a date (3.5, 8-12) that name
+    no meeting stay the reason of the next meeting's leave."""
+    bot, _clock = await in_process_at(in_process, config, MONDAY)
+    await bot.say("发起党课 11月27日14:30 主题：党的二十大精神", user="u00")  # #1, the next meeting
+    await bot.say("发起党员大会 11月28日15:00 二楼会议室", user="u00")  # #2
+    for user, text in (
+        ("u02", "请假 党员大会 外勤"),
+        ("u03", "请假 支部大会，外勤"),
+        ("u04", "请假 #2：外勤"),
+        ("u05", "请假 11月28日（周六） 外勤"),
+        ("u06", "请假 11月28日下午 外勤"),
+        ("u07", "请假 11月28日 15:00，外勤"),
+    ):
+        await bot.say(text, user=user)
+        assert bot.replies_to(user)[-1].endswith("11月28日（周六）15:00的支部党员大会请假：外勤。"), text
+        stored = await entries_of(bot, user)
+        assert (stored[1][0], stored[2][:2]) == ("pending", ("leave", "外勤")), text
+    for user, reason in (("u08", "3.5 天年假"), ("u09", "8-12 执勤"), ("u10", "13.5 小时加班")):
+        await bot.say(f"请假 {reason}", user=user)
+        stored = await entries_of(bot, user)
+        assert (stored[1][:2], stored[2][0]) == (("leave", reason), "pending"), reason
 
 
 async def test_typed_leave_reasons_that_look_like_a_meeting(in_process, config):
@@ -451,13 +476,14 @@ async def test_typed_leave_naming_no_meeting_or_several(in_process, config):
     )
     before = await entries_of(bot, "u02")
     await bot.say("请假 主题党日 外勤", user="u02")
+    # The example names the meeting leave can still be asked for (#2), not the one attended.
     assert bot.replies_to("u02")[-1] == meeting_texts.LEAVE_FOR_WHICH.format(
-        text="主题党日", lines=lines, seq=1, day="11月27日"
+        text="主题党日", lines=lines, seq=2, day="11月28日"
     )
     for selector in ("#7", "12月1日", "党课"):
         await bot.say(f"请假 {selector} 外勤", user="u02")
         assert bot.replies_to("u02")[-1] == meeting_texts.LEAVE_FOR_NOT_FOUND.format(
-            text=selector, lines=lines, seq=1, day="11月27日"
+            text=selector, lines=lines, seq=2, day="11月28日"
         )
     await bot.say("请假 #1 外勤", user="u02")
     assert bot.replies_to("u02")[-1] == meeting_texts.MEETING_LEAVE_ALREADY_IN.format(name="王芳")

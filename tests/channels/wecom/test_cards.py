@@ -173,7 +173,7 @@ async def test_theme_day_checked_in_by_taps_over_the_long_connection(aiohttp_cli
     await drain_over_minutes(wecom, clock, 2)
     pushed = [p.content for p in ws.pushes(AIBOT_CHAT)]
     assert pushed.count(meeting_texts.MEETING_CHECKED_IN.format(name="m00", kind="主题党日", time="14:15")) == 1
-    assert meeting_texts.CARD_LEAVE_ADD_REASON in pushed
+    assert meeting_texts.CARD_LEAVE_ADD_REASON.format(seq=1) in pushed
 
     clock.set(START + timedelta(minutes=31))
     await wecom.services.jobs.fire("tick_roll_calls", clock())
