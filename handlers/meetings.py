@@ -210,7 +210,8 @@ async def _meeting_to_ask_leave_for(
     views = [view for view, _status in statuses]
     chosen = choose_meetings(views, selector, ctx.config.tz) if views else []
     if selector and not chosen and LOOSE_DAY.match(selector):
-        selector, reason = "", f"{selector} {reason}"  # "请假 3.5 天年假", "请假 8-12 执勤": a reason after all
+        assert ctx.command is not None  # "请假 3.5 天年假", "请假 8-12 执勤": the whole text is the reason after all
+        selector, reason = "", ctx.command.raw_args.strip()
     if not selector:
         view = await next_meeting_for(ctx, ctx.branch, ctx.member, only)
         if view is None:
@@ -243,7 +244,7 @@ async def handle_leave(msg: Message, ctx: Context) -> None:
     if not reason:
         await ctx.reply(
             meeting_texts.MEETING_LEAVE_NEED_REASON_FOR.format(selector=selector)
-            if selector
+            if selector and not LOOSE_DAY.match(selector)
             else meeting_texts.MEETING_LEAVE_NEED_REASON
         )
         return

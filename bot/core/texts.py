@@ -106,8 +106,8 @@ MEETING_KIND_NAMES = {
 MEETING_KIND_WORDS = {
     "theme_day": ("主题党日",),
     "member_assembly": ("支部党员大会", "党员大会", "支部大会"),
-    "committee": ("支委会",),
-    "group_meeting": ("党小组会", "党小组"),
+    "committee": ("支委会议", "支委会"),
+    "group_meeting": ("党小组会议", "党小组会", "党小组"),
     "party_lecture": ("党课",),
 }
 CMD_CHECK_IN = ("签到", "我签到", "签个到", "到", "已到", "到了", "报到", "签到了")

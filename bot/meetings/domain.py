@@ -450,17 +450,20 @@ _LEAVE_SEQ = re.compile(r"^(?:#\s*(\d+)|(\d+))$")
 _DAY = r"(\d{1,2})\s*(?:月|[./-])\s*(\d{1,2})\s*[日号]?"
 _LEAVE_DAY = re.compile(_DAY)
 # What a 请假 may name its meeting by, in front of the reason: a number with its # (`#2外勤` too: no reason starts
-# so); a date (with the weekday and time of day the bot writes, `11月28日（周六）15:00`, `11月28日下午`) or a kind's
-# name as words of their own, followed by a space, a colon or a comma. A bare number, or a date or kind name run
+# so); a date (with what is attached to it: the weekday and time the bot writes, `11月28日（周六）15:00`,
+# `11月28日下午3点`; a weekday after a space) or a kind's name as words of their own, followed by a space, a colon or
+# a comma (a time after a space is the reason's: "11月28日 10:30 医院复查"). A bare number, or a date or kind name run
 # into the reason ("请假 党课备课冲突", "请假 3.5天年假"), is part of the reason: the next meeting's leave.
 _KIND_WORDS = sorted((w for words in texts.MEETING_KIND_WORDS.values() for w in words), key=len, reverse=True)
 _LEAVE_SELECTOR = re.compile(
     r"^(?:[#＃]\s*\d+|(?:"
     + _DAY
-    + r"(?:\s*[（(]周?[一二三四五六日天][）)])?(?:\s*(?:上午|下午|晚上|早上|中午))?(?:\s*\d{1,2}[:：]\d{2})?"
+    # … and what the date carries attached, as the bot writes it or people do: （周六）15:00, 下午3点, 15:00-17:00
+    + r"(?:[（(][^）)\s]{1,4}[）)]|[上下中早晚午点半分时:：\d\-—~～])*"
+    + r"(?:\s+(?:星期|周)[一二三四五六日天])?"
     + "|"
     + "|".join(re.escape(word) for word in _KIND_WORDS)
-    + r")(?=[\s：:，,、]|$))"
+    + r")(?=[\s：:，,]|$))"
 )
 # A date written with . / or - ("3.5", "8-12"): also how members write amounts and shifts, so one that names none
 # of the member's meetings is taken as part of the reason.

@@ -436,13 +436,15 @@ async def test_typed_leave_names_its_meeting_as_members_write_it(in_process, con
         ("u04", "请假 #2：外勤"),
         ("u05", "请假 11月28日（周六） 外勤"),
         ("u06", "请假 11月28日下午 外勤"),
-        ("u07", "请假 11月28日 15:00，外勤"),
+        ("u07", "请假 11月28日15:00，外勤"),
+        ("u01", "请假 11月28日下午3点 外勤"),
+        ("u00", "请假 11月28日 星期六 外勤"),
     ):
         await bot.say(text, user=user)
         assert bot.replies_to(user)[-1].endswith("11月28日（周六）15:00的支部党员大会请假：外勤。"), text
         stored = await entries_of(bot, user)
         assert (stored[1][0], stored[2][:2]) == ("pending", ("leave", "外勤")), text
-    for user, reason in (("u08", "3.5 天年假"), ("u09", "8-12 执勤"), ("u10", "13.5 小时加班")):
+    for user, reason in (("u08", "3.5，天年假"), ("u09", "8-12 执勤"), ("u10", "13.5 小时加班")):
         await bot.say(f"请假 {reason}", user=user)
         stored = await entries_of(bot, user)
         assert (stored[1][:2], stored[2][0]) == (("leave", reason), "pending"), reason
