@@ -2,12 +2,15 @@
 whatever starts a quiz in the batch, or in another process before it, is still seen (bot/core/groupcommit.py)."""
 
 import asyncio
+import contextlib
+from collections.abc import AsyncIterator
 
 import pytest
 from sqlalchemy import func, select
 
 from bot.app import ROUTERS, build_app, open_services
 from bot.core.router import Router
+from bot.core.services import Services
 from bot.quiz.models import QuizAttempt, QuizMode, QuizSession
 from bot.quiz.state import RUNNING
 from tests.conftest import make_config
@@ -78,15 +81,25 @@ async def test_a_quiz_session_added_by_a_handler_makes_the_gates_stale_for_the_r
     assert seen == [True, False, False]  # read again in the next batch: the quiz is live
 
 
-async def test_a_quiz_started_by_another_instance_takes_the_answers_of_this_one(db_url, clock):
-    """This process's last batch saw no quiz; another started one since: read in this transaction, the gates
-    know it (a copy kept from the last batch would not)."""
+@contextlib.asynccontextmanager
+async def two_instances(db_url, clock) -> AsyncIterator[tuple[Services, Services]]:
+    """Two processes' services on one database, the quiz bank seeded and the first's directory warm."""
     config = make_config(db_url)
     one = await open_services(config, clock=clock, jobs=())
     two = await open_services(config, clock=clock, migrate=False, jobs=())
     try:
         await add_questions(BotDriverLike(one))
         await one.pipeline.process(group("warm", "u02", "帮助"))
+        yield one, two
+    finally:
+        await one.close()
+        await two.close()
+
+
+async def test_a_quiz_started_by_another_instance_takes_the_answers_of_this_one(db_url, clock):
+    """This process's last batch saw no quiz; another started one since: read in this transaction, the gates
+    know it (a copy kept from the last batch would not)."""
+    async with two_instances(db_url, clock) as (one, two):
         assert not one.pipeline.commits.busy_chats
         assert (await two.pipeline.process(group("start", "u00", f"竞赛 1题 {TAG}"))).handled_by == "handle_match"
         renamed = await one.pipeline.process(group("a1", "u01", "A", name="张伟（执法）"))
@@ -94,9 +107,6 @@ async def test_a_quiz_started_by_another_instance_takes_the_answers_of_this_one(
         decided = await one.pipeline.process(group("a2", "u03", "B"))
         assert decided.handled_by == "handle_answer"
         assert await attempts(one.sessions) == 2
-    finally:
-        await one.close()
-        await two.close()
 
 
 class BotDriverLike:
@@ -123,12 +133,7 @@ async def test_a_quiz_another_instance_starts_while_a_batch_is_written_counts_fr
     arrived before the batch began, so none of them can answer it; the next batch reads the gates again."""
     if db_url.startswith("sqlite"):
         pytest.skip("SQLite: the batch holds the write lock, so no other writer commits while it is written")
-    config = make_config(db_url)
-    one = await open_services(config, clock=clock, jobs=())
-    two = await open_services(config, clock=clock, migrate=False, jobs=())
-    try:
-        await add_questions(BotDriverLike(one))
-        await one.pipeline.process(group("warm", "u02", "帮助"))
+    async with two_instances(db_url, clock) as (one, two):
         handle_in = one.pipeline.commits.handle_in
         started: list[str | None] = []
 
@@ -144,9 +149,6 @@ async def test_a_quiz_another_instance_starts_while_a_batch_is_written_counts_fr
         later = await one.pipeline.process(group("a2", "u03", "B"))
         assert later.handled_by == "handle_answer"
         assert await attempts(one.sessions) == 1
-    finally:
-        await one.close()
-        await two.close()
 
 
 async def test_while_a_quiz_of_choices_is_live_what_is_not_shaped_as_an_answer_runs_no_quiz_query(bot: BotDriver):
