@@ -81,6 +81,11 @@ class Context:
     # What a filter found out about this message, for its handler (keyed by the filter's own name).
     memo: dict[str, Any] = field(default_factory=dict)
 
+    def forget(self, prefix: str) -> None:
+        """Drop what the memo holds under keys starting with prefix (a write made it stale)."""
+        for key in [k for k in self.memo if k.startswith(prefix)]:
+            del self.memo[key]
+
     def now(self) -> datetime:
         return self.clock()
 

@@ -395,8 +395,7 @@ async def check_in_member(ctx: Context, roll_call: RollCallRef, member: Member, 
     if recorded:
         await award_meeting_attendance(ctx, roll_call, member, now)
         # Entry statuses read before this write are stale: whatever asks next in this message reads again.
-        for key in [k for k in ctx.memo if k.startswith(_OPEN_TO_CHECK_IN + ":") and k.endswith(f":{member.id}")]:
-            del ctx.memo[key]
+        ctx.forget(f"{_OPEN_TO_CHECK_IN}:")
     return bool(recorded)
 
 

@@ -55,8 +55,7 @@ async def open_notices(ctx: Context, member: Member) -> list[OpenRollCall]:
 
 def forget_open_notices(ctx: Context) -> None:
     """Receipts were recorded: open_notices() reads again if asked (for any member)."""
-    for key in [k for k in ctx.memo if k.startswith(_OPEN_NOTICES + ":")]:
-        del ctx.memo[key]
+    ctx.forget(f"{_OPEN_NOTICES}:")
 
 
 def was_sent(roll_call: RollCall) -> bool:
