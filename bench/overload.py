@@ -29,7 +29,7 @@ from typing import Any
 import aiohttp
 
 from bench.load import CSRF_META
-from bench.run import RESULTS, ROOT, pin, server_process
+from bench.run import RESULTS, ROOT, pin, py_spy_recording, server_process
 
 CHAT = "demo-group"
 SECRETARY = "u00"  # config.toml's demo secretary: may start a 抢答
@@ -198,7 +198,10 @@ async def run(args: argparse.Namespace) -> int:
     cprofile = str(RESULTS / f"profile-overload-{label}.pstats") if args.profile == "cprofile" else None
     spec = {"server": "app", "core": args.server_core, "database_url": database_url, "config": {}, "profile": cprofile}
     load_before = os.getloadavg()
-    async with server_process(spec, tmp / "server.log", py_spy) as server:
+    async with (
+        server_process(spec, tmp / "server.log") as server,
+        py_spy_recording(server.pid, py_spy, 100, tmp / "py-spy.log"),
+    ):
         base = f"http://127.0.0.1:{server.port}"
         url = f"{base}/api/sim/messages"
         connector = aiohttp.TCPConnector(limit=0)

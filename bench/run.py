@@ -58,7 +58,7 @@ class ServerHandle:
 
 
 @contextlib.asynccontextmanager
-async def server_process(spec: dict[str, Any], log_path: Path, py_spy: Path | None) -> AsyncIterator[ServerHandle]:
+async def server_process(spec: dict[str, Any], log_path: Path) -> AsyncIterator[ServerHandle]:
     """Start a benchmark server (bench/server.py); yield its port and pid; stop it with SIGTERM."""
     with log_path.open("wb") as log:
         proc = await asyncio.create_subprocess_exec(
@@ -70,7 +70,6 @@ async def server_process(spec: dict[str, Any], log_path: Path, py_spy: Path | No
             stdout=asyncio.subprocess.PIPE,
             stderr=log,
         )
-        spy: subprocess.Popen[bytes] | None = None
         try:
             assert proc.stdout is not None
             try:
@@ -79,8 +78,6 @@ async def server_process(spec: dict[str, Any], log_path: Path, py_spy: Path | No
                 line = b""
             if not line.startswith(b"READY "):
                 raise ServerError(f"{spec['server']} server did not start; its log:\n{_tail(log_path)}")
-            if py_spy is not None:
-                spy = _start_py_spy(proc.pid, py_spy, log)
             yield ServerHandle(int(line.split()[1]), proc.pid)
         finally:
             if proc.returncode is None:
@@ -90,17 +87,28 @@ async def server_process(spec: dict[str, Any], log_path: Path, py_spy: Path | No
                 except TimeoutError:
                     proc.kill()
                     await proc.wait()
-            if spy is not None:
-                try:
-                    spy.wait(STOP_TIMEOUT)  # py-spy writes its file once the server has exited
-                except subprocess.TimeoutExpired:
-                    spy.kill()
 
 
-def _start_py_spy(pid: int, path: Path, log: Any) -> subprocess.Popen[bytes]:
+@contextlib.asynccontextmanager
+async def py_spy_recording(pid: int, path: Path | None, rate: int, log_path: Path) -> AsyncIterator[None]:
+    """Record the server with py-spy (all threads) while the block runs: the measured phase, not the start-up,
+    setup and warm-up. py-spy writes its file when interrupted."""
+    if path is None:
+        yield
+        return
     exe = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
-    command = [exe, "record", "--pid", str(pid), "--format", "raw", "--threads", "--nonblocking", "--rate", "100"]
-    return subprocess.Popen([*command, "-o", str(path)], stdout=log, stderr=log)
+    command = [exe, "record", "--pid", str(pid), "--format", "raw", "--threads", "--nonblocking", "--rate", str(rate)]
+    with log_path.open("ab") as log:
+        spy = subprocess.Popen([*command, "-o", str(path)], stdout=log, stderr=log)
+        try:
+            await asyncio.sleep(0.5)  # py-spy attaches before the phase starts
+            yield
+        finally:
+            spy.send_signal(signal.SIGINT)
+            try:
+                await asyncio.to_thread(spy.wait, STOP_TIMEOUT)
+            except subprocess.TimeoutExpired:
+                spy.kill()
 
 
 def _tail(path: Path, lines: int = 30) -> str:
@@ -146,7 +154,7 @@ async def _run_round(
         spec["database_url"] = url
         if world is not None and url is not None:
             await seed_members(url, app_config(spec), world.groups)
-        async with server_process(spec, log_path, py_spy) as server:
+        async with server_process(spec, log_path) as server:
             base = f"http://127.0.0.1:{server.port}"
             if isinstance(scenario, WorldScenario) and scenario.setup and world is not None:
                 await world.setup(base)
@@ -154,10 +162,11 @@ async def _run_round(
             warmup_units = _units(scenario, plan, "warmup", world)
             warm = await asyncio.wait_for(drive(base, warmup_units, args.concurrency), args.timeout)
             measure_units = _units(scenario, plan, "measure", world)
-            before = cpu.snapshot(server.pid)
             clients = getattr(scenario, "concurrency", None) or args.concurrency
-            measured = await asyncio.wait_for(drive(base, measure_units, clients), args.timeout)
-            measured.cpu = cpu.usage(before, cpu.snapshot(server.pid))
+            async with py_spy_recording(server.pid, py_spy, args.profile_rate, workdir / f"{label}.py-spy.log"):
+                before = cpu.snapshot(server.pid)
+                measured = await asyncio.wait_for(drive(base, measure_units, clients), args.timeout)
+                measured.cpu = cpu.usage(before, cpu.snapshot(server.pid))
             if world is not None and url is not None:
                 await settle(url)
         verification = None
@@ -299,6 +308,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=1, help="seed of the message mix (default 1)")
     parser.add_argument("--timeout", type=float, default=600.0, help="seconds allowed per phase (default 600)")
     parser.add_argument("--profile", choices=("cprofile", "py-spy"), help="profile the app server into bench/results/")
+    parser.add_argument(
+        "--profile-rate", type=int, default=100, help="py-spy's samples per second (--profile py-spy; default 100)"
+    )
     parser.add_argument("--output", default=str(RESULTS / "latest.json"), help="the JSON results file")
     args = parser.parse_args(argv)
     unknown = [n for n in args.scenario if n not in SCENARIOS]
