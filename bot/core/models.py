@@ -17,8 +17,10 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
+from sqlalchemy import literal as sql_literal
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.sql import operators
 from sqlalchemy.types import TypeDecorator
 
 # SQLite only auto-increments INTEGER PRIMARY KEY; PostgreSQL gets a BIGINT identity.
@@ -43,6 +45,34 @@ class UtcDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class IndexedWord(TypeDecorator[str]):
+    """A string column that a partial index's WHERE names: compared with a constant, the constant is written into
+    the SQL, not bound.
+
+    SQLite prepares a statement again at every execution when a bound parameter is compared with a column that
+    decides whether a partial index may be used (it checks the value against the index's WHERE): 135 µs instead
+    of 15 for the chat's live quiz. PostgreSQL, too, can use a partial index only with the value in the SQL.
+    """
+
+    impl = String
+    cache_ok = True
+
+    class Comparator(TypeDecorator.Comparator[str]):
+        def operate(self, op: Any, *other: Any, **kwargs: Any) -> Any:
+            if op in (operators.eq, operators.ne):
+                other = tuple(_written(value) for value in other)
+            elif op in (operators.in_op, operators.not_in_op) and other and isinstance(other[0], list | tuple):
+                other = ([_written(value) for value in other[0]], *other[1:])
+            return super().operate(op, *other, **kwargs)
+
+    comparator_factory = Comparator
+
+
+def _written(value: Any) -> Any:
+    """A str constant as a literal rendered into the statement (each distinct value its own cached SQL)."""
+    return sql_literal(value, String(), literal_execute=True) if isinstance(value, str) else value
 
 
 class Base(DeclarativeBase):

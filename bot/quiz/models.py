@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from bot.core.models import Base, BigId
+from bot.core.models import Base, BigId, IndexedWord
 
 
 class QuestionType:
@@ -70,8 +70,9 @@ class QuizSession(Base):
     branch_id: Mapped[int] = mapped_column(ForeignKey("branch.id", ondelete="CASCADE"), index=True)
     chat_id: Mapped[int | None] = mapped_column(ForeignKey("chat.id", ondelete="CASCADE"))  # None: practice
     member_id: Mapped[int | None] = mapped_column(ForeignKey("member.id", ondelete="CASCADE"))  # practice only
-    mode: Mapped[str] = mapped_column(String(10))
-    status: Mapped[str] = mapped_column(String(10))  # running / finished
+    # Named by the partial index above: compared with constants written into the SQL (IndexedWord).
+    mode: Mapped[str] = mapped_column(IndexedWord(10))
+    status: Mapped[str] = mapped_column(IndexedWord(10))  # running / finished
     tag: Mapped[str] = mapped_column(String(40), default="")
     question_count: Mapped[int] = mapped_column(Integer)
     seconds_per_question: Mapped[int] = mapped_column(Integer)

@@ -391,3 +391,52 @@ async def test_the_quiz_clock_stops_when_a_cancelled_step_fails_on_its_way_out(b
         failing.clear()
         stopping.cancel()
     assert done, "the quiz clock kept going after it was stopped"
+
+
+def test_every_column_a_partial_index_names_is_compared_with_constants_written_into_the_sql():
+    """SQLite prepares a statement again at every execution when a bound value is compared with a column a partial
+    index's WHERE names (and PostgreSQL cannot use such an index for a bound value): those columns are IndexedWord."""
+    import re
+
+    from bot.core.models import Base, IndexedWord
+
+    named = []
+    for table in Base.metadata.tables.values():
+        for index in table.indexes:
+            where = index.dialect_options["sqlite"]._non_defaults.get("where")
+            if where is None:
+                continue
+            for word in re.findall(r"[a-z_]+", str(where)):
+                if word in table.c:
+                    named.append((table.name, word, isinstance(table.c[word].type, IndexedWord)))
+    assert named and all(ok for *_, ok in named), named
+
+
+async def test_the_quiz_reads_write_the_live_status_into_the_sql(bot, clock):
+    """The reads a 抢答 and its answers make compare quiz_session.status and .mode with constants in the SQL."""
+    import re
+
+    from sqlalchemy import event
+
+    seen: list[str] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        seen.append(statement)
+
+    engines = {bot.services.engine.sync_engine, bot.services.pipeline.engine.sync_engine}
+    for engine in engines:
+        event.listen(engine, "before_cursor_execute", record)
+    try:
+        await add_questions(bot)
+        await bot.say(f"抢答 1题 {TAG}", user="u00")
+        clock.advance(seconds=2)
+        question = await current_question(bot)
+        await bot.say("A" if question.answer != "A" else "B", user="u01")
+        await bot.say(question.answer, user="u02")
+    finally:
+        for engine in engines:
+            event.remove(engine, "before_cursor_execute", record)
+    on_status = [s for s in seen if re.search(r"quiz_session\.(status|mode) (=|!=|IN|NOT IN) ", s)]
+    assert any("quiz_session.status = 'running'" in s for s in on_status), on_status
+    bound = [s for s in on_status if re.search(r"quiz_session\.(status|mode) (=|!=|IN \(|NOT IN \()\s*(\?|\$|%\()", s)]
+    assert bound == []
