@@ -93,6 +93,7 @@ async def open_services(
         writer = db.create_engine(config.database, inline=True, writers=db.writer_queue(engine))
         checkpoint = functools.partial(db.checkpoint, engine)
     pipeline = Pipeline(config, writer, clock, dispatcher, lookup, directory, sender.notify, checkpoint)
+    sender.inbound_waiting = pipeline.commits.waiting
     runner = JobRunner(declared_jobs(config) if jobs is None else jobs, config, sessions, clock, sender)
     return Services(config, clock, engine, sessions, pipeline, sender, runner, clients, lookup)
 

@@ -113,6 +113,7 @@ class OutboxConfig:
     batch_size: int = 20
     concurrency: int = 4
     reply_hold_seconds: float = 10.0
+    inbound_first_seconds: float = 1.0
 
     def validate(self) -> None:
         if self.max_attempts < 1:
@@ -125,6 +126,8 @@ class OutboxConfig:
             raise ConfigError("[outbox] batch_size and concurrency: must be at least 1")
         if not 0 <= self.reply_hold_seconds <= 60:
             raise ConfigError("[outbox] reply_hold_seconds: must be between 0 and 60")
+        if not 0 <= self.inbound_first_seconds <= 10:
+            raise ConfigError("[outbox] inbound_first_seconds: must be between 0 and 10")
         if self.backoff_base_seconds <= 0 or self.backoff_max_seconds < self.backoff_base_seconds:
             raise ConfigError("[outbox] backoff_max_seconds: must be at least backoff_base_seconds (> 0)")
 

@@ -172,6 +172,10 @@ class GroupCommit:
         self.busy_chats: dict[int, QuizGate] = {}
         self.busy_members: dict[int, QuizGate] = {}
 
+    def waiting(self) -> bool:
+        """Whether messages wait to be written, or a batch is being written (the outbox sender lets them go first)."""
+        return bool(self._queue) or self._writer is not None
+
     async def close(self) -> None:
         if self.batches:
             log.info(

@@ -431,6 +431,44 @@ async def test_a_wake_up_during_a_pass_is_not_lost(aiohttp_client, config, clock
     assert passes >= 2
 
 
+async def test_the_sender_lets_waiting_inbound_messages_go_first_for_a_bounded_time(aiohttp_client, config, clock):
+    """While the group commit has messages to write (a 竞赛's answers arriving together), a pass waits for them —
+    at most inbound_first_seconds, so a steady load cannot hold the outbox back for longer."""
+    config = config.replace(outbox={**vars(config.outbox), "poll_interval_seconds": 30.0, "inbound_first_seconds": 0.3})
+    driver = await start(aiohttp_client, config, clock)
+    sender = driver.services.sender
+    assert sender.inbound_waiting == driver.services.pipeline.commits.waiting  # wired to this process's writer
+    loop = asyncio.get_running_loop()
+    passes: list[float] = []
+
+    async def run_once() -> int:
+        passes.append(loop.time())
+        return 0
+
+    waiting = True
+    sender.run_once = run_once  # type: ignore[method-assign]
+    sender.inbound_waiting = lambda: waiting
+    sender.start()
+    try:
+        await asyncio.sleep(0.1)
+        assert passes == []  # the answers go first
+        waiting = False
+        for _ in range(300):
+            if passes:
+                break
+            await asyncio.sleep(0.01)
+        assert len(passes) == 1  # at once when they are written
+        waiting = True  # and under a load that never lets up, still a pass per inbound_first_seconds
+        sender.notify()
+        for _ in range(300):
+            if len(passes) == 2:
+                break
+            await asyncio.sleep(0.01)
+        assert len(passes) == 2 and passes[1] - passes[0] >= 0.25
+    finally:
+        await sender.stop()
+
+
 async def test_two_senders_on_two_engines_deliver_each_row_once(pg_url, clock):
     """Two processes' senders race over one PostgreSQL outbox: every row is delivered exactly once."""
     from bot.core import db
