@@ -30,7 +30,7 @@ from bot.meetings.domain import (
     choose_meetings,
     correct,
     create_meeting,
-    leave_request_for,
+    leave_requests_for,
     leaves_for,
     meetings_to_ask_leave_for,
     next_meeting_for,
@@ -272,8 +272,17 @@ async def handle_leave(msg: Message, ctx: Context) -> None:
         await ctx.reply(
             meeting_texts.MEETING_LEAVE_ASKED.format(name=name, when=when, kind=view.kind_name, reason=reason)
         )
+        # With another request of theirs waiting, a plain 准假 would approve the soonest: the reply names this one.
+        others = [
+            v for v in await leave_requests_for(ctx, ctx.branch, ctx.member) if v.roll_call.id != view.roll_call.id
+        ]
+        approve = (
+            meeting_texts.MEETING_APPROVE_FOR.format(seq=view.roll_call.seq, name=name)
+            if others
+            else meeting_texts.MEETING_APPROVE.format(name=name)
+        )
         request = meeting_texts.MEETING_LEAVE_REQUEST_TO_SECRETARY.format(
-            name=name, kind=view.kind_name, when=when, reason=reason
+            name=name, kind=view.kind_name, when=when, reason=reason, approve=approve
         )
         for secretary in await _secretaries(ctx):
             await ctx.send_to_member(secretary, request)
@@ -334,12 +343,21 @@ async def _mentioned_member(ctx: Context, example: str) -> Member | None:
 
 @router.command(*meeting_texts.CMD_APPROVE_LEAVE, role=Role.SECRETARY, summary=meeting_texts.SUMMARY_APPROVE_LEAVE)
 async def handle_approve_leave(msg: Message, ctx: Context) -> None:
-    """准假 @张三 — approve the member's leave request for the soonest meeting that has one."""
-    assert ctx.branch is not None
+    """准假 [#3 | 11月20日 | 党课] @张三 — approve the member's leave request for the meeting named (the words 请假
+    takes in front of its reason, or a bare number), else for the soonest meeting that has one."""
+    assert ctx.command is not None and ctx.branch is not None
     member = await _mentioned_member(ctx, meeting_texts.EXAMPLE_APPROVE_LEAVE)
     if member is None:
         return
-    view = await leave_request_for(ctx, ctx.branch, member)
+    requests = await leave_requests_for(ctx, ctx.branch, member)
+    rest = remove_mentions(ctx.command.raw_args)
+    # 准假 has no reason after its selector: a bare number names a meeting here, as in 补签 3 / 取消会议 3.
+    selector = split_leave_selector(rest)[0] or (rest if rest.isdigit() else "")
+    chosen = choose_meetings(requests, selector, ctx.config.tz) if selector else requests[:1]
+    if selector and requests and len(chosen) != 1:
+        await ctx.reply(_requests_text(ctx, member, selector, requests, chosen))
+        return
+    view = chosen[0] if chosen else None
     requested = (EntryStatus.LEAVE_REQUESTED,)  # not a request the member has since replaced by a 签到
     if view is None or not await change_entry(ctx.session, view.roll_call, member, requested, status=EntryStatus.LEAVE):
         await ctx.reply(meeting_texts.MEETING_NO_REQUEST.format(name=member.display_name))
@@ -349,6 +367,21 @@ async def handle_approve_leave(msg: Message, ctx: Context) -> None:
         meeting_texts.MEETING_LEAVE_APPROVED.format(name=member.display_name, when=when, kind=view.kind_name)
     )
     await ctx.send_to_member(member, meeting_texts.MEETING_LEAVE_APPROVED_DIRECT.format(when=when, kind=view.kind_name))
+
+
+def _requests_text(
+    ctx: Context, member: Member, selector: str, requests: list[MeetingView], chosen: list[MeetingView]
+) -> str:
+    """准假 with words naming none of the member's requests (all of them listed), or several (those listed)."""
+    listed = chosen or requests
+    items = texts.NAME_SEPARATOR.join(
+        meeting_texts.MEETING_REQUEST_ITEM.format(
+            kind=v.kind_name, seq=v.roll_call.seq, when=display.when(v.meeting.starts_at, ctx.config.tz)
+        )
+        for v in listed
+    )
+    template = meeting_texts.MEETING_REQUEST_WHICH if chosen else meeting_texts.MEETING_REQUEST_NOT_FOUND
+    return template.format(name=member.display_name, text=selector, items=items, seq=listed[0].roll_call.seq)
 
 
 async def _target_meeting(ctx: Context, args: str) -> MeetingView | None:

@@ -178,6 +178,8 @@ async def create_meeting(
     if not audience.member_ids:
         return None
     now = ctx.clock()
+    # Another meeting open for leave: a plain 请假 would go to the soonest, so the announcement names its own.
+    others_open = any(window(ctx, view.meeting)[1] >= now for view in await open_meetings(ctx, branch))
     after = timedelta(minutes=ctx.config.meetings.check_in_after_minutes)
     roll_call = await open_roll_call(
         ctx.session,
@@ -211,6 +213,9 @@ async def create_meeting(
         when=display.when(starts_at, ctx.config.tz),
         audience=audience.label,
         window=window_text(ctx, meeting),
+        leave=meeting_texts.MEETING_ANNOUNCE_LEAVE_FOR.format(seq=roll_call.seq)
+        if others_open
+        else meeting_texts.MEETING_ANNOUNCE_LEAVE,
         **_parts(meeting),
     )
     chats = await roll_call_chats(ctx.session, roll_call)
@@ -425,14 +430,15 @@ async def next_meeting_for(ctx: Context, branch: Branch, member: Member, only: i
     return expecting[0][0] if expecting else None
 
 
-async def leave_request_for(ctx: Context, branch: Branch, member: Member) -> MeetingView | None:
-    """The soonest open meeting, check-in not yet closed, where this member's leave awaits approval (准假): not
-    always the soonest meeting — a 请假 tap asks leave for its own card's meeting."""
+async def leave_requests_for(ctx: Context, branch: Branch, member: Member) -> list[MeetingView]:
+    """The open meetings, check-in not yet closed, where this member's leave awaits approval (准假), soonest first:
+    not always the soonest meetings — a 请假 tap or a 请假 #3 asks leave for its own meeting."""
     now = ctx.clock()
-    for view, status in await open_meetings_for(ctx, branch, member):
-        if window(ctx, view.meeting)[1] >= now and status == EntryStatus.LEAVE_REQUESTED:
-            return view
-    return None
+    return [
+        view
+        for view, status in await open_meetings_for(ctx, branch, member)
+        if window(ctx, view.meeting)[1] >= now and status == EntryStatus.LEAVE_REQUESTED
+    ]
 
 
 async def leaves_for(ctx: Context, branch: Branch, member: Member) -> list[MeetingView]:

@@ -24,7 +24,7 @@ SUMMARY_CREATE_MEETING = "发起会议，如：发起主题党日 11月28日14:3
 SUMMARY_CHECK_IN = "会议签到（签到时间内），有签到码时：签到 1234"
 SUMMARY_LEAVE = "会议请假，如：请假 在外执法；指定会议：请假 #2 在外执法"
 SUMMARY_CANCEL_LEAVE = "取消请假"
-SUMMARY_APPROVE_LEAVE = "批准请假，如：准假 @张三"
+SUMMARY_APPROVE_LEAVE = "批准请假，如：准假 @张三；指定会议：准假 #2 @张三"
 SUMMARY_MAKE_UP = "更正记录为已出席，如：补签 @张三 现场签到时手机没电"
 SUMMARY_MARK_LEAVE = "更正记录为请假，如：记请假 @张三 临时执勤"
 SUMMARY_MEETINGS = "查看近期会议"
@@ -43,8 +43,12 @@ MEETING_CODE_SECRET = "{kind}#{seq}的签到码是 {code}，请在会场公布�
 MEETING_NEED_GROUP = "请写明是哪个党小组，例如：发起党小组会 执法党小组 周五15:00 ……。本支部的党小组有：{groups}"
 MEETING_NO_AUDIENCE = "{audience}尚无成员，会议未创建。"
 MEETING_ANNOUNCE = (
-    "【{kind}】{when}{location_part}{topic_part}。\n应参加：{audience}。签到时间{window}，不能参加请回复“请假 原因”。"
+    "【{kind}】{when}{location_part}{topic_part}。\n应参加：{audience}。签到时间{window}，不能参加请回复“{leave}”。"
 )
+# The 请假 an announcement asks for: a plain 请假 is for the soonest open meeting, so with another meeting open the
+# announcement names its own by number (the shortest selector to type on a phone, and never ambiguous).
+MEETING_ANNOUNCE_LEAVE = "请假 原因"
+MEETING_ANNOUNCE_LEAVE_FOR = "请假 #{seq} 原因"
 MEETING_REMINDER = "【会议提醒】{kind}将于{when}开始{location_part}{topic_part}。签到时间{window}。"
 MEETING_WINDOW = "{start}至{end}"
 MEETING_CHECKED_IN = "{name}同志，{kind}签到成功（{time}）。"
@@ -63,12 +67,18 @@ MEETING_LEAVE_NEED_REASON = "请写明请假原因，例如：请假 在外执�
 MEETING_LEAVE_NEED_REASON_FOR = "请写明请假原因，例如：请假 {selector} 在外执法"
 MEETING_LEAVE_NONE = "近期没有需要您参加的会议。"
 MEETING_LEAVE_ALREADY_IN = "{name}同志，您已签到，无需请假。"
-MEETING_LEAVE_REQUEST_TO_SECRETARY = (
-    "【请假申请】{name}同志申请{when}的{kind}请假：{reason}。同意请回复“准假 @{name}”。"
-)
+MEETING_LEAVE_REQUEST_TO_SECRETARY = "【请假申请】{name}同志申请{when}的{kind}请假：{reason}。同意请回复“{approve}”。"
+# The 准假 a request asks for: a plain 准假 approves the member's soonest request, so with another one waiting the
+# request names its meeting.
+MEETING_APPROVE = "准假 @{name}"
+MEETING_APPROVE_FOR = "准假 #{seq} @{name}"
 MEETING_LEAVE_APPROVED = "已批准{name}同志{when}的{kind}请假。"
 MEETING_LEAVE_APPROVED_DIRECT = "您{when}的{kind}请假已获批准。"
 MEETING_NO_REQUEST = "{name}同志没有待批准的请假。"
+# 准假 #3 / 11月28日 / 主题党日 @张三 naming none, or several, of the member's requests: each in one sentence.
+MEETING_REQUEST_NOT_FOUND = "{name}同志没有“{text}”对应的待批准请假，待批准的有：{items}。"
+MEETING_REQUEST_WHICH = "“{text}”对应{name}同志多项待批准请假：{items}，请写明哪一项，例如：准假 #{seq} @{name}。"
+MEETING_REQUEST_ITEM = "{kind}#{seq} {when}"
 MEETING_LEAVE_CANCELLED = "{name}同志，已取消{when}的{kind}请假。"
 MEETING_NO_LEAVE = "您没有可取消的请假。"
 MEETING_CORRECTED = "已将{name}同志在{kind}#{seq}的记录更正为{status}（原因：{reason}），已记入更正记录。"

@@ -369,6 +369,153 @@ async def test_typed_leave_request_for_a_later_meeting_is_approved_there(in_proc
     assert (stored[1][0], stored[2][:2]) == ("done", ("leave", "外勤"))
 
 
+def announcement(kind: str, when: str, part: str, window: str, leave: str) -> str:
+    """A meeting's announcement to the whole branch, as the group reads it."""
+    return meeting_texts.MEETING_ANNOUNCE.format(
+        kind=kind, when=when, location_part="", topic_part=part, audience="全体党员", window=window, leave=leave
+    )
+
+
+async def test_announcement_names_its_meeting_when_another_is_open_for_leave(in_process, config):
+    """A plain 请假 is for the soonest open meeting: a meeting announced while another is open for leave asks for
+    `请假 #N 原因`, and a member who replies so gets leave for it; alone (or once the other's check-in has closed),
+    the announcement asks for the plain `请假 原因`."""
+    bot, clock = await in_process_at(in_process, config, MONDAY)
+    await bot.say("发起党课 11月27日14:30 主题：党的二十大精神", user="u00")  # #1
+    await bot.say("发起主题党日 11月28日15:00 主题：学习党章", user="u00")  # #2, while #1 is open
+    first, second = [t for t in bot_lines(await bot.transcript()) if t.startswith("【")]
+    assert first == announcement(
+        "党课", "11月27日（周五）14:30", "，主题：党的二十大精神", "14:00至15:00", meeting_texts.MEETING_ANNOUNCE_LEAVE
+    )
+    assert first.endswith("不能参加请回复“请假 原因”。")
+    assert second == announcement(
+        "主题党日",
+        SATURDAY_15,
+        "，主题：学习党章",
+        "14:30至15:30",
+        meeting_texts.MEETING_ANNOUNCE_LEAVE_FOR.format(seq=2),
+    )
+    assert second.endswith("不能参加请回复“请假 #2 原因”。")
+    # The reply the announcement asks for is leave for its own meeting, not the soonest.
+    await bot.say("请假 #2 外勤", user="u02")
+    assert bot.replies_to("u02")[-1] == meeting_texts.MEETING_LEAVE_OK.format(
+        name="王芳", when=SATURDAY_15, kind="主题党日", reason="外勤"
+    )
+    stored = await entries_of(bot, "u02")
+    assert (stored[1][0], stored[2][:2]) == ("pending", ("leave", "外勤"))
+    # Both check-ins closed (the roll calls not yet closed by the job): nothing else is open for leave.
+    clock.set(datetime(2026, 11, 28, 15, 31, tzinfo=TZ))
+    await bot.say("发起党课 11月30日15:00 主题：学习党章", user="u00")  # #3
+    third = [t for t in bot_lines(await bot.transcript()) if t.startswith("【")][-1]
+    assert third == announcement(
+        "党课", "11月30日（周一）15:00", "，主题：学习党章", "14:30至15:30", meeting_texts.MEETING_ANNOUNCE_LEAVE
+    )
+
+
+async def test_approve_leave_for_the_meeting_named(in_process, config):
+    """`准假 #2 @王芳` (or a date, a kind, a bare number) approves that meeting's request, not the soonest; the request
+    to the secretary names its meeting when another request of the member's waits; words that name none of the
+    member's requests, or several, get one sentence listing them; nothing is stored then."""
+    config = config.replace(meetings={"leave_needs_approval": True})
+    bot, _clock = await in_process_at(in_process, config, MONDAY)
+    await bot.say("发起党课 11月27日14:30 主题：党的二十大精神", user="u00")  # #1, the soonest
+    await bot.say("发起主题党日 11月28日15:00 三楼会议室", user="u00")  # #2
+    await bot.say("发起主题党日 11月29日15:00 三楼会议室", user="u00")  # #3
+    for user in ("u02", "u03", "u04", "u05", "u06"):
+        await bot.say("请假 值班", user=user)  # for #1
+        await bot.say("请假 #2 外勤", user=user)
+    requests = [t for t in bot_lines(await bot.transcript("dm:u00")) if t.startswith("【请假申请】王芳")]
+    assert requests == [
+        meeting_texts.MEETING_LEAVE_REQUEST_TO_SECRETARY.format(
+            name="王芳", when="11月27日（周五）14:30", kind="党课", reason="值班", approve="准假 @王芳"
+        ),
+        meeting_texts.MEETING_LEAVE_REQUEST_TO_SECRETARY.format(
+            name="王芳", when=SATURDAY_15, kind="主题党日", reason="外勤", approve="准假 #2 @王芳"
+        ),
+    ]
+    assert requests[1].endswith("同意请回复“准假 #2 @王芳”。")
+
+    approved_second = meeting_texts.MEETING_LEAVE_APPROVED.format(name="{name}", when=SATURDAY_15, kind="主题党日")
+    for user, name, text in (
+        ("u02", "王芳", "准假 #2 @王芳"),
+        ("u03", "刘洋", "准假 @刘洋 ＃2"),
+        ("u04", "陈静", "准假 11月28日 @陈静"),
+        ("u05", "杨帆", "准假 2 @杨帆"),
+    ):
+        await bot.say(text, user="u00")
+        assert bot.replies_to("u00")[-1] == approved_second.format(name=name), text
+        stored = await entries_of(bot, user)
+        assert (stored[1][0], stored[2][0]) == ("leave_req", "leave"), text
+    direct = bot_lines(await bot.transcript("dm:u02"))[-1]
+    assert direct == meeting_texts.MEETING_LEAVE_APPROVED_DIRECT.format(when=SATURDAY_15, kind="主题党日")
+
+    # Naming no request of the member's: one sentence with the requests that wait.
+    before = await entries(bot)
+    await bot.say("准假 #2 @王芳", user="u00")  # approved already
+    await bot.say("准假 #3 @王芳", user="u00")  # no request there
+    first = meeting_texts.MEETING_REQUEST_ITEM.format(kind="党课", seq=1, when="11月27日（周五）14:30")
+    assert bot.replies_to("u00")[-2:] == [
+        meeting_texts.MEETING_REQUEST_NOT_FOUND.format(name="王芳", text="#2", items=first),
+        meeting_texts.MEETING_REQUEST_NOT_FOUND.format(name="王芳", text="#3", items=first),
+    ]
+    assert bot.replies_to("u00")[-1] == "王芳同志没有“#3”对应的待批准请假，待批准的有：党课#1 11月27日（周五）14:30。"
+    # Naming several: which one.
+    await bot.say("请假 #3 出差", user="u06")
+    await bot.say("准假 主题党日 @赵磊", user="u00")
+    items = "、".join(
+        [
+            meeting_texts.MEETING_REQUEST_ITEM.format(kind="主题党日", seq=2, when=SATURDAY_15),
+            meeting_texts.MEETING_REQUEST_ITEM.format(kind="主题党日", seq=3, when="11月29日（周日）15:00"),
+        ]
+    )
+    assert bot.replies_to("u00")[-1] == meeting_texts.MEETING_REQUEST_WHICH.format(
+        text="主题党日", name="赵磊", items=items, seq=2
+    )
+    # A member with no request: as before, whatever the words.
+    await bot.say("准假 #2 @黄丽", user="u00")
+    assert bot.replies_to("u00")[-1] == meeting_texts.MEETING_NO_REQUEST.format(name="黄丽")
+    assert await entries(bot) == {**before, "leave_req": before["leave_req"] + 1, "pending": before["pending"] - 1}
+    # Without a selector: the soonest request, as before.
+    await bot.say("准假 @王芳", user="u00")
+    assert bot.replies_to("u00")[-1] == meeting_texts.MEETING_LEAVE_APPROVED.format(
+        name="王芳", when="11月27日（周五）14:30", kind="党课"
+    )
+    assert [status for status, *_ in (await entries_of(bot, "u02")).values()] == ["leave", "leave", "pending"]
+
+
+async def test_approve_leave_with_a_selector_stays_in_the_branch(in_process, db_url):
+    """A secretary of branch A cannot 准假 in branch B's chat, with a meeting named or not, nor reach B's members from
+    A's; B's own secretary approves the meeting named."""
+    from tests.core.test_authority import B_CHAT, B_SECRETARY, two_branches
+
+    config = two_branches(db_url, meetings={"leave_needs_approval": True})
+    bot, _clock = await in_process_at(in_process, config, MONDAY)
+    b_member = "b000"
+    await bot.say("大家好", user=b_member, chat=B_CHAT, name="钱进")
+    await bot.say("大家好", user=B_SECRETARY, chat=B_CHAT, name="B书记")
+    await bot.say("发起党课 11月27日14:30 主题：党的二十大精神", user=B_SECRETARY, chat=B_CHAT)  # B's #1
+    await bot.say("发起主题党日 11月28日15:00 三楼会议室", user=B_SECRETARY, chat=B_CHAT)  # B's #2
+    await bot.say("请假 值班", user=b_member, chat=B_CHAT)
+    await bot.say("请假 #2 外勤", user=b_member, chat=B_CHAT)
+    asked = await entries_of(bot, b_member)
+    assert (asked[1][0], asked[2][0]) == ("leave_req", "leave_req")
+
+    for text in ("准假 #2 @钱进", "准假 @钱进"):
+        answer = await bot.say(text, user="u00", chat=B_CHAT)
+        assert answer["handled_by"] == "refused", text
+        assert [r["text"] for r in answer["replies"]] == [texts.NOT_ALLOWED_OUTSIDER.format(word="准假")]
+    await bot.say("准假 #2 @钱进", user="u00")  # in A's own group: B's member is no member of A
+    assert bot.replies_to("u00")[-1] == texts.MEMBER_NOT_FOUND.format(name="钱进")
+    assert await entries_of(bot, b_member) == asked
+
+    await bot.say("准假 #2 @钱进", user=B_SECRETARY, chat=B_CHAT)
+    assert bot.replies_to(B_SECRETARY)[-1] == meeting_texts.MEETING_LEAVE_APPROVED.format(
+        name="钱进", when=SATURDAY_15, kind="主题党日"
+    )
+    stored = await entries_of(bot, b_member)
+    assert (stored[1][0], stored[2][0]) == ("leave_req", "leave")
+
+
 async def test_leave_replies_name_the_meeting_by_its_time(aiohttp_client, config):
     """With two 主题党日 open, a member checked in to the first asks leave for the second: 请假, 准假 (to the secretary
     and to the member) and 取消请假 each say which meeting by its time, not by its kind alone."""
