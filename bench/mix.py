@@ -408,7 +408,28 @@ class World:
                 print(f"  setup: {text[:24]}… → {answer.splitlines()[0][:60] if answer else '(pushed)'}", flush=True)
 
 
-def member_messages(world: World, rng: random.Random, count: int) -> list[Unit]:
+# The kinds of the members' messages (member_messages), for --kinds.
+MEMBER_KINDS = frozenset(
+    {
+        "receipt",
+        "receipt_quiz",
+        "check_in",
+        "leave",
+        "study",
+        "answer",
+        "help",
+        "lookup",
+        "leaderboard",
+        "meetings",
+        "my_study",
+        "chatter",
+        "chatter_quiz",
+        "chatter_dm",
+    }
+)
+
+
+def member_messages(world: World, rng: random.Random, count: int, kinds: frozenset[str] = frozenset()) -> list[Unit]:
     """Each member's ten messages, shuffled across all members; the first count of them (so a shorter run still
     comes from all 500 members in all three groups, in the same proportions)."""
     people = member_ids()
@@ -436,6 +457,8 @@ def member_messages(world: World, rng: random.Random, count: int) -> list[Unit]:
                 mine.append(("chatter_dm", None, rng.choice(CHATTER_DM)))
         plan.extend((kind, user, where, text) for kind, where, text in mine)
     rng.shuffle(plan)
+    if kinds:  # --kinds: what these cost alone (a kind sent once per member runs out at 500 or fewer)
+        plan = [p for p in plan if p[0] in kinds]
     units = []
     for kind, user, chat, text in plan[:count]:
         if chat is None:
@@ -446,8 +469,8 @@ def member_messages(world: World, rng: random.Random, count: int) -> list[Unit]:
     return units
 
 
-def burst_messages(world: World, rng: random.Random, count: int) -> list[Unit]:
-    """Every member of the 竞赛 group answers the open question at once (one answer each)."""
+def burst_messages(world: World, rng: random.Random, count: int, kinds: frozenset[str] = frozenset()) -> list[Unit]:
+    """Every member of the 竞赛 group answers the open question at once (one answer each; kinds: not used)."""
     people = [u for i, u in enumerate(member_ids()) if world.groups[i] == QUIZ_CHAT][:count]
     return [
         Unit(
@@ -603,7 +626,7 @@ def _build(
         if phase == "warmup":
             units = warmup_messages(world, plan.rng("mix-warmup"), plan.count(phase))
         else:
-            units = make(world, plan.rng(f"mix-{phase}"), plan.count(phase))
+            units = make(world, plan.rng(f"mix-{phase}"), plan.count(phase), plan.kinds)
         return [Unit(u.kind, u.requests, judge_bare) for u in units] if bare else units
 
     return build

@@ -33,7 +33,7 @@ from typing import Any
 from bench import cpu
 from bench.databases import describe, fresh_database, server_version
 from bench.load import drive
-from bench.mix import MIX_SCENARIOS, World, WorldScenario, seed_members
+from bench.mix import MEMBER_KINDS, MIX_SCENARIOS, World, WorldScenario, seed_members
 from bench.report import RoundResult, document, machine, print_table, read_server_log
 from bench.scenarios import DEFAULT_SCENARIOS, Plan, Scenario, Unit
 from bench.scenarios import SCENARIOS as BASE_SCENARIOS
@@ -213,7 +213,13 @@ async def run(args: argparse.Namespace) -> int:
     if not args.no_baseline:  # each baseline runs first in its round, ahead of the scenarios measured against it
         wanted = [b for n in names if (b := SCENARIOS[n].baseline) is not None and b not in names]
         names = list(dict.fromkeys([*wanted, *names]))
-    plan = Plan(messages=args.messages, warmup=args.warmup, seed=args.seed, tag=f"b{os.getpid()}")
+    plan = Plan(
+        messages=args.messages,
+        warmup=args.warmup,
+        seed=args.seed,
+        tag=f"b{os.getpid()}",
+        kinds=frozenset(k for k in args.kinds.split(",") if k) if args.kinds else frozenset(),
+    )
     RESULTS.mkdir(parents=True, exist_ok=True)
     meta = {
         "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -309,10 +315,19 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--timeout", type=float, default=600.0, help="seconds allowed per phase (default 600)")
     parser.add_argument("--profile", choices=("cprofile", "py-spy"), help="profile the app server into bench/results/")
     parser.add_argument(
+        "--kinds",
+        help="wecom-mix: send only these kinds of the members' messages, comma-separated (e.g. check_in,study): "
+        "what each kind costs",
+    )
+    parser.add_argument(
         "--profile-rate", type=int, default=100, help="py-spy's samples per second (--profile py-spy; default 100)"
     )
     parser.add_argument("--output", default=str(RESULTS / "latest.json"), help="the JSON results file")
     args = parser.parse_args(argv)
+    if args.kinds and set(args.kinds.split(",")) - MEMBER_KINDS:
+        parser.error(
+            f"--kinds: unknown {sorted(set(args.kinds.split(',')) - MEMBER_KINDS)}; from {sorted(MEMBER_KINDS)}"
+        )
     unknown = [n for n in args.scenario if n not in SCENARIOS]
     if unknown:
         parser.error(f"unknown scenario {', '.join(unknown)}; known: {', '.join(SCENARIOS)}")

@@ -107,6 +107,7 @@ class Plan:
     warmup: int
     seed: int
     tag: str
+    kinds: frozenset[str] = frozenset()  # the mix's kinds to send (bench/mix.py KINDS); empty: all of them
 
     def count(self, phase: str, share: float = 1.0) -> int:
         total = self.warmup if phase == "warmup" else self.messages
