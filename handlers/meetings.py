@@ -12,7 +12,8 @@ from bot.core import display, texts
 from bot.core.authority import holders
 from bot.core.cards import CHECK_IN, LEAVE, tapped_roll_call
 from bot.core.context import Context
-from bot.core.members import find_member_by_name, party_group_names
+from bot.core.members import party_group_names
+from bot.core.mentions import mentioned_member
 from bot.core.message import Message
 from bot.core.models import Branch, EntryStatus, Member, PartyGroup, Role, RollCall, UnitKind
 from bot.core.normalize import normalize, remove_mentions
@@ -328,25 +329,12 @@ async def _secretaries(ctx: Context) -> list[Member]:
     return list(await ctx.session.scalars(holders(ctx.branch.id, Role.SECRETARY)))
 
 
-async def _mentioned_member(ctx: Context, example: str) -> Member | None:
-    assert ctx.command is not None and ctx.branch is not None
-    if not ctx.command.mentioned_names:
-        await ctx.reply(texts.NEED_MENTION.format(example=example))
-        return None
-    name = ctx.command.mentioned_names[0]
-    found = await find_member_by_name(ctx.session, ctx.branch.id, name)
-    if len(found) != 1:
-        await ctx.reply((texts.MEMBER_AMBIGUOUS if found else texts.MEMBER_NOT_FOUND).format(name=name))
-        return None
-    return found[0]
-
-
 @router.command(*meeting_texts.CMD_APPROVE_LEAVE, role=Role.SECRETARY, summary=meeting_texts.SUMMARY_APPROVE_LEAVE)
 async def handle_approve_leave(msg: Message, ctx: Context) -> None:
     """准假 [#3 | 11月20日 | 党课] @张三 — approve the member's leave request for the meeting named (the words 请假
     takes in front of its reason, or a bare number), else for the soonest meeting that has one."""
     assert ctx.command is not None and ctx.branch is not None
-    member = await _mentioned_member(ctx, meeting_texts.EXAMPLE_APPROVE_LEAVE)
+    member = await mentioned_member(ctx, meeting_texts.EXAMPLE_APPROVE_LEAVE)
     if member is None:
         return
     requests = await leave_requests_for(ctx, ctx.branch, member)
@@ -399,7 +387,7 @@ async def _target_meeting(ctx: Context, args: str) -> MeetingView | None:
 
 async def _correct(msg: Message, ctx: Context, status: str, example: str) -> None:
     assert ctx.command is not None and ctx.branch is not None and ctx.member is not None
-    member = await _mentioned_member(ctx, example)
+    member = await mentioned_member(ctx, example)
     if member is None:
         return
     reason = _SEQ.sub("", remove_mentions(ctx.command.raw_args), count=1).strip()

@@ -6,35 +6,19 @@ from sqlalchemy import select
 
 from bot.core import texts
 from bot.core.context import Context
-from bot.core.members import find_member_by_name, party_group_names, pinned_role
+from bot.core.members import party_group_names, pinned_role
+from bot.core.mentions import mentioned_member
 from bot.core.message import Message
-from bot.core.models import Member, PartyGroup, Role
+from bot.core.models import PartyGroup, Role
 from bot.core.normalize import remove_mentions
 from bot.core.router import Router
 
 router = Router("roles")
 
 
-async def _target(ctx: Context, example: str) -> Member | None:
-    """The one member @-mentioned in the command, or None after replying why not."""
-    assert ctx.command is not None and ctx.branch is not None
-    names = ctx.command.mentioned_names
-    if not names:
-        await ctx.reply(texts.NEED_MENTION.format(example=example))
-        return None
-    found = await find_member_by_name(ctx.session, ctx.branch.id, names[0])
-    if not found:
-        await ctx.reply(texts.MEMBER_NOT_FOUND.format(name=names[0]))
-        return None
-    if len(found) > 1:
-        await ctx.reply(texts.MEMBER_AMBIGUOUS.format(name=names[0]))
-        return None
-    return found[0]
-
-
 async def _set_role(ctx: Context, role: str, example: str) -> None:
     assert ctx.member is not None and ctx.branch is not None
-    target = await _target(ctx, example)
+    target = await mentioned_member(ctx, example)
     if target is None:
         return
     role_name = texts.ROLE_NAMES[role]
@@ -81,7 +65,7 @@ async def handle_set_group(msg: Message, ctx: Context) -> None:
     assert ctx.command is not None and ctx.branch is not None
     groups = await party_group_names(ctx.session, ctx.branch.id)
     example = groups[0] if groups else texts.EXAMPLE_GROUP_NAME
-    target = await _target(ctx, texts.EXAMPLE_SET_GROUP.format(group=example))
+    target = await mentioned_member(ctx, texts.EXAMPLE_SET_GROUP.format(group=example))
     if target is None:
         return
     wanted = remove_mentions(ctx.command.args)

@@ -216,25 +216,6 @@ _KNOWN_IN_CHAT = (
 )
 
 
-async def find_member_by_name(session: AsyncSession, branch_id: int, name: str) -> list[Member]:
-    """Members of a branch whose display name is exactly name; else the one whose platform user id it is (a
-    mention written as "@zhangsan", or a member whose name could not be read from the platform)."""
-    rows = await session.scalars(
-        select(Member).where(Member.branch_id == branch_id, Member.display_name == name).order_by(Member.id)
-    )
-    found = list(rows)
-    if found:
-        return found
-    by_id = await session.scalars(
-        select(Member)
-        .join(MemberIdentity, MemberIdentity.member_id == Member.id)
-        .where(Member.branch_id == branch_id, MemberIdentity.platform_user_id == name)
-        .order_by(Member.id)
-        .distinct()
-    )
-    return list(by_id)
-
-
 async def party_group_names(session: AsyncSession, branch_id: int) -> list[str]:
     rows = await session.scalars(
         select(PartyGroup.name).where(PartyGroup.branch_id == branch_id).order_by(PartyGroup.id)

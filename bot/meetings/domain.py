@@ -178,8 +178,6 @@ async def create_meeting(
     if not audience.member_ids:
         return None
     now = ctx.clock()
-    # Another meeting open for leave: a plain 请假 would go to the soonest, so the announcement names its own.
-    others_open = any(window(ctx, view.meeting)[1] >= now for view in await open_meetings(ctx, branch))
     after = timedelta(minutes=ctx.config.meetings.check_in_after_minutes)
     roll_call = await open_roll_call(
         ctx.session,
@@ -213,9 +211,7 @@ async def create_meeting(
         when=display.when(starts_at, ctx.config.tz),
         audience=audience.label,
         window=window_text(ctx, meeting),
-        leave=meeting_texts.MEETING_ANNOUNCE_LEAVE_FOR.format(seq=roll_call.seq)
-        if others_open
-        else meeting_texts.MEETING_ANNOUNCE_LEAVE,
+        leave=await leave_reply(ctx, view),
         **_parts(meeting),
     )
     chats = await roll_call_chats(ctx.session, roll_call)
@@ -233,6 +229,18 @@ async def create_meeting(
             ),
         )
     return view
+
+
+async def leave_reply(ctx: Context, view: MeetingView) -> str:
+    """The 请假 a push about this meeting asks members for (its announcement, a reminder): “请假 原因”, or
+    “请假 #N 原因” while another meeting of the branch is open for leave (check-in not closed) — a plain 请假 would go
+    to the soonest."""
+    now = ctx.clock()
+    rows = await ctx.session.execute(_OPEN_MEETINGS, {"branch": view.meeting.branch_id})
+    others_open = any(other.id != view.meeting.id and window(ctx, other)[1] >= now for other, _roll_call in rows)
+    if others_open:
+        return meeting_texts.MEETING_ANNOUNCE_LEAVE_FOR.format(seq=view.roll_call.seq)
+    return meeting_texts.MEETING_ANNOUNCE_LEAVE
 
 
 async def _views(ctx: Context, *conditions: object) -> list[MeetingView]:
@@ -644,6 +652,7 @@ async def send_due_reminders(ctx: Context) -> None:
                 when=when,
                 location_part=_parts(meeting)["location_part"],
                 window=window_text(ctx, meeting),
+                leave=await leave_reply(ctx, view),
             )
             card = meeting_card(view.roll_call.id, title)
             for member in (await tally(ctx.session, view.roll_call)).pending:

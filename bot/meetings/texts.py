@@ -45,8 +45,8 @@ MEETING_NO_AUDIENCE = "{audience}尚无成员，会议未创建。"
 MEETING_ANNOUNCE = (
     "【{kind}】{when}{location_part}{topic_part}。\n应参加：{audience}。签到时间{window}，不能参加请回复“{leave}”。"
 )
-# The 请假 an announcement asks for: a plain 请假 is for the soonest open meeting, so with another meeting open the
-# announcement names its own by number (the shortest selector to type on a phone, and never ambiguous).
+# The 请假 an announcement (or a direct reminder) asks for: a plain 请假 is for the soonest open meeting, so with
+# another meeting open it names its own by number (the shortest selector to type on a phone, and never ambiguous).
 MEETING_ANNOUNCE_LEAVE = "请假 原因"
 MEETING_ANNOUNCE_LEAVE_FOR = "请假 #{seq} 原因"
 MEETING_REMINDER = "【会议提醒】{kind}将于{when}开始{location_part}{topic_part}。签到时间{window}。"
@@ -194,8 +194,9 @@ CARD_LEAVE_NO_REASON = "未填写"
 CARD_LEAVE_ADD_REASON = "如需补充原因，请发送“请假 #{seq} 原因”，例如：请假 #{seq} 在外执法"
 
 # --- wecomgaps ---
+# {leave}: as the announcement's (MEETING_ANNOUNCE_LEAVE, or MEETING_ANNOUNCE_LEAVE_FOR with another meeting open).
 MEETING_REMINDER_DIRECT_ALL = (
-    "【会议提醒】{kind}将于{when}开始{location_part}。签到时间{window}；不能参加请回复“请假 原因”。"
+    "【会议提醒】{kind}将于{when}开始{location_part}。签到时间{window}；不能参加请回复“{leave}”。"
 )
 
 # --- coordinator: a tap on a card whose notice, meeting or study week is over --------------------------------------

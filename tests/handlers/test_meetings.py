@@ -715,6 +715,87 @@ async def test_leave_with_approval_cancel_and_corrections(aiohttp_client, config
     )
 
 
+async def test_a_mention_finds_the_member_whatever_its_case_or_width(in_process, config):
+    """A mention is folded as the command's text is (case, full-/half-width): `准假 @B同志000` as the name shows,
+    `补签 @Ｂ同志001`, `记请假 @b同志002` find the members named so, and replies show the names as stored; a name
+    nobody has is quoted as typed; two members whose names fold alike are ambiguous, as two of one name are."""
+    config = config.replace(meetings={"leave_needs_approval": True})
+    bot, clock = await in_process_at(in_process, config, MONDAY)
+    await register(bot, 3, prefix="b")  # B同志000, B同志001, B同志002
+    await bot.say("发起党课 11月27日14:30 主题：党的二十大精神", user="u00")
+    await bot.say("请假 值班", user="b000")
+    await bot.say("准假 @B同志000", user="u00")
+    assert bot.replies_to("u00")[-1] == meeting_texts.MEETING_LEAVE_APPROVED.format(
+        name="B同志000", when="11月27日（周五）14:30", kind="党课"
+    )
+    assert (await entries_of(bot, "b000"))[1][:2] == ("leave", "值班")
+
+    clock.set(START + timedelta(hours=1))
+    await fire(bot, "tick_roll_calls")
+    await bot.say("补签 @Ｂ同志001 现场签到时手机没电", user="u00")
+    await bot.say("记请假 #1 @b同志002 临时执勤", user="u00")
+    await bot.say("补签 @B同志009 现场签到时手机没电", user="u00")
+    assert bot.replies_to("u00")[-3:] == [
+        meeting_texts.MEETING_CORRECTED.format(
+            name="B同志001", kind="党课", seq=1, status="已出席", reason="现场签到时手机没电"
+        ),
+        meeting_texts.MEETING_CORRECTED.format(name="B同志002", kind="党课", seq=1, status="请假", reason="临时执勤"),
+        texts.MEMBER_NOT_FOUND.format(name="B同志009"),
+    ]
+    assert [(await entries_of(bot, user))[1][0] for user in ("b001", "b002")] == ["done", "leave"]
+
+    await bot.say("大家好", user="x000", name="ｂ同志001")  # folds as B同志001 does
+    before = await entries(bot)
+    await bot.say("记请假 #1 @B同志001 临时执勤", user="u00")
+    await bot.say("准假 @ｂ同志001", user="u00")
+    assert bot.replies_to("u00")[-2:] == [
+        texts.MEMBER_AMBIGUOUS.format(name="B同志001"),
+        texts.MEMBER_AMBIGUOUS.format(name="ｂ同志001"),
+    ]
+    assert await entries(bot) == before
+
+
+async def test_a_direct_reminder_names_its_meeting_when_another_is_open_for_leave(in_process, config):
+    """A plain 请假 is for the soonest open meeting: a direct reminder sent while another meeting is open for leave
+    asks for `请假 #N 原因`, as the announcement does; alone, it asks for `请假 原因`."""
+    bot, clock = await in_process_at(in_process, config, MONDAY)
+    await bot.say("发起党课 11月27日14:30 主题：党的二十大精神", user="u00")  # #1
+    await bot.say("发起主题党日 11月28日14:00 三楼会议室", user="u00")  # #2, its reminder a day before in #1's check-in
+    for when in (
+        datetime(2026, 11, 27, 13, 30, tzinfo=TZ),  # #1's, an hour before
+        datetime(2026, 11, 27, 14, 0, tzinfo=TZ),  # #2's, a day before: #1's check-in is open (14:00-15:00)
+        datetime(2026, 11, 28, 13, 0, tzinfo=TZ),  # #2's, an hour before: #1 closed
+    ):
+        clock.set(when)
+        await fire(bot, "tick_roll_calls")
+    reminders = [t for t in bot_lines(await bot.transcript("dm:u05")) if t.startswith("【会议提醒】")]
+    assert reminders == [
+        meeting_texts.MEETING_REMINDER_DIRECT_ALL.format(
+            kind="党课",
+            when="11月27日（周五）14:30",
+            location_part="",
+            window="14:00至15:00",
+            leave=meeting_texts.MEETING_ANNOUNCE_LEAVE_FOR.format(seq=1),
+        ),
+        meeting_texts.MEETING_REMINDER_DIRECT_ALL.format(
+            kind="主题党日",
+            when="11月28日（周六）14:00",
+            location_part=meeting_texts.MEETING_LOCATION_PART.format(location="三楼会议室"),
+            window="13:30至14:30",
+            leave=meeting_texts.MEETING_ANNOUNCE_LEAVE_FOR.format(seq=2),
+        ),
+        meeting_texts.MEETING_REMINDER_DIRECT_ALL.format(
+            kind="主题党日",
+            when="11月28日（周六）14:00",
+            location_part=meeting_texts.MEETING_LOCATION_PART.format(location="三楼会议室"),
+            window="13:30至14:30",
+            leave=meeting_texts.MEETING_ANNOUNCE_LEAVE,
+        ),
+    ]
+    assert reminders[1].endswith("不能参加请回复“请假 #2 原因”。")
+    assert reminders[2].endswith("不能参加请回复“请假 原因”。")
+
+
 async def test_monthly_rule_over_a_year_follows_the_holiday_calendar(aiohttp_client, config):
     branch = config.branches[0]
     rule = RecurringMeetingConfig(

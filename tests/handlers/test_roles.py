@@ -1,6 +1,7 @@
 """Setting roles in chat: a permission in this app is granted or withdrawn; nobody is appointed to a post."""
 
 from bot.core import texts
+from tests.support import register
 
 
 async def test_granting_the_branch_permission_is_said_as_a_permission(bot):
@@ -21,6 +22,21 @@ async def test_granting_the_branch_permission_is_said_as_a_permission(bot):
         "已将王芳同志的权限调整为支部管理权限（书记/组织委员）。",
         "已撤销王芳同志的管理权限，现为基本权限。",
     ]
+
+
+async def test_a_mention_finds_the_member_whatever_its_case_or_width(bot):
+    """`设为书记 @B同志000` as the name shows (or @b同志000, @Ｂ同志000) finds the member; the name stays as stored."""
+    await register(bot, 2, prefix="b")  # B同志000, B同志001
+    await bot.say("设为书记 @B同志000", user="u00")
+    await bot.say("设为管理员 @ｂ同志000", user="u00")
+    await bot.say("分组 @b同志001 执法党小组", user="u00")
+    assert bot.replies_to("u00") == [
+        texts.ROLE_SET.format(name="B同志000", role=texts.ROLE_NAMES["secretary"]),
+        texts.ROLE_SET.format(name="B同志000", role=texts.ROLE_NAMES["admin"]),
+        texts.GROUP_SET.format(name="B同志001", group="执法党小组"),
+    ]
+    await bot.say("我是谁", user="b000")
+    assert bot.replies_to("b000")[-1].startswith("B同志000同志，")
 
 
 async def test_whoami_names_the_permission(bot):

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from bot.core import texts
 from bot.core.channels.wecom.channel import WECOM
 from bot.core.models import Member, MemberIdentity
+from bot.meetings import texts as meeting_texts
 from tests.channels.wecom.conftest import ADMIN, AIBOT_CHAT, ROBOT_KEY
 from tests.conftest import TZ
 
@@ -52,6 +53,27 @@ async def test_a_newcomers_name_shows_in_notice_status_and_works_in_make_up(star
     await wecom.drain_outbox()
     answer = await say(wecom, "补签 @张三 现场签到时手机没电", ADMIN, chat=None)
     assert answer.startswith("已将张三同志在主题党日#1的记录更正为")
+
+
+async def test_a_name_with_latin_capitals_is_found_by_its_mention(start_wecom, fake, clock):
+    """In a WeCom group a member is @-mentioned by their name as shown (“@小B” and a four-per-em space): 准假 and 补签
+    find them though the command's text is folded (lower case) for matching."""
+    fake.contacts.update({ADMIN: "王书记", "xiaob": "小B"})
+    wecom = await start_wecom(robot_webhooks=(f"{AIBOT_CHAT}={ROBOT_KEY}",))
+    clock.set(datetime(2026, 11, 23, 10, 0, tzinfo=TZ))
+    await say(wecom, "@学习驿站 我是谁", ADMIN)
+    await say(wecom, "@学习驿站 我是谁", "xiaob")
+    assert (await names(wecom))["xiaob"] == "小B"
+    await say(wecom, "@学习驿站 发起主题党日 11月23日10:30 三楼会议室 主题：学习党章", ADMIN)
+    answer = await say(wecom, "@学习驿站\u2005准假 @小B\u2005", ADMIN)
+    assert answer == meeting_texts.MEETING_NO_REQUEST.format(name="小B")  # found: no leave of theirs awaits approval
+    clock.set(datetime(2026, 11, 23, 11, 30, tzinfo=TZ))
+    await wecom.services.jobs.fire("tick_roll_calls", clock())
+    await wecom.drain_outbox()
+    answer = await say(wecom, "@学习驿站\u2005补签 @小B\u2005现场签到时手机没电", ADMIN)
+    assert answer == meeting_texts.MEETING_CORRECTED.format(
+        name="小B", kind="主题党日", seq=1, status=meeting_texts.STATUS_PRESENT, reason="现场签到时手机没电"
+    )
 
 
 async def test_duplicate_names_get_the_ambiguity_question(start_wecom, fake, clock):
