@@ -6,13 +6,11 @@ import re
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 
-from sqlalchemy import select
-
 from bot.core import display, texts
 from bot.core.authority import holders
 from bot.core.cards import CHECK_IN, LEAVE, tapped_roll_call
 from bot.core.context import Context
-from bot.core.members import party_group_names
+from bot.core.members import group_at_start, party_group_names, party_groups
 from bot.core.mentions import mentioned_member
 from bot.core.message import Message
 from bot.core.models import Branch, EntryStatus, Member, PartyGroup, Role, RollCall, UnitKind
@@ -93,12 +91,12 @@ def _creator(kind: str) -> Callable[[Message, Context], Awaitable[None]]:
         text = text.replace(meeting_texts.MEETING_CODE_WORD, " ").strip()
         group = None
         if kind == MeetingKind.GROUP_MEETING:
-            groups = list(await ctx.session.scalars(select(PartyGroup).where(PartyGroup.branch_id == ctx.branch.id)))
-            group = next((g for g in sorted(groups, key=lambda g: -len(g.name)) if text.startswith(g.name)), None)
-            if group is None and ctx.member.party_group_id is not None:
+            groups = await party_groups(ctx.session, ctx.branch.id)
+            named = group_at_start(groups, text)
+            if named is not None:
+                group, text = named
+            elif ctx.member.party_group_id is not None:
                 group = next((g for g in groups if g.id == ctx.member.party_group_id), None)
-            elif group is not None:
-                text = text[len(group.name) :].strip()
             if group is None:
                 names = await party_group_names(ctx.session, ctx.branch.id)
                 await ctx.reply(meeting_texts.MEETING_NEED_GROUP.format(groups=texts.NAME_SEPARATOR.join(names)))

@@ -13,8 +13,9 @@ from bot.core import display
 from bot.core.cards import quiz_round
 from bot.core.context import Context
 from bot.core.db import Prepared
+from bot.core.members import group_named, party_groups
 from bot.core.message import Message
-from bot.core.models import Member, PartyGroup, PointsEntry, Role
+from bot.core.models import Member, PointsEntry, Role
 from bot.core.normalize import normalize
 from bot.core.prepared import run
 from bot.core.router import Router
@@ -240,9 +241,7 @@ async def handle_leaderboard(msg: Message, ctx: Context) -> None:
     if any(w in quiz_texts.LEADERBOARD_CHAT_WORDS for w in rest) and ctx.chat is not None:
         params["chat"], scope = ctx.chat.id, quiz_texts.LEADERBOARD_SCOPE_CHAT
     elif rest:
-        group = await ctx.session.scalar(
-            select(PartyGroup).where(PartyGroup.branch_id == ctx.branch.id, PartyGroup.name == rest[0])
-        )
+        group = group_named(await party_groups(ctx.session, ctx.branch.id), rest[0])
         if group is not None:
             params["group"], scope = group.id, group.name
     since = _period_start(ctx.clock().astimezone(ctx.config.tz), period)

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
-
 from bot.core import texts
 from bot.core.context import Context
-from bot.core.members import party_group_names, pinned_role
+from bot.core.members import group_named, party_group_names, party_groups, pinned_role
 from bot.core.mentions import mentioned_member
 from bot.core.message import Message
-from bot.core.models import PartyGroup, Role
+from bot.core.models import Role
 from bot.core.normalize import remove_mentions
 from bot.core.router import Router
 
@@ -72,9 +70,7 @@ async def handle_set_group(msg: Message, ctx: Context) -> None:
     if not wanted:
         await ctx.reply(texts.GROUP_NEED_NAME.format(example=example))
         return
-    group = await ctx.session.scalar(
-        select(PartyGroup).where(PartyGroup.branch_id == ctx.branch.id, PartyGroup.name == wanted)
-    )
+    group = group_named(await party_groups(ctx.session, ctx.branch.id), wanted)
     if group is None:
         await ctx.reply(
             texts.GROUP_UNKNOWN.format(group=wanted, groups=texts.LIST_SEPARATOR.join(groups) or texts.NONE_LISTED)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
@@ -14,6 +15,7 @@ from bot.core import org
 from bot.core.config import Config
 from bot.core.message import Message
 from bot.core.models import Branch, Chat, Member, MemberIdentity, PartyGroup, Role
+from bot.core.normalize import fold
 
 if TYPE_CHECKING:
     from bot.core.plans import Seen
@@ -214,6 +216,28 @@ _KNOWN_IN_CHAT = (
     .join(Branch, Branch.id == Chat.branch_id)
     .where(*_BY_IDENTITY)
 )
+
+
+async def party_groups(session: AsyncSession, branch_id: int) -> list[PartyGroup]:
+    return list(
+        await session.scalars(select(PartyGroup).where(PartyGroup.branch_id == branch_id).order_by(PartyGroup.id))
+    )
+
+
+def group_named(groups: Sequence[PartyGroup], typed: str) -> PartyGroup | None:
+    """The party group a command names (its text is folded: bot/core/normalize.py fold), compared folded alike: a
+    group named with Latin capitals or full-width characters is found as typed."""
+    wanted = fold(typed)
+    return next((g for g in groups if fold(g.name) == wanted), None)
+
+
+def group_at_start(groups: Sequence[PartyGroup], text: str) -> tuple[PartyGroup, str] | None:
+    """The party group text starts with (compared folded, as group_named), the longest name first, and the text
+    after it."""
+    for group in sorted(groups, key=lambda g: -len(g.name)):
+        if fold(text[: len(group.name)]) == fold(group.name):
+            return group, text[len(group.name) :].strip()
+    return None
 
 
 async def party_group_names(session: AsyncSession, branch_id: int) -> list[str]:

@@ -50,3 +50,27 @@ async def test_whoami_names_the_permission(bot):
 async def test_a_refusal_names_the_permission_needed(bot):
     await bot.say("通知 明天交学习笔记", user="u01")
     assert bot.replies_to("u01") == ["“通知”需支部管理权限（书记/组织委员）。如需办理，请联系支部书记。"]
+
+
+async def test_a_party_group_named_with_latin_letters_is_found_as_typed(bot):
+    """Commands are folded (lower case, half width) before matching: a group named “A组党小组” is found by 分组,
+    发起党小组会 and 排行榜 as typed (A, a or Ａ), and named as stored."""
+    from sqlalchemy import select
+
+    from bot.core.models import Branch, Member, PartyGroup
+
+    async with bot.services.sessions() as session:
+        branch = await session.scalar(select(Branch).where(Branch.key == "demo"))
+        session.add(PartyGroup(branch_id=branch.id, name="A组党小组"))
+        await session.commit()
+    await bot.say("分组 @王芳 A组党小组", user="u00")
+    await bot.say("分组 @王芳 ａ组党小组", user="u00")
+    assert bot.replies_to("u00") == [texts.GROUP_SET.format(name="王芳", group="A组党小组")] * 2
+    async with bot.services.sessions() as session:
+        group_id = await session.scalar(select(Member.party_group_id).where(Member.display_name == "王芳"))
+        assert group_id == await session.scalar(select(PartyGroup.id).where(PartyGroup.name == "A组党小组"))
+    announced = await bot.say("发起党小组会 A组党小组 明天15:00 三楼会议室", user="u00")
+    assert announced["replies"][0]["text"].startswith("【党小组会")
+    assert "A组党小组" in announced["replies"][0]["text"]
+    board = await bot.say("排行榜 A组党小组", user="u01")
+    assert board["replies"][0]["text"].startswith("【答题积分榜·A组党小组·")
