@@ -36,6 +36,7 @@ from bot.meetings.domain import (
     open_meetings,
     open_meetings_expecting,
     open_meetings_to_check_in,
+    shown_reason,
     split_leave_selector,
     stats,
     stats_below,
@@ -267,6 +268,7 @@ async def handle_leave(msg: Message, ctx: Context) -> None:
         return
     name = ctx.member.display_name
     when = display.when(view.meeting.starts_at, ctx.config.tz)
+    reason = shown_reason(reason)  # stored whole above; repeated without its end punctuation, cut if long
     if needs_approval:
         await ctx.reply(
             meeting_texts.MEETING_LEAVE_ASKED.format(name=name, when=when, kind=view.kind_name, reason=reason)
@@ -352,7 +354,10 @@ async def handle_approve_leave(msg: Message, ctx: Context) -> None:
     await ctx.reply(
         meeting_texts.MEETING_LEAVE_APPROVED.format(name=member.display_name, when=when, kind=view.kind_name)
     )
-    await ctx.send_to_member(member, meeting_texts.MEETING_LEAVE_APPROVED_DIRECT.format(when=when, kind=view.kind_name))
+    await ctx.send_to_member(
+        member,
+        meeting_texts.MEETING_LEAVE_APPROVED_DIRECT.format(name=member.display_name, when=when, kind=view.kind_name),
+    )
 
 
 def _requests_text(
@@ -412,7 +417,7 @@ async def _correct(msg: Message, ctx: Context, status: str, example: str) -> Non
             kind=view.kind_name,
             seq=view.roll_call.seq,
             status=meeting_texts.STATUS_PRESENT if status == EntryStatus.DONE else meeting_texts.STATUS_LEAVE,
-            reason=reason,
+            reason=shown_reason(reason),
         )
     )
 
@@ -472,7 +477,10 @@ async def handle_cancel_meeting(msg: Message, ctx: Context) -> None:
     """取消会议 N — tell everyone and stop its reminders and check-in."""
     assert ctx.command is not None and ctx.branch is not None
     match = _SEQ.match(ctx.command.args)
-    seq = int(match.group(1)) if match else 0
+    if match is None:
+        await ctx.reply(meeting_texts.MEETING_CANCEL_NEED_SEQ)
+        return
+    seq = int(match.group(1))
     views = await _views(ctx, Meeting.branch_id == ctx.branch.id, RollCall.seq == seq, Meeting.cancelled.is_(False))
     if not views or not await close_roll_call(ctx.session, views[0].roll_call, ctx.clock()):
         await ctx.reply(meeting_texts.MEETING_NOT_FOUND.format(seq=seq))

@@ -387,13 +387,20 @@ async def check_in(ctx: Context, branch: Branch, member: Member, code: str, only
             return CheckInResult(meeting_texts.MEETING_CODE_NEEDED.format(kind=meeting.kind_name))
         if code != meeting.check_in_code:
             return CheckInResult(meeting_texts.MEETING_CODE_WRONG)
-    late = now > meeting.starts_at + timedelta(minutes=ctx.config.meetings.late_after_minutes)
+    late = is_late(ctx, meeting, now)
     recorded = await check_in_member(ctx, meeting.roll_call, member, now, tag=LATE if late else None)
     if not recorded:
         return CheckInResult(meeting_texts.MEETING_ALREADY.format(name=member.display_name))
     template = meeting_texts.MEETING_CHECKED_IN_LATE if late else meeting_texts.MEETING_CHECKED_IN
     clock_text = now.astimezone(ctx.config.tz).strftime("%H:%M")
     return CheckInResult(template.format(name=member.display_name, kind=meeting.kind_name, time=clock_text), True)
+
+
+def is_late(ctx: Context, meeting: Scheduled, now: datetime) -> bool:
+    """Late: checked in at a later minute than the start (plus late_after_minutes), by the minute the reply shows —
+    14:30:59 for a meeting at 14:30 is on time ("签到成功（14:30）"), 14:31 is late."""
+    minute = now.replace(second=0, microsecond=0)
+    return minute > meeting.starts_at + timedelta(minutes=ctx.config.meetings.late_after_minutes)
 
 
 async def check_in_member(ctx: Context, roll_call: RollCallRef, member: Member, now: datetime, tag: str | None) -> bool:
@@ -521,6 +528,20 @@ def split_leave_selector(args: str) -> tuple[str, str]:
     return match.group(0), text[match.end() :].lstrip(" \u3000：:，,、").strip()
 
 
+# How much of a reason (请假, 补签, 记请假) a reply repeats: the whole reason is stored and exported.
+REASON_SHOWN_CHARS = 30
+# What a reason may end with that the reply's own punctuation replaces ("临时执勤，" → "…：临时执勤。").
+_REASON_END = " \u3000，,。.；;、：:！!？?～~…"
+
+
+def shown_reason(reason: str) -> str:
+    """A reason as replies repeat it: without its end punctuation, and cut to REASON_SHOWN_CHARS with "…"."""
+    text = reason.strip().rstrip(_REASON_END) or reason.strip()
+    if len(text) > REASON_SHOWN_CHARS:
+        text = text[:REASON_SHOWN_CHARS].rstrip(_REASON_END) + "…"
+    return text
+
+
 async def correct(
     ctx: Context, view: MeetingView, member: Member, new_status: str, reason: str, by: Member
 ) -> str | None:
@@ -529,14 +550,19 @@ async def correct(
     are paid and the append-only ledger takes none back, so points and status stay in step."""
     # Read under the entry's row lock (PostgreSQL; SQLite's writers queue anyway): a 签到 committing between this
     # read and the write waits or is seen, never overwritten, and the audit names the status that was replaced.
-    old = await ctx.session.scalar(
-        select(RollCallEntry.status)
-        .where(RollCallEntry.roll_call_id == view.roll_call.id, RollCallEntry.member_id == member.id)
-        .with_for_update()
-    )
-    if old is None or old == EntryStatus.DONE:
-        return old
+    row = (
+        await ctx.session.execute(
+            select(RollCallEntry.status, RollCallEntry.responded_at)
+            .where(RollCallEntry.roll_call_id == view.roll_call.id, RollCallEntry.member_id == member.id)
+            .with_for_update()
+        )
+    ).first()
+    if row is None or row.status == EntryStatus.DONE:
+        return row.status if row is not None else None
+    old: str = row.status
     now = ctx.clock()
+    # The time is set as a value of the column, never inside an SQL expression (coalesce(responded_at, :now)): there
+    # the value is not the column's UtcDateTime, and SQLite would store the local time as it reads, 8 hours off.
     changed = await change_entry(
         ctx.session,
         view.roll_call,
@@ -545,7 +571,7 @@ async def correct(
         status=new_status,
         note=reason,
         tag=MADE_UP if new_status == EntryStatus.DONE else None,
-        responded_at=func.coalesce(RollCallEntry.responded_at, now),
+        responded_at=row.responded_at or now,
     )
     assert changed, "the entry changed under its row lock"
     ctx.session.add(

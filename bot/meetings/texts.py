@@ -73,7 +73,7 @@ MEETING_LEAVE_REQUEST_TO_SECRETARY = "【请假申请】{name}同志申请{when}
 MEETING_APPROVE = "准假 @{name}"
 MEETING_APPROVE_FOR = "准假 #{seq} @{name}"
 MEETING_LEAVE_APPROVED = "已批准{name}同志{when}的{kind}请假。"
-MEETING_LEAVE_APPROVED_DIRECT = "您{when}的{kind}请假已获批准。"
+MEETING_LEAVE_APPROVED_DIRECT = "{name}同志，您{when}的{kind}请假已获批准。"
 MEETING_NO_REQUEST = "{name}同志没有待批准的请假。"
 # 准假 #3 / 11月28日 / 主题党日 @张三 naming none, or several, of the member's requests: each in one sentence.
 MEETING_REQUEST_NOT_FOUND = "{name}同志没有“{text}”对应的待批准请假，待批准的有：{items}。"
@@ -106,6 +106,7 @@ MEETING_CODE_SHOWN = "{kind}#{seq}的签到码：{code}"
 MEETING_NO_CODE = "进行中的会议没有设置签到码。"
 MEETING_CANCELLED = "【会议取消】原定{when}的{kind}取消，请相互转告。"
 MEETING_NOT_FOUND = "未找到会议#{seq}。发送“会议列表”可查看近期会议。"
+MEETING_CANCEL_NEED_SEQ = "请写明会议编号，例如：取消会议 3"
 # 本月统计 / 年度统计, as a report writes it: 三会一课 first, then 主题党日; items held 0 times are left out
 # unless asked for with “全部”. 参会率 = 实参会人次 ÷ 应参会人次 over the meetings held; a member on leave is
 # expected and did not attend (请假 counts are shown beside it).

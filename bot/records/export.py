@@ -205,6 +205,9 @@ ATTENDANCE_STATUS = {
 }
 
 
+LEAVE_STATUSES = (EntryStatus.LEAVE, EntryStatus.LEAVE_REQUESTED)
+
+
 async def export_attendance(
     session: AsyncSession, branch: Branch, start: date, end: date, out: Path, tz: ZoneInfo, now: datetime
 ) -> ExportResult:
@@ -230,10 +233,14 @@ async def export_attendance(
     for meeting, roll_call in meetings:
         counts[meeting.kind] += 1
         detail: list[list[object]] = []
-        audits = {
-            a.member_id: a.reason
-            for a in await session.scalars(select(AttendanceAudit).where(AttendanceAudit.meeting_id == meeting.id))
-        }
+        corrections: dict[int, list[str]] = {}
+        for audit in await session.scalars(
+            select(AttendanceAudit).where(AttendanceAudit.meeting_id == meeting.id).order_by(AttendanceAudit.id)
+        ):
+            action = record_texts.ATTENDANCE_CORRECTION_ACTIONS.get(audit.new_status, audit.new_status)
+            corrections.setdefault(audit.member_id, []).append(
+                record_texts.ATTENDANCE_CORRECTION.format(action=action, reason=audit.reason)
+            )
         for entry, member, group in await _entries(session, roll_call):
             status = ATTENDANCE_STATUS[entry.status]
             late = record_texts.ATTENDANCE_LATE if entry.tag == "late" else ""
@@ -244,8 +251,9 @@ async def export_attendance(
                     status,
                     local_minute(entry.responded_at, tz),
                     late,
-                    entry.note,
-                    audits.get(member.id, ""),
+                    # The note of a 签到 or a 补签 is no leave reason (a 补签's reason is under 更正原因).
+                    entry.note if entry.status in LEAVE_STATUSES else "",
+                    record_texts.ATTENDANCE_CORRECTION_SEPARATOR.join(corrections.get(member.id, [])),
                 ]
             )
             totals = per_member.setdefault(member.id, [member.display_name, group, 0, 0, 0, 0])

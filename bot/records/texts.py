@@ -46,4 +46,8 @@ ATTENDANCE_LATE = "是"
 ATTENDANCE_SHEET_SUMMARY = "汇总"
 ATTENDANCE_SUMMARY_HEADER = ["姓名", "党小组", "应出席", "出席", "请假", "缺席", "出席率"]
 ATTENDANCE_COUNTS_HEADER = ["会议类别", "召开次数"]
-ATTENDANCE_DETAIL_HEADER = ["姓名", "党小组", "状态", "签到/请假时间", "迟到", "备注（请假原因）", "更正原因"]
+ATTENDANCE_DETAIL_HEADER = ["姓名", "党小组", "状态", "签到/请假时间", "迟到", "请假原因", "更正原因"]
+# 更正原因: each correction of the record (补签, 记请假) with its reason, oldest first.
+ATTENDANCE_CORRECTION = "{action}：{reason}"
+ATTENDANCE_CORRECTION_ACTIONS = {"done": "补签", "leave": "记请假"}
+ATTENDANCE_CORRECTION_SEPARATOR = "；"

@@ -447,7 +447,7 @@ async def test_approve_leave_for_the_meeting_named(in_process, config):
         stored = await entries_of(bot, user)
         assert (stored[1][0], stored[2][0]) == ("leave_req", "leave"), text
     direct = bot_lines(await bot.transcript("dm:u02"))[-1]
-    assert direct == meeting_texts.MEETING_LEAVE_APPROVED_DIRECT.format(when=SATURDAY_15, kind="主题党日")
+    assert direct == meeting_texts.MEETING_LEAVE_APPROVED_DIRECT.format(name="王芳", when=SATURDAY_15, kind="主题党日")
 
     # Naming no request of the member's: one sentence with the requests that wait.
     before = await entries(bot)
@@ -534,7 +534,9 @@ async def test_leave_replies_name_the_meeting_by_its_time(aiohttp_client, config
         name="王芳", when=SATURDAY_15, kind="主题党日", reason="外勤"
     )
     assert approved == meeting_texts.MEETING_LEAVE_APPROVED.format(name="王芳", when=SATURDAY_15, kind="主题党日")
-    assert approved_direct == meeting_texts.MEETING_LEAVE_APPROVED_DIRECT.format(when=SATURDAY_15, kind="主题党日")
+    assert approved_direct == meeting_texts.MEETING_LEAVE_APPROVED_DIRECT.format(
+        name="王芳", when=SATURDAY_15, kind="主题党日"
+    )
     assert cancelled == meeting_texts.MEETING_LEAVE_CANCELLED.format(name="王芳", when=SATURDAY_15, kind="主题党日")
     stored = await entries_of(bot, "u02")
     assert (stored[1][0], stored[2][:2]) == ("done", ("pending", ""))
