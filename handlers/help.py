@@ -35,8 +35,9 @@ class Help:
     """One role's help: the menu, and the text of each topic it may use (by topic key)."""
 
     menu: str
-    topics: dict[str, str]
-    # Folded words that ask for a topic: its name ("会议") and the command words it lists ("签到", "搜题").
+    topics: dict[str, str]  # and the line of each menu command (by _LINE + its first word)
+    # Folded words that ask for a topic: its name ("会议") and the command words it lists ("签到", "搜题"); a command of
+    # the menu itself (我是谁) asks for its own line.
     words: dict[str, str]
 
 
@@ -66,7 +67,15 @@ def build(dispatcher: Dispatcher, role: str) -> Help:
         if key in topics:
             for route in routes:
                 words.update((fold(word), key) for word in route.words)
+    # A command of the menu itself (我是谁) is answered by its own line ("@学习驿站 怎么用我是谁" asks for it).
+    for route in direct:
+        key = f"{_LINE}{route.words[0]}"
+        topics[key] = texts.HELP_LINE.format(word=route.words[0], summary=route.summary)
+        words.update((fold(word), key) for word in route.words)
     return Help("\n".join(menu), topics, words)
+
+
+_LINE = "line:"  # topics' key of a menu command's own line, before its first word
 
 
 def blurb(topic: str, role: str, routes: list[Route]) -> str:
@@ -85,7 +94,7 @@ def _topic_text(topic: str, routes: list[Route]) -> str:
 
 def help_text(dispatcher: Dispatcher, role: str, name: str, asked: str = "") -> str:
     """The answer to "帮助 <asked>": that topic if the role may use it (asked by name or by one of its command
-    words), else the menu under a header that names the member."""
+    words) or that command's line, else the menu under a header that names the member."""
     made = dispatcher.memo(("help", role), lambda: build(dispatcher, role))
     key = made.words.get(fold(asked.strip())) if asked.strip() else None
     if key is not None:

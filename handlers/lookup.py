@@ -18,7 +18,7 @@ from bot.quiz import texts as quiz_texts
 from bot.quiz.bank import LETTERS
 from bot.quiz.lookup import Match, Query, cjk_count, query_of, too_short
 from bot.quiz.models import Question, QuestionType, QuizMode, QuizSession
-from bot.quiz.state import RUNNING, live_session
+from bot.quiz.state import RUNNING, live_for_member, live_session
 
 router = Router("lookup")
 # ctx.memo keys of _search() and _query(), with the query after a colon.
@@ -112,8 +112,12 @@ async def _answer(ctx: Context, query: str) -> None:
     if not query.strip():
         await ctx.reply(quiz_texts.LOOKUP_NEED_QUERY)
         return
-    if await live_session(ctx.session, ctx.chat) is not None:
-        await ctx.reply(quiz_texts.LOOKUP_QUIZ_RUNNING)
+    # Nor elsewhere (私聊, another branch's group) while a 抢答/竞赛 runs that the member may answer.
+    assert ctx.member is not None
+    live_chat = await live_for_member(ctx.session, ctx.member.branch_id, ctx.chat)
+    if live_chat is not None:
+        here = ctx.chat is not None and live_chat == ctx.chat.id
+        await ctx.reply(quiz_texts.LOOKUP_QUIZ_RUNNING if here else quiz_texts.LOOKUP_QUIZ_RUNNING_ELSEWHERE)
         return
     if too_short(_query(ctx, query)):
         await ctx.reply(quiz_texts.LOOKUP_TOO_SHORT)

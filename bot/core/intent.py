@@ -226,6 +226,27 @@ def _how_to(core: str) -> bool:
     return any(w in core for w in texts.INTENT_HOW_WORDS) and any(w in core for w in texts.INTENT_FEATURE_WORDS)
 
 
+def _asked_command(core: str) -> str | None:
+    """The command word a how-question names ('怎么请假', '请问如何才能签到', '怎样搜题呢' → 请假, 签到, 搜题): one
+    a how-word (怎么, 如何 …) leads to within a couple of characters, with little after it — a quiz question that
+    happens to hold such a word ('在职党员如何到社区报到') runs longer."""
+    for how in texts.INTENT_HOW_WORDS:
+        at = core.find(how)
+        if at < 0:
+            continue
+        rest = core[at + len(how) :]
+        for gap in range(min(len(rest), texts.INTENT_HOW_GAP + 1)):
+            found = command_word(rest[gap:])
+            if found is not None and len(found[2]) <= texts.INTENT_HOW_TAIL:
+                return found[0]
+    return None
+
+
+def _help_on(word: str) -> Option:
+    """帮助 with the command word asked about: that command's topic or line (handlers/help.py), else the menu."""
+    return Option(HELP, f"{texts.CMD_HELP[0]} {word}")
+
+
 def _question(raw: str, core: str) -> bool:
     """Asked like a quiz question: a question mark, or a word that asks for a fact and no chat particle at the end
     ('今天天气怎么样', '中午吃什么好呢' are small talk)."""
@@ -255,7 +276,10 @@ def read(raw: str, text: str, addressed: bool) -> Reading:
         # '帮助 会议' / '帮助会议' ask for a help topic; '帮助一下群众' is talk.
         help_talk = label == HELP and not addressed and args and joined and args not in _HELP_TOPIC_WORDS
         if label in _NEEDS and _talk(args, joined) or help_talk:
-            return Reading((Option(HELP, texts.CMD_HELP[0]),) if addressed else (), veto=True)
+            # '请假怎么请' asks how: that command's help; '签到了吗' the menu.
+            asks_how = any(w in args for w in texts.INTENT_HOW_WORDS)
+            option = _help_on(word) if asks_how and not help_talk else Option(HELP, texts.CMD_HELP[0])
+            return Reading((option,) if addressed else (), veto=True)
         # '通知里说的材料交给谁', '竞赛什么时候开始': talk, not a refusal or a notice ('通知 明天几点交材料' is one).
         if label == COMMAND and not addressed and joined and _talk(args):
             return Reading(veto=True)
@@ -274,7 +298,10 @@ def read(raw: str, text: str, addressed: bool) -> Reading:
         text = expanded
     core = _squash(text)
     options = [*_statements(text, core), *_answers(core)] if core else []
-    if addressed and not options:
+    asked = _asked_command(core) if addressed and not options else None
+    if asked is not None:
+        options.append(_help_on(asked))
+    elif addressed and not options:
         if _how_to(core):
             options.append(Option(HELP, texts.CMD_HELP[0]))
         elif "积分" in core and not any(w in core for w in ("排", "规则", "榜")):

@@ -318,6 +318,10 @@ CLI_JOB_DESCRIPTIONS = {
     "plan_meetings": "按 [[branches.meetings]] 提前创建例行会议（遇节假日按规则调整）",
     "warn_meeting_cadence": "提醒书记本期尚未召开的规定会议",
     "post_daily_questions": "在开启 daily_quiz 的支部群里发每日一题",
+    "refresh_member_names": "从企业微信通讯录重新读取成员姓名（config.toml 中写明的姓名保持不变）",
+    "remind_tasks": "月清单：到期前（按工作日）提醒，逾期事项向下发单位报告一次",
+    "issue_recurring_tasks": "月清单：按 [[tasks.recurring]] 下发本月事项",
+    "push_quarter_summary": "季调度：向下发单位推送上季度清单完成情况",
     "study_reminder.": "{branch}的学习日提醒（只在学习日发出）",
 }
 CLI_JOB_DELIVERED_OTHER = "运行中的 yizhan run 已全部送达。"
@@ -450,6 +454,10 @@ INTENT_FEATURE_WORDS = (
     "学习日",
 )
 INTENT_HOW_WORDS = ("怎么", "如何", "怎样", "在哪")
+# "怎么请假", "如何才能签到", "怎样搜题呢": a how-word, at most this many characters, a command word, at most this many
+# after it — the help of that command (bot/core/intent.py _asked_command).
+INTENT_HOW_GAP = 2
+INTENT_HOW_TAIL = 3
 # Without a question mark, a sentence put to the bot is a question for 搜题 when it asks for a fact with one of these.
 INTENT_FACT_WORDS = ("什么", "哪", "多少", "几", "谁", "是否", "何时", "何地")
 INTENT_CHAT_PARTICLES = ("呢", "啊", "呀", "吧", "哈", "嘛", "好")

@@ -510,7 +510,14 @@ async def _reveal_match(ctx: Context, live: Live) -> None:
     if correct:
         a, m = correct[0]
         fastest = quiz_texts.QUIZ_MATCH_FASTEST.format(name=m.display_name, seconds=a.elapsed_ms / 1000)
-    rate = len(correct) / len(attempts) if attempts else 0.0
+    tally = quiz_texts.QUIZ_MATCH_NOBODY
+    if attempts:
+        tally = quiz_texts.QUIZ_MATCH_TALLY.format(
+            answered=len(attempts),
+            correct=len(correct),
+            rate=display.percent(len(correct) / len(attempts)),
+            fastest=fastest,
+        )
     await _say(
         ctx,
         live.quiz,
@@ -518,10 +525,7 @@ async def _reveal_match(ctx: Context, live: Live) -> None:
             position=live.round.position,
             answer=display_answer(live.question),
             explanation=explanation(live.question),
-            rate=display.percent(rate),
-            correct=len(correct),
-            answered=len(attempts),
-            fastest=fastest,
+            tally=tally,
         ),
     )
 

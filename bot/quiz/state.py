@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import functools
 
-from sqlalchemy import ColumnElement, Select, UnaryExpression, bindparam, case, select
+from sqlalchemy import ColumnElement, Select, UnaryExpression, bindparam, case, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.core.models import Chat
+from bot.core.models import Branch, Chat
 from bot.quiz.models import QuizMode, QuizSession
 
 RUNNING = "running"
@@ -37,3 +37,29 @@ def _live_session_query(include_daily: bool) -> Select[QuizSession]:
     if not include_daily:
         query = query.where(QuizSession.mode != QuizMode.DAILY)
     return query.order_by(*running_first()).limit(1)
+
+
+async def live_for_member(session: AsyncSession, home_id: int, chat: Chat | None) -> int | None:
+    """The chat of a running 抢答/竞赛 that this chat runs or that the member of unit home_id may answer (in a group
+    of that unit or of a unit below it, as bot/core/authority.py decides), this chat's first; None: none.
+
+    One statement on the partial index of live quizzes (a few rows however long the history), each checked against
+    its unit's row: asked on every 搜题, so it must not read a branch's past quizzes.
+    """
+    params = {"chat": chat.id if chat is not None else None, "home": home_id, "below": f"%/{home_id}/%"}
+    return await session.scalar(_live_for_member_query(), params)
+
+
+@functools.cache
+def _live_for_member_query() -> Select[int | None]:
+    """Built once: this chat is :chat, the member's unit :home, and :below matches the ancestor path of the units
+    below it. Status and mode are compared as written into the SQL (IndexedWord), as the partial index names them."""
+    here = QuizSession.chat_id == bindparam("chat")
+    reached = or_(here, Branch.id == bindparam("home"), Branch.ancestor_path.like(bindparam("below")))
+    return (
+        select(QuizSession.chat_id)
+        .join(Branch, Branch.id == QuizSession.branch_id)
+        .where(QuizSession.status == RUNNING, QuizSession.mode.in_([QuizMode.RUSH, QuizMode.MATCH]), reached)
+        .order_by(case((here, 0), else_=1))
+        .limit(1)
+    )

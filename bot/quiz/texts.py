@@ -47,10 +47,9 @@ QUIZ_DAILY_RECEIVED = "{name}同志，{question}作答已收到，{close}在群�
 QUIZ_TIMEOUT = "【抢答 第{position}题】作答时间到，无人答对。正确答案：{answer}{explanation}"
 # An explanation with its source (alone: QUIZ_EXPLANATION_ONLY / QUIZ_SOURCE_ONLY below).
 QUIZ_EXPLANATION = "\n解析：{explanation}（{source}）"
-QUIZ_MATCH_REVEAL = (
-    "【竞赛 第{position}题】作答结束。正确答案：{answer}{explanation}"
-    "\n本题{answered}人作答，{correct}人答对，正确率{rate}{fastest}。"
-)
+QUIZ_MATCH_REVEAL = "【竞赛 第{position}题】作答结束。正确答案：{answer}{explanation}{tally}"
+QUIZ_MATCH_TALLY = "\n本题{answered}人作答，{correct}人答对，正确率{rate}{fastest}。"
+QUIZ_MATCH_NOBODY = "\n本题无人作答。"  # not "0人作答，0人答对，正确率0%"
 QUIZ_MATCH_FASTEST = "；用时最短：{name}（{seconds:.1f}秒）"
 QUIZ_DAILY_REVEAL = "【每日一题·揭晓】正确答案：{answer}{explanation}\n本题{answered}人作答，答对的同志：{names}。"
 QUIZ_DAILY_NOBODY = "无"
@@ -128,6 +127,8 @@ LOOKUP_NEED_QUERY = "请在“搜题”后写明题目，例如：搜题 预备�
 LOOKUP_TOO_SHORT = "题干过短，请写出更完整的题干后再查。"
 LOOKUP_NOT_FOUND = "题库中未找到与该题足够接近的题目，为避免误导，不作推测。请写出更完整的题干后再查。"
 LOOKUP_QUIZ_RUNNING = "本群正在进行抢答或竞赛，为保证公平，搜题暂停使用，答题结束后恢复。"
+# 私聊 (or another branch's group) while a 抢答/竞赛 the member may answer runs in a group of their unit.
+LOOKUP_QUIZ_RUNNING_ELSEWHERE = "您所在单位的群内正在进行抢答或竞赛，为保证公平，搜题暂停使用，答题结束后恢复。"
 LOOKUP_RESULT = (
     "【搜题】最接近的题目（匹配度{score}%）：\n（{type}）{stem}{options}\n答案：{answer}{explanation}{source}"
 )

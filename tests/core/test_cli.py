@@ -3,6 +3,7 @@
 import http.cookiejar
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -90,6 +91,41 @@ def test_db_upgrade_and_jobs(tmp_path, capsys):
     assert capsys.readouterr().out == texts.CLI_JOB_NOTHING.format(name="purge_old_records") + "\n"
     assert main(["--config", str(path), "jobs", "run", "nope"]) == 1
     assert "yizhan: 没有名为 'nope' 的任务（已有：purge_old_records," in capsys.readouterr().err
+
+
+# What may stay ASCII in a job's description: config names ([[tasks.recurring]], daily_quiz, config.toml).
+_CONFIG_NAMES = re.compile(r"\[\[?[a-z_.]+\]\]?|\b[a-z]+(?:_[a-z]+)+\b|\bconfig\.toml\b|\benabled = (?:true|false)\b")
+
+
+def test_every_job_is_described_in_chinese(tmp_path, capsys, monkeypatch):
+    """`yizhan jobs list` with every job declared (WeCom contacts, recurring items, 季调度, 每日一题, 学习日): each
+    description is Chinese, with no ASCII letters but config names."""
+    from bot.core.config import RecurringTaskConfig, load_config
+    from schedules import declared_jobs
+
+    config = load_config(config_file(tmp_path), env={}).replace(
+        wecom={"enabled": True, "corp_id": "ww1", "agent_id": 1000002, "app_secret": "s"},
+        tasks={"recurring": (RecurringTaskConfig(unit="demo", title="报送支部工作月报"),), "quarterly_push": True},
+    )
+    monkeypatch.setattr("bot.cli.load_config", lambda _path: config)
+    names = [job.name for job in declared_jobs(config)]
+    for conditional in (
+        "refresh_member_names",
+        "issue_recurring_tasks",
+        "push_quarter_summary",
+        "post_daily_questions",
+    ):
+        assert conditional in names
+    assert any(name.startswith("study_reminder.") for name in names)
+    assert main(["jobs", "list"]) == 0
+    lines = capsys.readouterr().out.splitlines()[1:]
+    assert len(lines) == len(names)
+    for name, line in zip(names, lines, strict=True):
+        found = re.match(rf"{re.escape(name)} +\S.*? (?:\d{{4}}-\d\d-\d\d \d\d:\d\d|-) +(\S.*)$", line)
+        assert found is not None, line
+        description = found.group(1)
+        assert re.search(r"[\u4e00-\u9fff]", description), line
+        assert not re.search(r"[A-Za-z]", _CONFIG_NAMES.sub("", description)), line
 
 
 def free_port() -> int:

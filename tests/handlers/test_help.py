@@ -1,10 +1,12 @@
 """帮助 / 菜单: a short menu of topics per role, each topic within WeCom's text limit; unmatched text."""
 
 import pytest
+from sqlalchemy import select
 
 from bot.app import ROUTERS
-from bot.core import texts
-from bot.core.models import Role
+from bot.core import intent, texts
+from bot.core.models import InboundMessage, Role
+from bot.core.normalize import normalize
 from bot.core.router import Dispatcher
 from bot.meetings import texts as meeting_texts
 from bot.points import texts as points_texts
@@ -151,3 +153,63 @@ async def test_unmatched_group_text_is_ignored(bot):
 async def test_mention_with_unmatched_text_gets_short_help(bot):
     data = await bot.say("@学习驿站 今天天气怎么样", user="u02")
     assert [r["text"] for r in data["replies"]] == [texts.HELP_SHORT]
+
+
+async def test_a_how_question_naming_a_command_gets_that_commands_help(bot):
+    """QA: '@学习驿站 怎么请假' gave the whole menu; the 会议 topic carries the 请假 line. 怎么/如何/怎样 + a command
+    word (a few characters between or after at most) gets that command's topic, or its line if it is in the menu."""
+    await bot.say("帮助 会议", user="u01")
+    await bot.say("帮助 答题", user="u01")
+    meetings, quiz = bot.replies_to("u01")
+    leave_line = texts.HELP_LINE.format(word="请假", summary=meeting_texts.SUMMARY_LEAVE)
+    assert leave_line in meetings
+    asked = {
+        "@学习驿站 怎么请假": meetings,
+        "@学习驿站 请问如何才能签到？": meetings,
+        "@学习驿站 请假条怎么写": meetings,  # the command word first, then how
+        "@学习驿站 怎样搜题呢": quiz,
+        "@学习驿站 怎么用我是谁": WHOAMI_LINE,  # a command of the menu itself: its line
+    }
+    for text, expected in asked.items():
+        data = await bot.say(text, user="u02")
+        assert [r["text"] for r in data["replies"]] == [expected], text
+    data = await bot.say("如何签到", user="u02", chat=None)  # directly
+    assert [r["text"] for r in data["replies"]] == [meetings]
+    async with bot.services.sessions() as session:
+        handled = list(
+            await session.scalars(
+                select(InboundMessage.handled_by)
+                .where(InboundMessage.platform_user_id == "u02")
+                .order_by(InboundMessage.id)
+            )
+        )
+    assert handled == ["handle_help"] * (len(asked) + 1)
+    # A command the member may not use: the menu; a secretary gets its topic.
+    await bot.say("@学习驿站 怎么发起主题党日", user="u03")
+    await bot.say("@学习驿站 怎么发起主题党日", user="u00")
+    assert bot.replies_to("u03")[-1].startswith(texts.HELP_HEADER.format(name="刘洋"))
+    assert bot.replies_to("u00")[-1].startswith(texts.HELP_TOPIC_HEADER.format(topic="会议"))
+    # Talk and quiz questions stay what they were.
+    await bot.say("@学习驿站 今天天气怎么样", user="u04")
+    await bot.say("怎么请假", user="u04")  # not put to the bot: group talk
+    assert bot.replies_to("u04") == [texts.HELP_SHORT]
+
+
+@pytest.mark.parametrize(
+    ("text", "option"),
+    [
+        ("怎么请假", "帮助 请假"),
+        ("如何签到", "帮助 签到"),
+        ("怎样搜题", "帮助 搜题"),
+        ("请问怎么才能请假呀", "帮助 请假"),
+        ("怎么查积分", "帮助 查积分"),
+        ("签到了吗", "帮助"),  # not a how-question: the menu, as before
+        ("怎么开会", "帮助"),  # no command word: the menu, as before
+        ("在职党员如何到社区报到", None),  # a quiz question that holds a command word: not help
+        ("如何完成入党志愿书的填写", None),
+    ],
+)
+def test_how_questions_read_as_help_on_the_command(text, option):
+    text_in, mentioned, _names = normalize(f"@学习驿站 {text}", ("学习驿站",))
+    reading = intent.read(f"@学习驿站 {text}", text_in, mentioned)
+    assert (reading.options[0].text if reading.options else None) == option

@@ -18,12 +18,15 @@ from sqlalchemy import delete, event, select, update
 from bot.cli import main
 from bot.core import texts
 from bot.core.db import transaction
-from bot.core.models import Chat
+from bot.core.models import Chat, InboundMessage, Outbox
 from bot.quiz import texts as quiz_texts
 from bot.quiz.bank import QuestionData, import_questions, sample_bank
 from bot.quiz.lookup import Entry, LookupIndex
-from bot.quiz.models import Question, QuizSession
+from bot.quiz.models import Question, QuizRound, QuizSession
+from bot.quiz.state import live_for_member
+from bot.quiz.timer import tick
 from tests.conftest import ROOT
+from tests.core.test_org import populated, tree_config
 
 QUERIES = json.loads((ROOT / "tests/data/lookup_queries.json").read_text(encoding="utf-8"))
 STEMS = {q.key: q.stem for _, q in sample_bank().questions}
@@ -98,7 +101,7 @@ async def test_lookup_needs_a_question(bot):
     assert bot.replies_to("u01") == [quiz_texts.LOOKUP_NEED_QUERY, quiz_texts.LOOKUP_TOO_SHORT]
 
 
-async def test_refused_during_a_live_quiz_in_that_chat_only(bot, clock):
+async def test_refused_during_a_live_quiz_in_that_chat_and_directly(bot, clock):
     services = bot.services
     async with transaction(services.sessions) as session:
         chat = await session.scalar(select(Chat).where(Chat.platform_chat_id == "demo-group"))
@@ -114,16 +117,17 @@ async def test_refused_during_a_live_quiz_in_that_chat_only(bot, clock):
         )
         session.add(quiz)
     await bot.say("搜题 预备党员的预备期为多长时间", user="u01")
-    await bot.say("预备党员的预备期为多长时间", user="u01", chat=None)  # directly: no quiz there
+    await bot.say("预备党员的预备期为多长时间", user="u01", chat=None)  # directly: the same branch's quiz
     assert bot.replies_to("u01")[0] == quiz_texts.LOOKUP_QUIZ_RUNNING
-    assert found_stem(bot.replies_to("u01")[1]) == STEMS["dz-0047"]
+    assert bot.replies_to("u01")[1] == quiz_texts.LOOKUP_QUIZ_RUNNING_ELSEWHERE
 
     async with transaction(services.sessions) as session:
         stored = await session.get(QuizSession, quiz.id)
         assert stored is not None
         stored.status, stored.finished_at = "finished", clock()
     await bot.say("搜题 预备党员的预备期为多长时间", user="u01")
-    assert found_stem(bot.replies_to("u01")[2]) == STEMS["dz-0047"]
+    await bot.say("搜题 预备党员的预备期为多长时间", user="u01", chat=None)
+    assert found_stem(bot.replies_to("u01")[2]) == found_stem(bot.replies_to("u01")[3]) == STEMS["dz-0047"]
 
 
 async def test_index_follows_an_import_by_another_process(bot, db_url, tmp_path):
@@ -371,3 +375,113 @@ def test_search_after_a_change_ranks_as_a_fresh_index():
     index.apply([(Entry.of(*row), 1.0) for row in rows[len(rows) // 2 :]], range(0, len(rows) // 2, 3))
     fresh = LookupIndex.of(row for row in rows if row[0] >= len(rows) // 2 or row[0] % 3)
     assert [index.search(p, limit=10) for p in probes] == [fresh.search(p, limit=10) for p in probes]
+
+
+async def open_question(bot: Any) -> Question:
+    """The question of the round open now."""
+    async with bot.services.sessions() as session:
+        question = await session.scalar(
+            select(Question).join(QuizRound, QuizRound.question_id == Question.id).where(QuizRound.status == "open")
+        )
+    assert question is not None
+    return question
+
+
+async def stored_lookup(bot: Any, user: str) -> tuple[str | None, list[str]]:
+    """What the last message of user stored: the handler that took it, and the texts written for it to send."""
+    async with bot.services.sessions() as session:
+        inbound = await session.scalar(
+            select(InboundMessage)
+            .where(InboundMessage.platform_user_id == user)
+            .order_by(InboundMessage.id.desc())
+            .limit(1)
+        )
+        assert inbound is not None
+        sent = await session.scalars(select(Outbox.text).where(Outbox.cause_inbound_id == inbound.id))
+        return inbound.handled_by, list(sent)
+
+
+async def test_a_direct_lookup_gives_away_no_live_rush_answer(bot_in_process, clock):
+    """QA: with question 2 of a 抢答 on screen in the group, a member's 私聊 搜题 of its stem is refused as in the
+    group; a 每日一题 does not count, and once the 抢答 is over the answer is found again."""
+    bot = bot_in_process
+    await bot.say("抢答 3题 党章", user="u00")
+    first = await open_question(bot)
+    for seconds in (bot.services.config.quiz.rush_seconds_per_question, 3):  # question 1 times out, 2 follows
+        clock.advance(seconds=seconds)
+        await tick(bot.services.config, bot.services.sessions, bot.services.clock)
+    second = await open_question(bot)
+    assert second.id != first.id
+    await bot.say(f"搜题 {second.stem}", user="u01", chat=None)
+    assert bot.replies_to("u01") == [quiz_texts.LOOKUP_QUIZ_RUNNING_ELSEWHERE]
+    assert await stored_lookup(bot, "u01") == ("handle_lookup", [quiz_texts.LOOKUP_QUIZ_RUNNING_ELSEWHERE])
+    await bot.say(f"{second.stem}？", user="u01", chat=None)  # a question put to the bot directly, no command word
+    assert bot.replies_to("u01")[-1] == quiz_texts.LOOKUP_QUIZ_RUNNING_ELSEWHERE
+
+    await bot.say("结束答题", user="u00")
+    await bot.say(f"搜题 {second.stem}", user="u01", chat=None)
+    assert found_stem(bot.replies_to("u01")[-1]) == second.stem
+    handled_by, sent = await stored_lookup(bot, "u01")
+    assert handled_by == "handle_lookup" and len(sent) == 1 and "\n答案：" in sent[0]
+
+
+async def test_a_direct_lookup_is_answered_beside_a_daily_question(bot, clock):
+    async with transaction(bot.services.sessions) as session:
+        chat = await session.scalar(select(Chat).where(Chat.platform_chat_id == "demo-group"))
+        assert chat is not None
+        session.add(
+            QuizSession(
+                branch_id=chat.branch_id,
+                chat_id=chat.id,
+                mode="daily",
+                status="running",
+                question_count=1,
+                seconds_per_question=0,
+                started_at=clock(),
+            )
+        )
+    await bot.say("搜题 预备党员的预备期为多长时间", user="u01", chat=None)
+    await bot.say("搜题 预备党员的预备期为多长时间", user="u01")
+    assert [found_stem(reply) for reply in bot.replies_to("u01")] == [STEMS["dz-0047"]] * 2
+
+
+async def test_a_quiz_refuses_lookups_of_those_who_may_answer_it_only(aiohttp_client, db_url, clock):
+    """A 抢答 in 第一党支部's group: its members and the secretaries of the units above (who may answer there) are
+    refused, in 私聊 and in any other group; a member of 第二党支部 is not."""
+    bot = await populated(aiohttp_client, tree_config(db_url), clock)
+    await bot.say("抢答 3题 党章", user="b100", chat="b1-group")
+    query = "搜题 预备党员的预备期为多长时间"
+    refused = quiz_texts.LOOKUP_QUIZ_RUNNING_ELSEWHERE
+    for user, chat in [("b1m001", None), ("b1m001", "dw-group"), ("zz100", None), ("dw00", "dw-group")]:
+        answer = await bot.say(query, user=user, chat=chat)
+        assert [r["text"] for r in answer["replies"]] == [refused], (user, chat)
+    for user, chat in [("b2m001", None), ("zz200", None), ("b4m001", "b4-group")]:
+        answer = await bot.say(query, user=user, chat=chat)
+        assert found_stem(answer["replies"][-1]["text"]) == STEMS["dz-0047"], (user, chat)
+    answer = await bot.say(query, user="b2m001", chat="b1-group")  # a guest in the quiz's own group
+    assert [r["text"] for r in answer["replies"]] == [quiz_texts.LOOKUP_QUIZ_RUNNING]
+
+
+async def test_the_live_quiz_of_a_member_is_found_on_the_partial_index(bot):
+    """搜题 asks on every message which 抢答/竞赛 the member may answer: on the index of live quizzes alone, never
+    a scan of quiz_session (a branch's every past 每日一题)."""
+    engine = bot.services.engine
+    if engine.dialect.name != "sqlite":
+        pytest.skip("SQLite's query plan")
+    ran: list[tuple[str, Any]] = []
+
+    def note(_conn: object, _cursor: object, statement: str, parameters: Any, *_args: object) -> None:
+        ran.append((statement, parameters))
+
+    async with bot.services.sessions() as session:
+        event.listen(engine.sync_engine, "before_cursor_execute", note)
+        try:
+            assert await live_for_member(session, 1, None) is None
+        finally:
+            event.remove(engine.sync_engine, "before_cursor_execute", note)
+        statement, parameters = ran[-1]
+        assert "quiz_session" in statement
+        connection = await session.connection()
+        plan = [row[-1] for row in await connection.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters)]
+    assert plan[0] == "SCAN quiz_session USING INDEX uq_quiz_session_live_chat", plan
+    assert plan[1] == "SEARCH branch USING INTEGER PRIMARY KEY (rowid=?)", plan

@@ -164,12 +164,33 @@ async def test_each_match_answer_is_acknowledged_privately(bot, clock):
         position=1,
         answer=display_answer(question),
         explanation=EXPLANATION,
-        answered=2,
-        correct=1,
-        rate="50%",
-        fastest=quiz_texts.QUIZ_MATCH_FASTEST.format(name="张伟", seconds=3),
+        tally=quiz_texts.QUIZ_MATCH_TALLY.format(
+            answered=2,
+            correct=1,
+            rate="50%",
+            fastest=quiz_texts.QUIZ_MATCH_FASTEST.format(name="张伟", seconds=3),
+        ),
     )
+    assert reveal.endswith("\n本题2人作答，1人答对，正确率50%；用时最短：张伟（3.0秒）。")
     assert "王芳" not in reveal
+
+
+async def test_a_match_question_nobody_answered_says_so(bot, clock):
+    """QA: not "本题0人作答，0人答对，正确率0%。"."""
+    await add_questions(bot, 2)
+    await bot.say(f"竞赛 2题 20秒 {TAG}", user="u00")
+    first = await current_question(bot)
+    clock.advance(seconds=20)
+    await clock_tick(bot)
+    reveal = quiz_texts.QUIZ_MATCH_REVEAL.format(
+        position=1, answer=display_answer(first), explanation=EXPLANATION, tally=quiz_texts.QUIZ_MATCH_NOBODY
+    )
+    assert reveal.endswith("\n本题无人作答。")
+    assert reveal in bot_lines(await bot.transcript())
+    assert not [line for line in bot_lines(await bot.transcript()) if "0人作答" in line or "正确率0%" in line]
+    async with bot.services.sessions() as session:
+        assert await session.scalar(select(func.count()).select_from(QuizAttempt)) == 0
+        assert await session.scalar(select(QuizRound.status).where(QuizRound.position == 1)) == "closed"
 
 
 async def test_match_scores_follow_the_documented_rule(bot, clock):

@@ -2,6 +2,8 @@
 
 import asyncio
 
+from sqlalchemy import select
+
 from bot.app import ROUTERS
 from bot.core import texts
 from bot.core.channels.wecom.channel import WECOM
@@ -9,7 +11,9 @@ from bot.core.context import Context
 from bot.core.message import Message
 from bot.core.models import OutboxStatus
 from bot.core.router import Router
-from tests.channels.wecom.conftest import AGENT_ID, CORP_ID
+from bot.quiz import texts as quiz_texts
+from bot.quiz.models import Question, QuizRound
+from tests.channels.wecom.conftest import ADMIN, AGENT_ID, CORP_ID
 
 
 async def test_help_gets_an_encrypted_passive_reply(wecom):
@@ -105,3 +109,20 @@ async def test_slow_work_answers_empty_at_once_and_replies_later(start_wecom):
     await wecom.drain_outbox()
     assert wecom.fake.contents("message/send", "zhangsan") == ["慢慢来"]
     assert await wecom.counts() == (1, 1)
+
+
+async def test_a_one_to_one_lookup_gives_away_no_live_rush_answer(wecom):
+    """QA: the 抢答 in the group is live; the member's 1:1 搜题 of the question on screen is refused, and its answer
+    is in nothing written for them."""
+    await wecom.aibot_say("@学习驿站 抢答 3题 党章", user=ADMIN)
+    async with wecom.services.sessions() as session:
+        stem = await session.scalar(
+            select(Question.stem)
+            .join(QuizRound, QuizRound.question_id == Question.id)
+            .where(QuizRound.status == "open")
+        )
+    assert stem is not None
+    status, reply = await wecom.app_say(f"搜题 {stem}", user="zhangsan")
+    assert (status, reply) == (200, quiz_texts.LOOKUP_QUIZ_RUNNING_ELSEWHERE)
+    to_member = [row for row in await wecom.outbox() if row.target_id == "zhangsan"]
+    assert [row.text for row in to_member] == [quiz_texts.LOOKUP_QUIZ_RUNNING_ELSEWHERE]
