@@ -29,6 +29,7 @@ from bot.meetings.domain import (
     choose_meetings,
     correct,
     create_meeting,
+    lapsed_leave_requests_for,
     leave_requests_for,
     leaves_for,
     meetings_to_ask_leave_for,
@@ -308,14 +309,25 @@ async def handle_cancel_leave(msg: Message, ctx: Context) -> None:
         await ctx.reply(_choices(ctx, template, leaves, args))
         return
     view = chosen[0]
-    leave = (EntryStatus.LEAVE, EntryStatus.LEAVE_REQUESTED)
-    if not await change_entry(
-        ctx.session, view.roll_call, ctx.member, leave, status=EntryStatus.PENDING, note="", responded_at=None
-    ):  # checked in since it was read (on another instance): there is no leave left to cancel
+    # Granted leave first, then a request, each a conditional update: which of them was withdrawn is known.
+    withdrawn = None
+    for leave in (EntryStatus.LEAVE, EntryStatus.LEAVE_REQUESTED):
+        if await change_entry(
+            ctx.session, view.roll_call, ctx.member, (leave,), status=EntryStatus.PENDING, note="", responded_at=None
+        ):
+            withdrawn = leave
+            break
+    if withdrawn is None:  # checked in since it was read (on another instance): there is no leave left to cancel
         await ctx.reply(meeting_texts.MEETING_NO_LEAVE)
         return
     name = ctx.member.display_name
     when = display.when(view.meeting.starts_at, ctx.config.tz)
+    if withdrawn == EntryStatus.LEAVE and ctx.config.meetings.leave_needs_approval:  # approved: the 支委 should know
+        notice = meeting_texts.MEETING_LEAVE_WITHDRAWN_TO_SECRETARY.format(
+            name=name, when=when, kind=view.kind_name, seq=view.roll_call.seq
+        )
+        for secretary in await _secretaries(ctx):
+            await ctx.send_to_member(secretary, notice)
     if len(leaves) == 1:
         await ctx.reply(meeting_texts.MEETING_LEAVE_CANCELLED.format(name=name, when=when, kind=view.kind_name))
         return
@@ -341,7 +353,24 @@ async def handle_approve_leave(msg: Message, ctx: Context) -> None:
     rest = remove_mentions(ctx.command.raw_args)
     # 准假 has no reason after its selector: a bare number names a meeting here, as in 补签 3 / 取消会议 3.
     selector = split_leave_selector(rest)[0] or (rest if rest.isdigit() else "")
-    chosen = choose_meetings(requests, selector, ctx.config.tz) if selector else requests[:1]
+    if not selector and len(requests) > 1:  # a bare 准假 would approve one the secretary may not mean: which?
+        await ctx.reply(_requests_text(ctx, member, selector, requests, requests))
+        return
+    chosen = choose_meetings(requests, selector, ctx.config.tz) if selector else requests
+    if not chosen:  # none waits (for these words): one whose check-in closed while it waited is told so
+        lapsed = await lapsed_leave_requests_for(ctx, ctx.branch, member)
+        named = choose_meetings(lapsed, selector, ctx.config.tz) if selector else lapsed
+        if named:
+            view = named[-1]  # the latest
+            await ctx.reply(
+                meeting_texts.MEETING_REQUEST_LAPSED.format(
+                    name=member.display_name,
+                    when=display.when(view.meeting.starts_at, ctx.config.tz),
+                    kind=view.kind_name,
+                    seq=view.roll_call.seq,
+                )
+            )
+            return
     if selector and requests and len(chosen) != 1:
         await ctx.reply(_requests_text(ctx, member, selector, requests, chosen))
         return
@@ -372,6 +401,8 @@ def _requests_text(
         for v in listed
     )
     template = meeting_texts.MEETING_REQUEST_WHICH if chosen else meeting_texts.MEETING_REQUEST_NOT_FOUND
+    if not selector:
+        template = meeting_texts.MEETING_REQUEST_WHICH_BARE
     return template.format(name=member.display_name, text=selector, items=items, seq=listed[0].roll_call.seq)
 
 

@@ -104,6 +104,9 @@ _COMMANDS_BY_FIRST: dict[str, list[tuple[str, str, bool]]] = {}
 for _entry in _command_words():  # longest first within each first character
     _COMMANDS_BY_FIRST.setdefault(_entry[0][:1], []).append(_entry)
 RECEIPTS = frozenset(fold(w) for w in texts.RECEIPT_WORDS)
+# The secretary's 签到码 (bot/meetings/texts.py) followed by four digits is a member sending the code.
+_CODE_WORDS = frozenset(fold(w) for name, words in all_texts.items() if name == "CMD_MEETING_CODE" for w in words)
+_CODE_SENT = re.compile(r"[\s:：是为]*(\d{4})")
 _COURTESY = _folded([*texts.RECEIPT_WORDS, *texts.INTENT_COURTESY_WORDS])
 _LEADING = _folded(texts.INTENT_LEADING_WORDS)
 _LEADING_FIRST = frozenset(w[0] for w in _LEADING)
@@ -270,6 +273,9 @@ def read(raw: str, text: str, addressed: bool) -> Reading:
     found = command_word(text)
     if found is not None:
         word, label, args = found
+        code = _CODE_SENT.fullmatch(args) if word in _CODE_WORDS else None
+        if code is not None:  # '签到码1324': a code sent to check in, not a request for the code (签到码 alone)
+            return Reading((Option(CHECK_IN, f"{texts.CMD_CHECK_IN[0]} {code.group(1)}"),))
         if label in _NEEDS and args in ("了", "啦"):  # '请假了': maybe a report of the past; only in its context
             return Reading((Option(label, word, _NEEDS[label]),), veto=True)
         joined = text[len(word) : len(word) + 1] not in (" ", ",", ":", "")

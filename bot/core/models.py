@@ -340,6 +340,9 @@ class RollCallEntry(Base):
     note: Mapped[str] = mapped_column(Text, default="")
     tag: Mapped[str | None] = mapped_column(String(20))
     nudges_received: Mapped[int] = mapped_column(Integer, default=0)
+    # Wrong 签到码 sent for this meeting (bot/meetings/domain.py): counted by an atomic UPDATE, so a limit holds
+    # across processes.
+    code_misses: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class PointsEntry(Base):

@@ -6,10 +6,10 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Select, and_, bindparam, func, select
+from sqlalchemy import ColumnElement, Select, Table, and_, bindparam, func, select, update
 
 from bot.core import display, org, texts
 from bot.core.authority import holders
@@ -131,6 +131,11 @@ def _parts(meeting: Meeting) -> dict[str, str]:
     }
 
 
+def _code_part(meeting: Meeting) -> str:
+    """What an announcement or a direct reminder adds for a meeting with a 签到码: that the code is needed."""
+    return meeting_texts.MEETING_CODE_PART if meeting.check_in_code else ""
+
+
 async def audience_for(ctx: Context, branch: Branch, kind: str, party_group: PartyGroup | None) -> Audience:
     """Who is expected: the whole branch, the committee (支委), or one 党小组."""
     if kind == MeetingKind.GROUP_MEETING and party_group is not None:
@@ -212,6 +217,7 @@ async def create_meeting(
         audience=audience.label,
         window=window_text(ctx, meeting),
         leave=await leave_reply(ctx, view),
+        code_part=_code_part(meeting),
         **_parts(meeting),
     )
     chats = await roll_call_chats(ctx.session, roll_call)
@@ -385,8 +391,11 @@ async def check_in(ctx: Context, branch: Branch, member: Member, code: str, only
     if meeting.check_in_code:
         if not code:
             return CheckInResult(meeting_texts.MEETING_CODE_NEEDED.format(kind=meeting.kind_name))
-        if code != meeting.check_in_code:
-            return CheckInResult(meeting_texts.MEETING_CODE_WRONG)
+        if meeting.status == EntryStatus.DONE:  # a code sent again after checking in is no guess to count
+            return CheckInResult(meeting_texts.MEETING_ALREADY.format(name=member.display_name))
+        refused = await _code_refusal(ctx, branch, meeting, member, code)
+        if refused is not None:
+            return CheckInResult(refused)
     late = is_late(ctx, meeting, now)
     recorded = await check_in_member(ctx, meeting.roll_call, member, now, tag=LATE if late else None)
     if not recorded:
@@ -401,6 +410,54 @@ def is_late(ctx: Context, meeting: Scheduled, now: datetime) -> bool:
     14:30:59 for a meeting at 14:30 is on time ("签到成功（14:30）"), 14:31 is late."""
     minute = now.replace(second=0, microsecond=0)
     return minute > meeting.starts_at + timedelta(minutes=ctx.config.meetings.late_after_minutes)
+
+
+# Wrong 签到码 a member may send for one meeting: a 4-digit code is not to be guessed from outside the venue. After
+# that only a secretary records the attendance (补签).
+CODE_TRIES = 5
+_ENTRY = cast(Table, RollCallEntry.__table__)
+# One wrong code counted, the count after it: an atomic increment, so two messages at once (two processes) each
+# count and neither gets a try past the limit. None: the entry is done (a 签到 committed meanwhile).
+_COUNT_CODE_MISS = (
+    update(_ENTRY)
+    .where(
+        _ENTRY.c.roll_call_id == bindparam("roll_call"),
+        _ENTRY.c.member_id == bindparam("member"),
+        _ENTRY.c.status != EntryStatus.DONE,
+    )
+    .values(code_misses=_ENTRY.c.code_misses + 1)
+    .returning(_ENTRY.c.code_misses)
+)
+# The wrong codes counted so far, read under the entry's row lock (PostgreSQL; SQLite's writers queue anyway): a
+# wrong code counted on another instance commits before this 签到's write or waits for it, never in between.
+_CODE_MISSES = (
+    select(_ENTRY.c.code_misses)
+    .where(_ENTRY.c.roll_call_id == bindparam("roll_call"), _ENTRY.c.member_id == bindparam("member"))
+    .with_for_update()
+)
+
+
+async def _code_refusal(ctx: Context, branch: Branch, meeting: OpenMeeting, member: Member, code: str) -> str | None:
+    """Why a 签到 with this code is refused (a wrong code, or too many of them), else None. The wrong code that
+    reaches the limit tells the secretaries, once."""
+    params = {"roll_call": meeting.roll_call.id, "member": member.id}
+    if code == meeting.check_in_code:
+        misses = await ctx.session.scalar(_CODE_MISSES, params)
+        if misses is not None and misses >= CODE_TRIES:
+            return meeting_texts.MEETING_CODE_LOCKED.format(name=member.display_name, tries=CODE_TRIES)
+        return None
+    misses = await ctx.session.scalar(_COUNT_CODE_MISS, params)
+    if misses is None:
+        return meeting_texts.MEETING_ALREADY.format(name=member.display_name)
+    if misses < CODE_TRIES:
+        return meeting_texts.MEETING_CODE_WRONG
+    if misses == CODE_TRIES:
+        notice = meeting_texts.MEETING_CODE_LOCKED_TO_SECRETARY.format(
+            name=member.display_name, kind=meeting.kind_name, seq=meeting.roll_call.seq, tries=CODE_TRIES
+        )
+        for secretary in await ctx.session.scalars(holders(branch.id, Role.SECRETARY)):
+            await ctx.send_to_member(secretary, notice)
+    return meeting_texts.MEETING_CODE_LOCKED.format(name=member.display_name, tries=CODE_TRIES)
 
 
 async def check_in_member(ctx: Context, roll_call: RollCallRef, member: Member, now: datetime, tag: str | None) -> bool:
@@ -454,6 +511,26 @@ async def leave_requests_for(ctx: Context, branch: Branch, member: Member) -> li
         for view, status in await open_meetings_for(ctx, branch, member)
         if window(ctx, view.meeting)[1] >= now and status == EntryStatus.LEAVE_REQUESTED
     ]
+
+
+async def lapsed_leave_requests_for(ctx: Context, branch: Branch, member: Member) -> list[MeetingView]:
+    """The meetings (not cancelled) whose check-in closed while this member's leave request still waited for 准假,
+    soonest first: the request lapsed, and the member counts as absent."""
+    now = ctx.clock()
+    rows = await ctx.session.execute(
+        select(Meeting, RollCall)
+        .join(RollCall, RollCall.id == Meeting.roll_call_id)
+        .join(RollCallEntry, RollCallEntry.roll_call_id == RollCall.id)
+        .where(
+            Meeting.branch_id == branch.id,
+            Meeting.cancelled.is_(False),
+            Meeting.starts_at <= now,
+            RollCallEntry.member_id == member.id,
+            RollCallEntry.status == EntryStatus.LEAVE_REQUESTED,
+        )
+        .order_by(Meeting.starts_at)
+    )
+    return [MeetingView(m, r) for m, r in rows if r.status != RollCallStatus.OPEN or window(ctx, m)[1] < now]
 
 
 async def leaves_for(ctx: Context, branch: Branch, member: Member) -> list[MeetingView]:
@@ -612,7 +689,20 @@ async def summary_texts(ctx: Context, view: MeetingView) -> tuple[str, str]:
     if counted.leave:
         names += meeting_texts.MEETING_SUMMARY_LEAVE_NAMES.format(names=display.names(counted.leave))
     if counted.pending:
-        names += meeting_texts.MEETING_SUMMARY_ABSENT_NAMES.format(names=display.names(counted.pending))
+        # Absent with a leave request no secretary approved in time: said, so the 支委 can 记请假 if it stands.
+        requested = set(
+            await ctx.session.scalars(
+                select(RollCallEntry.member_id).where(
+                    RollCallEntry.roll_call_id == view.roll_call.id,
+                    RollCallEntry.status == EntryStatus.LEAVE_REQUESTED,
+                )
+            )
+        )
+        absent = [
+            m.display_name + (meeting_texts.MEETING_SUMMARY_UNAPPROVED if m.id in requested else "")
+            for m in counted.pending
+        ]
+        names += meeting_texts.MEETING_SUMMARY_ABSENT_NAMES.format(names=texts.NAME_SEPARATOR.join(absent))
     return meeting_texts.MEETING_SUMMARY.format(**counts), meeting_texts.MEETING_SUMMARY_PRIVATE.format(
         **counts, names=names
     )
@@ -678,6 +768,7 @@ async def send_due_reminders(ctx: Context) -> None:
                 when=when,
                 location_part=_parts(meeting)["location_part"],
                 window=window_text(ctx, meeting),
+                code_part=_code_part(meeting),
                 leave=await leave_reply(ctx, view),
             )
             card = meeting_card(view.roll_call.id, title)

@@ -42,9 +42,9 @@ MEETING_TOPIC_PART = "，主题：{topic}"
 MEETING_CODE_SECRET = "{kind}#{seq}的签到码是 {code}，请在会场公布。"
 MEETING_NEED_GROUP = "请写明是哪个党小组，例如：发起党小组会 执法党小组 周五15:00 ……。本支部的党小组有：{groups}"
 MEETING_NO_AUDIENCE = "{audience}尚无成员，会议未创建。"
-MEETING_ANNOUNCE = (
-    "【{kind}】{when}{location_part}{topic_part}。\n应参加：{audience}。签到时间{window}，不能参加请回复“{leave}”。"
-)
+MEETING_ANNOUNCE = "【{kind}】{when}{location_part}{topic_part}。\n应参加：{audience}。签到时间{window}{code_part}，不能参加请回复“{leave}”。"
+# {code_part} of the announcement and the direct reminder, for a meeting with a 签到码.
+MEETING_CODE_PART = "，签到需输入会场公布的四位签到码"
 # The 请假 an announcement (or a direct reminder) asks for: a plain 请假 is for the soonest open meeting, so with
 # another meeting open it names its own by number (the shortest selector to type on a phone, and never ambiguous).
 MEETING_ANNOUNCE_LEAVE = "请假 原因"
@@ -59,6 +59,9 @@ MEETING_NOT_YET = "{kind}签到时间从{start}开始，请届时签到。"
 MEETING_NOT_AUDIENCE = "本次{kind}的参加对象是{audience}，您无需签到。"
 MEETING_CODE_NEEDED = "本次{kind}需要签到码，请发送“签到 四位签到码”（签到码在会场公布）。"
 MEETING_CODE_WRONG = "签到码有误，请核对会场公布的四位数字后重新签到。"
+# After CODE_TRIES wrong codes (bot/meetings/domain.py): no more tries; the secretaries are told once.
+MEETING_CODE_LOCKED = "{name}同志，签到码已输错{tries}次，不能再签到，请联系书记补签。"
+MEETING_CODE_LOCKED_TO_SECRETARY = "【签到码】{name}同志在{kind}#{seq}已输错签到码{tries}次，不能再签到；如确已到会，请发送“补签 #{seq} @{name} 原因”。"
 # The leave replies name the meeting by its time: a typed 请假 may be for a later meeting than the soonest, and
 # several meetings of one kind (two 主题党日) may be open at once.
 MEETING_LEAVE_OK = "{name}同志，已登记{when}的{kind}请假：{reason}。"
@@ -79,6 +82,14 @@ MEETING_NO_REQUEST = "{name}同志没有待批准的请假。"
 MEETING_REQUEST_NOT_FOUND = "{name}同志没有“{text}”对应的待批准请假，待批准的有：{items}。"
 MEETING_REQUEST_WHICH = "“{text}”对应{name}同志多项待批准请假：{items}，请写明哪一项，例如：准假 #{seq} @{name}。"
 MEETING_REQUEST_ITEM = "{kind}#{seq} {when}"
+# A bare 准假 @张三 while several of the member's requests wait: which one (a bare 准假 approves only a single one).
+MEETING_REQUEST_WHICH_BARE = "{name}同志有多项待批准请假：{items}，请写明哪一项，例如：准假 #{seq} @{name}。"
+# 准假 for a request still waiting when its meeting's check-in closed: it lapsed (the member counts as absent).
+MEETING_REQUEST_LAPSED = (
+    "{name}同志{when}的{kind}请假申请在签到结束前未获批准，已计缺席；如需改记请假，请发送“记请假 #{seq} @{name} 原因”。"
+)
+# 取消请假 of leave a secretary approved: the secretaries are told.
+MEETING_LEAVE_WITHDRAWN_TO_SECRETARY = "【请假撤回】{name}同志已取消{when}的{kind}#{seq}请假（此前已批准）。"
 MEETING_LEAVE_CANCELLED = "{name}同志，已取消{when}的{kind}请假。"
 MEETING_NO_LEAVE = "您没有可取消的请假。"
 MEETING_CORRECTED = "已将{name}同志在{kind}#{seq}的记录更正为{status}（原因：{reason}），已记入更正记录。"
@@ -98,6 +109,8 @@ MEETING_SUMMARY_PRIVATE = (
 )
 MEETING_SUMMARY_LEAVE_NAMES = "\n请假：{names}"
 MEETING_SUMMARY_ABSENT_NAMES = "\n缺席：{names}"
+# After an absent member's name: they asked leave and it was not approved before check-in closed.
+MEETING_SUMMARY_UNAPPROVED = "（请假未批）"
 MEETING_LATE_PART = "（其中迟到{late}人）"
 MEETING_LIST_HEADER = "近期会议："
 MEETING_LIST_LINE = "· {kind}#{seq} {when}{location_part}（应到{expected}人）"
@@ -197,7 +210,7 @@ CARD_LEAVE_ADD_REASON = "如需补充原因，请发送“请假 #{seq} 原因�
 # --- wecomgaps ---
 # {leave}: as the announcement's (MEETING_ANNOUNCE_LEAVE, or MEETING_ANNOUNCE_LEAVE_FOR with another meeting open).
 MEETING_REMINDER_DIRECT_ALL = (
-    "【会议提醒】{kind}将于{when}开始{location_part}。签到时间{window}；不能参加请回复“{leave}”。"
+    "【会议提醒】{kind}将于{when}开始{location_part}。签到时间{window}{code_part}；不能参加请回复“{leave}”。"
 )
 
 # --- coordinator: a tap on a card whose notice, meeting or study week is over --------------------------------------

@@ -372,7 +372,14 @@ async def test_typed_leave_request_for_a_later_meeting_is_approved_there(in_proc
 def announcement(kind: str, when: str, part: str, window: str, leave: str) -> str:
     """A meeting's announcement to the whole branch, as the group reads it."""
     return meeting_texts.MEETING_ANNOUNCE.format(
-        kind=kind, when=when, location_part="", topic_part=part, audience="全体党员", window=window, leave=leave
+        kind=kind,
+        when=when,
+        location_part="",
+        topic_part=part,
+        audience="全体党员",
+        window=window,
+        code_part="",
+        leave=leave,
     )
 
 
@@ -777,6 +784,7 @@ async def test_a_direct_reminder_names_its_meeting_when_another_is_open_for_leav
             when="11月27日（周五）14:30",
             location_part="",
             window="14:00至15:00",
+            code_part="",
             leave=meeting_texts.MEETING_ANNOUNCE_LEAVE_FOR.format(seq=1),
         ),
         meeting_texts.MEETING_REMINDER_DIRECT_ALL.format(
@@ -784,6 +792,7 @@ async def test_a_direct_reminder_names_its_meeting_when_another_is_open_for_leav
             when="11月28日（周六）14:00",
             location_part=meeting_texts.MEETING_LOCATION_PART.format(location="三楼会议室"),
             window="13:30至14:30",
+            code_part="",
             leave=meeting_texts.MEETING_ANNOUNCE_LEAVE_FOR.format(seq=2),
         ),
         meeting_texts.MEETING_REMINDER_DIRECT_ALL.format(
@@ -791,6 +800,7 @@ async def test_a_direct_reminder_names_its_meeting_when_another_is_open_for_leav
             when="11月28日（周六）14:00",
             location_part=meeting_texts.MEETING_LOCATION_PART.format(location="三楼会议室"),
             window="13:30至14:30",
+            code_part="",
             leave=meeting_texts.MEETING_ANNOUNCE_LEAVE,
         ),
     ]
