@@ -688,16 +688,8 @@ async def test_leave_with_approval_cancel_and_corrections(aiohttp_client, config
     assert bot.replies_to("u03")[-1] == meeting_texts.MEETING_LEAVE_CANCELLED.format(
         name="刘洋", when="11月27日（周五）14:30", kind="党课"
     )
-    clock.set(START + timedelta(hours=1))
-    await fire(bot, "tick_roll_calls")
-    await bot.say("补签 @刘洋 现场签到时手机没电", user="u00")
-    await bot.say("记请假 #1 @陈静 临时执勤", user="u00")
-    await bot.say("补签 @陈静", user="u00")
-    assert bot.replies_to("u00")[-3:] == [
-        meeting_texts.MEETING_CORRECTED.format(
-            name="刘洋", kind="党课", seq=1, status="已出席", reason="现场签到时手机没电"
-        ),
-        meeting_texts.MEETING_CORRECTED.format(name="陈静", kind="党课", seq=1, status="请假", reason="临时执勤"),
+    assert await close_and_correct(bot, clock, "@刘洋", "@陈静", "补签 @陈静") == [
+        *corrected("刘洋", "陈静"),
         meeting_texts.MEETING_CORRECT_NEED_REASON,
     ]
     # An attendance stands (its points are paid; the ledger takes none back): no leave over it, no second 补签.
@@ -724,6 +716,27 @@ async def test_leave_with_approval_cancel_and_corrections(aiohttp_client, config
     )
 
 
+async def close_and_correct(bot, clock, made_up: str, on_leave: str, third: str) -> list[str]:
+    """Close 党课#1 (an hour after START), then 补签 the first mention, 记请假 #1 the second, and send third: the
+    secretary's three replies."""
+    clock.set(START + timedelta(hours=1))
+    await fire(bot, "tick_roll_calls")
+    await bot.say(f"补签 {made_up} 现场签到时手机没电", user="u00")
+    await bot.say(f"记请假 #1 {on_leave} 临时执勤", user="u00")
+    await bot.say(third, user="u00")
+    return bot.replies_to("u00")[-3:]
+
+
+def corrected(made_up: str, on_leave: str) -> list[str]:
+    """close_and_correct()'s first two replies when both members are found."""
+    return [
+        meeting_texts.MEETING_CORRECTED.format(
+            name=made_up, kind="党课", seq=1, status="已出席", reason="现场签到时手机没电"
+        ),
+        meeting_texts.MEETING_CORRECTED.format(name=on_leave, kind="党课", seq=1, status="请假", reason="临时执勤"),
+    ]
+
+
 async def test_a_mention_finds_the_member_whatever_its_case_or_width(in_process, config):
     """A mention is folded as the command's text is (case, full-/half-width): `准假 @B同志000` as the name shows,
     `补签 @Ｂ同志001`, `记请假 @b同志002` find the members named so, and replies show the names as stored; a name
@@ -739,16 +752,8 @@ async def test_a_mention_finds_the_member_whatever_its_case_or_width(in_process,
     )
     assert (await entries_of(bot, "b000"))[1][:2] == ("leave", "值班")
 
-    clock.set(START + timedelta(hours=1))
-    await fire(bot, "tick_roll_calls")
-    await bot.say("补签 @Ｂ同志001 现场签到时手机没电", user="u00")
-    await bot.say("记请假 #1 @b同志002 临时执勤", user="u00")
-    await bot.say("补签 @B同志009 现场签到时手机没电", user="u00")
-    assert bot.replies_to("u00")[-3:] == [
-        meeting_texts.MEETING_CORRECTED.format(
-            name="B同志001", kind="党课", seq=1, status="已出席", reason="现场签到时手机没电"
-        ),
-        meeting_texts.MEETING_CORRECTED.format(name="B同志002", kind="党课", seq=1, status="请假", reason="临时执勤"),
+    assert await close_and_correct(bot, clock, "@Ｂ同志001", "@b同志002", "补签 @B同志009 现场签到时手机没电") == [
+        *corrected("B同志001", "B同志002"),
         texts.MEMBER_NOT_FOUND.format(name="B同志009"),
     ]
     assert [(await entries_of(bot, user))[1][0] for user in ("b001", "b002")] == ["done", "leave"]
