@@ -792,21 +792,17 @@ async def test_a_direct_reminder_names_its_meeting_when_another_is_open_for_leav
             code_part="",
             leave=meeting_texts.MEETING_ANNOUNCE_LEAVE_FOR.format(seq=1),
         ),
-        meeting_texts.MEETING_REMINDER_DIRECT_ALL.format(
-            kind="主题党日",
-            when="11月28日（周六）14:00",
-            location_part=meeting_texts.MEETING_LOCATION_PART.format(location="三楼会议室"),
-            window="13:30至14:30",
-            code_part="",
-            leave=meeting_texts.MEETING_ANNOUNCE_LEAVE_FOR.format(seq=2),
-        ),
-        meeting_texts.MEETING_REMINDER_DIRECT_ALL.format(
-            kind="主题党日",
-            when="11月28日（周六）14:00",
-            location_part=meeting_texts.MEETING_LOCATION_PART.format(location="三楼会议室"),
-            window="13:30至14:30",
-            code_part="",
-            leave=meeting_texts.MEETING_ANNOUNCE_LEAVE,
+        *(
+            meeting_texts.MEETING_REMINDER_DIRECT_ALL.format(
+                kind="主题党日",
+                when="11月28日（周六）14:00",
+                location_part=meeting_texts.MEETING_LOCATION_PART.format(location="三楼会议室"),
+                window="13:30至14:30",
+                code_part="",
+                leave=leave,
+            )
+            # #1 still open for leave at the first reminder, closed at the second
+            for leave in (meeting_texts.MEETING_ANNOUNCE_LEAVE_FOR.format(seq=2), meeting_texts.MEETING_ANNOUNCE_LEAVE)
         ),
     ]
     assert reminders[1].endswith("不能参加请回复“请假 #2 原因”。")
