@@ -230,17 +230,21 @@ def _how_to(core: str) -> bool:
 
 
 def _asked_command(core: str) -> str | None:
-    """The command word a how-question names ('怎么请假', '请问如何才能签到', '怎样搜题呢' → 请假, 签到, 搜题): one
-    a how-word (怎么, 如何 …) leads to within a couple of characters, with little after it — a quiz question that
-    happens to hold such a word ('在职党员如何到社区报到') runs longer."""
+    """The command word a how-question names ('怎么请假', '请问如何才能签到', '怎样搜题呢' → 请假, 签到, 搜题): the text
+    opens with a how-word (怎么, 如何 …; after a 请问 or 我想问), a command word of two characters or more within a
+    couple of characters, little after it. A question about something else holds its subject first ('预备党员如何延期
+    转正', '张三怎么还没到', '在职党员如何到社区报到'): a quiz question or talk, not a question about the bot."""
+    for lead in texts.INTENT_HOW_LEADS:
+        if core.startswith(lead):
+            core = core[len(lead) :]
+            break
     for how in texts.INTENT_HOW_WORDS:
-        at = core.find(how)
-        if at < 0:
+        if not core.startswith(how):
             continue
-        rest = core[at + len(how) :]
+        rest = core[len(how) :]
         for gap in range(min(len(rest), texts.INTENT_HOW_GAP + 1)):
             found = command_word(rest[gap:])
-            if found is not None and len(found[2]) <= texts.INTENT_HOW_TAIL:
+            if found is not None and len(found[0]) >= 2 and len(found[2]) <= texts.INTENT_HOW_TAIL:
                 return found[0]
     return None
 

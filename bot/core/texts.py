@@ -454,6 +454,8 @@ INTENT_FEATURE_WORDS = (
     "学习日",
 )
 INTENT_HOW_WORDS = ("怎么", "如何", "怎样", "在哪")
+# What may come before the how-word of a question about a command (the longest first).
+INTENT_HOW_LEADS = ("我想问一下", "想问一下", "我想问", "请问一下", "请问", "问一下", "我们", "我要", "我")
 # "怎么请假", "如何才能签到", "怎样搜题呢": a how-word, at most this many characters, a command word, at most this many
 # after it — the help of that command (bot/core/intent.py _asked_command).
 INTENT_HOW_GAP = 2

@@ -207,6 +207,13 @@ async def test_a_how_question_naming_a_command_gets_that_commands_help(bot):
         ("怎么开会", "帮助"),  # no command word: the menu, as before
         ("在职党员如何到社区报到", None),  # a quiz question that holds a command word: not help
         ("如何完成入党志愿书的填写", None),
+        # review: a subject before the how-word is a quiz question or talk (搜题 or nothing, as before)
+        ("预备党员如何延期转正？", "搜题 预备党员如何延期转正"),
+        ("流动党员如何报到？", "搜题 流动党员如何报到"),
+        ("党员如何完成学分？", "搜题 党员如何完成学分"),
+        ("新党员如何分组？", "搜题 新党员如何分组"),
+        ("张三怎么还没到", None),
+        ("怎么还没到", None),  # 到 alone is no command asked about
     ],
 )
 def test_how_questions_read_as_help_on_the_command(text, option):
