@@ -44,6 +44,7 @@ from bot.meetings.domain import (
     stats_text,
     window,
     window_text,
+    withdraw_leave,
 )
 from bot.meetings.models import Meeting, MeetingKind
 from bot.study.domain import periods
@@ -309,14 +310,7 @@ async def handle_cancel_leave(msg: Message, ctx: Context) -> None:
         await ctx.reply(_choices(ctx, template, leaves, args))
         return
     view = chosen[0]
-    # Granted leave first, then a request, each a conditional update: which of them was withdrawn is known.
-    withdrawn = None
-    for leave in (EntryStatus.LEAVE, EntryStatus.LEAVE_REQUESTED):
-        if await change_entry(
-            ctx.session, view.roll_call, ctx.member, (leave,), status=EntryStatus.PENDING, note="", responded_at=None
-        ):
-            withdrawn = leave
-            break
+    withdrawn = await withdraw_leave(ctx, view.roll_call, ctx.member)
     if withdrawn is None:  # checked in since it was read (on another instance): there is no leave left to cancel
         await ctx.reply(meeting_texts.MEETING_NO_LEAVE)
         return
@@ -361,13 +355,13 @@ async def handle_approve_leave(msg: Message, ctx: Context) -> None:
         lapsed = await lapsed_leave_requests_for(ctx, ctx.branch, member)
         named = choose_meetings(lapsed, selector, ctx.config.tz) if selector else lapsed
         if named:
-            view = named[-1]  # the latest
+            latest = named[-1]
             await ctx.reply(
                 meeting_texts.MEETING_REQUEST_LAPSED.format(
                     name=member.display_name,
-                    when=display.when(view.meeting.starts_at, ctx.config.tz),
-                    kind=view.kind_name,
-                    seq=view.roll_call.seq,
+                    when=display.when(latest.meeting.starts_at, ctx.config.tz),
+                    kind=latest.kind_name,
+                    seq=latest.roll_call.seq,
                 )
             )
             return

@@ -502,6 +502,23 @@ async def next_meeting_for(ctx: Context, branch: Branch, member: Member, only: i
     return expecting[0][0] if expecting else None
 
 
+async def withdraw_leave(ctx: Context, roll_call: RollCallRef, member: Member) -> str | None:
+    """取消请假: the member's entry back to expected from granted leave or a request; which of them it was (None:
+    neither, e.g. a 签到 committed meanwhile). Read under the entry's row lock (PostgreSQL; SQLite's writers queue
+    anyway), then one conditional update: a 准假 or a 签到 committed meanwhile on another instance is seen."""
+    status = await ctx.session.scalar(
+        select(RollCallEntry.status)
+        .where(RollCallEntry.roll_call_id == roll_call.id, RollCallEntry.member_id == member.id)
+        .with_for_update()
+    )
+    if status not in (EntryStatus.LEAVE, EntryStatus.LEAVE_REQUESTED):
+        return None
+    changed = await change_entry(
+        ctx.session, roll_call, member, (status,), status=EntryStatus.PENDING, note="", responded_at=None
+    )
+    return status if changed else None
+
+
 async def leave_requests_for(ctx: Context, branch: Branch, member: Member) -> list[MeetingView]:
     """The open meetings, check-in not yet closed, where this member's leave awaits approval (准假), soonest first:
     not always the soonest meetings — a 请假 tap or a 请假 #3 asks leave for its own meeting."""
