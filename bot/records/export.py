@@ -243,6 +243,8 @@ async def export_attendance(
             )
         for entry, member, group in await _entries(session, roll_call):
             status = ATTENDANCE_STATUS[entry.status]
+            if entry.status == EntryStatus.LEAVE_REQUESTED and roll_call.status == RollCallStatus.CLOSED:
+                status = record_texts.ATTENDANCE_LEAVE_LAPSED  # counted absent, as the meeting's result says
             late = record_texts.ATTENDANCE_LATE if entry.tag == "late" else ""
             detail.append(
                 [

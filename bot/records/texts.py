@@ -41,6 +41,8 @@ NOTICE_DETAIL_HEADER = ["通知编号", "姓名", "党小组", "状态", "回执
 ATTENDANCE_PRESENT = "出席"
 ATTENDANCE_LEAVE = "请假"
 ATTENDANCE_LEAVE_REQUESTED = "请假待批"
+# A request still waiting when the meeting's check-in closed: absent (the meeting's result says so too).
+ATTENDANCE_LEAVE_LAPSED = "缺席（请假未批）"
 ATTENDANCE_ABSENT = "缺席"
 ATTENDANCE_LATE = "是"
 ATTENDANCE_SHEET_SUMMARY = "汇总"

@@ -15,6 +15,7 @@ from bot.records import texts as record_texts
 from tests.conftest import TZ
 from tests.core.test_export import config_for, run_cli
 from tests.handlers.test_meetings import bot_lines, driver_at
+from tests.support import fire
 
 # A 主题党日 at 01:06 on Wednesday 2026-11-18 (past, so the export counts it as held), created the evening before.
 EVENING = datetime(2026, 11, 17, 20, 0, tzinfo=TZ)
@@ -144,3 +145,17 @@ async def test_cancel_meeting_without_a_number_asks_for_one(aiohttp_client, conf
     assert bot.replies_to("u00")[-2] == meeting_texts.MEETING_CANCEL_NEED_SEQ
     async with bot.services.sessions() as session:
         assert await session.scalar(select(Meeting.cancelled)) is False
+
+
+async def test_a_request_lapsed_at_close_is_exported_as_absent(aiohttp_client, config, db_url, tmp_path):
+    """A leave request still waiting when check-in closed is 缺席（请假未批） in the export, as in the meeting's result
+    (and counted absent in the summary); one waiting for a meeting still open would say 请假待批."""
+    config = config.replace(meetings={"leave_needs_approval": True})
+    bot, clock = await driver_at(aiohttp_client, config, EVENING)
+    await bot.say("发起主题党日 11月18日01:06 三楼会议室", user="u00")
+    await bot.say("请假 值班", user="u08")
+    clock.set(START + timedelta(minutes=31))
+    await fire(bot, "tick_roll_calls")
+    rows = await export_rows(db_url, tmp_path)
+    assert rows["周强"][2] == record_texts.ATTENDANCE_LEAVE_LAPSED == "缺席（请假未批）"
+    assert rows["周强"][5] == "值班"
