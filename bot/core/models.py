@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import UTC, datetime
 from typing import Any
 
@@ -59,15 +60,21 @@ class IndexedWord(TypeDecorator[str]):
     impl = String
     cache_ok = True
 
-    class Comparator(TypeDecorator.Comparator[str]):
+    class Comparator(TypeDecorator.Comparator[str], String.comparator_factory):  # type: ignore[misc,valid-type]
+        # (String's comparator too: concatenation stays ||.)
         def operate(self, op: Any, *other: Any, **kwargs: Any) -> Any:
             if op in (operators.eq, operators.ne):
                 other = tuple(_written(value) for value in other)
-            elif op in (operators.in_op, operators.not_in_op) and other and isinstance(other[0], list | tuple):
-                other = ([_written(value) for value in other[0]], *other[1:])
+            elif op in (operators.in_op, operators.not_in_op) and other and _listed(other[0]):
+                values = sorted(other[0]) if isinstance(other[0], set | frozenset) else other[0]
+                other = ([_written(value) for value in values], *other[1:])
             return super().operate(op, *other, **kwargs)
 
     comparator_factory = Comparator
+
+
+def _listed(values: Any) -> bool:
+    return isinstance(values, Collection) and not isinstance(values, str | bytes)
 
 
 def _written(value: Any) -> Any:

@@ -431,6 +431,25 @@ def test_every_column_a_partial_index_names_is_compared_with_constants_written_i
                 if word in table.c:
                     named.append((table.name, word, isinstance(table.c[word].type, IndexedWord)))
     assert named and all(ok for *_, ok in named), named
+    from sqlalchemy import select
+    from sqlalchemy.dialects import sqlite
+
+    from bot.quiz.models import QuizSession
+
+    def sql(*where):
+        return str(select(QuizSession.id).where(*where).compile(dialect=sqlite.dialect()))
+
+    # Every form of comparing with constants writes them in (one bound value would make SQLite prepare anew)…
+    for where in (
+        QuizSession.status == "running",
+        QuizSession.status != "running",
+        QuizSession.mode.in_(["rush", "match"]),
+        QuizSession.mode.in_({"rush", "match"}),
+        QuizSession.mode.not_in(("daily",)),
+    ):
+        assert "?" not in sql(where), sql(where)
+    # … and the column stays a string (concatenation).
+    assert "||" in str(select(QuizSession.status + "x").compile(dialect=sqlite.dialect()))
 
 
 async def test_the_quiz_reads_write_the_live_status_into_the_sql(bot, clock):
