@@ -469,6 +469,37 @@ async def test_the_sender_lets_waiting_inbound_messages_go_first_for_a_bounded_t
         await sender.stop()
 
 
+async def test_under_a_load_that_never_lets_up_the_sender_still_sends_a_share_of_the_time(
+    aiohttp_client, config, clock
+):
+    """The writer never idles: after each full wait the sender's passes run back to back for a quarter of
+    inbound_first_seconds, not one pass (batch_size rows) per wait; then it waits again."""
+    config = config.replace(outbox={**vars(config.outbox), "poll_interval_seconds": 30.0, "inbound_first_seconds": 0.3})
+    driver = await start(aiohttp_client, config, clock)
+    sender = driver.services.sender
+    loop = asyncio.get_running_loop()
+    passes: list[float] = []
+
+    async def run_once() -> int:  # a pass that found rows and took 10 ms to send them
+        passes.append(loop.time())
+        await asyncio.sleep(0.01)
+        return 1
+
+    sender.run_once = run_once  # type: ignore[method-assign]
+    sender.inbound_waiting = lambda: True
+    started = loop.time()
+    sender.start()
+    try:
+        await asyncio.sleep(1.3)
+    finally:
+        await sender.stop()
+    assert passes and passes[0] - started >= 0.25  # the answers go first
+    gaps = [b - a for a, b in zip(passes, passes[1:], strict=False)]
+    waits = [gap for gap in gaps if gap >= 0.25]
+    assert len(waits) >= 2  # it keeps waiting for the answers between its runs of passes
+    assert len(passes) >= 3 * (len(waits) + 1)  # several passes after each wait (before: one)
+
+
 async def test_two_senders_on_two_engines_deliver_each_row_once(pg_url, clock):
     """Two processes' senders race over one PostgreSQL outbox: every row is delivered exactly once."""
     from bot.core import db
