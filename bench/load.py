@@ -121,6 +121,8 @@ async def drive(base_url: str, units: Sequence[Unit], concurrency: int, request_
 
         async def client() -> None:
             for unit in pending:  # one shared iterator: each unit goes to exactly one client
+                if unit.at:
+                    await asyncio.sleep(max(0.0, started + unit.at - time.perf_counter()))
                 if unit.concurrent:
                     answers = list(await asyncio.gather(*(send(r, unit.kind) for r in unit.requests)))
                 else:
@@ -136,7 +138,7 @@ async def drive(base_url: str, units: Sequence[Unit], concurrency: int, request_
                     outcome.wrong += 1
                     outcome.fail(problem)
 
-        started = time.perf_counter()
+        started = time.perf_counter()  # (a unit's `at` counts from here)
         await asyncio.gather(*(client() for _ in range(concurrency)))
         outcome.seconds = time.perf_counter() - started
     return outcome

@@ -33,7 +33,7 @@ import random
 import time
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
@@ -482,6 +482,18 @@ def burst_messages(world: World, rng: random.Random, count: int, kinds: frozense
     ]
 
 
+# match-spread: the answers arrive over this many seconds, at uniformly random moments (the issue's "500 members
+# answer one question within 2 s"; match-burst sends them all at the same instant).
+SPREAD_SECONDS = 2.0
+
+
+def spread_messages(world: World, rng: random.Random, count: int, kinds: frozenset[str] = frozenset()) -> list[Unit]:
+    """The burst's answers, each sent at a random moment of the first SPREAD_SECONDS (in order of those moments)."""
+    units = burst_messages(world, rng, count, kinds)
+    moments = sorted(rng.uniform(0.0, SPREAD_SECONDS) for _ in units)
+    return [replace(unit, at=moment) for unit, moment in zip(units, moments, strict=True)]
+
+
 async def verify_mix(world: World, url: str, units: Sequence[Unit]) -> Verification:
     """Every message stored once and handled as its kind expects; no failure; every outbox row sent."""
     from bot.core.models import InboundMessage, Outbox
@@ -676,6 +688,17 @@ MIX_SCENARIOS: dict[str, Scenario] = {
             world=partial(open_world, (QUIZ_CHAT,) * MEMBERS, BURST_TAG),
             baseline="aibot-bare",
             build_in=_build(burst_messages),
+            verify_in=verify_burst,
+            concurrency=MEMBERS,
+        ),
+        WorldScenario(
+            "match-spread",
+            "app",
+            f"竞赛 burst spread: all 500 members answer its first question within {SPREAD_SECONDS:g} s (random moments)",
+            _no_units,
+            world=partial(open_world, (QUIZ_CHAT,) * MEMBERS, BURST_TAG),
+            baseline="aibot-bare",
+            build_in=_build(spread_messages),
             verify_in=verify_burst,
             concurrency=MEMBERS,
         ),

@@ -265,7 +265,8 @@ async def run(args: argparse.Namespace) -> int:
         path.write_text(text, encoding="utf-8")
     settings, host = doc["settings"], doc["machine"]
     print(
-        f"\n{settings['database_version']}; {args.messages} messages, concurrency {args.concurrency},"
+        f"\n{settings['database_version']}; {args.messages} messages, concurrency {args.concurrency}"
+        " (the 竞赛 bursts: one client per member),"
         f" {args.pick} of {args.rounds} round(s); {host['cores']} cores ({host['cpu'].get('model name', '?')}),"
         f" server on core {args.server_core}, load generator on core {args.client_core}"
     )

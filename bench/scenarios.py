@@ -97,6 +97,7 @@ class Unit:
     concurrent: bool = False
     messages: int = 1  # distinct inbound messages the server should store
     replies: int = 0  # bot replies the server should deliver
+    at: float = 0.0  # seconds after the phase starts before it is sent (0: as soon as a client is free)
 
 
 @dataclass(frozen=True)
