@@ -11,7 +11,7 @@ import contextlib
 import json
 import re
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Awaitable, Iterator, Sequence
 from typing import Any
 from urllib.parse import urlencode
 
@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.core.channels.sim import api
 from bot.core.channels.sim.access import CSRF_HEADER
-from bot.core.models import Member, MemberIdentity
+from bot.core.models import Member, MemberIdentity, RollCallEntry
 from bot.core.services import SERVICES, Services
 
 CSRF_META = re.compile(r'<meta name="yizhan-csrf" content="([^"]*)">')
@@ -301,3 +301,16 @@ async def waiting_for_locks(engine: AsyncEngine, count: int, tasks: Sequence[asy
             if waiting >= count:
                 return
             await asyncio.sleep(0.01)
+
+
+async def queued_for_entry(engine: AsyncEngine, entry_id: int, *calls: Awaitable[Any]) -> list[Any]:
+    """Run the calls at once (PostgreSQL), each queued for a roll-call entry's row lock in turn (held meanwhile by a
+    third connection); they take it in the order they queued."""
+    tasks: list[asyncio.Task[Any]] = []
+    async with engine.connect() as gate:
+        await gate.execute(select(RollCallEntry.id).where(RollCallEntry.id == entry_id).with_for_update())
+        for call in calls:
+            tasks.append(asyncio.ensure_future(call))
+            await waiting_for_locks(engine, len(tasks), tasks)
+        await gate.commit()
+    return list(await asyncio.gather(*tasks))

@@ -7,10 +7,7 @@ the status read before it committed — the check-in stands. SQLite serialises i
 Each race is made certain, not left to timing: a third connection holds the member's entry row locked until both
 copies wait for it (pg_stat_activity), then lets go; they take it in the order they queued."""
 
-import asyncio
-from collections.abc import Awaitable
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -25,7 +22,7 @@ from bot.meetings.models import AttendanceAudit
 from bot.notices import texts as notice_texts
 from bot.study import texts as study_texts
 from tests.conftest import TZ, make_config
-from tests.support import BotDriver, fire, names_by_user, waiting_for_locks
+from tests.support import BotDriver, fire, names_by_user, queued_for_entry
 
 FRIDAY_9 = datetime(2026, 11, 20, 9, 0, tzinfo=TZ)  # the demo branch's study day
 MEMBERS = [f"u{i:02d}" for i in range(1, 11)]  # the demo branch's members; u00 is its secretary
@@ -60,7 +57,7 @@ async def test_one_response_twice_at_once_on_two_instances_counts_once(aiohttp_c
                 ),
                 ("receipt", RollCallKind.NOTICE, "收到", None, notice_texts.NOTICE_ACK_NONE),  # directly: answered
             ):
-                answers = await _queued(
+                answers = await queued_for_entry(
                     engine,
                     await _entry_id(engine, user, roll_call_kind),
                     a.say(said, user=user, chat=chat, msg_id=f"{kind}-{n}-a"),
@@ -112,7 +109,7 @@ async def test_a_check_in_racing_a_leave_or_correction_stands(aiohttp_client, pg
                 meeting_texts.MEETING_CORRECT_ATTENDED_NOT_LEAVE.format(name=names["u04"], kind="主题党日", seq=1),
             ),
         ):
-            check_in, other = await _queued(
+            check_in, other = await queued_for_entry(
                 engine,
                 await _entry_id(engine, user, RollCallKind.MEETING),
                 a.say("签到", user=user, msg_id=f"check-in-{user}"),
@@ -133,18 +130,6 @@ async def test_a_check_in_racing_a_leave_or_correction_stands(aiohttp_client, pg
         paid = await session.scalar(select(func.count()).where(PointsEntry.rule == "meeting_attendance"))
         assert paid == 4
         assert await session.scalar(select(func.count()).select_from(AttendanceAudit)) == 0
-
-
-async def _queued(engine: AsyncEngine, entry_id: int, *calls: Awaitable[Any]) -> list[Any]:
-    """Run the calls at once, each queued for the entry's row lock in turn (held meanwhile by a third connection)."""
-    tasks: list[asyncio.Task[Any]] = []
-    async with engine.connect() as gate:
-        await gate.execute(select(RollCallEntry.id).where(RollCallEntry.id == entry_id).with_for_update())
-        for call in calls:
-            tasks.append(asyncio.ensure_future(call))
-            await waiting_for_locks(engine, len(tasks), tasks)
-        await gate.commit()
-    return list(await asyncio.gather(*tasks))
 
 
 async def _entry_id(engine: AsyncEngine, user: str, kind: str) -> int:
