@@ -188,11 +188,11 @@ async def change_entry(
     response is: a 签到 that commits in between (another instance, PostgreSQL) makes it change nothing, never
     overwrite the attendance already paid for."""
     result = await session.execute(
-        update(_ENTRY)
+        update(ENTRY_TABLE)
         .where(
-            _ENTRY.c.roll_call_id == roll_call.id,
-            _ENTRY.c.member_id == member.id,
-            _ENTRY.c.status.in_(only_from),
+            ENTRY_TABLE.c.roll_call_id == roll_call.id,
+            ENTRY_TABLE.c.member_id == member.id,
+            ENTRY_TABLE.c.status.in_(only_from),
         )
         .values(**values)
     )
@@ -292,7 +292,8 @@ async def award_points(
 # --- the statements the busiest paths run (a 签到, 收到 or 学习打卡 runs three or four of them): Prepared, run by
 # bot/core/prepared.py. The writes are on the tables: no ORM bookkeeping (and no refresh of entries a session has
 # loaded — nothing that responds reads its entry again).
-_ENTRY = cast(Table, RollCallEntry.__table__)
+# The entries' table, for statements that write it as a table (here, and bot/meetings/domain.py's 签到码 count).
+ENTRY_TABLE = cast(Table, RollCallEntry.__table__)
 _POINTS = cast(Table, PointsEntry.__table__)
 
 
@@ -303,25 +304,25 @@ def _respond_statement(allow_change: tuple[str, ...]) -> Prepared:
     A conditional UPDATE: of two instances recording the same response at once (PostgreSQL, READ COMMITTED), the
     second waits for the first's row lock, then finds the entry no longer pending and changes nothing."""
     statement = (
-        update(_ENTRY)
+        update(ENTRY_TABLE)
         .where(
-            _ENTRY.c.roll_call_id == bindparam("roll_call"),
-            _ENTRY.c.member_id == bindparam("member"),
-            _ENTRY.c.status.in_((EntryStatus.PENDING, *allow_change))
+            ENTRY_TABLE.c.roll_call_id == bindparam("roll_call"),
+            ENTRY_TABLE.c.member_id == bindparam("member"),
+            ENTRY_TABLE.c.status.in_((EntryStatus.PENDING, *allow_change))
             if allow_change
-            else _ENTRY.c.status == EntryStatus.PENDING,
+            else ENTRY_TABLE.c.status == EntryStatus.PENDING,
         )
         .values(
             status=bindparam("new_status"), responded_at=bindparam("now"), note=bindparam("note"), tag=bindparam("tag")
         )
-        .returning(_ENTRY.c.id)
+        .returning(ENTRY_TABLE.c.id)
     )
     return Prepared(lambda _: statement)
 
 
 _ENTRY_ID = Prepared(
-    lambda _: select(_ENTRY.c.id).where(
-        _ENTRY.c.roll_call_id == bindparam("roll_call"), _ENTRY.c.member_id == bindparam("member")
+    lambda _: select(ENTRY_TABLE.c.id).where(
+        ENTRY_TABLE.c.roll_call_id == bindparam("roll_call"), ENTRY_TABLE.c.member_id == bindparam("member")
     )
 )
 _OPEN_FOR = Prepared(
@@ -339,9 +340,9 @@ _OPEN_FOR = Prepared(
 )
 _COUNTS = Prepared(
     lambda _: select(
-        func.count(case((_ENTRY.c.status == EntryStatus.DONE, 1))).label("done"),
-        func.count(_ENTRY.c.id).label("expected"),
-    ).where(_ENTRY.c.roll_call_id == bindparam("roll_call"))
+        func.count(case((ENTRY_TABLE.c.status == EntryStatus.DONE, 1))).label("done"),
+        func.count(ENTRY_TABLE.c.id).label("expected"),
+    ).where(ENTRY_TABLE.c.roll_call_id == bindparam("roll_call"))
 )
 # One entry per member and source (the ledger's unique key): a second award inserts nothing.
 _UNIQUE = ["member_id", "source"]

@@ -6,10 +6,10 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import Any, Protocol, cast
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Select, Table, and_, bindparam, func, select, update
+from sqlalchemy import ColumnElement, Select, and_, bindparam, func, select, update
 
 from bot.core import display, org, texts
 from bot.core.authority import holders
@@ -33,6 +33,7 @@ from bot.core.models import (
 )
 from bot.core.prepared import run
 from bot.core.rollcall import (
+    ENTRY_TABLE,
     Audience,
     OpenRollCall,
     RollCallRef,
@@ -415,24 +416,23 @@ def is_late(ctx: Context, meeting: Scheduled, now: datetime) -> bool:
 # Wrong 签到码 a member may send for one meeting: a 4-digit code is not to be guessed from outside the venue. After
 # that only a secretary records the attendance (补签).
 CODE_TRIES = 5
-_ENTRY = cast(Table, RollCallEntry.__table__)
 # One wrong code counted, the count after it: an atomic increment, so two messages at once (two processes) each
 # count and neither gets a try past the limit. None: the entry is done (a 签到 committed meanwhile).
 _COUNT_CODE_MISS = (
-    update(_ENTRY)
+    update(ENTRY_TABLE)
     .where(
-        _ENTRY.c.roll_call_id == bindparam("roll_call"),
-        _ENTRY.c.member_id == bindparam("member"),
-        _ENTRY.c.status != EntryStatus.DONE,
+        ENTRY_TABLE.c.roll_call_id == bindparam("roll_call"),
+        ENTRY_TABLE.c.member_id == bindparam("member"),
+        ENTRY_TABLE.c.status != EntryStatus.DONE,
     )
-    .values(code_misses=_ENTRY.c.code_misses + 1)
-    .returning(_ENTRY.c.code_misses)
+    .values(code_misses=ENTRY_TABLE.c.code_misses + 1)
+    .returning(ENTRY_TABLE.c.code_misses)
 )
 # The wrong codes counted so far, read under the entry's row lock (PostgreSQL; SQLite's writers queue anyway): a
 # wrong code counted on another instance commits before this 签到's write or waits for it, never in between.
 _CODE_MISSES = (
-    select(_ENTRY.c.code_misses)
-    .where(_ENTRY.c.roll_call_id == bindparam("roll_call"), _ENTRY.c.member_id == bindparam("member"))
+    select(ENTRY_TABLE.c.code_misses)
+    .where(ENTRY_TABLE.c.roll_call_id == bindparam("roll_call"), ENTRY_TABLE.c.member_id == bindparam("member"))
     .with_for_update()
 )
 
