@@ -503,7 +503,7 @@ async def _meetings_table(ctx: typing.Any, branch: typing.Any) -> str:
 
     now = ctx.clock()
     rows = []
-    for view in await open_meetings(ctx, branch):
+    for view in await open_meetings(ctx, branch.id):
         opens, closes = window(ctx, view.meeting)
         if now < opens:
             status = texts.CLI_MEETING_STATUS_UPCOMING

@@ -487,7 +487,7 @@ async def handle_meeting_code(msg: Message, ctx: Context) -> None:
     assert ctx.branch is not None and ctx.member is not None
     lines = [
         meeting_texts.MEETING_CODE_SHOWN.format(kind=v.kind_name, seq=v.roll_call.seq, code=v.meeting.check_in_code)
-        for v in await open_meetings(ctx, ctx.branch)
+        for v in await open_meetings(ctx, ctx.branch.id)
         if v.meeting.check_in_code
     ]
     text = "\n".join(lines) if lines else meeting_texts.MEETING_NO_CODE

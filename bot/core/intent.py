@@ -403,7 +403,9 @@ async def live_contexts(ctx: Context, needs: frozenset[str]) -> frozenset[str]:
         live.add(NOTICE_OPEN)
     if CHECKIN_OPEN in needs:
         now = ctx.clock()
-        if any(window(ctx, v.meeting)[0] <= now <= window(ctx, v.meeting)[1] for v in await open_meetings(ctx, branch)):
+        if any(
+            window(ctx, v.meeting)[0] <= now <= window(ctx, v.meeting)[1] for v in await open_meetings(ctx, branch.id)
+        ):
             live.add(CHECKIN_OPEN)
     if MEETING_UPCOMING in needs and await next_meeting_for(ctx, branch, member) is not None:
         live.add(MEETING_UPCOMING)

@@ -243,8 +243,10 @@ async def leave_reply(ctx: Context, view: MeetingView) -> str:
     “请假 #N 原因” while another meeting of the branch is open for leave (check-in not closed) — a plain 请假 would go
     to the soonest."""
     now = ctx.clock()
-    rows = await ctx.session.execute(_OPEN_MEETINGS, {"branch": view.meeting.branch_id})
-    others_open = any(other.id != view.meeting.id and window(ctx, other)[1] >= now for other, _roll_call in rows)
+    others_open = any(
+        other.meeting.id != view.meeting.id and window(ctx, other.meeting)[1] >= now
+        for other in await open_meetings(ctx, view.meeting.branch_id)
+    )
     if others_open:
         return meeting_texts.MEETING_ANNOUNCE_LEAVE_FOR.format(seq=view.roll_call.seq)
     return meeting_texts.MEETING_ANNOUNCE_LEAVE
@@ -260,9 +262,10 @@ async def _views(ctx: Context, *conditions: object) -> list[MeetingView]:
     return [MeetingView(m, r) for m, r in rows]
 
 
-async def open_meetings(ctx: Context, branch: Branch) -> list[MeetingView]:
-    """Meetings of the branch still collecting responses, soonest first."""
-    rows = await ctx.session.execute(_OPEN_MEETINGS, {"branch": branch.id})
+async def open_meetings(ctx: Context, branch_id: int) -> list[MeetingView]:
+    """Meetings of the branch still collecting responses, soonest first (by the branch's id: a scheduled reminder
+    has its meeting's, not the branch)."""
+    rows = await ctx.session.execute(_OPEN_MEETINGS, {"branch": branch_id})
     return [MeetingView(m, r) for m, r in rows]
 
 
