@@ -18,6 +18,7 @@ and cached, so chatter costs one dictionary look-up after the first time.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import TYPE_CHECKING
@@ -229,11 +230,23 @@ def _how_to(core: str) -> bool:
     return any(w in core for w in texts.INTENT_HOW_WORDS) and any(w in core for w in texts.INTENT_FEATURE_WORDS)
 
 
-def _asked_command(core: str) -> str | None:
-    """The command word a how-question names ('怎么请假', '请问如何才能签到', '怎样搜题呢' → 请假, 签到, 搜题): the text
-    opens with a how-word (怎么, 如何 …; after a 请问 or 我想问), a command word of two characters or more within a
-    couple of characters, little after it. A question about something else holds its subject first ('预备党员如何延期
-    转正', '张三怎么还没到', '在职党员如何到社区报到'): a quiz question or talk, not a question about the bot."""
+def _asked_command(core: str, opening: tuple[str, str, str] | None = None) -> str | None:
+    """The command word a how-question names (its help answers it), of two characters or more. opening: the command
+    word the text opens with and the talk after it (command_word()): asked about when the talk asks how ('请假条怎么
+    写'). Else the text opens with a how-word (怎么, 如何 …; after a 请问 or 我想问), a command word within a couple of
+    characters, little after it ('怎么请假', '请问如何才能签到', '怎样搜题呢' → 请假, 签到, 搜题). A question about
+    something else holds its subject first ('预备党员如何延期转正', '张三怎么还没到', '在职党员如何到社区报到'): a quiz
+    question or talk, not a question about the bot."""
+    if opening is not None:
+        word, _label, talk = opening
+        named: Iterable[str] = [word] if any(how in talk for how in texts.INTENT_HOW_WORDS) else []
+    else:
+        named = _named_after_how(core)
+    return next((word for word in named if len(word) >= 2), None)
+
+
+def _named_after_how(core: str) -> Iterator[str]:
+    """The command words the text names after its opening how-word (see _asked_command()), nearest first."""
     for lead in texts.INTENT_HOW_LEADS:
         if core.startswith(lead):
             core = core[len(lead) :]
@@ -244,9 +257,8 @@ def _asked_command(core: str) -> str | None:
         rest = core[len(how) :]
         for gap in range(min(len(rest), texts.INTENT_HOW_GAP + 1)):
             found = command_word(rest[gap:])
-            if found is not None and len(found[0]) >= 2 and len(found[2]) <= texts.INTENT_HOW_TAIL:
-                return found[0]
-    return None
+            if found is not None and len(found[2]) <= texts.INTENT_HOW_TAIL:
+                yield found[0]
 
 
 def _help_on(word: str) -> Option:
@@ -287,8 +299,8 @@ def read(raw: str, text: str, addressed: bool) -> Reading:
         help_talk = label == HELP and not addressed and args and joined and args not in _HELP_TOPIC_WORDS
         if label in _NEEDS and _talk(args, joined) or help_talk:
             # '请假怎么请' asks how: that command's help; '签到了吗' the menu.
-            asks_how = any(w in args for w in texts.INTENT_HOW_WORDS)
-            option = _help_on(word) if asks_how and not help_talk else Option(HELP, texts.CMD_HELP[0])
+            asked = None if help_talk else _asked_command(text, opening=found)
+            option = _help_on(asked) if asked is not None else Option(HELP, texts.CMD_HELP[0])
             return Reading((option,) if addressed else (), veto=True)
         # '通知里说的材料交给谁', '竞赛什么时候开始': talk, not a refusal or a notice ('通知 明天几点交材料' is one).
         if label == COMMAND and not addressed and joined and _talk(args):
