@@ -11,10 +11,10 @@ from bot.core.authority import holders
 from bot.core.cards import CHECK_IN, LEAVE, tapped_roll_call
 from bot.core.context import Context
 from bot.core.members import group_at_start, party_group_names, party_groups
-from bot.core.mentions import mentioned_member
+from bot.core.mentions import mentioned_member, without_mention
 from bot.core.message import Message
 from bot.core.models import Branch, EntryStatus, Member, PartyGroup, Role, RollCall, UnitKind
-from bot.core.normalize import normalize, remove_mentions
+from bot.core.normalize import normalize
 from bot.core.rollcall import change_entry, close_roll_call, counts, respond, roll_call_chats
 from bot.core.router import Router
 from bot.core.timeparse import ParsedTime, TimeProblem, parse_when
@@ -344,7 +344,7 @@ async def handle_approve_leave(msg: Message, ctx: Context) -> None:
     if member is None:
         return
     requests = await leave_requests_for(ctx, ctx.branch, member)
-    rest = remove_mentions(ctx.command.raw_args)
+    rest = without_mention(ctx.command.raw_args, member)
     # 准假 has no reason after its selector: a bare number names a meeting here, as in 补签 3 / 取消会议 3.
     selector = split_leave_selector(rest)[0] or (rest if rest.isdigit() else "")
     if not selector and len(requests) > 1:  # a bare 准假 would approve one the secretary may not mean: which?
@@ -418,11 +418,11 @@ async def _correct(msg: Message, ctx: Context, status: str, example: str) -> Non
     member = await mentioned_member(ctx, example)
     if member is None:
         return
-    reason = _SEQ.sub("", remove_mentions(ctx.command.raw_args), count=1).strip()
+    reason = _SEQ.sub("", without_mention(ctx.command.raw_args, member), count=1).strip()
     if not reason:
         await ctx.reply(meeting_texts.MEETING_CORRECT_NEED_REASON)
         return
-    view = await _target_meeting(ctx, remove_mentions(ctx.command.args))
+    view = await _target_meeting(ctx, without_mention(ctx.command.args, member))
     if view is None:
         await ctx.reply(meeting_texts.MEETING_CORRECT_NO_MEETING)
         return

@@ -5,10 +5,9 @@ from __future__ import annotations
 from bot.core import texts
 from bot.core.context import Context
 from bot.core.members import group_named, party_group_names, party_groups, pinned_role
-from bot.core.mentions import mentioned_member
+from bot.core.mentions import mentioned_member, without_mention
 from bot.core.message import Message
 from bot.core.models import Role
-from bot.core.normalize import remove_mentions
 from bot.core.router import Router
 
 router = Router("roles")
@@ -66,7 +65,7 @@ async def handle_set_group(msg: Message, ctx: Context) -> None:
     target = await mentioned_member(ctx, texts.EXAMPLE_SET_GROUP.format(group=example))
     if target is None:
         return
-    wanted = remove_mentions(ctx.command.args)
+    wanted = without_mention(ctx.command.args, target)
     if not wanted:
         await ctx.reply(texts.GROUP_NEED_NAME.format(example=example))
         return

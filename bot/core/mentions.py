@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.core import texts
 from bot.core.context import Context
 from bot.core.models import Member, MemberIdentity
-from bot.core.normalize import fold, strip_edges
+from bot.core.normalize import fold, remove_mentions, strip_edges
 
 # An @-mention as typed (normalize() finds the same ones in the folded text).
 _TYPED_MENTION = re.compile(r"[@＠]([^\s@＠]+)")
@@ -42,18 +42,63 @@ def typed_mention(original: str, name: str) -> str:
     for match in _TYPED_MENTION.finditer(original):
         if strip_edges(fold(match.group(1))) == name:  # as normalize() trims the text's end
             return strip_edges(match.group(1))
+    for at in (i for i, ch in enumerate(original) if ch in "@＠"):  # a name with spaces ("@Tom Li")
+        end = _mention_end(original, at, name)
+        if end is not None:
+            return original[at + 1 : end]
     return name
+
+
+def _mention_end(text: str, at: int, name: str) -> int | None:
+    """Where a mention of name (folded) starting with the @ at text[at] ends, if it is one: the name as fold() reads
+    it, then the text's end, a space (WeCom puts U+2005 after a mention) or another mention's @."""
+    for end in range(at + 2, len(text) + 1):
+        typed = fold(text[at + 1 : end])
+        if typed == name and (end == len(text) or text[end].isspace() or text[end] in "@＠"):
+            return end
+        if len(typed) > len(name):
+            return None
+    return None
+
+
+def without_mention(text: str, member: Member) -> str:
+    """The text with the mentions of the member (by their name, spaces and all: "@Tom Li") and every other
+    @-mention taken out: a command's words besides the member it names."""
+    name = fold(member.display_name)
+    at = 0
+    while at < len(text):
+        end = _mention_end(text, at, name) if text[at] in "@＠" else None
+        if end is None:
+            at += 1
+        else:
+            text = text[:at] + " " + text[end:]
+    return remove_mentions(text)
 
 
 async def mentioned_member(ctx: Context, example: str) -> Member | None:
     """The one member of the chat's branch the command's first @-mention names, or None after replying why not
-    (no mention, nobody, or several members by that name)."""
+    (no mention, nobody, or several members by that name). A name may hold spaces ("@Tom Li"): the longest name of
+    a branch member typed after the @ wins; else the word after it is the name (or a platform user id)."""
     assert ctx.command is not None and ctx.branch is not None
     if not ctx.command.mentioned_names:
         await ctx.reply(texts.NEED_MENTION.format(example=example))
         return None
-    name = ctx.command.mentioned_names[0]
-    found = await find_member_by_name(ctx.session, ctx.branch.id, name)
+    text = ctx.command.text
+    at = text.find("@")  # folded: a full-width ＠ is @ here, as mentioned_names were found
+    by_name: dict[str, set[int]] = {}
+    if at >= 0:
+        named = await ctx.session.execute(
+            select(Member.id, Member.display_name).where(Member.branch_id == ctx.branch.id)
+        )
+        for member_id, display_name in named:
+            by_name.setdefault(fold(display_name), set()).add(member_id)
+    name = next((n for n in sorted(by_name, key=len, reverse=True) if _mention_end(text, at, n) is not None), None)
+    if name is not None:
+        ids = by_name[name]
+        found = list(await ctx.session.scalars(select(Member).where(Member.id.in_(ids)).order_by(Member.id)))
+    else:
+        name = ctx.command.mentioned_names[0]
+        found = await find_member_by_name(ctx.session, ctx.branch.id, name)
     if len(found) != 1:
         template = texts.MEMBER_AMBIGUOUS if found else texts.MEMBER_NOT_FOUND
         await ctx.reply(template.format(name=typed_mention(ctx.command.original, name)))

@@ -769,6 +769,46 @@ async def test_a_mention_finds_the_member_whatever_its_case_or_width(in_process,
     assert await entries(bot) == before
 
 
+async def test_a_name_with_a_space_is_found_by_its_mention(in_process, config):
+    """A WeCom group @-mentions a member by the name shown, then U+2005: `准假 @Tom Li` (and the space) finds Tom Li —
+    the longest member name typed after the @, not Tom, whose name it begins with — at the text's end or before the
+    command's other words (a meeting's number, a reason); `@Lucy Wang @Tom` names the first, as `@张三 @李四` does."""
+    config = config.replace(meetings={"leave_needs_approval": True})
+    bot, clock = await in_process_at(in_process, config, MONDAY)
+    for user, name in (("tom", "Tom"), ("tomli", "Tom Li"), ("lucy", "Lucy Wang")):
+        await bot.say("大家好", user=user, name=name)
+    await bot.say("发起党课 11月27日14:30 主题：党的二十大精神", user="u00")
+    await bot.say("请假 值班", user="tomli")
+    await bot.say("请假 出差", user="tom")
+    await bot.say("准假 @Tom Li\u2005", user="u00")
+    await bot.say("准假 @Tom\u2005", user="u00")
+    approved = [
+        meeting_texts.MEETING_LEAVE_APPROVED.format(name=name, when="11月27日（周五）14:30", kind="党课")
+        for name in ("Tom Li", "Tom")
+    ]
+    assert bot.replies_to("u00")[-2:] == approved
+    assert [(await entries_of(bot, user))[1][:2] for user in ("tomli", "tom")] == [("leave", "值班"), ("leave", "出差")]
+
+    await bot.say("请假 #1 调休", user="tomli")  # asked again: the request waits for 准假 #1
+    await bot.say("准假 @Tom Li\u2005#1", user="u00")
+    assert bot.replies_to("u00")[-1] == approved[0]
+    assert (await entries_of(bot, "tomli"))[1][:2] == ("leave", "调休")
+
+    assert await close_and_correct(
+        bot, clock, "@Lucy Wang\u2005@Tom\u2005", "@Tom Li\u2005", "补签 @Tom Li\u2005现场签到时手机没电"
+    ) == [
+        *corrected("Lucy Wang", "Tom Li"),
+        meeting_texts.MEETING_CORRECTED.format(
+            name="Tom Li", kind="党课", seq=1, status="已出席", reason="现场签到时手机没电"
+        ),
+    ]
+    assert [(await entries_of(bot, user))[1][:2] for user in ("lucy", "tomli", "tom")] == [
+        ("done", "现场签到时手机没电"),
+        ("done", "现场签到时手机没电"),
+        ("leave", "出差"),
+    ]
+
+
 async def test_a_direct_reminder_names_its_meeting_when_another_is_open_for_leave(in_process, config):
     """A plain 请假 is for the soonest open meeting: a direct reminder sent while another meeting is open for leave
     asks for `请假 #N 原因`, as the announcement does; alone, it asks for `请假 原因`."""

@@ -39,6 +39,23 @@ async def test_a_mention_finds_the_member_whatever_its_case_or_width(bot):
     assert bot.replies_to("b000")[-1].startswith("B同志000同志，")
 
 
+async def test_a_name_with_a_space_is_found_by_its_mention(bot):
+    """`分组 @Tom Li` + U+2005 (a WeCom group's mention) moves Tom Li, not Tom; the group is the words after the name."""
+    await bot.say("大家好", user="tom", name="Tom")
+    await bot.say("大家好", user="tomli", name="Tom Li")
+    await bot.say("分组 @Tom Li\u2005执法党小组", user="u00")
+    await bot.say("设为书记 @Tom Li\u2005", user="u00")
+    assert bot.replies_to("u00") == [
+        texts.GROUP_SET.format(name="Tom Li", group="执法党小组"),
+        texts.ROLE_SET.format(name="Tom Li", role=texts.ROLE_NAMES["secretary"]),
+    ]
+    await bot.say("我是谁", user="tomli")
+    await bot.say("我是谁", user="tom")
+    assert "执法党小组" in bot.replies_to("tomli")[-1]
+    assert bot.replies_to("tom")[-1].startswith("Tom同志，")
+    assert "执法党小组" not in bot.replies_to("tom")[-1]
+
+
 async def test_whoami_names_the_permission(bot):
     await bot.say("设为书记 @王芳", user="u00")
     await bot.say("我是谁", user="u02")

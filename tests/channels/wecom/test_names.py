@@ -76,6 +76,27 @@ async def test_a_name_with_latin_capitals_is_found_by_its_mention(start_wecom, f
     )
 
 
+async def test_a_name_with_a_space_is_found_by_its_mention(start_wecom, fake, clock):
+    """“@Tom Li” and a four-per-em space, as a WeCom group writes the mention of a member named so: 准假 and 补签 find
+    Tom Li, not Tom."""
+    fake.contacts.update({ADMIN: "王书记", "tom": "Tom", "tomli": "Tom Li"})
+    wecom = await start_wecom(robot_webhooks=(f"{AIBOT_CHAT}={ROBOT_KEY}",))
+    clock.set(datetime(2026, 11, 23, 10, 0, tzinfo=TZ))
+    for user in (ADMIN, "tom", "tomli"):
+        await say(wecom, "@学习驿站 我是谁", user)
+    assert (await names(wecom))["tomli"] == "Tom Li"
+    await say(wecom, "@学习驿站 发起主题党日 11月23日10:30 三楼会议室 主题：学习党章", ADMIN)
+    answer = await say(wecom, "@学习驿站\u2005准假 @Tom Li\u2005", ADMIN)
+    assert answer == meeting_texts.MEETING_NO_REQUEST.format(name="Tom Li")
+    clock.set(datetime(2026, 11, 23, 11, 30, tzinfo=TZ))
+    await wecom.services.jobs.fire("tick_roll_calls", clock())
+    await wecom.drain_outbox()
+    answer = await say(wecom, "@学习驿站\u2005补签 @Tom Li\u2005现场签到时手机没电", ADMIN)
+    assert answer == meeting_texts.MEETING_CORRECTED.format(
+        name="Tom Li", kind="主题党日", seq=1, status=meeting_texts.STATUS_PRESENT, reason="现场签到时手机没电"
+    )
+
+
 async def test_duplicate_names_get_the_ambiguity_question(start_wecom, fake, clock):
     fake.contacts.update({ADMIN: "王书记", "zhangsan1": "张三", "zhangsan2": "张三"})
     wecom = await start_wecom()
