@@ -53,6 +53,9 @@ from bot.points.ledger import award_meeting_attendance
 KIND = RollCallKind.MEETING
 LATE = "late"
 MADE_UP = "made_up"
+# A 准假 that finds no request waiting tells of a lapsed one (still waiting when check-in closed) only if that
+# check-in closed within this many days; an older one is answered as no request (记请假 still corrects it).
+LAPSED_REQUEST_DAYS = 30
 # Kinds announced in the branch's group chats; a 支委会 is announced to its members directly.
 ANNOUNCED_IN_CHATS = (
     MeetingKind.THEME_DAY,
@@ -535,8 +538,11 @@ async def leave_requests_for(ctx: Context, branch: Branch, member: Member) -> li
 
 async def lapsed_leave_requests_for(ctx: Context, branch: Branch, member: Member) -> list[MeetingView]:
     """The meetings (not cancelled) whose check-in closed while this member's leave request still waited for 准假,
-    soonest first: the request lapsed, and the member counts as absent."""
+    soonest first: the request lapsed, and the member counts as absent. Only those whose check-in closed within
+    LAPSED_REQUEST_DAYS: a 准假 is about a recent request, not one from months ago."""
     now = ctx.clock()
+    # Check-in closes check_in_after_minutes after the start (window()): the earliest start still recent enough.
+    earliest = now - timedelta(days=LAPSED_REQUEST_DAYS, minutes=ctx.config.meetings.check_in_after_minutes)
     rows = await ctx.session.execute(
         select(Meeting, RollCall)
         .join(RollCall, RollCall.id == Meeting.roll_call_id)
@@ -545,6 +551,7 @@ async def lapsed_leave_requests_for(ctx: Context, branch: Branch, member: Member
             Meeting.branch_id == branch.id,
             Meeting.cancelled.is_(False),
             Meeting.starts_at <= now,
+            Meeting.starts_at >= earliest,
             RollCallEntry.member_id == member.id,
             RollCallEntry.status == EntryStatus.LEAVE_REQUESTED,
         )

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from bot.core import texts
 from bot.core.models import MemberIdentity, RollCall, RollCallEntry
 from bot.meetings import texts as meeting_texts
-from bot.meetings.domain import CODE_TRIES
+from bot.meetings.domain import CODE_TRIES, LAPSED_REQUEST_DAYS
 from tests.conftest import TZ
 from tests.handlers.test_meetings import MONDAY, SATURDAY_15, START, bot_lines, in_process_at
 from tests.support import fire
@@ -203,6 +203,28 @@ async def test_a_request_lapsed_at_close_is_said_so(in_process, config):
     assert await entry(bot, "u08") == ("leave_req", "值班", 0)
     await bot.say("准假 @黄丽", user="u00")  # no request at all: as before
     assert bot.replies_to("u00")[-1] == meeting_texts.MEETING_NO_REQUEST.format(name="黄丽")
+
+
+async def test_a_lapsed_request_is_told_for_thirty_days_after_check_in_closed(in_process, config):
+    """准假 tells of a lapsed request while its meeting's check-in closed LAPSED_REQUEST_DAYS ago or less; later it
+    answers as for no request (and stores nothing either way)."""
+    config = config.replace(meetings={"leave_needs_approval": True})
+    bot, clock = await in_process_at(in_process, config, MONDAY)
+    await bot.say("发起主题党日 11月27日14:30 三楼会议室", user="u00")  # #1
+    await bot.say("请假 值班", user="u08")
+    closed = START + timedelta(minutes=config.meetings.check_in_after_minutes)
+    clock.set(closed + timedelta(minutes=1))
+    await fire(bot, "tick_roll_calls")
+    lapsed = meeting_texts.MEETING_REQUEST_LAPSED.format(name="周强", when=WHEN_1, kind="主题党日", seq=1)
+    clock.set(closed + timedelta(days=LAPSED_REQUEST_DAYS))
+    for text in ("准假 @周强", "准假 #1 @周强"):
+        await bot.say(text, user="u00")
+        assert bot.replies_to("u00")[-1] == lapsed, text
+    clock.set(closed + timedelta(days=LAPSED_REQUEST_DAYS, minutes=1))
+    for text in ("准假 @周强", "准假 #1 @周强"):
+        await bot.say(text, user="u00")
+        assert bot.replies_to("u00")[-1] == meeting_texts.MEETING_NO_REQUEST.format(name="周强"), text
+    assert await entry(bot, "u08") == ("leave_req", "值班", 0)
 
 
 async def test_withdrawn_approved_leave_is_told_to_the_secretaries(in_process, config):
