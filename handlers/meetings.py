@@ -25,6 +25,7 @@ from bot.meetings.domain import (
     Stats,
     _views,
     add_stats,
+    announced_where_asked,
     check_in,
     choose_meetings,
     correct,
@@ -129,8 +130,12 @@ def _creator(kind: str) -> Callable[[Message, Context], Awaitable[None]]:
             )
             return
         _done, expected = await counts(ctx.session, view.roll_call)
-        await ctx.reply(
-            meeting_texts.MEETING_CREATED.format(
+        if await announced_where_asked(ctx, view):  # the secretary has just read the announcement: no second copy
+            text = meeting_texts.MEETING_CREATED_SHORT.format(
+                kind=view.kind_name, seq=view.roll_call.seq, expected=expected
+            )
+        else:
+            text = meeting_texts.MEETING_CREATED.format(
                 kind=view.kind_name,
                 seq=view.roll_call.seq,
                 when=display.when(parsed.when, ctx.config.tz),
@@ -139,7 +144,9 @@ def _creator(kind: str) -> Callable[[Message, Context], Awaitable[None]]:
                 expected=expected,
                 window=window_text(ctx, view.meeting),
             )
-        )
+        if view.meeting.check_in_code and not msg.is_direct:  # the code went directly (create_meeting): say so here
+            text += meeting_texts.MEETING_CODE_SENT
+        await ctx.reply(text)
 
     handle_create_meeting.__name__ = f"handle_create_{kind}"
     return handle_create_meeting
@@ -483,18 +490,19 @@ async def handle_meetings(msg: Message, ctx: Context) -> None:
 
 @router.command(*meeting_texts.CMD_MEETING_CODE, role=Role.SECRETARY, summary=meeting_texts.SUMMARY_MEETING_CODE)
 async def handle_meeting_code(msg: Message, ctx: Context) -> None:
-    """Send the 签到码 of open meetings to the secretary directly (never into the group)."""
+    """Send the 签到码 of open meetings to the secretary directly (never into the group, which is told they were
+    sent)."""
     assert ctx.branch is not None and ctx.member is not None
     lines = [
         meeting_texts.MEETING_CODE_SHOWN.format(kind=v.kind_name, seq=v.roll_call.seq, code=v.meeting.check_in_code)
         for v in await open_meetings(ctx, ctx.branch.id)
         if v.meeting.check_in_code
     ]
-    text = "\n".join(lines) if lines else meeting_texts.MEETING_NO_CODE
-    if msg.is_direct:
-        await ctx.reply(text)
-    else:
-        await ctx.send_to_member(ctx.member, text)
+    if msg.is_direct or not lines:  # no code set: nothing to keep from the group
+        await ctx.reply("\n".join(lines) if lines else meeting_texts.MEETING_NO_CODE)
+        return
+    sent = await ctx.send_to_member(ctx.member, "\n".join(lines))
+    await ctx.reply(meeting_texts.MEETING_CODE_SENT if sent else meeting_texts.MEETING_CODE_ASK_DIRECT)
 
 
 @router.command(*meeting_texts.CMD_CANCEL_MEETING, role=Role.SECRETARY, summary=meeting_texts.SUMMARY_CANCEL_MEETING)

@@ -335,7 +335,8 @@ async def handle_wrong_book(msg: Message, ctx: Context) -> None:
 
 @router.command(*quiz_texts.CMD_RETRY, role=Role.GUEST, hidden=True)
 async def handle_retry(msg: Message, ctx: Context) -> None:
-    """重做 N: ask question N of the 错题本 again, directly; a right answer takes it out of the book."""
+    """重做 N: ask question N of the 错题本 again, directly (asked in a group, with a one-line note there); a right
+    answer takes it out of the book."""
     assert ctx.command is not None and ctx.member is not None
     questions = await wrong_questions(ctx, ctx.member)
     match = _INDEX.search(ctx.command.args)
@@ -354,3 +355,5 @@ async def handle_retry(msg: Message, ctx: Context) -> None:
     await engine.start(
         ctx, mode=QuizMode.PRACTICE, chat=None, questions=[questions[index - 1]], seconds=0, member=ctx.member
     )
+    if not msg.is_direct:  # the question went to the member directly: the group is told it was not ignored
+        await ctx.reply(quiz_texts.RETRY_SENT_DIRECT.format(name=ctx.member.display_name))

@@ -9,7 +9,7 @@ from bot.core.cards import STUDY, tapped_roll_call
 from bot.core.context import Context
 from bot.core.holidays import week_key
 from bot.core.message import Message
-from bot.core.models import Branch, Role
+from bot.core.models import Branch, Chat, Role
 from bot.core.rollcall import counts, respond, roll_call_chats, tally
 from bot.core.router import Router
 from bot.points.ledger import award_study_check_in
@@ -89,7 +89,8 @@ async def handle_my_study(msg: Message, ctx: Context) -> None:
 
 @router.command(*study_texts.CMD_STUDY_SET, role=Role.SECRETARY, summary=study_texts.SUMMARY_STUDY_SET)
 async def handle_study_set(msg: Message, ctx: Context) -> None:
-    """Set this week's study material; if the reminder already went out, tell the chats."""
+    """Set this week's study material; if the reminder already went out, tell the chats (then, in one of them, the
+    secretary's confirmation does not repeat the material)."""
     assert ctx.command is not None and ctx.branch is not None and ctx.member is not None
     text = ctx.command.raw_args
     if not text:
@@ -102,12 +103,19 @@ async def handle_study_set(msg: Message, ctx: Context) -> None:
         )
     )
     today = ctx.clock().astimezone(ctx.config.tz).date()
-    spoken = study_texts.STUDY_THIS_WEEK if key == week_key(today) else study_texts.STUDY_NEXT_WEEK
-    await ctx.reply(study_texts.STUDY_MATERIAL_SET.format(week=spoken.format(span=week_label(key)), text=text))
-    if open_now is not None:
+    week = (study_texts.STUDY_THIS_WEEK if key == week_key(today) else study_texts.STUDY_NEXT_WEEK).format(
+        span=week_label(key)
+    )
+    chats: list[Chat] = []
+    if open_now is not None:  # the reminder went out: its chats are told, first
         open_now.body = text
-        for chat in await roll_call_chats(ctx.session, open_now):
+        chats = await roll_call_chats(ctx.session, open_now)
+        for chat in chats:
             await ctx.send_to_chat(chat, study_texts.STUDY_MATERIAL_PUSH.format(text=text))
+    if ctx.chat is not None and any(chat.id == ctx.chat.id for chat in chats):  # read just now: not repeated
+        await ctx.reply(study_texts.STUDY_MATERIAL_UPDATED.format(week=week, chats=len(chats)))
+    else:
+        await ctx.reply(study_texts.STUDY_MATERIAL_SET.format(week=week, text=text))
 
 
 @router.command(*study_texts.CMD_STUDY_QUEUE, role=Role.SECRETARY, summary=study_texts.SUMMARY_STUDY_QUEUE)

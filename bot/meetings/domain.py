@@ -241,6 +241,25 @@ async def create_meeting(
     return view
 
 
+async def announced_where_asked(ctx: Context, view: MeetingView) -> bool:
+    """Whether the message that created this meeting was written where its announcement went: a group chat it was
+    posted in, or — a meeting announced to its members directly — the direct chat of a creator among them. There the
+    confirmation need not repeat it."""
+    msg = ctx.message
+    assert msg is not None
+    chats = await roll_call_chats(ctx.session, view.roll_call)
+    if not msg.is_direct:
+        return ctx.chat is not None and any(chat.id == ctx.chat.id for chat in chats)
+    if chats or ctx.member is None:
+        return False
+    member_id = await ctx.session.scalar(
+        select(RollCallEntry.member_id).where(
+            RollCallEntry.roll_call_id == view.roll_call.id, RollCallEntry.member_id == ctx.member.id
+        )
+    )
+    return member_id is not None
+
+
 async def leave_reply(ctx: Context, view: MeetingView) -> str:
     """The 请假 a push about this meeting asks members for (its announcement, a reminder): “请假 原因”, or
     “请假 #N 原因” while another meeting of the branch is open for leave (check-in not closed) — a plain 请假 would go

@@ -36,7 +36,16 @@ EXAMPLE_MAKE_UP = "补签 @张三 现场签到时手机没电"
 EXAMPLE_MARK_LEAVE = "记请假 @张三 临时执勤"
 MEETING_CODE_WORD = "签到码"
 MEETING_TOPIC_WORDS = ("主题：", "主题:", "主题")
+# The confirmation to a secretary who did not see the announcement where they wrote (directly, or a 支委会 created in
+# a group): the meeting in full.
 MEETING_CREATED = "已发起{kind}#{seq}：{when}{location_part}{topic_part}。\n应到{expected}人，签到时间{window}。"
+# … and where the announcement was just posted (the group the command was typed in): one line that does not repeat
+# it, with the number that 请假 #N, 取消会议 N and 补签 #N take.
+MEETING_CREATED_SHORT = "已发起{kind}#{seq}，应到{expected}人，签到结束后将发布签到结果。"
+# After either, in a group, for a meeting with a 签到码 (the code itself goes to the secretary directly); and the
+# group's answer to 签到码 (the codes go directly; none set: MEETING_NO_CODE is said where asked).
+MEETING_CODE_SENT = "签到码已私信发给您。"
+MEETING_CODE_ASK_DIRECT = "签到码请私聊我查看。"
 MEETING_LOCATION_PART = "，地点：{location}"
 MEETING_TOPIC_PART = "，主题：{topic}"
 MEETING_CODE_SECRET = "{kind}#{seq}的签到码是 {code}，请在会场公布。"

@@ -19,6 +19,8 @@ STUDY_REMINDER_MOVED = "\n原定{nominal}为节假日，学习日提前到今天
 STUDY_NO_MATERIAL = "自主学习党章党规和理论文章"
 STUDY_MATERIAL_SET = "{week}的学习内容已设为：{text}"
 STUDY_MATERIAL_PUSH = "【本周学习内容更新】{text}"
+# 本周学习 typed in a chat that has just read STUDY_MATERIAL_PUSH: the confirmation does not repeat the material.
+STUDY_MATERIAL_UPDATED = "{week}的学习内容已更新，已发到{chats}个群。"
 STUDY_MATERIAL_QUEUED = "已加入学习材料库（排在第{position}位），之后的学习日会依次使用。"
 STUDY_NEED_TEXT = "请写上学习内容，例如：本周学习 党章第一章 总纲"
 STUDY_THIS_WEEK = "本周（{span}）"

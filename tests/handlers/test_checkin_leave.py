@@ -114,8 +114,26 @@ async def test_code_word_with_digits_from_a_member_is_a_check_in(in_process, con
     await bot.say("签到码", user="u00")
     shown = meeting_texts.MEETING_CODE_SHOWN.format(kind="主题党日", seq=1, code=code)
     assert bot_lines(await bot.transcript("dm:u00"))[-1] == shown
+    assert bot.replies_to("u00")[-1] == meeting_texts.MEETING_CODE_SENT
     await bot.say("签到码", user="u07")  # the bare word is still the secretary's
     assert bot.replies_to("u07")[-1] == texts.NOT_ALLOWED.format(word="签到码", role=texts.ROLE_NAMES["secretary"])
+
+
+async def test_code_asked_in_the_group_is_acknowledged_there_without_the_code(in_process, config):
+    """QA #17: 签到码 in the group sends the codes directly and tells the group in one line that shows no code;
+    asked directly, the codes are the answer; with no code set, that is said where asked."""
+    bot, _clock = await in_process_at(in_process, config, MONDAY)
+    await bot.say("签到码", user="u00")
+    assert bot.replies_to("u00") == [meeting_texts.MEETING_NO_CODE]
+    code = await meeting_with_code(bot)
+    direct_before = len(bot_lines(await bot.transcript("dm:u00")))
+    await bot.say("签到码", user="u00")
+    assert bot.replies_to("u00")[-1] == meeting_texts.MEETING_CODE_SENT
+    shown = meeting_texts.MEETING_CODE_SHOWN.format(kind="主题党日", seq=1, code=code)
+    assert bot_lines(await bot.transcript("dm:u00"))[direct_before:] == [shown]
+    assert not any(code in t for t in bot_lines(await bot.transcript()))
+    await bot.say("签到码", user="u00", chat=None)
+    assert bot.replies_to("u00")[-1] == shown
 
 
 async def test_announcement_and_direct_reminder_say_a_code_is_needed(in_process, config):

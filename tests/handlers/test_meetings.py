@@ -46,15 +46,7 @@ async def test_theme_day_end_to_end(aiohttp_client, config, tmp_path, db_url):
     bot, clock = await driver_at(aiohttp_client, config, MONDAY)
     newcomers = await register(bot, 25)  # 11 demo members + 25 = 36 expected
     await bot.say("发起主题党日 11月27日14:30 三楼会议室 主题：学习党章", user="u00")
-    assert bot.replies_to("u00")[-1] == meeting_texts.MEETING_CREATED.format(
-        kind="主题党日",
-        seq=1,
-        when="11月27日（周五）14:30",
-        location_part="，地点：三楼会议室",
-        topic_part="，主题：学习党章",
-        expected=36,
-        window="14:00至15:00",
-    )
+    assert bot.replies_to("u00")[-1] == meeting_texts.MEETING_CREATED_SHORT.format(kind="主题党日", seq=1, expected=36)
     assert bot_lines(await bot.transcript())[-2].startswith("【主题党日】11月27日（周五）14:30，地点：三楼会议室")
 
     # Reminders: one day and one hour before, in the group and to each member directly.
@@ -303,6 +295,68 @@ async def test_approval_finds_the_meeting_whose_leave_awaits_it(aiohttp_client, 
 async def in_process_at(in_process: StartInProcess, config, when):
     clock = FakeClock(when)
     return await in_process(build_app(config, clock=clock, background=False)), clock
+
+
+async def test_a_meeting_created_in_the_group_is_announced_there_once(in_process, config):
+    """QA #12: in the group the meeting is announced once; the secretary's confirmation there is one line with its
+    number and does not repeat the time, place or topic. Typed directly, the confirmation keeps the meeting in full
+    (the secretary's chat did not have the announcement, the group did, once)."""
+    bot, _clock = await in_process_at(in_process, config, MONDAY)
+    await bot.say("发起主题党日 11月27日14:30 三楼会议室 主题：学习党章", user="u00")
+    announcement, confirmation = bot.replies_to("u00")
+    assert announcement.startswith("【主题党日】11月27日（周五）14:30，地点：三楼会议室，主题：学习党章。")
+    assert confirmation == meeting_texts.MEETING_CREATED_SHORT.format(kind="主题党日", seq=1, expected=11)
+    assert "\n" not in confirmation
+    assert not any(word in confirmation for word in ("14:30", "三楼会议室", "学习党章"))
+    assert [t for t in bot_lines(await bot.transcript()) if "学习党章" in t] == [announcement]
+
+    await bot.say("发起党课 11月28日15:00 主题：党的二十大精神", user="u00", chat=None)
+    assert bot.replies_to("u00")[2:] == [
+        meeting_texts.MEETING_CREATED.format(
+            kind="党课",
+            seq=2,
+            when=SATURDAY_15,
+            location_part="",
+            topic_part="，主题：党的二十大精神",
+            expected=11,
+            window="14:30至15:30",
+        )
+    ]
+    assert len([t for t in bot_lines(await bot.transcript()) if "党的二十大精神" in t]) == 1
+    assert len(bot_lines(await bot.transcript())) == 3  # in the group: two announcements and one confirmation
+
+
+async def test_a_meeting_announced_directly_is_confirmed_where_it_was_not_seen(in_process, config):
+    """A 支委会 is announced to the 支委 directly: typed there by a 支委, the confirmation is the short line; typed in
+    the group (which has no announcement), it is the meeting in full. A 签到码 goes directly, and the group's
+    confirmation says so without showing it."""
+    bot, _clock = await in_process_at(in_process, config, MONDAY)
+    await bot.say("发起支委会 11月27日9:00 支部办公室", user="u00", chat=None)
+    announcement, confirmation = bot.replies_to("u00")
+    assert announcement.startswith("【支委会】11月27日（周五）09:00，地点：支部办公室。")
+    assert confirmation == meeting_texts.MEETING_CREATED_SHORT.format(kind="支委会", seq=1, expected=3)
+    await bot.say("发起支委会 11月28日15:00 支部办公室 签到码", user="u00")
+    [code_line] = [t for t in bot_lines(await bot.transcript("dm:u00")) if "签到码是" in t]
+    code = code_line.split("签到码是 ")[1][:4]
+    assert bot.replies_to("u00")[2:] == [
+        meeting_texts.MEETING_CREATED.format(
+            kind="支委会",
+            seq=2,
+            when=SATURDAY_15,
+            location_part="，地点：支部办公室",
+            topic_part="",
+            expected=3,
+            window="14:30至15:30",
+        )
+        + meeting_texts.MEETING_CODE_SENT
+    ]
+    assert not any(code in t for t in bot_lines(await bot.transcript()))
+    await bot.say("发起主题党日 11月29日15:00 三楼会议室 签到码", user="u00")
+    assert bot.replies_to("u00")[-1] == (
+        meeting_texts.MEETING_CREATED_SHORT.format(kind="主题党日", seq=3, expected=11)
+        + meeting_texts.MEETING_CODE_SENT
+    )
+    assert len([t for t in bot_lines(await bot.transcript("dm:u00")) if "签到码是" in t]) == 2
 
 
 async def entries_of(bot, user: str) -> dict[int, tuple[str, str, str | None, object]]:

@@ -195,6 +195,23 @@ async def test_check_in_rules_and_goals(aiohttp_client, config):
     )
 
 
+async def test_material_set_after_the_reminder_is_posted_once(bot_in_process, clock):
+    """QA #12: 本周学习 after the reminder went out posts the material to the group once; the secretary's confirmation
+    there says it was sent without repeating it. Typed directly, the confirmation keeps the material."""
+    bot = bot_in_process
+    clock.set(FRIDAY_9)
+    assert await fire(bot, JOB)
+    await bot.say("本周学习 《中国共产党章程》总纲", user="u00")
+    assert bot.replies_to("u00") == [
+        study_texts.STUDY_MATERIAL_PUSH.format(text="《中国共产党章程》总纲"),
+        study_texts.STUDY_MATERIAL_UPDATED.format(week="本周（11月16日至22日）", chats=1),
+    ]
+    assert len([t for t in bot_lines(await bot.transcript()) if "总纲" in t]) == 1
+    await bot.say("本周学习 党章第二章", user="u00", chat=None)
+    assert bot.replies_to("u00")[2:] == ["本周（11月16日至22日）的学习内容已设为：党章第二章"]
+    assert bot_lines(await bot.transcript())[-1] == study_texts.STUDY_MATERIAL_PUSH.format(text="党章第二章")
+
+
 async def test_nothing_due_is_said_so(aiohttp_client, config):
     """Before any study day this month, and with no goals set, nothing reads as 0/0 or 0%."""
     branch = config.branches[0]

@@ -309,9 +309,14 @@ async def test_wrong_book_and_retry(bot, clock):
     book = bot_lines(await bot.transcript("dm:u04"))[-1]
     assert book.startswith("陈静同志的错题本（最近1道）：\n1. 测试题1") and book.endswith(quiz_texts.WRONG_BOOK_FOOTER)
     assert not [line for line in bot_lines(await bot.transcript()) if "测试题1" in line and "错题本" in line]
+    # 重做 in the group: the question goes directly, and the group is told so in one line.
+    await bot.say("重做 1", user="u04")
+    assert bot.replies_to("u04")[-1] == quiz_texts.RETRY_SENT_DIRECT.format(name="陈静")
+    assert bot_lines(await bot.transcript("dm:u04"))[-1].startswith("【错题重做】（单选）测试题1")
     await bot.say("重做 1", user="u04", chat=None)
     practice = bot_lines(await bot.transcript("dm:u04"))[-1]
     assert practice.startswith("【错题重做】（单选）测试题1")
+    assert bot.replies_to("u04")[-1] == practice  # directly, the question is the answer: no note
     await bot.say("A", user="u04", chat=None)
     assert bot.replies_to("u04")[-1] == quiz_texts.PRACTICE_RIGHT.format(answer=display_answer(question))
     await bot.say("错题本", user="u04", chat=None)
