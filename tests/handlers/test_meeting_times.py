@@ -32,9 +32,10 @@ FORMS = [
 async def test_meetings_are_created_from_the_forms_secretaries_write(bot):
     for seq, (form, _start, location, shown) in enumerate(FORMS, start=1):
         await bot.say(f"发起主题党日 {form} 主题：学习党章", user="u00")
-        assert bot.replies_to("u00")[-1].startswith(
-            f"已发起主题党日#{seq}：{shown}，地点：{location}，主题：学习党章。"
-        ), form
+        # The time as understood is confirmed back by the announcement the secretary reads in the group, once.
+        announcement, confirmation = bot.replies_to("u00")[-2:]
+        assert announcement.startswith(f"【主题党日】{shown}，地点：{location}，主题：学习党章。"), form
+        assert confirmation == meeting_texts.MEETING_CREATED_SHORT.format(kind="主题党日", seq=seq, expected=11), form
     async with bot.services.sessions() as session:
         meetings = list(await session.scalars(select(Meeting).order_by(Meeting.id)))
     assert [(m.starts_at, m.location) for m in meetings] == [(start, loc) for _f, start, loc, _s in FORMS]

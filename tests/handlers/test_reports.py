@@ -116,7 +116,7 @@ async def test_group_sees_counts_and_the_committee_sees_names(aiohttp_client, co
 
     public = "【主题党日#1 签到结果】应到11人，实到9人，请假1人，缺席1人。"
     private = "【主题党日#1 签到结果·仅支委可见】应到11人，实到9人，请假1人，缺席1人。\n请假：刘洋\n缺席：陈静"
-    group = [t for t in bot_lines(await bot.transcript()) if "签到结果" in t]
+    group = [t for t in bot_lines(await bot.transcript()) if t.startswith("【主题党日#1 签到结果")]
     assert group == [public]
     for secretary in ("u00", "u02"):
         direct = [t for t in bot_lines(await bot.transcript(f"dm:{secretary}")) if "签到结果" in t]

@@ -25,12 +25,12 @@ async def test_theme_day_over_the_ai_bot(start_wecom, fake, clock, db_url, tmp_p
     status, answer = await wecom.aibot_say("@学习驿站 发起主题党日 11月27日14:30 三楼会议室 主题：学习党章", user=ADMIN)
     assert status == 200
     # The 34 above and the admin: 35 expected (no simulated demo members in a branch with WeCom chats).
-    assert (
-        "已发起主题党日#1：11月27日（周五）14:30，地点：三楼会议室，主题：学习党章。\n应到35人"
-        in answer["stream"]["content"]
-    )
-    # The announcement to this group rides in the same passive answer.
-    assert "【主题党日】11月27日（周五）14:30，地点：三楼会议室，主题：学习党章。" in answer["stream"]["content"]
+    # The announcement to this group rides in the same passive answer, followed by the secretary's one-line
+    # confirmation (which does not repeat it).
+    content = answer["stream"]["content"]
+    assert "【主题党日】11月27日（周五）14:30，地点：三楼会议室，主题：学习党章。" in content
+    assert content.endswith(meeting_texts.MEETING_CREATED_SHORT.format(kind="主题党日", seq=1, expected=35))
+    assert content.count("学习党章") == 1
     await wecom.drain_outbox()
 
     clock.set(START - timedelta(days=1))
