@@ -1,7 +1,14 @@
-"""The `yizhan` command, run as a user runs it."""
+"""The `yizhan` command, run as a user runs it.
 
+Most commands run in this process (main(argv), its output captured, logging as in a process of its own): a
+subprocess costs ~2 s of imports. Real processes remain where the process is the point: `yizhan run` (its
+signals, its port), `jobs run` beside a running bot, and one command's console output.
+"""
+
+import contextlib
 import http.cookiejar
 import json
+import logging
 import os
 import re
 import signal
@@ -10,6 +17,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +39,73 @@ def config_file(tmp_path: Path, port: int = 8080) -> Path:
     path = tmp_path / "config.toml"
     path.write_text(text, encoding="utf-8")
     return path
+
+
+@contextlib.contextmanager
+def logging_of_a_new_process() -> Iterator[None]:
+    """Logging during an in-process command as in a process of its own, and as it was before afterwards.
+
+    The root logger starts without handlers (pytest's capture ones are put aside), so setup_logging() adds its own
+    on stderr, where capsys reads what an operator would see; the levels, handlers and filters main() sets on any
+    logger, and the record factory, are undone after.
+    """
+    manager = logging.Logger.manager
+    root = logging.getLogger()
+    before = {name for name, logger in manager.loggerDict.items() if isinstance(logger, logging.Logger)}
+    saved = [
+        (logger, logger.level, logger.handlers[:], logger.filters[:])
+        for logger in [root, *(manager.loggerDict[name] for name in before)]
+        if isinstance(logger, logging.Logger)
+    ]
+    factory = logging.getLogRecordFactory()
+    root.handlers.clear()
+    try:
+        yield
+    finally:
+        for name, logger in list(manager.loggerDict.items()):
+            if name not in before and isinstance(logger, logging.Logger):
+                logger.setLevel(logging.NOTSET)
+                logger.handlers.clear()
+                logger.filters.clear()
+        for logger, level, handlers, filters in saved:
+            logger.setLevel(level)
+            logger.handlers[:] = handlers
+            logger.filters[:] = filters
+        logging.setLogRecordFactory(factory)
+
+
+@pytest.fixture(autouse=True)
+def _logging_restored() -> Iterator[None]:
+    """main() called in this process must leave logging as it found it (for the tests after these)."""
+    with logging_of_a_new_process():
+        yield
+
+
+Cli = Callable[..., tuple[int, str, str]]
+
+
+@pytest.fixture
+def cli(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Cli:
+    """The `yizhan` command in this process, as yizhan() runs it in one of its own: (exit code, stdout, stderr)."""
+
+    def run(args: list[str], cwd: Path, log_level: str | None = "WARNING", **env: str) -> tuple[int, str, str]:
+        capsys.readouterr()
+        with monkeypatch.context() as patch, logging_of_a_new_process():
+            patch.chdir(cwd)
+            if log_level is None:
+                patch.delenv("YIZHAN_LOG_LEVEL", raising=False)
+            else:
+                env = {"YIZHAN_LOG_LEVEL": log_level, **env}
+            for name, value in env.items():
+                patch.setenv(name, value)
+            try:
+                code = main(args)
+            except SystemExit as exit:  # argparse's usage errors
+                code = exit.code if isinstance(exit.code, int) else 1
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    return run
 
 
 def test_version(capsys):
@@ -208,22 +283,32 @@ def test_meetings_list_when_there_are_none(tmp_path, capsys):
     assert capsys.readouterr().out == texts.CLI_MEETINGS_EMPTY + "\n"
 
 
+def assert_no_log_lines(output: str) -> None:
+    assert "alembic" not in output.lower() and " INFO " not in output, output
+    assert "Running upgrade" not in output and "Context impl" not in output, output
+
+
 @pytest.mark.parametrize("args", [["db", "upgrade"], ["jobs", "list"], ["meetings", "list"], ["jobs", "run", "nope"]])
-def test_commands_print_no_log_lines(tmp_path, args):
+def test_commands_print_no_log_lines(tmp_path, cli, args):
     """An operator's command prints its own output: no Alembic INFO lines (nor any other log line) around it."""
+    _, out, err = cli(["--config", str(config_file(tmp_path)), *args], tmp_path, log_level=None)
+    assert_no_log_lines(out + err)
+
+
+def test_a_command_in_a_process_of_its_own_prints_no_log_lines(tmp_path):
+    """The same as the console shows it: `yizhan db upgrade` (the command Alembic speaks in) as a process."""
     path = config_file(tmp_path)
     env = {k: v for k, v in os.environ.items() if k != "YIZHAN_LOG_LEVEL"}
     done = subprocess.run(
-        [sys.executable, "-m", "bot", "--config", str(path), *args],
+        [sys.executable, "-m", "bot", "--config", str(path), "db", "upgrade"],
         cwd=tmp_path,
         env=env,
         capture_output=True,
         text=True,
         timeout=60,
     )
-    output = done.stdout + done.stderr
-    assert "alembic" not in output.lower() and " INFO " not in output, output
-    assert "Running upgrade" not in output and "Context impl" not in output, output
+    assert done.returncode == 0, done.stderr
+    assert_no_log_lines(done.stdout + done.stderr)
 
 
 # --- errors: one line, the right exit code, never a traceback ----------------------------------------------
@@ -252,40 +337,38 @@ def export_args(path: Path, out: str, *more: str) -> list[str]:
     return ["--config", str(path), "export", "attendance", *period, "--out", out, *more]
 
 
-def test_export_into_a_missing_directory_is_one_line(tmp_path):
+def test_export_into_a_missing_directory_is_one_line(tmp_path, cli):
     path = config_file(tmp_path)
-    code, _, err = yizhan(export_args(path, "missing_dir/x.xlsx"), tmp_path)
+    code, _, err = cli(export_args(path, "missing_dir/x.xlsx"), tmp_path)
     assert code == 2
     assert one_line(err) == "yizhan: --out：目录 missing_dir 不存在"
 
 
-def test_export_refuses_an_out_file_that_is_not_xlsx(tmp_path):
+def test_export_refuses_an_out_file_that_is_not_xlsx(tmp_path, cli):
     path = config_file(tmp_path)
-    code, _, err = yizhan(export_args(path, "x.csv"), tmp_path)
+    code, _, err = cli(export_args(path, "x.csv"), tmp_path)
     assert code == 2
     assert "--out" in one_line(err) and ".xlsx" in one_line(err)
     assert not (tmp_path / "x.csv").exists()
 
 
-def test_export_with_to_before_from_is_a_usage_error(tmp_path):
+def test_export_with_to_before_from_is_a_usage_error(tmp_path, cli):
     path = config_file(tmp_path)
     args = export_args(path, "x.xlsx")
     args[args.index("2026-12-31")] = "2025-12-31"
-    code, _, err = yizhan(args, tmp_path)
+    code, _, err = cli(args, tmp_path)
     assert (code, one_line(err)) == (2, "yizhan: --to 早于 --from")
 
 
-def test_export_for_a_branch_not_in_the_config_is_a_usage_error(tmp_path):
+def test_export_for_a_branch_not_in_the_config_is_a_usage_error(tmp_path, cli):
     path = config_file(tmp_path)
-    code, _, err = yizhan(export_args(path, "x.xlsx", "--branch", "nope"), tmp_path)
+    code, _, err = cli(export_args(path, "x.xlsx", "--branch", "nope"), tmp_path)
     assert (code, one_line(err)) == (2, "yizhan: --branch：config.toml 中没有支部 'nope'（已有：demo）")
 
 
-def test_a_bad_list_value_in_an_environment_override_is_a_config_error(tmp_path):
+def test_a_bad_list_value_in_an_environment_override_is_a_config_error(tmp_path, cli):
     path = config_file(tmp_path)
-    code, _, err = yizhan(
-        ["--config", str(path), "jobs", "list"], tmp_path, YIZHAN_NOTICES_NUDGE_AFTER_MINUTES="60,abc"
-    )
+    code, _, err = cli(["--config", str(path), "jobs", "list"], tmp_path, YIZHAN_NOTICES_NUDGE_AFTER_MINUTES="60,abc")
     assert code == 2
     assert one_line(err) == (
         "yizhan: 配置错误：YIZHAN_NOTICES_NUDGE_AFTER_MINUTES ([notices] nudge_after_minutes[1]): "
@@ -296,40 +379,38 @@ def test_a_bad_list_value_in_an_environment_override_is_a_config_error(tmp_path)
         "nudge_after_minutes = [60, 240]", 'nudge_after_minutes = [60, "abc"]'
     )
     path.write_text(text, encoding="utf-8")
-    code, _, err = yizhan(["--config", str(path), "jobs", "list"], tmp_path)
+    code, _, err = cli(["--config", str(path), "jobs", "list"], tmp_path)
     assert (code, one_line(err)) == (
         2,
         "yizhan: 配置错误：[notices] nudge_after_minutes[1]: expected an integer, got a string",
     )
 
 
-def test_a_list_override_is_validated_like_the_file(tmp_path):
+def test_a_list_override_is_validated_like_the_file(tmp_path, cli):
     path = config_file(tmp_path)
-    code, _, err = yizhan(
-        ["--config", str(path), "jobs", "list"], tmp_path, YIZHAN_NOTICES_NUDGE_AFTER_MINUTES="240,60"
-    )
+    code, _, err = cli(["--config", str(path), "jobs", "list"], tmp_path, YIZHAN_NOTICES_NUDGE_AFTER_MINUTES="240,60")
     assert (code, one_line(err)) == (
         2,
         "yizhan: 配置错误：[notices] nudge_after_minutes: must be positive and increasing",
     )
-    code, out, _ = yizhan(
-        ["--config", str(path), "jobs", "list"], tmp_path, YIZHAN_NOTICES_NUDGE_AFTER_MINUTES="30, 90"
-    )
+    code, out, _ = cli(["--config", str(path), "jobs", "list"], tmp_path, YIZHAN_NOTICES_NUDGE_AFTER_MINUTES="30, 90")
     assert code == 0 and "tick_roll_calls" in out
 
 
-def test_a_config_path_that_cannot_be_read_is_a_config_error(tmp_path):
-    code, _, err = yizhan(["--config", str(tmp_path), "jobs", "list"], tmp_path)
+def test_a_config_path_that_cannot_be_read_is_a_config_error(tmp_path, cli):
+    code, _, err = cli(["--config", str(tmp_path), "jobs", "list"], tmp_path)
     assert code == 2
     assert one_line(err).startswith(f"yizhan: 配置错误：{tmp_path}: cannot read")
     latin1 = tmp_path / "latin1.toml"
     latin1.write_bytes("[bot]\nname = '学习驿站'\n".encode("gb18030"))
-    code, _, err = yizhan(["--config", str(latin1), "jobs", "list"], tmp_path)
+    code, _, err = cli(["--config", str(latin1), "jobs", "list"], tmp_path)
     assert code == 2
     assert one_line(err).startswith(f"yizhan: 配置错误：{latin1}: not valid TOML")
 
 
 def test_a_database_that_cannot_be_opened_is_one_line(tmp_path):
+    # In a process of its own: aiosqlite's thread reports the failed connect after the command's event loop closed
+    # (an "Event loop is closed" warning in this process, nothing at the console).
     path = config_file(tmp_path)
     text = path.read_text(encoding="utf-8").replace(f"{tmp_path}/cli.db", f"{tmp_path}/no/such/dir/cli.db")
     path.write_text(text, encoding="utf-8")
@@ -350,8 +431,8 @@ def test_run_on_a_port_in_use_is_one_line(tmp_path):
     assert last.startswith("yizhan: ") and "address already in use" in last
 
 
-def test_an_unknown_log_level_is_a_config_error(tmp_path):
-    code, _, err = yizhan(["--config", str(config_file(tmp_path)), "jobs", "list"], tmp_path, YIZHAN_LOG_LEVEL="bogus")
+def test_an_unknown_log_level_is_a_config_error(tmp_path, cli):
+    code, _, err = cli(["--config", str(config_file(tmp_path)), "jobs", "list"], tmp_path, YIZHAN_LOG_LEVEL="bogus")
     assert (code, one_line(err)) == (
         2,
         "yizhan: 配置错误：YIZHAN_LOG_LEVEL：未知的日志级别 'bogus'（DEBUG、INFO、WARNING 或 ERROR）",
@@ -420,10 +501,10 @@ def test_jobs_run_is_delivered_by_the_running_bot_into_the_simulator(tmp_path):
     assert proc.returncode == 0, output
 
 
-def test_jobs_run_without_a_running_bot_says_where_the_messages_wait(tmp_path):
+def test_jobs_run_without_a_running_bot_says_where_the_messages_wait(tmp_path, cli):
     path = config_file(tmp_path, free_port())  # nothing listens there
     env = {"YIZHAN_QUIZ_DAILY_TIME": "00:00", "YIZHAN_QUIZ_DAILY_CLOSE_TIME": "23:59"}
-    code, out, _ = yizhan(["--config", str(path), "jobs", "run", "post_daily_questions"], tmp_path, **env)
+    code, out, _ = cli(["--config", str(path), "jobs", "run", "post_daily_questions"], tmp_path, **env)
     assert code == 0
     port = int(path.read_text(encoding="utf-8").split("port = ", 1)[1].split()[0])
     assert out.splitlines()[2] == texts.CLI_JOB_NOT_RUNNING.format(host="127.0.0.1", port=port)
