@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import bisect
+import functools
 import sqlite3
 import weakref
 from collections import namedtuple
@@ -328,12 +329,28 @@ async def upgrade(engine: AsyncEngine, revision: str = "heads") -> None:
     """
 
     def _run(connection: Connection) -> None:
+        if revision == "heads" and _current_heads(connection) == _script_heads():
+            return  # nothing to apply (every start of a migrated database): Alembic need not read its scripts
         command.upgrade(_alembic_config(connection), revision)
 
     async with engine.begin() as conn:
         if engine.dialect.name == "postgresql":
             await conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK_KEY})")
         await conn.run_sync(_run)
+
+
+@functools.cache
+def _script_heads() -> frozenset[str]:
+    """The migrations' heads (the scripts do not change while the process runs)."""
+    from alembic.script import ScriptDirectory
+
+    return frozenset(ScriptDirectory.from_config(_alembic_config()).get_heads())
+
+
+def _current_heads(connection: Connection) -> frozenset[str]:
+    from alembic.runtime.migration import MigrationContext
+
+    return frozenset(MigrationContext.configure(connection).get_current_heads())
 
 
 async def current_revision(engine: AsyncEngine) -> str | None:

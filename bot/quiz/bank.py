@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import json
 import re
@@ -427,6 +428,12 @@ def sample_bank() -> ParsedBank:
     return parse_rows(rows_from_json(json.loads(text)), unit="item")
 
 
+@functools.cache
+def _sample_questions() -> tuple[QuestionData, ...]:
+    """The sample bank's questions, parsed once per process (a shipped file; QuestionData is immutable)."""
+    return tuple(q for _, q in sample_bank().questions)
+
+
 async def seed_sample_bank(session: AsyncSession, now: datetime) -> int:
     """Import the sample bank if the question table is empty; return how many were added.
 
@@ -434,10 +441,9 @@ async def seed_sample_bank(session: AsyncSession, now: datetime) -> int:
     """
     if await session.scalar(select(Question.id).limit(1)) is not None:
         return 0
-    bank = sample_bank()
     try:
         async with session.begin_nested():
-            result = await import_questions(session, [q for _, q in bank.questions], now)
+            result = await import_questions(session, _sample_questions(), now)
     except IntegrityError:
         return 0
     return result.added

@@ -14,6 +14,26 @@ from bot.core.models import InboundMessage, Member, ScheduledFire
 from tests.conftest import START
 
 
+async def test_an_upgrade_with_nothing_to_apply_does_not_run_alembic(db_url, monkeypatch):
+    """A start on a migrated database (every start but the first) answers from the version table; a database
+    behind the scripts is still migrated by Alembic."""
+    engine = db.create_engine(DatabaseConfig(url=db_url))
+    runs: list[str] = []
+    real = db.command.upgrade
+    monkeypatch.setattr(db.command, "upgrade", lambda config, revision: runs.append(revision) or real(config, revision))
+    try:
+        await db.upgrade(engine)
+        assert runs == []
+        async with engine.begin() as conn:
+            await conn.execute(text("UPDATE alembic_version SET version_num = '0016'"))
+            await conn.execute(text("ALTER TABLE roll_call_entry DROP COLUMN code_misses"))
+        await db.upgrade(engine)
+        assert runs == ["heads"]
+        assert await db.current_revision(engine) == ",".join(sorted(db._script_heads()))
+    finally:
+        await engine.dispose()
+
+
 async def test_fifty_concurrent_writers_through_http(bot):
     """50 newcomers at once: each registers a member and writes a reply; none hits 'database is locked'."""
     results = await asyncio.gather(*(bot.say("我是谁", user=f"rush-{i}", name=f"新同志{i}") for i in range(50)))
