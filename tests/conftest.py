@@ -14,6 +14,7 @@ import asyncio
 import fcntl
 import os
 import shutil
+import sys
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from datetime import datetime
@@ -22,6 +23,14 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+
+# An environment may ask Python not to write bytecode (PYTHONDONTWRITEBYTECODE, set on some CI machines): then every
+# worker and every `python -m bot` a test starts compiles the bot and the tests from source again (~3 s per process
+# at the start). The suite writes it (into __pycache__, which git ignores): set before the bot is imported, and
+# before the workers start (they inherit the environment).
+sys.dont_write_bytecode = False
+os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+
 from aiohttp import web
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
