@@ -49,10 +49,15 @@ def typed_mention(original: str, name: str) -> str:
     return name
 
 
+# How many characters per character of a name a typed mention of it may span (spaces, full width, brackets).
+_MENTION_SPAN = 4
+
+
 def _mention_end(text: str, at: int, name: str) -> int | None:
     """Where a mention of name (folded) starting with the @ at text[at] ends, if it is one: the name as fold() reads
-    it, then the text's end, a space (WeCom puts U+2005 after a mention) or another mention's @."""
-    for end in range(at + 2, len(text) + 1):
+    it, then the text's end, a space (WeCom puts U+2005 after a mention) or another mention's @. Looks no further
+    than a few times the name's length (fold() drops spaces and brackets: a long run of them is not a name)."""
+    for end in range(at + 2, min(len(text), at + 1 + _MENTION_SPAN * (len(name) + 2)) + 1):
         typed = fold(text[at + 1 : end])
         if typed == name and (end == len(text) or text[end].isspace() or text[end] in "@＠"):
             return end

@@ -246,6 +246,8 @@ class OutboxSender:
     async def _loop(self) -> None:
         while not self._stopping:
             await self._inbound_first()
+            if self._stopping:  # stop() came during the wait: no new pass
+                break
             # Cleared before the pass: a notify() while it runs makes the next wait return at once.
             self._wake.clear()
             try:

@@ -25,7 +25,10 @@ from tests.handlers.test_checkin_leave import WHEN_1, entry
 from tests.handlers.test_meetings import MONDAY, bot_lines
 from tests.support import queued_for_entry
 
+# Rounds on PostgreSQL; on SQLite, where IMMEDIATE transactions take the two messages one after the other
+# whatever their timing, a few show the same outcomes.
 ROUNDS = 20
+ROUNDS_SQLITE = 3
 
 
 async def test_cancel_leave_racing_its_approval_ends_one_documented_way(in_process, config):
@@ -48,7 +51,7 @@ async def test_cancel_leave_racing_its_approval_ends_one_documented_way(in_proce
     outcomes: list[tuple[str, str]] = []
     try:
         entry_id = await _entry_id(engine, "u05")
-        for n in range(ROUNDS):
+        for n in range(ROUNDS if on_postgresql else ROUNDS_SQLITE):
             await a.say(f"请假 外勤{n}", user="u05", msg_id=f"ask-{n}")
             assert await entry(a, "u05") == (EntryStatus.LEAVE_REQUESTED, f"外勤{n}", 0)
             cancel = a.say("取消请假", user="u05", msg_id=f"cancel-{n}")
