@@ -847,6 +847,10 @@ async def test_a_name_with_a_space_is_found_by_its_mention(in_process, config):
     await bot.say("准假 @Tom Li\u2005#1", user="u00")
     assert bot.replies_to("u00")[-1] == approved[0]
     assert (await entries_of(bot, "tomli"))[1][:2] == ("leave", "调休")
+    await bot.say("请假 #1 轮休", user="tomli")  # typed with a comma after the name, not WeCom's space
+    await bot.say("准假 @Tom Li，#1", user="u00")
+    assert bot.replies_to("u00")[-1] == approved[0]
+    assert (await entries_of(bot, "tomli"))[1][:2] == ("leave", "轮休")
 
     assert await close_and_correct(
         bot, clock, "@Lucy Wang\u2005@Tom\u2005", "@Tom Li\u2005", "补签 @Tom Li\u2005现场签到时手机没电"
