@@ -655,6 +655,21 @@ class WorldScenario(Scenario):
     concurrency: int | None = None  # the measured phase's clients, if not --concurrency
 
 
+def _burst(name: str, what: str, make: Callable[[World, random.Random, int], list[Unit]]) -> WorldScenario:
+    """A 竞赛 burst: all 500 members in the 竞赛 group, one client each; checked by verify_burst."""
+    return WorldScenario(
+        name,
+        "app",
+        f"竞赛 burst: all 500 members are in the 竞赛 group and {what}",
+        _no_units,
+        world=partial(open_world, (QUIZ_CHAT,) * MEMBERS, BURST_TAG),
+        baseline="aibot-bare",
+        build_in=_build(make),
+        verify_in=verify_burst,
+        concurrency=MEMBERS,
+    )
+
+
 def _no_units(plan: Plan, phase: str) -> list[Unit]:
     raise RuntimeError("a world scenario builds its units inside its world")
 
@@ -680,27 +695,11 @@ MIX_SCENARIOS: dict[str, Scenario] = {
             build_in=_build(member_messages),
             verify_in=verify_mix,
         ),
-        WorldScenario(
-            "match-burst",
-            "app",
-            "竞赛 burst: all 500 members are in the 竞赛 group and answer its first question at once",
-            _no_units,
-            world=partial(open_world, (QUIZ_CHAT,) * MEMBERS, BURST_TAG),
-            baseline="aibot-bare",
-            build_in=_build(burst_messages),
-            verify_in=verify_burst,
-            concurrency=MEMBERS,
-        ),
-        WorldScenario(
+        _burst("match-burst", "answer its first question at once", burst_messages),
+        _burst(
             "match-spread",
-            "app",
-            f"竞赛 burst spread: all 500 members answer its first question within {SPREAD_SECONDS:g} s (random moments)",
-            _no_units,
-            world=partial(open_world, (QUIZ_CHAT,) * MEMBERS, BURST_TAG),
-            baseline="aibot-bare",
-            build_in=_build(spread_messages),
-            verify_in=verify_burst,
-            concurrency=MEMBERS,
+            f"answer its first question within {SPREAD_SECONDS:g} s (random moments)",
+            spread_messages,
         ),
     )
 }

@@ -4,6 +4,7 @@ daily, never over a name config.toml sets; what happens when WeCom will not tell
 import logging
 from datetime import datetime
 
+import pytest
 from sqlalchemy import select
 
 from bot.core import texts
@@ -55,45 +56,33 @@ async def test_a_newcomers_name_shows_in_notice_status_and_works_in_make_up(star
     assert answer.startswith("已将张三同志在主题党日#1的记录更正为")
 
 
-async def test_a_name_with_latin_capitals_is_found_by_its_mention(start_wecom, fake, clock):
-    """In a WeCom group a member is @-mentioned by their name as shown (“@小B” and a four-per-em space): 准假 and 补签
-    find them though the command's text is folded (lower case) for matching."""
-    fake.contacts.update({ADMIN: "王书记", "xiaob": "小B"})
+@pytest.mark.parametrize(
+    ("contacts", "user", "name"),
+    [
+        # Latin capitals: the command's text is folded (lower case) for matching.
+        ({"xiaob": "小B"}, "xiaob", "小B"),
+        # A space in the name: Tom Li, not Tom, whose name it begins with.
+        ({"tom": "Tom", "tomli": "Tom Li"}, "tomli", "Tom Li"),
+    ],
+)
+async def test_a_member_is_found_by_the_mention_wecom_writes(start_wecom, fake, clock, contacts, user, name):
+    """In a WeCom group a member is @-mentioned by their name as shown, then a four-per-em space (“@小B\u2005”,
+    “@Tom Li\u2005”): 准假 and 补签 find that member."""
+    fake.contacts.update({ADMIN: "王书记", **contacts})
     wecom = await start_wecom(robot_webhooks=(f"{AIBOT_CHAT}={ROBOT_KEY}",))
     clock.set(datetime(2026, 11, 23, 10, 0, tzinfo=TZ))
-    await say(wecom, "@学习驿站 我是谁", ADMIN)
-    await say(wecom, "@学习驿站 我是谁", "xiaob")
-    assert (await names(wecom))["xiaob"] == "小B"
+    for someone in (ADMIN, *contacts):
+        await say(wecom, "@学习驿站 我是谁", someone)
+    assert (await names(wecom))[user] == name
     await say(wecom, "@学习驿站 发起主题党日 11月23日10:30 三楼会议室 主题：学习党章", ADMIN)
-    answer = await say(wecom, "@学习驿站\u2005准假 @小B\u2005", ADMIN)
-    assert answer == meeting_texts.MEETING_NO_REQUEST.format(name="小B")  # found: no leave of theirs awaits approval
+    answer = await say(wecom, f"@学习驿站\u2005准假 @{name}\u2005", ADMIN)
+    assert answer == meeting_texts.MEETING_NO_REQUEST.format(name=name)  # found: no leave of theirs awaits approval
     clock.set(datetime(2026, 11, 23, 11, 30, tzinfo=TZ))
     await wecom.services.jobs.fire("tick_roll_calls", clock())
     await wecom.drain_outbox()
-    answer = await say(wecom, "@学习驿站\u2005补签 @小B\u2005现场签到时手机没电", ADMIN)
+    answer = await say(wecom, f"@学习驿站\u2005补签 @{name}\u2005现场签到时手机没电", ADMIN)
     assert answer == meeting_texts.MEETING_CORRECTED.format(
-        name="小B", kind="主题党日", seq=1, status=meeting_texts.STATUS_PRESENT, reason="现场签到时手机没电"
-    )
-
-
-async def test_a_name_with_a_space_is_found_by_its_mention(start_wecom, fake, clock):
-    """“@Tom Li” and a four-per-em space, as a WeCom group writes the mention of a member named so: 准假 and 补签 find
-    Tom Li, not Tom."""
-    fake.contacts.update({ADMIN: "王书记", "tom": "Tom", "tomli": "Tom Li"})
-    wecom = await start_wecom(robot_webhooks=(f"{AIBOT_CHAT}={ROBOT_KEY}",))
-    clock.set(datetime(2026, 11, 23, 10, 0, tzinfo=TZ))
-    for user in (ADMIN, "tom", "tomli"):
-        await say(wecom, "@学习驿站 我是谁", user)
-    assert (await names(wecom))["tomli"] == "Tom Li"
-    await say(wecom, "@学习驿站 发起主题党日 11月23日10:30 三楼会议室 主题：学习党章", ADMIN)
-    answer = await say(wecom, "@学习驿站\u2005准假 @Tom Li\u2005", ADMIN)
-    assert answer == meeting_texts.MEETING_NO_REQUEST.format(name="Tom Li")
-    clock.set(datetime(2026, 11, 23, 11, 30, tzinfo=TZ))
-    await wecom.services.jobs.fire("tick_roll_calls", clock())
-    await wecom.drain_outbox()
-    answer = await say(wecom, "@学习驿站\u2005补签 @Tom Li\u2005现场签到时手机没电", ADMIN)
-    assert answer == meeting_texts.MEETING_CORRECTED.format(
-        name="Tom Li", kind="主题党日", seq=1, status=meeting_texts.STATUS_PRESENT, reason="现场签到时手机没电"
+        name=name, kind="主题党日", seq=1, status=meeting_texts.STATUS_PRESENT, reason="现场签到时手机没电"
     )
 
 
