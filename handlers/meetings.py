@@ -501,8 +501,8 @@ async def handle_meeting_code(msg: Message, ctx: Context) -> None:
     if msg.is_direct or not lines:  # no code set: nothing to keep from the group
         await ctx.reply("\n".join(lines) if lines else meeting_texts.MEETING_NO_CODE)
         return
-    sent = await ctx.send_to_member(ctx.member, "\n".join(lines))
-    await ctx.reply(meeting_texts.MEETING_CODE_SENT if sent else meeting_texts.MEETING_CODE_ASK_DIRECT)
+    await ctx.send_to_member(ctx.member, "\n".join(lines))  # the sender's own chat: always there
+    await ctx.reply(meeting_texts.MEETING_CODE_SENT)
 
 
 @router.command(*meeting_texts.CMD_CANCEL_MEETING, role=Role.SECRETARY, summary=meeting_texts.SUMMARY_CANCEL_MEETING)
