@@ -61,8 +61,8 @@ async def handle_view_crosscheck(msg: Message, ctx: Context) -> None:
     if msg.is_direct:
         await ctx.reply(text)
         return
-    await ctx.send_to_member(ctx.member, text)
-    await ctx.reply(task_texts.CROSSCHECK_VIEW_SENT_DIRECT)
+    sent = await ctx.send_to_member(ctx.member, text)
+    await ctx.reply(task_texts.CROSSCHECK_VIEW_SENT_DIRECT if sent else task_texts.CROSSCHECK_VIEW_ASK_DIRECT)
 
 
 @router.command(*task_texts.CMD_CROSSCHECK_FINDING, role=Role.SECRETARY, summary=task_texts.SUMMARY_CROSSCHECK_FINDING)
@@ -126,14 +126,17 @@ async def handle_close_crosscheck(msg: Message, ctx: Context) -> None:
     if closed is None:
         await ctx.reply(task_texts.CROSSCHECK_NO_ROUND.format(unit=unit.name))
         return
+    sent = 0
     for secretary in list(await ctx.session.scalars(holders(unit.id, Role.SECRETARY))):
         if msg.is_direct and secretary.id == ctx.member.id:
             continue
-        await ctx.send_to_member(secretary, closed.summary)
+        sent += await ctx.send_to_member(secretary, closed.summary)
     head = task_texts.CROSSCHECK_CLOSED.format(
         quarter=crosscheck.quarter_label(round_.quarter),
         findings=len(closed.items),
         units=closed.units,
         due=lists.date_text(closed.due),
     )
-    await ctx.reply(f"{head}\n{closed.summary}" if msg.is_direct else f"{head}\n{task_texts.CROSSCHECK_CLOSED_SENT}")
+    # The summary (findings per pair, no names) is shown where asked when no secretary could be written to.
+    shown = msg.is_direct or not sent
+    await ctx.reply(f"{head}\n{closed.summary}" if shown else f"{head}\n{task_texts.CROSSCHECK_CLOSED_SENT}")

@@ -145,7 +145,8 @@ def _creator(kind: str) -> Callable[[Message, Context], Awaitable[None]]:
                 window=window_text(ctx, view.meeting),
             )
         if view.meeting.check_in_code and not msg.is_direct:  # the code went directly (create_meeting): say so here
-            text += meeting_texts.MEETING_CODE_SENT
+            sent = ctx.reaches_sender_directly
+            text += meeting_texts.MEETING_CODE_SENT if sent else meeting_texts.MEETING_CODE_ASK_DIRECT
         await ctx.reply(text)
 
     handle_create_meeting.__name__ = f"handle_create_{kind}"
@@ -501,8 +502,8 @@ async def handle_meeting_code(msg: Message, ctx: Context) -> None:
     if msg.is_direct or not lines:  # no code set: nothing to keep from the group
         await ctx.reply("\n".join(lines) if lines else meeting_texts.MEETING_NO_CODE)
         return
-    await ctx.send_to_member(ctx.member, "\n".join(lines))  # the sender's own chat: always there
-    await ctx.reply(meeting_texts.MEETING_CODE_SENT)
+    sent = await ctx.send_to_member(ctx.member, "\n".join(lines))
+    await ctx.reply(meeting_texts.MEETING_CODE_SENT if sent else meeting_texts.MEETING_CODE_ASK_DIRECT)
 
 
 @router.command(*meeting_texts.CMD_CANCEL_MEETING, role=Role.SECRETARY, summary=meeting_texts.SUMMARY_CANCEL_MEETING)

@@ -345,6 +345,9 @@ async def handle_retry(msg: Message, ctx: Context) -> None:
         empty = quiz_texts.WRONG_BOOK_EMPTY.format(name=ctx.member.display_name)
         await ctx.reply(quiz_texts.WRONG_BOOK_BAD_INDEX if questions else empty)
         return
+    if not ctx.reaches_sender_directly:  # the question could not reach them: say where to ask instead
+        await ctx.reply(quiz_texts.RETRY_ASK_DIRECT.format(index=index))
+        return
     running = await ctx.session.scalars(
         select(QuizSession).where(
             QuizSession.mode == QuizMode.PRACTICE, QuizSession.member_id == ctx.member.id, QuizSession.status == RUNNING

@@ -721,6 +721,14 @@ class Config:
         """The channels that reach real people (every channel but the simulator)."""
         return ("wecom",) if self.wecom.enabled else ()
 
+    def messages_members_directly(self, channel: str) -> bool:
+        """Whether the bot can write to a member of this channel unprompted, in their single chat: the simulator
+        always; WeCom through the self-built app or the AI bot's long connection. An AI bot on HTTP callbacks alone
+        can only answer a message, in the conversation it came from (its response_url)."""
+        if channel == "wecom":
+            return self.wecom.app_push_ready or self.wecom.long_connection
+        return True
+
     @property
     def sim_on(self) -> bool:
         """The simulator exists: enabled, and either no real channel or explicitly enabled beside one."""

@@ -124,23 +124,37 @@ class Context:
     async def send_to_member(
         self, member: Member, text: str, channel: str | None = None, card: dict[str, Any] | None = None
     ) -> bool:
-        """Send text directly to a member, on channel (default: the current message's) if they have one.
+        """Send text directly to a member, on channel (default: the current message's) if they can be reached there,
+        else on another channel that reaches them; whether it was sent (False: nothing was written).
 
         card (bot/core/cards.py): buttons, where the channel shows them in a 1:1 chat; the text stands on its own."""
         preferred = channel or (self.message.channel if self.message else None)
         msg = self.message
         if msg is not None and self.member is not None and member.id == self.member.id and preferred == msg.channel:
             # The member who wrote this message, on its channel: their id there is the message's sender.
+            if not self.reaches_sender_directly:
+                return False
             self._add(msg.channel, "user", msg.sender_id, text, (), card=card)
             return True
-        identities = (
-            await self.session.scalars(select(MemberIdentity).where(MemberIdentity.member_id == member.id))
-        ).all()
+        identities = [
+            identity
+            for identity in await self.session.scalars(
+                select(MemberIdentity).where(MemberIdentity.member_id == member.id)
+            )
+            if self.config.messages_members_directly(identity.channel)
+        ]
         chosen = next((i for i in identities if i.channel == preferred), identities[0] if identities else None)
         if chosen is None:
             return False
         self._add(chosen.channel, "user", chosen.platform_user_id, text, (), card=card)
         return True
+
+    @property
+    def reaches_sender_directly(self) -> bool:
+        """Whether send_to_member() reaches this message's sender in their single chat on its channel: where they
+        wrote directly (the answer goes back there), or on a channel that writes to members unprompted."""
+        msg = self.message
+        return msg is not None and (msg.is_direct or self.config.messages_members_directly(msg.channel))
 
     def _add(
         self,

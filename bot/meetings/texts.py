@@ -45,6 +45,8 @@ MEETING_CREATED_SHORT = "已发起{kind}#{seq}，应到{expected}人，签到结
 # After either, in a group, for a meeting with a 签到码 (the code itself goes to the secretary directly); and the
 # group's answer to 签到码 (the codes go directly; none set: MEETING_NO_CODE is said where asked).
 MEETING_CODE_SENT = "签到码已私信发给您。"
+# … where the bot cannot write to the secretary unprompted (a WeCom AI bot without the app): ask directly.
+MEETING_CODE_ASK_DIRECT = "签到码请私聊我发送“签到码”查看。"
 MEETING_LOCATION_PART = "，地点：{location}"
 MEETING_TOPIC_PART = "，主题：{topic}"
 MEETING_CODE_SECRET = "{kind}#{seq}的签到码是 {code}，请在会场公布。"

@@ -188,6 +188,8 @@ WRONG_BOOK_SENT_DIRECT = "{name}同志，错题本已私信发送。"
 WRONG_BOOK_ASK_DIRECT = "错题本属个人学习记录，不在群内显示。请私聊我发送“错题本”查看。"
 # 重做 N asked in a group: the question goes to the member directly, as the 错题本 does.
 RETRY_SENT_DIRECT = "{name}同志，题目已私信发送，请在私聊中作答。"
+# … where the bot cannot write to members unprompted (a WeCom AI bot without the app): the question is not asked.
+RETRY_ASK_DIRECT = "重做错题请私聊我发送“重做 {index}”。"
 
 # --- cards ---
 CARD_TITLE_QUIZ = "第{position}题"

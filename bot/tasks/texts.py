@@ -196,6 +196,7 @@ CROSSCHECK_VIEW_TASKS = "清单（本季度到期{total}项，已完成{done}项
 CROSSCHECK_VIEW_NO_TASKS = "清单：本季度没有到期事项。"
 CROSSCHECK_VIEW_FOOTER = "本支部已提出意见{count}条。提出意见请发送“互查意见 内容”。"
 CROSSCHECK_VIEW_SENT_DIRECT = "互查情况已私信发送。"
+CROSSCHECK_VIEW_ASK_DIRECT = "互查情况请私聊我发送“互查查看”查看。"
 CROSSCHECK_FINDING_USAGE = "请写明互查意见，如：互查意见 党小组会记录不全"
 CROSSCHECK_FINDING_TOO_LONG = "互查意见不超过{limit}字，请分条提出。"
 CROSSCHECK_FINDING_SAVED = "已记录对{reviewed}的第{count}条互查意见。"
