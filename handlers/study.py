@@ -112,7 +112,7 @@ async def handle_study_set(msg: Message, ctx: Context) -> None:
         chats = await roll_call_chats(ctx.session, open_now)
         for chat in chats:
             await ctx.send_to_chat(chat, study_texts.STUDY_MATERIAL_PUSH.format(text=text))
-    if ctx.chat is not None and any(chat.id == ctx.chat.id for chat in chats):  # read just now: not repeated
+    if ctx.asked_in(chats):  # read just now: not repeated
         await ctx.reply(study_texts.STUDY_MATERIAL_UPDATED.format(week=week, chats=len(chats)))
     else:
         await ctx.reply(study_texts.STUDY_MATERIAL_SET.format(week=week, text=text))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -148,6 +148,10 @@ class Context:
             return False
         self._add(chosen.channel, "user", chosen.platform_user_id, text, (), card=card)
         return True
+
+    def asked_in(self, chats: Iterable[Chat]) -> bool:
+        """Whether this message was written in one of these group chats (a push to them is read where it asked)."""
+        return self.chat is not None and any(chat.id == self.chat.id for chat in chats)
 
     @property
     def reaches_sender_directly(self) -> bool:

@@ -249,7 +249,7 @@ async def announced_where_asked(ctx: Context, view: MeetingView) -> bool:
     assert msg is not None
     chats = await roll_call_chats(ctx.session, view.roll_call)
     if not msg.is_direct:
-        return ctx.chat is not None and any(chat.id == ctx.chat.id for chat in chats)
+        return ctx.asked_in(chats)
     if chats or ctx.member is None:
         return False
     member_id = await ctx.session.scalar(
