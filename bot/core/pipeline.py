@@ -38,7 +38,7 @@ from bot.core.directory import BranchCard, ChatCard, Directory, Learned, MemberC
 from bot.core.groupcommit import Decision, GroupCommit, Keep, Outcome, PassivePolicy, Plan
 from bot.core.members import configured_role, declared_branch, resolve, resolve_known
 from bot.core.message import Message
-from bot.core.models import Branch, Chat, Member, UnitKind
+from bot.core.models import Branch, Chat, Member, Role, UnitKind
 from bot.core.normalize import normalize
 from bot.core.plans import Seen
 from bot.core.router import Dispatcher, Hints, Route
@@ -333,7 +333,8 @@ async def respond(route: Route | None, ctx: Context, text: str, addressed: bool)
             )
             await ctx.reply(outsider.format(word=word))
         else:
-            await ctx.reply(texts.NOT_ALLOWED.format(word=word, role=texts.ROLE_NAMES[route.role]))
+            refusal = texts.NOT_ALLOWED_ADMIN if route.role == Role.ADMIN else texts.NOT_ALLOWED
+            await ctx.reply(refusal.format(word=word, role=texts.ROLE_NAMES[route.role]))
         return "refused"
     assert ctx.message is not None
     await route.handler(ctx.message, ctx)

@@ -41,6 +41,7 @@ NO_GROUP = "未分组"
 
 # --- Refusals and errors ----------------------------------------------------------------
 NOT_ALLOWED = "“{word}”需{role}。如需办理，请联系支部书记。"
+NOT_ALLOWED_ADMIN = "“{word}”需{role}。如需办理，请联系系统管理员。"  # the roles only an admin may give
 GENERIC_ERROR = "系统处理出错，本条消息未能办理，请稍后重试。"
 CHAT_NOT_BOUND = "本群尚未绑定党支部，暂不能使用。请管理员在配置文件中绑定本群。"
 NEED_MENTION = "请在命令后 @ 要设置的同志，例如：{example}"

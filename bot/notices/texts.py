@@ -38,12 +38,12 @@ NOTICE_LIST_LINE = "· 第{seq}号通知 {title}（已回执{done}人，应回�
 NOTICE_LIST_EMPTY = "目前没有进行中的通知。"
 NOTICE_CLOSED = "第{seq}号通知已关闭：应回执{expected}人，已回执{done}人。{pending_part}"
 NOTICE_CLOSED_PENDING = "未回执：{names}。"
-NOTICE_ALREADY_CLOSED = "第{seq}号通知已关闭。"
+NOTICE_ALREADY_CLOSED = "第{seq}号通知此前已关闭。"
 AUDIENCE_GROUP = "{group}"
 
 # --- Scheduled notices and records (input/records review) ----------------------------------------------------
 # A scheduled notice has not gone out: it is listed and reported as 待发送, never as 未回执.
-NOTICE_LIST_SCHEDULED_LINE = "· 第{seq}号通知 {title}：待发送，将于{when}发出，需回执{expected}人"
+NOTICE_LIST_SCHEDULED_LINE = "· 第{seq}号通知 {title}（待发送，将于{when}发出，需回执{expected}人）"
 NOTICE_STATUS_SCHEDULED = (
     "第{seq}号通知（{audience}）尚未发出，将于{when}发出，需回执{expected}人。发出后可查看回执情况。"
 )

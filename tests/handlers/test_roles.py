@@ -67,6 +67,9 @@ async def test_whoami_names_the_permission(bot):
 async def test_a_refusal_names_the_permission_needed(bot):
     await bot.say("通知 明天交学习笔记", user="u01")
     assert bot.replies_to("u01") == ["“通知”需支部管理权限（书记/组织委员）。如需办理，请联系支部书记。"]
+    # A role only an admin gives: the one to ask is the system's admin, not the branch's secretary.
+    await bot.say("设为管理员 @王芳", user="u01")
+    assert bot.replies_to("u01")[-1] == "“设为管理员”需系统管理权限。如需办理，请联系系统管理员。"
 
 
 async def test_a_party_group_named_with_latin_letters_is_found_as_typed(bot):
