@@ -9,7 +9,7 @@ from functools import cache
 
 from sqlalchemy import bindparam, func, select
 
-from bot.core import display
+from bot.core import display, texts
 from bot.core.cards import quiz_round
 from bot.core.context import Context
 from bot.core.db import Prepared
@@ -238,12 +238,17 @@ async def handle_leaderboard(msg: Message, ctx: Context) -> None:
     rest = [w for w in words if w not in quiz_texts.LEADERBOARD_PERIOD_WORDS]
     params: dict[str, object] = {"branch": ctx.branch.id}
     scope = quiz_texts.LEADERBOARD_SCOPE_BRANCH
-    if any(w in quiz_texts.LEADERBOARD_CHAT_WORDS for w in rest) and ctx.chat is not None:
-        params["chat"], scope = ctx.chat.id, quiz_texts.LEADERBOARD_SCOPE_CHAT
-    elif rest:
-        group = group_named(await party_groups(ctx.session, ctx.branch.id), rest[0])
-        if group is not None:
-            params["group"], scope = group.id, group.name
+    if any(w in quiz_texts.LEADERBOARD_CHAT_WORDS for w in rest):
+        if ctx.chat is not None:  # (asked directly: the branch)
+            params["chat"], scope = ctx.chat.id, quiz_texts.LEADERBOARD_SCOPE_CHAT
+    elif rest and rest[0] not in quiz_texts.LEADERBOARD_BRANCH_WORDS:
+        groups = await party_groups(ctx.session, ctx.branch.id)
+        group = group_named(groups, rest[0])
+        if group is None:  # not the whole branch under a name the member did not ask for
+            names = texts.LIST_SEPARATOR.join(g.name for g in groups) or texts.NONE_LISTED
+            await ctx.reply(texts.GROUP_UNKNOWN.format(group=rest[0], groups=names))
+            return
+        params["group"], scope = group.id, group.name
     since = _period_start(ctx.clock().astimezone(ctx.config.tz), period)
     if since is not None:
         params["since"] = since

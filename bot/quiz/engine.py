@@ -507,7 +507,9 @@ async def _reveal_match(ctx: Context, live: Live) -> None:
     attempts = await _attempts(ctx, live.round.id)
     correct = [(a, m) for a, m in attempts if a.correct]
     fastest = ""
-    if correct:
+    # The fastest is named only where rankings are public and they have not asked to be left out of them (then no
+    # one is named: the next fastest would not be the fastest).
+    if correct and await _public(ctx, live.quiz) and not await opted_out(ctx.session, [correct[0][1].id]):
         a, m = correct[0]
         fastest = quiz_texts.QUIZ_MATCH_FASTEST.format(name=m.display_name, seconds=a.elapsed_ms / 1000)
     tally = quiz_texts.QUIZ_MATCH_NOBODY
@@ -538,13 +540,19 @@ async def _reveal_daily(ctx: Context, live: Live) -> None:
             await award_quiz_points(
                 ctx, live.quiz, member, attempt.score, "quiz_daily_correct", f"quiz_round:{live.round.id}"
             )
+    hidden = await opted_out(ctx.session, [m.id for m in winners])
+    named = [m for m in winners if m.id not in hidden]
+    names = display.names(named) if winners else quiz_texts.QUIZ_DAILY_NOBODY
+    if hidden:  # those who asked not to be ranked are counted, not named
+        some = quiz_texts.QUIZ_DAILY_SOME_NAMED if named else quiz_texts.QUIZ_DAILY_NONE_NAMED
+        names = some.format(names=names, count=len(winners))
     await _say(
         ctx,
         live.quiz,
         quiz_texts.QUIZ_DAILY_REVEAL.format(
             answer=display_answer(live.question),
             explanation=explanation(live.question),
-            names=display.names(winners) if winners else quiz_texts.QUIZ_DAILY_NOBODY,
+            names=names,
             answered=len(attempts),
         ),
     )
@@ -609,8 +617,10 @@ async def finish(ctx: Context, quiz: QuizSession, *, stopped: bool = False) -> b
     stopped_part = quiz_texts.QUIZ_STOPPED.format(mode=mode_name) if stopped else ""
     if not public:
         body = quiz_texts.QUIZ_NO_RANKING.format(count=players)
-    elif not shown:
+    elif not any(row.value > 0 for row in table):
         body = quiz_texts.QUIZ_NO_WINNERS
+    elif quiz.mode == QuizMode.RUSH and not shown:  # the winners all asked not to be ranked: no false "无人答对"
+        body = quiz_texts.QUIZ_WINNERS_UNLISTED
     elif quiz.mode == QuizMode.RUSH:
         # Equal results share a place (并列): bot/display.ranking.
         body = quiz_texts.QUIZ_RUSH_HEADER + "".join(
@@ -622,18 +632,23 @@ async def finish(ctx: Context, quiz: QuizSession, *, stopped: bool = False) -> b
             for r in display.ranking(shown, lambda row: row.value)
         )
     else:
-        podium = quiz_texts.QUIZ_PODIUM_HEADER + "".join(
-            quiz_texts.QUIZ_RANK_LINE.format(
-                place=r.place,
-                name=r.item.member.display_name + r.mark,
-                value=quiz_texts.QUIZ_MATCH_VALUE.format(score=r.item.value),
+        podium = quiz_texts.QUIZ_WINNERS_UNLISTED
+        if shown:
+            podium = quiz_texts.QUIZ_PODIUM_HEADER + "".join(
+                quiz_texts.QUIZ_RANK_LINE.format(
+                    place=r.place,
+                    name=r.item.member.display_name + r.mark,
+                    value=quiz_texts.QUIZ_MATCH_VALUE.format(score=r.item.value),
+                )
+                for r in display.ranking(shown, lambda row: row.value)[:3]
             )
-            for r in display.ranking(shown, lambda row: row.value)[:3]
-        )
-        teams = quiz_texts.QUIZ_TEAM_HEADER + "".join(
-            quiz_texts.QUIZ_TEAM_LINE.format(group=group or quiz_texts.QUIZ_UNGROUPED, score=score)
-            for group, score in team_totals(table)
-        )
+        # The 党小组 as teams (everyone's points, no names); members in no 党小组 are no team of their own.
+        groups = [(group, score) for group, score in team_totals(table) if group]
+        teams = ""
+        if groups:
+            teams = quiz_texts.QUIZ_TEAM_HEADER + "".join(
+                quiz_texts.QUIZ_TEAM_LINE.format(group=group, score=score) for group, score in groups
+            )
         body = podium + teams
     await _say(ctx, quiz, quiz_texts.QUIZ_FINAL.format(mode=mode_name, stopped=stopped_part, body=body))
     return True

@@ -53,6 +53,9 @@ QUIZ_MATCH_NOBODY = "\n本题无人作答。"  # not "0人作答，0人答对，
 QUIZ_MATCH_FASTEST = "；用时最短：{name}（{seconds:.1f}秒）"
 QUIZ_DAILY_REVEAL = "【每日一题·揭晓】正确答案：{answer}{explanation}\n本题{answered}人作答，答对的同志：{names}。"
 QUIZ_DAILY_NOBODY = "无"
+# Some who answered right asked not to appear in rankings: the others are named, the count covers all.
+QUIZ_DAILY_SOME_NAMED = "{names}等{count}人"
+QUIZ_DAILY_NONE_NAMED = "{count}人"
 QUIZ_RANK_LINE = "\n{place}. {name} {value}"
 QUIZ_RUSH_VALUE = "{wins}题"
 QUIZ_MATCH_VALUE = "{score}分"
@@ -61,9 +64,10 @@ QUIZ_TEAM_HEADER = "\n党小组总分："
 QUIZ_TEAM_LINE = "\n· {group} {score}分"
 QUIZ_NO_RANKING = "\n本次共{count}人参加。"
 QUIZ_NO_WINNERS = "\n本次无人答对。"
+# Those who scored all asked not to appear in rankings (不参加排名): nothing is listed, nor claimed.
+QUIZ_WINNERS_UNLISTED = "\n得分的同志均不参加排名，名单不公布。"
 QUIZ_STOPPED = "本次{mode}已提前结束。"
 QUIZ_NOTHING_RUNNING = "本群目前没有进行中的抢答或竞赛。"
-QUIZ_UNGROUPED = "未分组"
 LEADERBOARD_HEADER = "【答题积分榜·{scope}·{period}】"
 LEADERBOARD_LINE = "\n{place}. {name} {points}分"
 CHART_POINTS = "{value}分"
@@ -85,6 +89,7 @@ LEADERBOARD_PERIOD_WORDS = {
 LEADERBOARD_SCOPE_BRANCH = "全支部"
 LEADERBOARD_SCOPE_CHAT = "本群"
 LEADERBOARD_CHAT_WORDS = ("本群", "群")
+LEADERBOARD_BRANCH_WORDS = ("全支部", "支部", "本支部")  # the default scope, said out loud
 RANKING_OPTED_OUT = "{name}同志，您已退出公开排名，积分照常记录。发送“参加排名”可恢复。"
 RANKING_OPTED_IN = "{name}同志，您已恢复参加公开排名。"
 # A member's wrong answers are theirs alone: asked in a group, the 错题本 is sent privately with a note there.

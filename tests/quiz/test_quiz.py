@@ -251,11 +251,55 @@ async def test_match_ranking_respects_opt_out_and_branch_setting(bot, clock):
     await bot.say(right, user="u02")
     clock.advance(seconds=30)
     await clock_tick(bot)
-    final = bot_lines(await bot.transcript())[-1]
+    *_, reveal, final = bot_lines(await bot.transcript())
     assert "王芳" in final and "张伟" not in final.split("党小组总分")[0]
+    # 张伟 answered first: the fastest is not named at all (王芳 was not the fastest).
+    assert reveal.endswith("\n本题2人作答，2人答对，正确率100%。")
     await bot.say("排行榜", user="u02")
     board = bot.replies_to("u02")[-1]
     assert board.startswith("【答题积分榜·全支部·本月】") and "王芳" in board and "张伟" not in board
+
+
+async def test_winners_who_opted_out_are_neither_named_nor_said_to_be_missing(bot, clock):
+    await add_questions(bot, 2)
+    await bot.say("不参加排名", user="u01")
+    await bot.say(f"抢答 1题 {TAG}", user="u00")
+    await bot.say(await current_answer(bot), user="u01")
+    final = bot_lines(await bot.transcript())[-1]
+    body = quiz_texts.QUIZ_WINNERS_UNLISTED
+    assert final == quiz_texts.QUIZ_FINAL.format(mode="抢答", stopped="", body=body)
+    # A 竞赛 where the only one who scored opted out: no podium, and no "无人答对" either.
+    await bot.say(f"竞赛 1题 {TAG}", user="u00")
+    await bot.say(await current_answer(bot), user="u01")
+    clock.advance(seconds=30)
+    await clock_tick(bot)
+    final = bot_lines(await bot.transcript())[-1]
+    assert quiz_texts.QUIZ_WINNERS_UNLISTED in final and quiz_texts.QUIZ_NO_WINNERS not in final
+    assert "张伟" not in final
+
+
+async def test_members_in_no_party_group_are_not_a_team(bot, clock):
+    await add_questions(bot, 1)
+    [newcomer] = await register(bot, 1)  # in no 党小组
+    await bot.say(f"竞赛 1题 {TAG}", user="u00")
+    right = await current_answer(bot)
+    await bot.say(right, user=newcomer)
+    await bot.say(right, user="u02")
+    clock.advance(seconds=30)
+    await clock_tick(bot)
+    final = bot_lines(await bot.transcript())[-1]
+    assert "党小组总分" in final and "未分组" not in final
+    assert final.count("\n· ") == 1  # 王芳's 党小组 alone
+
+
+async def test_a_leaderboard_of_an_unknown_party_group_says_so(bot):
+    await bot.say("排行榜 不存在党小组", user="u02")
+    reply = bot.replies_to("u02")[-1]
+    assert reply.startswith(texts.GROUP_UNKNOWN.format(group="不存在党小组", groups="")[:-1].rstrip("。"))
+    assert "执法党小组" in reply and "答题积分榜" not in reply
+    for branch in ("排行榜 全支部", "排行榜 本群"):  # said out loud, the branch; 本群 asked directly, the branch
+        await bot.say(branch, user="u02", chat=None)
+        assert bot.replies_to("u02")[-1].startswith("【答题积分榜·全支部·本月】")
 
 
 async def test_daily_question(bot, clock):
@@ -294,6 +338,21 @@ async def test_daily_question(bot, clock):
     assert bot.replies_to("u03")[-1] == quiz_texts.LEADERBOARD_HEADER.format(
         scope="全支部", period="本周"
     ) + quiz_texts.LEADERBOARD_LINE.format(place=1, name="张伟", points=1)
+
+
+async def test_the_daily_reveal_counts_but_does_not_name_those_who_opted_out(bot, clock):
+    await add_questions(bot, 1)
+    clock.set(datetime(2026, 11, 20, 8, 30, tzinfo=TZ))
+    await fire(bot, "post_daily_questions")
+    asked = await current_question(bot)
+    answer = asked.answer if asked.type in ("single", "multi", "judge") else f"答 {asked.answer[0]}"
+    await bot.say("不参加排名", user="u01")
+    await bot.say(answer, user="u01")
+    await bot.say(answer, user="u02")
+    clock.set(datetime(2026, 11, 20, 20, 0, tzinfo=TZ))
+    await clock_tick(bot)
+    reveal = bot_lines(await bot.transcript())[-1]
+    assert reveal.endswith("\n本题2人作答，答对的同志：王芳等2人。") and "张伟" not in reveal
 
 
 async def test_wrong_book_and_retry(bot, clock):
