@@ -112,8 +112,13 @@ def query_of(text: str) -> Query:
 
 
 def too_short(query: str | Query) -> bool:
-    """Too little left of the query (without punctuation and question words) to look it up."""
-    return len((query if isinstance(query, _Text) else _Text.of(query)).compact) < MIN_QUERY_CHARS
+    """Too little left of the query (without punctuation and question words) to look it up: counted in distinct
+    characters, so that "党党党…" (which every stem with 党 in it resembles) is not a query either."""
+    return _too_short(query if isinstance(query, _Text) else _Text.of(query))
+
+
+def _too_short(text: _Text) -> bool:
+    return len(set(text.compact)) < MIN_QUERY_CHARS
 
 
 def words(cleaned: str) -> list[str]:
@@ -300,7 +305,7 @@ class LookupIndex:
     def search(self, query: str | Query, limit: int = 1) -> list[Match]:
         """The best matches for query, best first (scores are not filtered here)."""
         text = query if isinstance(query, _Text) else _Text.of(query)
-        if len(text.compact) < MIN_QUERY_CHARS:
+        if _too_short(text):
             return []
         return self._search(text, limit)
 
