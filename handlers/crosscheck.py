@@ -135,7 +135,7 @@ async def handle_close_crosscheck(msg: Message, ctx: Context) -> None:
         quarter=crosscheck.quarter_label(round_.quarter),
         findings=len(closed.items),
         units=closed.units,
-        due=lists.date_text(closed.due),
+        due=lists.date_text(closed.due, lists.local_today(ctx)),
     )
     # The summary (findings per pair, no names) is shown where asked when no secretary could be written to.
     shown = msg.is_direct or not sent

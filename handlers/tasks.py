@@ -45,19 +45,26 @@ async def handle_issue_list(msg: Message, ctx: Context) -> None:
 
 @router.command(*task_texts.CMD_TASK_LIST, summary=task_texts.SUMMARY_TASK_LIST)
 async def handle_month_list(msg: Message, ctx: Context) -> None:
-    """本月清单: a 党支部's items; a higher unit's overview of what it issued this month."""
-    assert ctx.branch is not None
+    """本月清单 [月份]: a 党支部's items; a higher unit's overview of what it issued that month (this one by default)."""
+    assert ctx.command is not None and ctx.branch is not None
+    month = None
+    if ctx.command.args:
+        month = lists.view_month(ctx.command.args.replace(" ", ""), lists.local_today(ctx))
+        if month is None:
+            await ctx.reply(task_texts.TASK_LIST_USAGE)
+            return
     if ctx.branch.kind == UnitKind.BRANCH:
-        await ctx.reply(await lists.branch_list(ctx, ctx.branch))
+        await ctx.reply(await lists.branch_list(ctx, ctx.branch, month))
     else:
-        await ctx.reply(await lists.issued_overview(ctx, ctx.branch))
+        await ctx.reply(await lists.issued_overview(ctx, ctx.branch, month))
 
 
-async def _own_item(msg: Message, ctx: Context) -> tuple[TaskItem, str] | None:
+async def _own_item(msg: Message, ctx: Context, action: str) -> tuple[TaskItem, str] | None:
     """The item a 完成/延期 names, of the sender's own unit; None once answered (or silently for chatter).
 
     The route is open to everyone so that talk ("完成了") stays unanswered; with a number the sender must be a
-    secretary where they write, and the item is always one of their own unit's."""
+    secretary where they write, and the item is always one of their own unit's: a higher unit's secretary in a
+    lower unit's chat is told whose secretary does it (action: 报告完成, 申请延期)."""
     assert ctx.command is not None and ctx.member is not None and ctx.branch is not None
     match = _NUMBER.match(ctx.command.raw_args.strip())
     if match is None:
@@ -71,6 +78,9 @@ async def _own_item(msg: Message, ctx: Context) -> tuple[TaskItem, str] | None:
     if not authority.may(ctx.member, Role.SECRETARY, ctx.branch):
         await ctx.reply(texts.NOT_ALLOWED.format(word=ctx.command.word, role=texts.ROLE_NAMES[Role.SECRETARY]))
         return None
+    if ctx.member.branch_id != ctx.branch.id:
+        await ctx.reply(task_texts.TASK_NOT_OWN_UNIT.format(unit=ctx.branch.name, action=action))
+        return None
     item = await lists.own_item(ctx, ctx.member, int(match.group(1)))
     if item is None:
         await ctx.reply(task_texts.TASK_NOT_FOUND.format(seq=match.group(1)))
@@ -81,13 +91,13 @@ async def _own_item(msg: Message, ctx: Context) -> tuple[TaskItem, str] | None:
 @router.command(*task_texts.CMD_TASK_DONE, role=Role.GUEST, summary=task_texts.SUMMARY_TASK_DONE)
 async def handle_task_done(msg: Message, ctx: Context) -> None:
     """完成 <序号> <说明>: the branch's secretary reports its own item done."""
-    found = await _own_item(msg, ctx)
+    found = await _own_item(msg, ctx, task_texts.TASK_ACTION_DONE)
     if found is None:
         return
     item, note = found
     assert ctx.member is not None
     if not await lists.complete(ctx, item, ctx.member, note):
-        await ctx.reply(task_texts.TASK_ALREADY_DONE.format(seq=item.seq))
+        await ctx.reply(task_texts.TASK_ALREADY_DONE.format(seq=item.seq, title=item.title, day=_done_day(ctx, item)))
         return
     late = not lists.on_time(item, ctx.config.tz)
     await ctx.reply(
@@ -98,24 +108,35 @@ async def handle_task_done(msg: Message, ctx: Context) -> None:
 @router.command(*task_texts.CMD_TASK_EXTEND, role=Role.GUEST, summary=task_texts.SUMMARY_TASK_EXTEND)
 async def handle_task_extend(msg: Message, ctx: Context) -> None:
     """延期 <序号> <新时限> <原因>: asks the issuing unit; recorded as requested until its secretary decides."""
-    found = await _own_item(msg, ctx)
+    found = await _own_item(msg, ctx, task_texts.TASK_ACTION_EXTEND)
     if found is None:
         return
     item, rest = found
     assert ctx.member is not None
+    today = lists.local_today(ctx)
     due_text, _, reason = rest.partition(" ")
     new_due = lists.parse_due(due_text, item.month) if due_text else None
     if item.status == TaskStatus.DONE:
-        await ctx.reply(task_texts.TASK_ALREADY_DONE.format(seq=item.seq))
+        await ctx.reply(task_texts.TASK_EXTEND_DONE.format(seq=item.seq, title=item.title, day=_done_day(ctx, item)))
         return
     if new_due is None or not reason.strip():
         await ctx.reply(task_texts.TASK_EXTEND_USAGE)
         return
     if new_due <= item.due:
-        await ctx.reply(task_texts.TASK_EXTEND_NOT_LATER.format(due=lists.date_text(item.due)))
+        await ctx.reply(task_texts.TASK_EXTEND_NOT_LATER.format(due=lists.date_text(item.due, today)))
+        return
+    if new_due < today:
+        await ctx.reply(task_texts.TASK_EXTEND_PAST.format(due=lists.date_text(new_due, today)))
         return
     await lists.request_extension(ctx, item, ctx.member, new_due, reason.strip())
-    await ctx.reply(task_texts.TASK_EXTENSION_REQUESTED.format(seq=item.seq, due=lists.date_text(new_due)))
+    await ctx.reply(task_texts.TASK_EXTENSION_REQUESTED.format(seq=item.seq, due=lists.date_text(new_due, today)))
+
+
+def _done_day(ctx: Context, item: TaskItem) -> str:
+    """The local day the item was recorded done, as the chat writes dates."""
+    assert item.done_at is not None
+    today = lists.local_today(ctx)
+    return lists.date_text(item.done_at.astimezone(ctx.config.tz).date(), today)
 
 
 async def _decide(ctx: Context, approve: bool) -> None:
@@ -137,12 +158,23 @@ async def _decide(ctx: Context, approve: bool) -> None:
     if issuer is None or not lists.may_decide(ctx.member, issuer):
         await ctx.reply(task_texts.TASK_DECIDE_NOT_ALLOWED)
         return
+    today = lists.local_today(ctx)
+    if item.extension_status in (ExtensionStatus.APPROVED, ExtensionStatus.REFUSED):
+        await ctx.reply(
+            task_texts.TASK_EXTENSION_DECIDED.format(
+                unit=unit.name,
+                seq=item.seq,
+                state=task_texts.TASK_EXTENSION_STATES[item.extension_status],
+                due=lists.date_text(item.due, today),
+            )
+        )
+        return
     if item.extension_status != ExtensionStatus.REQUESTED:
         await ctx.reply(task_texts.TASK_NO_EXTENSION_ASKED.format(unit=unit.name, seq=item.seq))
         return
     await lists.decide_extension(ctx, item, ctx.member, approve)
     template = task_texts.TASK_EXTENSION_APPROVED if approve else task_texts.TASK_EXTENSION_REFUSED
-    await ctx.reply(template.format(unit=unit.name, seq=item.seq, due=lists.date_text(item.due)))
+    await ctx.reply(template.format(unit=unit.name, seq=item.seq, due=lists.date_text(item.due, today)))
 
 
 @router.command(*task_texts.CMD_TASK_APPROVE, role=Role.SECRETARY, summary=task_texts.SUMMARY_TASK_APPROVE)

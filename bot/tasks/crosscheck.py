@@ -342,7 +342,9 @@ async def close_round(ctx: Context, round_: CrosscheckRound, unit: Branch, by: M
                 task_texts.CROSSCHECK_SUMMARY_LINE.format(reviewer=a.name, reviewed=b.name, count=n)
                 for a, b, n in counts
             ),
-            task_texts.CROSSCHECK_SUMMARY_TOTAL.format(pairs=len(counts), findings=len(rows), due=lists.date_text(due)),
+            task_texts.CROSSCHECK_SUMMARY_TOTAL.format(
+                pairs=len(counts), findings=len(rows), due=lists.date_text(due, today)
+            ),
         ]
     )
     return Closed(round_, issued.items, len(issued.units), due, summary)

@@ -89,7 +89,7 @@ def read_list(path: Path, today: date) -> tuple[list[tuple[str, Draft]], list[st
                 if parse_due(due, month) is None:
                     raise TaskInputError(task_texts.TASK_BAD_DUE.format(due=due))
                 line = f"{kind} {owners.replace(' ', '')} {due} {title}"
-                draft = parse_item(line, month, number)
+                draft = parse_item(line, month, today, number)
                 draft.criteria = criteria
                 items.append((month, draft))
             except TaskInputError as exc:

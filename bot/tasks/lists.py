@@ -59,34 +59,72 @@ def month_key(day: date) -> str:
     return f"{day:%Y-%m}"
 
 
-def parse_month(token: str, today: date) -> str | None:
-    """'12月' / '2026年12月' as "2026-12": a month without a year is this month or the next one of that name."""
+def _month_parts(token: str) -> tuple[int | None, int] | None:
+    """'12月' / '2026年12月' as (year or None, month)."""
     match = _MONTH.match(unicodedata.normalize("NFKC", token))
     if not match:
         return None
     month = int(match.group(2))
     if not 1 <= month <= 12:
         return None
-    year = int(match.group(1)) if match.group(1) else today.year + (1 if month < today.month - 1 else 0)
+    return (int(match.group(1)) if match.group(1) else None), month
+
+
+def parse_month(token: str, today: date) -> str | None:
+    """'12月' / '2026年12月' as "2026-12": a month without a year is this month or the next one of that name."""
+    parts = _month_parts(token)
+    if parts is None:
+        return None
+    year, month = parts
+    if year is None:
+        year = today.year + (1 if month < today.month - 1 else 0)
+    return f"{year}-{month:02d}"
+
+
+def view_month(token: str, today: date) -> str | None:
+    """The month a 本月清单 asks for: a month without a year is the nearest of that name, before or after today
+    (on 25 November '12月' is next month, '1月' next January, '9月' this September; six months either way is the
+    past one)."""
+    parts = _month_parts(token)
+    if parts is None:
+        return None
+    year, month = parts
+    if year is None:
+        ahead = (month - today.month) % 12
+        year = today.year + (month < today.month) if ahead < 6 else today.year - (month > today.month)
     return f"{year}-{month:02d}"
 
 
 def parse_due(token: str, month: str) -> date | None:
-    """'12月20日前', '12-20', '2026-12-20' within a list of month (a due month before it falls in the next year)."""
+    """'12月20日前', '12-20', '2026-12-20' within a list of month. Without a year the date is in the list's year,
+    or in the next one when that is less than six months after the list's month (a 12月 list's '1月10日前' is next
+    January); otherwise a due month before the list's month stays in its year, and check_due refuses it."""
     match = _DATE.match(unicodedata.normalize("NFKC", token))
     if not match:
         return None
     list_year, list_month = (int(part) for part in month.split("-"))
     due_month, day = int(match.group(2)), int(match.group(3))
-    year = int(match.group(1)) if match.group(1) else list_year + (1 if due_month < list_month else 0)
+    next_year = due_month < list_month and due_month + 12 - list_month < 6
+    year = int(match.group(1)) if match.group(1) else list_year + next_year
     try:
         return date(year, due_month, day)
     except ValueError:
         return None
 
 
-def parse_item(line: str, month: str, number: int = 0) -> Draft:
-    """One item: '<类别> <责任单位[、单位…]|全部支部> <时限> <内容> [完成标准：…]'."""
+def check_due(due: date, month: str, today: date, line: str) -> None:
+    """A due date before the list's month, or already past, is a slip: the line is refused, named."""
+    list_year, list_month = (int(part) for part in month.split("-"))
+    if due < date(list_year, list_month, 1):
+        raise TaskInputError(
+            task_texts.TASK_DUE_BEFORE_MONTH.format(line=line, due=date_text(due, today), month=month_label(month))
+        )
+    if due < today:
+        raise TaskInputError(task_texts.TASK_DUE_PAST.format(line=line, due=date_text(due, today)))
+
+
+def parse_item(line: str, month: str, today: date, number: int = 0) -> Draft:
+    """One item: '<类别> <责任单位[、单位…]|全部支部> <时限> <内容> [完成标准：…]', due in or after its month."""
     parts = unicodedata.normalize("NFKC", line).split(maxsplit=3)
     if len(parts) < 4:
         raise TaskInputError(task_texts.TASK_ITEM_FORMAT.format(line=line.strip()))
@@ -98,6 +136,7 @@ def parse_item(line: str, month: str, number: int = 0) -> Draft:
     due = parse_due(due_text, month)
     if due is None:
         raise TaskInputError(task_texts.TASK_BAD_DUE.format(due=due_text))
+    check_due(due, month, today, line.strip())
     title, _, criteria = (piece.strip() for piece in _split_criteria(rest))
     if not title:
         raise TaskInputError(task_texts.TASK_ITEM_FORMAT.format(line=line.strip()))
@@ -128,7 +167,7 @@ def parse_list(text: str, today: date) -> tuple[str, list[Draft]]:
         raise TaskInputError(task_texts.TASK_ISSUE_USAGE)
     if len(item_lines) > MAX_ITEMS:
         raise TaskInputError(task_texts.TASK_TOO_MANY.format(limit=MAX_ITEMS))
-    return month, [parse_item(line, month, i + 1) for i, line in enumerate(item_lines)]
+    return month, [parse_item(line, month, today, i + 1) for i, line in enumerate(item_lines)]
 
 
 async def resolve_owners(ctx: Context, issuer: Branch, names: list[str]) -> list[Branch]:
@@ -223,11 +262,14 @@ def item_line(item: TaskItem, today: date) -> str:
         state = task_texts.TASK_STATE_OPEN
     criteria = task_texts.TASK_CRITERIA.format(criteria=item.criteria) if item.criteria else ""
     return task_texts.TASK_LINE.format(
-        seq=item.seq, kind=item.kind, title=item.title, due=date_text(item.due), criteria=criteria, state=state
+        seq=item.seq, kind=item.kind, title=item.title, due=date_text(item.due, today), criteria=criteria, state=state
     )
 
 
-def date_text(day: date) -> str:
+def date_text(day: date, today: date) -> str:
+    """'12月20日'; with its year when that is not today's ('2027年1月10日')."""
+    if day.year != today.year:
+        return task_texts.TASK_DATE_YEAR.format(year=day.year, month=day.month, day=day.day)
     return task_texts.TASK_DATE.format(month=day.month, day=day.day)
 
 
@@ -252,41 +294,64 @@ def month_label(month: str) -> str:
     return task_texts.TASK_MONTH.format(year=int(year), month=int(number))
 
 
-async def branch_list(ctx: Context, unit: Branch) -> str:
-    """本月清单 of a unit: its items of this month, and any earlier ones still open."""
+def month_arg(month: str, today: date) -> str:
+    """What to write after 本月清单 for month: '12月', with the year when it is not this year's."""
+    year, number = (int(part) for part in month.split("-"))
+    return task_texts.TASK_MONTH_ARG.format(month=number) if year == today.year else month_label(month)
+
+
+def _later_lines(months: list[str], today: date) -> str:
+    """One line per later month whose list is already issued (a 党委 issues December's on 25 November)."""
+    return "".join(
+        "\n" + task_texts.TASK_LIST_LATER.format(month=month_label(m), arg=month_arg(m, today)) for m in months
+    )
+
+
+async def branch_list(ctx: Context, unit: Branch, month: str | None = None) -> str:
+    """本月清单 of a unit: its items of this month and any earlier ones still open, and which later months' lists
+    are issued already; 本月清单 12月: that month's items."""
     today = local_today(ctx)
-    month = month_key(today)
+    current = month_key(today)
+    month = month or current
+    shown = TaskItem.month == month
+    if month == current:
+        shown = or_(TaskItem.month == month, TaskItem.status == TaskStatus.OPEN) & (TaskItem.month <= month)
     items = list(
-        await ctx.session.scalars(
-            select(TaskItem)
-            .where(
-                TaskItem.branch_id == unit.id,
-                or_(TaskItem.month == month, TaskItem.status == TaskStatus.OPEN),
-                TaskItem.month <= month,
-            )
-            .order_by(TaskItem.seq)
+        await ctx.session.scalars(select(TaskItem).where(TaskItem.branch_id == unit.id, shown).order_by(TaskItem.seq))
+    )
+    later = ""
+    if month == current:
+        months = await ctx.session.scalars(
+            select(TaskItem.month)
+            .where(TaskItem.branch_id == unit.id, TaskItem.month > month)
+            .distinct()
+            .order_by(TaskItem.month)
         )
-    )
+        later = _later_lines(list(months), today)
     if not items:
-        return task_texts.TASK_LIST_EMPTY.format(unit=unit.name, month=month_label(month))
-    return task_texts.TASK_LIST_HEAD.format(unit=unit.name, month=month_label(month)) + "\n".join(
-        item_line(item, today) for item in items
-    )
+        return task_texts.TASK_LIST_EMPTY.format(unit=unit.name, month=month_label(month)) + later
+    lines = "\n".join(item_line(item, today) for item in items)
+    return task_texts.TASK_LIST_HEAD.format(unit=unit.name, month=month_label(month)) + lines + later
 
 
-async def issued_overview(ctx: Context, unit: Branch) -> str:
-    """本月清单 of a higher unit: the month's items it (or a unit below it) issued, counted per owner unit."""
+async def issued_overview(ctx: Context, unit: Branch, month: str | None = None) -> str:
+    """本月清单 of a higher unit: the month's items it (or a unit below it) issued, counted per owner unit, and which
+    later months' lists are issued already; 本月清单 12月: that month's."""
     today = local_today(ctx)
-    month = month_key(today)
+    current = month_key(today)
+    month = month or current
     below = await org.subtree(ctx.session, unit.id)
     ids = [u.id for u in below]
-    items = list(
-        await ctx.session.scalars(
-            select(TaskItem).where(TaskItem.issuer_id.in_(ids), TaskItem.branch_id.in_(ids), TaskItem.month == month)
+    mine_below = TaskItem.issuer_id.in_(ids) & TaskItem.branch_id.in_(ids)
+    items = list(await ctx.session.scalars(select(TaskItem).where(mine_below, TaskItem.month == month)))
+    later = ""
+    if month == current:
+        months = await ctx.session.scalars(
+            select(TaskItem.month).where(mine_below, TaskItem.month > month).distinct().order_by(TaskItem.month)
         )
-    )
+        later = _later_lines(list(months), today)
     if not items:
-        return task_texts.TASK_OVERVIEW_EMPTY.format(unit=unit.name, month=month_label(month))
+        return task_texts.TASK_OVERVIEW_EMPTY.format(unit=unit.name, month=month_label(month)) + later
     lines = []
     for owner in below:
         mine = [item for item in items if item.branch_id == owner.id]
@@ -295,7 +360,7 @@ async def issued_overview(ctx: Context, unit: Branch) -> str:
         done = sum(item.status == TaskStatus.DONE for item in mine)
         overdue = sum(item.status == TaskStatus.OPEN and item.due < today for item in mine)
         lines.append(task_texts.TASK_OVERVIEW_LINE.format(unit=owner.name, total=len(mine), done=done, overdue=overdue))
-    return task_texts.TASK_OVERVIEW_HEAD.format(unit=unit.name, month=month_label(month)) + "\n".join(lines)
+    return task_texts.TASK_OVERVIEW_HEAD.format(unit=unit.name, month=month_label(month)) + "\n".join(lines) + later
 
 
 async def own_item(ctx: Context, member: Member, seq: int) -> TaskItem | None:
@@ -326,12 +391,13 @@ async def request_extension(ctx: Context, item: TaskItem, member: Member, new_du
     item.extension_decided_at = None
     await ctx.session.flush()
     unit = await ctx.session.get(Branch, item.branch_id)
+    today = local_today(ctx)
     text = task_texts.TASK_EXTENSION_TO_ISSUER.format(
         unit=unit.name if unit else "",
         seq=item.seq,
         title=item.title,
-        due=date_text(item.due),
-        new_due=date_text(new_due),
+        due=date_text(item.due, today),
+        new_due=date_text(new_due, today),
         reason=reason,
     )
     for secretary in await ctx.session.scalars(holders(item.issuer_id, Role.SECRETARY)):
@@ -349,7 +415,7 @@ async def decide_extension(ctx: Context, item: TaskItem, member: Member, approve
         item.overdue_reported_at = None
     await ctx.session.flush()
     template = task_texts.TASK_EXTENSION_APPROVED_NOTE if approve else task_texts.TASK_EXTENSION_REFUSED_NOTE
-    text = template.format(seq=item.seq, title=item.title, due=date_text(item.due))
+    text = template.format(seq=item.seq, title=item.title, due=date_text(item.due, local_today(ctx)))
     for chat in await unit_chats(ctx, item.branch_id):
         await ctx.send_to_chat(chat, text)
 
@@ -402,7 +468,7 @@ async def send_reminders(ctx: Context) -> int:
     for branch_id, mine in due_now.items():
         lines = "\n".join(
             task_texts.TASK_REMINDER_LINE.format(
-                seq=i.seq, title=i.title, due=date_text(i.due), days=_days_left(i, today)
+                seq=i.seq, title=i.title, due=date_text(i.due, today), days=_days_left(i, today)
             )
             for i in mine
         )
@@ -440,7 +506,7 @@ async def report_overdue(ctx: Context) -> int:
         }
         lines = "\n".join(
             task_texts.TASK_OVERDUE_LINE.format(
-                unit=names.get(i.branch_id, ""), seq=i.seq, title=i.title, due=date_text(i.due)
+                unit=names.get(i.branch_id, ""), seq=i.seq, title=i.title, due=date_text(i.due, today)
             )
             for i in mine
         )

@@ -92,7 +92,12 @@ async def test_a_round_pairs_six_branches_reviewers_see_counts_findings_become_p
     assert last(await bot.say("互查查看", user="b100", chat="b1-group")) == task_texts.CROSSCHECK_VIEW_SENT_DIRECT
     view = (await direct(bot, "b100"))[-1]
     item_line = task_texts.TASK_LINE.format(
-        seq=1, kind="任务", title="报送党建工作总结", due=date_text(date(2026, 11, 30)), criteria="", state="已完成"
+        seq=1,
+        kind="任务",
+        title="报送党建工作总结",
+        due=date_text(date(2026, 11, 30), START.date()),
+        criteria="",
+        state="已完成",
     )
     assert view == "\n".join(
         [
@@ -174,13 +179,15 @@ async def test_a_round_pairs_six_branches_reviewers_see_counts_findings_become_p
     assert no_round == task_texts.CROSSCHECK_NO_ROUND.format(unit=NAMES["zz1"])
     due = date(2026, 11, 23) + timedelta(days=30)
     closed = last(await bot.say("结束互查", user="dw00", chat="dw-group"))
-    head = task_texts.CROSSCHECK_CLOSED.format(quarter=Q4, findings=3, units=2, due=date_text(due))
+    head = task_texts.CROSSCHECK_CLOSED.format(quarter=Q4, findings=3, units=2, due=date_text(due, START.date()))
     assert closed == f"{head}\n{task_texts.CROSSCHECK_CLOSED_SENT}"
     summary = (await direct(bot, "dw00"))[-1]
     assert summary.startswith(task_texts.CROSSCHECK_SUMMARY_HEAD.format(unit=NAMES["dw"], quarter=Q4))
     assert task_texts.CROSSCHECK_SUMMARY_LINE.format(reviewer=NAMES["b1"], reviewed=NAMES["b2"], count=2) in summary
     assert task_texts.CROSSCHECK_SUMMARY_LINE.format(reviewer=NAMES["b2"], reviewed=NAMES["b3"], count=0) in summary
-    assert summary.endswith(task_texts.CROSSCHECK_SUMMARY_TOTAL.format(pairs=6, findings=3, due=date_text(due)))
+    assert summary.endswith(
+        task_texts.CROSSCHECK_SUMMARY_TOTAL.format(pairs=6, findings=3, due=date_text(due, START.date()))
+    )
     assert last(await bot.say("结束互查", user="dw00", chat="dw-group")) == task_texts.CROSSCHECK_NO_ROUND.format(
         unit=NAMES["dw"]
     )
@@ -245,7 +252,9 @@ async def test_a_general_branch_round_and_a_unit_with_one_branch(aiohttp_client,
     # Closing without findings issues nothing.
     closed = last(await bot.say("结束互查", user="zz200", chat=None))
     due = START.date() + timedelta(days=30)
-    assert closed.startswith(task_texts.CROSSCHECK_CLOSED.format(quarter=Q4, findings=0, units=0, due=date_text(due)))
+    assert closed.startswith(
+        task_texts.CROSSCHECK_CLOSED.format(quarter=Q4, findings=0, units=0, due=date_text(due, START.date()))
+    )
     async with bot.services.sessions() as session:
         assert (await session.scalars(select(TaskItem))).all() == []
 
@@ -309,7 +318,7 @@ async def test_two_closes_at_once_turn_each_finding_into_one_item(aiohttp_client
     answers = await asyncio.gather(
         bot.say("结束互查", user="zz100", chat="zz1-group"), bot.say("结束互查", user="dw00", chat="zz1-group")
     )
-    due = date_text(START.date() + timedelta(days=30))
+    due = date_text(START.date() + timedelta(days=30), START.date())
     head = task_texts.CROSSCHECK_CLOSED.format(quarter=Q4, findings=1, units=1, due=due)
     assert sorted(last(a) for a in answers) == sorted(
         [f"{head}\n{task_texts.CROSSCHECK_CLOSED_SENT}", task_texts.CROSSCHECK_NO_ROUND.format(unit=NAMES["zz1"])]

@@ -125,7 +125,10 @@ async def test_a_months_list_to_six_branches_reminders_completions_extensions_ov
             answer = await bot.say("完成 1 已报送书面总结", user="b100", chat="b1-group")
             assert last(answer) == task_texts.TASK_DONE.format(seq=1, title="报送三季度党建工作总结")
             again = await bot.say("完成 1 再次报送", user="b100", chat="b1-group")
-            assert last(again) == task_texts.TASK_ALREADY_DONE.format(seq=1)
+            assert last(again) == task_texts.TASK_ALREADY_DONE.format(
+                seq=1, title="报送三季度党建工作总结", day="10月8日"
+            )
+            assert "此前" in last(again)
         day += timedelta(days=1)
     item1 = "报送三季度党建工作总结"
     days_item1 = sorted(d for d, texts_ in reminded.items() if any(item1 in t for t in texts_))
@@ -147,7 +150,9 @@ async def test_a_months_list_to_six_branches_reminders_completions_extensions_ov
     assert len(overdue) == 1
     lines = overdue[0].splitlines()[1:]
     assert lines == [
-        task_texts.TASK_OVERDUE_LINE.format(unit=NAMES[key], seq=1, title=item1, due=date_text(date(2026, 10, 9)))
+        task_texts.TASK_OVERDUE_LINE.format(
+            unit=NAMES[key], seq=1, title=item1, due=date_text(date(2026, 10, 9), SEPT_25.date())
+        )
         for key in BRANCHES[1:]
     ]
     assert not any(item1 in t for t in await direct(bot, "zz100"))  # reported to the issuing unit, not the 总支
@@ -155,8 +160,12 @@ async def test_a_months_list_to_six_branches_reminders_completions_extensions_ov
     # Sideways or up: another branch's secretary, a 党总支's secretary cannot complete b1's items.
     guest = await bot.say("完成 2 已召开", user="b200", chat="b1-group")
     assert last(guest) == texts.NOT_ALLOWED_OUTSIDER.format(word=task_texts.CMD_TASK_DONE[0])
+    # The 党总支's secretary is told who reports b1's items (not that item 2 is missing: it is there).
     above = await bot.say("完成 2 已召开", user="zz100", chat="b1-group")
-    assert last(above) == task_texts.TASK_NOT_FOUND.format(seq=2)
+    assert last(above) == task_texts.TASK_NOT_OWN_UNIT.format(unit=NAMES["b1"], action=task_texts.TASK_ACTION_DONE)
+    above = await bot.say("延期 2 10月30日 人员出差", user="dw00", chat="b1-group")
+    assert last(above) == task_texts.TASK_NOT_OWN_UNIT.format(unit=NAMES["b1"], action=task_texts.TASK_ACTION_EXTEND)
+    assert "第一党支部书记" in last(above)
     assert (await item(bot, "b1", 2)).status == TaskStatus.OPEN
     # Chatter is not a command, from a member or a guest; a member is not a secretary.
     assert (await bot.say("完成了", user="b1m001", chat="b1-group"))["replies"] == []
@@ -172,13 +181,15 @@ async def test_a_months_list_to_six_branches_reminders_completions_extensions_ov
     # An extension: asked by the branch, refused to a 党总支 and a sibling, approved by the issuing 党委.
     clock.set(datetime(2026, 10, 14, 11, 0, tzinfo=TZ))
     asked = await bot.say("延期 3 10月30日 支部书记参加集中培训", user="b200", chat="b2-group")
-    assert last(asked) == task_texts.TASK_EXTENSION_REQUESTED.format(seq=3, due=date_text(date(2026, 10, 30)))
+    assert last(asked) == task_texts.TASK_EXTENSION_REQUESTED.format(
+        seq=3, due=date_text(date(2026, 10, 30), SEPT_25.date())
+    )
     to_issuer = task_texts.TASK_EXTENSION_TO_ISSUER.format(
         unit=NAMES["b2"],
         seq=3,
         title="落实意识形态工作责任制",
-        due=date_text(date(2026, 10, 20)),
-        new_due=date_text(date(2026, 10, 30)),
+        due=date_text(date(2026, 10, 20), SEPT_25.date()),
+        new_due=date_text(date(2026, 10, 30), SEPT_25.date()),
         reason="支部书记参加集中培训",
     )
     assert (await direct(bot, "dw00"))[-1] == to_issuer
@@ -189,7 +200,7 @@ async def test_a_months_list_to_six_branches_reminders_completions_extensions_ov
     clock.set(datetime(2026, 10, 15, 9, 30, tzinfo=TZ))
     approved = await bot.say("同意延期 第二党支部 3", user="dw00", chat="dw-group")
     assert last(approved) == task_texts.TASK_EXTENSION_APPROVED.format(
-        unit=NAMES["b2"], seq=3, due=date_text(date(2026, 10, 30))
+        unit=NAMES["b2"], seq=3, due=date_text(date(2026, 10, 30), SEPT_25.date())
     )
     extended = await item(bot, "b2", 3)
     assert (extended.due, extended.original_due) == (date(2026, 10, 30), date(2026, 10, 20))
@@ -255,6 +266,81 @@ async def test_a_months_list_to_six_branches_reminders_completions_extensions_ov
     assert by_key[(NAMES["b6"], 7)]["状态"] == task_texts.TASK_XLSX_OPEN
 
 
+async def test_a_list_issued_in_advance_across_the_year_is_shown_by_month_and_repeats_say_so(
+    aiohttp_client, db_url, clock
+):
+    # 25 November: the 党委 issues December's list, one item due in January and one a year ahead (written with it).
+    clock.set(datetime(2026, 11, 25, 10, 0, tzinfo=TZ))
+    bot = await populated(aiohttp_client, tree_config(db_url), clock)
+    text = (
+        "下发清单 12月\n任务 第一党支部 12月20日前 召开专题组织生活会\n"
+        "任务 第一党支部 1月10日前 报送年度总结\n责任 第一党支部 2027-11-20 落实年度责任"
+    )
+    answer = await bot.say(text, user="dw00", chat="dw-group")
+    assert last(answer) == task_texts.TASK_ISSUED.format(month="2026年12月", items=3, units=1, rows=3)
+    assert [(i.seq, i.month, i.due) for i in [await item(bot, "b1", n) for n in (1, 2, 3)]] == [
+        (1, "2026-12", date(2026, 12, 20)),
+        (2, "2026-12", date(2027, 1, 10)),
+        (3, "2026-12", date(2027, 11, 20)),
+    ]
+    lines = [
+        task_texts.TASK_LINE.format(
+            seq=1, kind="任务", title="召开专题组织生活会", due="12月20日", criteria="", state="未完成"
+        ),
+        task_texts.TASK_LINE.format(
+            seq=2, kind="任务", title="报送年度总结", due="2027年1月10日", criteria="", state="未完成"
+        ),
+        task_texts.TASK_LINE.format(
+            seq=3, kind="责任", title="落实年度责任", due="2027年11月20日", criteria="", state="未完成"
+        ),
+    ]
+    async with bot.services.sessions() as session:
+        announced = list(await session.scalars(select(Outbox.text).where(Outbox.target_id == "b1-group")))
+    assert announced[-1] == task_texts.TASK_ANNOUNCE.format(
+        issuer=NAMES["dw"], unit=NAMES["b1"], month="2026年12月", lines="\n".join(lines)
+    )
+    # 本月清单 in November names December's list; 本月清单 12月 (and its aliases) shows it.
+    december = task_texts.TASK_LIST_HEAD.format(unit=NAMES["b1"], month="2026年12月") + "\n".join(lines)
+    plain = last(await bot.say("本月清单", user="b1m001", chat="b1-group"))
+    assert plain == task_texts.TASK_LIST_EMPTY.format(unit=NAMES["b1"], month="2026年11月") + "\n" + (
+        task_texts.TASK_LIST_LATER.format(month="2026年12月", arg="12月")
+    )
+    for asked in ("本月清单 12月", "月清单 12月", "任务清单 2026年12月"):
+        assert last(await bot.say(asked, user="b1m001", chat="b1-group")) == december, asked
+    september = last(await bot.say("本月清单 9月", user="b1m001", chat="b1-group"))  # the past September
+    assert september == task_texts.TASK_LIST_EMPTY.format(unit=NAMES["b1"], month="2026年9月")
+    assert last(await bot.say("本月清单 13月", user="b1m001", chat="b1-group")) == task_texts.TASK_LIST_USAGE
+    overview = last(await bot.say("本月清单", user="dw00", chat="dw-group"))
+    assert overview.endswith("\n" + task_texts.TASK_LIST_LATER.format(month="2026年12月", arg="12月"))
+    overview = last(await bot.say("本月清单 12月", user="dw00", chat="dw-group"))
+    assert task_texts.TASK_OVERVIEW_LINE.format(unit=NAMES["b1"], total=3, done=0, overdue=0) in overview
+
+    # A second 完成 says it was recorded earlier, and when; so does 延期 of a done item.
+    done = await bot.say("完成 1 已召开", user="b100", chat="b1-group")
+    assert last(done) == task_texts.TASK_DONE.format(seq=1, title="召开专题组织生活会")
+    clock.set(datetime(2026, 11, 26, 9, 0, tzinfo=TZ))
+    again = await bot.say("完成 1 已召开", user="b100", chat="b1-group")
+    assert last(again) == task_texts.TASK_ALREADY_DONE.format(seq=1, title="召开专题组织生活会", day="11月25日")
+    extend = await bot.say("延期 1 12月31日 补充材料", user="b100", chat="b1-group")
+    assert last(extend) == task_texts.TASK_EXTEND_DONE.format(seq=1, title="召开专题组织生活会", day="11月25日")
+    assert (await item(bot, "b1", 1)).done_at == datetime(2026, 11, 25, 10, 0, tzinfo=TZ)
+
+    # 15 January: item 2 is overdue; a new due date already past is refused, a later one is asked and approved once.
+    clock.set(datetime(2027, 1, 15, 9, 0, tzinfo=TZ))
+    past = await bot.say("延期 2 1月12日 人员出差", user="b100", chat="b1-group")
+    assert last(past) == task_texts.TASK_EXTEND_PAST.format(due="1月12日")
+    assert (await item(bot, "b1", 2)).extension_status is None
+    asked = await bot.say("延期 2 1月31日 人员出差", user="b100", chat="b1-group")
+    assert last(asked) == task_texts.TASK_EXTENSION_REQUESTED.format(seq=2, due="1月31日")
+    approved = await bot.say("同意延期 第一党支部 2", user="dw00", chat="dw-group")
+    assert last(approved) == task_texts.TASK_EXTENSION_APPROVED.format(unit=NAMES["b1"], seq=2, due="1月31日")
+    twice = await bot.say("不同意延期 第一党支部 2", user="dw00", chat="dw-group")
+    assert last(twice) == task_texts.TASK_EXTENSION_DECIDED.format(
+        unit=NAMES["b1"], seq=2, state=task_texts.TASK_EXTENSION_STATES["approved"], due="1月31日"
+    )
+    assert (await item(bot, "b1", 2)).due == date(2027, 1, 31)
+
+
 async def test_the_quarterly_push_and_recurring_items(aiohttp_client, db_url, clock):
     config = tree_config(db_url)
     from bot.core.config import RecurringTaskConfig
@@ -284,14 +370,31 @@ async def test_the_quarterly_push_and_recurring_items(aiohttp_client, db_url, cl
     ("text", "reason"),
     [
         (
-            "下发清单 10月 工作 第一党支部 10月9日前 报送",
+            "下发清单 12月 工作 第一党支部 12月9日前 报送",
             task_texts.TASK_BAD_KIND.format(kind="工作", kinds="责任、任务、问题"),
         ),
-        ("下发清单 10月 任务 第一党支部 下周 报送", task_texts.TASK_BAD_DUE.format(due="下周")),
-        ("下发清单 10月 任务 第一党支部", task_texts.TASK_ITEM_FORMAT.format(line="任务 第一党支部")),
+        ("下发清单 12月 任务 第一党支部 下周 报送", task_texts.TASK_BAD_DUE.format(due="下周")),
+        ("下发清单 12月 任务 第一党支部", task_texts.TASK_ITEM_FORMAT.format(line="任务 第一党支部")),
         (
-            "下发清单 10月 任务 第九党支部 10月9日前 报送",
+            "下发清单 12月 任务 第九党支部 12月9日前 报送",
             task_texts.TASK_OWNER_NOT_BELOW.format(name="第九党支部", unit="市城管局党委"),
+        ),
+        # A due date before the list's month (on 20 November) or already past is a slip, not next year's item.
+        (
+            "下发清单 12月\n任务 全部支部 12月9日前 报送\n问题 第一党支部 11月20日前 过期事项",
+            task_texts.TASK_DUE_BEFORE_MONTH.format(
+                line="问题 第一党支部 11月20日前 过期事项", due="11月20日", month="2026年12月"
+            ),
+        ),
+        (
+            "下发清单 11月 任务 第一党支部 11月19日前 报送",
+            task_texts.TASK_DUE_PAST.format(line="任务 第一党支部 11月19日前 报送", due="11月19日"),
+        ),
+        (
+            "下发清单 2027年1月 任务 第一党支部 2026-12-31 报送",
+            task_texts.TASK_DUE_BEFORE_MONTH.format(
+                line="任务 第一党支部 2026-12-31 报送", due="12月31日", month="2027年1月"
+            ),
         ),
     ],
 )
@@ -337,6 +440,8 @@ async def test_the_cli_writes_the_template_and_issues_it_all_or_nothing(
     config_path = tmp_path / "config.toml"
     config_path.write_text((ROOT / "config.toml").read_text(encoding="utf-8") + "\n" + tree_toml(), encoding="utf-8")
     monkeypatch.setenv("YIZHAN_DATABASE_URL", db_url)
+    # The CLI's today is the test's (20 November 2026): the template's December dates are never past.
+    monkeypatch.setattr("bot.core.clock.system_clock", lambda tz: clock)
     base = ["--config", str(config_path), "tasks"]
     sheet = tmp_path / "list.xlsx"
     assert await asyncio.to_thread(main, [*base, "template", str(sheet)]) == 0
