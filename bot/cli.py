@@ -689,7 +689,7 @@ async def _tasks(config: Config, args: argparse.Namespace) -> int:
 
     if args.tasks_command == "template":
         _writable(args.file)
-        files.write_template(args.file)
+        files.write_template(args.file, system_clock(config.tz)().astimezone(config.tz).date())
         print(texts.CLI_TASKS_TEMPLATE_WRITTEN.format(file=args.file))
         return 0
     clock = system_clock(config.tz)

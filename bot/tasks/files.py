@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -21,16 +21,14 @@ MAX_ROWS = 2_000  # a month's list of a large 党委 is a few hundred items
 COLUMNS = 6
 
 
-def write_template(path: Path) -> None:
-    """An xlsx with the header row and two example rows."""
+def write_template(path: Path, today: date) -> None:
+    """An xlsx with the header row and two example rows for the month after today's (importable as they are)."""
+    first = (today.replace(day=1) + timedelta(days=32)).replace(day=1)
+    last = (first + timedelta(days=32)).replace(day=1) - timedelta(days=1)
+    fields = {"month": f"{first:%Y-%m}", "day20": f"{first:%Y-%m}-20", "last": f"{last:%Y-%m-%d}"}
+    rows = [tuple(cell.format(**fields) for cell in row) for row in task_texts.TASK_TEMPLATE_EXAMPLES]
     book = Workbook()
-    add_sheet(
-        book,
-        task_texts.TASK_SHEET_LIST,
-        list(task_texts.TASK_TEMPLATE_HEADER),
-        task_texts.TASK_TEMPLATE_EXAMPLES,
-        first=True,
-    )
+    add_sheet(book, task_texts.TASK_SHEET_LIST, list(task_texts.TASK_TEMPLATE_HEADER), rows, first=True)
     book.save(path)
 
 

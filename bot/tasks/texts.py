@@ -110,9 +110,11 @@ TASK_SHEET_LIST = "月度清单"
 TASK_SHEET_SUMMARY = "季度调度"
 TASK_SHEET_DETAIL = "事项明细"
 TASK_TEMPLATE_HEADER = ("月份", "类别", "责任单位", "完成时限", "内容", "完成标准")
+# The example rows, for next month (so the template imports as it is): {month} is "2026-12", {day20} and {last}
+# that month's 20th and last day.
 TASK_TEMPLATE_EXAMPLES = (
-    ("2026-12", "任务", "第一党支部", "2026-12-20", "召开专题组织生活会", "报送会议记录"),
-    ("2026-12", "责任", "全部支部", "2026-12-31", "落实意识形态工作责任制", "报送年度总结"),
+    ("{month}", "任务", "第一党支部", "{day20}", "召开专题组织生活会", "报送会议记录"),
+    ("{month}", "责任", "全部支部", "{last}", "落实意识形态工作责任制", "报送年度总结"),
 )
 TASK_FILE_NOT_XLSX = "{name}：请使用 .xlsx 文件（可先用 yizhan tasks template 生成模板）"
 TASK_FILE_UNREADABLE = "{name}：无法读取（{reason}）"

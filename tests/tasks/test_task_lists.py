@@ -411,12 +411,20 @@ def test_the_template_round_trips_and_a_bad_row_is_reported(tmp_path: Path):
     from bot.tasks.files import read_list, write_template
 
     path = tmp_path / "t.xlsx"
-    write_template(path)
+    write_template(path, date(2026, 11, 20))
     items, errors = read_list(path, date(2026, 11, 20))
     assert errors == []
     assert [(month, d.kind, d.owners, d.due, d.title, d.criteria) for month, d in items] == [
         ("2026-12", "任务", ["第一党支部"], date(2026, 12, 20), "召开专题组织生活会", "报送会议记录"),
         ("2026-12", "责任", ["全部支部"], date(2026, 12, 31), "落实意识形态工作责任制", "报送年度总结"),
+    ]
+    # The examples are for the month after the day it is written, so they stay importable (here: across a year).
+    later = tmp_path / "later.xlsx"
+    write_template(later, date(2026, 12, 15))
+    later_items, later_errors = read_list(later, date(2026, 12, 15))
+    assert later_errors == [] and [(m, d.due) for m, d in later_items] == [
+        ("2027-01", date(2027, 1, 20)),
+        ("2027-01", date(2027, 1, 31)),
     ]
     book = load_workbook(path)
     sheet = book.active
