@@ -15,6 +15,7 @@ from bot.core.mentions import mentioned_member, without_mention
 from bot.core.message import Message
 from bot.core.models import Branch, EntryStatus, Member, PartyGroup, Role, RollCall, UnitKind
 from bot.core.normalize import normalize
+from bot.core.numbering import row_number
 from bot.core.rollcall import change_entry, close_roll_call, counts, respond, roll_call_chats
 from bot.core.router import Router
 from bot.core.timeparse import ParsedTime, TimeProblem, parse_when
@@ -413,7 +414,8 @@ async def _target_meeting(ctx: Context, args: str) -> MeetingView | None:
     assert ctx.branch is not None
     match = _SEQ.match(args)
     if match:
-        views = await _views(ctx, Meeting.branch_id == ctx.branch.id, RollCall.seq == int(match.group(1)))
+        seq = row_number(match.group(1))
+        views = await _views(ctx, Meeting.branch_id == ctx.branch.id, RollCall.seq == seq) if seq is not None else []
         return views[0] if views else None
     views = await _views(
         ctx, Meeting.branch_id == ctx.branch.id, Meeting.starts_at <= ctx.clock(), Meeting.cancelled.is_(False)
@@ -514,10 +516,14 @@ async def handle_cancel_meeting(msg: Message, ctx: Context) -> None:
     if match is None:
         await ctx.reply(meeting_texts.MEETING_CANCEL_NEED_SEQ)
         return
-    seq = int(match.group(1))
-    views = await _views(ctx, Meeting.branch_id == ctx.branch.id, RollCall.seq == seq, Meeting.cancelled.is_(False))
+    seq = row_number(match.group(1))
+    views = (
+        await _views(ctx, Meeting.branch_id == ctx.branch.id, RollCall.seq == seq, Meeting.cancelled.is_(False))
+        if seq is not None
+        else []
+    )
     if not views or not await close_roll_call(ctx.session, views[0].roll_call, ctx.clock()):
-        await ctx.reply(meeting_texts.MEETING_NOT_FOUND.format(seq=seq))
+        await ctx.reply(meeting_texts.MEETING_NOT_FOUND.format(seq=match.group(1) if seq is None else seq))
         return
     view = views[0]
     view.meeting.cancelled = True

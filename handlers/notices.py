@@ -12,6 +12,7 @@ from bot.core.context import Context
 from bot.core.message import Message
 from bot.core.models import Role, RollCall, RollCallKind, RollCallStatus, UnitKind
 from bot.core.normalize import normalize
+from bot.core.numbering import row_number
 from bot.core.rollcall import Audience, respond, tally
 from bot.core.router import Router
 from bot.core.timeparse import parse_when
@@ -144,10 +145,15 @@ async def _named_notice(ctx: Context, sent: bool = False) -> RollCall | None:
     secretary it was not found."""
     assert ctx.command is not None and ctx.branch is not None
     match = _SEQ.match(ctx.command.args.strip())
-    seq = int(match.group(1)) if match else None
-    roll_call = await find_notice(ctx, ctx.branch, seq, sent=sent)
+    if match is None:
+        roll_call = await find_notice(ctx, ctx.branch, None, sent=sent)
+        if roll_call is None:
+            await ctx.reply(notice_texts.NOTICE_NONE_YET)
+        return roll_call
+    seq = row_number(match.group(1))  # None: a number no notice can have
+    roll_call = await find_notice(ctx, ctx.branch, seq, sent=sent) if seq is not None else None
     if roll_call is None:
-        await ctx.reply(notice_texts.NOTICE_NOT_FOUND.format(seq=seq) if seq else notice_texts.NOTICE_NONE_YET)
+        await ctx.reply(notice_texts.NOTICE_NOT_FOUND.format(seq=match.group(1) if seq is None else seq))
     return roll_call
 
 

@@ -4,6 +4,7 @@ import asyncio
 import dataclasses
 from datetime import date, datetime, timedelta
 
+import pytest
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 
@@ -1028,3 +1029,24 @@ async def test_meeting_list_counts_each_meetings_own_audience(aiohttp_client, co
             ]
         ),
     ]
+
+
+# A number no meeting can have: past PostgreSQL's integer (2**31) and past SQLite's (a 64-bit integer).
+NO_ROW_NUMBERS = ["2147483648", "99999999999999999999"]
+
+
+@pytest.mark.parametrize("number", NO_ROW_NUMBERS)
+async def test_a_meeting_number_no_meeting_can_have_is_answered_as_not_found(bot_in_process, number):
+    bot = bot_in_process
+    await bot.say("发起主题党日 明天14:30 礼堂", user="u00")
+    await bot.say(f"取消会议 {number}", user="u00")
+    await bot.say(f"补签 #{number} @王芳 现场签到时手机没电", user="u00")
+    await bot.say(f"记请假 #{number} @王芳 临时执勤", user="u00")
+    assert bot.replies_to("u00")[-3:] == [
+        meeting_texts.MEETING_NOT_FOUND.format(seq=number),
+        meeting_texts.MEETING_CORRECT_NO_MEETING,
+        meeting_texts.MEETING_CORRECT_NO_MEETING,
+    ]
+    async with bot.services.sessions() as session:
+        assert [m.cancelled for m in await session.scalars(select(Meeting))] == [False]
+        assert await session.scalar(select(func.count()).select_from(AttendanceAudit)) == 0

@@ -1,9 +1,10 @@
 """Notices with receipts: counting once, 通知情况, capped nudges, scheduling, closing, refusals."""
 
+import pytest
 from sqlalchemy import func, select
 
 from bot.core import texts
-from bot.core.models import Outbox, PointsEntry, RollCall, RollCallEntry
+from bot.core.models import Outbox, PointsEntry, RollCall, RollCallEntry, RollCallStatus
 from bot.notices import texts as notice_texts
 from tests.conftest import make_config
 from tests.support import BotDriver, fire, register
@@ -234,3 +235,15 @@ async def test_a_notice_closed_by_another_secretary_tells_them_the_counts(bot):
     assert bot.replies_to("u02")[-1] == "第1号通知已关闭：应回执10人，已回执1人。"
     direct = [t for t in chat_lines(await bot.transcript("dm:u00")) if t.startswith("第1号通知已关闭")]
     assert len(direct) == 1 and "未回执：" in direct[0]
+
+
+@pytest.mark.parametrize("number", ["2147483648", "99999999999999999999"])  # past PostgreSQL's integer; SQLite's
+async def test_a_notice_number_no_notice_can_have_is_answered_as_not_found(bot_in_process, number):
+    bot = bot_in_process
+    await bot.say("通知 本周五下午两点召开主题党日。", user="u00")
+    asked = [f"通知情况 {number}", f"通知情况 第{number}号通知", f"回执 {number}", f"关闭通知 {number}"]
+    for text in [*asked, f"关闭第{number}号通知"]:
+        await bot.say(text, user="u00")
+        assert bot.replies_to("u00")[-1] == notice_texts.NOTICE_NOT_FOUND.format(seq=number), text
+    async with bot.services.sessions() as session:
+        assert list(await session.scalars(select(RollCall.status))) == [RollCallStatus.OPEN]
