@@ -10,6 +10,7 @@ from bot.core import authority, texts
 from bot.core.context import Context
 from bot.core.message import Message
 from bot.core.models import Branch, Role, UnitKind
+from bot.core.numbering import row_number
 from bot.core.router import Router
 from bot.tasks import lists, scoring
 from bot.tasks import texts as task_texts
@@ -19,7 +20,7 @@ from bot.tasks.models import ExtensionStatus, TaskItem, TaskStatus
 
 router = Router("tasks")
 
-_NUMBER = re.compile(r"^(\d{1,4})(?:\s+|$)(.*)$", re.S)
+_NUMBER = re.compile(r"^(\d+)(?:\s+|$)(.*)$", re.S)
 
 
 @router.command(*task_texts.CMD_TASK_ISSUE, role=Role.SECRETARY, summary=task_texts.SUMMARY_TASK_ISSUE)
@@ -81,7 +82,8 @@ async def _own_item(msg: Message, ctx: Context, action: str) -> tuple[TaskItem, 
     if ctx.member.branch_id != ctx.branch.id:
         await ctx.reply(task_texts.TASK_NOT_OWN_UNIT.format(unit=ctx.branch.name, action=action))
         return None
-    item = await lists.own_item(ctx, ctx.member, int(match.group(1)))
+    seq = row_number(match.group(1))  # None: a number no item can have
+    item = await lists.own_item(ctx, ctx.member, seq) if seq is not None else None
     if item is None:
         await ctx.reply(task_texts.TASK_NOT_FOUND.format(seq=match.group(1)))
         return None
@@ -146,9 +148,10 @@ async def _decide(ctx: Context, approve: bool) -> None:
         await ctx.reply(task_texts.TASK_DECIDE_USAGE)
         return
     unit = await ctx.session.scalar(select(Branch).where(or_(Branch.name == parts[0], Branch.key == parts[0])).limit(1))
+    seq = row_number(parts[1])  # None: a number no item can have
     item = (
-        await ctx.session.scalar(select(TaskItem).where(TaskItem.branch_id == unit.id, TaskItem.seq == int(parts[1])))
-        if unit is not None
+        await ctx.session.scalar(select(TaskItem).where(TaskItem.branch_id == unit.id, TaskItem.seq == seq))
+        if unit is not None and seq is not None
         else None
     )
     if unit is None or item is None:

@@ -12,6 +12,7 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
 
+from bot.app import build_app
 from bot.cli import main
 from bot.core import texts
 from bot.core.models import Member, MemberIdentity, Outbox
@@ -468,3 +469,25 @@ async def test_the_cli_writes_the_template_and_issues_it_all_or_nothing(
     assert len(items) == 1 + len(BRANCHES) + 1
     assert sorted(i.seq for i in items if i.branch_id == ids["b4"]) == [1, 2]
     assert {i.issuer_id for i in items} == {ids["dw"]}
+
+
+@pytest.mark.parametrize("number", ["2147483648", "99999999999999999999"])  # past PostgreSQL's integer; SQLite's
+async def test_an_item_number_no_item_can_have_is_answered_as_not_found(in_process, db_url, clock, number):
+    clock.set(SEPT_25)
+    bot = await in_process(build_app(tree_config(db_url), clock=clock, background=False))
+    for user, chat in (("dw00", "dw-group"), ("b200", "b2-group")):
+        await bot.say("大家好", user=user, chat=chat)
+    await bot.say("下发清单 10月\n" + ITEMS[2], user="dw00", chat="dw-group")
+    await bot.say("延期 1 10月30日 支部书记参加集中培训", user="b200", chat="b2-group")
+
+    done = await bot.say(f"完成 {number} 已落实", user="b200", chat="b2-group")
+    extend = await bot.say(f"延期 {number} 10月30日 支部书记参加集中培训", user="b200", chat="b2-group")
+    assert [last(done), last(extend)] == [task_texts.TASK_NOT_FOUND.format(seq=number)] * 2
+    approve = await bot.say(f"同意延期 第二党支部 {number}", user="dw00", chat="dw-group")
+    assert last(approve) == task_texts.TASK_DECIDE_NOT_FOUND.format(unit="第二党支部", seq=number)
+    asked = await item(bot, "b2", 1)  # the one item stays as it was: open, its extension still asked
+    assert (asked.status, asked.extension_status, asked.due) == (
+        TaskStatus.OPEN,
+        ExtensionStatus.REQUESTED,
+        date(2026, 10, 20),
+    )
