@@ -30,18 +30,19 @@ from bot.quiz.state import LATE_ANSWER_SECONDS, RUNNING, live_session
 
 router = Router("quiz")
 
-_COUNT = re.compile(r"([0-9一二两三四五六七八九十]+)\s*(?:道题|题|道)")
-_SECONDS = re.compile(r"([0-9]+)\s*(?:秒|s)")
+_COUNT = re.compile(r"(-?[0-9零〇一二两三四五六七八九十]+)\s*(?:道题|题|道)")
+_SECONDS = re.compile(r"(-?[0-9]+)\s*(?:秒|s)")
 _INDEX = re.compile(r"(\d+)")
 LEADERBOARD_SIZE = 10
 WRONG_BOOK_SIZE = 10
 
 
 def _parse_setup(args: str) -> tuple[int | None, int | None, str]:
-    """'5题 20秒 党章' → (5, 20, '党章')."""
+    """'5题 20秒 党章' → (5, 20, '党章'); None for what is not written. A count written that is no count ('-3题',
+    '十十题') comes back as 0, to be refused as out of range as '0题' is."""
     count = seconds = None
     if match := _COUNT.search(args):
-        count = chinese_number(match.group(1))
+        count = chinese_number(match.group(1)) or 0
         args = args.replace(match.group(0), " ")
     if match := _SECONDS.search(args):
         seconds = int(match.group(1))
@@ -60,9 +61,9 @@ async def _start(msg: Message, ctx: Context, mode: str) -> None:
         return
     config = ctx.config.quiz
     count, seconds, tag = _parse_setup(ctx.command.args)
-    count = count or 5
+    count = 5 if count is None else count
     default_seconds = config.rush_seconds_per_question if mode == QuizMode.RUSH else config.match_seconds_per_question
-    seconds = seconds or default_seconds
+    seconds = default_seconds if seconds is None else seconds
     if not 1 <= count <= config.max_questions:
         await ctx.reply(quiz_texts.QUIZ_COUNT_INVALID.format(max=config.max_questions))
         return

@@ -387,6 +387,24 @@ async def test_members_cannot_start_quizzes(bot):
     assert bot.replies_to("u05") == [texts.NOT_ALLOWED.format(word="抢答", role=texts.ROLE_NAMES["secretary"])]
 
 
+@pytest.mark.parametrize(
+    ("text", "refusal"),
+    [
+        ("抢答 0题", quiz_texts.QUIZ_COUNT_INVALID.format(max=20)),
+        ("抢答 零题", quiz_texts.QUIZ_COUNT_INVALID.format(max=20)),
+        ("抢答 -3题", quiz_texts.QUIZ_COUNT_INVALID.format(max=20)),
+        ("竞赛 3题 0秒", quiz_texts.QUIZ_SECONDS_INVALID),
+        ("竞赛 3题 -30秒", quiz_texts.QUIZ_SECONDS_INVALID),
+    ],
+)
+async def test_a_zero_or_negative_count_or_time_is_refused_not_replaced_by_the_default(bot_in_process, text, refusal):
+    await add_questions(bot_in_process)
+    await bot_in_process.say(text, user="u00")
+    assert bot_in_process.replies_to("u00") == [refusal]
+    async with bot_in_process.services.sessions() as session:
+        assert await session.scalar(select(func.count()).select_from(QuizRound)) == 0
+
+
 async def test_leaderboard_png_in_the_simulator(bot, clock):
     from bot.quiz.chart import cjk_family
     from tests.conftest import IN_CI
