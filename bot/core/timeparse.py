@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import MAXYEAR, date, datetime, time, timedelta
 from enum import Enum
 
 _DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
@@ -157,11 +157,11 @@ class _Day:
 
 
 def _safe_date(year: int, month: int | None, day: int | None) -> date | None:
-    if month is None or day is None:
+    if month is None or day is None or year >= MAXYEAR:  # 9999年12月31日晚上12点 would be past datetime's end
         return None
     try:
         return date(year, month, day)
-    except ValueError:
+    except (ValueError, OverflowError):  # OverflowError: "99999999999999999999号"
         return None
 
 

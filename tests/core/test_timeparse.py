@@ -235,3 +235,12 @@ def test_matched_keeps_two_numbers_apart():
     # Quoted back to the secretary: "12.33:30" would read as nonsense.
     assert parse_when("12.3 3:30 三楼会议室", NOW).matched == "12.3 3:30"
     assert parse_when("12.3 25:00 三楼会议室", NOW).matched == "12.3 25:00"
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["99999999999999999999号下午3点", "99999999999999999999月1日14:30", "下个月99999999999999999999号14:30"]
+    + ["9999年12月31日晚上12点"],  # past datetime's last day
+)
+def test_a_number_past_any_date_is_no_date(text):
+    assert parse_when(text, NOW).problem is TimeProblem.INVALID

@@ -2,9 +2,10 @@
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from bot.core import texts
+from bot.core.models import RollCall
 from bot.meetings import texts as meeting_texts
 from bot.meetings.models import Meeting
 from tests.conftest import TZ
@@ -86,3 +87,15 @@ async def test_past_and_ambiguous_times_are_asked_again(bot):
     assert bot.replies_to("u00")[-1] == texts.NOTICE_TIME_AMBIGUOUS.format(text="明天3点")
     async with bot.services.sessions() as session:
         assert list(await session.scalars(select(Meeting))) == []
+
+
+async def test_a_day_or_month_number_past_any_date_is_no_date(bot_in_process):
+    bot = bot_in_process
+    for form in ("99999999999999999999号下午3点", "11月99999999999999999999日14:30"):
+        await bot.say(f"发起主题党日 {form} 礼堂", user="u00")
+        shown = form.removesuffix("下午3点").removesuffix("14:30")
+        assert bot.replies_to("u00")[-1].startswith(meeting_texts.MEETING_TIME_NOT_VALID.format(text=shown)), form
+    await bot.say("定时通知 99999999999999999999号9:00 请按时参加主题党日", user="u00")
+    assert bot.replies_to("u00")[-1] == texts.NOTICE_TIME_INVALID
+    async with bot.services.sessions() as session:
+        assert await session.scalar(select(func.count()).select_from(RollCall)) == 0
