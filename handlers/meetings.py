@@ -107,7 +107,7 @@ def _creator(kind: str) -> Callable[[Message, Context], Awaitable[None]]:
                 await ctx.reply(meeting_texts.MEETING_NEED_GROUP.format(groups=texts.NAME_SEPARATOR.join(names)))
                 return
         parsed = parse_when(text, ctx.clock())
-        if parsed.problem in (TimeProblem.AMBIGUOUS, TimeProblem.PAST):
+        if parsed.problem in (TimeProblem.AMBIGUOUS, TimeProblem.PAST, TimeProblem.TOO_FAR):
             await ctx.reply(display.time_problem(parsed.problem, parsed.matched, parsed.when, ctx.config.tz))
             return
         if parsed.problem is not None or parsed.when is None:

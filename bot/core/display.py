@@ -15,10 +15,10 @@ from bot.core.timeparse import TimeProblem
 T = TypeVar("T")
 
 
-def when(moment: datetime, tz: ZoneInfo) -> str:
-    """'11月21日（周六）09:00' in the branch's time zone."""
+def when(moment: datetime, tz: ZoneInfo, year: bool = False) -> str:
+    """'11月21日（周六）09:00' in the branch's time zone (with year: '2099年1月1日（周四）14:30')."""
     local = moment.astimezone(tz)
-    return texts.DATETIME_FORMAT.format(
+    return (texts.YEAR_PREFIX.format(year=local.year) if year else "") + texts.DATETIME_FORMAT.format(
         month=local.month,
         day=local.day,
         weekday=texts.WEEKDAY_NAMES[local.weekday()],
@@ -52,6 +52,8 @@ def time_problem(problem: TimeProblem, text: str, moment: datetime | None, tz: Z
         return texts.NOTICE_TIME_PAST.format(when=when(moment, tz))
     if problem is TimeProblem.MISSING:
         return texts.NOTICE_TIME_MISSING
+    if problem is TimeProblem.TOO_FAR and moment is not None:
+        return texts.NOTICE_TIME_TOO_FAR.format(when=when(moment, tz, year=True))
     return texts.NOTICE_TIME_INVALID
 
 

@@ -84,6 +84,7 @@ NOTICE_TIME_MISSING = "请写明发送时间，例如：定时通知 明天9:00 
 NOTICE_TIME_AMBIGUOUS = "“{text}”未注明上午或下午，请写成“下午3点”或“15:00”后重新发送。"
 NOTICE_TIME_PAST = "{when}已过，请改为此后的时间。"
 NOTICE_TIME_INVALID = "未能识别发送时间，请写成“明天9:00”或“11月28日14:30”。"
+NOTICE_TIME_TOO_FAR = "{when}距今已满一年，请核对年份，改为一年以内的时间。"
 AUDIENCE_BRANCH = "全体党员"
 
 # --- Study day (学习日) and 学习打卡 -----------------------------------------------------
@@ -93,6 +94,7 @@ PERCENT_PRECISE = "{value:.1%}"
 NAME_SEPARATOR = "、"
 DATETIME_FORMAT = "{month}月{day}日（周{weekday}）{hour:02d}:{minute:02d}"
 DATE_FORMAT = "{month}月{day}日（周{weekday}）"
+YEAR_PREFIX = "{year}年"
 WEEKDAY_NAMES = "一二三四五六日"
 
 # --- Meetings (主题党日 / 三会一课): check-in, leave, records ------------------------------

@@ -3,7 +3,7 @@
 "明天下午三点 …", "11.28 14:30 …", "12月3日（周四）14:30 …", "下周一上午九点 …", "3号下午3点 …", "明早8点半 …",
 "下午2点-4点 …", full-width digits and colons. Anything the parser cannot be sure of is reported, never guessed:
 a bare "3点" is ambiguous (上午还是下午？), a weekday that does not match the date is flagged, past times are
-returned as past so a handler that needs the future can refuse them.
+returned as past so a handler that needs the future can refuse them, and times more than a year ahead as too far.
 """
 
 from __future__ import annotations
@@ -100,6 +100,7 @@ class TimeProblem(Enum):
     PAST = "past"
     INVALID = "invalid"
     WEEKDAY = "weekday"  # "12月3日（周三）" when 12月3日 is a Thursday
+    TOO_FAR = "too_far"  # on or after this day next year: "2099年1月1日" (see _too_far)
 
 
 @dataclass(frozen=True)
@@ -279,6 +280,17 @@ def _moment(day: date, hour: int, minute: int, now: datetime) -> datetime:
     return datetime.combine(day, time(0, minute), tzinfo=now.tzinfo) + timedelta(hours=hour)
 
 
+def _too_far(day: date, today: date) -> bool:
+    """Whether day is a year from today or later. Meetings and notices are planned weeks, at most months, ahead, and
+    the bot shows their dates without a year ("1月1日（周四）"): within a year such a date names the next day of that
+    name, and nobody misreads it; from this day next year on it could be this year's (or a typo: "2099年")."""
+    try:
+        a_year_on = today.replace(year=today.year + 1)
+    except ValueError:  # 29 February
+        a_year_on = date(today.year + 1, 3, 1)
+    return day >= a_year_on
+
+
 def _weekday_char(value: date) -> str:
     return _WEEKDAY_CHARS[value.weekday()]
 
@@ -301,7 +313,8 @@ def _numeric_edge(text: str, i: int) -> bool:
 def parse_when(text: str, now: datetime) -> ParsedTime:
     """Parse a date+time at the start of text, relative to now (aware); without a date it is today.
 
-    A range ("下午2点-4点", "14:30—16:00") gives `ends` as well. Past moments come back with PAST.
+    A range ("下午2点-4点", "14:30—16:00") gives `ends` as well. Past moments come back with PAST, those a year
+    ahead or more with TOO_FAR.
     """
     original = text.strip()
     cur = _Cursor(original.translate(_FOLD))
@@ -359,4 +372,6 @@ def parse_when(text: str, now: datetime) -> ParsedTime:
     rest = original[cur.pos :]
     if when <= now:
         return ParsedTime(when, rest.strip(), TimeProblem.PAST, ends, on, matched)
+    if _too_far(on, today):
+        return ParsedTime(when, rest.strip(), TimeProblem.TOO_FAR, ends, on, matched)
     return ParsedTime(when, rest.lstrip(" ，,：:、\u3000").strip(), None, ends, on, matched)

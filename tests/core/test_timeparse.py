@@ -238,6 +238,22 @@ def test_matched_keeps_two_numbers_apart():
 
 
 @pytest.mark.parametrize(
+    ("text", "now", "problem"),
+    [
+        # Shown without a year, a date within a year names the next day of that name; from this day next year on
+        # it would not (or it is a slip: 2099年).
+        ("2027年11月19日23:59", NOW, None),
+        ("2027年11月20日0:00", NOW, TimeProblem.TOO_FAR),
+        ("2099年1月1日14:30", NOW, TimeProblem.TOO_FAR),
+        ("2029年2月28日10:00", datetime(2028, 2, 29, 10, 0, tzinfo=TZ), None),
+        ("2029年3月1日10:00", datetime(2028, 2, 29, 10, 0, tzinfo=TZ), TimeProblem.TOO_FAR),
+    ],
+)
+def test_a_year_ahead_or_more_is_too_far(text, now, problem):
+    assert parse_when(text, now).problem is problem
+
+
+@pytest.mark.parametrize(
     "text",
     ["99999999999999999999号下午3点", "99999999999999999999月1日14:30", "下个月99999999999999999999号14:30"]
     + ["9999年12月31日晚上12点"],  # past datetime's last day

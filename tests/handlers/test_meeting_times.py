@@ -89,6 +89,25 @@ async def test_past_and_ambiguous_times_are_asked_again(bot):
         assert list(await session.scalars(select(Meeting))) == []
 
 
+async def test_a_time_a_year_ahead_or_more_is_refused_with_its_year(bot_in_process):
+    bot = bot_in_process
+    await bot.say("发起主题党日 2099年1月1日14:30 礼堂", user="u00")
+    await bot.say("发起主题党日 2027年11月20日14:30 礼堂", user="u00")  # this day next year: "11月20日" is today's
+    await bot.say("定时通知 2099年1月1日9:00 请按时参加主题党日", user="u00")
+    assert bot.replies_to("u00") == [
+        texts.NOTICE_TIME_TOO_FAR.format(when="2099年1月1日（周四）14:30"),
+        texts.NOTICE_TIME_TOO_FAR.format(when="2027年11月20日（周六）14:30"),
+        texts.NOTICE_TIME_TOO_FAR.format(when="2099年1月1日（周四）09:00"),
+    ]
+    await bot.say("发起主题党日 2027年11月19日14:30 礼堂", user="u00")  # the day before: within a year
+    assert bot.replies_to("u00")[-2].startswith("【主题党日】11月19日（周五）14:30，地点：礼堂")
+    async with bot.services.sessions() as session:
+        assert [m.starts_at for m in await session.scalars(select(Meeting))] == [
+            datetime(2027, 11, 19, 14, 30, tzinfo=TZ)
+        ]
+        assert await session.scalar(select(func.count()).select_from(RollCall).where(RollCall.kind == "notice")) == 0
+
+
 async def test_a_day_or_month_number_past_any_date_is_no_date(bot_in_process):
     bot = bot_in_process
     for form in ("99999999999999999999号下午3点", "11月99999999999999999999日14:30"):
