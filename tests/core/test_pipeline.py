@@ -40,7 +40,7 @@ async def test_concurrent_duplicates_have_one_effect(bot):
 async def test_member_is_refused_a_secretary_command(bot):
     data = await bot.say("设为书记 @王芳", user="u01")
     assert [r["text"] for r in data["replies"]] == [
-        texts.NOT_ALLOWED.format(word="设为书记", role=texts.ROLE_NAMES["admin"])
+        texts.NOT_ALLOWED_ADMIN.format(word="设为书记", role=texts.ROLE_NAMES["admin"])
     ]
     async with bot.services.sessions() as session:
         wang = await session.scalar(select(Member).where(Member.display_name == "王芳"))
