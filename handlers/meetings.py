@@ -13,10 +13,10 @@ from bot.core.context import Context
 from bot.core.members import group_at_start, party_group_names, party_groups
 from bot.core.mentions import mentioned_member, without_mention
 from bot.core.message import Message
-from bot.core.models import Branch, EntryStatus, Member, PartyGroup, Role, RollCall, UnitKind
+from bot.core.models import Branch, EntryStatus, Member, PartyGroup, Role, RollCall, RollCallStatus, UnitKind
 from bot.core.normalize import normalize
 from bot.core.numbering import row_number
-from bot.core.rollcall import change_entry, close_roll_call, counts, respond, roll_call_chats
+from bot.core.rollcall import change_entry, close_roll_call, counts, respond, roll_call_chats, tally
 from bot.core.router import Router
 from bot.core.timeparse import ParsedTime, TimeProblem, parse_when
 from bot.meetings import texts as meeting_texts
@@ -44,12 +44,15 @@ from bot.meetings.domain import (
     stats,
     stats_below,
     stats_text,
+    status_texts,
+    summary_texts,
     window,
     window_text,
     withdraw_leave,
 )
 from bot.meetings.models import Meeting, MeetingKind
 from bot.study.domain import periods
+from handlers.notices import reply_keeping_names_private
 
 router = Router("meetings")
 
@@ -489,6 +492,42 @@ async def handle_meetings(msg: Message, ctx: Context) -> None:
     await ctx.reply(
         "\n".join([meeting_texts.MEETING_LIST_HEADER, *lines]) if lines else meeting_texts.MEETING_LIST_EMPTY
     )
+
+
+@router.command(*meeting_texts.CMD_MEETING_STATUS, role=Role.SECRETARY, summary=meeting_texts.SUMMARY_MEETING_STATUS)
+async def handle_meeting_status(msg: Message, ctx: Context) -> None:
+    """签到情况 [#N]: 应到/实到/请假/未签到 of the open meetings (or of meeting #N; one whose check-in has closed
+    shows its result). Asked in a group, the names go to the secretary directly, as 通知情况 does."""
+    assert ctx.command is not None and ctx.branch is not None
+    match = _SEQ.match(ctx.command.args)
+    if match is None:
+        views = await open_meetings(ctx, ctx.branch.id)
+        if not views:
+            await ctx.reply(meeting_texts.MEETING_STATUS_NONE)
+            return
+    else:
+        seq = row_number(match.group(1))
+        views = await _views(ctx, Meeting.branch_id == ctx.branch.id, RollCall.seq == seq) if seq is not None else []
+        if not views or seq is None:
+            await ctx.reply(meeting_texts.MEETING_NOT_FOUND.format(seq=match.group(1) if seq is None else seq))
+            return
+        view = views[0]
+        if view.meeting.cancelled:
+            await ctx.reply(meeting_texts.MEETING_ALREADY_CANCELLED.format(kind=view.kind_name, seq=seq))
+            return
+        if view.roll_call.status != RollCallStatus.OPEN:  # check-in closed: its result, as the 支委 received it
+            public, private = await summary_texts(ctx, view)
+            counted = await tally(ctx.session, view.roll_call)
+            if counted.leave or counted.pending:
+                await reply_keeping_names_private(msg, ctx, private, public)
+            else:
+                await ctx.reply(public)
+            return
+    parts = [await status_texts(ctx, view) for view in views]
+    full = "\n".join(text for text, _counts in parts)
+    hidden = any(counts is not None for _text, counts in parts)
+    counts_only = "\n".join(text if counts is None else counts for text, counts in parts) if hidden else None
+    await reply_keeping_names_private(msg, ctx, full, counts_only)
 
 
 @router.command(*meeting_texts.CMD_MEETING_CODE, role=Role.SECRETARY, summary=meeting_texts.SUMMARY_MEETING_CODE)

@@ -754,6 +754,44 @@ async def summary_texts(ctx: Context, view: MeetingView) -> tuple[str, str]:
     )
 
 
+async def status_texts(ctx: Context, view: MeetingView) -> tuple[str, str | None]:
+    """签到情况 of an open meeting as it stands: (with the names of those on leave and not checked in, for the
+    secretary; counts only, for a group — None when there are no names to keep from it)."""
+    counted = await tally(ctx.session, view.roll_call)
+    entries = (
+        await ctx.session.execute(
+            select(RollCallEntry.member_id, RollCallEntry.status, RollCallEntry.tag).where(
+                RollCallEntry.roll_call_id == view.roll_call.id
+            )
+        )
+    ).all()
+    late = sum(1 for row in entries if row.tag == LATE)
+    requested = {row.member_id for row in entries if row.status == EntryStatus.LEAVE_REQUESTED}
+    counts = meeting_texts.MEETING_STATUS.format(
+        kind=view.kind_name,
+        seq=view.roll_call.seq,
+        when=display.when(view.meeting.starts_at, ctx.config.tz),
+        expected=counted.expected,
+        present=len(counted.done),
+        late_part=meeting_texts.MEETING_LATE_PART.format(late=late) if late else "",
+        leave=len(counted.leave),
+        pending=len(counted.pending),
+        requested_part=meeting_texts.MEETING_STATUS_REQUESTED_PART.format(requested=len(requested))
+        if requested
+        else "",
+    )
+    names = ""
+    if counted.leave:
+        names += meeting_texts.MEETING_SUMMARY_LEAVE_NAMES.format(names=display.names(counted.leave))
+    if counted.pending:
+        pending = [
+            m.display_name + (meeting_texts.MEETING_STATUS_REQUESTED if m.id in requested else "")
+            for m in counted.pending
+        ]
+        names += meeting_texts.MEETING_STATUS_PENDING_NAMES.format(names=texts.NAME_SEPARATOR.join(pending))
+    return counts + names, counts if names else None
+
+
 async def close_meeting(ctx: Context, roll_call: RollCall) -> bool:
     """At the end of the check-in window: the summary to the chats (or the committee) and the organiser."""
     if not await close_roll_call(ctx.session, roll_call, ctx.clock()):

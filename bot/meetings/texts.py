@@ -18,6 +18,7 @@ CMD_MARK_LEAVE = ("记请假",)
 CMD_MEETINGS = ("会议列表", "近期会议")
 CMD_MEETING_CODE = ("签到码",)
 CMD_CANCEL_MEETING = ("取消会议",)
+CMD_MEETING_STATUS = ("签到情况", "会议情况", "签到统计", "出席情况")
 CMD_STATS_MONTH = ("本月统计",)
 CMD_STATS_YEAR = ("年度统计", "本年统计")
 SUMMARY_CREATE_MEETING = "发起会议，如：发起主题党日 11月28日14:30 三楼会议室 主题：学习党章（支委会、党员大会、党小组会、党课同理；加“签到码”需现场签到码）"
@@ -30,6 +31,7 @@ SUMMARY_MARK_LEAVE = "更正记录为请假，如：记请假 @张三 临时执�
 SUMMARY_MEETINGS = "查看近期会议"
 SUMMARY_MEETING_CODE = "查看进行中会议的签到码（仅本人可见）"
 SUMMARY_CANCEL_MEETING = "取消一场会议，如：取消会议 3"
+SUMMARY_MEETING_STATUS = "查看进行中会议的应到、实到、请假、未签到人数，指定会议：签到情况 #2"
 SUMMARY_STATS = "本月/年度会议次数与出席率（本月统计、年度统计）"
 EXAMPLE_APPROVE_LEAVE = "准假 @张三"
 EXAMPLE_MAKE_UP = "补签 @张三 现场签到时手机没电"
@@ -128,7 +130,19 @@ MEETING_LIST_EMPTY = "近期没有安排会议。"
 MEETING_CODE_SHOWN = "{kind}#{seq}的签到码：{code}"
 MEETING_NO_CODE = "进行中的会议没有设置签到码。"
 MEETING_CANCELLED = "【会议取消】原定{when}的{kind}取消，请相互转告。"
+# 签到情况 [#N]: each open meeting (or #N) as it stands. Asked in a group, the group sees the counts only and the
+# names of those on leave and not checked in go to the secretary directly (handlers/notices.py
+# reply_keeping_names_private).
+MEETING_STATUS = "【{kind}#{seq} 签到情况】{when}，应到{expected}人，实到{present}人{late_part}，请假{leave}人，未签到{pending}人{requested_part}。"
+MEETING_STATUS_REQUESTED_PART = "（其中请假待批准{requested}人）"
+MEETING_STATUS_PENDING_NAMES = "\n未签到：{names}"
+# After a not-checked-in member's name: their leave request waits for 准假.
+MEETING_STATUS_REQUESTED = "（请假待批准）"
+MEETING_STATUS_NONE = "目前没有进行中的会议。"
 MEETING_NOT_FOUND = "未找到会议#{seq}。发送“会议列表”可查看近期会议。"
+# 取消会议 N / 签到情况 #N for a meeting that exists but is past cancelling: say what it is.
+MEETING_ALREADY_CANCELLED = "{kind}#{seq}已取消。"
+MEETING_ALREADY_HELD = "{kind}#{seq}已于{when}召开，签到已结束，不能取消。"
 MEETING_CANCEL_NEED_SEQ = "请写明会议编号，例如：取消会议 3"
 # 本月统计 / 年度统计, as a report writes it: 三会一课 first, then 主题党日; items held 0 times are left out
 # unless asked for with “全部”. 参会率 = 实参会人次 ÷ 应参会人次 over the meetings held; a member on leave is
