@@ -38,6 +38,7 @@ from bot.meetings.domain import (
     next_meeting_for,
     open_meetings,
     open_meetings_expecting,
+    open_meetings_for,
     open_meetings_to_check_in,
     shown_reason,
     split_leave_selector,
@@ -232,6 +233,9 @@ async def _meeting_to_ask_leave_for(
             await ctx.reply(meeting_texts.CARD_STALE_MEETING if only is not None else meeting_texts.MEETING_LEAVE_NONE)
             return None
         return view, reason
+    if not chosen and (refusal := await _not_for_leave(ctx, selector)) is not None:
+        await ctx.reply(refusal)
+        return None
     if not views:
         await ctx.reply(meeting_texts.MEETING_LEAVE_NONE)
         return None
@@ -242,6 +246,23 @@ async def _meeting_to_ask_leave_for(
         await ctx.reply(_choices(ctx, template, views, selector, example))
         return None
     return chosen[0], reason
+
+
+async def _not_for_leave(ctx: Context, selector: str) -> str | None:
+    """Why the open meetings a 请假's selector names take no leave from this member: none expects them, or their
+    check-in has closed; None when it names no open meeting of the branch."""
+    assert ctx.branch is not None and ctx.member is not None
+    found = await open_meetings_for(ctx, ctx.branch, ctx.member)
+    status_of = {view.roll_call.id: status for view, status in found}
+    named = choose_meetings([view for view, _status in found], selector, ctx.config.tz)
+    if not named:
+        return None
+    first = named[0]
+    if all(status_of[view.roll_call.id] is None for view in named):
+        return meeting_texts.LEAVE_FOR_NOT_AUDIENCE.format(
+            kind=first.kind_name, seq=first.roll_call.seq, audience=first.roll_call.audience_label
+        )
+    return meeting_texts.LEAVE_FOR_CLOSED.format(kind=first.kind_name, seq=first.roll_call.seq)
 
 
 @router.command(*texts.CMD_LEAVE, summary=meeting_texts.SUMMARY_LEAVE)
@@ -352,10 +373,13 @@ async def handle_approve_leave(msg: Message, ctx: Context) -> None:
     """准假 [#3 | 11月20日 | 党课] @张三 — approve the member's leave request for the meeting named (the words 请假
     takes in front of its reason, or a bare number), else for the soonest meeting that has one."""
     assert ctx.command is not None and ctx.branch is not None
-    member = await mentioned_member(ctx, meeting_texts.EXAMPLE_APPROVE_LEAVE)
+    member = await _mentioned(ctx, meeting_texts.MEETING_APPROVE_NEED_MENTION, meeting_texts.EXAMPLE_APPROVE_LEAVE)
     if member is None:
         return
     requests = await leave_requests_for(ctx, ctx.branch, member)
+    if not requests and not ctx.config.meetings.leave_needs_approval:  # a 请假 counts as it is sent: say so
+        await ctx.reply(await _no_approval_needed(ctx, member))
+        return
     rest = without_mention(ctx.command.raw_args, member)
     # 准假 has no reason after its selector: a bare number names a meeting here, as in 补签 3 / 取消会议 3.
     selector = split_leave_selector(rest)[0] or (rest if rest.isdigit() else "")
@@ -395,6 +419,21 @@ async def handle_approve_leave(msg: Message, ctx: Context) -> None:
     )
 
 
+async def _no_approval_needed(ctx: Context, member: Member) -> str:
+    """准假 where leave needs no approval: the member's leave that stands (registered when asked), or that none does."""
+    assert ctx.branch is not None
+    leaves = await leaves_for(ctx, ctx.branch, member)
+    if not leaves:
+        return meeting_texts.MEETING_APPROVE_NOT_NEEDED_NONE.format(name=member.display_name)
+    items = texts.NAME_SEPARATOR.join(
+        meeting_texts.MEETING_REQUEST_ITEM.format(
+            kind=v.kind_name, seq=v.roll_call.seq, when=display.when(v.meeting.starts_at, ctx.config.tz)
+        )
+        for v in leaves
+    )
+    return meeting_texts.MEETING_APPROVE_NOT_NEEDED.format(name=member.display_name, items=items)
+
+
 def _requests_text(
     ctx: Context, member: Member, selector: str, requests: list[MeetingView], chosen: list[MeetingView]
 ) -> str:
@@ -426,14 +465,34 @@ async def _target_meeting(ctx: Context, args: str) -> MeetingView | None:
     return views[-1] if views else None
 
 
-async def _correct(msg: Message, ctx: Context, status: str, example: str) -> None:
+async def _mentioned(ctx: Context, need_mention: str, example: str) -> Member | None:
+    """The member a 准假 / 补签 / 记请假 names with its @, or None after replying (need_mention: no @ at all)."""
+    assert ctx.command is not None
+    if not ctx.command.mentioned_names:
+        await ctx.reply(need_mention)
+        return None
+    return await mentioned_member(ctx, example)
+
+
+async def _correct(msg: Message, ctx: Context, status: str) -> None:
     assert ctx.command is not None and ctx.branch is not None and ctx.member is not None
-    member = await mentioned_member(ctx, example)
+    make_up = status == EntryStatus.DONE
+    member = await _mentioned(
+        ctx,
+        meeting_texts.MEETING_MAKE_UP_NEED_MENTION if make_up else meeting_texts.MEETING_MARK_LEAVE_NEED_MENTION,
+        meeting_texts.EXAMPLE_MAKE_UP if make_up else meeting_texts.EXAMPLE_MARK_LEAVE,
+    )
     if member is None:
         return
-    reason = _SEQ.sub("", without_mention(ctx.command.raw_args, member), count=1).strip()
+    rest = without_mention(ctx.command.raw_args, member)
+    reason = _SEQ.sub("", rest, count=1).strip()
     if not reason:
-        await ctx.reply(meeting_texts.MEETING_CORRECT_NEED_REASON)
+        seq = _SEQ.match(rest.strip())
+        template = (
+            meeting_texts.MEETING_MAKE_UP_NEED_REASON if make_up else meeting_texts.MEETING_MARK_LEAVE_NEED_REASON
+        )
+        seq_part = meeting_texts.MEETING_CORRECT_SEQ_PART.format(seq=seq.group(1)) if seq else ""
+        await ctx.reply(template.format(name=member.display_name, seq_part=seq_part))
         return
     view = await _target_meeting(ctx, without_mention(ctx.command.args, member))
     if view is None:
@@ -463,13 +522,13 @@ async def _correct(msg: Message, ctx: Context, status: str, example: str) -> Non
 @router.command(*meeting_texts.CMD_MAKE_UP, role=Role.SECRETARY, summary=meeting_texts.SUMMARY_MAKE_UP)
 async def handle_make_up(msg: Message, ctx: Context) -> None:
     """补签 [#N] @张三 原因 — record attendance after the fact (audited)."""
-    await _correct(msg, ctx, EntryStatus.DONE, meeting_texts.EXAMPLE_MAKE_UP)
+    await _correct(msg, ctx, EntryStatus.DONE)
 
 
 @router.command(*meeting_texts.CMD_MARK_LEAVE, role=Role.SECRETARY, summary=meeting_texts.SUMMARY_MARK_LEAVE)
 async def handle_mark_leave(msg: Message, ctx: Context) -> None:
     """记请假 [#N] @张三 原因 — record a leave after the fact (audited)."""
-    await _correct(msg, ctx, EntryStatus.LEAVE, meeting_texts.EXAMPLE_MARK_LEAVE)
+    await _correct(msg, ctx, EntryStatus.LEAVE)
 
 
 @router.command(*meeting_texts.CMD_MEETINGS, role=Role.GUEST, summary=meeting_texts.SUMMARY_MEETINGS)
@@ -556,15 +615,18 @@ async def handle_cancel_meeting(msg: Message, ctx: Context) -> None:
         await ctx.reply(meeting_texts.MEETING_CANCEL_NEED_SEQ)
         return
     seq = row_number(match.group(1))
-    views = (
-        await _views(ctx, Meeting.branch_id == ctx.branch.id, RollCall.seq == seq, Meeting.cancelled.is_(False))
-        if seq is not None
-        else []
-    )
-    if not views or not await close_roll_call(ctx.session, views[0].roll_call, ctx.clock()):
+    views = await _views(ctx, Meeting.branch_id == ctx.branch.id, RollCall.seq == seq) if seq is not None else []
+    if not views or seq is None:
         await ctx.reply(meeting_texts.MEETING_NOT_FOUND.format(seq=match.group(1) if seq is None else seq))
         return
     view = views[0]
+    if view.meeting.cancelled:
+        await ctx.reply(meeting_texts.MEETING_ALREADY_CANCELLED.format(kind=view.kind_name, seq=seq))
+        return
+    if not await close_roll_call(ctx.session, view.roll_call, ctx.clock()):  # check-in closed: it was held
+        when = display.when(view.meeting.starts_at, ctx.config.tz)
+        await ctx.reply(meeting_texts.MEETING_ALREADY_HELD.format(kind=view.kind_name, seq=seq, when=when))
+        return
     view.meeting.cancelled = True
     text = meeting_texts.MEETING_CANCELLED.format(
         kind=view.kind_name, when=display.when(view.meeting.starts_at, ctx.config.tz)

@@ -90,6 +90,9 @@ MEETING_APPROVE_FOR = "准假 #{seq} @{name}"
 MEETING_LEAVE_APPROVED = "已批准{name}同志{when}的{kind}请假。"
 MEETING_LEAVE_APPROVED_DIRECT = "{name}同志，您{when}的{kind}请假已获批准。"
 MEETING_NO_REQUEST = "{name}同志没有待批准的请假。"
+# 准假 where leave needs no approval ([meetings] leave_needs_approval = false) and nothing waits: what stands.
+MEETING_APPROVE_NOT_NEEDED = "本支部请假无需批准，{name}同志的请假已登记：{items}。"
+MEETING_APPROVE_NOT_NEEDED_NONE = "本支部请假无需批准，党员发送“请假 原因”即登记；{name}同志目前没有请假。"
 # 准假 #3 / 11月28日 / 主题党日 @张三 naming none, or several, of the member's requests: each in one sentence.
 MEETING_REQUEST_NOT_FOUND = "{name}同志没有“{text}”对应的待批准请假，待批准的有：{items}。"
 MEETING_REQUEST_WHICH = "“{text}”对应{name}同志多项待批准请假：{items}，请写明哪一项，例如：准假 #{seq} @{name}。"
@@ -108,7 +111,14 @@ MEETING_CORRECTED = "已将{name}同志在{kind}#{seq}的记录更正为{status}
 # A correction of an attended entry (签到 or an earlier 补签): its attendance points are paid, so it stands.
 MEETING_CORRECT_ALREADY_IN = "{name}同志在{kind}#{seq}已计出勤，无需补签。"
 MEETING_CORRECT_ATTENDED_NOT_LEAVE = "{name}同志在{kind}#{seq}已计出勤并计积分，不能改记请假。"
-MEETING_CORRECT_NEED_REASON = "请写明原因，例如：补签 @张三 现场签到时手机没电"
+# 补签 / 记请假 without a reason: an example of the same command, for the member (and meeting) named.
+MEETING_MAKE_UP_NEED_REASON = "请写明补签原因，例如：补签 {seq_part}@{name} 现场签到时手机没电"
+MEETING_MARK_LEAVE_NEED_REASON = "请写明请假原因，例如：记请假 {seq_part}@{name} 临时执勤"
+MEETING_CORRECT_SEQ_PART = "#{seq} "
+# 补签 / 记请假 / 准假 without an @: whom to name, with an example of the command.
+MEETING_MAKE_UP_NEED_MENTION = "请 @ 要补签的同志并写明原因，例如：补签 @张三 现场签到时手机没电"
+MEETING_MARK_LEAVE_NEED_MENTION = "请 @ 要记请假的同志并写明原因，例如：记请假 @张三 临时执勤"
+MEETING_APPROVE_NEED_MENTION = "请 @ 申请请假的同志，例如：准假 @张三"
 MEETING_CORRECT_NO_MEETING = "未找到可更正的会议。"
 MEETING_CORRECT_NOT_AUDIENCE = "{name}同志不在{kind}#{seq}的参加对象中。"
 # The summary in the group: counts only. The names of those on leave and absent go to the 支委 directly.
@@ -218,6 +228,9 @@ LEAVE_CHOICE_DAY = "{month}月{day}日"
 LEAVE_FOR_NOT_FOUND = (
     "未找到“{text}”对应的会议。您近期应参加的会议：\n{lines}\n例如：请假 #{seq} 在外执法，或 请假 {day} 在外执法"
 )
+# 请假 #2 … naming an open meeting that does not expect the member, or whose check-in has closed: say which.
+LEAVE_FOR_NOT_AUDIENCE = "{kind}#{seq}的参加对象是{audience}，您无需请假。"
+LEAVE_FOR_CLOSED = "{kind}#{seq}签到已结束，不能再请假；如需更正请联系书记。"
 LEAVE_FOR_WHICH = "“{text}”对应多场会议，请写明哪一场：\n{lines}\n例如：请假 #{seq} 在外执法，或 请假 {day} 在外执法"
 
 # --- orgtree: units 党委 / 党总支 / 党支部 (bot/core/org.py, handlers/org.py) ---------------------------------

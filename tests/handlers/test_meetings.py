@@ -745,7 +745,7 @@ async def test_leave_with_approval_cancel_and_corrections(aiohttp_client, config
     )
     assert await close_and_correct(bot, clock, "@刘洋", "@陈静", "补签 @陈静") == [
         *corrected("刘洋", "陈静"),
-        meeting_texts.MEETING_CORRECT_NEED_REASON,
+        meeting_texts.MEETING_MAKE_UP_NEED_REASON.format(name="陈静", seq_part=""),
     ]
     # An attendance stands (its points are paid; the ledger takes none back): no leave over it, no second 补签.
     await bot.say("记请假 #1 @刘洋 临时执勤", user="u00")

@@ -76,7 +76,7 @@ async def test_a_member_is_found_by_the_mention_wecom_writes(start_wecom, fake, 
     assert (await names(wecom))[user] == name
     await say(wecom, "@学习驿站 发起主题党日 11月23日10:30 三楼会议室 主题：学习党章", ADMIN)
     answer = await say(wecom, f"@学习驿站\u2005准假 @{name}\u2005", ADMIN)
-    assert answer == meeting_texts.MEETING_NO_REQUEST.format(name=name)  # found: no leave of theirs awaits approval
+    assert answer == meeting_texts.MEETING_APPROVE_NOT_NEEDED_NONE.format(name=name)  # found: no leave of theirs
     clock.set(datetime(2026, 11, 23, 11, 30, tzinfo=TZ))
     await wecom.services.jobs.fire("tick_roll_calls", clock())
     await wecom.drain_outbox()
