@@ -31,6 +31,7 @@ from bot.meetings.domain import (
     choose_meetings,
     correct,
     create_meeting,
+    kind_with_group,
     lapsed_leave_requests_for,
     leave_requests_for,
     leaves_for,
@@ -629,7 +630,7 @@ async def handle_cancel_meeting(msg: Message, ctx: Context) -> None:
         return
     view.meeting.cancelled = True
     text = meeting_texts.MEETING_CANCELLED.format(
-        kind=view.kind_name, when=display.when(view.meeting.starts_at, ctx.config.tz)
+        kind=kind_with_group(view), when=display.when(view.meeting.starts_at, ctx.config.tz)
     )
     chats = await roll_call_chats(ctx.session, view.roll_call)
     for chat in chats:

@@ -110,6 +110,13 @@ class OpenMeeting(KindNamed):
     status: str | None
 
 
+def kind_with_group(view: MeetingView) -> str:
+    """The kind as a push the whole branch may read names it: a 党小组会 with its 党小组 (党小组会（执法党小组）)."""
+    if view.meeting.kind == MeetingKind.GROUP_MEETING:
+        return meeting_texts.MEETING_KIND_OF_GROUP.format(kind=view.kind_name, group=view.roll_call.audience_label)
+    return view.kind_name
+
+
 def window(ctx: Context, meeting: Scheduled) -> tuple[datetime, datetime]:
     config = ctx.config.meetings
     return (
@@ -838,8 +845,9 @@ async def send_due_reminders(ctx: Context) -> None:
         if meeting.starts_at - timedelta(minutes=offset) < view.roll_call.created_at:
             continue
         when = display.when(meeting.starts_at, ctx.config.tz)
+        kind = kind_with_group(view)
         text = meeting_texts.MEETING_REMINDER.format(
-            kind=view.kind_name, when=when, window=window_text(ctx, meeting), **_parts(meeting)
+            kind=kind, when=when, window=window_text(ctx, meeting), **_parts(meeting)
         )
         title = meeting_texts.CARD_TITLE_MEETING.format(kind=view.kind_name, seq=view.roll_call.seq)
         for chat in await roll_call_chats(ctx.session, view.roll_call):
@@ -848,12 +856,12 @@ async def send_due_reminders(ctx: Context) -> None:
             # One text and card for all (no name): the WeCom app sends them to up to 1,000 members in one call,
             # with 签到/请假 buttons as the group's card has (a tap is the typed word, checked when tapped).
             direct = meeting_texts.MEETING_REMINDER_DIRECT_ALL.format(
-                kind=view.kind_name,
+                kind=kind,
                 when=when,
-                location_part=_parts(meeting)["location_part"],
                 window=window_text(ctx, meeting),
                 code_part=_code_part(meeting),
                 leave=await leave_reply(ctx, view),
+                **_parts(meeting),
             )
             card = meeting_card(view.roll_call.id, title)
             for member in (await tally(ctx.session, view.roll_call)).pending:

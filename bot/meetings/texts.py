@@ -62,6 +62,8 @@ MEETING_CODE_PART = "，签到需输入会场公布的四位签到码"
 MEETING_ANNOUNCE_LEAVE = "请假 原因"
 MEETING_ANNOUNCE_LEAVE_FOR = "请假 #{seq} 原因"
 MEETING_REMINDER = "【会议提醒】{kind}将于{when}开始{location_part}{topic_part}。签到时间{window}。"
+# {kind} of a 党小组会 in a reminder or a cancellation, which the whole branch's group reads: which 党小组's.
+MEETING_KIND_OF_GROUP = "{kind}（{group}）"
 MEETING_WINDOW = "{start}至{end}"
 MEETING_CHECKED_IN = "{name}同志，{kind}签到成功（{time}）。"
 MEETING_CHECKED_IN_LATE = "{name}同志，{kind}签到成功（{time}，迟到）。"
@@ -246,9 +248,7 @@ CARD_LEAVE_ADD_REASON = "如需补充原因，请发送“请假 #{seq} 原因�
 
 # --- wecomgaps ---
 # {leave}: as the announcement's (MEETING_ANNOUNCE_LEAVE, or MEETING_ANNOUNCE_LEAVE_FOR with another meeting open).
-MEETING_REMINDER_DIRECT_ALL = (
-    "【会议提醒】{kind}将于{when}开始{location_part}。签到时间{window}{code_part}；不能参加请回复“{leave}”。"
-)
+MEETING_REMINDER_DIRECT_ALL = "【会议提醒】{kind}将于{when}开始{location_part}{topic_part}。签到时间{window}{code_part}；不能参加请回复“{leave}”。"
 
 # --- coordinator: a tap on a card whose notice, meeting or study week is over --------------------------------------
 CARD_STALE_MEETING = "该会议的签到已结束或会议已取消。"
