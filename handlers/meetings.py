@@ -644,7 +644,8 @@ async def _stats_reply(ctx: Context, span: str) -> None:
     now = ctx.clock().astimezone(ctx.config.tz)
     period = periods(now)[span]
     unit_lines: list[str] = []
-    if ctx.branch.kind in UnitKind.HIGHER:  # a 党委 or 党总支: the sum over the units below, a line for each
+    higher = ctx.branch.kind in UnitKind.HIGHER
+    if higher:  # a 党委 or 党总支: the sum over the units below, a line for each
         below = await stats_below(ctx, ctx.branch.id, period.start, period.end)
         result = add_stats([part for _, part in below])
         unit_lines = [
@@ -659,7 +660,7 @@ async def _stats_reply(ctx: Context, span: str) -> None:
     )
     assert ctx.command is not None
     all_items = ctx.command.args.strip() in meeting_texts.MEETING_STATS_ALL_WORDS
-    await ctx.reply(stats_text(label, result, all_items=all_items) + "".join(unit_lines))
+    await ctx.reply(stats_text(label, result, all_items=all_items, higher=higher) + "".join(unit_lines))
 
 
 def org_stats_line(unit: Branch, part: Stats) -> str:
@@ -669,12 +670,19 @@ def org_stats_line(unit: Branch, part: Stats) -> str:
         for k, n in part.counts.items()
         if n
     ]
+    if not held_kinds:  # nothing held: no 出席率 to give (0 of 0 is not 0%)
+        return meeting_texts.ORG_STATS_UNIT_LINE.format(
+            unit=unit.name, counts=meeting_texts.ORG_STATS_NONE_HELD, rate=""
+        )
+    rate = (
+        meeting_texts.ORG_STATS_RATE.format(
+            rate=display.percent(part.rate), expected=part.expected, present=part.present
+        )
+        if part.expected
+        else meeting_texts.ORG_STATS_NO_EXPECTED
+    )
     return meeting_texts.ORG_STATS_UNIT_LINE.format(
-        unit=unit.name,
-        counts=texts.NAME_SEPARATOR.join(held_kinds) if held_kinds else meeting_texts.ORG_STATS_NONE_HELD,
-        rate=display.percent(part.rate),
-        expected=part.expected,
-        present=part.present,
+        unit=unit.name, counts=texts.NAME_SEPARATOR.join(held_kinds), rate=rate
     )
 
 

@@ -1023,7 +1023,7 @@ def cadence_warning_text(period: str, cadence: str, kinds: list[str]) -> str:
     )
 
 
-# 三会一课 in the order reports list them (党员大会, 支委会, 党小组会, 党课), then 主题党日.
+# 三会一课 in the order reports list them (支部党员大会, 支委会, 党小组会, 党课), then 主题党日.
 STATS_ORDER = (
     MeetingKind.MEMBER_ASSEMBLY,
     MeetingKind.COMMITTEE,
@@ -1061,14 +1061,16 @@ async def stats(ctx: Context, branch_id: int, start: datetime, end: datetime) ->
     return Stats(counts, expected, present, leave)
 
 
-def stats_text(period: str, result: Stats, *, all_items: bool = False) -> str:
-    """'2026年，支部召开党员大会4次、支委会12次、党小组会24次，上党课4次，开展主题党日活动12次；党员参会率95.5%
-    （应参会264人次，实参会252人次）。' — items held 0 times only with all_items; nothing held says so."""
+def stats_text(period: str, result: Stats, *, all_items: bool = False, higher: bool = False) -> str:
+    """'2026年，支部召开支部党员大会4次、支委会12次、党小组会24次，上党课4次，开展主题党日活动12次；党员出席率95.5%
+    （应到264人次，实到252人次）。' — items held 0 times only with all_items; nothing held says so. higher: the sum
+    over the units below a 党委 or 党总支 (所属党组织共召开…)."""
     shown = {k: n for k, n in result.counts.items() if n or all_items}
     if not shown:
-        return meeting_texts.MEETING_STATS_NONE.format(period=period)
+        none = meeting_texts.MEETING_STATS_NONE_HIGHER if higher else meeting_texts.MEETING_STATS_NONE
+        return none.format(period=period)
     held_items = [
-        meeting_texts.MEETING_STATS_COUNT.format(kind=meeting_texts.MEETING_STATS_SHORT_NAMES[k], count=shown[k])
+        meeting_texts.MEETING_STATS_COUNT.format(kind=texts.MEETING_KIND_NAMES[k], count=shown[k])
         for k in (MeetingKind.MEMBER_ASSEMBLY, MeetingKind.COMMITTEE, MeetingKind.GROUP_MEETING)
         if k in shown
     ]
@@ -1086,8 +1088,9 @@ def stats_text(period: str, result: Stats, *, all_items: bool = False) -> str:
         )
     else:
         rate = meeting_texts.MEETING_STATS_NO_EXPECTED
+    subject = meeting_texts.MEETING_STATS_SUBJECT_HIGHER if higher else meeting_texts.MEETING_STATS_SUBJECT
     return meeting_texts.MEETING_STATS.format(
-        period=period, items=meeting_texts.MEETING_STATS_ITEM_SEPARATOR.join(items), rate=rate
+        period=period, subject=subject, items=meeting_texts.MEETING_STATS_ITEM_SEPARATOR.join(items), rate=rate
     )
 
 

@@ -21,7 +21,7 @@ CMD_CANCEL_MEETING = ("取消会议",)
 CMD_MEETING_STATUS = ("签到情况", "会议情况", "签到统计", "出席情况")
 CMD_STATS_MONTH = ("本月统计",)
 CMD_STATS_YEAR = ("年度统计", "本年统计")
-SUMMARY_CREATE_MEETING = "发起会议，如：发起主题党日 11月28日14:30 三楼会议室 主题：学习党章（支委会、党员大会、党小组会、党课同理；加“签到码”需现场签到码）"
+SUMMARY_CREATE_MEETING = "发起会议，如：发起主题党日 11月28日14:30 三楼会议室 主题：学习党章（支部党员大会、支委会、党小组会、党课同理；加“签到码”需现场签到码）"
 SUMMARY_CHECK_IN = "会议签到（签到时间内），有签到码时：签到 1234"
 SUMMARY_LEAVE = "会议请假，如：请假 在外执法；指定会议：请假 #2 在外执法"
 SUMMARY_CANCEL_LEAVE = "取消请假"
@@ -157,19 +157,23 @@ MEETING_ALREADY_CANCELLED = "{kind}#{seq}已取消。"
 MEETING_ALREADY_HELD = "{kind}#{seq}已于{when}召开，签到已结束，不能取消。"
 MEETING_CANCEL_NEED_SEQ = "请写明会议编号，例如：取消会议 3"
 # 本月统计 / 年度统计, as a report writes it: 三会一课 first, then 主题党日; items held 0 times are left out
-# unless asked for with “全部”. 参会率 = 实参会人次 ÷ 应参会人次 over the meetings held; a member on leave is
-# expected and did not attend (请假 counts are shown beside it).
-MEETING_STATS = "{period}，支部{items}{rate}"
+# unless asked for with “全部”. 出席率 = 实到人次 ÷ 应到人次 over the meetings held; a member on leave is
+# expected and did not attend (请假 counts are shown beside it). One name per concept, as in the announcements and
+# the attendance export: 支部党员大会 (《中国共产党支部工作条例（试行）》), 出席率, 应到/实到.
+# {subject}: the branch, or — asked in a 党委 or 党总支 — the units below it together.
+MEETING_STATS = "{period}，{subject}{items}{rate}"
+MEETING_STATS_SUBJECT = "支部"
+MEETING_STATS_SUBJECT_HIGHER = "所属党组织共"
 MEETING_STATS_HELD = "召开{items}"
 MEETING_STATS_COUNT = "{kind}{count}次"
 MEETING_STATS_LECTURE = "上党课{count}次"
 MEETING_STATS_THEME_DAY = "开展主题党日活动{count}次"
-MEETING_STATS_SHORT_NAMES = {"member_assembly": "党员大会", "committee": "支委会", "group_meeting": "党小组会"}
 MEETING_STATS_ITEM_SEPARATOR = "，"
-MEETING_STATS_RATE = "；党员参会率{rate}（应参会{expected}人次，实参会{present}人次{leave_part}）。"
+MEETING_STATS_RATE = "；党员出席率{rate}（应到{expected}人次，实到{present}人次{leave_part}）。"
 MEETING_STATS_LEAVE_PART = "，请假{leave}人次"
-MEETING_STATS_NO_EXPECTED = "；无应参会人员。"
+MEETING_STATS_NO_EXPECTED = "；无应到人员。"
 MEETING_STATS_NONE = "{period}，支部尚未召开会议。"
+MEETING_STATS_NONE_HIGHER = "{period}，所属党组织尚未召开会议。"
 MEETING_STATS_ALL_WORDS = ("全部", "全部项目", "含零项")
 MEETING_STATS_PERIOD_MONTH = "{year}年{month}月"
 MEETING_STATS_PERIOD_YEAR = "{year}年"
@@ -237,7 +241,10 @@ LEAVE_FOR_WHICH = "“{text}”对应多场会议，请写明哪一场：\n{line
 
 # --- orgtree: units 党委 / 党总支 / 党支部 (bot/core/org.py, handlers/org.py) ---------------------------------
 # 本月统计/年度统计 in a 党委 or 党总支: after the sum over the units below, a line per unit.
-ORG_STATS_UNIT_LINE = "\n· {unit}：{counts}；出席率{rate}（应到{expected}人次，实到{present}人次）"
+# A unit that held nothing has no 出席率 (0 of 0 is no rate): its line says only that.
+ORG_STATS_UNIT_LINE = "\n· {unit}：{counts}{rate}"
+ORG_STATS_RATE = "；出席率{rate}（应到{expected}人次，实到{present}人次）"
+ORG_STATS_NO_EXPECTED = "；无应到人员"
 ORG_STATS_NONE_HELD = "未召开会议"
 
 # --- cards ---

@@ -267,17 +267,21 @@ async def test_statistics_of_a_higher_unit_sum_over_the_branches_below(aiohttp_c
     clock.set(START.replace(hour=17))
     reply = (await bot.say("本月统计", user="dw00", chat="dw-group"))["replies"][-1]["text"]
     assembly = meeting_texts.MEETING_STATS_COUNT.format(kind=texts.MEETING_KIND_NAMES["member_assembly"], count=1)
-    line = {
+    held = {"b1": ("75%", 3), "b4": ("25%", 1)}
+    line = {  # a branch that held nothing has no 出席率 (0 of 0 is no rate)
         key: meeting_texts.ORG_STATS_UNIT_LINE.format(
             unit=NAMES[key],
-            counts=assembly if key in ("b1", "b4") else meeting_texts.ORG_STATS_NONE_HELD,
-            rate={"b1": "75%", "b4": "25%"}.get(key, "0%"),
-            expected=MEMBERS_PER_BRANCH + 1 if key in ("b1", "b4") else 0,
-            present={"b1": 3, "b4": 1}.get(key, 0),
+            counts=assembly if key in held else meeting_texts.ORG_STATS_NONE_HELD,
+            rate=meeting_texts.ORG_STATS_RATE.format(
+                rate=held[key][0], expected=MEMBERS_PER_BRANCH + 1, present=held[key][1]
+            )
+            if key in held
+            else "",
         )
         for key in BRANCHES
     }
     assert reply.endswith("".join(line[key] for key in BRANCHES)), reply
+    assert reply.startswith(f"{START.year}年{START.month}月，所属党组织共召开支部党员大会2次；党员出席率50%"), reply
     zz2 = (await bot.say("本月统计", user="zz200", chat="zz2-group"))["replies"][-1]["text"]
     assert zz2.endswith("".join(line[key] for key in ("b4", "b5", "b6"))) and NAMES["b1"] not in zz2
     b1 = (await bot.say("本月统计", user="b100", chat="b1-group"))["replies"][-1]["text"]
@@ -293,6 +297,18 @@ async def test_statistics_of_a_higher_unit_sum_over_the_branches_below(aiohttp_c
     total = add_stats([part for _, part in below])
     assert (total.expected, total.present, total.counts["member_assembly"]) == (8, 4, 2)
     assert total == add_stats(own)
+
+
+async def test_statistics_of_a_higher_unit_that_held_nothing(aiohttp_client, db_url, clock):
+    """QA: a 党委 with nothing held read "支部尚未召开会议" and a line per branch "未召开会议；出席率0%（应到0人次，实到0人次）"
+    — the sum is the units' below, and 0 of 0 is no rate."""
+    bot = await populated(aiohttp_client, tree_config(db_url), clock)
+    reply = (await bot.say("年度统计", user="dw00", chat="dw-group"))["replies"][-1]["text"]
+    none = meeting_texts.ORG_STATS_UNIT_LINE.format(unit="{unit}", counts=meeting_texts.ORG_STATS_NONE_HELD, rate="")
+    assert reply == meeting_texts.MEETING_STATS_NONE_HIGHER.format(period=f"{START.year}年") + "".join(
+        none.format(unit=NAMES[key]) for key in BRANCHES
+    )
+    assert "出席率" not in reply and "支部尚未" not in reply
 
 
 async def test_units_below_and_moving_a_unit_in_chat(aiohttp_client, db_url, clock):
