@@ -95,6 +95,9 @@ async def test_status_of_several_meetings_none_and_a_closed_one(in_process, conf
     assert bot_lines(await bot.transcript("dm:u00"))[-1].startswith("【主题党日#1 签到结果·仅支委可见】")
     await bot.say("签到情况 #9", user="u00")
     assert bot.replies_to("u00")[-1] == meeting_texts.MEETING_NOT_FOUND.format(seq=9)
+    huge = "9" * 25  # a number no meeting can have (bot/core/numbering.py): not found, as any other
+    await bot.say(f"签到情况 #{huge}", user="u00")
+    assert bot.replies_to("u00")[-1] == meeting_texts.MEETING_NOT_FOUND.format(seq=huge)
 
 
 async def test_status_marks_leave_waiting_for_approval(in_process, config):
