@@ -1062,7 +1062,7 @@ async def stats(ctx: Context, branch_id: int, start: datetime, end: datetime) ->
 
 
 def stats_text(period: str, result: Stats, *, all_items: bool = False, higher: bool = False) -> str:
-    """'2026年，支部召开支部党员大会4次、支委会12次、党小组会24次，上党课4次，开展主题党日活动12次；党员出席率95.5%
+    """'2026年，本支部共召开支部党员大会4次、支委会12次、党小组会24次，上党课4次，开展主题党日活动12次；党员出席率95.5%
     （应到264人次，实到252人次）。' — items held 0 times only with all_items; nothing held says so. higher: the sum
     over the units below a 党委 or 党总支 (所属党组织共召开…)."""
     shown = {k: n for k, n in result.counts.items() if n or all_items}

@@ -162,7 +162,7 @@ MEETING_CANCEL_NEED_SEQ = "请写明会议编号，例如：取消会议 3"
 # the attendance export: 支部党员大会 (《中国共产党支部工作条例（试行）》), 出席率, 应到/实到.
 # {subject}: the branch, or — asked in a 党委 or 党总支 — the units below it together.
 MEETING_STATS = "{period}，{subject}{items}{rate}"
-MEETING_STATS_SUBJECT = "支部"
+MEETING_STATS_SUBJECT = "本支部共"
 MEETING_STATS_SUBJECT_HIGHER = "所属党组织共"
 MEETING_STATS_HELD = "召开{items}"
 MEETING_STATS_COUNT = "{kind}{count}次"

@@ -762,11 +762,11 @@ async def test_leave_with_approval_cancel_and_corrections(aiohttp_client, config
     # 出席率 counts person-times: 11 expected, 1 present (补签), 2 on leave (not attended, shown beside it).
     await bot.say("本月统计", user="u00")
     assert bot.replies_to("u00")[-1] == (
-        "2026年11月，支部上党课1次；党员出席率9.1%（应到11人次，实到1人次，请假2人次）。"
+        "2026年11月，本支部共上党课1次；党员出席率9.1%（应到11人次，实到1人次，请假2人次）。"
     )
     await bot.say("本月统计 全部", user="u00")
     assert bot.replies_to("u00")[-1] == (
-        "2026年11月，支部召开支部党员大会0次、支委会0次、党小组会0次，上党课1次，开展主题党日活动0次；"
+        "2026年11月，本支部共召开支部党员大会0次、支委会0次、党小组会0次，上党课1次，开展主题党日活动0次；"
         "党员出席率9.1%（应到11人次，实到1人次，请假2人次）。"
     )
 
