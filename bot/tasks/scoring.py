@@ -142,9 +142,8 @@ async def _rate(ctx: Context, kind: str, year: int, *where: ColumnElement[bool])
 
 def _share_rule(rule: str, full: float, done: int, of: int) -> RuleScore:
     share = done / of if of else 0.0
-    return RuleScore(
-        rule, round(full * share, 1), full, task_texts.SCORE_RATE.format(done=done, of=of, rate=share * 100)
-    )
+    detail = task_texts.SCORE_RATE.format(done=done, of=of, rate=share * 100) if of else task_texts.SCORE_RATE_NONE
+    return RuleScore(rule, round(full * share, 1), full, detail)
 
 
 async def _tasks_rule(ctx: Context, branch_id: int, year: int, today: date) -> RuleScore:

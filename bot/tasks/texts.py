@@ -157,6 +157,7 @@ SCORE_RULE_NAMES = {
 SCORE_KIND_PART = "{kind}{met}/{of}期"
 SCORE_MONTHS = "{met}/{of}个月"
 SCORE_RATE = "{done}/{of}，{rate:.1f}%"
+SCORE_RATE_NONE = "本年度尚无应计数项"  # nothing to count (0/0): no rate to show
 SCORE_RULE_LINE = "· {name}：{score:g}分（满分{full:g}；{detail}）"
 SCORE_BREAKDOWN = "{unit}{year}年量化考核得分：{total:g}分\n{lines}"
 SCORE_ONLY_BRANCH = "考核得分按党支部计算；党委、党总支请发送“年度评比”查看下属支部得分。"

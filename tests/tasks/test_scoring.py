@@ -263,3 +263,13 @@ def test_equal_totals_share_a_place_in_the_ranking() -> None:
         f"1. 第二党支部{texts.RANK_TIED}",
         "3. 第三党支部",
     ]
+
+
+async def test_a_rate_with_nothing_to_count_shows_no_percentage(aiohttp_client, db_url, clock):
+    clock.set(NOW)
+    bot = await populated(aiohttp_client, tree_config(db_url), clock)
+    text = (await bot.say(f"考核得分 {YEAR}", user="b1m001", chat="b1-group"))["replies"][-1]["text"]
+    lines = {line.split("：")[0]: line for line in text.splitlines()[1:]}
+    for rule in ("study", "notices", "tasks"):  # no study week, notice or item in the year
+        line = lines[f"· {task_texts.SCORE_RULE_NAMES[rule]}"]
+        assert line.endswith(f"；{task_texts.SCORE_RATE_NONE}）") and "0/0" not in line, line
