@@ -12,7 +12,7 @@ from bot.core.context import Context
 from bot.core.message import Message
 from bot.core.models import Role, RollCall, RollCallKind, RollCallStatus, UnitKind
 from bot.core.normalize import normalize
-from bot.core.numbering import row_number
+from bot.core.numbering import CHINESE_NUMERALS, row_number
 from bot.core.rollcall import Audience, respond, tally
 from bot.core.router import Router
 from bot.core.timeparse import parse_when
@@ -48,8 +48,13 @@ async def reply_keeping_names_private(msg: Message, ctx: Context, full: str, cou
 
 
 _RECEIPTS = frozenset(texts.RECEIPT_WORDS)
-# A notice's number as secretaries write it: "第3号通知", "第3号", "3号", "#3", "3".
-_SEQ = re.compile(r"^(?:#|第)?\s*(\d+)\s*(?:号)?")
+# A notice's number as secretaries write it: "第3号通知", "第3号", "3号", "#3", "3", and in words followed by 号:
+# "第三号通知", "三号" ("第三件事" is words, not a number).
+_SEQ = re.compile(rf"^(?:#|第)?\s*(\d+)\s*(?:号)?|^第?\s*([{CHINESE_NUMERALS}]+)\s*号")
+
+
+def _seq_text(match: re.Match[str]) -> str:
+    return next(group for group in match.groups() if group)
 
 
 @router.command(*notice_texts.CMD_NOTICE, role=Role.SECRETARY, summary=notice_texts.SUMMARY_NOTICE)
@@ -144,16 +149,21 @@ async def _named_notice(ctx: Context, sent: bool = False) -> RollCall | None:
     """Notice #N from the command (or the latest; with sent, the latest that went out); None after telling the
     secretary it was not found."""
     assert ctx.command is not None and ctx.branch is not None
-    match = _SEQ.match(ctx.command.args.strip())
+    args = ctx.command.args.strip()
+    match = _SEQ.match(args)
+    if match is None and args:  # words that name no number: not the latest notice under another name
+        await ctx.reply(notice_texts.NOTICE_NEED_SEQ)
+        return None
     if match is None:
         roll_call = await find_notice(ctx, ctx.branch, None, sent=sent)
         if roll_call is None:
             await ctx.reply(notice_texts.NOTICE_NONE_YET)
         return roll_call
-    seq = row_number(match.group(1))  # None: a number no notice can have
+    typed = _seq_text(match)
+    seq = row_number(typed)  # None: a number no notice can have
     roll_call = await find_notice(ctx, ctx.branch, seq, sent=sent) if seq is not None else None
     if roll_call is None:
-        await ctx.reply(notice_texts.NOTICE_NOT_FOUND.format(seq=match.group(1) if seq is None else seq))
+        await ctx.reply(notice_texts.NOTICE_NOT_FOUND.format(seq=typed if seq is None else seq))
     return roll_call
 
 
@@ -163,7 +173,7 @@ async def handle_notice_status(msg: Message, ctx: Context) -> None:
     that spans units, is tallied per unit (bot/core/org.py)."""
     assert ctx.command is not None and ctx.branch is not None
     roll_call = None
-    if not _SEQ.match(ctx.command.args.strip()):
+    if not ctx.command.args.strip():
         roll_call = await find_visible_notice(ctx, ctx.branch)
     if roll_call is None:
         roll_call = await _named_notice(ctx, sent=True)

@@ -245,11 +245,12 @@ async def handle_leaderboard(msg: Message, ctx: Context) -> None:
     elif rest and rest[0] not in quiz_texts.LEADERBOARD_BRANCH_WORDS:
         groups = await party_groups(ctx.session, ctx.branch.id)
         group = group_named(groups, rest[0])
-        if group is None:  # not the whole branch under a name the member did not ask for
+        if group is not None:
+            params["group"], scope = group.id, group.name
+        elif rest[0].endswith(quiz_texts.PARTY_GROUP_SUFFIX):  # a 党小组 asked for: not the branch under its name
             names = texts.LIST_SEPARATOR.join(g.name for g in groups) or texts.NONE_LISTED
             await ctx.reply(texts.GROUP_UNKNOWN.format(group=rest[0], groups=names))
             return
-        params["group"], scope = group.id, group.name
     since = _period_start(ctx.clock().astimezone(ctx.config.tz), period)
     if since is not None:
         params["since"] = since

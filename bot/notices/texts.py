@@ -25,6 +25,7 @@ NOTICE_ACK_DIRECT = "已确认收到：{notices}。"
 NOTICE_ACK_NONE = "目前没有需要您回执的通知。"
 NOTICE_REF = "第{seq}号通知"
 NOTICE_NOT_FOUND = "未找到第{seq}号通知。发送“通知列表”可查看进行中的通知。"
+NOTICE_NEED_SEQ = "请写明通知编号，如“第3号”。发送“通知列表”可查看进行中的通知。"
 NOTICE_NONE_YET = "本单位尚未发过通知。"
 NOTICE_STATUS = (
     "第{seq}号通知（{audience}）于{sent}发出{state}。应回执{expected}人，已回执{done}人。"

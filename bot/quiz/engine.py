@@ -427,14 +427,19 @@ async def _submit_rush(ctx: Context, live: Live, member: Member, attempt_id: int
     score = ctx.config.points.quiz_rush_win
     await ctx.session.execute(update(QuizAttempt).where(QuizAttempt.id == attempt_id).values(score=score))
     await award_quiz_points(ctx, live.quiz, member, score, "quiz_rush_win", f"quiz_round:{live.round.id}")
+    named = await _named_in_group(ctx, live.quiz, member.id)
+    win = quiz_texts.QUIZ_RUSH_WIN if named else quiz_texts.QUIZ_RUSH_WIN_UNNAMED
     await ctx.reply(
-        quiz_texts.QUIZ_RUSH_WIN.format(
+        win.format(
             position=live.round.position,
             name=member.display_name,
             answer=display_answer(live.question),
             explanation=explanation(live.question),
         )
     )
+    if not named:
+        private = quiz_texts.QUIZ_RUSH_WON_PRIVATELY.format(name=member.display_name, question=question_ref(live))
+        await tell(ctx, member, private)
     live.round.winner_member_id = member.id
     await close_round(ctx, live, announce=False)
 
@@ -450,9 +455,12 @@ async def too_slow(ctx: Context, live: Live, member: Member) -> None:
     """Tell a member, privately, that the 抢答 question they answered was already won (the group saw by whom)."""
     winner_id = await _winner(ctx, live)
     winner = await ctx.session.get(Member, winner_id) if winner_id else None
-    text = quiz_texts.QUIZ_RUSH_TOO_SLOW.format(
-        name=member.display_name, question=question_ref(live), winner=winner.display_name if winner else ""
-    )
+    if winner is not None and await _named_in_group(ctx, live.quiz, winner.id):
+        text = quiz_texts.QUIZ_RUSH_TOO_SLOW.format(
+            name=member.display_name, question=question_ref(live), winner=winner.display_name
+        )
+    else:
+        text = quiz_texts.QUIZ_RUSH_TOO_SLOW_UNNAMED.format(name=member.display_name, question=question_ref(live))
     await tell(ctx, member, text)
 
 
@@ -509,7 +517,7 @@ async def _reveal_match(ctx: Context, live: Live) -> None:
     fastest = ""
     # The fastest is named only where rankings are public and they have not asked to be left out of them (then no
     # one is named: the next fastest would not be the fastest).
-    if correct and await _public(ctx, live.quiz) and not await opted_out(ctx.session, [correct[0][1].id]):
+    if correct and await _named_in_group(ctx, live.quiz, correct[0][1].id):
         a, m = correct[0]
         fastest = quiz_texts.QUIZ_MATCH_FASTEST.format(name=m.display_name, seconds=a.elapsed_ms / 1000)
     tally = quiz_texts.QUIZ_MATCH_NOBODY
@@ -540,7 +548,9 @@ async def _reveal_daily(ctx: Context, live: Live) -> None:
             await award_quiz_points(
                 ctx, live.quiz, member, attempt.score, "quiz_daily_correct", f"quiz_round:{live.round.id}"
             )
-    hidden = await opted_out(ctx.session, [m.id for m in winners])
+    # Named in the group where rankings are public, but not those who asked to be left out of them (they are counted).
+    ids = [m.id for m in winners]
+    hidden = await opted_out(ctx.session, ids) if await _public(ctx, live.quiz) else set(ids)
     named = [m for m in winners if m.id not in hidden]
     names = display.names(named) if winners else quiz_texts.QUIZ_DAILY_NOBODY
     if hidden:  # those who asked not to be ranked are counted, not named
@@ -652,6 +662,12 @@ async def finish(ctx: Context, quiz: QuizSession, *, stopped: bool = False) -> b
         body = podium + teams
     await _say(ctx, quiz, quiz_texts.QUIZ_FINAL.format(mode=mode_name, stopped=stopped_part, body=body))
     return True
+
+
+async def _named_in_group(ctx: Context, quiz: QuizSession, member_id: int) -> bool:
+    """Whether a member's result may carry their name in the group: the branch's rankings are public and they have
+    not asked to be left out of them (不参加排名)."""
+    return await _public(ctx, quiz) and not await opted_out(ctx.session, [member_id])
 
 
 async def _public(ctx: Context, quiz: QuizSession) -> bool:

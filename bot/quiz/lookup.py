@@ -45,6 +45,7 @@ def warm_up() -> None:
 
 
 MIN_QUERY_CHARS = 4  # fewer characters than this match too many questions to mean anything
+MIN_DISTINCT_CHARS = 3  # … and fewer different ones ("党党党党", "党员党员党员")
 CANDIDATES = 40
 _MAX_FEATURES = 48  # of a long query (a stem pasted with its options), the rarest features are plenty
 _COMMON_SHARE = 0.2  # features in more than this share of questions are only checked on candidates
@@ -112,13 +113,14 @@ def query_of(text: str) -> Query:
 
 
 def too_short(query: str | Query) -> bool:
-    """Too little left of the query (without punctuation and question words) to look it up: counted in distinct
-    characters, so that "党党党…" (which every stem with 党 in it resembles) is not a query either."""
+    """Too little left of the query (without punctuation and question words) to look it up: fewer than
+    MIN_QUERY_CHARS characters, or fewer than MIN_DISTINCT_CHARS different ones — "党党党…" (which every stem with
+    党 in it resembles) is no query, "三严三实" is."""
     return _too_short(query if isinstance(query, _Text) else _Text.of(query))
 
 
 def _too_short(text: _Text) -> bool:
-    return len(set(text.compact)) < MIN_QUERY_CHARS
+    return len(text.compact) < MIN_QUERY_CHARS or len(set(text.compact)) < MIN_DISTINCT_CHARS
 
 
 def words(cleaned: str) -> list[str]:

@@ -40,7 +40,12 @@ QUIZ_NOT_IN_GROUP = "抢答和竞赛请在群内发起。"
 # The group sees who won a 抢答 question, the answer and its explanation — never who answered wrong. What concerns
 # one member alone (a wrong answer, a repeat, too late, too slow, a 竞赛 answer received) goes to them privately.
 QUIZ_RUSH_WIN = "【抢答 第{position}题】{name}同志抢答正确。正确答案：{answer}{explanation}"
+# … won by a member who is not to be named in the group (不参加排名, or the branch's rankings are off): the group reads
+# that it was won; the winner is told privately.
+QUIZ_RUSH_WIN_UNNAMED = "【抢答 第{position}题】已有同志抢答正确。正确答案：{answer}{explanation}"
+QUIZ_RUSH_WON_PRIVATELY = "{name}同志，{question}您抢答正确。"
 QUIZ_RUSH_TOO_SLOW = "{name}同志，{question}已由{winner}同志抢先答对。"
+QUIZ_RUSH_TOO_SLOW_UNNAMED = "{name}同志，{question}已有同志抢先答对。"
 QUIZ_WRONG = "{name}同志，您对{question}的作答不正确，本题不能再次作答。"
 QUIZ_ALREADY_ANSWERED = "{name}同志，{question}您已作答，每题只能作答一次。"
 QUIZ_DAILY_RECEIVED = "{name}同志，{question}作答已收到，{close}在群内公布答案。"
@@ -82,6 +87,12 @@ LEADERBOARD_PERIOD_WORDS = {
     "本年": "year",
     "今年": "year",
     "年": "year",
+    "年度": "year",
+    "本年度": "year",
+    "全年": "year",
+    "周榜": "week",
+    "月榜": "month",
+    "年榜": "year",
     "全部": "all",
     "总": "all",
     "总榜": "all",
@@ -90,6 +101,7 @@ LEADERBOARD_SCOPE_BRANCH = "全支部"
 LEADERBOARD_SCOPE_CHAT = "本群"
 LEADERBOARD_CHAT_WORDS = ("本群", "群")
 LEADERBOARD_BRANCH_WORDS = ("全支部", "支部", "本支部")  # the default scope, said out loud
+PARTY_GROUP_SUFFIX = "小组"  # a word ending so names a 党小组 (排行榜 执法党小组): an unknown one is said to be unknown
 RANKING_OPTED_OUT = "{name}同志，您已退出公开排名，积分照常记录。发送“参加排名”可恢复。"
 RANKING_OPTED_IN = "{name}同志，您已恢复参加公开排名。"
 # A member's wrong answers are theirs alone: asked in a group, the 错题本 is sent privately with a note there.

@@ -247,3 +247,19 @@ async def test_a_notice_number_no_notice_can_have_is_answered_as_not_found(bot_i
         assert bot.replies_to("u00")[-1] == notice_texts.NOTICE_NOT_FOUND.format(seq=number), text
     async with bot.services.sessions() as session:
         assert list(await session.scalars(select(RollCall.status))) == [RollCallStatus.OPEN]
+
+
+async def test_a_notice_named_in_words_is_that_notice_and_other_words_name_none(bot_in_process):
+    bot = bot_in_process
+    for body in ("第一件事", "第二件事", "第三件事"):
+        await bot.say(f"通知 {body}", user="u00")
+    await bot.say("关闭第一号通知", user="u00")
+    assert bot.replies_to("u00")[-1].startswith("第1号通知已关闭：")
+    await bot.say("通知情况 第二号", user="u00", chat=None)
+    assert "第2号通知" in bot.replies_to("u00")[-1]
+    for text in ("通知情况 周五那个", "关闭通知 第三件事"):  # no number: never the latest notice instead
+        await bot.say(text, user="u00")
+        assert bot.replies_to("u00")[-1] == notice_texts.NOTICE_NEED_SEQ, text
+    async with bot.services.sessions() as session:
+        statuses = dict((await session.execute(select(RollCall.seq, RollCall.status))).all())
+    assert statuses == {1: RollCallStatus.CLOSED, 2: RollCallStatus.OPEN, 3: RollCallStatus.OPEN}

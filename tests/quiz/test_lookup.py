@@ -101,6 +101,8 @@ async def test_lookup_needs_a_question(bot):
     await bot.say("搜题 " + "党" * 1990, user="u01")  # long, but one character: every stem with 党 resembles it
     await bot.say("搜题 党员党员党员党员", user="u01")
     assert bot.replies_to("u01") == [quiz_texts.LOOKUP_NEED_QUERY] + [quiz_texts.LOOKUP_TOO_SHORT] * 3
+    await bot.say("搜题 三严三实", user="u02")  # three different characters in four: a term, looked up
+    assert bot.replies_to("u02")[-1] != quiz_texts.LOOKUP_TOO_SHORT
 
 
 async def test_refused_during_a_live_quiz_in_that_chat_and_directly(bot, clock):

@@ -264,10 +264,17 @@ async def test_winners_who_opted_out_are_neither_named_nor_said_to_be_missing(bo
     await add_questions(bot, 2)
     await bot.say("不参加排名", user="u01")
     await bot.say(f"抢答 1题 {TAG}", user="u00")
-    await bot.say(await current_answer(bot), user="u01")
-    final = bot_lines(await bot.transcript())[-1]
+    question = await current_question(bot)
+    await bot.say(question.answer, user="u01")
+    *_, win, final = bot_lines(await bot.transcript())
     body = quiz_texts.QUIZ_WINNERS_UNLISTED
     assert final == quiz_texts.QUIZ_FINAL.format(mode="抢答", stopped="", body=body)
+    # The question's result names no one in the group; the winner is told privately.
+    assert win == quiz_texts.QUIZ_RUSH_WIN_UNNAMED.format(
+        position=1, answer=display_answer(question), explanation=EXPLANATION
+    )
+    private = quiz_texts.QUIZ_RUSH_WON_PRIVATELY.format(name="张伟", question="抢答第1题")
+    assert private in bot_lines(await bot.transcript("dm:u01"))
     # A 竞赛 where the only one who scored opted out: no podium, and no "无人答对" either.
     await bot.say(f"竞赛 1题 {TAG}", user="u00")
     await bot.say(await current_answer(bot), user="u01")
@@ -297,9 +304,12 @@ async def test_a_leaderboard_of_an_unknown_party_group_says_so(bot):
     reply = bot.replies_to("u02")[-1]
     assert reply.startswith(texts.GROUP_UNKNOWN.format(group="不存在党小组", groups="")[:-1].rstrip("。"))
     assert "执法党小组" in reply and "答题积分榜" not in reply
-    for branch in ("排行榜 全支部", "排行榜 本群"):  # said out loud, the branch; 本群 asked directly, the branch
+    for branch in ("排行榜 全支部", "排行榜 本群", "排行榜 本月 好"):  # the branch: said, 本群 asked directly, a word
         await bot.say(branch, user="u02", chat=None)
-        assert bot.replies_to("u02")[-1].startswith("【答题积分榜·全支部·本月】")
+        assert bot.replies_to("u02")[-1].startswith("【答题积分榜·全支部·本月】"), branch
+    for year in ("排行榜 年度", "积分排行 本年度", "排行榜 全年"):
+        await bot.say(year, user="u02")
+        assert bot.replies_to("u02")[-1].startswith("【答题积分榜·全支部·本年】"), year
 
 
 async def test_daily_question(bot, clock):
@@ -562,3 +572,32 @@ async def test_the_quiz_reads_write_the_live_status_into_the_sql(bot, clock):
     assert any("quiz_session.status = 'running'" in s for s in on_status), on_status
     bound = [s for s in on_status if re.search(r"quiz_session\.(status|mode) (=|!=|IN \(|NOT IN \()\s*(\?|\$|%\()", s)]
     assert bound == []
+
+
+async def test_where_rankings_are_off_no_result_names_anyone_in_the_group(in_process, config, clock):
+    from dataclasses import replace
+
+    from bot.app import build_app
+
+    branches = tuple(replace(b, rankings=False) if b.id == "demo" else b for b in config.branches)
+    bot = await in_process(build_app(config.replace(branches=branches), clock=clock, background=False))
+    await add_questions(bot, 1)
+    clock.set(datetime(2026, 11, 20, 8, 30, tzinfo=TZ))
+    await fire(bot, "post_daily_questions")
+    asked = await current_question(bot)
+    answer = asked.answer if asked.type in ("single", "multi", "judge") else f"答 {asked.answer[0]}"
+    await bot.say(answer, user="u01")
+    await bot.say(answer, user="u02")
+    clock.set(datetime(2026, 11, 20, 20, 0, tzinfo=TZ))
+    await clock_tick(bot)
+    reveal = bot_lines(await bot.transcript())[-1]
+    assert reveal.endswith("\n本题2人作答，答对的同志：2人。"), reveal
+    await bot.say(f"抢答 1题 {TAG}", user="u00")
+    question = await current_question(bot)
+    await bot.say(question.answer, user="u02")
+    lines = bot_lines(await bot.transcript())
+    assert (
+        quiz_texts.QUIZ_RUSH_WIN_UNNAMED.format(position=1, answer=display_answer(question), explanation=EXPLANATION)
+        in lines
+    )
+    assert not [line for line in lines if "王芳" in line or "张伟" in line]
