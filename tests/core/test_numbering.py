@@ -17,6 +17,10 @@ from bot.core.numbering import MAX_ROW_NUMBER, row_number
         ("2147483648", None),
         ("99999999999999999999", None),
         ("9" * 1990, None),
+        ("0" * 5000 + "3", 3),  # int() alone refuses over 4,300 digits
+        ("三", 3),
+        ("十二", 12),
+        ("一百", None),  # (words up to 九十九)
         ("", None),
         ("-3", None),
         ("²", None),
