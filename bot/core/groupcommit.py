@@ -47,7 +47,7 @@ from bot.core.directory import Directory, Learned, QuizGate
 from bot.core.message import Message
 from bot.core.models import Branch, Chat, Member, MemberIdentity
 from bot.core.plans import Decision, Keep, Outcome, PassivePolicy, Plan, ReplyRow, Seen, carried
-from bot.quiz.models import QuizSession
+from bot.quiz.models import Question, QuizRound, QuizSession
 
 __all__ = [
     "CHECKPOINT_EVERY",
@@ -122,6 +122,8 @@ def _on_execute(state: ORMExecuteState) -> None:
 def _on_flush(session: Session, _flush: UOWTransaction, _instances: object) -> None:
     # ... and the ORM objects added, changed or deleted.
     for obj in (*session.new, *session.dirty, *session.deleted):
+        if isinstance(obj, QuizSession | QuizRound | Question):
+            session.info["seen"].live_rows.clear()
         if isinstance(obj, QuizSession):
             session.info["seen"].gates_hold = False
         elif isinstance(obj, Member | MemberIdentity | Chat | Branch):
@@ -130,6 +132,8 @@ def _on_flush(session: Session, _flush: UOWTransaction, _instances: object) -> N
 
 def _wrote(seen: Seen, table: str | None) -> None:
     """A handler wrote table (None: a statement that writes nothing)."""
+    if table in _LIVE_QUIZ:
+        seen.live_rows.clear()
     if table == _QUIZ_SESSIONS:
         seen.gates_hold = False
     elif table in _WHO:
@@ -137,6 +141,7 @@ def _wrote(seen: Seen, table: str | None) -> None:
 
 
 _QUIZ_SESSIONS = QuizSession.__tablename__
+_LIVE_QUIZ = frozenset(model.__tablename__ for model in (QuizSession, QuizRound, Question))
 _WHO = frozenset(model.__tablename__ for model in (Member, MemberIdentity, Chat, Branch))
 
 
@@ -381,6 +386,8 @@ class GroupCommit:
                 else:
                     # A retry (a lost race) reads everything again itself.
                     read = seen if attempt == 1 else None
+                    if read is None:
+                        seen.live_rows.clear()
                     handled_by, rows, learned = await self.handle_in(session, msg, inbound_id, read)
                 if not savepoint.is_active:
                     # A flush failed in the handler and SQLAlchemy rolled the savepoint back, the inbound row with it;

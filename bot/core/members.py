@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
@@ -161,10 +161,16 @@ def resolve_known(session: AsyncSession, config: Config, msg: Message, seen: See
 
 def _persistent(session: AsyncSession, model: type[_Row], row: Any) -> _Row:
     """row (a Core row holding every column of model's table) as an object of session, as if loaded there."""
+    return as_loaded(session, model, ((key, getattr(row, key)) for key in _COLUMNS[model]))
+
+
+def as_loaded(session: AsyncSession, model: type[_Loaded], values: Iterable[tuple[str, Any]]) -> _Loaded:
+    """An object of model made persistent in session without a load, from (attribute, value) pairs of every
+    column, as the ORM's loading would have made it. Its identity must not be in the session already."""
     # As the ORM's loading makes one: the values straight into the new instance's dict (a constructor would run
     # the attribute events of each, six times as long), then made the row's, unchanged, and added.
-    obj = model.__mapper__.class_manager.new_instance()
-    obj.__dict__.update((key, getattr(row, key)) for key in _COLUMNS[model])
+    obj = model.__mapper__.class_manager.new_instance()  # type: ignore[attr-defined]
+    obj.__dict__.update(values)
     make_transient_to_detached(obj)
     session.add(obj)
     return obj
@@ -181,6 +187,7 @@ def _rename(config: Config, msg: Message, member: Member) -> None:
 
 
 _Row = TypeVar("_Row", Member, Chat, Branch)
+_Loaded = TypeVar("_Loaded")
 _COLUMNS: dict[type, tuple[str, ...]] = {
     model: tuple(attr.key for attr in model.__mapper__.column_attrs) for model in (Member, Chat, Branch)
 }

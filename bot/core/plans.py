@@ -117,6 +117,10 @@ class Seen:
     known_chats: dict[tuple[str, str], Any] = field(default_factory=dict)
     known_branches: dict[int, Any] = field(default_factory=dict)
     who_holds: bool = False
+    # Each chat's live quiz as a handler of this transaction read it (bot/quiz/engine.py live_in_chat: the row of
+    # its session, open round and question), for the next messages to the chat: every answer of a 竞赛 asks the
+    # same. Emptied as soon as a handler writes a quiz session, round or question (bot/core/groupcommit.py).
+    live_rows: dict[int, Any] = field(default_factory=dict)
     members: dict[int, MemberCard | None] = field(default_factory=dict)  # None: no longer there
     chats: dict[int, ChatCard | None] = field(default_factory=dict)
     registered: dict[tuple[str, str], MemberCard] = field(default_factory=dict)

@@ -34,9 +34,11 @@ from sqlalchemy.orm.attributes import set_committed_value
 from bot.core import display
 from bot.core.cards import Card, quiz_card
 from bot.core.context import Context
-from bot.core.db import affected, binds, insert_for
+from bot.core.db import Prepared, affected, binds, insert_for
 from bot.core.intent import may_be_blank_answer
+from bot.core.members import as_loaded
 from bot.core.models import Chat, Member
+from bot.core.prepared import run
 from bot.core.rollcall import award_points
 from bot.quiz import texts as quiz_texts
 from bot.quiz.answers import LETTERS, display_answer, has_answer_prefix, is_correct, parse
@@ -258,10 +260,37 @@ async def live_in_chat(ctx: Context, chat: Chat | None) -> tuple[QuizSession | N
     """The chat's running quiz (state.live_session with include_daily) and its live round (live_round), read at once."""
     if chat is None:
         return None, None
-    found = (await ctx.session.execute(_live_in_chat_query(), {"chat_id": chat.id})).first()
-    if found is None:
-        return None, None
-    quiz, rnd, question = found
+    # Asked of every answer, so read once per group commit transaction for all the answers to the chat in it
+    # (Seen.live_rows, until a handler writes a quiz; as the batch's other reads, its messages all arrived before),
+    # by a compiled statement whose row is made into the three objects as the ORM's loading would make them (ORM
+    # execution and loading cost several times what the statement takes).
+    seen = ctx.session.info.get("seen")
+    cached: dict[int, Any] = seen.live_rows if seen is not None else {}
+    row = cached.get(chat.id)
+    if row is None:
+        found = await run(ctx.session, _LIVE_IN_CHAT, {"chat_id": chat.id})
+        if not found:
+            return None, None
+        row = cached[chat.id] = found[0]
+    held = ctx.session.identity_map
+    if any(
+        row[start] is not None and model.__mapper__.identity_key_from_primary_key((row[start],)) in held
+        for model, start, _end in _LIVE_SPANS
+    ):
+        # The session holds one of them already (never on the group commit's answer path: a handler's session
+        # starts with its sender's member, chat and unit only): the ORM loads them, merging into what it holds.
+        orm = (await ctx.session.execute(_live_in_chat_query(), {"chat_id": chat.id})).first()
+        if orm is None:
+            return None, None
+        return orm[0], Live(orm[0], orm[1], orm[2]) if orm[1] is not None and orm[2] is not None else None
+    made = [
+        as_loaded(ctx.session, model, zip(_LIVE_COLUMNS[model], row[start:end], strict=True))
+        if row[start] is not None
+        else None
+        for model, start, end in _LIVE_SPANS
+    ]
+    quiz = typing.cast(QuizSession, made[0])  # never None: the row is a running quiz's
+    rnd, question = made[1], made[2]
     return quiz, Live(quiz, rnd, question) if rnd is not None and question is not None else None
 
 
@@ -276,6 +305,30 @@ def _live_in_chat_query() -> Select[QuizSession, QuizRound, Question]:
         .order_by(*running_first(), QuizRound.id)
         .limit(1)
     )
+
+
+# The attributes of each model's columns, and where they sit in _LIVE_IN_CHAT's row: (model, first, after the
+# last); the first is its id (None: no open round, or no question).
+_LIVE_COLUMNS: dict[Any, tuple[str, ...]] = {
+    model: tuple(attr.key for attr in model.__mapper__.column_attrs) for model in (QuizSession, QuizRound, Question)
+}
+_LIVE_SPANS: list[tuple[Any, int, int]] = []
+for _model, _keys in _LIVE_COLUMNS.items():
+    _start = _LIVE_SPANS[-1][2] if _LIVE_SPANS else 0
+    assert _keys[0] == "id"
+    _LIVE_SPANS.append((_model, _start, _start + len(_keys)))
+
+# _live_in_chat_query()'s statement with the three tables' columns, each labelled with its table's name.
+_LIVE_IN_CHAT = Prepared(
+    lambda _: _live_in_chat_query().with_only_columns(
+        *(
+            getattr(model, key).label(f"{model.__tablename__}_{key}")
+            for model, keys in _LIVE_COLUMNS.items()
+            for key in keys
+        ),
+        maintain_column_froms=True,
+    )
+)
 
 
 async def last_closed(ctx: Context, quiz: QuizSession) -> Live | None:
@@ -312,8 +365,7 @@ async def _attempt(
     before now, ON CONFLICT on (round, member) DO NOTHING. Any other integrity error is a real error.
     """
     elapsed_ms = max(0, int((now - (live.round.opened_at or now)).total_seconds() * 1000))
-    dialect = ctx.session.get_bind().dialect.name
-    statement = _attempt_statement(dialect, locked=live.quiz.mode != QuizMode.RUSH)
+    statement = _ATTEMPT_LOCKED if live.quiz.mode != QuizMode.RUSH else _ATTEMPT
     values = {
         "round_id": live.round.id,
         "member_id": member.id,
@@ -323,8 +375,10 @@ async def _attempt(
         "elapsed_ms": elapsed_ms,
         "score": score,
     }
-    attempt_id: int | None = await ctx.session.scalar(statement, values)
-    return attempt_id
+    # Compiled once per dialect and run on the cursor (Prepared): through Session.scalar() the statement cost
+    # several times what the database takes to run it.
+    inserted = await run(ctx.session, statement, values)
+    return int(inserted[0].id) if inserted else None
 
 
 @functools.cache
@@ -346,6 +400,10 @@ def _attempt_statement(dialect: str, *, locked: bool) -> Any:
         .on_conflict_do_nothing(index_elements=["round_id", "member_id"])
         .returning(table.c.id)
     )
+
+
+_ATTEMPT = Prepared(lambda _, dialect: _attempt_statement(dialect, locked=False), per_dialect=True)
+_ATTEMPT_LOCKED = Prepared(lambda _, dialect: _attempt_statement(dialect, locked=True), per_dialect=True)
 
 
 def taking_answers(now: datetime | BindParameter[datetime]) -> ColumnElement[bool]:

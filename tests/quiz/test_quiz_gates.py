@@ -11,11 +11,12 @@ from sqlalchemy import func, select
 from bot.app import ROUTERS, build_app, open_services
 from bot.core.router import Router
 from bot.core.services import Services
+from bot.quiz import engine
 from bot.quiz.models import QuizAttempt, QuizMode, QuizSession
 from bot.quiz.state import RUNNING
 from tests.conftest import make_config
 from tests.core.test_savepoint_reads import group
-from tests.quiz.test_quiz import TAG, add_questions
+from tests.quiz.test_quiz import TAG, add_questions, current_answer
 from tests.support import BotDriver, statements_run
 
 
@@ -162,3 +163,49 @@ async def test_while_a_quiz_of_choices_is_live_what_is_not_shaped_as_an_answer_r
     answer = await pipeline.process(group("answer", "u02", "A", name="王芳（环卫）"))
     assert answer.handled_by == "handle_answer"  # an answer's shape: asked, and taken
     assert await attempts(bot.services.sessions) == 1
+
+
+def live_reads(monkeypatch) -> list[int]:
+    """Counts the executions of the live quiz's statement (bot/quiz/engine.py live_in_chat)."""
+    reads: list[int] = []
+    statement = engine._LIVE_IN_CHAT
+    rows = statement.rows
+
+    def counted(conn, params):
+        reads.append(params["chat_id"])
+        return rows(conn, params)
+
+    monkeypatch.setattr(statement, "rows", counted)
+    return reads
+
+
+async def test_the_answers_of_a_batch_read_the_live_quiz_once(bot: BotDriver, monkeypatch):
+    await add_questions(bot)
+    pipeline = bot.services.pipeline
+    assert (await pipeline.process(group("start", "u00", f"竞赛 1题 {TAG}"))).handled_by == "handle_match"
+    reads = live_reads(monkeypatch)
+    before = pipeline.commits.batches
+    outcomes = await asyncio.gather(
+        *(pipeline.process(group(f"a{i}", user, "A", name=f"改名{i}")) for i, user in enumerate(("u01", "u02", "u03")))
+    )
+    assert pipeline.commits.batches - before == 1
+    assert [outcome.handled_by for outcome in outcomes] == ["handle_answer"] * 3
+    assert await attempts(bot.services.sessions) == 3
+    assert len(reads) == 1
+
+
+async def test_a_rush_won_in_a_batch_is_read_again_by_the_answers_after_it(bot: BotDriver, monkeypatch):
+    """The win writes the round: what the batch's first answer read no longer holds."""
+    await add_questions(bot)
+    pipeline = bot.services.pipeline
+    assert (await pipeline.process(group("start", "u00", f"抢答 2题 {TAG}"))).handled_by == "handle_rush"
+    right = await current_answer(bot)
+    reads = live_reads(monkeypatch)
+    before = pipeline.commits.batches
+    outcomes = await asyncio.gather(
+        pipeline.process(group("win", "u01", right)), pipeline.process(group("slow", "u02", right))
+    )
+    assert pipeline.commits.batches - before == 1
+    assert [outcome.handled_by for outcome in outcomes] == ["handle_answer"] * 2
+    assert len(reads) == 2
+    assert await attempts(bot.services.sessions) == 1  # the second found the round closed: too slow, no attempt
