@@ -71,13 +71,18 @@ def _month_parts(token: str) -> tuple[int | None, int] | None:
 
 
 def parse_month(token: str, today: date) -> str | None:
-    """'12月' / '2026年12月' as "2026-12": a month without a year is this month or the next one of that name."""
+    """'12月' / '2026年12月' as "2026-12": a month without a year is last month (a late list), this month, or the
+    next one of that name (on 3 January '12月' is the December just past; on 25 November '10月' is this October and
+    '9月' next September)."""
     parts = _month_parts(token)
     if parts is None:
         return None
     year, month = parts
     if year is None:
-        year = today.year + (1 if month < today.month - 1 else 0)
+        if (month - today.month) % 12 == 11:  # last month, across the year end too
+            year = today.year - (month > today.month)
+        else:
+            year = today.year + (month < today.month)
     return f"{year}-{month:02d}"
 
 

@@ -491,3 +491,32 @@ async def test_an_item_number_no_item_can_have_is_answered_as_not_found(in_proce
         ExtensionStatus.REQUESTED,
         date(2026, 10, 20),
     )
+
+
+@pytest.mark.parametrize(
+    ("today", "token", "month"),
+    [
+        (date(2027, 1, 3), "12月", "2026-12"),  # a late December list, early in January
+        (date(2027, 1, 3), "1月", "2027-01"),
+        (date(2027, 1, 3), "2月", "2027-02"),
+        (date(2026, 12, 20), "1月", "2027-01"),  # issued in advance, across the year end
+        (date(2026, 12, 20), "11月", "2026-11"),  # a late November list
+        (date(2026, 11, 25), "10月", "2026-10"),
+        (date(2026, 11, 25), "9月", "2027-09"),
+        (date(2026, 11, 25), "2026年9月", "2026-09"),
+    ],
+)
+def test_a_month_without_a_year_is_last_month_this_month_or_ahead(today: date, token: str, month: str):
+    from bot.tasks.lists import parse_month
+
+    assert parse_month(token, today) == month
+
+
+async def test_a_late_december_list_issued_in_january_is_last_decembers(in_process, db_url, clock):
+    clock.set(datetime(2027, 1, 3, 10, 0, tzinfo=TZ))
+    bot = await in_process(build_app(tree_config(db_url), clock=clock, background=False))
+    await bot.say("大家好", user="dw00", chat="dw-group")
+    answer = await bot.say("下发清单 12月 任务 第一党支部 1月10日前 报送年度总结", user="dw00", chat="dw-group")
+    assert last(answer) == task_texts.TASK_ISSUED.format(month="2026年12月", items=1, units=1, rows=1)
+    issued = await item(bot, "b1", 1)
+    assert (issued.month, issued.due) == ("2026-12", date(2027, 1, 10))
