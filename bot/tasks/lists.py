@@ -117,6 +117,24 @@ def parse_due(token: str, month: str) -> date | None:
         return None
 
 
+def parse_extension_due(token: str, due: date) -> date | None:
+    """The new time limit a 延期 asks for: a date without a year is the first such date after the item's current due
+    date (a 12月 item's '6月30日' is next June), one with a year is taken as written."""
+    match = _DATE.match(unicodedata.normalize("NFKC", token))
+    if not match:
+        return None
+    month, day = int(match.group(2)), int(match.group(3))
+    years = [int(match.group(1))] if match.group(1) else range(due.year, due.year + 5)  # 2月29日: a leap year
+    for year in years:
+        try:
+            asked = date(year, month, day)
+        except ValueError:
+            continue
+        if match.group(1) or asked > due:
+            return asked
+    return None
+
+
 def check_due(due: date, month: str, today: date, line: str) -> None:
     """A due date before the list's month, or already past, is a slip: the line is refused, named."""
     list_year, list_month = (int(part) for part in month.split("-"))

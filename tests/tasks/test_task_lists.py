@@ -520,3 +520,44 @@ async def test_a_late_december_list_issued_in_january_is_last_decembers(in_proce
     assert last(answer) == task_texts.TASK_ISSUED.format(month="2026年12月", items=1, units=1, rows=1)
     issued = await item(bot, "b1", 1)
     assert (issued.month, issued.due) == ("2026-12", date(2027, 1, 10))
+
+
+@pytest.mark.parametrize(
+    ("issued_on", "list_text", "asked_on", "asked", "new_due"),
+    [
+        # A December item's '6月30日' is next June, not the June before its list.
+        (
+            datetime(2026, 11, 25, 10, 0, tzinfo=TZ),
+            "下发清单 12月 任务 第一党支部 12月20日前 召开专题组织生活会",
+            datetime(2026, 12, 10, 9, 0, tzinfo=TZ),
+            "6月30日",
+            date(2027, 6, 30),
+        ),
+        # A July item, overdue, asked in January: '1月15日' is the coming one.
+        (
+            datetime(2026, 7, 1, 10, 0, tzinfo=TZ),
+            "下发清单 7月 任务 第一党支部 7月31日前 召开专题组织生活会",
+            datetime(2027, 1, 5, 9, 0, tzinfo=TZ),
+            "1月15日",
+            date(2027, 1, 15),
+        ),
+    ],
+)
+async def test_an_extension_date_without_a_year_is_the_next_one_after_the_due_date(
+    in_process, db_url, clock, issued_on, list_text, asked_on, asked, new_due
+):
+    clock.set(issued_on)
+    bot = await in_process(build_app(tree_config(db_url), clock=clock, background=False))
+    for user, chat in (("dw00", "dw-group"), ("b100", "b1-group")):
+        await bot.say("大家好", user=user, chat=chat)
+    await bot.say(list_text, user="dw00", chat="dw-group")
+    clock.set(asked_on)
+    answer = await bot.say(f"延期 1 {asked} 人员出差", user="b100", chat="b1-group")
+    assert last(answer) == task_texts.TASK_EXTENSION_REQUESTED.format(seq=1, due=date_text(new_due, asked_on.date()))
+    assert (await item(bot, "b1", 1)).extension_due == new_due
+    # A year written out is taken as written: an earlier date is refused.
+    due = (await item(bot, "b1", 1)).due
+    written = await bot.say(
+        f"延期 1 {due.year - 1}-{new_due.month}-{new_due.day} 人员出差", user="b100", chat="b1-group"
+    )
+    assert last(written) == task_texts.TASK_EXTEND_NOT_LATER.format(due=date_text(due, asked_on.date()))
