@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 
-from bot.core import authority, texts
+from bot.core import authority, org, texts
 from bot.core.context import Context
 from bot.core.message import Message
 from bot.core.models import Branch, Role, UnitKind
@@ -147,7 +147,10 @@ async def _decide(ctx: Context, approve: bool) -> None:
     if len(parts) < 2 or not parts[1].isdigit():
         await ctx.reply(task_texts.TASK_DECIDE_USAGE)
         return
-    unit = await ctx.session.scalar(select(Branch).where(or_(Branch.name == parts[0], Branch.key == parts[0])).limit(1))
+    assert ctx.branch is not None
+    # Unit names repeat across a deployment (each 党委 has its 第一党支部): only the asking unit's own tree is searched.
+    below = await org.subtree(ctx.session, ctx.branch.id)
+    unit = next((u for u in below if parts[0] in (u.name, u.key)), None)
     seq = row_number(parts[1])  # None: a number no item can have
     item = (
         await ctx.session.scalar(select(TaskItem).where(TaskItem.branch_id == unit.id, TaskItem.seq == seq))

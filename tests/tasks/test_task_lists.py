@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import asyncio
+import tomllib
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from sqlalchemy import select
 from bot.app import build_app
 from bot.cli import main
 from bot.core import texts
+from bot.core.config import parse_config
 from bot.core.models import Member, MemberIdentity, Outbox
 from bot.tasks import texts as task_texts
 from bot.tasks.lists import date_text
@@ -194,9 +196,11 @@ async def test_a_months_list_to_six_branches_reminders_completions_extensions_ov
         reason="支部书记参加集中培训",
     )
     assert (await direct(bot, "dw00"))[-1] == to_issuer
-    for user, chat in (("zz100", "zz1-group"), ("b100", "b1-group")):
-        answer = await bot.say("同意延期 第二党支部 3", user=user, chat=chat)
-        assert last(answer) == task_texts.TASK_DECIDE_NOT_ALLOWED
+    # 机关党总支 is above 第二党支部 but did not issue the item; 第一党支部 is beside it and does not find it at all.
+    refused = await bot.say("同意延期 第二党支部 3", user="zz100", chat="zz1-group")
+    assert last(refused) == task_texts.TASK_DECIDE_NOT_ALLOWED
+    sideways = await bot.say("同意延期 第二党支部 3", user="b100", chat="b1-group")
+    assert last(sideways) == task_texts.TASK_DECIDE_NOT_FOUND.format(unit="第二党支部", seq="3")
     assert (await item(bot, "b2", 3)).extension_status == ExtensionStatus.REQUESTED
     clock.set(datetime(2026, 10, 15, 9, 30, tzinfo=TZ))
     approved = await bot.say("同意延期 第二党支部 3", user="dw00", chat="dw-group")
@@ -561,3 +565,44 @@ async def test_an_extension_date_without_a_year_is_the_next_one_after_the_due_da
         f"延期 1 {due.year - 1}-{new_due.month}-{new_due.day} 人员出差", user="b100", chat="b1-group"
     )
     assert last(written) == task_texts.TASK_EXTEND_NOT_LATER.format(due=date_text(due, asked_on.date()))
+
+
+# Another 党委 with its own 第一党支部, declared first so its units are the first rows of that name.
+OTHER_TREE = """
+[[branches]]
+id = "qw"
+name = "区城管局党委"
+kind = "committee_unit"
+chats = ["sim:qw-group"]
+secretaries = ["sim:qw00"]
+
+[[branches]]
+id = "qb1"
+name = "第一党支部"
+parent = "qw"
+chats = ["sim:qb1-group"]
+secretaries = ["sim:qb100"]
+"""
+
+
+async def test_an_extension_is_decided_on_the_named_unit_below_never_another_trees_namesake(in_process, db_url, clock):
+    clock.set(SEPT_25)
+    text = (ROOT / "config.toml").read_text(encoding="utf-8") + "\n" + OTHER_TREE + "\n" + tree_toml()
+    config = parse_config(tomllib.loads(text), env={}).replace(
+        database={"url": db_url}, scheduler={"enabled": False}, demo={"study_day_open": False}
+    )
+    bot = await in_process(build_app(config, clock=clock, background=False))
+    for user, chat in (("qw00", "qw-group"), ("qb100", "qb1-group"), ("dw00", "dw-group"), ("b100", "b1-group")):
+        await bot.say("大家好", user=user, chat=chat)
+    for issuer, unit in (("qw", "qb1"), ("dw", "b1")):
+        await bot.say(
+            "下发清单 10月\n" + ITEMS[2].replace("全部支部", "第一党支部"), user=f"{issuer}00", chat=f"{issuer}-group"
+        )
+        await bot.say("延期 1 10月30日 支部书记参加集中培训", user=f"{unit}00", chat=f"{unit}-group")
+    for issuer, unit in (("dw", "b1"), ("qw", "qb1")):
+        answer = await bot.say("同意延期 第一党支部 1", user=f"{issuer}00", chat=f"{issuer}-group")
+        assert last(answer) == task_texts.TASK_EXTENSION_APPROVED.format(unit="第一党支部", seq=1, due="10月30日")
+        assert (await item(bot, unit, 1)).extension_status == ExtensionStatus.APPROVED
+    # A 党总支 does not reach sideways: 执法党总支 finds no 第一党支部 below it.
+    sideways = await bot.say("同意延期 第一党支部 1", user="zz200", chat="zz2-group")
+    assert last(sideways) == task_texts.TASK_DECIDE_NOT_FOUND.format(unit="第一党支部", seq="1")
