@@ -306,9 +306,6 @@ async def handle_leave(msg: Message, ctx: Context) -> None:
     when = display.when(view.meeting.starts_at, ctx.config.tz)
     reason = shown_reason(reason)  # stored whole above; repeated without its end punctuation, cut if long
     if needs_approval:
-        await ctx.reply(
-            meeting_texts.MEETING_LEAVE_ASKED.format(name=name, when=when, kind=view.kind_name, reason=reason)
-        )
         # With another request of theirs waiting, a plain 准假 would approve the soonest: the reply names this one.
         others = [
             v for v in await leave_requests_for(ctx, ctx.branch, ctx.member) if v.roll_call.id != view.roll_call.id
@@ -321,8 +318,13 @@ async def handle_leave(msg: Message, ctx: Context) -> None:
         request = meeting_texts.MEETING_LEAVE_REQUEST_TO_SECRETARY.format(
             name=name, kind=view.kind_name, when=when, reason=reason, approve=approve
         )
+        reached = False
         for secretary in await _secretaries(ctx):
-            await ctx.send_to_member(secretary, request)
+            if await ctx.send_to_member(secretary, request):
+                reached = True
+        # Recorded either way (签到情况 lists it, 准假 approves it); unreached, the member tells the secretary.
+        asked = meeting_texts.MEETING_LEAVE_ASKED if reached else meeting_texts.MEETING_LEAVE_ASKED_NOT_PASSED_ON
+        await ctx.reply(asked.format(name=name, when=when, kind=view.kind_name, reason=reason))
     else:
         await ctx.reply(meeting_texts.MEETING_LEAVE_OK.format(name=name, when=when, kind=view.kind_name, reason=reason))
     if tapped:

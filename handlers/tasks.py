@@ -114,7 +114,7 @@ async def handle_task_extend(msg: Message, ctx: Context) -> None:
     if found is None:
         return
     item, rest = found
-    assert ctx.member is not None
+    assert ctx.member is not None and ctx.branch is not None
     today = lists.local_today(ctx)
     due_text, _, reason = rest.partition(" ")
     new_due = lists.parse_extension_due(due_text, item.due) if due_text else None
@@ -130,8 +130,16 @@ async def handle_task_extend(msg: Message, ctx: Context) -> None:
     if new_due < today:
         await ctx.reply(task_texts.TASK_EXTEND_PAST.format(due=lists.date_text(new_due, today)))
         return
-    await lists.request_extension(ctx, item, ctx.member, new_due, reason.strip())
-    await ctx.reply(task_texts.TASK_EXTENSION_REQUESTED.format(seq=item.seq, due=lists.date_text(new_due, today)))
+    due = lists.date_text(new_due, today)
+    if await lists.request_extension(ctx, item, ctx.member, new_due, reason.strip()):
+        await ctx.reply(task_texts.TASK_EXTENSION_REQUESTED.format(seq=item.seq, due=due))
+        return
+    issuer = await ctx.session.get(Branch, item.issuer_id)
+    await ctx.reply(
+        task_texts.TASK_EXTENSION_NOT_PASSED_ON.format(
+            seq=item.seq, due=due, issuer=issuer.name if issuer else "", unit=ctx.branch.name
+        )
+    )
 
 
 def _done_day(ctx: Context, item: TaskItem) -> str:

@@ -487,8 +487,12 @@ async def _code_refusal(ctx: Context, branch: Branch, meeting: OpenMeeting, memb
         notice = meeting_texts.MEETING_CODE_LOCKED_TO_SECRETARY.format(
             name=member.display_name, kind=meeting.kind_name, seq=meeting.roll_call.seq, tries=CODE_TRIES
         )
+        reached = False
         for secretary in await ctx.session.scalars(holders(branch.id, Role.SECRETARY)):
-            await ctx.send_to_member(secretary, notice)
+            if await ctx.send_to_member(secretary, notice):
+                reached = True
+        if not reached:
+            return meeting_texts.MEETING_CODE_LOCKED_NOT_PASSED_ON.format(name=member.display_name, tries=CODE_TRIES)
     return meeting_texts.MEETING_CODE_LOCKED.format(name=member.display_name, tries=CODE_TRIES)
 
 

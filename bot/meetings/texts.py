@@ -75,11 +75,17 @@ MEETING_CODE_NEEDED = "本次{kind}需要签到码，请发送“签到 四位�
 MEETING_CODE_WRONG = "签到码有误，请核对会场公布的四位数字后重新签到。"
 # After CODE_TRIES wrong codes (bot/meetings/domain.py): no more tries; the secretaries are told once.
 MEETING_CODE_LOCKED = "{name}同志，签到码已输错{tries}次，不能再签到，请联系书记补签。"
+# No secretary could be written to privately (an AI bot on HTTP callbacks alone): the member takes it to them.
+MEETING_CODE_LOCKED_NOT_PASSED_ON = "{name}同志，签到码已输错{tries}次，不能再签到；未能通知书记，请直接告知书记补签。"
 MEETING_CODE_LOCKED_TO_SECRETARY = "【签到码】{name}同志在{kind}#{seq}已输错签到码{tries}次，不能再签到；如确已到会，请发送“补签 #{seq} @{name} 原因”。"
 # The leave replies name the meeting by its time: a typed 请假 may be for a later meeting than the soonest, and
 # several meetings of one kind (two 主题党日) may be open at once.
 MEETING_LEAVE_OK = "{name}同志，已登记{when}的{kind}请假：{reason}。"
 MEETING_LEAVE_ASKED = "{name}同志，{when}的{kind}请假申请已提交，待书记批准：{reason}。"
+# Recorded (签到情况 shows it, 准假 approves it), but no secretary could be written to privately.
+MEETING_LEAVE_ASKED_NOT_PASSED_ON = (
+    "{name}同志，{when}的{kind}请假申请已登记，待书记批准：{reason}。未能通知书记，请直接告知书记。"
+)
 MEETING_LEAVE_NEED_REASON = "请写明请假原因，例如：请假 在外执法"
 MEETING_LEAVE_NEED_REASON_FOR = "请写明请假原因，例如：请假 {selector} 在外执法"
 MEETING_LEAVE_NONE = "近期没有需要您参加的会议。"

@@ -403,8 +403,8 @@ async def complete(ctx: Context, item: TaskItem, member: Member, note: str) -> b
     return True
 
 
-async def request_extension(ctx: Context, item: TaskItem, member: Member, new_due: date, reason: str) -> None:
-    """Record the request and tell the issuing unit's secretaries privately."""
+async def request_extension(ctx: Context, item: TaskItem, member: Member, new_due: date, reason: str) -> bool:
+    """Record the request and tell the issuing unit's secretaries privately; whether any of them was reached."""
     item.extension_status = ExtensionStatus.REQUESTED
     item.extension_due = new_due
     item.extension_reason = reason
@@ -423,8 +423,11 @@ async def request_extension(ctx: Context, item: TaskItem, member: Member, new_du
         new_due=date_text(new_due, today),
         reason=reason,
     )
+    reached = False
     for secretary in await ctx.session.scalars(holders(item.issuer_id, Role.SECRETARY)):
-        await ctx.send_to_member(secretary, text)
+        if await ctx.send_to_member(secretary, text):
+            reached = True
+    return reached
 
 
 async def decide_extension(ctx: Context, item: TaskItem, member: Member, approve: bool) -> None:

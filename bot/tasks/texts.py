@@ -81,6 +81,11 @@ TASK_EXTEND_USAGE = "请写明新时限和原因，如：延期 3 12月31日 因
 TASK_EXTEND_NOT_LATER = "新时限应晚于现时限{due}。"
 TASK_EXTEND_PAST = "新时限{due}已过，请写今天或以后的日期。"
 TASK_EXTENSION_REQUESTED = "第{seq}项延期至{due}的申请已报上级单位，批准前仍按原时限。"
+# Recorded, but none of the issuing unit's secretaries could be written to privately.
+TASK_EXTENSION_NOT_PASSED_ON = (
+    "第{seq}项延期至{due}的申请已登记，但未能通知{issuer}书记，请直接告知（审批请发送“同意延期 {unit} {seq}”）。"
+    "批准前仍按原时限。"
+)
 TASK_EXTENSION_TO_ISSUER = (
     "{unit}申请清单第{seq}项“{title}”延期：原时限{due}，申请延至{new_due}。原因：{reason}\n"
     "同意请发送“同意延期 {unit} {seq}”，不同意请发送“不同意延期 {unit} {seq}”。"
