@@ -86,8 +86,13 @@ async def send_reminder(ctx: Context, spec: BranchConfig) -> RollCall | None:
     )
     if exists is not None:
         return None
-    material = await take_material(ctx, branch, key)
+    now = ctx.clock()
     opens = _at(today, study.time, ctx)
+    closes = opens + timedelta(hours=study.close_after_hours)
+    if closes <= now:  # a catch-up or manual run after the study day is over: nothing left to remind of
+        return None
+    nudge_at = _at(today, study.nudge_time, ctx)
+    material = await take_material(ctx, branch, key)
     roll_call = await open_roll_call(
         ctx.session,
         branch=branch,
@@ -96,9 +101,10 @@ async def send_reminder(ctx: Context, spec: BranchConfig) -> RollCall | None:
         body=material,
         audience=await branch_audience(ctx.session, branch, texts.AUDIENCE_BRANCH),
         chats=await branch_chats(ctx.session, branch, study.chats),
-        now=ctx.clock(),
-        closes_at=opens + timedelta(hours=study.close_after_hours),
-        next_nudge_at=_at(today, study.nudge_time, ctx) if study.nudge else None,
+        now=now,
+        closes_at=closes,
+        # A reminder sent after the nudge time (a catch-up, a manual run) is itself the reminder: no nudge after it.
+        next_nudge_at=nudge_at if study.nudge and nudge_at > now else None,
         period_key=key,
     )
     text = study_texts.STUDY_REMINDER.format(date=display.day(today), material=material)
@@ -112,17 +118,21 @@ async def send_reminder(ctx: Context, spec: BranchConfig) -> RollCall | None:
 
 async def nudge_study(ctx: Context, roll_call: RollCall) -> None:
     """At the nudge time, once: the chats hear how many have not checked in (never who); each of them gets a
-    polite reminder directly, where the channel can write to them."""
+    polite reminder directly, where the channel can write to them. A nudge that comes due late (the tick first runs
+    again after downtime) is dropped once the study day has passed or the week is closing: "今天是学习日" would be
+    untrue, and the 小结 follows at once."""
+    now = ctx.clock()
+    roll_call.next_nudge_at = None
+    held_on = roll_call.opens_at.astimezone(ctx.config.tz).date()
+    closing = roll_call.closes_at is not None and roll_call.closes_at <= now
+    if closing or now.astimezone(ctx.config.tz).date() != held_on:
+        return
     counted = await tally(ctx.session, roll_call)
     roll_call.nudges_sent += 1
-    roll_call.next_nudge_at = None
     if not counted.pending:
         return
     text = study_texts.STUDY_NUDGE_COUNT.format(count=len(counted.pending))
-    card = study_card(
-        roll_call.id,
-        study_texts.CARD_TITLE_STUDY.format(date=display.day(ctx.clock().astimezone(ctx.config.tz).date())),
-    )
+    card = study_card(roll_call.id, study_texts.CARD_TITLE_STUDY.format(date=display.day(held_on)))
     for chat in await roll_call_chats(ctx.session, roll_call):
         await ctx.send_to_chat(chat, text, card=card)
     for member in counted.pending:  # one text for all: the app sends it to them in one call (bot/core/outbox.py)
