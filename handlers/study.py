@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from sqlalchemy import func, select
 
 from bot.core import display, texts
@@ -9,8 +11,8 @@ from bot.core.cards import STUDY, tapped_roll_call
 from bot.core.context import Context
 from bot.core.holidays import week_key
 from bot.core.message import Message
-from bot.core.models import Branch, Chat, Role
-from bot.core.rollcall import counts, respond, roll_call_chats, tally
+from bot.core.models import Branch, Chat, EntryStatus, Member, Role, RollCall, RollCallEntry, RollCallStatus
+from bot.core.rollcall import OpenRollCall, counts, respond, roll_call_chats, tally
 from bot.core.router import Router
 from bot.points.ledger import award_study_check_in
 from bot.study import texts as study_texts
@@ -19,10 +21,16 @@ from bot.study.domain import (
     material_week,
     month_participation_text,
     my_study,
+    next_study_week,
+    nominal_study_day,
     participation,
     periods,
+    study_config,
     study_day,
+    study_day_this_week,
     tag_of,
+    this_week_study,
+    visible_text,
     week_label,
 )
 from bot.study.models import StudyMaterial
@@ -37,10 +45,13 @@ async def handle_study_check_in(msg: Message, ctx: Context) -> None:
     assert ctx.command is not None and ctx.branch is not None and ctx.member is not None
     roll_call = await current_study(ctx, ctx.branch)
     tapped = tapped_roll_call(msg.card_key, STUDY)  # a tap on an earlier week's card is not this week's check-in
-    if roll_call is None or (tapped is not None and tapped != roll_call.id):
-        await ctx.reply(study_texts.CARD_STALE_STUDY if roll_call is not None else study_texts.STUDY_NOT_OPEN)
+    if roll_call is None:
+        await ctx.reply(await _no_study_open(ctx, ctx.branch, ctx.member))
         return
-    note = ctx.command.raw_args
+    if tapped is not None and tapped != roll_call.id:
+        await ctx.reply(study_texts.CARD_STALE_STUDY)
+        return
+    note = visible_text(ctx.command.raw_args)
     tag = tag_of(note)
     now = ctx.clock()
     recorded = await respond(ctx.session, roll_call, ctx.member, now, note=note, tag=tag)
@@ -48,7 +59,7 @@ async def handle_study_check_in(msg: Message, ctx: Context) -> None:
         await ctx.reply(study_texts.STUDY_NOT_OPEN)
         return
     if not recorded:
-        await ctx.reply(study_texts.STUDY_ALREADY.format(name=ctx.member.display_name))
+        await ctx.reply(await _add_note(ctx, roll_call, ctx.member, note, tag))
         return
     await award_study_check_in(ctx, roll_call, ctx.member, now)
     done, expected = await counts(ctx.session, roll_call)
@@ -56,6 +67,59 @@ async def handle_study_check_in(msg: Message, ctx: Context) -> None:
     if tag:
         text += study_texts.STUDY_CHECKED_IN_TAG.format(tag=tag)
     await ctx.reply(text)
+
+
+async def _no_study_open(ctx: Context, branch: Branch, member: Member) -> str:
+    """Why 学习打卡 is not taken now: this week's study day is over, or a holiday leaves the week without one, or it
+    has not opened yet."""
+    held = await this_week_study(ctx, branch)
+    if held is not None and held.status == RollCallStatus.CLOSED:
+        return study_texts.STUDY_ENDED.format(name=member.display_name, day=study_day(ctx, held)) + _next_day(
+            ctx, branch
+        )
+    holiday = _holiday_week(ctx, branch) if held is None else None
+    return holiday if holiday is not None else study_texts.STUDY_NOT_OPEN
+
+
+def _holiday_week(ctx: Context, branch: Branch) -> str | None:
+    """'本周学习日10月2日（周五）逢节假日，不安排学习。下一个学习日：10月9日（周五）。' when the holiday rule leaves this
+    week without a study day; else None."""
+    study = study_config(ctx, branch)
+    today = ctx.clock().astimezone(ctx.config.tz).date()
+    if not study.enabled or study_day_this_week(today, study) is not None:
+        return None
+    return study_texts.STUDY_WEEK_HOLIDAY.format(day=display.day(nominal_study_day(today, study))) + _next_day(
+        ctx, branch
+    )
+
+
+def _next_day(ctx: Context, branch: Branch) -> str:
+    """'下一个学习日：11月27日（周五）。' (or nothing when none is within 8 weeks)."""
+    following = next_study_week(ctx.clock().astimezone(ctx.config.tz).date(), study_config(ctx, branch))
+    return study_texts.STUDY_NEXT_DAY.format(day=display.day(following[1])) if following else ""
+
+
+async def _add_note(ctx: Context, roll_call: OpenRollCall, member: Member, note: str, tag: str | None) -> str:
+    """A second 学习打卡 with a note: the note (and its tag, if the check-in has none) goes to the one check-in."""
+    already = study_texts.STUDY_ALREADY.format(name=member.display_name)
+    if not note:
+        return already
+    entry = await ctx.session.scalar(
+        select(RollCallEntry).where(
+            RollCallEntry.roll_call_id == roll_call.id,
+            RollCallEntry.member_id == member.id,
+            RollCallEntry.status == EntryStatus.DONE,
+        )
+    )
+    if entry is None:
+        return already
+    if note not in (entry.note or ""):
+        entry.note = study_texts.STUDY_NOTE_SEPARATOR.join(part for part in (entry.note, note) if part)
+    text = study_texts.STUDY_NOTE_ADDED.format(name=member.display_name, note=note)
+    if tag is not None and entry.tag is None:
+        entry.tag = tag
+        text += study_texts.STUDY_CHECKED_IN_TAG.format(tag=tag)
+    return text
 
 
 @router.command(*study_texts.CMD_MY_STUDY, summary=study_texts.SUMMARY_MY_STUDY)
@@ -92,17 +156,30 @@ async def handle_study_set(msg: Message, ctx: Context) -> None:
     """Set this week's study material; if the reminder already went out, tell the chats (then, in one of them, the
     secretary's confirmation does not repeat the material)."""
     assert ctx.command is not None and ctx.branch is not None and ctx.member is not None
-    text = ctx.command.raw_args
+    text = visible_text(ctx.command.raw_args)
     if not text:
         await ctx.reply(study_texts.STUDY_NEED_TEXT)
         return
-    key, open_now = await material_week(ctx, ctx.branch)
+    target = await material_week(ctx, ctx.branch)
+    key, open_now = target.key, target.open_now
     ctx.session.add(
         StudyMaterial(
             branch_id=ctx.branch.id, week_key=key, text=text, created_by=ctx.member.id, created_at=ctx.clock()
         )
     )
     today = ctx.clock().astimezone(ctx.config.tz).date()
+    if target.this_week_skipped or (target.day is not None and key != week_key(today + timedelta(days=7))):
+        # Not this week's nor simply next week's: the secretary is told which study day it is for, and why.
+        skipped = study_texts.STUDY_WEEK_SKIPPED_SET.format(span=week_label(week_key(today)))
+        for_day = (
+            study_texts.STUDY_MATERIAL_SET_FOR_DAY.format(day=display.day(target.day), text=text)
+            if target.day is not None
+            else study_texts.STUDY_MATERIAL_SET.format(
+                week=study_texts.STUDY_NEXT_WEEK.format(span=week_label(key)), text=text
+            )
+        )
+        await ctx.reply((skipped if target.this_week_skipped else "") + for_day)
+        return
     week = (study_texts.STUDY_THIS_WEEK if key == week_key(today) else study_texts.STUDY_NEXT_WEEK).format(
         span=week_label(key)
     )
@@ -122,14 +199,15 @@ async def handle_study_set(msg: Message, ctx: Context) -> None:
 async def handle_study_queue(msg: Message, ctx: Context) -> None:
     """Queue a material for a later study day (used in order when no material is set for the week)."""
     assert ctx.command is not None and ctx.branch is not None and ctx.member is not None
-    if not ctx.command.raw_args:
+    text = visible_text(ctx.command.raw_args)
+    if not text:
         await ctx.reply(study_texts.STUDY_NEED_TEXT)
         return
     ctx.session.add(
         StudyMaterial(
             branch_id=ctx.branch.id,
             week_key=None,
-            text=ctx.command.raw_args,
+            text=text,
             created_by=ctx.member.id,
             created_at=ctx.clock(),
         )
@@ -150,9 +228,15 @@ async def handle_study_status(msg: Message, ctx: Context) -> None:
     month = month_participation_text(
         await participation(ctx, ctx.branch.id, periods(ctx.clock().astimezone(ctx.config.tz))["month"])
     )
-    roll_call = await current_study(ctx, ctx.branch)
+    roll_call: OpenRollCall | RollCall | None = await current_study(ctx, ctx.branch)
+    ended = False
+    if roll_call is None:  # after the 小结 this week's figures stay readable, marked as ended
+        roll_call = await this_week_study(ctx, ctx.branch)
+        ended = roll_call is not None
     if roll_call is None:
-        await ctx.reply(study_texts.STUDY_STATUS_NONE.format(month=month))
+        holiday = _holiday_week(ctx, ctx.branch)
+        none = study_texts.STUDY_STATUS_NONE.format(month=month)
+        await ctx.reply(none if holiday is None else f"{holiday}\n{month}")
         return
     counted = await tally(ctx.session, roll_call)
     common = {
@@ -162,6 +246,10 @@ async def handle_study_status(msg: Message, ctx: Context) -> None:
         "rate": display.percent(counted.rate),
         "month": month,
     }
-    full = study_texts.STUDY_STATUS.format(**common, pending=display.names(counted.pending))
-    counts_only = study_texts.STUDY_STATUS_COUNTS.format(**common, pending_count=len(counted.pending))
+    full = (study_texts.STUDY_STATUS_ENDED if ended else study_texts.STUDY_STATUS).format(
+        **common, pending=display.names(counted.pending)
+    )
+    counts_only = (study_texts.STUDY_STATUS_ENDED_COUNTS if ended else study_texts.STUDY_STATUS_COUNTS).format(
+        **common, pending_count=len(counted.pending)
+    )
     await reply_keeping_names_private(msg, ctx, full, counts_only if counted.pending else None)

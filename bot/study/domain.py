@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -15,7 +17,7 @@ from bot.core.cards import study_card
 from bot.core.config import BranchConfig, StudyConfig
 from bot.core.context import Context
 from bot.core.db import Prepared
-from bot.core.holidays import study_week_starting_on, week_key
+from bot.core.holidays import study_day_for_week, study_week_starting_on, week_key
 from bot.core.members import branch_by_key
 from bot.core.models import Branch, EntryStatus, Member, Role, RollCall, RollCallEntry, RollCallKind, RollCallStatus
 from bot.core.prepared import run
@@ -38,6 +40,26 @@ KIND = RollCallKind.STUDY
 def _at(day: date, hhmm: str, ctx: Context) -> datetime:
     hour, minute = (int(part) for part in hhmm.split(":"))
     return datetime.combine(day, time(hour, minute), tzinfo=ctx.config.tz)
+
+
+# Characters that show nothing: besides whitespace and format characters (zero-width spaces and joiners, BOM),
+# the fillers some keyboards use for a "blank" message.
+_BLANK_LETTERS = frozenset("\u115f\u1160\u3164\uffa0\u2800")
+
+
+def _blank(ch: str) -> bool:
+    return ch in _BLANK_LETTERS or unicodedata.category(ch)[0] in ("Z", "C")
+
+
+def visible_text(text: str) -> str:
+    """The text without invisible characters around it ('' if nothing visible is left), so a material or note of
+    zero-width spaces is no material."""
+    start, end = 0, len(text)
+    while start < end and _blank(text[start]):
+        start += 1
+    while end > start and _blank(text[end - 1]):
+        end -= 1
+    return text[start:end]
 
 
 def week_label(key: str) -> str:
@@ -165,10 +187,13 @@ async def close_study(ctx: Context, roll_call: RollCall) -> bool:
     return True
 
 
+_TAG_PATTERNS = {tag: re.compile(pattern) for tag, pattern in study_texts.STUDY_TAGS.items()}
+
+
 def tag_of(note: str) -> str | None:
-    """The study goal a check-in note counts towards, by keyword."""
-    for tag, words in study_texts.STUDY_TAGS.items():
-        if any(word in note for word in words):
+    """The study goal a check-in note counts towards, by what it names (study_texts.STUDY_TAGS)."""
+    for tag, pattern in _TAG_PATTERNS.items():
+        if pattern.search(note):
             return tag
     return None
 
@@ -312,15 +337,69 @@ def month_participation_text(result: Participation) -> str:
     )
 
 
-async def material_week(ctx: Context, branch: Branch) -> tuple[str, RollCall | None]:
-    """The week a 本周学习 sets (this one, unless its study day is over) and that week's open roll call."""
+def study_config(ctx: Context, branch: Branch) -> StudyConfig:
+    """The branch's [branches.study] (the defaults for a branch not in the configuration)."""
+    spec = ctx.config.branch(branch.key)
+    return spec.study if spec is not None else StudyConfig()
+
+
+def _monday(day: date) -> date:
+    return day - timedelta(days=day.weekday())
+
+
+def nominal_study_day(day: date, study: StudyConfig) -> date:
+    """The study day of day's week before any holiday rule: '11月20日（周五）'s date."""
+    return _monday(day) + timedelta(days=study.weekday - 1)
+
+
+def study_day_this_week(today: date, study: StudyConfig) -> date | None:
+    """The effective study day of today's week, or None when the holiday rule leaves the week without one."""
+    return study_day_for_week(today, study.weekday, study.holiday_rule)
+
+
+def next_study_week(today: date, study: StudyConfig) -> tuple[str, date] | None:
+    """The first week after today's that has a study day: its key and effective day (None if none in 8 weeks)."""
+    for weeks in range(1, 9):
+        probe = _monday(today) + timedelta(weeks=weeks)
+        held_on = study_day_for_week(probe, study.weekday, study.holiday_rule)
+        if held_on is not None:
+            return week_key(probe), held_on
+    return None
+
+
+async def this_week_study(ctx: Context, branch: Branch) -> RollCall | None:
+    """This week's study roll call, open or closed (None before the reminder, or in a week without a study day)."""
     today = ctx.clock().astimezone(ctx.config.tz).date()
-    this_week = week_key(today)
-    held = await ctx.session.scalar(
-        select(RollCall).where(RollCall.branch_id == branch.id, RollCall.kind == KIND, RollCall.period_key == this_week)
+    return await ctx.session.scalar(
+        select(RollCall).where(
+            RollCall.branch_id == branch.id, RollCall.kind == KIND, RollCall.period_key == week_key(today)
+        )
     )
-    if held is None:
-        return this_week, None
-    if held.status == RollCallStatus.OPEN:
-        return this_week, held
-    return week_key(today + timedelta(days=7)), None
+
+
+@dataclass(frozen=True)
+class MaterialWeek:
+    """Where a 本周学习 goes: the week's key, its study day (None when it is this week's, not yet held), the week's
+    open roll call, and whether this week was skipped (no study day: holiday rule)."""
+
+    key: str
+    day: date | None
+    open_now: RollCall | None
+    this_week_skipped: bool
+
+
+async def material_week(ctx: Context, branch: Branch) -> MaterialWeek:
+    """The week a 本周学习 sets: this one, unless its study day is over or the holiday rule leaves it without one —
+    then the next week that has a study day."""
+    today = ctx.clock().astimezone(ctx.config.tz).date()
+    study = study_config(ctx, branch)
+    held = await this_week_study(ctx, branch)
+    if held is not None and held.status == RollCallStatus.OPEN:
+        return MaterialWeek(week_key(today), None, held, False)
+    skipped = held is None and study_day_this_week(today, study) is None
+    if held is None and not skipped:
+        return MaterialWeek(week_key(today), None, None, False)
+    following = next_study_week(today, study)
+    if following is None:  # no study day in the next 8 weeks: the week after, as before
+        return MaterialWeek(week_key(today + timedelta(days=7)), None, None, skipped)
+    return MaterialWeek(following[0], following[1], None, skipped)

@@ -12,8 +12,14 @@ SUMMARY_STUDY_SET = "设定本周学习内容，如：本周学习 党章第一�
 SUMMARY_STUDY_QUEUE = "预先排好以后几周的学习内容"
 SUMMARY_MY_STUDY = "查看本人学习进度"
 SUMMARY_STUDY_STATUS = "查看本周打卡情况和本月参学率"
-# Tags a check-in note may carry, by keyword; they count towards the study goals.
-STUDY_TAGS = {"微党课": ("微党课", "党课"), "原著": ("原著", "读书", "读完"), "纪录片": ("纪录片",)}
+# Tags a check-in note may carry (regular expressions on the note); they count towards the study goals. A 党课
+# (one of 三会一课) is no 微党课; 原著 is said so, or a named book read (读完《共产党宣言》) — not 读书笔记 or
+# 读完…讲话, nor a newspaper (读《人民日报》).
+STUDY_TAGS = {
+    "微党课": r"微党课",
+    "原著": r"原著|(?:研读|通读|精读|阅读|读)(?:了|完|过)*\s*《(?!人民日报|光明日报|求是|学习时报|解放军报)",
+    "纪录片": r"纪录片",
+}
 STUDY_REMINDER = "【学习日】今天{date}是本周学习日。\n本周学习：{material}\n学完后请回复“学习打卡”，可附学习内容。"
 STUDY_REMINDER_MOVED = "\n原定{nominal}为节假日，学习日提前到今天。"
 STUDY_NO_MATERIAL = "自主学习党章党规和理论文章"
@@ -29,8 +35,17 @@ STUDY_CHECKED_IN = "{name}同志，学习打卡已记录。本周参学{done}/{e
 STUDY_CHECKED_IN_TAG = "（已记入“{tag}”）"
 STUDY_ALREADY = "{name}同志，您本周已打卡。发送“我的学习”可查看进度。"
 STUDY_NOT_OPEN = "现在不在学习打卡时间。请在每周学习日收到提醒后打卡。"
+STUDY_ENDED = "{name}同志，本周学习日{day}已结束，打卡已截止。"
+# A week the holiday rule leaves without a study day (holiday_rule = "skip", or no workday before it).
+STUDY_WEEK_HOLIDAY = "本周学习日{day}逢节假日，不安排学习。"
+STUDY_NEXT_DAY = "下一个学习日：{day}。"
+STUDY_WEEK_SKIPPED_SET = "本周（{span}）逢节假日，不安排学习日。"
+STUDY_MATERIAL_SET_FOR_DAY = "下一个学习日{day}的学习内容已设为：{text}"
+# 学习打卡 with a note after an earlier check-in: the note is added to the one check-in.
+STUDY_NOTE_ADDED = "{name}同志，您本周已打卡，已补充学习内容：{note}"
+STUDY_NOTE_SEPARATOR = "；"
 STUDY_SUMMARY = "【学习日小结】{day}学习日：应参学{expected}人，已打卡{done}人，参学率{rate}。{names_part}"
-STUDY_SUMMARY_NAMES = "按时学习的同志：{names}。"
+STUDY_SUMMARY_NAMES = "参加学习的同志：{names}。"
 STUDY_SUMMARY_MISSING = "【学习日小结·仅支委可见】{day}学习日未打卡（{count}人）：{names}"
 STUDY_MINE = "{name}同志的学习进度：{lines}"
 STUDY_MINE_WEEKS = "\n· 本月学习日打卡：{done}/{weeks}次"
@@ -41,6 +56,12 @@ STUDY_MINE_NO_GOAL = "\n· {tag}（{span}）：{done}次"
 STUDY_GOAL_SPANS = {"微党课": "本月", "原著": "本半年", "纪录片": "本年"}
 STUDY_STATUS = "本周学习日{day}：应参学{expected}人，已打卡{done}人，参学率{rate}。\n未打卡：{pending}\n{month}"
 STUDY_STATUS_NONE = "本周学习日尚未开始。\n{month}"
+STUDY_STATUS_ENDED = (
+    "本周学习日{day}已结束：应参学{expected}人，已打卡{done}人，参学率{rate}。\n未打卡：{pending}\n{month}"
+)
+STUDY_STATUS_ENDED_COUNTS = (
+    "本周学习日{day}已结束：应参学{expected}人，已打卡{done}人，参学率{rate}，未打卡{pending_count}人。\n{month}"
+)
 # 本月参学率: check-ins ÷ expected over the study days held this month, in person-times.
 STUDY_MONTH_RATE = "本月参学率{rate}（应参学{expected}人次，已打卡{done}人次）。"
 STUDY_MONTH_NONE = "本月尚无学习日。"
