@@ -11,7 +11,7 @@ from bot.core.cards import RECEIPT, tapped_roll_call
 from bot.core.context import Context
 from bot.core.message import Message
 from bot.core.models import Role, RollCall, RollCallKind, RollCallStatus, UnitKind
-from bot.core.normalize import normalize
+from bot.core.normalize import normalize, visible_text
 from bot.core.numbering import CHINESE_NUMERALS, row_number
 from bot.core.rollcall import Audience, respond, tally
 from bot.core.router import Router
@@ -62,6 +62,7 @@ async def handle_notice(msg: Message, ctx: Context) -> None:
     """Send a notice to the branch (or one 党小组) and start collecting receipts."""
     assert ctx.command is not None and ctx.branch is not None and ctx.member is not None
     audience, body = await split_audience(ctx, ctx.branch, ctx.member, ctx.command.raw_args)
+    body = visible_text(body)  # zero-width characters alone are no notice
     if not await _ready(ctx, audience, body):
         return
     roll_call = await create_notice(ctx, ctx.branch, ctx.member, audience, body)
@@ -79,6 +80,7 @@ async def handle_scheduled_notice(msg: Message, ctx: Context) -> None:
         return
     assert parsed.when is not None
     audience, body = await split_audience(ctx, ctx.branch, ctx.member, parsed.rest)
+    body = visible_text(body)
     if not await _ready(ctx, audience, body):
         return
     roll_call = await create_notice(ctx, ctx.branch, ctx.member, audience, body, opens_at=parsed.when)

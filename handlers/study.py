@@ -12,6 +12,7 @@ from bot.core.context import Context
 from bot.core.holidays import week_key
 from bot.core.message import Message
 from bot.core.models import Branch, Chat, EntryStatus, Member, Role, RollCall, RollCallEntry, RollCallStatus
+from bot.core.normalize import visible_text
 from bot.core.rollcall import OpenRollCall, counts, respond, roll_call_chats, tally
 from bot.core.router import Router
 from bot.points.ledger import award_study_check_in
@@ -30,7 +31,6 @@ from bot.study.domain import (
     study_day_this_week,
     tag_of,
     this_week_study,
-    visible_text,
     week_label,
 )
 from bot.study.models import StudyMaterial

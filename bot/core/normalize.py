@@ -102,3 +102,21 @@ def raw_args(original: str, word: str, bot_names: tuple[str, ...]) -> str | None
         if len(folded) > len(target):
             break
     return None
+
+
+_BLANK_LETTERS = frozenset("\u115f\u1160\u3164\uffa0\u2800")
+
+
+def _blank(ch: str) -> bool:
+    return ch in _BLANK_LETTERS or unicodedata.category(ch)[0] in ("Z", "C")
+
+
+def visible_text(text: str) -> str:
+    """The text without invisible characters around it ('' if nothing visible is left), so a study material, a note
+    or a notice of zero-width spaces is none."""
+    start, end = 0, len(text)
+    while start < end and _blank(text[start]):
+        start += 1
+    while end > start and _blank(text[end - 1]):
+        end -= 1
+    return text[start:end]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -44,24 +43,6 @@ def _at(day: date, hhmm: str, ctx: Context) -> datetime:
 
 # Characters that show nothing: besides whitespace and format characters (zero-width spaces and joiners, BOM),
 # the fillers some keyboards use for a "blank" message.
-_BLANK_LETTERS = frozenset("\u115f\u1160\u3164\uffa0\u2800")
-
-
-def _blank(ch: str) -> bool:
-    return ch in _BLANK_LETTERS or unicodedata.category(ch)[0] in ("Z", "C")
-
-
-def visible_text(text: str) -> str:
-    """The text without invisible characters around it ('' if nothing visible is left), so a material or note of
-    zero-width spaces is no material."""
-    start, end = 0, len(text)
-    while start < end and _blank(text[start]):
-        start += 1
-    while end > start and _blank(text[end - 1]):
-        end -= 1
-    return text[start:end]
-
-
 def week_label(key: str) -> str:
     """'2026-W47' → '11月16日至22日' (secretaries name weeks by their dates, not ISO numbers)."""
     return display.week(key)

@@ -263,3 +263,12 @@ async def test_a_notice_named_in_words_is_that_notice_and_other_words_name_none(
     async with bot.services.sessions() as session:
         statuses = dict((await session.execute(select(RollCall.seq, RollCall.status))).all())
     assert statuses == {1: RollCallStatus.CLOSED, 2: RollCallStatus.OPEN, 3: RollCallStatus.OPEN}
+
+
+async def test_a_notice_of_invisible_characters_only_is_no_notice(bot_in_process):
+    bot = bot_in_process
+    for text in ("通知 \u200b\u200b", "通知 \u2800\u3164", "定时通知 明天9:00 \u200d"):
+        await bot.say(text, user="u00")
+        assert bot.replies_to("u00")[-1] == notice_texts.NOTICE_NEED_BODY, text
+    async with bot.services.sessions() as session:
+        assert list(await session.scalars(select(RollCall))) == []
