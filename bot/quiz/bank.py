@@ -212,7 +212,7 @@ def _options(row: Mapping[str, object]) -> list[str]:
         while raw and not raw[-1]:
             raw.pop()
         if "" in raw:
-            raise RowError(f"option {LETTERS[raw.index('')]} is empty but a later option is given")
+            raise RowError(quiz_texts.BANK_ROW_OPTION_GAP.format(letter=LETTERS[raw.index("")]))
     return [_strip_label(option, LETTERS[i]) if i < len(LETTERS) else option for i, option in enumerate(raw)]
 
 
@@ -220,29 +220,35 @@ def _letters(answer: object) -> str:
     text = unicodedata.normalize("NFKC", cell_text(answer)).upper()
     letters = _ANSWER_SEPARATORS.sub("", text)
     if not letters or not letters.isascii() or not letters.isalpha():
-        raise RowError(f"answer {cell_text(answer)!r} is not option letters")
+        raise RowError(quiz_texts.BANK_ROW_NOT_LETTERS.format(answer=cell_text(answer)))
     return letters
 
 
 def _choice(qtype: str, options: list[str], answer: object) -> str:
     low, high = SINGLE_OPTIONS if qtype == QuestionType.SINGLE else MULTI_OPTIONS
     if not low <= len(options) <= high:
-        raise RowError(f"{qtype} needs {low}-{high} options, has {len(options)}")
+        raise RowError(
+            quiz_texts.BANK_ROW_OPTION_COUNT.format(
+                type=quiz_texts.QUESTION_TYPE_NAMES[qtype], low=low, high=high, count=len(options)
+            )
+        )
     if len(set(options)) != len(options):
-        raise RowError("two options are the same")
+        raise RowError(quiz_texts.BANK_ROW_OPTIONS_SAME)
     letters = _letters(answer)
     valid = LETTERS[: len(options)]
     outside = [ch for ch in letters if ch not in valid]
     if outside:
-        raise RowError(f"answer {''.join(outside)} is not among the options {valid[0]}-{valid[-1]}")
+        raise RowError(
+            quiz_texts.BANK_ROW_ANSWER_OUTSIDE.format(letters="".join(outside), first=valid[0], last=valid[-1])
+        )
     if qtype == QuestionType.SINGLE:
         if len(letters) != 1:
-            raise RowError(f"single answer must be one letter, got {letters}")
+            raise RowError(quiz_texts.BANK_ROW_SINGLE_ONE_LETTER.format(letters=letters))
         return letters
     if len(set(letters)) != len(letters):
-        raise RowError(f"multi answer {letters} repeats a letter")
+        raise RowError(quiz_texts.BANK_ROW_MULTI_REPEATS.format(letters=letters))
     if len(letters) < 2:
-        raise RowError("multi answer needs at least 2 letters")
+        raise RowError(quiz_texts.BANK_ROW_MULTI_TWO_LETTERS)
     return "".join(sorted(letters))
 
 
@@ -252,7 +258,7 @@ def _judge(answer: object) -> str:
         return quiz_texts.BANK_JUDGE_TRUE[0]
     if word in quiz_texts.BANK_JUDGE_FALSE:
         return quiz_texts.BANK_JUDGE_FALSE[0]
-    raise RowError(f"judge answer {cell_text(answer)!r} is not 对/错")
+    raise RowError(quiz_texts.BANK_ROW_JUDGE_ANSWER.format(answer=cell_text(answer)))
 
 
 def _difficulty(value: object) -> int:
@@ -262,14 +268,14 @@ def _difficulty(value: object) -> int:
     if text in quiz_texts.BANK_DIFFICULTY_WORDS:
         return quiz_texts.BANK_DIFFICULTY_WORDS[text]
     if not text.isdigit() or not 1 <= int(text) <= 3:
-        raise RowError(f"difficulty {text!r} is not 1-3")
+        raise RowError(quiz_texts.BANK_ROW_DIFFICULTY.format(value=text))
     return int(text)
 
 
 def question_from_row(row: Mapping[str, object]) -> QuestionData:
     """Validate one row (field name → cell value); raise RowError with a short reason."""
     if any(len(value) > CELL_MAX for value in row.values() if isinstance(value, str)):
-        raise RowError(f"a cell is longer than {CELL_MAX} characters")
+        raise RowError(quiz_texts.BANK_ROW_TOO_LONG.format(limit=CELL_MAX))
     type_text = cell_text(row.get("type"))
     stem = cell_text(row.get("stem"))
     missing = [HEADER_NAMES[name] for name, value in (("type", type_text), ("stem", stem)) if not value]
@@ -277,10 +283,10 @@ def question_from_row(row: Mapping[str, object]) -> QuestionData:
     if answer in (None, [], ()) or (not isinstance(answer, list | tuple) and not cell_text(answer)):
         missing.append(HEADER_NAMES["answer"])
     if missing:
-        raise RowError(f"missing {'/'.join(missing)}")
+        raise RowError(quiz_texts.BANK_ROW_MISSING.format(fields=quiz_texts.BANK_ROW_FIELD_SEPARATOR.join(missing)))
     qtype = quiz_texts.BANK_TYPE_WORDS.get(_fold(type_text))
     if qtype is None:
-        raise RowError(f"unknown type {type_text!r}")
+        raise RowError(quiz_texts.BANK_ROW_UNKNOWN_TYPE.format(type=type_text))
     options: list[str] = []
     parsed: str | tuple[str, ...]
     if qtype in (QuestionType.SINGLE, QuestionType.MULTI):
@@ -291,11 +297,11 @@ def question_from_row(row: Mapping[str, object]) -> QuestionData:
     else:
         accepted = _text_list(answer, _BLANK_SEPARATORS)
         if not accepted:
-            raise RowError("blank needs at least one accepted answer")
+            raise RowError(quiz_texts.BANK_ROW_BLANK_ANSWER)
         parsed = tuple(dict.fromkeys(accepted))
     key = cell_text(row.get("key")) or stable_key(qtype, stem)
     if len(key) > KEY_MAX:
-        raise RowError(f"key longer than {KEY_MAX} characters")
+        raise RowError(quiz_texts.BANK_ROW_KEY_TOO_LONG.format(limit=KEY_MAX))
     return QuestionData(
         key=key,
         type=qtype,
@@ -320,18 +326,20 @@ def parse_rows(rows: Iterable[tuple[int, Mapping[str, object]]], unit: str = "ro
             bank.rejected.append(Rejected(number, str(exc)))
             continue
         if question.key in seen:
-            bank.rejected.append(Rejected(number, f"same key or stem as {unit} {seen[question.key]}"))
+            unit_word = quiz_texts.BANK_ROW_UNITS.get(unit, unit)
+            reason = quiz_texts.BANK_ROW_DUPLICATE.format(row=seen[question.key], unit=unit_word)
+            bank.rejected.append(Rejected(number, reason))
             continue
         seen[question.key] = number
         bank.questions.append((number, question))
     return bank
 
 
-def rows_from_json(data: object) -> list[tuple[int, dict[str, object]]]:
-    """The questions of a JSON bank ({"questions": [...]} or a bare list), numbered from 1."""
+def rows_from_json(data: object, name: str = "") -> list[tuple[int, dict[str, object]]]:
+    """The questions of a JSON bank ({"questions": [...]} or a bare list), numbered from 1; name is the file's."""
     items = data.get("questions") if isinstance(data, dict) else data
     if not isinstance(items, list):
-        raise BankFileError('expected a list of questions or {"questions": [...]}')
+        raise BankFileError(quiz_texts.BANK_FILE_JSON_SHAPE.format(name=name))
     rows: list[tuple[int, dict[str, object]]] = []
     for number, item in enumerate(items, start=1):
         if not isinstance(item, dict):

@@ -5,7 +5,9 @@ from __future__ import annotations
 import codecs
 import contextlib
 import csv
+import errno
 import json
+import logging
 import zipfile
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
@@ -31,6 +33,8 @@ from bot.quiz.bank import (
 )
 from bot.quiz.models import Question
 
+log = logging.getLogger(__name__)
+
 SUFFIXES = (".xlsx", ".xlsm", ".csv", ".json")
 # Bounds of a bank file, checked before reading it (an xlsx from its zip directory) or while streaming it.
 MAX_ROWS = 500_000  # records of a sheet or CSV, the header and blank rows included
@@ -51,24 +55,46 @@ def read_bank(path: Path) -> ParsedBank:
     """
     suffix = path.suffix.lower()
     if suffix not in SUFFIXES:
-        raise BankFileError(f"{path.name}: expected one of {', '.join(SUFFIXES)} (save .xls files as .xlsx)")
+        suffixes = texts.LIST_SEPARATOR.join(SUFFIXES)
+        raise BankFileError(quiz_texts.BANK_FILE_SUFFIX.format(name=path.name, suffixes=suffixes))
     try:
         if suffix == ".json":
             try:
                 data = json.loads(path.read_text(encoding="utf-8-sig"))
             except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as exc:
-                raise BankFileError(f"{path.name}: not valid JSON ({_reason(exc)})") from None
-            return parse_rows(rows_from_json(data), unit="item")
+                raise BankFileError(_json_error(path.name, exc)) from None
+            return parse_rows(rows_from_json(data, path.name), unit="item")
         if suffix == ".csv":
             return parse_rows(_sheet_rows(_csv_rows(path), path.name))
         with _xlsx_sheet(path) as rows:
             return parse_rows(_sheet_rows(rows, path.name))
     except OSError as exc:
-        raise BankFileError(f"{path}: {exc.strerror or exc}") from None
+        raise BankFileError(_os_error(path, exc)) from None
 
 
-def _reason(exc: BaseException) -> str:
-    return str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+def _json_error(name: str, exc: Exception) -> str:
+    """The JSON parser's complaint, said in Chinese: where it is, not what the parser expected there."""
+    if isinstance(exc, json.JSONDecodeError):
+        return quiz_texts.BANK_FILE_JSON_AT.format(name=name, line=exc.lineno, column=exc.colno)
+    if isinstance(exc, UnicodeDecodeError):
+        return quiz_texts.BANK_FILE_JSON_ENCODING.format(name=name)
+    return quiz_texts.BANK_FILE_JSON_DEEP.format(name=name)
+
+
+_OS_ERRORS = {
+    errno.ENOENT: quiz_texts.BANK_FILE_NOT_FOUND,
+    errno.EACCES: quiz_texts.BANK_FILE_NO_ACCESS,
+    errno.EPERM: quiz_texts.BANK_FILE_NO_ACCESS,
+    errno.EISDIR: quiz_texts.BANK_FILE_IS_DIR,
+}
+
+
+def _os_error(path: Path, exc: OSError) -> str:
+    """A file that cannot be opened or read, in Chinese where the cause is a common one (else the system's words)."""
+    template = _OS_ERRORS.get(exc.errno or 0)
+    if template is not None:
+        return template.format(name=path)
+    return quiz_texts.BANK_FILE_UNREADABLE.format(name=path, reason=exc.strerror or exc)
 
 
 def check_xlsx(path: Path) -> None:
@@ -78,23 +104,18 @@ def check_xlsx(path: Path) -> None:
         with zipfile.ZipFile(path) as archive:
             entries = archive.infolist()
     except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError):
-        raise BankFileError(
-            f"{path.name}: not an xlsx file (an xlsx file is a zip archive; save the sheet as .xlsx)"
-        ) from None
+        raise BankFileError(quiz_texts.BANK_FILE_NOT_ZIP.format(name=path.name)) from None
     if len(entries) > MAX_XLSX_ENTRIES:
-        raise BankFileError(f"{path.name}: refused, the xlsx archive has more than {MAX_XLSX_ENTRIES} parts")
+        raise BankFileError(quiz_texts.BANK_FILE_TOO_MANY_PARTS.format(name=path.name, limit=MAX_XLSX_ENTRIES))
     total = sum(entry.file_size for entry in entries)
     if total > MAX_XLSX_BYTES:
         raise BankFileError(
-            f"{path.name}: refused, its content would unpack to {total // 2**20} MB "
-            f"(at most {MAX_XLSX_BYTES // 2**20} MB; split the bank into several files)"
+            quiz_texts.BANK_FILE_TOO_BIG.format(name=path.name, size=total // 2**20, limit=MAX_XLSX_BYTES // 2**20)
         )
     for entry in entries:
         if entry.file_size > _RATIO_FROM_BYTES and entry.file_size > MAX_XLSX_RATIO * max(entry.compress_size, 1):
-            raise BankFileError(
-                f"{path.name}: refused, {entry.filename} would unpack to {entry.file_size // entry.compress_size} times "
-                "its size (a spreadsheet compresses far less; the file may be crafted)"
-            )
+            ratio = entry.file_size // max(entry.compress_size, 1)
+            raise BankFileError(quiz_texts.BANK_FILE_RATIO.format(name=path.name, part=entry.filename, ratio=ratio))
 
 
 @contextlib.contextmanager
@@ -104,10 +125,11 @@ def _xlsx_sheet(path: Path) -> Iterator[Iterator[tuple[int, Sequence[object]]]]:
     try:
         book = load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises whatever its parsers meet in a malformed file
-        raise BankFileError(f"{path.name}: not a readable xlsx file ({_reason(exc)})") from None
+        log.debug("%s: openpyxl cannot open it", path.name, exc_info=exc)
+        raise BankFileError(quiz_texts.BANK_FILE_BAD_XLSX.format(name=path.name)) from None
     try:
         if not book.worksheets:
-            raise BankFileError(f"{path.name}: the workbook has no sheet")
+            raise BankFileError(quiz_texts.BANK_FILE_NO_SHEET.format(name=path.name))
         sheet = book.worksheets[0]
         # Explicit bounds: a read-only sheet pads every row to the width its <dimension> claims (up to 16,384)
         # and fills gaps between row numbers with empty rows.
@@ -125,7 +147,8 @@ def _guarded(rows: Iterator[tuple[int, Sequence[object]]], name: str) -> Iterato
         except StopIteration:
             return
         except Exception as exc:  # as in _xlsx_sheet: zipfile, zlib, XML and openpyxl errors alike
-            raise BankFileError(f"{name}: not a readable xlsx file ({_reason(exc)})") from None
+            log.debug("%s: reading the sheet failed", name, exc_info=exc)
+            raise BankFileError(quiz_texts.BANK_FILE_BAD_XLSX.format(name=name)) from None
         yield item
 
 
@@ -141,7 +164,8 @@ def _csv_rows(path: Path) -> Iterator[tuple[int, Sequence[object]]]:
             except StopIteration:
                 return
             except csv.Error as exc:
-                raise BankFileError(f"{path.name}: record {number + 1} is not valid CSV ({exc})") from None
+                log.debug("%s: record %d: %s", path.name, number + 1, exc)
+                raise BankFileError(quiz_texts.BANK_FILE_BAD_CSV.format(name=path.name, record=number + 1)) from None
             number += 1
             yield number, cells[:MAX_COLUMNS]
 
@@ -167,13 +191,18 @@ def _sheet_rows(rows: Iterable[tuple[int, Sequence[object]]], name: str) -> Iter
             header = [column_of(c) for c in cells]
             break
     if header is None:
-        raise BankFileError(f"{name}: the file is empty")
-    missing = [HEADER_NAMES[field] + "/" + field for field in _REQUIRED_COLUMNS if field not in header]
+        raise BankFileError(quiz_texts.BANK_FILE_EMPTY.format(name=name))
+    missing = [
+        quiz_texts.BANK_FILE_COLUMN.format(chinese=HEADER_NAMES[field], english=field)
+        for field in _REQUIRED_COLUMNS
+        if field not in header
+    ]
     if missing:
-        raise BankFileError(f"{name}: the header row lacks the column(s) {', '.join(missing)}")
+        columns = texts.LIST_SEPARATOR.join(missing)
+        raise BankFileError(quiz_texts.BANK_FILE_NO_COLUMNS.format(name=name, columns=columns))
     for number, cells in iterator:
         if number > MAX_ROWS:
-            raise BankFileError(f"{name}: more than {MAX_ROWS} rows; split the bank into several files")
+            raise BankFileError(quiz_texts.BANK_FILE_TOO_MANY_ROWS.format(name=name, limit=MAX_ROWS))
         if not any(cell_text(c) for c in cells):
             continue
         row: dict[str, object] = {}

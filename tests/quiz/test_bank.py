@@ -24,6 +24,7 @@ from bot.cli import main
 from bot.core import db, texts
 from bot.core.config import DatabaseConfig
 from bot.quiz import bankfile
+from bot.quiz import texts as quiz_texts
 from bot.quiz.bank import RowError, question_from_row, sample_bank, stable_key
 from bot.quiz.models import Question
 from tests.conftest import ROOT, make_config
@@ -140,27 +141,34 @@ def bad_rows(first: Callable[[int], list[object]]) -> list[tuple[list[object], s
     def stem(n: int) -> str:
         return f"有问题的题目{n}？"
 
+    q = quiz_texts
     return [
-        (row(stem=""), "missing 题干"),
-        (row(kind="", stem=stem(2)), "missing 题型"),
-        (row(kind="问答", stem=stem(3)), "unknown type '问答'"),
-        (row(answer="", stem=stem(4)), "missing 答案"),
-        (row(stem=stem(5), B="", C="", D=""), "single needs 2-6 options, has 1"),
-        (row(stem=stem(6), options="1|2|3|4|5|6|7", A="", B="", C="", D=""), "single needs 2-6 options, has 7"),
-        (row(stem=stem(7), answer="E"), "answer E is not among the options A-D"),
-        (row(stem=stem(8), answer="AB"), "single answer must be one letter"),
-        (row(stem=stem(9), answer="甲"), "is not option letters"),
-        (row(kind="多选", stem=stem(10), answer="A"), "multi answer needs at least 2 letters"),
-        (row(kind="多选", stem=stem(11), answer="AAB"), "repeats a letter"),
-        (row(kind="多选", stem=stem(12), answer="AF"), "answer F is not among the options"),
-        (row(kind="判断", stem=stem(13), answer="也许"), "is not 对/错"),
-        (row(kind="填空", stem=stem(14), answer="|；"), "blank needs at least one accepted answer"),
-        (row(stem=stem(15), level=5), "difficulty '5' is not 1-3"),
-        (row(stem=stem(16), level="高"), "difficulty '高' is not 1-3"),
-        (row(stem=stem(17), B="甲"), "two options are the same"),
-        (row(stem=stem(18), C=""), "option C is empty"),
-        (row(key="imp-0000", stem=stem(19)), "same key or stem as row 2"),
-        (first(1), "same key or stem as row 3"),
+        (row(stem=""), q.BANK_ROW_MISSING.format(fields="题干")),
+        (row(kind="", stem=stem(2)), q.BANK_ROW_MISSING.format(fields="题型")),
+        (row(kind="问答", stem=stem(3)), q.BANK_ROW_UNKNOWN_TYPE.format(type="问答")),
+        (row(answer="", stem=stem(4)), q.BANK_ROW_MISSING.format(fields="答案")),
+        (row(stem=stem(5), B="", C="", D=""), q.BANK_ROW_OPTION_COUNT.format(type="单选", low=2, high=6, count=1)),
+        (
+            row(stem=stem(6), options="1|2|3|4|5|6|7", A="", B="", C="", D=""),
+            q.BANK_ROW_OPTION_COUNT.format(type="单选", low=2, high=6, count=7),
+        ),
+        (row(stem=stem(7), answer="E"), q.BANK_ROW_ANSWER_OUTSIDE.format(letters="E", first="A", last="D")),
+        (row(stem=stem(8), answer="AB"), q.BANK_ROW_SINGLE_ONE_LETTER.format(letters="AB")),
+        (row(stem=stem(9), answer="甲"), q.BANK_ROW_NOT_LETTERS.format(answer="甲")),
+        (row(kind="多选", stem=stem(10), answer="A"), q.BANK_ROW_MULTI_TWO_LETTERS),
+        (row(kind="多选", stem=stem(11), answer="AAB"), q.BANK_ROW_MULTI_REPEATS.format(letters="AAB")),
+        (
+            row(kind="多选", stem=stem(12), answer="AF"),
+            q.BANK_ROW_ANSWER_OUTSIDE.format(letters="F", first="A", last="D"),
+        ),
+        (row(kind="判断", stem=stem(13), answer="也许"), q.BANK_ROW_JUDGE_ANSWER.format(answer="也许")),
+        (row(kind="填空", stem=stem(14), answer="|；"), q.BANK_ROW_BLANK_ANSWER),
+        (row(stem=stem(15), level=5), q.BANK_ROW_DIFFICULTY.format(value="5")),
+        (row(stem=stem(16), level="高"), q.BANK_ROW_DIFFICULTY.format(value="高")),
+        (row(stem=stem(17), B="甲"), q.BANK_ROW_OPTIONS_SAME),
+        (row(stem=stem(18), C=""), q.BANK_ROW_OPTION_GAP.format(letter="C")),
+        (row(key="imp-0000", stem=stem(19)), q.BANK_ROW_DUPLICATE.format(row=2, unit="行")),
+        (first(1), q.BANK_ROW_DUPLICATE.format(row=3, unit="行")),
     ]
 
 
@@ -255,7 +263,10 @@ async def test_json_import_reports_items(db_url, tmp_path, capsys):
     path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
     assert await cli(db_url, tmp_path, "import", str(path)) == 0
     total = len(data["questions"])
-    expected = {3: "single needs 2-6 options, has 0", total: "missing 题型/题干/答案"}
+    expected = {
+        3: quiz_texts.BANK_ROW_OPTION_COUNT.format(type="单选", low=2, high=6, count=0),
+        total: quiz_texts.BANK_ROW_MISSING.format(fields="题型、题干、答案"),
+    }
     added = len(sample_bank().questions) + 1
     check_report(capsys.readouterr().out, f"新增 {added}，更新 0，未变 0，拒绝 2", expected, unit="item")
 
@@ -293,9 +304,17 @@ async def test_nothing_importable_exits_1_an_unusable_file_2(db_url, tmp_path, c
     path = tmp_path / "no-header.csv"
     path.write_text("题目,正确答案选项\n随便,A\n", encoding="utf-8")
     assert await cli(db_url, tmp_path, "import", str(path)) == 2
-    assert "lacks the column(s) 题型/type, 答案/answer" in capsys.readouterr().err
+    columns = "题型（type）、答案（answer）"
+    assert (
+        capsys.readouterr().err
+        == "yizhan: " + quiz_texts.BANK_FILE_NO_COLUMNS.format(name="no-header.csv", columns=columns) + "\n"
+    )
     assert await cli(db_url, tmp_path, "import", str(tmp_path / "bank.xls")) == 2
-    assert "save .xls files as .xlsx" in capsys.readouterr().err
+    suffixes = ".xlsx、.xlsm、.csv、.json"
+    assert (
+        capsys.readouterr().err
+        == "yizhan: " + quiz_texts.BANK_FILE_SUFFIX.format(name="bank.xls", suffixes=suffixes) + "\n"
+    )
     assert await count_questions(db_url) == 0
 
 
@@ -314,6 +333,24 @@ async def test_no_seeding_over_an_imported_bank(db_url, tmp_path):
     services = await open_services(make_config(db_url), jobs=())
     await services.engine.dispose()
     assert await count_questions(db_url) == 1
+
+
+async def test_files_that_cannot_be_read_are_refused_in_chinese(db_url, tmp_path, capsys):
+    """A missing file, JSON with a syntax error or of the wrong shape: one Chinese line naming the file and where
+    (it was the system's or the JSON parser's English: "No such file or directory", "Expecting ',' delimiter")."""
+    missing = tmp_path / "missing.csv"
+    broken = tmp_path / "broken.json"
+    broken.write_text('[\n {"题型": "判断"}\n {"题型": "判断"}]', encoding="utf-8")
+    shape = tmp_path / "shape.json"
+    shape.write_text('{"题目": []}', encoding="utf-8")
+    for path, line in (
+        (missing, quiz_texts.BANK_FILE_NOT_FOUND.format(name=missing)),
+        (broken, quiz_texts.BANK_FILE_JSON_AT.format(name="broken.json", line=3, column=2)),
+        (shape, quiz_texts.BANK_FILE_JSON_SHAPE.format(name="shape.json")),
+    ):
+        assert await cli(db_url, tmp_path, "import", str(path)) == 2
+        assert capsys.readouterr().err == f"yizhan: {line}\n"
+    assert await count_questions(db_url) == 0
 
 
 @pytest.mark.parametrize(
@@ -348,7 +385,7 @@ def test_unkeyed_rows_get_a_key_from_type_and_stem():
     first = question_from_row({"type": "判断", "stem": "党章 是 根本大法。", "answer": "对"})
     assert first.key == stable_key("judge", "党章是根本大法。") == stable_key("judge", "党章　是根本大法。")
     assert first.key != stable_key("blank", "党章是根本大法。")
-    with pytest.raises(RowError, match="key longer than 80"):
+    with pytest.raises(RowError, match=quiz_texts.BANK_ROW_KEY_TOO_LONG.format(limit=80)):
         question_from_row({"type": "判断", "stem": "题", "answer": "对", "key": "k" * 81})
 
 
@@ -430,10 +467,10 @@ async def test_xlsx_that_is_not_an_xlsx_is_refused_in_one_line(db_url, tmp_path,
         archive.writestr("notes.txt", "不是表格")
     lying_xlsx(tmp_path / "lying.xlsx")
     for name, words in (
-        ("empty.xlsx", ("empty.xlsx", "not an xlsx file")),
-        ("random.xlsx", ("random.xlsx", "not an xlsx file")),
-        ("notes.xlsx", ("notes.xlsx", "not a readable xlsx file")),
-        ("lying.xlsx", ("lying.xlsx", "not a readable xlsx file")),
+        ("empty.xlsx", (quiz_texts.BANK_FILE_NOT_ZIP.format(name="empty.xlsx"),)),
+        ("random.xlsx", (quiz_texts.BANK_FILE_NOT_ZIP.format(name="random.xlsx"),)),
+        ("notes.xlsx", (quiz_texts.BANK_FILE_BAD_XLSX.format(name="notes.xlsx"),)),
+        ("lying.xlsx", (quiz_texts.BANK_FILE_BAD_XLSX.format(name="lying.xlsx"),)),
     ):
         code = await cli(db_url, tmp_path, "import", str(tmp_path / name))
         assert code == 2, name
@@ -449,7 +486,7 @@ async def test_decompression_bomb_xlsx_is_refused_before_unpacking(db_url, tmp_p
     assert path.stat().st_size < 200_000
     start = time.perf_counter()
     done = await asyncio.to_thread(run_cli_limited, db_url, tmp_path, "import", str(path))
-    refused(done, "", "bomb.xlsx", "refused")
+    refused(done, "", "bomb.xlsx：已拒绝")
     assert time.perf_counter() - start < 30
     assert await count_questions(db_url) == 0
 
@@ -461,7 +498,7 @@ async def test_xlsx_bounds_rows_and_columns_while_streaming(db_url, tmp_path, ca
     path = tmp_path / "wide.xlsx"
     bomb_xlsx(path, 2_000)
     assert await cli(db_url, tmp_path, "import", str(path)) == 2
-    refused(None, capsys.readouterr().err, "wide.xlsx", "more than 1000 rows")
+    refused(None, capsys.readouterr().err, quiz_texts.BANK_FILE_TOO_MANY_ROWS.format(name="wide.xlsx", limit=1000))
 
 
 async def test_csv_bounds(db_url, tmp_path, capsys):
@@ -470,12 +507,12 @@ async def test_csv_bounds(db_url, tmp_path, capsys):
     with path.open("w", encoding="utf-8", newline="") as out:
         csv.writer(out).writerows([HEADER, good_row(1), ["", "判断", "党" * 200_000, "", "", "", "", "", "对"]])
     assert await cli(db_url, tmp_path, "import", str(path)) == 2
-    refused(None, capsys.readouterr().err, "huge.csv", "record 3")
+    refused(None, capsys.readouterr().err, quiz_texts.BANK_FILE_BAD_CSV.format(name="huge.csv", record=3))
     path = tmp_path / "long.csv"
     with path.open("w", encoding="utf-8", newline="") as out:
         csv.writer(out).writerows([HEADER, good_row(1), ["", "判断", "党" * 20_000, "", "", "", "", "", "对"]])
     assert await cli(db_url, tmp_path, "import", str(path)) == 0
-    assert "  第 3 行：a cell is longer than 10000 characters" in capsys.readouterr().out
+    assert "  第 3 行：" + quiz_texts.BANK_ROW_TOO_LONG.format(limit=10000) in capsys.readouterr().out
 
 
 # --- A large import beside a running bot (finding 12) -------------------------------------------
