@@ -114,7 +114,7 @@ def _parser() -> argparse.ArgumentParser:
     bank_export = questions_sub.add_parser(
         "export", help=t.CLI_HELP_QUESTIONS_EXPORT, description=t.CLI_HELP_QUESTIONS_EXPORT
     )
-    bank_export.add_argument("--out", type=Path, required=True, help=t.CLI_HELP_BANK_OUT)
+    bank_export.add_argument("--out", type=_bank_path, required=True, help=t.CLI_HELP_BANK_OUT)
 
     export = sub.add_parser("export", help=t.CLI_HELP_EXPORT, description=t.CLI_HELP_EXPORT)
     export_sub = export.add_subparsers(
@@ -206,6 +206,14 @@ def _xlsx_path(text: str) -> Path:
     path = Path(text)
     if path.suffix.lower() != ".xlsx":
         raise argparse.ArgumentTypeError(texts.CLI_NOT_XLSX.format(text=text))
+    return path
+
+
+def _bank_path(text: str) -> Path:
+    """A question bank is written as .xlsx (or .json, the sample bank's format); anything else is a usage error."""
+    path = Path(text)
+    if path.suffix.lower() not in (".xlsx", ".json"):
+        raise argparse.ArgumentTypeError(texts.CLI_BANK_OUT_SUFFIX.format(text=text))
     return path
 
 
@@ -631,9 +639,6 @@ async def _questions(config: Config, args: argparse.Namespace) -> int:
     from bot.quiz.bank import BankFileError, import_bank
     from bot.quiz.bankfile import read_bank, stored_questions, write_bank
 
-    if args.questions_command == "export" and args.out.suffix.lower() not in (".xlsx", ".json"):
-        _say_error(texts.CLI_BANK_OUT_SUFFIX)
-        return 1
     bank = None
     if args.questions_command == "import":
         try:

@@ -254,7 +254,7 @@ CLI_MEETING_PAST = "{when} 已经过去"
 CLI_NO_PARTY_GROUP = "{branch}没有党小组 {group!r}"
 CLI_GROUP_MEETING_NEEDS_GROUP = "党小组会（group_meeting）需要 --group 党小组名称"
 CLI_MEETING_EMPTY_AUDIENCE = "这次会议没有应到人员，未创建"
-CLI_BANK_OUT_SUFFIX = "--out 须为 .xlsx 或 .json 文件"
+CLI_BANK_OUT_SUFFIX = "题库只能写成 .xlsx 或 .json，收到的是 {text!r}"
 CLI_NOTHING_IMPORTED = "没有导入任何题目"
 CLI_UNKNOWN_JOB = "没有名为 {name!r} 的任务（已有：{known}）"
 # argparse's own messages, put in Chinese (pattern → template); anything else is shown as argparse says it.

@@ -352,6 +352,22 @@ def test_export_refuses_an_out_file_that_is_not_xlsx(tmp_path, cli):
     assert not (tmp_path / "x.csv").exists()
 
 
+def test_questions_export_to_a_csv_is_a_usage_error_like_export_study(tmp_path, cli):
+    """A bad --out is a usage error (exit 2) for the question bank as for the records (it exited 1)."""
+    path = config_file(tmp_path)
+    code, _, err = cli(["--config", str(path), "questions", "export", "--out", "q.csv"], tmp_path)
+    assert (code, one_line(err)) == (
+        2,
+        "yizhan questions export: --out："
+        + texts.CLI_BANK_OUT_SUFFIX.format(text="q.csv")
+        + "（用法见 yizhan questions export --help）",
+    )
+    study = ["--config", str(path), "export", "study", "--from", "2026-01-01", "--to", "2026-12-31", "--out", "s.csv"]
+    code, _, err = cli(study, tmp_path)
+    assert code == 2 and one_line(err).startswith("yizhan export study: --out：")
+    assert not (tmp_path / "q.csv").exists() and not (tmp_path / "s.csv").exists()
+
+
 def test_export_with_to_before_from_is_a_usage_error(tmp_path, cli):
     path = config_file(tmp_path)
     args = export_args(path, "x.xlsx")
