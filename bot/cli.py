@@ -360,12 +360,22 @@ def _job_description(config: Config, job: typing.Any) -> str:
     return template.format(branch=spec.name if spec else branch_id)
 
 
+def _one_shot(config: Config) -> Config:
+    """The configuration a one-shot command opens the services with: without `[demo] study_day_open`.
+
+    That opens the demo's study day when the bot starts (`yizhan run`); a command that did it on the side would
+    queue the demo reminder without printing it, and `jobs run study_reminder.demo` would then report that reminder
+    as already sent.
+    """
+    return config.replace(demo={"study_day_open": False})
+
+
 @_reported_async
 async def _jobs_run(config: Config, name: str) -> int:
     from bot.app import open_services
     from bot.core.scheduler import JobNotFound
 
-    services = await open_services(config)
+    services = await open_services(_one_shot(config))
     try:
         try:
             outgoing: list[typing.Any] = []
@@ -583,7 +593,7 @@ async def _meetings(config: Config, args: argparse.Namespace) -> int:
     from bot.meetings.domain import create_meeting
 
     branch_key = _branch_key(config, args.branch)
-    services = await open_services(config)
+    services = await open_services(_one_shot(config))
     try:
         async with transaction(services.sessions) as session:
             ctx = Context(config=config, session=session, clock=services.clock)

@@ -524,3 +524,26 @@ def test_jobs_run_without_a_running_bot_says_where_the_messages_wait(tmp_path, c
     assert code == 0
     port = int(path.read_text(encoding="utf-8").split("port = ", 1)[1].split()[0])
     assert out.splitlines()[2] == texts.CLI_JOB_NOT_RUNNING.format(host="127.0.0.1", port=port)
+
+
+def test_jobs_run_study_reminder_on_a_weekday_says_what_is_true(tmp_path, cli, monkeypatch):
+    """The shipped demo ([demo] study_day_open = true) on a Tuesday: `jobs run study_reminder.demo` opened the
+    demo week itself, queued 【学习日·演示】… without printing it, and then reported that week's reminder as
+    already sent. The demo week opens when the bot starts; the command says it is not the study day."""
+    import sqlite3
+    from datetime import datetime
+
+    tuesday = datetime(2026, 12, 1, 10, 0)
+    monkeypatch.setattr("bot.app.system_clock", lambda tz: lambda: tuesday.replace(tzinfo=tz))
+    path = config_file(tmp_path, free_port())  # no running bot
+    code, out, _ = cli(["--config", str(path), "jobs", "run", "study_reminder.demo"], tmp_path)
+    assert code == 0
+    assert out.splitlines() == [
+        texts.CLI_JOB_NOTHING.format(name="study_reminder.demo"),
+        texts.CLI_JOB_STUDY_NOT_TODAY.format(
+            today="12月1日（周二）", branch="市城管局机关第一党支部", time="09:00", next_day="12月4日（周五）"
+        ),
+    ]
+    with sqlite3.connect(tmp_path / "cli.db") as connection:
+        queued = [text for (text,) in connection.execute("SELECT text FROM outbox")]
+    assert queued == [], queued  # nothing waits that the command did not print
