@@ -10,13 +10,15 @@ import os
 import re
 import socket
 import sys
+import traceback
 import typing
 import unicodedata
 from collections.abc import Callable, Coroutine, Sequence
 from datetime import date, datetime
 from pathlib import Path
 
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from bot import __version__
 from bot.core import texts
@@ -161,39 +163,73 @@ _REPORTED = (UsageError, SQLAlchemyError, OSError)
 
 def _reported(command: _Command) -> _Command:
     @functools.wraps(command)
-    def run(*args: typing.Any, **kwargs: typing.Any) -> int:
+    def run(config: Config, *args: typing.Any, **kwargs: typing.Any) -> int:
         try:
-            return command(*args, **kwargs)
+            return command(config, *args, **kwargs)
         except _REPORTED as exc:
-            return _report(exc)
+            return _report(exc, config)
 
     return typing.cast(_Command, run)
 
 
 def _reported_async(command: _AsyncCommand) -> _AsyncCommand:
     @functools.wraps(command)
-    async def run(*args: typing.Any, **kwargs: typing.Any) -> int:
+    async def run(config: Config, *args: typing.Any, **kwargs: typing.Any) -> int:
         try:
-            return await command(*args, **kwargs)
+            return await command(config, *args, **kwargs)
         except _REPORTED as exc:
-            return _report(exc)
+            return _report(exc, config)
 
     return typing.cast(_AsyncCommand, run)
 
 
-def _report(exc: Exception) -> int:
+def _report(exc: Exception, config: Config) -> int:
     if isinstance(exc, UsageError):
         _say_error(str(exc))
         return EXIT_USAGE
     log.debug("command failed", exc_info=exc)
-    if isinstance(exc, SQLAlchemyError):
-        # Its first line: without the SQL, the parameters and the "Background on this error" link.
-        _say_error(texts.CLI_DATABASE_ERROR.format(error=str(exc).strip().splitlines()[0]))
+    if _cannot_connect(exc):
+        # The driver's words ("unable to open database file", "Connect call failed") are in the DEBUG log.
+        if make_url(config.database.url).get_backend_name() == "sqlite":
+            _say_error(texts.CLI_DATABASE_FILE_UNREACHABLE.format(path=_database_name(config)))
+        else:
+            _say_error(texts.CLI_DATABASE_UNREACHABLE.format(url=_database_name(config)))
+    elif isinstance(exc, SQLAlchemyError):
+        # Its first line: without the SQL, the parameters, the driver's class and the "Background" link.
+        error = _DRIVER_PREFIX.sub("", str(exc).strip().splitlines()[0])
+        _say_error(texts.CLI_DATABASE_ERROR.format(database=_database_name(config), error=error))
     elif isinstance(exc, OSError) and exc.filename is not None and exc.strerror:
         _say_error(f"{exc.filename}: {exc.strerror}")
     else:
         _say_error(str(exc))
     return EXIT_FAILED
+
+
+_DRIVER_PREFIX = re.compile(r"^\([\w.]+\)\s*")
+
+
+def _cannot_connect(exc: BaseException) -> bool:
+    """Whether the database could not be connected to: a driver error raised before any statement (SQLite's
+    "unable to open database file", PostgreSQL's unknown role or database), or a network error from asyncpg's
+    connect (refused, unknown host, timed out), which SQLAlchemy passes through unwrapped."""
+    if isinstance(exc, DBAPIError):
+        return exc.statement is None
+    if isinstance(exc, OSError) and exc.filename is None:
+        return any(frame.f_code.co_filename.find("asyncpg") >= 0 for frame, _ in traceback.walk_tb(exc.__traceback__))
+    return False
+
+
+def _sqlite_file(database: str | None) -> str:
+    """The SQLite file a URL names, as an absolute path (a relative one is relative to where yizhan runs)."""
+    return str(Path(database).absolute()) if database else ":memory:"
+
+
+def _database_name(config: Config) -> str:
+    """The database as an operator knows it: the SQLite file, or the URL with its password hidden."""
+    url = make_url(config.database.url)
+    if url.get_backend_name() == "sqlite":
+        return _sqlite_file(url.database)
+    return url.render_as_string(hide_password=True)
 
 
 def _say_error(text: str) -> None:

@@ -240,7 +240,11 @@ CLI_HELP_OUT = "要写入的 .xlsx 文件"
 CLI_USAGE_ERROR = "{prog}: {message}（用法见 {prog} --help）"
 CLI_CONFIG_ERROR = "配置错误：{error}"
 CLI_BAD_LOG_LEVEL = "YIZHAN_LOG_LEVEL：未知的日志级别 {value!r}（DEBUG、INFO、WARNING 或 ERROR）"
-CLI_DATABASE_ERROR = "数据库错误：{error}"
+CLI_DATABASE_ERROR = "数据库 {database} 出错：{error}"
+CLI_DATABASE_FILE_UNREACHABLE = "无法打开数据库文件 {path}：请检查它所在的目录是否存在、是否可读写（[database] url）"
+CLI_DATABASE_UNREACHABLE = (
+    "无法连接数据库 {url}：请检查数据库服务是否在运行，以及 [database] url 中的主机、端口、用户名、密码和库名"
+)
 CLI_NOT_XLSX = "台账只能写成 .xlsx（含多个工作表，CSV 无法容纳），收到的是 {text!r}"
 CLI_OUT_NO_DIR = "--out：目录 {folder} 不存在"
 CLI_OUT_IS_DIR = "--out：{path} 是一个目录"

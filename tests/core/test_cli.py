@@ -430,9 +430,26 @@ def test_a_database_that_cannot_be_opened_is_one_line(tmp_path):
     path = config_file(tmp_path)
     text = path.read_text(encoding="utf-8").replace(f"{tmp_path}/cli.db", f"{tmp_path}/no/such/dir/cli.db")
     path.write_text(text, encoding="utf-8")
-    code, _, err = yizhan(["--config", str(path), "db", "upgrade"], tmp_path)
-    assert code == 1
-    assert one_line(err).startswith("yizhan: 数据库错误：")
+    # One Chinese sentence naming the file, the same from every command (it was the driver's
+    # "(sqlite3.OperationalError) unable to open database file").
+    line = "yizhan: " + texts.CLI_DATABASE_FILE_UNREACHABLE.format(path=f"{tmp_path}/no/such/dir/cli.db")
+    for args in (
+        ["db", "upgrade"],
+        ["export", "study", "--from", "2026-01-01", "--to", "2026-12-31", "--out", "s.xlsx"],
+    ):
+        code, _, err = yizhan(["--config", str(path), *args], tmp_path)
+        assert (code, one_line(err)) == (1, line)
+
+
+def test_a_database_server_that_cannot_be_reached_is_named_without_its_password(tmp_path, cli):
+    """PostgreSQL refusing the connection: the URL with its password hidden, not asyncpg's "Connect call failed"."""
+    path = config_file(tmp_path)
+    url = "postgresql+asyncpg://yizhan:s3cret@127.0.0.1:1/yizhan"
+    line = "yizhan: " + texts.CLI_DATABASE_UNREACHABLE.format(url="postgresql+asyncpg://yizhan:***@127.0.0.1:1/yizhan")
+    for args in (["db", "upgrade"], ["meetings", "list"], ["questions", "export", "--out", "q.xlsx"]):
+        code, _, err = cli(["--config", str(path), *args], tmp_path, YIZHAN_DATABASE_URL=url)
+        assert (code, one_line(err)) == (1, line)
+        assert "s3cret" not in err
 
 
 def test_run_on_a_port_in_use_is_one_line(tmp_path):
@@ -533,8 +550,7 @@ def test_jobs_run_study_reminder_on_a_weekday_says_what_is_true(tmp_path, cli, m
     import sqlite3
     from datetime import datetime
 
-    tuesday = datetime(2026, 12, 1, 10, 0)
-    monkeypatch.setattr("bot.app.system_clock", lambda tz: lambda: tuesday.replace(tzinfo=tz))
+    monkeypatch.setattr("bot.app.system_clock", lambda tz: lambda: datetime(2026, 12, 1, 10, 0, tzinfo=tz))
     path = config_file(tmp_path, free_port())  # no running bot
     code, out, _ = cli(["--config", str(path), "jobs", "run", "study_reminder.demo"], tmp_path)
     assert code == 0
