@@ -364,11 +364,12 @@ async def _db_upgrade(config: Config) -> int:
 
     engine = db.create_engine(config.database)
     try:
+        before = await db.current_revision(engine)
         await db.upgrade(engine)
         revision = await db.current_revision(engine)
     finally:
         await engine.dispose()
-    print(texts.CLI_DB_AT.format(revision=revision))
+    print((texts.CLI_DB_AT if revision == before else texts.CLI_DB_UPGRADED).format(revision=revision))
     return 0
 
 

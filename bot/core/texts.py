@@ -277,6 +277,7 @@ CLI_ARGPARSE_MESSAGES = (
 CLI_RUN_OPEN = "yizhan {version}：请打开 {url}（Ctrl+C 停止）"
 CLI_RUN_LISTENING = "yizhan {version}：正在 http://{host}:{port}/ 监听（Ctrl+C 停止）"
 CLI_DB_AT = "数据库已是最新版本：{revision}"
+CLI_DB_UPGRADED = "数据库已升级到最新版本：{revision}"
 CLI_JOBS_HEADER = ("任务", "时间表（crontab）", "下次执行", "说明")
 CLI_EXPORT_WROTE = "已写入 {path}：{count}{kind}，成员 {rows} 行（{branch}）"
 CLI_EXPORT_KINDS = {"attendance": "次会议", "study": "个学习周", "notices": "条通知"}
