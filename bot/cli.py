@@ -45,12 +45,16 @@ class _Formatter(argparse.HelpFormatter):
         super().add_usage(usage, actions, groups, prefix if prefix is not None else texts.CLI_USAGE_PREFIX)
 
 
-def _chinese(message: str) -> str:
+def _chinese(message: str, prog: str) -> str:
     """argparse's own error message in Chinese where we know its shape (else as argparse says it)."""
     for pattern, template in texts.CLI_ARGPARSE_MESSAGES:
         found = re.match(pattern, message)
         if found:
-            return template.format(**found.groupdict())
+            words = found.groupdict()
+            if "metavar" in words:  # an unknown subcommand: say what it is not, and list the ones there are
+                words["kind"] = texts.CLI_SUBCOMMAND_KINDS[words["metavar"]]
+                words["choices"] = texts.LIST_SEPARATOR.join(c.strip("'") for c in words["choices"].split(", "))
+            return template.format(prog=prog, **words)
     return message
 
 
@@ -66,7 +70,7 @@ class _Parser(argparse.ArgumentParser):
         self.add_argument("-h", "--help", action="help", help=texts.CLI_HELP_HELP)
 
     def error(self, message: str) -> typing.NoReturn:
-        self.exit(EXIT_USAGE, texts.CLI_USAGE_ERROR.format(prog=self.prog, message=_chinese(message)) + "\n")
+        self.exit(EXIT_USAGE, texts.CLI_USAGE_ERROR.format(prog=self.prog, message=_chinese(message, self.prog)) + "\n")
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -263,6 +263,10 @@ CLI_NOTHING_IMPORTED = "没有导入任何题目"
 CLI_UNKNOWN_JOB = "没有名为 {name!r} 的任务（已有：{known}）"
 # argparse's own messages, put in Chinese (pattern → template); anything else is shown as argparse says it.
 CLI_ARGPARSE_MESSAGES = (
+    (  # a word where a command (or a command's action, or a kind of records) is expected
+        r"^argument (?P<metavar>COMMAND|ACTION|RECORDS): invalid choice: (?P<value>.+?) \(choose from (?P<choices>.+)\)$",
+        "{value} 不是 {prog} 的{kind}；可用的{kind}：{choices}",
+    ),
     (
         r"^argument (?P<arg>\S+): invalid choice: (?P<value>.+?) \(choose from (?P<choices>.+)\)$",
         "{arg}：无效的选项 {value}（可选：{choices}）",
@@ -273,6 +277,8 @@ CLI_ARGPARSE_MESSAGES = (
     (r"^argument (?P<arg>\S+): invalid int value: (?P<value>.+)$", "{arg}：应为整数，收到的是 {value}"),
     (r"^argument (?P<arg>\S+): (?P<rest>.+)$", "{arg}：{rest}"),
 )
+# What a subcommand's metavar names, for the message above; its choices are listed with LIST_SEPARATOR.
+CLI_SUBCOMMAND_KINDS = {"COMMAND": "命令", "ACTION": "操作", "RECORDS": "台账种类"}
 # Confirmations.
 CLI_RUN_OPEN = "yizhan {version}：请打开 {url}（Ctrl+C 停止）"
 CLI_RUN_LISTENING = "yizhan {version}：正在 http://{host}:{port}/ 监听（Ctrl+C 停止）"

@@ -140,13 +140,32 @@ def test_help_on_each_command(capsys, args):
 
 
 def test_unknown_command_is_a_usage_error(capsys):
-    with pytest.raises(SystemExit) as done:
-        main(["frobnicate"])
-    assert done.value.code == 2
-    assert capsys.readouterr().err == (
-        "yizhan: COMMAND：无效的选项 'frobnicate'（可选：'run', 'db', 'jobs', 'meetings', 'questions', 'export', 'tasks'）"
-        "（用法见 yizhan --help）\n"
-    )
+    """A word that is not a command is said to be one, with the commands listed (it read
+    "COMMAND：无效的选项 'check'", argparse's wording for a bad option value)."""
+    for args, err in (
+        (
+            ["check"],
+            "yizhan: 'check' 不是 yizhan 的命令；可用的命令：run、db、jobs、meetings、questions、export、tasks"
+            "（用法见 yizhan --help）\n",
+        ),
+        (
+            ["jobs", "start"],
+            "yizhan jobs: 'start' 不是 yizhan jobs 的操作；可用的操作：list、run（用法见 yizhan jobs --help）\n",
+        ),
+        (
+            ["export", "quiz"],
+            "yizhan export: 'quiz' 不是 yizhan export 的台账种类；可用的台账种类：attendance、study、notices"
+            "（用法见 yizhan export --help）\n",
+        ),
+    ):
+        with pytest.raises(SystemExit) as done:
+            main(args)
+        assert done.value.code == 2
+        assert capsys.readouterr().err == err
+    # An option's bad value is still one (meetings add KIND).
+    with pytest.raises(SystemExit):
+        main(["meetings", "add", "picnic", "--at", "2026-11-28 14:30"])
+    assert "kind：无效的选项 'picnic'（可选：" in capsys.readouterr().err
 
 
 def test_db_upgrade_and_jobs(tmp_path, capsys):
