@@ -10,9 +10,9 @@ RECORDS_NOTICE_SCHEDULED = "待发送"
 RECORDS_NOTICE_CANCELLED = "已取消（未发出）"
 
 # --- The xlsx records (bot/records/export.py): sheet names, headers, cell words ----------------------------------
-STUDY_DONE = "已完成"
+STUDY_DONE = "已打卡"
 STUDY_LEAVE = "请假"
-STUDY_PENDING = "未完成"
+STUDY_PENDING = "未打卡"
 STUDY_SHEET_SUMMARY = "学习日汇总"
 STUDY_SUMMARY_HEADER = ["学习日", "提醒时间", "学习内容", "应参学", "已打卡", "参学率"]
 STUDY_SHEET_MEMBERS = "个人统计"
@@ -31,12 +31,12 @@ NOTICE_SUMMARY_HEADER = [
     "应回执",
     "已回执",
     "回执率",
-    "回执用时中位数(分钟)",
+    "回执用时中位数（分钟）",
     "关闭时间",
     "状态",
 ]
 NOTICE_SHEET_DETAIL = "回执明细"
-NOTICE_DETAIL_HEADER = ["通知编号", "姓名", "党小组", "状态", "回执时间", "用时(分钟)"]
+NOTICE_DETAIL_HEADER = ["通知编号", "姓名", "党小组", "状态", "回执时间", "用时（分钟）"]
 
 ATTENDANCE_PRESENT = "出席"
 ATTENDANCE_LEAVE = "请假"
@@ -46,7 +46,8 @@ ATTENDANCE_LEAVE_LAPSED = "缺席（请假未批）"
 ATTENDANCE_ABSENT = "缺席"
 ATTENDANCE_LATE = "是"
 ATTENDANCE_SHEET_SUMMARY = "汇总"
-ATTENDANCE_SUMMARY_HEADER = ["姓名", "党小组", "应出席", "出席", "请假", "缺席", "出席率"]
+# 应到/实到 as the chat counts them (签到情况, 本月统计); 出席率 = 实到 ÷ 应到.
+ATTENDANCE_SUMMARY_HEADER = ["姓名", "党小组", "应到", "实到", "请假", "缺席", "出席率"]
 ATTENDANCE_COUNTS_HEADER = ["会议类别", "召开次数"]
 ATTENDANCE_DETAIL_HEADER = ["姓名", "党小组", "状态", "签到/请假时间", "迟到", "请假原因", "更正原因"]
 # 更正原因: each correction of the record (补签, 记请假) with its reason, oldest first.

@@ -56,7 +56,7 @@ async def test_study_and_notice_exports(bot, clock, db_url, tmp_path, capsys):
     assert people["张伟"] == ["张伟", "执法党小组", 1, 1, "100%", 1, 0, 0]
     assert people["刘洋"][3] == 0
     detail = rows(out, "打卡明细")
-    assert ["11月20日（周五）", "张伟", "执法党小组", "已完成", "2026-11-20 09:30", "微党课", "看了微党课"] in detail
+    assert ["11月20日（周五）", "张伟", "执法党小组", "已打卡", "2026-11-20 09:30", "微党课", "看了微党课"] in detail
 
     out = tmp_path / "notices.xlsx"
     assert (
@@ -79,6 +79,7 @@ async def test_study_and_notice_exports(bot, clock, db_url, tmp_path, capsys):
     summary = rows(out, "通知汇总")
     assert summary[1][:8] == [1, "周五交材料。", "全体党员", "2026-11-20 09:30", 10, 1, "10%", 12]
     assert [1, "刘洋", "执法党小组", "已回执", "2026-11-20 09:42", 12] in rows(out, "回执明细")
+    assert rows(out, "回执明细")[0] == ["通知编号", "姓名", "党小组", "状态", "回执时间", "用时（分钟）"]
 
     empty = tmp_path / "empty.xlsx"
     assert (
@@ -107,7 +108,7 @@ async def test_study_and_notice_exports(bot, clock, db_url, tmp_path, capsys):
             "应回执",
             "已回执",
             "回执率",
-            "回执用时中位数(分钟)",
+            "回执用时中位数（分钟）",
             "关闭时间",
             "状态",
         ]

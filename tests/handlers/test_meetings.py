@@ -113,7 +113,7 @@ async def test_theme_day_end_to_end(aiohttp_client, config, tmp_path, db_url):
     )
     book = load_workbook(out)
     summary_rows = [list(r) for r in book["汇总"].iter_rows(values_only=True)]
-    assert summary_rows[0] == ["姓名", "党小组", "应出席", "出席", "请假", "缺席", "出席率"]
+    assert summary_rows[0] == ["姓名", "党小组", "应到", "实到", "请假", "缺席", "出席率"]
     assert ["李建国", None, 1, 0, 1, 0, "0%"] in summary_rows
     assert ["刘洋", "执法党小组", 1, 0, 0, 1, "0%"] in summary_rows
     counts = {row[0]: row[1] for row in summary_rows if row[0] in texts.MEETING_KIND_NAMES.values()}
