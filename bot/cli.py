@@ -9,6 +9,7 @@ import logging
 import os
 import re
 import socket
+import sqlite3
 import sys
 import traceback
 import typing
@@ -228,6 +229,21 @@ def _sqlite_file(database: str | None) -> str:
     return str(Path(database).absolute()) if database else ":memory:"
 
 
+def _sqlite_file_opens(config: Config) -> None:
+    """Open a SQLite file once before the server starts (creating it, as the app would): one that cannot be opened
+    is reported here as for any command. Inside the server the failed connect's aiosqlite thread could still be
+    finishing when the event loop closes, and print a traceback after the one line."""
+    from bot.core import db
+
+    path = db.inline_path(config.database)
+    if path is None:
+        return
+    try:
+        sqlite3.connect(path).close()
+    except sqlite3.Error as exc:
+        raise DBAPIError(None, None, exc) from exc
+
+
 def _database_name(config: Config) -> str:
     """The database as an operator knows it: the SQLite file, or the URL with its password hidden."""
     url = make_url(config.database.url)
@@ -344,6 +360,7 @@ def _run(config: Config, host: str | None, port: int | None) -> int:
     warning = sim.exposure_warning(config)
     if warning:  # the first line, before anything else is said
         print(warning, flush=True)
+    _sqlite_file_opens(config)
     app = build_app(config)
     url = sim.page_url(config)
     if url:
