@@ -128,6 +128,9 @@ _TALK_AFTER = re.compile(
     r"^(?:了?吗|了?么|了?没|了没有|的|里|上|条|单|表|人|时|情况|制度|流程|时间|要不要|能不能|怎|如何|在哪|哪|找谁|谁)"
 )
 _ASKING = ("谁", "怎么", "哪", "什么", "吗", "几点")
+# A how-question set apart from the command word is talk up to this length ('请假 怎么请'); a longer text is a note
+# ('学习打卡 如何做一名合格党员').
+_HOW_SET_APART = 4
 _QUESTION_END = re.compile(r"(?:吗|么|没|没有|呢|\?)$")
 
 _LOOKUP_PREFIX = re.compile(r"^(?:搜索?|搜一下|问|请问|查询?|查一下)\s*:\s*(\S.*)$")
@@ -136,11 +139,15 @@ _CHECK_IN_STATEMENT = re.compile(
     r"|^(?:我|本人)?(?:已经?)?(?:到|到达|抵达)了?(?:会场|现场|会议室|活动室|党员活动室)?了?$"
 )
 _PUNCH = re.compile(r"^(?:我|本人)?(?:已经?)?打卡(?:了|啦|完毕|成功)?$")
-_PUNCH_NOTE = re.compile(r"^打卡\s*[:,]?\s*(\S.*)$")
+_PUNCH_NOTE = re.compile(r"^打卡(\s*[:,]?\s*)(\S.*)$")
 _STUDY_DONE = re.compile(
     r"^(?:今天|今日|本周)?的?学习(?:任务)?(?:已经?)?(?:完成|学完|完毕|结束)(?:了|啦)?$"
     r"|^(?:我|今天|今日)?(?:已经?)?(?:完成|学完)了?(?:学习|今天的学习|今日学习|本周学习)?了?$"
 )
+_DONE_WORDS = ("完成", "学完", "完毕", "结束")
+# Closing brackets and quotes normalisation trims from a text's end, by the opening one they pair.
+_CLOSER_OF = {"《": "》", "“": "”", "‘": "’", "(": ")", "「": "」", "『": "』", "〈": "〉", "〔": "〕"}
+_CLOSERS = frozenset(_CLOSER_OF.values())
 _WHEN = r"(?:今天|明天|后天|今晚|这次|本次|下午|上午|晚上|今天下午|今天上午|明天上午|明天下午)?"
 _LEAVE_FIRST = re.compile(
     r"^(?:书记|报告)?[\s,]*(?:我|本人)?" + _WHEN + r"(?:要|想|需要|得|申请|只能)?请(?:个|一下|一天|半天)?假(?:了|一下)?"
@@ -216,14 +223,18 @@ def _talk(args: str, joined: bool = True) -> bool:
     """The rest after a command word is talk about it ('了吗', '条怎么写', '要找谁', '里说的材料交给谁').
 
     joined: the rest follows the word without a space or colon — a command's own arguments are set apart
-    ('请假 家里有事，可以吗' is a leave), talk about the word runs on from it.
+    ('请假 家里有事，可以吗' is a leave; '学习打卡 上党课', '学习打卡 谁还没学', '请假 上级检查' are a note and a reason),
+    talk about the word runs on from it ('签到上班了吗', '签到表放哪了'). Set apart, only a short question is talk
+    ('请假 可以吗', '请假 怎么请').
     """
     rest = _SEPARATORS.sub("", args)
     if not rest:
         return False
-    if _TALK_AFTER.match(rest) or (len(rest) <= 6 and _QUESTION_END.search(rest)):
+    if len(rest) <= 6 and _QUESTION_END.search(rest):
         return True
-    return joined and len(rest) <= 8 and any(word in rest for word in _ASKING)
+    if not joined:
+        return len(rest) <= _HOW_SET_APART and rest.startswith(texts.INTENT_HOW_WORDS)
+    return bool(_TALK_AFTER.match(rest)) or (len(rest) <= 8 and any(word in rest for word in _ASKING))
 
 
 def _how_to(core: str) -> bool:
@@ -312,14 +323,14 @@ def read(raw: str, text: str, addressed: bool) -> Reading:
     abbreviated = _ABBREVIATION.match(text)
     if abbreviated:
         word = texts.INTENT_ABBREVIATIONS[abbreviated.group(1)]
-        rest = abbreviated.group(2).strip()
+        rest = closed(abbreviated.group(2).strip(), raw)
         expanded = f"{word} {rest}" if rest else word
         found = command_word(expanded)
         if found is not None and found[1] in _NEEDS:
             return Reading((Option(found[1], expanded, _NEEDS[found[1]]),))
         text = expanded
     core = _squash(text)
-    options = [*_statements(text, core), *_answers(core)] if core else []
+    options = [*_statements(text, core, raw), *_answers(core)] if core else []
     asked = _asked_command(core) if addressed and not options else None
     if asked is not None:
         options.append(_help_on(asked))
@@ -333,7 +344,7 @@ def read(raw: str, text: str, addressed: bool) -> Reading:
     return Reading(tuple(options))
 
 
-def _statements(text: str, core: str) -> list[Option]:
+def _statements(text: str, core: str, raw: str) -> list[Option]:
     """Receipts, check-ins, study check-ins and leave said the way people say them (core: text squashed)."""
     if is_receipt(core):
         return [Option(RECEIPT, texts.RECEIPT_WORDS[0], NOTICE_OPEN)]
@@ -346,14 +357,59 @@ def _statements(text: str, core: str) -> list[Option]:
             Option(STUDY_CHECK_IN, texts.CMD_STUDY_CHECK_IN[0], STUDY_DAY),
         ]
     note = _PUNCH_NOTE.match(text)
-    if note and not _talk(note.group(1)):
-        return [Option(STUDY_CHECK_IN, f"{texts.CMD_STUDY_CHECK_IN[0]} {note.group(1).strip()}", STUDY_DAY)]
+    if note and not _talk(note.group(2), joined=not note.group(1)):
+        return [_study_check_in(note.group(2).strip(), raw)]
     if _STUDY_DONE.match(stated):
-        return [Option(STUDY_CHECK_IN, texts.CMD_STUDY_CHECK_IN[0], STUDY_DAY)]
+        return [_study_check_in("", raw)]
+    if "学" in core and any(word in core for word in _DONE_WORDS):
+        done = _study_done_with_note(text)
+        if done is not None:
+            return [_study_check_in(done, raw)]
     leave = _leave_reason(text)
     if leave is not None:
-        return [Option(LEAVE, f"{texts.CMD_LEAVE[0]} {leave}".strip(), MEETING_UPCOMING)]
+        return [Option(LEAVE, f"{texts.CMD_LEAVE[0]} {closed(leave, raw)}".strip(), MEETING_UPCOMING)]
     return []
+
+
+def _study_check_in(note: str, raw: str) -> Option:
+    """学习打卡 with the note, as the member closed it ('打卡 纪录片《榜样》': normalisation trimmed the 》)."""
+    note, word = closed(note, raw), texts.CMD_STUDY_CHECK_IN[0]
+    return Option(STUDY_CHECK_IN, f"{word} {note}" if note else word, STUDY_DAY)
+
+
+def _study_done_with_note(text: str) -> str | None:
+    """The note after a study check-in said as a sentence ('今日学习已完成，读了原著' → '读了原著'), else None; a note of
+    courtesy only ('今日学习已完成，谢谢书记') is no note ('')."""
+    for separator in _SEPARATORS.finditer(text):
+        head, note = text[: separator.start()], text[separator.end() :]
+        if not note or not _STUDY_DONE.match(_strip_leading(_squash(head))):
+            continue
+        if _talk(note, joined=False):
+            return None
+        return "" if _consume(_squash(note), _COURTESY_INDEX) is not None else note.strip()
+    return None
+
+
+def closed(note: str, raw: str) -> str:
+    """note, a text's end, with the closing brackets and quotes normalisation trimmed after it in raw (as typed)
+    where they pair an opening one in the note ('纪录片《榜样' → '纪录片《榜样》')."""
+    if not any(ch in _CLOSER_OF for ch in note):
+        return note
+    pending: list[str] = []  # the closers the note still owes, innermost last
+    for ch in note:
+        if ch in _CLOSER_OF:
+            pending.append(_CLOSER_OF[ch])
+        elif ch in _CLOSERS and pending and pending[-1] == ch:
+            pending.pop()
+    folded = fold(raw)
+    at = folded.rfind(note)
+    if not pending or at < 0:
+        return note
+    for ch in folded[at + len(note) :]:
+        if not pending or ch != pending[-1]:
+            break
+        note += pending.pop()
+    return note
 
 
 def _leave_reason(text: str) -> str | None:

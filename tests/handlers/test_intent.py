@@ -3,9 +3,11 @@ and talk during a 填空 question that must not be graded."""
 
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select
 
 from bot.core import texts
+from bot.core.intent import classify
 from bot.core.models import MemberIdentity, RollCallEntry
 from bot.meetings import texts as meeting_texts
 from bot.quiz import texts as quiz_texts
@@ -160,3 +162,53 @@ async def test_chatter_is_decided_before_the_write(bot):
         data = await bot.say(text, user="u01", msg_id=f"c{i}")
         assert data["handled_by"] is None and data["replies"] == [], text
     assert commits.in_savepoints == handled  # no handler ran in the transaction
+
+
+@pytest.mark.parametrize(
+    ("text", "context", "expected"),
+    [
+        # Set apart from the command word: the command's own note or reason, whatever it starts with.
+        ("学习打卡 上党课", "study_day", "study_check_in"),
+        ("@学习驿站 学习打卡 人民日报评论员文章", "study_day", "study_check_in"),
+        ("学习打卡 时代楷模事迹", "study_day", "study_check_in"),
+        ("学习打卡 情况通报学习", "study_day", "study_check_in"),
+        ("学习打卡 没看完", "study_day", "study_check_in"),
+        ("学习打卡 谁还没学", "study_day", "study_check_in"),
+        ("打卡 上党课", "study_day", "study_check_in"),
+        ("请假 上级检查", "meeting_upcoming", "leave"),
+        ("请假：人在外地", "meeting_upcoming", "leave"),
+        ("签到 上午的会", "checkin_open", "check_in"),
+        # Run on from the word, or a short question set apart: talk about the command.
+        ("签到上班了吗", "checkin_open", "chatter"),
+        ("签到表放哪了", "checkin_open", "chatter"),
+        ("请假条怎么写", "meeting_upcoming", "chatter"),
+        ("请假 可以吗", "meeting_upcoming", "chatter"),
+        ("请假 怎么请", "meeting_upcoming", "chatter"),
+        ("学习打卡怎么弄", "study_day", "chatter"),
+        ("打卡上党课", "study_day", "chatter"),
+        # A study check-in said as a sentence, with a note after it.
+        ("今日学习已完成，读了原著", "study_day", "study_check_in"),
+        ("今日学习已完成。观看了微党课", "study_day", "study_check_in"),
+        ("今日学习已完成，对吗", "study_day", "chatter"),
+        ("今日学习已完成，读了原著", "none", "chatter"),
+    ],
+)
+def test_what_follows_a_command_word_set_apart_is_its_argument(text, context, expected):
+    """QA: '学习打卡 上党课', '请假 上级检查' … were talk (silence), because 上/人/时/情况/没/谁 after a command word mark
+    talk about it ('签到上班了吗', '签到表'); that holds only for text run on from the word."""
+    assert classify(text, context) == expected
+
+
+async def test_leave_with_a_reason_that_starts_like_talk(aiohttp_client, config):
+    bot, _clock = await driver_at(aiohttp_client, config, MONDAY)
+    await bot.say("发起主题党日 11月27日14:30 三楼会议室 主题：学习党章", user="u00")
+    await bot.say("请假 上级检查", user="u01")
+    await bot.say("@学习驿站 请假 人在外地", user="u02")
+    assert bot.replies_to("u01") == [
+        meeting_texts.MEETING_LEAVE_OK.format(
+            name="张伟", when="11月27日（周五）14:30", kind="主题党日", reason="上级检查"
+        )
+    ]
+    assert bot.replies_to("u02")[0].endswith("人在外地。")
+    statuses = await entry_status(bot)
+    assert statuses[await member_id(bot, "u01")] == statuses[await member_id(bot, "u02")] == "leave"

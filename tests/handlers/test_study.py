@@ -10,7 +10,7 @@ from bot.app import build_app
 from bot.core import db
 from bot.core.clock import FakeClock
 from bot.core.config import DatabaseConfig
-from bot.core.models import Branch, Member, MemberIdentity, PointsEntry, RollCall
+from bot.core.models import Branch, Member, MemberIdentity, PointsEntry, RollCall, RollCallEntry
 from bot.core.scheduler import JobRunner
 from bot.study import texts as study_texts
 from schedules import declared_jobs
@@ -310,3 +310,67 @@ async def test_my_study_of_a_member_who_moved_unit_this_month(aiohttp_client, db
     await bot.say("我的学习", user="b1m000", chat="b2-group")
     mine = study_texts.STUDY_MINE_WEEKS.format(done=2, weeks=3).strip()
     assert bot.replies_to("b1m000")[-1].splitlines()[1] == mine
+
+
+async def notes_by_user(bot: BotDriver) -> dict[str, str]:
+    """The study check-in notes recorded so far, by simulated user id."""
+    async with bot.services.sessions() as session:
+        rows = await session.execute(
+            select(MemberIdentity.platform_user_id, RollCallEntry.note)
+            .join(RollCallEntry, RollCallEntry.member_id == MemberIdentity.member_id)
+            .where(RollCallEntry.status == "done")
+        )
+        return {user: note for user, note in rows.all()}
+
+
+async def test_a_note_set_apart_is_a_note_whatever_it_starts_with(bot_in_process, clock):
+    """QA: '学习打卡 上党课' got silence (with @ or directly the help menu): a note starting with 上/人/时/情况/没/谁 was
+    read as talk about 学习打卡. Set apart from the command word it is the note; run on ('学习打卡怎么弄') it is talk."""
+    bot = bot_in_process
+    clock.set(FRIDAY_9)
+    assert await fire(bot, JOB)
+    said = {
+        "u01": "学习打卡 上党课",
+        "u02": "@学习驿站 学习打卡 人民日报评论员文章",
+        "u03": "学习打卡 时代楷模事迹",
+        "u04": "学习打卡：情况通报学习",
+        "u05": "@学习驿站 学习打卡 没看完",
+        "u06": "学习打卡 谁还没学",
+    }
+    for user, text in said.items():
+        await bot.say(text, user=user)
+    await bot.say("学习打卡 上党课", user="u07", chat=None)  # directly
+    await bot.say("学习打卡怎么弄", user="u08")  # talk about the command: not a check-in
+    notes = await notes_by_user(bot)
+    assert notes == {
+        "u01": "上党课",
+        "u02": "人民日报评论员文章",
+        "u03": "时代楷模事迹",
+        "u04": "情况通报学习",
+        "u05": "没看完",
+        "u06": "谁还没学",
+        "u07": "上党课",
+    }
+    recorded = study_texts.STUDY_CHECKED_IN.split("，")[1].split("{")[0]  # 学习打卡已记录。本周参学
+    for user in [*said, "u07"]:
+        [reply] = bot.replies_to(user)
+        assert recorded in reply, (user, reply)
+    assert bot.replies_to("u08") == []
+
+
+async def test_a_study_check_in_said_as_people_say_it_keeps_its_note(bot_in_process, clock):
+    """QA: '打卡 纪录片《榜样》' stored '纪录片《榜样' (normalisation trims a closing 》); '今日学习已完成，读了原著' was
+    silence (the statement had to be the whole message)."""
+    bot = bot_in_process
+    clock.set(FRIDAY_9)
+    assert await fire(bot, JOB)
+    await bot.say("打卡 纪录片《榜样》", user="u01")
+    await bot.say("今日学习已完成，读了原著", user="u02")
+    await bot.say("dk “两学一做”", user="u03")
+    await bot.say("今日学习已完成，谢谢书记", user="u04")  # courtesy is no note
+    assert await notes_by_user(bot) == {"u01": "纪录片《榜样》", "u02": "读了原著", "u03": "“两学一做”", "u04": ""}
+    assert bot.replies_to("u01") == [
+        study_texts.STUDY_CHECKED_IN.format(name="张伟", done=1, expected=11)
+        + study_texts.STUDY_CHECKED_IN_TAG.format(tag="纪录片")
+    ]
+    assert bot.replies_to("u02")[0].endswith(study_texts.STUDY_CHECKED_IN_TAG.format(tag="原著"))
