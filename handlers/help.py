@@ -10,6 +10,7 @@ from bot.core.message import Message
 from bot.core.models import Branch, PartyGroup, Role
 from bot.core.normalize import fold
 from bot.core.router import Dispatcher, Route, Router
+from bot.notices import texts as notice_texts
 
 router = Router("help")
 
@@ -28,6 +29,9 @@ TOPIC_OF_ROUTER = {
     "tasks": "org",
     "crosscheck": "org",
 }
+
+# What members do without a command word (a filter takes it): its line in a topic, shown from the role given on.
+FILTER_LINES = (("notices", Role.MEMBER, texts.RECEIPT_WORDS[0], notice_texts.SUMMARY_RECEIPT),)
 
 
 @dataclass(frozen=True)
@@ -52,21 +56,30 @@ def build(dispatcher: Dispatcher, role: str) -> Help:
                 continue
             topic = TOPIC_OF_ROUTER.get(module.name)
             (by_topic[topic] if topic is not None else direct).append(route)
-    menu = [
-        texts.HELP_MENU_LINE.format(topic=texts.HELP_TOPICS[key], blurb=blurb(key, role, routes))
+    lines = {
+        key: [texts.HELP_LINE.format(word=r.words[0], summary=r.summary) for r in routes]
         for key, routes in by_topic.items()
-        if routes
+    }
+    for key, least, word, summary in FILTER_LINES:
+        if Role.at_least(role, least):
+            lines[key].append(texts.HELP_LINE.format(word=word, summary=summary))
+    menu = [
+        texts.HELP_MENU_LINE.format(topic=texts.HELP_TOPICS[key], blurb=blurb(key, role, by_topic[key]))
+        for key in by_topic
+        if lines[key]
     ]
     menu += [texts.HELP_LINE.format(word=route.words[0], summary=route.summary) for route in direct]
     if role == Role.GUEST:
         menu.append(texts.HELP_GUEST_NOTE)
     menu.append(texts.HELP_FOOTER)
-    topics = {key: _topic_text(key, routes) for key, routes in by_topic.items() if routes}
+    topics = {key: _topic_text(key, found) for key, found in lines.items() if found}
     words = {fold(texts.HELP_TOPICS[key]): key for key in topics}
     for key, routes in by_topic.items():
         if key in topics:
             for route in routes:
                 words.update((fold(word), key) for word in route.words)
+    # Words that name a topic without being one of its command words ('帮助 打卡', '帮助 收到').
+    words.update((fold(word), key) for word, key in texts.HELP_TOPIC_ALIASES.items() if key in topics)
     # A command of the menu itself (我是谁) is answered by its own line ("@学习驿站 怎么用我是谁" asks for it).
     for route in direct:
         key = f"{_LINE}{route.words[0]}"
@@ -76,6 +89,7 @@ def build(dispatcher: Dispatcher, role: str) -> Help:
 
 
 _LINE = "line:"  # topics' key of a menu command's own line, before its first word
+_ASKED_EDGES = " :,.。、;!~·…"
 
 
 def blurb(topic: str, role: str, routes: list[Route]) -> str:
@@ -87,8 +101,7 @@ def blurb(topic: str, role: str, routes: list[Route]) -> str:
     return texts.LIST_SEPARATOR.join(route.words[0] for route in routes)
 
 
-def _topic_text(topic: str, routes: list[Route]) -> str:
-    lines = [texts.HELP_LINE.format(word=route.words[0], summary=route.summary) for route in routes]
+def _topic_text(topic: str, lines: list[str]) -> str:
     return "\n".join([texts.HELP_TOPIC_HEADER.format(topic=texts.HELP_TOPICS[topic]), *lines, texts.HELP_TOPIC_FOOTER])
 
 
@@ -96,7 +109,8 @@ def help_text(dispatcher: Dispatcher, role: str, name: str, asked: str = "") -> 
     """The answer to "帮助 <asked>": that topic if the role may use it (asked by name or by one of its command
     words) or that command's line, else the menu under a header that names the member."""
     made = dispatcher.memo(("help", role), lambda: build(dispatcher, role))
-    key = made.words.get(fold(asked.strip())) if asked.strip() else None
+    asked = fold(asked).strip(_ASKED_EDGES)  # '帮助：会议' reaches here as ':会议'
+    key = made.words.get(asked) if asked else None
     if key is not None:
         return made.topics[key]
     return texts.HELP_HEADER.format(name=name) + "\n" + made.menu

@@ -266,10 +266,16 @@ def _named_after_how(core: str) -> Iterator[str]:
         if not core.startswith(how):
             continue
         rest = core[len(how) :]
-        for gap in range(min(len(rest), texts.INTENT_HOW_GAP + 1)):
+        gaps = range(min(len(rest), texts.INTENT_HOW_GAP + 1))
+        for gap in gaps:
             found = command_word(rest[gap:])
             if found is not None and len(found[2]) <= texts.INTENT_HOW_TAIL:
                 yield found[0]
+        # A word that names a help topic without being a command word ('怎么打卡'): asked after the commands.
+        for gap in gaps:
+            for word in _HELP_ALIASES:
+                if rest.startswith(word, gap) and len(rest) - gap - len(word) <= texts.INTENT_HOW_TAIL:
+                    yield word
 
 
 def _help_on(word: str) -> Option:
@@ -285,7 +291,8 @@ def _question(raw: str, core: str) -> bool:
     return any(word in core for word in texts.INTENT_FACT_WORDS) and not core.endswith(texts.INTENT_CHAT_PARTICLES)
 
 
-_HELP_TOPIC_WORDS = frozenset(texts.HELP_TOPICS.values())
+_HELP_TOPIC_WORDS = frozenset(texts.HELP_TOPICS.values()) | frozenset(texts.HELP_TOPIC_ALIASES)
+_HELP_ALIASES = _folded(list(texts.HELP_TOPIC_ALIASES))
 
 
 @lru_cache(maxsize=4096)

@@ -27,11 +27,11 @@ SUMMARY_HELP = "查看功能目录；“帮助 会议”等查看详细说明"
 SUMMARY_WHOAMI = "查看本人所在支部、党小组和使用权限"
 SUMMARY_SET_SECRETARY = "授予支部管理权限（发通知、发起会议、组织答题等），如：设为书记 @张三"
 SUMMARY_SET_ADMIN = "授予系统管理权限（含设置权限和党小组），如：设为管理员 @张三"
-SUMMARY_SET_MEMBER = "撤销管理权限，恢复为基本权限，如：设为党员 @张三"
+SUMMARY_SET_MEMBER = "撤销管理权限，恢复为基本权限，如：取消书记 @张三"
 SUMMARY_SET_GROUP = "调整所在党小组，如：分组 @张三 执法党小组"
 EXAMPLE_SET_SECRETARY = "设为书记 @张三"
 EXAMPLE_SET_ADMIN = "设为管理员 @张三"
-EXAMPLE_SET_MEMBER = "设为党员 @张三"
+EXAMPLE_SET_MEMBER = "取消书记 @张三"
 EXAMPLE_SET_GROUP = "分组 @张三 {group}"
 EXAMPLE_GROUP_NAME = "第一党小组"
 LIST_SEPARATOR = "、"
@@ -387,7 +387,7 @@ HELP_TOPIC_BLURBS = {
         "member": "会议签到、请假、会议列表",
         "secretary": "发起会议、签到请假、考勤更正、会议统计",
     },
-    "notices": {"secretary": "发通知、查看回执、关闭通知"},
+    "notices": {"member": "通知回执", "secretary": "发通知、查看回执、关闭通知"},
     "study": {"member": "学习日打卡、学习进度", "secretary": "学习日打卡、学习内容、参学情况"},
     "quiz": {"guest": "排行榜、错题本、搜题", "secretary": "抢答、竞赛、排行榜、错题本、搜题"},
     "points": {"guest": "本人积分、积分规则"},
@@ -398,6 +398,8 @@ HELP_TOPIC_BLURBS = {
         "admin": "上下级单位、设置上级、月清单、互查、考核评比",
     },
 }
+# Words that ask for a topic without being one of its command words: '帮助 打卡', '@学习驿站 怎么打卡', '帮助 收到'.
+HELP_TOPIC_ALIASES = {"打卡": "study", "收到": "notices", "回执": "notices"}
 ROLE_REVOKED = "已撤销{name}同志的管理权限，现为{role}。"
 ROLE_CHANGED = "已将{name}同志的权限调整为{role}。"
 

@@ -13,6 +13,7 @@ SUMMARY_SCHEDULED_NOTICE = "定时发通知，如：定时通知 明天9:00 请�
 SUMMARY_NOTICE_STATUS = "查看回执情况（最近一条，或：通知情况 第3号通知）"
 SUMMARY_NOTICE_LIST = "查看进行中的通知"
 SUMMARY_NOTICE_CLOSE = "结束收集回执，如：关闭第3号通知"
+SUMMARY_RECEIPT = "确认已阅通知（回执），在群内或私聊回复均可，本人未回执的通知一并确认"
 NOTICE_PUSH = "【第{seq}号通知{audience}】{body}\n——{sender}\n请回复“收到”确认。"
 # After the number in NOTICE_PUSH when the notice is for one 党小组.
 NOTICE_PUSH_AUDIENCE = "·{audience}"

@@ -9,6 +9,7 @@ from bot.core.models import InboundMessage, Role
 from bot.core.normalize import normalize
 from bot.core.router import Dispatcher
 from bot.meetings import texts as meeting_texts
+from bot.notices import texts as notice_texts
 from bot.points import texts as points_texts
 from bot.quiz import texts as quiz_texts
 from handlers.help import TOPIC_OF_ROUTER, build
@@ -37,6 +38,7 @@ async def test_member_menu_is_short_and_shows_only_what_a_member_may_do(bot):
         [
             texts.HELP_HEADER.format(name="张伟"),
             menu_line("meetings", "member"),
+            menu_line("notices", "member"),  # only how to acknowledge one (收到)
             menu_line("study", "member"),
             menu_line("quiz", "guest"),
             menu_line("points", "guest"),
@@ -46,7 +48,7 @@ async def test_member_menu_is_short_and_shows_only_what_a_member_may_do(bot):
         ]
     )
     assert reply["text"].startswith("【学习驿站】张伟同志，可使用以下功能：")
-    assert "您好" not in reply["text"] and "帮助 通知" not in reply["text"] and "帮助 管理" not in reply["text"]
+    assert "您好" not in reply["text"] and "帮助 管理" not in reply["text"]
     assert len(reply["text"].splitlines()) <= MENU_MAX_LINES and utf8(reply["text"]) < 1024
     transcript = await bot.transcript()
     assert [line["text"] for line in transcript] == ["帮助", reply["text"]]
@@ -220,3 +222,41 @@ def test_how_questions_read_as_help_on_the_command(text, option):
     text_in, mentioned, _names = normalize(f"@学习驿站 {text}", ("学习驿站",))
     reading = intent.read(f"@学习驿站 {text}", text_in, mentioned)
     assert (reading.options[0].text if reading.options else None) == option
+
+
+async def test_help_topics_asked_as_members_ask(bot):
+    """QA: '帮助：会议' (a full-width colon), '帮助 打卡' and '@学习驿站 怎么打卡' got the menu, not the topic; '帮助 收到' got
+    the menu and no member topic said how to acknowledge a notice."""
+    await bot.say("帮助 会议", user="u01")
+    await bot.say("帮助 学习", user="u01")
+    meetings, study = bot.replies_to("u01")
+    asked = {
+        "帮助：会议": meetings,
+        "@学习驿站 帮助，会议": meetings,
+        "帮助 打卡": study,
+        "@学习驿站 怎么打卡": study,
+        "学习打卡怎么弄": None,  # not put to the bot: talk
+        "@学习驿站 学习打卡怎么弄": study,
+    }
+    for text, expected in asked.items():
+        data = await bot.say(text, user="u02")
+        assert [r["text"] for r in data["replies"]] == ([expected] if expected else []), text
+    receipt = texts.HELP_LINE.format(word="收到", summary=notice_texts.SUMMARY_RECEIPT)
+    for text in ("帮助 收到", "帮助 通知", "@学习驿站 帮助 回执"):
+        data = await bot.say(text, user="u03")
+        assert [r["text"] for r in data["replies"]] == [
+            "\n".join([texts.HELP_TOPIC_HEADER.format(topic="通知"), receipt, texts.HELP_TOPIC_FOOTER])
+        ], text
+    await bot.say("帮助 通知", user="u00")  # a secretary's topic lists the line after the commands
+    secretary = bot.replies_to("u00")[-1]
+    assert secretary.startswith(texts.HELP_TOPIC_HEADER.format(topic="通知")) and receipt in secretary
+    assert secretary.count("\n· ") > 1
+
+
+def test_every_example_in_help_says_the_word_of_its_line():
+    """QA: the 取消书记 line's example was '设为党员 @张三' (a word of the same command, not the one the line names).
+    An example says the line's word, or a form of it ('关闭第3号通知' for 关闭通知)."""
+    for route in Dispatcher(ROUTERS).commands_for(Role.ADMIN):
+        if "如：" in route.summary:
+            said = route.summary.split("如：", 1)[1].split(" ", 1)[0]
+            assert said.startswith(route.words) and set(route.words[0]) <= set(said), (route.words[0], route.summary)
