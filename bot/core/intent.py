@@ -175,6 +175,7 @@ def _by_first(words: tuple[str, ...]) -> dict[str, tuple[str, ...]]:
 
 
 _COURTESY_INDEX = _by_first(_COURTESY)
+_GREETING_INDEX = _by_first(_folded([*_COURTESY, *texts.INTENT_LEADING_WORDS, *texts.INTENT_GREETING_WORDS]))
 
 
 def _consume(text: str, words: dict[str, tuple[str, ...]]) -> list[str] | None:
@@ -193,6 +194,13 @@ def is_receipt(core: str) -> bool:
     """Receipt words with courtesy around them ('好的收到', '收到准时参加'), at least one of them a receipt word."""
     words = _consume(core, _COURTESY_INDEX)
     return bool(words) and any(w in RECEIPTS for w in words or ())
+
+
+def gives_no_command(text: str) -> bool:
+    """A message for the bot that asks nothing: empty once normalised (a bare @, emoji), or greeting and courtesy
+    only ('你好', '在吗', '辛苦了')."""
+    core = _squash(text)
+    return not core or _consume(core, _GREETING_INDEX) is not None
 
 
 def _strip_leading(core: str) -> str:

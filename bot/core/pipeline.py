@@ -315,12 +315,25 @@ class Pipeline:
         return await respond(route, ctx, text, addressed)
 
 
+def _unmatched(ctx: Context, text: str) -> str:
+    """The short help for a message to the bot that matched nothing: a command word one edit from it that the sender
+    may use is suggested (never run)."""
+    assert ctx.member is not None and ctx.branch is not None
+    if intent.gives_no_command(text):
+        return texts.HELP_SHORT
+    if ctx.dispatcher is not None:
+        for word, route in ctx.dispatcher.near(text):
+            if authority.may(ctx.member, route.role, ctx.branch):
+                return texts.HELP_DID_YOU_MEAN.format(word=word)
+    return texts.HELP_UNKNOWN
+
+
 async def respond(route: Route | None, ctx: Context, text: str, addressed: bool) -> str | None:
     """4–7 for a resolved member: authorize, drop what no route wants, run the handler; the handler's name."""
     assert ctx.member is not None and ctx.branch is not None
     if route is None:
         if addressed:
-            await ctx.reply(texts.HELP_SHORT)
+            await ctx.reply(_unmatched(ctx, text))
             return "help_short"
         return None  # a group chat's ordinary talk: stay silent
     if not authority.may(ctx.member, route.role, ctx.branch):

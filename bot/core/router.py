@@ -6,6 +6,8 @@ from collections.abc import Awaitable, Callable, Hashable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypeVar, cast
 
+from rapidfuzz.distance import Levenshtein
+
 from bot.core.message import Command, Message
 from bot.core.models import Role
 from bot.core.normalize import fold
@@ -108,6 +110,9 @@ def _boundary_ok(text: str, word: str) -> bool:
     return not (word[-1].isascii() and word[-1].isalnum() and nxt.isascii() and nxt.isalnum())
 
 
+_NEAR_LONGEST = 4  # the longest command word a typo is suggested for
+
+
 class Dispatcher:
     """Matches a normalised text against the routers, longest command word first."""
 
@@ -147,6 +152,31 @@ class Dispatcher:
                     matched=word,
                 )
         return None
+
+    def near(self, text: str) -> list[tuple[str, Route]]:
+        """Command words one edit from text (or from its first word), for a typo's suggestion ('签倒', '学习打开').
+
+        Only words of 2–4 characters, and a 2-character word only by a changed character: closer than that, a short
+        text is as likely to be some other word. Run only for a message to the bot that matched nothing."""
+        head = text.split(" ", 1)[0]
+        if not 2 <= len(head) <= _NEAR_LONGEST + 1:
+            return []
+        words = self.memo("near", self._near_words)
+        return [
+            (word, route)
+            for word, route in words
+            if abs(len(word) - len(head)) <= (0 if len(word) == 2 else 1)
+            and Levenshtein.distance(head, word, score_cutoff=1) <= 1
+        ]
+
+    def _near_words(self) -> list[tuple[str, Route]]:
+        return [
+            (word, route)
+            for router in self.routers
+            for route in router.routes
+            for word in route.words
+            if 2 <= len(word) <= _NEAR_LONGEST and not word.isascii()
+        ]
 
     def memo(self, key: Hashable, make: Callable[[], T]) -> T:
         """A value derived from the routes alone (e.g. a role's help menu), made once."""

@@ -22,7 +22,11 @@ ROLE_NAMES = {
 HELP_HEADER = "【学习驿站】{name}同志，可使用以下功能："
 HELP_LINE = "· {word} — {summary}"
 HELP_FOOTER = "发送“帮助 会议”等查看详细说明；在群内发送命令时可先 @我。"
-HELP_SHORT = "未能识别该命令。发送“帮助”可查看可用功能。"
+# To a message for the bot that matches nothing: no command given (a bare @, emoji, a greeting); text that is no
+# command; a text one edit from a command word the sender may use (suggested, never run).
+HELP_SHORT = "请发送“帮助”查看可用功能。"
+HELP_UNKNOWN = "未能识别该命令。发送“帮助”可查看可用功能。"
+HELP_DID_YOU_MEAN = "未能识别该命令。是否要发送“{word}”？"
 SUMMARY_HELP = "查看功能目录；“帮助 会议”等查看详细说明"
 SUMMARY_WHOAMI = "查看本人所在支部、党小组和使用权限"
 SUMMARY_SET_SECRETARY = "授予支部管理权限（发通知、发起会议、组织答题等），如：设为书记 @张三"
@@ -435,6 +439,37 @@ INTENT_COURTESY_WORDS = (
     "书记",
     "领导",
     "了",
+)
+# Greetings put to the bot ("@学习驿站 你好", "在吗", "早上好"): with courtesy and receipt words, no command given.
+INTENT_GREETING_WORDS = (
+    "你好",
+    "您好",
+    "你们好",
+    "大家好",
+    "大家",
+    "在吗",
+    "在么",
+    "在不在",
+    "早上好",
+    "上午好",
+    "中午好",
+    "下午好",
+    "晚上好",
+    "早安",
+    "晚安",
+    "早",
+    "请问",
+    "请问一下",
+    "同志",
+    "小助手",
+    "hello",
+    "hi",
+    "哈喽",
+    "嗨",
+    "呀",
+    "啊",
+    "哦",
+    "哈",
 )
 # Words a member puts before or after a statement ("好的，已签到", "书记，我请假"), dropped before reading it.
 INTENT_LEADING_WORDS = ("好的", "好", "嗯", "嗯嗯", "收到", "明白", "书记", "报告", "您好", "你好")

@@ -154,7 +154,7 @@ async def test_unmatched_group_text_is_ignored(bot):
 
 async def test_mention_with_unmatched_text_gets_short_help(bot):
     data = await bot.say("@学习驿站 今天天气怎么样", user="u02")
-    assert [r["text"] for r in data["replies"]] == [texts.HELP_SHORT]
+    assert [r["text"] for r in data["replies"]] == [texts.HELP_UNKNOWN]
 
 
 async def test_a_how_question_naming_a_command_gets_that_commands_help(bot):
@@ -194,7 +194,7 @@ async def test_a_how_question_naming_a_command_gets_that_commands_help(bot):
     # Talk and quiz questions stay what they were.
     await bot.say("@学习驿站 今天天气怎么样", user="u04")
     await bot.say("怎么请假", user="u04")  # not put to the bot: group talk
-    assert bot.replies_to("u04") == [texts.HELP_SHORT]
+    assert bot.replies_to("u04") == [texts.HELP_UNKNOWN]
 
 
 @pytest.mark.parametrize(
@@ -251,6 +251,49 @@ async def test_help_topics_asked_as_members_ask(bot):
     secretary = bot.replies_to("u00")[-1]
     assert secretary.startswith(texts.HELP_TOPIC_HEADER.format(topic="通知")) and receipt in secretary
     assert secretary.count("\n· ") > 1
+
+
+async def test_a_bare_mention_or_greeting_gives_no_command(bot):
+    """QA: a bare @, '@学习驿站 你好' and emoji got '未能识别该命令', though no command was given."""
+    assert texts.HELP_SHORT != texts.HELP_UNKNOWN
+    for i, text in enumerate(
+        ["@学习驿站", "@学习驿站 你好", "@学习驿站 👍👍", "@学习驿站 在吗？", "@学习驿站 早上好，辛苦了"]
+    ):
+        data = await bot.say(text, user="u02", msg_id=f"g{i}")
+        assert [r["text"] for r in data["replies"]] == [texts.HELP_SHORT], text
+    data = await bot.say("👍", user="u02", chat=None)  # directly
+    assert [r["text"] for r in data["replies"]] == [texts.HELP_SHORT]
+
+
+@pytest.mark.parametrize(
+    ("text", "word"),
+    [
+        ("@学习驿站 签倒", "签到"),
+        ("@学习驿站 学习打开", "学习打卡"),
+        ("@学习驿站 学习打咔", "学习打卡"),
+        ("@学习驿站 我的积份", "我的积分"),
+        ("@学习驿站 学习打开 读了党章", "学习打卡"),
+        ("@学习驿站 错题伴", "错题本"),
+    ],
+)
+async def test_a_typo_put_to_the_bot_gets_the_command_suggested_not_run(bot, text, word):
+    data = await bot.say(text, user="u01")
+    assert [r["text"] for r in data["replies"]] == [texts.HELP_DID_YOU_MEAN.format(word=word)]
+    assert data["handled_by"] == "help_short"
+
+
+async def test_a_typo_suggests_only_what_the_sender_may_use(bot):
+    await bot.say("学习打开", user="u01")  # not put to the bot: group talk, silence
+    await bot.say("@学习驿站 补鉴", user="u01")  # 补签 is a secretary's
+    await bot.say("@学习驿站 补鉴", user="u00")
+    await bot.say("@学习驿站 天气", user="u01")  # near nothing
+    await bot.say("学习打开", user="u01", chat=None)  # directly: put to the bot
+    assert bot.replies_to("u01") == [
+        texts.HELP_UNKNOWN,
+        texts.HELP_UNKNOWN,
+        texts.HELP_DID_YOU_MEAN.format(word="学习打卡"),
+    ]
+    assert bot.replies_to("u00") == [texts.HELP_DID_YOU_MEAN.format(word="补签")]
 
 
 def test_every_example_in_help_says_the_word_of_its_line():

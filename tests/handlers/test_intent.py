@@ -119,7 +119,7 @@ async def test_talk_during_a_blank_is_not_graded(bot):
     await bot.say("收到", user="u01")
     await bot.say("好的", user="u02")
     assert await attempts(bot) == []  # neither graded nor using anyone's attempt
-    assert bot.replies_to("u01") == [texts.HELP_SHORT]  # the one put to the bot: the short help, not graded
+    assert bot.replies_to("u01") == [texts.HELP_UNKNOWN]  # the one put to the bot: the short help, not graded
     assert bot.replies_to("u02") == []
     await bot.say("全心全意为人民服务", user="u01")
     [attempt] = await attempts(bot)

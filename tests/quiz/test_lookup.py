@@ -92,7 +92,7 @@ async def test_question_addressed_to_the_bot(bot):
     assert bot.replies_to("u02") == []
     assert found_stem(bot.replies_to("u03")[0]) == STEMS["zb-0018"]
     assert bot.replies_to("u04") == [texts.HELP_SHORT]
-    assert bot.replies_to("u05") == [texts.HELP_SHORT]  # nothing in the bank: not taken for a question
+    assert bot.replies_to("u05") == [texts.HELP_UNKNOWN]  # nothing in the bank: not taken for a question
 
 
 async def test_lookup_needs_a_question(bot):
