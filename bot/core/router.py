@@ -6,6 +6,7 @@ from collections.abc import Awaitable, Callable, Hashable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypeVar, cast
 
+from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 
 from bot.core.message import Command, Message
@@ -161,22 +162,25 @@ class Dispatcher:
         head = text.split(" ", 1)[0]
         if not 2 <= len(head) <= _NEAR_LONGEST + 1:
             return []
-        words = self.memo("near", self._near_words)
-        return [
-            (word, route)
-            for word, route in words
-            if abs(len(word) - len(head)) <= (0 if len(word) == 2 else 1)
-            and Levenshtein.distance(head, word, score_cutoff=1) <= 1
-        ]
+        by_length = self.memo("near", self._near_words)
+        found: list[tuple[str, Route]] = []
+        for length in (len(head),) if len(head) == 2 else (len(head), len(head) - 1, len(head) + 1):
+            words, routes = by_length.get(length, ((), ()))
+            matches = process.extract(head, words, scorer=Levenshtein.distance, score_cutoff=1, limit=None)
+            found += [(word, routes[index]) for word, _distance, index in matches]
+        return found
 
-    def _near_words(self) -> list[tuple[str, Route]]:
-        return [
-            (word, route)
-            for router in self.routers
-            for route in router.routes
-            for word in route.words
-            if 2 <= len(word) <= _NEAR_LONGEST and not word.isascii()
-        ]
+    def _near_words(self) -> dict[int, tuple[list[str], list[Route]]]:
+        """The words near() may suggest by length, with their routes (a 2-character one only for 2 characters)."""
+        by_length: dict[int, tuple[list[str], list[Route]]] = {}
+        for router in self.routers:
+            for route in router.routes:
+                for word in route.words:
+                    if 2 <= len(word) <= _NEAR_LONGEST and not word.isascii():
+                        words, routes = by_length.setdefault(len(word), ([], []))
+                        words.append(word)
+                        routes.append(route)
+        return by_length
 
     def memo(self, key: Hashable, make: Callable[[], T]) -> T:
         """A value derived from the routes alone (e.g. a role's help menu), made once."""
