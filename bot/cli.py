@@ -504,6 +504,7 @@ async def _delivery(services: typing.Any, rows: list[typing.Any]) -> str:
 
 async def _why_nothing(services: typing.Any, name: str) -> str:
     """Why a job sent nothing, where we can tell (the study-day reminder); '' otherwise."""
+    from datetime import time as dt_time
     from datetime import timedelta
 
     from sqlalchemy import select
@@ -540,6 +541,11 @@ async def _why_nothing(services: typing.Any, name: str) -> str:
     if latest is not None and latest.period_key in (week_key(today), week_key(today + timedelta(days=7))):
         template = texts.CLI_JOB_STUDY_OPEN if latest.status == RollCallStatus.OPEN else texts.CLI_JOB_STUDY_SENT
         return template.format(branch=spec.name, week=week_label(latest.period_key or ""))
+    if study_week_starting_on(today, spec.study.weekday, spec.study.holiday_rule):  # today, but it has closed
+        hour, minute = (int(part) for part in spec.study.time.split(":"))
+        opens = datetime.combine(today, dt_time(hour, minute), tzinfo=config.tz)
+        close = opens + timedelta(hours=spec.study.close_after_hours)
+        return texts.CLI_JOB_STUDY_CLOSED.format(branch=spec.name, close=display.when(close, config.tz))
     next_day = next(
         (
             day

@@ -117,7 +117,7 @@ async def handle_task_extend(msg: Message, ctx: Context) -> None:
     assert ctx.member is not None and ctx.branch is not None
     today = lists.local_today(ctx)
     due_text, _, reason = rest.partition(" ")
-    new_due = lists.parse_extension_due(due_text, item.due) if due_text else None
+    new_due = lists.parse_extension_due(due_text, today) if due_text else None
     if item.status == TaskStatus.DONE:
         await ctx.reply(task_texts.TASK_EXTEND_DONE.format(seq=item.seq, title=item.title, day=_done_day(ctx, item)))
         return

@@ -132,6 +132,12 @@ _ASKING = ("谁", "怎么", "哪", "什么", "吗", "几点")
 # ('学习打卡 如何做一名合格党员').
 _HOW_SET_APART = 4
 _QUESTION_END = re.compile(r"(?:吗|么|没|没有|呢|\?)$")
+# Set apart from the command word, these alone are talk about it ('请假 流程', '签到 时间', '请假 找谁'), not a
+# reason or a note; so is a short question word ('学习打卡 谁还没学', '请假 哪天'). '请假 上级检查' is a reason.
+_TALK_SET_APART = re.compile(
+    r"情况|制度|流程|时间|规定|要求|要不要|能不能|可不可以|找谁|谁批|谁审批|在哪|在哪里|哪里|怎么办|几点|什么时候"
+)
+_ASKING_SET_APART = ("谁", "哪", "什么", "几点")
 
 _LOOKUP_PREFIX = re.compile(r"^(?:搜索?|搜一下|问|请问|查询?|查一下)\s*:\s*(\S.*)$")
 _CHECK_IN_STATEMENT = re.compile(
@@ -231,9 +237,9 @@ def _talk(args: str, joined: bool = True) -> bool:
     """The rest after a command word is talk about it ('了吗', '条怎么写', '要找谁', '里说的材料交给谁').
 
     joined: the rest follows the word without a space or colon — a command's own arguments are set apart
-    ('请假 家里有事，可以吗' is a leave; '学习打卡 上党课', '学习打卡 谁还没学', '请假 上级检查' are a note and a reason),
-    talk about the word runs on from it ('签到上班了吗', '签到表放哪了'). Set apart, only a short question is talk
-    ('请假 可以吗', '请假 怎么请').
+    ('请假 家里有事，可以吗' is a leave; '学习打卡 上党课', '请假 上级检查' are a note and a reason), talk about the
+    word runs on from it ('签到上班了吗', '签到表放哪了'). Set apart, only a short question or a word about the
+    command is talk ('请假 可以吗', '请假 怎么请', '请假 流程', '学习打卡 谁还没学').
     """
     rest = _SEPARATORS.sub("", args)
     if not rest:
@@ -241,7 +247,10 @@ def _talk(args: str, joined: bool = True) -> bool:
     if len(rest) <= 6 and _QUESTION_END.search(rest):
         return True
     if not joined:
-        return len(rest) <= _HOW_SET_APART and rest.startswith(texts.INTENT_HOW_WORDS)
+        if _TALK_SET_APART.fullmatch(rest):
+            return True
+        short = len(rest) <= _HOW_SET_APART
+        return short and (rest.startswith(texts.INTENT_HOW_WORDS) or any(w in rest for w in _ASKING_SET_APART))
     return bool(_TALK_AFTER.match(rest)) or (len(rest) <= 8 and any(word in rest for word in _ASKING))
 
 

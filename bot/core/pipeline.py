@@ -322,9 +322,13 @@ def _unmatched(ctx: Context, text: str) -> str:
     if intent.gives_no_command(text):
         return texts.HELP_SHORT
     if ctx.dispatcher is not None:
-        for word, route in ctx.dispatcher.near(text):
-            if authority.may(ctx.member, route.role, ctx.branch):
-                return texts.HELP_DID_YOU_MEAN.format(word=word)
+        allowed = {
+            word for word, route in ctx.dispatcher.near(text) if authority.may(ctx.member, route.role, ctx.branch)
+        }
+        # A typo keeps its first character more often than not ('签名' → 签到 rather than 排名); suggest one word or none.
+        same_start = {word for word in allowed if word[:1] == text[:1]}
+        if len(same_start or allowed) == 1:
+            return texts.HELP_DID_YOU_MEAN.format(word=next(iter(same_start or allowed)))
     return texts.HELP_UNKNOWN
 
 

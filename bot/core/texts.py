@@ -329,6 +329,9 @@ CLI_JOB_STUDY_NOT_TODAY = (
     "（见 [branches.study] weekday）。"
 )
 CLI_JOB_STUDY_OFF = "原因：{branch}的学习日已关闭（[branches.study] enabled = false）。"
+CLI_JOB_STUDY_CLOSED = (
+    "原因：今天是{branch}的学习日，但打卡已于{close}截止，截止后不再发提醒（见 [branches.study] close_after_hours）。"
+)
 # yizhan jobs list: what each job does (by name; study_reminder.<branch> by its prefix).
 CLI_JOB_DESCRIPTIONS = {
     "purge_old_records": "删除超过保留期的消息原文、已发消息和执行记录",
@@ -434,6 +437,13 @@ INTENT_COURTESY_WORDS = (
     "马上落实",
     "立即落实",
     "马上办",
+    "请查收",
+    "请书记查收",
+    "请审阅",
+    "请书记审阅",
+    "加油",
+    "大家加油",
+    "继续努力",
     "嗯",
     "嗯嗯",
     "书记",

@@ -41,8 +41,6 @@ def _at(day: date, hhmm: str, ctx: Context) -> datetime:
     return datetime.combine(day, time(hour, minute), tzinfo=ctx.config.tz)
 
 
-# Characters that show nothing: besides whitespace and format characters (zero-width spaces and joiners, BOM),
-# the fillers some keyboards use for a "blank" message.
 def week_label(key: str) -> str:
     """'2026-W47' → '11月16日至22日' (secretaries name weeks by their dates, not ISO numbers)."""
     return display.week(key)

@@ -117,22 +117,30 @@ def parse_due(token: str, month: str) -> date | None:
         return None
 
 
-def parse_extension_due(token: str, due: date) -> date | None:
-    """The new time limit a 延期 asks for: a date without a year is the first such date after the item's current due
-    date (a 12月 item's '6月30日' is next June), one with a year is taken as written."""
+def parse_extension_due(token: str, today: date) -> date | None:
+    """The new time limit a 延期 asks for; one with a year is taken as written. Without a year: this year's date
+    unless it passed more than a month ago, then next year's (asked in December, a 12月 item's '6月30日' is next June;
+    '1月12日' on 1月15日 is the date just past, which the caller refuses, as it does '12月30日' for an item due
+    12月31日: not later than its due date)."""
     match = _DATE.match(unicodedata.normalize("NFKC", token))
     if not match:
         return None
     month, day = int(match.group(2)), int(match.group(3))
-    years = [int(match.group(1))] if match.group(1) else range(due.year, due.year + 5)  # 2月29日: a leap year
+    if match.group(1):
+        years = [int(match.group(1))]
+    else:
+        years = [today.year, today.year + 1]
     for year in years:
         try:
             asked = date(year, month, day)
         except ValueError:
             continue
-        if match.group(1) or asked > due:
+        if match.group(1) or asked >= today - _JUST_PAST:
             return asked
     return None
+
+
+_JUST_PAST = timedelta(days=31)  # a date without a year this recent is the one just past (a slip), not next year's
 
 
 def check_due(due: date, month: str, today: date, line: str) -> None:

@@ -586,3 +586,20 @@ def test_jobs_run_study_reminder_on_a_weekday_says_what_is_true(tmp_path, cli, m
     with sqlite3.connect(tmp_path / "cli.db") as connection:
         queued = [text for (text,) in connection.execute("SELECT text FROM outbox")]
     assert queued == [], queued  # nothing waits that the command did not print
+
+
+def test_jobs_run_study_reminder_after_the_study_day_closed_says_so(tmp_path, cli, monkeypatch):
+    """Review: on the study day itself, after its check-in closed, the reason given was '今天…不是…的学习日'."""
+    from datetime import datetime
+
+    monkeypatch.setattr("bot.app.system_clock", lambda tz: lambda: datetime(2026, 12, 4, 12, 0, tzinfo=tz))  # Friday
+    path = config_file(tmp_path, free_port())
+    text = path.read_text(encoding="utf-8")
+    assert "close_after_hours = 60" in text
+    path.write_text(text.replace("close_after_hours = 60", "close_after_hours = 2"), encoding="utf-8")  # 11:00
+    code, out, _ = cli(["--config", str(path), "jobs", "run", "study_reminder.demo"], tmp_path)
+    assert code == 0
+    assert out.splitlines() == [
+        texts.CLI_JOB_NOTHING.format(name="study_reminder.demo"),
+        texts.CLI_JOB_STUDY_CLOSED.format(branch="市城管局机关第一党支部", close="12月4日（周五）11:00"),
+    ]

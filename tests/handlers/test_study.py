@@ -335,7 +335,7 @@ async def test_a_note_set_apart_is_a_note_whatever_it_starts_with(bot_in_process
         "u03": "学习打卡 时代楷模事迹",
         "u04": "学习打卡：情况通报学习",
         "u05": "@学习驿站 学习打卡 没看完",
-        "u06": "学习打卡 谁还没学",
+        "u06": "学习打卡 没学完的补上了",
     }
     for user, text in said.items():
         await bot.say(text, user=user)
@@ -348,7 +348,7 @@ async def test_a_note_set_apart_is_a_note_whatever_it_starts_with(bot_in_process
         "u03": "时代楷模事迹",
         "u04": "情况通报学习",
         "u05": "没看完",
-        "u06": "谁还没学",
+        "u06": "没学完的补上了",
         "u07": "上党课",
     }
     recorded = study_texts.STUDY_CHECKED_IN.split("，")[1].split("{")[0]  # 学习打卡已记录。本周参学
@@ -368,7 +368,10 @@ async def test_a_study_check_in_said_as_people_say_it_keeps_its_note(bot_in_proc
     await bot.say("今日学习已完成，读了原著", user="u02")
     await bot.say("dk “两学一做”", user="u03")
     await bot.say("今日学习已完成，谢谢书记", user="u04")  # courtesy is no note
-    assert await notes_by_user(bot) == {"u01": "纪录片《榜样》", "u02": "读了原著", "u03": "“两学一做”", "u04": ""}
+    await bot.say("学习已完成，请书记查收", user="u05")
+    await bot.say("今天学习完成了，大家加油", user="u06")
+    notes = {"u01": "纪录片《榜样》", "u02": "读了原著", "u03": "“两学一做”", "u04": "", "u05": "", "u06": ""}
+    assert await notes_by_user(bot) == notes
     assert bot.replies_to("u01") == [
         study_texts.STUDY_CHECKED_IN.format(name="张伟", done=1, expected=11)
         + study_texts.STUDY_CHECKED_IN_TAG.format(tag="纪录片")

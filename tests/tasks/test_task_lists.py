@@ -567,6 +567,19 @@ async def test_an_extension_date_without_a_year_is_the_next_one_after_the_due_da
     assert last(written) == task_texts.TASK_EXTEND_NOT_LATER.format(due=date_text(due, asked_on.date()))
 
 
+async def test_an_extension_date_not_later_than_the_due_date_is_refused_not_moved_a_year(in_process, db_url, clock):
+    clock.set(datetime(2026, 11, 25, 10, 0, tzinfo=TZ))
+    bot = await in_process(build_app(tree_config(db_url), clock=clock, background=False))
+    for user, chat in (("dw00", "dw-group"), ("b100", "b1-group")):
+        await bot.say("大家好", user=user, chat=chat)
+    await bot.say("下发清单 12月 任务 第一党支部 12月20日前 召开专题组织生活会", user="dw00", chat="dw-group")
+    clock.set(datetime(2026, 12, 10, 9, 0, tzinfo=TZ))
+    for asked in ("12月20日", "12月15日"):  # the due date itself, and an earlier one: not next December
+        answer = await bot.say(f"延期 1 {asked} 人员出差", user="b100", chat="b1-group")
+        assert last(answer) == task_texts.TASK_EXTEND_NOT_LATER.format(due="12月20日"), asked
+    assert (await item(bot, "b1", 1)).extension_due is None
+
+
 # Another 党委 with its own 第一党支部, declared first so its units are the first rows of that name.
 OTHER_TREE = """
 [[branches]]

@@ -23,7 +23,7 @@ async def test_study_notes_typos_and_a_bare_mention_over_the_ai_bot(wecom, clock
     await wecom.drain_outbox()
 
     answers = {}
-    for user, text in zip(users, ("学习打卡 上党课", "学习打卡 谁还没学", "打卡 纪录片《榜样》"), strict=True):
+    for user, text in zip(users, ("学习打卡 上党课", "学习打卡 没看完", "打卡 纪录片《榜样》"), strict=True):
         _, answer = await wecom.aibot_say(f"@学习驿站\u2005{text}", user=user, chat=AIBOT_CHAT)
         answers[user] = answer["stream"]["content"]
     for user in users:
@@ -39,7 +39,7 @@ async def test_study_notes_typos_and_a_bare_mention_over_the_ai_bot(wecom, clock
                 )
             ).all()
         )
-    assert notes == {"m01": "上党课", "m02": "谁还没学", "m03": "纪录片《榜样》"}
+    assert notes == {"m01": "上党课", "m02": "没看完", "m03": "纪录片《榜样》"}
 
     _, typo = await wecom.aibot_say("@学习驿站 签倒", user="m01", chat=AIBOT_CHAT)
     _, bare = await wecom.aibot_say("@学习驿站", user="m01", chat=AIBOT_CHAT)
