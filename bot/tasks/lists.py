@@ -126,10 +126,7 @@ def parse_extension_due(token: str, today: date) -> date | None:
     if not match:
         return None
     month, day = int(match.group(2)), int(match.group(3))
-    if match.group(1):
-        years = [int(match.group(1))]
-    else:
-        years = [today.year, today.year + 1]
+    years = [int(match.group(1))] if match.group(1) else [today.year, today.year + 1]
     for year in years:
         try:
             asked = date(year, month, day)
