@@ -111,10 +111,9 @@ async def _add_note(ctx: Context, roll_call: OpenRollCall, member: Member, note:
             RollCallEntry.status == EntryStatus.DONE,
         )
     )
-    if entry is None:
+    if entry is None or note in (entry.note or ""):  # (the same note again — a resend — adds nothing)
         return already
-    if note not in (entry.note or ""):
-        entry.note = study_texts.STUDY_NOTE_SEPARATOR.join(part for part in (entry.note, note) if part)
+    entry.note = study_texts.STUDY_NOTE_SEPARATOR.join(part for part in (entry.note, note) if part)
     text = study_texts.STUDY_NOTE_ADDED.format(name=member.display_name, note=note)
     if tag is not None and entry.tag is None:
         entry.tag = tag

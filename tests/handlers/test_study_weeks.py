@@ -185,6 +185,7 @@ async def test_a_second_check_in_adds_its_note(bot_in_process, clock):
     await bot.say("学习打卡 纪录片《信仰》", user="u01")
     await bot.say("学习打卡", user="u01")
     await bot.say("学习打卡 读了原著《共产党宣言》", user="u01")
+    await bot.say("学习打卡 纪录片《信仰》", user="u01")  # the same note again (a resend): nothing added
     await bot.say("我的学习", user="u01")
     assert bot.replies_to("u01") == [
         study_texts.STUDY_CHECKED_IN.format(name="张伟", done=1, expected=11),
@@ -192,6 +193,7 @@ async def test_a_second_check_in_adds_its_note(bot_in_process, clock):
         + study_texts.STUDY_CHECKED_IN_TAG.format(tag="纪录片"),
         study_texts.STUDY_ALREADY.format(name="张伟"),
         study_texts.STUDY_NOTE_ADDED.format(name="张伟", note="读了原著《共产党宣言》"),
+        study_texts.STUDY_ALREADY.format(name="张伟"),
         "张伟同志的学习进度：\n· 本月学习日打卡：1/1次\n· 微党课（本月）：0/1次\n· 原著（本半年）：0/1次\n· 纪录片（本年）：1/3次",
     ]
     async with bot.services.sessions() as session:
