@@ -13,7 +13,7 @@ import contextlib
 import functools
 import logging
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol, cast
@@ -48,6 +48,12 @@ _INBOUND_FIRST_POLL_SECONDS = 0.01
 _INBOUND_FIRST_FREE_SHARE = 0.25
 # How long stop() waits, past its timeout, for the outcomes of deliveries that ended to be written.
 _OUTCOMES_GRACE_SECONDS = 2.0
+# How long the outcomes of deliveries that ended wait for the deliveries still in flight, to be written with theirs
+# in one transaction (_write_marks). Deliveries started together end within a few milliseconds of each other; the
+# slots they free then start the next ones together again, so a pass's rows go in waves of `concurrency`, each
+# written in one transaction rather than one or two at a time. Bounded: a slow delivery holds up the others' slots
+# this long at most.
+_MARKS_GATHER_SECONDS = 0.005
 
 
 @dataclass(frozen=True)
@@ -177,6 +183,8 @@ class OutboxSender:
         # Outcomes waiting to be written, and the task writing them (_record).
         self._marks: list[_Mark] = []
         self._marking: asyncio.Task[None] | None = None
+        self._delivering = 0  # deliveries in flight (their outcomes not queued yet): _gather_outcomes waits for them
+        self._delivery_ended: asyncio.Future[None] | None = None  # what _gather_outcomes waits on
         self._alone: set[asyncio.Task[None]] = set()  # outcomes written one by one (_write_marks)
         self._unwritten: dict[asyncio.Future[None], int] = {}  # each queued outcome's future: its row (stop())
         self._due_rows = (
@@ -533,10 +541,22 @@ class OutboxSender:
             if not_before is not None:
                 return {"status": OutboxStatus.PENDING, "next_attempt_at": not_before}
         try:
-            await client.deliver(item)
+            with self._in_flight():
+                await client.deliver(item)
         except Exception as exc:
             return self._outcome(row, item, exc)
         return self._sent(row)
+
+    @contextlib.contextmanager
+    def _in_flight(self) -> Iterator[None]:
+        """Count a delivery (a row or a batch) as in flight until it ends; its outcome is queued right after."""
+        self._delivering += 1
+        try:
+            yield
+        finally:
+            self._delivering -= 1
+            if self._delivery_ended is not None and not self._delivery_ended.done():
+                self._delivery_ended.set_result(None)
 
     def _sent(self, row: Outbox) -> dict[str, object]:
         return {"status": OutboxStatus.SENT, "sent_at": self.clock(), "attempts": row.attempts + 1, "last_error": None}
@@ -572,7 +592,8 @@ class OutboxSender:
             ready = [(row, one) for row, one in batch if row.id not in outcomes]
             if ready:
                 try:
-                    refused = await client.deliver_batch([one for _, one in ready])
+                    with self._in_flight():
+                        refused = await client.deliver_batch([one for _, one in ready])
                 except Exception as exc:
                     outcomes.update({row.id: self._outcome(row, one, exc) for row, one in ready})
                 else:
@@ -688,7 +709,8 @@ class OutboxSender:
 
     async def _record_batch(self, token: str, outcomes: Mapping[int, dict[str, object]]) -> None:
         """Write a batch's outcomes (each row's own, if still ours), together, as _record."""
-        await asyncio.gather(*(self._record(row_id, token, values) for row_id, values in outcomes.items()))
+        written = [self._queue_mark(row_id, token, values) for row_id, values in outcomes.items()]
+        await asyncio.shield(asyncio.gather(*written))
 
     async def _record(self, row_id: int, token: str, values: dict[str, object]) -> None:
         """Write a delivery's outcome if the row is still ours; return once it is written.
@@ -697,15 +719,19 @@ class OutboxSender:
         the database takes them: giving up would leave a delivered row to be sent again once its lease ran out, so
         the slot stays taken (no new claim) until this returns.
         """
+        # Shielded: a delivery cancelled now (a stop past its timeout) leaves its outcome to be written (stop()
+        # waits for the futures), rather than cancelling the future the writer is to resolve.
+        await asyncio.shield(self._queue_mark(row_id, token, values))
+
+    def _queue_mark(self, row_id: int, token: str, values: dict[str, object]) -> asyncio.Future[None]:
+        """Queue an outcome for the writer (at once, in the turn its delivery ended); the future it resolves."""
         written: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._unwritten[written] = row_id
         written.add_done_callback(self._unwritten.pop)
         self._marks.append(_Mark(row_id, token, values, written))
         if self._marking is None or self._marking.done() or self._marking.get_loop() is not written.get_loop():
             self._marking = asyncio.create_task(self._write_marks(), name="outbox-marks")
-        # Shielded: a delivery cancelled now (a stop past its timeout) leaves its outcome to be written (stop()
-        # waits for the futures), rather than cancelling the future the writer is to resolve.
-        await asyncio.shield(written)
+        return written
 
     async def _write_marks(self) -> None:
         """Write the queued outcomes, those queued meanwhile in the next transaction, until none is left.
@@ -717,7 +743,7 @@ class OutboxSender:
         marks: list[_Mark] = []
         try:
             while self._marks:
-                await asyncio.sleep(0)  # deliveries that end in this turn of the loop join
+                await self._gather_outcomes()
                 marks, self._marks = self._marks, []
                 if await self._write(marks, retry=False):
                     for mark in marks:
@@ -739,6 +765,15 @@ class OutboxSender:
             self._marks = []
             if not isinstance(exc, Exception):
                 raise
+
+    async def _gather_outcomes(self) -> None:
+        """Let the deliveries in flight end (for up to _MARKS_GATHER_SECONDS), so that their outcomes join."""
+        await asyncio.sleep(0)  # deliveries that end in this turn of the loop join
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + _MARKS_GATHER_SECONDS
+        while self._delivering and (left := deadline - loop.time()) > 0:
+            self._delivery_ended = loop.create_future()
+            await asyncio.wait([self._delivery_ended], timeout=left)
 
     async def _write_alone(self, mark: _Mark) -> None:
         """Write one outcome in its own transaction, retrying until the database takes it."""

@@ -598,6 +598,39 @@ async def test_a_pass_claims_its_rows_together_and_writes_outcomes_together(aioh
     assert 2 <= len(updates) <= 1 + 12 // config.outbox.concurrency
 
 
+async def test_outcomes_of_deliveries_that_end_a_little_apart_are_written_together(aiohttp_client, config, clock):
+    """Deliveries in flight end within a millisecond or two of each other (a network's jitter): the first outcome
+    waits for the others, so a pass's rows are marked a wave of `concurrency` at a time, not one by one."""
+    from sqlalchemy import event
+
+    driver = await start(aiohttp_client, config, clock)
+    async with driver.services.sessions() as session, session.begin():
+        session.add_all(add_pushes(12, clock()))
+
+    class Jitter(RecordingClient):
+        async def deliver(self, item):
+            await asyncio.sleep(0.0005 * (int(item.target_id[1:]) % 4))
+            await super().deliver(item)
+
+    client = Jitter(clock)
+    driver.services.clients["rec"] = client
+    marks: list[int] = []
+
+    def count(conn, cursor, statement, parameters, context, executemany) -> None:
+        if statement.lstrip().upper().startswith("UPDATE OUTBOX SET STATUS") and "attempts" in statement:
+            marks.append(len(parameters) if executemany else 1)
+
+    engine = driver.services.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        assert await driver.services.sender.run_once() == 12
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert {r.status for r in await rows(driver)} == {OutboxStatus.SENT}
+    assert sum(marks) == 12
+    assert len(marks) <= 12 // config.outbox.concurrency
+
+
 async def test_rows_claimed_together_keep_their_lease_while_they_wait_for_a_slot(aiohttp_client, config, clock):
     """With one delivery slot, rows claimed together wait longer than the lease: none is taken over meanwhile."""
     config = config.replace(outbox={**vars(config.outbox), "lease_seconds": 0.6, "concurrency": 1})
