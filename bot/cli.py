@@ -710,6 +710,7 @@ async def _meetings(config: Config, args: argparse.Namespace) -> int:
 async def _questions(config: Config, args: argparse.Namespace) -> int:
     from bot.core import db
     from bot.core.clock import system_clock
+    from bot.quiz import texts as quiz_texts
     from bot.quiz.bank import BankFileError, import_bank
     from bot.quiz.bankfile import read_bank, stored_questions, write_bank
 
@@ -744,7 +745,7 @@ async def _questions(config: Config, args: argparse.Namespace) -> int:
             rejected=len(bank.rejected),
         )
     )
-    unit = texts.CLI_BANK_UNITS.get(bank.unit, bank.unit)
+    unit = quiz_texts.BANK_ROW_UNITS.get(bank.unit, bank.unit)
     for rejected in bank.rejected:
         print(texts.CLI_BANK_REJECTED.format(unit=unit, row=rejected.row, reason=rejected.reason))
     if result.imported == 0:

@@ -568,15 +568,11 @@ async def handle_meeting_status(msg: Message, ctx: Context) -> None:
             await ctx.reply(meeting_texts.MEETING_STATUS_NONE)
             return
     else:
-        seq = row_number(match.group(1))
-        views = await _views(ctx, Meeting.branch_id == ctx.branch.id, RollCall.seq == seq) if seq is not None else []
-        if not views or seq is None:
-            await ctx.reply(meeting_texts.MEETING_NOT_FOUND.format(seq=match.group(1) if seq is None else seq))
+        found = await _numbered_meeting(ctx, match.group(1))
+        if found is None:
             return
-        view = views[0]
-        if view.meeting.cancelled:
-            await ctx.reply(meeting_texts.MEETING_ALREADY_CANCELLED.format(kind=view.kind_name, seq=seq))
-            return
+        view = found
+        views = [view]
         if view.roll_call.status != RollCallStatus.OPEN:  # check-in closed: its result, as the 支委 received it
             public, private = await summary_texts(ctx, view)
             counted = await tally(ctx.session, view.roll_call)
@@ -590,6 +586,20 @@ async def handle_meeting_status(msg: Message, ctx: Context) -> None:
     hidden = any(counts is not None for _text, counts in parts)
     counts_only = "\n".join(text if counts is None else counts for text, counts in parts) if hidden else None
     await reply_keeping_names_private(msg, ctx, full, counts_only)
+
+
+async def _numbered_meeting(ctx: Context, typed: str) -> MeetingView | None:
+    """Meeting #typed of the branch, not cancelled; None after saying it was not found or was cancelled."""
+    assert ctx.branch is not None
+    seq = row_number(typed)
+    views = await _views(ctx, Meeting.branch_id == ctx.branch.id, RollCall.seq == seq) if seq is not None else []
+    if not views or seq is None:
+        await ctx.reply(meeting_texts.MEETING_NOT_FOUND.format(seq=typed if seq is None else seq))
+        return None
+    if views[0].meeting.cancelled:
+        await ctx.reply(meeting_texts.MEETING_ALREADY_CANCELLED.format(kind=views[0].kind_name, seq=seq))
+        return None
+    return views[0]
 
 
 @router.command(*meeting_texts.CMD_MEETING_CODE, role=Role.SECRETARY, summary=meeting_texts.SUMMARY_MEETING_CODE)
@@ -617,15 +627,10 @@ async def handle_cancel_meeting(msg: Message, ctx: Context) -> None:
     if match is None:
         await ctx.reply(meeting_texts.MEETING_CANCEL_NEED_SEQ)
         return
-    seq = row_number(match.group(1))
-    views = await _views(ctx, Meeting.branch_id == ctx.branch.id, RollCall.seq == seq) if seq is not None else []
-    if not views or seq is None:
-        await ctx.reply(meeting_texts.MEETING_NOT_FOUND.format(seq=match.group(1) if seq is None else seq))
+    view = await _numbered_meeting(ctx, match.group(1))
+    if view is None:
         return
-    view = views[0]
-    if view.meeting.cancelled:
-        await ctx.reply(meeting_texts.MEETING_ALREADY_CANCELLED.format(kind=view.kind_name, seq=seq))
-        return
+    seq = view.roll_call.seq
     if not await close_roll_call(ctx.session, view.roll_call, ctx.clock()):  # check-in closed: it was held
         when = display.when(view.meeting.starts_at, ctx.config.tz)
         await ctx.reply(meeting_texts.MEETING_ALREADY_HELD.format(kind=view.kind_name, seq=seq, when=when))

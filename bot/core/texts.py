@@ -296,7 +296,6 @@ CLI_MEETING_CODE = "签到码：{code}"
 CLI_BANK_WROTE = "已写入 {path}：{count} 道题"
 CLI_BANK_IMPORTED = "{file}：新增 {added}，更新 {updated}，未变 {unchanged}，拒绝 {rejected}"
 CLI_BANK_REJECTED = "  第 {row} {unit}：{reason}"
-CLI_BANK_UNITS = {"row": "行", "item": "项"}
 # yizhan meetings list: a table in Chinese.
 CLI_MEETINGS_EMPTY = "暂无会议"
 CLI_MEETINGS_HEADER = ("编号", "类型", "时间", "状态", "应到", "地点", "主题")

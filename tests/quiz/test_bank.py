@@ -197,7 +197,7 @@ def write_xlsx(path: Path, rows: list[list[object]]) -> None:
 def check_report(out: str, counts: str, expected: dict[int, str], unit: str = "row") -> None:
     lines = out.splitlines()
     assert lines[0].endswith(counts), out
-    word = texts.CLI_BANK_UNITS[unit]
+    word = quiz_texts.BANK_ROW_UNITS[unit]
     reported = {
         int(line.split("：")[0].split()[1]): line
         for line in lines[1:]
