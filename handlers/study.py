@@ -111,7 +111,7 @@ async def _add_note(ctx: Context, roll_call: OpenRollCall, member: Member, note:
             RollCallEntry.status == EntryStatus.DONE,
         )
     )
-    if entry is None or note in (entry.note or ""):  # (the same note again — a resend — adds nothing)
+    if entry is None or note in (entry.note or "").split(study_texts.STUDY_NOTE_SEPARATOR):  # a resend adds nothing
         return already
     entry.note = study_texts.STUDY_NOTE_SEPARATOR.join(part for part in (entry.note, note) if part)
     text = study_texts.STUDY_NOTE_ADDED.format(name=member.display_name, note=note)

@@ -181,7 +181,11 @@ def _by_first(words: tuple[str, ...]) -> dict[str, tuple[str, ...]]:
 
 
 _COURTESY_INDEX = _by_first(_COURTESY)
-_GREETING_INDEX = _by_first(_folded([*_COURTESY, *texts.INTENT_LEADING_WORDS, *texts.INTENT_GREETING_WORDS]))
+# What after '学习已完成' is no note: courtesy, and the cheering that is no receipt ('大家加油', '请书记查收').
+_NOT_A_NOTE_INDEX = _by_first(_folded([*_COURTESY, *texts.INTENT_CHEERING_WORDS]))
+_GREETING_INDEX = _by_first(
+    _folded([*_COURTESY, *texts.INTENT_LEADING_WORDS, *texts.INTENT_GREETING_WORDS, *texts.INTENT_CHEERING_WORDS])
+)
 
 
 def _consume(text: str, words: dict[str, tuple[str, ...]]) -> list[str] | None:
@@ -350,7 +354,7 @@ def read(raw: str, text: str, addressed: bool) -> Reading:
         rest = closed(abbreviated.group(2).strip(), raw)
         expanded = f"{word} {rest}" if rest else word
         found = command_word(expanded)
-        if found is not None and found[1] in _NEEDS:
+        if found is not None and found[1] in _NEEDS and not _talk(found[2], joined=False):  # ('qj 流程': talk)
             return Reading((Option(found[1], expanded, _NEEDS[found[1]]),))
         text = expanded
     core = _squash(text)
@@ -408,9 +412,11 @@ def _study_done_with_note(text: str) -> str | None:
         head, note = text[: separator.start()], text[separator.end() :]
         if not note or not _STUDY_DONE.match(_strip_leading(_squash(head))):
             continue
-        if _talk(note, joined=False):
-            return None
-        return "" if _consume(_squash(note), _COURTESY_INDEX) is not None else note.strip()
+        if len(note) <= 6 and _QUESTION_END.search(_SEPARATORS.sub("", note)):
+            return None  # a question about the check-in itself ('今日学习已完成，对吗')
+        if _talk(note, joined=False) or _consume(_squash(note), _NOT_A_NOTE_INDEX) is not None:
+            return ""  # done, and talk or courtesy after it ('…，谁还没学', '…，谢谢书记'): a check-in, no note
+        return note.strip()
     return None
 
 
@@ -441,7 +447,8 @@ def _leave_reason(text: str) -> str | None:
     first = _LEAVE_FIRST.match(text)
     if first:
         reason = (first.group("reason") or "").strip()
-        return None if reason and _QUESTION_END.search(reason) else reason
+        # A question or a word about leave after it ('我要请假，找谁', '明天请假 流程') is no reason: talk.
+        return None if reason and (_QUESTION_END.search(reason) or _talk(reason, joined=False)) else reason
     after = _LEAVE_AFTER.match(_SEPARATORS.sub(",", text).strip(","))
     if after and any(hint in after.group("reason") for hint in texts.INTENT_LEAVE_REASON_HINTS):
         return after.group("reason")

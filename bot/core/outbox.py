@@ -710,7 +710,12 @@ class OutboxSender:
     async def _record_batch(self, token: str, outcomes: Mapping[int, dict[str, object]]) -> None:
         """Write a batch's outcomes (each row's own, if still ours), together, as _record."""
         written = [self._queue_mark(row_id, token, values) for row_id, values in outcomes.items()]
-        await asyncio.shield(asyncio.gather(*written))
+        # Every mark to its end before the batch's lease may lapse (a failed one must not leave the others unwritten
+        # while the lease renewal stops), then its first error.
+        results = await asyncio.shield(asyncio.gather(*written, return_exceptions=True))
+        error = next((result for result in results if isinstance(result, BaseException)), None)
+        if error is not None:
+            raise error
 
     async def _record(self, row_id: int, token: str, values: dict[str, object]) -> None:
         """Write a delivery's outcome if the row is still ours; return once it is written.

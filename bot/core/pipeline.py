@@ -322,13 +322,13 @@ def _unmatched(ctx: Context, text: str) -> str:
     if intent.gives_no_command(text):
         return texts.HELP_SHORT
     if ctx.dispatcher is not None:
-        allowed = {
-            word for word, route in ctx.dispatcher.near(text) if authority.may(ctx.member, route.role, ctx.branch)
-        }
-        # A typo keeps its first character more often than not ('签名' → 签到 rather than 排名); suggest one word or none.
-        same_start = {word for word in allowed if word[:1] == text[:1]}
-        if len(same_start or allowed) == 1:
-            return texts.HELP_DID_YOU_MEAN.format(word=next(iter(same_start or allowed)))
+        near = [(w, r) for w, r in ctx.dispatcher.near(text) if authority.may(ctx.member, r.role, ctx.branch)]
+        # A typo keeps its first character more often than not ('签名' → 签到 rather than 排名); one command is
+        # suggested (by the first of its words found: 下法清单 → 下发清单, 下达清单 being the same command) or none.
+        same_start = [(w, r) for w, r in near if w[:1] == text[:1]] or near
+        by_route = {id(route): word for word, route in reversed(same_start)}
+        if len(by_route) == 1:
+            return texts.HELP_DID_YOU_MEAN.format(word=next(iter(by_route.values())))
     return texts.HELP_UNKNOWN
 
 

@@ -436,19 +436,15 @@ INTENT_COURTESY_WORDS = (
     "马上落实",
     "立即落实",
     "马上办",
-    "请查收",
-    "请书记查收",
-    "请审阅",
-    "请书记审阅",
-    "加油",
-    "大家加油",
-    "继续努力",
     "嗯",
     "嗯嗯",
     "书记",
     "领导",
     "了",
 )
+# Said after a statement, neither a receipt (a notice's 收到) nor a note ('学习已完成，请书记查收'); to the bot alone,
+# no command given.
+INTENT_CHEERING_WORDS = ("请查收", "请书记查收", "请审阅", "请书记审阅", "加油", "大家加油", "继续努力")
 # Greetings put to the bot ("@学习驿站 你好", "在吗", "早上好"): with courtesy and receipt words, no command given.
 INTENT_GREETING_WORDS = (
     "你好",

@@ -126,15 +126,22 @@ def parse_extension_due(token: str, today: date) -> date | None:
     if not match:
         return None
     month, day = int(match.group(2)), int(match.group(3))
-    years = [int(match.group(1))] if match.group(1) else [today.year, today.year + 1]
-    for year in years:
-        try:
-            asked = date(year, month, day)
-        except ValueError:
-            continue
-        if match.group(1) or asked >= today - _JUST_PAST:
+    if match.group(1):
+        return _date_or_none(int(match.group(1)), month, day)
+    if _date_or_none(today.year, month, day) is None:  # (2月29日 in a common year: no date, not a later leap year)
+        return None
+    for year in (today.year - 1, today.year, today.year + 1):  # ('12月31日' on 1月5日: the one just past)
+        asked = _date_or_none(year, month, day)
+        if asked is not None and asked >= today - _JUST_PAST:
             return asked
     return None
+
+
+def _date_or_none(year: int, month: int, day: int) -> date | None:
+    try:
+        return date(year, month, day)
+    except ValueError:
+        return None
 
 
 _JUST_PAST = timedelta(days=31)  # a date without a year this recent is the one just past (a slip), not next year's

@@ -287,6 +287,7 @@ async def test_a_typo_suggests_only_what_the_sender_may_use(bot):
     await bot.say("学习打开", user="u01")  # not put to the bot: group talk, silence
     await bot.say("@学习驿站 补鉴", user="u01")  # 补签 is a secretary's
     await bot.say("@学习驿站 补鉴", user="u00")
+    await bot.say("@学习驿站 下法清单", user="u00")  # one edit from 下发清单 and 下达清单: one command, suggested
     await bot.say("@学习驿站 天气", user="u01")  # near nothing
     await bot.say("学习打开", user="u01", chat=None)  # directly: put to the bot
     assert bot.replies_to("u01") == [
@@ -294,7 +295,10 @@ async def test_a_typo_suggests_only_what_the_sender_may_use(bot):
         texts.HELP_UNKNOWN,
         texts.HELP_DID_YOU_MEAN.format(word="学习打卡"),
     ]
-    assert bot.replies_to("u00") == [texts.HELP_DID_YOU_MEAN.format(word="补签")]
+    assert bot.replies_to("u00") == [
+        texts.HELP_DID_YOU_MEAN.format(word="补签"),
+        texts.HELP_DID_YOU_MEAN.format(word="下发清单"),
+    ]
 
 
 def test_every_example_in_help_says_the_word_of_its_line():

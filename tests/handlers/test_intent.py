@@ -201,6 +201,16 @@ async def test_chatter_is_decided_before_the_write(bot):
         ("今日学习已完成。观看了微党课", "study_day", "study_check_in"),
         ("今日学习已完成，对吗", "study_day", "chatter"),
         ("学习已完成，请书记查收", "study_day", "study_check_in"),
+        ("今日学习已完成，谁还没学", "study_day", "study_check_in"),  # done, whatever follows (but 对吗)
+        # A leave said as a sentence or abbreviated, with a word about leave after it: talk.
+        ("我要请假，找谁", "meeting_upcoming", "chatter"),
+        ("明天请假 流程", "meeting_upcoming", "chatter"),
+        ("qj 流程", "meeting_upcoming", "chatter"),
+        ("我请假，孩子发烧", "meeting_upcoming", "leave"),
+        # Cheering is no receipt of an open notice.
+        ("好的，继续努力", "notice_open", "chatter"),
+        ("1 加油", "notice_open", "chatter"),
+        ("好的，收到", "notice_open", "receipt"),
         ("今天学习完成了，大家加油", "study_day", "study_check_in"),
         ("今日学习已完成，读了原著", "none", "chatter"),
     ],

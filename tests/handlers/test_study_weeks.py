@@ -186,6 +186,7 @@ async def test_a_second_check_in_adds_its_note(bot_in_process, clock):
     await bot.say("学习打卡", user="u01")
     await bot.say("学习打卡 读了原著《共产党宣言》", user="u01")
     await bot.say("学习打卡 纪录片《信仰》", user="u01")  # the same note again (a resend): nothing added
+    await bot.say("学习打卡 信仰", user="u01")  # contained in a note, but a note of its own: added
     await bot.say("我的学习", user="u01")
     assert bot.replies_to("u01") == [
         study_texts.STUDY_CHECKED_IN.format(name="张伟", done=1, expected=11),
@@ -194,11 +195,12 @@ async def test_a_second_check_in_adds_its_note(bot_in_process, clock):
         study_texts.STUDY_ALREADY.format(name="张伟"),
         study_texts.STUDY_NOTE_ADDED.format(name="张伟", note="读了原著《共产党宣言》"),
         study_texts.STUDY_ALREADY.format(name="张伟"),
+        study_texts.STUDY_NOTE_ADDED.format(name="张伟", note="信仰"),
         "张伟同志的学习进度：\n· 本月学习日打卡：1/1次\n· 微党课（本月）：0/1次\n· 原著（本半年）：0/1次\n· 纪录片（本年）：1/3次",
     ]
     async with bot.services.sessions() as session:
         [entry] = (await session.scalars(select(RollCallEntry).where(RollCallEntry.note != ""))).all()
-        assert (entry.note, entry.tag) == ("纪录片《信仰》；读了原著《共产党宣言》", "纪录片")
+        assert (entry.note, entry.tag) == ("纪录片《信仰》；读了原著《共产党宣言》；信仰", "纪录片")
         assert await session.scalar(select(func.count()).select_from(PointsEntry)) == 1
 
 

@@ -619,3 +619,20 @@ async def test_an_extension_is_decided_on_the_named_unit_below_never_another_tre
     # A 党总支 does not reach sideways: 执法党总支 finds no 第一党支部 below it.
     sideways = await bot.say("同意延期 第一党支部 1", user="zz200", chat="zz2-group")
     assert last(sideways) == task_texts.TASK_DECIDE_NOT_FOUND.format(unit="第一党支部", seq="1")
+
+
+@pytest.mark.parametrize(
+    ("token", "today", "expected"),
+    [
+        ("6月30日", date(2026, 12, 10), date(2027, 6, 30)),  # long past this year: next year's
+        ("1月12日", date(2027, 1, 15), date(2027, 1, 12)),  # just past: that one (refused as past)
+        ("12月31日", date(2027, 1, 5), date(2026, 12, 31)),  # just past, across New Year
+        ("12月15日", date(2026, 12, 10), date(2026, 12, 15)),
+        ("2月29日", date(2027, 2, 10), None),  # no such date this year: none, not a later leap year's
+        ("2027-6-30", date(2026, 12, 10), date(2027, 6, 30)),
+    ],
+)
+def test_an_extension_date_without_a_year_is_read_near_today(token, today, expected):
+    from bot.tasks.lists import parse_extension_due
+
+    assert parse_extension_due(token, today) == expected
