@@ -11,6 +11,7 @@ import re
 import socket
 import sqlite3
 import sys
+import threading
 import traceback
 import typing
 import unicodedata
@@ -183,9 +184,21 @@ def _reported_async(command: _AsyncCommand) -> _AsyncCommand:
         try:
             return await command(config, *args, **kwargs)
         except _REPORTED as exc:
-            return _report(exc, config)
+            code = _report(exc, config)
+            if _cannot_connect(exc):
+                _settle_connect_threads()
+            return code
 
     return typing.cast(_AsyncCommand, run)
+
+
+def _settle_connect_threads(timeout: float = 2.0) -> None:
+    """Wait, while the event loop still exists, for aiosqlite's worker threads of connections that failed to open:
+    each closes itself from its thread and then answers the loop; once asyncio.run() has closed the loop, that
+    answer prints an "Event loop is closed" traceback after the one-line error."""
+    for thread in threading.enumerate():
+        if thread is not threading.current_thread() and "_connection_worker_thread" in thread.name:
+            thread.join(timeout)
 
 
 def _report(exc: Exception, config: Config) -> int:
