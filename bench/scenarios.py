@@ -275,10 +275,14 @@ def build_sim_race(plan: Plan, phase: str) -> list[Unit]:
     return units
 
 
-async def verify_database(url: str, units: Sequence[Unit], *, transcript: bool = True) -> Verification:
+async def verify_database(
+    url: str, units: Sequence[Unit], *, transcript: bool = True, channel: str | None = None
+) -> Verification:
     """After the server stopped: every message stored once, every reply delivered once, nothing pending.
 
-    With transcript, also every delivered reply appears once in the simulator's transcript.
+    With transcript, also every delivered reply appears once in the simulator's transcript. With channel, only that
+    channel's rows must be sent: a WeCom-only server has no simulator to deliver the shipped demo chat's scheduled
+    pushes to (the 每日一题 at 08:30 Beijing time fails there for good, whatever the pipeline does).
     """
     messages = sum(u.messages for u in units)
     replies = sum(u.replies for u in units)
@@ -289,8 +293,13 @@ async def verify_database(url: str, units: Sequence[Unit], *, transcript: bool =
             failed = await conn.scalar(
                 select(func.count()).select_from(InboundMessage).where(InboundMessage.handled_by == "error")
             )
+            served = Outbox.channel == channel if channel is not None else Outbox.id.is_not(None)
             statuses = Counter(
-                dict((await conn.execute(select(Outbox.status, func.count()).group_by(Outbox.status))).all())
+                dict(
+                    (
+                        await conn.execute(select(Outbox.status, func.count()).where(served).group_by(Outbox.status))
+                    ).all()
+                )
             )
             # Replies to the measured messages; the demo's own pushes (the study day opened at start) are not.
             caused = await conn.scalar(
@@ -481,7 +490,7 @@ SCENARIOS: dict[str, Scenario] = {
             # it can take a fresh reply row before the callback claims it for the passive answer (a race in the
             # core, see docs/wecom.md), and this scenario has no app secret to send such a row with.
             config={"wecom": WECOM_SECTION, "outbox": {"poll_interval_seconds": 3600.0}},
-            verify=partial(verify_database, transcript=False),
+            verify=partial(verify_database, transcript=False, channel="wecom"),
             baseline="wecom-bare",
         ),
     )
