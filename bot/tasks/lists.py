@@ -111,10 +111,7 @@ def parse_due(token: str, month: str) -> date | None:
     due_month, day = int(match.group(2)), int(match.group(3))
     next_year = due_month < list_month and due_month + 12 - list_month < 6
     year = int(match.group(1)) if match.group(1) else list_year + next_year
-    try:
-        return date(year, due_month, day)
-    except ValueError:
-        return None
+    return _date_or_none(year, due_month, day)
 
 
 def parse_extension_due(token: str, today: date) -> date | None:
@@ -138,6 +135,7 @@ def parse_extension_due(token: str, today: date) -> date | None:
 
 
 def _date_or_none(year: int, month: int, day: int) -> date | None:
+    """The date, or None when the calendar has no such day (2月30日, 2月29日 in a common year)."""
     try:
         return date(year, month, day)
     except ValueError:
